@@ -1,0 +1,92 @@
+// AssemblyScript mirrors of the messages in proto/autoglm/v1/traffic_guard.proto that the
+// filter encodes (sidecar -> control plane) or decodes (control plane -> sidecar).
+// Field comments give units; see the .proto for the semantics. Keep in step with the .proto.
+
+export const BREAKER_UNSPECIFIED: i32 = 0;
+export const BREAKER_CLOSED: i32 = 1;
+export const BREAKER_OPEN: i32 = 2;
+export const BREAKER_HALF_OPEN: i32 = 3;
+
+/** Number of buckets of the shared log-linear latency histogram (see the .proto). */
+export const HISTOGRAM_BUCKETS: i32 = 240;
+
+export class Hello {
+  nodeId: string = "";
+  zone: string = "";
+  workerId: u32 = 0;
+  filterVersion: string = "";
+  clusters: string[] = [];
+  instanceId: u64 = 0;
+}
+
+export class LatencyHistogram {
+  /** Dense counts over all HISTOGRAM_BUCKETS buckets; the encoder trims empty ends. */
+  counts: StaticArray<u32> = new StaticArray<u32>(HISTOGRAM_BUCKETS);
+  /** Sum of recorded values, microseconds. */
+  sumUs: u64 = 0;
+  /** Largest recorded value, microseconds. */
+  maxUs: u64 = 0;
+}
+
+export class ClusterWindow {
+  cluster: string = "";
+  requests: u32 = 0;
+  errors5xx: u32 = 0;
+  localRejects: u32 = 0;
+  timeouts: u32 = 0;
+  resets: u32 = 0;
+  grpcErrors: u32 = 0;
+  headersLatency: LatencyHistogram = new LatencyHistogram();
+  totalLatency: LatencyHistogram = new LatencyHistogram();
+}
+
+export class TelemetryReport {
+  /** Unix epoch milliseconds. */
+  windowStartMs: u64 = 0;
+  /** Milliseconds. */
+  windowLengthMs: u32 = 0;
+  sequence: u64 = 0;
+  enforcedVersion: u64 = 0;
+  clusters: ClusterWindow[] = [];
+}
+
+export class DecisionAck {
+  version: u64 = 0;
+}
+
+export class DecisionNack {
+  version: u64 = 0;
+  reason: string = "";
+  enforcedVersion: u64 = 0;
+}
+
+/** SidecarMessage oneof: exactly one of these is set, by kind. */
+export const SIDECAR_HELLO: i32 = 1;
+export const SIDECAR_REPORT: i32 = 2;
+export const SIDECAR_ACK: i32 = 3;
+export const SIDECAR_NACK: i32 = 4;
+
+export class ClusterDecision {
+  cluster: string = "";
+  state: i32 = BREAKER_UNSPECIFIED;
+  /** Relative weight; the set's sum must be positive. */
+  weight: u32 = 0;
+  /** Fraction (0, 1] admitted while half-open. */
+  probeFraction: f32 = 0;
+  /** Seconds. */
+  retryAfterS: u32 = 0;
+  reason: string = "";
+  /** [0, 1]. */
+  anomalyScore: f32 = 0;
+}
+
+export class DecisionSet {
+  version: u64 = 0;
+  /** Unix epoch milliseconds. */
+  issuedAtMs: u64 = 0;
+  /** Milliseconds. */
+  ttlMs: u32 = 0;
+  halted: bool = false;
+  haltReason: string = "";
+  clusters: ClusterDecision[] = [];
+}
