@@ -67,7 +67,10 @@ export interface Scorer {
    * Scores every cluster from its recent windows (oldest first, the newest last).
    * Batched: one call per decision round for all clusters.
    */
-  score(history: ReadonlyMap<string, readonly ClusterWindowStats[]>, nowMs: number): Map<string, ScoreResult>;
+  score(
+    history: ReadonlyMap<string, readonly ClusterWindowStats[]>,
+    nowMs: number,
+  ): Map<string, ScoreResult> | Promise<Map<string, ScoreResult>>;
 }
 
 /** Per-cluster decision in a decision set (the domain twin of proto ClusterDecision). */
