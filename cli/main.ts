@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const command = await load();
-  if (rest.includes("--help") || rest.includes("-h")) {
+  if (command.dispatches !== true && (rest.includes("--help") || rest.includes("-h"))) {
     process.stdout.write(command.help.trimEnd() + "\n");
     return 0;
   }

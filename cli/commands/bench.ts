@@ -23,8 +23,13 @@ export const command: Command = {
   name: "bench",
   summary: "benchmarks: filter, control-plane, scenarios",
   help,
+  dispatches: true,
   async run(args: string[]): Promise<number> {
     const [what, ...rest] = args;
+    if (what === "--help" || what === "-h") {
+      process.stdout.write(help + "\n");
+      return 0;
+    }
     const load = what === undefined ? undefined : benches[what];
     if (load === undefined) {
       process.stderr.write(
