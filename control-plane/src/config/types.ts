@@ -1,0 +1,82 @@
+// The control plane's configuration after validation: what `autoglm control-plane` runs with.
+// The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
+// variables AUTOGLM_* override single fields (./env.ts).
+import type { ClusterSpec, Slo } from "../core/types.js";
+
+/** A TCP listen address. Port 0 asks the OS for a free port. */
+export interface ListenConfig {
+  host: string;
+  /** 0..65535. */
+  port: number;
+}
+
+/** TLS for the sidecar gRPC server: PEM files. With caFile, client certificates are required. */
+export interface TlsConfig {
+  certFile: string;
+  keyFile: string;
+  caFile?: string;
+}
+
+export interface GrpcConfig extends ListenConfig {
+  /** Absent: plaintext (loopback, tests, the demo). */
+  tls?: TlsConfig;
+  /** Bearer token sidecars must send in `authorization`; "" accepts any stream. */
+  token: string;
+}
+
+export interface AdminConfig extends ListenConfig {
+  /** Bearer token for mutating admin routes; "" disables them (every mutation answers 401). */
+  token: string;
+}
+
+export interface XdsConfig extends ListenConfig {
+  enabled: boolean;
+}
+
+export interface ModelConfig {
+  /** Path of the ONNX anomaly model; undefined: rules-only detectors. */
+  path?: string;
+}
+
+export interface AuditConfig {
+  /** Directory of the audit log files; undefined: no audit log is written. */
+  dir?: string;
+  /** A file is rotated once it reaches this size, bytes. */
+  rotateBytes: number;
+}
+
+export interface WebhookTarget {
+  url: string;
+  /** Extra request headers, e.g. an authorization header for the receiver. */
+  headers: Record<string, string>;
+}
+
+export interface AlertsConfig {
+  webhooks: WebhookTarget[];
+  /** No second alert of the same kind for the same cluster within this many seconds. */
+  cooldownS: number;
+  /** Retries after a failed delivery (so at most retries + 1 attempts per target). */
+  retries: number;
+  /** First retry delay, milliseconds; doubles on every further retry. */
+  backoffMs: number;
+  /** Per-attempt request timeout, milliseconds. */
+  timeoutMs: number;
+}
+
+/** Scalar parameters handed to the decision core unchanged (the core validates their meaning). */
+export type PassThroughParams = Record<string, number | boolean | string>;
+
+export interface ControlPlaneConfig {
+  grpc: GrpcConfig;
+  admin: AdminConfig;
+  xds: XdsConfig;
+  clusters: ClusterSpec[];
+  slo: Slo;
+  /** Detector parameters for the core (e.g. thresholds), snake_case keys as written. */
+  detector: PassThroughParams;
+  /** Breaker parameters for the core (e.g. open duration), snake_case keys as written. */
+  breaker: PassThroughParams;
+  model: ModelConfig;
+  audit: AuditConfig;
+  alerts: AlertsConfig;
+}

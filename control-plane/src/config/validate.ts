@@ -1,0 +1,173 @@
+// Turns a parsed configuration document (YAML or JSON, snake_case keys) into a validated
+// ControlPlaneConfig, or a ConfigError listing every bad field by its dotted path.
+import { FieldReader, describe, isObject } from "./fields.js";
+import type { ClusterSpec } from "../core/types.js";
+import type { ControlPlaneConfig, TlsConfig, WebhookTarget } from "./types.js";
+
+/** Every problem of a configuration, one line per field. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[], readonly source = "configuration") {
+    super(`${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n  ${problems.join("\n  ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export const DEFAULTS = {
+  host: "127.0.0.1",
+  grpcPort: 50051,
+  adminPort: 9090,
+  xdsPort: 18000,
+  sloLatencyMs: 2000,
+  sloSuccessRate: 0.99,
+  auditRotateBytes: 64 * 1024 * 1024,
+  alertCooldownS: 300,
+  alertRetries: 3,
+  alertBackoffMs: 500,
+  alertTimeoutMs: 5000,
+} as const;
+
+const PORT_MAX = 65535;
+const CLUSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+/**
+ * Validates `raw`. `labels` maps dotted paths to where a value came from (an env variable), so
+ * messages can say so.
+ */
+export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string> = new Map()): ControlPlaneConfig {
+  const r = new FieldReader(labels);
+  const root = isObject(raw) ? raw : {};
+  if (!isObject(raw) && raw !== undefined && raw !== null) {
+    throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
+  }
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts"]);
+
+  const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token"]);
+  const tlsIn = r.section(grpcIn, "tls", "grpc.tls", ["cert_file", "key_file", "ca_file"]);
+  let tls: TlsConfig | undefined;
+  if (Object.keys(tlsIn).length > 0) {
+    const certFile = r.string(tlsIn, "cert_file", "grpc.tls.cert_file", "", false);
+    const keyFile = r.string(tlsIn, "key_file", "grpc.tls.key_file", "", false);
+    if (tlsIn.cert_file === undefined) r.fail("grpc.tls.cert_file", "required when grpc.tls is set");
+    if (tlsIn.key_file === undefined) r.fail("grpc.tls.key_file", "required when grpc.tls is set");
+    const caFile = r.optionalString(tlsIn, "ca_file", "grpc.tls.ca_file");
+    tls = caFile === undefined ? { certFile, keyFile } : { certFile, keyFile, caFile };
+  }
+  const grpc = {
+    host: r.string(grpcIn, "host", "grpc.host", DEFAULTS.host, false),
+    port: r.int(grpcIn, "port", "grpc.port", 0, PORT_MAX, DEFAULTS.grpcPort),
+    token: r.string(grpcIn, "token", "grpc.token", ""),
+    ...(tls === undefined ? {} : { tls }),
+  };
+
+  const adminIn = r.section(root, "admin", "admin", ["host", "port", "token"]);
+  const admin = {
+    host: r.string(adminIn, "host", "admin.host", DEFAULTS.host, false),
+    port: r.int(adminIn, "port", "admin.port", 0, PORT_MAX, DEFAULTS.adminPort),
+    token: r.string(adminIn, "token", "admin.token", ""),
+  };
+
+  const xdsIn = r.section(root, "xds", "xds", ["enabled", "host", "port"]);
+  const xds = {
+    enabled: r.boolean(xdsIn, "enabled", "xds.enabled", false),
+    host: r.string(xdsIn, "host", "xds.host", DEFAULTS.host, false),
+    port: r.int(xdsIn, "port", "xds.port", 0, PORT_MAX, DEFAULTS.xdsPort),
+  };
+
+  const clusters: ClusterSpec[] = [];
+  const clusterItems = r.list(root, "clusters", "clusters");
+  if (root.clusters === undefined) r.fail("clusters", "required: a list of { name, base_weight }");
+  else if (Array.isArray(root.clusters) && clusterItems.length === 0) r.fail("clusters", "expected at least one cluster");
+  const seen = new Set<string>();
+  clusterItems.forEach((item, i) => {
+    const path = `clusters[${i}]`;
+    if (!isObject(item)) {
+      r.fail(path, `expected an object { name, base_weight }, got ${describe(item)}`);
+      return;
+    }
+    r.unknownKeys(item, path, ["name", "base_weight"]);
+    const name = r.string(item, "name", `${path}.name`, "", false);
+    if (item.name === undefined) r.fail(`${path}.name`, "required");
+    else if (name !== "" && !CLUSTER_NAME.test(name)) {
+      r.fail(`${path}.name`, `expected letters, digits, ".", "_" or "-" (at most 63), got ${describe(name)}`);
+    } else if (seen.has(name)) r.fail(`${path}.name`, `duplicate cluster ${describe(name)}`);
+    seen.add(name);
+    const baseWeight = r.int(item, "base_weight", `${path}.base_weight`, 1, 1_000_000, 1);
+    clusters.push({ name, baseWeight });
+  });
+
+  const sloIn = r.section(root, "slo", "slo", ["latency_ms", "success_rate"]);
+  const slo = {
+    latencyMs: r.number(sloIn, "latency_ms", "slo.latency_ms", { min: 0, max: 3_600_000, exclusiveMin: true }, DEFAULTS.sloLatencyMs),
+    successRate: r.number(sloIn, "success_rate", "slo.success_rate", { min: 0, max: 1, exclusiveMin: true }, DEFAULTS.sloSuccessRate),
+  };
+
+  const detector = r.scalars(root, "detector", "detector");
+  const breaker = r.scalars(root, "breaker", "breaker");
+
+  const modelIn = r.section(root, "model", "model", ["path"]);
+  const modelPath = r.optionalString(modelIn, "path", "model.path");
+
+  const auditIn = r.section(root, "audit", "audit", ["dir", "rotate_bytes"]);
+  const auditDir = r.optionalString(auditIn, "dir", "audit.dir");
+  const audit = {
+    rotateBytes: r.int(auditIn, "rotate_bytes", "audit.rotate_bytes", 4096, Number.MAX_SAFE_INTEGER, DEFAULTS.auditRotateBytes),
+    ...(auditDir === undefined ? {} : { dir: auditDir }),
+  };
+
+  const alertsIn = r.section(root, "alerts", "alerts", ["webhooks", "cooldown_s", "retries", "backoff_ms", "timeout_ms"]);
+  const webhooks: WebhookTarget[] = [];
+  r.list(alertsIn, "webhooks", "alerts.webhooks").forEach((item, i) => {
+    const path = `alerts.webhooks[${i}]`;
+    const entry = typeof item === "string" ? { url: item } : item;
+    if (!isObject(entry)) {
+      r.fail(path, `expected a URL or { url, headers }, got ${describe(item)}`);
+      return;
+    }
+    r.unknownKeys(entry, path, ["url", "headers"]);
+    const url = r.string(entry, "url", `${path}.url`, "", false);
+    if (entry.url === undefined) r.fail(`${path}.url`, "required");
+    else if (url !== "" && !isHttpUrl(url)) r.fail(`${path}.url`, `expected an http:// or https:// URL, got ${describe(url)}`);
+    const headers: Record<string, string> = {};
+    const headersIn = entry.headers;
+    if (headersIn !== undefined) {
+      if (!isObject(headersIn)) r.fail(`${path}.headers`, `expected an object of strings, got ${describe(headersIn)}`);
+      else {
+        for (const [name, value] of Object.entries(headersIn)) {
+          if (typeof value === "string") headers[name.toLowerCase()] = value;
+          else r.fail(`${path}.headers.${name}`, `expected a string, got ${describe(value)}`);
+        }
+      }
+    }
+    webhooks.push({ url, headers });
+  });
+  const alerts = {
+    webhooks,
+    cooldownS: r.number(alertsIn, "cooldown_s", "alerts.cooldown_s", { min: 0, max: 86_400 }, DEFAULTS.alertCooldownS),
+    retries: r.int(alertsIn, "retries", "alerts.retries", 0, 20, DEFAULTS.alertRetries),
+    backoffMs: r.int(alertsIn, "backoff_ms", "alerts.backoff_ms", 0, 600_000, DEFAULTS.alertBackoffMs),
+    timeoutMs: r.int(alertsIn, "timeout_ms", "alerts.timeout_ms", 1, 600_000, DEFAULTS.alertTimeoutMs),
+  };
+
+  if (r.errors.length > 0) throw new ConfigError(r.errors);
+  return {
+    grpc,
+    admin,
+    xds,
+    clusters,
+    slo,
+    detector,
+    breaker,
+    model: modelPath === undefined ? {} : { path: modelPath },
+    audit,
+    alerts,
+  };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
