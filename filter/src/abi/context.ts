@@ -1,0 +1,53 @@
+// Root (plugin) and HTTP stream contexts, shaped like the proxy-wasm SDK examples: the host
+// creates a root context per plugin, and one HTTP context per request whose parent is the root.
+// Subclasses override the callbacks they need; the defaults let traffic through.
+import { Action } from "./types";
+
+export class HttpContext {
+  constructor(public contextId: u32) {}
+  onRequestHeaders(numHeaders: u32, endOfStream: bool): i32 { return Action.CONTINUE; }
+  onRequestBody(bodySize: u32, endOfStream: bool): i32 { return Action.CONTINUE; }
+  onRequestTrailers(numTrailers: u32): i32 { return Action.CONTINUE; }
+  onResponseHeaders(numHeaders: u32, endOfStream: bool): i32 { return Action.CONTINUE; }
+  onResponseBody(bodySize: u32, endOfStream: bool): i32 { return Action.CONTINUE; }
+  onResponseTrailers(numTrailers: u32): i32 { return Action.CONTINUE; }
+  /** Called once the stream is finished, before deletion; response properties are readable. */
+  onLog(): void {}
+  onDone(): bool { return true; }
+  onDelete(): void {}
+}
+
+export class RootContext {
+  constructor(public contextId: u32) {}
+  onVmStart(vmConfigurationSize: u32): bool { return true; }
+  onConfigure(pluginConfigurationSize: u32): bool { return true; }
+  onTick(): void {}
+  onGrpcReceiveInitialMetadata(token: u32, numElements: u32): void {}
+  onGrpcReceive(token: u32, messageSize: u32): void {}
+  onGrpcReceiveTrailingMetadata(token: u32, numElements: u32): void {}
+  onGrpcClose(token: u32, statusCode: u32): void {}
+  /** Creates the context of one HTTP request. */
+  newHttpContext(contextId: u32): HttpContext { return new HttpContext(contextId); }
+  onDone(): bool { return true; }
+  onDelete(): void {}
+}
+
+/** How the filter creates its root context; set once at module start (see ../index.ts). */
+let rootFactory: (contextId: u32) => RootContext = (id: u32): RootContext => new RootContext(id);
+
+export function setRootContextFactory(factory: (contextId: u32) => RootContext): void {
+  rootFactory = factory;
+}
+
+/** Live contexts by id. Entries are removed in proxy_on_delete, so the maps stay bounded. */
+export const roots = new Map<u32, RootContext>();
+export const streams = new Map<u32, HttpContext>();
+
+export function createContext(contextId: u32, parentContextId: u32): void {
+  if (parentContextId == 0) {
+    roots.set(contextId, rootFactory(contextId));
+    return;
+  }
+  if (!roots.has(parentContextId)) return;
+  streams.set(contextId, roots.get(parentContextId).newHttpContext(contextId));
+}

@@ -1,0 +1,278 @@
+// Typed wrappers over the host functions in ./imports.ts: strings in UTF-8, host-allocated
+// results copied into GC-managed objects and their raw blocks freed, statuses returned.
+import * as env from "./imports";
+import { LogLevel, Status } from "./types";
+
+// Static cells the host writes return values into (no allocation per call).
+const RET_PTR: usize = memory.data(8);
+const RET_SIZE: usize = memory.data(8);
+const RET_CAS: usize = memory.data(8);
+const RET_U64: usize = memory.data(8);
+
+/** The last log level the host reported; messages below it are not even formatted. */
+let hostLogLevel: i32 = LogLevel.TRACE;
+
+export function refreshLogLevel(): void {
+  if (env.proxy_get_log_level(RET_U64) == Status.OK) hostLogLevel = load<i32>(RET_U64);
+}
+
+export function logEnabled(level: i32): bool {
+  return level >= hostLogLevel;
+}
+
+export function log(level: i32, message: string): void {
+  if (level < hostLogLevel) return;
+  const bytes = String.UTF8.encode(message);
+  env.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
+}
+
+/** Pre-encodes a constant (header name, metric name, shared-data key) once. */
+export function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s);
+}
+
+/** Copies the block the host returned through RET_PTR/RET_SIZE and frees it. */
+function takeBytes(): ArrayBuffer {
+  const ptr = load<usize>(RET_PTR);
+  const size = load<u32>(RET_SIZE);
+  const out = new ArrayBuffer(<i32>size);
+  if (ptr != 0) {
+    if (size > 0) memory.copy(changetype<usize>(out), ptr, size);
+    heap.free(ptr);
+  }
+  return out;
+}
+
+/** Decodes the block the host returned as UTF-8 and frees it. */
+function takeString(): string {
+  const ptr = load<usize>(RET_PTR);
+  const size = load<u32>(RET_SIZE);
+  if (ptr == 0) return "";
+  const out = size > 0 ? String.UTF8.decodeUnsafe(ptr, size) : "";
+  heap.free(ptr);
+  return out;
+}
+
+function clearReturn(): void {
+  store<usize>(RET_PTR, 0);
+  store<u32>(RET_SIZE, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clock and timer
+// ---------------------------------------------------------------------------------------------
+
+/** Host time, nanoseconds since the Unix epoch (virtual in tests). */
+export function nowNs(): u64 {
+  store<u64>(RET_U64, 0);
+  env.proxy_get_current_time_nanoseconds(RET_U64);
+  return load<u64>(RET_U64);
+}
+
+export function setTickPeriodMs(periodMs: u32): void {
+  env.proxy_set_tick_period_milliseconds(periodMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Buffers
+// ---------------------------------------------------------------------------------------------
+
+/** Up to maxSize bytes of a buffer from start; null when the buffer is unavailable. */
+export function getBufferBytes(bufferType: i32, start: u32, maxSize: u32): ArrayBuffer | null {
+  clearReturn();
+  const status = env.proxy_get_buffer_bytes(bufferType, start, maxSize, RET_PTR, RET_SIZE);
+  if (status != Status.OK) return null;
+  return takeBytes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Header maps
+// ---------------------------------------------------------------------------------------------
+
+/** A header value, or null when absent. `key` is the pre-encoded lower-case name. */
+export function getHeader(mapType: i32, key: ArrayBuffer): string | null {
+  clearReturn();
+  const status = env.proxy_get_header_map_value(
+    mapType, changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE);
+  if (status != Status.OK) {
+    // A host may still have allocated; never leak it.
+    const ptr = load<usize>(RET_PTR);
+    if (ptr != 0) heap.free(ptr);
+    return null;
+  }
+  return takeString();
+}
+
+export function replaceHeader(mapType: i32, key: ArrayBuffer, value: string): void {
+  const v = String.UTF8.encode(value);
+  env.proxy_replace_header_map_value(
+    mapType, changetype<usize>(key), <usize>key.byteLength, changetype<usize>(v), <usize>v.byteLength);
+}
+
+export function removeHeader(mapType: i32, key: ArrayBuffer): void {
+  env.proxy_remove_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength);
+}
+
+/**
+ * Serializes pairs in the ABI's map encoding: u32 count, count × (u32 key_len, u32 value_len),
+ * then key\0value\0 … (little-endian).
+ */
+export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
+  const n = keys.length;
+  const encodedKeys = new Array<ArrayBuffer>(n);
+  const encodedValues = new Array<ArrayBuffer>(n);
+  let size: i32 = 4 + n * 8;
+  for (let i = 0; i < n; i++) {
+    const k = String.UTF8.encode(keys[i]);
+    const v = String.UTF8.encode(values[i]);
+    encodedKeys[i] = k;
+    encodedValues[i] = v;
+    size += k.byteLength + v.byteLength + 2;
+  }
+  const out = new ArrayBuffer(size);
+  const base = changetype<usize>(out);
+  store<u32>(base, <u32>n);
+  let lens = base + 4;
+  let data = base + 4 + <usize>n * 8;
+  for (let i = 0; i < n; i++) {
+    const k = encodedKeys[i];
+    const v = encodedValues[i];
+    store<u32>(lens, <u32>k.byteLength);
+    store<u32>(lens + 4, <u32>v.byteLength);
+    lens += 8;
+    memory.copy(data, changetype<usize>(k), <usize>k.byteLength);
+    data += <usize>k.byteLength;
+    store<u8>(data, 0);
+    data += 1;
+    memory.copy(data, changetype<usize>(v), <usize>v.byteLength);
+    data += <usize>v.byteLength;
+    store<u8>(data, 0);
+    data += 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Local replies and streams
+// ---------------------------------------------------------------------------------------------
+
+export function sendLocalResponse(statusCode: u32, details: string, body: string, headers: ArrayBuffer): i32 {
+  const d = String.UTF8.encode(details);
+  const b = String.UTF8.encode(body);
+  return env.proxy_send_local_response(
+    statusCode, changetype<usize>(d), <usize>d.byteLength, changetype<usize>(b), <usize>b.byteLength,
+    changetype<usize>(headers), <usize>headers.byteLength, -1);
+}
+
+/** The status of the gRPC stream being closed (call from proxy_on_grpc_close). */
+export function getStatusMessage(): string {
+  clearReturn();
+  store<u32>(RET_U64, 0);
+  if (env.proxy_get_status(RET_U64, RET_PTR, RET_SIZE) != Status.OK) return "";
+  return takeString();
+}
+
+// ---------------------------------------------------------------------------------------------
+// gRPC
+// ---------------------------------------------------------------------------------------------
+
+/** Opens a gRPC stream; returns the stream id, or 0 when the host refused. */
+export function grpcStream(upstream: string, service: string, method: string, metadata: ArrayBuffer): u32 {
+  const u = String.UTF8.encode(upstream);
+  const s = String.UTF8.encode(service);
+  const m = String.UTF8.encode(method);
+  store<u32>(RET_U64, 0);
+  const status = env.proxy_grpc_stream(
+    changetype<usize>(u), <usize>u.byteLength, changetype<usize>(s), <usize>s.byteLength,
+    changetype<usize>(m), <usize>m.byteLength, changetype<usize>(metadata), <usize>metadata.byteLength,
+    RET_U64);
+  if (status != Status.OK) return 0;
+  return load<u32>(RET_U64);
+}
+
+export function grpcSend(streamId: u32, message: ArrayBuffer, endStream: bool): i32 {
+  return env.proxy_grpc_send(streamId, changetype<usize>(message), <usize>message.byteLength, endStream ? 1 : 0);
+}
+
+export function grpcCancel(streamId: u32): i32 {
+  return env.proxy_grpc_cancel(streamId);
+}
+
+export function grpcClose(streamId: u32): i32 {
+  return env.proxy_grpc_close(streamId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared data
+// ---------------------------------------------------------------------------------------------
+
+/** Result of a shared-data read: value null when the key is absent. */
+export class SharedValue {
+  value: ArrayBuffer | null = null;
+  cas: u32 = 0;
+}
+
+export function getSharedData(key: ArrayBuffer): SharedValue {
+  clearReturn();
+  store<u32>(RET_CAS, 0);
+  const out = new SharedValue();
+  const status = env.proxy_get_shared_data(
+    changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE, RET_CAS);
+  if (status != Status.OK) {
+    const ptr = load<usize>(RET_PTR);
+    if (ptr != 0) heap.free(ptr);
+    return out;
+  }
+  out.cas = load<u32>(RET_CAS);
+  out.value = takeBytes();
+  return out;
+}
+
+/** Writes shared data; cas 0 overwrites, otherwise a stale cas fails with CAS_MISMATCH. */
+export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): i32 {
+  return env.proxy_set_shared_data(
+    changetype<usize>(key), <usize>key.byteLength, changetype<usize>(value), <usize>value.byteLength, cas);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+// ---------------------------------------------------------------------------------------------
+
+/** Defines a metric; returns its id, or u32.MAX_VALUE when the host refused. */
+export function defineMetric(metricType: i32, name: string): u32 {
+  const n = String.UTF8.encode(name);
+  store<u32>(RET_U64, 0);
+  if (env.proxy_define_metric(metricType, changetype<usize>(n), <usize>n.byteLength, RET_U64) != Status.OK) {
+    return u32.MAX_VALUE;
+  }
+  return load<u32>(RET_U64);
+}
+
+export function incrementMetric(metricId: u32, delta: i64): void {
+  if (metricId != u32.MAX_VALUE) env.proxy_increment_metric(metricId, delta);
+}
+
+export function recordMetric(metricId: u32, value: u64): void {
+  if (metricId != u32.MAX_VALUE) env.proxy_record_metric(metricId, value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Properties
+// ---------------------------------------------------------------------------------------------
+
+/** Encodes a property path: segments joined with \0. */
+export function propertyPath(segments: string[]): ArrayBuffer {
+  return String.UTF8.encode(segments.join("\0"));
+}
+
+/** A property's raw bytes, or null when absent. */
+export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
+  clearReturn();
+  const status = env.proxy_get_property(changetype<usize>(path), <usize>path.byteLength, RET_PTR, RET_SIZE);
+  if (status != Status.OK) {
+    const ptr = load<usize>(RET_PTR);
+    if (ptr != 0) heap.free(ptr);
+    return null;
+  }
+  return takeBytes();
+}
