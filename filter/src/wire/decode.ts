@@ -1,0 +1,250 @@
+// Decoders of the messages the filter receives (ControlMessage) and, for tests and tools, of
+// SidecarMessage. They never trap: every read is bounds-checked, and truncated or malformed
+// input gives an error naming the field and the problem ("decisions.clusters[1].reason: length
+// 40 exceeds the 3 bytes left"). Unknown fields of wire types 0, 1, 2 and 5 are skipped; groups
+// (wire types 3, 4) and invalid wire types are errors; a known field with the wrong wire type is
+// an error. A message field that occurs twice merges, as protobuf specifies.
+
+import { PbReader } from "./pb";
+import {
+  ClusterDecision,
+  ClusterWindow,
+  DecisionAck,
+  DecisionNack,
+  DecisionSet,
+  HISTOGRAM_BUCKETS,
+  Hello,
+  LatencyHistogram,
+  SIDECAR_ACK,
+  SIDECAR_HELLO,
+  SIDECAR_NACK,
+  SIDECAR_REPORT,
+  TelemetryReport,
+} from "./messages";
+
+/** What decodeControlMessage found. */
+export class DecodeResult {
+  /** The decision set; null when error is set or the message carries no kind this build knows
+   *  (a newer control plane's message: ignore it). */
+  decisions: DecisionSet | null = null;
+  /** Why the bytes were rejected, naming the field and the problem; null when they decoded. */
+  error: string | null = null;
+}
+
+function readClusterDecision(r: PbReader, m: ClusterDecision): void {
+  while (r.more()) {
+    const f = r.key("ClusterDecision");
+    if (f == 1) m.cluster = r.string("cluster");
+    else if (f == 2) m.state = r.int32("state");
+    else if (f == 3) m.weight = r.uint32("weight");
+    else if (f == 4) m.probeFraction = r.float("probe_fraction");
+    else if (f == 5) m.retryAfterS = r.uint32("retry_after_s");
+    else if (f == 6) m.reason = r.string("reason");
+    else if (f == 7) m.anomalyScore = r.float("anomaly_score");
+    else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+function readDecisionSet(r: PbReader, m: DecisionSet): void {
+  while (r.more()) {
+    const f = r.key("DecisionSet");
+    if (f == 1) m.version = r.uint64("version");
+    else if (f == 2) m.issuedAtMs = r.uint64("issued_at_ms");
+    else if (f == 3) m.ttlMs = r.uint32("ttl_ms");
+    else if (f == 4) m.halted = r.bool("halted");
+    else if (f == 5) m.haltReason = r.string("halt_reason");
+    else if (f == 6) {
+      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      const c = new ClusterDecision();
+      readClusterDecision(r, c);
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
+      m.clusters.push(c);
+    } else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+/** Decodes a serialized ControlMessage. Never traps. */
+export function decodeControlMessage(buf: ArrayBuffer): DecodeResult {
+  const r = new PbReader(buf);
+  const result = new DecodeResult();
+  let decisions: DecisionSet | null = null;
+  while (r.more()) {
+    const f = r.key("ControlMessage");
+    if (f == 1) {
+      const outer = r.enter("decisions");
+      if (outer < 0) break;
+      if (decisions === null) decisions = new DecisionSet();
+      readDecisionSet(r, decisions);
+      r.leave(outer);
+      if (r.error !== null) r.error = "decisions." + (r.error as string);
+    } else if (f != 0) r.skip("ControlMessage field " + f.toString());
+  }
+  if (r.error !== null) result.error = r.error;
+  else result.decisions = decisions;
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SidecarMessage (the control plane's side; for tests and tools)
+// ---------------------------------------------------------------------------------------------
+
+/** What decodeSidecarMessage found: kind is SIDECAR_HELLO..SIDECAR_NACK (0: none), and the
+ *  matching field is set; or error. */
+export class SidecarDecodeResult {
+  kind: i32 = 0;
+  hello: Hello | null = null;
+  report: TelemetryReport | null = null;
+  ack: DecisionAck | null = null;
+  nack: DecisionNack | null = null;
+  error: string | null = null;
+}
+
+function readHello(r: PbReader, m: Hello): void {
+  while (r.more()) {
+    const f = r.key("Hello");
+    if (f == 1) m.nodeId = r.string("node_id");
+    else if (f == 2) m.zone = r.string("zone");
+    else if (f == 3) m.workerId = r.uint32("worker_id");
+    else if (f == 4) m.filterVersion = r.string("filter_version");
+    else if (f == 5) m.clusters.push(r.string("clusters"));
+    else if (f == 6) m.instanceId = r.uint64("instance_id");
+    else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+/** Reads one sparse histogram into the dense counts, adding (so repeated fields merge). */
+function readHistogram(r: PbReader, h: LatencyHistogram): void {
+  let first: u32 = 0;
+  const counts = new Array<u32>();
+  while (r.more()) {
+    const f = r.key("LatencyHistogram");
+    if (f == 1) first = r.uint32("first_bucket");
+    else if (f == 2) {
+      if (r.wireType == 0) counts.push(r.uint32("counts"));
+      else {
+        const outer = r.enter("counts");
+        if (outer < 0) return;
+        while (r.more()) counts.push(<u32>r.varint("counts"));
+        r.leave(outer);
+      }
+    } else if (f == 3) h.sumUs = r.uint64("sum_us");
+    else if (f == 4) h.maxUs = r.uint64("max_us");
+    else if (f != 0) r.skip("field " + f.toString());
+  }
+  if (r.error !== null) return;
+  if (<u64>first + <u64>counts.length > <u64>HISTOGRAM_BUCKETS) {
+    r.fail("counts", "buckets " + first.toString() + ".." + (<u64>first + <u64>counts.length - 1).toString() + " exceed the last bucket " + (HISTOGRAM_BUCKETS - 1).toString());
+    return;
+  }
+  for (let i = 0; i < counts.length; i++) {
+    const b = <i32>first + i;
+    h.counts[b] = h.counts[b] + counts[i];
+  }
+}
+
+function readClusterWindow(r: PbReader, m: ClusterWindow): void {
+  while (r.more()) {
+    const f = r.key("ClusterWindow");
+    if (f == 1) m.cluster = r.string("cluster");
+    else if (f == 2) m.requests = r.uint32("requests");
+    else if (f == 3) m.errors5xx = r.uint32("errors_5xx");
+    else if (f == 4) m.localRejects = r.uint32("local_rejects");
+    else if (f == 5) m.timeouts = r.uint32("timeouts");
+    else if (f == 6) m.resets = r.uint32("resets");
+    else if (f == 7) m.grpcErrors = r.uint32("grpc_errors");
+    else if (f == 8 || f == 9) {
+      const what = f == 8 ? "headers_latency" : "total_latency";
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      readHistogram(r, f == 8 ? m.headersLatency : m.totalLatency);
+      r.leave(outer);
+      if (r.error !== null) r.error = what + "." + (r.error as string);
+    } else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+function readReport(r: PbReader, m: TelemetryReport): void {
+  while (r.more()) {
+    const f = r.key("TelemetryReport");
+    if (f == 1) m.windowStartMs = r.uint64("window_start_ms");
+    else if (f == 2) m.windowLengthMs = r.uint32("window_length_ms");
+    else if (f == 3) m.sequence = r.uint64("sequence");
+    else if (f == 4) m.enforcedVersion = r.uint64("enforced_version");
+    else if (f == 5) {
+      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      const c = new ClusterWindow();
+      readClusterWindow(r, c);
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
+      m.clusters.push(c);
+    } else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+/** Decodes a serialized SidecarMessage. Never traps. A kind that occurs twice merges if it is
+ *  the same kind; another kind replaces it (oneof semantics). */
+export function decodeSidecarMessage(buf: ArrayBuffer): SidecarDecodeResult {
+  const r = new PbReader(buf);
+  const res = new SidecarDecodeResult();
+  while (r.more()) {
+    const f = r.key("SidecarMessage");
+    if (f >= SIDECAR_HELLO && f <= SIDECAR_NACK) {
+      const what = f == SIDECAR_HELLO ? "hello" : f == SIDECAR_REPORT ? "report" : f == SIDECAR_ACK ? "ack" : "nack";
+      const outer = r.enter(what);
+      if (outer < 0) break;
+      if (res.kind != f) {
+        res.hello = null;
+        res.report = null;
+        res.ack = null;
+        res.nack = null;
+        res.kind = f;
+      }
+      if (f == SIDECAR_HELLO) {
+        let m = res.hello;
+        if (m === null) res.hello = m = new Hello();
+        readHello(r, m);
+      } else if (f == SIDECAR_REPORT) {
+        let m = res.report;
+        if (m === null) res.report = m = new TelemetryReport();
+        readReport(r, m);
+      } else if (f == SIDECAR_ACK) {
+        let m = res.ack;
+        if (m === null) res.ack = m = new DecisionAck();
+        while (r.more()) {
+          const g = r.key("DecisionAck");
+          if (g == 1) m.version = r.uint64("version");
+          else if (g != 0) r.skip("field " + g.toString());
+        }
+      } else {
+        let m = res.nack;
+        if (m === null) res.nack = m = new DecisionNack();
+        while (r.more()) {
+          const g = r.key("DecisionNack");
+          if (g == 1) m.version = r.uint64("version");
+          else if (g == 2) m.reason = r.string("reason");
+          else if (g == 3) m.enforcedVersion = r.uint64("enforced_version");
+          else if (g != 0) r.skip("field " + g.toString());
+        }
+      }
+      r.leave(outer);
+      if (r.error !== null) r.error = what + "." + (r.error as string);
+    } else if (f != 0) r.skip("SidecarMessage field " + f.toString());
+  }
+  if (r.error !== null) {
+    const err = new SidecarDecodeResult();
+    err.error = r.error;
+    return err;
+  }
+  return res;
+}
