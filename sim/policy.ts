@@ -1,0 +1,93 @@
+// The interface every routing policy of the scenario runner implements (none, envoy-outlier,
+// resilience4j, autoglm), and small helpers they share. Times are scenario seconds on the
+// runner's virtual clock; latencies are milliseconds.
+import type { Scenario } from "./scenario.js";
+
+/** A client request as the policies see it. */
+export interface SimRequest {
+  /** Arrival order, from 0. */
+  id: number;
+  arrivalS: number;
+  /** The sidecar (filter instance) that handles it: round robin over scenario.sidecars. */
+  sidecar: number;
+  /** A uniform draw in [0, 1) of the request's own, for a weighted choice. */
+  routeDraw: number;
+}
+
+/** Where a policy sends a request: a host of a cluster, or a local reject (the client gets a 503). */
+export type RouteDecision = { cluster: number; host: number } | { reject: string };
+
+/** One routing policy. */
+export interface Policy {
+  readonly name: string;
+  /** Chooses the upstream of a request arriving now. */
+  route(request: SimRequest, nowS: number): RouteDecision;
+  /**
+   * The answer came back (or the client timed out: status 504 at client_timeout_ms).
+   * `status` 200 is success; 5xx is failure.
+   */
+  complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number): void;
+  /** Time of the policy's next timer (its own periodic work), or Infinity. */
+  nextTimerS(): number;
+  /** Runs the timer that was due at nowS. */
+  timer(nowS: number): void;
+  /** A telemetry window ended at endS. May be async (the control plane's decision round is). */
+  windowEnd(window: number, endS: number): void | Promise<void>;
+  /** True while the policy holds the cluster's breaker open (counts as a cut for detect_s). */
+  isOpen(cluster: number): boolean;
+  /** Releases resources (wasm instances, control plane). */
+  close?(): void | Promise<void>;
+}
+
+/** Builds a policy for a scenario; `seed` feeds any randomness of the policy's own. */
+export type PolicyFactory = (scenario: Scenario, seed: number) => Policy | Promise<Policy>;
+
+/** Base share of each cluster: weight / sum of weights. */
+export function baseShares(scenario: Scenario): number[] {
+  const total = scenario.clusters.reduce((sum, c) => sum + c.weight, 0);
+  return scenario.clusters.map((c) => c.weight / total);
+}
+
+/**
+ * Picks an index with probability proportional to weights[i], from a uniform draw u in [0, 1).
+ * Returns -1 when every weight is 0.
+ */
+export function weightedPick(weights: readonly number[], u: number): number {
+  let total = 0;
+  for (const w of weights) total += w > 0 ? w : 0;
+  if (total <= 0) return -1;
+  let target = u * total;
+  let last = -1;
+  for (let i = 0; i < weights.length; i++) {
+    const w = weights[i]!;
+    if (w <= 0) continue;
+    last = i;
+    if (target < w) return i;
+    target -= w;
+  }
+  return last;
+}
+
+/**
+ * Spreads a cluster's requests evenly (round robin) over its hosts that are not ejected; when
+ * every host is ejected it uses them all (Envoy's panic routing does the same).
+ */
+export class RoundRobinHosts {
+  private readonly next: number[];
+
+  constructor(private readonly hostCounts: readonly number[]) {
+    this.next = hostCounts.map(() => 0);
+  }
+
+  pick(cluster: number, isEjected?: (cluster: number, host: number) => boolean): number {
+    const count = this.hostCounts[cluster]!;
+    for (let tries = 0; tries < count; tries++) {
+      const host = this.next[cluster]! % count;
+      this.next[cluster] = host + 1;
+      if (isEjected === undefined || !isEjected(cluster, host)) return host;
+    }
+    const host = this.next[cluster]! % count;
+    this.next[cluster] = host + 1;
+    return host;
+  }
+}

@@ -1,0 +1,151 @@
+// What a run reports per scenario and policy, exactly as the scenarios README defines it:
+// requests, failed, success_rate, slo_violation_s, p99_ms, detect_s, recover_s, false_cuts.
+//
+// Traffic share of a cluster in a window = requests the policy sent to it / requests offered by
+// clients in that window. A cluster is "cut" in a window when its share is at most half its base
+// share (weight / sum of weights) or the policy holds its breaker open at the window's end.
+// When a window holds too few requests for its share to mean anything (fewer than
+// MIN_EXPECTED_REQUESTS expected at base share), the share is pooled with the preceding windows
+// until it does, so a quiet second does not count as a cut by chance.
+//
+// - detect_s (per fault occurrence): end of the first window overlapping the occurrence, up to
+//   the end of its effect, in which the cluster is cut, minus its at_s; null if none.
+// - recover_s (per occurrence): end of the first window starting at or after the fault's end
+//   (at_s + for_s) in which the share is back to at least 90% of base and the breaker is not
+//   open, minus that end; null if never within the run.
+// - false_cuts: windows where a cluster becomes cut (was not cut in the window before) while no
+//   fault occurrence on it is active (from at_s to the end of its recovery ramp) and none ended
+//   within the previous 60 s.
+// Times have the resolution of one window.
+import type { Scenario } from "./scenario.js";
+import { baseShares } from "./policy.js";
+import { FaultTimeline } from "./faults.js";
+import type { RunResult } from "./runner.js";
+
+/** Seconds after a fault's end during which a cut is not a false cut. */
+export const FALSE_CUT_GRACE_S = 60;
+/** A cut: share at most this fraction of base. */
+export const CUT_FRACTION = 0.5;
+/** Recovered: share at least this fraction of base. */
+export const RECOVERED_FRACTION = 0.9;
+/** Requests expected at base share below which a window's share is pooled with earlier windows. */
+export const MIN_EXPECTED_REQUESTS = 20;
+/** Most windows pooled for one share. */
+const MAX_POOLED_WINDOWS = 30;
+
+/** The README's per-policy figures. */
+export interface PolicyReport {
+  requests: number;
+  failed: number;
+  success_rate: number;
+  slo_violation_s: number;
+  p99_ms: number;
+  detect_s: (number | null)[];
+  recover_s: (number | null)[];
+  false_cuts: number;
+}
+
+/** Share of each cluster per window (pooled for sparse windows); NaN before any traffic. */
+export function shareSeries(result: RunResult): number[][] {
+  const base = baseShares(result.scenario);
+  const windows = result.windows;
+  return base.map((b, c) =>
+    windows.map((_, w) => {
+      let offered = 0;
+      let sent = 0;
+      for (let k = w; k >= 0 && w - k < MAX_POOLED_WINDOWS; k--) {
+        offered += windows[k]!.offered;
+        sent += windows[k]!.clusters[c]!.sent;
+        if (offered * b >= MIN_EXPECTED_REQUESTS) break;
+      }
+      return offered > 0 ? sent / offered : NaN;
+    }),
+  );
+}
+
+/** Whether each cluster is cut in each window. */
+export function cutSeries(result: RunResult, shares = shareSeries(result)): boolean[][] {
+  const base = baseShares(result.scenario);
+  return base.map((b, c) =>
+    result.windows.map((win, w) => {
+      const share = shares[c]![w]!;
+      return win.clusters[c]!.open || (!Number.isNaN(share) && share <= CUT_FRACTION * b);
+    }),
+  );
+}
+
+/** Seconds in which the client-side success rate or p99 broke the SLO. */
+export function sloViolationSeconds(result: RunResult): number {
+  const slo = result.scenario.slo;
+  let seconds = 0;
+  for (const win of result.windows) {
+    if (win.offered === 0) continue;
+    const success = 1 - win.failed / win.offered;
+    if (success < slo.success_rate || win.p99Ms > slo.latency_ms) seconds += win.endS - win.startS;
+  }
+  return round(seconds, 3);
+}
+
+function round(value: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** The README's report for one run. */
+export function reportRun(result: RunResult): PolicyReport {
+  const scenario: Scenario = result.scenario;
+  const base = baseShares(scenario);
+  const shares = shareSeries(result);
+  const cuts = cutSeries(result, shares);
+  const timeline = new FaultTimeline(scenario);
+  const windows = result.windows;
+
+  const detect: (number | null)[] = [];
+  const recover: (number | null)[] = [];
+  for (const o of timeline.occurrences) {
+    let detected: number | null = null;
+    for (let w = 0; w < windows.length; w++) {
+      const win = windows[w]!;
+      if (win.endS <= o.startS) continue;
+      if (win.startS >= o.effectEndS) break;
+      if (cuts[o.cluster]![w]) {
+        detected = round(win.endS - o.startS, 3);
+        break;
+      }
+    }
+    detect.push(detected);
+    let recovered: number | null = null;
+    for (let w = 0; w < windows.length; w++) {
+      const win = windows[w]!;
+      if (win.startS < o.endS - 1e-9) continue;
+      const share = shares[o.cluster]![w]!;
+      if (!win.clusters[o.cluster]!.open && !Number.isNaN(share) && share >= RECOVERED_FRACTION * base[o.cluster]!) {
+        recovered = round(win.endS - o.endS, 3);
+        break;
+      }
+    }
+    recover.push(recovered);
+  }
+
+  let falseCuts = 0;
+  scenario.clusters.forEach((_, c) => {
+    const faults = timeline.onCluster(c);
+    for (let w = 0; w < windows.length; w++) {
+      if (!cuts[c]![w] || (w > 0 && cuts[c]![w - 1])) continue;
+      const win = windows[w]!;
+      const excused = faults.some((o) => win.endS > o.startS && win.startS < o.effectEndS + FALSE_CUT_GRACE_S);
+      if (!excused) falseCuts++;
+    }
+  });
+
+  return {
+    requests: result.requests,
+    failed: result.failed,
+    success_rate: result.requests > 0 ? round(1 - result.failed / result.requests, 6) : 1,
+    slo_violation_s: sloViolationSeconds(result),
+    p99_ms: Number.isNaN(result.p99Ms) ? 0 : round(result.p99Ms, 1),
+    detect_s: detect,
+    recover_s: recover,
+    false_cuts: falseCuts,
+  };
+}

@@ -1,0 +1,117 @@
+// The simulated upstream hosts: what one request to one host answers, and after how long.
+//
+// Model (scenarios README): per-request latency is log-normal, fitted to the cluster's p50 and
+// p99 (mu = ln p50, sigma = (ln p99 - ln p50) / 2.3263). Each host serves capacity_rps /
+// endpoints (times any fault's capacity_x). With the host's utilisation u = offered / capacity
+// over the last completed window, latency is multiplied by 1 / (1 - min(u, 0.95)^4); offered load
+// above capacity is rejected with 503 (each request with chance 1 - capacity / offered rate, the
+// offered rate measured over the trailing window). A request fails with 5xx with the cluster's
+// error_rate plus any fault's added error rate. A host that is down refuses at once (503).
+//
+// The host is pure given its inputs: the caller passes the time and the request's own uniform
+// draws, so the same request meets the same luck whichever policy routed it (common random
+// numbers make the policies' comparison sharper).
+import type { ScenarioCluster } from "./scenario.js";
+import { fitLogNormal, normalQuantile } from "./random.js";
+import type { HostEffect } from "./faults.js";
+
+/** Latency of a refused connection (host down), milliseconds. */
+export const REFUSED_LATENCY_MS = 1;
+/** Latency of a 503 for load above capacity, milliseconds (the host sheds quickly). */
+export const OVERLOAD_REJECT_LATENCY_MS = 2;
+/** Utilisation is clamped to this in the queueing multiplier. */
+export const MAX_UTILISATION = 0.95;
+
+/** The request's own uniform draws in [0, 1), made at arrival. */
+export interface RequestDraws {
+  /** Picks the latency quantile. */
+  latency: number;
+  /** Decides a 5xx answer. */
+  error: number;
+  /** Decides an overload 503. */
+  overload: number;
+  /** Decides a refusal while a host is going down. */
+  down: number;
+}
+
+/** What a host answered. */
+export interface HostAnswer {
+  /** HTTP status: 200, 500 (error), 503 (down or overloaded). */
+  status: number;
+  /** Time to the answer, milliseconds (before the client's timeout is applied). */
+  latencyMs: number;
+  /** Why it failed, for breakdowns: "", "error", "overload", "down". */
+  cause: "" | "error" | "overload" | "down";
+}
+
+/** Queueing multiplier on latency for utilisation u: 1 / (1 - min(u, 0.95)^4). */
+export function queueingMultiplier(u: number): number {
+  const c = Math.min(Math.max(u, 0), MAX_UTILISATION);
+  return 1 / (1 - c ** 4);
+}
+
+/** One upstream host: its offered-load counters per window and the answer model. */
+export class UpstreamHost {
+  private readonly mu: number;
+  private readonly sigma: number;
+  /** Capacity without faults, requests per second. */
+  readonly baseCapacityRps: number;
+  private readonly errorRate: number;
+  private readonly windowS: number;
+  /** Index of the window `current` counts. */
+  private windowIndex = 0;
+  /** Requests offered in the current and the previous window. */
+  private current = 0;
+  private previous = 0;
+  /** Effective capacity (requests per second) seen in the previous window, for its utilisation. */
+  private previousCapacity: number;
+
+  constructor(cluster: ScenarioCluster, windowS: number) {
+    const fit = fitLogNormal(cluster.latency_ms.p50, cluster.latency_ms.p99);
+    this.mu = fit.mu;
+    this.sigma = fit.sigma;
+    this.baseCapacityRps = cluster.capacity_rps / cluster.endpoints;
+    this.errorRate = cluster.error_rate;
+    this.windowS = windowS;
+    this.previousCapacity = this.baseCapacityRps;
+  }
+
+  private roll(t: number, capacityRps: number): void {
+    const index = Math.floor(t / this.windowS);
+    if (index === this.windowIndex) return;
+    this.previous = index === this.windowIndex + 1 ? this.current : 0;
+    this.previousCapacity = capacityRps;
+    this.current = 0;
+    this.windowIndex = index;
+  }
+
+  /** Utilisation over the last completed window: offered / capacity. */
+  utilisation(): number {
+    return this.previousCapacity > 0 ? this.previous / (this.previousCapacity * this.windowS) : Infinity;
+  }
+
+  /** Offered rate over the trailing window_s ending at t, requests per second. */
+  private offeredRps(t: number): number {
+    const into = t / this.windowS - this.windowIndex;
+    return (this.previous * (1 - into) + this.current) / this.windowS;
+  }
+
+  /** The answer to a request arriving at time t (seconds) under the given fault effect. */
+  answer(t: number, effect: Readonly<HostEffect>, draws: RequestDraws): HostAnswer {
+    const capacity = this.baseCapacityRps * effect.capacityX;
+    this.roll(t, capacity);
+    if (effect.downChance > 0 && draws.down < effect.downChance) {
+      return { status: 503, latencyMs: REFUSED_LATENCY_MS, cause: "down" };
+    }
+    const u = this.utilisation();
+    this.current++;
+    const offered = this.offeredRps(t);
+    if (capacity <= 0 || (offered > capacity && draws.overload < 1 - capacity / offered)) {
+      return { status: 503, latencyMs: OVERLOAD_REJECT_LATENCY_MS, cause: "overload" };
+    }
+    const latencyMs = Math.exp(this.mu + this.sigma * normalQuantile(draws.latency)) * effect.latencyX * queueingMultiplier(u);
+    const errorChance = Math.min(1, this.errorRate + effect.addedErrorRate);
+    if (draws.error < errorChance) return { status: 500, latencyMs, cause: "error" };
+    return { status: 200, latencyMs, cause: "" };
+  }
+}
