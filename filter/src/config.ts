@@ -1,0 +1,70 @@
+// The filter's plugin configuration (JSON; the shape is fixed in the team's conventions):
+// {
+//   "node_id": "sidecar-1", "zone": "zone-a",
+//   "control_plane": { "cluster": "autoglm-control-plane", "timeout_ms": 5000, "token": "",
+//                      "reconnect_base_ms": 500, "reconnect_max_ms": 30000 },
+//   "window_ms": 1000,
+//   "clusters": [ { "name": "llm-a", "weight": 50 }, { "name": "llm-b", "weight": 50 } ],
+//   "headers": { "cluster": "x-autoglm-cluster", "explicit_cluster": "x-autoglm-target",
+//                "node": "x-autoglm-node", "version": "x-autoglm-version",
+//                "latency": "x-autoglm-latency-us" },
+//   "latency_header": false,
+//   "fallback": { "failure_rate": 0.5, "min_requests": 20, "slow_call_ms": 0,
+//                 "slow_call_rate": 0.5, "open_ms": 5000, "probe_requests": 10 },
+//   "fail_open": true,
+//   "decision_check_ms": 100, "retry_after_s": 5
+// }
+// Only node_id and clusters are required. Parsing never traps: a bad configuration gives an
+// error naming the field and what was expected.
+import { BreakerSettings } from "./core/localbreaker";
+import { parseConfigJson } from "./configparse";
+
+export class ClusterConfig {
+  name: string = "";
+  /** Base weight (relative, as in Envoy's weighted_clusters). */
+  weight: u32 = 0;
+}
+
+export class FilterConfig {
+  nodeId: string = "";
+  zone: string = "";
+  /** Envoy cluster of the control plane (the gRPC stream's upstream). */
+  cpCluster: string = "autoglm-control-plane";
+  /** A stream not heard from within this long does not count as a live control plane, ms. */
+  cpTimeoutMs: u32 = 5000;
+  /** Bearer token sent as `authorization` metadata; "" sends none. */
+  cpToken: string = "";
+  /** First reconnect delay and its cap, milliseconds (exponential backoff with jitter). */
+  reconnectBaseMs: u32 = 500;
+  reconnectMaxMs: u32 = 30000;
+  /** Telemetry window, milliseconds. */
+  windowMs: u32 = 1000;
+  clusters: ClusterConfig[] = [];
+  /** Request header the chosen cluster is written to (Envoy routes with cluster_header on it). */
+  clusterHeader: string = "x-autoglm-cluster";
+  /** Request header naming a cluster explicitly; "" disables. */
+  explicitClusterHeader: string = "x-autoglm-target";
+  nodeHeader: string = "x-autoglm-node";
+  versionHeader: string = "x-autoglm-version";
+  /** Response header with the time to response headers, microseconds (when latency_header). */
+  latencyHeaderName: string = "x-autoglm-latency-us";
+  latencyHeader: bool = false;
+  fallback: BreakerSettings = new BreakerSettings();
+  /** On an internal error (e.g. an unconfigured filter): true lets traffic through, false 503s. */
+  failOpen: bool = true;
+  /** How often a worker looks for a newer decision set in shared data, milliseconds. */
+  decisionCheckMs: u32 = 100;
+  /** retry-after of local replies when the decision names none (halt, no cluster), seconds. */
+  retryAfterS: u32 = 5;
+}
+
+export class ConfigResult {
+  config: FilterConfig | null = null;
+  /** "<field>: expected <what>, got <what>"; null when the configuration is valid. */
+  error: string | null = null;
+}
+
+/** Parses and validates the plugin configuration text. Never traps. */
+export function parseConfig(text: string): ConfigResult {
+  return parseConfigJson(text);
+}

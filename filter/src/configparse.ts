@@ -1,0 +1,207 @@
+// Validation of the plugin configuration's JSON tree into a FilterConfig. Every problem is
+// reported as "<field path>: expected <what>, got <what>"; unknown fields are rejected so that a
+// misspelt option does not silently fall back to its default.
+import { ClusterConfig, ConfigResult, FilterConfig } from "./config";
+import {
+  JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
+} from "./configjson";
+
+export const MAX_CLUSTERS: i32 = 64;
+
+function describe(v: JsonValue): string {
+  if (v.kind == JSON_STRING) return "the string \"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
+  if (v.kind == JSON_NUMBER) return v.numberValue.toString();
+  if (v.kind == JSON_BOOL) return v.boolValue ? "true" : "false";
+  return unchecked(JSON_KIND_NAMES[v.kind]);
+}
+
+class Checker {
+  problem: string | null = null;
+
+  fail(path: string, expected: string, got: string): void {
+    if (this.problem === null) this.problem = path + ": expected " + expected + ", got " + got;
+  }
+
+  ok(): bool {
+    return this.problem === null;
+  }
+
+  /** Rejects members of obj not in allowed. */
+  onlyKnown(obj: JsonValue, path: string, allowed: string[]): void {
+    for (let i = 0; i < obj.keys.length; i++) {
+      const k = unchecked(obj.keys[i]);
+      if (!allowed.includes(k)) {
+        if (this.problem === null) {
+          const prefix: string = path.length > 0 ? path + "." : "";
+          this.problem = prefix + k + ": unknown field (known: " + allowed.join(", ") + ")";
+        }
+      }
+    }
+  }
+
+  str(obj: JsonValue, key: string, path: string, fallback: string, required: bool, nonEmpty: bool): string {
+    const v = obj.get(key);
+    const at = path.length > 0 ? path + "." + key : key;
+    if (v === null) {
+      if (required) this.fail(at, nonEmpty ? "a non-empty string" : "a string", "nothing (the field is required)");
+      return fallback;
+    }
+    if (v.kind != JSON_STRING) { this.fail(at, "a string", describe(v)); return fallback; }
+    if (nonEmpty && v.stringValue.length == 0) { this.fail(at, "a non-empty string", "\"\""); return fallback; }
+    return v.stringValue;
+  }
+
+  bool(obj: JsonValue, key: string, path: string, fallback: bool): bool {
+    const v = obj.get(key);
+    const at = path.length > 0 ? path + "." + key : key;
+    if (v === null) return fallback;
+    if (v.kind != JSON_BOOL) { this.fail(at, "true or false", describe(v)); return fallback; }
+    return v.boolValue;
+  }
+
+  /** An integer in [min, max]. */
+  int(obj: JsonValue, key: string, path: string, fallback: f64, min: f64, max: f64): f64 {
+    const v = obj.get(key);
+    const at = path.length > 0 ? path + "." + key : key;
+    if (v === null) return fallback;
+    const range = "an integer in [" + min.toString() + ", " + max.toString() + "]";
+    if (v.kind != JSON_NUMBER) { this.fail(at, range, describe(v)); return fallback; }
+    const x = v.numberValue;
+    if (!isFinite(x) || Math.floor(x) != x || x < min || x > max) { this.fail(at, range, describe(v)); return fallback; }
+    return x;
+  }
+
+  /** A number in (0, 1]. */
+  fraction(obj: JsonValue, key: string, path: string, fallback: f64): f64 {
+    const v = obj.get(key);
+    const at = path + "." + key;
+    if (v === null) return fallback;
+    if (v.kind != JSON_NUMBER) { this.fail(at, "a number in (0, 1]", describe(v)); return fallback; }
+    const x = v.numberValue;
+    if (!(x > 0.0 && x <= 1.0)) { this.fail(at, "a number in (0, 1]", describe(v)); return fallback; }
+    return x;
+  }
+
+  object(obj: JsonValue, key: string, path: string): JsonValue | null {
+    const v = obj.get(key);
+    if (v === null) return null;
+    if (v.kind != JSON_OBJECT) { this.fail(path.length > 0 ? path + "." + key : key, "an object", describe(v)); return null; }
+    return v;
+  }
+
+  headerName(obj: JsonValue, key: string, fallback: string, allowEmpty: bool): string {
+    const at = "headers." + key;
+    const name = this.str(obj, key, "headers", fallback, false, !allowEmpty);
+    if (!this.ok()) return fallback;
+    if (name.length == 0) return name;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      const okChar = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
+      if (!okChar) {
+        this.fail(at, "a lower-case header name (a-z, 0-9, '-', '_', '.')", "\"" + name + "\"");
+        return fallback;
+      }
+    }
+    return name;
+  }
+}
+
+const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "headers", "latency_header",
+  "fallback", "fail_open", "decision_check_ms", "retry_after_s"];
+const CP_FIELDS: string[] = ["cluster", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
+const CLUSTER_FIELDS: string[] = ["name", "weight"];
+const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency"];
+const FALLBACK_FIELDS: string[] = ["failure_rate", "min_requests", "slow_call_ms", "slow_call_rate", "open_ms", "probe_requests"];
+
+function failed(message: string): ConfigResult {
+  const r = new ConfigResult();
+  r.error = message;
+  return r;
+}
+
+/** Parses the configuration text and validates it. Never traps. */
+export function parseConfigJson(text: string): ConfigResult {
+  if (text.length == 0) return failed("(configuration): expected a JSON object, got an empty configuration");
+  const parsed = parseJsonText(text);
+  if (parsed.error !== null) return failed("(configuration): expected JSON, got a syntax error: " + (parsed.error as string));
+  const root = parsed.value as JsonValue;
+  if (root.kind != JSON_OBJECT) return failed("(configuration): expected a JSON object, got " + describe(root));
+
+  const k = new Checker();
+  const c = new FilterConfig();
+  k.onlyKnown(root, "", TOP_FIELDS);
+  c.nodeId = k.str(root, "node_id", "", "", true, true);
+  c.zone = k.str(root, "zone", "", "", false, false);
+
+  const cp = k.object(root, "control_plane", "");
+  if (cp !== null) {
+    k.onlyKnown(cp, "control_plane", CP_FIELDS);
+    c.cpCluster = k.str(cp, "cluster", "control_plane", c.cpCluster, false, true);
+    c.cpTimeoutMs = <u32>k.int(cp, "timeout_ms", "control_plane", c.cpTimeoutMs, 1, 3600000);
+    c.cpToken = k.str(cp, "token", "control_plane", "", false, false);
+    c.reconnectBaseMs = <u32>k.int(cp, "reconnect_base_ms", "control_plane", c.reconnectBaseMs, 1, 600000);
+    c.reconnectMaxMs = <u32>k.int(cp, "reconnect_max_ms", "control_plane", c.reconnectMaxMs, 1, 3600000);
+    if (k.ok() && c.reconnectMaxMs < c.reconnectBaseMs) {
+      k.fail("control_plane.reconnect_max_ms", "at least reconnect_base_ms (" + c.reconnectBaseMs.toString() + ")",
+        c.reconnectMaxMs.toString());
+    }
+  }
+  c.windowMs = <u32>k.int(root, "window_ms", "", c.windowMs, 10, 3600000);
+
+  const clusters = root.get("clusters");
+  if (clusters === null) {
+    k.fail("clusters", "an array of {\"name\", \"weight\"}", "nothing (the field is required)");
+  } else if (clusters.kind != JSON_ARRAY) {
+    k.fail("clusters", "an array of {\"name\", \"weight\"}", describe(clusters));
+  } else if (clusters.items.length == 0 || clusters.items.length > MAX_CLUSTERS) {
+    k.fail("clusters", "1 to " + MAX_CLUSTERS.toString() + " clusters", clusters.items.length.toString());
+  } else {
+    let sum: f64 = 0;
+    for (let i = 0; i < clusters.items.length && k.ok(); i++) {
+      const at = "clusters[" + i.toString() + "]";
+      const item = unchecked(clusters.items[i]);
+      if (item.kind != JSON_OBJECT) { k.fail(at, "an object {\"name\", \"weight\"}", describe(item)); break; }
+      k.onlyKnown(item, at, CLUSTER_FIELDS);
+      const cc = new ClusterConfig();
+      cc.name = k.str(item, "name", at, "", true, true);
+      cc.weight = <u32>k.int(item, "weight", at, 1, 0, 4294967295);
+      for (let j = 0; j < c.clusters.length && k.ok(); j++) {
+        if (unchecked(c.clusters[j]).name == cc.name) k.fail(at + ".name", "a name not used before", "\"" + cc.name + "\" again");
+      }
+      sum += <f64>cc.weight;
+      c.clusters.push(cc);
+    }
+    if (k.ok() && sum <= 0) k.fail("clusters", "weights summing to more than 0", "a sum of 0");
+  }
+
+  const headers = k.object(root, "headers", "");
+  if (headers !== null) {
+    k.onlyKnown(headers, "headers", HEADER_FIELDS);
+    c.clusterHeader = k.headerName(headers, "cluster", c.clusterHeader, false);
+    c.explicitClusterHeader = k.headerName(headers, "explicit_cluster", c.explicitClusterHeader, true);
+    c.nodeHeader = k.headerName(headers, "node", c.nodeHeader, false);
+    c.versionHeader = k.headerName(headers, "version", c.versionHeader, false);
+    c.latencyHeaderName = k.headerName(headers, "latency", c.latencyHeaderName, false);
+  }
+  c.latencyHeader = k.bool(root, "latency_header", "", false);
+
+  const fb = k.object(root, "fallback", "");
+  if (fb !== null) {
+    k.onlyKnown(fb, "fallback", FALLBACK_FIELDS);
+    const s = c.fallback;
+    s.failureRate = k.fraction(fb, "failure_rate", "fallback", s.failureRate);
+    s.minRequests = <i32>k.int(fb, "min_requests", "fallback", s.minRequests, 1, 100000);
+    s.slowCallMs = <u32>k.int(fb, "slow_call_ms", "fallback", s.slowCallMs, 0, 3600000);
+    s.slowCallRate = k.fraction(fb, "slow_call_rate", "fallback", s.slowCallRate);
+    s.openMs = <u32>k.int(fb, "open_ms", "fallback", s.openMs, 1, 3600000);
+    s.probeRequests = <i32>k.int(fb, "probe_requests", "fallback", s.probeRequests, 1, 100000);
+  }
+  c.failOpen = k.bool(root, "fail_open", "", true);
+  c.decisionCheckMs = <u32>k.int(root, "decision_check_ms", "", c.decisionCheckMs, 0, 60000);
+  c.retryAfterS = <u32>k.int(root, "retry_after_s", "", c.retryAfterS, 0, 86400);
+
+  if (!k.ok()) return failed(k.problem as string);
+  const r = new ConfigResult();
+  r.config = c;
+  return r;
+}

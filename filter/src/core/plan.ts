@@ -1,0 +1,111 @@
+// The plan a worker enforces: per configured cluster (by index) a breaker state, a weight, a
+// probe fraction and a retry-after; plus the mesh-wide halt. Built from the control plane's
+// DecisionSet after validation (a set that fails is NACKed and the last good plan kept), or from
+// the configuration's base weights.
+import { DecisionSet } from "../wire/messages";
+import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
+
+export class Plan {
+  /** Decision version (0: the configuration's base plan). */
+  version: u64 = 0;
+  /** How long the plan outlives the control plane's stream, milliseconds. */
+  ttlMs: u32 = 0;
+  halted: bool = false;
+  haltReason: string = "";
+  weights: StaticArray<u32>;
+  states: StaticArray<i32>;
+  /** For half-open clusters: the admitted fraction of their share, (0, 1]. */
+  probeFractions: StaticArray<f64>;
+  /** For open clusters: the local reply's retry-after, seconds (0: the configured default). */
+  retryAfterS: StaticArray<u32>;
+
+  constructor(size: i32) {
+    this.weights = new StaticArray<u32>(size);
+    this.states = new StaticArray<i32>(size);
+    this.probeFractions = new StaticArray<f64>(size);
+    this.retryAfterS = new StaticArray<u32>(size);
+  }
+}
+
+/** The base plan: every cluster closed at its configured weight. */
+export function basePlan(baseWeights: StaticArray<u32>): Plan {
+  const n = baseWeights.length;
+  const plan = new Plan(n);
+  for (let i = 0; i < n; i++) {
+    unchecked((plan.weights[i] = baseWeights[i]));
+    unchecked((plan.states[i] = STATE_CLOSED));
+    unchecked((plan.probeFractions[i] = 1.0));
+  }
+  return plan;
+}
+
+export class PlanResult {
+  plan: Plan | null = null;
+  /** Why the set was rejected, naming the field; null when valid. */
+  error: string | null = null;
+}
+
+function fail(message: string): PlanResult {
+  const r = new PlanResult();
+  r.error = message;
+  return r;
+}
+
+function indexOf(names: string[], name: string): i32 {
+  for (let i = 0; i < names.length; i++) if (unchecked(names[i]) == name) return i;
+  return -1;
+}
+
+/**
+ * Validates a decision set against the configured clusters and builds its plan. Rejects: version
+ * 0 or older than `enforcedVersion`; unknown or repeated clusters; states other than CLOSED,
+ * OPEN, HALF_OPEN; NaN or out-of-range fractions and scores; weights whose sum is not > 0 (unless
+ * halted). Configured clusters the set does not name get weight 0 (reachable only explicitly).
+ */
+export function planFromDecisions(set: DecisionSet, names: string[], enforcedVersion: u64): PlanResult {
+  if (set.version == 0) return fail("version: must be > 0");
+  if (set.version < enforcedVersion) {
+    return fail("version: " + set.version.toString() + " is older than the enforced " + enforcedVersion.toString());
+  }
+  const n = names.length;
+  const plan = new Plan(n);
+  plan.version = set.version;
+  plan.ttlMs = set.ttlMs;
+  plan.halted = set.halted;
+  plan.haltReason = set.haltReason;
+  for (let i = 0; i < n; i++) {
+    unchecked((plan.states[i] = STATE_CLOSED));
+    unchecked((plan.probeFractions[i] = 1.0));
+  }
+  const seen = new StaticArray<bool>(n);
+  let weightSum: u64 = 0;
+  for (let k = 0; k < set.clusters.length; k++) {
+    const c = unchecked(set.clusters[k]);
+    const at = "clusters[" + k.toString() + "]";
+    const i = indexOf(names, c.cluster);
+    if (i < 0) return fail(at + ".cluster: unknown cluster \"" + c.cluster + "\" (configured: " + names.join(", ") + ")");
+    if (unchecked(seen[i])) return fail(at + ".cluster: \"" + c.cluster + "\" appears twice");
+    unchecked((seen[i] = true));
+    if (c.state != STATE_CLOSED && c.state != STATE_OPEN && c.state != STATE_HALF_OPEN) {
+      return fail(at + ".state: expected CLOSED (1), OPEN (2) or HALF_OPEN (3), got " + c.state.toString());
+    }
+    const p = <f64>c.probeFraction;
+    if (isNaN(p)) return fail(at + ".probe_fraction: NaN");
+    if (c.state == STATE_HALF_OPEN && !(p > 0.0 && p <= 1.0)) {
+      return fail(at + ".probe_fraction: expected a fraction in (0, 1] for HALF_OPEN, got " + p.toString());
+    }
+    const score = <f64>c.anomalyScore;
+    if (isNaN(score) || score < 0.0 || score > 1.0) {
+      return fail(at + ".anomaly_score: expected [0, 1], got " + score.toString());
+    }
+    unchecked((plan.states[i] = c.state));
+    unchecked((plan.weights[i] = c.weight));
+    unchecked((plan.probeFractions[i] = c.state == STATE_HALF_OPEN ? p : 1.0));
+    unchecked((plan.retryAfterS[i] = c.retryAfterS));
+    weightSum += <u64>c.weight;
+  }
+  if (!set.halted && weightSum == 0) return fail("clusters: the weights must sum to more than 0");
+  const r = new PlanResult();
+  r.plan = plan;
+  return r;
+}

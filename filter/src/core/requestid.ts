@@ -1,0 +1,42 @@
+// x-request-id values: UUID version 4 text whose first half is the worker's instance id (random,
+// mixed from time, node, worker and counters when the VM starts) and whose second half is a
+// bijective scramble of a per-worker sequence number. Two requests of one instance never get
+// the same id (the scramble is a permutation), and instances differ in their first half.
+import { allocString, writeChar, writeHex } from "./hex";
+
+const MASK62: u64 = 0x3fffffffffffffff;
+
+/** A permutation of [0, 2^62): odd multiplications and xor-shifts, all invertible mod 2^62. */
+export function scramble62(x: u64): u64 {
+  x = (x * 0x9e3779b97f4a7c15) & MASK62;
+  x ^= x >> 29;
+  x = (x * 0xbf58476d1ce4e5b9) & MASK62;
+  x ^= x >> 32;
+  return x;
+}
+
+export class RequestIdSource {
+  private high: u64;
+  private sequence: u64 = 0;
+
+  /** instanceId: the worker instance's random id. */
+  constructor(instanceId: u64) {
+    this.high = (instanceId & ~(<u64>0xf << 12)) | (<u64>4 << 12); // version 4 nibble
+  }
+
+  next(): string {
+    this.sequence++;
+    const low = scramble62(this.sequence) | 0x8000000000000000; // RFC 4122 variant bits 10
+    const s = allocString(36);
+    writeHex(s, 0, this.high >> 32, 8);
+    writeChar(s, 8, 45);
+    writeHex(s, 9, (this.high >> 16) & 0xffff, 4);
+    writeChar(s, 13, 45);
+    writeHex(s, 14, this.high & 0xffff, 4);
+    writeChar(s, 18, 45);
+    writeHex(s, 19, low >> 48, 4);
+    writeChar(s, 23, 45);
+    writeHex(s, 24, low & 0xffffffffffff, 12);
+    return s;
+  }
+}

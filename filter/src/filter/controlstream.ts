@@ -1,0 +1,121 @@
+// The worker's gRPC stream to the control plane (autoglm.v1.TrafficGuard/Connect): opening,
+// sending, and reconnecting with exponential backoff and jitter after it closes. Telemetry
+// reports produced while the stream is down wait in a bounded queue and are sent after the next
+// Hello (the oldest dropped beyond MAX_QUEUED_REPORTS).
+import { grpcSend, grpcStream, log, serializePairs } from "../abi/hostcalls";
+import { LogLevel, Status } from "../abi/types";
+import { Rng } from "../core/rng";
+import { TelemetryReport } from "../wire/messages";
+import { encodeReport } from "../wire/encode";
+
+export const SERVICE = "autoglm.v1.TrafficGuard";
+export const METHOD = "Connect";
+export const MAX_QUEUED_REPORTS: i32 = 10;
+
+export class ControlStream {
+  /** Host stream id; 0 while there is no stream. */
+  streamId: u32 = 0;
+  /** When the current stream was opened, epoch ms. */
+  openedAtMs: u64 = 0;
+  /** Whether anything (metadata or a message) arrived on the current stream. */
+  heardFrom: bool = false;
+  /** When to try to open the next stream, epoch ms. */
+  reconnectAtMs: u64 = 0;
+  /** Consecutive failed attempts (drives the backoff). */
+  failures: i32 = 0;
+  /** Streams opened so far. */
+  opened: u64 = 0;
+  /** Per-stream report sequence (the last one sent). */
+  sequence: u64 = 0;
+  /** Reports waiting for a stream. */
+  queued: TelemetryReport[] = [];
+  droppedReports: u64 = 0;
+
+  private cluster: string;
+  private metadata: ArrayBuffer;
+  private timeoutMs: u32;
+  private baseMs: u32;
+  private maxMs: u32;
+
+  constructor(cluster: string, token: string, timeoutMs: u32, baseMs: u32, maxMs: u32) {
+    this.cluster = cluster;
+    this.timeoutMs = timeoutMs;
+    this.baseMs = baseMs;
+    this.maxMs = maxMs;
+    this.metadata = token.length > 0
+      ? serializePairs(["authorization"], ["Bearer " + token])
+      : new ArrayBuffer(0);
+  }
+
+  isOpen(): bool {
+    return this.streamId != 0;
+  }
+
+  /** The stream counts as a live control plane: open, and heard from or still within timeout_ms. */
+  isLive(nowMs: u64): bool {
+    return this.streamId != 0 && (this.heardFrom || nowMs < this.openedAtMs + <u64>this.timeoutMs);
+  }
+
+  /** Opens a stream and sends the hello; on refusal schedules the next attempt. */
+  open(nowMs: u64, hello: ArrayBuffer, rng: Rng): bool {
+    const id = grpcStream(this.cluster, SERVICE, METHOD, this.metadata);
+    if (id == 0) {
+      log(LogLevel.WARN, "autoglm: cannot open the control-plane stream to cluster \"" + this.cluster + "\"");
+      this.scheduleReconnect(nowMs, rng);
+      return false;
+    }
+    this.streamId = id;
+    this.openedAtMs = nowMs;
+    this.heardFrom = false;
+    this.sequence = 0;
+    this.opened++;
+    if (grpcSend(id, hello, false) != Status.OK) {
+      log(LogLevel.WARN, "autoglm: cannot send the hello on the control-plane stream");
+    }
+    // Reports that waited for a stream go out in order, with this stream's sequence numbers.
+    const waiting = this.queued;
+    this.queued = [];
+    for (let i = 0; i < waiting.length; i++) this.sendReport(unchecked(waiting[i]));
+    return true;
+  }
+
+  /** Sends one report now, or queues it while there is no stream. */
+  sendReport(report: TelemetryReport): void {
+    if (this.streamId == 0) {
+      if (this.queued.length >= MAX_QUEUED_REPORTS) {
+        this.queued.shift();
+        this.droppedReports++;
+      }
+      this.queued.push(report);
+      return;
+    }
+    this.sequence++;
+    report.sequence = this.sequence;
+    grpcSend(this.streamId, encodeReport(report), false);
+  }
+
+  /** Sends a serialized SidecarMessage when the stream is open. */
+  send(message: ArrayBuffer): void {
+    if (this.streamId != 0) grpcSend(this.streamId, message, false);
+  }
+
+  markHeardFrom(): void {
+    this.heardFrom = true;
+    this.failures = 0;
+  }
+
+  /** The host closed the stream: schedule the reconnect. */
+  closed(nowMs: u64, rng: Rng): void {
+    this.streamId = 0;
+    this.scheduleReconnect(nowMs, rng);
+  }
+
+  /** Equal-jitter exponential backoff: delay = d/2 + random(0..d/2), d = min(max, base * 2^failures). */
+  private scheduleReconnect(nowMs: u64, rng: Rng): void {
+    let d = <u64>this.baseMs;
+    for (let i = 0; i < this.failures && d < <u64>this.maxMs; i++) d <<= 1;
+    if (d > <u64>this.maxMs) d = <u64>this.maxMs;
+    if (this.failures < 30) this.failures++;
+    this.reconnectAtMs = nowMs + d / 2 + rng.below(d / 2 + 1);
+  }
+}

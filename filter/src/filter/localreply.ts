@@ -1,0 +1,45 @@
+// The local 503 the filter answers with when no cluster can take a request or the mesh is
+// halted: JSON body {"error": "...", "cluster": "...", "retry_after_s": N}, `retry-after: N`,
+// `x-autoglm-local-reply: <why>`, content-type application/json.
+import { sendLocalResponse, serializePairs } from "../abi/hostcalls";
+
+/** Why a request was answered locally (the x-autoglm-local-reply value and the error text). */
+export const WHY_HALTED = "halted";
+export const WHY_CLUSTER_OPEN = "cluster_open";
+export const WHY_CLUSTER_HALF_OPEN = "cluster_half_open";
+export const WHY_NO_CLUSTER = "no_cluster_available";
+export const WHY_UNCONFIGURED = "filter_unconfigured";
+
+/** JSON string literal of s (quotes, backslash and control characters escaped). */
+export function jsonString(s: string): string {
+  let out = "\"";
+  let plainFrom = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
+    out += s.substring(plainFrom, i);
+    if (c == 0x22) out += "\\\"";
+    else if (c == 0x5c) out += "\\\\";
+    else if (c == 0x0a) out += "\\n";
+    else if (c == 0x0d) out += "\\r";
+    else if (c == 0x09) out += "\\t";
+    else {
+      const hex = c.toString(16);
+      out += "\\u" + "0000".substring(hex.length) + hex;
+    }
+    plainFrom = i + 1;
+  }
+  return out + s.substring(plainFrom) + "\"";
+}
+
+export function localReplyBody(error: string, cluster: string, retryAfterS: u32): string {
+  return "{\"error\":" + jsonString(error) + ",\"cluster\":" + jsonString(cluster) +
+    ",\"retry_after_s\":" + retryAfterS.toString() + "}";
+}
+
+export function sendLocal503(why: string, message: string, cluster: string, retryAfterS: u32): void {
+  const headers = serializePairs(
+    ["content-type", "retry-after", "x-autoglm-local-reply"],
+    ["application/json", retryAfterS.toString(), why]);
+  sendLocalResponse(503, "autoglm_" + why, localReplyBody(message, cluster, retryAfterS), headers);
+}

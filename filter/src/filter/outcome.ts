@@ -1,0 +1,78 @@
+// How one upstream request ended, classified for counters, the window and the local breaker.
+
+/** Outcome classes (index into per-cluster counters). */
+export const CLASS_1XX: i32 = 0;
+export const CLASS_2XX: i32 = 1;
+export const CLASS_3XX: i32 = 2;
+export const CLASS_4XX: i32 = 3;
+export const CLASS_5XX: i32 = 4;
+export const CLASS_RESET: i32 = 5;
+export const CLASS_TIMEOUT: i32 = 6;
+export const CLASS_LOCAL_REJECT: i32 = 7;
+export const CLASS_COUNT: i32 = 8;
+
+export const CLASS_NAMES: StaticArray<string> = ["1xx", "2xx", "3xx", "4xx", "5xx", "reset", "timeout", "local_reject"];
+
+/** Envoy response flags that mean the upstream request timed out (UT). */
+export const FLAG_BITS_TIMEOUT: u64 = 0x4;
+/** Envoy response flags that mean a reset or a failed connection: LR 0x8, UR 0x10, UF 0x20,
+ *  UC 0x40, UO 0x80, URX 0x8000 (bit values of Envoy's StreamInfo::ResponseFlag). */
+export const FLAG_BITS_RESET: u64 = 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x8000;
+
+export const RESPONSE_FLAGS_NONE: i32 = 0;
+export const RESPONSE_FLAGS_TIMEOUT: i32 = 1;
+export const RESPONSE_FLAGS_RESET: i32 = 2;
+
+/**
+ * Reads the response.flags property: Envoy gives a u64 bit vector (8 bytes, little-endian);
+ * a host may also give the short codes as text ("UT", "UF,URX"). Timeout wins over reset.
+ */
+export function classifyResponseFlags(raw: ArrayBuffer | null): i32 {
+  if (raw === null || raw.byteLength == 0) return RESPONSE_FLAGS_NONE;
+  if (raw.byteLength == 8) {
+    const bits = load<u64>(changetype<usize>(raw));
+    // Text of exactly 8 bytes is possible ("UF,UR,UC" is 8): bit vectors never have such high
+    // bits set, so treat values with any byte >= 0x20 in the high part as text.
+    if ((bits >> 40) == 0) {
+      if (bits & FLAG_BITS_TIMEOUT) return RESPONSE_FLAGS_TIMEOUT;
+      if (bits & FLAG_BITS_RESET) return RESPONSE_FLAGS_RESET;
+      return RESPONSE_FLAGS_NONE;
+    }
+  }
+  const text = String.UTF8.decode(raw);
+  const codes = text.split(",");
+  let result = RESPONSE_FLAGS_NONE;
+  for (let i = 0; i < codes.length; i++) {
+    const c = unchecked(codes[i]).trim();
+    if (c == "UT") return RESPONSE_FLAGS_TIMEOUT;
+    if (c == "UF" || c == "UR" || c == "URX" || c == "UC" || c == "LR" || c == "UO") result = RESPONSE_FLAGS_RESET;
+  }
+  return result;
+}
+
+/** gRPC statuses that signal server trouble: UNKNOWN 2, DEADLINE_EXCEEDED 4,
+ *  RESOURCE_EXHAUSTED 8, INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15. */
+export function isGrpcServerError(code: i32): bool {
+  return code == 2 || code == 4 || code == 8 || code == 13 || code == 14 || code == 15;
+}
+
+/** Parses a non-negative decimal (a status code); -1 when not one. */
+export function parseSmallInt(s: string): i32 {
+  const n = s.length;
+  if (n == 0 || n > 9) return -1;
+  let v = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+export function classOfStatus(status: i32): i32 {
+  if (status >= 500) return CLASS_5XX;
+  if (status >= 400) return CLASS_4XX;
+  if (status >= 300) return CLASS_3XX;
+  if (status >= 200) return CLASS_2XX;
+  return CLASS_1XX;
+}

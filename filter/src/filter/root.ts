@@ -1,0 +1,506 @@
+// The filter's root context: parses the configuration once (failing loudly), owns the per-worker
+// state (enforced plan, balancer, fallback breakers, telemetry window, metrics, control-plane
+// stream) and does the periodic work on tick. Request contexts (./request.ts) call route() and
+// the record* methods.
+import {
+  getBufferBytes, getStatusMessage, log, nowNs, setTickPeriodMs, utf8,
+} from "../abi/hostcalls";
+import { BufferType, LogLevel } from "../abi/types";
+import { HttpContext, RootContext } from "../abi/context";
+import { ConfigResult, FilterConfig, parseConfig } from "../config";
+import { Balancer, HalfOpenGate, NONE, ProbeCredit } from "../core/balancer";
+import { STATE_HALF_OPEN, STATE_OPEN } from "../core/breakerstate";
+import { LocalBreaker } from "../core/localbreaker";
+import { basePlan, Plan, planFromDecisions } from "../core/plan";
+import { RequestIdSource } from "../core/requestid";
+import { mix64, Rng } from "../core/rng";
+import { DecisionAck, DecisionNack, Hello } from "../wire/messages";
+import { decodeControlMessage } from "../wire/decode";
+import { encodeAck, encodeHello, encodeNack } from "../wire/encode";
+import { ControlStream } from "./controlstream";
+import { FilterMetrics } from "./metrics";
+import { CLASS_LOCAL_REJECT } from "./outcome";
+import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
+import { WindowRecorder } from "./window";
+import { RequestContext } from "./request";
+import {
+  WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER,
+} from "./localreply";
+
+export const FILTER_VERSION = "0.1.0";
+
+/** Where route() sends a request: a cluster index, or a local reply (why != ""). */
+export class Route {
+  cluster: i32 = NONE;
+  why: string = "";
+  message: string = "";
+  /** The cluster named in the local reply ("" for none). */
+  replyCluster: string = "";
+  retryAfterS: u32 = 0;
+}
+
+/** Pre-encoded header names. */
+export class HeaderKeys {
+  requestId: ArrayBuffer = utf8("x-request-id");
+  traceparent: ArrayBuffer = utf8("traceparent");
+  tracestate: ArrayBuffer = utf8("tracestate");
+  status: ArrayBuffer = utf8(":status");
+  contentType: ArrayBuffer = utf8("content-type");
+  grpcStatus: ArrayBuffer = utf8("grpc-status");
+  cluster: ArrayBuffer;
+  explicitCluster: ArrayBuffer | null;
+  node: ArrayBuffer;
+  version: ArrayBuffer;
+  latency: ArrayBuffer;
+
+  constructor(c: FilterConfig) {
+    this.cluster = utf8(c.clusterHeader);
+    this.explicitCluster = c.explicitClusterHeader.length > 0 ? utf8(c.explicitClusterHeader) : null;
+    this.node = utf8(c.nodeHeader);
+    this.version = utf8(c.versionHeader);
+    this.latency = utf8(c.latencyHeaderName);
+  }
+}
+
+/** Admission of half-open clusters: the plan's probe fraction, or the local breaker's probes. */
+class Gate implements HalfOpenGate {
+  fallback: bool = false;
+  credit: ProbeCredit;
+  fractions: StaticArray<f64>;
+  breakers: StaticArray<LocalBreaker>;
+
+  constructor(credit: ProbeCredit, fractions: StaticArray<f64>, breakers: StaticArray<LocalBreaker>) {
+    this.credit = credit;
+    this.fractions = fractions;
+    this.breakers = breakers;
+  }
+
+  admit(i: i32): bool {
+    if (this.fallback) return unchecked(this.breakers[i]).admitProbe();
+    return this.credit.take(i, unchecked(this.fractions[i]));
+  }
+}
+
+export class FilterRoot extends RootContext {
+  config: FilterConfig | null = null;
+  names: string[] = [];
+  keys: HeaderKeys | null = null;
+  workerId: u32 = 0;
+  instanceId: u64 = 0;
+  rng: Rng = new Rng(0);
+  requestIds: RequestIdSource = new RequestIdSource(0);
+
+  /** The configuration's base plan (every cluster closed at its base weight). */
+  base: Plan = new Plan(0);
+  /** The control plane's last good plan; null until one arrives. */
+  plan: Plan | null = null;
+  /** Version enforced (0: none); its text for the version header. */
+  enforcedVersion: u64 = 0;
+  versionText: string = "0";
+  /** Last moment the control plane was known live (stream up, or a set received), epoch ms. */
+  lastLiveMs: u64 = 0;
+  /** Whether the last route() ran on the local fallback breakers. */
+  fallbackActive: bool = true;
+  /** Effective states in fallback mode (the local breakers' states). */
+  fallbackStates: StaticArray<i32> = new StaticArray<i32>(0);
+
+  balancer: Balancer = new Balancer(0);
+  credit: ProbeCredit = new ProbeCredit(0);
+  breakers: StaticArray<LocalBreaker> = new StaticArray<LocalBreaker>(0);
+  gate: Gate = new Gate(new ProbeCredit(0), new StaticArray<f64>(0), new StaticArray<LocalBreaker>(0));
+  recorder: WindowRecorder = new WindowRecorder([], 0);
+  metrics: FilterMetrics | null = null;
+  stream: ControlStream | null = null;
+  nextSharedCheckMs: u64 = 0;
+  tickMs: u32 = 1000;
+  /** The reusable result of route(). */
+  route: Route = new Route();
+  lastFailOpen: bool = true;
+
+  newHttpContext(contextId: u32): HttpContext {
+    return new RequestContext(contextId, this);
+  }
+
+  onConfigure(size: u32): bool {
+    const raw = getBufferBytes(BufferType.PLUGIN_CONFIGURATION, 0, size);
+    const text = raw === null ? "" : String.UTF8.decode(raw as ArrayBuffer);
+    const result: ConfigResult = parseConfig(text);
+    if (result.error !== null) {
+      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: " + (result.error as string));
+      return false;
+    }
+    this.apply(result.config as FilterConfig);
+    return true;
+  }
+
+  private apply(c: FilterConfig): void {
+    const now = nowNs();
+    const nowMs = now / 1000000;
+    const reconfigure = this.config !== null;
+    if (!reconfigure) {
+      this.workerId = allocateWorkerId(this.contextId);
+      // No randomness in the ABI: mix the clock, node, worker id and context id.
+      this.instanceId = mix64(now ^ mix64(<u64>this.workerId + 0x632be59bd9b4e019) ^
+        mix64(<u64>this.contextId << 32) ^ <u64>hashString(c.nodeId) << 17);
+      this.rng = new Rng(this.instanceId);
+      this.requestIds = new RequestIdSource(this.instanceId);
+    }
+    this.config = c;
+    this.lastFailOpen = c.failOpen;
+    this.keys = new HeaderKeys(c);
+    const n = c.clusters.length;
+    const names = new Array<string>(n);
+    const weights = new StaticArray<u32>(n);
+    for (let i = 0; i < n; i++) {
+      unchecked((names[i] = c.clusters[i].name));
+      unchecked((weights[i] = c.clusters[i].weight));
+    }
+    this.names = names;
+    this.base = basePlan(weights);
+    this.plan = null;
+    this.enforcedVersion = 0;
+    this.versionText = "0";
+    this.lastLiveMs = 0;
+    this.fallbackActive = true;
+    this.fallbackStates = new StaticArray<i32>(n);
+    this.balancer = new Balancer(n);
+    this.balancer.desynchronise(weights, this.base.states, this.rng);
+    this.credit = new ProbeCredit(n);
+    const breakers = new StaticArray<LocalBreaker>(n);
+    for (let i = 0; i < n; i++) unchecked((breakers[i] = new LocalBreaker(c.fallback)));
+    this.breakers = breakers;
+    this.gate = new Gate(this.credit, this.base.probeFractions, breakers);
+    this.recorder = new WindowRecorder(names, nowMs);
+    this.metrics = new FilterMetrics(names);
+    if (this.stream !== null) {
+      // A reconfiguration restarts the stream (the cluster or token may have changed).
+      const old = this.stream as ControlStream;
+      if (old.isOpen()) {
+        // Closing is best effort; the host answers with proxy_on_grpc_close for the old id.
+        old.streamId = 0;
+      }
+    }
+    this.stream = new ControlStream(c.cpCluster, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
+    this.tickMs = c.windowMs < 1000 ? c.windowMs : 1000;
+    setTickPeriodMs(this.tickMs);
+    this.pickUpShared(nowMs);
+    this.refreshGauges(nowMs);
+    this.connect(nowMs);
+    log(LogLevel.INFO, "autoglm: configured node " + c.nodeId + " worker " + this.workerId.toString() +
+      " with clusters " + names.join(", "));
+  }
+
+  /** Whether an unconfigured filter lets traffic through (fail_open of the last good
+   *  configuration; true when there never was one: Envoy refuses to start such a filter anyway). */
+  failOpenUnconfigured(): bool {
+    return this.lastFailOpen;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Routing (called per request)
+  // -------------------------------------------------------------------------------------------
+
+  /** Whether the control plane's plan rules now (else: the local fallback breakers). */
+  private planRules(nowMs: u64): bool {
+    if (this.plan === null) return false;
+    const stream = this.stream;
+    if (stream !== null && stream.isLive(nowMs)) return true;
+    return nowMs <= this.lastLiveMs + <u64>(this.plan as Plan).ttlMs;
+  }
+
+  /** Decides where a request goes; `explicit` is the explicit-cluster header's value. */
+  routeRequest(explicit: string | null, nowMs: u64): Route {
+    const r = this.route;
+    r.cluster = NONE;
+    r.why = "";
+    const c = this.config as FilterConfig;
+    if (nowMs >= this.nextSharedCheckMs) {
+      this.nextSharedCheckMs = nowMs + <u64>c.decisionCheckMs;
+      if (sharedDecisionVersion() > this.enforcedVersion) this.pickUpShared(nowMs);
+    }
+    const useplan = this.planRules(nowMs);
+    let weights: StaticArray<u32>;
+    let states: StaticArray<i32>;
+    let retryAfter: StaticArray<u32>;
+    if (useplan) {
+      const plan = this.plan as Plan;
+      if (plan.halted) {
+        this.reject(WHY_HALTED, plan.haltReason.length > 0 ? "mesh halted: " + plan.haltReason : "mesh halted",
+          this.balancer.pickIgnoringState(this.base.weights), c.retryAfterS, false);
+        return r;
+      }
+      weights = plan.weights;
+      states = plan.states;
+      retryAfter = plan.retryAfterS;
+      this.gate.fallback = false;
+      this.gate.fractions = plan.probeFractions;
+    } else {
+      weights = this.base.weights;
+      states = this.fallbackStates;
+      for (let i = 0; i < states.length; i++) {
+        unchecked((states[i] = unchecked(this.breakers[i]).stateAt(nowMs)));
+      }
+      retryAfter = this.base.retryAfterS;
+      this.gate.fallback = true;
+    }
+
+    if (explicit !== null) {
+      const i = this.indexOf(explicit as string);
+      if (i >= 0) {
+        const s = unchecked(states[i]);
+        if (s == STATE_OPEN) {
+          this.reject(WHY_CLUSTER_OPEN, "cluster " + explicit + " is open", i,
+            this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
+          return r;
+        }
+        if (s == STATE_HALF_OPEN && !this.gate.admit(i)) {
+          this.reject(WHY_CLUSTER_HALF_OPEN, "cluster " + explicit + " is half-open and admits only probes", i,
+            this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
+          return r;
+        }
+        r.cluster = i;
+        return r;
+      }
+      // An unknown name is ignored: the request is balanced like any other.
+    }
+
+    const picked = this.balancer.pick(weights, states, this.gate);
+    if (picked != NONE) {
+      r.cluster = picked;
+      return r;
+    }
+    const declined = this.balancer.rejectedBy;
+    if (declined != NONE) {
+      this.reject(WHY_NO_CLUSTER, "no cluster available: " + unchecked(this.names[declined]) + " is half-open and admits only probes",
+        declined, this.retryAfterFor(declined, retryAfter, useplan, nowMs), true);
+    } else {
+      const owner = this.balancer.pickIgnoringState(this.base.weights);
+      this.reject(WHY_NO_CLUSTER, "no cluster available: every cluster is open", owner,
+        owner == NONE ? c.retryAfterS : this.retryAfterFor(owner, retryAfter, useplan, nowMs), false);
+    }
+    return r;
+  }
+
+  private retryAfterFor(i: i32, retryAfter: StaticArray<u32>, useplan: bool, nowMs: u64): u32 {
+    if (useplan) {
+      const s = unchecked(retryAfter[i]);
+      return s > 0 ? s : (this.config as FilterConfig).retryAfterS;
+    }
+    // Fallback: until the local breaker's open period ends (at least 1 s).
+    const b = unchecked(this.breakers[i]);
+    const c = this.config as FilterConfig;
+    const until = b.sinceMs + <u64>c.fallback.openMs;
+    if (b.state == STATE_OPEN && until > nowMs) return <u32>((until - nowMs + 999) / 1000);
+    return 1;
+  }
+
+  /** Fills the route with a local reply; attributes the reject to cluster `owner` when known. */
+  private reject(why: string, message: string, owner: i32, retryAfterS: u32, nameCluster: bool): void {
+    const r = this.route;
+    r.cluster = NONE;
+    r.why = why;
+    r.message = message;
+    r.retryAfterS = retryAfterS;
+    r.replyCluster = owner != NONE && nameCluster ? unchecked(this.names[owner]) : "";
+    if (owner != NONE) {
+      this.recorder.recordLocalReject(owner);
+      (this.metrics as FilterMetrics).countRequest(owner, CLASS_LOCAL_REJECT);
+    }
+  }
+
+  private indexOf(name: string): i32 {
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) if (unchecked(names[i]) == name) return i;
+    return -1;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Decisions
+  // -------------------------------------------------------------------------------------------
+
+  /** Applies a valid plan: enforced from now, live as of liveAtMs. */
+  private enforce(plan: Plan, liveAtMs: u64, nowMs: u64): void {
+    const previous = this.plan;
+    this.plan = plan;
+    this.enforcedVersion = plan.version;
+    this.versionText = plan.version.toString();
+    if (liveAtMs > this.lastLiveMs) this.lastLiveMs = liveAtMs;
+    for (let i = 0; i < this.names.length; i++) {
+      // A cluster that changes state starts probing afresh.
+      if (previous === null || unchecked((previous as Plan).states[i]) != unchecked(plan.states[i])) this.credit.reset(i);
+    }
+    this.gate.fractions = plan.probeFractions;
+    this.refreshGauges(nowMs);
+  }
+
+  /**
+   * Handles a ControlMessage from this worker's stream: decode, validate, apply and ACK, or NACK
+   * naming the problem and keep the last good plan.
+   */
+  handleControlMessage(bytes: ArrayBuffer, nowMs: u64): void {
+    const stream = this.stream as ControlStream;
+    const metrics = this.metrics as FilterMetrics;
+    const decoded = decodeControlMessage(bytes);
+    if (decoded.error !== null) {
+      this.nack(0, "decode: " + (decoded.error as string));
+      return;
+    }
+    if (decoded.decisions === null) return; // a kind this build does not know
+    const set = decoded.decisions!;
+    if (this.plan !== null && set.version == this.enforcedVersion) {
+      // A re-send of what is enforced (e.g. after reconnecting): acknowledge again.
+      const ack = new DecisionAck();
+      ack.version = set.version;
+      stream.send(encodeAck(ack));
+      return;
+    }
+    const result = planFromDecisions(set, this.names, this.enforcedVersion);
+    if (result.error !== null) {
+      this.nack(set.version, result.error as string);
+      return;
+    }
+    this.enforce(result.plan!, nowMs, nowMs);
+    metrics.decisionApplied();
+    const ack = new DecisionAck();
+    ack.version = set.version;
+    stream.send(encodeAck(ack));
+    publishDecisions(set.version, nowMs, bytes);
+    log(LogLevel.INFO, "autoglm: enforcing decision version " + this.versionText);
+  }
+
+  private nack(version: u64, reason: string): void {
+    (this.metrics as FilterMetrics).decisionRejected();
+    log(LogLevel.WARN, "autoglm: rejected decision version " + version.toString() + ": " + reason);
+    const nack = new DecisionNack();
+    nack.version = version;
+    nack.reason = reason;
+    nack.enforcedVersion = this.enforcedVersion;
+    (this.stream as ControlStream).send(encodeNack(nack));
+  }
+
+  /** Adopts a newer decision set another worker published, when it validates here. */
+  private pickUpShared(nowMs: u64): void {
+    const shared = readSharedDecisions();
+    if (shared === null) return;
+    if (shared.version <= this.enforcedVersion && this.plan !== null) return;
+    const decoded = decodeControlMessage(shared.message);
+    if (decoded.error !== null || decoded.decisions === null) return;
+    const result = planFromDecisions(decoded.decisions!, this.names, this.enforcedVersion);
+    if (result.error !== null) {
+      log(LogLevel.WARN, "autoglm: ignoring shared decision version " + shared.version.toString() + ": " + (result.error as string));
+      return;
+    }
+    this.enforce(result.plan!, shared.receivedAtMs, nowMs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Control-plane stream
+  // -------------------------------------------------------------------------------------------
+
+  private hello(): ArrayBuffer {
+    const c = this.config as FilterConfig;
+    const h = new Hello();
+    h.nodeId = c.nodeId;
+    h.zone = c.zone;
+    h.workerId = this.workerId;
+    h.filterVersion = FILTER_VERSION;
+    h.clusters = this.names;
+    h.instanceId = this.instanceId;
+    return encodeHello(h);
+  }
+
+  private connect(nowMs: u64): void {
+    const stream = this.stream as ControlStream;
+    const before = stream.opened;
+    stream.open(nowMs, this.hello(), this.rng);
+    if (stream.opened > 1 && stream.opened > before) (this.metrics as FilterMetrics).reconnected();
+  }
+
+  onGrpcReceiveInitialMetadata(token: u32, numElements: u32): void {
+    const stream = this.stream;
+    if (stream !== null && token == stream.streamId) stream.markHeardFrom();
+  }
+
+  onGrpcReceive(token: u32, messageSize: u32): void {
+    const stream = this.stream;
+    if (stream === null || token != stream.streamId || this.config === null) return;
+    const nowMs = nowNs() / 1000000;
+    stream.markHeardFrom();
+    this.lastLiveMs = nowMs;
+    const bytes = getBufferBytes(BufferType.GRPC_CALL_MESSAGE, 0, messageSize);
+    this.handleControlMessage(bytes === null ? new ArrayBuffer(0) : bytes as ArrayBuffer, nowMs);
+  }
+
+  onGrpcClose(token: u32, statusCode: u32): void {
+    const stream = this.stream;
+    if (stream === null || token != stream.streamId) return;
+    const nowMs = nowNs() / 1000000;
+    if (stream.isLive(nowMs)) this.lastLiveMs = nowMs;
+    const message = getStatusMessage();
+    log(LogLevel.WARN, "autoglm: control-plane stream closed (grpc status " + statusCode.toString() +
+      (message.length > 0 ? ": " + message : "") + ")");
+    stream.closed(nowMs, this.rng);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Periodic work
+  // -------------------------------------------------------------------------------------------
+
+  onTick(): void {
+    if (this.config === null) return;
+    const c = this.config as FilterConfig;
+    const stream = this.stream as ControlStream;
+    const nowMs = nowNs() / 1000000;
+    if (sharedDecisionVersion() > this.enforcedVersion) this.pickUpShared(nowMs);
+    this.nextSharedCheckMs = nowMs + <u64>c.decisionCheckMs;
+    if (stream.isLive(nowMs)) this.lastLiveMs = nowMs;
+    if (!stream.isOpen() && nowMs >= stream.reconnectAtMs) this.connect(nowMs);
+    // Close the window when it is (within half a tick) complete.
+    if (nowMs + <u64>(this.tickMs / 2) >= this.recorder.startMs + <u64>c.windowMs) {
+      stream.sendReport(this.recorder.close(nowMs, 0, this.enforcedVersion));
+    }
+    this.refreshGauges(nowMs);
+    (this.metrics as FilterMetrics).flush();
+  }
+
+  /** Updates the breaker-state and weight gauges to what is enforced now. */
+  private refreshGauges(nowMs: u64): void {
+    const metrics = this.metrics;
+    if (metrics === null) return;
+    const useplan = this.planRules(nowMs);
+    if (useplan) {
+      const plan = this.plan as Plan;
+      metrics.setEnforced(plan.states, plan.weights, this.enforcedVersion, false);
+    } else {
+      const states = this.fallbackStates;
+      for (let i = 0; i < states.length; i++) unchecked((states[i] = unchecked(this.breakers[i]).stateAt(nowMs)));
+      metrics.setEnforced(states, this.base.weights, this.enforcedVersion, true);
+    }
+    if (useplan == this.fallbackActive) {
+      log(LogLevel.INFO, useplan
+        ? "autoglm: enforcing the control plane's decisions"
+        : "autoglm: control plane decisions expired or absent: local fallback breakers rule");
+      this.fallbackActive = !useplan;
+    }
+  }
+
+  /** Records a completed upstream request for cluster i. */
+  recordOutcome(i: i32, outcomeClass: i32, is5xx: bool, timeout: bool, reset: bool, grpcError: bool,
+                failed: bool, headersUs: u64, totalUs: u64, nowMs: u64): void {
+    this.recorder.recordCompleted(i, is5xx, timeout, reset, grpcError, headersUs, totalUs);
+    const metrics = this.metrics as FilterMetrics;
+    metrics.countRequest(i, outcomeClass);
+    metrics.recordLatencyUs(i, totalUs);
+    unchecked(this.breakers[i]).record(failed, totalUs / 1000, nowMs);
+  }
+}
+
+/** FNV-1a over UTF-16 code units (for seeding). */
+function hashString(s: string): u32 {
+  let h: u32 = 2166136261;
+  for (let i = 0; i < s.length; i++) {
+    h ^= <u32>s.charCodeAt(i);
+    h *= 16777619;
+  }
+  return h;
+}

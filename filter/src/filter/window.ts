@@ -1,0 +1,71 @@
+// One worker's telemetry window: per configured cluster a ClusterWindow (counters and the two
+// latency histograms). At the end of each window the clusters that saw traffic are handed to a
+// TelemetryReport and replaced by empty ones, so every request is reported exactly once, by
+// the worker that served it.
+import { ClusterWindow, TelemetryReport } from "../wire/messages";
+import { recordLatency } from "../wire/histogram";
+
+export class WindowRecorder {
+  /** Start of the current window, Unix epoch milliseconds. */
+  startMs: u64;
+  private names: string[];
+  private windows: StaticArray<ClusterWindow>;
+  private active: StaticArray<bool>;
+
+  constructor(names: string[], startMs: u64) {
+    this.names = names;
+    this.startMs = startMs;
+    const n = names.length;
+    this.windows = new StaticArray<ClusterWindow>(n);
+    this.active = new StaticArray<bool>(n);
+    for (let i = 0; i < n; i++) unchecked((this.windows[i] = this.fresh(i)));
+  }
+
+  private fresh(i: i32): ClusterWindow {
+    const w = new ClusterWindow();
+    w.cluster = unchecked(this.names[i]);
+    return w;
+  }
+
+  /**
+   * Records a request that completed upstream. headersUs: time to response headers (u64.MAX
+   * when none arrived); totalUs: time to the end of the stream.
+   */
+  recordCompleted(i: i32, is5xx: bool, timeout: bool, reset: bool, grpcError: bool, headersUs: u64, totalUs: u64): void {
+    const w = unchecked(this.windows[i]);
+    unchecked((this.active[i] = true));
+    w.requests++;
+    if (is5xx) w.errors5xx++;
+    if (timeout) w.timeouts++;
+    if (reset) w.resets++;
+    if (grpcError) w.grpcErrors++;
+    if (headersUs != u64.MAX_VALUE) recordLatency(w.headersLatency, headersUs);
+    recordLatency(w.totalLatency, totalUs);
+  }
+
+  recordLocalReject(i: i32): void {
+    unchecked((this.active[i] = true));
+    unchecked(this.windows[i]).localRejects++;
+  }
+
+  /**
+   * Closes the window at nowMs: a report of the clusters that saw traffic (possibly none), and a
+   * new window starting at nowMs.
+   */
+  close(nowMs: u64, sequence: u64, enforcedVersion: u64): TelemetryReport {
+    const report = new TelemetryReport();
+    report.windowStartMs = this.startMs;
+    const length = nowMs > this.startMs ? nowMs - this.startMs : 0;
+    report.windowLengthMs = <u32>(length > <u64>u32.MAX_VALUE ? u32.MAX_VALUE : length);
+    report.sequence = sequence;
+    report.enforcedVersion = enforcedVersion;
+    for (let i = 0; i < this.windows.length; i++) {
+      if (!unchecked(this.active[i])) continue;
+      report.clusters.push(unchecked(this.windows[i]));
+      unchecked((this.windows[i] = this.fresh(i)));
+      unchecked((this.active[i] = false));
+    }
+    this.startMs = nowMs;
+    return report;
+  }
+}
