@@ -20,7 +20,7 @@ export interface Slo {
 
 /** Breaker state as a tagged union with the time it was entered. */
 export type BreakerState =
-  | { kind: "closed"; since: number }
+  | { kind: "closed"; since: number; /** Recent openings, remembered for the backoff. */ openings?: number }
   | { kind: "open"; since: number; until: number; reason: string; openings: number }
   | { kind: "half_open"; since: number; probeFraction: number; healthyWindows: number; openings: number };
 
@@ -48,6 +48,12 @@ export interface ClusterWindowStats {
   rps: number;
   /** Number of sidecar workers whose report is in this window. */
   reporters: number;
+  /** Workers expected (seen recently) whose report for this window never came. */
+  missingReporters?: number;
+  /** Reports folded in after the window had closed (within the grace period). */
+  lateReports?: number;
+  /** Requests whose total latency exceeded slo.latencyMs (from the merged histogram). */
+  slowRequests?: number;
 }
 
 /** A detector's verdict on one cluster for one window. */
@@ -115,4 +121,195 @@ export interface Transition {
   to: BreakerKind;
   atMs: number;
   reason: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telemetry as the core sees it (the gRPC layer converts the protobuf messages into these).
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A log-linear latency histogram over microseconds (bucket scheme in
+ * proto/autoglm/v1/traffic_guard.proto, LatencyHistogram): counts[i] is the number of values in
+ * bucket firstBucket + i.
+ */
+export interface LatencyCounts {
+  firstBucket: number;
+  counts: readonly number[];
+  /** Sum of all values, microseconds. */
+  sumUs: number;
+  /** Largest value, microseconds. */
+  maxUs: number;
+}
+
+/** One upstream cluster's counters over one window, from one sidecar worker. */
+export interface WorkerClusterWindow {
+  cluster: string;
+  requests: number;
+  errors5xx: number;
+  localRejects: number;
+  timeouts: number;
+  resets: number;
+  grpcErrors: number;
+  /** Request headers to end of stream, microseconds. */
+  totalLatency: LatencyCounts;
+}
+
+/** One window of telemetry from one sidecar worker (domain twin of proto TelemetryReport). */
+export interface WorkerReport {
+  /** Window start (epoch ms) and length (ms), on the sidecar's clock. */
+  windowStartMs: number;
+  windowLengthMs: number;
+  /** Per-stream sequence number, from 1; a repeated (reporter, sequence) is a duplicate. */
+  sequence: number;
+  /** Decision version the worker enforced at the end of the window (0: none yet). */
+  enforcedVersion: number;
+  clusters: readonly WorkerClusterWindow[];
+}
+
+/** What became of one report handed to the aggregator. */
+export type ReportOutcome = "accepted" | "late_folded" | "late_dropped" | "duplicate" | "invalid";
+
+// ---------------------------------------------------------------------------------------------
+// Status views (admin API, dashboard, metrics) and events of the control plane.
+// ---------------------------------------------------------------------------------------------
+
+/** The capacity the weight computation believes a cluster has, from latency against load. */
+export interface CapacityEstimate {
+  /** Median latency at low load, milliseconds (NaN until seen). */
+  baselineP50Ms: number;
+  /** Highest throughput seen with latency near its baseline, requests per second. */
+  safeRps: number;
+  /** Lowest throughput at which latency rose well above baseline (the knee); Infinity if never seen. */
+  kneeRps: number;
+  /** Most the weights will send to the cluster in the next window, requests per second. */
+  limitRps: number;
+}
+
+export interface ClusterStatus {
+  cluster: string;
+  baseWeight: number;
+  state: BreakerState;
+  /** Weight in the current decision set. */
+  weight: number;
+  /** Combined risk of the last decision round, [0, 1]. */
+  score: number;
+  hard: boolean;
+  reasons: string[];
+  /** Per-scorer verdicts of the last round. */
+  scorers: Record<string, ScoreResult>;
+  /** Anomalous windows among the last M (the N-of-M filter's view). */
+  anomalousWindows: number;
+  override?: Override;
+  capacity: CapacityEstimate;
+  /** The most recent merged windows, oldest first. */
+  recent: ClusterWindowStats[];
+}
+
+export interface SidecarStatus {
+  /** Control-plane-assigned id of the stream. */
+  streamId: string;
+  transport: "grpc" | "in-process";
+  peer: string;
+  nodeId: string;
+  zone: string;
+  workerId: number;
+  instanceId: string;
+  filterVersion: string;
+  connectedAtMs: number;
+  /** Last version the worker acknowledged (0: none). */
+  ackedVersion: number;
+  /** Last version it rejected, and why (0 / "" when none). */
+  rejectedVersion: number;
+  rejectReason: string;
+  /** Version it said it enforced in its last report. */
+  enforcedVersion: number;
+  /** Last report received (epoch ms, control-plane clock), undefined before the first. */
+  lastReportAtMs?: number;
+  lastWindowStartMs?: number;
+  /** Current version minus the acknowledged one. */
+  lagVersions: number;
+  reports: number;
+  duplicates: number;
+  lateReports: number;
+  /** Decision sets replaced in the send queue before the stream could take them. */
+  droppedPushes: number;
+}
+
+export interface NackEvent {
+  streamId: string;
+  nodeId: string;
+  version: number;
+  reason: string;
+  enforcedVersion: number;
+  atMs: number;
+}
+
+export interface ReportEvent {
+  streamId: string;
+  nodeId: string;
+  windowStartMs: number;
+  outcome: ReportOutcome;
+  atMs: number;
+}
+
+export interface OverrideEvent {
+  override: Override;
+  atMs: number;
+}
+
+export interface HaltEvent {
+  halted: boolean;
+  reason: string;
+  actor: string;
+  atMs: number;
+}
+
+export interface SidecarEvent {
+  kind: "connected" | "disconnected";
+  status: SidecarStatus;
+  /** For disconnected: why. */
+  reason?: string;
+}
+
+/** One decision round, for metrics. */
+export interface RoundEvent {
+  atMs: number;
+  /** Wall time the round took, milliseconds. */
+  durationMs: number;
+  /** Windows closed in this round. */
+  windowsClosed: number;
+  version: number;
+  changed: boolean;
+}
+
+/** Events of ControlPlane.on(...), by name. */
+export interface ControlPlaneEvents {
+  decisions: DecisionSet;
+  transition: Transition;
+  nack: NackEvent;
+  report: ReportEvent;
+  override: OverrideEvent;
+  halt: HaltEvent;
+  sidecar: SidecarEvent;
+  round: RoundEvent;
+}
+
+// ---------------------------------------------------------------------------------------------
+// State that survives a restart (kept in the audit log).
+// ---------------------------------------------------------------------------------------------
+
+export interface HaltState {
+  halted: boolean;
+  reason: string;
+  actor: string;
+  atMs: number;
+}
+
+/** What the control plane gets back after a restart. */
+export interface PersistedState {
+  /** The last decision set issued (its version continues). */
+  decisions?: DecisionSet;
+  /** Overrides in force (expired ones are dropped when restored). */
+  overrides: Override[];
+  halt?: HaltState;
 }

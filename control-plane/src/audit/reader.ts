@@ -1,0 +1,61 @@
+// Streaming reader of the audit log: an async iterator over records, one line at a time, never
+// the whole log in memory. Used on restart and by the admin API's export (/v1/audit).
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { listAuditFiles, type AuditCorruption } from "./files.js";
+import { parseRecord, recordClusters, type AuditRecord, type AuditRecordType } from "./records.js";
+
+export type AuditLine = { ok: true; line: number; record: AuditRecord } | { ok: false; line: number; error: string };
+
+/** Every line of one file, parsed (blank lines skipped). */
+export async function* readAuditFile(path: string): AsyncGenerator<AuditLine> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const text of lines) {
+      n++;
+      if (text.trim() === "") continue;
+      const parsed = parseRecord(text);
+      yield parsed.ok ? { ok: true, line: n, record: parsed.record } : { ok: false, line: n, error: parsed.error };
+    }
+  } finally {
+    lines.close();
+  }
+}
+
+export interface AuditQuery {
+  /** Only records with atMs >= sinceMs. */
+  sinceMs?: number;
+  /** Only records with atMs < untilMs. */
+  untilMs?: number;
+  /** Only records concerning this cluster (overrides, transitions, decisions that list it) and
+   *  mesh-wide ones (halts). */
+  cluster?: string;
+  /** Only these record types. Default: all but "snapshot". */
+  types?: readonly AuditRecordType[];
+  /** Called for each corrupt line (skipped). */
+  onCorrupt?: (corruption: AuditCorruption) => void;
+}
+
+/** Records of the log in `dir`, oldest first, filtered. */
+export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGenerator<AuditRecord> {
+  const types = new Set<AuditRecordType>(query.types ?? ["decisions", "override", "halt", "transition", "nack"]);
+  for (const file of await listAuditFiles(dir)) {
+    for await (const item of readAuditFile(file.path)) {
+      if (!item.ok) {
+        query.onCorrupt?.({ file: file.path, line: item.line, error: item.error });
+        continue;
+      }
+      const r = item.record;
+      if (!types.has(r.type)) continue;
+      if (query.sinceMs !== undefined && r.atMs < query.sinceMs) continue;
+      if (query.untilMs !== undefined && r.atMs >= query.untilMs) continue;
+      if (query.cluster !== undefined) {
+        const clusters = recordClusters(r);
+        if (clusters.length > 0 && !clusters.includes(query.cluster)) continue;
+        if (clusters.length === 0 && r.type !== "halt") continue;
+      }
+      yield r;
+    }
+  }
+}

@@ -1,0 +1,230 @@
+// Merges the reports of all sidecar workers per upstream cluster and window.
+//
+// Windows are aligned: a report for [start, start + length) belongs to the window of length
+// `length` that holds its midpoint, so workers whose clocks or ticks are a little apart still
+// land in the same window. A window closes when every live reporter has reported it, or
+// closeDelayMs after its end. A report for a closed window is folded in within lateGraceMs of
+// the window's end (the closed window's stats are recomputed) and dropped as late after that.
+// A repeated (reporter, sequence) is a duplicate and dropped. A reporter not heard from for
+// reporterTtlMs is no longer expected. Pure: time comes in as nowMs.
+import type { AggregationConfig } from "./config.js";
+import { BUCKET_COUNT, countAbove, quantileFromCounts } from "./latency-buckets.js";
+import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
+
+interface ClusterAccumulator {
+  requests: number;
+  errors5xx: number;
+  localRejects: number;
+  timeouts: number;
+  resets: number;
+  grpcErrors: number;
+  /** Full-length merged bucket counts. */
+  counts: Float64Array;
+  histogramTotal: number;
+}
+
+interface WindowAccumulator {
+  startMs: number;
+  lengthMs: number;
+  reporters: Set<string>;
+  clusters: Map<string, ClusterAccumulator>;
+  closed: boolean;
+  lateReports: number;
+  /** Live reporters expected when the window closed (for missingReporters). */
+  expectedAtClose: number;
+}
+
+interface ReporterState {
+  lastSeenMs: number;
+  /** Recent sequence numbers (duplicate detection). */
+  sequences: Set<number>;
+  maxSequence: number;
+}
+
+/** How many sequence numbers back duplicates are still recognised. */
+const SEQUENCE_MEMORY = 128;
+
+export class WindowAggregator {
+  private readonly windows = new Map<number, WindowAccumulator>();
+  private readonly reporters = new Map<string, ReporterState>();
+  /** Start of the newest closed window (reports for it or older are late). */
+  private lastClosedStartMs = -Infinity;
+  private readonly updatedClosed = new Set<number>();
+  private aliveReporters = 0;
+  /** Counters since construction. */
+  readonly counters = { accepted: 0, duplicates: 0, lateFolded: 0, lateDropped: 0, invalid: 0 };
+
+  constructor(
+    private readonly clusterNames: readonly string[],
+    private readonly sloLatencyMs: number,
+    private readonly config: AggregationConfig,
+  ) {}
+
+  /** Hands over one report of one reporter (a sidecar worker's stream). */
+  ingest(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
+    if (!(report.windowLengthMs > 0) || !Number.isFinite(report.windowStartMs)) {
+      this.counters.invalid++;
+      return "invalid";
+    }
+    let reporter = this.reporters.get(reporterId);
+    if (reporter === undefined) {
+      reporter = { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 };
+      this.reporters.set(reporterId, reporter);
+      this.aliveReporters++;
+    }
+    reporter.lastSeenMs = nowMs;
+    if (reporter.sequences.has(report.sequence) || report.sequence <= reporter.maxSequence - SEQUENCE_MEMORY) {
+      this.counters.duplicates++;
+      return "duplicate";
+    }
+    reporter.sequences.add(report.sequence);
+    if (report.sequence > reporter.maxSequence) reporter.maxSequence = report.sequence;
+    if (reporter.sequences.size > SEQUENCE_MEMORY) {
+      for (const s of reporter.sequences) if (s <= reporter.maxSequence - SEQUENCE_MEMORY) reporter.sequences.delete(s);
+    }
+
+    const length = report.windowLengthMs;
+    const startMs = Math.floor((report.windowStartMs + length / 2) / length) * length;
+    let window = this.windows.get(startMs);
+    let outcome: ReportOutcome = "accepted";
+    if (window === undefined || window.closed) {
+      if (startMs <= this.lastClosedStartMs) {
+        if (window === undefined || nowMs > startMs + length + this.config.lateGraceMs) {
+          this.counters.lateDropped++;
+          return "late_dropped";
+        }
+        outcome = "late_folded";
+      }
+    }
+    if (window === undefined) {
+      window = { startMs, lengthMs: length, reporters: new Set(), clusters: new Map(), closed: false, lateReports: 0, expectedAtClose: 0 };
+      this.windows.set(startMs, window);
+    }
+    window.reporters.add(reporterId);
+    for (const w of report.clusters) {
+      let acc = window.clusters.get(w.cluster);
+      if (acc === undefined) {
+        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0 };
+        window.clusters.set(w.cluster, acc);
+      }
+      acc.requests += w.requests;
+      acc.errors5xx += w.errors5xx;
+      acc.localRejects += w.localRejects;
+      acc.timeouts += w.timeouts;
+      acc.resets += w.resets;
+      acc.grpcErrors += w.grpcErrors;
+      const h = w.totalLatency;
+      for (let i = 0; i < h.counts.length; i++) {
+        const b = h.firstBucket + i;
+        if (b >= BUCKET_COUNT) break;
+        const c = h.counts[i]!;
+        acc.counts[b]! += c;
+        acc.histogramTotal += c;
+      }
+    }
+    if (outcome === "late_folded") {
+      window.lateReports++;
+      this.updatedClosed.add(startMs);
+      this.counters.lateFolded++;
+    } else {
+      this.counters.accepted++;
+    }
+    return outcome;
+  }
+
+  /** True when some open window has a report from every live reporter (it may close now). */
+  hasCompleteWindow(nowMs: number): boolean {
+    this.sweepReporters(nowMs);
+    for (const w of this.windows.values()) if (!w.closed && w.reporters.size >= this.aliveReporters) return true;
+    return false;
+  }
+
+  /**
+   * Closes every window that is due (complete, or closeDelayMs past its end, or older than one
+   * that is), oldest first, and returns their merged stats: one entry per window with one stats
+   * object per known cluster (zeros for a cluster without traffic).
+   */
+  close(nowMs: number): ClusterWindowStats[][] {
+    this.sweepReporters(nowMs);
+    const open = [...this.windows.values()].filter((w) => !w.closed).sort((a, b) => a.startMs - b.startMs);
+    let lastDue = -1;
+    open.forEach((w, i) => {
+      const complete = this.aliveReporters > 0 && w.reporters.size >= this.aliveReporters;
+      if (complete || nowMs >= w.startMs + w.lengthMs + this.config.closeDelayMs) lastDue = i;
+    });
+    const closed: ClusterWindowStats[][] = [];
+    for (let i = 0; i <= lastDue; i++) {
+      const w = open[i]!;
+      w.closed = true;
+      w.expectedAtClose = Math.max(this.aliveReporters, w.reporters.size);
+      if (w.startMs > this.lastClosedStartMs) this.lastClosedStartMs = w.startMs;
+      closed.push(this.statsOf(w));
+    }
+    // Forget closed windows past their grace period.
+    for (const [start, w] of this.windows) {
+      if (w.closed && nowMs > start + w.lengthMs + this.config.lateGraceMs) this.windows.delete(start);
+    }
+    return closed;
+  }
+
+  /** Closed windows changed by late reports since the last call (to replace in the history). */
+  takeLateUpdates(): ClusterWindowStats[][] {
+    const out: ClusterWindowStats[][] = [];
+    for (const start of [...this.updatedClosed].sort((a, b) => a - b)) {
+      const w = this.windows.get(start);
+      if (w !== undefined) out.push(this.statsOf(w));
+    }
+    this.updatedClosed.clear();
+    return out;
+  }
+
+  /** Live reporters (heard from within reporterTtlMs at the last sweep). */
+  get liveReporters(): number {
+    return this.aliveReporters;
+  }
+
+  /** Forgets a reporter at once (its stream closed). */
+  forget(reporterId: string): void {
+    if (this.reporters.delete(reporterId)) this.aliveReporters--;
+  }
+
+  private sweepReporters(nowMs: number): void {
+    for (const [id, r] of this.reporters) {
+      if (nowMs - r.lastSeenMs > this.config.reporterTtlMs) {
+        this.reporters.delete(id);
+        this.aliveReporters--;
+      }
+    }
+  }
+
+  private statsOf(w: WindowAccumulator): ClusterWindowStats[] {
+    const seconds = w.lengthMs / 1000;
+    return this.clusterNames.map((cluster) => {
+      const acc = w.clusters.get(cluster);
+      const requests = acc?.requests ?? 0;
+      const failures = acc === undefined ? 0 : acc.errors5xx + acc.timeouts + acc.resets + acc.grpcErrors;
+      const q = (p: number) => (acc === undefined ? NaN : quantileFromCounts(acc.counts, acc.histogramTotal, p) / 1000);
+      const slow = acc === undefined || acc.histogramTotal === 0 ? 0 : countAbove(acc.counts, this.sloLatencyMs * 1000);
+      return {
+        cluster,
+        windowStartMs: w.startMs,
+        windowLengthMs: w.lengthMs,
+        requests,
+        errors5xx: acc?.errors5xx ?? 0,
+        localRejects: acc?.localRejects ?? 0,
+        timeouts: acc?.timeouts ?? 0,
+        resets: acc?.resets ?? 0,
+        grpcErrors: acc?.grpcErrors ?? 0,
+        errorRate: requests > 0 ? failures / requests : 0,
+        p50Ms: q(0.5),
+        p95Ms: q(0.95),
+        p99Ms: q(0.99),
+        rps: requests / seconds,
+        reporters: w.reporters.size,
+        missingReporters: Math.max(0, w.expectedAtClose - w.reporters.size),
+        lateReports: w.lateReports,
+        slowRequests: acc !== undefined && acc.histogramTotal > 0 ? (slow * requests) / acc.histogramTotal : 0,
+      };
+    });
+  }
+}

@@ -1,0 +1,48 @@
+// Each cluster's safe throughput, estimated from its latency against its load: the highest load
+// seen with latency near the low-load baseline (safe), and the load at which latency rose well
+// above baseline while load was at a new high (the knee). The weights never push a cluster past
+// `limitRps`: below the knee when one is known, else a step above the safe load (explore
+// gradually: each window at a higher load with good latency raises the safe level).
+import type { WeightConfig } from "./config.js";
+import type { CapacityEstimate, ClusterWindowStats } from "./types.js";
+
+/** Per window, the safe level decays this much so an old peak is not trusted forever. */
+const SAFE_DECAY = 0.999;
+/** Per window, a known knee relaxes upward by this factor (capacity may have grown). */
+const KNEE_RELAX = 1.002;
+
+export class CapacityEstimator {
+  private baselineP50 = NaN;
+  private safeRps = 0;
+  private kneeRps = Infinity;
+  private windows = 0;
+
+  constructor(private readonly config: Pick<WeightConfig, "nearBaselineFactor" | "kneeFactor" | "exploreGrowth" | "kneeUtilisation">) {}
+
+  /** Learns from one merged window; `failing` windows (errors) teach nothing about capacity. */
+  update(w: ClusterWindowStats, minRequests: number, failing: boolean): void {
+    this.safeRps *= SAFE_DECAY;
+    if (Number.isFinite(this.kneeRps)) this.kneeRps *= KNEE_RELAX;
+    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(w.p50Ms) || failing) return;
+    this.windows++;
+    const p50 = w.p50Ms;
+    if (Number.isNaN(this.baselineP50)) this.baselineP50 = p50;
+    const near = p50 <= this.baselineP50 * this.config.nearBaselineFactor;
+    // The baseline follows low values fast and high ones slowly, and only at loads seen safe.
+    if (p50 < this.baselineP50) this.baselineP50 += 0.2 * (p50 - this.baselineP50);
+    else if (near && w.rps <= Math.max(this.safeRps, 1) * 1.05) this.baselineP50 += 0.02 * (p50 - this.baselineP50);
+    if (near) {
+      this.safeRps = Math.max(this.safeRps, w.rps);
+      if (w.rps >= this.kneeRps) this.kneeRps = Infinity; // latency fine above the old knee: forget it
+    } else if (p50 >= this.baselineP50 * this.config.kneeFactor && w.rps >= this.safeRps * 0.9) {
+      // Slow at a load at or above what was seen safe: load-driven, a knee.
+      this.kneeRps = Math.min(this.kneeRps, Math.max(w.rps, this.safeRps));
+    }
+  }
+
+  estimate(): CapacityEstimate {
+    const explore = this.safeRps * (1 + this.config.exploreGrowth);
+    const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
+    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit };
+  }
+}

@@ -1,0 +1,481 @@
+// The decision core: telemetry and time in, a versioned decision set out. No I/O.
+//
+// A round (round(nowMs)):
+//   1. close due windows in the aggregator; append them to each cluster's history (late reports
+//      replace the windows they changed); feed the capacity estimators;
+//   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, and the
+//      model if any, awaited) on the history, combine per cluster (max of scores, hard if any),
+//      record the newest window's verdict in the N-of-M alarm filter;
+//   3. step each breaker: overrides win; otherwise a trip from the alarm filter opens it, unless
+//      the evidence is soft (no severe failure rate) and the other clusters cannot absorb its
+//      load: then the weights only shift what the others can take;
+//   4. weights (weights.ts), then the decision set; its version goes up only when its content
+//      changed.
+import type { CoreConfig } from "./config.js";
+import { AlarmFilter, type TripDecision } from "./alarm-filter.js";
+import { WindowAggregator } from "./aggregator.js";
+import { openBreaker, stepBreaker } from "./breaker.js";
+import { CapacityEstimator } from "./capacity.js";
+import { ControlPlaneError } from "./errors.js";
+import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
+import { HardRuleScorer } from "./scorers/hard-rules.js";
+import { TrendScorer } from "./scorers/trend.js";
+import type {
+  BreakerState,
+  ClusterDecision,
+  ClusterSpec,
+  ClusterStatus,
+  ClusterWindowStats,
+  DecisionSet,
+  HaltState,
+  Override,
+  PersistedState,
+  ReportOutcome,
+  Scorer,
+  ScoreResult,
+  Slo,
+  Transition,
+  WorkerReport,
+} from "./types.js";
+import { computeShares, sharesToWeights } from "./weights.js";
+
+export interface RoundResult {
+  decisions: DecisionSet;
+  transitions: Transition[];
+  windowsClosed: number;
+}
+
+interface ClusterRuntime {
+  spec: ClusterSpec;
+  history: ClusterWindowStats[];
+  breaker: BreakerState;
+  capacity: CapacityEstimator;
+  combined: ScoreResult;
+  scorers: Record<string, ScoreResult>;
+  trip: TripDecision;
+  /** Why the weights hold this cluster where they do ("" when at base). */
+  weightReason: string;
+}
+
+const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
+const NO_TRIP: TripDecision = { trip: false, hard: false, severe: false, anomalous: 0, hardWindows: 0, cooling: false };
+/** Fraction of a cluster's load the others must be able to take before soft evidence opens it. */
+const ABSORB_FRACTION = 0.9;
+/** Retry-after for an open state without end (override without TTL), seconds. */
+const RETRY_AFTER_UNBOUNDED_S = 60;
+
+export function validateClusters(clusters: readonly ClusterSpec[]): void {
+  if (!Array.isArray(clusters) || clusters.length === 0) throw new ControlPlaneError("CP_ERR_CLUSTERS", "clusters: expected at least one cluster");
+  const seen = new Set<string>();
+  clusters.forEach((c, i) => {
+    if (typeof c?.name !== "string" || c.name === "") throw new ControlPlaneError("CP_ERR_CLUSTERS", `clusters[${i}].name: expected a non-empty string`);
+    if (seen.has(c.name)) throw new ControlPlaneError("CP_ERR_CLUSTERS", `clusters[${i}].name: "${c.name}" appears twice`);
+    seen.add(c.name);
+    if (typeof c.baseWeight !== "number" || !(c.baseWeight > 0) || !Number.isFinite(c.baseWeight)) {
+      throw new ControlPlaneError("CP_ERR_CLUSTERS", `clusters[${i}].baseWeight: expected a number > 0, got ${JSON.stringify(c.baseWeight)}`);
+    }
+  });
+}
+
+export function validateSlo(slo: Slo): void {
+  if (typeof slo?.latencyMs !== "number" || !(slo.latencyMs > 0)) throw new ControlPlaneError("CP_ERR_SLO", `slo.latencyMs: expected a number > 0, got ${JSON.stringify(slo?.latencyMs)}`);
+  if (typeof slo.successRate !== "number" || !(slo.successRate > 0 && slo.successRate <= 1)) {
+    throw new ControlPlaneError("CP_ERR_SLO", `slo.successRate: expected a number in (0, 1], got ${JSON.stringify(slo.successRate)}`);
+  }
+}
+
+/** Content of a decision set without version and issue time (to tell whether it changed). */
+function contentKey(set: Omit<DecisionSet, "version" | "issuedAtMs">): string {
+  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters]);
+}
+
+export class DecisionEngine {
+  readonly clusters: readonly ClusterSpec[];
+  readonly slo: Slo;
+  private readonly runtime = new Map<string, ClusterRuntime>();
+  private readonly aggregator: WindowAggregator;
+  private readonly builtins: Scorer[];
+  readonly dynamicBaseline: DynamicBaselineScorer;
+  private readonly alarms: AlarmFilter;
+  private readonly overridesByCluster = new Map<string, Override>();
+  private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
+  private current: DecisionSet | undefined;
+  private restoredFrom: DecisionSet | undefined;
+
+  constructor(
+    clusters: readonly ClusterSpec[],
+    slo: Slo,
+    private readonly config: CoreConfig,
+  ) {
+    validateClusters(clusters);
+    validateSlo(slo);
+    this.clusters = clusters.map((c) => ({ name: c.name, baseWeight: c.baseWeight }));
+    this.slo = { latencyMs: slo.latencyMs, successRate: slo.successRate };
+    const d = config.detector;
+    this.aggregator = new WindowAggregator(this.clusters.map((c) => c.name), slo.latencyMs, config.aggregation);
+    this.dynamicBaseline = new DynamicBaselineScorer(d);
+    this.builtins = [new HardRuleScorer(this.slo, d), this.dynamicBaseline, new TrendScorer(this.slo, d)];
+    this.alarms = new AlarmFilter(d);
+    for (const spec of this.clusters) {
+      this.runtime.set(spec.name, {
+        spec,
+        history: [],
+        breaker: { kind: "closed", since: 0 },
+        capacity: new CapacityEstimator(config.weights),
+        combined: NO_SCORE,
+        scorers: {},
+        trip: NO_TRIP,
+        weightReason: "",
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  ingest(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
+    return this.aggregator.ingest(reporterId, report, nowMs);
+  }
+
+  /** A reporter's stream ended: stop expecting its reports. */
+  forgetReporter(reporterId: string): void {
+    this.aggregator.forget(reporterId);
+  }
+
+  hasCompleteWindow(nowMs: number): boolean {
+    return this.aggregator.hasCompleteWindow(nowMs);
+  }
+
+  validateOverride(o: Override, nowMs: number): void {
+    const fail = (msg: string) => {
+      throw new ControlPlaneError("CP_ERR_OVERRIDE", msg);
+    };
+    if (typeof o !== "object" || o === null) fail("override: expected an object");
+    if (!this.runtime.has(o.cluster)) fail(`override.cluster: unknown cluster "${o.cluster}"; known: ${this.clusters.map((c) => c.name).join(", ")}`);
+    if (o.state !== "open" && o.state !== "closed" && o.state !== "auto") fail(`override.state: expected "open", "closed" or "auto", got ${JSON.stringify(o.state)}`);
+    if (o.untilMs !== undefined && (typeof o.untilMs !== "number" || !Number.isFinite(o.untilMs) || o.untilMs <= nowMs)) {
+      fail("override.untilMs: expected a time in the future (epoch ms)");
+    }
+    if (typeof o.reason !== "string" || o.reason.trim() === "") fail("override.reason: expected a non-empty string");
+    if (typeof o.actor !== "string" || o.actor.trim() === "") fail("override.actor: expected a non-empty string");
+  }
+
+  setOverride(o: Override, nowMs: number): void {
+    this.validateOverride(o, nowMs);
+    if (o.state === "auto") this.overridesByCluster.delete(o.cluster);
+    else this.overridesByCluster.set(o.cluster, { ...o });
+    this.alarms.reset(o.cluster);
+  }
+
+  overrides(): Override[] {
+    return [...this.overridesByCluster.values()].map((o) => ({ ...o }));
+  }
+
+  setHalt(halted: boolean, reason: string, actor: string, nowMs: number): void {
+    this.halt = { halted, reason, actor, atMs: nowMs };
+  }
+
+  haltState(): HaltState {
+    return { ...this.halt };
+  }
+
+  /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
+  restore(state: PersistedState, nowMs: number): void {
+    for (const o of state.overrides) {
+      if (!this.runtime.has(o.cluster) || (o.untilMs !== undefined && o.untilMs <= nowMs)) continue;
+      if (o.state !== "auto") this.overridesByCluster.set(o.cluster, { ...o });
+    }
+    if (state.halt !== undefined) this.halt = { ...state.halt };
+    const d = state.decisions;
+    if (d === undefined) return;
+    this.restoredFrom = d;
+    for (const c of d.clusters) {
+      const rt = this.runtime.get(c.cluster);
+      if (rt === undefined) continue;
+      if (c.state === "open") {
+        const waitMs = Math.max(1000, c.retryAfterS * 1000);
+        rt.breaker = { kind: "open", since: nowMs, until: nowMs + waitMs, reason: c.reason || "restored", openings: 1 };
+      } else if (c.state === "half_open") {
+        rt.breaker = { kind: "half_open", since: nowMs, probeFraction: 0.1, healthyWindows: 0, openings: 1 };
+      }
+    }
+  }
+
+  /** The decision set before any round: the restored one, or version 1 with base weights. */
+  initialDecisions(nowMs: number): DecisionSet {
+    if (this.current !== undefined) return this.current;
+    if (this.restoredFrom !== undefined) {
+      const restored = this.restoredFrom;
+      // Same content, same version: sidecars see no flap. Cluster list changed: a new version.
+      const fresh = this.build(nowMs, restored.version);
+      this.current = contentKey(fresh) === contentKey(restored) ? restored : { ...fresh, version: restored.version + 1 };
+      return this.current;
+    }
+    this.current = this.build(nowMs, 1);
+    return this.current;
+  }
+
+  // ---------------------------------------------------------------- the round
+
+  async round(nowMs: number, model?: Scorer): Promise<RoundResult> {
+    const previous = this.initialDecisions(nowMs);
+    const transitions: Transition[] = [];
+
+    // 1. Windows.
+    for (const updated of this.aggregator.takeLateUpdates()) this.replaceInHistory(updated);
+    const closed = this.aggregator.close(nowMs);
+    for (const window of closed) {
+      for (const stats of window) {
+        const rt = this.runtime.get(stats.cluster)!;
+        rt.history.push(stats);
+        if (rt.history.length > this.config.aggregation.historyWindows) rt.history.shift();
+        const failing = stats.errorRate > this.config.detector.errorRateThreshold;
+        rt.capacity.update(stats, this.config.detector.minRequests, failing);
+      }
+    }
+
+    // 2. Scores.
+    if (closed.length > 0) await this.score(model);
+
+    // 3. Breakers.
+    this.expireOverrides(nowMs, transitions);
+    const newWindow = closed.length > 0;
+    for (const rt of this.runtime.values()) {
+      const override = this.overridesByCluster.get(rt.spec.name);
+      if (override !== undefined) {
+        this.applyOverride(rt, override, nowMs, transitions);
+        continue;
+      }
+      const trip = this.gate(rt, rt.trip);
+      const latest = rt.history.at(-1);
+      let probe: "healthy" | "unhealthy" | "none" = "none";
+      if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
+        if (latest.requests >= this.config.breaker.minProbeRequests) {
+          probe = rt.combined.hard || rt.combined.score >= this.config.detector.scoreThreshold ? "unhealthy" : "healthy";
+        }
+      }
+      const step = stepBreaker(
+        rt.spec.name,
+        rt.breaker,
+        { nowMs, trip, tripReason: this.tripReason(rt), probe, probeReason: rt.combined.reasons.join("; ") || "anomalous" },
+        this.config.breaker,
+      );
+      if (step.transition !== undefined) {
+        transitions.push(step.transition);
+        if (step.state.kind === "closed") this.alarms.noteClosed(rt.spec.name, nowMs);
+      }
+      rt.breaker = step.state;
+    }
+
+    // 4. Weights and the set.
+    const next = this.build(nowMs, previous.version);
+    const changed = contentKey(next) !== contentKey(previous);
+    const decisions = changed ? { ...next, version: previous.version + 1 } : previous;
+    this.current = decisions;
+    return { decisions, transitions, windowsClosed: closed.length };
+  }
+
+  // ---------------------------------------------------------------- status
+
+  clusterStatuses(current: DecisionSet, nowMs: number): ClusterStatus[] {
+    return [...this.runtime.values()].map((rt) => {
+      const d = current.clusters.find((c) => c.cluster === rt.spec.name);
+      const override = this.overridesByCluster.get(rt.spec.name);
+      const status: ClusterStatus = {
+        cluster: rt.spec.name,
+        baseWeight: rt.spec.baseWeight,
+        state: rt.breaker,
+        weight: d?.weight ?? 0,
+        score: rt.combined.score,
+        hard: rt.combined.hard,
+        reasons: [...rt.combined.reasons, ...(rt.weightReason === "" ? [] : [rt.weightReason])],
+        scorers: { ...rt.scorers },
+        anomalousWindows: rt.trip.anomalous,
+        capacity: rt.capacity.estimate(),
+        recent: rt.history.slice(-10),
+      };
+      if (override !== undefined && (override.untilMs === undefined || override.untilMs > nowMs)) status.override = { ...override };
+      return status;
+    });
+  }
+
+  /** The merged windows of a cluster, oldest first (for the model's training and the dashboard). */
+  history(cluster: string): readonly ClusterWindowStats[] {
+    return this.runtime.get(cluster)?.history ?? [];
+  }
+
+  get aggregationCounters(): Readonly<WindowAggregator["counters"]> {
+    return this.aggregator.counters;
+  }
+
+  get liveReporters(): number {
+    return this.aggregator.liveReporters;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private replaceInHistory(window: ClusterWindowStats[]): void {
+    for (const stats of window) {
+      const h = this.runtime.get(stats.cluster)!.history;
+      const i = h.findIndex((w) => w.windowStartMs === stats.windowStartMs);
+      if (i >= 0) h[i] = stats;
+    }
+  }
+
+  private async score(model: Scorer | undefined): Promise<void> {
+    const history = new Map<string, readonly ClusterWindowStats[]>();
+    for (const [name, rt] of this.runtime) history.set(name, rt.history);
+    const scorers = model === undefined ? this.builtins : [...this.builtins, model];
+    const nowMs = Math.max(...[...this.runtime.values()].map((rt) => rt.history.at(-1)?.windowStartMs ?? 0));
+    const results = await Promise.all(
+      scorers.map(async (s) => {
+        try {
+          return { scorer: s, result: await s.score(history, nowMs) };
+        } catch (err) {
+          // A failing scorer (e.g. the model) must not stop decisions: its verdict is "no opinion".
+          return { scorer: s, result: new Map<string, ScoreResult>(), error: err as Error };
+        }
+      }),
+    );
+    const d = this.config.detector;
+    for (const [name, rt] of this.runtime) {
+      let score = 0;
+      let hard = false;
+      const reasons: string[] = [];
+      const per: Record<string, ScoreResult> = {};
+      for (const { scorer, result } of results) {
+        const r = result.get(name);
+        if (r === undefined) continue;
+        per[scorer.name] = r;
+        const s = Math.min(1, Math.max(0, scorer === model ? r.score * d.modelWeight : r.score));
+        score = Math.max(score, Number.isFinite(s) ? s : 0);
+        hard ||= r.hard;
+        if (r.hard || s >= d.scoreThreshold) reasons.push(...r.reasons);
+      }
+      rt.combined = { score, hard, reasons };
+      rt.scorers = per;
+      const latest = rt.history.at(-1);
+      if (latest !== undefined) {
+        const evidence = latest.requests >= Math.max(1, d.minRequests);
+        this.alarms.record(name, {
+          windowStartMs: latest.windowStartMs,
+          evidence,
+          anomalous: evidence && score >= d.scoreThreshold,
+          hard: evidence && hard,
+          severe: evidence && hard && latest.errorRate >= this.config.breaker.severeErrorRate,
+        });
+      }
+      rt.trip = this.alarms.evaluate(name, latest?.windowStartMs ?? 0);
+    }
+  }
+
+  /** Soft evidence opens a breaker only when the other clusters can take its load. */
+  private gate(rt: ClusterRuntime, trip: TripDecision): boolean {
+    if (!trip.trip) return false;
+    if (trip.severe) return true;
+    const load = rt.history.at(-1)?.rps ?? 0;
+    let room = 0;
+    for (const other of this.runtime.values()) {
+      if (other === rt || other.breaker.kind !== "closed" || other.trip.trip) continue;
+      const o = other.history.at(-1)?.rps ?? 0;
+      room += Math.max(0, other.capacity.estimate().limitRps - o);
+    }
+    const absorbable = room >= load * ABSORB_FRACTION;
+    rt.weightReason = absorbable ? "" : `kept open to traffic: others can take ${Math.round(room)} of ${Math.round(load)} rps`;
+    return absorbable;
+  }
+
+  private tripReason(rt: ClusterRuntime): string {
+    const r = rt.combined.reasons;
+    const head = r.length > 0 ? r.slice(0, 2).join("; ") : "anomalous";
+    return rt.trip.hard ? head : `predicted: ${head} (${rt.trip.anomalous} of ${this.config.detector.m} windows)`;
+  }
+
+  private expireOverrides(nowMs: number, transitions: Transition[]): void {
+    for (const [cluster, o] of this.overridesByCluster) {
+      if (o.untilMs !== undefined && o.untilMs <= nowMs) {
+        this.overridesByCluster.delete(cluster);
+        const rt = this.runtime.get(cluster)!;
+        if (rt.breaker.kind === "open") rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, nowMs) };
+        transitions.push({ cluster, from: rt.breaker.kind, to: rt.breaker.kind, atMs: nowMs, reason: `override by ${o.actor} expired` });
+      }
+    }
+  }
+
+  private applyOverride(rt: ClusterRuntime, o: Override, nowMs: number, transitions: Transition[]): void {
+    const reason = `override by ${o.actor}: ${o.reason}`;
+    if (o.state === "open") {
+      const until = o.untilMs ?? Infinity;
+      if (rt.breaker.kind !== "open" || rt.breaker.reason !== reason || rt.breaker.until !== until) {
+        const step = openBreaker(rt.spec.name, rt.breaker, nowMs, reason, this.config.breaker);
+        if (rt.breaker.kind !== "open") transitions.push(step.transition!);
+        rt.breaker = { ...(step.state as Extract<BreakerState, { kind: "open" }>), until };
+      }
+    } else if (o.state === "closed" && rt.breaker.kind !== "closed") {
+      transitions.push({ cluster: rt.spec.name, from: rt.breaker.kind, to: "closed", atMs: nowMs, reason });
+      rt.breaker = { kind: "closed", since: nowMs, openings: rt.breaker.openings };
+      this.alarms.noteClosed(rt.spec.name, nowMs);
+    }
+  }
+
+  private build(nowMs: number, version: number): DecisionSet {
+    const inputs = [...this.runtime.values()].map((rt) => {
+      const latest = rt.history.at(-1);
+      const forcedClosed = this.overridesByCluster.get(rt.spec.name)?.state === "closed";
+      return {
+        cluster: rt.spec.name,
+        baseWeight: rt.spec.baseWeight,
+        state: rt.breaker.kind,
+        risk: forcedClosed ? 0 : rt.combined.score,
+        probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
+        loadRps: latest === undefined ? 0 : latest.rps + latest.localRejects / (latest.windowLengthMs / 1000),
+        limitRps: rt.capacity.estimate().limitRps,
+        previousShare: this.previousShare(rt.spec.name),
+      };
+    });
+    const { shares, panic } = computeShares(inputs, this.config.weights);
+    const weights = sharesToWeights(shares, this.config.weights.totalWeight);
+    const clusters: ClusterDecision[] = [...this.runtime.values()].map((rt) => {
+      const b = rt.breaker;
+      const weight = weights.get(rt.spec.name) ?? 0;
+      const score = Math.round(rt.combined.score * 10) / 10;
+      if (panic && b.kind === "open" && !this.overridesByCluster.has(rt.spec.name)) {
+        return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason: "panic: every cluster looks bad, base weights", anomalyScore: score };
+      }
+      if (b.kind === "open") {
+        const retryAfterS = Number.isFinite(b.until) ? Math.max(1, Math.ceil((b.until - b.since) / 1000)) : RETRY_AFTER_UNBOUNDED_S;
+        return { cluster: rt.spec.name, state: "open", weight, probeFraction: 1, retryAfterS, reason: b.reason, anomalyScore: score };
+      }
+      if (b.kind === "half_open") {
+        return { cluster: rt.spec.name, state: "half_open", weight, probeFraction: 1, retryAfterS: 0, reason: `probing (${b.healthyWindows} healthy windows)`, anomalyScore: score };
+      }
+      const override = this.overridesByCluster.get(rt.spec.name);
+      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
+      return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason, anomalyScore: score };
+    });
+    if (clusters.every((c) => c.weight === 0)) {
+      // A set must carry some weight: fall back to base weights (open states still refuse).
+      for (const c of clusters) c.weight = Math.max(1, Math.round((this.runtime.get(c.cluster)!.spec.baseWeight / this.baseTotal()) * this.config.weights.totalWeight));
+    }
+    return {
+      version,
+      issuedAtMs: nowMs,
+      ttlMs: this.config.decision.ttlMs,
+      halted: this.halt.halted,
+      haltReason: this.halt.halted ? `${this.halt.reason} (by ${this.halt.actor})` : "",
+      clusters,
+    };
+  }
+
+  private baseTotal(): number {
+    return this.clusters.reduce((a, c) => a + c.baseWeight, 0);
+  }
+
+  private previousShare(cluster: string): number | undefined {
+    const cur = this.current;
+    if (cur === undefined) return undefined;
+    const total = cur.clusters.reduce((a, c) => a + (c.state === "open" ? 0 : c.weight), 0);
+    const c = cur.clusters.find((x) => x.cluster === cluster);
+    if (c === undefined || total <= 0) return undefined;
+    return c.state === "open" ? 0 : c.weight / total;
+  }
+}

@@ -1,0 +1,31 @@
+// The control plane core's catalogue of errors: stable codes, one place. Callers (admin API,
+// CLI) map them to HTTP statuses or exit codes; tests assert the code and the message.
+
+export const ERROR_CODES = {
+  /** A configuration parameter is missing or out of range. */
+  CP_ERR_CONFIG: "invalid configuration",
+  /** A cluster list is empty, has duplicates or bad weights. */
+  CP_ERR_CLUSTERS: "invalid cluster list",
+  /** The SLO is malformed. */
+  CP_ERR_SLO: "invalid slo",
+  /** An override names an unknown cluster or has a bad state / expiry. */
+  CP_ERR_OVERRIDE: "invalid override",
+  /** halt/resume without a reason or an actor. */
+  CP_ERR_HALT: "invalid halt request",
+  /** The control plane was stopped. */
+  CP_ERR_STOPPED: "control plane stopped",
+  /** The audit log cannot be opened or written. */
+  CP_ERR_AUDIT: "audit log error",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ControlPlaneError extends Error {
+  override readonly name = "ControlPlaneError";
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

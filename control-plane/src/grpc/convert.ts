@@ -1,0 +1,125 @@
+// Conversions between the protobuf messages of the wire contract and the core's domain types,
+// with validation of what sidecars send (a bad field gives an error naming it).
+import { create } from "@bufbuild/protobuf";
+import {
+  BreakerState as ProtoBreakerState,
+  ClusterDecisionSchema,
+  DecisionSetSchema,
+  type DecisionSet as ProtoDecisionSet,
+  type TelemetryReport,
+} from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import type { BreakerKind, DecisionSet, WorkerClusterWindow, WorkerReport } from "../core/types.js";
+
+/** Number of buckets of the wire histogram (see LatencyHistogram in the .proto). */
+export const HISTOGRAM_BUCKETS = 240;
+
+const STATE_TO_PROTO: Record<BreakerKind, ProtoBreakerState> = {
+  closed: ProtoBreakerState.CLOSED,
+  open: ProtoBreakerState.OPEN,
+  half_open: ProtoBreakerState.HALF_OPEN,
+};
+
+export function decisionSetToProto(set: DecisionSet): ProtoDecisionSet {
+  return create(DecisionSetSchema, {
+    version: BigInt(set.version),
+    issuedAtMs: BigInt(Math.max(0, Math.floor(set.issuedAtMs))),
+    ttlMs: set.ttlMs,
+    halted: set.halted,
+    haltReason: set.haltReason,
+    clusters: set.clusters.map((c) =>
+      create(ClusterDecisionSchema, {
+        cluster: c.cluster,
+        state: STATE_TO_PROTO[c.state],
+        weight: c.weight,
+        probeFraction: c.probeFraction,
+        retryAfterS: c.retryAfterS,
+        reason: c.reason,
+        anomalyScore: c.anomalyScore,
+      }),
+    ),
+  });
+}
+
+const PROTO_TO_STATE = new Map<ProtoBreakerState, BreakerKind>([
+  [ProtoBreakerState.CLOSED, "closed"],
+  [ProtoBreakerState.OPEN, "open"],
+  [ProtoBreakerState.HALF_OPEN, "half_open"],
+]);
+
+/** The inverse of decisionSetToProto (used by simulated sidecars and tests). */
+export function decisionSetFromProto(set: ProtoDecisionSet): DecisionSet {
+  return {
+    version: Number(set.version),
+    issuedAtMs: Number(set.issuedAtMs),
+    ttlMs: set.ttlMs,
+    halted: set.halted,
+    haltReason: set.haltReason,
+    clusters: set.clusters.map((c) => ({
+      cluster: c.cluster,
+      state: PROTO_TO_STATE.get(c.state) ?? "closed",
+      weight: c.weight,
+      probeFraction: c.probeFraction,
+      retryAfterS: c.retryAfterS,
+      reason: c.reason,
+      anomalyScore: c.anomalyScore,
+    })),
+  };
+}
+
+export type Converted<T> = { ok: true; value: T; ignoredClusters: string[] } | { ok: false; error: string };
+
+/**
+ * Validates and converts a TelemetryReport. Entries for clusters the control plane does not
+ * know are left out (listed in ignoredClusters), not an error.
+ */
+export function reportFromProto(report: TelemetryReport, knownClusters: ReadonlySet<string>): Converted<WorkerReport> {
+  if (report.windowLengthMs <= 0) return { ok: false, error: "report.window_length_ms: must be > 0" };
+  if (report.windowLengthMs > 3_600_000) return { ok: false, error: "report.window_length_ms: must be <= 3600000" };
+  if (report.windowStartMs > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "report.window_start_ms: out of range" };
+  if (report.sequence === 0n) return { ok: false, error: "report.sequence: must start at 1" };
+  const clusters: WorkerClusterWindow[] = [];
+  const ignoredClusters: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < report.clusters.length; i++) {
+    const w = report.clusters[i]!;
+    const at = `report.clusters[${i}]`;
+    if (w.cluster === "") return { ok: false, error: `${at}.cluster: must not be empty` };
+    if (seen.has(w.cluster)) return { ok: false, error: `${at}.cluster: "${w.cluster}" appears twice` };
+    seen.add(w.cluster);
+    if (!knownClusters.has(w.cluster)) {
+      ignoredClusters.push(w.cluster);
+      continue;
+    }
+    const failures = w.errors5xx + w.timeouts + w.resets + w.grpcErrors;
+    if (failures > w.requests) {
+      return { ok: false, error: `${at}: errors_5xx + timeouts + resets + grpc_errors (${failures}) exceed requests (${w.requests})` };
+    }
+    const h = w.totalLatency;
+    const firstBucket = h?.firstBucket ?? 0;
+    const counts = h?.counts ?? [];
+    if (counts.length > 0 && firstBucket + counts.length > HISTOGRAM_BUCKETS) {
+      return { ok: false, error: `${at}.total_latency: buckets ${firstBucket}..${firstBucket + counts.length - 1} exceed ${HISTOGRAM_BUCKETS - 1}` };
+    }
+    clusters.push({
+      cluster: w.cluster,
+      requests: w.requests,
+      errors5xx: w.errors5xx,
+      localRejects: w.localRejects,
+      timeouts: w.timeouts,
+      resets: w.resets,
+      grpcErrors: w.grpcErrors,
+      totalLatency: { firstBucket, counts, sumUs: Number(h?.sumUs ?? 0n), maxUs: Number(h?.maxUs ?? 0n) },
+    });
+  }
+  return {
+    ok: true,
+    value: {
+      windowStartMs: Number(report.windowStartMs),
+      windowLengthMs: report.windowLengthMs,
+      sequence: Number(report.sequence),
+      enforcedVersion: Number(report.enforcedVersion),
+      clusters,
+    },
+    ignoredClusters,
+  };
+}

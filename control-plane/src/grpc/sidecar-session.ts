@@ -1,0 +1,227 @@
+// One sidecar worker's stream, independent of the transport (gRPC server or in-process): decodes
+// what the sidecar sends, keeps its status, and pushes decision sets to it with a bounded,
+// drop-to-latest queue so that a slow stream never holds up the decision loop.
+//
+// Protocol: the first message must be a Hello; then TelemetryReport per window, DecisionAck /
+// DecisionNack per decision set. A malformed message or a protocol error closes this stream
+// only, with INVALID_ARGUMENT and a message naming the problem.
+import { fromBinary } from "@bufbuild/protobuf";
+import type { Logger } from "../../../lib/log.js";
+import { SidecarMessageSchema, type SidecarMessage } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import type { DecisionConfig } from "../core/config.js";
+import type { NackEvent, ReportOutcome, SidecarStatus, WorkerReport } from "../core/types.js";
+import { reportFromProto } from "./convert.js";
+import { GRPC_STATUS } from "./status.js";
+
+export interface SessionInfo {
+  transport: "grpc" | "in-process";
+  /** Remote address (or "in-process"). */
+  peer: string;
+  /** Initial metadata, keys lower-case. */
+  metadata: Record<string, string>;
+}
+
+/** What the transport provides to a session. */
+export interface SessionSink {
+  /** Sends one serialised ControlMessage; false when the transport is now backed up (then the
+   *  session waits for drained() before sending more). */
+  send(bytes: Uint8Array): boolean;
+  /** Ends the stream with a gRPC status (idempotent). */
+  close(code: number, details: string): void;
+}
+
+export interface SessionHooks {
+  now(): number;
+  config: DecisionConfig;
+  knownClusters: ReadonlySet<string>;
+  currentBytes(): Uint8Array;
+  currentVersion(): number;
+  onHello(session: SidecarSession): void;
+  onReport(session: SidecarSession, report: WorkerReport): void;
+  onNack(event: NackEvent): void;
+  onClosed(session: SidecarSession, reason: string): void;
+  logger: Logger;
+}
+
+type MutableStatus = Omit<SidecarStatus, "lagVersions">;
+
+export class SidecarSession {
+  /** Undefined until the Hello arrived. */
+  status: MutableStatus | undefined;
+  private closed = false;
+  /** The transport said it is backed up; pushes wait in `pending` (latest only). */
+  private blocked = false;
+  private pending: Uint8Array | undefined;
+  private lastSentVersion = 0;
+  private lastSentAtMs = 0;
+
+  constructor(
+    readonly streamId: string,
+    readonly info: SessionInfo,
+    private readonly sink: SessionSink,
+    private readonly hooks: SessionHooks,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Bytes of one SidecarMessage from the sidecar. */
+  receive(bytes: Uint8Array): void {
+    if (this.closed) return;
+    let message: SidecarMessage;
+    try {
+      message = fromBinary(SidecarMessageSchema, bytes);
+    } catch (err) {
+      this.close(GRPC_STATUS.INVALID_ARGUMENT, `malformed SidecarMessage: ${(err as Error).message}`);
+      return;
+    }
+    const kind = message.kind;
+    if (kind.case === undefined) {
+      this.close(GRPC_STATUS.INVALID_ARGUMENT, "SidecarMessage: no kind set (expected hello, report, ack or nack)");
+      return;
+    }
+    if (this.status === undefined && kind.case !== "hello") {
+      this.close(GRPC_STATUS.INVALID_ARGUMENT, `SidecarMessage: the first message must be hello, got ${kind.case}`);
+      return;
+    }
+    const nowMs = this.hooks.now();
+    switch (kind.case) {
+      case "hello": {
+        if (this.status !== undefined) {
+          this.close(GRPC_STATUS.INVALID_ARGUMENT, "hello: sent twice on one stream");
+          return;
+        }
+        const h = kind.value;
+        if (h.nodeId === "") {
+          this.close(GRPC_STATUS.INVALID_ARGUMENT, "hello.node_id: must not be empty");
+          return;
+        }
+        this.status = {
+          streamId: this.streamId,
+          transport: this.info.transport,
+          peer: this.info.peer,
+          nodeId: h.nodeId,
+          zone: h.zone,
+          workerId: h.workerId,
+          instanceId: h.instanceId.toString(),
+          filterVersion: h.filterVersion,
+          connectedAtMs: nowMs,
+          ackedVersion: 0,
+          rejectedVersion: 0,
+          rejectReason: "",
+          enforcedVersion: 0,
+          reports: 0,
+          duplicates: 0,
+          lateReports: 0,
+          droppedPushes: 0,
+        };
+        this.hooks.onHello(this);
+        this.push(this.hooks.currentBytes(), this.hooks.currentVersion());
+        return;
+      }
+      case "report": {
+        const converted = reportFromProto(kind.value, this.hooks.knownClusters);
+        if (!converted.ok) {
+          this.close(GRPC_STATUS.INVALID_ARGUMENT, converted.error);
+          return;
+        }
+        const status = this.status!;
+        status.reports++;
+        status.lastReportAtMs = nowMs;
+        status.lastWindowStartMs = converted.value.windowStartMs;
+        status.enforcedVersion = converted.value.enforcedVersion;
+        this.hooks.onReport(this, converted.value);
+        return;
+      }
+      case "ack": {
+        this.status!.ackedVersion = Number(kind.value.version);
+        return;
+      }
+      case "nack": {
+        const status = this.status!;
+        const version = Number(kind.value.version);
+        status.rejectedVersion = version;
+        status.rejectReason = kind.value.reason;
+        this.hooks.logger.warn({ stream: this.streamId, node: status.nodeId, version, reason: kind.value.reason }, "sidecar rejected a decision set");
+        this.hooks.onNack({
+          streamId: this.streamId,
+          nodeId: status.nodeId,
+          version,
+          reason: kind.value.reason,
+          enforcedVersion: Number(kind.value.enforcedVersion),
+          atMs: nowMs,
+        });
+        return;
+      }
+    }
+  }
+
+  /** Counts what became of a report (for the status view). */
+  countOutcome(outcome: ReportOutcome): void {
+    if (this.status === undefined) return;
+    if (outcome === "duplicate") this.status.duplicates++;
+    else if (outcome === "late_folded" || outcome === "late_dropped") this.status.lateReports++;
+  }
+
+  /** Pushes a decision set; when the transport is backed up only the latest one waits. */
+  push(bytes: Uint8Array, version: number): void {
+    if (this.closed || this.status === undefined) return;
+    if (this.blocked) {
+      if (this.pending !== undefined) this.status.droppedPushes++;
+      this.pending = bytes;
+      this.lastSentVersion = version;
+      return;
+    }
+    this.lastSentVersion = version;
+    this.lastSentAtMs = this.hooks.now();
+    if (!this.sink.send(bytes)) this.blocked = true;
+  }
+
+  /** The transport can take more: sends the waiting decision set, if any. */
+  drained(): void {
+    this.blocked = false;
+    const bytes = this.pending;
+    this.pending = undefined;
+    if (bytes !== undefined && !this.closed) {
+      this.lastSentAtMs = this.hooks.now();
+      if (!this.sink.send(bytes)) this.blocked = true;
+    }
+  }
+
+  /** Re-sends the current set to a stream that has not acknowledged it for resendAfterMs. */
+  resendIfLagging(nowMs: number): void {
+    const status = this.status;
+    if (status === undefined || this.closed || this.blocked) return;
+    const current = this.hooks.currentVersion();
+    const behind = status.ackedVersion < current && status.enforcedVersion < current;
+    if (!behind || status.rejectedVersion === current) return;
+    if (nowMs - this.lastSentAtMs < this.hooks.config.resendAfterMs) return;
+    this.push(this.hooks.currentBytes(), current);
+  }
+
+  statusView(currentVersion: number): SidecarStatus {
+    const s = this.status!;
+    return { ...s, lagVersions: Math.max(0, currentVersion - Math.max(s.ackedVersion, s.enforcedVersion)) };
+  }
+
+  /** Closes the stream from the control plane's side with a status. */
+  close(code: number, details: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    if (code !== GRPC_STATUS.OK) {
+      this.hooks.logger.info({ stream: this.streamId, code, details }, "closing sidecar stream");
+    }
+    this.sink.close(code, details);
+    this.hooks.onClosed(this, details);
+  }
+
+  /** The sidecar (or the transport) ended the stream. */
+  peerClosed(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pending = undefined;
+    this.hooks.onClosed(this, reason);
+  }
+}

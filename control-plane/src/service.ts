@@ -1,0 +1,360 @@
+// The control plane as one object: the public facade other parts build on (gRPC server, admin
+// API, metrics, xDS, the scenario runner, the model).
+//
+//   const cp = new ControlPlane({ clusters, slo, now, random, config, audit, modelScorer, logger });
+//   cp.start();                       // real-time mode: decision rounds on a timer (optional)
+//   await cp.decide();                // one decision round (the scenario runner calls it on virtual time)
+//   cp.openInProcessStream(md, sink)  // a sidecar stream without sockets (grpc/server.ts uses openSession)
+//   cp.on("decisions", (set) => ...)  // typed events: decisions, transition, nack, report, override,
+//                                     // halt, sidecar, round
+//
+// Decision rounds are serialised: decide(), setOverride(), halt() and resume() never run a round
+// concurrently. Times are epoch milliseconds from the injected now().
+import { create, toBinary } from "@bufbuild/protobuf";
+import type { Logger } from "../../lib/log.js";
+import { createLogger } from "../../lib/log.js";
+import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import type { AuditLog } from "./audit/audit-log.js";
+import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
+import { DecisionEngine } from "./core/decision-engine.js";
+import { ControlPlaneError } from "./core/errors.js";
+import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
+import type {
+  ClusterSpec,
+  ClusterStatus,
+  ControlPlaneEvents,
+  DecisionSet,
+  Override,
+  Scorer,
+  SidecarStatus,
+  Slo,
+  WorkerReport,
+} from "./core/types.js";
+import { decisionSetToProto } from "./grpc/convert.js";
+import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
+import { GRPC_STATUS } from "./grpc/status.js";
+
+export interface ControlPlaneOptions {
+  clusters: ClusterSpec[];
+  slo: Slo;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+  /** Seeded random source in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Tuning parameters; missing ones take DEFAULT_CONFIG (core/config.ts). */
+  config?: PartialCoreConfig;
+  /** Opened audit log: decisions, overrides, halts and transitions are appended; the last
+   *  decision set, overrides and halt are restored from it at construction. */
+  audit?: AuditLog;
+  /** The anomaly model (async), combined with the built-in detectors. */
+  modelScorer?: Scorer;
+  logger?: Logger;
+  /** Bearer token sidecars must present (metadata `authorization: Bearer <token>`); none: no check. */
+  sidecarToken?: string;
+}
+
+/** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
+export interface InProcessSidecarSink {
+  onMessage(bytes: Uint8Array): void;
+  onClose(code: number, details: string): void;
+}
+
+/** The control plane's end of an in-process stream (bytes are serialised SidecarMessage). */
+export interface InProcessStream {
+  send(bytes: Uint8Array): void;
+  close(): void;
+}
+
+export class ControlPlane {
+  readonly clusters: readonly ClusterSpec[];
+  readonly slo: Slo;
+  readonly config: CoreConfig;
+  readonly now: () => number;
+  readonly random: () => number;
+  private readonly log: Logger;
+  private readonly engine: DecisionEngine;
+  private readonly emitter = new TypedEmitter<ControlPlaneEvents>();
+  private readonly sessions = new Map<string, SidecarSession>();
+  private readonly audit: AuditLog | undefined;
+  private readonly sidecarToken: string | undefined;
+  private modelScorer: Scorer | undefined;
+  private current: DecisionSet;
+  private currentBytes: Uint8Array;
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private earlyRoundPending = false;
+  private nextStreamId = 1;
+  private stopped = false;
+
+  constructor(options: ControlPlaneOptions) {
+    this.config = resolveConfig(options.config);
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    this.log = options.logger ?? createLogger("control-plane");
+    this.audit = options.audit;
+    this.sidecarToken = options.sidecarToken;
+    this.modelScorer = options.modelScorer;
+    this.engine = new DecisionEngine(options.clusters, options.slo, this.config);
+    this.clusters = this.engine.clusters;
+    this.slo = this.engine.slo;
+    const restored = this.audit?.restored;
+    if (restored !== undefined) {
+      this.engine.restore(restored, this.now());
+      this.log.info({ version: restored.decisions?.version }, "restored state from the audit log");
+    }
+    this.current = this.engine.initialDecisions(this.now());
+    this.currentBytes = encodeDecisions(this.current);
+    if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
+      this.audit?.append({ type: "decisions", atMs: this.now(), decisions: this.current });
+    }
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Real-time mode: runs decision rounds every decision.decideIntervalMs (and early, when every
+   *  live reporter has reported a window). Not needed on virtual time: call decide() instead. */
+  start(): void {
+    if (this.timer !== undefined || this.stopped) return;
+    this.timer = setInterval(() => void this.decide().catch((err: unknown) => this.log.error({ err }, "decision round failed")), this.config.decision.decideIntervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the timer, closes every sidecar stream (UNAVAILABLE) and flushes the audit log. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const session of [...this.sessions.values()]) session.close(GRPC_STATUS.UNAVAILABLE, "control plane stopping");
+    await this.chain.catch(() => undefined);
+    await this.audit?.flush();
+  }
+
+  // ------------------------------------------------------------------ decisions
+
+  /**
+   * One decision round: closes due windows, scores them, steps every breaker, computes weights.
+   * Resolves to the new decision set when its content changed (version + 1, pushed to every
+   * stream, 'decisions' emitted), undefined when it did not.
+   */
+  decide(): Promise<DecisionSet | undefined> {
+    return this.serialised(() => this.runRound());
+  }
+
+  /** The decision set in force (version 1 with base weights before any round, or the restored one). */
+  currentDecisions(): DecisionSet {
+    return this.current;
+  }
+
+  /** Serialised ControlMessage bytes of the current decision set (what streams receive). */
+  currentDecisionBytes(): Uint8Array {
+    return this.currentBytes;
+  }
+
+  clusterStatuses(): ClusterStatus[] {
+    return this.engine.clusterStatuses(this.current, this.now());
+  }
+
+  sidecarStatuses(): SidecarStatus[] {
+    return [...this.sessions.values()].flatMap((s) => (s.status === undefined ? [] : [s.statusView(this.current.version)]));
+  }
+
+  /** Active overrides (expired ones are dropped at the next round). */
+  overrides(): Override[] {
+    return this.engine.overrides();
+  }
+
+  /**
+   * Sets (state "open"/"closed") or clears (state "auto") a manual override; it wins over the
+   * detectors until untilMs. Throws ControlPlaneError CP_ERR_OVERRIDE on an unknown cluster or a
+   * bad field. Runs a decision round and resolves to the resulting decision set.
+   */
+  async setOverride(override: Override): Promise<DecisionSet> {
+    this.engine.validateOverride(override, this.now());
+    return this.serialised(async () => {
+      const atMs = this.now();
+      this.engine.setOverride(override, atMs);
+      this.audit?.append({ type: "override", atMs, override });
+      this.emitter.emit("override", { override, atMs });
+      await this.runRound();
+      return this.current;
+    });
+  }
+
+  /** Mesh-wide halt: every sidecar answers 503 until resume(). Resolves to the new set. */
+  async halt(reason: string, actor: string): Promise<DecisionSet> {
+    return this.setHalt(true, reason, actor);
+  }
+
+  async resume(reason: string, actor: string): Promise<DecisionSet> {
+    return this.setHalt(false, reason, actor);
+  }
+
+  /** Plugs in (or removes) the anomaly model; takes effect at the next round. */
+  setModelScorer(scorer: Scorer | undefined): void {
+    this.modelScorer = scorer;
+  }
+
+  // ------------------------------------------------------------------ events
+
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof ControlPlaneEvents>(event: K, listener: Listener<ControlPlaneEvents[K]>): () => void {
+    return this.emitter.on(event, listener);
+  }
+
+  off<K extends keyof ControlPlaneEvents>(event: K, listener: Listener<ControlPlaneEvents[K]>): void {
+    this.emitter.off(event, listener);
+  }
+
+  // ------------------------------------------------------------------ sidecar streams
+
+  /**
+   * Opens a transport-neutral sidecar session (the gRPC server calls this per Connect call).
+   * The sink sends bytes to the sidecar and closes the stream; the returned session takes the
+   * bytes the sidecar sent. Auth is checked here: a missing/wrong token closes the session with
+   * UNAUTHENTICATED at once.
+   */
+  openSession(info: SessionInfo, sink: SessionSink): SidecarSession {
+    const streamId = `s${this.nextStreamId++}`;
+    const session = new SidecarSession(streamId, info, sink, {
+      now: this.now,
+      config: this.config.decision,
+      knownClusters: new Set(this.clusters.map((c) => c.name)),
+      currentBytes: () => this.currentBytes,
+      currentVersion: () => this.current.version,
+      onHello: (s) => this.emitter.emit("sidecar", { kind: "connected", status: s.statusView(this.current.version) }),
+      onReport: (s, report) => this.ingest(s, report),
+      onNack: (event) => {
+        this.audit?.append({ type: "nack", atMs: event.atMs, nack: event });
+        this.emitter.emit("nack", event);
+      },
+      onClosed: (s, reason) => {
+        this.sessions.delete(s.streamId);
+        if (s.status !== undefined) {
+          this.emitter.emit("sidecar", { kind: "disconnected", status: s.statusView(this.current.version), reason });
+        }
+      },
+      logger: this.log,
+    });
+    if (this.stopped) {
+      session.close(GRPC_STATUS.UNAVAILABLE, "control plane stopped");
+      return session;
+    }
+    if (this.sidecarToken !== undefined && this.sidecarToken !== "") {
+      const auth = info.metadata["authorization"] ?? "";
+      if (auth !== `Bearer ${this.sidecarToken}`) {
+        session.close(GRPC_STATUS.UNAUTHENTICATED, auth === "" ? "missing bearer token" : "invalid bearer token");
+        return session;
+      }
+    }
+    this.sessions.set(streamId, session);
+    return session;
+  }
+
+  /** In-process acceptor (no sockets), for the proxy-wasm host in tests and the scenario runner. */
+  openInProcessStream(metadata: Record<string, string>, toSidecar: InProcessSidecarSink): InProcessStream {
+    let closed = false;
+    const session = this.openSession(
+      { transport: "in-process", peer: "in-process", metadata },
+      {
+        send(bytes) {
+          if (!closed) toSidecar.onMessage(bytes);
+          return true;
+        },
+        close(code, details) {
+          if (closed) return;
+          closed = true;
+          toSidecar.onClose(code, details);
+        },
+      },
+    );
+    return {
+      send: (bytes) => {
+        if (!closed) session.receive(bytes);
+      },
+      close: () => {
+        if (closed) return;
+        closed = true;
+        session.peerClosed("sidecar closed the stream");
+      },
+    };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private ingest(session: SidecarSession, report: WorkerReport): void {
+    const atMs = this.now();
+    const outcome = this.engine.ingest(session.streamId, report, atMs);
+    session.countOutcome(outcome);
+    this.emitter.emit("report", {
+      streamId: session.streamId,
+      nodeId: session.status?.nodeId ?? "",
+      windowStartMs: report.windowStartMs,
+      outcome,
+      atMs,
+    });
+    // Real-time mode: decide as soon as every live reporter has reported a window.
+    if (this.timer !== undefined && !this.earlyRoundPending && this.engine.hasCompleteWindow(atMs)) {
+      this.earlyRoundPending = true;
+      setImmediate(() => {
+        this.earlyRoundPending = false;
+        void this.decide().catch((err: unknown) => this.log.error({ err }, "decision round failed"));
+      });
+    }
+  }
+
+  private async setHalt(halted: boolean, reason: string, actor: string): Promise<DecisionSet> {
+    if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
+      throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
+    }
+    return this.serialised(async () => {
+      const atMs = this.now();
+      this.engine.setHalt(halted, reason, actor, atMs);
+      this.audit?.append({ type: "halt", atMs, halted, reason, actor });
+      this.emitter.emit("halt", { halted, reason, actor, atMs });
+      await this.runRound();
+      return this.current;
+    });
+  }
+
+  private serialised<T>(work: () => Promise<T>): Promise<T> {
+    if (this.stopped && work !== undefined) {
+      // Still allowed: rounds after stop() compute but push to nobody.
+    }
+    const next = this.chain.then(work, work);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runRound(): Promise<DecisionSet | undefined> {
+    const started = performance.now();
+    const atMs = this.now();
+    const result = await this.engine.round(atMs, this.modelScorer);
+    for (const transition of result.transitions) {
+      this.audit?.append({ type: "transition", atMs: transition.atMs, transition });
+      this.emitter.emit("transition", transition);
+    }
+    const changed = result.decisions.version !== this.current.version;
+    if (changed) {
+      this.current = result.decisions;
+      this.currentBytes = encodeDecisions(this.current);
+      this.audit?.append({ type: "decisions", atMs, decisions: this.current });
+      for (const session of this.sessions.values()) session.push(this.currentBytes, this.current.version);
+      this.emitter.emit("decisions", this.current);
+    } else {
+      for (const session of this.sessions.values()) session.resendIfLagging(atMs);
+    }
+    this.emitter.emit("round", {
+      atMs,
+      durationMs: performance.now() - started,
+      windowsClosed: result.windowsClosed,
+      version: this.current.version,
+      changed,
+    });
+    return changed ? this.current : undefined;
+  }
+}
+
+function encodeDecisions(set: DecisionSet): Uint8Array {
+  return toBinary(ControlMessageSchema, create(ControlMessageSchema, { kind: { case: "decisions", value: decisionSetToProto(set) } }));
+}
