@@ -1,0 +1,70 @@
+// The admin HTTP API as a fastify app, built apart from listening so tests use app.inject.
+// Every request gets an id (the caller's x-request-id or a new one), logged with each line
+// about it and returned in the x-request-id header.
+import { randomUUID } from "node:crypto";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import type { AdminDeps } from "./deps.js";
+import { AdminError, type ErrorBody } from "./errors.js";
+import { describeSchemaError, type SchemaError } from "./validation.js";
+import { registerHealthRoutes } from "./routes/health.js";
+import { registerStateRoutes } from "./routes/state.js";
+import { registerControlRoutes } from "./routes/control.js";
+import { registerAuditRoutes } from "./routes/audit.js";
+import { registerDashboard } from "../dashboard/routes.js";
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: false }),
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, verbose: true } },
+    schemaErrorFormatter: (errors, dataVar) =>
+      new AdminError("AUTOGLM_ERR_BAD_REQUEST", describeSchemaError(errors[0] as unknown as SchemaError, dataVar)),
+    return503OnClosing: true,
+  });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+
+  app.setErrorHandler((error: FastifyError | AdminError, request, reply) => {
+    let failure: AdminError;
+    if (error instanceof AdminError) failure = error;
+    else if (error.validation !== undefined) failure = new AdminError("AUTOGLM_ERR_BAD_REQUEST", error.message);
+    else if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
+      // Fastify's own client errors (malformed JSON, wrong content type, body too large).
+      failure = new AdminError("AUTOGLM_ERR_BAD_REQUEST", error.message);
+      failure = Object.assign(failure, { statusCode: error.statusCode === 413 || error.statusCode === 415 ? error.statusCode : 400 });
+    } else {
+      request.log.error({ err: error }, "admin route failed");
+      failure = new AdminError("AUTOGLM_ERR_INTERNAL", "see the control plane's log");
+    }
+    if (failure.statusCode >= 500) request.log.warn({ code: failure.code }, failure.message);
+    else request.log.info({ code: failure.code }, failure.message);
+    const body: ErrorBody = { code: failure.code, message: failure.message, request_id: request.id };
+    return reply.code(failure.statusCode).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = {
+      code: "AUTOGLM_ERR_NOT_FOUND",
+      message: new AdminError("AUTOGLM_ERR_NOT_FOUND", `${request.method} ${request.url.split("?")[0]}`).message,
+      request_id: request.id,
+    };
+    return reply.code(404).send(body);
+  });
+
+  registerHealthRoutes(app, deps);
+  registerStateRoutes(app, deps);
+  registerControlRoutes(app, deps);
+  registerAuditRoutes(app, deps);
+  registerDashboard(app, deps);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,91 @@
+// What the admin API needs from the rest of the control plane: narrow interfaces, so routes
+// can be tested with small fakes and the real ControlPlane (control-plane/src/service.ts)
+// satisfies them structurally.
+import type { Registry } from "prom-client";
+import type { Logger } from "../../../lib/log.js";
+import type {
+  ClusterStatus,
+  ControlPlaneEvents,
+  DecisionSet,
+  Override,
+  SidecarStatus,
+} from "../core/types.js";
+
+/** The part of ControlPlane the routes and the dashboard call. */
+export interface ControlPlaneView {
+  currentDecisions(): DecisionSet;
+  clusterStatuses(): ClusterStatus[];
+  sidecarStatuses(): SidecarStatus[];
+  /** Throws for an unknown cluster (the route checks first) or a bad override. */
+  setOverride(override: Override): unknown;
+  halt(reason: string, actor: string): unknown;
+  resume(reason: string, actor: string): unknown;
+  on<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
+  off<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
+}
+
+/** Filters of an audit export; times are epoch ms, since inclusive, until exclusive. */
+export interface AuditQuery {
+  sinceMs?: number;
+  untilMs?: number;
+  cluster?: string;
+}
+
+/** One audit record as the reader yields it: a time, a kind and kind-specific fields. */
+export interface AuditEntry {
+  /** Epoch ms. */
+  atMs: number;
+  kind: string;
+  cluster?: string;
+  [field: string]: unknown;
+}
+
+/** Streams the audit log in order without loading it whole. */
+export interface AuditSource {
+  read(query: AuditQuery): AsyncIterable<AuditEntry>;
+}
+
+/** How the control plane scores clusters right now. */
+export interface ModelStatus {
+  /** "model": the ONNX model scores; "rules-only": the fallback; "loading": not settled yet. */
+  mode: "model" | "rules-only" | "loading";
+  path?: string;
+  /** Why the model is not in use (rules-only), or the last reload's failure. */
+  detail?: string;
+  /** When the model in use was loaded, epoch ms. */
+  loadedAtMs?: number;
+}
+
+export interface ModelControl {
+  status(): ModelStatus;
+  /**
+   * Loads the model file again and swaps it in when it validates. Rejects with
+   * ModelReloadError when the new file is invalid (the old model stays in use).
+   */
+  reload(actor: string): Promise<ModelStatus>;
+}
+
+/** A model file that failed validation; the message names what is wrong. */
+export class ModelReloadError extends Error {
+  override readonly name = "ModelReloadError";
+}
+
+export interface Readiness {
+  /** The sidecar gRPC server is listening. */
+  grpcListening(): boolean;
+}
+
+export interface AdminDeps {
+  controlPlane: ControlPlaneView;
+  model: ModelControl;
+  readiness: Readiness;
+  /** Undefined: no audit log configured (GET /v1/audit answers 503). */
+  audit?: AuditSource;
+  /** The registry GET /metrics exposes. */
+  registry: Registry;
+  /** Bearer token of mutating routes; "" disables them. */
+  token: string;
+  logger: Logger;
+  /** Epoch ms. */
+  now(): number;
+}

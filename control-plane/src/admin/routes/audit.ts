@@ -1,0 +1,48 @@
+// GET /v1/audit?since=&until=&cluster=&format=ndjson|csv: a streamed, chunked export of the
+// audit log, pulled from the audit reader as the client reads it.
+import { Readable } from "node:stream";
+import type { FastifyInstance } from "fastify";
+import type { AdminDeps, AuditQuery } from "../deps.js";
+import { AdminError } from "../errors.js";
+import { auditQuery } from "../schemas.js";
+import { exportChunks, parseTime } from "../audit-export.js";
+
+interface AuditQuerystring {
+  since?: string;
+  until?: string;
+  cluster?: string;
+  format: "ndjson" | "csv";
+}
+
+function timeFilter(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseTime(text);
+  if (Number.isNaN(ms)) {
+    throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.${name}: expected epoch milliseconds or an ISO 8601 time, got ${JSON.stringify(text)}`);
+  }
+  return ms;
+}
+
+export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.get<{ Querystring: AuditQuerystring }>("/v1/audit", { schema: { querystring: auditQuery } }, async (request, reply) => {
+    const since = timeFilter("since", request.query.since);
+    const until = timeFilter("until", request.query.until);
+    if (since !== undefined && until !== undefined && until < since) {
+      throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", "querystring.until: must not be before since");
+    }
+    if (deps.audit === undefined) throw new AdminError("AUTOGLM_ERR_AUDIT_UNAVAILABLE", "no audit directory is configured (audit.dir)");
+    const query: AuditQuery = {
+      ...(since === undefined ? {} : { sinceMs: since }),
+      ...(until === undefined ? {} : { untilMs: until }),
+      ...(request.query.cluster === undefined ? {} : { cluster: request.query.cluster }),
+    };
+    const format = request.query.format;
+    const body = Readable.from(exportChunks(deps.audit.read(query), format), { objectMode: false, highWaterMark: 1 });
+    body.on("error", (error) => request.log.error({ err: error }, "audit export failed midway"));
+    request.log.info({ ...query, format }, "audit export started");
+    return reply
+      .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
+      .header("content-disposition", `inline; filename="autoglm-audit.${format === "csv" ? "csv" : "ndjson"}"`)
+      .send(body);
+  });
+}

@@ -1,0 +1,124 @@
+// Mutating routes (bearer token): overrides, mesh-wide halt/resume, model reload. Each hands
+// over to the control plane and answers with the resulting state.
+import type { FastifyInstance } from "fastify";
+import type { Override } from "../../core/types.js";
+import { actorOf, requireToken } from "../auth.js";
+import { ModelReloadError, type AdminDeps } from "../deps.js";
+import { AdminError, errorBodySchema } from "../errors.js";
+import { clusterNameParams, decisionsSchema, emptyQuery, modelStatusSchema, overrideBody, reasonBody } from "../schemas.js";
+import { decisionsView } from "../views.js";
+
+interface OverrideBody {
+  state: "open" | "closed" | "auto";
+  ttl_s?: number;
+  reason: string;
+}
+
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+
+/** Errors the core raises for a request it refuses (a bad override, a halt without reason). */
+function refusedByCore(error: unknown): AdminError | undefined {
+  if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("CP_ERR_")) {
+    return new AdminError("AUTOGLM_ERR_BAD_REQUEST", error.message);
+  }
+  return undefined;
+}
+
+export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const cp = deps.controlPlane;
+  const auth = requireToken(deps.token);
+
+  app.post<{ Params: { name: string }; Body: OverrideBody }>(
+    "/v1/clusters/:name/override",
+    {
+      preHandler: auth,
+      schema: {
+        params: clusterNameParams,
+        querystring: emptyQuery,
+        body: overrideBody,
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              cluster: { type: "string" },
+              state: { type: "string" },
+              until_ms: { type: ["number", "null"] },
+              reason: { type: "string" },
+              actor: { type: "string" },
+              decisions: decisionsSchema,
+            },
+          },
+          ...errors,
+          404: errorBodySchema,
+        },
+      },
+    },
+    async (request) => {
+      const { name } = request.params;
+      if (!cp.clusterStatuses().some((s) => s.cluster === name)) {
+        throw new AdminError("AUTOGLM_ERR_CLUSTER_UNKNOWN", JSON.stringify(name));
+      }
+      const override: Override = {
+        cluster: name,
+        state: request.body.state,
+        reason: request.body.reason,
+        actor: actorOf(request),
+        ...(request.body.ttl_s === undefined ? {} : { untilMs: deps.now() + request.body.ttl_s * 1000 }),
+      };
+      try {
+        await cp.setOverride(override);
+      } catch (error) {
+        throw refusedByCore(error) ?? error;
+      }
+      request.log.info({ cluster: name, state: override.state, until_ms: override.untilMs, actor: override.actor }, "override set");
+      return {
+        cluster: name,
+        state: override.state,
+        until_ms: override.untilMs ?? null,
+        reason: override.reason,
+        actor: override.actor,
+        decisions: decisionsView(cp.currentDecisions()),
+      };
+    },
+  );
+
+  for (const action of ["halt", "resume"] as const) {
+    app.post<{ Body: { reason: string } }>(
+      `/v1/${action}`,
+      { preHandler: auth, schema: { querystring: emptyQuery, body: reasonBody, response: { 200: decisionsSchema, ...errors } } },
+      async (request) => {
+        const actor = actorOf(request);
+        try {
+          await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
+        } catch (error) {
+          throw refusedByCore(error) ?? error;
+        }
+        request.log.warn({ actor, reason: request.body.reason }, action === "halt" ? "mesh halted" : "mesh resumed");
+        return decisionsView(cp.currentDecisions());
+      },
+    );
+  }
+
+  app.post(
+    "/v1/model/reload",
+    {
+      preHandler: auth,
+      schema: { querystring: emptyQuery, response: { 200: modelStatusSchema, ...errors, 422: errorBodySchema, 503: errorBodySchema } },
+    },
+    async (request) => {
+      try {
+        const status = await deps.model.reload(actorOf(request));
+        request.log.info({ mode: status.mode, path: status.path }, "model reloaded");
+        return {
+          mode: status.mode,
+          ...(status.path === undefined ? {} : { path: status.path }),
+          ...(status.detail === undefined ? {} : { detail: status.detail }),
+          ...(status.loadedAtMs === undefined ? {} : { loaded_at_ms: status.loadedAtMs }),
+        };
+      } catch (error) {
+        if (error instanceof ModelReloadError) throw new AdminError("AUTOGLM_ERR_MODEL_INVALID", error.message);
+        throw error;
+      }
+    },
+  );
+}

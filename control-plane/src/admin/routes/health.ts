@@ -1,0 +1,34 @@
+// GET /healthz (the process answers), GET /readyz (the model is settled — loaded or the
+// rules-only fallback chosen — and the sidecar gRPC server listens), GET /metrics.
+import type { FastifyInstance } from "fastify";
+import type { AdminDeps } from "../deps.js";
+import { emptyQuery } from "../schemas.js";
+
+const readySchema = {
+  type: "object",
+  properties: {
+    ready: { type: "boolean" },
+    grpc_listening: { type: "boolean" },
+    model: { type: "string" },
+  },
+} as const;
+
+export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  app.get(
+    "/healthz",
+    { schema: { querystring: emptyQuery, response: { 200: { type: "object", properties: { status: { type: "string" } } } } } },
+    async () => ({ status: "ok" }),
+  );
+
+  app.get("/readyz", { schema: { querystring: emptyQuery, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
+    const grpcListening = deps.readiness.grpcListening();
+    const mode = deps.model.status().mode;
+    const ready = grpcListening && mode !== "loading";
+    return reply.code(ready ? 200 : 503).send({ ready, grpc_listening: grpcListening, model: mode });
+  });
+
+  app.get("/metrics", { schema: { querystring: emptyQuery } }, async (_request, reply) => {
+    const text = await deps.registry.metrics();
+    return reply.type(deps.registry.contentType).send(text);
+  });
+}

@@ -1,0 +1,155 @@
+// JSON schemas of the admin API's bodies, query strings, params and responses (the twins of
+// ./views.ts). Fastify validates inputs with them and serialises outputs through them.
+
+const nullableNumber = { type: ["number", "null"] } as const;
+const str = { type: "string" } as const;
+const int = { type: "integer" } as const;
+const num = { type: "number" } as const;
+
+export const windowSchema = {
+  type: "object",
+  properties: {
+    window_start_ms: int,
+    window_length_ms: int,
+    requests: int,
+    errors_5xx: int,
+    local_rejects: int,
+    timeouts: int,
+    resets: int,
+    grpc_errors: int,
+    error_rate: num,
+    p50_ms: nullableNumber,
+    p95_ms: nullableNumber,
+    p99_ms: nullableNumber,
+    rps: num,
+    reporters: int,
+  },
+} as const;
+
+export const clusterSchema = {
+  type: "object",
+  required: ["name", "state", "weight", "score"],
+  properties: {
+    name: str,
+    base_weight: num,
+    state: { type: "string", enum: ["closed", "open", "half_open"] },
+    since_ms: num,
+    until_ms: nullableNumber,
+    weight: num,
+    score: num,
+    hard: { type: "boolean" },
+    reasons: { type: "array", items: str },
+    anomalous_windows: int,
+    override: {
+      type: ["object", "null"],
+      properties: { state: str, until_ms: nullableNumber, reason: str, actor: str },
+    },
+    capacity: {
+      type: "object",
+      properties: { baseline_p50_ms: nullableNumber, safe_rps: nullableNumber, knee_rps: nullableNumber, limit_rps: nullableNumber },
+    },
+    last_window: { anyOf: [{ type: "null" }, windowSchema] },
+    recent: { type: "array", items: windowSchema },
+  },
+} as const;
+
+export const sidecarSchema = {
+  type: "object",
+  properties: {
+    stream_id: str,
+    transport: str,
+    peer: str,
+    node_id: str,
+    zone: str,
+    worker_id: int,
+    instance_id: str,
+    filter_version: str,
+    connected_at_ms: num,
+    acked_version: num,
+    rejected_version: num,
+    reject_reason: str,
+    enforced_version: num,
+    last_report_at_ms: nullableNumber,
+    lag_versions: num,
+    report_lag_ms: nullableNumber,
+    reports: int,
+  },
+} as const;
+
+export const decisionsSchema = {
+  type: "object",
+  properties: {
+    version: num,
+    issued_at_ms: num,
+    ttl_ms: num,
+    halted: { type: "boolean" },
+    halt_reason: str,
+    clusters: {
+      type: "array",
+      items: {
+        type: "object",
+        properties: {
+          cluster: str,
+          state: str,
+          weight: num,
+          probe_fraction: num,
+          retry_after_s: num,
+          reason: str,
+          anomaly_score: num,
+        },
+      },
+    },
+  },
+} as const;
+
+export const modelStatusSchema = {
+  type: "object",
+  required: ["mode"],
+  properties: {
+    mode: { type: "string", enum: ["model", "rules-only", "loading"] },
+    path: str,
+    detail: str,
+    loaded_at_ms: num,
+  },
+} as const;
+
+export const clusterNameParams = {
+  type: "object",
+  required: ["name"],
+  properties: { name: { type: "string", minLength: 1, maxLength: 63 } },
+} as const;
+
+export const overrideBody = {
+  type: "object",
+  required: ["state", "reason"],
+  additionalProperties: false,
+  properties: {
+    state: { type: "string", enum: ["open", "closed", "auto"] },
+    /** Seconds until the override expires; absent: until replaced by another override. */
+    ttl_s: { type: "integer", minimum: 1, maximum: 604_800 },
+    reason: { type: "string", minLength: 1, maxLength: 500 },
+  },
+} as const;
+
+export const reasonBody = {
+  type: "object",
+  required: ["reason"],
+  additionalProperties: false,
+  properties: { reason: { type: "string", minLength: 1, maxLength: 500 } },
+} as const;
+
+/** Times as epoch ms or ISO 8601 text. */
+const timeParam = { type: "string", minLength: 1, maxLength: 40 } as const;
+
+export const auditQuery = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    since: timeParam,
+    until: timeParam,
+    cluster: { type: "string", minLength: 1, maxLength: 63 },
+    format: { type: "string", enum: ["ndjson", "csv"], default: "ndjson" },
+  },
+} as const;
+
+export const emptyQuery = { type: "object", additionalProperties: false, properties: {} } as const;

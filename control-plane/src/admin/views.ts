@@ -1,0 +1,175 @@
+// The admin API's view of the control plane's state: snake_case JSON, times in epoch ms,
+// non-finite numbers (NaN before data, Infinity for "never seen") as null.
+import type { ClusterStatus, ClusterWindowStats, DecisionSet, SidecarStatus } from "../core/types.js";
+
+export function finiteOrNull(value: number): number | null {
+  return Number.isFinite(value) ? value : null;
+}
+
+export interface WindowView {
+  window_start_ms: number;
+  window_length_ms: number;
+  requests: number;
+  errors_5xx: number;
+  local_rejects: number;
+  timeouts: number;
+  resets: number;
+  grpc_errors: number;
+  error_rate: number;
+  p50_ms: number | null;
+  p95_ms: number | null;
+  p99_ms: number | null;
+  rps: number;
+  reporters: number;
+}
+
+export function windowView(w: ClusterWindowStats): WindowView {
+  return {
+    window_start_ms: w.windowStartMs,
+    window_length_ms: w.windowLengthMs,
+    requests: w.requests,
+    errors_5xx: w.errors5xx,
+    local_rejects: w.localRejects,
+    timeouts: w.timeouts,
+    resets: w.resets,
+    grpc_errors: w.grpcErrors,
+    error_rate: w.errorRate,
+    p50_ms: finiteOrNull(w.p50Ms),
+    p95_ms: finiteOrNull(w.p95Ms),
+    p99_ms: finiteOrNull(w.p99Ms),
+    rps: w.rps,
+    reporters: w.reporters,
+  };
+}
+
+export interface ClusterView {
+  name: string;
+  base_weight: number;
+  state: string;
+  since_ms: number;
+  until_ms: number | null;
+  weight: number;
+  score: number;
+  hard: boolean;
+  reasons: string[];
+  anomalous_windows: number;
+  override: { state: string; until_ms: number | null; reason: string; actor: string } | null;
+  capacity: { baseline_p50_ms: number | null; safe_rps: number | null; knee_rps: number | null; limit_rps: number | null };
+  last_window: WindowView | null;
+  recent?: WindowView[];
+}
+
+/** `recentWindows`: how many of the newest windows to include (0: none, only the last). */
+export function clusterView(status: ClusterStatus, recentWindows = 0): ClusterView {
+  const last = status.recent[status.recent.length - 1];
+  const view: ClusterView = {
+    name: status.cluster,
+    base_weight: status.baseWeight,
+    state: status.state.kind,
+    since_ms: status.state.since,
+    until_ms: status.state.kind === "open" ? status.state.until : null,
+    weight: status.weight,
+    score: finiteOrNull(status.score) ?? 0,
+    hard: status.hard,
+    reasons: status.reasons,
+    anomalous_windows: status.anomalousWindows,
+    override:
+      status.override === undefined
+        ? null
+        : {
+            state: status.override.state,
+            until_ms: status.override.untilMs ?? null,
+            reason: status.override.reason,
+            actor: status.override.actor,
+          },
+    capacity: {
+      baseline_p50_ms: finiteOrNull(status.capacity.baselineP50Ms),
+      safe_rps: finiteOrNull(status.capacity.safeRps),
+      knee_rps: finiteOrNull(status.capacity.kneeRps),
+      limit_rps: finiteOrNull(status.capacity.limitRps),
+    },
+    last_window: last === undefined ? null : windowView(last),
+  };
+  if (recentWindows > 0) view.recent = status.recent.slice(-recentWindows).map(windowView);
+  return view;
+}
+
+export interface SidecarView {
+  stream_id: string;
+  transport: string;
+  peer: string;
+  node_id: string;
+  zone: string;
+  worker_id: number;
+  instance_id: string;
+  filter_version: string;
+  connected_at_ms: number;
+  acked_version: number;
+  rejected_version: number;
+  reject_reason: string;
+  enforced_version: number;
+  last_report_at_ms: number | null;
+  /** Versions behind the current decision set. */
+  lag_versions: number;
+  /** Time since the last report, ms (null before the first). */
+  report_lag_ms: number | null;
+  reports: number;
+}
+
+export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
+  return {
+    stream_id: s.streamId,
+    transport: s.transport,
+    peer: s.peer,
+    node_id: s.nodeId,
+    zone: s.zone,
+    worker_id: s.workerId,
+    instance_id: s.instanceId,
+    filter_version: s.filterVersion,
+    connected_at_ms: s.connectedAtMs,
+    acked_version: s.ackedVersion,
+    rejected_version: s.rejectedVersion,
+    reject_reason: s.rejectReason,
+    enforced_version: s.enforcedVersion,
+    last_report_at_ms: s.lastReportAtMs ?? null,
+    lag_versions: s.lagVersions,
+    report_lag_ms: s.lastReportAtMs === undefined ? null : Math.max(0, nowMs - s.lastReportAtMs),
+    reports: s.reports,
+  };
+}
+
+export interface DecisionsView {
+  version: number;
+  issued_at_ms: number;
+  ttl_ms: number;
+  halted: boolean;
+  halt_reason: string;
+  clusters: {
+    cluster: string;
+    state: string;
+    weight: number;
+    probe_fraction: number;
+    retry_after_s: number;
+    reason: string;
+    anomaly_score: number;
+  }[];
+}
+
+export function decisionsView(set: DecisionSet): DecisionsView {
+  return {
+    version: set.version,
+    issued_at_ms: set.issuedAtMs,
+    ttl_ms: set.ttlMs,
+    halted: set.halted,
+    halt_reason: set.haltReason,
+    clusters: set.clusters.map((d) => ({
+      cluster: d.cluster,
+      state: d.state,
+      weight: d.weight,
+      probe_fraction: d.probeFraction,
+      retry_after_s: d.retryAfterS,
+      reason: d.reason,
+      anomaly_score: d.anomalyScore,
+    })),
+  };
+}

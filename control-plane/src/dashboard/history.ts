@@ -1,0 +1,63 @@
+// The dashboard's memory of the last minutes: one sample per cluster per tick and the recent
+// transitions, in bounded rings, so a page that opens late still draws full charts.
+import type { ClusterStatus, Transition } from "../core/types.js";
+
+export interface ClusterSample {
+  state: string;
+  weight: number;
+  /** [0, 1]. */
+  score: number;
+  /** Failure fraction of the last window, [0, 1]. */
+  error_rate: number;
+  /** Last window's p99 latency, ms (null without requests). */
+  p99_ms: number | null;
+  /** Requests per second in the last window. */
+  rps: number;
+}
+
+export interface Sample {
+  /** Epoch ms. */
+  t: number;
+  clusters: Record<string, ClusterSample>;
+}
+
+export interface TransitionView {
+  cluster: string;
+  from: string;
+  to: string;
+  at_ms: number;
+  reason: string;
+}
+
+export function sampleOf(statuses: readonly ClusterStatus[], nowMs: number): Sample {
+  const clusters: Record<string, ClusterSample> = {};
+  for (const s of statuses) {
+    const last = s.recent[s.recent.length - 1];
+    clusters[s.cluster] = {
+      state: s.state.kind,
+      weight: s.weight,
+      score: Number.isFinite(s.score) ? s.score : 0,
+      error_rate: last?.errorRate ?? 0,
+      p99_ms: last !== undefined && Number.isFinite(last.p99Ms) ? last.p99Ms : null,
+      rps: last?.rps ?? 0,
+    };
+  }
+  return { t: nowMs, clusters };
+}
+
+export function transitionView(t: Transition): TransitionView {
+  return { cluster: t.cluster, from: t.from, to: t.to, at_ms: t.atMs, reason: t.reason };
+}
+
+/** A ring of the newest `capacity` items. */
+export class Ring<T> {
+  private readonly items: T[] = [];
+  constructor(private readonly capacity: number) {}
+  push(item: T): void {
+    this.items.push(item);
+    if (this.items.length > this.capacity) this.items.splice(0, this.items.length - this.capacity);
+  }
+  toArray(): T[] {
+    return [...this.items];
+  }
+}

@@ -1,0 +1,91 @@
+// The dashboard: GET / (one self-contained page, no external resources) and GET /v1/events,
+// a server-sent-event stream: `history` once on connect (samples and transitions of the last
+// minutes), then `snapshot` every tick and `transition` as breakers change.
+import type { FastifyInstance, FastifyReply } from "fastify";
+import type { AdminDeps } from "../admin/deps.js";
+import { clusterView, decisionsView } from "../admin/views.js";
+import type { DecisionSet, Transition } from "../core/types.js";
+import { Ring, sampleOf, transitionView, type Sample, type TransitionView } from "./history.js";
+import { DASHBOARD_HTML } from "./page.js";
+
+/** One sample per tick; 300 ticks of 1 s = the last five minutes. */
+export const TICK_MS = 1000;
+const HISTORY_SAMPLES = 300;
+const HISTORY_TRANSITIONS = 50;
+
+export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
+  const cp = deps.controlPlane;
+  const samples = new Ring<Sample>(HISTORY_SAMPLES);
+  const transitions = new Ring<TransitionView>(HISTORY_TRANSITIONS);
+  const clients = new Set<FastifyReply>();
+
+  const send = (reply: FastifyReply, event: string, data: unknown): void => {
+    reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const broadcast = (event: string, data: unknown): void => {
+    for (const client of clients) send(client, event, data);
+  };
+  const snapshot = () => {
+    const statuses = cp.clusterStatuses();
+    const decisions = cp.currentDecisions();
+    return {
+      at_ms: deps.now(),
+      clusters: statuses.map((s) => clusterView(s)),
+      decisions: decisionsView(decisions),
+      sidecars: cp.sidecarStatuses().length,
+      model: deps.model.status().mode,
+    };
+  };
+
+  const tick = (): void => {
+    try {
+      const sample = sampleOf(cp.clusterStatuses(), deps.now());
+      samples.push(sample);
+      if (clients.size > 0) broadcast("snapshot", { ...snapshot(), sample });
+    } catch (error) {
+      deps.logger.warn({ err: error }, "dashboard tick failed");
+    }
+  };
+  const onTransition = (t: Transition): void => {
+    const view = transitionView(t);
+    transitions.push(view);
+    broadcast("transition", view);
+  };
+  const onDecisions = (set: DecisionSet): void => {
+    if (clients.size > 0) broadcast("decisions", decisionsView(set));
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  app.addHook("onReady", async () => {
+    cp.on("transition", onTransition);
+    cp.on("decisions", onDecisions);
+    timer = setInterval(tick, TICK_MS);
+    timer.unref();
+  });
+  app.addHook("preClose", async () => {
+    if (timer !== undefined) clearInterval(timer);
+    cp.off("transition", onTransition);
+    cp.off("decisions", onDecisions);
+    for (const client of clients) client.raw.end();
+    clients.clear();
+  });
+
+  app.get("/", async (_request, reply) =>
+    reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(DASHBOARD_HTML),
+  );
+
+  app.get("/v1/events", async (request, reply) => {
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-store",
+      connection: "keep-alive",
+      "x-request-id": request.id,
+    });
+    reply.raw.write(`retry: 2000\n\n`);
+    send(reply, "history", { samples: samples.toArray(), transitions: transitions.toArray(), tick_ms: TICK_MS });
+    send(reply, "snapshot", snapshot());
+    clients.add(reply);
+    request.raw.on("close", () => clients.delete(reply));
+  });
+}
