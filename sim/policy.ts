@@ -12,6 +12,8 @@ export interface SimRequest {
   sidecar: number;
   /** A uniform draw in [0, 1) of the request's own, for a weighted choice. */
   routeDraw: number;
+  /** A second, independent uniform draw in [0, 1), for a second choice (e.g. a failover level). */
+  spareDraw: number;
 }
 
 /** Where a policy sends a request: a host of a cluster, or a local reject (the client gets a 503). */

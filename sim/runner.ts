@@ -209,7 +209,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   let id = 0;
   for (const t of arrivals(scenario, arrivalRandom)) {
     await advanceTo(t);
-    const request: SimRequest = { id, arrivalS: t, sidecar: id % scenario.sidecars, routeDraw: requestRandom.next() };
+    const request: SimRequest = { id, arrivalS: t, sidecar: id % scenario.sidecars, routeDraw: requestRandom.next(), spareDraw: requestRandom.next() };
     id++;
     const draws = {
       latency: requestRandom.next(), error: requestRandom.next(), overload: requestRandom.next(), down: requestRandom.next(),

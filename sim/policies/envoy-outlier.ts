@@ -1,0 +1,95 @@
+// Policy `envoy-outlier`: what a mesh of stock Envoys does with its defaults. Each sidecar is one
+// Envoy with its own outlier detection per host (sim/policies/outlier-detection.ts), and traffic
+// fails over between clusters by Envoy's priority load with the overprovisioning factor 1.4
+// (sim/policies/priority-load.ts).
+//
+// A request first picks a cluster by the operator's base weights (the route's weighted
+// clusters). That cluster is priority 0 of its failover list, the other clusters follow in the
+// scenario's order (as an aggregate cluster lists them); the request lands on a level by the
+// priority load computed from each cluster's healthy (not ejected) hosts in this sidecar. Within
+// a cluster, round robin over hosts in service; when fewer than half of the cluster's hosts are
+// in service (Envoy's panic threshold, default 50%:
+// https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold)
+// it balances over all of them.
+import type { Scenario } from "../scenario.js";
+import { OutlierDetector } from "./outlier-detection.js";
+import { healthScore, priorityLoad } from "./priority-load.js";
+import { weightedPick, type Policy, type RouteDecision, type SimRequest } from "../policy.js";
+
+/** Envoy's default panic threshold: below this fraction of healthy hosts, balance over all hosts. */
+export const PANIC_THRESHOLD = 0.5;
+
+/** Per-sidecar Envoy load balancing on top of outlier detection. Shared with the autoglm policy. */
+export class EnvoyLoadBalancer {
+  readonly detectors: OutlierDetector[];
+  private readonly hostCounts: number[];
+  /** Round-robin cursor per sidecar and cluster. */
+  private readonly cursor: number[][];
+
+  constructor(scenario: Scenario) {
+    this.hostCounts = scenario.clusters.map((c) => c.endpoints);
+    this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts));
+    this.cursor = this.detectors.map(() => this.hostCounts.map(() => 0));
+  }
+
+  /** A host of the cluster for a request in this sidecar: round robin over hosts in service, or all in panic. */
+  pickHost(sidecar: number, cluster: number): number {
+    const detector = this.detectors[sidecar]!;
+    const count = this.hostCounts[cluster]!;
+    const cursor = this.cursor[sidecar]!;
+    const panic = detector.healthyHosts(cluster) < PANIC_THRESHOLD * count;
+    for (let tries = 0; tries < count; tries++) {
+      const host = cursor[cluster]! % count;
+      cursor[cluster] = host + 1;
+      if (panic || !detector.isEjected(cluster, host)) return host;
+    }
+    const host = cursor[cluster]! % count;
+    cursor[cluster] = host + 1;
+    return host;
+  }
+
+  /** The cluster a request lands on when `preferred` is its priority 0: Envoy's priority load. */
+  failover(sidecar: number, preferred: number, u: number): number {
+    const detector = this.detectors[sidecar]!;
+    const order = [preferred];
+    for (let c = 0; c < this.hostCounts.length; c++) if (c !== preferred) order.push(c);
+    const scores = order.map((c) => healthScore(detector.healthyHosts(c), this.hostCounts[c]!));
+    if (scores[0] === 100) return preferred;
+    const level = weightedPick(priorityLoad(scores), u);
+    return order[level < 0 ? 0 : level]!;
+  }
+
+  onResult(sidecar: number, cluster: number, host: number, status: number, nowS: number): void {
+    this.detectors[sidecar]!.onResult(cluster, host, status, nowS);
+  }
+
+  nextTimerS(): number {
+    let next = Infinity;
+    for (const d of this.detectors) next = Math.min(next, d.nextSweepS());
+    return next;
+  }
+
+  timer(nowS: number): void {
+    for (const d of this.detectors) if (d.nextSweepS() <= nowS) d.sweep(nowS);
+  }
+}
+
+export function createEnvoyOutlierPolicy(scenario: Scenario): Policy {
+  const weights = scenario.clusters.map((c) => c.weight);
+  const balancer = new EnvoyLoadBalancer(scenario);
+  return {
+    name: "envoy-outlier",
+    route(request: SimRequest): RouteDecision {
+      const preferred = weightedPick(weights, request.routeDraw);
+      const cluster = balancer.failover(request.sidecar, preferred, request.spareDraw);
+      return { cluster, host: balancer.pickHost(request.sidecar, cluster) };
+    },
+    complete(request, cluster, host, status, _latencyMs, nowS) {
+      balancer.onResult(request.sidecar, cluster, host, status, nowS);
+    },
+    nextTimerS: () => balancer.nextTimerS(),
+    timer: (nowS) => balancer.timer(nowS),
+    windowEnd() {},
+    isOpen: () => false,
+  };
+}
