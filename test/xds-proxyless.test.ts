@@ -159,7 +159,11 @@ test("after the breaker of a cluster opens the client sends it nothing within on
   await waitFor("calls reaching b", () => (backendB.arrivals.length > arrivalsB + 5 ? true : undefined));
   const openedAt = Date.now();
   xds.update(decisionSet(2, [decision("a", "closed", 80), decision("b", "open", 0)]));
+  // Keep calling for 2.5 s, and (on a slow machine) until a calls reached a after +1 s.
   await new Promise((resolve) => setTimeout(resolve, 2500));
+  await waitFor("calls reaching a more than 1 s after the update", () =>
+    backendA.arrivals.filter((at) => at >= openedAt + 1200).length >= 20 ? true : undefined,
+  );
   const stopped = await client.request({ op: "stop" }, "stopped");
   const calls = stopped.calls as Array<[number, string]>;
   const lateToB = calls.filter(([sentAt, backend]) => backend === "b" && sentAt >= openedAt + 1000);
