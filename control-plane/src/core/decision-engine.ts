@@ -247,16 +247,14 @@ export class DecisionEngine {
       }
       const trip = this.gate(rt, rt.trip);
       const latest = rt.history.at(-1);
-      let probe: "healthy" | "unhealthy" | "none" = "none";
+      let probe: { probe: "healthy" | "unhealthy" | "none"; reason: string } = { probe: "none", reason: "" };
       if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
-        if (latest.requests >= this.config.breaker.minProbeRequests) {
-          probe = rt.combined.hard || rt.combined.score >= this.config.detector.scoreThreshold ? "unhealthy" : "healthy";
-        }
+        probe = this.probeVerdict(rt, latest);
       }
       const step = stepBreaker(
         rt.spec.name,
         rt.breaker,
-        { nowMs, trip, tripReason: this.tripReason(rt), probe, probeReason: rt.combined.reasons.join("; ") || "anomalous" },
+        { nowMs, trip, tripReason: this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
         this.config.breaker,
       );
       if (step.transition !== undefined) {
@@ -368,6 +366,32 @@ export class DecisionEngine {
     }
   }
 
+  /**
+   * Verdict on a half-open probe window. Probe traffic is small, below the scorers' minimum, so
+   * the window is judged directly: failures above the threshold, p50 well above the (frozen)
+   * baseline, or more than 1% of requests over the SLO latency make it unhealthy.
+   */
+  private probeVerdict(rt: ClusterRuntime, w: ClusterWindowStats): { probe: "healthy" | "unhealthy" | "none"; reason: string } {
+    if (w.requests < Math.max(1, this.config.breaker.minProbeRequests)) return { probe: "none", reason: "" };
+    const d = this.config.detector;
+    if (rt.combined.hard || (w.requests >= d.minRequests && rt.combined.score >= d.scoreThreshold)) {
+      return { probe: "unhealthy", reason: rt.combined.reasons.join("; ") || "anomalous" };
+    }
+    const failures = Math.round(w.errorRate * w.requests);
+    if (w.errorRate > d.errorRateThreshold && failures >= 2) {
+      return { probe: "unhealthy", reason: `probe error rate ${(w.errorRate * 100).toFixed(0)}% (${failures} of ${w.requests})` };
+    }
+    const baseP50 = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
+    if (Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
+      return { probe: "unhealthy", reason: `probe p50 ${Math.round(w.p50Ms)}ms vs baseline ${Math.round(baseP50)}ms` };
+    }
+    const slow = w.slowRequests ?? 0;
+    if (slow >= 1 && slow / w.requests > 0.01 && w.p99Ms > this.slo.latencyMs) {
+      return { probe: "unhealthy", reason: `probe p99 ${Math.round(w.p99Ms)}ms > slo ${this.slo.latencyMs}ms` };
+    }
+    return { probe: "healthy", reason: "" };
+  }
+
   /** Soft evidence opens a breaker only when the other clusters can take its load. */
   private gate(rt: ClusterRuntime, trip: TripDecision): boolean {
     if (!trip.trip) return false;
@@ -437,7 +461,8 @@ export class DecisionEngine {
     const clusters: ClusterDecision[] = [...this.runtime.values()].map((rt) => {
       const b = rt.breaker;
       const weight = weights.get(rt.spec.name) ?? 0;
-      const score = Math.round(rt.combined.score * 10) / 10;
+      // Published in coarse steps, and 0 below the alarm level, so noise does not make new versions.
+      const score = rt.combined.score >= this.config.detector.scoreThreshold ? Math.round(rt.combined.score * 4) / 4 : 0;
       if (panic && b.kind === "open" && !this.overridesByCluster.has(rt.spec.name)) {
         return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason: "panic: every cluster looks bad, base weights", anomalyScore: score };
       }

@@ -14,3 +14,4 @@ export { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 export { TrendScorer, fitLine } from "./scorers/trend.js";
 export { computeShares, sharesToWeights, type WeightInput, type WeightResult } from "./weights.js";
 export { TypedEmitter, type Listener } from "./typed-emitter.js";
+export { latencyCounts, clusterWindow, type WindowSample } from "./report-builder.js";
