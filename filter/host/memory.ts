@@ -1,0 +1,170 @@
+// Access to a proxy-wasm module's linear memory: bounds-checked reads, writes of return values, and
+// copies into memory the module allocates. Views are cached and refreshed only when the memory has
+// grown (growing detaches the old ArrayBuffer, so a cached view then reports length 0).
+
+const utf8Decoder = new TextDecoder("utf-8");
+const utf8Encoder = new TextEncoder();
+
+/** Strings up to this many UTF-16 units are converted by hand when they are ASCII (cheaper than TextDecoder). */
+const SHORT_STRING = 64;
+
+/** Bytes of `s` encoded as UTF-8. */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 2; // a surrogate pair: 4 bytes for 2 units
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
+export function encodeUtf8(s: string): Uint8Array {
+  return utf8Encoder.encode(s);
+}
+
+export function decodeUtf8(bytes: Uint8Array): string {
+  return utf8Decoder.decode(bytes);
+}
+
+/** Allocates `size` bytes inside the module (its malloc or proxy_on_memory_allocate); 0 on failure. */
+export type Allocator = (size: number) => number;
+
+export class WasmMemory {
+  private u8: Uint8Array;
+  private dv: DataView;
+
+  constructor(
+    private readonly memory: WebAssembly.Memory,
+    private readonly allocator: Allocator,
+  ) {
+    this.u8 = new Uint8Array(memory.buffer);
+    this.dv = new DataView(memory.buffer);
+  }
+
+  /** The current bytes of memory (re-created only after the memory grew). */
+  bytes(): Uint8Array {
+    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) this.refresh();
+    return this.u8;
+  }
+
+  view(): DataView {
+    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) this.refresh();
+    return this.dv;
+  }
+
+  private refresh(): void {
+    this.u8 = new Uint8Array(this.memory.buffer);
+    this.dv = new DataView(this.memory.buffer);
+  }
+
+  /** True when [ptr, ptr+len) lies inside memory. */
+  inBounds(ptr: number, len: number): boolean {
+    return ptr >= 0 && len >= 0 && ptr + len <= this.bytes().length;
+  }
+
+  /** A copy of `len` bytes at `ptr`, or null when out of bounds. */
+  readBytes(ptr: number, len: number): Uint8Array | null {
+    const u8 = this.bytes();
+    if (ptr < 0 || len < 0 || ptr + len > u8.length) return null;
+    return u8.slice(ptr, ptr + len);
+  }
+
+  /** The UTF-8 string of `len` bytes at `ptr`, or null when out of bounds. */
+  readString(ptr: number, len: number): string | null {
+    const u8 = this.bytes();
+    if (ptr < 0 || len < 0 || ptr + len > u8.length) return null;
+    return decodeString(u8, ptr, len);
+  }
+
+  readU32(ptr: number): number {
+    return this.view().getUint32(ptr, true);
+  }
+
+  /** Writes a little-endian u32; false when out of bounds. */
+  writeU32(ptr: number, value: number): boolean {
+    const dv = this.view();
+    if (ptr < 0 || ptr + 4 > dv.byteLength) return false;
+    dv.setUint32(ptr, value >>> 0, true);
+    return true;
+  }
+
+  /** Writes a little-endian u64; false when out of bounds. */
+  writeU64(ptr: number, value: bigint): boolean {
+    const dv = this.view();
+    if (ptr < 0 || ptr + 8 > dv.byteLength) return false;
+    dv.setBigUint64(ptr, value, true);
+    return true;
+  }
+
+  /** Allocates `size` bytes in the module; 0 when the module's allocator failed. */
+  allocate(size: number): number {
+    // Allocating 0 bytes is legal for most allocators but returns a pointer nobody frees; use 1.
+    return this.allocator(size === 0 ? 1 : size) >>> 0;
+  }
+
+  /**
+   * Copies `bytes` into freshly allocated module memory and writes its address and size into the
+   * return slots, the way the reference host returns values. An empty value is returned as
+   * (0, 0) without allocating. False when a slot is out of bounds or allocation failed.
+   */
+  returnBytes(bytes: Uint8Array, retPtrPtr: number, retSizePtr: number): boolean {
+    let ptr = 0;
+    if (bytes.length > 0) {
+      ptr = this.allocate(bytes.length);
+      if (ptr === 0) return false;
+      const u8 = this.bytes();
+      if (ptr + bytes.length > u8.length) return false;
+      u8.set(bytes, ptr);
+    }
+    return this.writeU32(retPtrPtr, ptr) && this.writeU32(retSizePtr, bytes.length);
+  }
+
+  /** Like returnBytes for a string, encoding it as UTF-8 straight into module memory. */
+  returnString(s: string, retPtrPtr: number, retSizePtr: number): boolean {
+    const len = utf8Length(s);
+    let ptr = 0;
+    if (len > 0) {
+      ptr = this.allocate(len);
+      if (ptr === 0) return false;
+      const u8 = this.bytes();
+      if (ptr + len > u8.length) return false;
+      writeString(u8, ptr, s, len);
+    }
+    return this.writeU32(retPtrPtr, ptr) && this.writeU32(retSizePtr, len);
+  }
+}
+
+/** Decodes UTF-8 at [ptr, ptr+len) of `u8`; short ASCII strings without TextDecoder. */
+export function decodeString(u8: Uint8Array, ptr: number, len: number): string {
+  if (len === 0) return "";
+  if (len <= SHORT_STRING) {
+    let ascii = true;
+    for (let i = 0; i < len; i++) {
+      if (u8[ptr + i]! >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      // String.fromCharCode over a small array is the cheapest way to build a one-byte string.
+      let s = "";
+      for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
+      return s;
+    }
+  }
+  return utf8Decoder.decode(u8.subarray(ptr, ptr + len));
+}
+
+/** Writes `s` (whose UTF-8 length is `len`) at `ptr`; ASCII by hand, anything else via encodeInto. */
+export function writeString(u8: Uint8Array, ptr: number, s: string, len: number): void {
+  if (len === s.length) {
+    for (let i = 0; i < len; i++) u8[ptr + i] = s.charCodeAt(i);
+    return;
+  }
+  utf8Encoder.encodeInto(s, u8.subarray(ptr, ptr + len));
+}

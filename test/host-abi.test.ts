@@ -1,0 +1,195 @@
+// The host's building blocks against the proxy-wasm ABI 0.2.1 spec and Envoy's behaviour.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import binaryen from "binaryen";
+import {
+  deserializePairs,
+  HeaderMap,
+  ManualClock,
+  MetricsStore,
+  MetricType,
+  ModuleLoadError,
+  loadProxyWasmModule,
+  serializePairs,
+  SharedData,
+  Status,
+  toPrometheusText,
+  ENV_FUNCTIONS,
+  WASI_FUNCTIONS,
+  SharedStore,
+  LogSink,
+  PropertyStore,
+  type WasmVm,
+} from "../filter/host/index.js";
+import { createHostImports } from "../filter/host/hostcalls.js";
+
+function createHostImportsForTest(): WebAssembly.Imports {
+  const settings = { log: new LogSink({ level: "silent" }), store: new SharedStore(), vmId: "", properties: new PropertyStore() };
+  return createHostImports({ settings } as unknown as WasmVm);
+}
+
+function wat(text: string): Uint8Array {
+  const mod = binaryen.parseText(text);
+  try {
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+}
+
+test("header maps use the spec's pairs encoding ({a: 1, b: 22} example)", () => {
+  const bytes = serializePairs([["a", "1"], ["b", "22"]]);
+  assert.deepEqual(
+    [...bytes],
+    [2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0x61, 0, 0x31, 0, 0x62, 0, 0x32, 0x32, 0],
+  );
+  assert.deepEqual(deserializePairs(bytes, 0, bytes.length), ["a", "1", "b", "22"]);
+});
+
+test("an empty map decodes from zero bytes or a single zero byte", () => {
+  assert.deepEqual(deserializePairs(new Uint8Array(0), 0, 0), []);
+  assert.deepEqual(deserializePairs(Uint8Array.of(0), 0, 1), []);
+});
+
+test("a truncated map is refused with a message", () => {
+  const bytes = serializePairs([["key", "value"]]);
+  assert.throws(() => deserializePairs(bytes, 0, bytes.length - 3), /runs past the end/);
+});
+
+test("header maps lower-case keys, replace the first entry and drop the rest", () => {
+  const map = HeaderMap.from([["X-A", "1"], ["x-a", "2"], ["b", "3"]]);
+  map.replace("x-a", "9");
+  assert.deepEqual(map.toPairs(), [["x-a", "9"], ["b", "3"]]);
+  map.add("B", "4");
+  assert.deepEqual(map.getAll("b"), ["3", "4"]);
+  map.remove("b");
+  assert.equal(map.size, 1);
+  assert.equal(map.get("X-A"), "9");
+});
+
+test("shared data follows Envoy's CAS rules", () => {
+  const data = new SharedData();
+  const v = (s: string) => new TextEncoder().encode(s);
+  assert.equal(data.set("", "k", v("1"), 12345), Status.Ok, "a CAS for a missing key is ignored");
+  const first = data.get("", "k")!;
+  assert.notEqual(first.cas, 0);
+  assert.equal(data.set("", "k", v("2"), first.cas + 1), Status.CasMismatch);
+  assert.equal(data.set("", "k", v("2"), first.cas), Status.Ok);
+  const second = data.get("", "k")!;
+  assert.notEqual(second.cas, first.cas);
+  assert.equal(data.set("", "k", v("3"), first.cas), Status.CasMismatch, "a stale CAS fails");
+  assert.equal(data.set("", "k", v("3"), 0), Status.Ok, "CAS 0 always overwrites");
+  assert.equal(new TextDecoder().decode(data.get("", "k")!.value), "3");
+  assert.equal(data.get("other-vm", "k"), undefined, "keys are per VM id");
+});
+
+test("metrics: counters only grow, gauges move, histograms fill Envoy's buckets", () => {
+  const m = new MetricsStore();
+  const c = m.define(MetricType.Counter, "requests_total");
+  const g = m.define(MetricType.Gauge, "in.flight");
+  const h = m.define(MetricType.Histogram, "latency_ms");
+  assert.equal(m.define(MetricType.Counter, "requests_total"), c, "same name, same id");
+  assert.ok(m.define(MetricType.Gauge, "requests_total") < 0, "same name, other kind refused");
+  assert.ok(m.define(7, "x") < 0);
+  assert.equal(m.increment(c, 3), Status.Ok);
+  assert.equal(m.increment(c, -1), Status.BadArgument);
+  assert.equal(m.increment(g, -2), Status.Ok);
+  assert.equal(m.record(h, 7), Status.Ok);
+  assert.equal(m.record(h, 70), Status.Ok);
+  assert.equal(m.increment(h, 1), Status.BadArgument);
+  assert.equal(m.increment(999, 1), Status.NotFound);
+  assert.equal(m.value("requests_total"), 3);
+  assert.equal(m.value("in.flight"), -2);
+  assert.equal(m.histogram("latency_ms")!.count, 2);
+  const text = toPrometheusText(m.snapshot());
+  assert.match(text, /# TYPE requests_total counter\nrequests_total 3\n/);
+  assert.match(text, /# TYPE in_flight gauge\nin_flight -2\n/);
+  assert.match(text, /latency_ms_bucket\{le="10"\} 1\n/);
+  assert.match(text, /latency_ms_bucket\{le="100"\} 2\n/);
+  assert.match(text, /latency_ms_bucket\{le="\+Inf"\} 2\nlatency_ms_sum 77\nlatency_ms_count 2\n/);
+});
+
+test("the manual clock fires due timers in order and only when advanced", () => {
+  const clock = new ManualClock(1000);
+  const fired: string[] = [];
+  clock.every(100, () => fired.push(`a@${clock.now()}`));
+  clock.after(150, () => fired.push(`b@${clock.now()}`));
+  clock.every(100, () => fired.push(`c@${clock.now()}`));
+  assert.deepEqual(fired, []);
+  clock.advance(250);
+  assert.deepEqual(fired, ["a@1100", "c@1100", "b@1150", "a@1200", "c@1200"]);
+  assert.equal(clock.now(), 1250);
+});
+
+test("the host provides every env.proxy_* function of ABI 0.2.1 and the spec's WASI functions", () => {
+  const imports = createHostImportsForTest();
+  assert.deepEqual(Object.keys(imports.env as object).sort(), [...ENV_FUNCTIONS].sort());
+  assert.deepEqual(Object.keys(imports.wasi_snapshot_preview1 as object).sort(), [...WASI_FUNCTIONS].sort());
+  for (const name of ["proxy_grpc_call", "proxy_grpc_stream", "proxy_send_local_response", "proxy_get_property", "proxy_get_status"]) {
+    assert.ok(ENV_FUNCTIONS.includes(name as (typeof ENV_FUNCTIONS)[number]), name);
+  }
+  assert.equal((imports.env as Record<string, () => number>).proxy_http_call!(), Status.Unimplemented);
+});
+
+const refusals: Array<{ name: string; bytes: () => Uint8Array; code: string; message: RegExp }> = [
+  {
+    name: "bytes that are not WebAssembly",
+    bytes: () => new TextEncoder().encode("not wasm at all"),
+    code: "not_wasm",
+    message: /<bytes> is not a valid WebAssembly module/,
+  },
+  {
+    name: "a module without the ABI 0.2.1 export",
+    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "malloc") (param i32) (result i32) (i32.const 8)))`),
+    code: "missing_abi_export",
+    message: /does not export proxy_abi_version_0_2_1/,
+  },
+  {
+    name: "a module for another ABI version",
+    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "proxy_abi_version_0_1_0")) (func (export "malloc") (param i32) (result i32) (i32.const 8)))`),
+    code: "unsupported_abi_version",
+    message: /exports proxy_abi_version_0_1_0 but not proxy_abi_version_0_2_1/,
+  },
+  {
+    name: "a module importing env.abort",
+    bytes: () =>
+      wat(`(module (import "env" "abort" (func (param i32 i32 i32 i32))) (memory (export "memory") 1)
+        (func (export "proxy_abi_version_0_2_1")) (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 8)))`),
+    code: "unknown_import",
+    message: /imports env\.abort \(function\), which is not provided/,
+  },
+  {
+    name: "a module without an allocator",
+    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "proxy_abi_version_0_2_1")))`),
+    code: "missing_allocator",
+    message: /neither proxy_on_memory_allocate nor malloc/,
+  },
+];
+
+for (const r of refusals) {
+  test(`the host refuses ${r.name}, saying why`, async () => {
+    await assert.rejects(loadProxyWasmModule(r.bytes()), (e: unknown) => {
+      assert.ok(e instanceof ModuleLoadError);
+      assert.equal(e.code, r.code);
+      assert.match(e.message, r.message);
+      return true;
+    });
+  });
+}
+
+test("a missing file is refused naming the path", async () => {
+  await assert.rejects(loadProxyWasmModule("build/does-not-exist.wasm"), /cannot read proxy-wasm module build\/does-not-exist\.wasm/);
+});
+
+test("a minimal hand-written module with only the ABI marker and an allocator loads and serves", async () => {
+  const { ProxyWasmPlugin, Action, ManualClock: Clock } = await import("../filter/host/index.js");
+  const bytes = wat(`(module (memory (export "memory") 1)
+    (func (export "proxy_abi_version_0_2_1"))
+    (func (export "malloc") (param i32) (result i32) (i32.const 1024)))`);
+  const plugin = await ProxyWasmPlugin.start({ wasm: bytes, clock: new Clock(), logLevel: "silent" });
+  const stream = plugin.createHttpStream();
+  assert.equal(stream.sendRequestHeaders({ ":path": "/" }, true), Action.Continue);
+  stream.complete();
+  assert.equal(plugin.module.allocator, "malloc");
+  plugin.close();
+});
