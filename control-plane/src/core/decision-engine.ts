@@ -51,6 +51,8 @@ interface ClusterRuntime {
   breaker: BreakerState;
   capacity: CapacityEstimator;
   combined: ScoreResult;
+  /** Combined scores of the last M windows with evidence, oldest first. */
+  recentScores: number[];
   scorers: Record<string, ScoreResult>;
   trip: TripDecision;
   /** Why the weights hold this cluster where they do ("" when at base). */
@@ -123,6 +125,7 @@ export class DecisionEngine {
         breaker: { kind: "closed", since: 0 },
         capacity: new CapacityEstimator(config.weights),
         combined: NO_SCORE,
+        recentScores: [],
         scorers: {},
         trip: NO_TRIP,
         weightReason: "",
@@ -354,6 +357,10 @@ export class DecisionEngine {
       const latest = rt.history.at(-1);
       if (latest !== undefined) {
         const evidence = latest.requests >= Math.max(1, d.minRequests);
+        if (evidence) {
+          rt.recentScores.push(score);
+          if (rt.recentScores.length > d.m) rt.recentScores.shift();
+        }
         this.alarms.record(name, {
           windowStartMs: latest.windowStartMs,
           evidence,
@@ -390,6 +397,17 @@ export class DecisionEngine {
       return { probe: "unhealthy", reason: `probe p99 ${Math.round(w.p99Ms)}ms > slo ${this.slo.latencyMs}ms` };
     }
     return { probe: "healthy", reason: "" };
+  }
+
+  /**
+   * The risk the weights act on: the level the combined score held in at least N of the last M
+   * windows (the N-th highest), so one noisy window moves no traffic; a hard rule counts at once.
+   */
+  private sustainedRisk(rt: ClusterRuntime): number {
+    if (rt.combined.hard) return rt.combined.score;
+    const n = this.config.detector.n;
+    if (rt.recentScores.length < n) return 0;
+    return [...rt.recentScores].sort((a, b) => b - a)[n - 1]!;
   }
 
   /** Soft evidence opens a breaker only when the other clusters can take its load. */
@@ -449,7 +467,7 @@ export class DecisionEngine {
         cluster: rt.spec.name,
         baseWeight: rt.spec.baseWeight,
         state: rt.breaker.kind,
-        risk: forcedClosed ? 0 : rt.combined.score,
+        risk: forcedClosed ? 0 : this.sustainedRisk(rt),
         probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
         loadRps: latest === undefined ? 0 : latest.rps + latest.localRejects / (latest.windowLengthMs / 1000),
         limitRps: rt.capacity.estimate().limitRps,
@@ -462,7 +480,8 @@ export class DecisionEngine {
       const b = rt.breaker;
       const weight = weights.get(rt.spec.name) ?? 0;
       // Published in coarse steps, and 0 below the alarm level, so noise does not make new versions.
-      const score = rt.combined.score >= this.config.detector.scoreThreshold ? Math.round(rt.combined.score * 4) / 4 : 0;
+      const risk = this.sustainedRisk(rt);
+      const score = risk >= this.config.detector.scoreThreshold ? Math.round(risk * 4) / 4 : 0;
       if (panic && b.kind === "open" && !this.overridesByCluster.has(rt.spec.name)) {
         return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason: "panic: every cluster looks bad, base weights", anomalyScore: score };
       }

@@ -9,6 +9,15 @@ import type { ClusterWindowStats, Scorer, ScoreResult } from "../types.js";
 type Metric = "p50Ms" | "p95Ms" | "p99Ms" | "errorRate";
 const METRICS: readonly Metric[] = ["p50Ms", "p95Ms", "p99Ms", "errorRate"];
 
+/** Quantile of each latency metric: it is judged only with at least 5 requests above it. */
+const QUANTILE: Partial<Record<Metric, number>> = { p50Ms: 0.5, p95Ms: 0.95, p99Ms: 0.99 };
+
+/** True when a window has enough requests for the metric to be more than noise. */
+export function metricUsable(metric: Metric, requests: number): boolean {
+  const q = QUANTILE[metric];
+  return q === undefined || requests * (1 - q) >= 5;
+}
+
 /** Smallest σ a metric is judged with: a fraction of its mean (latency) or an absolute rate. */
 function sigmaFloor(metric: Metric, mean: number): number {
   return metric === "errorRate" ? 0.01 : Math.max(mean * 0.05, 1);
@@ -52,7 +61,7 @@ export class DynamicBaselineScorer implements Scorer {
           continue;
         }
         b.last = this.judge(b, w);
-        if (b.last.score < this.config.scoreThreshold) for (const m of METRICS) b.stats[m].update(w[m]);
+        if (b.last.score < this.config.scoreThreshold) for (const m of METRICS) if (metricUsable(m, w.requests)) b.stats[m].update(w[m]);
       }
       out.set(cluster, b.last);
     }
@@ -72,6 +81,7 @@ export class DynamicBaselineScorer implements Scorer {
       const stat = b.stats[m];
       const value = w[m];
       if (stat.samples < warmupWindows || !Number.isFinite(value) || !Number.isFinite(stat.mean)) continue;
+      if (!metricUsable(m, w.requests)) continue;
       const sigma = Math.max(stat.sigma, sigmaFloor(m, stat.mean));
       const z = (value - stat.mean) / sigma;
       // Relative rise; error rates compare against mean + 1 point so that 0.1% → 0.3% is not "3×".

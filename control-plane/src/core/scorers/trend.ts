@@ -58,6 +58,9 @@ export class TrendScorer implements Scorer {
     const xs = recent.map((w) => w.windowStartMs);
     let best: ScoreResult = { score: 0, hard: false, reasons: [] };
     for (const metric of ["p95Ms", "p99Ms"] as const) {
+      // A quantile is judged only with at least 5 requests above it in every window used.
+      const q = metric === "p95Ms" ? 0.95 : 0.99;
+      if (recent.some((w) => w.requests * (1 - q) < 5)) continue;
       const fit = fitLine(xs, recent.map((w) => w[metric]));
       if (fit === undefined || fit.slope <= 0 || fit.t < MIN_SLOPE_T) continue;
       const limit = this.slo.latencyMs;
