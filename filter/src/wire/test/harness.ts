@@ -1,0 +1,301 @@
+// Test entry (not part of the filter): exposes the wire codec, the histogram and the JSON parser
+// to the TypeScript tests (test/wire-*.test.ts compile it with asc and raw bindings). Results
+// go back as canonical JSON text that the tests compare with protobuf-es and JSON.parse.
+
+import { decodeControlMessage, decodeSidecarMessage } from "../decode";
+import { encodeAck, encodeControlMessage, encodeHello, encodeNack, encodeReport } from "../encode";
+import { bucketLowerBound, bucketOf, recordLatency } from "../histogram";
+import {
+  ClusterDecision,
+  ClusterWindow,
+  DecisionAck,
+  DecisionNack,
+  DecisionSet,
+  HISTOGRAM_BUCKETS,
+  Hello,
+  LatencyHistogram,
+  TelemetryReport,
+} from "../messages";
+import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
+
+let lastErrorText = "";
+
+/** The error of the last call that failed ("" if none). */
+export function lastError(): string {
+  return lastErrorText;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Canonical JSON of decoded messages (floats as their IEEE-754 bits, uint64 as strings)
+// ---------------------------------------------------------------------------------------------
+
+function q(s: string): string {
+  return quoteJsonString(s);
+}
+
+function u64s(v: u64): string {
+  return "\"" + v.toString() + "\"";
+}
+
+function f32bits(v: f32): string {
+  return reinterpret<u32>(v).toString();
+}
+
+function decisionSetJson(m: DecisionSet): string {
+  let out = "{\"version\":" + u64s(m.version) + ",\"issuedAtMs\":" + u64s(m.issuedAtMs) + ",\"ttlMs\":" + m.ttlMs.toString();
+  out += ",\"halted\":" + (m.halted ? "true" : "false") + ",\"haltReason\":" + q(m.haltReason) + ",\"clusters\":[";
+  for (let i = 0; i < m.clusters.length; i++) {
+    const c = m.clusters[i];
+    if (i > 0) out += ",";
+    out += "{\"cluster\":" + q(c.cluster) + ",\"state\":" + c.state.toString() + ",\"weight\":" + c.weight.toString();
+    out += ",\"probeFractionBits\":" + f32bits(c.probeFraction) + ",\"retryAfterS\":" + c.retryAfterS.toString();
+    out += ",\"reason\":" + q(c.reason) + ",\"anomalyScoreBits\":" + f32bits(c.anomalyScore) + "}";
+  }
+  return out + "]}";
+}
+
+/** Decodes a ControlMessage: {"error": "..."} or {"decisions": null | {...}}. */
+export function decodeControl(buf: ArrayBuffer): string {
+  const r = decodeControlMessage(buf);
+  if (r.error !== null) return "{\"error\":" + q(r.error as string) + "}";
+  const d = r.decisions;
+  return "{\"decisions\":" + (d === null ? "null" : decisionSetJson(d)) + "}";
+}
+
+function histogramJson(h: LatencyHistogram): string {
+  let first = 0;
+  while (first < HISTOGRAM_BUCKETS && h.counts[first] == 0) first++;
+  let end = HISTOGRAM_BUCKETS;
+  while (end > first && h.counts[end - 1] == 0) end--;
+  if (first >= end) {
+    first = 0;
+    end = 0;
+  }
+  let out = "{\"firstBucket\":" + first.toString() + ",\"counts\":[";
+  for (let b = first; b < end; b++) out += (b > first ? "," : "") + h.counts[b].toString();
+  return out + "],\"sumUs\":" + u64s(h.sumUs) + ",\"maxUs\":" + u64s(h.maxUs) + "}";
+}
+
+/** Decodes a SidecarMessage: {"error": "..."} or {"kind": "hello"|..., "<kind>": {...}} (kind null if none). */
+export function decodeSidecar(buf: ArrayBuffer): string {
+  const r = decodeSidecarMessage(buf);
+  if (r.error !== null) return "{\"error\":" + q(r.error as string) + "}";
+  const hello = r.hello;
+  if (hello !== null) {
+    let out = "{\"kind\":\"hello\",\"hello\":{\"nodeId\":" + q(hello.nodeId) + ",\"zone\":" + q(hello.zone);
+    out += ",\"workerId\":" + hello.workerId.toString() + ",\"filterVersion\":" + q(hello.filterVersion) + ",\"clusters\":[";
+    for (let i = 0; i < hello.clusters.length; i++) out += (i > 0 ? "," : "") + q(hello.clusters[i]);
+    return out + "],\"instanceId\":" + u64s(hello.instanceId) + "}}";
+  }
+  const report = r.report;
+  if (report !== null) {
+    let out = "{\"kind\":\"report\",\"report\":{\"windowStartMs\":" + u64s(report.windowStartMs) + ",\"windowLengthMs\":" + report.windowLengthMs.toString();
+    out += ",\"sequence\":" + u64s(report.sequence) + ",\"enforcedVersion\":" + u64s(report.enforcedVersion) + ",\"clusters\":[";
+    for (let i = 0; i < report.clusters.length; i++) {
+      const c = report.clusters[i];
+      out += (i > 0 ? "," : "") + "{\"cluster\":" + q(c.cluster) + ",\"requests\":" + c.requests.toString() + ",\"errors5xx\":" + c.errors5xx.toString();
+      out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
+      out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
+      out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + "}";
+    }
+    return out + "]}}";
+  }
+  const ack = r.ack;
+  if (ack !== null) return "{\"kind\":\"ack\",\"ack\":{\"version\":" + u64s(ack.version) + "}}";
+  const nack = r.nack;
+  if (nack !== null) {
+    return "{\"kind\":\"nack\",\"nack\":{\"version\":" + u64s(nack.version) + ",\"reason\":" + q(nack.reason) + ",\"enforcedVersion\":" + u64s(nack.enforcedVersion) + "}}";
+  }
+  return "{\"kind\":null}";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building messages from proto3 JSON (as protobuf-es toJson writes it), then encoding them
+// ---------------------------------------------------------------------------------------------
+
+/** A uint64 from proto3 JSON (a decimal string or a number); 0 if absent. */
+function u64Of(v: JsonValue | null): u64 {
+  if (v === null) return 0;
+  if (v.kind == JSON_NUMBER) return <u64>v.numberValue;
+  if (v.kind != JSON_STRING) return 0;
+  let n: u64 = 0;
+  const s = v.stringValue;
+  for (let i = 0; i < s.length; i++) n = n * 10 + <u64>(s.charCodeAt(i) - 0x30);
+  return n;
+}
+
+function u32Of(v: JsonValue, key: string): u32 {
+  return <u32>v.getNumber(key, 0);
+}
+
+function histogramFrom(h: LatencyHistogram, v: JsonValue | null): void {
+  if (v === null) return;
+  const first = u32Of(v, "firstBucket");
+  const counts = v.getArray("counts");
+  if (counts !== null) {
+    for (let i = 0; i < counts.length; i++) h.counts[<i32>first + i] = <u32>counts[i].numberValue;
+  }
+  h.sumUs = u64Of(v.get("sumUs"));
+  h.maxUs = u64Of(v.get("maxUs"));
+}
+
+/** Encodes a SidecarMessage given as proto3 JSON; on bad JSON sets lastError and returns no bytes. */
+export function encodeSidecarFromJson(text: string): ArrayBuffer {
+  const parsed = parseJson(text);
+  const root = parsed.value;
+  if (root === null) {
+    lastErrorText = parsed.error as string;
+    return new ArrayBuffer(0);
+  }
+  const hello = root.getObject("hello");
+  if (hello !== null) {
+    const m = new Hello();
+    m.nodeId = hello.getString("nodeId", "");
+    m.zone = hello.getString("zone", "");
+    m.workerId = u32Of(hello, "workerId");
+    m.filterVersion = hello.getString("filterVersion", "");
+    const clusters = hello.getArray("clusters");
+    if (clusters !== null) for (let i = 0; i < clusters.length; i++) m.clusters.push(clusters[i].stringValue);
+    m.instanceId = u64Of(hello.get("instanceId"));
+    return encodeHello(m);
+  }
+  const report = root.getObject("report");
+  if (report !== null) {
+    const m = new TelemetryReport();
+    m.windowStartMs = u64Of(report.get("windowStartMs"));
+    m.windowLengthMs = u32Of(report, "windowLengthMs");
+    m.sequence = u64Of(report.get("sequence"));
+    m.enforcedVersion = u64Of(report.get("enforcedVersion"));
+    const clusters = report.getArray("clusters");
+    if (clusters !== null) {
+      for (let i = 0; i < clusters.length; i++) {
+        const c = clusters[i];
+        const w = new ClusterWindow();
+        w.cluster = c.getString("cluster", "");
+        w.requests = u32Of(c, "requests");
+        w.errors5xx = u32Of(c, "errors5xx");
+        w.localRejects = u32Of(c, "localRejects");
+        w.timeouts = u32Of(c, "timeouts");
+        w.resets = u32Of(c, "resets");
+        w.grpcErrors = u32Of(c, "grpcErrors");
+        histogramFrom(w.headersLatency, c.getObject("headersLatency"));
+        histogramFrom(w.totalLatency, c.getObject("totalLatency"));
+        m.clusters.push(w);
+      }
+    }
+    return encodeReport(m);
+  }
+  const ack = root.getObject("ack");
+  if (ack !== null) {
+    const m = new DecisionAck();
+    m.version = u64Of(ack.get("version"));
+    return encodeAck(m);
+  }
+  const nack = root.getObject("nack");
+  if (nack !== null) {
+    const m = new DecisionNack();
+    m.version = u64Of(nack.get("version"));
+    m.reason = nack.getString("reason", "");
+    m.enforcedVersion = u64Of(nack.get("enforcedVersion"));
+    return encodeNack(m);
+  }
+  lastErrorText = "no hello, report, ack or nack in the JSON";
+  return new ArrayBuffer(0);
+}
+
+function stateOf(v: JsonValue | null): i32 {
+  if (v === null) return 0;
+  if (v.kind == JSON_NUMBER) return <i32>v.numberValue;
+  const s = v.stringValue;
+  if (s == "BREAKER_STATE_CLOSED") return 1;
+  if (s == "BREAKER_STATE_OPEN") return 2;
+  if (s == "BREAKER_STATE_HALF_OPEN") return 3;
+  return 0;
+}
+
+/** Encodes ControlMessage{decisions} given as proto3 JSON of the ControlMessage. */
+export function encodeControlFromJson(text: string): ArrayBuffer {
+  const parsed = parseJson(text);
+  const root = parsed.value;
+  if (root === null) {
+    lastErrorText = parsed.error as string;
+    return new ArrayBuffer(0);
+  }
+  const d = root.getObject("decisions");
+  if (d === null) {
+    lastErrorText = "no decisions in the JSON";
+    return new ArrayBuffer(0);
+  }
+  const m = new DecisionSet();
+  m.version = u64Of(d.get("version"));
+  m.issuedAtMs = u64Of(d.get("issuedAtMs"));
+  m.ttlMs = u32Of(d, "ttlMs");
+  m.halted = d.getBool("halted", false);
+  m.haltReason = d.getString("haltReason", "");
+  const clusters = d.getArray("clusters");
+  if (clusters !== null) {
+    for (let i = 0; i < clusters.length; i++) {
+      const c = clusters[i];
+      const cd = new ClusterDecision();
+      cd.cluster = c.getString("cluster", "");
+      cd.state = stateOf(c.get("state"));
+      cd.weight = u32Of(c, "weight");
+      cd.probeFraction = <f32>c.getNumber("probeFraction", 0);
+      cd.retryAfterS = u32Of(c, "retryAfterS");
+      cd.reason = c.getString("reason", "");
+      cd.anomalyScore = <f32>c.getNumber("anomalyScore", 0);
+      m.clusters.push(cd);
+    }
+  }
+  return encodeControlMessage(m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fuzzing, histogram, JSON
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Decodes arbitrary bytes as a ControlMessage and checks the result is consistent:
+ * 0: an error (non-empty), 1: a decision set that re-encodes and decodes to the same values,
+ * 2: no kind; -1: an inconsistency (empty error, or the re-encoded set differs).
+ */
+export function fuzzControl(buf: ArrayBuffer): i32 {
+  const r = decodeControlMessage(buf);
+  if (r.error !== null) return (r.error as string).length > 0 && r.decisions === null ? 0 : -1;
+  const d = r.decisions;
+  if (d === null) return 2;
+  const again = decodeControlMessage(encodeControlMessage(d));
+  const d2 = again.decisions;
+  if (again.error !== null || d2 === null) return -1;
+  return decisionSetJson(d) == decisionSetJson(d2) ? 1 : -1;
+}
+
+/** Same as fuzzControl for SidecarMessage bytes: 0 error, 1 decoded, -1 inconsistent. */
+export function fuzzSidecar(buf: ArrayBuffer): i32 {
+  const r = decodeSidecarMessage(buf);
+  if (r.error !== null) return (r.error as string).length > 0 && r.kind == 0 ? 0 : -1;
+  return 1;
+}
+
+export function histogramBucketOf(us: u64): i32 {
+  return bucketOf(us);
+}
+
+export function histogramLowerBound(b: i32): u64 {
+  return bucketLowerBound(b);
+}
+
+/** Records the values into a histogram and returns its canonical JSON (trimmed). */
+export function histogramRecord(values: Uint64Array): string {
+  const h = new LatencyHistogram();
+  for (let i = 0; i < values.length; i++) recordLatency(h, values[i]);
+  return histogramJson(h);
+}
+
+/** "ok:" + the compact re-serialization, or "error:" + the parse error. */
+export function jsonRoundTrip(text: string): string {
+  const r = parseJson(text);
+  const v = r.value;
+  if (v === null) return "error:" + (r.error as string);
+  return "ok:" + stringifyJson(v);
+}

@@ -1,0 +1,278 @@
+// Golden wire vectors for the filter <-> control plane contract, made with protobuf-es (the
+// reference encoder). Each vector is test/golden/<name>.bin (the protobuf bytes) plus
+// test/golden/<name>.json describing it (type, proto3 JSON of the known fields, notes).
+// test/golden/invalid.json lists malformed ControlMessages and the error the filter's decoder
+// must give. Run: npx tsx scripts/golden.ts   (rewrites test/golden/; commit the result)
+// test/wire-golden.test.ts checks the committed files equal what this script builds.
+
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { create, toBinary, toJson, type DescMessage, type JsonValue, type UnknownField } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import {
+  BreakerState,
+  ClusterDecisionSchema,
+  ControlMessageSchema,
+  DecisionSetSchema,
+  SidecarMessageSchema,
+} from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { histogramOf } from "../lib/histogram.js";
+
+export const GOLDEN_DIR = join("test", "golden");
+
+/** One golden vector: the bytes and their description. */
+export interface GoldenVector {
+  name: string;
+  description: string;
+  /** Fully qualified message type of the bytes. */
+  type: "autoglm.v1.SidecarMessage" | "autoglm.v1.ControlMessage";
+  bytes: Uint8Array;
+  /** proto3 JSON of the known fields (what a decoder must find). */
+  json: JsonValue;
+  /** True when the bytes also carry unknown fields (so encoding the JSON gives fewer bytes). */
+  unknownFields: boolean;
+}
+
+/** A malformed ControlMessage and a substring of the error the filter's decoder must give. */
+export interface InvalidVector {
+  name: string;
+  hex: string;
+  error: string;
+}
+
+function vector<D extends DescMessage>(
+  name: string,
+  description: string,
+  schema: D,
+  message: Parameters<typeof toBinary<D>>[1],
+  unknownFields = false,
+  prefix: Uint8Array = new Uint8Array(0),
+): GoldenVector {
+  const body = toBinary(schema, message);
+  const bytes = new Uint8Array(prefix.length + body.length);
+  bytes.set(prefix, 0);
+  bytes.set(body, prefix.length);
+  return {
+    name,
+    description,
+    type: schema.typeName as GoldenVector["type"],
+    bytes,
+    json: toJson(schema, message),
+    unknownFields,
+  };
+}
+
+/** Unknown fields of every skippable wire type, as protobuf-es keeps them ($unknown). */
+function unknownFieldsOfEveryWireType(firstNo: number): UnknownField[] {
+  return [
+    { no: firstNo, wireType: WireType.Varint, data: new BinaryWriter().uint64(300n).finish() },
+    { no: firstNo + 1, wireType: WireType.Bit64, data: new BinaryWriter().fixed64(0x0102030405060708n).finish() },
+    { no: firstNo + 2, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(new Uint8Array([0x0a, 0x03, 0x66, 0x6f, 0x6f, 0xff])).finish() },
+    { no: firstNo + 3, wireType: WireType.Bit32, data: new BinaryWriter().fixed32(0xdeadbeef).finish() },
+    // A large field number (5-byte key) with an empty length-delimited value.
+    { no: 536870911, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(new Uint8Array(0)).finish() },
+  ];
+}
+
+function allStatesDecisionSet() {
+  return create(DecisionSetSchema, {
+    version: 1_700_000_000_123n,
+    issuedAtMs: 1_763_800_000_000n,
+    ttlMs: 30_000,
+    halted: true,
+    haltReason: "operator halt: incident INC-42 ✓",
+    clusters: [
+      create(ClusterDecisionSchema, {
+        cluster: "llm-a",
+        state: BreakerState.CLOSED,
+        weight: 70,
+        reason: "healthy",
+        anomalyScore: 0.0625,
+      }),
+      create(ClusterDecisionSchema, {
+        cluster: "llm-b",
+        state: BreakerState.OPEN,
+        weight: 0,
+        retryAfterS: 15,
+        reason: "p99 2300ms > slo 2000ms",
+        anomalyScore: 0.9375,
+      }),
+      create(ClusterDecisionSchema, {
+        cluster: "llm-c",
+        state: BreakerState.HALF_OPEN,
+        weight: 30,
+        probeFraction: 0.25,
+        retryAfterS: 5,
+        reason: "probing after 30s open — µs ok",
+        anomalyScore: 0.5,
+      }),
+      create(ClusterDecisionSchema, {
+        cluster: "llm-d",
+        state: BreakerState.UNSPECIFIED,
+        weight: 4_294_967_295,
+        probeFraction: Math.fround(0.1), // inexact in float32: JSON shows 0.10000000149011612
+        retryAfterS: 4_294_967_295,
+        reason: "",
+        anomalyScore: 1,
+      }),
+    ],
+  });
+}
+
+/** Builds every golden vector (deterministic). */
+export function buildGoldenVectors(): GoldenVector[] {
+  const vectors: GoldenVector[] = [];
+
+  vectors.push(
+    vector("sidecar-hello", "Hello with every field set, a non-ASCII zone and a uint64 instance id above 2^63.", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: {
+        case: "hello",
+        value: {
+          nodeId: "sidecar-1",
+          zone: "zone-ä",
+          workerId: 3,
+          filterVersion: "0.1.0",
+          clusters: ["llm-a", "llm-b", "", "llm-c"],
+          instanceId: 0xdeadbeefcafebaben,
+        },
+      },
+    })),
+  );
+
+  const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
+  const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
+  vectors.push(
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket) and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: {
+        case: "report",
+        value: {
+          windowStartMs: 1_763_800_000_000n,
+          windowLengthMs: 1000,
+          sequence: 17n,
+          enforcedVersion: 9n,
+          clusters: [
+            {
+              cluster: "llm-a",
+              requests: 12,
+              errors5xx: 1,
+              localRejects: 0,
+              timeouts: 0,
+              resets: 1,
+              grpcErrors: 2,
+              headersLatency: fast,
+              totalLatency: histogramOf([10, 20, 300, 4000, 50_000, 600_000, 7_000_000, 80_000_000, 900_000_000, 1000, 1000, 1000]),
+            },
+            {
+              cluster: "llm-b",
+              requests: 5,
+              errors5xx: 4,
+              localRejects: 7,
+              timeouts: 3,
+              resets: 0,
+              grpcErrors: 0,
+              headersLatency: slow,
+              totalLatency: slow,
+            },
+            { cluster: "llm-c", localRejects: 40 },
+          ],
+        },
+      },
+    })),
+  );
+
+  vectors.push(
+    vector("sidecar-ack", "DecisionAck.", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: { case: "ack", value: { version: 42n } },
+    })),
+  );
+
+  vectors.push(
+    vector("sidecar-nack", "DecisionNack with a reason holding 2-, 3- and 4-byte UTF-8 characters.", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: {
+        case: "nack",
+        value: { version: 43n, reason: "clusters[2].weight: sum of weights is 0 — µs ✓ 🚦", enforcedVersion: 42n },
+      },
+    })),
+  );
+
+  vectors.push(
+    vector("sidecar-empty-report", "TelemetryReport with every field at its default: the message is present but empty.", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: { case: "report", value: {} },
+    })),
+  );
+
+  vectors.push(
+    vector("control-decisions", "DecisionSet with every field and every breaker state, halted, max uint32 values, floats exact and inexact in float32.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: { case: "decisions", value: allStatesDecisionSet() },
+    })),
+  );
+
+  vectors.push(
+    vector("control-empty-decisions", "An empty DecisionSet (all defaults, no clusters).", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: { case: "decisions", value: {} },
+    })),
+  );
+
+  const noKind = create(ControlMessageSchema, {});
+  noKind.$unknown = [{ no: 2, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(new Uint8Array([0x08, 0x01])).finish() }];
+  vectors.push(
+    vector("control-no-kind", "A ControlMessage with no kind set (as from a newer control plane with a kind this build does not know): decodes to no decision set and no error.", ControlMessageSchema, noKind, true),
+  );
+
+  const withUnknown = allStatesDecisionSet();
+  withUnknown.$unknown = unknownFieldsOfEveryWireType(100);
+  withUnknown.clusters[0].$unknown = unknownFieldsOfEveryWireType(8);
+  withUnknown.clusters[2].$unknown = [{ no: 15, wireType: WireType.Varint, data: new BinaryWriter().uint64(0xffffffffffffffffn).finish() }];
+  // An unknown varint field before everything (messages concatenate: the prefix merges in).
+  const prefix = new BinaryWriter().tag(77, WireType.Varint).uint32(1).finish();
+  vectors.push(
+    vector("control-unknown-fields", "The control-decisions set with unknown fields of wire types 0, 1, 2, 5 (and a 5-byte key) in the ControlMessage, the DecisionSet and two ClusterDecisions: decoders skip them.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: { case: "decisions", value: withUnknown },
+      $unknown: unknownFieldsOfEveryWireType(20),
+    }), true, prefix),
+  );
+  return vectors;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
+
+/** Malformed ControlMessages and the error (substring) the filter's decoder must give. */
+export function buildInvalidVectors(): InvalidVector[] {
+  const good = toBinary(ControlMessageSchema, create(ControlMessageSchema, { kind: { case: "decisions", value: allStatesDecisionSet() } }));
+  return [
+    { name: "truncated-in-string", hex: hex(good.subarray(0, 40)), error: "decisions: length" },
+    { name: "truncated-length", hex: "0a", error: "decisions length: truncated varint" },
+    { name: "set-overruns-message", hex: "0a0208", error: "decisions: length 2 exceeds the 1 bytes left" },
+    { name: "truncated-varint", hex: "0a0108", error: "decisions.version: truncated varint" },
+    { name: "cluster-overruns-set", hex: "0a0432050a01", error: "decisions.clusters[0]: length 5 exceeds the 2 bytes left" },
+    { name: "string-overruns-cluster", hex: "0a0632040a056c6c", error: "decisions.clusters[0].cluster: length 5 exceeds the 2 bytes left" },
+    { name: "truncated-float", hex: "0a05320325cdcc", error: "decisions.clusters[0].probe_fraction: truncated fixed32" },
+    { name: "group-start", hex: "0a024b4c", error: "decisions.field 9: wire type 3 (group) is not supported" },
+    { name: "group-end", hex: "14", error: "ControlMessage field 2: wire type 4 (group) is not supported" },
+    { name: "invalid-wire-type-6", hex: "1600", error: "ControlMessage field 2: invalid wire type 6" },
+    { name: "invalid-wire-type-7", hex: "0a024f00", error: "decisions.field 9: invalid wire type 7" },
+    { name: "field-number-zero", hex: "0a020001", error: "decisions.DecisionSet: invalid field number 0" },
+    { name: "wrong-wire-type-version", hex: "0a050d01020304", error: "decisions.version: wire type 5, expected 0" },
+    { name: "wrong-wire-type-decisions", hex: "0801", error: "decisions: wire type 0, expected 2" },
+    { name: "wrong-wire-type-cluster-state", hex: "0a04320215" + "00", error: "decisions.clusters[0].state: wire type 5, expected 0" },
+    { name: "varint-too-long", hex: "0a0c08ffffffffffffffffffff01", error: "decisions.version: varint longer than 10 bytes" },
+    { name: "truncated-unknown-fixed64", hex: "0a06b90601020304", error: "decisions.field 103: truncated fixed64" },
+    { name: "wrong-wire-type-clusters", hex: "0a03350102", error: "decisions.clusters[0]: wire type 5, expected 2" },
+    { name: "truncated-unknown-fixed32-unknown-field", hex: "0a034d0102", error: "decisions.field 9: truncated fixed32" },
+    { name: "truncated-unknown-len", hex: "a20105010203", error: "ControlMessage field 20: length 5 exceeds the 3 bytes left" },
+    { name: "length-over-4gib", hex: "0a8080808010", error: "decisions: length 4294967296 exceeds the 0 bytes left" },
+  ];
+}
+
+function writeAll(): void {
+  mkdirSync(GOLDEN_DIR, { recursive: true });
+  for (const v of buildGoldenVectors()) {
+    writeFileSync(join(GOLDEN_DIR, `${v.name}.bin`), v.bytes);
+    const description = { name: v.name, description: v.description, type: v.type, binary: `${v.name}.bin`, unknownFields: v.unknownFields, json: v.json };
+    writeFileSync(join(GOLDEN_DIR, `${v.name}.json`), JSON.stringify(description, null, 2) + "\n");
+  }
+  writeFileSync(join(GOLDEN_DIR, "invalid.json"), JSON.stringify(buildInvalidVectors(), null, 2) + "\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) writeAll();

@@ -1,0 +1,310 @@
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromBinary, fromJson, toBinary, toJson, clone, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
+import {
+  ControlMessageSchema,
+  SidecarMessageSchema,
+  type ControlMessage,
+  type DecisionSet,
+  type LatencyHistogram,
+  type SidecarMessage,
+} from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { GOLDEN_DIR, buildGoldenVectors, buildInvalidVectors, type InvalidVector } from "../scripts/golden.js";
+import { fromDense, toDense } from "../lib/histogram.js";
+import { loadWireHarness, toArrayBuffer, type WireHarness } from "./golden/as-harness.js";
+
+interface GoldenFile {
+  name: string;
+  description: string;
+  type: "autoglm.v1.SidecarMessage" | "autoglm.v1.ControlMessage";
+  binary: string;
+  unknownFields: boolean;
+  json: JsonValue;
+}
+
+const names = buildGoldenVectors().map((v) => v.name);
+const golden = (name: string): { file: GoldenFile; bytes: Uint8Array } => ({
+  file: JSON.parse(readFileSync(join(GOLDEN_DIR, `${name}.json`), "utf8")) as GoldenFile,
+  bytes: new Uint8Array(readFileSync(join(GOLDEN_DIR, `${name}.bin`))),
+});
+const schemaOf = (type: GoldenFile["type"]): DescMessage => (type === "autoglm.v1.SidecarMessage" ? SidecarMessageSchema : ControlMessageSchema);
+
+let harness: WireHarness;
+before(async () => {
+  harness = await loadWireHarness();
+});
+
+// ---- canonical forms shared by the TS and AS sides (floats as float32 bits, uint64 as strings)
+
+const f32 = new Float32Array(1);
+const f32bits = (v: number): number => {
+  f32[0] = v;
+  return new Uint32Array(f32.buffer)[0];
+};
+
+function canonicalDecisionSet(d: DecisionSet): unknown {
+  return {
+    version: d.version.toString(),
+    issuedAtMs: d.issuedAtMs.toString(),
+    ttlMs: d.ttlMs,
+    halted: d.halted,
+    haltReason: d.haltReason,
+    clusters: d.clusters.map((c) => ({
+      cluster: c.cluster,
+      state: c.state,
+      weight: c.weight,
+      probeFractionBits: f32bits(c.probeFraction),
+      retryAfterS: c.retryAfterS,
+      reason: c.reason,
+      anomalyScoreBits: f32bits(c.anomalyScore),
+    })),
+  };
+}
+
+function canonicalControl(m: ControlMessage): unknown {
+  return { decisions: m.kind.case === "decisions" ? canonicalDecisionSet(m.kind.value) : null };
+}
+
+function canonicalHistogram(h: LatencyHistogram | undefined): unknown {
+  if (h === undefined) return { firstBucket: 0, counts: [], sumUs: "0", maxUs: "0" };
+  const trimmed = fromDense(toDense(h));
+  return { firstBucket: trimmed.firstBucket, counts: trimmed.counts, sumUs: h.sumUs.toString(), maxUs: h.maxUs.toString() };
+}
+
+function canonicalSidecar(m: SidecarMessage): unknown {
+  switch (m.kind.case) {
+    case "hello": {
+      const h = m.kind.value;
+      return {
+        kind: "hello",
+        hello: { nodeId: h.nodeId, zone: h.zone, workerId: h.workerId, filterVersion: h.filterVersion, clusters: h.clusters, instanceId: h.instanceId.toString() },
+      };
+    }
+    case "report": {
+      const r = m.kind.value;
+      return {
+        kind: "report",
+        report: {
+          windowStartMs: r.windowStartMs.toString(),
+          windowLengthMs: r.windowLengthMs,
+          sequence: r.sequence.toString(),
+          enforcedVersion: r.enforcedVersion.toString(),
+          clusters: r.clusters.map((c) => ({
+            cluster: c.cluster,
+            requests: c.requests,
+            errors5xx: c.errors5xx,
+            localRejects: c.localRejects,
+            timeouts: c.timeouts,
+            resets: c.resets,
+            grpcErrors: c.grpcErrors,
+            headersLatency: canonicalHistogram(c.headersLatency),
+            totalLatency: canonicalHistogram(c.totalLatency),
+          })),
+        },
+      };
+    }
+    case "ack":
+      return { kind: "ack", ack: { version: m.kind.value.version.toString() } };
+    case "nack": {
+      const n = m.kind.value;
+      return { kind: "nack", nack: { version: n.version.toString(), reason: n.reason, enforcedVersion: n.enforcedVersion.toString() } };
+    }
+    default:
+      return { kind: null };
+  }
+}
+
+// ---- the vectors themselves
+
+test("the committed golden vectors are exactly what scripts/golden.ts builds", () => {
+  for (const v of buildGoldenVectors()) {
+    const { file, bytes } = golden(v.name);
+    assert.deepEqual(bytes, v.bytes, `${v.name}.bin is stale: run npx tsx scripts/golden.ts`);
+    assert.deepEqual(file.json, v.json, `${v.name}.json is stale: run npx tsx scripts/golden.ts`);
+    assert.equal(file.type, v.type);
+  }
+  assert.deepEqual(JSON.parse(readFileSync(join(GOLDEN_DIR, "invalid.json"), "utf8")), buildInvalidVectors());
+});
+
+test("the golden set covers hello, report, ack, nack, full and empty decision sets and unknown fields", () => {
+  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-empty-decisions", "control-unknown-fields"]) {
+    assert.ok(names.includes(name), `missing golden vector ${name}`);
+  }
+});
+
+test("protobuf-es encodes each golden JSON to the golden bytes (known fields) and decodes the bytes to the JSON", () => {
+  for (const name of names) {
+    const { file, bytes } = golden(name);
+    const schema = schemaOf(file.type);
+    const decoded = fromBinary(schema, bytes);
+    assert.deepEqual(toJson(schema, decoded), file.json, `${name}: decoding the bytes`);
+    const reencoded = toBinary(schema, decoded);
+    if (!file.unknownFields) assert.deepEqual(reencoded, bytes, `${name}: re-encoding gives the same bytes`);
+    // protobuf-es writes unknown fields after the known ones, so only the length is kept.
+    else assert.equal(reencoded.length, bytes.length, `${name}: re-encoding keeps the unknown fields`);
+    const fromJsonBytes = toBinary(schema, fromJson(schema, file.json));
+    if (!file.unknownFields) {
+      assert.deepEqual(fromJsonBytes, bytes, `${name}: encoding the JSON`);
+    } else {
+      const stripped = clone(schema, decoded);
+      const strip = (m: { $unknown?: unknown }): void => {
+        delete m.$unknown;
+        for (const value of Object.values(m)) {
+          if (Array.isArray(value)) value.forEach((x) => typeof x === "object" && x !== null && strip(x));
+          else if (typeof value === "object" && value !== null && !(value instanceof Uint8Array)) strip(value as { $unknown?: unknown });
+        }
+      };
+      strip(stripped as { $unknown?: unknown });
+      assert.deepEqual(fromJsonBytes, toBinary(schema, stripped), `${name}: encoding the JSON gives the bytes without the unknown fields`);
+      assert.ok(fromJsonBytes.length < bytes.length, `${name}: the unknown fields are really in the bytes`);
+    }
+  }
+});
+
+test("the AssemblyScript decoder reads every golden ControlMessage to the same fields as protobuf-es", () => {
+  for (const name of names.filter((n) => n.startsWith("control-"))) {
+    const { bytes } = golden(name);
+    const expected = canonicalControl(fromBinary(ControlMessageSchema, bytes));
+    const actual = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as unknown;
+    assert.deepEqual(actual, expected, name);
+  }
+});
+
+test("a ControlMessage without a kind decodes to no decision set and no error", () => {
+  const { bytes } = golden("control-no-kind");
+  assert.deepEqual(JSON.parse(harness.decodeControl(toArrayBuffer(bytes))), { decisions: null });
+});
+
+test("the AssemblyScript encoder writes every golden SidecarMessage byte for byte from its field values", () => {
+  for (const name of names.filter((n) => n.startsWith("sidecar-"))) {
+    const { file, bytes } = golden(name);
+    const encoded = new Uint8Array(harness.encodeSidecarFromJson(JSON.stringify(file.json)));
+    assert.equal(harness.lastError(), "", name);
+    assert.equal(Buffer.from(encoded).toString("hex"), Buffer.from(bytes).toString("hex"), name);
+  }
+});
+
+test("the AssemblyScript encoder writes the golden decision sets byte for byte (as the control plane would)", () => {
+  for (const name of ["control-decisions", "control-empty-decisions"]) {
+    const { file, bytes } = golden(name);
+    const encoded = new Uint8Array(harness.encodeControlFromJson(JSON.stringify(file.json)));
+    assert.equal(Buffer.from(encoded).toString("hex"), Buffer.from(bytes).toString("hex"), name);
+  }
+});
+
+test("the AssemblyScript sidecar decoder reads every golden SidecarMessage to the same fields as protobuf-es", () => {
+  for (const name of names.filter((n) => n.startsWith("sidecar-"))) {
+    const { bytes } = golden(name);
+    const expected = canonicalSidecar(fromBinary(SidecarMessageSchema, bytes));
+    assert.deepEqual(JSON.parse(harness.decodeSidecar(toArrayBuffer(bytes))), expected, name);
+  }
+});
+
+test("malformed ControlMessages give an error naming the field and the problem", () => {
+  const invalid = JSON.parse(readFileSync(join(GOLDEN_DIR, "invalid.json"), "utf8")) as InvalidVector[];
+  assert.ok(invalid.length >= 15);
+  for (const v of invalid) {
+    const result = JSON.parse(harness.decodeControl(toArrayBuffer(Buffer.from(v.hex, "hex")))) as { error?: string };
+    assert.equal(typeof result.error, "string", `${v.name} decoded without an error`);
+    assert.ok(result.error!.includes(v.error), `${v.name}: got "${result.error}", expected it to contain "${v.error}"`);
+  }
+});
+
+test("SidecarMessage histograms reaching past the last bucket are rejected", () => {
+  // report { clusters { headers_latency { first_bucket: 239, counts: [1, 1] } } }
+  const histogram = [0x08, 0xef, 0x01, 0x12, 0x02, 0x01, 0x01];
+  const cluster = [0x42, histogram.length, ...histogram];
+  const report = [0x2a, cluster.length, ...cluster];
+  const message = new Uint8Array([0x12, report.length, ...report]);
+  const result = JSON.parse(harness.decodeSidecar(toArrayBuffer(message))) as { error?: string };
+  assert.equal(result.error, "report.clusters[0].headers_latency.counts: buckets 239..240 exceed the last bucket 239");
+});
+
+// ---- fuzzing: nothing traps, every outcome is an error or a consistent decode
+
+/** Seeded xorshift32, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 0x100000000;
+  };
+}
+
+function mutations(seeds: Uint8Array[], count: number, random: () => number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const s of seeds) for (let n = 0; n <= s.length; n++) out.push(s.subarray(0, n)); // every truncation
+  for (let i = 0; i < count; i++) {
+    const pick = random();
+    if (pick < 0.25) {
+      out.push(Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256)));
+      continue;
+    }
+    const base = Uint8Array.from(seeds[Math.floor(random() * seeds.length)]);
+    const edits = 1 + Math.floor(random() * 4);
+    let bytes: Uint8Array = base;
+    for (let e = 0; e < edits && bytes.length > 0; e++) {
+      const at = Math.floor(random() * bytes.length);
+      const kind = random();
+      if (kind < 0.4) bytes[at] = Math.floor(random() * 256);
+      else if (kind < 0.7) bytes[at] ^= 1 << Math.floor(random() * 8);
+      else if (kind < 0.85) bytes = Uint8Array.from([...bytes.subarray(0, at), Math.floor(random() * 256), ...bytes.subarray(at)]);
+      else bytes = Uint8Array.from([...bytes.subarray(0, at), ...bytes.subarray(at + 1)]);
+    }
+    out.push(bytes);
+  }
+  return out;
+}
+
+test("the AssemblyScript ControlMessage decoder never traps on random, truncated or mutated bytes", () => {
+  const seeds = names.filter((n) => n.startsWith("control-")).map((n) => golden(n).bytes);
+  const outcomes = new Map<number, number>();
+  for (const bytes of mutations(seeds, 6_000, rng(0xc0ffee))) {
+    let outcome: number;
+    try {
+      outcome = harness.fuzzControl(toArrayBuffer(bytes));
+    } catch (err) {
+      assert.fail(`decoder trapped on ${Buffer.from(bytes).toString("hex")}: ${String(err)}`);
+    }
+    assert.notEqual(outcome, -1, `inconsistent decode of ${Buffer.from(bytes).toString("hex")}`);
+    outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+  }
+  // The mutations must exercise both paths, or the fuzzing proves little.
+  assert.ok((outcomes.get(0) ?? 0) > 500, `errors: ${outcomes.get(0)}`);
+  assert.ok((outcomes.get(1) ?? 0) > 500, `decoded: ${outcomes.get(1)}`);
+});
+
+test("the AssemblyScript SidecarMessage decoder never traps on random, truncated or mutated bytes", () => {
+  const seeds = names.filter((n) => n.startsWith("sidecar-")).map((n) => golden(n).bytes);
+  let decoded = 0;
+  for (const bytes of mutations(seeds, 3_000, rng(42))) {
+    const outcome = harness.fuzzSidecar(toArrayBuffer(bytes));
+    assert.notEqual(outcome, -1, Buffer.from(bytes).toString("hex"));
+    if (outcome === 1) decoded++;
+  }
+  assert.ok(decoded > 300, `decoded: ${decoded}`);
+});
+
+test("when the AssemblyScript decoder accepts mutated bytes, protobuf-es reads the same decision set", () => {
+  const seeds = names.filter((n) => n.startsWith("control-")).map((n) => golden(n).bytes);
+  let compared = 0;
+  for (const bytes of mutations(seeds, 3_000, rng(7))) {
+    const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { error?: string; decisions?: unknown };
+    if (ours.error !== undefined) continue;
+    let theirs: ControlMessage;
+    try {
+      theirs = fromBinary(ControlMessageSchema, bytes);
+    } catch {
+      continue; // protobuf-es is stricter in places (e.g. invalid UTF-8); the filter is allowed to accept more
+    }
+    assert.deepEqual(ours, canonicalControl(theirs), Buffer.from(bytes).toString("hex"));
+    compared++;
+  }
+  assert.ok(compared > 300, `compared: ${compared}`);
+});
