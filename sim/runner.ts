@@ -185,14 +185,18 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
     policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS);
   };
 
-  /** Processes every event up to and including time t (seconds), in time order. */
-  const advanceTo = async (t: number): Promise<void> => {
+  /**
+   * Processes every event up to and including time t (seconds), in time order. Synchronous
+   * unless a window's end hands back a promise (the autoglm policy's decision round): then it
+   * returns that promise and the caller awaits it and calls again.
+   */
+  const advanceTo = (t: number): Promise<void> | undefined => {
     for (;;) {
       const completionAt = queue.peekTime();
       const timerAt = policy.nextTimerS();
       const windowAt = nextWindowEnd <= windowCount ? windowEndTime(nextWindowEnd) : Infinity;
       const next = Math.min(completionAt, timerAt, windowAt);
-      if (next > t || next === Infinity) return;
+      if (next > t || next === Infinity) return undefined;
       if (completionAt === next) completeOne(queue.pop());
       else if (timerAt === next) policy.timer(timerAt);
       else {
@@ -201,14 +205,14 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
         scenario.clusters.forEach((_, c) => (win.clusters[c]!.open = policy.isOpen(c)));
         nextWindowEnd++;
         const pending = policy.windowEnd(index, windowAt);
-        if (pending !== undefined) await pending;
+        if (pending !== undefined) return pending;
       }
     }
   };
 
   let id = 0;
   for (const t of arrivals(scenario, arrivalRandom)) {
-    await advanceTo(t);
+    for (let pending = advanceTo(t); pending !== undefined; pending = advanceTo(t)) await pending;
     const request: SimRequest = { id, arrivalS: t, sidecar: id % scenario.sidecars, routeDraw: requestRandom.next(), spareDraw: requestRandom.next() };
     id++;
     const draws = {
@@ -236,7 +240,8 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   }
   // Let every request in flight finish (answers after the run's end still count for their window):
   // none comes later than the client's timeout after the last arrival.
-  await advanceTo(scenario.duration_s + timeoutMs / 1000 + 1);
+  const drainUntil = scenario.duration_s + timeoutMs / 1000 + 1;
+  for (let pending = advanceTo(drainUntil); pending !== undefined; pending = advanceTo(drainUntil)) await pending;
   while (queue.size > 0) completeOne(queue.pop());
   await policy.close?.();
 
