@@ -1,7 +1,6 @@
 // The host's building blocks against the proxy-wasm ABI 0.2.1 spec and Envoy's behaviour.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import binaryen from "binaryen";
 import {
   deserializePairs,
   HeaderMap,
@@ -28,14 +27,61 @@ function createHostImportsForTest(): WebAssembly.Imports {
   return createHostImports({ settings } as unknown as WasmVm);
 }
 
-function wat(text: string): Uint8Array {
-  const mod = binaryen.parseText(text);
-  try {
-    return mod.emitBinary();
-  } finally {
-    mod.dispose();
-  }
+// Tiny modules are assembled by hand (binary format, section by section) so that the tests need no
+// WebAssembly toolchain.
+interface FuncSpec {
+  /** Export name. */
+  name: string;
+  /** Number of i32 parameters. */
+  params: number;
+  /** i32 constant returned, or undefined for no result. */
+  returns?: number;
 }
+interface ModuleSpec {
+  imports?: Array<{ module: string; name: string; params: number }>;
+  funcs: FuncSpec[];
+  memory?: boolean;
+}
+
+function leb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+const str = (s: string) => [...leb(s.length), ...new TextEncoder().encode(s)];
+const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
+const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
+const I32 = 0x7f;
+
+function assemble(spec: ModuleSpec): Uint8Array {
+  const imports = spec.imports ?? [];
+  const types = [
+    ...imports.map((i) => [0x60, ...vec(Array.from({ length: i.params }, () => [I32])), 0]),
+    ...spec.funcs.map((f) => [0x60, ...vec(Array.from({ length: f.params }, () => [I32])), ...(f.returns === undefined ? [0] : [1, I32])]),
+  ];
+  const bytes = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  bytes.push(...section(1, vec(types)));
+  if (imports.length > 0) bytes.push(...section(2, vec(imports.map((i, k) => [...str(i.module), ...str(i.name), 0x00, ...leb(k)]))));
+  bytes.push(...section(3, vec(spec.funcs.map((_, k) => leb(imports.length + k)))));
+  if (spec.memory !== false) bytes.push(...section(5, vec([[0x00, 1]])));
+  const exports = spec.funcs.map((f, k) => [...str(f.name), 0x00, ...leb(imports.length + k)]);
+  if (spec.memory !== false) exports.push([...str("memory"), 0x02, 0]);
+  bytes.push(...section(7, vec(exports)));
+  const bodies = spec.funcs.map((f) => {
+    const code = [0x00, ...(f.returns === undefined ? [] : [0x41, ...leb(f.returns)]), 0x0b];
+    return [...leb(code.length), ...code];
+  });
+  bytes.push(...section(10, vec(bodies)));
+  return Uint8Array.from(bytes);
+}
+
+const ABI = { name: "proxy_abi_version_0_2_1", params: 0 };
+const MALLOC = { name: "malloc", params: 1, returns: 1024 };
 
 test("header maps use the spec's pairs encoding ({a: 1, b: 22} example)", () => {
   const bytes = serializePairs([["a", "1"], ["b", "22"]]);
@@ -140,27 +186,29 @@ const refusals: Array<{ name: string; bytes: () => Uint8Array; code: string; mes
   },
   {
     name: "a module without the ABI 0.2.1 export",
-    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "malloc") (param i32) (result i32) (i32.const 8)))`),
+    bytes: () => assemble({ funcs: [MALLOC] }),
     code: "missing_abi_export",
     message: /does not export proxy_abi_version_0_2_1/,
   },
   {
     name: "a module for another ABI version",
-    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "proxy_abi_version_0_1_0")) (func (export "malloc") (param i32) (result i32) (i32.const 8)))`),
+    bytes: () => assemble({ funcs: [{ name: "proxy_abi_version_0_1_0", params: 0 }, MALLOC] }),
     code: "unsupported_abi_version",
     message: /exports proxy_abi_version_0_1_0 but not proxy_abi_version_0_2_1/,
   },
   {
     name: "a module importing env.abort",
     bytes: () =>
-      wat(`(module (import "env" "abort" (func (param i32 i32 i32 i32))) (memory (export "memory") 1)
-        (func (export "proxy_abi_version_0_2_1")) (func (export "proxy_on_memory_allocate") (param i32) (result i32) (i32.const 8)))`),
+      assemble({
+        imports: [{ module: "env", name: "proxy_log", params: 3 }, { module: "env", name: "abort", params: 4 }],
+        funcs: [ABI, { name: "proxy_on_memory_allocate", params: 1, returns: 1024 }],
+      }),
     code: "unknown_import",
     message: /imports env\.abort \(function\), which is not provided/,
   },
   {
     name: "a module without an allocator",
-    bytes: () => wat(`(module (memory (export "memory") 1) (func (export "proxy_abi_version_0_2_1")))`),
+    bytes: () => assemble({ funcs: [ABI] }),
     code: "missing_allocator",
     message: /neither proxy_on_memory_allocate nor malloc/,
   },
@@ -183,9 +231,7 @@ test("a missing file is refused naming the path", async () => {
 
 test("a minimal hand-written module with only the ABI marker and an allocator loads and serves", async () => {
   const { ProxyWasmPlugin, Action, ManualClock: Clock } = await import("../filter/host/index.js");
-  const bytes = wat(`(module (memory (export "memory") 1)
-    (func (export "proxy_abi_version_0_2_1"))
-    (func (export "malloc") (param i32) (result i32) (i32.const 1024)))`);
+  const bytes = assemble({ funcs: [ABI, MALLOC] });
   const plugin = await ProxyWasmPlugin.start({ wasm: bytes, clock: new Clock(), logLevel: "silent" });
   const stream = plugin.createHttpStream();
   assert.equal(stream.sendRequestHeaders({ ":path": "/" }, true), Action.Continue);

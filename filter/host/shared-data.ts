@@ -34,11 +34,9 @@ export class SharedData {
     const entry = map.get(key);
     if (entry !== undefined) {
       if (cas !== 0 && cas !== entry.cas) return Status.CasMismatch;
-      entry.value = value;
-      entry.cas = this.nextCas();
-    } else {
-      map.set(key, { value, cas: this.nextCas() });
     }
+    // A new entry object each time: an entry read earlier stays a snapshot.
+    map.set(key, { value, cas: this.nextCas() });
     return Status.Ok;
   }
 
