@@ -164,8 +164,13 @@ export class DecisionEngine {
 
   setOverride(o: Override, nowMs: number): void {
     this.validateOverride(o, nowMs);
-    if (o.state === "auto") this.overridesByCluster.delete(o.cluster);
-    else this.overridesByCluster.set(o.cluster, { ...o });
+    if (o.state === "auto") {
+      const had = this.overridesByCluster.get(o.cluster);
+      this.overridesByCluster.delete(o.cluster);
+      // A forced-open breaker goes back to the detectors through half-open (probing) at once.
+      const rt = this.runtime.get(o.cluster)!;
+      if (had?.state === "open" && rt.breaker.kind === "open") rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, nowMs) };
+    } else this.overridesByCluster.set(o.cluster, { ...o });
     this.alarms.reset(o.cluster);
   }
 
