@@ -1,0 +1,69 @@
+// Feeds the counters and histograms of ControlPlaneMetrics from the control plane's events,
+// and wraps a scorer so each inference call is timed.
+import type { ControlPlaneEvents, Scorer } from "../core/types.js";
+import { reasonLabel, type ControlPlaneMetrics } from "./control-plane-metrics.js";
+
+/** The event side of the control plane (ControlPlane satisfies it). */
+export interface EventSource {
+  on<K extends keyof ControlPlaneEvents>(event: K, listener: (payload: ControlPlaneEvents[K]) => void): unknown;
+  off<K extends keyof ControlPlaneEvents>(event: K, listener: (payload: ControlPlaneEvents[K]) => void): unknown;
+}
+
+/** Subscribes the metrics to `cp`; returns the function that unsubscribes. */
+export function bindMetrics(cp: EventSource, m: ControlPlaneMetrics): () => void {
+  const streamsOpen = new Map<string, number>();
+  const handlers: { [K in keyof ControlPlaneEvents]?: (payload: ControlPlaneEvents[K]) => void } = {
+    decisions: (set) => {
+      m.decisionSets.inc({ halted: String(set.halted) });
+      for (const d of set.clusters) m.clusterDecisions.inc({ cluster: d.cluster, state: d.state, reason: reasonLabel(d.reason) });
+      // One push per connected stream.
+      const streams = [...streamsOpen.values()].reduce((a, b) => a + b, 0);
+      if (streams > 0) m.grpcMessagesSent.inc({ kind: "decisions" }, streams);
+    },
+    transition: (t) => m.transitions.inc({ cluster: t.cluster, from: t.from, to: t.to, reason: reasonLabel(t.reason) }),
+    round: (r) => {
+      m.decisionRounds.inc({ changed: String(r.changed) });
+      m.decisionRoundSeconds.observe(r.durationMs / 1000);
+    },
+    report: (r) => {
+      m.reports.inc({ outcome: r.outcome });
+      m.grpcMessagesReceived.inc({ kind: "report" });
+    },
+    nack: (n) => {
+      m.nacks.inc({ node_id: n.nodeId });
+      m.grpcMessagesReceived.inc({ kind: "nack" });
+    },
+    override: (o) => m.overrides.inc({ cluster: o.override.cluster, state: o.override.state }),
+    halt: (h) => m.halts.inc({ action: h.halted ? "halt" : "resume" }),
+    sidecar: (e) => {
+      const transport = e.status.transport;
+      if (e.kind === "connected") {
+        m.grpcStreamsOpened.inc({ transport });
+        m.grpcMessagesReceived.inc({ kind: "hello" });
+        streamsOpen.set(transport, (streamsOpen.get(transport) ?? 0) + 1);
+      } else {
+        m.grpcStreamsClosed.inc({ transport });
+        streamsOpen.set(transport, Math.max(0, (streamsOpen.get(transport) ?? 0) - 1));
+      }
+    },
+  };
+  for (const [event, handler] of Object.entries(handlers)) cp.on(event as keyof ControlPlaneEvents, handler as never);
+  return () => {
+    for (const [event, handler] of Object.entries(handlers)) cp.off(event as keyof ControlPlaneEvents, handler as never);
+  };
+}
+
+/** A scorer that records each call's duration in autoglm_model_inference_duration_seconds. */
+export function timedScorer(scorer: Scorer, m: ControlPlaneMetrics): Scorer {
+  return {
+    name: scorer.name,
+    async score(history, nowMs) {
+      const end = m.modelInferenceSeconds.startTimer({ scorer: scorer.name });
+      try {
+        return await scorer.score(history, nowMs);
+      } finally {
+        end();
+      }
+    },
+  };
+}

@@ -1,0 +1,279 @@
+// Every Prometheus metric of the control plane, registered once on the Registry passed in.
+// Gauges of current state (breaker, weight, score, window stats, sidecars) are read from the
+// control plane at scrape time; counters and histograms are fed by its events (./bind.ts) and
+// by the parts that time things (the model scorer wrapper, the gRPC server).
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { ClusterStatus, SidecarStatus } from "../core/types.js";
+
+/** What the scrape-time gauges read. */
+export interface MetricsSource {
+  clusterStatuses(): ClusterStatus[];
+  sidecarStatuses(): SidecarStatus[];
+  currentDecisions(): { version: number; halted: boolean };
+}
+
+export const BREAKER_STATES = ["closed", "open", "half_open"] as const;
+
+/** Window latency quantiles exported, as label values. */
+const QUANTILES = [
+  ["0.5", "p50Ms"],
+  ["0.95", "p95Ms"],
+  ["0.99", "p99Ms"],
+] as const;
+
+/**
+ * A free-text reason as a bounded label: digits become "N" (so "p99 2300ms > slo 2000ms" and
+ * "p99 2500ms > slo 2000ms" count together), cut to 60 characters.
+ */
+export function reasonLabel(reason: string): string {
+  const label = reason.replace(/\d+(\.\d+)?/g, "N").replace(/\s+/g, " ").trim().slice(0, 60);
+  return label === "" ? "none" : label;
+}
+
+export class ControlPlaneMetrics {
+  readonly decisionSets: Counter<"halted">;
+  readonly clusterDecisions: Counter<"cluster" | "state" | "reason">;
+  readonly transitions: Counter<"cluster" | "from" | "to" | "reason">;
+  readonly decisionRounds: Counter<"changed">;
+  readonly decisionRoundSeconds: Histogram;
+  readonly modelInferenceSeconds: Histogram<"scorer">;
+  readonly modelInUse: Gauge;
+  readonly modelFallbacks: Counter<"reason">;
+  readonly reports: Counter<"outcome">;
+  readonly nacks: Counter<"node_id">;
+  readonly overrides: Counter<"cluster" | "state">;
+  readonly halts: Counter<"action">;
+  readonly grpcStreamsOpened: Counter<"transport">;
+  readonly grpcStreamsClosed: Counter<"transport">;
+  readonly grpcMessagesReceived: Counter<"kind">;
+  readonly grpcMessagesSent: Counter<"kind">;
+  readonly alertsSent: Counter<"kind" | "outcome">;
+
+  /** `now`: the control plane's clock, epoch ms (report lag is measured on it). */
+  constructor(registry: Registry, source: MetricsSource, now: () => number = Date.now) {
+    const registers = [registry];
+
+    new Gauge({
+      name: "autoglm_cluster_breaker_state",
+      help: "Breaker state of each cluster: 1 for the current state, 0 for the others.",
+      labelNames: ["cluster", "state"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.clusterStatuses()) {
+          for (const state of BREAKER_STATES) this.set({ cluster: s.cluster, state }, s.state.kind === state ? 1 : 0);
+        }
+      },
+    });
+    const perCluster = (name: string, help: string, value: (s: ClusterStatus) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["cluster"],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of source.clusterStatuses()) {
+            const v = value(s);
+            if (v !== undefined && Number.isFinite(v)) this.set({ cluster: s.cluster }, v);
+          }
+        },
+      });
+    const last = (s: ClusterStatus) => s.recent[s.recent.length - 1];
+    perCluster("autoglm_cluster_weight", "Relative traffic weight of the cluster in the current decision set.", (s) => s.weight);
+    perCluster("autoglm_cluster_base_weight", "Operator's base weight of the cluster.", (s) => s.baseWeight);
+    perCluster("autoglm_cluster_anomaly_score", "Combined risk score of the cluster in the last decision round, 0..1.", (s) => s.score);
+    perCluster("autoglm_cluster_window_requests_per_second", "Requests per second to the cluster in the last merged window.", (s) => last(s)?.rps);
+    perCluster("autoglm_cluster_window_error_ratio", "Failed fraction of requests to the cluster in the last merged window, 0..1.", (s) => last(s)?.errorRate);
+    perCluster("autoglm_cluster_window_local_rejects", "Requests rejected locally by the sidecars for the cluster in the last window.", (s) => last(s)?.localRejects);
+    perCluster("autoglm_cluster_anomalous_windows", "Anomalous windows among the detector's last M.", (s) => s.anomalousWindows);
+    new Gauge({
+      name: "autoglm_cluster_window_latency_seconds",
+      help: "Total request latency quantiles of the cluster in the last merged window, seconds.",
+      labelNames: ["cluster", "quantile"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.clusterStatuses()) {
+          const w = last(s);
+          if (w === undefined) continue;
+          for (const [quantile, key] of QUANTILES) {
+            if (Number.isFinite(w[key])) this.set({ cluster: s.cluster, quantile }, w[key] / 1000);
+          }
+        }
+      },
+    });
+
+    new Gauge({
+      name: "autoglm_decision_version",
+      help: "Version of the decision set in force.",
+      registers,
+      collect() {
+        this.set(source.currentDecisions().version);
+      },
+    });
+    new Gauge({
+      name: "autoglm_mesh_halted",
+      help: "1 while the mesh-wide emergency stop is on.",
+      registers,
+      collect() {
+        this.set(source.currentDecisions().halted ? 1 : 0);
+      },
+    });
+    this.decisionSets = new Counter({
+      name: "autoglm_decision_sets_total",
+      help: "Decision sets issued (each a new version pushed to every sidecar).",
+      labelNames: ["halted"],
+      registers,
+    });
+    this.clusterDecisions = new Counter({
+      name: "autoglm_cluster_decisions_total",
+      help: "Per-cluster decisions in issued decision sets, by state and reason (digits folded to N).",
+      labelNames: ["cluster", "state", "reason"],
+      registers,
+    });
+    this.transitions = new Counter({
+      name: "autoglm_breaker_transitions_total",
+      help: "Breaker transitions by cluster, from, to and reason (digits folded to N).",
+      labelNames: ["cluster", "from", "to", "reason"],
+      registers,
+    });
+    this.decisionRounds = new Counter({
+      name: "autoglm_decision_rounds_total",
+      help: "Decision rounds run, by whether they changed the decision set.",
+      labelNames: ["changed"],
+      registers,
+    });
+    this.decisionRoundSeconds = new Histogram({
+      name: "autoglm_decision_round_duration_seconds",
+      help: "Wall time of one decision round (aggregation, scoring, breakers, weights), seconds.",
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.modelInferenceSeconds = new Histogram({
+      name: "autoglm_model_inference_duration_seconds",
+      help: "Time one batched scoring call of the anomaly model took, seconds.",
+      labelNames: ["scorer"],
+      buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25],
+      registers,
+    });
+    this.modelInUse = new Gauge({
+      name: "autoglm_model_in_use",
+      help: "1 when the ONNX anomaly model scores clusters, 0 on the rules-only fallback.",
+      registers,
+    });
+    this.modelFallbacks = new Counter({
+      name: "autoglm_model_fallbacks_total",
+      help: "Times the control plane fell back to rules-only scoring, by reason.",
+      labelNames: ["reason"],
+      registers,
+    });
+
+    new Gauge({
+      name: "autoglm_sidecars_connected",
+      help: "Sidecar worker streams connected (after their Hello), by transport.",
+      labelNames: ["transport"],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, number>([["grpc", 0], ["in-process", 0]]);
+        for (const s of source.sidecarStatuses()) counts.set(s.transport, (counts.get(s.transport) ?? 0) + 1);
+        for (const [transport, n] of counts) this.set({ transport }, n);
+      },
+    });
+    new Gauge({
+      name: "autoglm_sidecars_acked_current",
+      help: "Sidecar worker streams that acknowledged the current decision version.",
+      registers,
+      collect() {
+        const version = source.currentDecisions().version;
+        this.set(source.sidecarStatuses().filter((s) => s.ackedVersion === version).length);
+      },
+    });
+    new Gauge({
+      name: "autoglm_sidecars_rejecting",
+      help: "Sidecar worker streams whose last answer rejected (NACKed) a decision version newer than the one they ack.",
+      registers,
+      collect() {
+        this.set(source.sidecarStatuses().filter((s) => s.rejectedVersion > s.ackedVersion).length);
+      },
+    });
+    new Gauge({
+      name: "autoglm_sidecar_version_lag",
+      help: "Decision versions a sidecar worker is behind the current set.",
+      labelNames: ["node_id", "worker_id"],
+      registers,
+      collect() {
+        this.reset();
+        for (const s of source.sidecarStatuses()) this.set({ node_id: s.nodeId, worker_id: String(s.workerId) }, s.lagVersions);
+      },
+    });
+    new Gauge({
+      name: "autoglm_sidecar_report_lag_seconds",
+      help: "Time since a sidecar worker's last telemetry report, seconds (control-plane clock).",
+      labelNames: ["node_id", "worker_id"],
+      registers,
+      collect() {
+        this.reset();
+        const nowMs = now();
+        for (const s of source.sidecarStatuses()) {
+          if (s.lastReportAtMs !== undefined) this.set({ node_id: s.nodeId, worker_id: String(s.workerId) }, Math.max(0, nowMs - s.lastReportAtMs) / 1000);
+        }
+      },
+    });
+    this.reports = new Counter({
+      name: "autoglm_reports_total",
+      help: "Telemetry reports received, by what became of them (accepted, late_folded, late_dropped, duplicate, invalid).",
+      labelNames: ["outcome"],
+      registers,
+    });
+    this.nacks = new Counter({
+      name: "autoglm_decision_nacks_total",
+      help: "Decision sets rejected by sidecar workers.",
+      labelNames: ["node_id"],
+      registers,
+    });
+    this.overrides = new Counter({
+      name: "autoglm_overrides_total",
+      help: "Manual overrides set by operators, by cluster and state.",
+      labelNames: ["cluster", "state"],
+      registers,
+    });
+    this.halts = new Counter({
+      name: "autoglm_halts_total",
+      help: "Mesh-wide halts and resumes.",
+      labelNames: ["action"],
+      registers,
+    });
+    this.grpcStreamsOpened = new Counter({
+      name: "autoglm_grpc_streams_opened_total",
+      help: "Sidecar streams that said Hello, by transport.",
+      labelNames: ["transport"],
+      registers,
+    });
+    this.grpcStreamsClosed = new Counter({
+      name: "autoglm_grpc_streams_closed_total",
+      help: "Sidecar streams closed, by transport.",
+      labelNames: ["transport"],
+      registers,
+    });
+    this.grpcMessagesReceived = new Counter({
+      name: "autoglm_grpc_messages_received_total",
+      help: "Messages received from sidecars, by kind (hello, report, ack, nack).",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.grpcMessagesSent = new Counter({
+      name: "autoglm_grpc_messages_sent_total",
+      help: "Messages pushed to sidecars, by kind (decisions).",
+      labelNames: ["kind"],
+      registers,
+    });
+    this.alertsSent = new Counter({
+      name: "autoglm_alerts_total",
+      help: "Alert notifications by kind and outcome (sent, failed, suppressed).",
+      labelNames: ["kind", "outcome"],
+      registers,
+    });
+  }
+}
