@@ -1,0 +1,78 @@
+// Turns control-plane events into alerts: breakers opening and closing, halts and resumes,
+// sidecars rejecting decisions. (Model fallback is raised by whoever loads the model, through
+// modelFallbackAlert.)
+import type { ControlPlaneEvents, HaltEvent, NackEvent, Transition } from "../core/types.js";
+import type { EventSource } from "../metrics/bind.js";
+import type { Alert } from "./types.js";
+
+export function transitionAlert(t: Transition): Alert | undefined {
+  if (t.to === "half_open") return undefined; // probing is routine; open and closed matter
+  return t.to === "open"
+    ? {
+        kind: "breaker_open",
+        cluster: t.cluster,
+        severity: "critical",
+        summary: `breaker of ${t.cluster} opened (${t.from} -> open): ${t.reason}`,
+        atMs: t.atMs,
+        details: { from: t.from, to: t.to, reason: t.reason },
+      }
+    : {
+        kind: "breaker_closed",
+        cluster: t.cluster,
+        severity: "info",
+        summary: `breaker of ${t.cluster} closed (${t.from} -> closed): ${t.reason}`,
+        atMs: t.atMs,
+        details: { from: t.from, to: t.to, reason: t.reason },
+      };
+}
+
+export function haltAlert(h: HaltEvent): Alert {
+  return {
+    kind: h.halted ? "halt" : "resume",
+    cluster: "",
+    severity: h.halted ? "critical" : "info",
+    summary: h.halted ? `mesh halted by ${h.actor}: ${h.reason}` : `mesh resumed by ${h.actor}: ${h.reason}`,
+    atMs: h.atMs,
+    details: { actor: h.actor, reason: h.reason },
+  };
+}
+
+export function nackAlert(n: NackEvent): Alert {
+  return {
+    kind: "sidecar_rejected",
+    cluster: "",
+    severity: "warning",
+    summary: `sidecar ${n.nodeId} rejected decisions v${n.version} (still enforcing v${n.enforcedVersion}): ${n.reason}`,
+    atMs: n.atMs,
+    details: { node_id: n.nodeId, stream_id: n.streamId, version: n.version, enforced_version: n.enforcedVersion, reason: n.reason },
+  };
+}
+
+export function modelFallbackAlert(reason: string, atMs: number, path?: string): Alert {
+  return {
+    kind: "model_fallback",
+    cluster: "",
+    severity: "warning",
+    summary: `anomaly model not in use, rules-only scoring: ${reason}`,
+    atMs,
+    details: { reason, ...(path === undefined ? {} : { path }) },
+  };
+}
+
+/** Subscribes `notify` to the control plane's events; returns the function that unsubscribes. */
+export function bindAlerts(cp: EventSource, notify: (alert: Alert) => void): () => void {
+  const onTransition = (t: ControlPlaneEvents["transition"]) => {
+    const alert = transitionAlert(t);
+    if (alert !== undefined) notify(alert);
+  };
+  const onHalt = (h: ControlPlaneEvents["halt"]) => notify(haltAlert(h));
+  const onNack = (n: ControlPlaneEvents["nack"]) => notify(nackAlert(n));
+  cp.on("transition", onTransition);
+  cp.on("halt", onHalt);
+  cp.on("nack", onNack);
+  return () => {
+    cp.off("transition", onTransition);
+    cp.off("halt", onHalt);
+    cp.off("nack", onNack);
+  };
+}
