@@ -9,6 +9,7 @@ import type { LocalReply } from "./http-stream.js";
 import { decodeUtf8 } from "./memory.js";
 import { PropertyStore, resolveProperty } from "./properties.js";
 import type { WasmVm } from "./vm.js";
+import type { WasmImports } from "./wasm-api.js";
 
 type HostFunction = (...args: never[]) => number | void;
 
@@ -64,7 +65,7 @@ function bufferFor(vm: WasmVm, type: number): Uint8Array | null | undefined {
   }
 }
 
-export function createHostImports(vm: WasmVm): WebAssembly.Imports {
+export function createHostImports(vm: WasmVm): WasmImports {
   const settings = vm.settings;
   const log = settings.log;
   const shared = settings.store;

@@ -21,3 +21,4 @@ export * from "./http-stream.js";
 export * from "./vm.js";
 export * from "./plugin.js";
 export * from "./testing.js";
+export * from "./wasm-api.js";

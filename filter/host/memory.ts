@@ -2,6 +2,8 @@
 // copies into memory the module allocates. Views are cached and refreshed only when the memory has
 // grown (growing detaches the old ArrayBuffer, so a cached view then reports length 0).
 
+import type { WasmMemoryObject } from "./wasm-api.js";
+
 const utf8Decoder = new TextDecoder("utf-8");
 const utf8Encoder = new TextEncoder();
 
@@ -39,7 +41,7 @@ export class WasmMemory {
   private dv: DataView;
 
   constructor(
-    private readonly memory: WebAssembly.Memory,
+    private readonly memory: WasmMemoryObject,
     private readonly allocator: Allocator,
   ) {
     this.u8 = new Uint8Array(memory.buffer);

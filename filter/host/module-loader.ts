@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { ABI_VERSION_EXPORT } from "./abi.js";
 import { isProvidedImport } from "./import-names.js";
+import { compileWasm, isWasmModule, wasmExports, wasmImports, type WasmModule } from "./wasm-api.js";
 
 export type ModuleLoadErrorCode =
   | "unreadable"
@@ -26,7 +27,7 @@ export class ModuleLoadError extends Error {
 
 /** A compiled, checked module, ready for any number of VM instances. */
 export interface ProxyWasmModule {
-  module: WebAssembly.Module;
+  module: WasmModule;
   /** Where it came from (a path or "<bytes>"), for messages. */
   label: string;
   /** The allocator export the host uses. */
@@ -35,16 +36,16 @@ export interface ProxyWasmModule {
   exports: ReadonlySet<string>;
 }
 
-export type ModuleSource = string | Uint8Array | WebAssembly.Module | ProxyWasmModule;
+export type ModuleSource = string | Uint8Array | WasmModule | ProxyWasmModule;
 
 function isProxyWasmModule(source: ModuleSource): source is ProxyWasmModule {
-  return typeof source === "object" && !(source instanceof Uint8Array) && !(source instanceof WebAssembly.Module);
+  return typeof source === "object" && !(source instanceof Uint8Array) && !isWasmModule(source);
 }
 
 /** Reads (when given a path), compiles and checks a module. */
 export async function loadProxyWasmModule(source: ModuleSource, label?: string): Promise<ProxyWasmModule> {
   if (isProxyWasmModule(source)) return source;
-  if (source instanceof WebAssembly.Module) return checkModule(source, label ?? "<module>");
+  if (isWasmModule(source)) return checkModule(source, label ?? "<module>");
   let bytes: Uint8Array;
   const name = label ?? (typeof source === "string" ? source : "<bytes>");
   if (typeof source === "string") {
@@ -56,9 +57,9 @@ export async function loadProxyWasmModule(source: ModuleSource, label?: string):
   } else {
     bytes = source;
   }
-  let module: WebAssembly.Module;
+  let module: WasmModule;
   try {
-    module = await WebAssembly.compile(bytes);
+    module = await compileWasm(bytes);
   } catch (e) {
     throw new ModuleLoadError("not_wasm", `${name} is not a valid WebAssembly module: ${(e as Error).message}`);
   }
@@ -66,8 +67,8 @@ export async function loadProxyWasmModule(source: ModuleSource, label?: string):
 }
 
 /** Checks exports and imports of a compiled module. */
-export function checkModule(module: WebAssembly.Module, label: string): ProxyWasmModule {
-  const exportList = WebAssembly.Module.exports(module);
+export function checkModule(module: WasmModule, label: string): ProxyWasmModule {
+  const exportList = wasmExports(module);
   const exports = new Set(exportList.map((e) => e.name));
   if (!exports.has(ABI_VERSION_EXPORT)) {
     const other = exportList.map((e) => e.name).filter((n) => n.startsWith("proxy_abi_version_"));
@@ -93,7 +94,7 @@ export function checkModule(module: WebAssembly.Module, label: string): ProxyWas
       `${label} exports neither proxy_on_memory_allocate nor malloc, so the host cannot return values to it`,
     );
   }
-  const unknown = WebAssembly.Module.imports(module).filter((i) => i.kind !== "function" || !isProvidedImport(i.module, i.name));
+  const unknown = wasmImports(module).filter((i) => i.kind !== "function" || !isProvidedImport(i.module, i.name));
   if (unknown.length > 0) {
     const names = unknown.map((i) => `${i.module}.${i.name} (${i.kind})`).join(", ");
     throw new ModuleLoadError(

@@ -90,18 +90,19 @@ export class PluginTester {
   ) {}
 
   static async start(options: PluginTesterOptions): Promise<PluginTester> {
-    const clock = options.clock ?? new ManualClock();
+    const { grpc, clock: givenClock, ...rest } = options;
+    const clock = givenClock ?? new ManualClock();
     let transport: GrpcTransport | undefined;
     let recorded: InProcessGrpcTransport | null = null;
-    if (typeof options.grpc === "function") {
-      recorded = new InProcessGrpcTransport(options.grpc, { record: true });
+    if (typeof grpc === "function") {
+      recorded = new InProcessGrpcTransport(grpc, { record: true });
       transport = recorded;
     } else {
-      transport = options.grpc;
+      transport = grpc;
     }
     const plugin = await ProxyWasmPlugin.start({
       logLevel: "trace",
-      ...options,
+      ...rest,
       clock,
       ...(transport !== undefined ? { grpc: transport } : {}),
       captureLogs: true,

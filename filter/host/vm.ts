@@ -14,6 +14,7 @@ import type { ProxyWasmModule } from "./module-loader.js";
 import type { PropertyStore } from "./properties.js";
 import type { QueueOwner } from "./shared-queues.js";
 import type { SharedStore } from "./shared-store.js";
+import { instantiateWasm, type WasmInstance, type WasmMemoryObject } from "./wasm-api.js";
 
 /** A stream callback: (context id, a, b) → action (or bool for proxy_on_done). */
 export type StreamCallback = (contextId: number, a: number, b: number) => number;
@@ -119,7 +120,7 @@ export interface CallStatus {
 export class WasmVm implements QueueOwner {
   readonly exports: CallbackExports = {};
   readonly memory: WasmMemory;
-  readonly instance: WebAssembly.Instance;
+  readonly instance: WasmInstance;
   readonly rootContextId = 1;
   /** The VM trapped; it runs no more callbacks. */
   failed = false;
@@ -149,7 +150,7 @@ export class WasmVm implements QueueOwner {
   constructor(readonly settings: VmSettings) {
     const imports = createHostImports(this);
     try {
-      this.instance = new WebAssembly.Instance(settings.module.module, imports);
+      this.instance = instantiateWasm(settings.module.module, imports);
     } catch (e) {
       throw new VmStartError("trap", `${settings.module.label}: instantiation failed: ${(e as Error).message}`);
     }
@@ -159,7 +160,7 @@ export class WasmVm implements QueueOwner {
       if (typeof fn === "function") (this.exports as Record<string, unknown>)[key] = fn;
     }
     const allocate = exp[settings.module.allocator] as (size: number) => number;
-    this.memory = new WasmMemory(exp.memory as WebAssembly.Memory, allocate);
+    this.memory = new WasmMemory(exp.memory as WasmMemoryObject, allocate);
   }
 
   get index(): number {
