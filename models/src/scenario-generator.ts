@@ -130,7 +130,10 @@ export function generateScenario(rng: Rng, purpose: ScenarioPurpose, index: numb
     const surge = round(totalRps * rng.uniform(1.3, 2.2), 1);
     const ramp = rng.int(5, 40);
     traffic.push({ at_s: at, rps: surge, ramp_s: ramp, ...(wave ? { wave } : {}) });
-    traffic.push({ at_s: at + ramp + rng.int(30, 150), rps: round(totalRps, 1), ramp_s: rng.int(5, 40), ...(wave ? { wave } : {}) });
+    const back = at + ramp + rng.int(30, 150);
+    const backRamp = rng.int(5, 40);
+    // In a short run the surge may last to the end.
+    if (back < durationS) traffic.push({ at_s: back, rps: round(totalRps, 1), ramp_s: backRamp, ...(wave ? { wave } : {}) });
   }
 
   const faults: Json[] = [];

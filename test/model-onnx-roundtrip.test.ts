@@ -1,0 +1,54 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { FEATURE_COUNT } from "../control-plane/src/model/contract.js";
+import { createMlp, predict, toFloat32 } from "../models/src/mlp.js";
+import { exportOnnx } from "../models/src/onnx-export.js";
+import { mlpFromOnnx } from "../models/src/onnx-import.js";
+import { createRng } from "../models/src/prng.js";
+import { ONNX_TOLERANCE, runOnnx } from "../models/src/train-pipeline.js";
+
+function randomRows(rows: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const x = new Float32Array(rows * FEATURE_COUNT);
+  // Mostly ordinary values, some extreme ones (ratios up to the cap of 100).
+  for (let i = 0; i < x.length; i++) x[i] = rng.chance(0.05) ? rng.uniform(0, 100) : rng.normal() * 2 + 1;
+  return x;
+}
+
+async function maxDiff(bytes: Uint8Array, x: Float32Array, rows: number): Promise<number> {
+  const onnx = await runOnnx(bytes, x, rows);
+  const ts = predict(mlpFromOnnx(bytes), x, rows);
+  assert.equal(onnx.length, rows);
+  let d = 0;
+  for (let i = 0; i < rows; i++) d = Math.max(d, Math.abs(onnx[i]! - ts[i]!));
+  return d;
+}
+
+test("onnxruntime running an exported MLP agrees with the TypeScript forward pass within 1e-5", async () => {
+  const rng = createRng(11);
+  const mean = Float64Array.from({ length: FEATURE_COUNT }, () => rng.uniform(-1, 3));
+  const std = Float64Array.from({ length: FEATURE_COUNT }, () => rng.uniform(0.1, 5));
+  const mlp = createMlp([FEATURE_COUNT, 16, 8, 1], mean, std, rng);
+  const bytes = exportOnnx(mlp, { docString: "", modelVersion: 1, metadata: [] });
+  // The file holds float32 parameters: reading it back gives the float32-rounded model.
+  assert.deepEqual(mlpFromOnnx(bytes), toFloat32(mlp));
+  const d = await maxDiff(bytes, randomRows(500, 12), 500);
+  assert.ok(d < ONNX_TOLERANCE, `max |diff| ${d}`);
+});
+
+test("the committed models/anomaly.onnx agrees with the TypeScript forward pass within 1e-5", { skip: !existsSync("models/anomaly.onnx") }, async () => {
+  const bytes = new Uint8Array(readFileSync("models/anomaly.onnx"));
+  const d = await maxDiff(bytes, randomRows(1000, 13), 1000);
+  assert.ok(d < ONNX_TOLERANCE, `max |diff| ${d}`);
+});
+
+test("exporting the same model twice gives the same bytes", () => {
+  const make = (): Uint8Array =>
+    exportOnnx(createMlp([FEATURE_COUNT, 4, 1], new Float64Array(FEATURE_COUNT), new Float64Array(FEATURE_COUNT).fill(1), createRng(5)), {
+      docString: "d",
+      modelVersion: 1,
+      metadata: [["k", "v"]],
+    });
+  assert.deepEqual(make(), make());
+});
