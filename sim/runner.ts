@@ -64,6 +64,8 @@ export interface RunResult {
 export interface RunOptions {
   /** Overrides scenario.seed (training data uses other seeds). */
   seed?: number;
+  /** Called at window ends with the fraction of the run done, about every tenth of the run. */
+  onProgress?: (fraction: number) => void;
 }
 
 interface Completion {
@@ -166,6 +168,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   const queue = new CompletionQueue();
   let seq = 0;
   let nextWindowEnd = 1; // index of the window whose end comes next
+  const progressEvery = Math.max(1, Math.floor(windowCount / 10));
   const windowEndTime = (w: number): number => Math.min(w * windowS, scenario.duration_s);
 
   const completeOne = (c: Completion): void => {
@@ -204,6 +207,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
         const win = windows[index]!;
         scenario.clusters.forEach((_, c) => (win.clusters[c]!.open = policy.isOpen(c)));
         nextWindowEnd++;
+        if (options.onProgress !== undefined && nextWindowEnd % progressEvery === 0) options.onProgress((index + 1) / windowCount);
         const pending = policy.windowEnd(index, windowAt);
         if (pending !== undefined) return pending;
       }

@@ -1,0 +1,31 @@
+// The results table in Markdown: one row per scenario and policy.
+import type { PolicyReport } from "./report.js";
+
+export interface BenchScenarioResult {
+  name: string;
+  policies: Record<string, PolicyReport | { unavailable: string }>;
+}
+
+function list(values: (number | null)[]): string {
+  if (values.length === 0) return "–";
+  return values.map((v) => (v === null ? "never" : String(v))).join(", ");
+}
+
+export function resultsMarkdown(results: readonly BenchScenarioResult[], command: string, runSeconds: number): string {
+  const lines: string[] = [];
+  lines.push(`Made with \`${command}\` in ${runSeconds.toFixed(0)} s.`, "");
+  lines.push("| scenario | policy | requests | failed | success rate | SLO violation s | p99 ms | detect s | recover s | false cuts |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---|---|---:|");
+  for (const scenario of results) {
+    for (const [policy, r] of Object.entries(scenario.policies)) {
+      if ("unavailable" in r) {
+        lines.push(`| ${scenario.name} | ${policy} | unavailable: ${r.unavailable.replace(/\|/g, "\\|")} | | | | | | | |`);
+        continue;
+      }
+      lines.push(
+        `| ${scenario.name} | ${policy} | ${r.requests} | ${r.failed} | ${(r.success_rate * 100).toFixed(3)}% | ${r.slo_violation_s} | ${r.p99_ms} | ${list(r.detect_s)} | ${list(r.recover_s)} | ${r.false_cuts} |`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,165 @@
+// Policy `autoglm`: the product itself. Every simulated request goes through build/filter.wasm
+// in the project's proxy-wasm host (filter/host/), one plugin (one VM) per sidecar, the sidecar
+// chosen round robin; the filter talks to the real control plane (control-plane/src/service.ts,
+// `ControlPlane`) over the in-process gRPC transport; both run on one virtual clock that the
+// runner moves. Underneath, per-host outlier detection runs exactly as in the envoy-outlier
+// baseline (the same EnvoyLoadBalancer), as it would inside a real Envoy; cluster choice is the
+// filter's (Envoy's route uses cluster_header on x-autoglm-cluster), so there is no priority
+// failover between clusters.
+//
+// Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
+// window reports go to the control plane), the request headers go through the filter, and
+// either its local reply (503) is what the client gets, or x-autoglm-cluster names the cluster.
+// At completion the clock moves to the answer's time and the response goes back through the same
+// stream: :status, and for a client timeout status 504 with Envoy's response flag UT; then
+// proxy_on_done/on_log record the outcome with the latency the filter measured on virtual time.
+// At the end of each window the clock reaches the window end (every filter reports its window)
+// and the control plane runs one decision round (decide()); new decisions reach the filters at once.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { Scenario } from "../scenario.js";
+import { projectRoot } from "../scenario.js";
+import { STREAM, Xoshiro128 } from "../random.js";
+import type { Policy, RouteDecision, SimRequest } from "../policy.js";
+import { EnvoyLoadBalancer } from "./envoy-outlier.js";
+import { createLogger } from "../../lib/log.js";
+import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
+import type { ControlPlane as ControlPlaneType } from "../../control-plane/src/service.js";
+import type { Scorer } from "../../control-plane/src/core/types.js";
+
+/** The upstream name the filter's gRPC stream uses for the control plane. */
+const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
+/** Virtual epoch of scenario time 0, ms (any fixed instant: runs must not depend on the wall clock). */
+const EPOCH_MS = Date.UTC(2025, 0, 1);
+
+export interface AutoglmOptions {
+  /** The filter module (default: build/filter.wasm under the project root). */
+  wasmPath?: string;
+  /** The anomaly model (default: models/anomaly.onnx under the project root, when present). "" : none. */
+  modelPath?: string;
+}
+
+/** Why the autoglm policy cannot run here, or undefined when it can. */
+export function autoglmUnavailableReason(options: AutoglmOptions = {}): string | undefined {
+  const wasm = options.wasmPath ?? join(projectRoot(), "build", "filter.wasm");
+  if (!existsSync(wasm)) return `the filter module ${wasm} is missing: run \`npm run build:filter\``;
+  return undefined;
+}
+
+const REQUEST_HEADERS: Array<[string, string]> = [
+  [":method", "POST"],
+  [":path", "/v1/chat/completions"],
+  [":authority", "llm.mesh.local"],
+  [":scheme", "http"],
+  ["content-type", "application/json"],
+];
+
+/** Builds the autoglm policy: loads the filter, starts one plugin per sidecar and the control plane. */
+export async function createAutoglmPolicy(scenario: Scenario, seed: number, options: AutoglmOptions = {}): Promise<Policy> {
+  const unavailable = autoglmUnavailableReason(options);
+  if (unavailable !== undefined) throw new Error(`autoglm policy unavailable: ${unavailable}`);
+  const wasm = options.wasmPath ?? join(projectRoot(), "build", "filter.wasm");
+  const host = await import("../../filter/host/index.js");
+  const { ControlPlane } = await import("../../control-plane/src/service.js");
+
+  const clock: ManualClockType = new host.ManualClock(EPOCH_MS);
+  const cpRandom = new Xoshiro128(seed, STREAM.controlPlane);
+  const logger = createLogger("sim.autoglm", "error");
+  let modelScorer: Scorer | undefined;
+  const modelPath = options.modelPath ?? join(projectRoot(), "models", "anomaly.onnx");
+  if (modelPath !== "" && existsSync(modelPath)) {
+    const { createModelScorer } = await import("../../control-plane/src/model/index.js");
+    const loaded = await createModelScorer({ path: modelPath, slo: { latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate }, logger });
+    if ("scorer" in loaded) modelScorer = loaded.scorer;
+  }
+  const cp: ControlPlaneType = new ControlPlane({
+    clusters: scenario.clusters.map((c) => ({ name: c.name, baseWeight: c.weight })),
+    slo: { latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate },
+    now: () => clock.now(),
+    random: () => cpRandom.next(),
+    logger,
+    ...(modelScorer !== undefined ? { modelScorer } : {}),
+  });
+  const transport = new host.InProcessGrpcTransport((request, toSidecar) =>
+    request.cluster === CONTROL_PLANE_CLUSTER
+      ? cp.openInProcessStream(Object.fromEntries(request.metadata), toSidecar)
+      : null,
+  );
+  const module = await host.loadProxyWasmModule(wasm);
+  const plugins: ProxyWasmPlugin[] = [];
+  for (let i = 0; i < scenario.sidecars; i++) {
+    plugins.push(
+      await host.ProxyWasmPlugin.start({
+        wasm: module,
+        configuration: {
+          node_id: `sidecar-${i + 1}`,
+          zone: "zone-a",
+          control_plane: { cluster: CONTROL_PLANE_CLUSTER, timeout_ms: 5000, token: "" },
+          window_ms: Math.round(scenario.window_s * 1000),
+          clusters: scenario.clusters.map((c) => ({ name: c.name, weight: c.weight })),
+          headers: { cluster: "x-autoglm-cluster", explicit_cluster: "x-autoglm-target" },
+        },
+        workers: 1,
+        clock,
+        grpc: transport,
+        properties: { "node.id": `sidecar-${i + 1}` },
+        logLevel: "error",
+        logger,
+        failOpen: true,
+      }),
+    );
+  }
+
+  const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
+  const balancer = new EnvoyLoadBalancer(scenario);
+  const inFlight = new Map<number, HttpStream>();
+  const toEpoch = (s: number): number => EPOCH_MS + s * 1000;
+
+  return {
+    name: "autoglm",
+    route(request: SimRequest, nowS: number): RouteDecision {
+      clock.advanceTo(toEpoch(nowS));
+      const stream = plugins[request.sidecar]!.createHttpStream();
+      stream.sendRequestHeaders(REQUEST_HEADERS, true);
+      if (stream.localReply !== null) {
+        const why = stream.localReply.headers.get("x-autoglm-local-reply") ?? "local_reply";
+        stream.complete();
+        return { reject: why };
+      }
+      const name = stream.requestHeaders.get("x-autoglm-cluster");
+      const cluster = name === undefined || name === null ? undefined : clusterIndex.get(name);
+      if (cluster === undefined) {
+        // Envoy's cluster_header route with no (or an unknown) cluster answers 503 itself.
+        stream.sendResponseHeaders([[":status", "503"]], true);
+        stream.complete();
+        return { reject: "no_cluster_header" };
+      }
+      inFlight.set(request.id, stream);
+      return { cluster, host: balancer.pickHost(request.sidecar, cluster) };
+    },
+    complete(request, cluster, host, status, _latencyMs, nowS) {
+      clock.advanceTo(toEpoch(nowS));
+      balancer.onResult(request.sidecar, cluster, host, status, nowS);
+      const stream = inFlight.get(request.id);
+      if (stream === undefined) return;
+      inFlight.delete(request.id);
+      if (status === 504) stream.setProperty("response.flags", "UT");
+      stream.sendResponseHeaders([[":status", String(status)]], true);
+      stream.complete();
+    },
+    nextTimerS: () => balancer.nextTimerS(),
+    timer: (nowS) => balancer.timer(nowS),
+    windowEnd(_window, endS) {
+      clock.advanceTo(toEpoch(endS));
+      return cp.decide().then(() => undefined);
+    },
+    isOpen(cluster) {
+      const name = scenario.clusters[cluster]!.name;
+      return cp.currentDecisions().clusters.some((d) => d.cluster === name && d.state === "open");
+    },
+    async close() {
+      for (const p of plugins) p.close();
+      await cp.stop();
+    },
+  };
+}
