@@ -1,0 +1,247 @@
+// `autoglm bench filter`: N requests (default one million) through the pass-through module and
+// through the filter, each in the project's proxy-wasm host on a virtual clock, with the same
+// request and response per iteration. Reports ns per request for both, the filter's overhead,
+// the filter's .wasm size and how much its linear memory grew after warm-up.
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import type { Command } from "../command.js";
+import { ManualClock, ProxyWasmPlugin } from "../../filter/host/index.js";
+
+const help = `Usage: autoglm bench filter [options]
+
+Pushes requests through build/passthrough.wasm and build/filter.wasm in the project's proxy-wasm
+host (virtual clock, one worker, no control plane) and prints, as JSON (times are CPU time of
+this process per request, so that a busy machine does not inflate them):
+  ns_per_request_passthrough  host + pass-through module, per request
+  ns_per_request_filter       host + filter, per request
+  overhead_ns                 the difference (target <= 1500)
+  wasm_bytes                  size of the filter module (target <= 65536)
+  memory_growth_bytes         growth of the filter's linear memory after warm-up (target <= 65536)
+
+Options:
+  --requests N      requests per module (default 1000000)
+  --warmup N        requests before measuring (default 20000)
+  --filter PATH     filter module (default build/filter.wasm)
+  --passthrough P   pass-through module (default build/passthrough.wasm)
+  --json FILE       also write the figures to FILE
+  --no-progress     no progress bar on stderr
+  -h, --help        this text`;
+
+/** The figures `--json` writes. */
+export interface FilterBenchResult {
+  ns_per_request_passthrough: number;
+  ns_per_request_filter: number;
+  overhead_ns: number;
+  wasm_bytes: number;
+  memory_growth_bytes: number;
+  requests: number;
+}
+
+/** The plugin configuration the filter runs with in the bench. */
+export const BENCH_FILTER_CONFIG = {
+  node_id: "bench-sidecar",
+  zone: "zone-a",
+  window_ms: 1000,
+  clusters: [
+    { name: "llm-a", weight: 60 },
+    { name: "llm-b", weight: 30 },
+    { name: "llm-c", weight: 10 },
+  ],
+};
+
+const REQUEST_HEADERS: Array<[string, string]> = [
+  [":method", "POST"],
+  [":path", "/v1/chat/completions"],
+  [":authority", "llm.mesh.local"],
+  [":scheme", "http"],
+  ["content-type", "application/json"],
+  ["user-agent", "autoglm-bench"],
+];
+const TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+const RESPONSE_HEADERS: Array<[string, string]> = [
+  [":status", "200"],
+  ["content-type", "application/json"],
+];
+
+/** Progress on stderr: a bar on a terminal, otherwise a line every 10%. */
+class Progress {
+  private bar: cliProgress.SingleBar | null = null;
+  private lastTenth = -1;
+  private total = 0;
+  constructor(private readonly mode: "bar" | "lines" | "none") {}
+  start(total: number, label: string): void {
+    this.total = total;
+    this.lastTenth = -1;
+    if (this.mode === "bar") {
+      this.bar = new cliProgress.SingleBar(
+        { format: "{label} [{bar}] {percentage}% | {value}/{total} requests | {duration}s", stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(total, 0, { label });
+    }
+  }
+  update(done: number, label: string): void {
+    if (this.mode === "bar") this.bar?.update(done, { label });
+    else if (this.mode === "lines") {
+      const tenth = Math.floor((done * 10) / this.total);
+      if (tenth !== this.lastTenth) {
+        this.lastTenth = tenth;
+        process.stderr.write(`${label.trim()}: ${done}/${this.total} requests\n`);
+      }
+    }
+  }
+  stop(): void {
+    this.bar?.stop();
+    this.bar = null;
+  }
+}
+
+interface RunOutcome {
+  nsPerRequest: number;
+  memoryGrowthBytes: number;
+}
+
+/** Virtual milliseconds per request: the window closes (and ticks run) as in a loaded sidecar. */
+const VIRTUAL_MS_PER_1000_REQUESTS = 100;
+
+async function run(
+  wasm: string,
+  configuration: object | string,
+  requests: number,
+  warmup: number,
+  progress: Progress,
+  label: string,
+): Promise<RunOutcome> {
+  const clock = new ManualClock();
+  const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
+  const vm = plugin.vms[0]!;
+  const one = (i: number): void => {
+    const stream = plugin.createHttpStream(0);
+    const headers: Array<[string, string]> = REQUEST_HEADERS.slice();
+    if ((i & 1) === 0) headers.push(["traceparent", TRACEPARENT]);
+    stream.sendRequestHeaders(headers, true);
+    if (stream.localReply === null) stream.sendResponseHeaders(RESPONSE_HEADERS, true);
+    stream.complete();
+    if (i % 1000 === 999) clock.advance(VIRTUAL_MS_PER_1000_REQUESTS);
+  };
+  for (let i = 0; i < warmup; i++) one(i);
+  const memoryBefore = vm.memory.bytes().byteLength;
+  progress.start(requests, label);
+  const step = Math.max(1, Math.floor(requests / 100));
+  // CPU time of this process (user + system), not wall time: on a shared, loaded machine the
+  // wall clock mostly measures waiting for a core.
+  let elapsedUs = 0;
+  for (let done = 0; done < requests; ) {
+    const n = Math.min(step, requests - done);
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) one(warmup + done + i);
+    const d = process.cpuUsage(t0);
+    elapsedUs += d.user + d.system;
+    done += n;
+    progress.update(done, label);
+  }
+  progress.stop();
+  const memoryAfter = plugin.vms[0]!.memory.bytes().byteLength;
+  const trapped = plugin.restarts;
+  plugin.close();
+  if (trapped > 0) throw new Error(`${wasm}: the module trapped ${trapped} time(s) during the bench`);
+  return { nsPerRequest: (elapsedUs * 1000) / requests, memoryGrowthBytes: Math.max(0, memoryAfter - memoryBefore) };
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name}: expected a positive integer, got "${raw}"`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+/** Runs the bench; returns the figures. */
+export async function benchFilter(options: {
+  requests: number;
+  warmup: number;
+  filterWasm: string;
+  passthroughWasm: string;
+  progress: boolean;
+}): Promise<FilterBenchResult> {
+  const bar = new Progress(!options.progress ? "none" : process.stderr.isTTY === true ? "bar" : "lines");
+  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough");
+  const filter = await run(options.filterWasm, BENCH_FILTER_CONFIG, options.requests, options.warmup, bar, "filter     ");
+  return {
+    ns_per_request_passthrough: Math.round(pass.nsPerRequest),
+    ns_per_request_filter: Math.round(filter.nsPerRequest),
+    overhead_ns: Math.round(filter.nsPerRequest - pass.nsPerRequest),
+    wasm_bytes: statSync(options.filterWasm).size,
+    memory_growth_bytes: filter.memoryGrowthBytes,
+    requests: options.requests,
+  };
+}
+
+export const command: Command = {
+  name: "bench filter",
+  summary: "requests through the pass-through module and the filter: overhead, size, memory",
+  help,
+  async run(args: string[]): Promise<number> {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          requests: { type: "string" },
+          warmup: { type: "string" },
+          filter: { type: "string" },
+          passthrough: { type: "string" },
+          json: { type: "string" },
+          "no-progress": { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (e) {
+      process.stderr.write(`autoglm bench filter: ${(e as Error).message}\n\n${help}\n`);
+      return 2;
+    }
+    if (values.help === true) {
+      process.stdout.write(help + "\n");
+      return 0;
+    }
+    let requests: number;
+    let warmup: number;
+    try {
+      requests = positiveInt("requests", values.requests, 1_000_000);
+      warmup = positiveInt("warmup", values.warmup, 20_000);
+    } catch (e) {
+      process.stderr.write(`autoglm bench filter: ${(e as Error).message}\n`);
+      return 2;
+    }
+    const filterWasm = values.filter ?? "build/filter.wasm";
+    const passthroughWasm = values.passthrough ?? "build/passthrough.wasm";
+    for (const [option, path] of [["--filter", filterWasm], ["--passthrough", passthroughWasm]] as const) {
+      try {
+        readFileSync(path, { flag: "r" }).subarray(0, 0);
+      } catch {
+        process.stderr.write(`autoglm bench filter: ${option}: cannot read "${path}" (run \`npm run build:filter\` first)\n`);
+        return 2;
+      }
+    }
+    const result = await benchFilter({
+      requests,
+      warmup,
+      filterWasm,
+      passthroughWasm,
+      progress: values["no-progress"] !== true,
+    });
+    const text = JSON.stringify(result, null, 2);
+    process.stdout.write(text + "\n");
+    if (values.json !== undefined) writeFileSync(values.json, text + "\n");
+    const misses: string[] = [];
+    if (result.overhead_ns > 1500) misses.push(`overhead_ns ${result.overhead_ns} > 1500`);
+    if (result.wasm_bytes > 65536) misses.push(`wasm_bytes ${result.wasm_bytes} > 65536`);
+    if (result.memory_growth_bytes > 65536) misses.push(`memory_growth_bytes ${result.memory_growth_bytes} > 65536`);
+    if (misses.length > 0) process.stderr.write(`autoglm bench filter: targets missed: ${misses.join("; ")}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,113 @@
+// The filter's plugin configuration: what proxy_on_configure accepts, and that every bad one is
+// refused with a critical log naming the field and what was expected (never a trap).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { PluginTester } from "../filter/host/index.js";
+import { BASE_CONFIG, FILTER_WASM, seeded, startFilter } from "./filter-support.js";
+
+/** Starts the filter with `configuration`; resolves to the rejection message, or null when accepted. */
+async function rejection(configuration: unknown): Promise<string | null> {
+  try {
+    const t = await PluginTester.start({
+      wasm: FILTER_WASM,
+      configuration: typeof configuration === "string" ? configuration : (configuration as object),
+      logLevel: "silent",
+    });
+    const trapped = t.plugin.restarts;
+    t.close();
+    assert.equal(trapped, 0, "no trap");
+    return null;
+  } catch (e) {
+    const message = (e as Error).message;
+    assert.doesNotMatch(message, /trap|unreachable|RuntimeError/i, `a rejection, not a trap: ${message}`);
+    return message;
+  }
+}
+
+const withClusters = (clusters: unknown): object => ({ ...BASE_CONFIG, clusters });
+
+const badConfigs: Array<{ name: string; config: unknown; expect: RegExp }> = [
+  { name: "an empty configuration", config: "", expect: /expected a JSON object/ },
+  { name: "text that is not JSON", config: "{node_id: x}", expect: /\(configuration\): expected JSON/ },
+  { name: "a JSON array", config: "[]", expect: /expected a JSON object, got an array/ },
+  { name: "a missing node_id", config: { clusters: BASE_CONFIG.clusters }, expect: /node_id: expected a non-empty string, got nothing/ },
+  { name: "an empty node_id", config: { ...BASE_CONFIG, node_id: "" }, expect: /node_id: expected a non-empty string/ },
+  { name: "a numeric node_id", config: { ...BASE_CONFIG, node_id: 7 }, expect: /node_id: expected a string, got 7/ },
+  { name: "missing clusters", config: { node_id: "n" }, expect: /clusters: expected an array/ },
+  { name: "an empty cluster list", config: withClusters([]), expect: /clusters: expected 1 to 64 clusters, got 0/ },
+  { name: "a cluster without a name", config: withClusters([{ weight: 1 }]), expect: /clusters\[0\]\.name: expected a non-empty string/ },
+  { name: "a weight given as text", config: withClusters([{ name: "a", weight: "5" }]), expect: /clusters\[0\]\.weight: expected an integer in \[0, 4294967295\], got the string "5"/ },
+  { name: "a negative weight", config: withClusters([{ name: "a", weight: -1 }]), expect: /clusters\[0\]\.weight: expected an integer/ },
+  { name: "a fractional weight", config: withClusters([{ name: "a", weight: 1.5 }]), expect: /clusters\[0\]\.weight: expected an integer/ },
+  { name: "weights summing to zero", config: withClusters([{ name: "a", weight: 0 }]), expect: /clusters: expected weights summing to more than 0/ },
+  { name: "a repeated cluster name", config: withClusters([{ name: "a", weight: 1 }, { name: "a", weight: 1 }]), expect: /clusters\[1\]\.name: expected a name not used before/ },
+  { name: "a window too short", config: { ...BASE_CONFIG, window_ms: 1 }, expect: /window_ms: expected an integer in \[10, 3600000\], got 1/ },
+  { name: "a failure rate above 1", config: { ...BASE_CONFIG, fallback: { failure_rate: 1.5 } }, expect: /fallback\.failure_rate: expected a number in \(0, 1\], got 1\.5/ },
+  { name: "a zero failure rate", config: { ...BASE_CONFIG, fallback: { failure_rate: 0 } }, expect: /fallback\.failure_rate: expected a number in \(0, 1\]/ },
+  { name: "zero probe requests", config: { ...BASE_CONFIG, fallback: { probe_requests: 0 } }, expect: /fallback\.probe_requests: expected an integer in \[1, 100000\], got 0/ },
+  { name: "a misspelt fallback option", config: { ...BASE_CONFIG, fallback: { failure_ratio: 0.5 } }, expect: /fallback\.failure_ratio: unknown field/ },
+  { name: "an unknown top-level field", config: { ...BASE_CONFIG, colour: "blue" }, expect: /colour: unknown field/ },
+  { name: "a control_plane that is not an object", config: { ...BASE_CONFIG, control_plane: "cp" }, expect: /control_plane: expected an object, got the string "cp"/ },
+  { name: "an empty control-plane cluster", config: { ...BASE_CONFIG, control_plane: { cluster: "" } }, expect: /control_plane\.cluster: expected a non-empty string/ },
+  { name: "a zero timeout", config: { ...BASE_CONFIG, control_plane: { timeout_ms: 0 } }, expect: /control_plane\.timeout_ms: expected an integer in \[1, 3600000\], got 0/ },
+  { name: "a reconnect cap below the base", config: { ...BASE_CONFIG, control_plane: { reconnect_base_ms: 5000, reconnect_max_ms: 100 } }, expect: /control_plane\.reconnect_max_ms: expected at least reconnect_base_ms/ },
+  { name: "an upper-case header name", config: { ...BASE_CONFIG, headers: { cluster: "X-Cluster" } }, expect: /headers\.cluster: expected a lower-case header name/ },
+  { name: "an empty cluster header", config: { ...BASE_CONFIG, headers: { cluster: "" } }, expect: /headers\.cluster: expected a non-empty string/ },
+  { name: "latency_header given as text", config: { ...BASE_CONFIG, latency_header: "yes" }, expect: /latency_header: expected true or false, got the string "yes"/ },
+  { name: "fail_open given as a number", config: { ...BASE_CONFIG, fail_open: 1 }, expect: /fail_open: expected true or false, got 1/ },
+];
+
+for (const c of badConfigs) {
+  test(`a configuration with ${c.name} is rejected naming the field`, async () => {
+    const message = await rejection(c.config);
+    assert.ok(message !== null, "rejected");
+    assert.match(message, /invalid plugin configuration/);
+    assert.match(message, c.expect);
+  });
+}
+
+test("the full documented configuration is accepted", async () => {
+  const full = {
+    node_id: "sidecar-1", zone: "zone-a",
+    control_plane: { cluster: "autoglm-control-plane", timeout_ms: 5000, token: "" },
+    window_ms: 1000,
+    clusters: [{ name: "llm-a", weight: 50 }, { name: "llm-b", weight: 50 }],
+    headers: { cluster: "x-autoglm-cluster", explicit_cluster: "x-autoglm-target" },
+    latency_header: false,
+    fallback: { failure_rate: 0.5, min_requests: 20, slow_call_ms: 0, slow_call_rate: 0.5, open_ms: 5000, probe_requests: 10 },
+    fail_open: true,
+  };
+  assert.equal(await rejection(full), null);
+});
+
+test("configured header names are used", async () => {
+  const { t } = await startFilter({ ...BASE_CONFIG, headers: { cluster: "x-route-to", explicit_cluster: "x-pin", node: "x-n", version: "x-v" } });
+  try {
+    const x = t.request({ headers: { "x-pin": "llm-b" } });
+    assert.equal(x.requestHeaders["x-route-to"], "llm-b");
+    assert.equal(x.requestHeaders["x-n"], "sidecar-1");
+    assert.equal(x.requestHeaders["x-v"], "0");
+    assert.equal(x.requestHeaders["x-autoglm-cluster"], undefined);
+  } finally {
+    t.close();
+  }
+});
+
+test("random configurations are accepted or rejected, never trapped on", async () => {
+  const random = seeded(20260101);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const values: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, "", "x", "llm-a", [], {}, [1, 2], { name: "a" }, 4294967296];
+  const keys = ["node_id", "zone", "control_plane", "window_ms", "clusters", "headers", "latency_header", "fallback",
+    "fail_open", "decision_check_ms", "retry_after_s", "weird"];
+  let accepted = 0;
+  for (let i = 0; i < 40; i++) {
+    const config: Record<string, unknown> = { ...BASE_CONFIG };
+    const mutations = 1 + Math.floor(random() * 3);
+    for (let m = 0; m < mutations; m++) config[pick(keys)] = pick(values);
+    const text = random() < 0.2 ? JSON.stringify(config).slice(0, Math.floor(random() * 80)) : JSON.stringify(config);
+    const message = await rejection(text);
+    if (message === null) accepted++;
+    else assert.match(message, /invalid plugin configuration: \S+: /, message);
+  }
+  assert.ok(accepted < 40, "most mutations are rejected");
+});

@@ -1,0 +1,70 @@
+// Robustness of the filter (real build/filter.wasm): random bytes through the decision path do
+// not trap or disturb the last good decisions, and a long run keeps memory flat.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ControlMessageSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { decisionBytes, seeded, startFilter, spread } from "./filter-support.js";
+
+test("random bytes from the control plane never trap and never change the enforced decisions", async () => {
+  const { t, cp } = await startFilter();
+  try {
+    cp.push({ version: 3, clusters: [{ cluster: "llm-a", weight: 3 }, { cluster: "llm-b", weight: 1 }] });
+    const random = seeded(4242);
+    let expected = 3n;
+    let accepted = 0;
+    const valid = decisionBytes({ version: 9, clusters: [{ cluster: "llm-a", weight: 1 }, { cluster: "llm-b", weight: 1 }] });
+    for (let i = 0; i < 2000; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) {
+        bytes = new Uint8Array(Math.floor(random() * 64));
+        for (let k = 0; k < bytes.length; k++) bytes[k] = Math.floor(random() * 256);
+      } else {
+        // A mutated valid message: flip, drop or truncate bytes so that structure is nearly right.
+        bytes = valid.slice(0, 1 + Math.floor(random() * valid.length));
+        const flips = 1 + Math.floor(random() * 3);
+        for (let f = 0; f < flips; f++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
+      }
+      const acksBefore = cp.sent("ack").length;
+      cp.sendRaw(bytes);
+      const acks = cp.sent("ack");
+      if (acks.length > acksBefore) {
+        // Accepted: it must be a well-formed message (protobuf-es agrees) that names the version.
+        const decoded = fromBinary(ControlMessageSchema, bytes);
+        assert.equal(decoded.kind.case, "decisions");
+        assert.equal(acks.at(-1)!.version, decoded.kind.value!.version);
+        if (decoded.kind.value!.version > expected) expected = decoded.kind.value!.version;
+        accepted++;
+      }
+      if (i % 200 === 0) assert.equal(t.request().trapped, false);
+    }
+    assert.equal(t.plugin.restarts, 0, "the VM never trapped");
+    assert.equal(t.request().requestHeaders["x-autoglm-version"], String(expected));
+    if (accepted === 0) assert.deepEqual(spread(t, 400), { "llm-a": 300, "llm-b": 100 }, "the last good weights still rule");
+    assert.ok(cp.sent("nack").length > 100, "malformed messages were NACKed");
+  } finally {
+    t.close();
+  }
+});
+
+test("100k requests leave the filter's memory flat", async () => {
+  const { t } = await startFilter();
+  try {
+    const vm = t.plugin.vms[0]!;
+    const one = (i: number): void => {
+      const stream = t.plugin.createHttpStream(0);
+      stream.sendRequestHeaders([[":method", "GET"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"]], true);
+      if (stream.localReply === null) stream.sendResponseHeaders([[":status", i % 10 === 0 ? "503" : "200"]], true);
+      stream.complete();
+      if (i % 1000 === 999) t.advance(100);
+    };
+    for (let i = 0; i < 10_000; i++) one(i);
+    const before = vm.memory.bytes().byteLength;
+    for (let i = 0; i < 100_000; i++) one(i);
+    const grown = vm.memory.bytes().byteLength - before;
+    assert.ok(grown <= 65536, `memory grew by ${grown} bytes`);
+    assert.equal(t.plugin.restarts, 0);
+  } finally {
+    t.close();
+  }
+});

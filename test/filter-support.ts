@@ -1,0 +1,164 @@
+// Shared pieces of the filter tests (test/filter-*.test.ts): the compiled filter, a base
+// configuration, a scriptable in-process control plane, and protobuf helpers.
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  BreakerState,
+  ControlMessageSchema,
+  DecisionSetSchema,
+  SidecarMessageSchema,
+  type ClusterDecision,
+  type SidecarMessage,
+} from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import type { GrpcRequest, InProcessPeer, InProcessServerStream } from "../filter/host/index.js";
+import { PluginTester } from "../filter/host/index.js";
+
+export { BreakerState };
+
+/** The release build the tests exercise (npm run build:filter). */
+export const FILTER_WASM = "build/filter.wasm";
+
+export const BASE_CONFIG = {
+  node_id: "sidecar-1",
+  zone: "zone-a",
+  window_ms: 1000,
+  clusters: [
+    { name: "llm-a", weight: 50 },
+    { name: "llm-b", weight: 50 },
+  ],
+};
+
+/** One stream the filter opened to the fake control plane. */
+export interface CpStream {
+  request: GrpcRequest;
+  peer: InProcessPeer;
+  /** Decoded messages from the filter, in order. */
+  fromFilter: SidecarMessage[];
+  closedByFilter: boolean;
+}
+
+/** A control plane that records streams and lets the test push messages or close them. */
+export class FakeControlPlane {
+  streams: CpStream[] = [];
+  /** While true, new streams are refused (the host reports the cluster unknown). */
+  down = false;
+
+  readonly accept = (request: GrpcRequest, peer: InProcessPeer): InProcessServerStream | null => {
+    if (this.down) return null;
+    const stream: CpStream = { request, peer, fromFilter: [], closedByFilter: false };
+    this.streams.push(stream);
+    return {
+      send: (bytes: Uint8Array) => stream.fromFilter.push(fromBinary(SidecarMessageSchema, bytes)),
+      close: () => {
+        stream.closedByFilter = true;
+      },
+    };
+  };
+
+  /** The newest stream (of a worker, by its hello's worker_id, when given). */
+  latest(workerId?: number): CpStream {
+    const candidates = workerId === undefined
+      ? this.streams
+      : this.streams.filter((s) => {
+          const hello = s.fromFilter[0];
+          return hello?.kind.case === "hello" && hello.kind.value.workerId === workerId;
+        });
+    const s = candidates[candidates.length - 1];
+    if (s === undefined) throw new Error("the filter opened no control-plane stream");
+    return s;
+  }
+
+  /** Sends raw bytes to the filter on a stream. */
+  sendRaw(bytes: Uint8Array, stream: CpStream = this.latest()): void {
+    stream.peer.onMessage(bytes);
+  }
+
+  /** Sends a decision set. */
+  push(set: DecisionInit, stream: CpStream = this.latest()): void {
+    this.sendRaw(decisionBytes(set), stream);
+  }
+
+  /** Closes every open stream from the server side with a gRPC status. */
+  closeAll(code = 14, details = "control plane going away"): void {
+    for (const s of this.streams) s.peer.onClose(code, details);
+  }
+
+  /** Every message the filter sent of one kind, across streams. */
+  sent<K extends NonNullable<SidecarMessage["kind"]["case"]>>(kind: K): Array<Extract<SidecarMessage["kind"], { case: K }>["value"]> {
+    const out: Array<Extract<SidecarMessage["kind"], { case: K }>["value"]> = [];
+    for (const s of this.streams) {
+      for (const m of s.fromFilter) {
+        if (m.kind.case === kind) out.push(m.kind.value as Extract<SidecarMessage["kind"], { case: K }>["value"]);
+      }
+    }
+    return out;
+  }
+}
+
+export interface DecisionInit {
+  version: bigint | number;
+  ttlMs?: number;
+  halted?: boolean;
+  haltReason?: string;
+  clusters: Array<Partial<Pick<ClusterDecision, "cluster" | "state" | "weight" | "probeFraction" | "retryAfterS" | "reason" | "anomalyScore">>>;
+}
+
+/** ControlMessage{decisions} bytes. */
+export function decisionBytes(set: DecisionInit): Uint8Array {
+  return toBinary(
+    ControlMessageSchema,
+    create(ControlMessageSchema, {
+      kind: {
+        case: "decisions",
+        value: create(DecisionSetSchema, {
+          version: BigInt(set.version),
+          issuedAtMs: 0n,
+          ttlMs: set.ttlMs ?? 30_000,
+          halted: set.halted ?? false,
+          haltReason: set.haltReason ?? "",
+          clusters: set.clusters.map((c) => ({ state: BreakerState.CLOSED, ...c })),
+        }),
+      },
+    }),
+  );
+}
+
+/** Starts the filter with a fake control plane. */
+export async function startFilter(
+  config: object = BASE_CONFIG,
+  options: { workers?: number; cp?: FakeControlPlane } = {},
+): Promise<{ t: PluginTester; cp: FakeControlPlane }> {
+  const cp = options.cp ?? new FakeControlPlane();
+  const t = await PluginTester.start({
+    wasm: FILTER_WASM,
+    configuration: config,
+    grpc: cp.accept,
+    workers: options.workers ?? 1,
+    logLevel: "warn",
+  });
+  return { t, cp };
+}
+
+/** Sends n plain requests and counts the chosen cluster (or "503:<why>" for local replies). */
+export function spread(t: PluginTester, n: number, headers: Record<string, string> = {}, worker?: number): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const x = t.request({ headers: { ":path": "/v1/chat", ...headers }, ...(worker !== undefined ? { worker } : {}) });
+    const key = x.localReply !== null
+      ? `503:${x.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`
+      : (x.requestHeaders["x-autoglm-cluster"] ?? "none");
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** A seeded pseudo-random source (mulberry32) for fuzz tests. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
