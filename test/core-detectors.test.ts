@@ -69,14 +69,14 @@ describe("dynamic baseline", () => {
     assert.ok(run(series).last >= 0.5);
   });
   it("the baseline is frozen while anomalous", () => {
-    const series = Array.from({ length: 40 }, (_, i) => ({ p50Ms: noisy(i, 200) }));
+    const series: Partial<ClusterWindowStats>[] = Array.from({ length: 40 }, (_, i) => ({ p50Ms: noisy(i, 200) }));
     for (let i = 0; i < 40; i++) series.push({ p50Ms: 800 });
     const { scorer, last } = run(series);
     assert.ok(last >= 0.5, "still anomalous after 40 bad windows");
     assert.ok(scorer.baseline("a", "p50Ms") < 260);
   });
   it("little traffic is no evidence", () => {
-    const series = Array.from({ length: 40 }, (_, i) => ({ p50Ms: noisy(i, 200) }));
+    const series: Partial<ClusterWindowStats>[] = Array.from({ length: 40 }, (_, i) => ({ p50Ms: noisy(i, 200) }));
     series.push({ p50Ms: 2000, requests: 5 });
     assert.equal(run(series).last, 0);
   });

@@ -230,6 +230,7 @@ export class ControlPlane {
       },
       onClosed: (s, reason) => {
         this.sessions.delete(s.streamId);
+        this.engine.forgetReporter(s.streamId);
         if (s.status !== undefined) {
           this.emitter.emit("sidecar", { kind: "disconnected", status: s.statusView(this.current.version), reason });
         }
@@ -318,9 +319,6 @@ export class ControlPlane {
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {
-    if (this.stopped && work !== undefined) {
-      // Still allowed: rounds after stop() compute but push to nobody.
-    }
     const next = this.chain.then(work, work);
     this.chain = next.catch(() => undefined);
     return next;
@@ -330,6 +328,7 @@ export class ControlPlane {
     const started = performance.now();
     const atMs = this.now();
     const result = await this.engine.round(atMs, this.modelScorer);
+    const computedAtHrMs = performance.timeOrigin + performance.now();
     for (const transition of result.transitions) {
       this.audit?.append({ type: "transition", atMs: transition.atMs, transition });
       this.emitter.emit("transition", transition);
@@ -350,6 +349,7 @@ export class ControlPlane {
       windowsClosed: result.windowsClosed,
       version: this.current.version,
       changed,
+      computedAtHrMs,
     });
     return changed ? this.current : undefined;
   }

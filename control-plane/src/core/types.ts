@@ -280,6 +280,9 @@ export interface RoundEvent {
   windowsClosed: number;
   version: number;
   changed: boolean;
+  /** High-resolution wall time when the decisions were computed, before any push (epoch ms,
+   *  performance.timeOrigin + performance.now()). */
+  computedAtHrMs: number;
 }
 
 /** Events of ControlPlane.on(...), by name. */

@@ -67,6 +67,8 @@ export async function startGrpcServer(cp: ControlPlane, options: GrpcServerOptio
     "grpc.max_send_message_length": maxBytes,
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_permit_without_calls": 1,
+    // One connection may carry the streams of many workers (Envoy multiplexes them).
+    "grpc.max_concurrent_streams": 100_000,
   });
   const connect = (call: grpc.ServerDuplexStream<Buffer, Uint8Array>) => {
     let ended = false;
