@@ -51,7 +51,11 @@ test("nested typed configs survive encoding: the HttpConnectionManager and route
   };
   assert.equal(hcm.rds.route_config_name, "llm");
   assert.equal(hcm.rds.config_source.config_source_specifier, "ads");
-  assert.equal(hcm.http_filters.at(-1)?.typed_config.type_url, TYPE_URL.router, "the router filter is last");
+  assert.deepEqual(
+    hcm.http_filters.map((f) => f.typed_config.type_url),
+    [TYPE_URL.httpFault, TYPE_URL.router],
+    "fault injection (idle unless halted), then the router, last",
+  );
 });
 
 test("Envoys get a socket listener with the connection manager in its filter chain", () => {
@@ -137,4 +141,24 @@ test("bad service configurations are rejected with the path of the bad field", (
     assert.throws(() => parseXdsServices(row.config), (error: unknown) => error instanceof XdsConfigError && row.error.test(error.message), JSON.stringify(row.config));
   }
   assert.deepEqual(parseXdsServices([{ name: "s", clusters: [ok] }]), [{ name: "s", clusters: [ok] }]);
+});
+
+test("a mesh-wide halt makes every route abort through the fault filter, and only the routes change", () => {
+  const running = buildSnapshots(SERVICES, decisions(1, [decision("a", "closed", 80), decision("b", "closed", 20)])).byFlavor.proxyless;
+  const haltedSet = { ...decisions(2, [decision("a", "closed", 80), decision("b", "closed", 20)]), halted: true, haltReason: "drill" };
+  const halted = buildSnapshots(SERVICES, haltedSet).byFlavor.proxyless;
+  assert.notEqual(halted.route.version, running.route.version);
+  assert.equal(halted.listener.version, running.listener.version);
+  const route = decodeMessage(TYPE_URL.route, halted.route.resources.get("llm")?.value ?? new Uint8Array()) as {
+    virtual_hosts: Array<{ routes: Array<{ typed_per_filter_config: Record<string, { type_url: string; value: Uint8Array }> }> }>;
+  };
+  const override = route.virtual_hosts[0]?.routes[0]?.typed_per_filter_config["envoy.filters.http.fault"];
+  assert.equal(override?.type_url, TYPE_URL.httpFault);
+  const fault = decodeMessage(TYPE_URL.httpFault, override?.value ?? new Uint8Array()) as { abort: { http_status: number; percentage: { numerator: number; denominator: string } } };
+  assert.equal(fault.abort.http_status, 503);
+  assert.deepEqual([fault.abort.percentage.numerator, fault.abort.percentage.denominator], [100, "HUNDRED"]);
+  const plain = decodeMessage(TYPE_URL.route, running.route.resources.get("llm")?.value ?? new Uint8Array()) as {
+    virtual_hosts: Array<{ routes: Array<{ typed_per_filter_config: Record<string, unknown> }> }>;
+  };
+  assert.deepEqual(plain.virtual_hosts[0]?.routes[0]?.typed_per_filter_config, {}, "no fault when not halted");
 });

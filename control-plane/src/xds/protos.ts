@@ -22,6 +22,7 @@ export const TYPE_URL = {
   httpConnectionManager:
     "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
   router: "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
+  httpFault: "type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault",
   httpProtocolOptions: "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
 } as const;
 
@@ -33,6 +34,7 @@ const PROTO_FILES = [
   "envoy/config/endpoint/v3/endpoint.proto",
   "envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto",
   "envoy/extensions/filters/http/router/v3/router.proto",
+  "envoy/extensions/filters/http/fault/v3/fault.proto",
   "envoy/extensions/upstreams/http/v3/http_protocol_options.proto",
 ];
 

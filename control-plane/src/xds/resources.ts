@@ -13,14 +13,28 @@ export function routeConfigName(service: XdsServiceConfig): string {
   return service.name;
 }
 
-/** HttpConnectionManager fetching its routes over RDS (ADS), with the router as the last (only) filter. */
+/** Name of the fault-injection filter, the key routes use to override its config. */
+export const FAULT_FILTER_NAME = "envoy.filters.http.fault";
+
+/**
+ * HttpConnectionManager fetching its routes over RDS (ADS). Filters: fault injection (no fault
+ * unless a route overrides it: that is how a mesh-wide halt is served), then the router, last.
+ */
 function httpConnectionManager(service: XdsServiceConfig): ResourceObject {
   return {
     stat_prefix: service.name,
     codec_type: "AUTO",
     rds: { config_source: ADS_SOURCE, route_config_name: routeConfigName(service) },
-    http_filters: [{ name: "envoy.filters.http.router", typed_config: packAny(TYPE_URL.router, {}) }],
+    http_filters: [
+      { name: FAULT_FILTER_NAME, typed_config: packAny(TYPE_URL.httpFault, {}) },
+      { name: "envoy.filters.http.router", typed_config: packAny(TYPE_URL.router, {}) },
+    ],
   };
+}
+
+/** Fault config that fails every request with HTTP 503 (gRPC clients: UNAVAILABLE). */
+function haltAll(): ResourceObject {
+  return { abort: { http_status: 503, percentage: { numerator: 100, denominator: "HUNDRED" } } };
 }
 
 /**
@@ -40,25 +54,29 @@ export function listenerResource(service: XdsServiceConfig, flavor: XdsClientFla
   };
 }
 
-/** One virtual host for every authority, one route for every path, split by weighted_clusters. */
-export function routeResource(service: XdsServiceConfig, weights: ReadonlyMap<string, number>): ResourceObject {
+/**
+ * One virtual host for every authority, one route for every path, split by weighted_clusters.
+ * `halted`: the mesh-wide halt is in force; the route then aborts every request (503/UNAVAILABLE)
+ * through the fault filter instead of forwarding it.
+ */
+export function routeResource(service: XdsServiceConfig, weights: ReadonlyMap<string, number>, halted = false): ResourceObject {
+  const route: ResourceObject = {
+    name: "default",
+    match: { prefix: "/" },
+    route: {
+      weighted_clusters: {
+        clusters: service.clusters.map((c) => ({ name: c.name, weight: { value: weights.get(c.name) ?? 0 } })),
+      },
+    },
+  };
+  if (halted) route.typed_per_filter_config = { [FAULT_FILTER_NAME]: packAny(TYPE_URL.httpFault, haltAll()) };
   return {
     name: routeConfigName(service),
     virtual_hosts: [
       {
         name: service.name,
         domains: ["*"],
-        routes: [
-          {
-            name: "default",
-            match: { prefix: "/" },
-            route: {
-              weighted_clusters: {
-                clusters: service.clusters.map((c) => ({ name: c.name, weight: { value: weights.get(c.name) ?? 0 } })),
-              },
-            },
-          },
-        ],
+        routes: [route],
       },
     ],
   };

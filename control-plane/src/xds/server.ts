@@ -213,7 +213,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
     const after = snapshots.byFlavor.proxyless;
     const changed = RESOURCE_KINDS.filter((kind) => before[kind].version !== after[kind].version);
     const weights = Object.fromEntries([...snapshots.weights].map(([service, w]) => [service, { ...Object.fromEntries(w.weights), source: w.source }]));
-    log.info({ why, decisionVersion: snapshots.decisionVersion, changed, weights }, "xds snapshot rebuilt");
+    log.info({ why, decisionVersion: snapshots.decisionVersion, halted: snapshots.halted, changed, weights }, "xds snapshot rebuilt");
     pushAll();
   }
 
@@ -275,6 +275,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
         lastNack,
         versions: { listener: current.listener.version, route: current.route.version, cluster: current.cluster.version, endpoint: current.endpoint.version },
         decisionVersion: snapshots.decisionVersion,
+        halted: snapshots.halted,
         weights: Object.fromEntries([...snapshots.weights].map(([service, w]) => [service, Object.fromEntries(w.weights)])),
         clients: [...streams.values()]
           .filter((s) => s.connected)

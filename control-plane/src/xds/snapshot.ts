@@ -35,6 +35,8 @@ export interface SnapshotSet {
   /** Effective route weights per service. */
   weights: ReadonlyMap<string, RouteWeights>;
   decisionVersion: number | undefined;
+  /** DecisionSet.halted: every route aborts its requests. */
+  halted: boolean;
 }
 
 /**
@@ -64,7 +66,7 @@ export function buildSnapshots(
   const weights = new Map(services.map((s) => [s.name, routeWeights(s.clusters, decisions)]));
   const route = typeSnapshot(
     "route",
-    services.map((s) => [s.name, routeResource(s, weights.get(s.name)?.weights ?? new Map())]),
+    services.map((s) => [s.name, routeResource(s, weights.get(s.name)?.weights ?? new Map(), decisions?.halted === true)]),
     transform,
   );
   const clusters = services.flatMap((s) => s.clusters);
@@ -86,5 +88,6 @@ export function buildSnapshots(
     },
     weights,
     decisionVersion: decisions?.version,
+    halted: decisions?.halted === true,
   };
 }

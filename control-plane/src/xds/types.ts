@@ -96,6 +96,8 @@ export interface XdsStats {
   versions: Record<XdsResourceKind, string>;
   /** DecisionSet.version of the decisions the snapshot follows (undefined before the first update). */
   decisionVersion: number | undefined;
+  /** The mesh-wide halt is in force: every route aborts requests (503 / UNAVAILABLE). */
+  halted: boolean;
   /** Effective RDS weights per service and cluster, as served. */
   weights: Record<string, Record<string, number>>;
   /** Per open stream and kind: what was sent, acknowledged and rejected. */

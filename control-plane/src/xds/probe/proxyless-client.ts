@@ -4,11 +4,13 @@
 //
 //   GRPC_XDS_BOOTSTRAP_CONFIG='<bootstrap json>' node --import tsx proxyless-client.ts <service>
 //
-// It reads commands as JSON lines on stdin and answers with JSON lines on stdout:
+// It says {"op":"ready"} on stdout once the client exists, then reads commands as JSON lines on
+// stdin and answers with JSON lines on stdout:
 //   {"op":"warmup","timeoutMs":N}          -> {"op":"warmup","ok":true,"backend":"a"} once a call succeeds
-//   {"op":"burst","calls":N,"concurrency":C} -> {"op":"burst","counts":{"a":800,"b":200},"errors":0,"errorSamples":[]}
+//   {"op":"burst","calls":N,"concurrency":C} -> {"op":"burst","counts":{"a":800,"b":200},"errors":0,"codes":{},"errorSamples":[]}
 //   {"op":"start","concurrency":C}          -> {"op":"started"}; calls without pause until "stop"
 //   {"op":"stop"}                           -> {"op":"stopped","calls":[[sentAtMs,"a"|""],...],"errors":N}
+//     (a failed call is recorded with backend "" and counted in errors; "codes" counts gRPC status codes of failures)
 //   {"op":"exit"}                           -> exits
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@grpc/grpc-js-xds";
@@ -39,6 +41,7 @@ if (process.env.GRPC_XDS_BOOTSTRAP_CONFIG === undefined && process.env.GRPC_XDS_
 }
 register();
 const client = new grpc.Client(`xds:///${service}`, grpc.credentials.createInsecure());
+reply({ op: "ready" });
 
 let running: { stop: boolean; calls: Array<[number, string]>; errors: number; workers: Promise<void>[] } | undefined;
 
@@ -60,6 +63,7 @@ async function warmup(timeoutMs: number): Promise<void> {
 
 async function burst(calls: number, concurrency: number): Promise<void> {
   const counts: Record<string, number> = {};
+  const codes: Record<string, number> = {};
   const errorSamples: string[] = [];
   let errors = 0;
   let next = 0;
@@ -71,12 +75,14 @@ async function burst(calls: number, concurrency: number): Promise<void> {
         counts[backend] = (counts[backend] ?? 0) + 1;
       } catch (error) {
         errors += 1;
+        const code = String((error as { code?: number }).code ?? "none");
+        codes[code] = (codes[code] ?? 0) + 1;
         if (errorSamples.length < 5) errorSamples.push((error as Error).message);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  reply({ op: "burst", counts, errors, errorSamples });
+  reply({ op: "burst", counts, errors, codes, errorSamples });
 }
 
 function start(concurrency: number): void {
