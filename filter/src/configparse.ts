@@ -4,13 +4,14 @@
 import { ClusterConfig, ConfigResult, FilterConfig } from "./config";
 import {
   JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
-} from "./configjson";
+} from "./json/json";
+import { numberText } from "./core/numbertext";
 
 export const MAX_CLUSTERS: i32 = 64;
 
 function describe(v: JsonValue): string {
   if (v.kind == JSON_STRING) return "the string \"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
-  if (v.kind == JSON_NUMBER) return v.numberValue.toString();
+  if (v.kind == JSON_NUMBER) return numberText(v.numberValue);
   if (v.kind == JSON_BOOL) return v.boolValue ? "true" : "false";
   return unchecked(JSON_KIND_NAMES[v.kind]);
 }
@@ -64,7 +65,7 @@ class Checker {
     const v = obj.get(key);
     const at = path.length > 0 ? path + "." + key : key;
     if (v === null) return fallback;
-    const range = "an integer in [" + min.toString() + ", " + max.toString() + "]";
+    const range = "an integer in [" + numberText(min) + ", " + numberText(max) + "]";
     if (v.kind != JSON_NUMBER) { this.fail(at, range, describe(v)); return fallback; }
     const x = v.numberValue;
     if (!isFinite(x) || Math.floor(x) != x || x < min || x > max) { this.fail(at, range, describe(v)); return fallback; }

@@ -109,6 +109,95 @@ export function replaceHeader(mapType: i32, key: ArrayBuffer, value: string): vo
     mapType, changetype<usize>(key), <usize>key.byteLength, changetype<usize>(v), <usize>v.byteLength);
 }
 
+/** Replaces (or adds) a header with `len` bytes at ptr as its value. */
+export function replaceHeaderRaw(mapType: i32, key: ArrayBuffer, ptr: usize, len: i32): void {
+  env.proxy_replace_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength, ptr, <usize>len);
+}
+
+/** Replaces (or adds) a header with a pre-encoded value. */
+export function replaceHeaderBytes(mapType: i32, key: ArrayBuffer, value: ArrayBuffer): void {
+  env.proxy_replace_header_map_value(
+    mapType, changetype<usize>(key), <usize>key.byteLength, changetype<usize>(value), <usize>value.byteLength);
+}
+
+/**
+ * Reads a whole header map with one host call and finds the values of a few wanted keys in it,
+ * without decoding anything else. Values stay in the host's block (valuePtr/valueLength) until
+ * release(), which must be called before the callback returns.
+ */
+export class HeaderScan {
+  private keys: StaticArray<ArrayBuffer>;
+  private ptrs: StaticArray<usize>;
+  private lens: StaticArray<i32>;
+  private block: usize = 0;
+
+  /** keys: pre-encoded lower-case names. */
+  constructor(keys: StaticArray<ArrayBuffer>) {
+    this.keys = keys;
+    this.ptrs = new StaticArray<usize>(keys.length);
+    this.lens = new StaticArray<i32>(keys.length);
+  }
+
+  /** Reads the map; afterwards valueLength(i) is -1 for absent keys. */
+  scan(mapType: i32): void {
+    this.release();
+    const n = this.keys.length;
+    for (let i = 0; i < n; i++) unchecked((this.lens[i] = -1));
+    clearReturn();
+    const status = env.proxy_get_header_map_pairs(mapType, RET_PTR, RET_SIZE);
+    const block = load<usize>(RET_PTR);
+    this.block = block;
+    if (status != Status.OK || block == 0) return;
+    const size = <usize>load<u32>(RET_SIZE);
+    if (size < 4) return;
+    const count = <usize>load<u32>(block);
+    // Bounds: count pairs of lengths, then the bytes; stop at anything inconsistent.
+    if (count > (size - 4) / 8) return;
+    let lens = block + 4;
+    let data = block + 4 + count * 8;
+    const end = block + size;
+    for (let p: usize = 0; p < count; p++) {
+      const klen = <usize>load<u32>(lens);
+      const vlen = <usize>load<u32>(lens + 4);
+      lens += 8;
+      if (data + klen + vlen + 2 > end) return;
+      for (let i = 0; i < n; i++) {
+        const key = unchecked(this.keys[i]);
+        if (<usize>key.byteLength == klen && unchecked(this.lens[i]) < 0 &&
+            memory.compare(changetype<usize>(key), data, klen) == 0) {
+          unchecked((this.ptrs[i] = data + klen + 1));
+          unchecked((this.lens[i] = <i32>vlen));
+        }
+      }
+      data += klen + vlen + 2;
+    }
+  }
+
+  /** Byte length of key i's value, or -1 when absent. */
+  valueLength(i: i32): i32 {
+    return unchecked(this.lens[i]);
+  }
+
+  valuePtr(i: i32): usize {
+    return unchecked(this.ptrs[i]);
+  }
+
+  /** Whether key i's value equals the given bytes. */
+  valueEquals(i: i32, bytes: ArrayBuffer): bool {
+    const len = unchecked(this.lens[i]);
+    return len == bytes.byteLength && memory.compare(unchecked(this.ptrs[i]), changetype<usize>(bytes), <usize>len) == 0;
+  }
+
+  /** Frees the host's block. */
+  release(): void {
+    if (this.block != 0) {
+      heap.free(this.block);
+      this.block = 0;
+    }
+    for (let i = 0; i < this.keys.length; i++) unchecked((this.lens[i] = -1));
+  }
+}
+
 export function removeHeader(mapType: i32, key: ArrayBuffer): void {
   env.proxy_remove_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength);
 }

@@ -3,6 +3,7 @@
 // DecisionSet after validation (a set that fails is NACKed and the last good plan kept), or from
 // the configuration's base weights.
 import { DecisionSet } from "../wire/messages";
+import { numberText } from "./numbertext";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
 
 export class Plan {
@@ -92,11 +93,11 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     const p = <f64>c.probeFraction;
     if (isNaN(p)) return fail(at + ".probe_fraction: NaN");
     if (c.state == STATE_HALF_OPEN && !(p > 0.0 && p <= 1.0)) {
-      return fail(at + ".probe_fraction: expected a fraction in (0, 1] for HALF_OPEN, got " + p.toString());
+      return fail(at + ".probe_fraction: expected a fraction in (0, 1] for HALF_OPEN, got " + numberText(p));
     }
     const score = <f64>c.anomalyScore;
     if (isNaN(score) || score < 0.0 || score > 1.0) {
-      return fail(at + ".anomaly_score: expected [0, 1], got " + score.toString());
+      return fail(at + ".anomaly_score: expected [0, 1], got " + numberText(score));
     }
     unchecked((plan.states[i] = c.state));
     unchecked((plan.weights[i] = c.weight));

@@ -2,7 +2,9 @@
 // mixed from time, node, worker and counters when the VM starts) and whose second half is a
 // bijective scramble of a per-worker sequence number. Two requests of one instance never get
 // the same id (the scramble is a permutation), and instances differ in their first half.
-import { allocString, writeChar, writeHex } from "./hex";
+import { writeHex } from "./hex";
+
+export const REQUEST_ID_LENGTH: i32 = 36;
 
 const MASK62: u64 = 0x3fffffffffffffff;
 
@@ -24,19 +26,18 @@ export class RequestIdSource {
     this.high = (instanceId & ~(<u64>0xf << 12)) | (<u64>4 << 12); // version 4 nibble
   }
 
-  next(): string {
+  /** Writes the next id (REQUEST_ID_LENGTH ASCII bytes) at ptr. */
+  next(ptr: usize): void {
     this.sequence++;
     const low = scramble62(this.sequence) | 0x8000000000000000; // RFC 4122 variant bits 10
-    const s = allocString(36);
-    writeHex(s, 0, this.high >> 32, 8);
-    writeChar(s, 8, 45);
-    writeHex(s, 9, (this.high >> 16) & 0xffff, 4);
-    writeChar(s, 13, 45);
-    writeHex(s, 14, this.high & 0xffff, 4);
-    writeChar(s, 18, 45);
-    writeHex(s, 19, low >> 48, 4);
-    writeChar(s, 23, 45);
-    writeHex(s, 24, low & 0xffffffffffff, 12);
-    return s;
+    writeHex(ptr, this.high >> 32, 8);
+    store<u8>(ptr + 8, 45);
+    writeHex(ptr + 9, (this.high >> 16) & 0xffff, 4);
+    store<u8>(ptr + 13, 45);
+    writeHex(ptr + 14, this.high & 0xffff, 4);
+    store<u8>(ptr + 18, 45);
+    writeHex(ptr + 19, low >> 48, 4);
+    store<u8>(ptr + 23, 45);
+    writeHex(ptr + 24, low & 0xffffffffffff, 12);
   }
 }

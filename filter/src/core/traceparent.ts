@@ -1,8 +1,9 @@
 // W3C Trace Context `traceparent` (https://www.w3.org/TR/trace-context/), version 00 only:
 //   00-<32 lower-hex trace id, not all zero>-<16 lower-hex parent id, not all zero>-<2 hex flags>
 // A valid header is propagated with a new span id as parent; anything else starts a new trace.
+// Works on ASCII bytes in linear memory (the header value as the host gave it).
 import { Rng } from "./rng";
-import { allocString, lowerHexValue, writeChar, writeHex } from "./hex";
+import { lowerHexValue, writeHex } from "./hex";
 
 export const TRACEPARENT_LENGTH: i32 = 55;
 
@@ -14,33 +15,38 @@ export class TraceContext {
   flags: u32 = 0;
 }
 
-/** Parses `count` lower-hex digits of s from `at`; returns false on any other character. */
-function parseHex(s: string, at: i32, count: i32, out: StaticArray<u64>): bool {
+/** `count` lower-hex digits at ptr as a number; -1 in `ok` when any is not one. */
+class HexRead {
+  value: u64 = 0;
+  ok: bool = false;
+}
+
+const hex = new HexRead();
+
+function readHex(ptr: usize, count: i32): bool {
   let v: u64 = 0;
   for (let i = 0; i < count; i++) {
-    const d = lowerHexValue(s.charCodeAt(at + i));
+    const d = lowerHexValue(<i32>load<u8>(ptr + <usize>i));
     if (d < 0) return false;
     v = (v << 4) | <u64>d;
   }
-  unchecked((out[0] = v));
+  hex.value = v;
   return true;
 }
 
-const scratch = new StaticArray<u64>(1);
-
-/** Parses a version-00 traceparent strictly into `out`; false when malformed. */
-export function parseTraceparent(s: string, out: TraceContext): bool {
-  if (s.length != TRACEPARENT_LENGTH) return false;
-  if (s.charCodeAt(0) != 48 || s.charCodeAt(1) != 48) return false; // version "00"
-  if (s.charCodeAt(2) != 45 || s.charCodeAt(35) != 45 || s.charCodeAt(52) != 45) return false; // '-'
-  if (!parseHex(s, 3, 16, scratch)) return false;
-  const hi = unchecked(scratch[0]);
-  if (!parseHex(s, 19, 16, scratch)) return false;
-  const lo = unchecked(scratch[0]);
-  if (!parseHex(s, 36, 16, scratch)) return false;
-  const parent = unchecked(scratch[0]);
-  if (!parseHex(s, 53, 2, scratch)) return false;
-  const flags = unchecked(scratch[0]);
+/** Parses a version-00 traceparent of `len` bytes at ptr strictly into `out`; false when malformed. */
+export function parseTraceparent(ptr: usize, len: i32, out: TraceContext): bool {
+  if (len != TRACEPARENT_LENGTH) return false;
+  if (load<u8>(ptr) != 48 || load<u8>(ptr + 1) != 48) return false; // version "00"
+  if (load<u8>(ptr + 2) != 45 || load<u8>(ptr + 35) != 45 || load<u8>(ptr + 52) != 45) return false; // '-'
+  if (!readHex(ptr + 3, 16)) return false;
+  const hi = hex.value;
+  if (!readHex(ptr + 19, 16)) return false;
+  const lo = hex.value;
+  if (!readHex(ptr + 36, 16)) return false;
+  const parent = hex.value;
+  if (!readHex(ptr + 53, 2)) return false;
+  const flags = hex.value;
   if ((hi | lo) == 0 || parent == 0) return false;
   out.traceIdHigh = hi;
   out.traceIdLow = lo;
@@ -49,19 +55,17 @@ export function parseTraceparent(s: string, out: TraceContext): bool {
   return true;
 }
 
-/** Formats a version-00 traceparent. */
-export function formatTraceparent(traceIdHigh: u64, traceIdLow: u64, spanId: u64, flags: u32): string {
-  const s = allocString(TRACEPARENT_LENGTH);
-  writeChar(s, 0, 48);
-  writeChar(s, 1, 48);
-  writeChar(s, 2, 45);
-  writeHex(s, 3, traceIdHigh, 16);
-  writeHex(s, 19, traceIdLow, 16);
-  writeChar(s, 35, 45);
-  writeHex(s, 36, spanId, 16);
-  writeChar(s, 52, 45);
-  writeHex(s, 53, <u64>(flags & 0xff), 2);
-  return s;
+/** Writes a version-00 traceparent (TRACEPARENT_LENGTH bytes) at ptr. */
+export function formatTraceparent(ptr: usize, traceIdHigh: u64, traceIdLow: u64, spanId: u64, flags: u32): void {
+  store<u8>(ptr, 48);
+  store<u8>(ptr + 1, 48);
+  store<u8>(ptr + 2, 45);
+  writeHex(ptr + 3, traceIdHigh, 16);
+  writeHex(ptr + 19, traceIdLow, 16);
+  store<u8>(ptr + 35, 45);
+  writeHex(ptr + 36, spanId, 16);
+  store<u8>(ptr + 52, 45);
+  writeHex(ptr + 53, <u64>(flags & 0xff), 2);
 }
 
 /** A non-zero random 64-bit id. */
@@ -71,23 +75,18 @@ export function randomNonZero(rng: Rng): u64 {
   return v;
 }
 
-/**
- * The traceparent to send upstream: the incoming one continued with a new span id when valid
- * (isValid reports which), otherwise a new sampled trace.
- */
-export class TraceDecision {
-  header: string = "";
-  continued: bool = false;
-}
-
 const parsed = new TraceContext();
 
-export function nextTraceparent(incoming: string | null, rng: Rng, out: TraceDecision): void {
-  if (incoming !== null && parseTraceparent(incoming, parsed)) {
-    out.header = formatTraceparent(parsed.traceIdHigh, parsed.traceIdLow, randomNonZero(rng), parsed.flags);
-    out.continued = true;
-    return;
+/**
+ * Writes the traceparent to send upstream at `out`: the incoming one (ptr/len; len < 0 when
+ * absent) continued with a new span id when valid, otherwise a new sampled trace. Returns
+ * whether the incoming trace was continued.
+ */
+export function nextTraceparent(ptr: usize, len: i32, rng: Rng, out: usize): bool {
+  if (len >= 0 && parseTraceparent(ptr, len, parsed)) {
+    formatTraceparent(out, parsed.traceIdHigh, parsed.traceIdLow, randomNonZero(rng), parsed.flags);
+    return true;
   }
-  out.header = formatTraceparent(randomNonZero(rng), rng.next(), randomNonZero(rng), 1);
-  out.continued = false;
+  formatTraceparent(out, randomNonZero(rng), rng.next(), randomNonZero(rng), 1);
+  return false;
 }

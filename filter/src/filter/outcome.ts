@@ -39,34 +39,45 @@ export function classifyResponseFlags(raw: ArrayBuffer | null): i32 {
       return RESPONSE_FLAGS_NONE;
     }
   }
-  const text = String.UTF8.decode(raw);
-  const codes = text.split(",");
+  // Text: comma-separated short codes, compared byte by byte.
+  const base = changetype<usize>(raw);
+  const size = raw.byteLength;
   let result = RESPONSE_FLAGS_NONE;
-  for (let i = 0; i < codes.length; i++) {
-    const c = unchecked(codes[i]).trim();
-    if (c == "UT") return RESPONSE_FLAGS_TIMEOUT;
-    if (c == "UF" || c == "UR" || c == "URX" || c == "UC" || c == "LR" || c == "UO") result = RESPONSE_FLAGS_RESET;
+  let from = 0;
+  for (let i = 0; i <= size; i++) {
+    if (i < size && load<u8>(base + <usize>i) != 0x2c) continue;
+    let a = from;
+    let b = i;
+    while (a < b && load<u8>(base + <usize>a) == 0x20) a++;
+    while (b > a && load<u8>(base + <usize>(b - 1)) == 0x20) b--;
+    const code = codeOf(base + <usize>a, b - a);
+    if (code == RESPONSE_FLAGS_TIMEOUT) return RESPONSE_FLAGS_TIMEOUT;
+    if (code == RESPONSE_FLAGS_RESET) result = RESPONSE_FLAGS_RESET;
+    from = i + 1;
   }
   return result;
+}
+
+/** The meaning of one short response-flag code (UT; UF UR URX UC LR UO), NONE for others. */
+function codeOf(ptr: usize, len: i32): i32 {
+  if (len == 2) {
+    const c0 = load<u8>(ptr);
+    const c1 = load<u8>(ptr + 1);
+    if (c0 == 0x55) { // 'U'
+      if (c1 == 0x54) return RESPONSE_FLAGS_TIMEOUT; // UT
+      if (c1 == 0x46 || c1 == 0x52 || c1 == 0x43 || c1 == 0x4f) return RESPONSE_FLAGS_RESET; // UF UR UC UO
+    }
+    if (c0 == 0x4c && c1 == 0x52) return RESPONSE_FLAGS_RESET; // LR
+  } else if (len == 3 && load<u8>(ptr) == 0x55 && load<u8>(ptr + 1) == 0x52 && load<u8>(ptr + 2) == 0x58) {
+    return RESPONSE_FLAGS_RESET; // URX
+  }
+  return RESPONSE_FLAGS_NONE;
 }
 
 /** gRPC statuses that signal server trouble: UNKNOWN 2, DEADLINE_EXCEEDED 4,
  *  RESOURCE_EXHAUSTED 8, INTERNAL 13, UNAVAILABLE 14, DATA_LOSS 15. */
 export function isGrpcServerError(code: i32): bool {
   return code == 2 || code == 4 || code == 8 || code == 13 || code == 14 || code == 15;
-}
-
-/** Parses a non-negative decimal (a status code); -1 when not one. */
-export function parseSmallInt(s: string): i32 {
-  const n = s.length;
-  if (n == 0 || n > 9) return -1;
-  let v = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 export function classOfStatus(status: i32): i32 {

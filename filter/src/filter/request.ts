@@ -1,20 +1,44 @@
 // One HTTP request through the filter: headers in (request id, trace context, markers, the
 // chosen cluster or a local 503), timings and outcome out (recorded at the end of the stream).
+// The hot path allocates nothing but this context: headers are read with one host call per map
+// (HeaderScan) and written from pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
-import { getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader } from "../abi/hostcalls";
+import {
+  getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
+  replaceHeaderRaw,
+} from "../abi/hostcalls";
 import { Action, LogLevel, MapType } from "../abi/types";
 import { NONE } from "../core/balancer";
-import { nextTraceparent, TraceDecision } from "../core/traceparent";
+import { REQUEST_ID_LENGTH } from "../core/requestid";
+import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
 import { FilterConfig } from "../config";
 import { sendLocal503, WHY_UNCONFIGURED } from "./localreply";
 import {
-  CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError, parseSmallInt,
+  CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError,
   RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_TIMEOUT,
 } from "./outcome";
-import { FilterRoot, HeaderKeys } from "./root";
+import {
+  FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
+  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_GRPC_STATUS, RESPONSE_SCAN_STATUS,
+} from "./root";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
-const trace = new TraceDecision();
+/** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
+const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
+const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
+const GRPC_CONTENT_TYPE = String.UTF8.encode("application/grpc");
+
+/** A non-negative decimal of len bytes at ptr (a status code); -1 when not one. */
+function parseDecimal(ptr: usize, len: i32): i32 {
+  if (len <= 0 || len > 9) return -1;
+  let v = 0;
+  for (let i = 0; i < len; i++) {
+    const c = <i32>load<u8>(ptr + <usize>i) - 48;
+    if (c < 0 || c > 9) return -1;
+    v = v * 10 + c;
+  }
+  return v;
+}
 
 export class RequestContext extends HttpContext {
   root: FilterRoot;
@@ -44,54 +68,59 @@ export class RequestContext extends HttpContext {
       sendLocal503(WHY_UNCONFIGURED, "the autoglm filter has no valid configuration", "", 5);
       return Action.PAUSE;
     }
-    const c = root.config as FilterConfig;
     const keys = root.keys as HeaderKeys;
     const now = nowNs();
     this.startNs = now;
-    const nowMs = now / 1000000;
 
-    const explicit = keys.explicitCluster !== null
-      ? getHeader(MapType.HTTP_REQUEST_HEADERS, keys.explicitCluster as ArrayBuffer)
-      : null;
-    const route = root.routeRequest(explicit, nowMs);
+    const scan = root.requestScan;
+    scan.scan(MapType.HTTP_REQUEST_HEADERS);
+    const route = root.routeRequest(root.explicitClusterIndex(scan), now / 1000000);
     if (route.cluster == NONE) {
+      scan.release();
       this.localReply = true;
       sendLocal503(route.why, route.message, route.replyCluster, route.retryAfterS);
       return Action.PAUSE;
     }
     this.cluster = route.cluster;
 
-    if (getHeader(MapType.HTTP_REQUEST_HEADERS, keys.requestId) === null) {
-      replaceHeader(MapType.HTTP_REQUEST_HEADERS, keys.requestId, root.requestIds.next());
+    if (scan.valueLength(REQUEST_SCAN_REQUEST_ID) < 0) {
+      root.requestIds.next(REQUEST_ID_BUFFER);
+      replaceHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.requestId, REQUEST_ID_BUFFER, REQUEST_ID_LENGTH);
     }
-    nextTraceparent(getHeader(MapType.HTTP_REQUEST_HEADERS, keys.traceparent), root.rng, trace);
-    replaceHeader(MapType.HTTP_REQUEST_HEADERS, keys.traceparent, trace.header);
+    const continued = nextTraceparent(scan.valuePtr(REQUEST_SCAN_TRACEPARENT),
+      scan.valueLength(REQUEST_SCAN_TRACEPARENT), root.rng, TRACEPARENT_BUFFER);
+    scan.release();
+    replaceHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.traceparent, TRACEPARENT_BUFFER, TRACEPARENT_LENGTH);
     // A restarted trace drops the vendor state that belonged to the rejected one.
-    if (!trace.continued) removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.tracestate);
-    replaceHeader(MapType.HTTP_REQUEST_HEADERS, keys.cluster, unchecked(root.names[route.cluster]));
-    replaceHeader(MapType.HTTP_REQUEST_HEADERS, keys.node, c.nodeId);
-    replaceHeader(MapType.HTTP_REQUEST_HEADERS, keys.version, root.versionText);
+    if (!continued) removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.tracestate);
+    replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.cluster, unchecked(root.nameBytes[route.cluster]));
+    replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.node, root.nodeBytes);
+    replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.version, root.versionBytes);
     return Action.CONTINUE;
   }
 
   onResponseHeaders(numHeaders: u32, endOfStream: bool): i32 {
     if (this.cluster == NONE || this.localReply) return Action.CONTINUE;
-    const keys = this.root.keys as HeaderKeys;
+    const root = this.root;
     const now = nowNs();
     this.headersNs = now;
     if (endOfStream) this.endNs = now;
-    const status = getHeader(MapType.HTTP_RESPONSE_HEADERS, keys.status);
-    this.status = status === null ? 0 : parseSmallInt(status as string);
-    if (this.status < 0) this.status = 0;
-    const contentType = getHeader(MapType.HTTP_RESPONSE_HEADERS, keys.contentType);
-    if (contentType !== null && (contentType as string).startsWith("application/grpc")) {
+    const scan = root.responseScan;
+    scan.scan(MapType.HTTP_RESPONSE_HEADERS);
+    const status = parseDecimal(scan.valuePtr(RESPONSE_SCAN_STATUS), scan.valueLength(RESPONSE_SCAN_STATUS));
+    this.status = status < 0 ? 0 : status;
+    const ctLen = scan.valueLength(RESPONSE_SCAN_CONTENT_TYPE);
+    if (ctLen >= GRPC_CONTENT_TYPE.byteLength &&
+        memory.compare(scan.valuePtr(RESPONSE_SCAN_CONTENT_TYPE), changetype<usize>(GRPC_CONTENT_TYPE),
+          <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
       this.isGrpc = true;
-      const g = getHeader(MapType.HTTP_RESPONSE_HEADERS, keys.grpcStatus); // trailers-only responses
-      if (g !== null) this.grpcStatus = parseSmallInt(g as string);
+      // Trailers-only responses carry grpc-status in the headers.
+      this.grpcStatus = parseDecimal(scan.valuePtr(RESPONSE_SCAN_GRPC_STATUS), scan.valueLength(RESPONSE_SCAN_GRPC_STATUS));
     }
-    if ((this.root.config as FilterConfig).latencyHeader) {
+    scan.release();
+    if ((root.config as FilterConfig).latencyHeader) {
       const us = now > this.startNs ? (now - this.startNs) / 1000 : 0;
-      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, keys.latency, us.toString());
+      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, us.toString());
     }
     return Action.CONTINUE;
   }
@@ -106,15 +135,17 @@ export class RequestContext extends HttpContext {
     this.endNs = nowNs();
     if (this.isGrpc) {
       const g = getHeader(MapType.HTTP_RESPONSE_TRAILERS, (this.root.keys as HeaderKeys).grpcStatus);
-      if (g !== null) this.grpcStatus = parseSmallInt(g as string);
+      if (g !== null) {
+        const bytes = String.UTF8.encode(g as string);
+        this.grpcStatus = parseDecimal(changetype<usize>(bytes), bytes.byteLength);
+      }
     }
     return Action.CONTINUE;
   }
 
   onLog(): void {
     if (this.cluster == NONE || this.localReply || this.root.config === null) return;
-    const now = nowNs();
-    const end = this.endNs != 0 ? this.endNs : now;
+    const end = this.endNs != 0 ? this.endNs : nowNs();
     const totalUs = end > this.startNs ? (end - this.startNs) / 1000 : 0;
     const headersUs = this.headersNs == 0 ? u64.MAX_VALUE
       : (this.headersNs > this.startNs ? (this.headersNs - this.startNs) / 1000 : 0);
@@ -131,7 +162,7 @@ export class RequestContext extends HttpContext {
     const is5xx = this.status >= 500;
     const failed = is5xx || timeout || reset || grpcError;
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
-      headersUs, totalUs, now / 1000000);
+      headersUs, totalUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {
       log(LogLevel.DEBUG, "autoglm: request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
         this.status.toString() + ")");

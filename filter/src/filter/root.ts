@@ -3,7 +3,7 @@
 // stream) and does the periodic work on tick. Request contexts (./request.ts) call route() and
 // the record* methods.
 import {
-  getBufferBytes, getStatusMessage, log, nowNs, setTickPeriodMs, utf8,
+  getBufferBytes, getStatusMessage, grpcCancel, HeaderScan, log, nowNs, setTickPeriodMs, utf8,
 } from "../abi/hostcalls";
 import { BufferType, LogLevel } from "../abi/types";
 import { HttpContext, RootContext } from "../abi/context";
@@ -28,6 +28,14 @@ import {
 } from "./localreply";
 
 export const FILTER_VERSION = "0.1.0";
+
+/** Indexes of the keys the request and response header scans look for. */
+export const REQUEST_SCAN_EXPLICIT: i32 = 0;
+export const REQUEST_SCAN_REQUEST_ID: i32 = 1;
+export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
+export const RESPONSE_SCAN_STATUS: i32 = 0;
+export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
+export const RESPONSE_SCAN_GRPC_STATUS: i32 = 2;
 
 /** Where route() sends a request: a cluster index, or a local reply (why != ""). */
 export class Route {
@@ -116,6 +124,12 @@ export class FilterRoot extends RootContext {
   /** The reusable result of route(). */
   route: Route = new Route();
   lastFailOpen: bool = true;
+  /** Pre-encoded values written on every request. */
+  nameBytes: StaticArray<ArrayBuffer> = new StaticArray<ArrayBuffer>(0);
+  nodeBytes: ArrayBuffer = new ArrayBuffer(0);
+  versionBytes: ArrayBuffer = utf8("0");
+  requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
+  responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
 
   newHttpContext(contextId: u32): HttpContext {
     return new RequestContext(contextId, this);
@@ -156,10 +170,27 @@ export class FilterRoot extends RootContext {
       unchecked((weights[i] = c.clusters[i].weight));
     }
     this.names = names;
+    const nameBytes = new StaticArray<ArrayBuffer>(n);
+    for (let i = 0; i < n; i++) unchecked((nameBytes[i] = utf8(names[i])));
+    this.nameBytes = nameBytes;
+    this.nodeBytes = utf8(c.nodeId);
+    const keys = this.keys as HeaderKeys;
+    const requestKeys = new StaticArray<ArrayBuffer>(3);
+    // An unconfigured explicit header scans for an empty name, which no header has.
+    requestKeys[REQUEST_SCAN_EXPLICIT] = keys.explicitCluster !== null ? keys.explicitCluster as ArrayBuffer : new ArrayBuffer(0);
+    requestKeys[REQUEST_SCAN_REQUEST_ID] = keys.requestId;
+    requestKeys[REQUEST_SCAN_TRACEPARENT] = keys.traceparent;
+    this.requestScan = new HeaderScan(requestKeys);
+    const responseKeys = new StaticArray<ArrayBuffer>(3);
+    responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
+    responseKeys[RESPONSE_SCAN_CONTENT_TYPE] = keys.contentType;
+    responseKeys[RESPONSE_SCAN_GRPC_STATUS] = keys.grpcStatus;
+    this.responseScan = new HeaderScan(responseKeys);
     this.base = basePlan(weights);
     this.plan = null;
     this.enforcedVersion = 0;
     this.versionText = "0";
+    this.versionBytes = utf8("0");
     this.lastLiveMs = 0;
     this.fallbackActive = true;
     this.fallbackStates = new StaticArray<i32>(n);
@@ -175,10 +206,7 @@ export class FilterRoot extends RootContext {
     if (this.stream !== null) {
       // A reconfiguration restarts the stream (the cluster or token may have changed).
       const old = this.stream as ControlStream;
-      if (old.isOpen()) {
-        // Closing is best effort; the host answers with proxy_on_grpc_close for the old id.
-        old.streamId = 0;
-      }
+      if (old.isOpen()) grpcCancel(old.streamId);
     }
     this.stream = new ControlStream(c.cpCluster, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
     this.tickMs = c.windowMs < 1000 ? c.windowMs : 1000;
@@ -208,8 +236,16 @@ export class FilterRoot extends RootContext {
     return nowMs <= this.lastLiveMs + <u64>(this.plan as Plan).ttlMs;
   }
 
-  /** Decides where a request goes; `explicit` is the explicit-cluster header's value. */
-  routeRequest(explicit: string | null, nowMs: u64): Route {
+  /** The configured cluster the request names in the explicit-cluster header, or NONE. */
+  explicitClusterIndex(scan: HeaderScan): i32 {
+    if (scan.valueLength(REQUEST_SCAN_EXPLICIT) < 0) return NONE;
+    const names = this.nameBytes;
+    for (let i = 0; i < names.length; i++) if (scan.valueEquals(REQUEST_SCAN_EXPLICIT, unchecked(names[i]))) return i;
+    return NONE; // an unknown name is ignored: the request is balanced like any other
+  }
+
+  /** Decides where a request goes; `explicit` is the cluster the request names (or NONE). */
+  routeRequest(explicit: i32, nowMs: u64): Route {
     const r = this.route;
     r.cluster = NONE;
     r.why = "";
@@ -244,24 +280,21 @@ export class FilterRoot extends RootContext {
       this.gate.fallback = true;
     }
 
-    if (explicit !== null) {
-      const i = this.indexOf(explicit as string);
-      if (i >= 0) {
-        const s = unchecked(states[i]);
-        if (s == STATE_OPEN) {
-          this.reject(WHY_CLUSTER_OPEN, "cluster " + explicit + " is open", i,
-            this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
-          return r;
-        }
-        if (s == STATE_HALF_OPEN && !this.gate.admit(i)) {
-          this.reject(WHY_CLUSTER_HALF_OPEN, "cluster " + explicit + " is half-open and admits only probes", i,
-            this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
-          return r;
-        }
-        r.cluster = i;
+    if (explicit != NONE) {
+      const i = explicit;
+      const s = unchecked(states[i]);
+      if (s == STATE_OPEN) {
+        this.reject(WHY_CLUSTER_OPEN, "cluster " + unchecked(this.names[i]) + " is open", i,
+          this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
         return r;
       }
-      // An unknown name is ignored: the request is balanced like any other.
+      if (s == STATE_HALF_OPEN && !this.gate.admit(i)) {
+        this.reject(WHY_CLUSTER_HALF_OPEN, "cluster " + unchecked(this.names[i]) + " is half-open and admits only probes", i,
+          this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
+        return r;
+      }
+      r.cluster = i;
+      return r;
     }
 
     const picked = this.balancer.pick(weights, states, this.gate);
@@ -308,12 +341,6 @@ export class FilterRoot extends RootContext {
     }
   }
 
-  private indexOf(name: string): i32 {
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) if (unchecked(names[i]) == name) return i;
-    return -1;
-  }
-
   // -------------------------------------------------------------------------------------------
   // Decisions
   // -------------------------------------------------------------------------------------------
@@ -324,6 +351,7 @@ export class FilterRoot extends RootContext {
     this.plan = plan;
     this.enforcedVersion = plan.version;
     this.versionText = plan.version.toString();
+    this.versionBytes = utf8(this.versionText);
     if (liveAtMs > this.lastLiveMs) this.lastLiveMs = liveAtMs;
     for (let i = 0; i < this.names.length; i++) {
       // A cluster that changes state starts probing afresh.

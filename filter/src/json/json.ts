@@ -115,6 +115,16 @@ export class JsonResult {
   error: string | null = null;
 }
 
+/** c as 4 lowercase hex digits (for U+XXXX and \uXXXX). */
+function hex4(c: i32): string {
+  let out = "";
+  for (let shift = 12; shift >= 0; shift -= 4) {
+    const d = (c >> shift) & 15;
+    out += String.fromCharCode(d < 10 ? 0x30 + d : 0x57 + d);
+  }
+  return out;
+}
+
 function isDigit(c: i32): bool {
   return c >= 0x30 && c <= 0x39;
 }
@@ -166,7 +176,7 @@ class Parser {
   found(): string {
     const c = this.peek();
     if (c < 0) return "end of input";
-    if (c < 0x20 || c == 0x7f) return "character U+" + c.toString(16).padStart(4, "0");
+    if (c < 0x20 || c == 0x7f) return "character U+" + hex4(c);
     return "'" + String.fromCharCode(c) + "'";
   }
 
@@ -286,7 +296,7 @@ class Parser {
         return out;
       }
       if (c < 0x20) {
-        this.fail("control character U+" + c.toString(16).padStart(4, "0") + " in a string (escape it)");
+        this.fail("control character U+" + hex4(c) + " in a string (escape it)");
         return "";
       }
       if (c != 0x5c) {
@@ -399,7 +409,7 @@ export function quoteJsonString(s: string): string {
     else if (c == 0x0a) out += "\\n";
     else if (c == 0x0d) out += "\\r";
     else if (c == 0x09) out += "\\t";
-    else out += "\\u" + c.toString(16).padStart(4, "0");
+    else out += "\\u" + hex4(c);
     runStart = i + 1;
   }
   return out + s.substring(runStart) + "\"";
