@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
 
-const DEFAULTS = { seed: 1, scenarios: 160, epochs: 25, out: "models/anomaly.onnx", evalScenarios: 60, evalSeed: 1001 };
+const DEFAULTS = { seed: 1, scenarios: 40, epochs: 12, out: "models/anomaly.onnx", evalScenarios: 40, evalSeed: 1001, maxDurationS: 600 };
 
 const help = `Usage: autoglm train [options]
 
@@ -20,11 +20,12 @@ Options:
   --scenarios N       generated scenarios to simulate (default ${DEFAULTS.scenarios}; 15% held out)
   --epochs N          training epochs (default ${DEFAULTS.epochs})
   --out PATH          where to write the model (default ${DEFAULTS.out})
-  --max-duration S    longest generated run in seconds (default 900)
+  --max-duration S    longest generated run in seconds (default ${DEFAULTS.maxDurationS})
   --workers N         simulation worker threads (default: one per core)
   --eval              do not train: evaluate the model at --out on held-out generated scenarios
   --eval-scenarios N  scenarios for --eval (default ${DEFAULTS.evalScenarios})
   --eval-seed N       seed of the --eval scenarios (default ${DEFAULTS.evalSeed})
+  --cache-dir DIR      keep simulated rows in DIR and reuse them (same results, faster re-runs)
   --json              print the summary as JSON
   -h, --help          this help
 `;
@@ -60,8 +61,9 @@ async function runTrain(values: Record<string, string | boolean | undefined>): P
     seed: positiveInt("seed", values.seed as string | undefined, DEFAULTS.seed, 0),
     scenarios: positiveInt("scenarios", values.scenarios as string | undefined, DEFAULTS.scenarios, 2),
     epochs: positiveInt("epochs", values.epochs as string | undefined, DEFAULTS.epochs),
-    maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, 900, 200),
+    maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, DEFAULTS.maxDurationS, 200),
     ...(values.workers === undefined ? {} : { workers: positiveInt("workers", values.workers as string, 1) }),
+    ...(values["cache-dir"] === undefined ? {} : { cacheDir: values["cache-dir"] as string }),
   };
   const out = (values.out as string | undefined) ?? DEFAULTS.out;
   const simulate = bar("simulate");
@@ -115,19 +117,19 @@ async function runTrain(values: Record<string, string | boolean | undefined>): P
 async function runEval(values: Record<string, string | boolean | undefined>): Promise<number> {
   const { evaluateModel, formatEvaluation } = await import("../../models/src/evaluate.js");
   const path = (values.out as string | undefined) ?? DEFAULTS.out;
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    process.stderr.write(`autoglm train --eval: cannot read model ${path}: ${(err as Error).message}\n`);
-    return 1;
-  }
+  const readModel = async (): Promise<Uint8Array> => {
+    try {
+      return await readFile(path);
+    } catch (err) {
+      throw new Error(`cannot read model ${path}: ${(err as Error).message}`);
+    }
+  };
   const scenarios = positiveInt("eval-scenarios", values["eval-scenarios"] as string | undefined, DEFAULTS.evalScenarios);
   const seed = positiveInt("eval-seed", values["eval-seed"] as string | undefined, DEFAULTS.evalSeed, 0);
   const simulate = bar("simulate");
   let started = false;
   const report = await evaluateModel(
-    { modelPath: path, bytes, scenarios, seed, maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, 900, 200), ...(values.workers === undefined ? {} : { workers: positiveInt("workers", values.workers as string, 1) }) },
+    { modelPath: path, readModel, scenarios, seed, ...(values["cache-dir"] === undefined ? {} : { cacheDir: values["cache-dir"] as string }), maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, DEFAULTS.maxDurationS, 200), ...(values.workers === undefined ? {} : { workers: positiveInt("workers", values.workers as string, 1) }) },
     (done, total) => {
       if (!started) {
         simulate.start(total, 0, { detail: "scenarios" });
@@ -163,6 +165,7 @@ export const command: Command = {
           "eval-scenarios": { type: "string" },
           "eval-seed": { type: "string" },
           json: { type: "boolean" },
+          "cache-dir": { type: "string" },
         },
       }));
     } catch (err) {

@@ -22,7 +22,9 @@ import { simulateScenarios } from "./simulate-pool.js";
 
 export interface EvalConfig {
   modelPath: string;
-  bytes: Uint8Array;
+  /** Reads the model; called after the scenarios are simulated. */
+  readModel: () => Promise<Uint8Array>;
+  cacheDir?: string;
   scenarios: number;
   seed: number;
   maxDurationS: number;
@@ -158,15 +160,17 @@ async function timeInference(session: ort.InferenceSession, pool: Float32Array, 
 }
 
 export async function evaluateModel(config: EvalConfig, onProgress?: (done: number, total: number) => void): Promise<EvalReport> {
-  const meta = new Map(fromBinary(ModelProtoSchema, config.bytes).metadataProps.map((p) => [p.key, p.value]));
-  const threshold = Number(meta.get(METADATA_KEYS.threshold) ?? "0.5");
   const scenarios = generateScenarios(createRng(config.seed), "eval", config.scenarios, { maxDurationS: config.maxDurationS });
   const parts = await simulateScenarios(scenarios, {
     ...(config.workers === undefined ? {} : { workers: config.workers }),
+    ...(config.cacheDir === undefined ? {} : { cacheDir: config.cacheDir }),
     ...(onProgress === undefined ? {} : { onProgress }),
   });
   const all = concatRows(parts);
-  const session = await ort.InferenceSession.create(config.bytes, SESSION_OPTIONS);
+  const bytes = await config.readModel();
+  const meta = new Map(fromBinary(ModelProtoSchema, bytes).metadataProps.map((p) => [p.key, p.value]));
+  const threshold = Number(meta.get(METADATA_KEYS.threshold) ?? "0.5");
+  const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
   try {
     const risks: Float32Array[] = [];
     for (const part of parts) {

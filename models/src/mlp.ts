@@ -112,9 +112,10 @@ interface AdamState {
 
 /**
  * Trains in place with mini-batch Adam on weighted binary cross-entropy. `onEpoch` gets the
- * epoch number (1-based) and the mean training loss of that epoch.
+ * epoch number (1-based) and the mean training loss of that epoch. Yields to the event loop
+ * between epochs (so a progress bar can redraw); the result does not depend on timing.
  */
-export function train(
+export async function train(
   mlp: Mlp,
   x: Float32Array,
   y: Uint8Array,
@@ -122,7 +123,7 @@ export function train(
   options: TrainOptions,
   rng: Rng,
   onEpoch?: (epoch: number, loss: number) => void,
-): void {
+): Promise<void> {
   const features = mlp.mean.length;
   const params: Float64Array[] = mlp.layers.flatMap((l) => [l.weights, l.bias]);
   const grads = params.map((p) => new Float64Array(p.length));
@@ -224,5 +225,6 @@ export function train(
       }
     }
     onEpoch?.(epoch, epochLoss / Math.max(epochWeight, 1e-12));
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -3,6 +3,10 @@
 // trained on it, do not depend on scheduling.
 import { Worker } from "node:worker_threads";
 import { availableParallelism } from "node:os";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { deserialize, serialize } from "node:v8";
 import type { Scenario } from "../../sim/scenario.js";
 import type { ScenarioRows } from "./dataset.js";
 
@@ -20,20 +24,44 @@ export interface SimulateOptions {
   workers?: number;
   /** Called after each scenario is done, with how many are done. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A directory that keeps each scenario's rows, keyed by the scenario's content: a scenario
+   * already there is not simulated again (to re-run an evaluation or a training quickly).
+   * The rows are the same either way, so the model is too.
+   */
+  cacheDir?: string;
+}
+
+function cachePath(dir: string, scenario: Scenario): string {
+  return join(dir, `${createHash("sha256").update(JSON.stringify(scenario)).digest("hex")}.rows`);
 }
 
 export async function simulateScenarios(scenarios: readonly Scenario[], options: SimulateOptions = {}): Promise<ScenarioRows[]> {
   const results: ScenarioRows[] = new Array(scenarios.length);
   if (scenarios.length === 0) return results;
-  const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), scenarios.length));
-  let next = 0;
+  const cacheDir = options.cacheDir;
+  if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true });
+  const pending: number[] = [];
   let done = 0;
+  scenarios.forEach((scenario, id) => {
+    const path = cacheDir === undefined ? undefined : cachePath(cacheDir, scenario);
+    if (path !== undefined && existsSync(path)) {
+      results[id] = deserialize(readFileSync(path)) as ScenarioRows;
+      done += 1;
+      options.onProgress?.(done, scenarios.length);
+    } else {
+      pending.push(id);
+    }
+  });
+  if (pending.length === 0) return results;
+  const count = Math.max(1, Math.min(options.workers ?? availableParallelism(), pending.length));
+  let next = 0;
   const workers: Worker[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       const feed = (worker: Worker): void => {
-        if (next >= scenarios.length) return;
-        const id = next++;
+        if (next >= pending.length) return;
+        const id = pending[next++]!;
         worker.postMessage({ id, scenario: scenarios[id] });
       };
       for (let i = 0; i < count; i++) {
@@ -45,6 +73,7 @@ export async function simulateScenarios(scenarios: readonly Scenario[], options:
             return;
           }
           results[reply.id] = reply.rows;
+          if (cacheDir !== undefined) writeFileSync(cachePath(cacheDir, scenarios[reply.id]!), serialize(reply.rows));
           done += 1;
           options.onProgress?.(done, scenarios.length);
           if (done === scenarios.length) resolve();
