@@ -236,18 +236,3 @@ test("a config the client rejects is reported as a NACK with its detail, and is 
   assert.ok((counts.b ?? 0) > 40, `b gets traffic again at 50/50: ${JSON.stringify(counts)}`);
 });
 
-test("a mesh-wide halt makes the client fail its calls with UNAVAILABLE, and resuming restores them", async () => {
-  xds.update({ ...decisionSet(6, [decision("a", "closed", 50), decision("b", "closed", 50)]), halted: true, haltReason: "drill" });
-  const halted = xds.stats().versions.route;
-  await waitFor("route ACK of the halted version", () => (xds.stats().clients[0]?.kinds.route?.ackedVersion === halted ? true : undefined));
-  const arrivals = backendA.arrivals.length + backendB.arrivals.length;
-  const during = await client.request({ op: "burst", calls: 20, concurrency: 4 }, "burst");
-  assert.equal(during.errors, 20, `every call fails while halted: ${JSON.stringify(during)}`);
-  assert.deepEqual(during.codes, { [String(14)]: 20 }, "with UNAVAILABLE");
-  assert.equal(backendA.arrivals.length + backendB.arrivals.length, arrivals, "no call reaches a backend");
-  xds.update(decisionSet(7, [decision("a", "closed", 50), decision("b", "closed", 50)]));
-  const resumed = xds.stats().versions.route;
-  await waitFor("route ACK of the resumed version", () => (xds.stats().clients[0]?.kinds.route?.ackedVersion === resumed ? true : undefined));
-  const afterResume = await client.request({ op: "burst", calls: 20, concurrency: 4 }, "burst");
-  assert.equal(afterResume.errors, 0);
-});
