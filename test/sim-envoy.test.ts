@@ -1,0 +1,95 @@
+// Envoy's outlier detection and priority load, on small hand-made traces.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { OutlierDetector } from "../sim/policies/outlier-detection.js";
+import { healthScore, priorityLoad } from "../sim/policies/priority-load.js";
+
+function fail(d: OutlierDetector, host: number, times: number, atS: number, cluster = 0): void {
+  for (let i = 0; i < times; i++) d.onResult(cluster, host, 503, atS);
+}
+
+test("five consecutive 5xx eject a host at once; a success in between resets the count", () => {
+  const d = new OutlierDetector([10]);
+  fail(d, 0, 4, 1);
+  d.onResult(0, 0, 200, 1);
+  fail(d, 0, 4, 1);
+  assert.equal(d.isEjected(0, 0), false, "4 + 4 with a success between");
+  fail(d, 0, 1, 1.5);
+  assert.equal(d.isEjected(0, 0), true, "the fifth in a row");
+  assert.deepEqual(d.events.map((e) => [e.atS, e.kind, e.reason]), [[1.5, "eject", "consecutive_5xx"]]);
+});
+
+test("at most 10% of a cluster's hosts are ejected, but always at least one", () => {
+  const table: Array<[number, number]> = [[1, 1], [4, 1], [10, 1], [19, 1], [20, 2], [35, 3]];
+  for (const [hosts, most] of table) {
+    const d = new OutlierDetector([hosts]);
+    for (let h = 0; h < hosts; h++) fail(d, h, 5, 1);
+    let ejected = 0;
+    for (let h = 0; h < hosts; h++) if (d.isEjected(0, h)) ejected++;
+    assert.equal(ejected, most, `${hosts} hosts`);
+    assert.equal(d.healthyHosts(0), hosts - most);
+  }
+});
+
+test("the ejection time is 30 s times the ejections in a row, served at the 10 s sweeps", () => {
+  const d = new OutlierDetector([10]);
+  const sweepUntil = (t: number) => {
+    while (d.nextSweepS() <= t) d.sweep(d.nextSweepS());
+  };
+  fail(d, 3, 5, 1); // ejected at 1 for 30 s
+  sweepUntil(30);
+  assert.equal(d.isEjected(0, 3), true, "still out at the 30 s sweep (29 s served)");
+  sweepUntil(40);
+  assert.equal(d.isEjected(0, 3), false, "back at the 40 s sweep");
+  fail(d, 3, 5, 41); // second ejection in a row: 60 s
+  assert.equal(d.ejectionTimeS(0, 3), 60);
+  sweepUntil(100);
+  assert.equal(d.isEjected(0, 3), true, "59 s served at the 100 s sweep");
+  sweepUntil(110);
+  assert.equal(d.isEjected(0, 3), false);
+});
+
+test("the ejection multiplier decays by one per healthy sweep", () => {
+  const d = new OutlierDetector([10]);
+  fail(d, 0, 5, 0);
+  for (let t = 10; t <= 30; t += 10) d.sweep(t); // unejected at 30
+  fail(d, 0, 5, 31); // multiplier 2
+  for (let t = 40; t <= 100; t += 10) d.sweep(t); // unejected at 100 (60 s)
+  assert.equal(d.isEjected(0, 0), false);
+  d.sweep(110); // healthy sweep: multiplier 2 → 1
+  fail(d, 0, 5, 111); // multiplier 2 again, not 3
+  assert.equal(d.ejectionTimeS(0, 0), 60);
+});
+
+test("success-rate detection ejects a host far below its peers at the sweep", () => {
+  const d = new OutlierDetector([6]);
+  for (let h = 0; h < 6; h++) {
+    for (let i = 0; i < 200; i++) {
+      // Host 5 fails one in three; failures are spread out so no 5 come in a row.
+      const failed = h === 5 ? i % 3 === 0 : i === 0 && h === 0;
+      d.onResult(0, h, failed ? 500 : 200, 5);
+    }
+  }
+  assert.equal(d.isEjected(0, 5), false, "not by consecutive 5xx");
+  d.sweep(10);
+  assert.equal(d.isEjected(0, 5), true);
+  assert.equal(d.events.at(-1)!.reason, "success_rate");
+});
+
+test("success-rate detection needs five hosts with 100 requests each", () => {
+  const d = new OutlierDetector([4]);
+  for (let h = 0; h < 4; h++) for (let i = 0; i < 200; i++) d.onResult(0, h, h === 3 && i % 3 === 0 ? 500 : 200, 5);
+  d.sweep(10);
+  assert.equal(d.isEjected(0, 3), false);
+});
+
+test("priority load follows the health score times 1.4, normalised when all levels are degraded", () => {
+  assert.equal(healthScore(4, 5), 100, "80% × 1.4 = 112 → 100");
+  assert.equal(healthScore(3, 5), 84);
+  assert.equal(healthScore(1, 2), 70);
+  assert.deepEqual(priorityLoad([100, 100]), [1, 0]);
+  assert.deepEqual(priorityLoad([70, 100]), [0.7, 0.3]);
+  assert.deepEqual(priorityLoad([84, 100, 100]), [0.84, 0.16, 0]);
+  const degraded = priorityLoad([50, 20]);
+  assert.ok(Math.abs(degraded[0]! - 50 / 70) < 1e-12 && Math.abs(degraded[1]! - 20 / 70) < 1e-12);
+});
