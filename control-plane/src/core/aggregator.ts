@@ -51,6 +51,7 @@ export class WindowAggregator {
   private lastClosedStartMs = -Infinity;
   private readonly updatedClosed = new Set<number>();
   private aliveReporters = 0;
+  private lastSweepMs = -Infinity;
   /** Counters since construction. */
   readonly counters = { accepted: 0, duplicates: 0, lateFolded: 0, lateDropped: 0, invalid: 0 };
 
@@ -189,6 +190,9 @@ export class WindowAggregator {
   }
 
   private sweepReporters(nowMs: number): void {
+    // At most every 100 ms: hasCompleteWindow runs on every report.
+    if (nowMs - this.lastSweepMs < 100 && nowMs >= this.lastSweepMs) return;
+    this.lastSweepMs = nowMs;
     for (const [id, r] of this.reporters) {
       if (nowMs - r.lastSeenMs > this.config.reporterTtlMs) {
         this.reporters.delete(id);

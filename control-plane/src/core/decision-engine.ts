@@ -199,6 +199,8 @@ export class DecisionEngine {
     for (const c of d.clusters) {
       const rt = this.runtime.get(c.cluster);
       if (rt === undefined) continue;
+      // The published risk carries over until new windows replace it.
+      if (c.anomalyScore > 0) rt.recentScores = new Array<number>(this.config.detector.n).fill(c.anomalyScore);
       if (c.state === "open") {
         const waitMs = Math.max(1000, c.retryAfterS * 1000);
         rt.breaker = { kind: "open", since: nowMs, until: nowMs + waitMs, reason: c.reason || "restored", openings: 1 };
