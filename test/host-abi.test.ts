@@ -22,7 +22,7 @@ import {
 } from "../filter/host/index.js";
 import { createHostImports } from "../filter/host/hostcalls.js";
 
-function createHostImportsForTest(): WebAssembly.Imports {
+function createHostImportsForTest(): ReturnType<typeof createHostImports> {
   const settings = { log: new LogSink({ level: "silent" }), store: new SharedStore(), vmId: "", properties: new PropertyStore() };
   return createHostImports({ settings } as unknown as WasmVm);
 }
@@ -238,4 +238,14 @@ test("a minimal hand-written module with only the ABI marker and an allocator lo
   stream.complete();
   assert.equal(plugin.module.allocator, "malloc");
   plugin.close();
+});
+
+test("the host writes clock time as u64 nanoseconds exactly (no float rounding)", async () => {
+  const { WasmMemory, clockNanos } = await import("../filter/host/index.js");
+  const memory = { buffer: new ArrayBuffer(64), grow: () => 0 };
+  const m = new WasmMemory(memory, () => 0);
+  for (const ms of [0, 1, 1735689600000, 1735689600123.456789, 4102444800000.5]) {
+    assert.ok(m.writeNanosFromMs(8, ms));
+    assert.equal(new DataView(memory.buffer).getBigUint64(8, true), clockNanos(ms), `at ${ms} ms`);
+  }
 });

@@ -2,7 +2,6 @@
 // functions the spec lists. Each is created once per VM (no per-call closures), reads its
 // arguments from module memory with bounds checks and answers with a proxy_status_t.
 import { BufferType, LogLevel, MapType, Status, StreamType, WasiErrno } from "./abi.js";
-import { clockNanos } from "./clock.js";
 import { deserializePairs, HeaderMap, PairsFormatError } from "./header-map.js";
 import type { EnvFunctionName, WasiFunctionName } from "./import-names.js";
 import type { LocalReply } from "./http-stream.js";
@@ -98,7 +97,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     },
 
     proxy_get_current_time_nanoseconds(retTime: number): number {
-      return mem().writeU64(retTime, clockNanos(vm.clock.now())) ? Status.Ok : Status.InvalidMemoryAccess;
+      return mem().writeNanosFromMs(retTime, vm.clock.now()) ? Status.Ok : Status.InvalidMemoryAccess;
     },
 
     proxy_set_tick_period_milliseconds(periodMs: number): number {
@@ -446,7 +445,9 @@ export function createHostImports(vm: WasmVm): WasmImports {
       if (key === null) return Status.InvalidMemoryAccess;
       const value = resolveProperty(key, vm.effectiveStream, settings.properties);
       if (value === undefined) return Status.NotFound;
-      return mem().returnBytes(value, retPtr, retSize) ? Status.Ok : Status.InvalidMemoryAccess;
+      const m = mem();
+      const ok = typeof value === "string" ? m.returnString(value, retPtr, retSize) : m.returnBytes(value, retPtr, retSize);
+      return ok ? Status.Ok : Status.InvalidMemoryAccess;
     },
 
     proxy_set_property(pathPtr: number, pathLen: number, valuePtr: number, valueLen: number): number {
@@ -536,7 +537,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
 
     clock_time_get(clockId: number, _precision: bigint, retTime: number): number {
       if (clockId !== 0 && clockId !== 1) return WasiErrno.Notsup;
-      return mem().writeU64(retTime, clockNanos(vm.clock.now())) ? WasiErrno.Success : WasiErrno.Fault;
+      return mem().writeNanosFromMs(retTime, vm.clock.now()) ? WasiErrno.Success : WasiErrno.Fault;
     },
 
     random_get(ptr: number, len: number): number {

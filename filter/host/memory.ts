@@ -4,11 +4,16 @@
 
 import type { WasmMemoryObject } from "./wasm-api.js";
 
-const utf8Decoder = new TextDecoder("utf-8");
-const utf8Encoder = new TextEncoder();
 
-/** Strings up to this many UTF-16 units are converted by hand when they are ASCII (cheaper than TextDecoder). */
-const SHORT_STRING = 64;
+/** Strings up to this many bytes are converted by hand when they are ASCII. */
+const SHORT_STRING = 16;
+
+// Node's own UTF-8 slice/write on any Uint8Array: much cheaper per call than TextDecoder/TextEncoder,
+// which allocate and cross into C++ with more ceremony.
+type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
+type Utf8Write = (this: Uint8Array, s: string, offset: number, length: number) => number;
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Utf8Slice }).utf8Slice;
+const utf8Write = (Buffer.prototype as unknown as { utf8Write: Utf8Write }).utf8Write;
 
 /** Bytes of `s` encoded as UTF-8. */
 export function utf8Length(s: string): number {
@@ -26,11 +31,14 @@ export function utf8Length(s: string): number {
 }
 
 export function encodeUtf8(s: string): Uint8Array {
-  return utf8Encoder.encode(s);
+  const len = utf8Length(s);
+  const out = new Uint8Array(len);
+  writeString(out, 0, s, len);
+  return out;
 }
 
 export function decodeUtf8(bytes: Uint8Array): string {
-  return utf8Decoder.decode(bytes);
+  return decodeString(bytes, 0, bytes.length);
 }
 
 /** Allocates `size` bytes inside the module (its malloc or proxy_on_memory_allocate); 0 on failure. */
@@ -49,13 +57,14 @@ export class WasmMemory {
   }
 
   /** The current bytes of memory (re-created only after the memory grew). */
+  // Growing a (non-shared) memory detaches its old ArrayBuffer, so a view of length 0 means "grown".
   bytes(): Uint8Array {
-    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) this.refresh();
+    if (this.u8.byteLength === 0) this.refresh();
     return this.u8;
   }
 
   view(): DataView {
-    if (this.u8.byteLength === 0 || this.u8.buffer !== this.memory.buffer) this.refresh();
+    if (this.u8.byteLength === 0) this.refresh();
     return this.dv;
   }
 
@@ -100,6 +109,21 @@ export class WasmMemory {
     const dv = this.view();
     if (ptr < 0 || ptr + 8 > dv.byteLength) return false;
     dv.setBigUint64(ptr, value, true);
+    return true;
+  }
+
+  /** Writes a little-endian u64 given as epoch milliseconds, in nanoseconds, without BigInt. */
+  writeNanosFromMs(ptr: number, ms: number): boolean {
+    const dv = this.view();
+    if (ptr < 0 || ptr + 8 > dv.byteLength) return false;
+    const whole = Math.floor(ms);
+    const fracNs = Math.round((ms - whole) * 1e6);
+    const wholeHigh = Math.floor(whole / 4294967296); // < 2^10 for any epoch before year 2100
+    const wholeLow = whole - wholeHigh * 4294967296;
+    const low = wholeLow * 1e6 + fracNs; // < 2^53: exact
+    const carry = Math.floor(low / 4294967296);
+    dv.setUint32(ptr, low - carry * 4294967296, true);
+    dv.setUint32(ptr + 4, wholeHigh * 1e6 + carry, true);
     return true;
   }
 
@@ -153,13 +177,12 @@ export function decodeString(u8: Uint8Array, ptr: number, len: number): string {
       }
     }
     if (ascii) {
-      // String.fromCharCode over a small array is the cheapest way to build a one-byte string.
       let s = "";
       for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
       return s;
     }
   }
-  return utf8Decoder.decode(u8.subarray(ptr, ptr + len));
+  return utf8Slice.call(u8, ptr, ptr + len);
 }
 
 /** Writes `s` (whose UTF-8 length is `len`) at `ptr`; ASCII by hand, anything else via encodeInto. */
@@ -168,5 +191,5 @@ export function writeString(u8: Uint8Array, ptr: number, s: string, len: number)
     for (let i = 0; i < len; i++) u8[ptr + i] = s.charCodeAt(i);
     return;
   }
-  utf8Encoder.encodeInto(s, u8.subarray(ptr, ptr + len));
+  utf8Write.call(u8, s, ptr, len);
 }

@@ -2,7 +2,7 @@
 // the wire the segments are joined with "\0" (e.g. "request\0path"). Values are encoded the way
 // Envoy encodes attribute values: strings as UTF-8 bytes, integers as 8-byte little-endian int64,
 // booleans as one byte, byte arrays as is, maps (e.g. request.headers) in the pairs encoding.
-import { encodeUtf8 } from "./memory.js";
+import { decodeUtf8, encodeUtf8 } from "./memory.js";
 import { HeaderMap, serializePairs } from "./header-map.js";
 
 /** A property value as the embedder sets it. Numbers must be integers (sent as int64). */
@@ -100,6 +100,9 @@ export interface StreamPropertySource {
   properties: PropertyStore | null;
 }
 
+/** A resolved property: encoded bytes, or a string the host writes as UTF-8. */
+export type ResolvedProperty = Uint8Array | string | undefined;
+
 /**
  * Resolves a wire key for a stream (or for the root context when `stream` is null): properties set
  * explicitly on the stream win, then values derived from its headers, then plugin-wide properties.
@@ -108,7 +111,7 @@ export function resolveProperty(
   key: string,
   stream: StreamPropertySource | null,
   plugin: PropertyStore,
-): Uint8Array | undefined {
+): ResolvedProperty {
   if (stream !== null) {
     const own = stream.properties?.getRaw(key);
     if (own !== undefined) return own;
@@ -121,26 +124,26 @@ export function resolveProperty(
     const children = plugin.childrenOf("node\0metadata");
     if (children.size === 0) return undefined;
     const entries: string[] = [];
-    for (const [k, v] of children) entries.push(k, new TextDecoder().decode(v));
+    for (const [k, v] of children) entries.push(k, decodeUtf8(v));
     return serializePairs(entries);
   }
   return undefined;
 }
 
-function deriveFromHeaders(key: string, stream: StreamPropertySource): Uint8Array | undefined {
+function deriveFromHeaders(key: string, stream: StreamPropertySource): ResolvedProperty {
   const req = stream.requestHeaders;
   switch (key) {
     case "request\0path":
       return header(req, ":path");
     case "request\0url_path": {
       const path = req.get(":path");
-      return path === undefined ? undefined : encodeUtf8(path.split("?")[0]!);
+      return path === undefined ? undefined : path.split("?")[0]!;
     }
     case "request\0query": {
       const path = req.get(":path");
       if (path === undefined) return undefined;
       const q = path.indexOf("?");
-      return encodeUtf8(q < 0 ? "" : path.slice(q + 1));
+      return q < 0 ? "" : path.slice(q + 1);
     }
     case "request\0method":
       return header(req, ":method");
@@ -170,7 +173,6 @@ function deriveFromHeaders(key: string, stream: StreamPropertySource): Uint8Arra
   return undefined;
 }
 
-function header(map: HeaderMap, name: string): Uint8Array | undefined {
-  const v = map.get(name);
-  return v === undefined ? undefined : encodeUtf8(v);
+function header(map: HeaderMap, name: string): string | undefined {
+  return map.get(name);
 }
