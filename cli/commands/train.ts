@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
 
-const DEFAULTS = { seed: 1, scenarios: 40, epochs: 12, out: "models/anomaly.onnx", evalScenarios: 40, evalSeed: 1001, maxDurationS: 600 };
+const DEFAULTS = { seed: 1, scenarios: 12, epochs: 5, out: "models/anomaly.onnx", evalScenarios: 8, evalSeed: 1001, maxDurationS: 300, evalMaxDurationS: 400 };
 
 const help = `Usage: autoglm train [options]
 
@@ -20,7 +20,7 @@ Options:
   --scenarios N       generated scenarios to simulate (default ${DEFAULTS.scenarios}; 15% held out)
   --epochs N          training epochs (default ${DEFAULTS.epochs})
   --out PATH          where to write the model (default ${DEFAULTS.out})
-  --max-duration S    longest generated run in seconds (default ${DEFAULTS.maxDurationS})
+  --max-duration S    longest generated run in seconds (default ${DEFAULTS.maxDurationS}; --eval: ${DEFAULTS.evalMaxDurationS})
   --workers N         simulation worker threads (default: one per core)
   --eval              do not train: evaluate the model at --out on held-out generated scenarios
   --eval-scenarios N  scenarios for --eval (default ${DEFAULTS.evalScenarios})
@@ -129,7 +129,7 @@ async function runEval(values: Record<string, string | boolean | undefined>): Pr
   const simulate = bar("simulate");
   let started = false;
   const report = await evaluateModel(
-    { modelPath: path, readModel, scenarios, seed, ...(values["cache-dir"] === undefined ? {} : { cacheDir: values["cache-dir"] as string }), maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, DEFAULTS.maxDurationS, 200), ...(values.workers === undefined ? {} : { workers: positiveInt("workers", values.workers as string, 1) }) },
+    { modelPath: path, readModel, scenarios, seed, ...(values["cache-dir"] === undefined ? {} : { cacheDir: values["cache-dir"] as string }), maxDurationS: positiveInt("max-duration", values["max-duration"] as string | undefined, DEFAULTS.evalMaxDurationS, 200), ...(values.workers === undefined ? {} : { workers: positiveInt("workers", values.workers as string, 1) }) },
     (done, total) => {
       if (!started) {
         simulate.start(total, 0, { detail: "scenarios" });

@@ -45,14 +45,14 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
-  scenarios: 40,
-  epochs: 12,
+  scenarios: 12,
+  epochs: 5,
   hidden: [16, 8],
   batchSize: 256,
   learningRate: 0.003,
   weightDecay: 1e-4,
   alarmThreshold: 0.5,
-  maxDurationS: 600,
+  maxDurationS: 300,
 };
 
 /** Fraction of generated scenarios held out of training (threshold report, ONNX check). */
