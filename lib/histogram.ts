@@ -18,8 +18,20 @@ export interface SparseCounts {
   counts: readonly number[];
 }
 
+/** Counts this module returns (mutable, so they fit protobuf-es message inits). */
+export interface TrimmedCounts {
+  firstBucket: number;
+  counts: number[];
+}
+
 /** The full message shape (protobuf-es LatencyHistogram fits it): sums and maxima in microseconds. */
-export interface SparseHistogram extends SparseCounts {
+export interface HistogramLike extends SparseCounts {
+  sumUs: bigint;
+  maxUs: bigint;
+}
+
+/** A histogram this module returns. */
+export interface SparseHistogram extends TrimmedCounts {
   sumUs: bigint;
   maxUs: bigint;
 }
@@ -65,7 +77,7 @@ export function toDense(h: SparseCounts): number[] {
 }
 
 /** Sparse form of dense counts, trimmed of leading and trailing empty buckets (empty: firstBucket 0, no counts). */
-export function fromDense(dense: readonly number[]): SparseCounts {
+export function fromDense(dense: readonly number[]): TrimmedCounts {
   let first = 0;
   while (first < dense.length && dense[first] === 0) first++;
   let end = dense.length;
@@ -110,7 +122,7 @@ export function quantileFromCounts(firstBucket: number, counts: readonly number[
 }
 
 /** Adds two sparse count ranges bucket by bucket. */
-export function mergeCounts(a: SparseCounts, b: SparseCounts): SparseCounts {
+export function mergeCounts(a: SparseCounts, b: SparseCounts): TrimmedCounts {
   if (a.counts.length === 0) return { firstBucket: b.counts.length === 0 ? 0 : b.firstBucket, counts: [...b.counts] };
   if (b.counts.length === 0) return { firstBucket: a.firstBucket, counts: [...a.counts] };
   const first = Math.min(a.firstBucket, b.firstBucket);
@@ -122,7 +134,7 @@ export function mergeCounts(a: SparseCounts, b: SparseCounts): SparseCounts {
 }
 
 /** Merges two histograms: counts add, sums add, the max is the larger max. */
-export function merge(a: SparseHistogram, b: SparseHistogram): SparseHistogram {
+export function merge(a: HistogramLike, b: HistogramLike): SparseHistogram {
   const counts = mergeCounts(a, b);
   return { ...counts, sumUs: a.sumUs + b.sumUs, maxUs: a.maxUs > b.maxUs ? a.maxUs : b.maxUs };
 }

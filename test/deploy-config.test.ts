@@ -458,7 +458,7 @@ function checkWasmPlugin(doc: unknown): string[] {
 test("the Istio WasmPlugin uses only documented fields and carries a valid filter configuration", () => {
   const plugin = readYaml(join("deploy", "istio", "wasmplugin.yaml"));
   assert.deepEqual(checkWasmPlugin(plugin), []);
-  const spec = (plugin as { spec: { pluginConfig: FilterConfig; failStrategy: string; type: string } }).spec;
+  const spec = (plugin as unknown as { spec: { pluginConfig: FilterConfig; failStrategy: string; type: string } }).spec;
   assert.equal(spec.failStrategy, "FAIL_OPEN", "a broken plugin must not stop traffic");
   assert.equal(spec.type, "HTTP");
   assert.match(spec.pluginConfig.control_plane?.cluster ?? "", /^outbound\|\d+\|\|[a-z0-9.-]+$/, "Istio's name for the control plane's cluster");
@@ -469,7 +469,7 @@ test("the Istio WasmPlugin uses only documented fields and carries a valid filte
 });
 
 test("the WasmPlugin check rejects undocumented fields and bad enum values", () => {
-  const plugin = readYaml(join("deploy", "istio", "wasmplugin.yaml")) as { spec: Record<string, unknown> };
+  const plugin = readYaml(join("deploy", "istio", "wasmplugin.yaml")) as unknown as { spec: Record<string, unknown> };
   const cases: Array<[string, (spec: Record<string, unknown>) => void, string]> = [
     ["misspelled field", (s) => (s.pluginConfg = {}), "spec.pluginConfg: not a WasmPlugin field"],
     ["bad phase", (s) => (s.phase = "ROUTER"), 'spec.phase: "ROUTER" is not one of'],
@@ -485,12 +485,12 @@ test("the WasmPlugin check rejects undocumented fields and bad enum values", () 
 });
 
 test("the Istio VirtualService routes every configured cluster by the filter's header, then base weights", () => {
-  const vs = readYaml(join("deploy", "istio", "virtualservice.yaml")) as {
+  const vs = readYaml(join("deploy", "istio", "virtualservice.yaml")) as unknown as {
     apiVersion: string;
     kind: string;
     spec: { http: Array<{ match?: Array<{ headers: Record<string, { exact: string }> }>; route: Array<{ destination: { host: string }; weight?: number }> }> };
   };
-  const plugin = (readYaml(join("deploy", "istio", "wasmplugin.yaml")) as { spec: { pluginConfig: FilterConfig } }).spec.pluginConfig;
+  const plugin = (readYaml(join("deploy", "istio", "wasmplugin.yaml")) as unknown as { spec: { pluginConfig: FilterConfig } }).spec.pluginConfig;
   assert.equal(vs.kind, "VirtualService");
   assert.match(vs.apiVersion, /^networking\.istio\.io\/v1(beta1|alpha3)?$/);
   const header = plugin.headers?.cluster ?? "x-autoglm-cluster";
