@@ -101,15 +101,53 @@ export const command: Command = {
       expected({ path: "", scenario: b.scenario }) - expected({ path: "", scenario: a.scenario }));
 
     const { runJobs } = await import("../../sim/pool.js");
+    const { resultsMarkdown } = await import("../../sim/markdown.js");
+    const { scenarioChart } = await import("../../sim/chart.js");
+    const commandLine = ["autoglm bench scenarios", ...args].join(" ");
+    const finished = new Map<string, JobOutput>();
+    /** Writes the JSON, results.md and charts for the jobs finished so far (all of them at the end). */
+    const writeOutputs = (runSeconds: number, complete: boolean): string => {
+      const results: BenchScenarioResult[] = loaded.map(({ scenario }) => ({
+        name: scenario.name,
+        policies: Object.fromEntries(
+          policies.flatMap((p) => {
+            const o = finished.get(`${scenario.name}\u0000${p}`);
+            if (o === undefined) return [];
+            return [[p, o.ok ? o.report : { unavailable: o.unavailable }]];
+          }),
+        ),
+      }));
+      const markdown = resultsMarkdown(results, commandLine, runSeconds) +
+        (complete ? "" : `\n(partial: ${finished.size} of ${inputs.length} runs finished so far)\n`);
+      if (values.json !== undefined) {
+        mkdirSync(dirname(values.json), { recursive: true });
+        writeFileSync(values.json, JSON.stringify({ scenarios: results }, null, 2) + "\n");
+      }
+      if (values.out !== undefined) {
+        mkdirSync(values.out, { recursive: true });
+        writeFileSync(join(values.out, "results.md"), markdown);
+        for (const { scenario } of loaded) {
+          const panels = policies.map((p) => {
+            const o = finished.get(`${scenario.name}\u0000${p}`);
+            if (o === undefined) return { policy: p, note: "not finished" };
+            return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
+          });
+          writeFileSync(join(values.out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`), scenarioChart(scenario, panels));
+        }
+      }
+      return markdown;
+    };
     const started = performance.now();
     let done = 0;
     const stamp = (): string => `${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s`;
     process.stderr.write(`${stamp()} running ${loaded.length} scenario(s) × ${policies.length} polic${policies.length === 1 ? "y" : "ies"} on ${workers} worker(s)\n`);
-    const outputs = await runJobs(inputs, workers, {
+    await runJobs(inputs, workers, {
       onStart: (_i, input) => process.stderr.write(`${stamp()} start ${input.scenario.name} × ${input.policy}\n`),
       onProgress: (_i, input, f) => process.stderr.write(`${stamp()}   ${input.scenario.name} × ${input.policy} ${(f * 100).toFixed(0)}%\n`),
       onDone: (_i, input, output) => {
         done++;
+        finished.set(`${output.scenario}\u0000${output.policy}`, output);
+        if (done < inputs.length) writeOutputs((performance.now() - started) / 1000, false);
         const what = output.ok
           ? `failed ${output.report.failed}/${output.report.requests}, SLO violation ${output.report.slo_violation_s} s`
           : `unavailable: ${output.unavailable}`;
@@ -118,40 +156,10 @@ export const command: Command = {
     });
     const runSeconds = (performance.now() - started) / 1000;
 
-    const byKey = new Map<string, JobOutput>();
-    for (const o of outputs) byKey.set(`${o.scenario}\u0000${o.policy}`, o);
-    const results: BenchScenarioResult[] = loaded.map(({ scenario }) => ({
-      name: scenario.name,
-      policies: Object.fromEntries(
-        policies.map((p) => {
-          const o = byKey.get(`${scenario.name}\u0000${p}`)!;
-          return [p, o.ok ? o.report : { unavailable: o.unavailable }];
-        }),
-      ),
-    }));
-
-    const { resultsMarkdown } = await import("../../sim/markdown.js");
-    const commandLine = ["autoglm bench scenarios", ...args].join(" ");
-    const markdown = resultsMarkdown(results, commandLine, runSeconds);
+    const markdown = writeOutputs(runSeconds, true);
     process.stdout.write(markdown);
-    if (values.json !== undefined) {
-      mkdirSync(dirname(values.json), { recursive: true });
-      writeFileSync(values.json, JSON.stringify({ scenarios: results }, null, 2) + "\n");
-      process.stderr.write(`${stamp()} wrote ${values.json}\n`);
-    }
-    if (values.out !== undefined) {
-      const { scenarioChart } = await import("../../sim/chart.js");
-      mkdirSync(values.out, { recursive: true });
-      writeFileSync(join(values.out, "results.md"), markdown);
-      for (const { scenario } of loaded) {
-        const panels = policies.map((p) => {
-          const o = byKey.get(`${scenario.name}\u0000${p}`)!;
-          return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
-        });
-        writeFileSync(join(values.out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`), scenarioChart(scenario, panels));
-      }
-      process.stderr.write(`${stamp()} wrote results.md and ${loaded.length} chart(s) to ${values.out}\n`);
-    }
+    if (values.json !== undefined) process.stderr.write(`${stamp()} wrote ${values.json}\n`);
+    if (values.out !== undefined) process.stderr.write(`${stamp()} wrote results.md and ${loaded.length} chart(s) to ${values.out}\n`);
     process.stderr.write(`${stamp()} done in ${runSeconds.toFixed(1)} s\n`);
     return 0;
   },
