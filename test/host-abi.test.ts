@@ -241,7 +241,8 @@ test("a minimal hand-written module with only the ABI marker and an allocator lo
 });
 
 test("the host writes clock time as u64 nanoseconds exactly (no float rounding)", async () => {
-  const { WasmMemory, clockNanos } = await import("../filter/host/index.js");
+  const { clockNanos } = await import("../filter/host/index.js");
+  const { WasmMemory } = await import("../filter/host/memory.js");
   const memory = { buffer: new ArrayBuffer(64), grow: () => 0 };
   const m = new WasmMemory(memory, () => 0);
   for (const ms of [0, 1, 1735689600000, 1735689600123.456789, 4102444800000.5]) {
