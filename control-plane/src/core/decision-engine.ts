@@ -57,6 +57,8 @@ interface ClusterRuntime {
   trip: TripDecision;
   /** Why the weights hold this cluster where they do ("" when at base). */
   weightReason: string;
+  /** Half-open probe evidence gathered over windows too thin to judge alone. */
+  probe: { requests: number; failures: number; slow: number };
 }
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
@@ -129,6 +131,7 @@ export class DecisionEngine {
         scorers: {},
         trip: NO_TRIP,
         weightReason: "",
+        probe: { requests: 0, failures: 0, slow: 0 },
       });
     }
   }
@@ -269,6 +272,7 @@ export class DecisionEngine {
       );
       if (step.transition !== undefined) {
         transitions.push(step.transition);
+        if (step.state.kind === "half_open") rt.probe = { requests: 0, failures: 0, slow: 0 };
         if (step.state.kind === "closed") this.alarms.noteClosed(rt.spec.name, nowMs);
       }
       rt.breaker = step.state;
@@ -386,22 +390,27 @@ export class DecisionEngine {
    * baseline, or more than 1% of requests over the SLO latency make it unhealthy.
    */
   private probeVerdict(rt: ClusterRuntime, w: ClusterWindowStats): { probe: "healthy" | "unhealthy" | "none"; reason: string } {
-    if (w.requests < Math.max(1, this.config.breaker.minProbeRequests)) return { probe: "none", reason: "" };
     const d = this.config.detector;
     if (rt.combined.hard || (w.requests >= d.minRequests && rt.combined.score >= d.scoreThreshold)) {
+      rt.probe = { requests: 0, failures: 0, slow: 0 };
       return { probe: "unhealthy", reason: rt.combined.reasons.join("; ") || "anomalous" };
     }
-    const failures = Math.round(w.errorRate * w.requests);
-    if (w.errorRate > d.errorRateThreshold && failures >= 2) {
-      return { probe: "unhealthy", reason: `probe error rate ${(w.errorRate * 100).toFixed(0)}% (${failures} of ${w.requests})` };
+    // Thin probe windows add up until there is enough evidence to judge.
+    const acc = rt.probe;
+    acc.requests += w.requests;
+    acc.failures += Math.round(w.errorRate * w.requests);
+    acc.slow += w.slowRequests ?? 0;
+    if (acc.requests < Math.max(1, this.config.breaker.minProbeRequests)) return { probe: "none", reason: "" };
+    rt.probe = { requests: 0, failures: 0, slow: 0 };
+    if (acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
+      return { probe: "unhealthy", reason: `probe error rate ${((acc.failures / acc.requests) * 100).toFixed(0)}% (${acc.failures} of ${acc.requests})` };
     }
     const baseP50 = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
-    if (Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
+    if (w.requests >= this.config.breaker.minProbeRequests && Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
       return { probe: "unhealthy", reason: `probe p50 ${Math.round(w.p50Ms)}ms vs baseline ${Math.round(baseP50)}ms` };
     }
-    const slow = w.slowRequests ?? 0;
-    if (slow >= 1 && slow / w.requests > 0.01 && w.p99Ms > this.slo.latencyMs) {
-      return { probe: "unhealthy", reason: `probe p99 ${Math.round(w.p99Ms)}ms > slo ${this.slo.latencyMs}ms` };
+    if (acc.slow >= 1 && acc.slow / acc.requests > 0.01 && acc.slow >= 2) {
+      return { probe: "unhealthy", reason: `probe: ${Math.round(acc.slow)} of ${acc.requests} requests over slo ${this.slo.latencyMs}ms` };
     }
     return { probe: "healthy", reason: "" };
   }
