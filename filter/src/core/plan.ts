@@ -4,6 +4,7 @@
 // the configuration's base weights.
 import { DecisionSet } from "../wire/messages";
 import { numberText } from "./numbertext";
+import { printable } from "./printable";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
 
 export class Plan {
@@ -73,7 +74,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   plan.version = set.version;
   plan.ttlMs = set.ttlMs;
   plan.halted = set.halted;
-  plan.haltReason = set.haltReason;
+  plan.haltReason = printable(set.haltReason);
   for (let i = 0; i < n; i++) {
     unchecked((plan.states[i] = STATE_CLOSED));
     unchecked((plan.probeFractions[i] = 1.0));
@@ -84,8 +85,8 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     const c = unchecked(set.clusters[k]);
     const at = "clusters[" + k.toString() + "]";
     const i = indexOf(names, c.cluster);
-    if (i < 0) return fail(at + ".cluster: unknown cluster \"" + c.cluster + "\" (configured: " + names.join(", ") + ")");
-    if (unchecked(seen[i])) return fail(at + ".cluster: \"" + c.cluster + "\" appears twice");
+    if (i < 0) return fail(at + ".cluster: unknown cluster \"" + printable(c.cluster) + "\" (configured: " + names.join(", ") + ")");
+    if (unchecked(seen[i])) return fail(at + ".cluster: \"" + printable(c.cluster) + "\" appears twice");
     unchecked((seen[i] = true));
     if (c.state != STATE_CLOSED && c.state != STATE_OPEN && c.state != STATE_HALF_OPEN) {
       return fail(at + ".state: expected CLOSED (1), OPEN (2) or HALF_OPEN (3), got " + c.state.toString());

@@ -13,6 +13,7 @@ import { STATE_HALF_OPEN, STATE_OPEN } from "../core/breakerstate";
 import { LocalBreaker } from "../core/localbreaker";
 import { basePlan, Plan, planFromDecisions } from "../core/plan";
 import { RequestIdSource } from "../core/requestid";
+import { printable } from "../core/printable";
 import { mix64, Rng } from "../core/rng";
 import { DecisionAck, DecisionNack, Hello } from "../wire/messages";
 import { decodeControlMessage } from "../wire/decode";
@@ -370,7 +371,7 @@ export class FilterRoot extends RootContext {
     const metrics = this.metrics as FilterMetrics;
     const decoded = decodeControlMessage(bytes);
     if (decoded.error !== null) {
-      this.nack(0, "decode: " + (decoded.error as string));
+      this.nack(0, "decode: " + printable(decoded.error as string));
       return;
     }
     if (decoded.decisions === null) return; // a kind this build does not know
