@@ -25,7 +25,7 @@ Options:
   --eval              do not train: evaluate the model at --out on held-out generated scenarios
   --eval-scenarios N  scenarios for --eval (default ${DEFAULTS.evalScenarios})
   --eval-seed N       seed of the --eval scenarios (default ${DEFAULTS.evalSeed})
-  --cache-dir DIR      keep simulated rows in DIR and reuse them (same results, faster re-runs)
+  --cache-dir DIR     keep simulated rows in DIR and reuse them (same results, faster re-runs)
   --json              print the summary as JSON
   -h, --help          this help
 `;
