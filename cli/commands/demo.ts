@@ -1,0 +1,95 @@
+// `autoglm demo`: the whole system on loopback with a fault scenario played in real time
+// (demo/run.ts does the work; this file parses the options and handles Ctrl-C).
+import { parseArgs } from "node:util";
+import type { Command } from "../command.js";
+import { MissingFilterError, runDemo } from "../../demo/run.js";
+import { ScenarioError } from "../../sim/scenario.js";
+
+export { runDemo, type DemoOptions, type DemoSummary } from "../../demo/run.js";
+
+const help = `Usage: autoglm demo [options]
+
+Runs the whole system on loopback: the control plane with its dashboard, stand-in
+OpenAI-compatible LLM servers (one per host of each scenario cluster, latency and errors
+following the scenario's faults in real time), two sidecars running build/filter.wasm, and a
+load generator (streaming and non-streaming chat completions). Prints the dashboard URL and a
+one-line summary every second. Ctrl-C or the end of --duration shuts everything down cleanly.
+
+Options:
+  --scenario <file>   fault scenario (shared scenario format); default demo/scenarios/default.json
+  --duration <s>      seconds to run; default the scenario's duration_s
+  --rps <n>           offered requests per second (1-2000); default 30
+  -h, --help          show this help
+
+Needs the built filter: run \`npm run build\` first.`;
+
+function positive(name: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`--${name}: expected a number from 0 (exclusive) to ${max}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+export const command: Command = {
+  name: "demo",
+  summary: "run the whole system on loopback with a fault scenario and a live summary",
+  help,
+  async run(args: string[]): Promise<number> {
+    let scenarioPath: string | undefined;
+    let durationS: number | undefined;
+    let rps: number | undefined;
+    try {
+      const { values } = parseArgs({
+        args,
+        options: {
+          scenario: { type: "string" },
+          duration: { type: "string" },
+          rps: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+        allowPositionals: false,
+        strict: true,
+      });
+      if (values.help === true) {
+        process.stdout.write(`${help}\n`);
+        return 0;
+      }
+      scenarioPath = values.scenario;
+      durationS = positive("duration", values.duration, 86_400);
+      rps = positive("rps", values.rps, 2000);
+    } catch (e) {
+      process.stderr.write(`autoglm demo: ${(e as Error).message}\nTry 'autoglm demo --help'.\n`);
+      return 2;
+    }
+    const abort = new AbortController();
+    const onSigint = (): void => {
+      if (abort.signal.aborted) return;
+      process.stdout.write("\nCtrl-C: shutting down\n");
+      abort.abort();
+    };
+    process.on("SIGINT", onSigint);
+    process.on("SIGTERM", onSigint);
+    try {
+      await runDemo({
+        ...(scenarioPath !== undefined ? { scenarioPath } : {}),
+        ...(durationS !== undefined ? { durationS } : {}),
+        ...(rps !== undefined ? { rps } : {}),
+        signal: abort.signal,
+        print: (line) => process.stdout.write(`${line}\n`),
+      });
+      return 0;
+    } catch (e) {
+      if (e instanceof MissingFilterError || e instanceof ScenarioError) {
+        process.stderr.write(`autoglm demo: ${e.message}\n`);
+        return 1;
+      }
+      process.stderr.write(`autoglm demo: ${(e as Error).message}\n`);
+      return 1;
+    } finally {
+      process.off("SIGINT", onSigint);
+      process.off("SIGTERM", onSigint);
+    }
+  },
+};

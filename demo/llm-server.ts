@@ -1,0 +1,190 @@
+// An OpenAI-compatible stand-in for one LLM host of a demo cluster: POST /v1/chat/completions,
+// non-streaming JSON or (with "stream": true) server-sent events ending with `data: [DONE]`.
+// Its latency and errors follow the scenario's cluster model played in real time: a log-normal
+// latency fitted to the cluster's p50/p99 (scaled by latencyScale so a demo stays snappy), the
+// baseline error_rate, and the scenario's faults at the current scenario second (latency_x,
+// added error_rate, down; ramps included) from sim/faults.ts.
+//
+// Each response echoes the request's x-request-id and x-autoglm-cluster (what the filter set) and
+// names the host that answered in x-demo-upstream ("<cluster>/<host index>").
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { FaultTimeline } from "../sim/faults.js";
+import type { Scenario } from "../sim/scenario.js";
+
+/** z of the 0.99 quantile of the standard normal. */
+const Z99 = 2.3263478740408408;
+
+export interface LlmServerOptions {
+  scenario: Scenario;
+  /** Index into scenario.clusters. */
+  cluster: number;
+  /** Host index within the cluster (faults hit hosts 0 .. endpoints-1). */
+  host: number;
+  /** Shared fault timeline of the scenario. */
+  faults: FaultTimeline;
+  /** Epoch ms at which scenario second 0 began. */
+  startedAtMs: number;
+  /** Multiplier on the model's latency (e.g. 0.1: p50 180 ms becomes 18 ms). */
+  latencyScale: number;
+  /** Uniform random in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+export interface RunningLlmServer {
+  /** "127.0.0.1:port". */
+  address: string;
+  /** Requests answered so far, by outcome. */
+  counts: { ok: number; errors: number; refused: number };
+  close(): Promise<void>;
+}
+
+/** One drawn answer: refused at once (down), an error after a delay, or a success after a delay. */
+export interface DrawnAnswer {
+  kind: "ok" | "error" | "refused";
+  /** Milliseconds until the answer (for streams: until the last chunk). */
+  delayMs: number;
+}
+
+/** Draws one answer for a request arriving at scenario second t. Pure given `random`. */
+export function drawAnswer(options: Pick<LlmServerOptions, "scenario" | "cluster" | "host" | "faults" | "latencyScale">, t: number, random: () => number): DrawnAnswer {
+  const spec = options.scenario.clusters[options.cluster]!;
+  const effect = options.faults.effectOn(options.cluster, options.host, t);
+  if (effect.downChance > 0 && random() < effect.downChance) return { kind: "refused", delayMs: 0 };
+  const mu = Math.log(spec.latency_ms.p50);
+  const sigma = Math.max(0, (Math.log(spec.latency_ms.p99) - mu) / Z99);
+  // Box-Muller: one standard normal draw.
+  const u1 = Math.max(Number.EPSILON, random());
+  const z = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * random());
+  const delayMs = Math.exp(mu + sigma * z) * effect.latencyX * options.latencyScale;
+  const errorRate = Math.min(1, spec.error_rate + effect.addedErrorRate);
+  return { kind: random() < errorRate ? "error" : "ok", delayMs };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+interface ChatRequest {
+  model?: unknown;
+  stream?: unknown;
+  messages?: unknown;
+}
+
+function readBody(req: http.IncomingMessage, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > limitBytes) {
+        reject(new Error(`request body is larger than ${limitBytes} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+  if (res.destroyed) return;
+  res.writeHead(status, { ...headers, "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+const WORDS = ["The", " circuit", " breaker", " kept", " the", " mesh", " healthy", "."];
+
+/** Starts one stand-in host on 127.0.0.1 (port 0: a free one). */
+export async function startLlmServer(options: LlmServerOptions, port = 0): Promise<RunningLlmServer> {
+  const random = options.random ?? Math.random;
+  const now = options.now ?? Date.now;
+  const clusterName = options.scenario.clusters[options.cluster]!.name;
+  const counts = { ok: 0, errors: 0, refused: 0 };
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const echo: Record<string, string> = { "x-demo-upstream": `${clusterName}/${options.host}` };
+      for (const h of ["x-request-id", "x-autoglm-cluster"]) {
+        const v = req.headers[h];
+        if (typeof v === "string") echo[h] = v;
+      }
+      if (req.method !== "POST" || (req.url ?? "").split("?")[0] !== "/v1/chat/completions") {
+        sendJson(res, 404, echo, { error: { message: `not found: ${req.method} ${req.url}; try POST /v1/chat/completions`, type: "not_found" } });
+        return;
+      }
+      let body: ChatRequest;
+      try {
+        const parsed: unknown = JSON.parse(await readBody(req, 1 << 20));
+        if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("expected a JSON object");
+        body = parsed as ChatRequest;
+      } catch (e) {
+        sendJson(res, 400, echo, { error: { message: `bad request body: ${(e as Error).message}`, type: "invalid_request_error" } });
+        return;
+      }
+      const model = typeof body.model === "string" ? body.model : "demo-model";
+      const answer = drawAnswer(options, (now() - options.startedAtMs) / 1000, random);
+      if (answer.kind === "refused") {
+        counts.refused++;
+        sendJson(res, 503, echo, { error: { message: `${clusterName} host ${options.host} is down`, type: "unavailable" } });
+        return;
+      }
+      const id = `chatcmpl-${Math.floor(random() * 1e12).toString(36)}`;
+      const created = Math.floor(now() / 1000);
+      if (answer.kind === "error") {
+        await sleep(answer.delayMs);
+        counts.errors++;
+        sendJson(res, 500, echo, { error: { message: `${clusterName} host ${options.host} failed`, type: "server_error" } });
+        return;
+      }
+      if (body.stream === true) {
+        // First byte after about a third of the latency, the rest spread over the remainder.
+        await sleep(answer.delayMs / 3);
+        if (res.destroyed) return;
+        res.writeHead(200, { ...echo, "content-type": "text/event-stream", "cache-control": "no-cache" });
+        const step = (answer.delayMs * 2) / 3 / WORDS.length;
+        for (let i = 0; i < WORDS.length; i++) {
+          const chunk = {
+            id, object: "chat.completion.chunk", created, model,
+            choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: WORDS[i] } : { content: WORDS[i] }, finish_reason: null }],
+          };
+          res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+          await sleep(step);
+          if (res.destroyed) return;
+        }
+        res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`);
+        res.end("data: [DONE]\n\n");
+        counts.ok++;
+        return;
+      }
+      await sleep(answer.delayMs);
+      counts.ok++;
+      sendJson(res, 200, echo, {
+        id, object: "chat.completion", created, model,
+        choices: [{ index: 0, message: { role: "assistant", content: WORDS.join("") }, finish_reason: "stop" }],
+        usage: { prompt_tokens: 12, completion_tokens: WORDS.length, total_tokens: 12 + WORDS.length },
+      });
+    })().catch(() => {
+      if (!res.headersSent) sendJson(res, 500, {}, { error: { message: "stand-in server failed", type: "server_error" } });
+      else res.destroy();
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve());
+  });
+  const a = server.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${a.port}`,
+    counts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,132 @@
+// The demo's load generator: bounded requests per second (Poisson arrivals drawn on a 50 ms tick),
+// a mix of streaming and non-streaming chat completions, spread round robin over the sidecars,
+// with at most maxInFlight requests outstanding (arrivals beyond that are counted as shed).
+// Every answer is tallied: success, failure, which cluster served it, and whether the filter's
+// headers (x-request-id, x-autoglm-cluster) reached the upstream and came back in its echo.
+
+/** Tallies since the start (totals) or since the last take (the current second). */
+export interface LoadTally {
+  requests: number;
+  ok: number;
+  failed: number;
+  /** Arrivals dropped because maxInFlight requests were outstanding. */
+  shed: number;
+  /** Answers carrying the filter's x-request-id and x-autoglm-cluster (echoed by the upstream). */
+  filtered: number;
+  /** Answers per upstream cluster (from the echoed x-autoglm-cluster). */
+  byCluster: Record<string, number>;
+  /** Answers that were the filter's local reply (x-autoglm-local-reply), by reason. */
+  localReplies: Record<string, number>;
+}
+
+export function emptyTally(): LoadTally {
+  return { requests: 0, ok: 0, failed: 0, shed: 0, filtered: 0, byCluster: {}, localReplies: {} };
+}
+
+export interface LoadOptions {
+  /** Base URLs of the sidecars. */
+  targets: string[];
+  /** Offered requests per second. */
+  rps: number;
+  /** Fraction of requests with "stream": true. */
+  streamFraction: number;
+  /** The client gives up after this, milliseconds (counted as failed). */
+  timeoutMs: number;
+  maxInFlight: number;
+  random?: () => number;
+}
+
+const TICK_MS = 50;
+
+/** Knuth's Poisson draw for small means. */
+function poisson(mean: number, random: () => number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = random();
+  while (p > limit) {
+    k++;
+    p *= random();
+  }
+  return k;
+}
+
+export class LoadGenerator {
+  readonly total = emptyTally();
+  private current = emptyTally();
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly random: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private next = 0;
+
+  constructor(private readonly options: LoadOptions) {
+    this.random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.timer !== undefined) return;
+    this.timer = setInterval(() => {
+      const n = poisson((this.options.rps * TICK_MS) / 1000, this.random);
+      for (let i = 0; i < n; i++) this.fire();
+    }, TICK_MS);
+  }
+
+  /** Stops new arrivals and resolves when every in-flight request has settled. */
+  async stop(): Promise<void> {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  get outstanding(): number {
+    return this.inFlight.size;
+  }
+
+  /** The tally since the previous call. */
+  takeSecond(): LoadTally {
+    const t = this.current;
+    this.current = emptyTally();
+    return t;
+  }
+
+  private count(f: (t: LoadTally) => void): void {
+    f(this.total);
+    f(this.current);
+  }
+
+  private fire(): void {
+    if (this.inFlight.size >= this.options.maxInFlight) {
+      this.count((t) => t.shed++);
+      return;
+    }
+    const target = this.options.targets[this.next++ % this.options.targets.length]!;
+    const stream = this.random() < this.options.streamFraction;
+    const p = this.one(target, stream).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private async one(target: string, stream: boolean): Promise<void> {
+    this.count((t) => t.requests++);
+    let ok = false;
+    try {
+      const res = await fetch(`${target}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "demo-model", stream, messages: [{ role: "user", content: "Say something about breakers." }] }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      const text = await res.text();
+      const cluster = res.headers.get("x-autoglm-cluster");
+      const requestId = res.headers.get("x-request-id");
+      const local = res.headers.get("x-autoglm-local-reply");
+      this.count((t) => {
+        if (cluster !== null && requestId !== null && res.headers.get("x-demo-upstream") !== null) t.filtered++;
+        if (cluster !== null && res.headers.get("x-demo-upstream") !== null) t.byCluster[cluster] = (t.byCluster[cluster] ?? 0) + 1;
+        if (local !== null) t.localReplies[local] = (t.localReplies[local] ?? 0) + 1;
+      });
+      ok = res.status === 200 && (!stream || text.trimEnd().endsWith("data: [DONE]"));
+    } catch {
+      ok = false; // timeout, refused connection, reset: a failure for the client
+    }
+    this.count((t) => (ok ? t.ok++ : t.failed++));
+  }
+}

@@ -1,0 +1,219 @@
+// `autoglm demo` as a function: starts on loopback the control plane (with its dashboard), one
+// stand-in LLM server per host of each scenario cluster, two sidecars running build/filter.wasm
+// that stream to the control plane over gRPC, and a load generator; prints a one-line summary
+// every second; on the end of the duration or an abort it stops the load, drains in-flight
+// requests, closes the sidecars, the servers and the control plane (which flushes its audit log).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger, type Logger } from "../lib/log.js";
+import { FaultTimeline } from "../sim/faults.js";
+import { loadScenarioFile, projectRoot, type Scenario } from "../sim/scenario.js";
+import { startSidecar, type RunningSidecar } from "../sidecar/index.js";
+import type { BreakerKind, Transition } from "../control-plane/src/core/types.js";
+import { controlPlaneConfigFor, startDemoControlPlane, type DemoControlPlane } from "./control-plane-host.js";
+import { LoadGenerator, type LoadTally } from "./load.js";
+import { startLlmServer, type RunningLlmServer } from "./llm-server.js";
+
+export const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
+
+export interface DemoOptions {
+  /** A scenario file (shared scenario format); default demo/scenarios/default.json. */
+  scenarioPath?: string;
+  /** An already parsed scenario (wins over scenarioPath). */
+  scenario?: Scenario;
+  /** Seconds to run; default the scenario's duration_s. */
+  durationS?: number;
+  /** Offered requests per second; default 30. */
+  rps?: number;
+  /** Path of the filter; default build/filter.wasm under the project root. */
+  wasmPath?: string;
+  /** Number of sidecars; default 2. */
+  sidecars?: number;
+  /** Stand-in hosts per cluster (at most the scenario's endpoints); default 2. */
+  hostsPerCluster?: number;
+  /** Multiplier on the scenario's latencies; default 0.1. */
+  latencyScale?: number;
+  /** Fraction of streaming requests; default 0.5. */
+  streamFraction?: number;
+  /** Directory for the control plane's audit log; default none. */
+  auditDir?: string;
+  /** Aborting stops the demo early (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Receives the dashboard line and each second's summary line (without a newline). */
+  print?: (line: string) => void;
+  logger?: Logger;
+}
+
+export interface ClusterSummary {
+  name: string;
+  /** Answers served by this cluster over the whole run. */
+  served: number;
+  /** Breaker state at the end. */
+  state: BreakerKind;
+  /** Weight in the control plane's decision set at the end. */
+  weight: number;
+}
+
+export interface DemoSummary {
+  dashboardUrl: string;
+  /** Seconds the load ran. */
+  ranS: number;
+  totals: LoadTally;
+  successRate: number;
+  clusters: ClusterSummary[];
+  /** Breaker transitions the control plane made during the run. */
+  transitions: Transition[];
+  /** Requests the sidecars' filters saw, per sidecar, from their metrics. */
+  sidecarRequests: number[];
+  aborted: boolean;
+}
+
+/** Thrown when the filter has not been built. */
+export class MissingFilterError extends Error {
+  override name = "MissingFilterError";
+}
+
+export function defaultScenarioPath(): string {
+  return join(projectRoot(), "demo", "scenarios", "default.json");
+}
+
+/** Sums the sidecar's request counter lines (sidecar_requests_total or the filter's own) in Prometheus text. */
+export function requestsFromMetrics(text: string): number {
+  let total = 0;
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([0-9.eE+-]+)$/.exec(line.trim());
+    if (m !== null && /^(autoglm_)?sidecar_requests_total$/.test(m[1]!)) total += Number(m[3]);
+  }
+  return total;
+}
+
+function pct(part: number, whole: number): string {
+  return whole === 0 ? "  -" : `${Math.round((100 * part) / whole)}%`.padStart(4);
+}
+
+export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
+  const log = options.logger ?? createLogger("demo");
+  const print = options.print ?? ((line: string) => log.info(line));
+  const wasm = options.wasmPath ?? join(projectRoot(), "build", "filter.wasm");
+  if (!existsSync(wasm)) throw new MissingFilterError(`the filter is not built (${wasm} is missing): run \`npm run build\` first`);
+  const scenario = options.scenario ?? loadScenarioFile(options.scenarioPath ?? defaultScenarioPath());
+  const durationS = options.durationS ?? scenario.duration_s;
+  const rps = options.rps ?? 30;
+  const sidecarCount = options.sidecars ?? 2;
+  const hostsPerCluster = options.hostsPerCluster ?? 2;
+  const latencyScale = options.latencyScale ?? 0.1;
+
+  const servers: RunningLlmServer[] = [];
+  const sidecars: RunningSidecar[] = [];
+  let cp: DemoControlPlane | undefined;
+  let load: LoadGenerator | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const transitions: Transition[] = [];
+  const startedAtMs = Date.now();
+  const faults = new FaultTimeline(scenario);
+  try {
+    cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir), log);
+    cp.controlPlane.on("transition", (t) => transitions.push(t));
+    const dashboardUrl = `${cp.adminUrl}/`;
+    const endpoints = new Map<string, string[]>();
+    for (let c = 0; c < scenario.clusters.length; c++) {
+      const spec = scenario.clusters[c]!;
+      const list: string[] = [];
+      for (let h = 0; h < Math.min(hostsPerCluster, spec.endpoints); h++) {
+        const s = await startLlmServer({ scenario, cluster: c, host: h, faults, startedAtMs, latencyScale });
+        servers.push(s);
+        list.push(s.address);
+      }
+      endpoints.set(spec.name, list);
+    }
+    for (let i = 0; i < sidecarCount; i++) {
+      const nodeId = `demo-sidecar-${i + 1}`;
+      sidecars.push(
+        await startSidecar(
+          {
+            listen: "127.0.0.1:0",
+            workers: 1,
+            filter: {
+              wasm,
+              fail_open: true,
+              configuration: {
+                node_id: nodeId,
+                control_plane: { cluster: CONTROL_PLANE_CLUSTER, timeout_ms: 5000 },
+                window_ms: Math.round(scenario.window_s * 1000),
+                clusters: scenario.clusters.map((c) => ({ name: c.name, weight: c.weight })),
+              },
+            },
+            clusters: scenario.clusters.map((c) => ({ name: c.name, endpoints: endpoints.get(c.name)! })),
+            cluster_header: "x-autoglm-cluster",
+            upstream_timeout_ms: scenario.slo.client_timeout_ms,
+            control_plane: { cluster: CONTROL_PLANE_CLUSTER, address: `127.0.0.1:${cp.grpcPort}` },
+            metrics: { listen: "127.0.0.1:0" },
+            node: { id: nodeId },
+          },
+          { logger: log },
+        ),
+      );
+    }
+    print(`autoglm demo: scenario ${scenario.name}, ${durationS} s at ${rps} rps over ${sidecarCount} sidecars`);
+    print(`dashboard: ${dashboardUrl}`);
+    print(`sidecars: ${sidecars.map((s) => s.url).join(" ")}`);
+
+    load = new LoadGenerator({
+      targets: sidecars.map((s) => s.url),
+      rps,
+      streamFraction: options.streamFraction ?? 0.5,
+      timeoutMs: scenario.slo.client_timeout_ms,
+      maxInFlight: Math.max(50, rps * 5),
+    });
+    const loadStartedMs = Date.now();
+    load.start();
+    const controlPlane = cp.controlPlane;
+    const running = load;
+    ticker = setInterval(() => {
+      const sec = running.takeSecond();
+      const statuses = controlPlane.clusterStatuses();
+      const routed = Object.values(sec.byCluster).reduce((a, b) => a + b, 0);
+      const parts = statuses.map((s) => `${s.cluster} ${pct(sec.byCluster[s.cluster] ?? 0, routed)} ${s.state.kind}`);
+      const t = Math.round((Date.now() - startedAtMs) / 1000);
+      print(`t=${String(t).padStart(3)}s ${String(sec.requests).padStart(4)} req/s ok ${pct(sec.ok, sec.ok + sec.failed)} | ${parts.join(" | ")} | total ${running.total.requests}`);
+    }, 1000);
+
+    const aborted = await new Promise<boolean>((resolve) => {
+      if (options.signal?.aborted === true) return resolve(true);
+      const timer = setTimeout(() => resolve(false), durationS * 1000);
+      options.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve(true);
+      }, { once: true });
+    });
+    clearInterval(ticker);
+    ticker = undefined;
+    print(aborted ? "stopping: draining in-flight requests" : "duration reached: draining in-flight requests");
+    await load.stop();
+    const ranS = (Date.now() - loadStartedMs) / 1000;
+    const sidecarRequests = sidecars.map((s) => requestsFromMetrics(s.metricsText()));
+    const statuses = cp.controlPlane.clusterStatuses();
+    const totals = load.total;
+    const summary: DemoSummary = {
+      dashboardUrl,
+      ranS,
+      totals,
+      successRate: totals.ok + totals.failed === 0 ? 0 : totals.ok / (totals.ok + totals.failed),
+      clusters: statuses.map((s) => ({ name: s.cluster, served: totals.byCluster[s.cluster] ?? 0, state: s.state.kind, weight: s.weight })),
+      transitions,
+      sidecarRequests,
+      aborted,
+    };
+    print(
+      `done: ${totals.requests} requests, ${(100 * summary.successRate).toFixed(1)}% ok, ` +
+        `${transitions.length} breaker transitions (${transitions.map((t) => `${t.cluster} ${t.from}->${t.to}`).join(", ") || "none"})`,
+    );
+    return summary;
+  } finally {
+    if (ticker !== undefined) clearInterval(ticker);
+    await load?.stop();
+    for (const s of sidecars) await s.close().catch((err: unknown) => log.warn({ err }, "sidecar close failed"));
+    for (const s of servers) await s.close();
+    await cp?.close().catch((err: unknown) => log.warn({ err }, "control plane close failed"));
+  }
+}
