@@ -1,0 +1,317 @@
+// The control plane as a running process: wires the validated configuration (config/) to the
+// decision core (service.ts), the sidecar gRPC server, the audit log, the anomaly model (or the
+// rules-only fallback), metrics, alerts, the admin API with the dashboard and, when enabled, the
+// xDS server. `autoglm control-plane` and the demo both start it through startControlPlane().
+import { Registry } from "prom-client";
+import { readFile } from "node:fs/promises";
+import { createLogger, type Logger } from "../../lib/log.js";
+import { buildAdminApp } from "./admin/app.js";
+import { ModelReloadError, type AuditEntry, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
+import { AlertNotifier, bindAlerts, modelFallbackAlert } from "./alerts/index.js";
+import { AuditLog } from "./audit/audit-log.js";
+import { readAudit } from "./audit/reader.js";
+import type { AuditRecord } from "./audit/records.js";
+import { ConfigError } from "./config/index.js";
+import type { ControlPlaneConfig, PassThroughParams } from "./config/types.js";
+import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
+import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
+import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
+import { createModelScorer, type OnnxScorer } from "./model/index.js";
+import { ControlPlane } from "./service.js";
+import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
+
+export interface StartOptions {
+  /** Parent logger; each part logs through a child of it. Default createLogger("control-plane"). */
+  logger?: Logger;
+  /** Clock, epoch ms. Default Date.now. */
+  now?: () => number;
+  /** xDS services (parseXdsServices output); required when config.xds.enabled. */
+  xdsServices?: readonly XdsServiceConfig[];
+  /** Largest gRPC message accepted or sent, bytes. Default 4 MiB. */
+  maxMessageBytes?: number;
+}
+
+export interface RunningControlPlane {
+  /** Bound port of the sidecar gRPC server (autoglm.v1.TrafficGuard). */
+  grpcPort: number;
+  /** Base URL of the admin API and dashboard, e.g. "http://127.0.0.1:9090". */
+  adminUrl: string;
+  /** Bound port of the xDS (ADS) server; undefined when xDS is disabled. */
+  xdsPort?: number;
+  controlPlane: ControlPlane;
+  /** The registry GET /metrics exposes. */
+  registry: Registry;
+  /** Graceful stop: stop accepting, close every stream, flush alerts and the audit log. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** snake_case -> camelCase ("error_rate_threshold" -> "errorRateThreshold"); camelCase stays. */
+function camel(key: string): string {
+  return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
+function camelParams(params: PassThroughParams): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(params)) out[camel(key)] = value as number;
+  return out;
+}
+
+/**
+ * The core's tuning parameters from the configuration's detector and breaker sections,
+ * checked by the core: throws ConfigError naming the bad parameter.
+ */
+export function coreConfigFrom(config: ControlPlaneConfig): PartialCoreConfig {
+  const partial: PartialCoreConfig = { detector: camelParams(config.detector), breaker: camelParams(config.breaker) };
+  try {
+    resolveConfig(partial);
+  } catch (error) {
+    // The core names fields as config.<section>.<camelCase>; say it in the file's terms too.
+    const message = (error as Error).message.replace(/^config\./, "").replace(/^(detector|breaker)\.([A-Za-z0-9]+)/, (_m, s: string, k: string) =>
+      `${s}.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
+    );
+    throw new ConfigError([message]);
+  }
+  return partial;
+}
+
+/** readAudit records {type, atMs, ...} as the admin API's entries {atMs, kind, cluster?, ...}. */
+export function auditEntry(record: AuditRecord): AuditEntry {
+  switch (record.type) {
+    case "decisions":
+      return { atMs: record.atMs, kind: "decisions", decisions: record.decisions };
+    case "override":
+      return { atMs: record.atMs, kind: "override", cluster: record.override.cluster, override: record.override };
+    case "halt":
+      return { atMs: record.atMs, kind: "halt", halted: record.halted, reason: record.reason, actor: record.actor };
+    case "transition":
+      return { atMs: record.atMs, kind: "transition", cluster: record.transition.cluster, transition: record.transition };
+    case "nack":
+      return { atMs: record.atMs, kind: "nack", nack: record.nack };
+    case "snapshot":
+      return { atMs: record.atMs, kind: "snapshot", state: record.state };
+  }
+}
+
+function auditSource(dir: string, log: Logger): AuditSource {
+  return {
+    async *read(query: AuditQuery): AsyncIterable<AuditEntry> {
+      const q = {
+        ...(query.sinceMs === undefined ? {} : { sinceMs: query.sinceMs }),
+        ...(query.untilMs === undefined ? {} : { untilMs: query.untilMs }),
+        ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
+        onCorrupt: (c: { file: string; line: number; error: string }) => log.warn(c, "corrupt audit line skipped"),
+      };
+      for await (const record of readAudit(dir, q)) yield auditEntry(record);
+    },
+  };
+}
+
+async function tlsOptions(config: ControlPlaneConfig): Promise<GrpcTlsOptions | undefined> {
+  const tls = config.grpc.tls;
+  if (tls === undefined) return undefined;
+  const read = async (path: string, field: string): Promise<Buffer> => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new ConfigError([`${field}: cannot read ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+    }
+  };
+  const certChain = await read(tls.certFile, "grpc.tls.cert_file");
+  const privateKey = await read(tls.keyFile, "grpc.tls.key_file");
+  return tls.caFile === undefined ? { certChain, privateKey } : { certChain, privateKey, clientCa: await read(tls.caFile, "grpc.tls.ca_file") };
+}
+
+/** host:port for a listen address (IPv6 literals bracketed). */
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/**
+ * Starts everything `config` describes; ports 0 pick free ones. Rejects with ConfigError for
+ * problems of the configuration (bad core parameters, unreadable TLS files, xDS enabled without
+ * services) and with other errors for I/O failures (port in use, audit directory unwritable);
+ * whatever was started before a failure is closed again.
+ */
+export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<RunningControlPlane> {
+  const log = options.logger ?? createLogger("control-plane");
+  const now = options.now ?? Date.now;
+  const coreConfig = coreConfigFrom(config);
+  if (config.xds.enabled && (options.xdsServices === undefined || options.xdsServices.length === 0)) {
+    throw new ConfigError(["xds.enabled: true needs the xDS services (clusters with endpoints), e.g. --xds-services <file>"]);
+  }
+  const tls = await tlsOptions(config);
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        log.warn({ err }, "shutdown step failed");
+      }
+    }
+  };
+
+  try {
+    // Audit log first: the control plane restores its state from it.
+    let audit: AuditLog | undefined;
+    if (config.audit.dir !== undefined) {
+      audit = await AuditLog.open({ dir: config.audit.dir, maxBytes: config.audit.rotateBytes, logger: log.child({ part: "audit" }) });
+      const opened = audit;
+      closers.push(() => opened.close());
+    }
+
+    // The model, or rules-only.
+    let modelScorer: OnnxScorer | undefined;
+    let modelStatus: ModelStatus = { mode: "rules-only", detail: "no model.path configured" };
+    let fallbackReason: string | undefined;
+    if (config.model.path !== undefined) {
+      const result = await createModelScorer({ path: config.model.path, slo: config.slo, logger: log.child({ part: "model" }) });
+      if ("error" in result) {
+        fallbackReason = result.error.message;
+        modelStatus = { mode: "rules-only", path: config.model.path, detail: result.error.message };
+      } else {
+        modelScorer = result.scorer;
+        modelStatus = { mode: "model", path: config.model.path, loadedAtMs: now() };
+      }
+    }
+
+    closers.push(async () => {
+      await modelScorer?.close();
+    });
+
+    const registry = new Registry();
+    // Metrics read the control plane lazily (collect callbacks); it is created just below.
+    let cpRef: ControlPlane | undefined;
+    const metrics = new ControlPlaneMetrics(
+      registry,
+      {
+        clusterStatuses: () => cpRef?.clusterStatuses() ?? [],
+        sidecarStatuses: () => cpRef?.sidecarStatuses() ?? [],
+        currentDecisions: () => cpRef?.currentDecisions() ?? { version: 0, halted: false },
+      },
+      now,
+    );
+
+    const cp = new ControlPlane({
+      clusters: config.clusters,
+      slo: config.slo,
+      now,
+      config: coreConfig,
+      ...(audit === undefined ? {} : { audit }),
+      ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
+      logger: log,
+      ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
+    });
+    cpRef = cp;
+    const unbindMetrics = bindMetrics(cp, metrics);
+    closers.push(async () => unbindMetrics());
+    metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);
+
+    const notifier = new AlertNotifier({
+      config: config.alerts,
+      logger: log.child({ part: "alerts" }),
+      now,
+      onResult: (alert, outcome) => metrics.alertsSent.inc({ kind: alert.kind, outcome }),
+    });
+    const unbindAlerts = bindAlerts(cp, (a) => notifier.notify(a));
+    closers.push(async () => {
+      unbindAlerts();
+      await notifier.close();
+    });
+    // Closed before the alerts and the model: ends every stream, waits for a running round,
+    // flushes the audit log.
+    closers.push(() => cp.stop());
+    if (fallbackReason !== undefined) {
+      log.warn({ path: config.model.path, reason: fallbackReason }, "anomaly model not in use; deciding on rules only");
+      metrics.modelFallbacks.inc({ reason: "load_failed" });
+      notifier.notify(modelFallbackAlert(fallbackReason, now(), config.model.path));
+    }
+
+    const model: ModelControl = {
+      status: () => modelStatus,
+      async reload(actor: string): Promise<ModelStatus> {
+        const path = config.model.path;
+        if (path === undefined) throw new ModelReloadError("model.path: not configured; nothing to reload");
+        if (modelScorer !== undefined) {
+          const result = await modelScorer.reload(path);
+          if (!result.ok) throw new ModelReloadError(result.error.message);
+        } else {
+          const result = await createModelScorer({ path, slo: config.slo, logger: log.child({ part: "model" }) });
+          if ("error" in result) throw new ModelReloadError(result.error.message);
+          modelScorer = result.scorer;
+          cp.setModelScorer(timedScorer(modelScorer, metrics));
+          metrics.modelInUse.set(1);
+        }
+        modelStatus = { mode: "model", path, loadedAtMs: now() };
+        log.info({ actor, path }, "anomaly model reloaded");
+        return modelStatus;
+      },
+    };
+    let grpcListening = false;
+    const grpc: GrpcServerHandle = await startGrpcServer(cp, {
+      address: hostPort(config.grpc.host, config.grpc.port),
+      ...(tls === undefined ? {} : { tls }),
+      ...(options.maxMessageBytes === undefined ? {} : { maxMessageBytes: options.maxMessageBytes }),
+      logger: log.child({ part: "grpc" }),
+    });
+    grpcListening = true;
+    closers.push(async () => {
+      grpcListening = false;
+      await grpc.close();
+    });
+
+    let xdsPort: number | undefined;
+    if (config.xds.enabled) {
+      const server = createXdsServer({
+        services: options.xdsServices!,
+        logger: log.child({ part: "xds" }),
+        initialDecisions: cp.currentDecisions(),
+      });
+      const offDecisions = cp.on("decisions", (d) => server.update(d));
+      closers.push(async () => {
+        offDecisions();
+        await server.close();
+      });
+      xdsPort = await server.listen(hostPort(config.xds.host, config.xds.port));
+    }
+
+    const app = await buildAdminApp({
+      controlPlane: cp,
+      model,
+      readiness: { grpcListening: () => grpcListening },
+      ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
+      registry,
+      token: config.admin.token,
+      logger: log.child({ part: "admin" }),
+      now,
+    });
+    closers.push(() => app.close());
+    await app.listen({ host: config.admin.host, port: config.admin.port });
+    const address = app.server.address();
+    const adminPort = typeof address === "object" && address !== null ? address.port : config.admin.port;
+    const adminUrl = `http://${hostPort(config.admin.host, adminPort)}`;
+
+    cp.start();
+    log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
+
+    let closing: Promise<void> | undefined;
+    return {
+      grpcPort: grpc.port,
+      adminUrl,
+      ...(xdsPort === undefined ? {} : { xdsPort }),
+      controlPlane: cp,
+      registry,
+      close(): Promise<void> {
+        closing ??= (async () => {
+          log.info("control plane stopping");
+          await closeAll();
+          log.info("control plane stopped");
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
