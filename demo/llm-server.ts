@@ -23,13 +23,13 @@ export interface LlmServerOptions {
   host: number;
   /** Shared fault timeline of the scenario. */
   faults: FaultTimeline;
-  /** Epoch ms at which scenario second 0 began. */
-  startedAtMs: number;
+  /** The current scenario time, seconds (0 = when the load started). */
+  scenarioSeconds: () => number;
   /** Multiplier on the model's latency (e.g. 0.1: p50 180 ms becomes 18 ms). */
   latencyScale: number;
   /** Uniform random in [0, 1). Default Math.random. */
   random?: () => number;
-  /** Clock, epoch ms. Default Date.now. */
+  /** Clock, epoch ms (only for the `created` field). Default Date.now. */
   now?: () => number;
 }
 
@@ -126,7 +126,7 @@ export async function startLlmServer(options: LlmServerOptions, port = 0): Promi
         return;
       }
       const model = typeof body.model === "string" ? body.model : "demo-model";
-      const answer = drawAnswer(options, (now() - options.startedAtMs) / 1000, random);
+      const answer = drawAnswer(options, options.scenarioSeconds(), random);
       if (answer.kind === "refused") {
         counts.refused++;
         sendJson(res, 503, echo, { error: { message: `${clusterName} host ${options.host} is down`, type: "unavailable" } });

@@ -109,7 +109,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let load: LoadGenerator | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const transitions: Transition[] = [];
-  const startedAtMs = Date.now();
+  // Scenario second 0 is when the load starts (start-up can take a while on a loaded machine).
+  let startedAtMs = Number.POSITIVE_INFINITY;
+  const scenarioSeconds = (): number => Math.max(0, (Date.now() - startedAtMs) / 1000);
   const faults = new FaultTimeline(scenario);
   try {
     cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir), log);
@@ -120,7 +122,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const spec = scenario.clusters[c]!;
       const list: string[] = [];
       for (let h = 0; h < Math.min(hostsPerCluster, spec.endpoints); h++) {
-        const s = await startLlmServer({ scenario, cluster: c, host: h, faults, startedAtMs, latencyScale });
+        const s = await startLlmServer({ scenario, cluster: c, host: h, faults, scenarioSeconds, latencyScale });
         servers.push(s);
         list.push(s.address);
       }
@@ -166,6 +168,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       maxInFlight: Math.max(50, rps * 5),
     });
     const loadStartedMs = Date.now();
+    startedAtMs = loadStartedMs;
     load.start();
     const controlPlane = cp.controlPlane;
     const running = load;
@@ -174,7 +177,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       const statuses = controlPlane.clusterStatuses();
       const routed = Object.values(sec.byCluster).reduce((a, b) => a + b, 0);
       const parts = statuses.map((s) => `${s.cluster} ${pct(sec.byCluster[s.cluster] ?? 0, routed)} ${s.state.kind}`);
-      const t = Math.round((Date.now() - startedAtMs) / 1000);
+      const t = Math.round(scenarioSeconds());
       print(`t=${String(t).padStart(3)}s ${String(sec.requests).padStart(4)} req/s ok ${pct(sec.ok, sec.ok + sec.failed)} | ${parts.join(" | ")} | total ${running.total.requests}`);
     }, 1000);
 
