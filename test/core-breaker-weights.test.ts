@@ -80,7 +80,7 @@ describe("weights", () => {
   const cases: [name: string, inputs: WeightInput[], expect: Record<string, [min: number, max: number]>, panic?: boolean][] = [
     ["healthy clusters keep their base shares", [c("a"), c("b", { baseWeight: 150 })], { a: [0.25, 0.25], b: [0.75, 0.75] }],
     ["an open cluster gets nothing, the others take its share", [c("a", { state: "open" }), c("b")], { a: [0, 0], b: [1, 1] }],
-    ["risk moves traffic away in proportion", [c("a", { risk: 0.6 }), c("b")], { a: [0.19, 0.21], b: [0.79, 0.81] }],
+    ["risk moves traffic away from a cluster predicted to break in proportion", [c("a", { risk: 0.6, breaking: true }), c("b")], { a: [0.19, 0.21], b: [0.79, 0.81] }],
     ["small risk moves nothing", [c("a", { risk: 0.2 }), c("b")], { a: [0.5, 0.5], b: [0.5, 0.5] }],
     ["equal risk everywhere moves nothing (a surge, not a fault)", [c("a", { risk: 0.9 }), c("b", { risk: 0.9 })], { a: [0.5, 0.5], b: [0.5, 0.5] }],
     [
@@ -89,8 +89,8 @@ describe("weights", () => {
       { a: [0.39, 0.41], b: [0.59, 0.61] },
     ],
     ["a half-open cluster gets at least the probe floor", [c("a", { state: "half_open", probeFraction: 0.01 }), c("b")], { a: [W.probeFloorShare - 0.001, W.probeFloorShare + 0.001], b: [0.94, 0.96] }],
-    ["a drained closed cluster keeps the probe floor", [c("a", { risk: 1 }), c("b")], { a: [W.probeFloorShare - 0.001, W.probeFloorShare + 0.001], b: [0.94, 0.96] }],
-    ["a share moves at most maxStepShare per round", [c("a", { risk: 1, previousShare: 0.5 }), c("b", { previousShare: 0.5 })], { a: [0.5 - W.maxStepShare - 0.01, 0.5 - W.maxStepShare + 0.01], b: [0.74, 0.76] }],
+    ["a drained closed cluster predicted to break keeps the probe floor", [c("a", { risk: 1, breaking: true }), c("b")], { a: [W.probeFloorShare - 0.001, W.probeFloorShare + 0.001], b: [0.94, 0.96] }],
+    ["a share moves at most maxStepShare per round", [c("a", { risk: 1, breaking: true, previousShare: 0.5 }), c("b", { previousShare: 0.5 })], { a: [0.5 - W.maxStepShare - 0.01, 0.5 - W.maxStepShare + 0.01], b: [0.74, 0.76] }],
     ["every cluster open: panic, base weights", [c("a", { state: "open" }), c("b", { state: "open", baseWeight: 150 })], { a: [0.25, 0.25], b: [0.75, 0.75] }, true],
   ];
   for (const [name, inputs, expect, panic] of cases) {

@@ -67,6 +67,11 @@ const NO_TRIP: TripDecision = { trip: false, hard: false, severe: false, anomalo
 const ABSORB_FRACTION = 0.9;
 /** Retry-after for an open state without end (override without TTL), seconds. */
 const RETRY_AFTER_UNBOUNDED_S = 60;
+/**
+ * A cluster whose newest load is at least this multiple of the load it was last seen safe at
+ * carries load we put on it: its latency rise is judged as queueing (capacity), not as a fault.
+ */
+const LOAD_DRIVEN_FACTOR = 1.1;
 
 export function validateClusters(clusters: readonly ClusterSpec[]): void {
   if (!Array.isArray(clusters) || clusters.length === 0) throw new ControlPlaneError("CP_ERR_CLUSTERS", "clusters: expected at least one cluster");
@@ -430,6 +435,12 @@ export class DecisionEngine {
   private gate(rt: ClusterRuntime, trip: TripDecision): boolean {
     if (!trip.trip) return false;
     if (trip.severe) return true;
+    if (this.loadDriven(rt)) {
+      // Soft evidence on a cluster running above its safe load: the load explains it; the
+      // capacity limit in the weights handles it, opening would only move the load on again.
+      rt.weightReason = "latency rise explained by load: held by capacity, not opened";
+      return false;
+    }
     const load = rt.history.at(-1)?.rps ?? 0;
     let room = 0;
     for (const other of this.runtime.values()) {
@@ -440,6 +451,34 @@ export class DecisionEngine {
     const absorbable = room >= load * ABSORB_FRACTION;
     rt.weightReason = absorbable ? "" : `kept open to traffic: others can take ${Math.round(room)} of ${Math.round(load)} rps`;
     return absorbable;
+  }
+
+  /** Newest window has no hard evidence and runs above the load the cluster was seen safe at. */
+  private loadDriven(rt: ClusterRuntime): boolean {
+    if (rt.combined.hard) return false;
+    const latest = rt.history.at(-1);
+    if (latest === undefined || latest.errorRate > this.config.detector.errorRateThreshold) return false;
+    const cap = rt.capacity.estimate();
+    return cap.safeRps > 0 && latest.rps >= cap.safeRps * LOAD_DRIVEN_FACTOR;
+  }
+
+  /**
+   * The risk the weights act on: the sustained risk, except that a latency rise explained by
+   * the load on the cluster (load above its safe level, p50 still below the knee factor over the
+   * low-load baseline: expected queueing) is no risk at all.
+   */
+  private weightRisk(rt: ClusterRuntime): number {
+    const risk = this.sustainedRisk(rt);
+    if (risk <= 0 || !this.loadDriven(rt)) return risk;
+    const latest = rt.history.at(-1)!;
+    const cap = rt.capacity.estimate();
+    const queueing = Number.isFinite(cap.baselineP50Ms) && latest.p50Ms <= cap.baselineP50Ms * this.config.weights.kneeFactor;
+    return queueing ? 0 : risk;
+  }
+
+  /** Predicted to break: hard evidence, or a sustained trip not explained by the load on it. */
+  private breaking(rt: ClusterRuntime): boolean {
+    return rt.combined.hard || (rt.trip.trip && !this.loadDriven(rt));
   }
 
   private tripReason(rt: ClusterRuntime): string {
@@ -483,7 +522,8 @@ export class DecisionEngine {
         cluster: rt.spec.name,
         baseWeight: rt.spec.baseWeight,
         state: rt.breaker.kind,
-        risk: forcedClosed ? 0 : this.sustainedRisk(rt),
+        risk: forcedClosed ? 0 : this.weightRisk(rt),
+        breaking: !forcedClosed && this.breaking(rt),
         probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
         loadRps: latest === undefined ? 0 : latest.rps + latest.localRejects / (latest.windowLengthMs / 1000),
         limitRps: rt.capacity.estimate().limitRps,

@@ -2,15 +2,25 @@
 //
 // 1. Targets: an open cluster gets nothing; a half-open one its probe share; a closed one its
 //    base share reduced in proportion to its risk above the least risky cluster's (risk below
-//    minRiskToShift moves nothing), never below the probe floor.
-// 2. What the risky clusters give up goes to the others in proportion to their base shares, but
-//    no receiver is pushed past its capacity limit (water-filling). What no one can take goes
-//    back to the closed clusters that gave it (a degraded cluster beats an overloaded one);
-//    traffic of open clusters is placed anyway (it would fail where it was).
-// 3. Each share moves at most maxStepShare per round, except that opening drains at once.
+//    minRiskToShift moves nothing). A healthy cluster (not predicted to break) keeps at least
+//    HEALTHY_FLOOR of its base share; one predicted to break keeps the probe floor.
+// 2. What the open, half-open and risk-reduced clusters do not hold goes to the other closed
+//    clusters in proportion to their base weights, capped by each one's estimated safe capacity
+//    (water-filling: what a capped cluster cannot take goes to the others). A cluster's cap never
+//    cuts it below its own target. What no one can take goes back to the risk-reduced clusters
+//    (a degraded cluster beats an overloaded one), then to every closed cluster pro rata to base
+//    (nobody is concentrated beyond the others).
+// 3. Hysteresis: a closed cluster's share that would move by less than SHARE_DEADBAND stays
+//    where it was; larger moves go at most maxStepShare per round, except that opening drains
+//    at once.
 // 4. Panic: when every cluster is open, everybody gets base weights.
 import type { WeightConfig } from "./config.js";
 import type { BreakerKind } from "./types.js";
+
+/** Fraction of its base share a healthy closed cluster keeps whatever its soft risk. */
+export const HEALTHY_FLOOR = 0.5;
+/** Share changes of a closed cluster smaller than this (fraction of total) are not made. */
+export const SHARE_DEADBAND = 0.02;
 
 export interface WeightInput {
   cluster: string;
@@ -18,6 +28,12 @@ export interface WeightInput {
   state: BreakerKind;
   /** Combined risk, [0, 1]. */
   risk: number;
+  /**
+   * The cluster is predicted to break (hard evidence or a sustained trip not explained by the
+   * load put on it): it may be drained down to the probe floor. Otherwise it keeps at least
+   * HEALTHY_FLOOR of its base share. Default false.
+   */
+  breaking?: boolean;
   /** For half_open: fraction of the base share to probe with, (0, 1]. */
   probeFraction: number;
   /** Current load, requests per second (newest window). */
@@ -32,7 +48,7 @@ export interface WeightResult {
   /** Shares summing to 1 (or all base in panic). */
   shares: Map<string, number>;
   panic: boolean;
-  /** Clusters whose share is held back by others' capacity. */
+  /** Closed clusters at their capacity limit (the others could not take more from them, or they could take no more). */
   capacityLimited: string[];
 }
 
@@ -45,75 +61,75 @@ export function computeShares(inputs: readonly WeightInput[], config: WeightConf
   const closed = inputs.filter((c) => c.state === "closed");
   const minRisk = closed.length > 0 ? Math.min(...closed.map((c) => c.risk)) : 0;
   const target = new Map<string, number>();
-  const givenByClosed = new Map<string, number>();
-  let fromClosed = 0;
-  let fromOthers = 0;
+  let fixedShare = 0;
   for (const c of inputs) {
     const b = base.get(c.cluster)!;
-    let t: number;
-    if (c.state === "open") t = 0;
-    else if (c.state === "half_open") t = Math.min(b, Math.max(config.probeFloorShare, b * c.probeFraction));
-    else {
+    if (c.state === "open") target.set(c.cluster, 0);
+    else if (c.state === "half_open") {
+      const t = Math.min(b, Math.max(config.probeFloorShare, b * c.probeFraction));
+      target.set(c.cluster, t);
+      fixedShare += t;
+    } else {
       const excess = c.risk - minRisk;
-      t = excess >= config.minRiskToShift ? b * (1 - excess) : b;
-      t = Math.max(t, Math.min(b, config.probeFloorShare));
+      let t = excess >= config.minRiskToShift ? b * (1 - excess) : b;
+      const floor = c.breaking === true ? Math.min(b, config.probeFloorShare) : b * HEALTHY_FLOOR;
+      t = Math.max(t, floor);
+      target.set(c.cluster, t);
     }
-    target.set(c.cluster, t);
-    if (c.state === "closed") {
-      givenByClosed.set(c.cluster, b - t);
-      fromClosed += b - t;
-    } else fromOthers += b - t;
   }
 
-  // Receivers: closed clusters that gave nothing; fill up to capacity.
-  const receivers = closed.filter((c) => (givenByClosed.get(c.cluster) ?? 0) <= 1e-9);
-  const capShare = (c: WeightInput) =>
-    totalRps > 0 && Number.isFinite(c.limitRps) ? Math.max(target.get(c.cluster)!, c.limitRps / totalRps) : Infinity;
-  let toPlace = fromClosed + fromOthers;
-  let open = receivers.slice();
-  while (toPlace > 1e-9 && open.length > 0) {
-    const weightSum = open.reduce((a, c) => a + base.get(c.cluster)!, 0);
-    let placed = 0;
-    const still: WeightInput[] = [];
-    for (const c of open) {
-      const want = (toPlace * base.get(c.cluster)!) / weightSum;
-      const room = capShare(c) - target.get(c.cluster)!;
-      const give = Math.min(want, room);
-      target.set(c.cluster, target.get(c.cluster)! + give);
-      placed += give;
-      if (room - give > 1e-9) still.push(c);
-    }
-    toPlace -= placed;
-    if (still.length === open.length && placed <= 1e-12) break;
-    open = still;
-  }
+  // Receivers (closed, not reduced by risk) take what is not held, pro rata to base, capped
+  // (water-filling); what they cannot take goes back to the risk-reduced donors (up to their base
+  // shares), then to every closed cluster pro rata to base.
   const capacityLimited: string[] = [];
-  if (toPlace > 1e-9) {
-    // Back to the closed donors first (pro rata to what they gave) …
-    const back = Math.min(toPlace, fromClosed);
-    if (back > 0 && fromClosed > 0) {
-      for (const [cluster, gave] of givenByClosed) {
-        if (gave <= 0) continue;
-        target.set(cluster, target.get(cluster)! + (back * gave) / fromClosed);
-        capacityLimited.push(cluster);
+  const share = new Map(target);
+  if (closed.length > 0) {
+    const donors = closed.filter((c) => target.get(c.cluster)! < base.get(c.cluster)! - 1e-12);
+    const receivers = closed.filter((c) => !donors.includes(c));
+    const cap = (c: WeightInput) =>
+      totalRps > 0 && Number.isFinite(c.limitRps) ? Math.max(target.get(c.cluster)!, c.limitRps / totalRps) : Infinity;
+    let remaining = Math.max(0, 1 - fixedShare - donors.reduce((a, c) => a + target.get(c.cluster)!, 0));
+    let active = receivers.slice();
+    while (active.length > 0 && remaining > 1e-12) {
+      const weightSum = active.reduce((a, c) => a + base.get(c.cluster)!, 0);
+      const scale = remaining / weightSum;
+      const capped = active.filter((c) => scale * base.get(c.cluster)! > cap(c) + 1e-12);
+      if (capped.length === 0) {
+        for (const c of active) share.set(c.cluster, scale * base.get(c.cluster)!);
+        remaining = 0;
+        break;
       }
-      toPlace -= back;
+      for (const c of capped) {
+        share.set(c.cluster, cap(c));
+        remaining -= cap(c);
+        capacityLimited.push(c.cluster);
+      }
+      active = active.filter((c) => !capped.includes(c));
     }
-    // … and what open clusters shed goes to the receivers past their limits.
-    const sink = receivers.length > 0 ? receivers : closed;
-    if (toPlace > 1e-9 && sink.length > 0) {
-      const weightSum = sink.reduce((a, c) => a + base.get(c.cluster)!, 0);
-      for (const c of sink) target.set(c.cluster, target.get(c.cluster)! + (toPlace * base.get(c.cluster)!) / weightSum);
-      toPlace = 0;
+    const gave = donors.reduce((a, c) => a + base.get(c.cluster)! - target.get(c.cluster)!, 0);
+    if (remaining > 1e-12 && gave > 0) {
+      // A degraded cluster beats an overloaded one.
+      const back = Math.min(remaining, gave);
+      for (const c of donors) {
+        share.set(c.cluster, share.get(c.cluster)! + (back * (base.get(c.cluster)! - target.get(c.cluster)!)) / gave);
+        capacityLimited.push(c.cluster);
+      }
+      remaining -= back;
+    }
+    if (remaining > 1e-12) {
+      // Everybody is at its estimated limit: the rest pro rata to base, nobody piled on.
+      const weightSum = closed.reduce((a, c) => a + base.get(c.cluster)!, 0);
+      for (const c of closed) share.set(c.cluster, share.get(c.cluster)! + (remaining * base.get(c.cluster)!) / weightSum);
     }
   }
 
-  // Rate limit (opening and half-open probe shares are not limited).
+  // Hysteresis and rate limit (opening and half-open probe shares are not limited).
   const limited = new Map<string, number>();
   for (const c of inputs) {
-    const t = target.get(c.cluster)!;
+    const t = share.get(c.cluster)!;
     const prev = c.previousShare;
     if (prev === undefined || c.state !== "closed") limited.set(c.cluster, t);
+    else if (Math.abs(t - prev) < SHARE_DEADBAND) limited.set(c.cluster, prev);
     else limited.set(c.cluster, Math.min(prev + config.maxStepShare, Math.max(prev - config.maxStepShare, t)));
   }
   const sum = [...limited.values()].reduce((a, b) => a + b, 0);
@@ -121,6 +137,7 @@ export function computeShares(inputs: readonly WeightInput[], config: WeightConf
   for (const [k, v] of limited) limited.set(k, v / sum);
   return { shares: limited, panic: false, capacityLimited };
 }
+
 
 /** Integer weights on config.totalWeight, rounded to 1% steps of the total (less churn). */
 export function sharesToWeights(shares: ReadonlyMap<string, number>, totalWeight: number): Map<string, number> {
