@@ -38,8 +38,12 @@ export interface LoadOptions {
 
 const TICK_MS = 50;
 
-/** Knuth's Poisson draw for small means. */
+/** Knuth's Poisson draw for small means; a rounded normal approximation for large ones. */
 function poisson(mean: number, random: () => number): number {
+  if (mean > 30) {
+    const z = Math.sqrt(-2 * Math.log(Math.max(Number.EPSILON, random()))) * Math.cos(2 * Math.PI * random());
+    return Math.max(0, Math.round(mean + Math.sqrt(mean) * z));
+  }
   const limit = Math.exp(-mean);
   let k = 0;
   let p = random();
@@ -57,6 +61,8 @@ export class LoadGenerator {
   private readonly random: () => number;
   private timer: NodeJS.Timeout | undefined;
   private next = 0;
+  /** Epoch ms up to which arrivals have been drawn (timer ticks can come late on a busy machine). */
+  private drawnUntilMs = 0;
 
   constructor(private readonly options: LoadOptions) {
     this.random = options.random ?? Math.random;
@@ -64,8 +70,13 @@ export class LoadGenerator {
 
   start(): void {
     if (this.timer !== undefined) return;
+    this.drawnUntilMs = Date.now();
     this.timer = setInterval(() => {
-      const n = poisson((this.options.rps * TICK_MS) / 1000, this.random);
+      // Arrivals for the whole time since the last tick, at most 2 s of them (no huge burst after a stall).
+      const now = Date.now();
+      const elapsedMs = Math.min(2000, now - this.drawnUntilMs);
+      this.drawnUntilMs = now;
+      const n = poisson((this.options.rps * elapsedMs) / 1000, this.random);
       for (let i = 0; i < n; i++) this.fire();
     }, TICK_MS);
   }

@@ -23,7 +23,7 @@ const shortScenario = parseScenario({
 test("the demo sends traffic through the filter and the control plane opens the faulty cluster's breaker", { timeout: 120_000 }, async () => {
   const lines: string[] = [];
   const summary = await runDemo({ scenario: shortScenario, durationS: 20, rps: 30, print: (l) => lines.push(l) });
-  assert.ok(summary.totals.requests > 100, `requests: ${summary.totals.requests}`);
+  assert.ok(summary.totals.requests > 50, `requests: ${summary.totals.requests}`);
   // The upstreams echo the x-request-id and x-autoglm-cluster the filter set.
   assert.ok(summary.totals.filtered > summary.totals.requests / 2, `filtered answers: ${summary.totals.filtered} of ${summary.totals.requests}`);
   assert.ok(summary.sidecarRequests.every((n) => n > 0), `sidecar request counters: ${summary.sidecarRequests.join(", ")}`);
