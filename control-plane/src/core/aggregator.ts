@@ -219,7 +219,7 @@ export class WindowAggregator {
         timeouts: acc?.timeouts ?? 0,
         resets: acc?.resets ?? 0,
         grpcErrors: acc?.grpcErrors ?? 0,
-        errorRate: requests > 0 ? failures / requests : 0,
+        errorRate: requests > 0 ? Math.min(1, failures / requests) : 0, // counters overlap (a 5xx may also be a reset)
         p50Ms: q(0.5),
         p95Ms: q(0.95),
         p99Ms: q(0.99),

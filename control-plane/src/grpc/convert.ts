@@ -90,9 +90,10 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       ignoredClusters.push(w.cluster);
       continue;
     }
-    const failures = w.errors5xx + w.timeouts + w.resets + w.grpcErrors;
-    if (failures > w.requests) {
-      return { ok: false, error: `${at}: errors_5xx + timeouts + resets + grpc_errors (${failures}) exceed requests (${w.requests})` };
+    // The failure counters overlap (a 503 with an upstream reset flag is both a 5xx and a reset),
+    // so each one is bounded by the requests, not their sum.
+    for (const [field, value] of [["errors_5xx", w.errors5xx], ["timeouts", w.timeouts], ["resets", w.resets], ["grpc_errors", w.grpcErrors]] as const) {
+      if (value > w.requests) return { ok: false, error: `${at}.${field}: ${value} exceeds requests (${w.requests})` };
     }
     const h = w.totalLatency;
     const firstBucket = h?.firstBucket ?? 0;
