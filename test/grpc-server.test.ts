@@ -118,7 +118,8 @@ describe("gRPC server", () => {
     assert.ok(dropped > 0, "pushes to the slow stream were replaced by newer ones");
     slow.call.resume();
     await until(() => slow.versions.at(-1) === last, "the slow stream to catch up with the latest version");
-    assert.ok(slow.versions.length < fast.versions.length, `slow got ${slow.versions.length}, fast ${fast.versions.length}`);
+    // On a loaded machine the fast stream drops intermediate sets too, so only "not more" holds.
+    assert.ok(slow.versions.length <= fast.versions.length, `slow got ${slow.versions.length}, fast ${fast.versions.length}`);
     slow.call.end();
     fast.call.end();
     slowClient.close();
