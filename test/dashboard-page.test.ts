@@ -9,6 +9,13 @@ import { buildAdminApp } from "../control-plane/src/admin/app.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { createLogger } from "../lib/log.js";
 
+/** The part of a browser canvas the pixel check reads. */
+interface CanvasLike {
+  width: number;
+  height: number;
+  getContext(kind: "2d"): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
+}
+
 const CHROMIUM = "/usr/bin/chromium";
 const LAUNCH_ARGS = [
   "--headless",
@@ -79,8 +86,10 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
     // The charts have drawn lines (some non-background pixels in each canvas).
     const drawn = await page.$$eval("canvas", (canvases) =>
       canvases.map((c) => {
-        const ctx = (c as HTMLCanvasElement).getContext("2d")!;
-        const data = ctx.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+        // The browser's canvas, typed structurally (the project compiles without the DOM lib).
+        const canvas = c as unknown as CanvasLike;
+        const ctx = canvas.getContext("2d")!;
+        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
         let ink = 0;
         for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) ink++;
         return ink;

@@ -83,16 +83,22 @@ export class FakeControlPlane {
   }
 
   /** Every message the filter sent of one kind, across streams. */
-  sent<K extends NonNullable<SidecarMessage["kind"]["case"]>>(kind: K): Array<Extract<SidecarMessage["kind"], { case: K }>["value"]> {
-    const out: Array<Extract<SidecarMessage["kind"], { case: K }>["value"]> = [];
+  sent<K extends SidecarMessageKind>(kind: K): Array<SidecarMessageValue<K>> {
+    const out: Array<SidecarMessageValue<K>> = [];
     for (const s of this.streams) {
       for (const m of s.fromFilter) {
-        if (m.kind.case === kind) out.push(m.kind.value as Extract<SidecarMessage["kind"], { case: K }>["value"]);
+        const oneof = m.kind as { case: string | undefined; value?: unknown };
+        if (oneof.case === kind) out.push(oneof.value as SidecarMessageValue<K>);
       }
     }
     return out;
   }
 }
+
+/** The case names of the sidecar message's oneof. */
+export type SidecarMessageKind = NonNullable<SidecarMessage["kind"]["case"]>;
+/** The message carried by one case of the sidecar message's oneof. */
+export type SidecarMessageValue<K extends SidecarMessageKind> = Extract<SidecarMessage["kind"], { case: K }>["value"];
 
 export interface DecisionInit {
   version: bigint | number;

@@ -63,7 +63,7 @@ function traffic(t: PluginTester, n: number, failing: ReadonlySet<string>): Reco
   return counts;
 }
 
-async function until(cond: () => boolean, what: string, step: () => Promise<void>, limit = 200): Promise<void> {
+async function until(cond: () => boolean, what: string, step: () => Promise<unknown>, limit = 200): Promise<void> {
   for (let i = 0; i < limit; i++) {
     if (cond()) return;
     await step();
