@@ -47,6 +47,50 @@ describe("hard rules", () => {
   }
 });
 
+describe("hard rules pool thin windows", () => {
+  /** Scores a series of windows one round at a time; returns each round's verdict. */
+  const rounds = (series: Partial<ClusterWindowStats>[], rescoreEach = false) => {
+    const scorer = new HardRuleScorer(slo, DEFAULT_CONFIG.detector);
+    const history: ClusterWindowStats[] = [];
+    return series.map((over, i) => {
+      history.push(win(i, over));
+      const once = scorer.score(new Map([["a", history]])).get("a")!;
+      return rescoreEach ? scorer.score(new Map([["a", history]])).get("a")! : once;
+    });
+  };
+
+  it("12 requests per window at 90% failures: judged on the pool of two windows, and hard", () => {
+    const v = rounds([0, 1, 2, 3].map(() => ({ requests: 12, errorRate: 11 / 12 })));
+    assert.deepEqual(v.map((r) => r.hard), [false, true, false, true]);
+    assert.deepEqual(v[1]!.evidence, { requests: 24, errorRate: 22 / 24, windows: 2 });
+    assert.match(v[1]!.reasons[0]!, /over 2 windows \(24 requests\)/);
+    assert.equal(v[0]!.evidence, undefined, "a thin window alone carries no verdict");
+  });
+
+  it("pools never overlap: one bad thin window among healthy ones is judged once", () => {
+    const v = rounds([{ requests: 12 }, { requests: 12, errorRate: 0.5 }, { requests: 12 }, { requests: 12 }]);
+    assert.equal(v.filter((r) => r.evidence !== undefined).length, 2);
+    assert.ok(v.filter((r) => r.hard).length <= 1);
+  });
+
+  it("re-scoring the same newest window gives the same verdict", () => {
+    const once = rounds([0, 1, 2, 3].map(() => ({ requests: 12, errorRate: 11 / 12 })));
+    const twice = rounds([0, 1, 2, 3].map(() => ({ requests: 12, errorRate: 11 / 12 })), true);
+    assert.deepEqual(twice.map((r) => r.hard), once.map((r) => r.hard));
+  });
+
+  it("a pool spans at most M windows: 3 requests per window never make evidence", () => {
+    const v = rounds(Array.from({ length: 12 }, () => ({ requests: 3, errorRate: 1 })));
+    assert.ok(v.every((r) => !r.hard && r.evidence === undefined), JSON.stringify(v));
+  });
+
+  it("healthy thin windows pooled stay healthy", () => {
+    const v = rounds(Array.from({ length: 10 }, () => ({ requests: 8, errorRate: 0 })));
+    assert.ok(v.some((r) => r.evidence !== undefined));
+    assert.ok(v.every((r) => !r.hard));
+  });
+});
+
 describe("dynamic baseline", () => {
   const run = (series: Partial<ClusterWindowStats>[]) => {
     const scorer = new DynamicBaselineScorer(DEFAULT_CONFIG.detector);

@@ -372,17 +372,23 @@ export class DecisionEngine {
       rt.scorers = per;
       const latest = rt.history.at(-1);
       if (latest !== undefined) {
-        const evidence = latest.requests >= Math.max(1, d.minRequests);
-        if (evidence) {
+        // Soft scores judge the newest window, which needs minRequests by itself; the hard rules
+        // pool thin windows and say what their verdict rests on.
+        const windowEvidence = latest.requests >= Math.max(1, d.minRequests);
+        const pooled = per["hard_rules"]?.evidence;
+        const hardEvidence = windowEvidence || (pooled !== undefined && pooled.requests >= Math.max(1, d.minRequests));
+        // A thin window cannot raise the risk, but a calm one lowers it: otherwise a cluster
+        // whose traffic was shifted away (too little to judge) would stay "at risk" for ever.
+        if (windowEvidence || score < d.scoreThreshold) {
           rt.recentScores.push(score);
           if (rt.recentScores.length > d.m) rt.recentScores.shift();
         }
         this.alarms.record(name, {
           windowStartMs: latest.windowStartMs,
-          evidence,
-          anomalous: evidence && score >= d.scoreThreshold,
-          hard: evidence && hard,
-          severe: evidence && hard && latest.errorRate >= this.config.breaker.severeErrorRate,
+          evidence: hardEvidence,
+          anomalous: windowEvidence && score >= d.scoreThreshold,
+          hard: hardEvidence && hard,
+          severe: hardEvidence && hard && (pooled?.errorRate ?? latest.errorRate) >= this.config.breaker.severeErrorRate,
         });
       }
       rt.trip = this.alarms.evaluate(name, latest?.windowStartMs ?? 0);

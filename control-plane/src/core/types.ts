@@ -64,6 +64,20 @@ export interface ScoreResult {
   hard: boolean;
   /** Human-readable reasons, e.g. "p99 2300ms > slo 2000ms". Empty when healthy. */
   reasons: string[];
+  /**
+   * What the verdict rests on when a scorer pools thin windows (the hard rules do): the requests
+   * and failure rate over the pooled windows. Absent: the newest window alone.
+   */
+  evidence?: PooledEvidence;
+}
+
+/** Requests a verdict rests on, pooled over consecutive windows. */
+export interface PooledEvidence {
+  requests: number;
+  /** Failure rate over the pooled requests, fraction. */
+  errorRate: number;
+  /** Windows pooled (1: the newest window alone). */
+  windows: number;
 }
 
 /** One small interface every detector implements, so each can be tested alone. */

@@ -22,7 +22,7 @@ import { ControlStream } from "./controlstream";
 import { FilterMetrics } from "./metrics";
 import { CLASS_LOCAL_REJECT } from "./outcome";
 import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
-import { WindowRecorder } from "./window";
+import { WindowRecorder, windowStartOf } from "./window";
 import { RequestContext } from "./request";
 import {
   WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER,
@@ -202,7 +202,7 @@ export class FilterRoot extends RootContext {
     for (let i = 0; i < n; i++) unchecked((breakers[i] = new LocalBreaker(c.fallback)));
     this.breakers = breakers;
     this.gate = new Gate(this.credit, this.base.probeFractions, breakers);
-    this.recorder = new WindowRecorder(names, nowMs);
+    this.recorder = new WindowRecorder(names, windowStartOf(nowMs, c.windowMs));
     this.metrics = new FilterMetrics(names);
     if (this.stream !== null) {
       // A reconfiguration restarts the stream (the cluster or token may have changed).
@@ -485,8 +485,9 @@ export class FilterRoot extends RootContext {
     if (stream.isLive(nowMs)) this.lastLiveMs = nowMs;
     if (!stream.isOpen() && nowMs >= stream.reconnectAtMs) this.connect(nowMs);
     // Close the window when it is (within half a tick) complete.
-    if (nowMs + <u64>(this.tickMs / 2) >= this.recorder.startMs + <u64>c.windowMs) {
-      stream.sendReport(this.recorder.close(nowMs, 0, this.enforcedVersion));
+    const dueMs = nowMs + <u64>(this.tickMs / 2);
+    if (dueMs >= this.recorder.startMs + <u64>c.windowMs) {
+      stream.sendReport(this.recorder.close(windowStartOf(dueMs, c.windowMs), c.windowMs, 0, this.enforcedVersion));
     }
     this.refreshGauges(nowMs);
     (this.metrics as FilterMetrics).flush();

@@ -49,14 +49,16 @@ export class WindowRecorder {
   }
 
   /**
-   * Closes the window at nowMs: a report of the clusters that saw traffic (possibly none), and a
-   * new window starting at nowMs.
+   * Closes the window: a report of the clusters that saw traffic (possibly none) for the window
+   * [startMs, startMs + lengthMs) with lengthMs the nominal window length, and a new window
+   * starting at nextStartMs. Windows start on the grid of multiples of the window length, so the
+   * reports of every worker (and every sidecar) line up; a late tick only makes a window hold
+   * a little more traffic than its nominal length.
    */
-  close(nowMs: u64, sequence: u64, enforcedVersion: u64): TelemetryReport {
+  close(nextStartMs: u64, lengthMs: u32, sequence: u64, enforcedVersion: u64): TelemetryReport {
     const report = new TelemetryReport();
     report.windowStartMs = this.startMs;
-    const length = nowMs > this.startMs ? nowMs - this.startMs : 0;
-    report.windowLengthMs = <u32>(length > <u64>u32.MAX_VALUE ? u32.MAX_VALUE : length);
+    report.windowLengthMs = lengthMs;
     report.sequence = sequence;
     report.enforcedVersion = enforcedVersion;
     for (let i = 0; i < this.windows.length; i++) {
@@ -65,7 +67,13 @@ export class WindowRecorder {
       unchecked((this.windows[i] = this.fresh(i)));
       unchecked((this.active[i] = false));
     }
-    this.startMs = nowMs;
+    this.startMs = nextStartMs > this.startMs ? nextStartMs : this.startMs + <u64>lengthMs;
     return report;
   }
+}
+
+/** The start of the window of length lengthMs (on the grid of its multiples) holding atMs. */
+export function windowStartOf(atMs: u64, lengthMs: u32): u64 {
+  const len = <u64>(lengthMs > 0 ? lengthMs : 1);
+  return (atMs / len) * len;
 }

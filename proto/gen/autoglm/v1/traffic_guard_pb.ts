@@ -127,14 +127,16 @@ export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
  */
 export type TelemetryReport = Message<"autoglm.v1.TelemetryReport"> & {
   /**
-   * Window start, Unix epoch milliseconds (host clock).
+   * Window start, Unix epoch milliseconds (host clock), on the grid of multiples of the window
+   * length so the windows of all workers line up.
    *
    * @generated from field: uint64 window_start_ms = 1;
    */
   windowStartMs: bigint;
 
   /**
-   * Window length in milliseconds.
+   * Nominal window length in milliseconds (the filter's window_ms). A late tick makes a window
+   * hold a little more traffic than this; the next window starts on the grid again.
    *
    * @generated from field: uint32 window_length_ms = 2;
    */
