@@ -15,7 +15,7 @@
 // proxy_on_done/on_log record the outcome with the latency the filter measured on virtual time.
 // At the end of each window the clock reaches the window end (every filter reports its window)
 // and the control plane runs one decision round (decide()); new decisions reach the filters at once.
-import { existsSync } from "node:fs";
+import { appendFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Scenario } from "../scenario.js";
 import { projectRoot } from "../scenario.js";
@@ -114,6 +114,9 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   const balancer = new EnvoyLoadBalancer(scenario);
   const inFlight = new Map<number, HttpStream>();
   const toEpoch = (s: number): number => EPOCH_MS + s * 1000;
+  // Debugging aid: AUTOGLM_SIM_TRACE=<file> appends every new decision set as a JSON line.
+  const tracePath = process.env.AUTOGLM_SIM_TRACE;
+  let lastTracedVersion = -1;
 
   return {
     name: "autoglm",
@@ -151,7 +154,19 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     timer: (nowS) => balancer.timer(nowS),
     windowEnd(_window, endS) {
       clock.advanceTo(toEpoch(endS));
-      return cp.decide().then(() => undefined);
+      return cp.decide().then(() => {
+        if (tracePath === undefined) return;
+        const set = cp.currentDecisions();
+        const scores = cp.clusterStatuses().map((c) => {
+          const w = c.recent.at(-1);
+          const per = Object.entries(c.scorers).map(([k, r]) => `${k}=${r.score.toFixed(2)}${r.hard ? "!" : ""}`).join(",");
+          return `${c.cluster} n=${w?.requests ?? 0} err=${(w?.errorRate ?? 0).toFixed(3)} p50=${Math.round(w?.p50Ms ?? 0)} p99=${Math.round(w?.p99Ms ?? 0)} ${per}`;
+        });
+        const changed = set.version !== lastTracedVersion;
+        lastTracedVersion = set.version;
+        const clusters = set.clusters.map((d) => `${d.cluster}:${d.state}:${d.weight}:${d.anomalyScore}:${d.reason}`);
+        appendFileSync(tracePath, `${JSON.stringify({ t: endS, version: set.version, ...(changed ? { clusters } : {}), scores })}\n`);
+      });
     },
     isOpen(cluster) {
       const name = scenario.clusters[cluster]!.name;

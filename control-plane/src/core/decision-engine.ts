@@ -59,6 +59,8 @@ interface ClusterRuntime {
   weightReason: string;
   /** Half-open probe evidence gathered over windows too thin to judge alone. */
   probe: { requests: number; failures: number; slow: number };
+  /** For each of the last M windows with evidence: did a robust signal back the scores up? */
+  corroborations: boolean[];
 }
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
@@ -133,6 +135,7 @@ export class DecisionEngine {
         capacity: new CapacityEstimator(config.weights),
         combined: NO_SCORE,
         recentScores: [],
+        corroborations: [],
         scorers: {},
         trip: NO_TRIP,
         weightReason: "",
@@ -208,7 +211,10 @@ export class DecisionEngine {
       const rt = this.runtime.get(c.cluster);
       if (rt === undefined) continue;
       // The published risk carries over until new windows replace it.
-      if (c.anomalyScore > 0) rt.recentScores = new Array<number>(this.config.detector.n).fill(c.anomalyScore);
+      if (c.anomalyScore > 0) {
+        rt.recentScores = new Array<number>(this.config.detector.n).fill(c.anomalyScore);
+        rt.corroborations = new Array<boolean>(this.config.detector.n).fill(true);
+      }
       if (c.state === "open") {
         const waitMs = Math.max(1000, c.retryAfterS * 1000);
         rt.breaker = { kind: "open", since: nowMs, until: nowMs + waitMs, reason: c.reason || "restored", openings: 1 };
@@ -383,6 +389,10 @@ export class DecisionEngine {
           rt.recentScores.push(score);
           if (rt.recentScores.length > d.m) rt.recentScores.shift();
         }
+        if (windowEvidence) {
+          rt.corroborations.push(this.robustSignal(rt, latest));
+          if (rt.corroborations.length > d.m) rt.corroborations.shift();
+        }
         this.alarms.record(name, {
           windowStartMs: latest.windowStartMs,
           evidence: hardEvidence,
@@ -433,26 +443,57 @@ export class DecisionEngine {
   private sustainedRisk(rt: ClusterRuntime): number {
     if (rt.combined.hard) return rt.combined.score;
     const n = this.config.detector.n;
-    if (rt.recentScores.length < n) return 0;
+    if (rt.recentScores.length < n || !this.corroborated(rt)) return 0;
     return [...rt.recentScores].sort((a, b) => b - a)[n - 1]!;
+  }
+
+  /**
+   * Soft scores (model, dynamic thresholds, trend) read noisy statistics: a window's p99 over a
+   * hundred requests is nearly its slowest request. They act only when a robust signal of the
+   * cluster itself backs them up in at least N of the last M windows: its median latency well
+   * above its low-load baseline without the load explaining it, or failures at half the hard
+   * threshold or more. Predictions on a healthy cluster thus move no traffic.
+   */
+  private corroborated(rt: ClusterRuntime): boolean {
+    return rt.corroborations.filter(Boolean).length >= this.config.detector.n;
+  }
+
+  /** A robust sign of trouble in one window with enough requests (see corroborated()). */
+  private robustSignal(rt: ClusterRuntime, w: ClusterWindowStats): boolean {
+    const d = this.config.detector;
+    const failures = Math.round(w.errorRate * w.requests);
+    if (w.errorRate >= d.errorRateThreshold / 2 && failures >= d.minErrors) return true;
+    const cap = rt.capacity.estimate();
+    if (!Number.isFinite(cap.baselineP50Ms) || !Number.isFinite(w.p50Ms)) return false;
+    const slowMedian = w.p50Ms >= cap.baselineP50Ms * d.minRelativeRise;
+    const explainedByLoad = cap.safeRps > 0 && w.rps >= cap.safeRps * LOAD_DRIVEN_FACTOR;
+    return slowMedian && !explainedByLoad;
   }
 
   /** Soft evidence opens a breaker only when the other clusters can take its load. */
   private gate(rt: ClusterRuntime, trip: TripDecision): boolean {
     if (!trip.trip) return false;
     if (trip.severe) return true;
+    if (!trip.hard && !this.corroborated(rt)) {
+      rt.weightReason = "";
+      return false;
+    }
     if (this.loadDriven(rt)) {
       // Soft evidence on a cluster running above its safe load: the load explains it; the
       // capacity limit in the weights handles it, opening would only move the load on again.
       rt.weightReason = "latency rise explained by load: held by capacity, not opened";
       return false;
     }
+    // Opening moves the cluster's whole load at once: the others must have shown they serve
+    // that much more with near-baseline latency (their safe level), not merely be allowed to
+    // explore up to it (their limit), or the open breaker only moves the outage.
     const load = rt.history.at(-1)?.rps ?? 0;
     let room = 0;
     for (const other of this.runtime.values()) {
       if (other === rt || other.breaker.kind !== "closed" || other.trip.trip) continue;
       const o = other.history.at(-1)?.rps ?? 0;
-      room += Math.max(0, other.capacity.estimate().limitRps - o);
+      const cap = other.capacity.estimate();
+      room += Math.max(0, Math.min(cap.safeRps, cap.limitRps) - o);
     }
     const absorbable = room >= load * ABSORB_FRACTION;
     rt.weightReason = absorbable ? "" : `kept open to traffic: others can take ${Math.round(room)} of ${Math.round(load)} rps`;
@@ -484,7 +525,7 @@ export class DecisionEngine {
 
   /** Predicted to break: hard evidence, or a sustained trip not explained by the load on it. */
   private breaking(rt: ClusterRuntime): boolean {
-    return rt.combined.hard || (rt.trip.trip && !this.loadDriven(rt));
+    return rt.combined.hard || (rt.trip.trip && (rt.trip.hard || this.corroborated(rt)) && !this.loadDriven(rt));
   }
 
   private tripReason(rt: ClusterRuntime): string {
