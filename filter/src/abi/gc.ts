@@ -1,0 +1,31 @@
+// When garbage is collected. The module is built with AssemblyScript's minimal runtime
+// (asconfig.json: "runtime": "minimal"): a mark-and-sweep collector that never runs by itself and
+// does not scan the wasm stack (no shadow stack, which made the incremental build ~40% larger).
+// It is therefore only safe to collect when no managed reference lives in a local: when the
+// outermost host callback is about to return. Every proxy_on_* export calls enter() first and
+// leave() last; a callback the host makes while another one is on the stack (re-entrancy, e.g. a
+// local reply running the response callbacks, or a gRPC cancel closing the stream) is nested and
+// never collects. proxy_on_memory_allocate (called from inside host calls) neither enters nor
+// collects. A trap leaves the depth raised, but a trapped VM instance is never called again.
+
+/** Stream callbacks between collections: per-request garbage is small (the context and its map
+ *  entry), so this bounds the garbage to a few tens of KiB while keeping the per-request cost of a
+ *  full mark (every live object) negligible. */
+const STREAM_CALLS_PER_COLLECTION: i32 = 256;
+
+let depth: i32 = 0;
+let streamCalls: i32 = 0;
+
+export function enter(): void {
+  depth++;
+}
+
+/** Leaves a callback; collects at the outermost level, always after root-context callbacks
+ *  (configuration, ticks, control-plane messages: rare and allocating), else every
+ *  STREAM_CALLS_PER_COLLECTION stream callbacks. */
+export function leave(root: bool): void {
+  if (--depth != 0) return;
+  if (!root && ++streamCalls < STREAM_CALLS_PER_COLLECTION) return;
+  streamCalls = 0;
+  __collect();
+}
