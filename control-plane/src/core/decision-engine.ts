@@ -55,8 +55,10 @@ interface ClusterRuntime {
   recentScores: number[];
   scorers: Record<string, ScoreResult>;
   trip: TripDecision;
-  /** Why the weights hold this cluster where they do ("" when at base). */
+  /** Why the weights hold this cluster where they do ("" when at base); stable text for the decision. */
   weightReason: string;
+  /** The figures behind weightReason, for the status only ("" when none). */
+  weightDetail: string;
   /** Half-open probe evidence gathered over windows too thin to judge alone. */
   probe: { requests: number; failures: number; slow: number };
   /** For each of the last M windows with evidence: did a robust signal back the scores up? */
@@ -139,6 +141,7 @@ export class DecisionEngine {
         scorers: {},
         trip: NO_TRIP,
         weightReason: "",
+        weightDetail: "",
         probe: { requests: 0, failures: 0, slow: 0 },
       });
     }
@@ -263,11 +266,18 @@ export class DecisionEngine {
     // 3. Breakers.
     this.expireOverrides(nowMs, transitions);
     const newWindow = closed.length > 0;
+    // Clusters carrying extra load that already shows: the SLO broken or latency from load.
+    const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || this.loadDriven(rt)));
     for (const rt of this.runtime.values()) {
       const override = this.overridesByCluster.get(rt.spec.name);
       if (override !== undefined) {
         this.applyOverride(rt, override, nowMs, transitions);
         continue;
+      }
+      if (rt.breaker.kind === "open" && strained.some((o) => o !== rt)) {
+        // Keeping this cluster open costs the others more than a probe would cost: the wait
+        // does not grow with repeated openings while they strain (probes are a small share).
+        rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
       }
       const trip = this.gate(rt, rt.trip);
       const latest = rt.history.at(-1);
@@ -310,7 +320,7 @@ export class DecisionEngine {
         weight: d?.weight ?? 0,
         score: rt.combined.score,
         hard: rt.combined.hard,
-        reasons: [...rt.combined.reasons, ...(rt.weightReason === "" ? [] : [rt.weightReason])],
+        reasons: [...rt.combined.reasons, ...(rt.weightReason === "" ? [] : [rt.weightDetail === "" ? rt.weightReason : `${rt.weightReason} (${rt.weightDetail})`])],
         scorers: { ...rt.scorers },
         anomalousWindows: rt.trip.anomalous,
         capacity: rt.capacity.estimate(),
@@ -476,6 +486,7 @@ export class DecisionEngine {
     if (trip.severe) return true;
     if (!trip.hard && !this.corroborated(rt)) {
       rt.weightReason = "";
+      rt.weightDetail = "";
       return false;
     }
     if (this.loadDriven(rt)) {
@@ -495,8 +506,16 @@ export class DecisionEngine {
       const cap = other.capacity.estimate();
       room += Math.max(0, Math.min(cap.safeRps, cap.limitRps) - o);
     }
-    const absorbable = room >= load * ABSORB_FRACTION;
-    rt.weightReason = absorbable ? "" : `kept open to traffic: others can take ${Math.round(room)} of ${Math.round(load)} rps`;
+    // A cluster the weights have already drained to about the probe share moves little load.
+    let totalRps = 0;
+    for (const r of this.runtime.values()) totalRps += r.history.at(-1)?.rps ?? 0;
+    const othersCalm = [...this.runtime.values()].every((o) => o === rt || o.breaker.kind !== "closed" || (!o.combined.hard && !this.loadDriven(o)));
+    const drained = othersCalm && load <= totalRps * this.config.weights.probeFloorShare * 2;
+    const absorbable = drained || room >= load * ABSORB_FRACTION;
+    // The decision's reason stays the same while the situation does (no new version per window);
+    // the figures go to the cluster's status.
+    rt.weightReason = absorbable ? "" : "kept open to traffic: the others lack the headroom to take its load";
+    rt.weightDetail = absorbable ? "" : `others can take ${Math.round(room)} of ${Math.round(load)} rps`;
     return absorbable;
   }
 
