@@ -160,7 +160,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         const scores = cp.clusterStatuses().map((c) => {
           const w = c.recent.at(-1);
           const per = Object.entries(c.scorers).map(([k, r]) => `${k}=${r.score.toFixed(2)}${r.hard ? "!" : ""}`).join(",");
-          return `${c.cluster} n=${w?.requests ?? 0} err=${(w?.errorRate ?? 0).toFixed(3)} p50=${Math.round(w?.p50Ms ?? 0)} p99=${Math.round(w?.p99Ms ?? 0)} ${per}`;
+          return `${c.cluster} cap=${Math.round(c.capacity.safeRps)}/${Math.round(c.capacity.kneeRps)}/${Math.round(c.capacity.limitRps)} n=${w?.requests ?? 0} err=${(w?.errorRate ?? 0).toFixed(3)} p50=${Math.round(w?.p50Ms ?? 0)} p99=${Math.round(w?.p99Ms ?? 0)} ${per}`;
         });
         const changed = set.version !== lastTracedVersion;
         lastTracedVersion = set.version;

@@ -8,8 +8,8 @@
 //    clusters in proportion to their base weights, capped by each one's estimated safe capacity
 //    (water-filling: what a capped cluster cannot take goes to the others). A cluster's cap never
 //    cuts it below its own target. What no one can take goes back to the risk-reduced clusters
-//    (a degraded cluster beats an overloaded one), then to every closed cluster pro rata to base
-//    (nobody is concentrated beyond the others).
+//    (a degraded cluster beats an overloaded one), then to every closed cluster pro rata to its
+//    limit when all limits are known (equal utilisation), else to base (nobody piled on).
 // 3. Hysteresis: a closed cluster's share that would move by less than SHARE_DEADBAND stays
 //    where it was; larger moves go at most maxStepShare per round, except that opening drains
 //    at once.
@@ -106,20 +106,26 @@ export function computeShares(inputs: readonly WeightInput[], config: WeightConf
       }
       active = active.filter((c) => !capped.includes(c));
     }
-    const gave = donors.reduce((a, c) => a + base.get(c.cluster)! - target.get(c.cluster)!, 0);
+    // A degraded cluster beats an overloaded one: donors take back what they gave, up to their
+    // base share and their own limit (a donor degraded by overload is no receiver of more).
+    const giveBack = (c: WeightInput) => Math.max(0, Math.min(base.get(c.cluster)!, cap(c)) - target.get(c.cluster)!);
+    const gave = donors.reduce((a, c) => a + giveBack(c), 0);
     if (remaining > 1e-12 && gave > 0) {
-      // A degraded cluster beats an overloaded one.
       const back = Math.min(remaining, gave);
       for (const c of donors) {
-        share.set(c.cluster, share.get(c.cluster)! + (back * (base.get(c.cluster)! - target.get(c.cluster)!)) / gave);
+        share.set(c.cluster, share.get(c.cluster)! + (back * giveBack(c)) / gave);
         capacityLimited.push(c.cluster);
       }
       remaining -= back;
     }
     if (remaining > 1e-12) {
-      // Everybody is at its estimated limit: the rest pro rata to base, nobody piled on.
-      const weightSum = closed.reduce((a, c) => a + base.get(c.cluster)!, 0);
-      for (const c of closed) share.set(c.cluster, share.get(c.cluster)! + (remaining * base.get(c.cluster)!) / weightSum);
+      // Everybody is at its estimated limit: the rest pro rata to those limits when all are
+      // known (the overload spreads as equal utilisation), else pro rata to base; nobody piled on.
+      const limits = closed.map((c) => cap(c));
+      const byLimit = limits.every((l) => Number.isFinite(l) && l > 0);
+      const weightOf = (c: WeightInput, i: number) => (byLimit ? limits[i]! : base.get(c.cluster)!);
+      const weightSum = closed.reduce((a, c, i) => a + weightOf(c, i), 0);
+      closed.forEach((c, i) => share.set(c.cluster, share.get(c.cluster)! + (remaining * weightOf(c, i)) / weightSum));
     }
   }
 
