@@ -35,6 +35,14 @@ describe("weights: redistribution", () => {
       { b: [0.5, 0.5], c: [0.5, 0.5] },
     ],
     [
+      "when every cluster is past its limit the overload spreads pro rata to the limits (equal utilisation)",
+      [
+        c("big", { baseWeight: 60, loadRps: 264, limitRps: 230 }),
+        c("small", { baseWeight: 40, loadRps: 176, limitRps: 130, risk: 1, breaking: true }),
+      ],
+      { big: [230 / 360 - 0.001, 230 / 360 + 0.001], small: [130 / 360 - 0.001, 130 / 360 + 0.001] },
+    ],
+    [
       "soft risk never pushes a healthy cluster below half its base share",
       [c("a", { risk: 1 }), c("b")],
       { a: [0.5 * HEALTHY_FLOOR, 0.5 * HEALTHY_FLOOR], b: [1 - 0.5 * HEALTHY_FLOOR, 1 - 0.5 * HEALTHY_FLOOR] },

@@ -121,11 +121,15 @@ export function computeShares(inputs: readonly WeightInput[], config: WeightConf
     if (remaining > 1e-12) {
       // Everybody is at its estimated limit: the rest pro rata to those limits when all are
       // known (the overload spreads as equal utilisation), else pro rata to base; nobody piled on.
-      const limits = closed.map((c) => cap(c));
-      const byLimit = limits.every((l) => Number.isFinite(l) && l > 0);
-      const weightOf = (c: WeightInput, i: number) => (byLimit ? limits[i]! : base.get(c.cluster)!);
-      const weightSum = closed.reduce((a, c, i) => a + weightOf(c, i), 0);
-      closed.forEach((c, i) => share.set(c.cluster, share.get(c.cluster)! + (remaining * weightOf(c, i)) / weightSum));
+      const limits = closed.map((c) => c.limitRps);
+      if (limits.every((l) => Number.isFinite(l) && l > 0)) {
+        const pool = closed.reduce((a, c) => a + share.get(c.cluster)!, 0) + remaining;
+        const limitSum = limits.reduce((a, b) => a + b, 0);
+        closed.forEach((c, i) => share.set(c.cluster, (pool * limits[i]!) / limitSum));
+      } else {
+        const weightSum = closed.reduce((a, c) => a + base.get(c.cluster)!, 0);
+        for (const c of closed) share.set(c.cluster, share.get(c.cluster)! + (remaining * base.get(c.cluster)!) / weightSum);
+      }
     }
   }
 
