@@ -521,11 +521,7 @@ export class DecisionEngine {
 
   /** Newest window has no hard evidence and runs above the load the cluster was seen safe at. */
   private loadDriven(rt: ClusterRuntime): boolean {
-    if (rt.combined.hard) return false;
-    const latest = rt.history.at(-1);
-    if (latest === undefined || latest.errorRate > this.config.detector.errorRateThreshold) return false;
-    const cap = rt.capacity.estimate();
-    return cap.safeRps > 0 && latest.rps >= cap.safeRps * LOAD_DRIVEN_FACTOR;
+    return !rt.combined.hard && this.overloaded(rt);
   }
 
   /**
@@ -544,7 +540,18 @@ export class DecisionEngine {
 
   /** Predicted to break: hard evidence, or a sustained trip not explained by the load on it. */
   private breaking(rt: ClusterRuntime): boolean {
-    return rt.combined.hard || (rt.trip.trip && (rt.trip.hard || this.corroborated(rt)) && !this.loadDriven(rt));
+    // A cluster slow only because of the load moved onto it is held by its capacity limit, not
+    // drained: draining it would move the overload on again (the cascade a surge must not start).
+    if (this.overloaded(rt)) return false;
+    return rt.combined.hard || (rt.trip.trip && (rt.trip.hard || this.corroborated(rt)));
+  }
+
+  /** The newest window carries more load than the cluster was seen safe at, and no excess of failures. */
+  private overloaded(rt: ClusterRuntime): boolean {
+    const latest = rt.history.at(-1);
+    if (latest === undefined || latest.errorRate > this.config.detector.errorRateThreshold) return false;
+    const cap = rt.capacity.estimate();
+    return cap.safeRps > 0 && latest.rps >= cap.safeRps * LOAD_DRIVEN_FACTOR;
   }
 
   private tripReason(rt: ClusterRuntime): string {
