@@ -62,7 +62,11 @@ export class HeaderMap {
 
   /** The first value of `key`, or undefined. */
   get(key: string): string | undefined {
-    const k = key.toLowerCase();
+    return this.getLower(key.toLowerCase());
+  }
+
+  /** get() for a key that is already lower-case (the host's decoded keys). */
+  getLower(k: string): string | undefined {
     const e = this.entries;
     for (let i = 0; i < e.length; i += 2) if (e[i] === k) return e[i + 1];
     return undefined;
@@ -84,9 +88,18 @@ export class HeaderMap {
     this.entries.push(key.toLowerCase(), value);
   }
 
+  /** add() for a key that is already lower-case. */
+  addLower(k: string, value: string): void {
+    this.entries.push(k, value);
+  }
+
   /** Sets `key` to the single value `value` (replacing the first entry, removing the others). */
   replace(key: string, value: string): void {
-    const k = key.toLowerCase();
+    this.replaceLower(key.toLowerCase(), value);
+  }
+
+  /** replace() for a key that is already lower-case. */
+  replaceLower(k: string, value: string): void {
     const e = this.entries;
     let found = false;
     for (let i = 0; i < e.length; i += 2) {
@@ -103,7 +116,11 @@ export class HeaderMap {
   }
 
   remove(key: string): void {
-    const k = key.toLowerCase();
+    this.removeLower(key.toLowerCase());
+  }
+
+  /** remove() for a key that is already lower-case. */
+  removeLower(k: string): void {
     const e = this.entries;
     for (let i = 0; i < e.length; i += 2) {
       if (e[i] === k) {
@@ -146,24 +163,58 @@ export class HeaderMap {
   }
 }
 
-function serializedSize(entries: readonly string[]): number {
-  let size = 4 + (entries.length >> 1) * 8;
-  for (let i = 0; i < entries.length; i++) size += utf8Length(entries[i]!) + 1;
+// UTF-8 lengths of the strings last measured (scratch, reused across calls): measuring and writing
+// a map then counts each string once, and a request allocates nothing for it.
+let lens = new Uint32Array(64);
+let measured: readonly string[] | null = null;
+let measuredCount = 0;
+
+/** Bytes of the pairs encoding of `entries`; remembers each string's length for writeMeasuredPairs. */
+export function measurePairs(entries: readonly string[]): number {
+  const n = entries.length;
+  if (lens.length < n) lens = new Uint32Array(n * 2);
+  let size = 4 + (n >> 1) * 8 + n; // count, lengths, one NUL per string
+  for (let i = 0; i < n; i++) {
+    const len = utf8Length(entries[i]!);
+    lens[i] = len;
+    size += len;
+  }
+  measured = entries;
+  measuredCount = n;
   return size;
 }
 
-function serializeInto(entries: readonly string[], u8: Uint8Array, view: DataView, ptr: number): void {
-  const count = entries.length >> 1;
-  view.setUint32(ptr, count, true);
-  let data = ptr + 4 + count * 8;
-  for (let i = 0; i < entries.length; i++) {
+/**
+ * Writes the pairs encoding of `entries` at `ptr` (which must have measurePairs(entries) bytes),
+ * straight into `u8` (module memory) with the lengths measurePairs just computed.
+ */
+export function writeMeasuredPairs(entries: readonly string[], u8: Uint8Array, view: DataView, ptr: number): void {
+  const n = entries.length;
+  if (measured !== entries || measuredCount !== n) measurePairs(entries);
+  view.setUint32(ptr, n >> 1, true);
+  let slot = ptr + 4;
+  let data = slot + (n >> 1) * 8;
+  for (let i = 0; i < n; i++) {
     const s = entries[i]!;
-    const len = utf8Length(s);
-    view.setUint32(ptr + 4 + i * 4, len, true);
+    const len = lens[i]!;
+    view.setUint32(slot, len, true);
+    slot += 4;
     writeString(u8, data, s, len);
     data += len;
     u8[data++] = 0;
   }
+  measured = null;
+}
+
+function serializedSize(entries: readonly string[]): number {
+  const size = measurePairs(entries);
+  measured = null;
+  return size;
+}
+
+function serializeInto(entries: readonly string[], u8: Uint8Array, view: DataView, ptr: number): void {
+  measurePairs(entries);
+  writeMeasuredPairs(entries, u8, view, ptr);
 }
 
 /** The pairs encoding of flat entries (or of pairs). */

@@ -2,15 +2,24 @@
 // functions the spec lists. Each is created once per VM (no per-call closures), reads its
 // arguments from module memory with bounds checks and answers with a proxy_status_t.
 import { BufferType, LogLevel, MapType, Status, StreamType, WasiErrno } from "./abi.js";
-import { deserializePairs, HeaderMap, PairsFormatError } from "./header-map.js";
+import { deserializePairs, HeaderMap, measurePairs, PairsFormatError, writeMeasuredPairs } from "./header-map.js";
 import type { EnvFunctionName, WasiFunctionName } from "./import-names.js";
 import type { LocalReply } from "./http-stream.js";
-import { decodeUtf8 } from "./memory.js";
+import { decodeString, decodeUtf8 } from "./memory.js";
 import { PropertyStore, resolveProperty } from "./properties.js";
 import type { WasmVm } from "./vm.js";
 import type { WasmImports } from "./wasm-api.js";
 
 type HostFunction = (...args: never[]) => number | void;
+
+/** A header name decoded at some address of module memory (see readHeaderKey). */
+interface CachedKey {
+  bytes: Uint8Array;
+  key: string;
+}
+/** Addresses remembered per VM (the cache starts over when full) and the longest name cached. */
+const KEY_CACHE_ENTRIES = 256;
+const KEY_CACHE_MAX_BYTES = 64;
 
 /** Maps a proxy_map_type_t to the map of the effective context; undefined for an unknown type. */
 function mapFor(vm: WasmVm, type: number, create: boolean): HeaderMap | null | undefined {
@@ -74,6 +83,31 @@ export function createHostImports(vm: WasmVm): WasmImports {
 
   function readStringOr(ptr: number, len: number): string | null {
     return mem().readString(ptr, len);
+  }
+
+  // Header names the module passes usually live at fixed addresses (constants in its data or
+  // long-lived buffers): remember the lower-cased name decoded at each address, with a copy of its
+  // bytes, and reuse it while the bytes there are unchanged. A hit costs a byte compare instead of
+  // a UTF-8 decode and toLowerCase (and returns the same string object, so map lookups compare by
+  // identity).
+  const keyCache = new Map<number, CachedKey>();
+
+  /** The lower-cased header name at [ptr, ptr+len), or null when out of bounds. */
+  function readHeaderKey(ptr: number, len: number): string | null {
+    const u8 = mem().bytes();
+    if (ptr < 0 || len < 0 || ptr + len > u8.length) return null;
+    if (len > KEY_CACHE_MAX_BYTES) return decodeString(u8, ptr, len).toLowerCase();
+    const hit = keyCache.get(ptr);
+    if (hit !== undefined && hit.bytes.length === len) {
+      const b = hit.bytes;
+      let i = 0;
+      while (i < len && b[i] === u8[ptr + i]) i++;
+      if (i === len) return hit.key;
+    }
+    const key = decodeString(u8, ptr, len).toLowerCase();
+    if (hit === undefined && keyCache.size >= KEY_CACHE_ENTRIES) keyCache.clear();
+    keyCache.set(ptr, { bytes: u8.slice(ptr, ptr + len), key });
+    return key;
   }
 
   function readPairs(ptr: number, len: number): string[] | null {
@@ -182,10 +216,12 @@ export function createHostImports(vm: WasmVm): WasmImports {
         // An absent map reads as an empty one (size 0), as in the SDKs' expectations.
         return m.writeU32(retPtr, 0) && m.writeU32(retSize, 0) ? Status.Ok : Status.InvalidMemoryAccess;
       }
-      const size = map.serializedSize();
+      // Measure once, allocate, then write each string straight into module memory.
+      const entries = map.entries;
+      const size = measurePairs(entries);
       const ptr = m.allocate(size);
       if (ptr === 0 || !m.inBounds(ptr, size)) return Status.InvalidMemoryAccess;
-      map.serializeInto(m.bytes(), m.view(), ptr);
+      writeMeasuredPairs(entries, m.bytes(), m.view(), ptr);
       return m.writeU32(retPtr, ptr) && m.writeU32(retSize, size) ? Status.Ok : Status.InvalidMemoryAccess;
     },
 
@@ -207,10 +243,10 @@ export function createHostImports(vm: WasmVm): WasmImports {
     proxy_get_header_map_value(type: number, keyPtr: number, keyLen: number, retPtr: number, retSize: number): number {
       const map = mapFor(vm, type, false);
       if (map === undefined) return Status.BadArgument;
-      const key = readStringOr(keyPtr, keyLen);
+      const key = readHeaderKey(keyPtr, keyLen);
       if (key === null) return Status.InvalidMemoryAccess;
       if (map === null) return Status.NotFound;
-      const value = map.get(key);
+      const value = map.getLower(key);
       if (value === undefined) return Status.NotFound;
       return mem().returnString(value, retPtr, retSize) ? Status.Ok : Status.InvalidMemoryAccess;
     },
@@ -218,31 +254,31 @@ export function createHostImports(vm: WasmVm): WasmImports {
     proxy_add_header_map_value(type: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number {
       const map = mapFor(vm, type, true);
       if (map === undefined) return Status.BadArgument;
-      const key = readStringOr(keyPtr, keyLen);
+      const key = readHeaderKey(keyPtr, keyLen);
       const value = readStringOr(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       if (map === null) return Status.NotFound;
-      map.add(key, value);
+      map.addLower(key, value);
       return Status.Ok;
     },
 
     proxy_replace_header_map_value(type: number, keyPtr: number, keyLen: number, valuePtr: number, valueLen: number): number {
       const map = mapFor(vm, type, true);
       if (map === undefined) return Status.BadArgument;
-      const key = readStringOr(keyPtr, keyLen);
+      const key = readHeaderKey(keyPtr, keyLen);
       const value = readStringOr(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       if (map === null) return Status.NotFound;
-      map.replace(key, value);
+      map.replaceLower(key, value);
       return Status.Ok;
     },
 
     proxy_remove_header_map_value(type: number, keyPtr: number, keyLen: number): number {
       const map = mapFor(vm, type, false);
       if (map === undefined) return Status.BadArgument;
-      const key = readStringOr(keyPtr, keyLen);
+      const key = readHeaderKey(keyPtr, keyLen);
       if (key === null) return Status.InvalidMemoryAccess;
-      if (map !== null) map.remove(key);
+      if (map !== null) map.removeLower(key);
       return Status.Ok;
     },
 

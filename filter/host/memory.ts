@@ -5,9 +5,6 @@
 import type { WasmMemoryObject } from "./wasm-api.js";
 
 
-/** Strings up to this many bytes are converted by hand when they are ASCII. */
-const SHORT_STRING = 16;
-
 // Node's own UTF-8 slice/write on any Uint8Array: much cheaper per call than TextDecoder/TextEncoder,
 // which allocate and cross into C++ with more ceremony.
 type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
@@ -15,19 +12,11 @@ type Utf8Write = (this: Uint8Array, s: string, offset: number, length: number) =
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Utf8Slice }).utf8Slice;
 const utf8Write = (Buffer.prototype as unknown as { utf8Write: Utf8Write }).utf8Write;
 
-/** Bytes of `s` encoded as UTF-8. */
+const byteLength = Buffer.byteLength;
+
+/** Bytes of `s` encoded as UTF-8 (Node's native count: several times faster than a JS loop). */
 export function utf8Length(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) n += 1;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 2; // a surrogate pair: 4 bytes for 2 units
-      i++;
-    } else n += 2;
-  }
-  return n;
+  return byteLength(s, "utf8");
 }
 
 export function encodeUtf8(s: string): Uint8Array {
@@ -165,23 +154,10 @@ export class WasmMemory {
   }
 }
 
-/** Decodes UTF-8 at [ptr, ptr+len) of `u8`; short ASCII strings without TextDecoder. */
+/** Decodes UTF-8 at [ptr, ptr+len) of `u8` (Node's utf8Slice straight on the memory view: cheaper
+ *  than a hand loop even for short ASCII strings, and no intermediate copy or TextDecoder). */
 export function decodeString(u8: Uint8Array, ptr: number, len: number): string {
   if (len === 0) return "";
-  if (len <= SHORT_STRING) {
-    let ascii = true;
-    for (let i = 0; i < len; i++) {
-      if (u8[ptr + i]! >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      let s = "";
-      for (let i = 0; i < len; i++) s += String.fromCharCode(u8[ptr + i]!);
-      return s;
-    }
-  }
   return utf8Slice.call(u8, ptr, ptr + len);
 }
 
