@@ -43,7 +43,11 @@ export class HeaderMap {
       return;
     }
     if (Array.isArray(input)) {
-      for (const [key, value] of input) entries.push(key.toLowerCase(), value);
+      // Indexed, without destructuring: this runs for every request's header maps.
+      for (let i = 0; i < input.length; i++) {
+        const pair = input[i]!;
+        entries.push(pair[0].toLowerCase(), pair[1]);
+      }
     } else {
       for (const key of Object.keys(input)) {
         const value = input[key];
