@@ -159,6 +159,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     print(`autoglm demo: scenario ${scenario.name}, ${durationS} s at ${rps} rps over ${sidecarCount} sidecars`);
     print(`dashboard: ${dashboardUrl}`);
     print(`sidecars: ${sidecars.map((s) => s.url).join(" ")}`);
+    if (options.auditDir !== undefined) print(`audit log: ${options.auditDir} (also at ${dashboardUrl}v1/audit)`);
 
     load = new LoadGenerator({
       targets: sidecars.map((s) => s.url),

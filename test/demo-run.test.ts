@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseScenario } from "../sim/scenario.js";
 import { runDemo } from "../demo/run.js";
 import { command } from "../cli/commands/demo.js";
@@ -22,7 +25,14 @@ const shortScenario = parseScenario({
 
 test("the demo sends traffic through the filter and the control plane opens the faulty cluster's breaker", { timeout: 120_000 }, async () => {
   const lines: string[] = [];
-  const summary = await runDemo({ scenario: shortScenario, durationS: 20, rps: 30, print: (l) => lines.push(l) });
+  const auditDir = await mkdtemp(join(tmpdir(), "autoglm-demo-audit-"));
+  const summary = await runDemo({ scenario: shortScenario, durationS: 20, rps: 30, auditDir, print: (l) => lines.push(l) });
+  // The audit log was flushed on shutdown and holds the breaker's opening.
+  const files = await readdir(auditDir);
+  const audit = (await Promise.all(files.map((f) => readFile(join(auditDir, f), "utf8")))).join("");
+  await rm(auditDir, { recursive: true, force: true });
+  assert.match(audit, /llm-a/, `audit files: ${files.join(", ")}`);
+  assert.match(audit, /"open"/);
   assert.ok(summary.totals.requests > 50, `requests: ${summary.totals.requests}`);
   // The upstreams echo the x-request-id and x-autoglm-cluster the filter set.
   assert.ok(summary.totals.filtered > summary.totals.requests / 2, `filtered answers: ${summary.totals.filtered} of ${summary.totals.requests}`);

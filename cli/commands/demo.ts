@@ -3,7 +3,8 @@
 import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
 import { MissingFilterError, runDemo } from "../../demo/run.js";
-import { ScenarioError } from "../../sim/scenario.js";
+import { join } from "node:path";
+import { projectRoot, ScenarioError } from "../../sim/scenario.js";
 
 export { runDemo, type DemoOptions, type DemoSummary } from "../../demo/run.js";
 
@@ -19,6 +20,7 @@ Options:
   --scenario <file>   fault scenario (shared scenario format); default demo/scenarios/default.json
   --duration <s>      seconds to run; default the scenario's duration_s
   --rps <n>           offered requests per second (1-2000); default 30
+  --audit-dir <dir>   where the control plane writes its audit log; default out/demo-audit/<start time>
   -h, --help          show this help
 
 Needs the built filter: run \`npm run build\` first.`;
@@ -40,6 +42,7 @@ export const command: Command = {
     let scenarioPath: string | undefined;
     let durationS: number | undefined;
     let rps: number | undefined;
+    let auditDir: string;
     try {
       const { values } = parseArgs({
         args,
@@ -47,6 +50,7 @@ export const command: Command = {
           scenario: { type: "string" },
           duration: { type: "string" },
           rps: { type: "string" },
+          "audit-dir": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         allowPositionals: false,
@@ -59,6 +63,10 @@ export const command: Command = {
       scenarioPath = values.scenario;
       durationS = positive("duration", values.duration, 86_400);
       rps = positive("rps", values.rps, 2000);
+      if (values["audit-dir"] === "") throw new UsageError("--audit-dir: expected a directory, got an empty string");
+      // A folder per run by default: a control plane restores its state from its audit log, and
+      // each demo run starts its scenario afresh.
+      auditDir = values["audit-dir"] ?? join(projectRoot(), "out", "demo-audit", new Date().toISOString().replace(/[:.]/g, "-"));
     } catch (e) {
       process.stderr.write(`autoglm demo: ${(e as Error).message}\nTry 'autoglm demo --help'.\n`);
       return 2;
@@ -76,6 +84,7 @@ export const command: Command = {
         ...(scenarioPath !== undefined ? { scenarioPath } : {}),
         ...(durationS !== undefined ? { durationS } : {}),
         ...(rps !== undefined ? { rps } : {}),
+        auditDir,
         signal: abort.signal,
         print: (line) => process.stdout.write(`${line}\n`),
       });
