@@ -13,7 +13,9 @@ const shortScenario = parseScenario({
   duration_s: 20,
   window_s: 1,
   sidecars: 2,
-  slo: { latency_ms: 2000, success_rate: 0.99, client_timeout_ms: 5000 },
+  // The fault is an error burst; a generous latency objective and client timeout keep a machine
+  // that stalls the test for a few seconds from making the healthy clusters look broken.
+  slo: { latency_ms: 10000, success_rate: 0.99, client_timeout_ms: 20000 },
   clusters: [
     { name: "llm-a", weight: 40, endpoints: 2, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
     { name: "llm-b", weight: 30, endpoints: 2, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
