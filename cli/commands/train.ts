@@ -7,8 +7,19 @@ import { dirname } from "node:path";
 import { createHash } from "node:crypto";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
+import { DEFAULT_TRAIN_CONFIG } from "../../models/src/train-pipeline.js";
 
-const DEFAULTS = { seed: 1, scenarios: 12, epochs: 5, out: "models/anomaly.onnx", evalScenarios: 8, evalSeed: 1001, maxDurationS: 300, evalMaxDurationS: 400 };
+// The training defaults are the pipeline's (one place): `npm run train` rebuilds the committed model.
+const DEFAULTS = {
+  seed: DEFAULT_TRAIN_CONFIG.seed,
+  scenarios: DEFAULT_TRAIN_CONFIG.scenarios,
+  epochs: DEFAULT_TRAIN_CONFIG.epochs,
+  out: "models/anomaly.onnx",
+  evalScenarios: 8,
+  evalSeed: 1001,
+  maxDurationS: DEFAULT_TRAIN_CONFIG.maxDurationS,
+  evalMaxDurationS: 400,
+};
 
 const help = `Usage: autoglm train [options]
 
@@ -55,7 +66,7 @@ function bar(label: string): cliProgress.SingleBar {
 }
 
 async function runTrain(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const { trainAnomalyModel, DEFAULT_TRAIN_CONFIG } = await import("../../models/src/train-pipeline.js");
+  const { trainAnomalyModel } = await import("../../models/src/train-pipeline.js");
   const config = {
     ...DEFAULT_TRAIN_CONFIG,
     seed: positiveInt("seed", values.seed as string | undefined, DEFAULTS.seed, 0),

@@ -45,14 +45,14 @@ export interface TrainConfig {
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   seed: 1,
-  scenarios: 12,
-  epochs: 5,
+  scenarios: 120,
+  epochs: 15,
   hidden: [16, 8],
   batchSize: 256,
   learningRate: 0.003,
   weightDecay: 1e-4,
   alarmThreshold: 0.5,
-  maxDurationS: 300,
+  maxDurationS: 600,
 };
 
 /** Fraction of generated scenarios held out of training (threshold report, ONNX check). */
