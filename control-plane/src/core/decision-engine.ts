@@ -266,8 +266,7 @@ export class DecisionEngine {
     // 3. Breakers.
     this.expireOverrides(nowMs, transitions);
     const newWindow = closed.length > 0;
-    // Clusters carrying extra load that already shows: the SLO broken or latency from load.
-    const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || this.loadDriven(rt)));
+    const strained = [...this.runtime.values()].filter((rt) => this.strained(rt));
     for (const rt of this.runtime.values()) {
       const override = this.overridesByCluster.get(rt.spec.name);
       if (override !== undefined) {
@@ -279,7 +278,7 @@ export class DecisionEngine {
         // does not grow with repeated openings while they strain (probes are a small share).
         rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
       }
-      const trip = this.gate(rt, rt.trip);
+      const trip = this.gate(rt, rt.trip, strained);
       const latest = rt.history.at(-1);
       let probe: { probe: "healthy" | "unhealthy" | "none"; reason: string } = { probe: "none", reason: "" };
       if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
@@ -400,7 +399,7 @@ export class DecisionEngine {
           if (rt.recentScores.length > d.m) rt.recentScores.shift();
         }
         if (windowEvidence) {
-          rt.corroborations.push(this.robustSignal(rt, latest));
+          rt.corroborations.push(this.robustSignal(rt));
           if (rt.corroborations.length > d.m) rt.corroborations.shift();
         }
         this.alarms.record(name, {
@@ -468,20 +467,25 @@ export class DecisionEngine {
     return rt.corroborations.filter(Boolean).length >= this.config.detector.n;
   }
 
-  /** A robust sign of trouble in one window with enough requests (see corroborated()). */
-  private robustSignal(rt: ClusterRuntime, w: ClusterWindowStats): boolean {
+  /** A robust sign of trouble in the newest window (see corroborated()). */
+  private robustSignal(rt: ClusterRuntime): boolean {
+    const w = rt.history.at(-1);
+    if (w === undefined) return false;
     const d = this.config.detector;
     const failures = Math.round(w.errorRate * w.requests);
     if (w.errorRate >= d.errorRateThreshold / 2 && failures >= d.minErrors) return true;
-    const cap = rt.capacity.estimate();
-    if (!Number.isFinite(cap.baselineP50Ms) || !Number.isFinite(w.p50Ms)) return false;
-    const slowMedian = w.p50Ms >= cap.baselineP50Ms * d.minRelativeRise;
-    const explainedByLoad = cap.safeRps > 0 && w.rps >= cap.safeRps * LOAD_DRIVEN_FACTOR;
-    return slowMedian && !explainedByLoad;
+    const baselineP50Ms = rt.capacity.estimate().baselineP50Ms;
+    if (!Number.isFinite(baselineP50Ms) || !Number.isFinite(w.p50Ms)) return false;
+    return w.p50Ms >= baselineP50Ms * d.minRelativeRise && !this.overloaded(rt);
+  }
+
+  /** A closed cluster whose extra load already shows: the SLO broken, or latency from load. */
+  private strained(rt: ClusterRuntime): boolean {
+    return rt.breaker.kind === "closed" && (rt.combined.hard || this.overloaded(rt));
   }
 
   /** Soft evidence opens a breaker only when the other clusters can take its load. */
-  private gate(rt: ClusterRuntime, trip: TripDecision): boolean {
+  private gate(rt: ClusterRuntime, trip: TripDecision, strained: readonly ClusterRuntime[]): boolean {
     if (!trip.trip) return false;
     if (trip.severe) return true;
     if (!trip.hard && !this.corroborated(rt)) {
@@ -509,7 +513,7 @@ export class DecisionEngine {
     // A cluster the weights have already drained to about the probe share moves little load.
     let totalRps = 0;
     for (const r of this.runtime.values()) totalRps += r.history.at(-1)?.rps ?? 0;
-    const othersCalm = [...this.runtime.values()].every((o) => o === rt || o.breaker.kind !== "closed" || (!o.combined.hard && !this.loadDriven(o)));
+    const othersCalm = strained.every((o) => o === rt);
     const drained = othersCalm && load <= totalRps * this.config.weights.probeFloorShare * 2;
     const absorbable = drained || room >= load * ABSORB_FRACTION;
     // The decision's reason stays the same while the situation does (no new version per window);
