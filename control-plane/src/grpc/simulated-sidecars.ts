@@ -81,30 +81,21 @@ function writeVarint(buf: Uint8Array, pos: number, v: number): number {
  * entries (tag 5, as protobuf-es writes them). Zero-valued scalars are left out, as in proto3.
  */
 export function encodeReportMessage(windowStartMs: number, windowLengthMs: number, sequence: number, enforcedVersion: number, clusterFields: Uint8Array): Buffer {
-  let inner = clusterFields.length;
-  if (windowStartMs !== 0) inner += 1 + varintLength(windowStartMs);
-  if (windowLengthMs !== 0) inner += 1 + varintLength(windowLengthMs);
-  if (sequence !== 0) inner += 1 + varintLength(sequence);
-  if (enforcedVersion !== 0) inner += 1 + varintLength(enforcedVersion);
+  // TelemetryReport fields 1–4 as [tag byte (field << 3 | varint), value], zeros left out.
+  const scalars: Array<[number, number]> = [
+    [0x08, windowStartMs],
+    [0x10, windowLengthMs],
+    [0x18, sequence],
+    [0x20, enforcedVersion],
+  ].filter(([, v]) => v !== 0) as Array<[number, number]>;
+  const inner = scalars.reduce((a, [, v]) => a + 1 + varintLength(v), clusterFields.length);
   const buf = Buffer.allocUnsafe(1 + varintLength(inner) + inner);
   let pos = 0;
   buf[pos++] = 0x12; // SidecarMessage.report (2, length-delimited)
   pos = writeVarint(buf, pos, inner);
-  if (windowStartMs !== 0) {
-    buf[pos++] = 0x08;
-    pos = writeVarint(buf, pos, windowStartMs);
-  }
-  if (windowLengthMs !== 0) {
-    buf[pos++] = 0x10;
-    pos = writeVarint(buf, pos, windowLengthMs);
-  }
-  if (sequence !== 0) {
-    buf[pos++] = 0x18;
-    pos = writeVarint(buf, pos, sequence);
-  }
-  if (enforcedVersion !== 0) {
-    buf[pos++] = 0x20;
-    pos = writeVarint(buf, pos, enforcedVersion);
+  for (const [tag, v] of scalars) {
+    buf[pos++] = tag;
+    pos = writeVarint(buf, pos, v);
   }
   buf.set(clusterFields, pos);
   return buf;
