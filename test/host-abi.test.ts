@@ -21,6 +21,7 @@ import {
   type WasmVm,
 } from "../filter/host/index.js";
 import { createHostImports } from "../filter/host/hostcalls.js";
+import { WasmMemory } from "../filter/host/memory.js";
 
 function createHostImportsForTest(): ReturnType<typeof createHostImports> {
   const settings = { log: new LogSink({ level: "silent" }), store: new SharedStore(), vmId: "", properties: new PropertyStore() };
@@ -249,4 +250,32 @@ test("the host writes clock time as u64 nanoseconds exactly (no float rounding)"
     assert.ok(m.writeNanosFromMs(8, ms));
     assert.equal(new DataView(memory.buffer).getBigUint64(8, true), clockNanos(ms), `at ${ms} ms`);
   }
+});
+
+test("header names and values cached by address are re-read when the bytes there change", () => {
+  const memObj = new WebAssembly.Memory({ initial: 1 });
+  const memory = new WasmMemory(memObj as unknown as ConstructorParameters<typeof WasmMemory>[0], () => 40_000);
+  const stream = { requestHeaders: new HeaderMap() };
+  const settings = { log: new LogSink({ level: "silent" }), store: new SharedStore(), vmId: "", properties: new PropertyStore() };
+  const env = createHostImports({ settings, memory, effectiveStream: stream } as unknown as WasmVm).env as Record<string, (...args: number[]) => number>;
+  const u8 = new Uint8Array(memObj.buffer);
+  const put = (ptr: number, s: string): number => {
+    u8.set(new TextEncoder().encode(s), ptr);
+    return s.length;
+  };
+  const replace = (key: string, value: string): void => {
+    assert.equal(env.proxy_replace_header_map_value!(0, 1000, put(1000, key), 2000, put(2000, value)), Status.Ok);
+  };
+  // The same addresses hold a different name and value each time; 20 rounds run past the point
+  // where the value cache stops following an address whose bytes keep changing.
+  for (let round = 0; round < 20; round++) {
+    replace(`X-Name-${round % 3}`, `value-${round}`);
+    assert.equal(stream.requestHeaders.get(`x-name-${round % 3}`), `value-${round}`, `round ${round}`);
+  }
+  // Same length, one byte different: not taken for the cached one.
+  replace("x-name-a", "AAAA");
+  replace("x-name-b", "AAAB");
+  assert.equal(stream.requestHeaders.get("x-name-a"), "AAAA");
+  assert.equal(stream.requestHeaders.get("x-name-b"), "AAAB");
+  assert.deepEqual(stream.requestHeaders.getAll("x-name-0"), ["value-18"]);
 });

@@ -15,7 +15,27 @@ type HostFunction = (...args: never[]) => number | void;
 /** A header name decoded at some address of module memory (see readHeaderKey). */
 interface CachedKey {
   bytes: Uint8Array;
+  /** The decoded string (a lower-cased, interned name in the key cache; a value in the value cache). */
   key: string;
+  /** Times the bytes at this address differed from the cached ones (value cache only). */
+  misses: number;
+}
+
+/** Misses after which the value cache stops following an address (its bytes change per call). */
+const VALUE_CACHE_MISSES = 8;
+
+/** Whether `bytes` equals u8[ptr, ptr+len). */
+function sameBytes(bytes: Uint8Array, u8: Uint8Array, ptr: number, len: number): boolean {
+  if (bytes.length !== len) return false;
+  for (let i = 0; i < len; i++) if (bytes[i] !== u8[ptr + i]) return false;
+  return true;
+}
+
+/** The interned (V8-internalized) copy of `s`: equal interned strings are the same object. */
+function intern(s: string): string {
+  const holder: Record<string, true> = {};
+  holder[s] = true;
+  return Object.keys(holder)[0] ?? s;
 }
 /** Addresses remembered per VM (the cache starts over when full) and the longest name cached. */
 const KEY_CACHE_ENTRIES = 256;
@@ -88,8 +108,8 @@ export function createHostImports(vm: WasmVm): WasmImports {
   // Header names the module passes usually live at fixed addresses (constants in its data or
   // long-lived buffers): remember the lower-cased name decoded at each address, with a copy of its
   // bytes, and reuse it while the bytes there are unchanged. A hit costs a byte compare instead of
-  // a UTF-8 decode and toLowerCase (and returns the same string object, so map lookups compare by
-  // identity).
+  // a UTF-8 decode and toLowerCase. The cached name is interned (V8's internalized strings), so a
+  // header map compares it with the names it holds by identity.
   const keyCache = new Map<number, CachedKey>();
 
   /** The lower-cased header name at [ptr, ptr+len), or null when out of bounds. */
@@ -98,16 +118,39 @@ export function createHostImports(vm: WasmVm): WasmImports {
     if (ptr < 0 || len < 0 || ptr + len > u8.length) return null;
     if (len > KEY_CACHE_MAX_BYTES) return decodeString(u8, ptr, len).toLowerCase();
     const hit = keyCache.get(ptr);
-    if (hit !== undefined && hit.bytes.length === len) {
-      const b = hit.bytes;
-      let i = 0;
-      while (i < len && b[i] === u8[ptr + i]) i++;
-      if (i === len) return hit.key;
-    }
-    const key = decodeString(u8, ptr, len).toLowerCase();
+    if (hit !== undefined && sameBytes(hit.bytes, u8, ptr, len)) return hit.key;
+    const key = intern(decodeString(u8, ptr, len).toLowerCase());
     if (hit === undefined && keyCache.size >= KEY_CACHE_ENTRIES) keyCache.clear();
-    keyCache.set(ptr, { bytes: u8.slice(ptr, ptr + len), key });
+    keyCache.set(ptr, { bytes: u8.slice(ptr, ptr + len), key, misses: 0 });
     return key;
+  }
+
+  // Header values at fixed addresses are often constant too (the chosen cluster's name, the node
+  // id, the decision version); others change on every request (a fresh request id in a reused
+  // buffer). Values are cached like names, but an address whose bytes keep changing stops being
+  // cached after VALUE_CACHE_MISSES misses.
+  const valueCache = new Map<number, CachedKey>();
+
+  /** The header value at [ptr, ptr+len) as a string, or null when out of bounds. */
+  function readHeaderValue(ptr: number, len: number): string | null {
+    const u8 = mem().bytes();
+    if (ptr < 0 || len < 0 || ptr + len > u8.length) return null;
+    if (len > KEY_CACHE_MAX_BYTES) return decodeString(u8, ptr, len);
+    const hit = valueCache.get(ptr);
+    if (hit === undefined) {
+      if (valueCache.size >= KEY_CACHE_ENTRIES) valueCache.clear();
+      const value = decodeString(u8, ptr, len);
+      valueCache.set(ptr, { bytes: u8.slice(ptr, ptr + len), key: value, misses: 0 });
+      return value;
+    }
+    if (sameBytes(hit.bytes, u8, ptr, len)) return hit.key;
+    const value = decodeString(u8, ptr, len);
+    if (hit.misses < VALUE_CACHE_MISSES) {
+      hit.misses++;
+      hit.bytes = u8.slice(ptr, ptr + len);
+      hit.key = value;
+    }
+    return value;
   }
 
   function readPairs(ptr: number, len: number): string[] | null {
@@ -255,7 +298,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
       const map = mapFor(vm, type, true);
       if (map === undefined) return Status.BadArgument;
       const key = readHeaderKey(keyPtr, keyLen);
-      const value = readStringOr(valuePtr, valueLen);
+      const value = readHeaderValue(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       if (map === null) return Status.NotFound;
       map.addLower(key, value);
@@ -266,7 +309,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
       const map = mapFor(vm, type, true);
       if (map === undefined) return Status.BadArgument;
       const key = readHeaderKey(keyPtr, keyLen);
-      const value = readStringOr(valuePtr, valueLen);
+      const value = readHeaderValue(valuePtr, valueLen);
       if (key === null || value === null) return Status.InvalidMemoryAccess;
       if (map === null) return Status.NotFound;
       map.replaceLower(key, value);

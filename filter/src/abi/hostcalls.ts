@@ -114,6 +114,12 @@ export function replaceHeaderRaw(mapType: i32, key: ArrayBuffer, ptr: usize, len
   env.proxy_replace_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength, ptr, <usize>len);
 }
 
+/** Adds a header with `len` bytes at ptr as its value (for a header known to be absent: cheaper
+ *  than a replace, which must look for existing entries first). */
+export function addHeaderRaw(mapType: i32, key: ArrayBuffer, ptr: usize, len: i32): void {
+  env.proxy_add_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength, ptr, <usize>len);
+}
+
 /** Replaces (or adds) a header with a pre-encoded value. */
 export function replaceHeaderBytes(mapType: i32, key: ArrayBuffer, value: ArrayBuffer): void {
   env.proxy_replace_header_map_value(
@@ -121,28 +127,59 @@ export function replaceHeaderBytes(mapType: i32, key: ArrayBuffer, value: ArrayB
 }
 
 /**
- * Reads a whole header map with one host call and finds the values of a few wanted keys in it,
- * without decoding anything else. Values stay in the host's block (valuePtr/valueLength) until
- * release(), which must be called before the callback returns.
+ * Finds the values of a few wanted keys in a header map without decoding anything else. Two ways,
+ * chosen per map at construction: one proxy_get_header_map_value per key (cheapest when the map
+ * is larger than the few keys wanted, as request headers are), or one proxy_get_header_map_pairs
+ * for the whole map (for small maps where most wanted keys are present, as response headers).
+ * Values stay in the host's blocks (valuePtr/valueLength) until release(), which must be called
+ * before the callback returns.
  */
 export class HeaderScan {
   private keys: StaticArray<ArrayBuffer>;
   private ptrs: StaticArray<usize>;
   private lens: StaticArray<i32>;
+  /** Per-key mode: the block the host allocated for each found value (0: none). */
+  private blocks: StaticArray<usize>;
+  private perKey: bool;
+  /** Whole-map mode: the block holding the serialized map (0: none). */
   private block: usize = 0;
 
-  /** keys: pre-encoded lower-case names. */
-  constructor(keys: StaticArray<ArrayBuffer>) {
+  /** keys: pre-encoded lower-case names; perKey: one host call per key instead of one per map. */
+  constructor(keys: StaticArray<ArrayBuffer>, perKey: bool) {
     this.keys = keys;
+    this.perKey = perKey;
     this.ptrs = new StaticArray<usize>(keys.length);
     this.lens = new StaticArray<i32>(keys.length);
+    this.blocks = new StaticArray<usize>(keys.length);
   }
 
   /** Reads the map; afterwards valueLength(i) is -1 for absent keys. */
   scan(mapType: i32): void {
     this.release();
+    if (this.perKey) this.scanPerKey(mapType);
+    else this.scanPairs(mapType);
+  }
+
+  private scanPerKey(mapType: i32): void {
     const n = this.keys.length;
-    for (let i = 0; i < n; i++) unchecked((this.lens[i] = -1));
+    for (let i = 0; i < n; i++) {
+      const key = unchecked(this.keys[i]);
+      if (key.byteLength == 0) continue; // an unconfigured key: no header has an empty name
+      clearReturn();
+      const status = env.proxy_get_header_map_value(mapType, changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE);
+      const ptr = load<usize>(RET_PTR);
+      if (status != Status.OK) {
+        if (ptr != 0) heap.free(ptr); // a host may still have allocated
+        continue;
+      }
+      unchecked((this.blocks[i] = ptr));
+      unchecked((this.ptrs[i] = ptr));
+      unchecked((this.lens[i] = <i32>load<u32>(RET_SIZE)));
+    }
+  }
+
+  private scanPairs(mapType: i32): void {
+    const n = this.keys.length;
     clearReturn();
     const status = env.proxy_get_header_map_pairs(mapType, RET_PTR, RET_SIZE);
     const block = load<usize>(RET_PTR);
@@ -188,13 +225,20 @@ export class HeaderScan {
     return len == bytes.byteLength && memory.compare(unchecked(this.ptrs[i]), changetype<usize>(bytes), <usize>len) == 0;
   }
 
-  /** Frees the host's block. */
+  /** Frees the host's blocks; every key reads as absent until the next scan. */
   release(): void {
     if (this.block != 0) {
       heap.free(this.block);
       this.block = 0;
     }
-    for (let i = 0; i < this.keys.length; i++) unchecked((this.lens[i] = -1));
+    for (let i = 0; i < this.keys.length; i++) {
+      const b = unchecked(this.blocks[i]);
+      if (b != 0) {
+        heap.free(b);
+        unchecked((this.blocks[i] = 0));
+      }
+      unchecked((this.lens[i] = -1));
+    }
   }
 }
 

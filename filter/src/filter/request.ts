@@ -4,7 +4,7 @@
 // (HeaderScan) and written from pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
 import {
-  getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
+  addHeaderRaw, getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
   replaceHeaderRaw,
 } from "../abi/hostcalls";
 import { Action, LogLevel, MapType } from "../abi/types";
@@ -85,7 +85,7 @@ export class RequestContext extends HttpContext {
 
     if (scan.valueLength(REQUEST_SCAN_REQUEST_ID) < 0) {
       root.requestIds.next(REQUEST_ID_BUFFER);
-      replaceHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.requestId, REQUEST_ID_BUFFER, REQUEST_ID_LENGTH);
+      addHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.requestId, REQUEST_ID_BUFFER, REQUEST_ID_LENGTH);
     }
     const continued = nextTraceparent(scan.valuePtr(REQUEST_SCAN_TRACEPARENT),
       scan.valueLength(REQUEST_SCAN_TRACEPARENT), root.rng, TRACEPARENT_BUFFER);

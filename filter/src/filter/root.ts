@@ -129,8 +129,8 @@ export class FilterRoot extends RootContext {
   nameBytes: StaticArray<ArrayBuffer> = new StaticArray<ArrayBuffer>(0);
   nodeBytes: ArrayBuffer = new ArrayBuffer(0);
   versionBytes: ArrayBuffer = utf8("0");
-  requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
-  responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
+  requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0), true);
+  responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0), false);
 
   newHttpContext(contextId: u32): HttpContext {
     return new RequestContext(contextId, this);
@@ -181,12 +181,14 @@ export class FilterRoot extends RootContext {
     requestKeys[REQUEST_SCAN_EXPLICIT] = keys.explicitCluster !== null ? keys.explicitCluster as ArrayBuffer : new ArrayBuffer(0);
     requestKeys[REQUEST_SCAN_REQUEST_ID] = keys.requestId;
     requestKeys[REQUEST_SCAN_TRACEPARENT] = keys.traceparent;
-    this.requestScan = new HeaderScan(requestKeys);
+    // Request maps are large and the wanted keys mostly absent: one lookup per key.
+    this.requestScan = new HeaderScan(requestKeys, true);
     const responseKeys = new StaticArray<ArrayBuffer>(3);
     responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
     responseKeys[RESPONSE_SCAN_CONTENT_TYPE] = keys.contentType;
     responseKeys[RESPONSE_SCAN_GRPC_STATUS] = keys.grpcStatus;
-    this.responseScan = new HeaderScan(responseKeys);
+    // Response maps are small and :status is always there: the whole map in one call.
+    this.responseScan = new HeaderScan(responseKeys, false);
     this.base = basePlan(weights);
     this.plan = null;
     this.enforcedVersion = 0;
