@@ -8,6 +8,7 @@
 // Times are high-resolution epoch milliseconds (performance.timeOrigin + performance.now()).
 import * as grpc from "@grpc/grpc-js";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 import {
   type ClusterWindow,
@@ -39,6 +40,9 @@ export interface FleetStats {
   decisionsReceived: number;
   streamErrors: number;
   errorSamples: string[];
+  /** Event-loop delay of the fleet process while it ran, ms (p99 and max). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 export type FleetMessage =
@@ -187,7 +191,9 @@ export function decisionVersionOf(buf: Uint8Array): number | undefined {
 }
 
 function runFleet(config: FleetConfig, send: (m: FleetMessage) => void): () => void {
-  const stats: FleetStats = { reportsSent: 0, decisionsReceived: 0, streamErrors: 0, errorSamples: [] };
+  const stats: FleetStats = { reportsSent: 0, decisionsReceived: 0, streamErrors: 0, errorSamples: [], loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const perVersion = new Map<number, { count: number; lastAtMs: number }>();
   const ackBytes = new Map<number, Buffer>();
   const clients: grpc.Client[] = [];
@@ -294,17 +300,24 @@ function runFleet(config: FleetConfig, send: (m: FleetMessage) => void): () => v
   for (let slot = 0; slot < SLOTS; slot++) {
     const members = streams.filter((_, i) => i % SLOTS === slot);
     const offsetMs = 20 + Math.floor((slot * SPREAD_MS) / SLOTS);
+    // The next window this slot reports. A tick that runs late (the process was stalled for more
+    // than a window) reports every window it missed, as a filter reports each window it closed.
+    let nextWindow = Math.floor(Date.now() / 1000) * 1000;
     const tick = () => {
       if (stopping) return;
       const now = Date.now();
-      const windowStart = Math.floor(now / 1000) * 1000 - 1000;
-      const faulty = config.faultCluster !== undefined && Math.floor(windowStart / 1000) % config.faultEveryS < config.faultOnS;
-      const fields = faulty ? faultyFields : healthyFields;
-      for (const s of members) {
-        s.sequence++;
-        s.call.write(encodeReportMessage(windowStart, 1000, s.sequence, s.enforced, fields));
-        stats.reportsSent++;
+      for (let caughtUp = 0; nextWindow + 1000 <= now && caughtUp < 5; caughtUp++) {
+        const windowStart = nextWindow;
+        nextWindow += 1000;
+        const faulty = config.faultCluster !== undefined && Math.floor(windowStart / 1000) % config.faultEveryS < config.faultOnS;
+        const fields = faulty ? faultyFields : healthyFields;
+        for (const s of members) {
+          s.sequence++;
+          s.call.write(encodeReportMessage(windowStart, 1000, s.sequence, s.enforced, fields));
+          stats.reportsSent++;
+        }
       }
+      if (nextWindow + 1000 <= now) nextWindow = Math.floor(now / 1000) * 1000 - 1000; // too far behind: skip
       schedule();
     };
     const schedule = () => {
@@ -320,6 +333,9 @@ function runFleet(config: FleetConfig, send: (m: FleetMessage) => void): () => v
     for (const t of timers) clearTimeout(t);
     for (const c of calls) c.end();
     for (const c of clients) c.close();
+    loopDelay.disable();
+    stats.loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
+    stats.loopDelayMaxMs = loopDelay.max / 1e6;
     send({ type: "done", stats });
   };
 }

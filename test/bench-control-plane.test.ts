@@ -1,0 +1,22 @@
+// `autoglm bench control-plane` end to end at a small scale: the control plane, a fleet of
+// simulated sidecar streams in a child process over real gRPC, and the figures it reports.
+// Real time (runs in the serial phase of scripts/run-tests.mjs); no figure is asserted against a
+// speed target here (benchmarks print figures, tests check behaviour).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { runControlPlaneBench } from "../cli/commands/bench-control-plane.js";
+
+test("bench control-plane: 20 streams report for 8 s, every report arrives, every decision set reaches every stream", async () => {
+  const lines: string[] = [];
+  // A cluster failing 3 s of every 6: decision sets change (breaker opens, then probes) within 8 s.
+  const result = await runControlPlaneBench(20, 8, (line) => lines.push(line), { faultEveryS: 6, faultOnS: 3 });
+  assert.equal(result.sidecars, 20);
+  // 20 streams, one report a second each (late ones folded in count too).
+  assert.ok(result.reports_per_s >= 10 && result.reports_per_s <= 30, `reports_per_s ${result.reports_per_s}\n${lines.join("\n")}`);
+  assert.equal(result.errors, 0, lines.join("\n"));
+  for (const key of ["decision_p99_ms", "push_p99_ms", "control_plane_loop_delay_p99_ms", "idle_process_loop_delay_p99_ms"] as const) {
+    assert.ok(Number.isFinite(result[key]) && result[key] >= 0, `${key}: ${result[key]}`);
+  }
+  assert.ok(result.rss_mb > 0);
+  assert.ok(lines.some((l) => l.startsWith("20 streams connected")), lines.join("\n"));
+});
