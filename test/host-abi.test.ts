@@ -253,8 +253,9 @@ test("the host writes clock time as u64 nanoseconds exactly (no float rounding)"
 });
 
 test("header names and values cached by address are re-read when the bytes there change", () => {
-  const memObj = new WebAssembly.Memory({ initial: 1 });
-  const memory = new WasmMemory(memObj as unknown as ConstructorParameters<typeof WasmMemory>[0], () => 40_000);
+  // A memory object of one 64 KiB page that never grows is all the header calls touch.
+  const memObj = { buffer: new ArrayBuffer(65536), grow: (): number => -1 };
+  const memory = new WasmMemory(memObj, () => 40_000);
   const stream = { requestHeaders: new HeaderMap() };
   const settings = { log: new LogSink({ level: "silent" }), store: new SharedStore(), vmId: "", properties: new PropertyStore() };
   const env = createHostImports({ settings, memory, effectiveStream: stream } as unknown as WasmVm).env as Record<string, (...args: number[]) => number>;
