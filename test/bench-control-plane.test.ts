@@ -5,11 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { runControlPlaneBench } from "../cli/commands/bench-control-plane.js";
+import { controlPlaneBenchChart } from "../cli/commands/bench-control-plane-chart.js";
 
 test("bench control-plane: 20 streams report for 8 s, every report arrives, every decision set reaches every stream", async () => {
   const lines: string[] = [];
   // A cluster failing 3 s of every 6: decision sets change (breaker opens, then probes) within 8 s.
-  const result = await runControlPlaneBench(20, 8, (line) => lines.push(line), { faultEveryS: 6, faultOnS: 3 });
+  const { figures: result, series } = await runControlPlaneBench(20, 8, (line) => lines.push(line), { faultEveryS: 6, faultOnS: 3 });
   assert.equal(result.sidecars, 20);
   // 20 streams, one report a second each (late ones folded in count too).
   assert.ok(result.reports_per_s >= 10 && result.reports_per_s <= 30, `reports_per_s ${result.reports_per_s}\n${lines.join("\n")}`);
@@ -19,4 +20,11 @@ test("bench control-plane: 20 streams report for 8 s, every report arrives, ever
   }
   assert.ok(result.rss_mb > 0);
   assert.ok(lines.some((l) => l.startsWith("20 streams connected")), lines.join("\n"));
+  // The chart's series: one point per measured window and per decision set, one stall sample a second.
+  assert.ok(series.decisions.length >= 5, `decision points: ${series.decisions.length}`);
+  assert.ok(series.pushes.length >= 1, `push points: ${series.pushes.length}`);
+  assert.ok(series.controlPlaneStalls.length >= 6 && series.idleStalls.length >= 6, `stall samples: ${series.controlPlaneStalls.length}, ${series.idleStalls.length}`);
+  const svg = controlPlaneBenchChart(series);
+  assert.match(svg, /^<svg /);
+  assert.equal((svg.match(/<circle /g) ?? []).length, series.decisions.length + series.pushes.length);
 });

@@ -5,7 +5,6 @@
 // computed), push latency (decision computed -> received by every stream), RSS of the control
 // plane process, errors (stream errors, missing reports, undelivered versions, nacks).
 import { fork, spawn } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
 import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -14,8 +13,10 @@ import { createLogger } from "../../lib/log.js";
 import { startGrpcServer } from "../../control-plane/src/grpc/server.js";
 import type { FleetConfig, FleetMessage, FleetStats } from "../../control-plane/src/grpc/simulated-sidecars.js";
 import { ControlPlane } from "../../control-plane/src/service.js";
+import { controlPlaneBenchChart, type ControlPlaneBenchSeries, type TimedMs } from "./bench-control-plane-chart.js";
+import { type StallFigures, trackTimerLateness } from "./stall-probe.js";
 
-const help = `Usage: autoglm bench control-plane [--sidecars N] [--seconds S] [--json <file>]
+const help = `Usage: autoglm bench control-plane [--sidecars N] [--seconds S] [--json <file>] [--chart <file.svg>]
 
 Starts the control plane and N simulated sidecar streams over real gRPC on loopback, each
 reporting once a second for four clusters, and measures for S seconds:
@@ -35,7 +36,19 @@ Options:
   --sidecars N      simulated sidecar streams (default 2000)
   --seconds S       measuring time after all streams connected (default 30)
   --json <file>     also write the figures as JSON
+  --chart <file>    also draw the run as SVG: decision and push latencies against how late the
+                    control plane's and the idle reference process's timers ran, per second
   -h, --help        this text`;
+
+/** The issue's targets for 2,000 sidecars (drawn on the chart). */
+const DECISION_TARGET_MS = 50;
+const PUSH_TARGET_MS = 200;
+
+/** The figures of a run and the time series behind them (for the chart). */
+export interface ControlPlaneBenchRun {
+  figures: ControlPlaneBenchResult;
+  series: ControlPlaneBenchSeries;
+}
 
 export interface ControlPlaneBenchResult {
   sidecars: number;
@@ -61,16 +74,13 @@ const p99 = (values: number[]): number => percentile(values, 0.99);
 
 /**
  * A reference for what the machine itself does to timing: an idle Node.js process that only
- * measures its event-loop delay (a 10 ms timer's lateness) while the bench runs. On a virtual
- * machine whose cores are taken away for hundreds of milliseconds, this shows it, and no latency
- * figure of the bench can be better than it. stop() resolves to its p99 and max, ms.
+ * measures how late its timers run while the bench runs (stall-probe.ts). On a virtual machine
+ * whose cores are taken away for hundreds of milliseconds this shows it, and no latency figure of
+ * the bench can be better than it.
  */
-function startStallProbe(): { stop(): Promise<{ p99Ms: number; maxMs: number } | undefined> } {
-  const code =
-    'const h=require("node:perf_hooks").monitorEventLoopDelay({resolution:10});h.enable();' +
-    'process.stdin.resume();process.stdin.on("end",()=>{h.disable();' +
-    'process.stdout.write(JSON.stringify({p99Ms:h.percentile(99)/1e6,maxMs:h.max/1e6}));process.exit(0);});';
-  const child = spawn(process.execPath, ["-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+function startStallProbe(): { stop(): Promise<StallFigures | undefined> } {
+  const probePath = fileURLToPath(new URL("./stall-probe.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", probePath], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
   return {
@@ -79,11 +89,11 @@ function startStallProbe(): { stop(): Promise<{ p99Ms: number; maxMs: number } |
         const timer = setTimeout(() => {
           child.kill();
           resolve(undefined);
-        }, 3000);
+        }, 5000);
         child.once("exit", () => {
           clearTimeout(timer);
           try {
-            resolve(JSON.parse(out) as { p99Ms: number; maxMs: number });
+            resolve(JSON.parse(out) as StallFigures);
           } catch {
             resolve(undefined);
           }
@@ -115,7 +125,7 @@ export async function runControlPlaneBench(
   seconds: number,
   progress: (line: string) => void,
   faults: FaultCycle = { faultEveryS: 20, faultOnS: 6 },
-): Promise<ControlPlaneBenchResult> {
+): Promise<ControlPlaneBenchRun> {
   const clusters = ["llm-a", "llm-b", "llm-c", "llm-d"];
   const cp = new ControlPlane({
     clusters: clusters.map((name) => ({ name, baseWeight: 25 })),
@@ -137,7 +147,9 @@ export async function runControlPlaneBench(
   let windowsDecidedIncomplete = 0;
   /** Report arrival after its window's end, ms (the fleet sends 20..220 ms after it). */
   const arrivalMs: number[] = [];
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  /** [decision computed at (epoch ms), latency ms] per window and per decision set, for the chart. */
+  const decisionPoints: TimedMs[] = [];
+  const pushPoints: TimedMs[] = [];
   const decisionMs: number[] = [];
   const computedAt = new Map<number, number>();
   const pushMs: number[] = [];
@@ -174,6 +186,7 @@ export async function runControlPlaneBench(
       if (w.decided) continue;
       if (w.count >= sidecars) {
         decisionMs.push(round.computedAtHrMs - w.lastHrMs);
+        decisionPoints.push([round.computedAtHrMs, round.computedAtHrMs - w.lastHrMs]);
         w.decided = true;
       } else if (round.atMs >= start + 1000 + cp.config.aggregation.closeDelayMs) {
         windowsDecidedIncomplete++;
@@ -206,6 +219,7 @@ export async function runControlPlaneBench(
       const at = computedAt.get(m.version);
       if (at !== undefined) {
         pushMs.push(m.lastAtMs - at);
+        pushPoints.push([at, m.lastAtMs - at]);
         computedAt.delete(m.version);
       }
     } else if (m.type === "done") {
@@ -233,7 +247,7 @@ export async function runControlPlaneBench(
     await server.close();
   }
 
-  async function measure(): Promise<ControlPlaneBenchResult> {
+  async function measure(): Promise<ControlPlaneBenchRun> {
   const connectStart = Date.now();
   const connectTimeout = setInterval(() => progress(`connecting: ${cp.sidecarStatuses().length}/${sidecars} streams`), 2000);
   let connectTimer: NodeJS.Timeout | undefined;
@@ -248,8 +262,9 @@ export async function runControlPlaneBench(
   await new Promise((r) => setTimeout(r, 3000));
   const probe = startStallProbe();
   measuring = true;
-  loopDelay.enable();
+  const cpStallTracking = trackTimerLateness();
   const started = Date.now();
+  const startedHrMs = hrNow(); // the chart's time axis: the clock the latency points carry
   // Windows whose every report is due inside the measured time (sent 20..220 ms after the end).
   const firstWindow = Math.ceil(started / 1000) * 1000;
   for (const [start, w] of receivedPerWindow) if (start < firstWindow) w.decided = true;
@@ -260,15 +275,16 @@ export async function runControlPlaneBench(
       progress(
         `${s}/${seconds} s: ${Math.round(reportsAccepted / ((Date.now() - started) / 1000))} reports/s, decision p99 ${round1(p99(decisionMs))} ms, push p99 ${round1(p99(pushMs))} ms, ` +
           `report arrival p50/p99 ${round1(percentile(arrivalMs, 0.5))}/${round1(p99(arrivalMs))} ms after window end, ` +
-          `event-loop delay p99 ${round1(loopDelay.percentile(99) / 1e6)} ms, version ${cp.currentDecisions().version}`,
+          `version ${cp.currentDecisions().version}`,
       );
     }
   }
   const stoppedAt = Date.now();
-  loopDelay.disable();
+  const stoppedHrMs = hrNow();
+  measuring = false;
+  const cpStalls = cpStallTracking.stop();
   const idle = await probe.stop();
   const elapsedS = (stoppedAt - started) / 1000;
-  measuring = false;
   // Let in-flight pushes land and late reports be folded in (within the aggregator's grace).
   await new Promise((r) => setTimeout(r, Math.min(3000, cp.config.aggregation.lateGraceMs)));
   let missingReports = 0;
@@ -281,7 +297,7 @@ export async function runControlPlaneBench(
   const errors = (fleetStats?.streamErrors ?? 1) + missingReports + undelivered + nacks + badReports;
   if (errors > 0) progress(`errors: stream ${fleetStats?.streamErrors ?? "fleet did not report"} ${fleetStats?.errorSamples.join("; ") ?? ""}, missing reports ${missingReports}, undelivered versions ${undelivered}, nacks ${nacks}, bad reports ${badReports}`);
   progress(
-    `event-loop delay p99/max: control plane ${round1(loopDelay.percentile(99) / 1e6)}/${round1(loopDelay.max / 1e6)} ms, ` +
+    `event-loop delay p99/max: control plane ${round1(cpStalls.p99Ms)}/${round1(cpStalls.maxMs)} ms, ` +
       `idle reference process ${idle === undefined ? "?" : `${round1(idle.p99Ms)}/${round1(idle.maxMs)}`} ms, ` +
       `fleet ${fleetStats === undefined ? "?" : `${round1(fleetStats.loopDelayP99Ms)}/${round1(fleetStats.loopDelayMaxMs)}`} ms; ` +
       `push p50/p99 ${round1(percentile(pushMs, 0.5))}/${round1(p99(pushMs))} ms over ${pushMs.length} decision sets, decision p50 ${round1(percentile(decisionMs, 0.5))} ms over ${decisionMs.length} windows; ` +
@@ -289,16 +305,28 @@ export async function runControlPlaneBench(
       `report arrival after window end p50/p99/max ${round1(percentile(arrivalMs, 0.5))}/${round1(p99(arrivalMs))}/${round1(percentile(arrivalMs, 1))} ms`,
   );
   if (lateFolded > 0) progress(`late folded reports (not errors): ${lateFolded}; windows decided before every report was in: ${windowsDecidedIncomplete}`);
-  return {
+  const figures: ControlPlaneBenchResult = {
     sidecars,
     reports_per_s: Math.round((reportsAccepted + lateFolded) / elapsedS),
     decision_p99_ms: round1(p99(decisionMs)),
     push_p99_ms: round1(p99(pushMs)),
     rss_mb: Math.round(peakRss / (1024 * 1024)),
     errors,
-    control_plane_loop_delay_p99_ms: round1(loopDelay.percentile(99) / 1e6),
+    control_plane_loop_delay_p99_ms: round1(cpStalls.p99Ms),
     idle_process_loop_delay_p99_ms: idle === undefined ? NaN : round1(idle.p99Ms),
   };
+  const series: ControlPlaneBenchSeries = {
+    sidecars,
+    startMs: startedHrMs,
+    endMs: stoppedHrMs,
+    decisions: decisionPoints,
+    pushes: pushPoints,
+    controlPlaneStalls: cpStalls.perSecond,
+    idleStalls: idle?.perSecond ?? [],
+    decisionTargetMs: DECISION_TARGET_MS,
+    pushTargetMs: PUSH_TARGET_MS,
+  };
+  return { figures, series };
   }
 }
 
@@ -307,9 +335,9 @@ export const command: Command = {
   summary: "benchmark the control plane with N simulated sidecars over gRPC",
   help,
   async run(args: string[]): Promise<number> {
-    let values: { sidecars?: string; seconds?: string; json?: string };
+    let values: { sidecars?: string; seconds?: string; json?: string; chart?: string };
     try {
-      ({ values } = parseArgs({ args, options: { sidecars: { type: "string" }, seconds: { type: "string" }, json: { type: "string" } }, strict: true, allowPositionals: false }));
+      ({ values } = parseArgs({ args, options: { sidecars: { type: "string" }, seconds: { type: "string" }, json: { type: "string" }, chart: { type: "string" } }, strict: true, allowPositionals: false }));
     } catch (err) {
       process.stderr.write(`autoglm bench control-plane: ${(err as Error).message}\n\n${help}\n`);
       return 2;
@@ -323,9 +351,13 @@ export const command: Command = {
       process.stderr.write(`autoglm bench control-plane: ${(err as Error).message}\n`);
       return 2;
     }
-    const result = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`));
-    process.stdout.write(JSON.stringify(result) + "\n");
-    if (values.json !== undefined) await writeFile(values.json, JSON.stringify(result, null, 2) + "\n");
-    return result.errors === 0 ? 0 : 1;
+    const { figures, series } = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`));
+    process.stdout.write(JSON.stringify(figures) + "\n");
+    if (values.json !== undefined) await writeFile(values.json, JSON.stringify(figures, null, 2) + "\n");
+    if (values.chart !== undefined) {
+      await writeFile(values.chart, controlPlaneBenchChart(series) + "\n");
+      process.stderr.write(`bench control-plane: wrote ${values.chart}\n`);
+    }
+    return figures.errors === 0 ? 0 : 1;
   },
 };
