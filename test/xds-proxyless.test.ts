@@ -236,3 +236,27 @@ test("a config the client rejects is reported as a NACK with its detail, and is 
   assert.ok((counts.b ?? 0) > 40, `b gets traffic again at 50/50: ${JSON.stringify(counts)}`);
 });
 
+
+test("a mesh-wide halt reaches a running client: every call fails with UNAVAILABLE until it is lifted", async () => {
+  // Same weights as before: only the halt changes.
+  const halted: DecisionSet = { ...decisionSet(5, [decision("a", "closed", 50), decision("b", "closed", 50)]), halted: true, haltReason: "drill" };
+  xds.update(halted);
+  const versions = xds.stats().versions;
+  await waitFor("listener and route ACKs of the halt", () => {
+    const kinds = xds.stats().clients[0]?.kinds;
+    return kinds?.listener?.ackedVersion === versions.listener && kinds?.route?.ackedVersion === versions.route ? true : undefined;
+  });
+  const during = await client.request({ op: "burst", calls: 20, concurrency: 4 }, "burst");
+  process.stdout.write(`# xds halt on a running client: ${during.errors as number} of 20 calls failed; ${JSON.stringify(during.errorSamples)}\n`);
+  assert.equal(during.errors, 20, `every call fails while halted: ${JSON.stringify(during)}`);
+  assert.match(JSON.stringify(during.errorSamples), /UNAVAILABLE|Fault injected/);
+
+  xds.update(decisionSet(6, [decision("a", "closed", 50), decision("b", "closed", 50)]));
+  const resumed = xds.stats().versions;
+  await waitFor("listener and route ACKs of the resume", () => {
+    const kinds = xds.stats().clients[0]?.kinds;
+    return kinds?.listener?.ackedVersion === resumed.listener && kinds?.route?.ackedVersion === resumed.route ? true : undefined;
+  });
+  const after = await client.request({ op: "burst", calls: 20, concurrency: 4 }, "burst");
+  assert.equal(after.errors, 0, `calls succeed again after the halt is lifted: ${JSON.stringify(after.errorSamples)}`);
+});

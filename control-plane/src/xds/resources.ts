@@ -61,7 +61,11 @@ export function listenerResource(service: XdsServiceConfig, flavor: XdsClientFla
  */
 export function routeResource(service: XdsServiceConfig, weights: ReadonlyMap<string, number>, halted = false): ResourceObject {
   const route: ResourceObject = {
-    name: "default",
+    // The name changes with the halt on purpose. @grpc/grpc-js-xds (1.14) drops an update it
+    // finds equal to the resource it holds, and its comparison walks only the old resource's
+    // fields: a route that gains an override (the halt) looked unchanged to a running client,
+    // which acknowledged it and kept calling (test/xds-proxyless.test.ts).
+    name: halted ? "halted" : "default",
     match: { prefix: "/" },
     route: {
       weighted_clusters: {
