@@ -149,7 +149,6 @@ export class WasmVm implements QueueOwner {
 
   constructor(readonly settings: VmSettings) {
     const imports = createHostImports(this);
-    if (process.env.STUB) { const env = (imports as any).env; for (const k of process.env.STUB.split(",")) env[k] = process.env.STUB_ARITY ? (a: number, b: number, c: number, d: number, e: number) => 0 : () => 0; }
     try {
       this.instance = instantiateWasm(settings.module.module, imports);
     } catch (e) {
