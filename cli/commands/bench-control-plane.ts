@@ -1,7 +1,7 @@
 // `autoglm bench control-plane`: the control plane with N simulated sidecar streams over real
 // gRPC on loopback (the fleet runs in a child process), each reporting once a second for four
 // clusters; one cluster fails periodically so that decision sets change and get pushed.
-// Measures: reports/s accepted, decision latency (last report of a window in -> decision
+// Measures: reports/s received, decision latency (last report of a window in -> decision
 // computed), push latency (decision computed -> received by every stream), RSS of the control
 // plane process, errors (stream errors, missing reports, undelivered versions, nacks).
 import { fork, spawn } from "node:child_process";
@@ -59,8 +59,9 @@ export interface ControlPlaneBenchResult {
   errors: number;
   /** Event-loop delay p99 of the control plane's process while measuring, ms. */
   control_plane_loop_delay_p99_ms: number;
-  /** Event-loop delay p99 of an idle reference process meanwhile: the machine's own stalls, ms. */
-  idle_process_loop_delay_p99_ms: number;
+  /** Event-loop delay p99 of an idle reference process meanwhile: the machine's own stalls, ms
+   *  (null when the probe process failed). */
+  idle_process_loop_delay_p99_ms: number | null;
 }
 
 /** The q-quantile (0 < q <= 1) of values by the nearest-rank method; NaN when empty. */
@@ -83,9 +84,14 @@ function startStallProbe(): { stop(): Promise<StallFigures | undefined> } {
   const child = spawn(process.execPath, ["--import", "tsx", probePath], { stdio: ["pipe", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")));
+  child.stdin.on("error", () => undefined); // a probe that died: stop() resolves to undefined
   return {
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve(undefined);
+          return;
+        }
         const timer = setTimeout(() => {
           child.kill();
           resolve(undefined);
@@ -141,8 +147,10 @@ export async function runControlPlaneBench(
   let badReports = 0;
   let lateFolded = 0;
   let nacks = 0;
-  /** Per window start: reports received for it (accepted or folded in late), whenever they came. */
-  const receivedPerWindow = new Map<number, { count: number; lastHrMs: number; decided: boolean }>();
+  /** Per window start: reports that count in it (accepted or folded in late; `count`), reports that
+   *  arrived for it at all, duplicates aside (`arrived`: a dropped one is an error already, not
+   *  also a missing one), whenever they came. */
+  const receivedPerWindow = new Map<number, { count: number; arrived: number; lastHrMs: number; decided: boolean }>();
   /** Windows a round closed before every stream's report was in (decided on partial data). */
   let windowsDecidedIncomplete = 0;
   /** Report arrival after its window's end, ms (the fleet sends 20..220 ms after it). */
@@ -156,8 +164,9 @@ export async function runControlPlaneBench(
   let peakRss = 0;
 
   cp.on("report", (r) => {
-    const w = receivedPerWindow.get(r.windowStartMs) ?? { count: 0, lastHrMs: 0, decided: false };
+    const w = receivedPerWindow.get(r.windowStartMs) ?? { count: 0, arrived: 0, lastHrMs: 0, decided: false };
     receivedPerWindow.set(r.windowStartMs, w);
+    if (r.outcome !== "duplicate") w.arrived++;
     if (r.outcome === "accepted" || r.outcome === "late_folded") {
       w.count++;
       w.lastHrMs = hrNow();
@@ -259,8 +268,9 @@ export async function runControlPlaneBench(
     clearTimeout(connectTimer);
   });
   progress(`${sidecars} streams connected in ${((Date.now() - connectStart) / 1000).toFixed(1)} s; warming up 3 s`);
-  await new Promise((r) => setTimeout(r, 3000));
+  // The idle reference starts now: its own start-up (seconds of CPU) is over before measuring.
   const probe = startStallProbe();
+  await new Promise((r) => setTimeout(r, 3000));
   measuring = true;
   const cpStallTracking = trackTimerLateness();
   const started = Date.now();
@@ -289,7 +299,7 @@ export async function runControlPlaneBench(
   await new Promise((r) => setTimeout(r, Math.min(3000, cp.config.aggregation.lateGraceMs)));
   let missingReports = 0;
   for (let start = firstWindow; start + 1000 + 300 <= stoppedAt; start += 1000) {
-    missingReports += Math.max(0, sidecars - (receivedPerWindow.get(start)?.count ?? 0));
+    missingReports += Math.max(0, sidecars - (receivedPerWindow.get(start)?.arrived ?? 0));
   }
   const undelivered = computedAt.size;
   child.send({ type: "stop" });
@@ -313,7 +323,7 @@ export async function runControlPlaneBench(
     rss_mb: Math.round(peakRss / (1024 * 1024)),
     errors,
     control_plane_loop_delay_p99_ms: round1(cpStalls.p99Ms),
-    idle_process_loop_delay_p99_ms: idle === undefined ? NaN : round1(idle.p99Ms),
+    idle_process_loop_delay_p99_ms: idle === undefined ? null : round1(idle.p99Ms),
   };
   const series: ControlPlaneBenchSeries = {
     sidecars,

@@ -143,7 +143,8 @@ export function createHostImports(vm: WasmVm): WasmImports {
       valueCache.set(ptr, { bytes: u8.slice(ptr, ptr + len), key: value, misses: 0 });
       return value;
     }
-    if (sameBytes(hit.bytes, u8, ptr, len)) return hit.key;
+    // An address given up on is decoded straight away, without a compare that would fail.
+    if (hit.misses < VALUE_CACHE_MISSES && sameBytes(hit.bytes, u8, ptr, len)) return hit.key;
     const value = decodeString(u8, ptr, len);
     if (hit.misses < VALUE_CACHE_MISSES) {
       hit.misses++;
