@@ -15,7 +15,8 @@ const TOP = 56;
 /** Lowest success rate drawn; below it the line sits on the panel's floor. */
 const SUCCESS_FLOOR = 0.9;
 
-function esc(text: string): string {
+/** Text escaped for SVG/XML content and attribute values. */
+export function esc(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 

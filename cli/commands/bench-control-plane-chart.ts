@@ -4,6 +4,8 @@
 // (lines), with the targets as dashed lines. It shows at a glance whether a latency tail is the
 // control plane's or the machine's. Hand-written SVG, no dependencies.
 
+import { esc } from "../../sim/chart.js";
+
 /** A point in time (epoch ms) with a value (ms). */
 export type TimedMs = [atMs: number, valueMs: number];
 
@@ -31,10 +33,6 @@ const LEFT = 64;
 const RIGHT = 20;
 const TOP = 48;
 const BOTTOM = 46;
-
-function esc(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
 
 /** A round upper bound for the y axis (1, 2 or 5 × a power of ten) at or above v. */
 function niceCeil(v: number): number {

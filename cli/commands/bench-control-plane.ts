@@ -13,6 +13,7 @@ import { createLogger } from "../../lib/log.js";
 import { startGrpcServer } from "../../control-plane/src/grpc/server.js";
 import type { FleetConfig, FleetMessage, FleetStats } from "../../control-plane/src/grpc/simulated-sidecars.js";
 import { ControlPlane } from "../../control-plane/src/service.js";
+import { quantileSorted } from "../../sim/quantile.js";
 import { controlPlaneBenchChart, type ControlPlaneBenchSeries, type TimedMs } from "./bench-control-plane-chart.js";
 import { type StallFigures, trackTimerLateness } from "./stall-probe.js";
 
@@ -64,14 +65,10 @@ export interface ControlPlaneBenchResult {
   idle_process_loop_delay_p99_ms: number | null;
 }
 
-/** The q-quantile (0 < q <= 1) of values by the nearest-rank method; NaN when empty. */
-function percentile(values: number[], q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
+/** The nearest-rank q-quantile (0 < q <= 1) of unsorted values; NaN when empty. */
+const percentile = (values: readonly number[], q: number): number => quantileSorted([...values].sort((a, b) => a - b), q);
 
-const p99 = (values: number[]): number => percentile(values, 0.99);
+const p99 = (values: readonly number[]): number => percentile(values, 0.99);
 
 /**
  * A reference for what the machine itself does to timing: an idle Node.js process that only
@@ -158,9 +155,8 @@ export async function runControlPlaneBench(
   /** [decision computed at (epoch ms), latency ms] per window and per decision set, for the chart. */
   const decisionPoints: TimedMs[] = [];
   const pushPoints: TimedMs[] = [];
-  const decisionMs: number[] = [];
+  const latencies = (points: readonly TimedMs[]): number[] => points.map(([, ms]) => ms);
   const computedAt = new Map<number, number>();
-  const pushMs: number[] = [];
   let peakRss = 0;
 
   cp.on("report", (r) => {
@@ -194,7 +190,6 @@ export async function runControlPlaneBench(
     for (const [start, w] of receivedPerWindow) {
       if (w.decided) continue;
       if (w.count >= sidecars) {
-        decisionMs.push(round.computedAtHrMs - w.lastHrMs);
         decisionPoints.push([round.computedAtHrMs, round.computedAtHrMs - w.lastHrMs]);
         w.decided = true;
       } else if (round.atMs >= start + 1000 + cp.config.aggregation.closeDelayMs) {
@@ -227,7 +222,6 @@ export async function runControlPlaneBench(
     else if (m.type === "received") {
       const at = computedAt.get(m.version);
       if (at !== undefined) {
-        pushMs.push(m.lastAtMs - at);
         pushPoints.push([at, m.lastAtMs - at]);
         computedAt.delete(m.version);
       }
@@ -283,7 +277,7 @@ export async function runControlPlaneBench(
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     if (s % 5 === 0 || s === seconds) {
       progress(
-        `${s}/${seconds} s: ${Math.round(reportsAccepted / ((Date.now() - started) / 1000))} reports/s, decision p99 ${round1(p99(decisionMs))} ms, push p99 ${round1(p99(pushMs))} ms, ` +
+        `${s}/${seconds} s: ${Math.round(reportsAccepted / ((Date.now() - started) / 1000))} reports/s, decision p99 ${round1(p99(latencies(decisionPoints)))} ms, push p99 ${round1(p99(latencies(pushPoints)))} ms, ` +
           `report arrival p50/p99 ${round1(percentile(arrivalMs, 0.5))}/${round1(p99(arrivalMs))} ms after window end, ` +
           `version ${cp.currentDecisions().version}`,
       );
@@ -310,7 +304,7 @@ export async function runControlPlaneBench(
     `event-loop delay p99/max: control plane ${round1(cpStalls.p99Ms)}/${round1(cpStalls.maxMs)} ms, ` +
       `idle reference process ${idle === undefined ? "?" : `${round1(idle.p99Ms)}/${round1(idle.maxMs)}`} ms, ` +
       `fleet ${fleetStats === undefined ? "?" : `${round1(fleetStats.loopDelayP99Ms)}/${round1(fleetStats.loopDelayMaxMs)}`} ms; ` +
-      `push p50/p99 ${round1(percentile(pushMs, 0.5))}/${round1(p99(pushMs))} ms over ${pushMs.length} decision sets, decision p50 ${round1(percentile(decisionMs, 0.5))} ms over ${decisionMs.length} windows; ` +
+      `push p50/p99 ${round1(percentile(latencies(pushPoints), 0.5))}/${round1(p99(latencies(pushPoints)))} ms over ${pushPoints.length} decision sets, decision p50 ${round1(percentile(latencies(decisionPoints), 0.5))} ms over ${decisionPoints.length} windows; ` +
       `push fan-out (computed -> written to all ${sidecars} streams) p50/max ${round1(percentile(fanOutMs, 0.5))}/${round1(percentile(fanOutMs, 1))} ms; ` +
       `report arrival after window end p50/p99/max ${round1(percentile(arrivalMs, 0.5))}/${round1(p99(arrivalMs))}/${round1(percentile(arrivalMs, 1))} ms`,
   );
@@ -318,8 +312,8 @@ export async function runControlPlaneBench(
   const figures: ControlPlaneBenchResult = {
     sidecars,
     reports_per_s: Math.round((reportsAccepted + lateFolded) / elapsedS),
-    decision_p99_ms: round1(p99(decisionMs)),
-    push_p99_ms: round1(p99(pushMs)),
+    decision_p99_ms: round1(p99(latencies(decisionPoints))),
+    push_p99_ms: round1(p99(latencies(pushPoints))),
     rss_mb: Math.round(peakRss / (1024 * 1024)),
     errors,
     control_plane_loop_delay_p99_ms: round1(cpStalls.p99Ms),

@@ -217,8 +217,7 @@ function serializedSize(entries: readonly string[]): number {
 }
 
 function serializeInto(entries: readonly string[], u8: Uint8Array, view: DataView, ptr: number): void {
-  measurePairs(entries);
-  writeMeasuredPairs(entries, u8, view, ptr);
+  writeMeasuredPairs(entries, u8, view, ptr); // measures first: serializedSize() forgets its lengths
 }
 
 /** The pairs encoding of flat entries (or of pairs). */
