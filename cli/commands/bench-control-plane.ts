@@ -357,11 +357,23 @@ export const command: Command = {
     }
     const { figures, series } = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`));
     process.stdout.write(JSON.stringify(figures) + "\n");
-    if (values.json !== undefined) await writeFile(values.json, JSON.stringify(figures, null, 2) + "\n");
+    // The figures are on stdout already: a file that cannot be written loses nothing.
+    const save = async (file: string, text: string, what: string): Promise<boolean> => {
+      try {
+        await writeFile(file, text);
+        return true;
+      } catch (err) {
+        process.stderr.write(`autoglm bench control-plane: cannot write the ${what} to ${file}: ${(err as Error).message}\n`);
+        return false;
+      }
+    };
+    let saved = true;
+    if (values.json !== undefined) saved = (await save(values.json, JSON.stringify(figures, null, 2) + "\n", "figures")) && saved;
     if (values.chart !== undefined) {
-      await writeFile(values.chart, controlPlaneBenchChart(series) + "\n");
-      process.stderr.write(`bench control-plane: wrote ${values.chart}\n`);
+      if (await save(values.chart, controlPlaneBenchChart(series) + "\n", "chart")) process.stderr.write(`bench control-plane: wrote ${values.chart}\n`);
+      else saved = false;
     }
+    if (!saved) return 2;
     return figures.errors === 0 ? 0 : 1;
   },
 };
