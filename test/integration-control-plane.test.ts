@@ -116,7 +116,16 @@ describe("control plane with the real filter", { skip: existsSync(WASM) ? false 
         await until(() => stateOf(cp!, "llm-a").state === "open", "llm-a's breaker opens", () => window(), 10);
         const openVersion = cp.currentDecisions().version;
         assert.ok(stateOf(cp, "llm-b").weight > 0);
-        await until(() => cp!.sidecarStatuses()[0]?.ackedVersion === openVersion, "the filter acks the open version", () => window(), 20);
+        // Wait for the ack without decision rounds, so no newer version can replace the open one
+        // before the filter reports it enforces it (a stalled machine delays gRPC delivery).
+        const reportOnly = async () => {
+          traffic(t, 20, failing);
+          t.advance(1000);
+          await settle();
+          await settle();
+        };
+        await until(() => cp!.sidecarStatuses()[0]?.ackedVersion === openVersion, "the filter acks the open version", reportOnly, 60);
+        assert.equal(cp.currentDecisions().version, openVersion, "no decision round ran while waiting");
         const routed = traffic(t, 100, failing);
         assert.deepEqual(routed, { "llm-b": 100 }, "all traffic goes to llm-b");
 
