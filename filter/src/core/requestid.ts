@@ -17,25 +17,31 @@ export function scramble62(x: u64): u64 {
   return x;
 }
 
+/** Bytes of an id that depend only on the instance: "xxxxxxxx-xxxx-4xxx-". */
+const PREFIX_LENGTH: i32 = 19;
+
 export class RequestIdSource {
-  private high: u64;
   private sequence: u64 = 0;
+  /** The first PREFIX_LENGTH bytes of every id of this instance, formatted once. */
+  private prefix: StaticArray<u8> = new StaticArray<u8>(PREFIX_LENGTH);
 
   /** instanceId: the worker instance's random id. */
   constructor(instanceId: u64) {
-    this.high = (instanceId & ~(<u64>0xf << 12)) | (<u64>4 << 12); // version 4 nibble
+    const high = (instanceId & ~(<u64>0xf << 12)) | (<u64>4 << 12); // version 4 nibble
+    const p = changetype<usize>(this.prefix);
+    writeHex(p, high >> 32, 8);
+    store<u8>(p + 8, 45);
+    writeHex(p + 9, (high >> 16) & 0xffff, 4);
+    store<u8>(p + 13, 45);
+    writeHex(p + 14, high & 0xffff, 4);
+    store<u8>(p + 18, 45);
   }
 
   /** Writes the next id (REQUEST_ID_LENGTH ASCII bytes) at ptr. */
   next(ptr: usize): void {
     this.sequence++;
     const low = scramble62(this.sequence) | 0x8000000000000000; // RFC 4122 variant bits 10
-    writeHex(ptr, this.high >> 32, 8);
-    store<u8>(ptr + 8, 45);
-    writeHex(ptr + 9, (this.high >> 16) & 0xffff, 4);
-    store<u8>(ptr + 13, 45);
-    writeHex(ptr + 14, this.high & 0xffff, 4);
-    store<u8>(ptr + 18, 45);
+    memory.copy(ptr, changetype<usize>(this.prefix), PREFIX_LENGTH);
     writeHex(ptr + 19, low >> 48, 4);
     store<u8>(ptr + 23, 45);
     writeHex(ptr + 24, low & 0xffffffffffff, 12);

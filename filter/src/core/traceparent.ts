@@ -84,7 +84,10 @@ const parsed = new TraceContext();
  */
 export function nextTraceparent(ptr: usize, len: i32, rng: Rng, out: usize): bool {
   if (len >= 0 && parseTraceparent(ptr, len, parsed)) {
-    formatTraceparent(out, parsed.traceIdHigh, parsed.traceIdLow, randomNonZero(rng), parsed.flags);
+    // Valid, so its version, trace id and flags are copied as they are; only the span id is new.
+    memory.copy(out, ptr, 36); // "00-" trace-id "-"
+    writeHex(out + 36, randomNonZero(rng), 16);
+    memory.copy(out + 52, ptr + 52, 3); // "-" flags
     return true;
   }
   formatTraceparent(out, randomNonZero(rng), rng.next(), randomNonZero(rng), 1);
