@@ -161,6 +161,26 @@ test("outcomes are counted per cluster and class, and reported in the window", (
   assert.ok((t.histogram("autoglm.latency_us.llm-a")?.count ?? 0) >= 5);
 });
 
+test("a finished request's context is reused without its state: gRPC status, reset and timing start over", () => {
+  t.advance(1000);
+  const before = cp.sent("report").length;
+  const target = { "x-autoglm-target": "llm-a" };
+  t.request({
+    headers: target,
+    response: { status: 200, headers: { "content-type": "application/grpc" }, body: "x", trailers: { "grpc-status": "14" } },
+  });
+  t.request({ headers: target, response: { status: 200 } });
+  t.request({ headers: target, response: { status: 503, properties: { "response.flags": 0x20 } } });
+  t.request({ headers: target, response: { status: 200 } });
+  t.advance(1000);
+  const a = cp.sent("report").slice(before).flatMap((r) => r.clusters).filter((c) => c.cluster === "llm-a");
+  const sum = (f: (c: (typeof a)[number]) => number): number => a.reduce((s, c) => s + f(c), 0);
+  assert.equal(sum((c) => c.requests), 4);
+  assert.equal(sum((c) => c.grpcErrors), 1, "only the gRPC request failed as gRPC");
+  assert.equal(sum((c) => c.resets), 1, "only the reset request counts as reset");
+  assert.equal(sum((c) => c.errors5xx), 1);
+});
+
 test("latency header is added to responses only when enabled", async () => {
   assert.equal(t.request().responseHeaders?.["x-autoglm-latency-us"], undefined);
   const { t: l } = await startFilter({ ...BASE_CONFIG, latency_header: true });

@@ -530,7 +530,8 @@ export function createHostImports(vm: WasmVm): WasmImports {
     },
 
     proxy_record_metric(id: number, value: bigint): number {
-      return shared.metrics.record(id, Number(BigInt.asUintN(64, value)));
+      // u64 on the wire, i64 (a signed BigInt) here: only a value past 2^63 needs re-reading.
+      return shared.metrics.record(id, Number(value >= 0n ? value : BigInt.asUintN(64, value)));
     },
 
     proxy_get_metric(id: number, retValue: number): number {

@@ -2,7 +2,7 @@
 // Unknown context ids are ignored (never trap on the host's input). Every callback is bracketed
 // by enter()/leave() (./gc.ts): garbage is collected only when the outermost one returns.
 import { Action } from "./types";
-import { createContext, roots, streams } from "./context";
+import { createContext, deleteStreamContext, roots, streamContext } from "./context";
 import { enter, leave } from "./gc";
 
 /** ABI marker: this module speaks proxy-wasm ABI 0.2.1. Never called. */
@@ -36,49 +36,56 @@ export function proxy_on_tick(rootContextId: u32): void {
 
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: bool): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onRequestHeaders(numHeaders, endOfStream) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onRequestHeaders(numHeaders, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: bool): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onRequestBody(bodySize, endOfStream) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onRequestBody(bodySize, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_request_trailers(contextId: u32, numTrailers: u32): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onRequestTrailers(numTrailers) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onRequestTrailers(numTrailers) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_response_headers(contextId: u32, numHeaders: u32, endOfStream: bool): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onResponseHeaders(numHeaders, endOfStream) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onResponseHeaders(numHeaders, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: bool): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onResponseBody(bodySize, endOfStream) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onResponseBody(bodySize, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): i32 {
   enter();
-  const r = streams.has(contextId) ? streams.get(contextId).onResponseTrailers(numTrailers) : Action.CONTINUE;
+  const stream = streamContext(contextId);
+  const r = stream !== null ? stream.onResponseTrailers(numTrailers) : Action.CONTINUE;
   leave(false);
   return r;
 }
 
 export function proxy_on_log(contextId: u32): void {
   enter();
-  if (streams.has(contextId)) streams.get(contextId).onLog();
+  const stream = streamContext(contextId);
+  if (stream !== null) stream.onLog();
   leave(false);
 }
 
@@ -86,7 +93,8 @@ export function proxy_on_done(contextId: u32): bool {
   enter();
   let r = true;
   let root = false;
-  if (streams.has(contextId)) r = streams.get(contextId).onDone();
+  const stream = streamContext(contextId);
+  if (stream !== null) r = stream.onDone();
   else if (roots.has(contextId)) {
     root = true;
     r = roots.get(contextId).onDone();
@@ -98,9 +106,10 @@ export function proxy_on_done(contextId: u32): bool {
 export function proxy_on_delete(contextId: u32): void {
   enter();
   let root = false;
-  if (streams.has(contextId)) {
-    streams.get(contextId).onDelete();
-    streams.delete(contextId);
+  const stream = streamContext(contextId);
+  if (stream !== null) {
+    stream.onDelete();
+    deleteStreamContext(contextId);
   } else if (roots.has(contextId)) {
     root = true;
     roots.get(contextId).onDelete();

@@ -1,6 +1,7 @@
 // Typed wrappers over the host functions in ./imports.ts: strings in UTF-8, host-allocated
 // results copied into GC-managed objects and their raw blocks freed, statuses returned.
 import * as env from "./imports";
+import { releaseHostBlock } from "./memory";
 import { LogLevel, Status } from "./types";
 
 // Static cells the host writes return values into (no allocation per call).
@@ -141,8 +142,10 @@ export class HeaderScan {
   /** Per-key mode: the block the host allocated for each found value (0: none). */
   private blocks: StaticArray<usize>;
   private perKey: bool;
-  /** Whole-map mode: the block holding the serialized map (0: none). */
+  /** Whole-map mode: the block holding the serialized map (0: none) and its content's size
+   *  (usize.MAX_VALUE when the host reported none: freed, never pooled). */
   private block: usize = 0;
+  private blockSize: usize = 0;
 
   /** keys: pre-encoded lower-case names; perKey: one host call per key instead of one per map. */
   constructor(keys: StaticArray<ArrayBuffer>, perKey: bool) {
@@ -184,8 +187,10 @@ export class HeaderScan {
     const status = env.proxy_get_header_map_pairs(mapType, RET_PTR, RET_SIZE);
     const block = load<usize>(RET_PTR);
     this.block = block;
+    this.blockSize = usize.MAX_VALUE;
     if (status != Status.OK || block == 0) return;
     const size = <usize>load<u32>(RET_SIZE);
+    this.blockSize = size;
     if (size < 4) return;
     const count = <usize>load<u32>(block);
     // Bounds: count pairs of lengths, then the bytes; stop at anything inconsistent.
@@ -228,13 +233,13 @@ export class HeaderScan {
   /** Frees the host's blocks; every key reads as absent until the next scan. */
   release(): void {
     if (this.block != 0) {
-      heap.free(this.block);
+      releaseHostBlock(this.block, this.blockSize);
       this.block = 0;
     }
     for (let i = 0; i < this.keys.length; i++) {
       const b = unchecked(this.blocks[i]);
       if (b != 0) {
-        heap.free(b);
+        releaseHostBlock(b, <usize>unchecked(this.lens[i])); // per-key mode: lens[i] is the block's content
         unchecked((this.blocks[i] = 0));
       }
       unchecked((this.lens[i] = -1));

@@ -61,6 +61,23 @@ export class RequestContext extends HttpContext {
     this.root = root;
   }
 
+  /** Makes a recycled context new for stream `contextId`: every field as a fresh one has it. */
+  reset(contextId: u32): void {
+    this.contextId = contextId;
+    this.cluster = NONE;
+    this.localReply = false;
+    this.startNs = 0;
+    this.headersNs = 0;
+    this.endNs = 0;
+    this.status = 0;
+    this.isGrpc = false;
+    this.grpcStatus = -1;
+  }
+
+  onDelete(): void {
+    this.root.recycleContext(this);
+  }
+
   onRequestHeaders(numHeaders: u32, endOfStream: bool): i32 {
     const root = this.root;
     if (root.config === null) {
