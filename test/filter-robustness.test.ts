@@ -46,6 +46,46 @@ test("random bytes from the control plane never trap and never change the enforc
   }
 });
 
+test("thousands of requests in flight at once, finished in random order, each keep their own context", async () => {
+  const { t, cp } = await startFilter();
+  try {
+    t.advance(1000);
+    const before = cp.sent("report").length;
+    // A deterministic shuffle (xorshift) so a failure can be replayed.
+    let seed = 12345;
+    const rnd = (n: number): number => {
+      seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    const failing = new Set<number>();
+    let completed = 0;
+    for (const inFlight of [3000, 40, 1500]) {
+      const open = [];
+      for (let i = 0; i < inFlight; i++) {
+        const stream = t.plugin.createHttpStream(0);
+        stream.sendRequestHeaders([[":method", "GET"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"], ["x-autoglm-target", "llm-a"]], true);
+        assert.equal(stream.localReply, null);
+        open.push({ stream, n: completed + i });
+      }
+      // Response headers and completion in a shuffled order; every seventh one fails.
+      while (open.length > 0) {
+        const { stream, n } = open.splice(rnd(open.length), 1)[0]!;
+        if (n % 7 === 0) failing.add(n);
+        stream.sendResponseHeaders([[":status", n % 7 === 0 ? "503" : "200"]], true);
+        stream.complete();
+      }
+      completed += inFlight;
+    }
+    t.advance(1000);
+    const a = cp.sent("report").slice(before).flatMap((r) => r.clusters).filter((c) => c.cluster === "llm-a");
+    assert.equal(a.reduce((s, c) => s + c.requests, 0), completed, "every request recorded once");
+    assert.equal(a.reduce((s, c) => s + c.errors5xx, 0), failing.size, "each failure recorded on its own request");
+    assert.equal(t.plugin.restarts, 0);
+  } finally {
+    t.close();
+  }
+});
+
 test("100k requests leave the filter's memory flat", async () => {
   const { t } = await startFilter();
   try {

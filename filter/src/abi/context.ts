@@ -1,6 +1,7 @@
 // Root (plugin) and HTTP stream contexts, shaped like the proxy-wasm SDK examples: the host
 // creates a root context per plugin, and one HTTP context per request whose parent is the root.
 // Subclasses override the callbacks they need; the defaults let traffic through.
+import { StreamTable } from "./streamtable";
 import { Action } from "./types";
 
 export class HttpContext {
@@ -41,7 +42,7 @@ export function setRootContextFactory(factory: (contextId: u32) => RootContext):
 
 /** Live contexts by id. Entries are removed in proxy_on_delete, so the maps stay bounded. */
 export const roots = new Map<u32, RootContext>();
-export const streams = new Map<u32, HttpContext>();
+export const streams = new StreamTable();
 
 export function createContext(contextId: u32, parentContextId: u32): void {
   if (parentContextId == 0) {
@@ -64,8 +65,8 @@ let lastStream: HttpContext | null = null;
 export function streamContext(contextId: u32): HttpContext | null {
   const last = lastStream;
   if (last !== null && lastStreamId == contextId) return last;
-  if (!streams.has(contextId)) return null;
   const stream = streams.get(contextId);
+  if (stream === null) return null;
   lastStreamId = contextId;
   lastStream = stream;
   return stream;
