@@ -72,3 +72,22 @@ test("a small run writes the JSON, results.md and a chart", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("an output file that cannot be written is reported by name with exit code 2, and the runs still finish", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-cli-"));
+  try {
+    const json = scenarioJson() as Record<string, any>;
+    json.duration_s = 20;
+    json.traffic = [{ at_s: 0, rps: 20 }];
+    json.faults = [];
+    writeFileSync(join(dir, "small.json"), JSON.stringify(json));
+    writeFileSync(join(dir, "a-file"), "not a folder");
+    const target = join(dir, "a-file", "r.json"); // a folder that is a file
+    const { code, stderr } = await capture([join(dir, "small.json"), "--policies", "none", "--workers", "1", "--json", target]);
+    assert.equal(code, 2);
+    assert.ok(stderr.includes(`cannot write ${target}`), stderr);
+    assert.match(stderr, /\[1\/1\] test × none: failed \d+\/\d+/, "the run finished");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -133,7 +133,7 @@ async function run(
     if (i % 1000 === 999) clock.advance(VIRTUAL_MS_PER_1000_REQUESTS);
   };
   for (let i = 0; i < warmup; i++) one(i);
-  const memoryBefore = vm.memory.bytes().byteLength;
+  const memoryBefore = vm.memory.bytes().length;
   progress.start(requests, label);
   const step = Math.max(1, Math.floor(requests / 100));
   // CPU time of this process (user + system), not wall time: on a shared, loaded machine the
@@ -156,7 +156,7 @@ async function run(
   }
   chunkNs.sort((a, b) => a - b);
   progress.stop();
-  const memoryAfter = plugin.vms[0]!.memory.bytes().byteLength;
+  const memoryAfter = plugin.vms[0]!.memory.bytes().length;
   const trapped = plugin.restarts;
   plugin.close();
   if (trapped > 0) throw new Error(`${wasm}: the module trapped ${trapped} time(s) during the bench`);
@@ -256,7 +256,14 @@ export const command: Command = {
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");
-    if (values.json !== undefined) writeFileSync(values.json, text + "\n");
+    if (values.json !== undefined) {
+      try {
+        writeFileSync(values.json, text + "\n");
+      } catch (e) {
+        process.stderr.write(`autoglm bench filter: cannot write the figures to ${values.json}: ${(e as Error).message}\n`);
+        return 2;
+      }
+    }
     const misses: string[] = [];
     if (result.overhead_ns > 1500) misses.push(`overhead_ns ${result.overhead_ns} > 1500`);
     if (result.wasm_bytes > 65536) misses.push(`wasm_bytes ${result.wasm_bytes} > 65536`);

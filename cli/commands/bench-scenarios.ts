@@ -106,6 +106,7 @@ export const command: Command = {
     const commandLine = ["autoglm bench scenarios", ...args].join(" ");
     const finished = new Map<string, JobOutput>();
     /** Writes the JSON, results.md and charts for the jobs finished so far (all of them at the end). */
+    let writeError: string | null = null;
     const writeOutputs = (runSeconds: number, complete: boolean): string => {
       const results: BenchScenarioResult[] = loaded.map(({ scenario }) => ({
         name: scenario.name,
@@ -119,20 +120,34 @@ export const command: Command = {
       }));
       const markdown = resultsMarkdown(results, commandLine, runSeconds) +
         (complete ? "" : `\n(partial: ${finished.size} of ${inputs.length} runs finished so far)\n`);
-      if (values.json !== undefined) {
-        mkdirSync(dirname(values.json), { recursive: true });
-        writeFileSync(values.json, JSON.stringify({ scenarios: results }, null, 2) + "\n");
-      }
-      if (values.out !== undefined) {
-        mkdirSync(values.out, { recursive: true });
-        writeFileSync(join(values.out, "results.md"), markdown);
-        for (const { scenario } of loaded) {
-          const panels = policies.map((p) => {
-            const o = finished.get(`${scenario.name}\u0000${p}`);
-            if (o === undefined) return { policy: p, note: "not finished" };
-            return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
-          });
-          writeFileSync(join(values.out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`), scenarioChart(scenario, panels));
+      // A file that cannot be written is reported once, by name; the runs go on and the results
+      // still reach stdout at the end (the command then exits 2).
+      let target = "";
+      try {
+        if (values.json !== undefined) {
+          target = values.json;
+          mkdirSync(dirname(values.json), { recursive: true });
+          writeFileSync(values.json, JSON.stringify({ scenarios: results }, null, 2) + "\n");
+        }
+        if (values.out !== undefined) {
+          target = values.out;
+          mkdirSync(values.out, { recursive: true });
+          target = join(values.out, "results.md");
+          writeFileSync(target, markdown);
+          for (const { scenario } of loaded) {
+            const panels = policies.map((p) => {
+              const o = finished.get(`${scenario.name}\u0000${p}`);
+              if (o === undefined) return { policy: p, note: "not finished" };
+              return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
+            });
+            target = join(values.out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`);
+            writeFileSync(target, scenarioChart(scenario, panels));
+          }
+        }
+      } catch (e) {
+        if (writeError === null) {
+          writeError = `cannot write ${target}: ${(e as Error).message}`;
+          process.stderr.write(`autoglm bench scenarios: ${writeError}\n`);
         }
       }
       return markdown;
@@ -158,6 +173,10 @@ export const command: Command = {
 
     const markdown = writeOutputs(runSeconds, true);
     process.stdout.write(markdown);
+    if (writeError !== null) {
+      process.stderr.write(`${stamp()} done in ${runSeconds.toFixed(1)} s; results not written: ${writeError}\n`);
+      return 2;
+    }
     if (values.json !== undefined) process.stderr.write(`${stamp()} wrote ${values.json}\n`);
     if (values.out !== undefined) process.stderr.write(`${stamp()} wrote results.md and ${loaded.length} chart(s) to ${values.out}\n`);
     process.stderr.write(`${stamp()} done in ${runSeconds.toFixed(1)} s\n`);
