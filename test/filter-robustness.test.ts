@@ -86,6 +86,29 @@ test("thousands of requests in flight at once, finished in random order, each ke
   }
 });
 
+test("a flood of local replies (a cluster's breaker open) keeps the filter's memory small", async () => {
+  const { t } = await startFilter();
+  try {
+    const vm = t.plugin.vms[0]!;
+    let local = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const stream = t.plugin.createHttpStream(0);
+      stream.sendRequestHeaders([[":method", "GET"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"], ["x-autoglm-target", "llm-a"]], true);
+      if (stream.localReply === null) stream.sendResponseHeaders([[":status", "503"]], true);
+      else local++;
+      stream.complete();
+      if (i % 1000 === 999) t.advance(100);
+    }
+    assert.ok(local > 25_000, `the breaker opened and replied locally (${local})`);
+    // Each local reply leaves a few KiB of garbage; it must be collected often enough.
+    const bytes = vm.memory.bytes().length;
+    assert.ok(bytes <= 512 * 1024, `linear memory is ${bytes} bytes`);
+    assert.equal(t.plugin.restarts, 0);
+  } finally {
+    t.close();
+  }
+});
+
 test("100k requests leave the filter's memory flat", async () => {
   const { t } = await startFilter();
   try {

@@ -15,11 +15,21 @@
  *  64 KiB page over a million requests with it. */
 const STREAM_CALLS_PER_COLLECTION: i32 = 8192;
 
+/** What a local reply counts for (see noteGarbage). */
+export const LOCAL_REPLY_GARBAGE: i32 = 256;
+
 let depth: i32 = 0;
 let streamCalls: i32 = 0;
 
 export function enter(): void {
   depth++;
+}
+
+/** Counts garbage a callback made beyond the usual, in units of stream callbacks: a local reply
+ *  (its message, JSON body and header block: a few KiB) counts as LOCAL_REPLY_GARBAGE, so that a
+ *  flood of them is collected about every 32 replies instead of every ~1,300. */
+export function noteGarbage(streamCallsWorth: i32): void {
+  streamCalls += streamCallsWorth;
 }
 
 /** Leaves a callback; collects at the outermost level, always after root-context callbacks

@@ -1,6 +1,7 @@
 // The local 503 the filter answers with when no cluster can take a request or the mesh is
 // halted: JSON body {"error": "...", "cluster": "...", "retry_after_s": N}, `retry-after: N`,
 // `x-autoglm-local-reply: <why>`, content-type application/json.
+import { LOCAL_REPLY_GARBAGE, noteGarbage } from "../abi/gc";
 import { sendLocalResponse, serializePairs } from "../abi/hostcalls";
 
 /** Why a request was answered locally (the x-autoglm-local-reply value and the error text). */
@@ -42,4 +43,5 @@ export function sendLocal503(why: string, message: string, cluster: string, retr
     ["content-type", "retry-after", "x-autoglm-local-reply"],
     ["application/json", retryAfterS.toString(), why]);
   sendLocalResponse(503, "autoglm_" + why, localReplyBody(message, cluster, retryAfterS), headers);
+  noteGarbage(LOCAL_REPLY_GARBAGE);
 }
