@@ -17,6 +17,7 @@ const STREAM_CALLS_PER_COLLECTION: i32 = 8192;
 
 /** What a local reply counts for (see noteGarbage). */
 export const LOCAL_REPLY_GARBAGE: i32 = 256;
+export const SMALL_GARBAGE: i32 = 8;
 
 let depth: i32 = 0;
 let streamCalls: i32 = 0;
@@ -27,7 +28,8 @@ export function enter(): void {
 
 /** Counts garbage a callback made beyond the usual, in units of stream callbacks: a local reply
  *  (its message, JSON body and header block: a few KiB) counts as LOCAL_REPLY_GARBAGE, so that a
- *  flood of them is collected about every 32 replies instead of every ~1,300. */
+ *  flood of them is collected about every 32 replies instead of every ~1,300; a request that read
+ *  a trailer or a property or wrote the latency header (a few hundred bytes) as SMALL_GARBAGE. */
 export function noteGarbage(streamCallsWorth: i32): void {
   streamCalls += streamCallsWorth;
 }

@@ -4,6 +4,7 @@
 // look-up per wanted request header, one call for the whole response map) and written from
 // pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
+import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
 import {
   addHeaderRaw, getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
   replaceHeaderRaw,
@@ -139,6 +140,7 @@ export class RequestContext extends HttpContext {
     if ((root.config as FilterConfig).latencyHeader) {
       const us = now > this.startNs ? (now - this.startNs) / 1000 : 0;
       replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, us.toString());
+      noteGarbage(SMALL_GARBAGE);
     }
     return Action.CONTINUE;
   }
@@ -153,6 +155,7 @@ export class RequestContext extends HttpContext {
     this.endNs = nowNs();
     if (this.isGrpc) {
       const g = getHeader(MapType.HTTP_RESPONSE_TRAILERS, (this.root.keys as HeaderKeys).grpcStatus);
+      noteGarbage(SMALL_GARBAGE);
       if (g !== null) {
         const bytes = String.UTF8.encode(g as string);
         this.grpcStatus = parseDecimal(changetype<usize>(bytes), bytes.byteLength);
@@ -169,7 +172,10 @@ export class RequestContext extends HttpContext {
       : (this.headersNs > this.startNs ? (this.headersNs - this.startNs) / 1000 : 0);
     // Response flags matter only when the upstream did not answer well: read them then.
     let flags = 0;
-    if (this.status == 0 || this.status >= 500) flags = classifyResponseFlags(getProperty(RESPONSE_FLAGS_PATH));
+    if (this.status == 0 || this.status >= 500) {
+      flags = classifyResponseFlags(getProperty(RESPONSE_FLAGS_PATH));
+      noteGarbage(SMALL_GARBAGE);
+    }
     const timeout = flags == RESPONSE_FLAGS_TIMEOUT;
     const reset = flags == RESPONSE_FLAGS_RESET || (this.status == 0 && !timeout);
     let outcomeClass: i32;
