@@ -14,7 +14,7 @@ type HostFunction = (...args: never[]) => number | void;
 
 /** A header name decoded at some address of module memory (see readHeaderKey). */
 interface CachedKey {
-  /** The bytes seen at the address, as little-endian 32-bit words (the last one zero-padded). */
+  /** The bytes seen at the address, as little-endian 32-bit words (see wordsOf). */
   words: Int32Array;
   /** Their number of bytes. */
   length: number;
@@ -27,11 +27,22 @@ interface CachedKey {
 /** Misses after which the value cache stops following an address (its bytes change per call). */
 const VALUE_CACHE_MISSES = 8;
 
-/** The words of u8[ptr, ptr+len) for a CachedKey. */
-function wordsOf(u8: Uint8Array, ptr: number, len: number): Int32Array {
+/** The words of u8[ptr, ptr+len) for a CachedKey, read exactly as sameBytes reads them (little-
+ *  endian whatever the platform's byte order; the last, partial word from its bytes alone). */
+function wordsOf(u8: Uint8Array, view: DataView, ptr: number, len: number): Int32Array {
   const words = new Int32Array((len + 3) >> 2);
-  new Uint8Array(words.buffer).set(u8.subarray(ptr, ptr + len));
+  const whole = len & ~3;
+  let i = 0;
+  for (; i < whole; i += 4) words[i >> 2] = view.getInt32(ptr + i, true);
+  if (i < len) words[i >> 2] = tailWord(u8, ptr + i, len - i);
   return words;
+}
+
+/** The 1–3 bytes at ptr as a little-endian number (the upper bytes zero). */
+function tailWord(u8: Uint8Array, ptr: number, count: number): number {
+  let last = 0;
+  for (let k = count - 1; k >= 0; k--) last = (last << 8) | u8[ptr + k]!;
+  return last;
 }
 
 /** Whether u8[ptr, ptr+len) (u8 and view over the same memory) holds the cached bytes. Compares
@@ -42,10 +53,7 @@ function sameBytes(cached: CachedKey, u8: Uint8Array, view: DataView, ptr: numbe
   const whole = len & ~3;
   let i = 0;
   for (; i < whole; i += 4) if (view.getInt32(ptr + i, true) !== words[i >> 2]) return false;
-  if (i === len) return true;
-  let last = 0;
-  for (let k = len - 1; k >= i; k--) last = (last << 8) | u8[ptr + k]!;
-  return last === words[i >> 2];
+  return i === len || tailWord(u8, ptr + i, len - i) === words[i >> 2];
 }
 
 /** The interned (V8-internalized) copy of `s`: equal interned strings are the same object. */
@@ -163,7 +171,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const hit = keyCache.get(ptr);
     if (hit !== undefined && sameBytes(hit, u8, m.view(), ptr, len)) return hit.key;
     const key = intern(decodeString(u8, ptr, len).toLowerCase());
-    keyCache.set(ptr, { words: wordsOf(u8, ptr, len), length: len, key, misses: 0 });
+    keyCache.set(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key, misses: 0 });
     return key;
   }
 
@@ -182,7 +190,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const hit = valueCache.get(ptr);
     if (hit === undefined) {
       const value = decodeString(u8, ptr, len);
-      valueCache.set(ptr, { words: wordsOf(u8, ptr, len), length: len, key: value, misses: 0 });
+      valueCache.set(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key: value, misses: 0 });
       return value;
     }
     // An address given up on is decoded straight away, without a compare that would fail.
@@ -190,7 +198,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const value = decodeString(u8, ptr, len);
     if (hit.misses < VALUE_CACHE_MISSES) {
       hit.misses++;
-      hit.words = wordsOf(u8, ptr, len);
+      hit.words = wordsOf(u8, m.view(), ptr, len);
       hit.length = len;
       hit.key = value;
     }
