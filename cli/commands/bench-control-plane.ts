@@ -5,10 +5,10 @@
 // computed), push latency (decision computed -> received by every stream), RSS of the control
 // plane process, errors (stream errors, missing reports, undelivered versions, nacks).
 import { fork, spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
+import { tryWriteFile } from "../output-file.js";
 import { createLogger } from "../../lib/log.js";
 import { startGrpcServer } from "../../control-plane/src/grpc/server.js";
 import type { FleetConfig, FleetMessage, FleetStats } from "../../control-plane/src/grpc/simulated-sidecars.js";
@@ -358,20 +358,16 @@ export const command: Command = {
     const { figures, series } = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`));
     process.stdout.write(JSON.stringify(figures) + "\n");
     // The figures are on stdout already: a file that cannot be written loses nothing.
-    const save = async (file: string, text: string, what: string): Promise<boolean> => {
-      try {
-        await writeFile(file, text);
-        return true;
-      } catch (err) {
-        process.stderr.write(`autoglm bench control-plane: cannot write the ${what} to ${file}: ${(err as Error).message}\n`);
-        return false;
-      }
-    };
     let saved = true;
-    if (values.json !== undefined) saved = (await save(values.json, JSON.stringify(figures, null, 2) + "\n", "figures")) && saved;
-    if (values.chart !== undefined) {
-      if (await save(values.chart, controlPlaneBenchChart(series) + "\n", "chart")) process.stderr.write(`bench control-plane: wrote ${values.chart}\n`);
-      else saved = false;
+    const save = (file: string, text: string, what: string): boolean => {
+      const failed = tryWriteFile(file, text);
+      if (failed !== null) process.stderr.write(`autoglm bench control-plane: cannot write the ${what} to ${file}: ${failed}\n`);
+      saved &&= failed === null;
+      return failed === null;
+    };
+    if (values.json !== undefined) save(values.json, JSON.stringify(figures, null, 2) + "\n", "figures");
+    if (values.chart !== undefined && save(values.chart, controlPlaneBenchChart(series) + "\n", "chart")) {
+      process.stderr.write(`bench control-plane: wrote ${values.chart}\n`);
     }
     if (!saved) return 2;
     return figures.errors === 0 ? 0 : 1;

@@ -2,10 +2,11 @@
 // through the filter, each in the project's proxy-wasm host on a virtual clock, with the same
 // request and response per iteration. Reports ns per request for both, the filter's overhead,
 // the filter's .wasm size and how much its linear memory grew after warm-up.
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
+import { tryWriteFile } from "../output-file.js";
 import { ManualClock, ProxyWasmPlugin } from "../../filter/host/index.js";
 
 const help = `Usage: autoglm bench filter [options]
@@ -256,13 +257,10 @@ export const command: Command = {
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");
-    if (values.json !== undefined) {
-      try {
-        writeFileSync(values.json, text + "\n");
-      } catch (e) {
-        process.stderr.write(`autoglm bench filter: cannot write the figures to ${values.json}: ${(e as Error).message}\n`);
-        return 2;
-      }
+    const failed = values.json === undefined ? null : tryWriteFile(values.json, text + "\n");
+    if (failed !== null) {
+      process.stderr.write(`autoglm bench filter: cannot write the figures to ${values.json}: ${failed}\n`);
+      return 2;
     }
     const misses: string[] = [];
     if (result.overhead_ns > 1500) misses.push(`overhead_ns ${result.overhead_ns} > 1500`);

@@ -1,10 +1,10 @@
 // `autoglm bench scenarios`: replays fault scenarios through every policy and compares what
 // clients saw (sim/). Writes the JSON results, a Markdown table and one SVG chart per scenario.
-import { mkdirSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
+import { tryWriteFile } from "../output-file.js";
 import { defaultScenarioFolder, loadScenarios, ScenarioError, type LoadedScenario } from "../../sim/scenario.js";
 import { ALL_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput, JobOutput } from "../../sim/job.js";
@@ -105,8 +105,9 @@ export const command: Command = {
     const { scenarioChart } = await import("../../sim/chart.js");
     const commandLine = ["autoglm bench scenarios", ...args].join(" ");
     const finished = new Map<string, JobOutput>();
-    /** Writes the JSON, results.md and charts for the jobs finished so far (all of them at the end). */
+    /** The first output file that could not be written, and why (reported once; exit 2 at the end). */
     let writeError: string | null = null;
+    /** Writes the JSON, results.md and charts for the jobs finished so far (all of them at the end). */
     const writeOutputs = (runSeconds: number, complete: boolean): string => {
       const results: BenchScenarioResult[] = loaded.map(({ scenario }) => ({
         name: scenario.name,
@@ -122,33 +123,28 @@ export const command: Command = {
         (complete ? "" : `\n(partial: ${finished.size} of ${inputs.length} runs finished so far)\n`);
       // A file that cannot be written is reported once, by name; the runs go on and the results
       // still reach stdout at the end (the command then exits 2).
-      let target = "";
-      try {
-        if (values.json !== undefined) {
-          target = values.json;
-          mkdirSync(dirname(values.json), { recursive: true });
-          writeFileSync(values.json, JSON.stringify({ scenarios: results }, null, 2) + "\n");
+      const files: Array<[string, () => string]> = [];
+      if (values.json !== undefined) files.push([values.json, () => JSON.stringify({ scenarios: results }, null, 2) + "\n"]);
+      if (values.out !== undefined) {
+        const out = values.out;
+        files.push([join(out, "results.md"), () => markdown]);
+        for (const { scenario } of loaded) {
+          const panels = policies.map((p) => {
+            const o = finished.get(`${scenario.name}\u0000${p}`);
+            if (o === undefined) return { policy: p, note: "not finished" };
+            return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
+          });
+          files.push([join(out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`), () => scenarioChart(scenario, panels)]);
         }
-        if (values.out !== undefined) {
-          target = values.out;
-          mkdirSync(values.out, { recursive: true });
-          target = join(values.out, "results.md");
-          writeFileSync(target, markdown);
-          for (const { scenario } of loaded) {
-            const panels = policies.map((p) => {
-              const o = finished.get(`${scenario.name}\u0000${p}`);
-              if (o === undefined) return { policy: p, note: "not finished" };
-              return o.ok ? { policy: p, series: o.series } : { policy: p, note: `unavailable: ${o.unavailable}` };
-            });
-            target = join(values.out, `${scenario.name.replace(/[^A-Za-z0-9._-]/g, "_")}.svg`);
-            writeFileSync(target, scenarioChart(scenario, panels));
-          }
-        }
-      } catch (e) {
+      }
+      for (const [file, text] of files) {
+        const failed = tryWriteFile(file, text(), true);
+        if (failed === null) continue;
         if (writeError === null) {
-          writeError = `cannot write ${target}: ${(e as Error).message}`;
+          writeError = `cannot write ${file}: ${failed}`;
           process.stderr.write(`autoglm bench scenarios: ${writeError}\n`);
         }
+        break;
       }
       return markdown;
     };

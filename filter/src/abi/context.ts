@@ -50,30 +50,5 @@ export function createContext(contextId: u32, parentContextId: u32): void {
     return;
   }
   if (!roots.has(parentContextId)) return;
-  const stream = roots.get(parentContextId).newHttpContext(contextId);
-  streams.set(contextId, stream);
-  lastStreamId = contextId;
-  lastStream = stream;
-}
-
-// The stream context looked up last: a request's callbacks come one after another for the same
-// context, so most look-ups skip the map's hashing (two probes, has() and get(), per callback).
-let lastStreamId: u32 = 0;
-let lastStream: HttpContext | null = null;
-
-/** The live stream context with this id, or null. */
-export function streamContext(contextId: u32): HttpContext | null {
-  const last = lastStream;
-  if (last !== null && lastStreamId == contextId) return last;
-  const stream = streams.get(contextId);
-  if (stream === null) return null;
-  lastStreamId = contextId;
-  lastStream = stream;
-  return stream;
-}
-
-/** Forgets a stream context (proxy_on_delete). */
-export function deleteStreamContext(contextId: u32): void {
-  streams.delete(contextId);
-  if (lastStreamId == contextId) lastStream = null;
+  streams.set(contextId, roots.get(parentContextId).newHttpContext(contextId));
 }

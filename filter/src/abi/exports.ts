@@ -2,7 +2,7 @@
 // Unknown context ids are ignored (never trap on the host's input). Every callback is bracketed
 // by enter()/leave() (./gc.ts): garbage is collected only when the outermost one returns.
 import { Action } from "./types";
-import { createContext, deleteStreamContext, roots, streamContext } from "./context";
+import { createContext, roots, streams } from "./context";
 import { enter, leave } from "./gc";
 
 /** ABI marker: this module speaks proxy-wasm ABI 0.2.1. Never called. */
@@ -36,7 +36,7 @@ export function proxy_on_tick(rootContextId: u32): void {
 
 export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfStream: bool): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onRequestHeaders(numHeaders, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
@@ -44,7 +44,7 @@ export function proxy_on_request_headers(contextId: u32, numHeaders: u32, endOfS
 
 export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream: bool): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onRequestBody(bodySize, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
@@ -52,7 +52,7 @@ export function proxy_on_request_body(contextId: u32, bodySize: u32, endOfStream
 
 export function proxy_on_request_trailers(contextId: u32, numTrailers: u32): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onRequestTrailers(numTrailers) : Action.CONTINUE;
   leave(false);
   return r;
@@ -60,7 +60,7 @@ export function proxy_on_request_trailers(contextId: u32, numTrailers: u32): i32
 
 export function proxy_on_response_headers(contextId: u32, numHeaders: u32, endOfStream: bool): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onResponseHeaders(numHeaders, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
@@ -68,7 +68,7 @@ export function proxy_on_response_headers(contextId: u32, numHeaders: u32, endOf
 
 export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStream: bool): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onResponseBody(bodySize, endOfStream) : Action.CONTINUE;
   leave(false);
   return r;
@@ -76,7 +76,7 @@ export function proxy_on_response_body(contextId: u32, bodySize: u32, endOfStrea
 
 export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): i32 {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   const r = stream !== null ? stream.onResponseTrailers(numTrailers) : Action.CONTINUE;
   leave(false);
   return r;
@@ -84,7 +84,7 @@ export function proxy_on_response_trailers(contextId: u32, numTrailers: u32): i3
 
 export function proxy_on_log(contextId: u32): void {
   enter();
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   if (stream !== null) stream.onLog();
   leave(false);
 }
@@ -93,7 +93,7 @@ export function proxy_on_done(contextId: u32): bool {
   enter();
   let r = true;
   let root = false;
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   if (stream !== null) r = stream.onDone();
   else if (roots.has(contextId)) {
     root = true;
@@ -106,10 +106,10 @@ export function proxy_on_done(contextId: u32): bool {
 export function proxy_on_delete(contextId: u32): void {
   enter();
   let root = false;
-  const stream = streamContext(contextId);
+  const stream = streams.get(contextId);
   if (stream !== null) {
     stream.onDelete();
-    deleteStreamContext(contextId);
+    streams.delete(contextId);
   } else if (roots.has(contextId)) {
     root = true;
     roots.get(contextId).onDelete();

@@ -17,11 +17,6 @@ export class StreamTable {
   private count: i32 = 0;
   private zero: HttpContext | null = null;
 
-  /** Number of live contexts. */
-  get size(): i32 {
-    return this.count + (this.zero !== null ? 1 : 0);
-  }
-
   @inline private home(id: u32): i32 {
     return <i32>((id * 0x9e3779b1) >> this.shift); // Fibonacci hashing: ids in sequence spread out
   }

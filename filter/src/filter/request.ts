@@ -1,8 +1,8 @@
 // One HTTP request through the filter: headers in (request id, trace context, markers, the
 // chosen cluster or a local 503), timings and outcome out (recorded at the end of the stream).
-// The hot path allocates nothing but this context: headers are read through HeaderScan (one
-// look-up per wanted request header, one call for the whole response map) and written from
-// pre-encoded bytes or static buffers.
+// The hot path allocates nothing (contexts are recycled by FilterRoot): headers are read through
+// HeaderScan (one look-up per wanted request header, one call for the whole response map) and
+// written from pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
 import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
 import {
