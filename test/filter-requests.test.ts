@@ -181,6 +181,21 @@ test("a finished request's context is reused without its state: gRPC status, res
   assert.equal(sum((c) => c.errors5xx), 1);
 });
 
+test("a trailers-only gRPC response's grpc-status is read from its headers; a non-gRPC one's is not", () => {
+  t.advance(1000);
+  const before = cp.sent("report").length;
+  const target = { "x-autoglm-target": "llm-a" };
+  const grpc = { "content-type": "application/grpc" };
+  t.request({ headers: target, response: { status: 200, headers: { ...grpc, "grpc-status": "14" } } });
+  t.request({ headers: target, response: { status: 200, headers: { ...grpc, "grpc-status": "0" } } });
+  t.request({ headers: target, response: { status: 200, headers: { "content-type": "application/json", "grpc-status": "14" } } });
+  t.advance(1000);
+  const a = cp.sent("report").slice(before).flatMap((r) => r.clusters).filter((c) => c.cluster === "llm-a");
+  const sum = (f: (c: (typeof a)[number]) => number): number => a.reduce((s, c) => s + f(c), 0);
+  assert.equal(sum((c) => c.requests), 3);
+  assert.equal(sum((c) => c.grpcErrors), 1, "only the gRPC response with UNAVAILABLE in its headers");
+});
+
 test("latency header is added to responses only when enabled", async () => {
   assert.equal(t.request().responseHeaders?.["x-autoglm-latency-us"], undefined);
   const { t: l } = await startFilter({ ...BASE_CONFIG, latency_header: true });

@@ -5,6 +5,7 @@ import { BufferType, LogLevel, MapType, Status, StreamType, WasiErrno } from "./
 import { deserializePairs, HeaderMap, measurePairs, PairsFormatError, writeMeasuredPairs } from "./header-map.js";
 import type { EnvFunctionName, WasiFunctionName } from "./import-names.js";
 import type { LocalReply } from "./http-stream.js";
+import { AddressCache } from "./address-cache.js";
 import { decodeString, decodeUtf8 } from "./memory.js";
 import { PropertyStore, resolveProperty } from "./properties.js";
 import type { WasmVm } from "./vm.js";
@@ -62,34 +63,8 @@ function intern(s: string): string {
   holder[s] = true;
   return Object.keys(holder)[0] ?? s;
 }
-/** Addresses remembered per VM and per cache (a power of two) and the longest name cached. */
-const KEY_CACHE_ENTRIES = 256;
+/** The longest header name or value the caches keep. */
 const KEY_CACHE_MAX_BYTES = 64;
-
-/**
- * What was decoded at an address of module memory, direct-mapped: each address has one slot
- * (picked by a multiplicative hash), and a new address evicts whatever held its slot. Cheaper
- * per look-up than a Map, and bounded by construction.
- */
-class AddressCache {
-  private readonly addresses = new Int32Array(KEY_CACHE_ENTRIES).fill(-1);
-  private readonly entries: Array<CachedKey | undefined> = new Array<CachedKey | undefined>(KEY_CACHE_ENTRIES).fill(undefined);
-
-  private static slot(ptr: number): number {
-    return Math.imul(ptr, 0x9e3779b1) >>> 24; // top 8 bits: KEY_CACHE_ENTRIES = 256 slots
-  }
-
-  get(ptr: number): CachedKey | undefined {
-    const i = AddressCache.slot(ptr);
-    return this.addresses[i] === ptr ? this.entries[i] : undefined;
-  }
-
-  set(ptr: number, entry: CachedKey): void {
-    const i = AddressCache.slot(ptr);
-    this.addresses[i] = ptr;
-    this.entries[i] = entry;
-  }
-}
 
 /** Maps a proxy_map_type_t to the map of the effective context; undefined for an unknown type. */
 function mapFor(vm: WasmVm, type: number, create: boolean): HeaderMap | null | undefined {
@@ -160,7 +135,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
   // bytes, and reuse it while the bytes there are unchanged. A hit costs a byte compare instead of
   // a UTF-8 decode and toLowerCase. The cached name is interned (V8's internalized strings), so a
   // header map compares it with the names it holds by identity.
-  const keyCache = new AddressCache();
+  const keyCache = new AddressCache<CachedKey>();
 
   /** The lower-cased header name at [ptr, ptr+len), or null when out of bounds. */
   function readHeaderKey(ptr: number, len: number): string | null {
@@ -171,7 +146,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const hit = keyCache.get(ptr);
     if (hit !== undefined && sameBytes(hit, u8, m.view(), ptr, len)) return hit.key;
     const key = intern(decodeString(u8, ptr, len).toLowerCase());
-    keyCache.set(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key, misses: 0 });
+    keyCache.put(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key, misses: 0 });
     return key;
   }
 
@@ -179,7 +154,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
   // id, the decision version); others change on every request (a fresh request id in a reused
   // buffer). Values are cached like names, but an address whose bytes keep changing stops being
   // cached after VALUE_CACHE_MISSES misses.
-  const valueCache = new AddressCache();
+  const valueCache = new AddressCache<CachedKey>();
 
   /** The header value at [ptr, ptr+len) as a string, or null when out of bounds. */
   function readHeaderValue(ptr: number, len: number): string | null {
@@ -190,7 +165,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const hit = valueCache.get(ptr);
     if (hit === undefined) {
       const value = decodeString(u8, ptr, len);
-      valueCache.set(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key: value, misses: 0 });
+      valueCache.put(ptr, { words: wordsOf(u8, m.view(), ptr, len), length: len, key: value, misses: 0 });
       return value;
     }
     // An address given up on is decoded straight away, without a compare that would fail.

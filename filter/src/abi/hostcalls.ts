@@ -128,10 +128,10 @@ export function replaceHeaderBytes(mapType: i32, key: ArrayBuffer, value: ArrayB
 }
 
 /**
- * Finds the values of a few wanted keys in a header map without decoding anything else. Two ways,
- * chosen per map at construction: one proxy_get_header_map_value per key (cheapest when the map
- * is larger than the few keys wanted, as request headers are), or one proxy_get_header_map_pairs
- * for the whole map (for small maps where most wanted keys are present, as response headers).
+ * Finds the values of a few wanted keys in a header map without decoding anything else: one
+ * proxy_get_header_map_value per key. (Measured against one proxy_get_header_map_pairs for the
+ * whole map: even for a two-header response the pairs call cost more, since the host must
+ * measure and copy every header, and real maps hold more headers than the few wanted.)
  * Values stay in the host's blocks (valuePtr/valueLength) until release(), which must be called
  * before the callback returns.
  */
@@ -139,31 +139,21 @@ export class HeaderScan {
   private keys: StaticArray<ArrayBuffer>;
   private ptrs: StaticArray<usize>;
   private lens: StaticArray<i32>;
-  /** Per-key mode: the block the host allocated for each found value (0: none). */
+  /** The block the host allocated for each found value (0: none). */
   private blocks: StaticArray<usize>;
-  private perKey: bool;
-  /** Whole-map mode: the block holding the serialized map (0: none) and its content's size
-   *  (usize.MAX_VALUE when the host reported none: freed, never pooled). */
-  private block: usize = 0;
-  private blockSize: usize = 0;
 
-  /** keys: pre-encoded lower-case names; perKey: one host call per key instead of one per map. */
-  constructor(keys: StaticArray<ArrayBuffer>, perKey: bool) {
+  /** keys: pre-encoded lower-case names (an empty one is never looked up). */
+  constructor(keys: StaticArray<ArrayBuffer>) {
     this.keys = keys;
-    this.perKey = perKey;
     this.ptrs = new StaticArray<usize>(keys.length);
     this.lens = new StaticArray<i32>(keys.length);
     this.blocks = new StaticArray<usize>(keys.length);
+    for (let i = 0; i < keys.length; i++) unchecked((this.lens[i] = -1));
   }
 
   /** Reads the map; afterwards valueLength(i) is -1 for absent keys. */
   scan(mapType: i32): void {
     this.release();
-    if (this.perKey) this.scanPerKey(mapType);
-    else this.scanPairs(mapType);
-  }
-
-  private scanPerKey(mapType: i32): void {
     const n = this.keys.length;
     for (let i = 0; i < n; i++) {
       const key = unchecked(this.keys[i]);
@@ -178,40 +168,6 @@ export class HeaderScan {
       unchecked((this.blocks[i] = ptr));
       unchecked((this.ptrs[i] = ptr));
       unchecked((this.lens[i] = <i32>load<u32>(RET_SIZE)));
-    }
-  }
-
-  private scanPairs(mapType: i32): void {
-    const n = this.keys.length;
-    clearReturn();
-    const status = env.proxy_get_header_map_pairs(mapType, RET_PTR, RET_SIZE);
-    const block = load<usize>(RET_PTR);
-    this.block = block;
-    this.blockSize = usize.MAX_VALUE;
-    if (status != Status.OK || block == 0) return;
-    const size = <usize>load<u32>(RET_SIZE);
-    this.blockSize = size;
-    if (size < 4) return;
-    const count = <usize>load<u32>(block);
-    // Bounds: count pairs of lengths, then the bytes; stop at anything inconsistent.
-    if (count > (size - 4) / 8) return;
-    let lens = block + 4;
-    let data = block + 4 + count * 8;
-    const end = block + size;
-    for (let p: usize = 0; p < count; p++) {
-      const klen = <usize>load<u32>(lens);
-      const vlen = <usize>load<u32>(lens + 4);
-      lens += 8;
-      if (data + klen + vlen + 2 > end) return;
-      for (let i = 0; i < n; i++) {
-        const key = unchecked(this.keys[i]);
-        if (<usize>key.byteLength == klen && unchecked(this.lens[i]) < 0 &&
-            memory.compare(changetype<usize>(key), data, klen) == 0) {
-          unchecked((this.ptrs[i] = data + klen + 1));
-          unchecked((this.lens[i] = <i32>vlen));
-        }
-      }
-      data += klen + vlen + 2;
     }
   }
 
@@ -232,14 +188,10 @@ export class HeaderScan {
 
   /** Frees the host's blocks; every key reads as absent until the next scan. */
   release(): void {
-    if (this.block != 0) {
-      releaseHostBlock(this.block, this.blockSize);
-      this.block = 0;
-    }
     for (let i = 0; i < this.keys.length; i++) {
       const b = unchecked(this.blocks[i]);
       if (b != 0) {
-        releaseHostBlock(b, <usize>unchecked(this.lens[i])); // per-key mode: lens[i] is the block's content
+        releaseHostBlock(b, <usize>unchecked(this.lens[i])); // lens[i]: the block's content
         unchecked((this.blocks[i] = 0));
       }
       unchecked((this.lens[i] = -1));

@@ -1,7 +1,7 @@
 // One HTTP request through the filter: headers in (request id, trace context, markers, the
 // chosen cluster or a local 503), timings and outcome out (recorded at the end of the stream).
 // The hot path allocates nothing (contexts are recycled by FilterRoot): headers are read through
-// HeaderScan (one look-up per wanted request header, one call for the whole response map) and
+// HeaderScan (one look-up per wanted header) and
 // written from pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
 import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
@@ -21,7 +21,7 @@ import {
 } from "./outcome";
 import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
-  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_GRPC_STATUS, RESPONSE_SCAN_STATUS,
+  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS,
 } from "./root";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
@@ -134,7 +134,10 @@ export class RequestContext extends HttpContext {
           <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
       this.isGrpc = true;
       // Trailers-only responses carry grpc-status in the headers.
-      this.grpcStatus = parseDecimal(scan.valuePtr(RESPONSE_SCAN_GRPC_STATUS), scan.valueLength(RESPONSE_SCAN_GRPC_STATUS));
+      const grpc = root.grpcStatusScan;
+      grpc.scan(MapType.HTTP_RESPONSE_HEADERS);
+      this.grpcStatus = parseDecimal(grpc.valuePtr(0), grpc.valueLength(0));
+      grpc.release();
     }
     scan.release();
     if ((root.config as FilterConfig).latencyHeader) {

@@ -36,7 +36,6 @@ export const REQUEST_SCAN_REQUEST_ID: i32 = 1;
 export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
 export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
-export const RESPONSE_SCAN_GRPC_STATUS: i32 = 2;
 
 /** Where route() sends a request: a cluster index, or a local reply (why != ""). */
 /** Deleted request contexts kept for reuse. */
@@ -132,8 +131,10 @@ export class FilterRoot extends RootContext {
   nameBytes: StaticArray<ArrayBuffer> = new StaticArray<ArrayBuffer>(0);
   nodeBytes: ArrayBuffer = new ArrayBuffer(0);
   versionBytes: ArrayBuffer = utf8("0");
-  requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0), true);
-  responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0), false);
+  requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
+  responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
+  /** grpc-status in a gRPC response's headers (a trailers-only response); looked up only then. */
+  grpcStatusScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
 
   /** Contexts of deleted requests, reused by the next ones (at most SPARE_CONTEXTS): saves an
    *  allocation per request and the collector's sweep of it. */
@@ -199,14 +200,14 @@ export class FilterRoot extends RootContext {
     requestKeys[REQUEST_SCAN_EXPLICIT] = keys.explicitCluster !== null ? keys.explicitCluster as ArrayBuffer : new ArrayBuffer(0);
     requestKeys[REQUEST_SCAN_REQUEST_ID] = keys.requestId;
     requestKeys[REQUEST_SCAN_TRACEPARENT] = keys.traceparent;
-    // Request maps are large and the wanted keys mostly absent: one lookup per key.
-    this.requestScan = new HeaderScan(requestKeys, true);
-    const responseKeys = new StaticArray<ArrayBuffer>(3);
+    this.requestScan = new HeaderScan(requestKeys);
+    const responseKeys = new StaticArray<ArrayBuffer>(2);
     responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
     responseKeys[RESPONSE_SCAN_CONTENT_TYPE] = keys.contentType;
-    responseKeys[RESPONSE_SCAN_GRPC_STATUS] = keys.grpcStatus;
-    // Response maps are small and :status is always there: the whole map in one call.
-    this.responseScan = new HeaderScan(responseKeys, false);
+    this.responseScan = new HeaderScan(responseKeys);
+    const grpcKeys = new StaticArray<ArrayBuffer>(1);
+    grpcKeys[0] = keys.grpcStatus;
+    this.grpcStatusScan = new HeaderScan(grpcKeys);
     this.base = basePlan(weights);
     this.plan = null;
     this.enforcedVersion = 0;
