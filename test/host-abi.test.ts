@@ -252,6 +252,22 @@ test("the host writes clock time as u64 nanoseconds exactly (no float rounding)"
   }
 });
 
+test("strings are written into module memory as UTF-8 and read back unchanged (short, long, non-ASCII)", async () => {
+  const { decodeString, utf8Length, writeString } = await import("../filter/host/memory.js");
+  const u8 = new Uint8Array(512);
+  const samples = ["", "200", "application/json", "x".repeat(23), "y".repeat(24),
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "caf\u00e9", "\u00e9".repeat(40), "\u{1f680} launch ".repeat(6)];
+  for (const s of samples) {
+    u8.fill(0xaa);
+    const len = utf8Length(s);
+    writeString(u8, 7, s, len);
+    assert.deepEqual(u8.subarray(7, 7 + len), new Uint8Array(Buffer.from(s, "utf8")), JSON.stringify(s));
+    assert.equal(u8[7 + len], 0xaa, "nothing written past the string");
+    assert.equal(u8[6], 0xaa, "nothing written before it");
+    assert.equal(decodeString(u8, 7, len), s);
+  }
+});
+
 test("header names and values cached by address are re-read when the bytes there change", () => {
   // A memory object of one 64 KiB page that never grows is all the header calls touch.
   const memObj = { buffer: new ArrayBuffer(65536), grow: (): number => -1 };

@@ -9,8 +9,10 @@ import type { WasmMemoryObject } from "./wasm-api.js";
 // which allocate and cross into C++ with more ceremony.
 type Utf8Slice = (this: Uint8Array, start: number, end: number) => string;
 type Utf8Write = (this: Uint8Array, s: string, offset: number, length: number) => number;
+type Latin1Write = Utf8Write;
 const utf8Slice = (Buffer.prototype as unknown as { utf8Slice: Utf8Slice }).utf8Slice;
 const utf8Write = (Buffer.prototype as unknown as { utf8Write: Utf8Write }).utf8Write;
+const latin1Write = (Buffer.prototype as unknown as { latin1Write: Latin1Write }).latin1Write;
 
 const byteLength = Buffer.byteLength;
 
@@ -89,24 +91,23 @@ export class WasmMemory {
 
   /** Writes a little-endian u32; false when out of bounds. */
   writeU32(ptr: number, value: number): boolean {
-    const dv = this.view();
-    if (ptr < 0 || ptr + 4 > dv.byteLength) return false;
-    dv.setUint32(ptr, value >>> 0, true);
+    // Bounds from the byte view's length: a DataView's byteLength getter is a builtin call too.
+    if (ptr < 0 || ptr + 4 > this.bytes().length) return false;
+    this.dv.setUint32(ptr, value >>> 0, true);
     return true;
   }
 
   /** Writes a little-endian u64; false when out of bounds. */
   writeU64(ptr: number, value: bigint): boolean {
-    const dv = this.view();
-    if (ptr < 0 || ptr + 8 > dv.byteLength) return false;
-    dv.setBigUint64(ptr, value, true);
+    if (ptr < 0 || ptr + 8 > this.bytes().length) return false;
+    this.dv.setBigUint64(ptr, value, true);
     return true;
   }
 
   /** Writes a little-endian u64 given as epoch milliseconds, in nanoseconds, without BigInt. */
   writeNanosFromMs(ptr: number, ms: number): boolean {
-    const dv = this.view();
-    if (ptr < 0 || ptr + 8 > dv.byteLength) return false;
+    if (ptr < 0 || ptr + 8 > this.bytes().length) return false;
+    const dv = this.dv;
     const whole = Math.floor(ms);
     const fracNs = Math.round((ms - whole) * 1e6);
     const wholeHigh = Math.floor(whole / 4294967296); // < 2^10 for any epoch before year 2100
@@ -163,9 +164,18 @@ export function decodeString(u8: Uint8Array, ptr: number, len: number): string {
   return utf8Slice.call(u8, ptr, ptr + len);
 }
 
-/** Writes `s` (whose UTF-8 length is `len`) at `ptr`; ASCII by hand, anything else via encodeInto. */
+/** ASCII strings at least this long are copied by Node's latin1Write (one native call, ~40 ns
+ *  here) rather than a charCodeAt loop (~1.7 ns a character). */
+const NATIVE_ASCII_WRITE_MIN = 24;
+
+/** Writes `s` (whose UTF-8 length is `len`) at `ptr`. A UTF-8 length equal to the string's length
+ *  means every character is ASCII, for which Latin-1 and UTF-8 bytes are the same. */
 export function writeString(u8: Uint8Array, ptr: number, s: string, len: number): void {
   if (len === s.length) {
+    if (len >= NATIVE_ASCII_WRITE_MIN) {
+      latin1Write.call(u8, s, ptr, len);
+      return;
+    }
     for (let i = 0; i < len; i++) u8[ptr + i] = s.charCodeAt(i);
     return;
   }

@@ -106,10 +106,12 @@ export class RequestContext extends HttpContext {
       root.requestIds.next(REQUEST_ID_BUFFER);
       addHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.requestId, REQUEST_ID_BUFFER, REQUEST_ID_LENGTH);
     }
-    const continued = nextTraceparent(scan.valuePtr(REQUEST_SCAN_TRACEPARENT),
-      scan.valueLength(REQUEST_SCAN_TRACEPARENT), root.rng, TRACEPARENT_BUFFER);
+    const incoming = scan.valueLength(REQUEST_SCAN_TRACEPARENT);
+    const continued = nextTraceparent(scan.valuePtr(REQUEST_SCAN_TRACEPARENT), incoming, root.rng, TRACEPARENT_BUFFER);
     scan.release();
-    replaceHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.traceparent, TRACEPARENT_BUFFER, TRACEPARENT_LENGTH);
+    // Known absent: an add (the host need not look for an entry to replace).
+    if (incoming < 0) addHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.traceparent, TRACEPARENT_BUFFER, TRACEPARENT_LENGTH);
+    else replaceHeaderRaw(MapType.HTTP_REQUEST_HEADERS, keys.traceparent, TRACEPARENT_BUFFER, TRACEPARENT_LENGTH);
     // A restarted trace drops the vendor state that belonged to the rejected one.
     if (!continued) removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.tracestate);
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.cluster, unchecked(root.nameBytes[route.cluster]));
