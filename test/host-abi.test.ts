@@ -268,6 +268,32 @@ test("strings are written into module memory as UTF-8 and read back unchanged (s
   }
 });
 
+test("strings returned to the module (returnString) come back as their exact UTF-8, short or long", async () => {
+  const { WasmMemory } = await import("../filter/host/memory.js");
+  const memory = { buffer: new ArrayBuffer(4096), grow: () => 0 };
+  let next = 64;
+  const sizes: number[] = [];
+  const m = new WasmMemory(memory, (size) => {
+    sizes.push(size);
+    const ptr = next;
+    next += size + 8;
+    return ptr;
+  });
+  const u8 = new Uint8Array(memory.buffer);
+  const view = new DataView(memory.buffer);
+  const samples = ["", "200", "application/json", "caf\u00e9", "\u00e9\u00e9", "\u{1f680}", "a\ud800b",
+    "x".repeat(23), "\u00e9".repeat(23), "y".repeat(24), "\u00e9".repeat(30)];
+  for (const s of samples) {
+    assert.ok(m.returnString(s, 0, 4), JSON.stringify(s));
+    const ptr = view.getUint32(0, true);
+    const len = view.getUint32(4, true);
+    assert.deepEqual(u8.slice(ptr, ptr + len), new Uint8Array(Buffer.from(s, "utf8")), JSON.stringify(s));
+    if (s === "") assert.equal(ptr, 0, "an empty string is returned as (0, 0)");
+    else assert.ok(sizes[sizes.length - 1]! >= len, "the block holds the bytes");
+  }
+  assert.equal(m.returnString("200", 4094, 4), false, "a return slot out of bounds is refused");
+});
+
 test("header names and values cached by address are re-read when the bytes there change", () => {
   // A memory object of one 64 KiB page that never grows is all the header calls touch.
   const memObj = { buffer: new ArrayBuffer(65536), grow: (): number => -1 };

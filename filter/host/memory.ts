@@ -144,6 +144,8 @@ export class WasmMemory {
 
   /** Like returnBytes for a string, encoding it as UTF-8 straight into module memory. */
   returnString(s: string, retPtrPtr: number, retSizePtr: number): boolean {
+    const units = s.length;
+    if (units > 0 && units < NATIVE_ASCII_WRITE_MIN) return this.returnShortString(s, units, retPtrPtr, retSizePtr);
     const len = utf8Length(s);
     let ptr = 0;
     if (len > 0) {
@@ -152,6 +154,30 @@ export class WasmMemory {
       const u8 = this.bytes();
       if (ptr + len > u8.length) return false;
       writeString(u8, ptr, s, len);
+    }
+    return this.writeU32(retPtrPtr, ptr) && this.writeU32(retSizePtr, len);
+  }
+
+  /**
+   * returnString for a short string (most header values: a status, a content type) in one pass,
+   * without measuring it first: the block is sized for the worst case (UTF-8 needs at most 3
+   * bytes per UTF-16 unit), filled as ASCII, and re-encoded by utf8Write only if a character is
+   * not ASCII. The returned size is the bytes written; the block's spare end is unused.
+   */
+  private returnShortString(s: string, units: number, retPtrPtr: number, retSizePtr: number): boolean {
+    const capacity = units * 3;
+    const ptr = this.allocate(capacity);
+    if (ptr === 0) return false;
+    const u8 = this.bytes();
+    if (ptr + capacity > u8.length) return false;
+    let len = units;
+    for (let i = 0; i < units; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        len = utf8Write.call(u8, s, ptr, capacity);
+        break;
+      }
+      u8[ptr + i] = c;
     }
     return this.writeU32(retPtrPtr, ptr) && this.writeU32(retSizePtr, len);
   }
