@@ -29,7 +29,7 @@ export function enter(): void {
 /** Counts garbage a callback made beyond the usual, in units of stream callbacks: a local reply
  *  (its message, JSON body and header block: a few KiB) counts as LOCAL_REPLY_GARBAGE, so that a
  *  flood of them is collected about every 32 replies instead of every ~1,300; a request that read
- *  a trailer or a property or wrote the latency header (a few hundred bytes) as SMALL_GARBAGE. */
+ *  a property or wrote the latency header (a few hundred bytes) as SMALL_GARBAGE. */
 export function noteGarbage(streamCallsWorth: i32): void {
   streamCalls += streamCallsWorth;
 }

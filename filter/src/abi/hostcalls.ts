@@ -90,20 +90,6 @@ export function getBufferBytes(bufferType: i32, start: u32, maxSize: u32): Array
 // Header maps
 // ---------------------------------------------------------------------------------------------
 
-/** A header value, or null when absent. `key` is the pre-encoded lower-case name. */
-export function getHeader(mapType: i32, key: ArrayBuffer): string | null {
-  clearReturn();
-  const status = env.proxy_get_header_map_value(
-    mapType, changetype<usize>(key), <usize>key.byteLength, RET_PTR, RET_SIZE);
-  if (status != Status.OK) {
-    // A host may still have allocated; never leak it.
-    const ptr = load<usize>(RET_PTR);
-    if (ptr != 0) heap.free(ptr);
-    return null;
-  }
-  return takeString();
-}
-
 export function replaceHeader(mapType: i32, key: ArrayBuffer, value: string): void {
   const v = String.UTF8.encode(value);
   env.proxy_replace_header_map_value(

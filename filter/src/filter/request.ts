@@ -1,12 +1,11 @@
 // One HTTP request through the filter: headers in (request id, trace context, markers, the
 // chosen cluster or a local 503), timings and outcome out (recorded at the end of the stream).
 // The hot path allocates nothing (contexts are recycled by FilterRoot): headers are read through
-// HeaderScan (one look-up per wanted header) and
-// written from pre-encoded bytes or static buffers.
+// HeaderScan (one look-up per wanted header) and written from pre-encoded bytes or static buffers.
 import { HttpContext } from "../abi/context";
 import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
 import {
-  addHeaderRaw, getHeader, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
+  addHeaderRaw, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
   replaceHeaderRaw,
 } from "../abi/hostcalls";
 import { Action, LogLevel, MapType } from "../abi/types";
@@ -136,10 +135,7 @@ export class RequestContext extends HttpContext {
           <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
       this.isGrpc = true;
       // Trailers-only responses carry grpc-status in the headers.
-      const grpc = root.grpcStatusScan;
-      grpc.scan(MapType.HTTP_RESPONSE_HEADERS);
-      this.grpcStatus = parseDecimal(grpc.valuePtr(0), grpc.valueLength(0));
-      grpc.release();
+      this.readGrpcStatus(MapType.HTTP_RESPONSE_HEADERS);
     }
     scan.release();
     if ((root.config as FilterConfig).latencyHeader) {
@@ -155,16 +151,20 @@ export class RequestContext extends HttpContext {
     return Action.CONTINUE;
   }
 
+  /** Takes grpc-status from a response header or trailer map when it is there. */
+  private readGrpcStatus(mapType: i32): void {
+    const scan = this.root.grpcStatusScan;
+    scan.scan(mapType);
+    const len = scan.valueLength(0);
+    if (len >= 0) this.grpcStatus = parseDecimal(scan.valuePtr(0), len);
+    scan.release();
+  }
+
   onResponseTrailers(numTrailers: u32): i32 {
     if (this.cluster == NONE) return Action.CONTINUE;
     this.endNs = nowNs();
     if (this.isGrpc) {
-      const g = getHeader(MapType.HTTP_RESPONSE_TRAILERS, (this.root.keys as HeaderKeys).grpcStatus);
-      noteGarbage(SMALL_GARBAGE);
-      if (g !== null) {
-        const bytes = String.UTF8.encode(g as string);
-        this.grpcStatus = parseDecimal(changetype<usize>(bytes), bytes.byteLength);
-      }
+      this.readGrpcStatus(MapType.HTTP_RESPONSE_TRAILERS);
     }
     return Action.CONTINUE;
   }

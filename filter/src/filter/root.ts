@@ -37,10 +37,10 @@ export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
 export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 
-/** Where route() sends a request: a cluster index, or a local reply (why != ""). */
 /** Deleted request contexts kept for reuse. */
 const SPARE_CONTEXTS: i32 = 16;
 
+/** Where route() sends a request: a cluster index, or a local reply (why != ""). */
 export class Route {
   cluster: i32 = NONE;
   why: string = "";
@@ -133,7 +133,7 @@ export class FilterRoot extends RootContext {
   versionBytes: ArrayBuffer = utf8("0");
   requestScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
   responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
-  /** grpc-status in a gRPC response's headers (a trailers-only response); looked up only then. */
+  /** grpc-status in a gRPC response's headers (trailers-only) or trailers; looked up only then. */
   grpcStatusScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
 
   /** Contexts of deleted requests, reused by the next ones (at most SPARE_CONTEXTS): saves an
