@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQieAoFSGVsbG8SDwoHbm9kZV9pZBgBIAEoCRIMCgR6b25lGAIgASgJEhEKCXdvcmtlcl9pZBgDIAEoDRIWCg5maWx0ZXJfdmVyc2lvbhgEIAEoCRIQCghjbHVzdGVycxgFIAMoCRITCgtpbnN0YW5jZV9pZBgGIAEoBCKdAQoPVGVsZW1ldHJ5UmVwb3J0EhcKD3dpbmRvd19zdGFydF9tcxgBIAEoBBIYChB3aW5kb3dfbGVuZ3RoX21zGAIgASgNEhAKCHNlcXVlbmNlGAMgASgEEhgKEGVuZm9yY2VkX3ZlcnNpb24YBCABKAQSKwoIY2x1c3RlcnMYBSADKAsyGS5hdXRvZ2xtLnYxLkNsdXN0ZXJXaW5kb3cigAIKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtIlgKEExhdGVuY3lIaXN0b2dyYW0SFAoMZmlyc3RfYnVja2V0GAEgASgNEg4KBmNvdW50cxgCIAMoDRIOCgZzdW1fdXMYAyABKAQSDgoGbWF4X3VzGAQgASgEIh4KC0RlY2lzaW9uQWNrEg8KB3ZlcnNpb24YASABKAQiSQoMRGVjaXNpb25OYWNrEg8KB3ZlcnNpb24YASABKAQSDgoGcmVhc29uGAIgASgJEhgKEGVuZm9yY2VkX3ZlcnNpb24YAyABKAQiRgoOQ29udHJvbE1lc3NhZ2USLAoJZGVjaXNpb25zGAEgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvblNldEgAQgYKBGtpbmQimAEKC0RlY2lzaW9uU2V0Eg8KB3ZlcnNpb24YASABKAQSFAoMaXNzdWVkX2F0X21zGAIgASgEEg4KBnR0bF9tcxgDIAEoDRIOCgZoYWx0ZWQYBCABKAgSEwoLaGFsdF9yZWFzb24YBSABKAkSLQoIY2x1c3RlcnMYBiADKAsyGy5hdXRvZ2xtLnYxLkNsdXN0ZXJEZWNpc2lvbiKxAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAip8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESFgoSQlJFQUtFUl9TVEFURV9PUEVOEAISGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAzJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQikgEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBCKdAQoPVGVsZW1ldHJ5UmVwb3J0EhcKD3dpbmRvd19zdGFydF9tcxgBIAEoBBIYChB3aW5kb3dfbGVuZ3RoX21zGAIgASgNEhAKCHNlcXVlbmNlGAMgASgEEhgKEGVuZm9yY2VkX3ZlcnNpb24YBCABKAQSKwoIY2x1c3RlcnMYBSADKAsyGS5hdXRvZ2xtLnYxLkNsdXN0ZXJXaW5kb3cigAIKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtIlgKEExhdGVuY3lIaXN0b2dyYW0SFAoMZmlyc3RfYnVja2V0GAEgASgNEg4KBmNvdW50cxgCIAMoDRIOCgZzdW1fdXMYAyABKAQSDgoGbWF4X3VzGAQgASgEIh4KC0RlY2lzaW9uQWNrEg8KB3ZlcnNpb24YASABKAQiSQoMRGVjaXNpb25OYWNrEg8KB3ZlcnNpb24YASABKAQSDgoGcmVhc29uGAIgASgJEhgKEGVuZm9yY2VkX3ZlcnNpb24YAyABKAQifQoOQ29udHJvbE1lc3NhZ2USLAoJZGVjaXNpb25zGAEgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvblNldEgAEjUKD3JlcG9ydF9yZWplY3RlZBgCIAEoCzIaLmF1dG9nbG0udjEuUmVwb3J0UmVqZWN0ZWRIAEIGCgRraW5kIksKDlJlcG9ydFJlamVjdGVkEhAKCHNlcXVlbmNlGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIXCg9jbG9ja19vZmZzZXRfbXMYAyABKBIimAEKC0RlY2lzaW9uU2V0Eg8KB3ZlcnNpb24YASABKAQSFAoMaXNzdWVkX2F0X21zGAIgASgEEg4KBnR0bF9tcxgDIAEoDRIOCgZoYWx0ZWQYBCABKAgSEwoLaGFsdF9yZWFzb24YBSABKAkSLQoIY2x1c3RlcnMYBiADKAsyGy5hdXRvZ2xtLnYxLkNsdXN0ZXJEZWNpc2lvbiKxAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAip8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESFgoSQlJFQUtFUl9TVEFURV9PUEVOEAISGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAzJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -111,6 +111,15 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    * @generated from field: uint64 instance_id = 6;
    */
   instanceId: bigint;
+
+  /**
+   * Decision version this worker enforces as it (re)connects (0: none). A control plane that
+   * holds an older version (it restarted without its state, or its clock is behind) continues
+   * in a new generation above it (see DecisionSet.version), so the worker never refuses it.
+   *
+   * @generated from field: uint64 enforced_version = 7;
+   */
+  enforcedVersion: bigint;
 };
 
 /**
@@ -360,6 +369,12 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
      */
     value: DecisionSet;
     case: "decisions";
+  } | {
+    /**
+     * @generated from field: autoglm.v1.ReportRejected report_rejected = 2;
+     */
+    value: ReportRejected;
+    case: "reportRejected";
   } | { case: undefined; value?: undefined };
 };
 
@@ -371,6 +386,44 @@ export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
+ * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
+ * logs it; when the reason is the clock, its host clock (or the control plane's) looks wrong.
+ *
+ * @generated from message autoglm.v1.ReportRejected
+ */
+export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
+  /**
+   * The report's sequence number.
+   *
+   * @generated from field: uint64 sequence = 1;
+   */
+  sequence: bigint;
+
+  /**
+   * Why, naming the problem ("window_start_ms: 4102444800000 is 2280000000 ms ahead of the
+   * control plane's clock (allowed skew 5000 ms)").
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+
+  /**
+   * The report's window start minus the control plane's clock, milliseconds (positive: the
+   * worker's clock runs ahead); 0 when the reason is not the clock.
+   *
+   * @generated from field: sint64 clock_offset_ms = 3;
+   */
+  clockOffsetMs: bigint;
+};
+
+/**
+ * Describes the message autoglm.v1.ReportRejected.
+ * Use `create(ReportRejectedSchema)` to create a new message.
+ */
+export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
+
+/**
  * The complete decision set: every cluster the control plane knows, each time (state of the
  * world, not a delta).
  *
@@ -378,7 +431,18 @@ export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
  */
 export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
   /**
-   * Strictly increasing across control-plane restarts.
+   * Strictly increasing across control-plane restarts, crashes and (later) replicas:
+   *   version = generation * 2^20 + sequence,   1 <= sequence < 2^20,   generation < 2^33
+   * so it stays below 2^53 (exact in a JSON number and a JavaScript number) and a sidecar
+   * compares versions as plain integers. A generation is one control-plane lifetime (later, one
+   * leader term); the sequence counts decision sets within it. A control plane starts a new
+   * generation greater than (a) the generation of its restored state, (b) the current Unix time
+   * in seconds, so one restarted without any state still exceeds every earlier one whose clock
+   * was not ahead, and (c) the generation of any version a sidecar reports in Hello or a report
+   * (enforced_version), so a control plane whose state or clock is behind continues above what
+   * the sidecars enforce instead of being refused. A sequence that would reach 2^20 starts a new
+   * generation. A sidecar refuses (NACKs) only a version lower than the one it enforces: a
+   * replay of a stale set.
    *
    * @generated from field: uint64 version = 1;
    */
@@ -422,7 +486,7 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -479,7 +543,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * @generated from enum autoglm.v1.BreakerState
