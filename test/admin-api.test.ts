@@ -86,7 +86,7 @@ for (const c of readyCases) {
     const app = await buildAdminApp(s.deps);
     const res = await app.inject({ method: "GET", url: "/readyz" });
     assert.equal(res.statusCode, c.status);
-    assert.deepEqual(res.json(), { ready: c.status === 200, grpc_listening: c.grpc, model: c.mode });
+    assert.deepEqual(res.json(), { ready: c.status === 200, grpc_listening: c.grpc, model: c.mode, sidecars: { connected: 0, refusing: 0, refusing_streams: [] } });
     await app.close();
   });
 }
@@ -97,7 +97,7 @@ test("clusters, one cluster, sidecars and decisions are listed in snake_case", a
   s.cp.sidecars.push({
     streamId: "s1", transport: "grpc", peer: "127.0.0.1:5000", nodeId: "sidecar-1", zone: "zone-a", workerId: 0,
     instanceId: "42", filterVersion: "0.1.0", connectedAtMs: NOW - 10_000, ackedVersion: 1, rejectedVersion: 0,
-    rejectReason: "", enforcedVersion: 1, lastReportAtMs: NOW - 1500, lastWindowStartMs: NOW - 2000, lagVersions: 0,
+    rejectReason: "", enforcedVersion: 1, lastReportAtMs: NOW - 1500, lastWindowStartMs: NOW - 2000, lagVersions: 0, refusing: false,
     reports: 9, duplicates: 0, lateReports: 0, droppedPushes: 0,
   });
   const app = await buildAdminApp(s.deps);
@@ -272,5 +272,26 @@ test("metrics are served in the Prometheus text format from the registry passed 
   const res = await app.inject({ method: "GET", url: "/metrics" });
   assert.equal(res.statusCode, 200);
   assert.match(res.body, /^autoglm_test_total 3$/m);
+  await app.close();
+});
+
+test("a sidecar that refuses decisions shows in /readyz's detail and in /v1/sidecars with its reason", async () => {
+  const s = setup();
+  s.cp.sidecars.push({
+    streamId: "s7", transport: "grpc", peer: "127.0.0.1:5001", nodeId: "sidecar-7", zone: "zone-a", workerId: 0,
+    instanceId: "7", filterVersion: "0.1.0", connectedAtMs: NOW - 10_000, ackedVersion: 0, rejectedVersion: 3,
+    rejectReason: "version: 3 is older than the enforced 18", enforcedVersion: 18, lagVersions: 0, refusing: true,
+    reports: 4, duplicates: 0, lateReports: 0, droppedPushes: 0,
+  });
+  const app = await buildAdminApp(s.deps);
+  const ready = (await app.inject({ method: "GET", url: "/readyz" })).json();
+  assert.deepEqual(ready.sidecars, {
+    connected: 1,
+    refusing: 1,
+    refusing_streams: [{ stream_id: "s7", node_id: "sidecar-7", rejected_version: 3, enforced_version: 18, reason: "version: 3 is older than the enforced 18" }],
+  });
+  const listed = (await app.inject({ method: "GET", url: "/v1/sidecars" })).json();
+  assert.equal(listed.sidecars[0].refusing, true);
+  assert.equal(listed.sidecars[0].reject_reason, "version: 3 is older than the enforced 18");
   await app.close();
 });

@@ -10,6 +10,7 @@ import {
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { latencyCounts } from "../control-plane/src/core/report-builder.js";
 import { ControlPlaneError } from "../control-plane/src/core/errors.js";
+import { composeVersion, startingGeneration } from "../control-plane/src/core/decision-version.js";
 import type { DecisionSet, Transition } from "../control-plane/src/core/types.js";
 import { decisionSetFromProto } from "../control-plane/src/grpc/convert.js";
 import { GRPC_STATUS } from "../control-plane/src/grpc/status.js";
@@ -18,6 +19,8 @@ import { createLogger } from "../lib/log.js";
 
 const T0 = 1_700_000_000_000;
 const logger = createLogger("test", "silent");
+/** The first version a control plane without state issues at T0 (decision-version.ts). */
+const FIRST = composeVersion(startingGeneration(0, T0), 1);
 
 /** A seeded generator (Park–Miller). */
 function seeded(seed: number): () => number {
@@ -92,7 +95,7 @@ function harness(sidecars = 3) {
 describe("control plane on virtual time", () => {
   it("a sidecar gets the current decision set when it says hello", () => {
     const h = harness(2);
-    assert.equal(h.received[0]![0]!.version, 1);
+    assert.equal(h.received[0]![0]!.version, FIRST);
     assert.deepEqual(h.received[0]![0]!.clusters.map((c) => [c.cluster, c.state, c.weight]), [["a", "closed", 500], ["b", "closed", 500]]);
     assert.equal(h.cp.sidecarStatuses().length, 2);
   });
@@ -100,7 +103,7 @@ describe("control plane on virtual time", () => {
   it("fault-free traffic changes nothing and the version stays", async () => {
     const h = harness();
     for (let i = 0; i < 120; i++) assert.equal(await h.window(), undefined, `round ${i} changed the set`);
-    assert.equal(h.cp.currentDecisions().version, 1);
+    assert.equal(h.cp.currentDecisions().version, FIRST);
   });
 
   it("a cluster whose latency creeps up loses traffic, then its breaker opens, and it comes back after", async () => {
@@ -187,10 +190,11 @@ describe("control plane on virtual time", () => {
     const h = harness(1);
     const nacks: string[] = [];
     h.cp.on("nack", (n) => nacks.push(n.reason));
-    h.streams[0]!.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "nack", value: { version: 1n, reason: "clusters[0].weight: too big", enforcedVersion: 0n } } })));
+    h.streams[0]!.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "nack", value: { version: BigInt(FIRST), reason: "clusters[0].weight: too big", enforcedVersion: 0n } } })));
     assert.deepEqual(nacks, ["clusters[0].weight: too big"]);
     const s = h.cp.sidecarStatuses()[0]!;
-    assert.equal(s.rejectedVersion, 1);
+    assert.equal(s.rejectedVersion, FIRST);
+    assert.equal(s.refusing, true);
     assert.equal(s.rejectReason, "clusters[0].weight: too big");
   });
 

@@ -68,7 +68,7 @@ test("sidecar streams, reports and nacks are counted", async () => {
   const status = {
     streamId: "s1", transport: "grpc" as const, peer: "p", nodeId: "sidecar-1", zone: "z", workerId: 0, instanceId: "1",
     filterVersion: "0", connectedAtMs: 0, ackedVersion: 1, rejectedVersion: 2, rejectReason: "clusters[0].weight: bad",
-    enforcedVersion: 1, lagVersions: 1, reports: 0, duplicates: 0, lateReports: 0, droppedPushes: 0,
+    enforcedVersion: 1, lagVersions: 1, refusing: true, reports: 0, duplicates: 0, lateReports: 0, droppedPushes: 0,
   };
   cp.sidecars.push(status);
   cp.emit("sidecar", { kind: "connected", status });

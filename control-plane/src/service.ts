@@ -222,8 +222,17 @@ export class ControlPlane {
       knownClusters: new Set(this.clusters.map((c) => c.name)),
       currentBytes: () => this.currentBytes,
       currentVersion: () => this.current.version,
-      onHello: (s) => this.emitter.emit("sidecar", { kind: "connected", status: s.statusView(this.current.version) }),
-      onReport: (s, report) => this.ingest(s, report),
+      onHello: (s) => {
+        this.emitter.emit("sidecar", { kind: "connected", status: s.statusView(this.current.version) });
+        const held = s.status?.enforcedVersion ?? 0;
+        if (held <= this.current.version) return "push";
+        void this.followSidecar(s, held);
+        return "wait";
+      },
+      onReport: (s, report) => {
+        if (report.enforcedVersion > this.current.version) void this.followSidecar(s, report.enforcedVersion);
+        this.ingest(s, report);
+      },
       onNack: (event) => {
         this.audit?.append({ type: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
@@ -304,6 +313,46 @@ export class ControlPlane {
     }
   }
 
+  /**
+   * A sidecar enforces a version newer than the current set (this control plane restarted
+   * without its state or lost its last writes, or its clock is behind): re-issues the current
+   * content in a generation above it and pushes it to every stream, so no sidecar refuses it.
+   * A version outside the scheme, or implausibly far ahead, is not followed; that sidecar then
+   * refuses the current set and shows as refusing in /v1/sidecars.
+   */
+  private followSidecar(session: SidecarSession, held: number): Promise<void> {
+    return this.serialised(async () => {
+      if (this.stopped) return;
+      const atMs = this.now();
+      const { outcome, decisions } = this.engine.followSidecar(held, atMs);
+      if (decisions !== undefined) {
+        this.log.warn(
+          { stream: session.streamId, node: session.status?.nodeId, sidecar_version: held, previous_version: this.current.version, version: decisions.version },
+          "a sidecar enforces a newer decision version than this control plane: continuing in a new generation above it",
+        );
+        this.publish(decisions, atMs);
+        return;
+      }
+      if (outcome === "implausible" && !session.followRefused) {
+        session.followRefused = true;
+        this.log.error(
+          { stream: session.streamId, node: session.status?.nodeId, sidecar_version: held, version: this.current.version },
+          "a sidecar reports a decision version outside the version scheme or implausibly far ahead; not followed (it will refuse the current set)",
+        );
+      }
+      session.push(this.currentBytes, this.current.version);
+    });
+  }
+
+  /** Makes `decisions` the set in force: audit record, every stream, the 'decisions' event. */
+  private publish(decisions: DecisionSet, atMs: number): void {
+    this.current = decisions;
+    this.currentBytes = encodeDecisions(decisions);
+    this.audit?.append({ type: "decisions", atMs, decisions });
+    for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
+    this.emitter.emit("decisions", decisions);
+  }
+
   private async setHalt(halted: boolean, reason: string, actor: string): Promise<DecisionSet> {
     if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
@@ -335,11 +384,7 @@ export class ControlPlane {
     }
     const changed = result.decisions.version !== this.current.version;
     if (changed) {
-      this.current = result.decisions;
-      this.currentBytes = encodeDecisions(this.current);
-      this.audit?.append({ type: "decisions", atMs, decisions: this.current });
-      for (const session of this.sessions.values()) session.push(this.currentBytes, this.current.version);
-      this.emitter.emit("decisions", this.current);
+      this.publish(result.decisions, atMs);
     } else {
       for (const session of this.sessions.values()) session.resendIfLagging(atMs);
     }

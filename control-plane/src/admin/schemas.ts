@@ -68,6 +68,7 @@ export const sidecarSchema = {
     acked_version: num,
     rejected_version: num,
     reject_reason: str,
+    refusing: { type: "boolean" },
     enforced_version: num,
     last_report_at_ms: nullableNumber,
     lag_versions: num,

@@ -107,6 +107,8 @@ export interface SidecarView {
   acked_version: number;
   rejected_version: number;
   reject_reason: string;
+  /** Its last answer refused (NACKed) a decision set (reject_reason says why). */
+  refusing: boolean;
   enforced_version: number;
   last_report_at_ms: number | null;
   /** Versions behind the current decision set. */
@@ -130,6 +132,7 @@ export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
     acked_version: s.ackedVersion,
     rejected_version: s.rejectedVersion,
     reject_reason: s.rejectReason,
+    refusing: s.refusing,
     enforced_version: s.enforcedVersion,
     last_report_at_ms: s.lastReportAtMs ?? null,
     lag_versions: s.lagVersions,

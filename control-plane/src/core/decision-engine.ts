@@ -17,6 +17,7 @@ import { WindowAggregator } from "./aggregator.js";
 import { openBreaker, stepBreaker } from "./breaker.js";
 import { CapacityEstimator } from "./capacity.js";
 import { ControlPlaneError } from "./errors.js";
+import { isValidVersion, startingGeneration, VersionClock } from "./decision-version.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
@@ -114,6 +115,8 @@ export class DecisionEngine {
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
   private current: DecisionSet | undefined;
   private restoredFrom: DecisionSet | undefined;
+  /** Issues this lifetime's versions; made with the first decision set (it needs the clock). */
+  private versions: VersionClock | undefined;
 
   constructor(
     clusters: readonly ClusterSpec[],
@@ -227,18 +230,41 @@ export class DecisionEngine {
     }
   }
 
-  /** The decision set before any round: the restored one, or version 1 with base weights. */
+  /** The decision set before any round: the restored one, or the first version of this
+   *  lifetime's generation with base weights (decision-version.ts). */
   initialDecisions(nowMs: number): DecisionSet {
     if (this.current !== undefined) return this.current;
-    if (this.restoredFrom !== undefined) {
-      const restored = this.restoredFrom;
-      // Same content, same version: sidecars see no flap. Cluster list changed: a new version.
+    const restored = this.restoredFrom;
+    this.versions = new VersionClock(startingGeneration(restored?.version ?? 0, nowMs));
+    if (restored !== undefined) {
+      // Same content, same version: sidecars see no flap. Cluster list changed (or a version
+      // outside the scheme was restored): a new version of this lifetime's generation.
       const fresh = this.build(nowMs, restored.version);
-      this.current = contentKey(fresh) === contentKey(restored) ? restored : { ...fresh, version: restored.version + 1 };
+      const same = isValidVersion(restored.version) && contentKey(fresh) === contentKey(restored);
+      this.current = same ? restored : { ...fresh, version: this.versions.next(restored.version) };
       return this.current;
     }
-    this.current = this.build(nowMs, 1);
+    this.current = this.build(nowMs, this.versions.next(0));
     return this.current;
+  }
+
+  /** The generation this lifetime issues versions in. */
+  generation(nowMs: number): number {
+    this.initialDecisions(nowMs);
+    return this.versions!.generation;
+  }
+
+  /**
+   * A sidecar enforces version `held`. When it is newer than the current set (this control plane
+   * restarted without its state, lost its last writes, or its clock is behind), the same content
+   * is re-issued in a new generation above it, so no sidecar refuses what comes next.
+   */
+  followSidecar(held: number, nowMs: number): { outcome: "below" | "followed" | "implausible"; decisions?: DecisionSet } {
+    const previous = this.initialDecisions(nowMs);
+    const outcome = this.versions!.follow(held, previous.version, nowMs);
+    if (outcome !== "followed") return { outcome };
+    this.current = { ...previous, issuedAtMs: nowMs, version: this.versions!.next(previous.version) };
+    return { outcome, decisions: this.current };
   }
 
   // ---------------------------------------------------------------- the round
@@ -301,7 +327,7 @@ export class DecisionEngine {
     // 4. Weights and the set.
     const next = this.build(nowMs, previous.version);
     const changed = contentKey(next) !== contentKey(previous);
-    const decisions = changed ? { ...next, version: previous.version + 1 } : previous;
+    const decisions = changed ? { ...next, version: this.versions!.next(previous.version) } : previous;
     this.current = decisions;
     return { decisions, transitions, windowsClosed: closed.length };
   }

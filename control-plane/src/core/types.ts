@@ -235,13 +235,15 @@ export interface SidecarStatus {
   /** Last version it rejected, and why (0 / "" when none). */
   rejectedVersion: number;
   rejectReason: string;
-  /** Version it said it enforced in its last report. */
+  /** Version it said it enforced in its hello, then in its last report. */
   enforcedVersion: number;
   /** Last report received (epoch ms, control-plane clock), undefined before the first. */
   lastReportAtMs?: number;
   lastWindowStartMs?: number;
-  /** Current version minus the acknowledged one. */
+  /** Decision sets behind the current one (decision-version.ts versionsBehind). */
   lagVersions: number;
+  /** Its last answer refused (NACKed) a decision set; it keeps enforcing what it had (see rejectReason). */
+  refusing: boolean;
   reports: number;
   duplicates: number;
   lateReports: number;

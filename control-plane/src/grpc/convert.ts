@@ -118,7 +118,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       windowStartMs: Number(report.windowStartMs),
       windowLengthMs: report.windowLengthMs,
       sequence: Number(report.sequence),
-      enforcedVersion: Number(report.enforcedVersion),
+      enforcedVersion: report.enforcedVersion > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(report.enforcedVersion),
       clusters,
     },
     ignoredClusters,

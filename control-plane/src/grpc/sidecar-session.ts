@@ -10,6 +10,7 @@ import type { Logger } from "../../../lib/log.js";
 import { SidecarMessageSchema, type SidecarMessage } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { DecisionConfig } from "../core/config.js";
 import type { NackEvent, ReportOutcome, SidecarStatus, WorkerReport } from "../core/types.js";
+import { versionsBehind } from "../core/decision-version.js";
 import { reportFromProto } from "./convert.js";
 import { GRPC_STATUS } from "./status.js";
 
@@ -36,14 +37,22 @@ export interface SessionHooks {
   knownClusters: ReadonlySet<string>;
   currentBytes(): Uint8Array;
   currentVersion(): number;
-  onHello(session: SidecarSession): void;
+  /** The hello arrived; "push": send the current set now; "wait": the control plane publishes
+   *  a newer one first (the sidecar enforces a version above the current set). */
+  onHello(session: SidecarSession): "push" | "wait";
   onReport(session: SidecarSession, report: WorkerReport): void;
   onNack(event: NackEvent): void;
   onClosed(session: SidecarSession, reason: string): void;
   logger: Logger;
 }
 
-type MutableStatus = Omit<SidecarStatus, "lagVersions">;
+type MutableStatus = Omit<SidecarStatus, "lagVersions" | "refusing">;
+
+/** A uint64 version from the wire as a number; beyond 2^53 (outside the version scheme) it
+ *  saturates at Number.MAX_SAFE_INTEGER rather than rounding to a neighbour. */
+function safeVersion(value: bigint): number {
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
+}
 
 export class SidecarSession {
   /** Undefined until the Hello arrived. */
@@ -52,6 +61,8 @@ export class SidecarSession {
   /** The transport said it is backed up; pushes wait in `pending` (latest only). */
   private blocked = false;
   private pending: Uint8Array | undefined;
+  /** The control plane declined to follow this sidecar's version (logged once). */
+  followRefused = false;
   private lastSentVersion = 0;
   private lastSentAtMs = 0;
 
@@ -110,14 +121,13 @@ export class SidecarSession {
           ackedVersion: 0,
           rejectedVersion: 0,
           rejectReason: "",
-          enforcedVersion: 0,
+          enforcedVersion: safeVersion(h.enforcedVersion),
           reports: 0,
           duplicates: 0,
           lateReports: 0,
           droppedPushes: 0,
         };
-        this.hooks.onHello(this);
-        this.push(this.hooks.currentBytes(), this.hooks.currentVersion());
+        if (this.hooks.onHello(this) === "push") this.push(this.hooks.currentBytes(), this.hooks.currentVersion());
         return;
       }
       case "report": {
@@ -135,12 +145,12 @@ export class SidecarSession {
         return;
       }
       case "ack": {
-        this.status!.ackedVersion = Number(kind.value.version);
+        this.status!.ackedVersion = safeVersion(kind.value.version);
         return;
       }
       case "nack": {
         const status = this.status!;
-        const version = Number(kind.value.version);
+        const version = safeVersion(kind.value.version);
         status.rejectedVersion = version;
         status.rejectReason = kind.value.reason;
         this.hooks.logger.warn({ stream: this.streamId, node: status.nodeId, version, reason: kind.value.reason }, "sidecar rejected a decision set");
@@ -149,7 +159,7 @@ export class SidecarSession {
           nodeId: status.nodeId,
           version,
           reason: kind.value.reason,
-          enforcedVersion: Number(kind.value.enforcedVersion),
+          enforcedVersion: safeVersion(kind.value.enforcedVersion),
           atMs: nowMs,
         });
         return;
@@ -202,7 +212,11 @@ export class SidecarSession {
 
   statusView(currentVersion: number): SidecarStatus {
     const s = this.status!;
-    return { ...s, lagVersions: Math.max(0, currentVersion - Math.max(s.ackedVersion, s.enforcedVersion)) };
+    return {
+      ...s,
+      lagVersions: versionsBehind(currentVersion, Math.max(s.ackedVersion, s.enforcedVersion)),
+      refusing: s.rejectedVersion > s.ackedVersion,
+    };
   }
 
   /** Closes the stream from the control plane's side with a status. */

@@ -192,10 +192,10 @@ export class ControlPlaneMetrics {
     });
     new Gauge({
       name: "autoglm_sidecars_rejecting",
-      help: "Sidecar worker streams whose last answer rejected (NACKed) a decision version newer than the one they ack.",
+      help: "Sidecar worker streams that refuse decisions: their last answer rejected (NACKed) a decision version newer than the one they enforce (reasons in /v1/sidecars and /readyz).",
       registers,
       collect() {
-        this.set(source.sidecarStatuses().filter((s) => s.rejectedVersion > s.ackedVersion).length);
+        this.set(source.sidecarStatuses().filter((s) => s.refusing).length);
       },
     });
     new Gauge({

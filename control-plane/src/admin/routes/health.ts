@@ -10,8 +10,26 @@ const readySchema = {
     ready: { type: "boolean" },
     grpc_listening: { type: "boolean" },
     model: { type: "string" },
+    sidecars: {
+      type: "object",
+      properties: {
+        connected: { type: "integer" },
+        refusing: { type: "integer" },
+        /** The first few refusing streams with their reasons. */
+        refusing_streams: {
+          type: "array",
+          items: {
+            type: "object",
+            properties: { stream_id: { type: "string" }, node_id: { type: "string" }, rejected_version: { type: "number" }, enforced_version: { type: "number" }, reason: { type: "string" } },
+          },
+        },
+      },
+    },
   },
 } as const;
+
+/** At most this many refusing streams are listed in /readyz (all are in /v1/sidecars). */
+const REFUSING_LISTED = 10;
 
 export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get(
@@ -24,7 +42,22 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): voi
     const grpcListening = deps.readiness.grpcListening();
     const mode = deps.model.status().mode;
     const ready = grpcListening && mode !== "loading";
-    return reply.code(ready ? 200 : 503).send({ ready, grpc_listening: grpcListening, model: mode });
+    // Sidecars that refuse decisions do not make the control plane unready (it serves the
+    // others), but they are the first thing an operator must see: they enforce stale decisions.
+    const statuses = deps.controlPlane.sidecarStatuses();
+    const refusing = statuses.filter((s) => s.refusing);
+    const sidecars = {
+      connected: statuses.length,
+      refusing: refusing.length,
+      refusing_streams: refusing.slice(0, REFUSING_LISTED).map((s) => ({
+        stream_id: s.streamId,
+        node_id: s.nodeId,
+        rejected_version: s.rejectedVersion,
+        enforced_version: s.enforcedVersion,
+        reason: s.rejectReason,
+      })),
+    };
+    return reply.code(ready ? 200 : 503).send({ ready, grpc_listening: grpcListening, model: mode, sidecars });
   });
 
   app.get("/metrics", { schema: { querystring: emptyQuery } }, async (_request, reply) => {
