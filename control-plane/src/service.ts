@@ -134,7 +134,7 @@ export class ControlPlane {
 
   /**
    * One decision round: closes due windows, scores them, steps every breaker, computes weights.
-   * Resolves to the new decision set when its content changed (version + 1, pushed to every
+   * Resolves to the new decision set when its content changed (the next version, pushed to every
    * stream, 'decisions' emitted), undefined when it did not.
    */
   decide(): Promise<DecisionSet | undefined> {
