@@ -16,7 +16,7 @@ import { createLogger } from "../../lib/log.js";
 import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { AuditLog } from "./audit/audit-log.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
-import { DecisionEngine } from "./core/decision-engine.js";
+import { DecisionEngine, type DecisionPolicy } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
 import type {
@@ -51,6 +51,8 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Bearer token sidecars must present (metadata `authorization: Bearer <token>`); none: no check. */
   sidecarToken?: string;
+  /** How assessments become shares (core/decision-engine.ts DecisionPolicy). Default "planner". */
+  policy?: DecisionPolicy;
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -94,7 +96,7 @@ export class ControlPlane {
     this.audit = options.audit;
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
-    this.engine = new DecisionEngine(options.clusters, options.slo, this.config);
+    this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.policy);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
     const restored = this.audit?.restored;

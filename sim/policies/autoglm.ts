@@ -37,6 +37,8 @@ export interface AutoglmOptions {
   wasmPath?: string;
   /** The anomaly model (default: models/anomaly.onnx under the project root, when present). "" : none. */
   modelPath?: string;
+  /** The control plane's decision policy (default: the control plane's default). */
+  decisionPolicy?: "planner" | "rules";
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -78,6 +80,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     now: () => clock.now(),
     random: () => cpRandom.next(),
     logger,
+    ...(options.decisionPolicy === undefined ? {} : { policy: options.decisionPolicy }),
     ...(modelScorer !== undefined ? { modelScorer } : {}),
   });
   const transport = new host.InProcessGrpcTransport((request, toSidecar) =>

@@ -39,6 +39,8 @@ import type {
   WorkerReport,
 } from "./types.js";
 import { computeShares, sharesToWeights } from "./weights.js";
+import { assessLoadResponse, offeredRps } from "./planner/assessment.js";
+import { planShares, type PlanCluster } from "./planner/planner.js";
 
 export interface RoundResult {
   decisions: DecisionSet;
@@ -64,7 +66,20 @@ interface ClusterRuntime {
   probe: { requests: number; failures: number; slow: number };
   /** For each of the last M windows with evidence: did a robust signal back the scores up? */
   corroborations: boolean[];
+  /** Planner policy: direction of the last share change and rounds since. */
+  lastMove: { direction: -1 | 0 | 1; roundsAgo: number };
+  /** Planner policy: the last plan would cut this cluster below the floor (open it). */
+  drainable: boolean;
+  /** Planner policy: why the plan moved this cluster's share ("" when at base). */
+  planReason: string;
 }
+
+/**
+ * How the engine turns assessments into shares: "planner" minimises the predicted number of
+ * SLO-bad requests (planner/planner.ts); "rules" is the earlier rule set (weights.ts, the N-of-M
+ * trips gated by headroom).
+ */
+export type DecisionPolicy = "planner" | "rules";
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
 const NO_TRIP: TripDecision = { trip: false, hard: false, severe: false, anomalous: 0, hardWindows: 0, cooling: false };
@@ -115,6 +130,8 @@ export class DecisionEngine {
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
   private current: DecisionSet | undefined;
   private restoredFrom: DecisionSet | undefined;
+  /** Planner policy: the shares of the current round (undefined before the first). */
+  private plannedShares: Map<string, number> | undefined;
   /** Issues this lifetime's versions; made with the first decision set (it needs the clock). */
   private versions: VersionClock | undefined;
 
@@ -122,6 +139,7 @@ export class DecisionEngine {
     clusters: readonly ClusterSpec[],
     slo: Slo,
     private readonly config: CoreConfig,
+    readonly policy: DecisionPolicy = "planner",
   ) {
     validateClusters(clusters);
     validateSlo(slo);
@@ -146,6 +164,9 @@ export class DecisionEngine {
         weightReason: "",
         weightDetail: "",
         probe: { requests: 0, failures: 0, slow: 0 },
+        lastMove: { direction: 0, roundsAgo: 0 },
+        drainable: false,
+        planReason: "",
       });
     }
   }
@@ -304,7 +325,7 @@ export class DecisionEngine {
         // does not grow with repeated openings while they strain (probes are a small share).
         rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
       }
-      const trip = this.gate(rt, rt.trip, strained);
+      const trip = this.policy === "planner" ? this.plannerTrip(rt) : this.gate(rt, rt.trip, strained);
       const latest = rt.history.at(-1);
       let probe: { probe: "healthy" | "unhealthy" | "none"; reason: string } = { probe: "none", reason: "" };
       if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
@@ -313,7 +334,7 @@ export class DecisionEngine {
       const step = stepBreaker(
         rt.spec.name,
         rt.breaker,
-        { nowMs, trip, tripReason: this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
+        { nowMs, trip, tripReason: this.policy === "planner" && !rt.trip.severe ? rt.planReason || this.tripReason(rt) : this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
         this.config.breaker,
       );
       if (step.transition !== undefined) {
@@ -325,6 +346,7 @@ export class DecisionEngine {
     }
 
     // 4. Weights and the set.
+    if (this.policy === "planner") this.plannedShares = this.plan();
     const next = this.build(nowMs, previous.version);
     const changed = contentKey(next) !== contentKey(previous);
     const decisions = changed ? { ...next, version: this.versions!.next(previous.version) } : previous;
@@ -617,6 +639,70 @@ export class DecisionEngine {
     }
   }
 
+  /** Planner policy: a breaker opens on a severe failure rate, or when the last plan would cut
+   *  the cluster below the floor. */
+  private plannerTrip(rt: ClusterRuntime): boolean {
+    return rt.trip.severe || rt.drainable;
+  }
+
+  /**
+   * Planner policy: the shares of this round. Open clusters get nothing, half-open ones their
+   * probe share; the closed ones start from the shares in force and the planner moves them
+   * (planner/planner.ts). Records each cluster's last move and whether it could be drained.
+   */
+  private plan(): Map<string, number> {
+    const w = this.config.weights;
+    const baseTotal = this.baseTotal();
+    const all = [...this.runtime.values()];
+    const baseShare = (rt: ClusterRuntime) => rt.spec.baseWeight / baseTotal;
+    const fixed = new Map<string, number>();
+    for (const rt of all) {
+      if (rt.breaker.kind === "open") fixed.set(rt.spec.name, 0);
+      else if (rt.breaker.kind === "half_open") fixed.set(rt.spec.name, Math.min(baseShare(rt), Math.max(w.probeFloorShare, baseShare(rt) * rt.breaker.probeFraction)));
+    }
+    const closed = all.filter((rt) => !fixed.has(rt.spec.name));
+    const fixedSum = [...fixed.values()].reduce((a, b) => a + b, 0);
+    const shares = new Map<string, number>();
+    if (closed.length === 0) {
+      // Every cluster open or probing: probe shares as they are; all open: base (panic).
+      for (const rt of all) shares.set(rt.spec.name, fixedSum > 0 ? fixed.get(rt.spec.name)! / fixedSum : baseShare(rt));
+      return shares;
+    }
+    const inForce = closed.map((rt) => this.previousShare(rt.spec.name) ?? baseShare(rt));
+    const inForceSum = inForce.reduce((a, b) => a + b, 0);
+    const baseSum = closed.reduce((a, rt) => a + baseShare(rt), 0);
+    const room = Math.max(0, 1 - fixedSum);
+    const start = closed.map((rt, i) => (inForceSum > 0 ? (inForce[i]! / inForceSum) * room : (baseShare(rt) / baseSum) * room));
+    const responses = new Map(closed.map((rt) => [rt.spec.name, assessLoadResponse(rt.history, rt.capacity.estimate())]));
+    // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
+    const totalRps = all.reduce((a, rt) => a + (responses.get(rt.spec.name)?.loadRps ?? (rt.history.length === 0 ? 0 : offeredRps(rt.history.at(-1)!))), 0);
+    const planned = planShares(
+      closed.map((rt, i): PlanCluster => ({
+        cluster: rt.spec.name,
+        baseShare: (baseShare(rt) / baseSum) * room,
+        share: start[i]!,
+        adjustable: true,
+        response: responses.get(rt.spec.name)!,
+        lastMove: rt.lastMove,
+      })),
+      totalRps,
+      { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds },
+    );
+    closed.forEach((rt, i) => {
+      const next = planned.shares.get(rt.spec.name)!;
+      const delta = next - start[i]!;
+      rt.lastMove = Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: rt.lastMove.direction, roundsAgo: rt.lastMove.roundsAgo + 1 };
+      rt.drainable = planned.drainable.includes(rt.spec.name) && this.overridesByCluster.get(rt.spec.name)?.state !== "closed";
+      const out = planned.moves.find((m) => m.from === rt.spec.name && m.kind === "improve");
+      if (out !== undefined) rt.planReason = `predicted ${pct(out.fromBad)} of requests bad here vs ${pct(out.toBad)} on ${out.to}: traffic shifted`;
+      else if (next <= baseShare(rt) + 1e-9 && Math.abs(next - (baseShare(rt) / baseSum) * room) < 1e-9) rt.planReason = "";
+      shares.set(rt.spec.name, next);
+    });
+    for (const [name, share] of fixed) shares.set(name, share);
+    for (const rt of all) if (fixed.has(rt.spec.name)) rt.lastMove = { direction: 0, roundsAgo: 0 };
+    return shares;
+  }
+
   private build(nowMs: number, version: number): DecisionSet {
     const inputs = [...this.runtime.values()].map((rt) => {
       const latest = rt.history.at(-1);
@@ -633,7 +719,8 @@ export class DecisionEngine {
         previousShare: this.previousShare(rt.spec.name),
       };
     });
-    const { shares, panic } = computeShares(inputs, this.config.weights);
+    const planned = this.policy === "planner" ? this.plannedShares : undefined;
+    const { shares, panic } = planned !== undefined ? { shares: planned, panic: false } : computeShares(inputs, this.config.weights);
     const weights = sharesToWeights(shares, this.config.weights.totalWeight);
     const clusters: ClusterDecision[] = [...this.runtime.values()].map((rt) => {
       const b = rt.breaker;
@@ -652,7 +739,8 @@ export class DecisionEngine {
         return { cluster: rt.spec.name, state: "half_open", weight, probeFraction: 1, retryAfterS: 0, reason: `probing (${b.healthyWindows} healthy windows)`, anomalyScore: score };
       }
       const override = this.overridesByCluster.get(rt.spec.name);
-      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
+      const ruleReason = rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
+      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : this.policy === "planner" ? rt.planReason : ruleReason;
       return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason, anomalyScore: score };
     });
     if (clusters.every((c) => c.weight === 0)) {
@@ -681,4 +769,8 @@ export class DecisionEngine {
     if (c === undefined || total <= 0) return undefined;
     return c.state === "open" ? 0 : c.weight / total;
   }
+}
+
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
 }

@@ -1,0 +1,184 @@
+// The traffic planner (pure): shares per cluster that minimise the predicted number of bad
+// requests (failed or slower than the SLO), moving only when the prediction says clients gain.
+//
+// From the shares in force it moves traffic in small steps, one step at a time, always the step
+// with the largest predicted gain, under these rules:
+//   - a step goes only from a cluster to one predicted better *at its new load* than the donor
+//     is now (load-response.ts: unknown capacity is not trusted, so nobody is pushed past what
+//     it has been seen to carry unless the donor is worse still);
+//   - the gain per moved request must clear a margin: z standard errors of the two clusters'
+//     observed bad fractions plus minGain. Equal degradation therefore moves nothing, and thin
+//     evidence (a few requests) moves nothing;
+//   - each cluster's share moves at most maxStep per round and never below the floor;
+//   - a cluster whose share moved one way does not move the other way for reversalRounds
+//     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
+//   - when no step gains, shares drift one step back toward the operator's base shares, as long
+//     as that is not predicted to cost clients more than the margin: in doubt, base weights.
+// A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
+// may open its breaker.
+import { predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
+
+export interface PlanCluster {
+  cluster: string;
+  /** The operator's share (base weight over the sum of base weights), [0, 1]. */
+  baseShare: number;
+  /** Share in force, [0, 1] (the shares of all clusters sum to 1). */
+  share: number;
+  /** The planner may move this cluster's share (closed, not held by an override). Others keep `share`. */
+  adjustable: boolean;
+  response: LoadResponse;
+  /** Direction of this cluster's last share change (-1 down, 1 up, 0 none yet) and rounds since. */
+  lastMove: { direction: -1 | 0 | 1; roundsAgo: number };
+}
+
+export interface PlanConfig {
+  /** Share moved per step, fraction of the total. */
+  step: number;
+  /** Most one cluster's share changes per round. */
+  maxStep: number;
+  /** Smallest share of an adjustable cluster. */
+  floor: number;
+  /** Standard errors the gain must clear. */
+  z: number;
+  /** Gain per moved request the move must clear on top, fraction of requests. */
+  minGain: number;
+  /** Rounds after a move during which the share does not move the other way. */
+  reversalRounds: number;
+}
+
+export interface PlanMove {
+  from: string;
+  to: string;
+  share: number;
+  /** Predicted bad fraction of the moved requests before (at the donor) and after (at the receiver). */
+  fromBad: number;
+  toBad: number;
+  kind: "improve" | "toward_base";
+}
+
+export interface Plan {
+  shares: Map<string, number>;
+  moves: PlanMove[];
+  /** Adjustable clusters at the floor that the planner would still cut (candidates to open). */
+  drainable: string[];
+}
+
+const EPS = 1e-9;
+
+export function planShares(clusters: readonly PlanCluster[], totalRps: number, config: PlanConfig): Plan {
+  const share = new Map(clusters.map((c) => [c.cluster, c.share]));
+  const moved = new Map(clusters.map((c) => [c.cluster, 0]));
+  const moves: PlanMove[] = [];
+  const drainable = new Set<string>();
+  const adjustable = clusters.filter((c) => c.adjustable);
+  const load = (c: PlanCluster, s = share.get(c.cluster)!) => s * totalRps;
+  const mayMove = (c: PlanCluster, direction: -1 | 1) => {
+    const m = moved.get(c.cluster)! + direction * config.step;
+    if (Math.abs(m) > config.maxStep + EPS) return false;
+    const last = c.lastMove;
+    return last.direction === 0 || last.direction === direction || last.roundsAgo >= config.reversalRounds;
+  };
+  /** Predicted bad requests per second of the pair before and after moving one step d -> r. */
+  const gainOf = (d: PlanCluster, r: PlanCluster) => {
+    const sd = share.get(d.cluster)!;
+    const sr = share.get(r.cluster)!;
+    const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
+    const after = predictBadRps(d.response, load(d, sd - config.step)) + predictBadRps(r.response, load(r, sr + config.step));
+    return (before - after) / Math.max(EPS, config.step * totalRps);
+  };
+  /** Gain per moved request of moving all of d's share to r. */
+  const drainGain = (d: PlanCluster, r: PlanCluster) => {
+    const sd = share.get(d.cluster)!;
+    const sr = share.get(r.cluster)!;
+    const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
+    const after = predictBadRps(r.response, load(r, sr + sd));
+    return (before - after) / Math.max(EPS, sd * totalRps);
+  };
+  const margin = (d: PlanCluster, r: PlanCluster) => {
+    const bd = d.response.badFraction;
+    const br = r.response.badFraction;
+    const se = Math.sqrt((bd * (1 - bd)) / Math.max(1, d.response.requests) + (br * (1 - br)) / Math.max(1, r.response.requests));
+    return config.z * se + config.minGain;
+  };
+
+  if (totalRps > 0 && adjustable.length >= 2) {
+    const maxIterations = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
+    for (let i = 0; i < maxIterations; i++) {
+      let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number } | undefined;
+      for (const d of adjustable) {
+        const sd = share.get(d.cluster)!;
+        const fromBad = predictBadFraction(d.response, load(d));
+        for (const r of adjustable) {
+          if (r === d) continue;
+          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step));
+          if (!(toBad < fromBad)) continue;
+          const gain = gainOf(d, r);
+          const need = margin(d, r);
+          if (gain <= need) continue;
+          if (sd - config.step < config.floor - EPS) {
+            // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
+            if (drainGain(d, r) > margin(d, r)) drainable.add(d.cluster);
+            continue;
+          }
+          if (!mayMove(d, -1) || !mayMove(r, 1)) continue;
+          if (best === undefined || gain > best.gain) best = { d, r, gain, fromBad, toBad };
+        }
+      }
+      if (best === undefined) break;
+      share.set(best.d.cluster, share.get(best.d.cluster)! - config.step);
+      share.set(best.r.cluster, share.get(best.r.cluster)! + config.step);
+      moved.set(best.d.cluster, moved.get(best.d.cluster)! - config.step);
+      moved.set(best.r.cluster, moved.get(best.r.cluster)! + config.step);
+      moves.push({ from: best.d.cluster, to: best.r.cluster, share: config.step, fromBad: best.fromBad, toBad: best.toBad, kind: "improve" });
+    }
+    if (moves.length === 0) driftTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin);
+  }
+  return { shares: share, moves, drainable: [...drainable] };
+}
+
+/**
+ * One step back toward base: from the cluster most above its base share to the one most below,
+ * when that costs clients no more than the margin (in doubt, the operator's weights).
+ */
+function driftTowardBase(
+  adjustable: readonly PlanCluster[],
+  share: Map<string, number>,
+  moved: Map<string, number>,
+  moves: PlanMove[],
+  totalRps: number,
+  config: PlanConfig,
+  mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
+  margin: (d: PlanCluster, r: PlanCluster) => number,
+): void {
+  const above = adjustable
+    .filter((c) => share.get(c.cluster)! - c.baseShare > EPS && mayMove(c, -1))
+    .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
+  const below = adjustable
+    .filter((c) => c.baseShare - share.get(c.cluster)! > EPS && mayMove(c, 1))
+    .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
+  for (const d of above) {
+    for (const r of below) {
+      const step = Math.min(config.step, share.get(d.cluster)! - d.baseShare, r.baseShare - share.get(r.cluster)!);
+      if (step <= EPS) continue;
+      const sd = share.get(d.cluster)!;
+      const sr = share.get(r.cluster)!;
+      const before = predictBadRps(d.response, sd * totalRps) + predictBadRps(r.response, sr * totalRps);
+      const after = predictBadRps(d.response, (sd - step) * totalRps) + predictBadRps(r.response, (sr + step) * totalRps);
+      const cost = (after - before) / Math.max(EPS, step * totalRps);
+      if (cost > margin(d, r) - config.minGain && cost > config.minGain) continue;
+      share.set(d.cluster, sd - step);
+      share.set(r.cluster, sr + step);
+      moved.set(d.cluster, moved.get(d.cluster)! - step);
+      moved.set(r.cluster, moved.get(r.cluster)! + step);
+      moves.push({
+        from: d.cluster,
+        to: r.cluster,
+        share: step,
+        fromBad: predictBadFraction(d.response, sd * totalRps),
+        toBad: predictBadFraction(r.response, (sr + step) * totalRps),
+        kind: "toward_base",
+      });
+      return;
+    }
+  }
+}
