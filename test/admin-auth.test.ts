@@ -197,3 +197,26 @@ test("the dashboard's event stream takes the read token as a header or as access
   assert.match(log, /access_token=\[redacted\]/);
   assert.doesNotMatch(log, new RegExp(READ));
 });
+
+test("the dashboard page sends the token of its #token= fragment as access_token and clears it from the address bar", async () => {
+  const { DASHBOARD_HTML } = await import("../control-plane/src/dashboard/page.js");
+  const { runInNewContext } = await import("node:vm");
+  const source = /function eventsUrl\(\) \{[\s\S]*?\n\}/.exec(DASHBOARD_HTML)?.[0];
+  assert.ok(source !== undefined, "the page defines eventsUrl()");
+  const stored = new Map<string, string>();
+  const replaced: string[] = [];
+  const browser = {
+    URLSearchParams,
+    encodeURIComponent,
+    location: { hash: "#token=r%2Fx", pathname: "/", search: "" },
+    sessionStorage: { getItem: (k: string) => stored.get(k) ?? null, setItem: (k: string, v: string) => void stored.set(k, v) },
+    history: { replaceState: (_s: unknown, _t: string, url: string) => void replaced.push(url) },
+  };
+  const eventsUrl = runInNewContext(`(${source})`, browser) as () => string;
+  assert.equal(eventsUrl(), "/v1/events?access_token=r%2Fx");
+  assert.deepEqual(replaced, ["/"]);
+  browser.location.hash = "";
+  assert.equal(eventsUrl(), "/v1/events?access_token=r%2Fx", "a reload keeps the token of this tab");
+  stored.clear();
+  assert.equal(eventsUrl(), "/v1/events");
+});
