@@ -15,6 +15,7 @@ import type { Logger } from "../../lib/log.js";
 import { createLogger } from "../../lib/log.js";
 import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { AuditLog } from "./audit/audit-log.js";
+import { bearerMatches, secretDigest } from "./auth/bearer.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
@@ -252,7 +253,7 @@ export class ControlPlane {
     }
     if (this.sidecarToken !== undefined && this.sidecarToken !== "") {
       const auth = info.metadata["authorization"] ?? "";
-      if (auth !== `Bearer ${this.sidecarToken}`) {
+      if (!bearerMatches(auth, secretDigest(this.sidecarToken))) {
         session.close(GRPC_STATUS.UNAUTHENTICATED, auth === "" ? "missing bearer token" : "invalid bearer token");
         return session;
       }

@@ -83,8 +83,13 @@ export interface AdminDeps {
   audit?: AuditSource;
   /** The registry GET /metrics exposes. */
   registry: Registry;
-  /** Bearer token of mutating routes; "" disables them. */
+  /** Admin bearer token (admin.token): every route; "" disables the mutating ones. */
   token: string;
+  /**
+   * Read-only bearer token (admin.read_token): GET routes only. Once either token is set, GET
+   * routes other than the probes need one of them (./auth.ts); absent or "": none.
+   */
+  readToken?: string;
   logger: Logger;
   /** Epoch ms. */
   now(): number;
