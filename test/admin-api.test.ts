@@ -290,7 +290,7 @@ test("a sidecar that refuses decisions shows in /readyz's detail and in /v1/side
     refusing: 1,
     refusing_streams: [{ stream_id: "s7", node_id: "sidecar-7", rejected_version: 3, enforced_version: 18, reason: "version: 3 is older than the enforced 18" }],
   });
-  const listed = (await app.inject({ method: "GET", url: "/v1/sidecars" })).json();
+  const listed = (await app.inject({ method: "GET", url: "/v1/sidecars", headers: auth })).json();
   assert.equal(listed.sidecars[0].refusing, true);
   assert.equal(listed.sidecars[0].reject_reason, "version: 3 is older than the enforced 18");
   await app.close();
