@@ -73,6 +73,19 @@ export class ModelReloadError extends Error {
 export interface Readiness {
   /** The sidecar gRPC server is listening. */
   grpcListening(): boolean;
+  /** The audit log's health, reported in /readyz's detail (never makes it unready); absent: no
+   *  audit log. */
+  audit?(): AuditReadiness;
+}
+
+export interface AuditReadiness {
+  /** Damaged lines skipped while restoring. */
+  skippedRecords: number;
+  /** The first one, "file:line: problem". */
+  firstProblem?: string;
+  /** Batches whose write or sync failed since start. */
+  writeFailures: number;
+  lastWriteError?: string;
 }
 
 export interface AdminDeps {

@@ -1,5 +1,7 @@
 // Mutating routes (bearer token): overrides, mesh-wide halt/resume, model reload. Each hands
-// over to the control plane and answers with the resulting state.
+// over to the control plane and answers with the resulting state, 200 only once the change's
+// audit record (and the resulting decision set's) is written and synced; 503
+// AUTOGLM_ERR_AUDIT_UNAVAILABLE when it could not be (the message says what took effect).
 import type { FastifyInstance } from "fastify";
 import type { Override } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
@@ -14,10 +16,14 @@ interface OverrideBody {
   reason: string;
 }
 
-const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 503: errorBodySchema } as const;
 
-/** Errors the core raises for a request it refuses (a bad override, a halt without reason). */
+/** Errors the core raises for a request it refuses (a bad override, a halt without reason), and
+ *  for a change it could not record (503). */
 function refusedByCore(error: unknown): AdminError | undefined {
+  if (error instanceof Error && "code" in error && error.code === "CP_ERR_AUDIT") {
+    return new AdminError("AUTOGLM_ERR_AUDIT_UNAVAILABLE", error.message);
+  }
   if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("CP_ERR_")) {
     return new AdminError("AUTOGLM_ERR_BAD_REQUEST", error.message);
   }
