@@ -3,7 +3,7 @@
 // audit record (and the resulting decision set's) is written and synced; 503
 // AUTOGLM_ERR_AUDIT_UNAVAILABLE when it could not be (the message says what took effect).
 import type { FastifyInstance } from "fastify";
-import type { Override } from "../../core/types.js";
+import type { DecisionSet, Override } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
 import { ModelReloadError, type AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
@@ -71,8 +71,9 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
         actor: actorOf(request),
         ...(request.body.ttl_s === undefined ? {} : { untilMs: deps.now() + request.body.ttl_s * 1000 }),
       };
+      let recorded: DecisionSet | void;
       try {
-        await cp.setOverride(override);
+        recorded = await cp.setOverride(override);
       } catch (error) {
         throw refusedByCore(error) ?? error;
       }
@@ -83,7 +84,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
         until_ms: override.untilMs ?? null,
         reason: override.reason,
         actor: override.actor,
-        decisions: decisionsView(cp.currentDecisions()),
+        decisions: decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions()),
       };
     },
   );
@@ -94,13 +95,14 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
       { preHandler: auth, schema: { querystring: emptyQuery, body: reasonBody, response: { 200: decisionsSchema, ...errors } } },
       async (request) => {
         const actor = actorOf(request);
+        let recorded: DecisionSet | void;
         try {
-          await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
+          recorded = await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
         } catch (error) {
           throw refusedByCore(error) ?? error;
         }
         request.log.warn({ actor, reason: request.body.reason }, action === "halt" ? "mesh halted" : "mesh resumed");
-        return decisionsView(cp.currentDecisions());
+        return decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions());
       },
     );
   }
