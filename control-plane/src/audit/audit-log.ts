@@ -213,6 +213,9 @@ export class AuditLog {
 
   /** Group commit: writes everything queued in one write+sync, until the queue is empty. */
   private async drain(): Promise<void> {
+    // Records appended in the same synchronous step (a round's transitions and its decision
+    // set) join the first batch.
+    await Promise.resolve();
     try {
       while (this.queue.length > 0) {
         const batch = this.queue;
