@@ -327,12 +327,13 @@ export class ControlPlane {
    * CP_ERR_AUDIT although the change (durable) is in effect.
    */
   private async acknowledged(record: AuditRecord, apply: () => void): Promise<DecisionSet> {
+    const what = record.type === "halt" && !record.halted ? "resume" : record.type;
     const recorded = this.record(record);
     const { set, setRecorded } = await this.serialised(async () => {
       try {
         await recorded;
       } catch (error) {
-        throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${record.type} was not applied`);
+        throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} was not applied`);
       }
       apply();
       await this.runRound();
@@ -341,7 +342,7 @@ export class ControlPlane {
     try {
       await setRecorded;
     } catch (error) {
-      throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${record.type} is recorded and in effect, but decision set version ${set.version} is not recorded`);
+      throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} is recorded and in effect, but decision set version ${set.version} is not recorded`);
     }
     return set;
   }
