@@ -25,6 +25,8 @@ const slo = { latencyMs: 2000, successRate: 0.99 };
 class HeldSyncFs implements AuditFileSystem {
   hold = false;
   failNext: Error | undefined;
+  /** Fail the sync after this many more succeed. */
+  failAfter: number | undefined;
   syncs = 0;
   private held: (() => void)[] = [];
 
@@ -52,6 +54,10 @@ class HeldSyncFs implements AuditFileSystem {
       close: () => inner.close(),
       datasync: async () => {
         this.syncs++;
+        if (this.failAfter !== undefined && this.failAfter-- === 0) {
+          this.failAfter = undefined;
+          throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+        }
         if (this.failNext !== undefined) {
           const err = this.failNext;
           this.failNext = undefined;
@@ -156,6 +162,21 @@ test("a failed sync answers 503, the override is not in effect, and the next one
   const again = await AuditLog.open({ dir, logger });
   t.after(() => again.close());
   assert.deepEqual(again.restored?.overrides.map((o) => [o.cluster, o.reason]), [["llm-b", "kept"]]);
+});
+
+test("a failed sync of the resulting decision set answers 503 saying the override is recorded and in effect", async (t) => {
+  const { dir, fs, app, cp, audit } = await setup(t);
+  await new Promise((r) => setTimeout(r, 50));
+  fs.failAfter = 1; // the override's sync passes, the decision set's fails
+  const res = await app.inject({ method: "POST", url: "/v1/clusters/llm-a/override", headers: auth, payload: { state: "open", reason: "kept" } });
+  assert.equal(res.statusCode, 503, res.body);
+  assert.match((res.json() as { message: string }).message, /override is recorded and in effect, but decision set version \d+ is not recorded/);
+  assert.deepEqual(cp.overrides().map((o) => o.cluster), ["llm-a"]);
+  await cp.stop();
+  await audit.close();
+  const again = await AuditLog.open({ dir, logger });
+  t.after(() => again.close());
+  assert.deepEqual(again.restored?.overrides.map((o) => o.reason), ["kept"]);
 });
 
 test("a burst of concurrent overrides is group-committed: far fewer syncs than calls, all answered 200", async (t) => {
