@@ -231,6 +231,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const unbindMetrics = bindMetrics(cp, metrics);
     closers.push(async () => unbindMetrics());
     metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);
+    for (const [reason, count] of Object.entries(audit?.health().skippedByReason ?? {})) metrics.auditRecordsSkipped.inc({ reason }, count);
 
     const notifier = new AlertNotifier({
       config: config.alerts,
@@ -304,7 +305,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       {
         controlPlane: cp,
         model,
-        readiness: { grpcListening: () => grpcListening },
+        readiness: { grpcListening: () => grpcListening, ...(audit === undefined ? {} : { audit: () => audit.health() }) },
         ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
         registry,
         token: config.admin.token,
