@@ -125,7 +125,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const vectors: GoldenVector[] = [];
 
   vectors.push(
-    vector("sidecar-hello", "Hello with every field set, a non-ASCII zone and a uint64 instance id above 2^63.", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-hello", "Hello with every field set, a non-ASCII zone, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "hello",
         value: {
@@ -135,6 +135,7 @@ export function buildGoldenVectors(): GoldenVector[] {
           filterVersion: "0.1.0",
           clusters: ["llm-a", "llm-b", "", "llm-c"],
           instanceId: 0xdeadbeefcafebaben,
+          enforcedVersion: 1_764_000_000n * 2n ** 20n + 18n,
         },
       },
     })),
@@ -214,10 +215,29 @@ export function buildGoldenVectors(): GoldenVector[] {
     })),
   );
 
-  const noKind = create(ControlMessageSchema, {});
-  noKind.$unknown = [{ no: 2, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(new Uint8Array([0x08, 0x01])).finish() }];
   vectors.push(
-    vector("control-no-kind", "A ControlMessage with no kind set (as from a newer control plane with a kind this build does not know): decodes to no decision set and no error.", ControlMessageSchema, noKind, true),
+    vector("control-report-rejected", "ReportRejected of a report whose window starts 120 s behind the control plane's clock (a negative sint64 clock offset) with a non-ASCII reason.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: {
+        case: "reportRejected",
+        value: {
+          sequence: 4_294_967_301n,
+          reason: "window_start_ms: 1763799880000 is 120000 ms behind the control plane's clock (late grace 3000 ms) — µs ✓",
+          clockOffsetMs: -120_000n,
+        },
+      },
+    })),
+  );
+
+  vectors.push(
+    vector("control-report-rejected-ahead", "ReportRejected of a report whose window starts in 2100: a positive clock offset (the worker's clock ahead) above 2^32 ms.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: { case: "reportRejected", value: { sequence: 1n, reason: "window_start_ms: too far ahead", clockOffsetMs: 2_338_644_800_000n } },
+    })),
+  );
+
+  const noKind = create(ControlMessageSchema, {});
+  noKind.$unknown = [{ no: 15, wireType: WireType.LengthDelimited, data: new BinaryWriter().bytes(new Uint8Array([0x08, 0x01])).finish() }];
+  vectors.push(
+    vector("control-no-kind", "A ControlMessage with no kind this build knows (field 15, as from a newer control plane): decodes to no kind and no error.", ControlMessageSchema, noKind, true),
   );
 
   const withUnknown = allStatesDecisionSet();
@@ -249,8 +269,11 @@ export function buildInvalidVectors(): InvalidVector[] {
     { name: "string-overruns-cluster", hex: "0a0632040a056c6c", error: "decisions.clusters[0].cluster: length 5 exceeds the 2 bytes left" },
     { name: "truncated-float", hex: "0a05320325cdcc", error: "decisions.clusters[0].probe_fraction: truncated fixed32" },
     { name: "group-start", hex: "0a024b4c", error: "decisions.field 9: wire type 3 (group) is not supported" },
-    { name: "group-end", hex: "14", error: "ControlMessage field 2: wire type 4 (group) is not supported" },
-    { name: "invalid-wire-type-6", hex: "1600", error: "ControlMessage field 2: invalid wire type 6" },
+    { name: "group-end", hex: "1c", error: "ControlMessage field 3: wire type 4 (group) is not supported" },
+    { name: "invalid-wire-type-6", hex: "1e00", error: "ControlMessage field 3: invalid wire type 6" },
+    { name: "wrong-wire-type-report-rejected", hex: "1001", error: "report_rejected: wire type 0, expected 2" },
+    { name: "reason-overruns-report-rejected", hex: "120312056c", error: "report_rejected.reason: length 5 exceeds the 1 bytes left" },
+    { name: "wrong-wire-type-clock-offset", hex: "12031a0100", error: "report_rejected.clock_offset_ms: wire type 2, expected 0" },
     { name: "invalid-wire-type-7", hex: "0a024f00", error: "decisions.field 9: invalid wire type 7" },
     { name: "field-number-zero", hex: "0a020001", error: "decisions.DecisionSet: invalid field number 0" },
     { name: "wrong-wire-type-version", hex: "0a050d01020304", error: "decisions.version: wire type 5, expected 0" },

@@ -101,19 +101,19 @@ test("clusters, one cluster, sidecars and decisions are listed in snake_case", a
     reports: 9, duplicates: 0, lateReports: 0, droppedPushes: 0,
   });
   const app = await buildAdminApp(s.deps);
-  const list = (await app.inject({ method: "GET", url: "/v1/clusters" })).json();
+  const list = (await app.inject({ method: "GET", url: "/v1/clusters", headers: auth })).json();
   assert.deepEqual(list.clusters.map((c: { name: string; state: string; weight: number }) => [c.name, c.state, c.weight]), [
     ["llm-a", "closed", 50],
     ["llm-b", "closed", 30],
   ]);
   assert.equal(list.clusters[0].last_window.p99_ms, 900);
   assert.equal(list.clusters[0].capacity.baseline_p50_ms, null, "NaN is null in JSON");
-  const one = (await app.inject({ method: "GET", url: "/v1/clusters/llm-a" })).json();
+  const one = (await app.inject({ method: "GET", url: "/v1/clusters/llm-a", headers: auth })).json();
   assert.equal(one.recent.length, 1);
-  const sidecars = (await app.inject({ method: "GET", url: "/v1/sidecars" })).json();
+  const sidecars = (await app.inject({ method: "GET", url: "/v1/sidecars", headers: auth })).json();
   assert.equal(sidecars.sidecars[0].node_id, "sidecar-1");
   assert.equal(sidecars.sidecars[0].report_lag_ms, 1500);
-  const decisions = (await app.inject({ method: "GET", url: "/v1/decisions" })).json();
+  const decisions = (await app.inject({ method: "GET", url: "/v1/decisions", headers: auth })).json();
   assert.equal(decisions.version, 1);
   assert.equal(decisions.clusters.length, 2);
   await app.close();
@@ -240,13 +240,13 @@ test("a model reload that fails validation answers 422 AUTOGLM_ERR_MODEL_INVALID
 
 test("the audit export filters by time and cluster, as NDJSON and as CSV", async () => {
   const app = await buildAdminApp(setup().deps);
-  const nd = await app.inject({ method: "GET", url: `/v1/audit?since=${NOW - 2500}&cluster=llm-b` });
+  const nd = await app.inject({ method: "GET", url: `/v1/audit?since=${NOW - 2500}&cluster=llm-b`, headers: auth });
   assert.equal(nd.statusCode, 200);
   assert.match(String(nd.headers["content-type"]), /application\/x-ndjson/);
   const lines = nd.body.trim().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.cluster), ["llm-b"]);
   const iso = new Date(NOW - 1500).toISOString();
-  const csv = await app.inject({ method: "GET", url: `/v1/audit?format=csv&until=${encodeURIComponent(iso)}` });
+  const csv = await app.inject({ method: "GET", url: `/v1/audit?format=csv&until=${encodeURIComponent(iso)}`, headers: auth });
   const rows = csv.body.trimEnd().split("\r\n");
   assert.equal(rows[0], "at_ms,at,kind,cluster,detail");
   assert.equal(rows.length, 3);
@@ -258,7 +258,7 @@ test("the audit export answers 503 when no audit log is configured", async () =>
   const s = setup();
   delete s.deps.audit;
   const app = await buildAdminApp(s.deps);
-  const res = await app.inject({ method: "GET", url: "/v1/audit" });
+  const res = await app.inject({ method: "GET", url: "/v1/audit", headers: auth });
   assert.equal(res.statusCode, 503);
   assert.equal(res.json().code, "AUTOGLM_ERR_AUDIT_UNAVAILABLE");
   await app.close();
@@ -290,7 +290,7 @@ test("a sidecar that refuses decisions shows in /readyz's detail and in /v1/side
     refusing: 1,
     refusing_streams: [{ stream_id: "s7", node_id: "sidecar-7", rejected_version: 3, enforced_version: 18, reason: "version: 3 is older than the enforced 18" }],
   });
-  const listed = (await app.inject({ method: "GET", url: "/v1/sidecars" })).json();
+  const listed = (await app.inject({ method: "GET", url: "/v1/sidecars", headers: auth })).json();
   assert.equal(listed.sidecars[0].refusing, true);
   assert.equal(listed.sidecars[0].reject_reason, "version: 3 is older than the enforced 18");
   await app.close();

@@ -13,7 +13,7 @@ const RECORDS = 120_000;
 
 function get(port: number, path: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, path }, resolve);
+    const req = httpRequest({ host: "127.0.0.1", port, path, headers: { authorization: "Bearer t" } }, resolve);
     req.on("error", reject);
     req.end();
   });

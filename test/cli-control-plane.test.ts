@@ -37,7 +37,7 @@ test("startControlPlane serves healthz, readyz and clusters on free ports and cl
 
   const ready = await fetch(`${cp.adminUrl}/readyz`);
   assert.equal(ready.status, 200);
-  assert.deepEqual(await ready.json(), { ready: true, grpc_listening: true, model: "rules-only" });
+  assert.deepEqual(await ready.json(), { ready: true, grpc_listening: true, model: "rules-only", sidecars: { connected: 0, refusing: 0, refusing_streams: [] }, audit: { skipped_records: 0, write_failures: 0 } });
 
   const clusters = await fetch(`${cp.adminUrl}/v1/clusters`);
   assert.equal(clusters.status, 200);

@@ -45,6 +45,7 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
     readiness: { grpcListening: () => true },
     registry: new Registry(),
     token: "t",
+    readToken: "r",
     logger: createLogger("dashboard-test", "silent"),
     now: Date.now,
   });
@@ -68,7 +69,8 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
     });
     const pageErrors: string[] = [];
     page.on("pageerror", (err) => pageErrors.push(err.message));
-    await page.goto(origin + "/");
+    // Tokens are configured: the page takes the read token from its fragment.
+    await page.goto(origin + "/#token=r");
     await page.waitForSelector('.card[data-cluster="llm-c"]', { timeout: 90_000 });
     const names = await page.$$eval(".card .name", (els) => els.map((e) => e.textContent));
     assert.deepEqual(names, ["llm-a", "llm-b", "llm-c"]);

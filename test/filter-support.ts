@@ -41,9 +41,20 @@ export class FakeControlPlane {
   streams: CpStream[] = [];
   /** While true, new streams are refused (the host reports the cluster unknown). */
   down = false;
+  /** While true, new streams are accepted and at once end with UNAVAILABLE, as a gRPC client's
+   *  stream does when nothing listens at the control plane's address. */
+  unavailable = false;
+  /** Streams the filter tried to open (accepted, refused or failed). */
+  attempts = 0;
 
   readonly accept = (request: GrpcRequest, peer: InProcessPeer): InProcessServerStream | null => {
+    this.attempts++;
     if (this.down) return null;
+    if (this.unavailable) {
+      // Delivered after the module's call returns (the host queues it), as a connect error is.
+      peer.onClose(14, "No connection established. Last error: connect ECONNREFUSED 127.0.0.1:1");
+      return { send: () => {}, close: () => {} };
+    }
     const stream: CpStream = { request, peer, fromFilter: [], closedByFilter: false };
     this.streams.push(stream);
     return {

@@ -64,7 +64,13 @@ function canonicalDecisionSet(d: DecisionSet): unknown {
 }
 
 function canonicalControl(m: ControlMessage): unknown {
-  return { decisions: m.kind.case === "decisions" ? canonicalDecisionSet(m.kind.value) : null };
+  const rejected = m.kind.case === "reportRejected" ? m.kind.value : null;
+  return {
+    decisions: m.kind.case === "decisions" ? canonicalDecisionSet(m.kind.value) : null,
+    reportRejected: rejected === null
+      ? null
+      : { sequence: rejected.sequence.toString(), reason: rejected.reason, clockOffsetMs: rejected.clockOffsetMs.toString() },
+  };
 }
 
 function canonicalHistogram(h: LatencyHistogram | undefined): unknown {
@@ -79,7 +85,10 @@ function canonicalSidecar(m: SidecarMessage): unknown {
       const h = m.kind.value;
       return {
         kind: "hello",
-        hello: { nodeId: h.nodeId, zone: h.zone, workerId: h.workerId, filterVersion: h.filterVersion, clusters: h.clusters, instanceId: h.instanceId.toString() },
+        hello: {
+          nodeId: h.nodeId, zone: h.zone, workerId: h.workerId, filterVersion: h.filterVersion, clusters: h.clusters,
+          instanceId: h.instanceId.toString(), enforcedVersion: h.enforcedVersion.toString(),
+        },
       };
     }
     case "report": {
@@ -128,8 +137,9 @@ test("the committed golden vectors are exactly what scripts/golden.ts builds", (
   assert.deepEqual(JSON.parse(readFileSync(join(GOLDEN_DIR, "invalid.json"), "utf8")), buildInvalidVectors());
 });
 
-test("the golden set covers hello, report, ack, nack, full and empty decision sets and unknown fields", () => {
-  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-empty-decisions", "control-unknown-fields"]) {
+test("the golden set covers hello, report, ack, nack, full and empty decision sets, refused reports and unknown fields", () => {
+  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-empty-decisions",
+    "control-report-rejected", "control-unknown-fields", "control-no-kind"]) {
     assert.ok(names.includes(name), `missing golden vector ${name}`);
   }
 });
@@ -172,9 +182,25 @@ test("the AssemblyScript decoder reads every golden ControlMessage to the same f
   }
 });
 
-test("a ControlMessage without a kind decodes to no decision set and no error", () => {
+test("a ControlMessage of a kind this build does not know decodes to no kind and no error", () => {
   const { bytes } = golden("control-no-kind");
-  assert.deepEqual(JSON.parse(harness.decodeControl(toArrayBuffer(bytes))), { decisions: null });
+  assert.deepEqual(JSON.parse(harness.decodeControl(toArrayBuffer(bytes))), { decisions: null, reportRejected: null });
+});
+
+test("the hello's enforced version and a refused report's negative clock offset survive both codecs", () => {
+  const hello = fromBinary(SidecarMessageSchema, golden("sidecar-hello").bytes);
+  assert.equal(hello.kind.case === "hello" ? hello.kind.value.enforcedVersion : 0n, 1_764_000_000n * 2n ** 20n + 18n);
+  const rejected = JSON.parse(harness.decodeControl(toArrayBuffer(golden("control-report-rejected").bytes))) as { reportRejected: { clockOffsetMs: string } };
+  assert.equal(rejected.reportRejected.clockOffsetMs, "-120000");
+});
+
+test("of two kinds in one ControlMessage the last one counts, as protobuf's oneof says", () => {
+  const decisions = golden("control-empty-decisions").bytes;
+  const rejected = golden("control-report-rejected").bytes;
+  for (const bytes of [Buffer.concat([decisions, rejected]), Buffer.concat([rejected, decisions])]) {
+    const expected = canonicalControl(fromBinary(ControlMessageSchema, bytes));
+    assert.deepEqual(JSON.parse(harness.decodeControl(toArrayBuffer(bytes))), expected);
+  }
 });
 
 test("the AssemblyScript encoder writes every golden SidecarMessage byte for byte from its field values", () => {
@@ -186,8 +212,8 @@ test("the AssemblyScript encoder writes every golden SidecarMessage byte for byt
   }
 });
 
-test("the AssemblyScript encoder writes the golden decision sets byte for byte (as the control plane would)", () => {
-  for (const name of ["control-decisions", "control-empty-decisions"]) {
+test("the AssemblyScript encoder writes the golden decision sets and refused reports byte for byte (as the control plane would)", () => {
+  for (const name of ["control-decisions", "control-empty-decisions", "control-report-rejected", "control-report-rejected-ahead"]) {
     const { file, bytes } = golden(name);
     const encoded = new Uint8Array(harness.encodeControlFromJson(JSON.stringify(file.json)));
     assert.equal(Buffer.from(encoded).toString("hex"), Buffer.from(bytes).toString("hex"), name);
@@ -277,7 +303,8 @@ test("the AssemblyScript ControlMessage decoder never traps on random, truncated
   }
   // The mutations must exercise both paths, or the fuzzing proves little.
   assert.ok((outcomes.get(0) ?? 0) > 500, `errors: ${outcomes.get(0)}`);
-  assert.ok((outcomes.get(1) ?? 0) > 500, `decoded: ${outcomes.get(1)}`);
+  assert.ok((outcomes.get(1) ?? 0) > 300, `decoded decision sets: ${outcomes.get(1)}`);
+  assert.ok((outcomes.get(3) ?? 0) > 100, `decoded refused reports: ${outcomes.get(3)}`);
 });
 
 test("the AssemblyScript SidecarMessage decoder never traps on random, truncated or mutated bytes", () => {

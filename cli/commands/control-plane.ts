@@ -15,8 +15,10 @@ stops accepting, closes every sidecar stream, delivers queued alerts and flushes
 
 Options:
   --config <file>        configuration, YAML or JSON (.json); see demo/control-plane.example.yaml:
-                           grpc:  { host, port, token, tls: { cert_file, key_file, ca_file } }
-                           admin: { host, port, token }
+                           grpc:  { host, port, token, tls: { cert_file, key_file, ca_file },
+                                    allow_unauthenticated_non_loopback }
+                           admin: { host, port, token, read_token, tls: { cert_file, key_file },
+                                    allow_unauthenticated_non_loopback }
                            xds:   { enabled, host, port }
                            clusters: [ { name, base_weight } ]        (required)
                            slo: { latency_ms, success_rate }
@@ -27,9 +29,16 @@ Options:
                            format in control-plane/src/xds/README.md)
   -h, --help             this help
 
+Access: a gRPC or admin listener on a non-loopback address without a token is refused unless
+that section sets allow_unauthenticated_non_loopback: true. The admin token may do everything;
+the read token only GET routes. /healthz, /readyz, /metrics and the dashboard page (/) are open;
+open the dashboard as /#token=<read token> when tokens are set.
+
 Environment variables override single fields: AUTOGLM_GRPC_HOST, AUTOGLM_GRPC_PORT,
 AUTOGLM_GRPC_TOKEN, AUTOGLM_GRPC_TLS_CERT_FILE, AUTOGLM_GRPC_TLS_KEY_FILE, AUTOGLM_GRPC_TLS_CA_FILE,
-AUTOGLM_ADMIN_HOST, AUTOGLM_ADMIN_PORT, AUTOGLM_ADMIN_TOKEN, AUTOGLM_XDS_ENABLED, AUTOGLM_XDS_HOST,
+AUTOGLM_GRPC_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_ADMIN_HOST, AUTOGLM_ADMIN_PORT,
+AUTOGLM_ADMIN_TOKEN, AUTOGLM_ADMIN_READ_TOKEN, AUTOGLM_ADMIN_TLS_CERT_FILE, AUTOGLM_ADMIN_TLS_KEY_FILE,
+AUTOGLM_ADMIN_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_XDS_ENABLED, AUTOGLM_XDS_HOST,
 AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODEL_PATH,
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
 AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Logs: JSON lines on stderr, AUTOGLM_LOG_LEVEL.

@@ -4,15 +4,16 @@
 // xDS server. `autoglm control-plane` and the demo both start it through startControlPlane().
 import { Registry } from "prom-client";
 import { readFile } from "node:fs/promises";
+import { createSecureContext } from "node:tls";
 import { createLogger, type Logger } from "../../lib/log.js";
-import { buildAdminApp } from "./admin/app.js";
+import { buildAdminApp, type AdminHttpsOptions } from "./admin/app.js";
 import { ModelReloadError, type AuditEntry, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
 import { AlertNotifier, bindAlerts, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
 import type { AuditRecord } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
-import type { ControlPlaneConfig, PassThroughParams } from "./config/types.js";
+import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
@@ -34,7 +35,7 @@ export interface StartOptions {
 export interface RunningControlPlane {
   /** Bound port of the sidecar gRPC server (autoglm.v1.TrafficGuard). */
   grpcPort: number;
-  /** Base URL of the admin API and dashboard, e.g. "http://127.0.0.1:9090". */
+  /** Base URL of the admin API and dashboard, e.g. "http://127.0.0.1:9090" (https:// with admin.tls). */
   adminUrl: string;
   /** Bound port of the xDS (ADS) server; undefined when xDS is disabled. */
   xdsPort?: number;
@@ -106,19 +107,42 @@ function auditSource(dir: string, log: Logger): AuditSource {
   };
 }
 
-async function tlsOptions(config: ControlPlaneConfig): Promise<GrpcTlsOptions | undefined> {
+/** Reads a PEM file named by configuration field `field`; ConfigError naming both if it cannot. */
+async function readPem(path: string, field: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new ConfigError([`${field}: cannot read ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+}
+
+/** Checks that a certificate and key load together; ConfigError naming the section if not. */
+function checkKeyPair(section: string, tls: TlsConfig, cert: Buffer, key: Buffer): void {
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new ConfigError([
+      `${section}: cert_file ${JSON.stringify(tls.certFile)} and key_file ${JSON.stringify(tls.keyFile)} are not a PEM certificate and its private key: ${(error as Error).message}`,
+    ]);
+  }
+}
+
+async function grpcTlsOptions(config: ControlPlaneConfig): Promise<GrpcTlsOptions | undefined> {
   const tls = config.grpc.tls;
   if (tls === undefined) return undefined;
-  const read = async (path: string, field: string): Promise<Buffer> => {
-    try {
-      return await readFile(path);
-    } catch (error) {
-      throw new ConfigError([`${field}: cannot read ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-    }
-  };
-  const certChain = await read(tls.certFile, "grpc.tls.cert_file");
-  const privateKey = await read(tls.keyFile, "grpc.tls.key_file");
-  return tls.caFile === undefined ? { certChain, privateKey } : { certChain, privateKey, clientCa: await read(tls.caFile, "grpc.tls.ca_file") };
+  const certChain = await readPem(tls.certFile, "grpc.tls.cert_file");
+  const privateKey = await readPem(tls.keyFile, "grpc.tls.key_file");
+  checkKeyPair("grpc.tls", tls, certChain, privateKey);
+  return tls.caFile === undefined ? { certChain, privateKey } : { certChain, privateKey, clientCa: await readPem(tls.caFile, "grpc.tls.ca_file") };
+}
+
+async function adminHttpsOptions(config: ControlPlaneConfig): Promise<AdminHttpsOptions | undefined> {
+  const tls = config.admin.tls;
+  if (tls === undefined) return undefined;
+  const cert = await readPem(tls.certFile, "admin.tls.cert_file");
+  const key = await readPem(tls.keyFile, "admin.tls.key_file");
+  checkKeyPair("admin.tls", tls, cert, key);
+  return { cert, key };
 }
 
 /** host:port for a listen address (IPv6 literals bracketed). */
@@ -139,7 +163,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   if (config.xds.enabled && (options.xdsServices === undefined || options.xdsServices.length === 0)) {
     throw new ConfigError(["xds.enabled: true needs the xDS services (clusters with endpoints), e.g. --xds-services <file>"]);
   }
-  const tls = await tlsOptions(config);
+  const tls = await grpcTlsOptions(config);
+  const adminHttps = await adminHttpsOptions(config);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
@@ -206,6 +231,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const unbindMetrics = bindMetrics(cp, metrics);
     closers.push(async () => unbindMetrics());
     metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);
+    for (const [reason, count] of Object.entries(audit?.health().skippedByReason ?? {})) metrics.auditRecordsSkipped.inc({ reason }, count);
 
     const notifier = new AlertNotifier({
       config: config.alerts,
@@ -275,21 +301,25 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       xdsPort = await server.listen(hostPort(config.xds.host, config.xds.port));
     }
 
-    const app = await buildAdminApp({
-      controlPlane: cp,
-      model,
-      readiness: { grpcListening: () => grpcListening },
-      ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
-      registry,
-      token: config.admin.token,
-      logger: log.child({ part: "admin" }),
-      now,
-    });
+    const app = await buildAdminApp(
+      {
+        controlPlane: cp,
+        model,
+        readiness: { grpcListening: () => grpcListening, ...(audit === undefined ? {} : { audit: () => audit.health() }) },
+        ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
+        registry,
+        token: config.admin.token,
+        readToken: config.admin.readToken,
+        logger: log.child({ part: "admin" }),
+        now,
+      },
+      adminHttps === undefined ? {} : { https: adminHttps },
+    );
     closers.push(() => app.close());
     await app.listen({ host: config.admin.host, port: config.admin.port });
     const address = app.server.address();
     const adminPort = typeof address === "object" && address !== null ? address.port : config.admin.port;
-    const adminUrl = `http://${hostPort(config.admin.host, adminPort)}`;
+    const adminUrl = `${adminHttps === undefined ? "http" : "https"}://${hostPort(config.admin.host, adminPort)}`;
 
     cp.start();
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");

@@ -15,6 +15,8 @@ import type { Logger } from "../../lib/log.js";
 import { createLogger } from "../../lib/log.js";
 import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { AuditLog } from "./audit/audit-log.js";
+import { bearerMatches, secretDigest } from "./auth/bearer.js";
+import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine, type DecisionPolicy } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
@@ -83,6 +85,9 @@ export class ControlPlane {
   private current: DecisionSet;
   private currentBytes: Uint8Array;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Durability of the audit record of the current decision set (an acknowledged call waits
+   *  for it, so a restore never yields a lower version than a caller saw). */
+  private currentRecorded: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private earlyRoundPending = false;
   private nextStreamId = 1;
@@ -107,7 +112,7 @@ export class ControlPlane {
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
-      this.audit?.append({ type: "decisions", atMs: this.now(), decisions: this.current });
+      this.currentRecorded = this.record({ type: "decisions", atMs: this.now(), decisions: this.current });
     }
   }
 
@@ -169,17 +174,16 @@ export class ControlPlane {
   /**
    * Sets (state "open"/"closed") or clears (state "auto") a manual override; it wins over the
    * detectors until untilMs. Throws ControlPlaneError CP_ERR_OVERRIDE on an unknown cluster or a
-   * bad field. Runs a decision round and resolves to the resulting decision set.
+   * bad field. Runs a decision round and resolves to the resulting decision set once the
+   * override's and that set's audit records are durable; rejects with CP_ERR_AUDIT when they
+   * cannot be written (see acknowledged()).
    */
   async setOverride(override: Override): Promise<DecisionSet> {
-    this.engine.validateOverride(override, this.now());
-    return this.serialised(async () => {
-      const atMs = this.now();
+    const atMs = this.now();
+    this.engine.validateOverride(override, atMs);
+    return this.acknowledged({ type: "override", atMs, override }, () => {
       this.engine.setOverride(override, atMs);
-      this.audit?.append({ type: "override", atMs, override });
       this.emitter.emit("override", { override, atMs });
-      await this.runRound();
-      return this.current;
     });
   }
 
@@ -254,7 +258,7 @@ export class ControlPlane {
     }
     if (this.sidecarToken !== undefined && this.sidecarToken !== "") {
       const auth = info.metadata["authorization"] ?? "";
-      if (auth !== `Bearer ${this.sidecarToken}`) {
+      if (!bearerMatches(auth, secretDigest(this.sidecarToken))) {
         session.close(GRPC_STATUS.UNAUTHENTICATED, auth === "" ? "missing bearer token" : "invalid bearer token");
         return session;
       }
@@ -350,7 +354,7 @@ export class ControlPlane {
   private publish(decisions: DecisionSet, atMs: number): void {
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
-    this.audit?.append({ type: "decisions", atMs, decisions });
+    this.currentRecorded = this.record({ type: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.emitter.emit("decisions", decisions);
   }
@@ -359,14 +363,46 @@ export class ControlPlane {
     if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
     }
-    return this.serialised(async () => {
-      const atMs = this.now();
+    const atMs = this.now();
+    return this.acknowledged({ type: "halt", atMs, halted, reason, actor }, () => {
       this.engine.setHalt(halted, reason, actor, atMs);
-      this.audit?.append({ type: "halt", atMs, halted, reason, actor });
       this.emitter.emit("halt", { halted, reason, actor, atMs });
-      await this.runRound();
-      return this.current;
     });
+  }
+
+  /**
+   * An operator's change, write-ahead: its audit record is appended at once (group-committed
+   * with concurrent calls), the change is applied (in call order, serialised with rounds) only
+   * once that record is durable, then a round runs; resolves once the resulting decision set's
+   * record is durable too. A failed write of the change's record rejects with CP_ERR_AUDIT and
+   * nothing changed in memory; a failed write of the decision set's record rejects with
+   * CP_ERR_AUDIT although the change (durable) is in effect.
+   */
+  private async acknowledged(record: AuditRecord, apply: () => void): Promise<DecisionSet> {
+    const what = record.type === "halt" && !record.halted ? "resume" : record.type;
+    const recorded = this.record(record);
+    const { set, setRecorded } = await this.serialised(async () => {
+      try {
+        await recorded;
+      } catch (error) {
+        throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} was not applied`);
+      }
+      apply();
+      await this.runRound();
+      return { set: this.current, setRecorded: this.currentRecorded };
+    });
+    try {
+      await setRecorded;
+    } catch (error) {
+      throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} is recorded and in effect, but decision set version ${set.version} is not recorded`);
+    }
+    return set;
+  }
+
+  /** Appends to the audit log (if any); resolves when durable. Callers that do not wait may
+   *  drop the promise: AuditLog marks it handled and logs failures. */
+  private record(record: AuditRecord): Promise<void> {
+    return this.audit?.append(record) ?? Promise.resolve();
   }
 
   private serialised<T>(work: () => Promise<T>): Promise<T> {

@@ -1,7 +1,15 @@
-// gRPC over the network with @grpc/grpc-js: each stream is a client stream (bidi) on a channel to
-// the address the cluster name maps to. Messages stay raw bytes (identity serializers), metadata
-// from the module (e.g. authorization: Bearer …) is passed through. Reconnecting is the module's
-// job: it sees the close and opens a new stream.
+// gRPC over the network with @grpc/grpc-js: each stream is a client stream (bidi) on a channel of
+// its own to the address the cluster name maps to. Messages stay raw bytes (identity
+// serializers), metadata from the module (e.g. authorization: Bearer …) is passed through.
+//
+// Reconnecting is the module's job: it sees the close and opens a new stream when its own backoff
+// says so (reconnect_base_ms .. reconnect_max_ms). A shared grpc-js channel would add a backoff of
+// its own (1 s growing by 1.6x to 120 s, kept per address in a process-wide subchannel pool)
+// during which every new stream fails at once, so a control plane that came back would be reached
+// only tens of seconds later. Hence a fresh channel per stream, with a subchannel pool of its own
+// (no backoff state is shared), closed when the stream ends: a stream connects when it is opened
+// and fails fast (UNAVAILABLE) when the connection does. Streams are long-lived, so one
+// connection each costs little.
 import * as grpc from "@grpc/grpc-js";
 import type { GrpcEvents, GrpcRequest, GrpcStreamHandle, GrpcTransport } from "./grpc-transport.js";
 import type { HeaderPairs } from "./header-map.js";
@@ -15,6 +23,13 @@ export interface GrpcJsTransportOptions {
 
 const identity = (b: Buffer): Buffer => b;
 
+/** Options of each stream's channel (see the top of this file). */
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  "grpc.use_local_subchannel_pool": 1,
+  // Channelz would keep a registry entry per short-lived channel for nothing.
+  "grpc.enable_channelz": 0,
+};
+
 function metadataPairs(md: grpc.Metadata): HeaderPairs {
   const out: HeaderPairs = [];
   for (const [key, values] of Object.entries(md.getMap())) {
@@ -24,18 +39,10 @@ function metadataPairs(md: grpc.Metadata): HeaderPairs {
 }
 
 export class GrpcJsTransport implements GrpcTransport {
-  private readonly clients = new Map<string, grpc.Client>();
+  /** The channels of open streams. */
+  private readonly clients = new Set<grpc.Client>();
 
   constructor(private readonly options: GrpcJsTransportOptions) {}
-
-  private client(address: string): grpc.Client {
-    let client = this.clients.get(address);
-    if (client === undefined) {
-      client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure());
-      this.clients.set(address, client);
-    }
-    return client;
-  }
 
   open(request: GrpcRequest, events: GrpcEvents): GrpcStreamHandle | null {
     const address = this.options.clusters[request.cluster];
@@ -48,7 +55,12 @@ export class GrpcJsTransport implements GrpcTransport {
     }
     const callOptions: grpc.CallOptions = {};
     if (request.timeoutMs > 0) callOptions.deadline = Date.now() + request.timeoutMs;
-    const call = this.client(address).makeBidiStreamRequest(
+    const client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.clients.add(client);
+    const release = (): void => {
+      if (this.clients.delete(client)) client.close();
+    };
+    const call = client.makeBidiStreamRequest(
       `/${request.service}/${request.method}`,
       identity,
       identity,
@@ -64,6 +76,7 @@ export class GrpcJsTransport implements GrpcTransport {
     call.on("status", (status: grpc.StatusObject) => {
       if (closed) return;
       closed = true;
+      release();
       events.onTrailingMetadata(metadataPairs(status.metadata));
       events.onClose(status.code, status.details);
     });
@@ -77,12 +90,13 @@ export class GrpcJsTransport implements GrpcTransport {
       cancel: () => {
         closed = true;
         call.cancel();
+        release();
       },
     };
   }
 
   close(): void {
-    for (const client of this.clients.values()) client.close();
+    for (const client of this.clients) client.close();
     this.clients.clear();
   }
 }

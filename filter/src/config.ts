@@ -30,7 +30,9 @@ export class FilterConfig {
   zone: string = "";
   /** Envoy cluster of the control plane (the gRPC stream's upstream). */
   cpCluster: string = "autoglm-control-plane";
-  /** A stream not heard from within this long does not count as a live control plane, ms. */
+  /** A stream on which no message arrived within this long is given up (cancelled) and another
+   *  tried after the backoff, ms. A stream counts as a live control plane only once a message
+   *  arrived on it (the control plane answers every hello with its decision set). */
   cpTimeoutMs: u32 = 5000;
   /** Bearer token sent as `authorization` metadata; "" sends none. */
   cpToken: string = "";

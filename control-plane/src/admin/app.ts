@@ -1,10 +1,13 @@
 // The admin HTTP API as a fastify app, built apart from listening so tests use app.inject.
 // Every request gets an id (the caller's x-request-id or a new one), logged with each line
-// about it and returned in the x-request-id header.
+// about it and returned in the x-request-id header. Access control (./auth.ts) runs in an
+// onRequest hook, before the body is read. With `https`, the app serves HTTPS only.
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import { adminAuthHook } from "./auth.js";
 import type { AdminDeps } from "./deps.js";
 import { AdminError, type ErrorBody } from "./errors.js";
+import { RedactingLogController } from "./request-log.js";
 import { describeSchemaError, type SchemaError } from "./validation.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerStateRoutes } from "./routes/state.js";
@@ -14,10 +17,22 @@ import { registerDashboard } from "../dashboard/routes.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
+/** PEM server certificate (chain) and private key of the admin API's HTTPS listener. */
+export interface AdminHttpsOptions {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface AdminAppOptions {
+  /** Serve HTTPS with this certificate; absent: plain HTTP. */
+  https?: AdminHttpsOptions;
+}
+
+export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
+    ...(options.https === undefined ? {} : { https: { cert: options.https.cert, key: options.https.key } }),
     loggerInstance: deps.logger as FastifyBaseLogger,
-    logController: new LogController({ requestIdLogLabel: "request_id", disableRequestLogging: false }),
+    logController: new RedactingLogController({ requestIdLogLabel: "request_id", disableRequestLogging: false }),
     requestIdHeader: false,
     genReqId: (request) => {
       const given = request.headers["x-request-id"];
@@ -32,6 +47,8 @@ export async function buildAdminApp(deps: AdminDeps): Promise<FastifyInstance> {
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
+  // Before fastify reads the body: a caller without the right token never gets 400/413/415.
+  app.addHook("onRequest", adminAuthHook({ write: deps.token, read: deps.readToken ?? "" }));
 
   app.setErrorHandler((error: FastifyError | AdminError, request, reply) => {
     let failure: AdminError;

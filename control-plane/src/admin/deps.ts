@@ -16,10 +16,12 @@ export interface ControlPlaneView {
   currentDecisions(): DecisionSet;
   clusterStatuses(): ClusterStatus[];
   sidecarStatuses(): SidecarStatus[];
-  /** Throws for an unknown cluster (the route checks first) or a bad override. */
-  setOverride(override: Override): unknown;
-  halt(reason: string, actor: string): unknown;
-  resume(reason: string, actor: string): unknown;
+  /** Throws for an unknown cluster (the route checks first) or a bad override. The real control
+   *  plane resolves to the resulting decision set once it is recorded (the one to report: the
+   *  current set may already be newer and not yet recorded). */
+  setOverride(override: Override): Promise<DecisionSet> | void;
+  halt(reason: string, actor: string): Promise<DecisionSet> | void;
+  resume(reason: string, actor: string): Promise<DecisionSet> | void;
   on<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
   off<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
 }
@@ -73,6 +75,19 @@ export class ModelReloadError extends Error {
 export interface Readiness {
   /** The sidecar gRPC server is listening. */
   grpcListening(): boolean;
+  /** The audit log's health, reported in /readyz's detail (never makes it unready); absent: no
+   *  audit log. */
+  audit?(): AuditReadiness;
+}
+
+export interface AuditReadiness {
+  /** Damaged lines skipped while restoring. */
+  skippedRecords: number;
+  /** The first one, "file:line: problem". */
+  firstProblem?: string;
+  /** Batches whose write or sync failed since start. */
+  writeFailures: number;
+  lastWriteError?: string;
 }
 
 export interface AdminDeps {
@@ -83,8 +98,13 @@ export interface AdminDeps {
   audit?: AuditSource;
   /** The registry GET /metrics exposes. */
   registry: Registry;
-  /** Bearer token of mutating routes; "" disables them. */
+  /** Admin bearer token (admin.token): every route; "" disables the mutating ones. */
   token: string;
+  /**
+   * Read-only bearer token (admin.read_token): GET routes only. Once either token is set, GET
+   * routes other than the probes need one of them (./auth.ts); absent or "": none.
+   */
+  readToken?: string;
   logger: Logger;
   /** Epoch ms. */
   now(): number;

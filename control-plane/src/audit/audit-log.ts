@@ -1,65 +1,107 @@
 // The append-only audit log: NDJSON files audit-000001.ndjson, audit-000002.ndjson, ... in one
-// directory. Every change is written and fsynced in order; a file is rotated when it would pass
-// maxBytes, and every file starts with a snapshot of the state so far, so a restart reads only
-// the newest files. A corrupt line (e.g. a tail truncated by a crash) is reported and skipped,
-// never fatal; after opening, writing always continues in a fresh file.
-import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
-import { join } from "node:path";
+// directory. A file is rotated when it would pass maxBytes, and every file starts with a
+// snapshot of the state so far, so a restart reads only the newest files.
+//
+// Durability: append() resolves only once its record is written and fdatasynced (and, for a new
+// file, the directory fsynced). Writes are group-committed: every record appended while the
+// previous write+sync runs goes out in the next single write+sync, so a burst costs one sync per
+// batch, not one per record. A failed write or sync rejects every record of its batch, and the
+// next batch starts a fresh file (so a half-written line never merges with the next record);
+// currentState and snapshots hold only records that were made durable.
+//
+// Restore never fails on damage: a line that is not JSON, or JSON of the wrong shape
+// (./record-schema.ts), is skipped, counted by reason and reported (health()).
+import { basename, join } from "node:path";
 import type { Logger } from "../../../lib/log.js";
 import { createLogger } from "../../../lib/log.js";
 import { ControlPlaneError } from "../core/errors.js";
+import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from "./file-system.js";
 import { auditFileName, listAuditFiles, type AuditCorruption } from "./files.js";
 import { readAuditFile } from "./reader.js";
+import type { SkipReason } from "./record-schema.js";
+import { applyRecord, type AuditRecord, type RestoredState } from "./records.js";
 
 export type { AuditCorruption };
-import { applyRecord, type AuditRecord, type RestoredState } from "./records.js";
+export type { AuditFileHandle, AuditFileSystem };
 
 export interface AuditLogOptions {
   /** Directory of the log files (created if missing). */
   dir: string;
   /** Rotate when a file would grow past this many bytes. Default 16 MiB. */
   maxBytes?: number;
-  /** fsync after every write. Default true. */
+  /** fdatasync after every batch. Default true. */
   fsync?: boolean;
+  /** File operations used to write; default node:fs. Tests inject slow or failing ones. */
+  fs?: AuditFileSystem;
+  /** Clock of snapshot records, epoch ms. Default Date.now. */
+  now?: () => number;
   logger?: Logger;
+}
+
+/** What restore skipped and how writing goes, for /readyz and the metrics. */
+export interface AuditHealth {
+  /** Damaged lines skipped while restoring. */
+  skippedRecords: number;
+  skippedByReason: Partial<Record<SkipReason, number>>;
+  /** The first skipped line, "file:line: problem". */
+  firstProblem?: string;
+  /** Batches whose write or sync failed since opening. */
+  writeFailures: number;
+  lastWriteError?: string;
+}
+
+interface Pending {
+  record: AuditRecord;
+  text: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
 }
 
 export class AuditLog {
   /** State restored when the log was opened; undefined for an empty log. */
   readonly restored: RestoredState | undefined;
-  /** Corrupt lines found while restoring. */
+  /** Damaged lines skipped while restoring. */
   readonly corruptions: readonly AuditCorruption[];
+  /** State as of the last durable record (what a snapshot holds). */
   private state: RestoredState;
-  private queue: string[] = [];
+  private queue: Pending[] = [];
   private writing: Promise<void> | undefined;
-  private failed: Error | undefined;
+  private handle: AuditFileHandle | undefined;
+  /** Bytes in the current file. */
+  private size = 0;
+  private fileIndex: number;
+  private writeFailures = 0;
+  private lastWriteError: string | undefined;
   private closed = false;
 
   private constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly fsync: boolean,
+    private readonly fs: AuditFileSystem,
+    private readonly now: () => number,
     private readonly log: Logger,
-    private fileIndex: number,
-    private handle: FileHandle | undefined,
-    private size: number,
+    lastIndex: number,
     restored: RestoredState | undefined,
     corruptions: AuditCorruption[],
   ) {
+    this.fileIndex = lastIndex;
     this.restored = restored;
     this.corruptions = corruptions;
     this.state = restored ?? { overrides: [] };
   }
 
-  /** Opens (or creates) the log in `dir` and restores the state it holds. */
+  /** Opens (or creates) the log in `dir` and restores the state it holds; writing continues in
+   *  a fresh file that starts with a snapshot. Rejects only for I/O errors, never for damage. */
   static async open(options: AuditLogOptions): Promise<AuditLog> {
     const maxBytes = options.maxBytes ?? 16 * 1024 * 1024;
     if (!Number.isInteger(maxBytes) || maxBytes < 1024) {
       throw new ControlPlaneError("CP_ERR_AUDIT", `audit.maxBytes: expected an integer >= 1024, got ${maxBytes}`);
     }
     const log = options.logger ?? createLogger("audit");
+    const fs = options.fs ?? nodeAuditFileSystem;
     try {
-      await mkdir(options.dir, { recursive: true });
+      await fs.mkdir(options.dir);
     } catch (err) {
       throw new ControlPlaneError("CP_ERR_AUDIT", `audit.dir: cannot create ${options.dir}: ${(err as Error).message}`);
     }
@@ -77,84 +119,130 @@ export class AuditLog {
     for (const file of files.slice(startAt)) {
       for await (const item of readAuditFile(file.path)) {
         if (!item.ok) {
-          corruptions.push({ file: file.path, line: item.line, error: item.error });
+          corruptions.push({ file: file.path, line: item.line, reason: item.reason, error: item.error });
           continue;
         }
         state = applyRecord(state ?? { overrides: [] }, item.record);
       }
     }
-    for (const c of corruptions) log.warn(c, "audit log: skipped a corrupt line");
-    const index = (files.at(-1)?.index ?? 0) + 1;
-    const audit = new AuditLog(options.dir, maxBytes, options.fsync ?? true, log, index, undefined, 0, state, corruptions);
-    await audit.openFile(index);
+    for (const c of corruptions) log.warn(c, "audit log: skipped a damaged line");
+    const audit = new AuditLog(options.dir, maxBytes, options.fsync ?? true, fs, options.now ?? Date.now, log, files.at(-1)?.index ?? 0, state, corruptions);
+    await audit.startFile("");
     return audit;
   }
 
-  /** State as of the last appended record (what a snapshot would hold). */
+  /** State as of the last durable record (what a snapshot would hold). */
   get currentState(): RestoredState {
     return this.state;
   }
 
-  /** Appends one record; writes are queued in order and fsynced. Never throws (write errors
-   *  are logged; flush() rejects with the first one). */
-  append(record: AuditRecord): void {
-    if (this.closed) {
-      this.log.warn({ type: record.type }, "audit log closed: record dropped");
-      return;
-    }
-    this.state = applyRecord(this.state, record);
-    this.queue.push(JSON.stringify(record) + "\n");
-    this.writing ??= this.drain();
+  health(): AuditHealth {
+    const skippedByReason: Partial<Record<SkipReason, number>> = {};
+    for (const c of this.corruptions) skippedByReason[c.reason] = (skippedByReason[c.reason] ?? 0) + 1;
+    const first = this.corruptions[0];
+    return {
+      skippedRecords: this.corruptions.length,
+      skippedByReason,
+      ...(first === undefined ? {} : { firstProblem: `${basename(first.file)}:${first.line}: ${first.error}` }),
+      writeFailures: this.writeFailures,
+      ...(this.lastWriteError === undefined ? {} : { lastWriteError: this.lastWriteError }),
+    };
   }
 
-  /** Resolves when everything appended so far is on disk. */
+  /**
+   * Appends one record. Resolves once it is written and synced; rejects (ControlPlaneError
+   * CP_ERR_AUDIT) when its batch could not be written or the log is closed. The returned promise
+   * is marked handled, so callers that do not wait for durability may ignore it (the failure is
+   * logged here).
+   */
+  append(record: AuditRecord): Promise<void> {
+    if (this.closed) {
+      this.log.warn({ type: record.type }, "audit log closed: record dropped");
+      const closed = Promise.reject(new ControlPlaneError("CP_ERR_AUDIT", "audit log write failed: the log is closed"));
+      closed.catch(() => undefined);
+      return closed;
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, text: JSON.stringify(record) + "\n", resolve, reject });
+    });
+    done.catch(() => undefined);
+    this.writing ??= this.drain();
+    return done;
+  }
+
+  /** Resolves when everything appended so far has been written (or has failed). */
   async flush(): Promise<void> {
     while (this.writing !== undefined) await this.writing;
-    if (this.failed !== undefined) throw new ControlPlaneError("CP_ERR_AUDIT", `audit log write failed: ${this.failed.message}`);
   }
 
   async close(): Promise<void> {
-    await this.flush().catch(() => undefined);
+    await this.flush();
     this.closed = true;
-    await this.handle?.close();
+    const handle = this.handle;
     this.handle = undefined;
+    await handle?.close();
   }
 
-  private async openFile(index: number): Promise<void> {
+  /** Opens the next file and writes a snapshot of the durable state followed by `text` (one
+   *  write, one sync, then the directory's sync: the new name is durable too). */
+  private async startFile(text: string): Promise<void> {
+    const old = this.handle;
+    this.handle = undefined;
+    if (old !== undefined) await old.close().catch((err: unknown) => this.log.warn({ err }, "audit log: closing a file failed"));
+    const index = this.fileIndex + 1;
     const path = join(this.dir, auditFileName(index));
+    let handle: AuditFileHandle;
     try {
-      this.handle = await open(path, "a");
-      this.size = (await stat(path)).size;
+      handle = await this.fs.openAppend(path);
     } catch (err) {
       throw new ControlPlaneError("CP_ERR_AUDIT", `audit log: cannot open ${path}: ${(err as Error).message}`);
     }
     this.fileIndex = index;
-    const snapshot = JSON.stringify({ type: "snapshot", atMs: Date.now(), state: this.state } satisfies AuditRecord) + "\n";
-    await this.write(snapshot);
+    this.size = await handle.size();
+    const snapshot = JSON.stringify({ type: "snapshot", atMs: this.now(), state: this.state } satisfies AuditRecord) + "\n";
+    await this.writeSynced(handle, snapshot + text);
+    await this.fs.syncDir(this.dir);
+    this.handle = handle;
   }
 
-  private async write(text: string): Promise<void> {
-    const handle = this.handle!;
+  private async writeSynced(handle: AuditFileHandle, text: string): Promise<void> {
     await handle.write(text);
-    if (this.fsync) await handle.sync();
+    if (this.fsync) await handle.datasync();
     this.size += Buffer.byteLength(text);
   }
 
+  /** Group commit: writes everything queued in one write+sync, until the queue is empty. */
   private async drain(): Promise<void> {
+    // Records appended in the same synchronous step (a round's transitions and its decision
+    // set) join the first batch.
+    await Promise.resolve();
     try {
       while (this.queue.length > 0) {
-        const batch = this.queue.join("");
+        const batch = this.queue;
         this.queue = [];
-        if (this.size > 0 && this.size + Buffer.byteLength(batch) > this.maxBytes) {
-          await this.handle?.close();
-          await this.openFile(this.fileIndex + 1);
+        const text = batch.map((p) => p.text).join("");
+        try {
+          // No open file: the last write failed (or closing it did); continue in a fresh one.
+          if (this.handle === undefined || (this.size > 0 && this.size + Buffer.byteLength(text) > this.maxBytes)) await this.startFile(text);
+          else await this.writeSynced(this.handle, text);
+        } catch (err) {
+          const message = (err as Error).message;
+          this.writeFailures++;
+          this.lastWriteError = message;
+          this.log.error({ err, records: batch.length }, "audit log write failed; the next write starts a fresh file");
+          // The file may end in a partial line: never append to it again.
+          const broken = this.handle;
+          this.handle = undefined;
+          await broken?.close().catch(() => undefined);
+          const failure = new ControlPlaneError("CP_ERR_AUDIT", `audit log write failed: ${message}`);
+          for (const p of batch) p.reject(failure);
+          continue;
         }
-        await this.write(batch);
+        for (const p of batch) {
+          this.state = applyRecord(this.state, p.record);
+          p.resolve();
+        }
       }
-    } catch (err) {
-      this.failed ??= err as Error;
-      this.log.error({ err }, "audit log write failed");
-      this.queue = [];
     } finally {
       this.writing = undefined;
     }

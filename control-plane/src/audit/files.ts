@@ -1,12 +1,16 @@
 // Naming and listing of the audit log's files.
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import type { SkipReason } from "./record-schema.js";
 
 /** A line that could not be read, reported when opening or reading. */
 export interface AuditCorruption {
   file: string;
   /** 1-based line number. */
   line: number;
+  /** Kind of damage (a metric label). */
+  reason: SkipReason;
+  /** What is wrong, e.g. "snapshot.state.overrides: missing". */
   error: string;
 }
 

@@ -3,9 +3,10 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { listAuditFiles, type AuditCorruption } from "./files.js";
+import type { SkipReason } from "./record-schema.js";
 import { parseRecord, recordClusters, type AuditRecord, type AuditRecordType } from "./records.js";
 
-export type AuditLine = { ok: true; line: number; record: AuditRecord } | { ok: false; line: number; error: string };
+export type AuditLine = { ok: true; line: number; record: AuditRecord } | { ok: false; line: number; reason: SkipReason; error: string };
 
 /** Every line of one file, parsed (blank lines skipped). */
 export async function* readAuditFile(path: string): AsyncGenerator<AuditLine> {
@@ -16,7 +17,7 @@ export async function* readAuditFile(path: string): AsyncGenerator<AuditLine> {
       n++;
       if (text.trim() === "") continue;
       const parsed = parseRecord(text);
-      yield parsed.ok ? { ok: true, line: n, record: parsed.record } : { ok: false, line: n, error: parsed.error };
+      yield parsed.ok ? { ok: true, line: n, record: parsed.record } : { ok: false, line: n, reason: parsed.reason, error: parsed.error };
     }
   } finally {
     lines.close();
@@ -43,7 +44,7 @@ export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGene
   for (const file of await listAuditFiles(dir)) {
     for await (const item of readAuditFile(file.path)) {
       if (!item.ok) {
-        query.onCorrupt?.({ file: file.path, line: item.line, error: item.error });
+        query.onCorrupt?.({ file: file.path, line: item.line, reason: item.reason, error: item.error });
         continue;
       }
       const r = item.record;

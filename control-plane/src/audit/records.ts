@@ -1,6 +1,7 @@
 // Records of the audit log: one JSON object per line (NDJSON), each with a `type` and `atMs`
 // (epoch ms, control-plane clock).
 import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
+import { checkRecordShape, type SkipReason } from "./record-schema.js";
 
 export type { HaltState };
 /** What the control plane gets back after a restart. */
@@ -18,34 +19,16 @@ export type AuditRecord =
 export type AuditRecordType = AuditRecord["type"];
 
 
-const TYPES = new Set<string>(["decisions", "override", "halt", "transition", "nack", "snapshot"]);
-
-/** Parses one line; an error message names what is wrong. */
-export function parseRecord(line: string): { ok: true; record: AuditRecord } | { ok: false; error: string } {
+/** Parses one line and checks its shape (./record-schema.ts); an error names what is wrong. */
+export function parseRecord(line: string): { ok: true; record: AuditRecord } | { ok: false; reason: SkipReason; error: string } {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+    return { ok: false, reason: "not_json", error: `not JSON: ${(err as Error).message}` };
   }
-  if (typeof value !== "object" || value === null) return { ok: false, error: "not a JSON object" };
-  const rec = value as Record<string, unknown>;
-  if (typeof rec.type !== "string" || !TYPES.has(rec.type)) return { ok: false, error: `type: unknown ${JSON.stringify(rec.type)}` };
-  if (typeof rec.atMs !== "number" || !Number.isFinite(rec.atMs)) return { ok: false, error: "atMs: expected a number" };
-  const need = (key: string): string | undefined =>
-    typeof rec[key] === "object" && rec[key] !== null ? undefined : `${key}: expected an object`;
-  const missing =
-    rec.type === "decisions" ? need("decisions")
-    : rec.type === "override" ? need("override")
-    : rec.type === "transition" ? need("transition")
-    : rec.type === "nack" ? need("nack")
-    : rec.type === "snapshot" ? need("state")
-    : typeof rec.halted === "boolean" ? undefined : "halted: expected a boolean";
-  if (missing !== undefined) return { ok: false, error: missing };
-  if (rec.type === "decisions") {
-    const d = rec.decisions as Record<string, unknown>;
-    if (typeof d.version !== "number" || !Array.isArray(d.clusters)) return { ok: false, error: "decisions: expected version and clusters" };
-  }
+  const bad = checkRecordShape(value);
+  if (bad !== undefined) return { ok: false, reason: bad.reason, error: bad.problem };
   return { ok: true, record: value as AuditRecord };
 }
 
@@ -69,7 +52,8 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
     case "snapshot":
       return { ...record.state, overrides: [...record.state.overrides] };
     case "decisions":
-      return { ...state, decisions: record.decisions };
+      // The highest version wins: restore continues above every version ever published.
+      return state.decisions !== undefined && state.decisions.version > record.decisions.version ? state : { ...state, decisions: record.decisions };
     case "override": {
       const others = state.overrides.filter((o) => o.cluster !== record.override.cluster);
       return { ...state, overrides: record.override.state === "auto" ? others : [...others, record.override] };

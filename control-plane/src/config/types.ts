@@ -10,7 +10,7 @@ export interface ListenConfig {
   port: number;
 }
 
-/** TLS for the sidecar gRPC server: PEM files. With caFile, client certificates are required. */
+/** TLS of a listener: PEM files. With caFile (gRPC only), client certificates are required. */
 export interface TlsConfig {
   certFile: string;
   keyFile: string;
@@ -22,11 +22,29 @@ export interface GrpcConfig extends ListenConfig {
   tls?: TlsConfig;
   /** Bearer token sidecars must send in `authorization`; "" accepts any stream. */
   token: string;
+  /**
+   * Start even though `host` is not a loopback address and `token` is "" (any host that reaches
+   * the port may then stream). False: such a configuration is refused at start-up.
+   */
+  allowUnauthenticatedNonLoopback: boolean;
 }
 
 export interface AdminConfig extends ListenConfig {
-  /** Bearer token for mutating admin routes; "" disables them (every mutation answers 401). */
+  /** Absent: plain HTTP. Present: HTTPS only (cert_file, key_file; no client certificates). */
+  tls?: TlsConfig;
+  /** Admin bearer token: every route; "" disables the mutating ones (they answer 401). */
   token: string;
+  /**
+   * Read-only bearer token: GET routes only. Once token or readToken is set, every GET route
+   * but the probes (/healthz, /readyz, /metrics) and the dashboard page (/) needs one of them.
+   * "": none. Must differ from token.
+   */
+  readToken: string;
+  /**
+   * Start even though `host` is not a loopback address and neither token is set (anyone who
+   * reaches the port may then read the state and the audit log). False: refused at start-up.
+   */
+  allowUnauthenticatedNonLoopback: boolean;
 }
 
 export interface XdsConfig extends ListenConfig {

@@ -2,6 +2,7 @@
 // ControlPlaneConfig, or a ConfigError listing every bad field by its dotted path.
 import { FieldReader, describe, isObject } from "./fields.js";
 import type { ClusterSpec } from "../core/types.js";
+import { isLoopbackHost } from "./loopback.js";
 import type { ControlPlaneConfig, TlsConfig, WebhookTarget } from "./types.js";
 
 /** Every problem of a configuration, one line per field. */
@@ -41,30 +42,43 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   }
   r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts"]);
 
-  const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token"]);
-  const tlsIn = r.section(grpcIn, "tls", "grpc.tls", ["cert_file", "key_file", "ca_file"]);
-  let tls: TlsConfig | undefined;
-  if (Object.keys(tlsIn).length > 0) {
-    const certFile = r.string(tlsIn, "cert_file", "grpc.tls.cert_file", "", false);
-    const keyFile = r.string(tlsIn, "key_file", "grpc.tls.key_file", "", false);
-    if (tlsIn.cert_file === undefined) r.fail("grpc.tls.cert_file", "required when grpc.tls is set");
-    if (tlsIn.key_file === undefined) r.fail("grpc.tls.key_file", "required when grpc.tls is set");
-    const caFile = r.optionalString(tlsIn, "ca_file", "grpc.tls.ca_file");
-    tls = caFile === undefined ? { certFile, keyFile } : { certFile, keyFile, caFile };
-  }
+  const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
+  const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
   const grpc = {
     host: r.string(grpcIn, "host", "grpc.host", DEFAULTS.host, false),
     port: r.int(grpcIn, "port", "grpc.port", 0, PORT_MAX, DEFAULTS.grpcPort),
     token: r.string(grpcIn, "token", "grpc.token", ""),
-    ...(tls === undefined ? {} : { tls }),
+    allowUnauthenticatedNonLoopback: r.boolean(grpcIn, "allow_unauthenticated_non_loopback", "grpc.allow_unauthenticated_non_loopback", false),
+    ...(grpcTls === undefined ? {} : { tls: grpcTls }),
   };
+  if (grpc.token === "" && !grpc.allowUnauthenticatedNonLoopback && !isLoopbackHost(grpc.host)) {
+    r.fail(
+      "grpc.host",
+      `${describe(grpc.host)} is not a loopback address and grpc.token is empty, so any host could stream to the control plane; ` +
+        "set grpc.token, or grpc.allow_unauthenticated_non_loopback: true to accept that",
+    );
+  }
 
-  const adminIn = r.section(root, "admin", "admin", ["host", "port", "token"]);
+  const adminIn = r.section(root, "admin", "admin", ["host", "port", "token", "read_token", "tls", "allow_unauthenticated_non_loopback"]);
+  const adminTls = readTls(r, adminIn, "admin.tls", false);
   const admin = {
     host: r.string(adminIn, "host", "admin.host", DEFAULTS.host, false),
     port: r.int(adminIn, "port", "admin.port", 0, PORT_MAX, DEFAULTS.adminPort),
     token: r.string(adminIn, "token", "admin.token", ""),
+    readToken: r.string(adminIn, "read_token", "admin.read_token", ""),
+    allowUnauthenticatedNonLoopback: r.boolean(adminIn, "allow_unauthenticated_non_loopback", "admin.allow_unauthenticated_non_loopback", false),
+    ...(adminTls === undefined ? {} : { tls: adminTls }),
   };
+  if (admin.readToken !== "" && admin.readToken === admin.token) {
+    r.fail("admin.read_token", "must differ from admin.token (the read token must not be able to write)");
+  }
+  if (admin.token === "" && admin.readToken === "" && !admin.allowUnauthenticatedNonLoopback && !isLoopbackHost(admin.host)) {
+    r.fail(
+      "admin.host",
+      `${describe(admin.host)} is not a loopback address and neither admin.token nor admin.read_token is set, so anyone on the ` +
+        "network could read the state and the audit log; set a token, or admin.allow_unauthenticated_non_loopback: true to accept that",
+    );
+  }
 
   const xdsIn = r.section(root, "xds", "xds", ["enabled", "host", "port"]);
   const xds = {
@@ -161,6 +175,18 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     audit,
     alerts,
   };
+}
+
+/** An optional `tls` section of PEM file paths (`ca_file` only where `withCa`). */
+function readTls(r: FieldReader, parent: Record<string, unknown>, path: string, withCa: boolean): TlsConfig | undefined {
+  const tlsIn = r.section(parent, "tls", path, withCa ? ["cert_file", "key_file", "ca_file"] : ["cert_file", "key_file"]);
+  if (Object.keys(tlsIn).length === 0) return undefined;
+  const certFile = r.string(tlsIn, "cert_file", `${path}.cert_file`, "", false);
+  const keyFile = r.string(tlsIn, "key_file", `${path}.key_file`, "", false);
+  if (tlsIn.cert_file === undefined) r.fail(`${path}.cert_file`, `required when ${path} is set`);
+  if (tlsIn.key_file === undefined) r.fail(`${path}.key_file`, `required when ${path} is set`);
+  const caFile = withCa ? r.optionalString(tlsIn, "ca_file", `${path}.ca_file`) : undefined;
+  return caFile === undefined ? { certFile, keyFile } : { certFile, keyFile, caFile };
 }
 
 function isHttpUrl(text: string): boolean {

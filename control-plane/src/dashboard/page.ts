@@ -1,5 +1,6 @@
 // The dashboard page: one HTML document with its CSS and script inline (no CDN, no external
-// request), fed by the server-sent events of /v1/events. Charts are drawn on <canvas>.
+// request), fed by the server-sent events of /v1/events. Charts are drawn on <canvas>. With
+// admin tokens configured, the page is opened as /#token=<read token> (see eventsUrl).
 
 const CSS = `
 :root { --bg:#0f1419; --panel:#171d24; --line:#263140; --text:#d8dee6; --dim:#8593a3;
@@ -160,8 +161,21 @@ function renderLegend() {
 
 function redraw() { for (const spec of CHARTS) drawChart(spec); }
 
+// With admin tokens configured, open the page as /#token=<read token>: the token stays in this
+// tab (sessionStorage), leaves the address bar, and goes to the event stream as access_token
+// (an EventSource cannot send an Authorization header).
+function eventsUrl() {
+  const given = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (given) {
+    sessionStorage.setItem("autoglm-token", given);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  const token = sessionStorage.getItem("autoglm-token");
+  return token ? "/v1/events?access_token=" + encodeURIComponent(token) : "/v1/events";
+}
+
 function connect() {
-  const source = new EventSource("/v1/events");
+  const source = new EventSource(eventsUrl());
   source.addEventListener("open", () => { $("#conn").textContent = "live"; $("#conn").className = "pill ok"; });
   source.addEventListener("error", () => { $("#conn").textContent = "reconnecting…"; $("#conn").className = "pill bad"; });
   source.addEventListener("history", (e) => {

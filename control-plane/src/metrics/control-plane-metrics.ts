@@ -48,6 +48,7 @@ export class ControlPlaneMetrics {
   readonly grpcMessagesReceived: Counter<"kind">;
   readonly grpcMessagesSent: Counter<"kind">;
   readonly alertsSent: Counter<"kind" | "outcome">;
+  readonly auditRecordsSkipped: Counter<"reason">;
 
   /** `now`: the control plane's clock, epoch ms (report lag is measured on it). */
   constructor(registry: Registry, source: MetricsSource, now: () => number = Date.now) {
@@ -273,6 +274,12 @@ export class ControlPlaneMetrics {
       name: "autoglm_alerts_total",
       help: "Alert notifications by kind and outcome (sent, failed, suppressed).",
       labelNames: ["kind", "outcome"],
+      registers,
+    });
+    this.auditRecordsSkipped = new Counter({
+      name: "autoglm_audit_records_skipped_total",
+      help: "Damaged audit log lines skipped while restoring, by reason (not_json, not_object, unknown_type, bad_field).",
+      labelNames: ["reason"],
       registers,
     });
   }

@@ -1,12 +1,17 @@
 // The worker's gRPC stream to the control plane (autoglm.v1.TrafficGuard/Connect): opening,
-// sending, and reconnecting with exponential backoff and jitter after it closes. Telemetry
-// reports produced while the stream is down wait in a bounded queue and are sent after the next
-// Hello (the oldest dropped beyond MAX_QUEUED_REPORTS).
-import { grpcSend, grpcStream, log, serializePairs } from "../abi/hostcalls";
+// sending, and reconnecting with exponential backoff and jitter after it closes or stays silent.
+// Telemetry reports produced while the stream is down wait in a bounded queue and are sent after
+// the next Hello (the oldest dropped beyond MAX_QUEUED_REPORTS).
+//
+// Only a message proves a live control plane: a stream that is being opened, or that got only
+// metadata, does not (a control plane answers every Hello with its current decision set).
+// Failed attempts are logged the first time, then at most once a minute with a count.
+import { grpcCancel, grpcSend, grpcStream, log, serializePairs } from "../abi/hostcalls";
 import { LogLevel, Status } from "../abi/types";
 import { Rng } from "../core/rng";
 import { TelemetryReport } from "../wire/messages";
 import { encodeReport } from "../wire/encode";
+import { LogLimit } from "./loglimit";
 
 export const SERVICE = "autoglm.v1.TrafficGuard";
 export const METHOD = "Connect";
@@ -17,7 +22,7 @@ export class ControlStream {
   streamId: u32 = 0;
   /** When the current stream was opened, epoch ms. */
   openedAtMs: u64 = 0;
-  /** Whether anything (metadata or a message) arrived on the current stream. */
+  /** Whether a message arrived on the current stream (the control plane proved live on it). */
   heardFrom: bool = false;
   /** When to try to open the next stream, epoch ms. */
   reconnectAtMs: u64 = 0;
@@ -30,6 +35,10 @@ export class ControlStream {
   /** Reports waiting for a stream. */
   queued: TelemetryReport[] = [];
   droppedReports: u64 = 0;
+  /** Warnings about attempts that failed (refused, closed or silent) since the last live stream. */
+  failureLog: LogLimit = new LogLimit();
+  /** Warnings about reports the control plane refused. */
+  rejectedLog: LogLimit = new LogLimit();
 
   private cluster: string;
   private metadata: ArrayBuffer;
@@ -51,16 +60,33 @@ export class ControlStream {
     return this.streamId != 0;
   }
 
-  /** The stream counts as a live control plane: open, and heard from or still within timeout_ms. */
-  isLive(nowMs: u64): bool {
-    return this.streamId != 0 && (this.heardFrom || nowMs < this.openedAtMs + <u64>this.timeoutMs);
+  /** The stream counts as a live control plane: open, and a message arrived on it. */
+  isLive(): bool {
+    return this.streamId != 0 && this.heardFrom;
+  }
+
+  /** Logs a failed attempt (WARN), rate-limited. */
+  warnFailure(nowMs: u64, message: string): void {
+    const suffix = this.failureLog.take(nowMs);
+    if (suffix !== null) log(LogLevel.WARN, message + (suffix as string));
+  }
+
+  /** An open stream on which no message arrived within timeout_ms: cancels it and schedules
+   *  the next attempt. Returns whether it did. */
+  giveUpIfSilent(nowMs: u64, rng: Rng): bool {
+    if (this.streamId == 0 || this.heardFrom || nowMs < this.openedAtMs + <u64>this.timeoutMs) return false;
+    grpcCancel(this.streamId);
+    this.warnFailure(nowMs, "autoglm: control plane sent nothing within " + this.timeoutMs.toString() +
+      " ms on its stream: trying another");
+    this.closed(nowMs, rng);
+    return true;
   }
 
   /** Opens a stream and sends the hello; on refusal schedules the next attempt. */
   open(nowMs: u64, hello: ArrayBuffer, rng: Rng): bool {
     const id = grpcStream(this.cluster, SERVICE, METHOD, this.metadata);
     if (id == 0) {
-      log(LogLevel.WARN, "autoglm: cannot open the control-plane stream to cluster \"" + this.cluster + "\"");
+      this.warnFailure(nowMs, "autoglm: cannot open the control-plane stream to cluster \"" + this.cluster + "\"");
       this.scheduleReconnect(nowMs, rng);
       return false;
     }
@@ -99,9 +125,11 @@ export class ControlStream {
     if (this.streamId != 0) grpcSend(this.streamId, message, false);
   }
 
+  /** A message arrived: the control plane is live; backoff and failure warnings start afresh. */
   markHeardFrom(): void {
     this.heardFrom = true;
     this.failures = 0;
+    this.failureLog.reset();
   }
 
   /** The host closed the stream: schedule the reconnect. */

@@ -15,7 +15,7 @@ import { basePlan, Plan, planFromDecisions } from "../core/plan";
 import { RequestIdSource } from "../core/requestid";
 import { printable } from "../core/printable";
 import { mix64, Rng } from "../core/rng";
-import { DecisionAck, DecisionNack, Hello } from "../wire/messages";
+import { DecisionAck, DecisionNack, Hello, ReportRejected } from "../wire/messages";
 import { decodeControlMessage } from "../wire/decode";
 import { encodeAck, encodeHello, encodeNack } from "../wire/encode";
 import { ControlStream } from "./controlstream";
@@ -108,7 +108,9 @@ export class FilterRoot extends RootContext {
   /** Version enforced (0: none); its text for the version header. */
   enforcedVersion: u64 = 0;
   versionText: string = "0";
-  /** Last moment the control plane was known live (stream up, or a set received), epoch ms. */
+  /** Last moment the control plane was known live, epoch ms: a message arrived, or a stream on
+   *  which one had arrived was still open (or a set another worker received). Only this starts
+   *  the decision TTL: a stream that is being opened, or fails, proves nothing. */
   lastLiveMs: u64 = 0;
   /** Whether the last route() ran on the local fallback breakers. */
   fallbackActive: bool = true;
@@ -250,11 +252,12 @@ export class FilterRoot extends RootContext {
   // Routing (called per request)
   // -------------------------------------------------------------------------------------------
 
-  /** Whether the control plane's plan rules now (else: the local fallback breakers). */
+  /** Whether the control plane's plan rules now (else: the local fallback breakers): while a
+   *  live stream is open, and for the plan's ttl_ms after the control plane was last live. */
   private planRules(nowMs: u64): bool {
     if (this.plan === null) return false;
     const stream = this.stream;
-    if (stream !== null && stream.isLive(nowMs)) return true;
+    if (stream !== null && stream.isLive()) return true;
     return nowMs <= this.lastLiveMs + <u64>(this.plan as Plan).ttlMs;
   }
 
@@ -395,6 +398,10 @@ export class FilterRoot extends RootContext {
       this.nack(0, "decode: " + printable(decoded.error as string));
       return;
     }
+    if (decoded.reportRejected !== null) {
+      this.reportRejected(decoded.reportRejected!, nowMs);
+      return;
+    }
     if (decoded.decisions === null) return; // a kind this build does not know
     const set = decoded.decisions!;
     if (this.plan !== null && set.version == this.enforcedVersion) {
@@ -428,6 +435,18 @@ export class FilterRoot extends RootContext {
     (this.stream as ControlStream).send(encodeNack(nack));
   }
 
+  /** The control plane refused one of this stream's reports: a WARN naming why (at most one a
+   *  minute per stream), saying so when the host clock looks wrong. */
+  private reportRejected(m: ReportRejected, nowMs: u64): void {
+    const suffix = (this.stream as ControlStream).rejectedLog.take(nowMs);
+    if (suffix === null) return;
+    let text = "autoglm: the control plane refused report sequence " + m.sequence.toString() + ": " + printable(m.reason);
+    if (m.clockOffsetMs != 0) {
+      text += "; this host's clock looks wrong by " + m.clockOffsetMs.toString() + " ms against the control plane's";
+    }
+    log(LogLevel.WARN, text + (suffix as string));
+  }
+
   /** Adopts a newer decision set another worker published, when it validates here. */
   private pickUpShared(nowMs: u64): void {
     const shared = readSharedDecisions();
@@ -456,6 +475,8 @@ export class FilterRoot extends RootContext {
     h.filterVersion = FILTER_VERSION;
     h.clusters = this.names;
     h.instanceId = this.instanceId;
+    // Built for every (re)connect: a control plane behind this version continues above it.
+    h.enforcedVersion = this.enforcedVersion;
     return encodeHello(h);
   }
 
@@ -464,11 +485,6 @@ export class FilterRoot extends RootContext {
     const before = stream.opened;
     stream.open(nowMs, this.hello(), this.rng);
     if (stream.opened > 1 && stream.opened > before) (this.metrics as FilterMetrics).reconnected();
-  }
-
-  onGrpcReceiveInitialMetadata(token: u32, numElements: u32): void {
-    const stream = this.stream;
-    if (stream !== null && token == stream.streamId) stream.markHeardFrom();
   }
 
   onGrpcReceive(token: u32, messageSize: u32): void {
@@ -485,10 +501,16 @@ export class FilterRoot extends RootContext {
     const stream = this.stream;
     if (stream === null || token != stream.streamId) return;
     const nowMs = nowNs() / 1000000;
-    if (stream.isLive(nowMs)) this.lastLiveMs = nowMs;
     const message = getStatusMessage();
-    log(LogLevel.WARN, "autoglm: control-plane stream closed (grpc status " + statusCode.toString() +
-      (message.length > 0 ? ": " + message : "") + ")");
+    const text = "autoglm: control-plane stream closed (grpc status " + statusCode.toString() +
+      (message.length > 0 ? ": " + message : "") + ")";
+    if (stream.isLive()) {
+      // The control plane was live until now: always worth a line; the TTL starts here.
+      this.lastLiveMs = nowMs;
+      log(LogLevel.WARN, text);
+    } else {
+      stream.warnFailure(nowMs, text); // an attempt that failed: rate-limited
+    }
     stream.closed(nowMs, this.rng);
   }
 
@@ -503,7 +525,8 @@ export class FilterRoot extends RootContext {
     const nowMs = nowNs() / 1000000;
     if (sharedDecisionVersion() > this.enforcedVersion) this.pickUpShared(nowMs);
     this.nextSharedCheckMs = nowMs + <u64>c.decisionCheckMs;
-    if (stream.isLive(nowMs)) this.lastLiveMs = nowMs;
+    if (stream.isLive()) this.lastLiveMs = nowMs;
+    stream.giveUpIfSilent(nowMs, this.rng);
     if (!stream.isOpen() && nowMs >= stream.reconnectAtMs) this.connect(nowMs);
     // Close the window when it is (within half a tick) complete.
     const dueMs = nowMs + <u64>(this.tickMs / 2);
@@ -528,9 +551,14 @@ export class FilterRoot extends RootContext {
       metrics.setEnforced(states, this.base.weights, this.enforcedVersion, true);
     }
     if (useplan == this.fallbackActive) {
-      log(LogLevel.INFO, useplan
-        ? "autoglm: enforcing the control plane's decisions"
-        : "autoglm: control plane decisions expired or absent: local fallback breakers rule");
+      if (useplan) {
+        log(LogLevel.INFO, "autoglm: enforcing the control plane's decision version " + this.versionText);
+      } else if (this.plan !== null) {
+        log(LogLevel.WARN, "autoglm: control plane not live for longer than decision version " + this.versionText +
+          "'s ttl (" + (this.plan as Plan).ttlMs.toString() + " ms): the local fallback breakers rule, at base weights");
+      } else {
+        log(LogLevel.INFO, "autoglm: no decisions from the control plane yet: the local fallback breakers rule, at base weights");
+      }
       this.fallbackActive = !useplan;
     }
   }

@@ -13,8 +13,11 @@ import {
   DecisionNack,
   DecisionSet,
   HISTOGRAM_BUCKETS,
+  CONTROL_DECISIONS,
+  CONTROL_REPORT_REJECTED,
   Hello,
   LatencyHistogram,
+  ReportRejected,
   SIDECAR_ACK,
   SIDECAR_HELLO,
   SIDECAR_NACK,
@@ -22,11 +25,12 @@ import {
   TelemetryReport,
 } from "./messages";
 
-/** What decodeControlMessage found. */
+/** What decodeControlMessage found: at most one kind (the last one on the wire, as a oneof);
+ *  neither when error is set or the message carries no kind this build knows (a newer control
+ *  plane's message: ignore it). */
 export class DecodeResult {
-  /** The decision set; null when error is set or the message carries no kind this build knows
-   *  (a newer control plane's message: ignore it). */
   decisions: DecisionSet | null = null;
+  reportRejected: ReportRejected | null = null;
   /** Why the bytes were rejected, naming the field and the problem; null when they decoded. */
   error: string | null = null;
 }
@@ -69,24 +73,48 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
   }
 }
 
-/** Decodes a serialized ControlMessage. Never traps. */
+function readReportRejected(r: PbReader, m: ReportRejected): void {
+  while (r.more()) {
+    const f = r.key("ReportRejected");
+    if (f == 1) m.sequence = r.uint64("sequence");
+    else if (f == 2) m.reason = r.string("reason");
+    else if (f == 3) m.clockOffsetMs = r.sint64("clock_offset_ms");
+    else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+/** Decodes a serialized ControlMessage. Never traps. A kind that occurs twice merges; another
+ *  kind replaces it (oneof semantics). */
 export function decodeControlMessage(buf: ArrayBuffer): DecodeResult {
   const r = new PbReader(buf);
   const result = new DecodeResult();
   let decisions: DecisionSet | null = null;
+  let rejected: ReportRejected | null = null;
   while (r.more()) {
     const f = r.key("ControlMessage");
-    if (f == 1) {
+    if (f == CONTROL_DECISIONS) {
       const outer = r.enter("decisions");
       if (outer < 0) break;
+      rejected = null;
       if (decisions === null) decisions = new DecisionSet();
       readDecisionSet(r, decisions);
       r.leave(outer);
       if (r.error !== null) r.error = "decisions." + (r.error as string);
+    } else if (f == CONTROL_REPORT_REJECTED) {
+      const outer = r.enter("report_rejected");
+      if (outer < 0) break;
+      decisions = null;
+      if (rejected === null) rejected = new ReportRejected();
+      readReportRejected(r, rejected);
+      r.leave(outer);
+      if (r.error !== null) r.error = "report_rejected." + (r.error as string);
     } else if (f != 0) r.skip("ControlMessage field " + f.toString());
   }
   if (r.error !== null) result.error = r.error;
-  else result.decisions = decisions;
+  else {
+    result.decisions = decisions;
+    result.reportRejected = rejected;
+  }
   return result;
 }
 
@@ -114,6 +142,7 @@ function readHello(r: PbReader, m: Hello): void {
     else if (f == 4) m.filterVersion = r.string("filter_version");
     else if (f == 5) m.clusters.push(r.string("clusters"));
     else if (f == 6) m.instanceId = r.uint64("instance_id");
+    else if (f == 7) m.enforcedVersion = r.uint64("enforced_version");
     else if (f != 0) r.skip("field " + f.toString());
   }
 }

@@ -1,5 +1,6 @@
 // Encoders of the messages the filter sends (SidecarMessage, wrapping Hello, TelemetryReport,
-// DecisionAck, DecisionNack) and, for tests and tools, of ControlMessage. Output is the same
+// DecisionAck, DecisionNack) and, for tests and tools, of ControlMessage (decisions,
+// report_rejected). Output is the same
 // bytes protobuf-es's toBinary writes for the same values (fields in number order, proto3
 // defaults omitted, repeated uint32 packed); test/wire-golden.test.ts checks it.
 
@@ -11,8 +12,11 @@ import {
   DecisionAck,
   DecisionNack,
   DecisionSet,
+  CONTROL_DECISIONS,
+  CONTROL_REPORT_REJECTED,
   Hello,
   LatencyHistogram,
+  ReportRejected,
   SIDECAR_ACK,
   SIDECAR_HELLO,
   SIDECAR_NACK,
@@ -27,6 +31,7 @@ function writeHello(w: PbWriter, m: Hello): void {
   w.string(4, m.filterVersion);
   for (let i = 0; i < m.clusters.length; i++) w.string(5, unchecked(m.clusters[i]), true);
   w.uint64(6, m.instanceId);
+  w.uint64(7, m.enforcedVersion);
 }
 
 /** Writes the histogram trimmed to its non-empty buckets; nothing at all when it is empty. */
@@ -131,7 +136,7 @@ function writeClusterDecision(w: PbWriter, m: ClusterDecision): void {
 /** ControlMessage{decisions}, serialized (the control plane's side; for tests and tools). */
 export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
   const w = new PbWriter(64 + m.clusters.length * 48);
-  const mark = w.begin(1);
+  const mark = w.begin(CONTROL_DECISIONS);
   w.uint64(1, m.version);
   w.uint64(2, m.issuedAtMs);
   w.uint32(3, m.ttlMs);
@@ -142,6 +147,17 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
     writeClusterDecision(w, unchecked(m.clusters[i]));
     w.end(c);
   }
+  w.end(mark);
+  return w.finish();
+}
+
+/** ControlMessage{report_rejected}, serialized (the control plane's side; for tests and tools). */
+export function encodeReportRejected(m: ReportRejected): ArrayBuffer {
+  const w = new PbWriter(32 + m.reason.length);
+  const mark = w.begin(CONTROL_REPORT_REJECTED);
+  w.uint64(1, m.sequence);
+  w.string(2, m.reason);
+  w.sint64(3, m.clockOffsetMs);
   w.end(mark);
   return w.finish();
 }

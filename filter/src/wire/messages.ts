@@ -17,6 +17,8 @@ export class Hello {
   filterVersion: string = "";
   clusters: string[] = [];
   instanceId: u64 = 0;
+  /** Decision version enforced as the stream opens (0: none). */
+  enforcedVersion: u64 = 0;
 }
 
 export class LatencyHistogram {
@@ -79,6 +81,18 @@ export class ClusterDecision {
   /** [0, 1]. */
   anomalyScore: f32 = 0;
 }
+
+/** The control plane refused one of this stream's telemetry reports. */
+export class ReportRejected {
+  sequence: u64 = 0;
+  reason: string = "";
+  /** The report's window start minus the control plane's clock, milliseconds (0: not the clock). */
+  clockOffsetMs: i64 = 0;
+}
+
+/** ControlMessage oneof kinds. */
+export const CONTROL_DECISIONS: i32 = 1;
+export const CONTROL_REPORT_REJECTED: i32 = 2;
 
 export class DecisionSet {
   version: u64 = 0;

@@ -66,6 +66,11 @@ export class PbWriter {
     this.uint64(field, <u64>v);
   }
 
+  /** sint64: zigzag-encoded, so small negative values stay short. */
+  sint64(field: i32, v: i64): void {
+    this.uint64(field, <u64>((v << 1) ^ (v >> 63)));
+  }
+
   /** int32/enum: negative values sign-extend to 10 bytes, as protobuf does. */
   int32(field: i32, v: i32): void {
     this.uint64(field, <u64>(<i64>v));
@@ -199,6 +204,12 @@ export class PbReader {
 
   int32(what: string): i32 {
     return <i32>this.uint64(what);
+  }
+
+  /** sint64: zigzag-decoded. */
+  sint64(what: string): i64 {
+    const z = this.uint64(what);
+    return <i64>(z >> 1) ^ -<i64>(z & 1);
   }
 
   bool(what: string): bool {

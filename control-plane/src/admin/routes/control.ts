@@ -1,7 +1,9 @@
 // Mutating routes (bearer token): overrides, mesh-wide halt/resume, model reload. Each hands
-// over to the control plane and answers with the resulting state.
+// over to the control plane and answers with the resulting state, 200 only once the change's
+// audit record (and the resulting decision set's) is written and synced; 503
+// AUTOGLM_ERR_AUDIT_UNAVAILABLE when it could not be (the message says what took effect).
 import type { FastifyInstance } from "fastify";
-import type { Override } from "../../core/types.js";
+import type { DecisionSet, Override } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
 import { ModelReloadError, type AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
@@ -14,10 +16,14 @@ interface OverrideBody {
   reason: string;
 }
 
-const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 503: errorBodySchema } as const;
 
-/** Errors the core raises for a request it refuses (a bad override, a halt without reason). */
+/** Errors the core raises for a request it refuses (a bad override, a halt without reason), and
+ *  for a change it could not record (503). */
 function refusedByCore(error: unknown): AdminError | undefined {
+  if (error instanceof Error && "code" in error && error.code === "CP_ERR_AUDIT") {
+    return new AdminError("AUTOGLM_ERR_AUDIT_UNAVAILABLE", error.message);
+  }
   if (error instanceof Error && "code" in error && typeof error.code === "string" && error.code.startsWith("CP_ERR_")) {
     return new AdminError("AUTOGLM_ERR_BAD_REQUEST", error.message);
   }
@@ -65,8 +71,9 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
         actor: actorOf(request),
         ...(request.body.ttl_s === undefined ? {} : { untilMs: deps.now() + request.body.ttl_s * 1000 }),
       };
+      let recorded: DecisionSet | void;
       try {
-        await cp.setOverride(override);
+        recorded = await cp.setOverride(override);
       } catch (error) {
         throw refusedByCore(error) ?? error;
       }
@@ -77,7 +84,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
         until_ms: override.untilMs ?? null,
         reason: override.reason,
         actor: override.actor,
-        decisions: decisionsView(cp.currentDecisions()),
+        decisions: decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions()),
       };
     },
   );
@@ -88,13 +95,14 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
       { preHandler: auth, schema: { querystring: emptyQuery, body: reasonBody, response: { 200: decisionsSchema, ...errors } } },
       async (request) => {
         const actor = actorOf(request);
+        let recorded: DecisionSet | void;
         try {
-          await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
+          recorded = await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
         } catch (error) {
           throw refusedByCore(error) ?? error;
         }
         request.log.warn({ actor, reason: request.body.reason }, action === "halt" ? "mesh halted" : "mesh resumed");
-        return decisionsView(cp.currentDecisions());
+        return decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions());
       },
     );
   }

@@ -1,5 +1,7 @@
 // GET /healthz (the process answers), GET /readyz (the model is settled — loaded or the
-// rules-only fallback chosen — and the sidecar gRPC server listens), GET /metrics.
+// rules-only fallback chosen — and the sidecar gRPC server listens; its `audit` detail reports
+// damaged audit lines skipped at restore and failed writes, without making it unready),
+// GET /metrics.
 import type { FastifyInstance } from "fastify";
 import type { AdminDeps } from "../deps.js";
 import { emptyQuery } from "../schemas.js";
@@ -23,6 +25,15 @@ const readySchema = {
             properties: { stream_id: { type: "string" }, node_id: { type: "string" }, rejected_version: { type: "number" }, enforced_version: { type: "number" }, reason: { type: "string" } },
           },
         },
+      },
+    },
+    audit: {
+      type: "object",
+      properties: {
+        skipped_records: { type: "integer" },
+        first_problem: { type: "string" },
+        write_failures: { type: "integer" },
+        last_write_error: { type: "string" },
       },
     },
   },
@@ -57,7 +68,23 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): voi
         reason: s.rejectReason,
       })),
     };
-    return reply.code(ready ? 200 : 503).send({ ready, grpc_listening: grpcListening, model: mode, sidecars });
+    const audit = deps.readiness.audit?.();
+    return reply.code(ready ? 200 : 503).send({
+      ready,
+      grpc_listening: grpcListening,
+      model: mode,
+      sidecars,
+      ...(audit === undefined
+        ? {}
+        : {
+            audit: {
+              skipped_records: audit.skippedRecords,
+              ...(audit.firstProblem === undefined ? {} : { first_problem: audit.firstProblem }),
+              write_failures: audit.writeFailures,
+              ...(audit.lastWriteError === undefined ? {} : { last_write_error: audit.lastWriteError }),
+            },
+          }),
+    });
   });
 
   app.get("/metrics", { schema: { querystring: emptyQuery } }, async (_request, reply) => {

@@ -3,7 +3,7 @@
 // go back as canonical JSON text that the tests compare with protobuf-es and JSON.parse.
 
 import { decodeControlMessage, decodeSidecarMessage } from "../decode";
-import { encodeAck, encodeControlMessage, encodeHello, encodeNack, encodeReport } from "../encode";
+import { encodeAck, encodeControlMessage, encodeHello, encodeNack, encodeReport, encodeReportRejected } from "../encode";
 import { bucketLowerBound, bucketOf, recordLatency } from "../histogram";
 import {
   ClusterDecision,
@@ -14,6 +14,7 @@ import {
   HISTOGRAM_BUCKETS,
   Hello,
   LatencyHistogram,
+  ReportRejected,
   TelemetryReport,
 } from "../messages";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
@@ -54,12 +55,18 @@ function decisionSetJson(m: DecisionSet): string {
   return out + "]}";
 }
 
-/** Decodes a ControlMessage: {"error": "..."} or {"decisions": null | {...}}. */
+function reportRejectedJson(m: ReportRejected): string {
+  return "{\"sequence\":" + u64s(m.sequence) + ",\"reason\":" + q(m.reason) + ",\"clockOffsetMs\":\"" + m.clockOffsetMs.toString() + "\"}";
+}
+
+/** Decodes a ControlMessage: {"error": "..."} or {"decisions": null | {...}, "reportRejected": null | {...}}. */
 export function decodeControl(buf: ArrayBuffer): string {
   const r = decodeControlMessage(buf);
   if (r.error !== null) return "{\"error\":" + q(r.error as string) + "}";
   const d = r.decisions;
-  return "{\"decisions\":" + (d === null ? "null" : decisionSetJson(d)) + "}";
+  const rr = r.reportRejected;
+  return "{\"decisions\":" + (d === null ? "null" : decisionSetJson(d)) +
+    ",\"reportRejected\":" + (rr === null ? "null" : reportRejectedJson(rr)) + "}";
 }
 
 function histogramJson(h: LatencyHistogram): string {
@@ -85,7 +92,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
     let out = "{\"kind\":\"hello\",\"hello\":{\"nodeId\":" + q(hello.nodeId) + ",\"zone\":" + q(hello.zone);
     out += ",\"workerId\":" + hello.workerId.toString() + ",\"filterVersion\":" + q(hello.filterVersion) + ",\"clusters\":[";
     for (let i = 0; i < hello.clusters.length; i++) out += (i > 0 ? "," : "") + q(hello.clusters[i]);
-    return out + "],\"instanceId\":" + u64s(hello.instanceId) + "}}";
+    return out + "],\"instanceId\":" + u64s(hello.instanceId) + ",\"enforcedVersion\":" + u64s(hello.enforcedVersion) + "}}";
   }
   const report = r.report;
   if (report !== null) {
@@ -112,6 +119,18 @@ export function decodeSidecar(buf: ArrayBuffer): string {
 // ---------------------------------------------------------------------------------------------
 // Building messages from proto3 JSON (as protobuf-es toJson writes it), then encoding them
 // ---------------------------------------------------------------------------------------------
+
+/** An int64 from proto3 JSON (a decimal string, maybe negative, or a number); 0 if absent. */
+function i64Of(v: JsonValue | null): i64 {
+  if (v === null) return 0;
+  if (v.kind == JSON_NUMBER) return <i64>v.numberValue;
+  if (v.kind != JSON_STRING) return 0;
+  const s = v.stringValue;
+  const negative = s.startsWith("-");
+  let n: i64 = 0;
+  for (let i = negative ? 1 : 0; i < s.length; i++) n = n * 10 + <i64>(s.charCodeAt(i) - 0x30);
+  return negative ? -n : n;
+}
 
 /** A uint64 from proto3 JSON (a decimal string or a number); 0 if absent. */
 function u64Of(v: JsonValue | null): u64 {
@@ -157,6 +176,7 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
     const clusters = hello.getArray("clusters");
     if (clusters !== null) for (let i = 0; i < clusters.length; i++) m.clusters.push(clusters[i].stringValue);
     m.instanceId = u64Of(hello.get("instanceId"));
+    m.enforcedVersion = u64Of(hello.get("enforcedVersion"));
     return encodeHello(m);
   }
   const report = root.getObject("report");
@@ -213,7 +233,7 @@ function stateOf(v: JsonValue | null): i32 {
   return 0;
 }
 
-/** Encodes ControlMessage{decisions} given as proto3 JSON of the ControlMessage. */
+/** Encodes ControlMessage{decisions} or {report_rejected} given as proto3 JSON of the ControlMessage. */
 export function encodeControlFromJson(text: string): ArrayBuffer {
   const parsed = parseJson(text);
   const root = parsed.value;
@@ -221,9 +241,17 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
     lastErrorText = parsed.error as string;
     return new ArrayBuffer(0);
   }
+  const rejected = root.getObject("reportRejected");
+  if (rejected !== null) {
+    const m = new ReportRejected();
+    m.sequence = u64Of(rejected.get("sequence"));
+    m.reason = rejected.getString("reason", "");
+    m.clockOffsetMs = i64Of(rejected.get("clockOffsetMs"));
+    return encodeReportRejected(m);
+  }
   const d = root.getObject("decisions");
   if (d === null) {
-    lastErrorText = "no decisions in the JSON";
+    lastErrorText = "no decisions or reportRejected in the JSON";
     return new ArrayBuffer(0);
   }
   const m = new DecisionSet();
@@ -257,12 +285,19 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
 /**
  * Decodes arbitrary bytes as a ControlMessage and checks the result is consistent:
  * 0: an error (non-empty), 1: a decision set that re-encodes and decodes to the same values,
- * 2: no kind; -1: an inconsistency (empty error, or the re-encoded set differs).
+ * 2: no kind, 3: a report_rejected that re-encodes and decodes to the same values;
+ * -1: an inconsistency (empty error, both kinds, or the re-encoded message differs).
  */
 export function fuzzControl(buf: ArrayBuffer): i32 {
   const r = decodeControlMessage(buf);
-  if (r.error !== null) return (r.error as string).length > 0 && r.decisions === null ? 0 : -1;
+  if (r.error !== null) return (r.error as string).length > 0 && r.decisions === null && r.reportRejected === null ? 0 : -1;
   const d = r.decisions;
+  const rr = r.reportRejected;
+  if (d !== null && rr !== null) return -1;
+  if (rr !== null) {
+    const back = decodeControlMessage(encodeReportRejected(rr)).reportRejected;
+    return back !== null && reportRejectedJson(back) == reportRejectedJson(rr) ? 3 : -1;
+  }
   if (d === null) return 2;
   const again = decodeControlMessage(encodeControlMessage(d));
   const d2 = again.decisions;

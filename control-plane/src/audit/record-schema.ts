@@ -1,0 +1,123 @@
+// The shape of every audit record kind, checked when a line is read back (restore and export).
+// A line can be valid JSON and still be damaged (a snapshot without `overrides`, `clusters:
+// [null]`, a version of 1e300): each check names the first field that is wrong, as a path
+// ("snapshot.state.overrides: missing"), so restore can skip the record and say why.
+// Hand-written type guards (no schema library is installed); every record kind is here.
+// Unknown extra fields are allowed (a newer writer may add some).
+
+/** Why a line was skipped: a bounded set, used as a metric label. */
+export type SkipReason = "not_json" | "not_object" | "unknown_type" | "bad_field";
+
+/** The first problem found, or undefined when the value has the expected shape. */
+type Check = (value: unknown, path: string) => string | undefined;
+
+const describe = (v: unknown): string => {
+  if (v === undefined) return "missing";
+  if (v === null) return "null";
+  if (typeof v === "number") return String(v);
+  if (typeof v === "string") return `a string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  return Array.isArray(v) ? "an array" : `a ${typeof v}`;
+};
+
+const fail = (path: string, expected: string, got: unknown): string =>
+  got === undefined ? `${path}: missing` : `${path}: expected ${expected}, got ${describe(got)}`;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const str: Check = (v, p) => (typeof v === "string" ? undefined : fail(p, "a string", v));
+const bool: Check = (v, p) => (typeof v === "boolean" ? undefined : fail(p, "a boolean", v));
+/** A finite number (times in epoch ms, weights, scores). */
+const finite: Check = (v, p) => (typeof v === "number" && Number.isFinite(v) ? undefined : fail(p, "a finite number", v));
+const nonNegative: Check = (v, p) => finite(v, p) ?? ((v as number) >= 0 ? undefined : fail(p, "a number >= 0", v));
+/** Versions: integers in [0, 2^53), so they compare and increment exactly. */
+const version: Check = (v, p) => (typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? undefined : fail(p, "a safe non-negative integer", v));
+const oneOf =
+  (...values: string[]): Check =>
+  (v, p) =>
+    typeof v === "string" && values.includes(v) ? undefined : fail(p, values.map((x) => JSON.stringify(x)).join(" | "), v);
+const optional =
+  (check: Check): Check =>
+  (v, p) =>
+    v === undefined ? undefined : check(v, p);
+const arrayOf =
+  (check: Check): Check =>
+  (v, p) => {
+    if (!Array.isArray(v)) return fail(p, "an array", v);
+    for (let i = 0; i < v.length; i++) {
+      const problem = check(v[i], `${p}[${i}]`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
+const object =
+  (fields: Record<string, Check>): Check =>
+  (v, p) => {
+    if (!isObject(v)) return fail(p, "an object", v);
+    for (const [key, check] of Object.entries(fields)) {
+      const problem = check(v[key], `${p}.${key}`);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  };
+
+const breakerKind = oneOf("closed", "open", "half_open");
+
+const clusterDecision = object({
+  cluster: str,
+  state: breakerKind,
+  weight: nonNegative,
+  probeFraction: nonNegative,
+  retryAfterS: nonNegative,
+  reason: str,
+  anomalyScore: finite,
+});
+
+const decisionSet = object({
+  version,
+  issuedAtMs: finite,
+  ttlMs: nonNegative,
+  halted: bool,
+  haltReason: str,
+  clusters: arrayOf(clusterDecision),
+});
+
+const override = object({
+  cluster: str,
+  state: oneOf("open", "closed", "auto"),
+  untilMs: optional(finite),
+  reason: str,
+  actor: str,
+});
+
+const haltState = object({ halted: bool, reason: str, actor: str, atMs: finite });
+
+const transition = object({ cluster: str, from: breakerKind, to: breakerKind, atMs: finite, reason: str });
+
+const nack = object({ streamId: str, nodeId: str, version, reason: str, enforcedVersion: version, atMs: finite });
+
+const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState) });
+
+/** Fields of each record kind besides `type` and `atMs`. */
+const RECORD_FIELDS: Record<string, Record<string, Check>> = {
+  decisions: { decisions: decisionSet },
+  override: { override },
+  halt: { halted: bool, reason: str, actor: str },
+  transition: { transition },
+  nack: { nack },
+  snapshot: { state: persistedState },
+};
+
+export const RECORD_TYPES: readonly string[] = Object.keys(RECORD_FIELDS);
+
+/**
+ * Checks a parsed line against its kind's shape. Paths start with the record's type
+ * ("decisions.clusters[0]: expected an object, got null").
+ */
+export function checkRecordShape(value: unknown): { reason: SkipReason; problem: string } | undefined {
+  if (!isObject(value)) return { reason: "not_object", problem: `record: expected a JSON object, got ${describe(value)}` };
+  const type = value.type;
+  const fields = typeof type === "string" && Object.hasOwn(RECORD_FIELDS, type) ? RECORD_FIELDS[type] : undefined;
+  if (fields === undefined) return { reason: "unknown_type", problem: `type: expected one of ${RECORD_TYPES.join(", ")}, got ${describe(type)}` };
+  const problem = finite(value.atMs, `${type as string}.atMs`) ?? object(fields)(value, type as string);
+  return problem === undefined ? undefined : { reason: "bad_field", problem };
+}
