@@ -63,5 +63,6 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     faultFraction,
     safeRps: capacity.safeRps,
     limitRps: capacity.limitRps,
+    kneeRps: capacity.kneeRps,
   };
 }

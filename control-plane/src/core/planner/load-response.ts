@@ -30,13 +30,18 @@ export interface LoadResponse {
   safeRps: number;
   /** Most load the cluster is trusted with, rps (Infinity: not known). */
   limitRps: number;
+  /** Load at which its latency was seen to rise steeply (the knee), rps (Infinity: not seen). */
+  kneeRps: number;
 }
 
 /** Fraction of a load-response's headroom the model trusts when its capacity is unknown. */
 export const UNKNOWN_CAPACITY_HEADROOM = 0.3;
 
-/** Predicted fraction of bad requests at `loadRps`, [0, 1]. */
-export function predictBadFraction(m: LoadResponse, loadRps: number): number {
+/**
+ * Predicted fraction of bad requests at `loadRps`, [0, 1]. `trustedRps`: a load the cluster is
+ * trusted with whatever its own windows showed (the operator's base share, when returning to it).
+ */
+export function predictBadFraction(m: LoadResponse, loadRps: number, trustedRps = 0): number {
   const now = clamp01(m.badFraction);
   const fault = Math.min(now, clamp01(m.faultFraction));
   const current = Math.max(0, m.loadRps);
@@ -51,15 +56,25 @@ export function predictBadFraction(m: LoadResponse, loadRps: number): number {
   // slope seen between the safe level and now.
   let atLoad = now;
   if (current > m.safeRps && m.safeRps > 0 && now > fault) atLoad = Math.min(1, now + ((now - fault) / (current - m.safeRps)) * (loadRps - current));
-  const trusted = Number.isFinite(m.limitRps) ? Math.max(current, m.limitRps) : current * (1 + UNKNOWN_CAPACITY_HEADROOM);
+  const trusted = Math.max(trustedRps, Number.isFinite(m.limitRps) ? Math.max(current, m.limitRps) : current * (1 + UNKNOWN_CAPACITY_HEADROOM));
   if (loadRps <= trusted) return atLoad;
   const excess = (loadRps - trusted) / loadRps;
   return atLoad + (1 - atLoad) * excess;
 }
 
 /** Requests per second that are bad at `loadRps`. */
-export function predictBadRps(m: LoadResponse, loadRps: number): number {
-  return loadRps <= 0 ? 0 : loadRps * predictBadFraction(m, loadRps);
+export function predictBadRps(m: LoadResponse, loadRps: number, trustedRps = 0): number {
+  return loadRps <= 0 ? 0 : loadRps * predictBadFraction(m, loadRps, trustedRps);
+}
+
+/**
+ * Standard error of the observed bad fraction, with half a bad and half a good request added
+ * (Jeffreys-like): no evidence of trouble in a few requests is not certainty of its absence.
+ */
+export function badFractionError(m: LoadResponse): number {
+  const n = Math.max(0, m.requests) + 1;
+  const p = (Math.max(0, m.bad) + 0.5) / n;
+  return Math.sqrt((p * (1 - p)) / n);
 }
 
 function clamp01(x: number): number {

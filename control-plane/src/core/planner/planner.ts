@@ -13,10 +13,11 @@
 //   - a cluster whose share moved one way does not move the other way for reversalRounds
 //     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
 //   - when no step gains, shares drift one step back toward the operator's base shares, as long
-//     as that is not predicted to cost clients more than the margin: in doubt, base weights.
+//     as that is not predicted to cost clients more than minGain per moved request (the receiver
+//     trusted with its base share): in doubt, base weights.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
 // may open its breaker.
-import { predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
+import { badFractionError, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
 
 export interface PlanCluster {
   cluster: string;
@@ -94,12 +95,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
     const after = predictBadRps(r.response, load(r, sr + sd));
     return (before - after) / Math.max(EPS, sd * totalRps);
   };
-  const margin = (d: PlanCluster, r: PlanCluster) => {
-    const bd = d.response.badFraction;
-    const br = r.response.badFraction;
-    const se = Math.sqrt((bd * (1 - bd)) / Math.max(1, d.response.requests) + (br * (1 - br)) / Math.max(1, r.response.requests));
-    return config.z * se + config.minGain;
-  };
+  const margin = (d: PlanCluster, r: PlanCluster) => config.z * Math.hypot(badFractionError(d.response), badFractionError(r.response)) + config.minGain;
 
   if (totalRps > 0 && adjustable.length >= 2) {
     const maxIterations = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
@@ -138,7 +134,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
 
 /**
  * One step back toward base: from the cluster most above its base share to the one most below,
- * when that costs clients no more than the margin (in doubt, the operator's weights).
+ * when that costs clients no more than minGain per moved request (in doubt, the operator's weights).
  */
 function driftTowardBase(
   adjustable: readonly PlanCluster[],
@@ -162,10 +158,15 @@ function driftTowardBase(
       if (step <= EPS) continue;
       const sd = share.get(d.cluster)!;
       const sr = share.get(r.cluster)!;
-      const before = predictBadRps(d.response, sd * totalRps) + predictBadRps(r.response, sr * totalRps);
-      const after = predictBadRps(d.response, (sd - step) * totalRps) + predictBadRps(r.response, (sr + step) * totalRps);
+      // The receiver is trusted with its base share (the operator sized it for that), but not
+      // past the knee its own windows showed.
+      const trusted = Math.min(r.baseShare * totalRps, r.response.kneeRps);
+      const before = predictBadRps(d.response, sd * totalRps) + predictBadRps(r.response, sr * totalRps, trusted);
+      const after = predictBadRps(d.response, (sd - step) * totalRps) + predictBadRps(r.response, (sr + step) * totalRps, trusted);
       const cost = (after - before) / Math.max(EPS, step * totalRps);
-      if (cost > margin(d, r) - config.minGain && cost > config.minGain) continue;
+      // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
+      // clients no more than minGain per moved request.
+      if (cost > config.minGain) continue;
       share.set(d.cluster, sd - step);
       share.set(r.cluster, sr + step);
       moved.set(d.cluster, moved.get(d.cluster)! - step);
@@ -175,7 +176,7 @@ function driftTowardBase(
         to: r.cluster,
         share: step,
         fromBad: predictBadFraction(d.response, sd * totalRps),
-        toBad: predictBadFraction(r.response, (sr + step) * totalRps),
+        toBad: predictBadFraction(r.response, (sr + step) * totalRps, trusted),
         kind: "toward_base",
       });
       return;
