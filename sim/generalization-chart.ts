@@ -9,8 +9,8 @@ import { esc } from "./chart.js";
 import type { GeneralizationScenario, GeneralizationSummary } from "./generalization-summary.js";
 import { failedTolerance, sloTolerance, type VerdictCounts } from "./generalization-score.js";
 
-const W = 1000;
-const LEFT = 230;
+const W = 1110;
+const LEFT = 280;
 const BAR_W = 700;
 const COLORS = { win: "#2ca02c", tie: "#b0b0b0", loss: "#d62728" };
 const SUBJECT_COLORS: Record<string, string> = { autoglm: "#1f77b4", "autoglm-rules": "#ff7f0e" };
