@@ -57,7 +57,7 @@ function differencePanel(
     out.push(`<line x1="${LEFT + BAR_W + 10}" y1="${y0 + 20 + k * 18}" x2="${LEFT + BAR_W + 28}" y2="${y0 + 20 + k * 18}" stroke="${SUBJECT_COLORS[subject] ?? "#000"}" stroke-width="2"/>`);
     out.push(`<text x="${LEFT + BAR_W + 32}" y="${y0 + 24 + k * 18}">${esc(subject)}</text>`);
   });
-  out.push(`<text x="${LEFT}" y="${y0 + h + 16}" fill="#444">scenarios sorted by the difference; shaded: a tie; below it autoglm does better than the best baseline</text>`);
+  out.push(`<text x="${LEFT}" y="${y0 + h + 16}" fill="#444">scenarios sorted by the difference; shaded: a tie; below it the policy does better than the best baseline</text>`);
   return y0 + h + 40;
 }
 
