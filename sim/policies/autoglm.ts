@@ -39,6 +39,8 @@ export interface AutoglmOptions {
   modelPath?: string;
   /** The control plane's decision policy (default: the control plane's default). */
   decisionPolicy?: "planner" | "rules";
+  /** The policy's name in reports (default "autoglm"; the ablation without the model is "autoglm-rules"). */
+  name?: string;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -122,7 +124,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   let lastTracedVersion = -1;
 
   return {
-    name: "autoglm",
+    name: options.name ?? "autoglm",
     route(request: SimRequest, nowS: number): RouteDecision {
       clock.advanceTo(toEpoch(nowS));
       const stream = plugins[request.sidecar]!.createHttpStream();
