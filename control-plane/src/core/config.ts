@@ -91,6 +91,8 @@ export interface WeightConfig {
   minGain: number;
   /** Planner: rounds after a share moved during which it does not move back. */
   reversalRounds: number;
+  /** Planner: rounds after a share moved during which it does not move at all. */
+  settleRounds: number;
 }
 
 export interface DecisionConfig {
@@ -156,7 +158,8 @@ export const DEFAULT_CONFIG: CoreConfig = {
     planStep: 0.05,
     planMaxStep: 0.1,
     minGain: 0.005,
-    reversalRounds: 3,
+    reversalRounds: 4,
+    settleRounds: 2,
   },
   decision: { ttlMs: 30_000, decideIntervalMs: 1_000, resendAfterMs: 5_000, sendQueueLimit: 2 },
 };
@@ -209,6 +212,7 @@ const CHECKS: Check[] = [
   ["weights", "planMaxStep", (v) => v > 0 && v <= 1, "in (0, 1]"],
   ["weights", "minGain", fraction, "in [0, 1]"],
   ["weights", "reversalRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
+  ["weights", "settleRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
   ["decision", "ttlMs", (v) => Number.isInteger(v) && v > 0 && v < 2 ** 32, "an integer in (0, 2^32)"],
   ["decision", "decideIntervalMs", positive, "> 0"],
   ["decision", "resendAfterMs", positive, "> 0"],

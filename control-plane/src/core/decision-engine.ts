@@ -39,8 +39,8 @@ import type {
   WorkerReport,
 } from "./types.js";
 import { computeShares, sharesToWeights } from "./weights.js";
-import { assessLoadResponse, offeredRps } from "./planner/assessment.js";
-import { planShares, type PlanCluster } from "./planner/planner.js";
+import { assessLoadResponse, badRequests, offeredRps } from "./planner/assessment.js";
+import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner/planner.js";
 
 export interface RoundResult {
   decisions: DecisionSet;
@@ -642,7 +642,40 @@ export class DecisionEngine {
   /** Planner policy: a breaker opens on a severe failure rate, or when the last plan would cut
    *  the cluster below the floor. */
   private plannerTrip(rt: ClusterRuntime): boolean {
-    return rt.trip.severe || rt.drainable;
+    if (rt.drainable) return true;
+    return rt.trip.severe && this.worthOpening(rt);
+  }
+
+  /** Planner policy: the others, at their shares in force, serve this cluster's share better. */
+  private worthOpening(rt: ClusterRuntime): boolean {
+    const closed = [...this.runtime.values()].filter((o) => o.breaker.kind === "closed");
+    const baseTotal = this.baseTotal();
+    const shares = closed.map((o) => this.previousShare(o.spec.name) ?? o.spec.baseWeight / baseTotal);
+    const sum = shares.reduce((a, b) => a + b, 0);
+    const responses = closed.map((o) => {
+      const r = assessLoadResponse(o.history, o.capacity.estimate());
+      // The trip rests on the newest window (a hard outage): judge it, and the others alike, by
+      // their newest windows too, not by pooled windows that still remember them healthy.
+      const latest = o.history.at(-1);
+      if (latest === undefined || latest.requests === 0) return r;
+      const newest = badRequests(latest) / latest.requests;
+      return newest > r.badFraction ? { ...r, badFraction: newest, faultFraction: newest, bad: newest * r.requests } : r;
+    });
+    const totalRps = responses.reduce((a, r) => a + r.loadRps, 0);
+    const clusters: PlanCluster[] = closed.map((o, i) => ({
+      cluster: o.spec.name,
+      baseShare: o.spec.baseWeight / baseTotal,
+      share: sum > 0 ? shares[i]! / sum : 1 / closed.length,
+      adjustable: true,
+      response: responses[i]!,
+      lastMove: o.lastMove,
+    }));
+    return worthDraining(clusters, rt.spec.name, totalRps, this.planConfig());
+  }
+
+  private planConfig(): PlanConfig {
+    const w = this.config.weights;
+    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
   }
 
   /**
@@ -686,7 +719,7 @@ export class DecisionEngine {
         lastMove: rt.lastMove,
       })),
       totalRps,
-      { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds },
+      this.planConfig(),
     );
     closed.forEach((rt, i) => {
       const next = planned.shares.get(rt.spec.name)!;

@@ -24,7 +24,21 @@ export function offeredRps(w: ClusterWindowStats): number {
   return w.rps + (seconds > 0 ? w.localRejects / seconds : 0);
 }
 
+/**
+ * The load-response model of a cluster from its merged windows and its capacity estimate
+ * (capacity.ts). A cluster serves a bounded number of requests at once, so by Little's law its
+ * throughput falls as each request takes longer: when its median latency is above its low-load
+ * baseline, the loads it was seen to carry safely are scaled down by that factor. (A cluster
+ * slowed by a fault, or by a dependency all clusters share, cannot take what it took when fast.)
+ */
 export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate): LoadResponse {
+  const newest = history.at(-1);
+  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(newest.p50Ms) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
+    ? Math.max(1, newest.p50Ms / capacity.baselineP50Ms)
+    : 1;
+  const safeRps = capacity.safeRps / slowdown;
+  const limitRps = capacity.limitRps / slowdown;
+  const kneeRps = capacity.kneeRps / slowdown;
   const latest = history.at(-1);
   let requests = 0;
   let bad = 0;
@@ -46,7 +60,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   weight = 1;
   for (let i = history.length - 1, seen = 0; i >= 0 && seen < FAULT_WINDOWS; i--, seen++) {
     const w = history[i]!;
-    if (w.requests > 0 && capacity.safeRps > 0 && w.rps <= capacity.safeRps * SAFE_LOAD_SLACK) {
+    if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
       safeRequests += weight * w.requests;
       safeBad += weight * badRequests(w);
     }
@@ -61,8 +75,8 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     bad,
     badFraction,
     faultFraction,
-    safeRps: capacity.safeRps,
-    limitRps: capacity.limitRps,
-    kneeRps: capacity.kneeRps,
+    safeRps,
+    limitRps,
+    kneeRps,
   };
 }

@@ -11,7 +11,7 @@
 //   - above it: what it shows now, rising further at the slope seen between the safe level and
 //     now when it is above the safe level (load-driven trouble grows with load), and every
 //     request beyond the most it is known to carry (max(current load, its capacity limit)) is
-//     assumed bad: unknown capacity is not trusted.
+//     counted bad: unknown capacity is not trusted.
 //
 // Nothing here is tied to a scenario: loads come from the cluster's own windows, the safe level
 // and limit from the capacity estimator (capacity.ts).
@@ -33,6 +33,13 @@ export interface LoadResponse {
   /** Load at which its latency was seen to rise steeply (the knee), rps (Infinity: not seen). */
   kneeRps: number;
 }
+
+/**
+ * Fraction of the requests beyond what a cluster is trusted with that the model counts as bad:
+ * all of them. Unknown capacity is not trusted; the trusted level itself grows as the cluster
+ * is seen to serve more (capacity.ts explores a step above the load it served well).
+ */
+export const UNKNOWN_LOAD_BAD_FRACTION = 1;
 
 /** Fraction of a load-response's headroom the model trusts when its capacity is unknown. */
 export const UNKNOWN_CAPACITY_HEADROOM = 0.3;
@@ -59,7 +66,7 @@ export function predictBadFraction(m: LoadResponse, loadRps: number, trustedRps 
   const trusted = Math.max(trustedRps, Number.isFinite(m.limitRps) ? Math.max(current, m.limitRps) : current * (1 + UNKNOWN_CAPACITY_HEADROOM));
   if (loadRps <= trusted) return atLoad;
   const excess = (loadRps - trusted) / loadRps;
-  return atLoad + (1 - atLoad) * excess;
+  return atLoad + (1 - atLoad) * excess * UNKNOWN_LOAD_BAD_FRACTION;
 }
 
 /** Requests per second that are bad at `loadRps`. */

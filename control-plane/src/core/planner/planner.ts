@@ -9,7 +9,10 @@
 //   - the gain per moved request must clear a margin: z standard errors of the two clusters'
 //     observed bad fractions plus minGain. Equal degradation therefore moves nothing, and thin
 //     evidence (a few requests) moves nothing;
-//   - each cluster's share moves at most maxStep per round and never below the floor;
+//   - each cluster's share moves at most maxStep per round and never below the floor; after a
+//     move it rests settleRounds rounds, so that its windows show the move's effect before the
+//     next (the evidence is pooled over a few windows and lags: moving on stale evidence
+//     overshoots and swings);
 //   - a cluster whose share moved one way does not move the other way for reversalRounds
 //     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
 //   - when no step gains, shares drift one step back toward the operator's base shares, as long
@@ -45,6 +48,8 @@ export interface PlanConfig {
   minGain: number;
   /** Rounds after a move during which the share does not move the other way. */
   reversalRounds: number;
+  /** Rounds after a move during which the share does not move at all (its windows catch up). */
+  settleRounds: number;
 }
 
 export interface PlanMove {
@@ -72,12 +77,15 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const moves: PlanMove[] = [];
   const drainable = new Set<string>();
   const adjustable = clusters.filter((c) => c.adjustable);
-  const load = (c: PlanCluster, s = share.get(c.cluster)!) => s * totalRps;
+  const load = (c: PlanCluster, s = share.get(c.cluster)!) => loadAt(c, s, totalRps);
   const mayMove = (c: PlanCluster, direction: -1 | 1) => {
     const m = moved.get(c.cluster)! + direction * config.step;
     if (Math.abs(m) > config.maxStep + EPS) return false;
     const last = c.lastMove;
-    return last.direction === 0 || last.direction === direction || last.roundsAgo >= config.reversalRounds;
+    if (last.direction === 0) return true;
+    // A share that just moved waits for its windows to show the effect (the evidence lags).
+    if (last.roundsAgo < config.settleRounds) return false;
+    return last.direction === direction || last.roundsAgo >= config.reversalRounds;
   };
   /** Predicted bad requests per second of the pair before and after moving one step d -> r. */
   const gainOf = (d: PlanCluster, r: PlanCluster) => {
@@ -85,15 +93,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
     const sr = share.get(r.cluster)!;
     const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
     const after = predictBadRps(d.response, load(d, sd - config.step)) + predictBadRps(r.response, load(r, sr + config.step));
-    return (before - after) / Math.max(EPS, config.step * totalRps);
-  };
-  /** Gain per moved request of moving all of d's share to r. */
-  const drainGain = (d: PlanCluster, r: PlanCluster) => {
-    const sd = share.get(d.cluster)!;
-    const sr = share.get(r.cluster)!;
-    const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
-    const after = predictBadRps(r.response, load(r, sr + sd));
-    return (before - after) / Math.max(EPS, sd * totalRps);
+    return (before - after) / Math.max(EPS, load(d, sd) - load(d, sd - config.step));
   };
   const margin = (d: PlanCluster, r: PlanCluster) => config.z * Math.hypot(badFractionError(d.response), badFractionError(r.response)) + config.minGain;
 
@@ -113,7 +113,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
           if (gain <= need) continue;
           if (sd - config.step < config.floor - EPS) {
             // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
-            if (drainGain(d, r) > margin(d, r)) drainable.add(d.cluster);
+            if (worthDraining(adjustable, d.cluster, totalRps, config, share)) drainable.add(d.cluster);
             continue;
           }
           if (!mayMove(d, -1) || !mayMove(r, 1)) continue;
@@ -161,9 +161,9 @@ function driftTowardBase(
       // The receiver is trusted with its base share (the operator sized it for that), but not
       // past the knee its own windows showed.
       const trusted = Math.min(r.baseShare * totalRps, r.response.kneeRps);
-      const before = predictBadRps(d.response, sd * totalRps) + predictBadRps(r.response, sr * totalRps, trusted);
-      const after = predictBadRps(d.response, (sd - step) * totalRps) + predictBadRps(r.response, (sr + step) * totalRps, trusted);
-      const cost = (after - before) / Math.max(EPS, step * totalRps);
+      const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
+      const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
+      const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
       // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
       // clients no more than minGain per moved request.
       if (cost > config.minGain) continue;
@@ -175,11 +175,49 @@ function driftTowardBase(
         from: d.cluster,
         to: r.cluster,
         share: step,
-        fromBad: predictBadFraction(d.response, sd * totalRps),
-        toBad: predictBadFraction(r.response, (sr + step) * totalRps, trusted),
+        fromBad: predictBadFraction(d.response, loadAt(d, sd, totalRps)),
+        toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
         kind: "toward_base",
       });
       return;
     }
   }
+}
+
+/**
+ * The load a cluster would carry at share `s`: its observed load plus the mesh's load times the
+ * change of share. At the share in force the model thus predicts exactly what the cluster shows
+ * (the realised split differs from the weights: smoothing, rounding, probes, a move not yet
+ * visible in the windows).
+ */
+export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
+  return Math.max(0, c.response.loadRps + (s - c.share) * totalRps);
+}
+
+/**
+ * Whether taking all of `name`'s share away (its breaker opening) and spreading it over the other
+ * adjustable clusters pro rata to their shares is predicted to serve clients better, by more than
+ * the margin. When every cluster is about as bad (a shared dependency failing), opening one only
+ * overloads the others: the answer is no, as Envoy's panic threshold keeps routing to all hosts
+ * when too few look healthy.
+ */
+export function worthDraining(clusters: readonly PlanCluster[], name: string, totalRps: number, config: PlanConfig, planned?: ReadonlyMap<string, number>): boolean {
+  const shareOf = (c: PlanCluster) => planned?.get(c.cluster) ?? c.share;
+  const d = clusters.find((c) => c.cluster === name);
+  const others = clusters.filter((c) => c.cluster !== name && c.adjustable);
+  if (d === undefined || others.length === 0 || totalRps <= 0 || shareOf(d) <= EPS) return false;
+  const othersShare = others.reduce((a, c) => a + shareOf(c), 0);
+  const dLoad = loadAt(d, shareOf(d), totalRps);
+  let before = predictBadRps(d.response, dLoad);
+  let after = 0;
+  let worstError = 0;
+  for (const r of others) {
+    const part = othersShare > EPS ? shareOf(r) / othersShare : 1 / others.length;
+    const rLoad = loadAt(r, shareOf(r), totalRps);
+    before += predictBadRps(r.response, rLoad);
+    after += predictBadRps(r.response, rLoad + dLoad * part);
+    worstError = Math.max(worstError, badFractionError(r.response));
+  }
+  const gain = (before - after) / Math.max(EPS, dLoad);
+  return gain > config.z * Math.hypot(badFractionError(d.response), worstError) + config.minGain;
 }
