@@ -5,6 +5,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 
 const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
 const EPS = 1e-9;
@@ -185,4 +187,48 @@ describe("the planner's invariants (properties)", () => {
       { seed: 1504, numRuns: 200 },
     );
   });
+});
+
+/** A merged window of `requests` over 1 s with `bad` of them failed, at p50 `p50Ms`. */
+function windowOf(cluster: string, atS: number, requests: number, failedFraction: number, p50Ms = 100): ClusterWindowStats {
+  return {
+    cluster, windowStartMs: atS * 1000, windowLengthMs: 1000, requests, errors5xx: Math.round(requests * failedFraction), localRejects: 0,
+    timeouts: 0, resets: 0, grpcErrors: 0, errorRate: failedFraction, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps: requests, reporters: 1, slowRequests: 0,
+  };
+}
+
+function roundCluster(name: string, opts: Partial<RoundCluster> & { failed?: number; requests?: number } = {}): RoundCluster {
+  const requests = opts.requests ?? 100;
+  const history = opts.history ?? Array.from({ length: 10 }, (_, i) => windowOf(name, i, requests, opts.failed ?? 0));
+  return {
+    name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: undefined, history,
+    capacity: { baselineP50Ms: 100, safeRps: requests, kneeRps: Infinity, limitRps: requests * 1.3 },
+    lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false, ...opts,
+  };
+}
+
+describe("a planner round on plain data", () => {
+  it("an open cluster gets nothing, a half-open one its probe share, the closed ones the rest", () => {
+    const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "half_open", probeFraction: 0.2 }), roundCluster("c")], CONFIG);
+    assert.equal(plan.get("a")!.share, 0);
+    assert.ok(Math.abs(plan.get("b")!.share - 1 / 15) < EPS, `b: ${plan.get("b")!.share}`);
+    assert.ok(Math.abs(plan.get("c")!.share - 14 / 15) < EPS);
+  });
+
+  it("every cluster open: base shares, as Envoy's panic mode routes to all hosts", () => {
+    const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "open", baseWeight: 3 })], CONFIG);
+    assert.deepEqual([plan.get("a")!.share, plan.get("b")!.share], [0.25, 0.75]);
+  });
+
+  const opening: { name: string; failed: [number, number, number]; worth: boolean }[] = [
+    { name: "one cluster failing hard while the others are healthy: worth opening", failed: [1, 0, 0], worth: true },
+    { name: "every cluster failing alike (a shared dependency): not worth opening any", failed: [0.6, 0.6, 0.6], worth: false },
+    { name: "the others failing worse: not worth opening", failed: [0.5, 0.8, 0.8], worth: false },
+  ];
+  for (const c of opening) {
+    it(`a severely failing cluster is opened only when the others serve its share better: ${c.name}`, () => {
+      const clusters = ["a", "b", "c"].map((name, i) => roundCluster(name, { failed: c.failed[i]!, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 400 } }));
+      assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
 });

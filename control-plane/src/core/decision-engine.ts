@@ -39,8 +39,8 @@ import type {
   WorkerReport,
 } from "./types.js";
 import { computeShares, sharesToWeights } from "./weights.js";
-import { assessLoadResponse, badRequests, offeredRps } from "./planner/assessment.js";
-import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner/planner.js";
+import type { PlanConfig } from "./planner/planner.js";
+import { planRound, worthOpening, type LastMove, type RoundCluster } from "./planner/round-plan.js";
 
 export interface RoundResult {
   decisions: DecisionSet;
@@ -67,7 +67,7 @@ interface ClusterRuntime {
   /** For each of the last M windows with evidence: did a robust signal back the scores up? */
   corroborations: boolean[];
   /** Planner policy: direction of the last share change and rounds since. */
-  lastMove: { direction: -1 | 0 | 1; roundsAgo: number };
+  lastMove: LastMove;
   /** Planner policy: the last plan would cut this cluster below the floor (open it). */
   drainable: boolean;
   /** Planner policy: why the plan moved this cluster's share ("" when at base). */
@@ -643,34 +643,7 @@ export class DecisionEngine {
    *  the cluster below the floor. */
   private plannerTrip(rt: ClusterRuntime): boolean {
     if (rt.drainable) return true;
-    return rt.trip.severe && this.worthOpening(rt);
-  }
-
-  /** Planner policy: the others, at their shares in force, serve this cluster's share better. */
-  private worthOpening(rt: ClusterRuntime): boolean {
-    const closed = [...this.runtime.values()].filter((o) => o.breaker.kind === "closed");
-    const baseTotal = this.baseTotal();
-    const shares = closed.map((o) => this.previousShare(o.spec.name) ?? o.spec.baseWeight / baseTotal);
-    const sum = shares.reduce((a, b) => a + b, 0);
-    const responses = closed.map((o) => {
-      const r = assessLoadResponse(o.history, o.capacity.estimate());
-      // The trip rests on the newest window (a hard outage): judge it, and the others alike, by
-      // their newest windows too, not by pooled windows that still remember them healthy.
-      const latest = o.history.at(-1);
-      if (latest === undefined || latest.requests === 0) return r;
-      const newest = badRequests(latest) / latest.requests;
-      return newest > r.badFraction ? { ...r, badFraction: newest, faultFraction: newest, bad: newest * r.requests } : r;
-    });
-    const totalRps = responses.reduce((a, r) => a + r.loadRps, 0);
-    const clusters: PlanCluster[] = closed.map((o, i) => ({
-      cluster: o.spec.name,
-      baseShare: o.spec.baseWeight / baseTotal,
-      share: sum > 0 ? shares[i]! / sum : 1 / closed.length,
-      adjustable: true,
-      response: responses[i]!,
-      lastMove: o.lastMove,
-    }));
-    return worthDraining(clusters, rt.spec.name, totalRps, this.planConfig());
+    return rt.trip.severe && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig());
   }
 
   private planConfig(): PlanConfig {
@@ -678,61 +651,31 @@ export class DecisionEngine {
     return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
   }
 
-  /**
-   * Planner policy: the shares of this round. Open clusters get nothing, half-open ones their
-   * probe share; the closed ones start from the shares in force and the planner moves them
-   * (planner/planner.ts). Records each cluster's last move and whether it could be drained.
-   */
+  /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
+  private roundClusters(): RoundCluster[] {
+    return [...this.runtime.values()].map((rt) => ({
+      name: rt.spec.name,
+      baseWeight: rt.spec.baseWeight,
+      breaker: rt.breaker.kind,
+      probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
+      previousShare: this.previousShare(rt.spec.name),
+      history: rt.history,
+      capacity: rt.capacity.estimate(),
+      lastMove: rt.lastMove,
+      forcedClosed: this.overridesByCluster.get(rt.spec.name)?.state === "closed",
+    }));
+  }
+
+  /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
   private plan(): Map<string, number> {
-    const w = this.config.weights;
-    const baseTotal = this.baseTotal();
-    const all = [...this.runtime.values()];
-    const baseShare = (rt: ClusterRuntime) => rt.spec.baseWeight / baseTotal;
-    const fixed = new Map<string, number>();
-    for (const rt of all) {
-      if (rt.breaker.kind === "open") fixed.set(rt.spec.name, 0);
-      else if (rt.breaker.kind === "half_open") fixed.set(rt.spec.name, Math.min(baseShare(rt), Math.max(w.probeFloorShare, baseShare(rt) * rt.breaker.probeFraction)));
-    }
-    const closed = all.filter((rt) => !fixed.has(rt.spec.name));
-    const fixedSum = [...fixed.values()].reduce((a, b) => a + b, 0);
     const shares = new Map<string, number>();
-    if (closed.length === 0) {
-      // Every cluster open or probing: probe shares as they are; all open: base (panic).
-      for (const rt of all) shares.set(rt.spec.name, fixedSum > 0 ? fixed.get(rt.spec.name)! / fixedSum : baseShare(rt));
-      return shares;
+    for (const [name, result] of planRound(this.roundClusters(), this.planConfig())) {
+      const rt = this.runtime.get(name)!;
+      rt.lastMove = result.lastMove;
+      rt.drainable = result.drainable;
+      if (result.reason !== undefined) rt.planReason = result.reason;
+      shares.set(name, result.share);
     }
-    const inForce = closed.map((rt) => this.previousShare(rt.spec.name) ?? baseShare(rt));
-    const inForceSum = inForce.reduce((a, b) => a + b, 0);
-    const baseSum = closed.reduce((a, rt) => a + baseShare(rt), 0);
-    const room = Math.max(0, 1 - fixedSum);
-    const start = closed.map((rt, i) => (inForceSum > 0 ? (inForce[i]! / inForceSum) * room : (baseShare(rt) / baseSum) * room));
-    const responses = new Map(closed.map((rt) => [rt.spec.name, assessLoadResponse(rt.history, rt.capacity.estimate())]));
-    // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
-    const totalRps = all.reduce((a, rt) => a + (responses.get(rt.spec.name)?.loadRps ?? (rt.history.length === 0 ? 0 : offeredRps(rt.history.at(-1)!))), 0);
-    const planned = planShares(
-      closed.map((rt, i): PlanCluster => ({
-        cluster: rt.spec.name,
-        baseShare: (baseShare(rt) / baseSum) * room,
-        share: start[i]!,
-        adjustable: true,
-        response: responses.get(rt.spec.name)!,
-        lastMove: rt.lastMove,
-      })),
-      totalRps,
-      this.planConfig(),
-    );
-    closed.forEach((rt, i) => {
-      const next = planned.shares.get(rt.spec.name)!;
-      const delta = next - start[i]!;
-      rt.lastMove = Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: rt.lastMove.direction, roundsAgo: rt.lastMove.roundsAgo + 1 };
-      rt.drainable = planned.drainable.includes(rt.spec.name) && this.overridesByCluster.get(rt.spec.name)?.state !== "closed";
-      const out = planned.moves.find((m) => m.from === rt.spec.name && m.kind === "improve");
-      if (out !== undefined) rt.planReason = `predicted ${pct(out.fromBad)} of requests bad here vs ${pct(out.toBad)} on ${out.to}: traffic shifted`;
-      else if (next <= baseShare(rt) + 1e-9 && Math.abs(next - (baseShare(rt) / baseSum) * room) < 1e-9) rt.planReason = "";
-      shares.set(rt.spec.name, next);
-    });
-    for (const [name, share] of fixed) shares.set(name, share);
-    for (const rt of all) if (fixed.has(rt.spec.name)) rt.lastMove = { direction: 0, roundsAgo: 0 };
     return shares;
   }
 
@@ -804,6 +747,3 @@ export class DecisionEngine {
   }
 }
 
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
-}
