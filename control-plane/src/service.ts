@@ -285,13 +285,15 @@ export class ControlPlane {
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
     const atMs = this.now();
-    const outcome = this.engine.ingest(session.streamId, report, atMs);
+    const { outcome, refusal } = this.engine.ingest(session.streamId, report, atMs);
     session.countOutcome(outcome);
+    if (refusal !== undefined) session.reportRefused(report.sequence, refusal);
     this.emitter.emit("report", {
       streamId: session.streamId,
       nodeId: session.status?.nodeId ?? "",
       windowStartMs: report.windowStartMs,
       outcome,
+      ...(refusal === undefined ? {} : { refusal: refusal.reason }),
       atMs,
     });
     // Real-time mode: decide as soon as every live reporter has reported a window.
