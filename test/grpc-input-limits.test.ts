@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { describe, it } from "node:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { pino } from "pino";
-import { SidecarMessageSchema, TelemetryReportSchema, type Hello } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { SidecarMessageSchema, TelemetryReportSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { AuditLog } from "../control-plane/src/audit/audit-log.js";
 import { readAudit } from "../control-plane/src/audit/reader.js";
 import type { NackEvent } from "../control-plane/src/core/types.js";
@@ -18,6 +18,14 @@ import { ControlPlane } from "../control-plane/src/service.js";
 
 const T0 = 1_700_000_000_000;
 const MiB = 1024 * 1024;
+
+/** The Hello fields these tests vary. */
+interface HelloFields {
+  nodeId?: string;
+  zone?: string;
+  filterVersion?: string;
+  clusters?: string[];
+}
 
 /** A logger whose JSON lines are kept in `lines`. */
 function capturingLogger() {
@@ -43,7 +51,7 @@ function harness(audit?: AuditLog) {
   });
   const nacks: NackEvent[] = [];
   cp.on("nack", (n) => nacks.push(n));
-  const open = (hello: Partial<Hello>) => {
+  const open = (hello: HelloFields) => {
     const closes: [number, string][] = [];
     const stream = cp.openInProcessStream({}, { onMessage: () => undefined, onClose: (code, details) => closes.push([code, details]) });
     stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "hello", value: { nodeId: "n1", zone: "z", clusters: ["a"], ...hello } } })));
@@ -73,7 +81,7 @@ async function nackRecords(dir: string) {
 
 describe("bounded input from sidecars", () => {
   const big = (n: number) => "x".repeat(n);
-  const hellos: [name: string, hello: Partial<Hello>, message: RegExp][] = [
+  const hellos: [name: string, hello: HelloFields, message: RegExp][] = [
     ["a 3 MiB node_id", { nodeId: big(3 * MiB) }, /hello\.node_id: 3145728 characters exceed the limit of 512/],
     ["a 1 MiB zone", { zone: big(MiB) }, /hello\.zone: 1048576 characters exceed the limit of 128/],
     ["a 1 MiB filter_version", { filterVersion: big(MiB) }, /hello\.filter_version: .* exceed the limit of 128/],
