@@ -15,7 +15,7 @@ const summaries: Record<string, string> = {
   demo: "run the local demo mesh: control plane, dashboard, LLM stand-ins, sidecars, load, a fault",
   "control-plane": "run the control plane (gRPC for sidecars, xDS, admin API, dashboard)",
   sidecar: "run a local HTTP/1.1 sidecar proxy that runs the filter on every request",
-  bench: "benchmarks: `bench filter`, `bench control-plane`, `bench scenarios`",
+  bench: "benchmarks: `bench filter`, `bench control-plane`, `bench scenarios`, `bench generalization`",
   train: "train the anomaly model and write models/anomaly.onnx",
 };
 

@@ -22,13 +22,15 @@ export async function createPolicy(name: string, scenario: Scenario): Promise<Po
   const baseline = BASELINE_POLICIES[name];
   if (baseline !== undefined) return baseline(scenario, scenario.seed);
   if (name === "autoglm") return createAutoglmPolicy(scenario, scenario.seed);
+  // The ablation: the same product with no anomaly model ("" loads none).
+  if (name === "autoglm-rules") return createAutoglmPolicy(scenario, scenario.seed, { modelPath: "", name: "autoglm-rules" });
   throw new Error(`unknown policy "${name}"`);
 }
 
 /** Why a policy cannot run here, or undefined. */
 export function policyUnavailableReason(name: string): string | undefined {
   if (BASELINE_POLICIES[name] !== undefined) return undefined;
-  if (name === "autoglm") return autoglmUnavailableReason();
+  if (name === "autoglm" || name === "autoglm-rules") return autoglmUnavailableReason();
   return `unknown policy "${name}"`;
 }
 

@@ -35,7 +35,7 @@ function fail(message: string): number {
 
 export const command: Command = {
   name: "scenarios",
-  summary: "replay fault scenarios through none, envoy-outlier, resilience4j and autoglm",
+  summary: "replay fault scenarios through the baselines, autoglm and autoglm-rules",
   help,
   async run(args: string[]): Promise<number> {
     let parsed;
@@ -97,7 +97,8 @@ export const command: Command = {
       l.scenario.duration_s * Math.max(...l.scenario.traffic.map((t) => t.rps));
     const inputs: JobInput[] = [];
     for (const l of loaded) for (const policy of policies) inputs.push({ scenario: l.scenario, policy });
-    inputs.sort((a, b) => Number(b.policy === "autoglm") - Number(a.policy === "autoglm") ||
+    const isAutoglm = (p: string): number => Number(p.startsWith("autoglm"));
+    inputs.sort((a, b) => isAutoglm(b.policy) - isAutoglm(a.policy) ||
       expected({ path: "", scenario: b.scenario }) - expected({ path: "", scenario: a.scenario }));
 
     const { runJobs } = await import("../../sim/pool.js");

@@ -5,9 +5,10 @@ const benches: Record<string, () => Promise<Command>> = {
   filter: async () => (await import("./bench-filter.js")).command,
   "control-plane": async () => (await import("./bench-control-plane.js")).command,
   scenarios: async () => (await import("./bench-scenarios.js")).command,
+  generalization: async () => (await import("./bench-generalization.js")).command,
 };
 
-const help = `Usage: autoglm bench <filter|control-plane|scenarios> [options]
+const help = `Usage: autoglm bench <filter|control-plane|scenarios|generalization> [options]
 
 Benchmarks that print figures (and write them as JSON with --json <file>):
   filter          one million requests through a pass-through module and through the filter
@@ -15,13 +16,16 @@ Benchmarks that print figures (and write them as JSON with --json <file>):
   control-plane   the control plane with N simulated sidecar streams over real gRPC on loopback:
                   reports/s, decision and push latency p99, RSS
   scenarios       replays fault scenarios through every policy (none, envoy-outlier,
-                  resilience4j, autoglm) and compares what clients saw
+                  resilience4j, linkerd-ewma, autoglm, autoglm-rules) and compares what
+                  clients saw
+  generalization  every policy on N generated scenarios never seen in training: autoglm
+                  against the best baseline and none (win / tie / loss), harm, false cuts
 
 Run \`autoglm bench <what> --help\` for its options.`;
 
 export const command: Command = {
   name: "bench",
-  summary: "benchmarks: filter, control-plane, scenarios",
+  summary: "benchmarks: filter, control-plane, scenarios, generalization",
   help,
   dispatches: true,
   async run(args: string[]): Promise<number> {

@@ -37,6 +37,8 @@ export interface AutoglmOptions {
   wasmPath?: string;
   /** The anomaly model (default: models/anomaly.onnx under the project root, when present). "" : none. */
   modelPath?: string;
+  /** The policy's name in reports (default "autoglm"; the ablation without the model is "autoglm-rules"). */
+  name?: string;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -119,7 +121,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   let lastTracedVersion = -1;
 
   return {
-    name: "autoglm",
+    name: options.name ?? "autoglm",
     route(request: SimRequest, nowS: number): RouteDecision {
       clock.advanceTo(toEpoch(nowS));
       const stream = plugins[request.sidecar]!.createHttpStream();

@@ -3,12 +3,23 @@ import type { PolicyFactory } from "../policy.js";
 import { createNonePolicy } from "./none.js";
 import { createEnvoyOutlierPolicy } from "./envoy-outlier.js";
 import { createResilience4jPolicy } from "./resilience4j.js";
+import { createLinkerdEwmaPolicy } from "./linkerd-ewma.js";
 
-/** Baselines, always available. The autoglm policy is added by sim/policies/autoglm.ts when its parts are built. */
+/** Baselines, always available. The autoglm policies are added by sim/job.ts when the filter is built. */
 export const BASELINE_POLICIES: Record<string, PolicyFactory> = {
   none: (scenario) => createNonePolicy(scenario),
   "envoy-outlier": (scenario) => createEnvoyOutlierPolicy(scenario),
   resilience4j: (scenario) => createResilience4jPolicy(scenario),
+  "linkerd-ewma": (scenario, seed) => createLinkerdEwmaPolicy(scenario, seed),
 };
 
-export const ALL_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "autoglm"] as const;
+/** What users would run instead of the product: autoglm is scored against the best of these. */
+export const BASELINE_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma"] as const;
+
+/**
+ * The product's policies: `autoglm` (filter, control plane and the anomaly model when
+ * models/anomaly.onnx exists) and the ablation `autoglm-rules` (the same without the model).
+ */
+export const AUTOGLM_POLICY_NAMES = ["autoglm", "autoglm-rules"] as const;
+
+export const ALL_POLICY_NAMES = [...BASELINE_POLICY_NAMES, ...AUTOGLM_POLICY_NAMES] as const;

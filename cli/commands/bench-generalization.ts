@@ -1,0 +1,194 @@
+// `autoglm bench generalization`: runs every policy on N generated scenarios from the evaluation
+// seed range (models/src/scenario-generator.ts, disjoint from training) and scores autoglm and
+// autoglm-rules against the best baseline and against `none` (sim/generalization-score.ts).
+// Writes JSON, a Markdown summary and an SVG chart; the summary also goes to stdout.
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import cliProgress from "cli-progress";
+import type { Command } from "../command.js";
+import { tryWriteFile } from "../output-file.js";
+import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES } from "../../sim/policies/registry.js";
+import type { JobInput, JobOutput } from "../../sim/job.js";
+import type { Scenario } from "../../sim/scenario.js";
+
+const DEFAULT_COUNT = 200;
+const DEFAULT_SEED = 0;
+/** Partial results are rewritten at most this often while the run goes on, seconds. */
+const PARTIAL_WRITE_EVERY_S = 30;
+
+const help = `Usage: autoglm bench generalization [options]
+
+Generates N scenarios from the generalization seed range (simulator seeds 3000000 + S ... +
+S + N - 1; training uses 1000000-1999999, so no scenario was seen in training), runs every
+policy on each (${ALL_POLICY_NAMES.join(", ")}) and scores autoglm and autoglm-rules per
+scenario against the best baseline and against none on failed requests and SLO-violation
+seconds (win / tie / loss), counts harm (worse than none) and false cuts per fault-free hour.
+
+Options:
+  --count <n>          scenarios (default ${DEFAULT_COUNT})
+  --seed <s>           offset into the generalization seed range (default ${DEFAULT_SEED}); s + n <= 1000000
+  --json <file>        write every run's report, the scores and the summary as JSON
+  --out <folder>       write generalization.md (summary and one row per scenario) and generalization.svg
+  --workers <n>        worker threads (default: min(2, CPUs)); 1 runs in this thread
+  -h, --help           this help
+
+The summary is printed on stdout; a progress bar goes to stderr.`;
+
+function fail(message: string): number {
+  process.stderr.write(`autoglm bench generalization: ${message}\n\nRun \`autoglm bench generalization --help\` for usage.\n`);
+  return 2;
+}
+
+function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number | string {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max) return `--${name}: expected a whole number from ${min} to ${max}, got "${text}"`;
+  return n;
+}
+
+export const command: Command = {
+  name: "generalization",
+  summary: "every policy on N generated scenarios never seen in training: win/tie/loss, harm, false cuts",
+  help,
+  async run(args: string[]): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: false,
+        strict: true,
+        options: {
+          count: { type: "string" },
+          seed: { type: "string" },
+          json: { type: "string" },
+          out: { type: "string" },
+          workers: { type: "string" },
+          help: { type: "boolean", short: "h" },
+        },
+      });
+    } catch (error) {
+      return fail((error as Error).message);
+    }
+    const { values } = parsed;
+    if (values.help === true) {
+      process.stdout.write(help + "\n");
+      return 0;
+    }
+    const { SEED_BASE, SEED_SPAN, generalizationScenarios } = await import("../../models/src/scenario-generator.js");
+    const count = wholeNumber("count", values.count, DEFAULT_COUNT, 1, 100_000);
+    if (typeof count === "string") return fail(count);
+    const seed = wholeNumber("seed", values.seed, DEFAULT_SEED, 0, SEED_SPAN - 1);
+    if (typeof seed === "string") return fail(seed);
+    if (seed + count > SEED_SPAN) return fail(`--seed ${seed} with --count ${count} leaves the generalization seed range: seed + count must be at most ${SEED_SPAN}`);
+    const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
+    if (typeof workers === "string") return fail(workers);
+    if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
+    if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
+
+    const scenarios: Scenario[] = generalizationScenarios(seed, count);
+    const policies = [...ALL_POLICY_NAMES];
+    const subjects = [...AUTOGLM_POLICY_NAMES];
+    // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
+    const inputs: JobInput[] = [];
+    for (const scenario of scenarios) for (const policy of [...subjects, ...BASELINE_POLICY_NAMES]) inputs.push({ scenario, policy });
+
+    const { runJobs } = await import("../../sim/pool.js");
+    const { faultFreeSeconds } = await import("../../sim/generalization-score.js");
+    const { scoreRuns, summarize } = await import("../../sim/generalization-summary.js");
+    const { generalizationMarkdown } = await import("../../sim/generalization-markdown.js");
+    const { generalizationChart } = await import("../../sim/generalization-chart.js");
+    type Results = import("../../sim/generalization-summary.js").GeneralizationScenario;
+
+    const commandLine = ["autoglm bench generalization", ...args].join(" ");
+    const seedRange: [number, number] = [SEED_BASE.generalization + seed, SEED_BASE.generalization + seed + count - 1];
+    const finished = new Map<string, JobOutput>();
+    let writeError: string | null = null;
+    const started = performance.now();
+
+    /** Results of the scenarios whose runs are all finished (every scenario at the end). */
+    const build = (): { results: Results[]; summary: ReturnType<typeof summarize> } => {
+      const results: Results[] = [];
+      for (const s of scenarios) {
+        const outputs = policies.map((p) => finished.get(`${s.name}\u0000${p}`));
+        if (outputs.some((o) => o === undefined)) continue;
+        const runs = Object.fromEntries(outputs.map((o) => [o!.policy, o!.ok ? o!.report : { unavailable: o!.unavailable }]));
+        results.push({
+          name: s.name, seed: s.seed, description: s.description, duration_s: s.duration_s, fault_free_s: faultFreeSeconds(s),
+          runs, scores: scoreRuns(runs, subjects, BASELINE_POLICY_NAMES),
+        });
+      }
+      return { results, summary: summarize(results, policies, subjects) };
+    };
+    const write = (complete: boolean): string => {
+      const wallS = (performance.now() - started) / 1000;
+      const { results, summary } = build();
+      const partial = complete ? undefined : `partial: ${results.length} of ${count} scenarios finished so far`;
+      const header = { command: commandLine, wallS, seedRange, workers, ...(partial === undefined ? {} : { partial }) };
+      const markdown = generalizationMarkdown(header, summary, results, policies);
+      const files: Array<[string, () => string]> = [];
+      if (values.json !== undefined) {
+        files.push([values.json, () => JSON.stringify({
+          command: commandLine, seed, count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
+          summary, scenarios: results,
+        }, null, 2) + "\n"]);
+      }
+      if (values.out !== undefined) {
+        files.push([join(values.out, "generalization.md"), () => markdown]);
+        files.push([join(values.out, "generalization.svg"), () =>
+          generalizationChart(summary, results, policies, `Generalization: ${results.length} generated scenarios (seeds ${seedRange[0]}–${seedRange[1]})`)]);
+      }
+      for (const [file, text] of files) {
+        const failed = tryWriteFile(file, text(), true);
+        if (failed === null || writeError !== null) continue;
+        writeError = `cannot write ${file}: ${failed}`;
+      }
+      return markdown;
+    };
+
+    const bar = new cliProgress.SingleBar(
+      {
+        stream: process.stderr,
+        format: `runs [{bar}] {percentage}% | {value}/{total} | {scenarios} scenarios done | {duration_formatted} (eta {eta_formatted})`,
+        hideCursor: true,
+        clearOnComplete: false,
+        noTTYOutput: true,
+        notTTYSchedule: 10_000,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    process.stderr.write(`running ${count} scenario(s) × ${policies.length} policies on ${workers} worker(s)\n`);
+    bar.start(inputs.length, 0, { scenarios: 0 });
+    let done = 0;
+    let lastWrite = performance.now();
+    const perScenario = new Map<string, number>();
+    let scenariosDone = 0;
+    await runJobs(inputs, workers, {
+      onDone: (_i, input, output) => {
+        done++;
+        finished.set(`${output.scenario}\u0000${output.policy}`, output);
+        const n = (perScenario.get(input.scenario.name) ?? 0) + 1;
+        perScenario.set(input.scenario.name, n);
+        if (n === policies.length) scenariosDone++;
+        bar.update(done, { scenarios: scenariosDone });
+        if (done < inputs.length && (performance.now() - lastWrite) / 1000 >= PARTIAL_WRITE_EVERY_S) {
+          lastWrite = performance.now();
+          write(false);
+        }
+      },
+    });
+    bar.stop();
+    const markdown = write(true);
+    // stdout: everything but the per-scenario table (that is in generalization.md).
+    process.stdout.write(markdown.split("\n## Per scenario")[0]!.trimEnd() + "\n");
+    const wallS = (performance.now() - started) / 1000;
+    if (writeError !== null) {
+      process.stderr.write(`autoglm bench generalization: ${writeError}\n`);
+      return 2;
+    }
+    if (values.json !== undefined) process.stderr.write(`wrote ${values.json}\n`);
+    if (values.out !== undefined) process.stderr.write(`wrote generalization.md and generalization.svg to ${values.out}\n`);
+    process.stderr.write(`done in ${wallS.toFixed(1)} s\n`);
+    return 0;
+  },
+};

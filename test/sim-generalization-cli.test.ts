@@ -1,0 +1,93 @@
+// `autoglm bench generalization`: bad options are refused with exit code 2 naming the problem; a
+// run of three scenarios writes the JSON, generalization.md and generalization.svg and prints
+// the summary with every policy.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { command } from "../cli/commands/bench-generalization.js";
+
+/** Runs the command in this process, capturing stderr (stdout stays the test runner's). */
+async function capture(run: () => Promise<number>): Promise<{ code: number; stderr: string }> {
+  const err: string[] = [];
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await run();
+    return { code, stderr: err.join("") };
+  } finally {
+    process.stderr.write = writeErr;
+  }
+}
+
+/** Runs `autoglm <args>` as a child process (its stdout is ours to read). */
+function autoglm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/autoglm.mjs", ...args], { env: { ...process.env, AUTOGLM_LOG_LEVEL: "silent" } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") }));
+  });
+}
+
+const bad: Array<[string[], RegExp]> = [
+  [["--count", "0"], /--count: expected a whole number from 1 to 100000, got "0"/],
+  [["--count", "many"], /--count: expected a whole number from 1 to 100000, got "many"/],
+  [["--seed=-3"], /--seed: expected a whole number from 0 to 999999, got "-3"/],
+  [["--seed", "999999", "--count", "2"], /seed \+ count must be at most 1000000/],
+  [["--workers", "0"], /--workers: expected a whole number from 1 to 64, got "0"/],
+  [["--colour", "red"], /Unknown option '--colour'/],
+  [["--json", ""], /--json: give a file name/],
+];
+for (const [args, message] of bad) {
+  test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
+    const { code, stderr } = await capture(() => command.run(args));
+    assert.equal(code, 2);
+    assert.match(stderr, message);
+  });
+}
+
+test("autoglm bench --help lists the generalization benchmark", async () => {
+  const { code, stdout } = await autoglm(["bench", "--help"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /^ {2}generalization /m);
+  const own = await autoglm(["bench", "generalization", "--help"]);
+  assert.equal(own.code, 0);
+  assert.match(own.stdout, /^Usage: autoglm bench generalization/);
+});
+
+test("a run of three scenarios writes the JSON, the Markdown summary and the chart, and prints the summary", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-gen-cli-"));
+  try {
+    const { code, stdout, stderr } = await autoglm(["bench", "generalization", "--count", "3", "--seed", "7", "--workers", "2", "--json", join(dir, "g.json"), "--out", dir]);
+    assert.equal(code, 0, stderr);
+    const policies = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm", "autoglm-rules"];
+    const json = JSON.parse(readFileSync(join(dir, "g.json"), "utf8")) as {
+      seed_range: number[]; complete: boolean; summary: { scenarios: number; subjects: Record<string, { scored: number }> };
+      scenarios: Array<{ name: string; runs: Record<string, { failed?: number; unavailable?: string }> }>;
+    };
+    assert.deepEqual(json.seed_range, [3_000_007, 3_000_009]);
+    assert.equal(json.complete, true);
+    assert.equal(json.summary.scenarios, 3);
+    assert.deepEqual(json.scenarios.map((s) => s.name), ["gen-3000007", "gen-3000008", "gen-3000009"]);
+    for (const s of json.scenarios) {
+      assert.deepEqual(Object.keys(s.runs).sort(), [...policies].sort());
+      for (const p of policies) assert.equal(typeof s.runs[p]!.failed, "number", `${s.name} × ${p}: ${s.runs[p]!.unavailable}`);
+    }
+    assert.equal(json.summary.subjects["autoglm"]!.scored, 3);
+    const md = readFileSync(join(dir, "generalization.md"), "utf8");
+    assert.match(md, /\| gen-3000008 \|/);
+    assert.match(md, /## Targets/);
+    assert.match(readFileSync(join(dir, "generalization.svg"), "utf8"), /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.match(stdout, /\| harm \(worse than none\) \| \d+ \| 0 \|/);
+    for (const p of policies) assert.match(stdout, new RegExp(`^\\| ${p} \\| 3 \\|`, "m"), `totals row of ${p}`);
+    assert.doesNotMatch(stdout, /## Per scenario/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
