@@ -7,7 +7,7 @@
 //     route_components.proto; this sidecar stops it at the response headers so streams can run);
 //   - the request idle timeout (408, flag SI, the client's fault) runs while the proxy waits for
 //     the client's next piece of request body, and is paused while the upstream holds the body
-//     back (backpressure is not the client's silence);
+//     back (backpressure is not the client's silence: the upstream timeout runs then instead);
 //   - a client that closes its connection before the whole response was sent (flag DC, the
 //     client's fault): the upstream request is abandoned and no upstream failure is counted.
 import type http from "node:http";
@@ -17,7 +17,9 @@ import { FLAG_DC } from "./responses.js";
 
 export class Exchange {
   stream: HttpStream | null = null;
-  upstream: http.ClientRequest | null = null;
+  private upstream: http.ClientRequest | null = null;
+  /** Gives the request's place in its cluster's pool back (idempotent). */
+  private releasePlace: () => void = () => undefined;
   /** A response (the upstream's, or one the proxy or the filter made) has been chosen; later events are ignored. */
   answered = false;
   /** The client closed its connection before the whole response had been sent. */
@@ -36,6 +38,21 @@ export class Exchange {
     readonly req: http.IncomingMessage,
     readonly res: http.ServerResponse,
   ) {}
+
+  /** The upstream request, and how to give its place in the pool back when it ends. */
+  setUpstream(upstream: http.ClientRequest, release: () => void): void {
+    this.upstream = upstream;
+    this.releasePlace = release;
+  }
+
+  /**
+   * Abandons the upstream request (it no longer matters, or took too long). Its place in the pool
+   * is given back at once: a request still waiting for a connection holds none.
+   */
+  abandonUpstream(): void {
+    if (this.upstream !== null && !this.upstream.destroyed) this.upstream.destroy();
+    this.releasePlace();
+  }
 
   /** Adds response flags (bits of `response.flags`) and, unless "", the response code details. */
   setOutcome(bits: number, details: string): void {
@@ -58,11 +75,20 @@ export class Exchange {
     this.res.destroy();
   }
 
-  /** Starts the upstream timeout: call once the whole request has been handed to the upstream. */
+  /**
+   * Starts the upstream timeout: once the whole request has been handed to the upstream, and
+   * while an upstream that has not answered holds the request body back (it does not read it).
+   */
   startUpstreamTimeout(onTimeout: () => void): void {
     const ms = this.ctx.config.upstreamTimeoutMs;
+    this.stopUpstreamTimeout();
     if (ms === 0 || this.answered || this.clientGone) return;
     this.upstreamTimer = setTimeout(onTimeout, ms);
+  }
+
+  stopUpstreamTimeout(): void {
+    if (this.upstreamTimer !== null) clearTimeout(this.upstreamTimer);
+    this.upstreamTimer = null;
   }
 
   /** (Re)starts the wait for the client's next piece of request body. */
@@ -80,8 +106,7 @@ export class Exchange {
   }
 
   private clearTimers(): void {
-    if (this.upstreamTimer !== null) clearTimeout(this.upstreamTimer);
-    this.upstreamTimer = null;
+    this.stopUpstreamTimeout();
     this.stopAwaitingClient();
   }
 
@@ -96,6 +121,6 @@ export class Exchange {
     this.clientGone = true;
     this.ctx.metrics.downstreamDisconnect();
     this.setOutcome(FLAG_DC, this.answered ? "" : "downstream_remote_disconnect");
-    if (this.upstream !== null && !this.upstream.destroyed) this.upstream.destroy();
+    this.abandonUpstream();
   }
 }

@@ -117,13 +117,13 @@ async function proxy(ex: Exchange, stream: HttpStream): Promise<void> {
     headers: upstreamHeaders,
     agent,
   });
-  ex.upstream = upstream;
+  ex.setUpstream(upstream, release);
   // The request's place in the pool is given back however the upstream request ends.
   upstream.on("close", release);
 
   const onUpstreamTimeout = (): void => {
     if (!ex.claim()) return;
-    upstream.destroy();
+    ex.abandonUpstream();
     ctx.metrics.upstreamFailure("UT");
     ex.setOutcome(flag("UT"), "upstream_response_timeout");
     generatedResponse(ctx.metrics, stream, res, 504, "upstream request timeout\n");
@@ -195,10 +195,12 @@ async function proxy(ex: Exchange, stream: HttpStream): Promise<void> {
     ex.awaitClient();
     if (stream.sendRequestBody(chunk, false) === Action.Continue && stream.forwardedBody.length > 0) {
       if (!upstream.write(stream.forwardedBody)) {
-        // The upstream holds the body back: the wait is not the client's, so its clock stops.
+        // The upstream holds the body back: the wait is the upstream's, not the client's.
         req.pause();
         ex.stopAwaitingClient();
+        ex.startUpstreamTimeout(onUpstreamTimeout);
         upstream.once("drain", () => {
+          ex.stopUpstreamTimeout();
           ex.awaitClient();
           req.resume();
         });
@@ -210,7 +212,7 @@ async function proxy(ex: Exchange, stream: HttpStream): Promise<void> {
     if (upstream.destroyed) return;
     stream.sendRequestBody(new Uint8Array(0), true);
     if (stream.localReply !== null) {
-      upstream.destroy();
+      ex.abandonUpstream();
       if (ex.claim()) sendLocalReply(ctx.metrics, res, stream.localReply);
       else if (!ex.clientGone) ex.cutClient();
       return;
@@ -251,7 +253,7 @@ function overflow(ex: Exchange, stream: HttpStream, cluster: string, limits: Poo
 function requestIdle(ex: Exchange, stream: HttpStream): void {
   if (!ex.claim()) return;
   const { ctx, res } = ex;
-  ex.upstream?.destroy();
+  ex.abandonUpstream();
   ctx.metrics.requestTimeout();
   ex.setOutcome(FLAG_SI, "stream_idle_timeout");
   generatedResponse(ctx.metrics, stream, res, 408, `request timeout: the client sent no request body for ${ctx.config.requestIdleTimeoutMs} ms\n`, {

@@ -127,3 +127,27 @@ test("a client that disconnects before the response is abandoned upstream, flagg
     assert.equal(streams[0]!.responseHeaders, null, "no response was generated for a client that is gone");
   });
 });
+
+test("an upstream that does not read the request body is the one that times out (504 UT), not the client", async () => {
+  // The upstream never reads: the sidecar's writes back up, it stops reading the client, and the
+  // wait counts against the upstream (with the client's idle timeout far shorter than the body).
+  const upstream = (): void => undefined;
+  await withSidecar(upstream, { extra: { upstream_timeout_ms: 1000, request_idle_timeout_ms: 300 } }, async (sidecar) => {
+    const size = 32 * 1024 * 1024;
+    const response = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request(`${sidecar.url}/`, { method: "POST", agent: false, headers: { "content-length": size } }, (res) => {
+        let body = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (body += c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on("error", (e) => (req.destroyed ? undefined : reject(e)));
+      setTimeout(() => reject(new Error("no response within 20 s: the request hangs")), 20_000).unref();
+      req.end(Buffer.alloc(size, 0x61));
+    });
+    assert.equal(response.status, 504);
+    assert.match(response.body, /upstream request timeout/);
+    assert.equal(sidecarCounter(sidecar, "upstream_timeouts_total"), 1);
+    assert.equal(sidecarCounter(sidecar, "request_timeouts_total"), 0, "the client was not blamed for the upstream's backpressure");
+  });
+});
