@@ -120,6 +120,7 @@ export class Exchange {
     if (this.res.writableFinished || this.cutByProxy) return;
     this.clientGone = true;
     this.ctx.metrics.downstreamDisconnect();
+    this.ctx.log.debug({ answered: this.answered }, "client closed its connection before the whole response was sent");
     this.setOutcome(FLAG_DC, this.answered ? "" : "downstream_remote_disconnect");
     this.abandonUpstream();
   }

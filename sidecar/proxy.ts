@@ -255,6 +255,7 @@ function requestIdle(ex: Exchange, stream: HttpStream): void {
   const { ctx, res } = ex;
   ex.abandonUpstream();
   ctx.metrics.requestTimeout();
+  ctx.log.debug({ idleMs: ctx.config.requestIdleTimeoutMs }, "client request body idle: answered 408");
   ex.setOutcome(FLAG_SI, "stream_idle_timeout");
   generatedResponse(ctx.metrics, stream, res, 408, `request timeout: the client sent no request body for ${ctx.config.requestIdleTimeoutMs} ms\n`, {
     close: true,
