@@ -68,6 +68,8 @@ export const STREAM = {
   requests: 2,
   policy: 3,
   controlPlane: 4,
+  /** Start indexes of the per-sidecar round-robin host pickers (EnvoyLoadBalancer). */
+  hostPicker: 5,
 } as const;
 
 /** Exponential draw with the given rate (events per unit), from one uniform. */

@@ -117,7 +117,9 @@ describe("control plane on virtual time", () => {
       const a = h.cp.currentDecisions().clusters.find((c) => c.cluster === "a")!;
       if (cutAt < 0 && (a.state === "open" || a.weight <= 250)) cutAt = i;
     }
-    assert.ok(cutAt >= 0 && cutAt < 20, `cut after ${cutAt} windows`);
+    // The planner moves traffic once requests miss the objective (p99 over the SLO from about
+    // window 8 here), a bounded step at a time with the windows in between to see each step.
+    assert.ok(cutAt >= 0 && cutAt < 30, `cut after ${cutAt} windows`);
     assert.ok(transitions.some((t) => t.cluster === "a" && t.to === "open"));
     assert.ok(!transitions.some((t) => t.cluster === "b"));
     for (let i = 0; i < 120; i++) await h.window();

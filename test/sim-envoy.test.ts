@@ -93,3 +93,19 @@ test("priority load follows the health score times 1.4, normalised when all leve
   const degraded = priorityLoad([50, 20]);
   assert.ok(Math.abs(degraded[0]! - 50 / 70) < 1e-12 && Math.abs(degraded[1]! - 20 / 70) < 1e-12);
 });
+
+test("each sidecar's round robin over hosts starts at a random host, as Envoy's seeds it, and still visits every host in turn", async () => {
+  const { EnvoyLoadBalancer } = await import("../sim/policies/envoy-outlier.js");
+  const { parseScenario } = await import("../sim/scenario.js");
+  const scenario = parseScenario({
+    name: "rr-start", seed: 5, duration_s: 10, window_s: 1, sidecars: 24,
+    slo: { latency_ms: 1000, success_rate: 0.99, client_timeout_ms: 3000 },
+    clusters: [{ name: "a", weight: 1, endpoints: 8, capacity_rps: 100, latency_ms: { p50: 50, p99: 200 }, error_rate: 0 }],
+    traffic: [{ at_s: 0, rps: 10 }], faults: [],
+  });
+  const balancer = new EnvoyLoadBalancer(scenario);
+  const first = Array.from({ length: scenario.sidecars }, (_, s) => balancer.pickHost(s, 0));
+  assert.ok(new Set(first).size >= 4, `first hosts of 24 sidecars: ${first.join(",")}`);
+  const visits = Array.from({ length: 8 }, () => balancer.pickHost(0, 0));
+  assert.equal(new Set(visits).size, 8, "one sidecar still cycles through all 8 hosts");
+});

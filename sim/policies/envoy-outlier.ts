@@ -13,6 +13,7 @@
 // it balances over all of them.
 import type { Scenario } from "../scenario.js";
 import { OutlierDetector } from "./outlier-detection.js";
+import { STREAM, Xoshiro128 } from "../random.js";
 import { healthScore, priorityLoad } from "./priority-load.js";
 import { weightedPick, type Policy, type RouteDecision, type SimRequest } from "../policy.js";
 
@@ -29,7 +30,13 @@ export class EnvoyLoadBalancer {
   constructor(scenario: Scenario) {
     this.hostCounts = scenario.clusters.map((c) => c.endpoints);
     this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts));
-    this.cursor = this.detectors.map(() => this.hostCounts.map(() => 0));
+    // Envoy's round robin starts each load balancer (one per worker) at a random index, its
+    // seed_ from the random generator (source/common/upstream/load_balancer_impl.h,
+    // RoundRobinLoadBalancer::refreshHostSource: rr_indexes_.insert({source, seed_})). Starting
+    // every sidecar at host 0 would make sidecars whose request rates to a cluster are steady
+    // (a weighted round robin upstream of the host pick) send to the same host at the same time.
+    const random = new Xoshiro128(scenario.seed, STREAM.hostPicker);
+    this.cursor = this.detectors.map(() => this.hostCounts.map((count) => Math.floor(random.next() * count)));
   }
 
   /** A host of the cluster for a request in this sidecar: round robin over hosts in service, or all in panic. */

@@ -89,6 +89,16 @@ export interface WeightConfig {
   kneeUtilisation: number;
   /** Risk below this moves no traffic. */
   minRiskToShift: number;
+  /** Planner: share moved per step, fraction of the total. */
+  planStep: number;
+  /** Planner: most one cluster's share moves per round, fraction of the total. */
+  planMaxStep: number;
+  /** Planner: predicted gain per moved request a move must clear beyond the noise, fraction. */
+  minGain: number;
+  /** Planner: rounds after a share moved during which it does not move back. */
+  reversalRounds: number;
+  /** Planner: rounds after a share moved during which it does not move at all. */
+  settleRounds: number;
 }
 
 export interface DecisionConfig {
@@ -151,6 +161,11 @@ export const DEFAULT_CONFIG: CoreConfig = {
     exploreGrowth: 0.3,
     kneeUtilisation: 0.95,
     minRiskToShift: 0.3,
+    planStep: 0.05,
+    planMaxStep: 0.1,
+    minGain: 0.005,
+    reversalRounds: 4,
+    settleRounds: 2,
   },
   decision: { ttlMs: 30_000, decideIntervalMs: 1_000, resendAfterMs: 5_000, sendQueueLimit: 2 },
 };
@@ -200,6 +215,11 @@ const CHECKS: Check[] = [
   ["weights", "exploreGrowth", nonNegative, ">= 0"],
   ["weights", "kneeUtilisation", (v) => v > 0 && v <= 1, "in (0, 1]"],
   ["weights", "minRiskToShift", fraction, "in [0, 1]"],
+  ["weights", "planStep", (v) => v > 0 && v <= 0.5, "in (0, 0.5]"],
+  ["weights", "planMaxStep", (v) => v > 0 && v <= 1, "in (0, 1]"],
+  ["weights", "minGain", fraction, "in [0, 1]"],
+  ["weights", "reversalRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
+  ["weights", "settleRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
   ["decision", "ttlMs", (v) => Number.isInteger(v) && v > 0 && v < 2 ** 32, "an integer in (0, 2^32)"],
   ["decision", "decideIntervalMs", positive, "> 0"],
   ["decision", "resendAfterMs", positive, "> 0"],

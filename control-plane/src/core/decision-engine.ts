@@ -38,6 +38,8 @@ import type {
   WorkerReport,
 } from "./types.js";
 import { computeShares, sharesToWeights } from "./weights.js";
+import type { PlanConfig } from "./planner/planner.js";
+import { planRound, worthOpening, type LastMove, type RoundCluster } from "./planner/round-plan.js";
 
 export interface RoundResult {
   decisions: DecisionSet;
@@ -63,7 +65,20 @@ interface ClusterRuntime {
   probe: { requests: number; failures: number; slow: number };
   /** For each of the last M windows with evidence: did a robust signal back the scores up? */
   corroborations: boolean[];
+  /** Planner policy: direction of the last share change and rounds since. */
+  lastMove: LastMove;
+  /** Planner policy: the last plan would cut this cluster below the floor (open it). */
+  drainable: boolean;
+  /** Planner policy: why the plan moved this cluster's share ("" when at base). */
+  planReason: string;
 }
+
+/**
+ * How the engine turns assessments into shares: "planner" minimises the predicted number of
+ * SLO-bad requests (planner/planner.ts); "rules" is the earlier rule set (weights.ts, the N-of-M
+ * trips gated by headroom).
+ */
+export type DecisionPolicy = "planner" | "rules";
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
 const NO_TRIP: TripDecision = { trip: false, hard: false, severe: false, anomalous: 0, hardWindows: 0, cooling: false };
@@ -114,6 +129,8 @@ export class DecisionEngine {
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
   private current: DecisionSet | undefined;
   private restoredFrom: DecisionSet | undefined;
+  /** Planner policy: the shares of the current round (undefined before the first). */
+  private plannedShares: Map<string, number> | undefined;
   /** Issues this lifetime's versions; made with the first decision set (it needs the clock). */
   private versions: VersionClock | undefined;
 
@@ -121,6 +138,7 @@ export class DecisionEngine {
     clusters: readonly ClusterSpec[],
     slo: Slo,
     private readonly config: CoreConfig,
+    readonly policy: DecisionPolicy = "planner",
   ) {
     validateClusters(clusters);
     validateSlo(slo);
@@ -145,6 +163,9 @@ export class DecisionEngine {
         weightReason: "",
         weightDetail: "",
         probe: { requests: 0, failures: 0, slow: 0 },
+        lastMove: { direction: 0, roundsAgo: 0 },
+        drainable: false,
+        planReason: "",
       });
     }
   }
@@ -304,7 +325,7 @@ export class DecisionEngine {
         // does not grow with repeated openings while they strain (probes are a small share).
         rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
       }
-      const trip = this.gate(rt, rt.trip, strained);
+      const trip = this.policy === "planner" ? this.plannerTrip(rt) : this.gate(rt, rt.trip, strained);
       const latest = rt.history.at(-1);
       let probe: { probe: "healthy" | "unhealthy" | "none"; reason: string } = { probe: "none", reason: "" };
       if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
@@ -313,7 +334,7 @@ export class DecisionEngine {
       const step = stepBreaker(
         rt.spec.name,
         rt.breaker,
-        { nowMs, trip, tripReason: this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
+        { nowMs, trip, tripReason: this.policy === "planner" && !rt.trip.severe ? rt.planReason || this.tripReason(rt) : this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
         this.config.breaker,
       );
       if (step.transition !== undefined) {
@@ -325,6 +346,7 @@ export class DecisionEngine {
     }
 
     // 4. Weights and the set.
+    if (this.policy === "planner") this.plannedShares = this.plan();
     const next = this.build(nowMs, previous.version);
     const changed = contentKey(next) !== contentKey(previous);
     const decisions = changed ? { ...next, version: this.versions!.next(previous.version) } : previous;
@@ -617,6 +639,46 @@ export class DecisionEngine {
     }
   }
 
+  /** Planner policy: a breaker opens on a severe failure rate, or when the last plan would cut
+   *  the cluster below the floor. */
+  private plannerTrip(rt: ClusterRuntime): boolean {
+    if (rt.drainable) return true;
+    return rt.trip.severe && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig());
+  }
+
+  private planConfig(): PlanConfig {
+    const w = this.config.weights;
+    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
+  }
+
+  /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
+  private roundClusters(): RoundCluster[] {
+    return [...this.runtime.values()].map((rt) => ({
+      name: rt.spec.name,
+      baseWeight: rt.spec.baseWeight,
+      breaker: rt.breaker.kind,
+      probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
+      previousShare: this.previousShare(rt.spec.name),
+      history: rt.history,
+      capacity: rt.capacity.estimate(),
+      lastMove: rt.lastMove,
+      forcedClosed: this.overridesByCluster.get(rt.spec.name)?.state === "closed",
+    }));
+  }
+
+  /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
+  private plan(): Map<string, number> {
+    const shares = new Map<string, number>();
+    for (const [name, result] of planRound(this.roundClusters(), this.planConfig())) {
+      const rt = this.runtime.get(name)!;
+      rt.lastMove = result.lastMove;
+      rt.drainable = result.drainable;
+      if (result.reason !== undefined) rt.planReason = result.reason;
+      shares.set(name, result.share);
+    }
+    return shares;
+  }
+
   private build(nowMs: number, version: number): DecisionSet {
     const inputs = [...this.runtime.values()].map((rt) => {
       const latest = rt.history.at(-1);
@@ -633,7 +695,8 @@ export class DecisionEngine {
         previousShare: this.previousShare(rt.spec.name),
       };
     });
-    const { shares, panic } = computeShares(inputs, this.config.weights);
+    const planned = this.policy === "planner" ? this.plannedShares : undefined;
+    const { shares, panic } = planned !== undefined ? { shares: planned, panic: false } : computeShares(inputs, this.config.weights);
     const weights = sharesToWeights(shares, this.config.weights.totalWeight);
     const clusters: ClusterDecision[] = [...this.runtime.values()].map((rt) => {
       const b = rt.breaker;
@@ -652,7 +715,8 @@ export class DecisionEngine {
         return { cluster: rt.spec.name, state: "half_open", weight, probeFraction: 1, retryAfterS: 0, reason: `probing (${b.healthyWindows} healthy windows)`, anomalyScore: score };
       }
       const override = this.overridesByCluster.get(rt.spec.name);
-      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
+      const ruleReason = rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
+      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : this.policy === "planner" ? rt.planReason : ruleReason;
       return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason, anomalyScore: score };
     });
     if (clusters.every((c) => c.weight === 0)) {
@@ -682,3 +746,4 @@ export class DecisionEngine {
     return c.state === "open" ? 0 : c.weight / total;
   }
 }
+

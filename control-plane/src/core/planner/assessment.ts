@@ -1,0 +1,82 @@
+// A cluster's load–response model from its merged windows (pure): what the planner needs of
+// each cluster, computed once per round.
+import type { CapacityEstimate, ClusterWindowStats } from "../types.js";
+import type { LoadResponse } from "./load-response.js";
+
+/** Weight of a window in the pooled evidence: the newest counts 1, each older one this much less. */
+export const EVIDENCE_DECAY = 0.5;
+/** Windows pooled for the current bad fraction (older ones weigh under 5 %). */
+export const EVIDENCE_WINDOWS = 5;
+/** Windows searched for the fault fraction (windows at or below the safe load). */
+export const FAULT_WINDOWS = 10;
+/** A window counts as "at the safe load" up to this multiple of the safe level. */
+export const SAFE_LOAD_SLACK = 1.1;
+
+/** Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them). */
+export function badRequests(w: ClusterWindowStats): number {
+  const failed = Math.round(w.errorRate * w.requests);
+  return Math.min(w.requests, failed + (w.slowRequests ?? 0));
+}
+
+/** Offered load of a window, rps: what reached the cluster plus what the filter rejected locally. */
+export function offeredRps(w: ClusterWindowStats): number {
+  const seconds = w.windowLengthMs / 1000;
+  return w.rps + (seconds > 0 ? w.localRejects / seconds : 0);
+}
+
+/**
+ * The load-response model of a cluster from its merged windows and its capacity estimate
+ * (capacity.ts). A cluster serves a bounded number of requests at once, so by Little's law its
+ * throughput falls as each request takes longer: when its median latency is above its low-load
+ * baseline, the loads it was seen to carry safely are scaled down by that factor. (A cluster
+ * slowed by a fault, or by a dependency all clusters share, cannot take what it took when fast.)
+ */
+export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate): LoadResponse {
+  const newest = history.at(-1);
+  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(newest.p50Ms) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
+    ? Math.max(1, newest.p50Ms / capacity.baselineP50Ms)
+    : 1;
+  const safeRps = capacity.safeRps / slowdown;
+  const limitRps = capacity.limitRps / slowdown;
+  const kneeRps = capacity.kneeRps / slowdown;
+  const latest = history.at(-1);
+  let requests = 0;
+  let bad = 0;
+  let load = 0;
+  let weights = 0;
+  let weight = 1;
+  for (let i = history.length - 1, seen = 0; i >= 0 && seen < EVIDENCE_WINDOWS; i--, seen++) {
+    const w = history[i]!;
+    requests += weight * w.requests;
+    bad += weight * badRequests(w);
+    load += weight * offeredRps(w);
+    weights += weight;
+    weight *= EVIDENCE_DECAY;
+  }
+  const badFraction = requests > 0 ? bad / requests : 0;
+  // The fault part: the bad fraction of recent windows at or below the safe load.
+  let safeRequests = 0;
+  let safeBad = 0;
+  weight = 1;
+  for (let i = history.length - 1, seen = 0; i >= 0 && seen < FAULT_WINDOWS; i--, seen++) {
+    const w = history[i]!;
+    if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
+      safeRequests += weight * w.requests;
+      safeBad += weight * badRequests(w);
+    }
+    weight *= EVIDENCE_DECAY;
+  }
+  const faultFraction = safeRequests > 0 ? Math.min(badFraction, safeBad / safeRequests) : badFraction;
+  return {
+    // Smoothed like the evidence: one window's arrivals are noisy (Poisson), and a share moved
+    // this round shows in the load of the next.
+    loadRps: latest === undefined || weights === 0 ? 0 : load / weights,
+    requests,
+    bad,
+    badFraction,
+    faultFraction,
+    safeRps,
+    limitRps,
+    kneeRps,
+  };
+}

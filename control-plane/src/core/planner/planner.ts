@@ -1,0 +1,223 @@
+// The traffic planner (pure): shares per cluster that minimise the predicted number of bad
+// requests (failed or slower than the SLO), moving only when the prediction says clients gain.
+//
+// From the shares in force it moves traffic in small steps, one step at a time, always the step
+// with the largest predicted gain, under these rules:
+//   - a step goes only from a cluster to one predicted better *at its new load* than the donor
+//     is now (load-response.ts: unknown capacity is not trusted, so nobody is pushed past what
+//     it has been seen to carry unless the donor is worse still);
+//   - the gain per moved request must clear a margin: z standard errors of the two clusters'
+//     observed bad fractions plus minGain. Equal degradation therefore moves nothing, and thin
+//     evidence (a few requests) moves nothing;
+//   - each cluster's share moves at most maxStep per round and never below the floor; after a
+//     move it rests settleRounds rounds, so that its windows show the move's effect before the
+//     next (the evidence is pooled over a few windows and lags: moving on stale evidence
+//     overshoots and swings);
+//   - a cluster whose share moved one way does not move the other way for reversalRounds
+//     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
+//   - when no step gains, shares drift one step back toward the operator's base shares, as long
+//     as that is not predicted to cost clients more than minGain per moved request (the receiver
+//     trusted with its base share): in doubt, base weights.
+// A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
+// may open its breaker.
+import { badFractionError, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
+
+export interface PlanCluster {
+  cluster: string;
+  /** The operator's share (base weight over the sum of base weights), [0, 1]. */
+  baseShare: number;
+  /** Share in force, [0, 1] (the shares of all clusters sum to 1). */
+  share: number;
+  /** The planner may move this cluster's share (closed, not held by an override). Others keep `share`. */
+  adjustable: boolean;
+  response: LoadResponse;
+  /** Direction of this cluster's last share change (-1 down, 1 up, 0 none yet) and rounds since. */
+  lastMove: { direction: -1 | 0 | 1; roundsAgo: number };
+}
+
+export interface PlanConfig {
+  /** Share moved per step, fraction of the total. */
+  step: number;
+  /** Most one cluster's share changes per round. */
+  maxStep: number;
+  /** Smallest share of an adjustable cluster. */
+  floor: number;
+  /** Standard errors the gain must clear. */
+  z: number;
+  /** Gain per moved request the move must clear on top, fraction of requests. */
+  minGain: number;
+  /** Rounds after a move during which the share does not move the other way. */
+  reversalRounds: number;
+  /** Rounds after a move during which the share does not move at all (its windows catch up). */
+  settleRounds: number;
+}
+
+export interface PlanMove {
+  from: string;
+  to: string;
+  share: number;
+  /** Predicted bad fraction of the moved requests before (at the donor) and after (at the receiver). */
+  fromBad: number;
+  toBad: number;
+  kind: "improve" | "toward_base";
+}
+
+export interface Plan {
+  shares: Map<string, number>;
+  moves: PlanMove[];
+  /** Adjustable clusters at the floor that the planner would still cut (candidates to open). */
+  drainable: string[];
+}
+
+const EPS = 1e-9;
+
+export function planShares(clusters: readonly PlanCluster[], totalRps: number, config: PlanConfig): Plan {
+  const share = new Map(clusters.map((c) => [c.cluster, c.share]));
+  const moved = new Map(clusters.map((c) => [c.cluster, 0]));
+  const moves: PlanMove[] = [];
+  const drainable = new Set<string>();
+  const adjustable = clusters.filter((c) => c.adjustable);
+  const load = (c: PlanCluster, s = share.get(c.cluster)!) => loadAt(c, s, totalRps);
+  const mayMove = (c: PlanCluster, direction: -1 | 1) => {
+    const m = moved.get(c.cluster)! + direction * config.step;
+    if (Math.abs(m) > config.maxStep + EPS) return false;
+    const last = c.lastMove;
+    if (last.direction === 0) return true;
+    // A share that just moved waits for its windows to show the effect (the evidence lags).
+    if (last.roundsAgo < config.settleRounds) return false;
+    return last.direction === direction || last.roundsAgo >= config.reversalRounds;
+  };
+  /** Predicted bad requests per second of the pair before and after moving one step d -> r. */
+  const gainOf = (d: PlanCluster, r: PlanCluster) => {
+    const sd = share.get(d.cluster)!;
+    const sr = share.get(r.cluster)!;
+    const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
+    const after = predictBadRps(d.response, load(d, sd - config.step)) + predictBadRps(r.response, load(r, sr + config.step));
+    return (before - after) / Math.max(EPS, load(d, sd) - load(d, sd - config.step));
+  };
+  const margin = (d: PlanCluster, r: PlanCluster) => config.z * Math.hypot(badFractionError(d.response), badFractionError(r.response)) + config.minGain;
+
+  if (totalRps > 0 && adjustable.length >= 2) {
+    const maxIterations = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
+    for (let i = 0; i < maxIterations; i++) {
+      let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number } | undefined;
+      for (const d of adjustable) {
+        const sd = share.get(d.cluster)!;
+        const fromBad = predictBadFraction(d.response, load(d));
+        for (const r of adjustable) {
+          if (r === d) continue;
+          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step));
+          if (!(toBad < fromBad)) continue;
+          const gain = gainOf(d, r);
+          const need = margin(d, r);
+          if (gain <= need) continue;
+          if (sd - config.step < config.floor - EPS) {
+            // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
+            if (worthDraining(adjustable, d.cluster, totalRps, config, share)) drainable.add(d.cluster);
+            continue;
+          }
+          if (!mayMove(d, -1) || !mayMove(r, 1)) continue;
+          if (best === undefined || gain > best.gain) best = { d, r, gain, fromBad, toBad };
+        }
+      }
+      if (best === undefined) break;
+      share.set(best.d.cluster, share.get(best.d.cluster)! - config.step);
+      share.set(best.r.cluster, share.get(best.r.cluster)! + config.step);
+      moved.set(best.d.cluster, moved.get(best.d.cluster)! - config.step);
+      moved.set(best.r.cluster, moved.get(best.r.cluster)! + config.step);
+      moves.push({ from: best.d.cluster, to: best.r.cluster, share: config.step, fromBad: best.fromBad, toBad: best.toBad, kind: "improve" });
+    }
+    if (moves.length === 0) driftTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin);
+  }
+  return { shares: share, moves, drainable: [...drainable] };
+}
+
+/**
+ * One step back toward base: from the cluster most above its base share to the one most below,
+ * when that costs clients no more than minGain per moved request (in doubt, the operator's weights).
+ */
+function driftTowardBase(
+  adjustable: readonly PlanCluster[],
+  share: Map<string, number>,
+  moved: Map<string, number>,
+  moves: PlanMove[],
+  totalRps: number,
+  config: PlanConfig,
+  mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
+  margin: (d: PlanCluster, r: PlanCluster) => number,
+): void {
+  const above = adjustable
+    .filter((c) => share.get(c.cluster)! - c.baseShare > EPS && mayMove(c, -1))
+    .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
+  const below = adjustable
+    .filter((c) => c.baseShare - share.get(c.cluster)! > EPS && mayMove(c, 1))
+    .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
+  for (const d of above) {
+    for (const r of below) {
+      const step = Math.min(config.step, share.get(d.cluster)! - d.baseShare, r.baseShare - share.get(r.cluster)!);
+      if (step <= EPS) continue;
+      const sd = share.get(d.cluster)!;
+      const sr = share.get(r.cluster)!;
+      // The receiver is trusted with its base share (the operator sized it for that), but not
+      // past the knee its own windows showed.
+      const trusted = Math.min(r.baseShare * totalRps, r.response.kneeRps);
+      const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
+      const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
+      const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
+      // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
+      // clients no more than minGain per moved request.
+      if (cost > config.minGain) continue;
+      share.set(d.cluster, sd - step);
+      share.set(r.cluster, sr + step);
+      moved.set(d.cluster, moved.get(d.cluster)! - step);
+      moved.set(r.cluster, moved.get(r.cluster)! + step);
+      moves.push({
+        from: d.cluster,
+        to: r.cluster,
+        share: step,
+        fromBad: predictBadFraction(d.response, loadAt(d, sd, totalRps)),
+        toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
+        kind: "toward_base",
+      });
+      return;
+    }
+  }
+}
+
+/**
+ * The load a cluster would carry at share `s`: its observed load plus the mesh's load times the
+ * change of share. At the share in force the model thus predicts exactly what the cluster shows
+ * (the realised split differs from the weights: smoothing, rounding, probes, a move not yet
+ * visible in the windows).
+ */
+export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
+  return Math.max(0, c.response.loadRps + (s - c.share) * totalRps);
+}
+
+/**
+ * Whether taking all of `name`'s share away (its breaker opening) and spreading it over the other
+ * adjustable clusters pro rata to their shares is predicted to serve clients better, by more than
+ * the margin. When every cluster is about as bad (a shared dependency failing), opening one only
+ * overloads the others: the answer is no, as Envoy's panic threshold keeps routing to all hosts
+ * when too few look healthy.
+ */
+export function worthDraining(clusters: readonly PlanCluster[], name: string, totalRps: number, config: PlanConfig, planned?: ReadonlyMap<string, number>): boolean {
+  const shareOf = (c: PlanCluster) => planned?.get(c.cluster) ?? c.share;
+  const d = clusters.find((c) => c.cluster === name);
+  const others = clusters.filter((c) => c.cluster !== name && c.adjustable);
+  if (d === undefined || others.length === 0 || totalRps <= 0 || shareOf(d) <= EPS) return false;
+  const othersShare = others.reduce((a, c) => a + shareOf(c), 0);
+  const dLoad = loadAt(d, shareOf(d), totalRps);
+  let before = predictBadRps(d.response, dLoad);
+  let after = 0;
+  let worstError = 0;
+  for (const r of others) {
+    const part = othersShare > EPS ? shareOf(r) / othersShare : 1 / others.length;
+    const rLoad = loadAt(r, shareOf(r), totalRps);
+    before += predictBadRps(r.response, rLoad);
+    after += predictBadRps(r.response, rLoad + dLoad * part);
+    worstError = Math.max(worstError, badFractionError(r.response));
+  }
+  const gain = (before - after) / Math.max(EPS, dLoad);
+  return gain > config.z * Math.hypot(badFractionError(d.response), worstError) + config.minGain;
+}

@@ -1,0 +1,128 @@
+// One decision round of the planner policy, on plain data (pure): from each cluster's breaker
+// state, share in force, windows and capacity estimate to the shares of the round, and whether
+// a cluster is worth opening. The decision engine (decision-engine.ts) maps its runtime state to
+// these inputs and applies the result; this file holds no state of its own.
+import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
+import { assessLoadResponse, badRequests, offeredRps } from "./assessment.js";
+import type { LoadResponse } from "./load-response.js";
+import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
+
+export type LastMove = PlanCluster["lastMove"];
+
+/** What the round needs of one cluster. */
+export interface RoundCluster {
+  name: string;
+  /** The operator's base weight (> 0). */
+  baseWeight: number;
+  breaker: BreakerKind;
+  /** For half_open: the fraction of the base share admitted as probes. */
+  probeFraction: number;
+  /** Its share in the decision set in force, [0, 1] (undefined before the first set). */
+  previousShare: number | undefined;
+  /** Merged windows, oldest first. */
+  history: readonly ClusterWindowStats[];
+  capacity: CapacityEstimate;
+  lastMove: LastMove;
+  /** An operator override holds it closed: it is never drained. */
+  forcedClosed: boolean;
+}
+
+/** What the round decided for one cluster. */
+export interface RoundClusterResult {
+  share: number;
+  lastMove: LastMove;
+  /** The planner would cut it below the floor: its breaker may open next round. */
+  drainable: boolean;
+  /** Why its share moved away this round (undefined: keep the previous reason; "": none). */
+  reason: string | undefined;
+}
+
+/**
+ * The shares of a round. Open clusters get nothing, half-open ones their probe share (at least
+ * the floor, at most their base share); the closed ones start from their shares in force,
+ * rescaled to what the others leave, and the planner moves them. All open: base shares (as
+ * Envoy's panic mode routes to every host when too few are healthy).
+ */
+export function planRound(clusters: readonly RoundCluster[], config: PlanConfig): Map<string, RoundClusterResult> {
+  const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
+  const baseShare = (c: RoundCluster) => c.baseWeight / baseTotal;
+  const fixed = new Map<string, number>();
+  for (const c of clusters) {
+    if (c.breaker === "open") fixed.set(c.name, 0);
+    else if (c.breaker === "half_open") fixed.set(c.name, Math.min(baseShare(c), Math.max(config.floor, baseShare(c) * c.probeFraction)));
+  }
+  const out = new Map<string, RoundClusterResult>();
+  const still = (c: RoundCluster, share: number): RoundClusterResult => ({ share, lastMove: { direction: 0, roundsAgo: 0 }, drainable: false, reason: undefined });
+  const closed = clusters.filter((c) => !fixed.has(c.name));
+  const fixedSum = [...fixed.values()].reduce((a, b) => a + b, 0);
+  if (closed.length === 0) {
+    for (const c of clusters) out.set(c.name, still(c, fixedSum > 0 ? fixed.get(c.name)! / fixedSum : baseShare(c)));
+    return out;
+  }
+  const inForce = closed.map((c) => c.previousShare ?? baseShare(c));
+  const inForceSum = inForce.reduce((a, b) => a + b, 0);
+  const baseSum = closed.reduce((a, c) => a + baseShare(c), 0);
+  const room = Math.max(0, 1 - fixedSum);
+  const start = closed.map((c, i) => (inForceSum > 0 ? (inForce[i]! / inForceSum) * room : (baseShare(c) / baseSum) * room));
+  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
+  // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
+  const totalRps = clusters.reduce((a, c) => a + (responses.get(c.name)?.loadRps ?? (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!))), 0);
+  const planned = planShares(
+    closed.map((c, i): PlanCluster => ({
+      cluster: c.name,
+      baseShare: (baseShare(c) / baseSum) * room,
+      share: start[i]!,
+      adjustable: true,
+      response: responses.get(c.name)!,
+      lastMove: c.lastMove,
+    })),
+    totalRps,
+    config,
+  );
+  closed.forEach((c, i) => {
+    const share = planned.shares.get(c.name)!;
+    const delta = share - start[i]!;
+    const lastMove: LastMove = Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: c.lastMove.direction, roundsAgo: c.lastMove.roundsAgo + 1 };
+    const away = planned.moves.find((m) => m.from === c.name && m.kind === "improve");
+    const atBase = Math.abs(share - (baseShare(c) / baseSum) * room) < 1e-9;
+    const reason = away !== undefined ? `predicted ${pct(away.fromBad)} of requests bad here vs ${pct(away.toBad)} on ${away.to}: traffic shifted` : atBase ? "" : undefined;
+    out.set(c.name, { share, lastMove, drainable: planned.drainable.includes(c.name) && !c.forcedClosed, reason });
+  });
+  for (const c of clusters) if (fixed.has(c.name)) out.set(c.name, still(c, fixed.get(c.name)!));
+  return out;
+}
+
+/**
+ * Whether the closed clusters other than `name`, at their shares in force, serve its share better
+ * than it does (planner.ts worthDraining). A severe trip rests on the newest window (a hard
+ * outage), so every cluster is judged by its newest window when that is worse than its pooled
+ * ones: the failing cluster is not flattered by windows that remember it healthy, and the others
+ * are not flattered either (a shared dependency failing shows in all of them).
+ */
+export function worthOpening(clusters: readonly RoundCluster[], name: string, config: PlanConfig): boolean {
+  const closed = clusters.filter((c) => c.breaker === "closed");
+  const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
+  const shares = closed.map((c) => c.previousShare ?? c.baseWeight / baseTotal);
+  const sum = shares.reduce((a, b) => a + b, 0);
+  const responses = closed.map((c) => newestView(assessLoadResponse(c.history, c.capacity), c.history.at(-1)));
+  const totalRps = responses.reduce((a, r) => a + r.loadRps, 0);
+  const plan: PlanCluster[] = closed.map((c, i) => ({
+    cluster: c.name,
+    baseShare: c.baseWeight / baseTotal,
+    share: sum > 0 ? shares[i]! / sum : 1 / closed.length,
+    adjustable: true,
+    response: responses[i]!,
+    lastMove: c.lastMove,
+  }));
+  return worthDraining(plan, name, totalRps, config);
+}
+
+function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined): LoadResponse {
+  if (newest === undefined || newest.requests === 0) return r;
+  const fraction = badRequests(newest) / newest.requests;
+  return fraction > r.badFraction ? { ...r, badFraction: fraction, faultFraction: fraction, bad: fraction * r.requests } : r;
+}
+
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
+}

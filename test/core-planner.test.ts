@@ -1,0 +1,234 @@
+// The planner (control-plane/src/core/planner/): tables of cases, then its invariants as
+// properties over random fleets (fast-check).
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
+import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
+
+const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+const EPS = 1e-9;
+
+/** A cluster's response: `bad` of its requests bad at `loadRps`, seen safe up to `safeRps`. */
+function response(loadRps: number, bad: number, opts: Partial<LoadResponse> = {}): LoadResponse {
+  const requests = opts.requests ?? loadRps * 2;
+  return { loadRps, requests, bad: bad * requests, badFraction: bad, faultFraction: bad, safeRps: loadRps, limitRps: loadRps * 1.3, kneeRps: Infinity, ...opts };
+}
+
+function cluster(name: string, share: number, r: LoadResponse, baseShare = share, lastMove: PlanCluster["lastMove"] = { direction: 0, roundsAgo: 0 }): PlanCluster {
+  return { cluster: name, baseShare, share, adjustable: true, response: r, lastMove };
+}
+
+describe("the load-response model", () => {
+  const cases: { name: string; m: LoadResponse; at: number; expect: (b: number) => boolean }[] = [
+    { name: "at its current load it predicts what it shows", m: response(100, 0.02), at: 100, expect: (b) => Math.abs(b - 0.02) < EPS },
+    { name: "a faulty cluster is no better with less load", m: response(100, 0.2), at: 50, expect: (b) => Math.abs(b - 0.2) < EPS },
+    {
+      name: "an overloaded cluster gets better with less load, down to its fault fraction at the safe load",
+      m: response(200, 0.1, { faultFraction: 0.01, safeRps: 150, limitRps: 150 }),
+      at: 150,
+      expect: (b) => Math.abs(b - 0.01) < EPS,
+    },
+    { name: "load beyond what it was trusted with is counted bad", m: response(100, 0, { limitRps: 120 }), at: 240, expect: (b) => Math.abs(b - 0.5) < EPS },
+    { name: "within its limit more load costs nothing", m: response(100, 0.001, { limitRps: 130 }), at: 125, expect: (b) => Math.abs(b - 0.001) < EPS },
+    {
+      name: "above its safe level the bad fraction keeps rising with load",
+      m: response(200, 0.05, { faultFraction: 0.01, safeRps: 150, limitRps: 400 }),
+      at: 250,
+      expect: (b) => b > 0.05,
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.ok(c.expect(predictBadFraction(c.m, c.at)), String(predictBadFraction(c.m, c.at))));
+});
+
+describe("the planner", () => {
+  it("a faulty cluster loses traffic to a healthy one with room, one bounded step at a time", () => {
+    const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.5, response(100, 0.001, { limitRps: 300 }))], 200, CONFIG);
+    assert.ok(Math.abs(plan.shares.get("a")! - 0.4) < EPS, `a: ${plan.shares.get("a")}`);
+    assert.ok(Math.abs(plan.shares.get("b")! - 0.6) < EPS);
+    assert.ok(plan.moves.every((m) => m.kind === "improve" && m.from === "a" && m.to === "b"));
+  });
+
+  it("a healthy cluster without room (past what it was seen to carry) takes nothing from a slightly worse one", () => {
+    const plan = planShares([cluster("a", 0.5, response(100, 0.03)), cluster("b", 0.5, response(100, 0.001, { limitRps: 100 }))], 200, CONFIG);
+    assert.equal(plan.moves.length, 0);
+    assert.equal(plan.shares.get("a"), 0.5);
+  });
+
+  it("a faulty cluster's traffic moves onto a healthy one up to the load it is trusted with, not beyond", () => {
+    const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.5, response(100, 0.001, { limitRps: 110 }))], 200, CONFIG);
+    assert.ok(Math.abs(plan.shares.get("b")! - 0.55) < EPS, `b: ${plan.shares.get("b")}`);
+  });
+
+  it("every cluster equally degraded: nothing moves", () => {
+    const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.3, response(60, 0.2)), cluster("c", 0.2, response(40, 0.2))], 200, CONFIG);
+    assert.deepEqual(plan.moves, []);
+  });
+
+  it("a few requests without errors are not evidence enough to move traffic", () => {
+    const plan = planShares([cluster("a", 0.5, response(5, 0.1, { requests: 10 })), cluster("b", 0.5, response(5, 0, { requests: 10 }))], 10, CONFIG);
+    assert.deepEqual(plan.moves, []);
+  });
+
+  it("when the fault is gone, traffic drifts back toward the operator's base shares", () => {
+    const plan = planShares([cluster("a", 0.2, response(40, 0.001), 0.5), cluster("b", 0.8, response(160, 0.001, { limitRps: 300 }), 0.5)], 200, CONFIG);
+    assert.ok(Math.abs(plan.shares.get("a")! - 0.25) < EPS, `a: ${plan.shares.get("a")}`);
+    assert.equal(plan.moves[0]?.kind, "toward_base");
+  });
+
+  it("a cluster at the floor whose whole share is better elsewhere is drainable (its breaker may open)", () => {
+    const plan = planShares([cluster("a", 0.05, response(10, 0.4)), cluster("b", 0.95, response(190, 0.001, { limitRps: 400 }))], 200, CONFIG);
+    assert.deepEqual(plan.drainable, ["a"]);
+    assert.equal(plan.shares.get("a"), 0.05, "the floor itself is kept by the planner");
+  });
+
+  it("a share that just moved up does not move down for reversalRounds rounds", () => {
+    const plan = planShares(
+      [cluster("a", 0.6, response(120, 0.05), 0.5, { direction: 1, roundsAgo: 1 }), cluster("b", 0.4, response(80, 0.001, { limitRps: 300 }), 0.5)],
+      200,
+      CONFIG,
+    );
+    assert.deepEqual(plan.moves, []);
+  });
+});
+
+/** A random fleet: 2–6 clusters with base shares, shares in force and responses. */
+const fleet = fc
+  .integer({ min: 2, max: 6 })
+  .chain((n) =>
+    fc.record({
+      base: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: n, maxLength: n }),
+      tilt: fc.array(fc.double({ min: 0.5, max: 2, noNaN: true }), { minLength: n, maxLength: n }),
+      bad: fc.array(fc.double({ min: 0, max: 0.6, noNaN: true }), { minLength: n, maxLength: n }),
+      room: fc.array(fc.double({ min: 0.8, max: 3, noNaN: true }), { minLength: n, maxLength: n }),
+      totalRps: fc.double({ min: 20, max: 2000, noNaN: true }),
+    }),
+  )
+  .map(({ base, tilt, bad, room, totalRps }) => {
+    const baseSum = base.reduce((a, b) => a + b, 0);
+    const raw = base.map((b, i) => (b / baseSum) * tilt[i]!);
+    const rawSum = raw.reduce((a, b) => a + b, 0);
+    const floorShares = raw.map((r) => Math.max(CONFIG.floor, r / rawSum));
+    const sum = floorShares.reduce((a, b) => a + b, 0);
+    const clusters = base.map((b, i) => {
+      const share = floorShares[i]! / sum;
+      const load = share * totalRps;
+      return cluster(`c${i}`, share, response(load, bad[i]!, { limitRps: load * room[i]!, safeRps: load * Math.min(1, room[i]!) }), b / baseSum);
+    });
+    return { clusters, totalRps };
+  });
+
+describe("the planner's invariants (properties)", () => {
+  it("shares sum to one, respect the floor and change by at most maxStep per round", () => {
+    fc.assert(
+      fc.property(fleet, ({ clusters, totalRps }) => {
+        const plan = planShares(clusters, totalRps, CONFIG);
+        const sum = [...plan.shares.values()].reduce((a, b) => a + b, 0);
+        assert.ok(Math.abs(sum - 1) < 1e-6, `sum ${sum}`);
+        for (const c of clusters) {
+          const s = plan.shares.get(c.cluster)!;
+          assert.ok(s >= Math.min(c.share, CONFIG.floor) - 1e-6, `${c.cluster} below the floor: ${s}`);
+          assert.ok(Math.abs(s - c.share) <= CONFIG.maxStep + 1e-6, `${c.cluster} moved ${s - c.share}`);
+        }
+      }),
+      { seed: 1501, numRuns: 300 },
+    );
+  });
+
+  it("traffic only moves toward a cluster predicted better at its new load than the donor is now", () => {
+    fc.assert(
+      fc.property(fleet, ({ clusters, totalRps }) => {
+        for (const m of planShares(clusters, totalRps, CONFIG).moves) if (m.kind === "improve") assert.ok(m.toBad < m.fromBad, JSON.stringify(m));
+      }),
+      { seed: 1502, numRuns: 300 },
+    );
+  });
+
+  it("equal degradation everywhere moves nothing", () => {
+    fc.assert(
+      fc.property(fleet, fc.double({ min: 0, max: 0.6, noNaN: true }), ({ clusters, totalRps }, bad) => {
+        // Same bad fraction, same headroom, shares at base.
+        const equal = clusters.map((c) => cluster(c.cluster, c.baseShare, response(c.baseShare * totalRps, bad, { limitRps: c.baseShare * totalRps * 1.3 }), c.baseShare));
+        assert.deepEqual(planShares(equal, totalRps, CONFIG).moves, []);
+      }),
+      { seed: 1503, numRuns: 300 },
+    );
+  });
+
+  it("with the assessment unchanged, no cluster's share changes direction within reversalRounds rounds", () => {
+    fc.assert(
+      fc.property(fleet, ({ clusters, totalRps }) => {
+        let current = clusters;
+        const history = new Map<string, number[]>(clusters.map((c) => [c.cluster, []]));
+        for (let round = 0; round < 12; round++) {
+          const plan = planShares(current, totalRps, CONFIG);
+          current = current.map((c) => {
+            const next = plan.shares.get(c.cluster)!;
+            const delta = next - c.share;
+            history.get(c.cluster)!.push(Math.abs(delta) < EPS ? 0 : Math.sign(delta));
+            const lastMove: PlanCluster["lastMove"] = Math.abs(delta) < EPS ? { direction: c.lastMove.direction, roundsAgo: c.lastMove.roundsAgo + 1 } : { direction: delta > 0 ? 1 : -1, roundsAgo: 0 };
+            return { ...c, share: next, lastMove };
+          });
+        }
+        for (const [name, moves] of history) {
+          let last = 0;
+          let since = Infinity;
+          for (const d of moves) {
+            if (d !== 0) {
+              assert.ok(last === 0 || d === last || since >= CONFIG.reversalRounds, `${name} reversed after ${since} rounds: ${moves.join(",")}`);
+              last = d;
+              since = 0;
+            } else since++;
+          }
+        }
+      }),
+      { seed: 1504, numRuns: 200 },
+    );
+  });
+});
+
+/** A merged window of `requests` over 1 s with `bad` of them failed, at p50 `p50Ms`. */
+function windowOf(cluster: string, atS: number, requests: number, failedFraction: number, p50Ms = 100): ClusterWindowStats {
+  return {
+    cluster, windowStartMs: atS * 1000, windowLengthMs: 1000, requests, errors5xx: Math.round(requests * failedFraction), localRejects: 0,
+    timeouts: 0, resets: 0, grpcErrors: 0, errorRate: failedFraction, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps: requests, reporters: 1, slowRequests: 0,
+  };
+}
+
+function roundCluster(name: string, opts: Partial<RoundCluster> & { failed?: number; requests?: number } = {}): RoundCluster {
+  const requests = opts.requests ?? 100;
+  const history = opts.history ?? Array.from({ length: 10 }, (_, i) => windowOf(name, i, requests, opts.failed ?? 0));
+  return {
+    name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: undefined, history,
+    capacity: { baselineP50Ms: 100, safeRps: requests, kneeRps: Infinity, limitRps: requests * 1.3 },
+    lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false, ...opts,
+  };
+}
+
+describe("a planner round on plain data", () => {
+  it("an open cluster gets nothing, a half-open one its probe share, the closed ones the rest", () => {
+    const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "half_open", probeFraction: 0.2 }), roundCluster("c")], CONFIG);
+    assert.equal(plan.get("a")!.share, 0);
+    assert.ok(Math.abs(plan.get("b")!.share - 1 / 15) < EPS, `b: ${plan.get("b")!.share}`);
+    assert.ok(Math.abs(plan.get("c")!.share - 14 / 15) < EPS);
+  });
+
+  it("every cluster open: base shares, as Envoy's panic mode routes to all hosts", () => {
+    const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "open", baseWeight: 3 })], CONFIG);
+    assert.deepEqual([plan.get("a")!.share, plan.get("b")!.share], [0.25, 0.75]);
+  });
+
+  const opening: { name: string; failed: [number, number, number]; worth: boolean }[] = [
+    { name: "one cluster failing hard while the others are healthy: worth opening", failed: [1, 0, 0], worth: true },
+    { name: "every cluster failing alike (a shared dependency): not worth opening any", failed: [0.6, 0.6, 0.6], worth: false },
+    { name: "the others failing worse: not worth opening", failed: [0.5, 0.8, 0.8], worth: false },
+  ];
+  for (const c of opening) {
+    it(`a severely failing cluster is opened only when the others serve its share better: ${c.name}`, () => {
+      const clusters = ["a", "b", "c"].map((name, i) => roundCluster(name, { failed: c.failed[i]!, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 400 } }));
+      assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
+});
