@@ -8,10 +8,13 @@
 //     fail_open: false                      # after a trap in the filter: pass (true) or 500 (false)
 //     configuration: { node_id: sidecar-1, clusters: [...] }   # the filter's plugin configuration
 //   clusters:
-//     - { name: llm-a, endpoints: ["127.0.0.1:9001", "127.0.0.1:9002"] }
+//     - name: llm-a
+//       endpoints: ["127.0.0.1:9001", "127.0.0.1:9002"]
+//       circuit_breakers: { max_connections: 1024, max_pending_requests: 1024 }   # Envoy's defaults
 //   default_cluster: llm-a                  # when the filter set no cluster header
 //   cluster_header: x-autoglm-cluster
-//   upstream_timeout_ms: 30000              # until the upstream's response headers (504 UT after)
+//   upstream_timeout_ms: 30000              # from the whole request sent to the response headers (504 UT after)
+//   request_idle_timeout_ms: 300000         # longest pause in a client's request body (408 after)
 //   control_plane: { cluster: autoglm-control-plane, address: "127.0.0.1:50051" }
 //   metrics: { listen: "127.0.0.1:9901" }
 //   node: { id: sidecar-1, metadata: { ZONE: zone-a } }
@@ -25,9 +28,25 @@ export interface Address {
   port: number;
 }
 
+/**
+ * A cluster's connection pool limits, as Envoy's `circuit_breakers.thresholds` (HTTP/1.1: one
+ * request per connection). A request that finds `maxConnections` connections busy waits as a
+ * pending request; one that finds `maxPendingRequests` already waiting is answered 503 locally.
+ */
+export interface PoolLimits {
+  /** Connections to the cluster's endpoints at once (all endpoints together). */
+  maxConnections: number;
+  /** Requests waiting for a connection at once; 0 = none wait. */
+  maxPendingRequests: number;
+}
+
+/** Envoy's default thresholds (envoy.config.cluster.v3.CircuitBreakers.Thresholds). */
+export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = { maxConnections: 1024, maxPendingRequests: 1024 };
+
 export interface ClusterConfig {
   name: string;
   endpoints: Address[];
+  limits: PoolLimits;
 }
 
 export interface SidecarConfig {
@@ -44,8 +63,19 @@ export interface SidecarConfig {
   clusters: ClusterConfig[];
   defaultCluster: string | null;
   clusterHeader: string;
-  /** Milliseconds until the upstream's response headers; 0 = no timeout. */
+  /**
+   * Milliseconds from the moment the whole request has been received from the client (and handed
+   * to the upstream) until the upstream's response headers; 504 with flag UT after; 0 = no timeout.
+   * Like Envoy's route `timeout`, which spans from the end of the downstream request: a client
+   * that sends its body slowly never makes the upstream look slow.
+   */
   upstreamTimeoutMs: number;
+  /**
+   * Longest silence of a client, in milliseconds, before or between pieces of its request body
+   * while no response has started (Envoy's `stream_idle_timeout`, default 5 minutes): 408 after,
+   * answered locally, the client's fault and not the upstream's; 0 = no limit.
+   */
+  requestIdleTimeoutMs: number;
   controlPlane: { cluster: string; address: string } | null;
   metrics: { listen: Address } | null;
   node: { id: string; cluster: string; metadata: Record<string, string> };
@@ -105,6 +135,18 @@ export function parseAddress(v: Json, path: string): Address {
   return { host: m[1] ?? (m[2] === "" ? "127.0.0.1" : m[2]!), port };
 }
 
+/** A cluster's `circuit_breakers` (optional; each field defaults to Envoy's). */
+function poolLimits(v: Json, path: string): PoolLimits {
+  if (v === undefined) return { ...DEFAULT_POOL_LIMITS };
+  const o = object(v, path);
+  noUnknownKeys(o, ["max_connections", "max_pending_requests"], path);
+  return {
+    maxConnections: o.max_connections === undefined ? DEFAULT_POOL_LIMITS.maxConnections : integer(o.max_connections, `${path}.max_connections`, 1, 1_000_000),
+    maxPendingRequests:
+      o.max_pending_requests === undefined ? DEFAULT_POOL_LIMITS.maxPendingRequests : integer(o.max_pending_requests, `${path}.max_pending_requests`, 0, 1_000_000),
+  };
+}
+
 /** Validates a parsed configuration document. */
 export function parseSidecarConfig(raw: Json, source = "sidecar config"): SidecarConfig {
   try {
@@ -119,7 +161,7 @@ function build(raw: Json): SidecarConfig {
   const root = object(raw, "(root)");
   noUnknownKeys(
     root,
-    ["listen", "workers", "filter", "clusters", "default_cluster", "cluster_header", "upstream_timeout_ms", "control_plane", "metrics", "node"],
+    ["listen", "workers", "filter", "clusters", "default_cluster", "cluster_header", "upstream_timeout_ms", "request_idle_timeout_ms", "control_plane", "metrics", "node"],
     "",
   );
   if (root.listen === undefined) fail("listen", "missing; expected \"host:port\"");
@@ -144,13 +186,13 @@ function build(raw: Json): SidecarConfig {
   const clusters: ClusterConfig[] = root.clusters.map((c: Json, i: number) => {
     const path = `clusters[${i}]`;
     const o = object(c, path);
-    noUnknownKeys(o, ["name", "endpoints"], path);
+    noUnknownKeys(o, ["name", "endpoints", "circuit_breakers"], path);
     const name = string(o.name, `${path}.name`);
     if (!Array.isArray(o.endpoints) || o.endpoints.length === 0) {
       fail(`${path}.endpoints`, `expected a non-empty list of "host:port", got ${describe(o.endpoints)}`);
     }
     const endpoints = o.endpoints.map((e: Json, j: number) => parseAddress(e, `${path}.endpoints[${j}]`));
-    return { name, endpoints };
+    return { name, endpoints, limits: poolLimits(o.circuit_breakers, `${path}.circuit_breakers`) };
   });
   const seen = new Set<string>();
   clusters.forEach((c, i) => {
@@ -163,6 +205,8 @@ function build(raw: Json): SidecarConfig {
   }
   const clusterHeader = root.cluster_header === undefined ? "x-autoglm-cluster" : string(root.cluster_header, "cluster_header").toLowerCase();
   const upstreamTimeoutMs = root.upstream_timeout_ms === undefined ? 30000 : integer(root.upstream_timeout_ms, "upstream_timeout_ms", 0, 3_600_000);
+  const requestIdleTimeoutMs =
+    root.request_idle_timeout_ms === undefined ? 300_000 : integer(root.request_idle_timeout_ms, "request_idle_timeout_ms", 0, 3_600_000);
 
   let controlPlane: SidecarConfig["controlPlane"] = null;
   if (root.control_plane !== undefined) {
@@ -200,6 +244,7 @@ function build(raw: Json): SidecarConfig {
     defaultCluster,
     clusterHeader,
     upstreamTimeoutMs,
+    requestIdleTimeoutMs,
     controlPlane,
     metrics,
     node,

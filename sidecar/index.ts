@@ -84,8 +84,7 @@ export async function startSidecar(config: SidecarConfig | Record<string, unknow
     ...(options.store !== undefined ? { store: options.store } : {}),
   });
   const metrics = new SidecarMetrics();
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  const ctx: ProxyContext = { config: cfg, plugin, clusters: new UpstreamClusters(cfg.clusters), agent, metrics, log };
+  const ctx: ProxyContext = { config: cfg, plugin, clusters: new UpstreamClusters(cfg.clusters), metrics, log };
   const metricsText = (): string => plugin.prometheus() + toPrometheusText(metrics.store.snapshot());
 
   const server = http.createServer((req, res) => void handleRequest(ctx, req, res));
@@ -110,6 +109,7 @@ export async function startSidecar(config: SidecarConfig | Record<string, unknow
   } catch (e) {
     plugin.close();
     ownTransport?.close();
+    ctx.clusters.close();
     await closeServer(server);
     throw new Error(`sidecar could not listen: ${(e as Error).message}`);
   }
@@ -122,7 +122,7 @@ export async function startSidecar(config: SidecarConfig | Record<string, unknow
     async close() {
       await closeServer(server);
       if (metricsServer !== null) await closeServer(metricsServer);
-      agent.destroy();
+      ctx.clusters.close();
       plugin.close();
       ownTransport?.close();
     },

@@ -1,5 +1,5 @@
-// Fault scenarios: loading and validation of the JSON format described in the shared scenarios
-// README (../shared/scenarios/README.md next to the project root). A scenario describes a small
+// Fault scenarios: loading and validation of the JSON format described in
+// sim/scenarios/README.md (the project's copy of the public scenarios and their format). A scenario describes a small
 // mesh, the traffic it gets and the faults it suffers, on a virtual clock.
 //
 // `parseScenario` accepts any valid file of the format and rejects an invalid one with a
@@ -513,9 +513,9 @@ export function projectRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), "..");
 }
 
-/** The public scenarios: ../shared/scenarios relative to the project root (the root's parent's shared/). */
+/** The public scenarios: the project's own copy in sim/scenarios/ (so a clone works alone). */
 export function defaultScenarioFolder(root = projectRoot()): string {
-  return resolve(root, "..", "shared", "scenarios");
+  return resolve(root, "sim", "scenarios");
 }
 
 /** "hard-outage.json" -> "hard-outage": used when naming output files. */

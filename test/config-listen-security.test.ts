@@ -22,7 +22,13 @@ const GRPC_REFUSED =
 const ADMIN_REFUSED =
   /^admin\.host: "(.*)" is not a loopback address and neither admin\.token nor admin\.read_token is set, .* set a token, or admin\.allow_unauthenticated_non_loopback: true to accept that$/;
 
+const XDS_REFUSED = /^xds\.host: "(.*)" is not a loopback address and the xDS server has no authentication, .* set xds\.allow_unauthenticated_non_loopback: true to accept that$/;
+
 const listenCases: { name: string; doc: object; env?: NodeJS.ProcessEnv; refused: RegExp[] }[] = [
+  { name: "xDS enabled on 0.0.0.0", doc: { xds: { enabled: true, host: "0.0.0.0" } }, refused: [XDS_REFUSED] },
+  { name: "xDS enabled on loopback", doc: { xds: { enabled: true, host: "127.0.0.1" } }, refused: [] },
+  { name: "xDS on 0.0.0.0 but disabled", doc: { xds: { enabled: false, host: "0.0.0.0" } }, refused: [] },
+  { name: "xDS enabled on 0.0.0.0 with the opt-in", doc: { xds: { enabled: true, host: "0.0.0.0", allow_unauthenticated_non_loopback: true } }, refused: [] },
   { name: "the defaults (127.0.0.1, no tokens)", doc: {}, refused: [] },
   { name: "localhost without tokens", doc: { grpc: { host: "localhost" }, admin: { host: "LOCALHOST" } }, refused: [] },
   { name: "127.1.2.3 and ::1 without tokens", doc: { grpc: { host: "127.1.2.3" }, admin: { host: "::1" } }, refused: [] },

@@ -48,8 +48,8 @@ describe("latency buckets", () => {
 describe("window aggregation", () => {
   it("merges the reports of all workers of one window per cluster", () => {
     const a = agg();
-    assert.equal(a.ingest("w1", report(1, T0, [100, 200], 1), T0 + 1000), "accepted");
-    assert.equal(a.ingest("w2", report(1, T0 + 30, [300, 400]), T0 + 1000), "accepted");
+    assert.equal(a.ingest("w1", report(1, T0, [100, 200], 1), T0 + 1000).outcome, "accepted");
+    assert.equal(a.ingest("w2", report(1, T0 + 30, [300, 400]), T0 + 1000).outcome, "accepted");
     const [window] = a.close(T0 + 1000);
     const statsA = window!.find((s) => s.cluster === "a")!;
     assert.equal(statsA.requests, 4);
@@ -66,8 +66,8 @@ describe("window aggregation", () => {
   it("drops a repeated sequence from the same reporter as a duplicate", () => {
     const a = agg();
     a.ingest("w1", report(1, T0, [100]), T0 + 1000);
-    assert.equal(a.ingest("w1", report(1, T0, [100]), T0 + 1000), "duplicate");
-    assert.equal(a.ingest("w2", report(1, T0, [100]), T0 + 1000), "accepted");
+    assert.equal(a.ingest("w1", report(1, T0, [100]), T0 + 1000).outcome, "duplicate");
+    assert.equal(a.ingest("w2", report(1, T0, [100]), T0 + 1000).outcome, "accepted");
     const [window] = a.close(T0 + 1000);
     assert.equal(window![0]!.requests, 2);
   });
@@ -93,7 +93,7 @@ describe("window aggregation", () => {
       const a = agg();
       a.ingest("w1", report(1, T0, [100]), T0 + 1000);
       a.close(T0 + 1000);
-      assert.equal(a.ingest("w2", report(1, T0, [100, 100]), T0 + 1000 + after), outcome);
+      assert.equal(a.ingest("w2", report(1, T0, [100, 100]), T0 + 1000 + after).outcome, outcome);
       const updates = a.takeLateUpdates();
       if (outcome === "late_folded") assert.equal(updates[0]![0]!.requests, 3);
       else assert.equal(updates.length, 0);
@@ -110,5 +110,73 @@ describe("window aggregation", () => {
     a.ingest("w1", report(2, later - 1000, [1]), later);
     assert.equal(a.hasCompleteWindow(later), true, "only w1 is expected now");
     assert.equal(a.liveReporters, 1);
+  });
+});
+
+describe("reports judged on the control plane's clock", () => {
+  const YEAR_2100 = 4_102_444_800_000;
+
+  it("a report from the year 2100 is refused, and the honest reports after it are still counted", () => {
+    const a = agg();
+    const refused = a.ingest("evil", report(1, YEAR_2100, [100]), T0);
+    assert.equal(refused.outcome, "refused");
+    assert.equal(refused.refusal?.reason, "clock_ahead");
+    assert.equal(refused.refusal?.clockOffsetMs, YEAR_2100 - T0);
+    a.forget("evil");
+    for (let i = 0; i < 5; i++) {
+      const start = T0 + i * 1000;
+      assert.equal(a.ingest("w1", report(i + 1, start, [100, 100]), start + 1000).outcome, "accepted", `window ${i}`);
+      const closed = a.close(start + 1000);
+      assert.equal(closed.length, 1, `window ${i} closes`);
+      assert.equal(closed[0]![0]!.requests, 2);
+    }
+    assert.equal(a.counters.lateDropped, 0);
+    assert.equal(a.refusedByReason.get("clock_ahead"), 1);
+  });
+
+  it("a reporter whose clock runs a little ahead cannot close a window before the control plane's clock reaches it", () => {
+    const a = agg();
+    // 3 s ahead: within the allowed skew, so accepted, but its window is still in the future.
+    assert.equal(a.ingest("ahead", report(1, T0 + 3000, [100]), T0 + 1000).outcome, "accepted");
+    assert.equal(a.close(T0 + 1000).length, 0, "the future window stays open");
+    assert.equal(a.ingest("honest", report(1, T0, [100, 100]), T0 + 1000).outcome, "accepted");
+    const closed = a.close(T0 + 1000 + DEFAULT_CONFIG.aggregation.closeDelayMs);
+    assert.equal(closed[0]![0]!.windowStartMs, T0);
+    assert.equal(closed[0]![0]!.requests, 2);
+  });
+
+  const withCluster = (patch: Partial<WorkerReport["clusters"][number]>, base: Partial<WorkerReport> = {}): WorkerReport => ({
+    ...report(1, T0, [100, 200, 300]),
+    ...base,
+    clusters: [{ ...clusterWindow({ cluster: "a", latenciesMs: [100, 200, 300] }), ...patch }],
+  });
+  const refusals: [name: string, report: WorkerReport, reason: string, message: RegExp][] = [
+    ["a window 120 s ahead", report(1, T0 + 120_000, [1]), "clock_ahead", /window_start_ms: .* 119000 ms ahead .*allowed skew 5000 ms/],
+    ["a window that ended 60 s ago", report(1, T0 - 60_000, [1]), "clock_behind", /ended 60000 ms before/],
+    ["a window length of 0", withCluster({}, { windowLengthMs: 0 }), "window_length", /window_length_ms: 0 is outside \[10, 3600000\]/],
+    ["a window length of 5 ms", withCluster({}, { windowLengthMs: 5 }), "window_length", /window_length_ms: 5/],
+    ["a window length over an hour", withCluster({}, { windowLengthMs: 3_600_001 }), "window_length", /window_length_ms: 3600001/],
+    ["more 5xx than requests", withCluster({ errors5xx: 4 }), "counters", /clusters\[0\] \(a\)\.errors_5xx: 4 exceeds requests \(3\)/],
+    ["more timeouts than requests", withCluster({ timeouts: 4 }), "counters", /timeouts: 4 exceeds/],
+    ["more resets than requests", withCluster({ resets: 9 }), "counters", /resets: 9 exceeds/],
+    ["more gRPC errors than requests", withCluster({ grpcErrors: 4 }), "counters", /grpc_errors: 4 exceeds/],
+    ["a histogram with fewer values than requests", withCluster({ requests: 30 }), "histogram", /total_latency: holds 3 values for 30 requests/],
+    ["a histogram with more values than requests", withCluster({ requests: 1 }), "histogram", /total_latency: holds 3 values for 1 requests/],
+  ];
+  for (const [name, bad, reason, message] of refusals) {
+    it(`a report with ${name} is refused (${reason}) and changes nothing`, () => {
+      const a = agg();
+      const result = a.ingest("w1", bad, T0 + 1000);
+      assert.equal(result.outcome, "refused");
+      assert.equal(result.refusal?.reason, reason);
+      assert.match(result.refusal!.message, message);
+      assert.equal(a.liveReporters, 0, "a refused report does not make its reporter live");
+      assert.deepEqual(a.close(T0 + 60_000), []);
+    });
+  }
+
+  it("a consistent report with overlapping failure counters is accepted", () => {
+    const a = agg();
+    assert.equal(a.ingest("w1", withCluster({ errors5xx: 3, resets: 3, timeouts: 3 }), T0 + 1000).outcome, "accepted");
   });
 });

@@ -125,3 +125,26 @@ describe("gRPC server", () => {
     slowClient.close();
   });
 });
+
+describe("gRPC server without a configured message size", () => {
+  it("refuses a 2 MiB message (RESOURCE_EXHAUSTED) and still serves normal streams", async () => {
+    const cp = new ControlPlane({ clusters: CLUSTERS, slo: { latencyMs: 2000, successRate: 0.99 }, logger });
+    const server = await startGrpcServer(cp, { address: "127.0.0.1:0", logger });
+    const client = new grpc.Client(`127.0.0.1:${server.port}`, grpc.credentials.createInsecure());
+    try {
+      const big = connect(client);
+      big.call.write(hello("x".repeat(2 * 1024 * 1024)));
+      const status = await Promise.race([big.status, new Promise<undefined>((r) => setTimeout(r, 20_000, undefined).unref())]);
+      assert.equal(status?.code, grpc.status.RESOURCE_EXHAUSTED, "the stream was refused within 20 s");
+      big.call.cancel();
+      const good = connect(client);
+      good.call.write(hello("good"));
+      await until(() => good.versions.length > 0, "the good stream's first decision set");
+      good.call.end();
+    } finally {
+      client.close();
+      await cp.stop();
+      await server.close();
+    }
+  });
+});

@@ -14,10 +14,10 @@ const help = `Usage: autoglm bench scenarios [files or folders...] [options]
 
 Replays fault scenarios on a virtual clock through each policy and reports what clients saw:
 requests, failed, success rate, SLO-violation seconds, p99, detection and recovery times per
-fault, false cuts. Scenario format: ../shared/scenarios/README.md (next to the project root).
+fault, false cuts. Scenario format: sim/scenarios/README.md.
 
 Arguments:
-  files or folders     scenario .json files, or folders of them (default: ../shared/scenarios)
+  files or folders     scenario .json files, or folders of them (default: sim/scenarios, the public ones)
 
 Options:
   --policies <list>    comma-separated, from: ${ALL_POLICY_NAMES.join(", ")} (default: all)

@@ -14,9 +14,11 @@ Options:
                       listen: "127.0.0.1:10000"
                       workers: 2
                       filter: { wasm: build/filter.wasm, fail_open: false, configuration: {...} }
-                      clusters: [ { name: llm-a, endpoints: ["127.0.0.1:9001"] } ]
+                      clusters: [ { name: llm-a, endpoints: ["127.0.0.1:9001"],
+                                    circuit_breakers: { max_connections: 1024, max_pending_requests: 1024 } } ]
                       default_cluster: llm-a
-                      upstream_timeout_ms: 30000
+                      upstream_timeout_ms: 30000     # from the request fully sent upstream to its response headers
+                      request_idle_timeout_ms: 300000 # a client silent this long mid-request gets a local 408
                       control_plane: { cluster: autoglm-control-plane, address: "127.0.0.1:50051" }
                       metrics: { listen: "127.0.0.1:9901" }
   -h, --help        this help

@@ -235,10 +235,7 @@ export class ControlPlane {
         void this.followSidecar(s, held);
         return "wait";
       },
-      onReport: (s, report) => {
-        if (report.enforcedVersion > this.current.version) void this.followSidecar(s, report.enforcedVersion);
-        this.ingest(s, report);
-      },
+      onReport: (s, report) => this.ingest(s, report),
       onNack: (event) => {
         this.audit?.append({ type: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
@@ -300,13 +297,18 @@ export class ControlPlane {
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
     const atMs = this.now();
-    const outcome = this.engine.ingest(session.streamId, report, atMs);
+    const { outcome, refusal } = this.engine.ingest(session.streamId, report, atMs);
     session.countOutcome(outcome);
+    if (refusal !== undefined) session.reportRefused(report.sequence, refusal);
+    // A sidecar of an older filter build says what it enforces only in its reports: follow it
+    // too (a refused report is not trusted for that).
+    else if (report.enforcedVersion > this.current.version) void this.followSidecar(session, report.enforcedVersion);
     this.emitter.emit("report", {
       streamId: session.streamId,
       nodeId: session.status?.nodeId ?? "",
       windowStartMs: report.windowStartMs,
       outcome,
+      ...(refusal === undefined ? {} : { refusal: refusal.reason }),
       atMs,
     });
     // Real-time mode: decide as soon as every live reporter has reported a window.

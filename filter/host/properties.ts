@@ -28,8 +28,10 @@ export function encodePropertyValue(value: PropertyValue): Uint8Array {
 }
 
 /**
- * Envoy's response flags (envoy/stream_info/stream_info.h, ResponseFlag): `response.flags` is the
- * bitmask of these, as an int64. Their short names are what access logs print.
+ * Envoy's response flags (envoy/stream_info/stream_info.h): `response.flags` is the int64 of
+ * StreamInfo::legacyResponseFlags(), bit n set for CoreResponseFlag n (the enum's order:
+ * FailedLocalHealthCheck is bit 0, DownstreamConnectionTermination bit 14, StreamIdleTimeout bit
+ * 16, DownstreamRemoteReset bit 28). Their short names are what access logs print.
  */
 export const RESPONSE_FLAGS: Readonly<Record<string, number>> = {
   LH: 0x1, // failed local health check
@@ -44,6 +46,10 @@ export const RESPONSE_FLAGS: Readonly<Record<string, number>> = {
   DI: 0x200, // delay injected
   FI: 0x400, // fault injected
   RL: 0x800, // rate limited
+  DC: 0x4000, // downstream connection termination (the client went away)
+  URX: 0x8000, // upstream retry limit exceeded
+  SI: 0x10000, // stream idle timeout (a local 408 when no response had started)
+  DR: 0x10000000, // downstream remote reset (the client reset its stream)
 };
 
 /** The bitmask of response flags given by short names ("UF", "UT", …); unknown names throw. */

@@ -19,7 +19,7 @@
 import { parseScenario, type Scenario } from "../../sim/scenario.js";
 import { createRng, type Rng } from "./prng.js";
 
-/** Seeds of the public scenarios in ../shared/scenarios: never used for generated ones. */
+/** Seeds of the public scenarios in sim/scenarios: never used for generated ones. */
 export const PUBLIC_SCENARIO_SEEDS: readonly number[] = [7, 11, 23, 31, 47, 59];
 
 /** Which data set a scenario belongs to; each gets its own disjoint simulator seed range. */

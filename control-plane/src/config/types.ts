@@ -49,6 +49,8 @@ export interface AdminConfig extends ListenConfig {
 
 export interface XdsConfig extends ListenConfig {
   enabled: boolean;
+  /** Serve xDS off loopback although it has no authentication. */
+  allowUnauthenticatedNonLoopback: boolean;
 }
 
 export interface ModelConfig {

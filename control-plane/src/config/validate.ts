@@ -80,12 +80,22 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     );
   }
 
-  const xdsIn = r.section(root, "xds", "xds", ["enabled", "host", "port"]);
+  const xdsIn = r.section(root, "xds", "xds", ["enabled", "host", "port", "allow_unauthenticated_non_loopback"]);
   const xds = {
     enabled: r.boolean(xdsIn, "enabled", "xds.enabled", false),
     host: r.string(xdsIn, "host", "xds.host", DEFAULTS.host, false),
     port: r.int(xdsIn, "port", "xds.port", 0, PORT_MAX, DEFAULTS.xdsPort),
+    allowUnauthenticatedNonLoopback: r.boolean(xdsIn, "allow_unauthenticated_non_loopback", "xds.allow_unauthenticated_non_loopback", false),
   };
+  // The xDS server has no authentication of its own (Envoys and proxyless clients connect to it
+  // as to any ADS server): off loopback it serves every decision to anyone who asks.
+  if (xds.enabled && !xds.allowUnauthenticatedNonLoopback && !isLoopbackHost(xds.host)) {
+    r.fail(
+      "xds.host",
+      `${describe(xds.host)} is not a loopback address and the xDS server has no authentication, so any host could read the routes; ` +
+        "keep it on loopback (behind a proxy that authenticates), or set xds.allow_unauthenticated_non_loopback: true to accept that",
+    );
+  }
 
   const clusters: ClusterSpec[] = [];
   const clusterItems = r.list(root, "clusters", "clusters");

@@ -7,9 +7,23 @@
 // the window's end (the closed window's stats are recomputed) and dropped as late after that.
 // A repeated (reporter, sequence) is a duplicate and dropped. A reporter not heard from for
 // reporterTtlMs is no longer expected. Pure: time comes in as nowMs.
+//
+// Time is the control plane's: no reporter can move the aggregation clock. A report whose window
+// lies outside [now - lateGraceMs - maxClockSkewMs, now + maxClockSkewMs] is refused before it
+// touches any state (core/report-admission.ts), and a window closes early (complete) only once
+// the control plane's clock is within half a window of its end, so a reporter whose clock runs a
+// little ahead cannot close a window that the others have not reached yet and make their reports
+// late.
 import type { AggregationConfig } from "./config.js";
 import { BUCKET_COUNT, countAbove, quantileFromCounts } from "./latency-buckets.js";
+import { admitReport, type RefusalReason, type ReportRefusal } from "./report-admission.js";
 import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
+
+/** What became of one report, and why it was refused (outcome "refused" only). */
+export interface IngestResult {
+  outcome: ReportOutcome;
+  refusal?: ReportRefusal;
+}
 
 interface ClusterAccumulator {
   requests: number;
@@ -53,7 +67,9 @@ export class WindowAggregator {
   private aliveReporters = 0;
   private lastSweepMs = -Infinity;
   /** Counters since construction. */
-  readonly counters = { accepted: 0, duplicates: 0, lateFolded: 0, lateDropped: 0, invalid: 0 };
+  readonly counters = { accepted: 0, duplicates: 0, lateFolded: 0, lateDropped: 0, refused: 0 };
+  /** Refused reports by reason, since construction. */
+  readonly refusedByReason = new Map<RefusalReason, number>();
 
   constructor(
     private readonly clusterNames: readonly string[],
@@ -61,12 +77,21 @@ export class WindowAggregator {
     private readonly config: AggregationConfig,
   ) {}
 
-  /** Hands over one report of one reporter (a sidecar worker's stream). */
-  ingest(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
-    if (!(report.windowLengthMs > 0) || !Number.isFinite(report.windowStartMs)) {
-      this.counters.invalid++;
-      return "invalid";
+  /**
+   * Hands over one report of one reporter (a sidecar worker's stream). A refused report changes
+   * nothing but the counters: its reporter is not (re)counted as live.
+   */
+  ingest(reporterId: string, report: WorkerReport, nowMs: number): IngestResult {
+    const refusal = admitReport(report, nowMs, this.config);
+    if (refusal !== undefined) {
+      this.counters.refused++;
+      this.refusedByReason.set(refusal.reason, (this.refusedByReason.get(refusal.reason) ?? 0) + 1);
+      return { outcome: "refused", refusal };
     }
+    return { outcome: this.aggregate(reporterId, report, nowMs) };
+  }
+
+  private aggregate(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
     let reporter = this.reporters.get(reporterId);
     if (reporter === undefined) {
       reporter = { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 };
@@ -136,7 +161,7 @@ export class WindowAggregator {
   /** True when some open window has a report from every live reporter (it may close now). */
   hasCompleteWindow(nowMs: number): boolean {
     this.sweepReporters(nowMs);
-    for (const w of this.windows.values()) if (!w.closed && w.reporters.size >= this.aliveReporters) return true;
+    for (const w of this.windows.values()) if (!w.closed && this.complete(w, nowMs)) return true;
     return false;
   }
 
@@ -150,8 +175,7 @@ export class WindowAggregator {
     const open = [...this.windows.values()].filter((w) => !w.closed).sort((a, b) => a.startMs - b.startMs);
     let lastDue = -1;
     open.forEach((w, i) => {
-      const complete = this.aliveReporters > 0 && w.reporters.size >= this.aliveReporters;
-      if (complete || nowMs >= w.startMs + w.lengthMs + this.config.closeDelayMs) lastDue = i;
+      if (this.complete(w, nowMs) || nowMs >= w.startMs + w.lengthMs + this.config.closeDelayMs) lastDue = i;
     });
     const closed: ClusterWindowStats[][] = [];
     for (let i = 0; i <= lastDue; i++) {
@@ -187,6 +211,14 @@ export class WindowAggregator {
   /** Forgets a reporter at once (its stream closed). */
   forget(reporterId: string): void {
     if (this.reporters.delete(reporterId)) this.aliveReporters--;
+  }
+
+  /**
+   * Every live reporter has reported the window and the control plane's clock is within half a
+   * window of its end (so reporters' clocks a little ahead still close it at once).
+   */
+  private complete(w: WindowAccumulator, nowMs: number): boolean {
+    return this.aliveReporters > 0 && w.reporters.size >= this.aliveReporters && nowMs >= w.startMs + w.lengthMs / 2;
   }
 
   private sweepReporters(nowMs: number): void {

@@ -13,6 +13,12 @@ export interface AggregationConfig {
   reporterTtlMs: number;
   /** Merged windows kept per cluster (history the scorers see). */
   historyWindows: number;
+  /**
+   * Largest clock difference tolerated between a reporter and the control plane, ms. A report
+   * whose window starts further ahead of the control plane's clock, or ended more than
+   * lateGraceMs + this before it, is refused (core/report-admission.ts).
+   */
+  maxClockSkewMs: number;
 }
 
 export interface DetectorConfig {
@@ -117,7 +123,7 @@ export interface CoreConfig {
 export type PartialCoreConfig = { [K in keyof CoreConfig]?: Partial<CoreConfig[K]> };
 
 export const DEFAULT_CONFIG: CoreConfig = {
-  aggregation: { closeDelayMs: 500, lateGraceMs: 3000, reporterTtlMs: 5000, historyWindows: 120 },
+  aggregation: { closeDelayMs: 500, lateGraceMs: 3000, reporterTtlMs: 5000, historyWindows: 120, maxClockSkewMs: 5000 },
   detector: {
     errorRateThreshold: 0.05,
     minErrors: 5,
@@ -176,6 +182,7 @@ const CHECKS: Check[] = [
   ["aggregation", "lateGraceMs", nonNegative, ">= 0"],
   ["aggregation", "reporterTtlMs", positive, "> 0"],
   ["aggregation", "historyWindows", positiveInt, "an integer > 0"],
+  ["aggregation", "maxClockSkewMs", nonNegative, ">= 0"],
   ["detector", "errorRateThreshold", fraction, "in [0, 1]"],
   ["detector", "minErrors", nonNegative, ">= 0"],
   ["detector", "p99SloFactor", positive, "> 0"],

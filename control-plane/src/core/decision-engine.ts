@@ -13,7 +13,7 @@
 //      changed.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter, type TripDecision } from "./alarm-filter.js";
-import { WindowAggregator } from "./aggregator.js";
+import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { openBreaker, stepBreaker } from "./breaker.js";
 import { CapacityEstimator } from "./capacity.js";
 import { ControlPlaneError } from "./errors.js";
@@ -31,7 +31,6 @@ import type {
   HaltState,
   Override,
   PersistedState,
-  ReportOutcome,
   Scorer,
   ScoreResult,
   Slo,
@@ -173,7 +172,8 @@ export class DecisionEngine {
 
   // ---------------------------------------------------------------- inputs
 
-  ingest(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
+  /** Hands a report to the aggregation; a refused one comes back with why (report-admission.ts). */
+  ingest(reporterId: string, report: WorkerReport, nowMs: number): IngestResult {
     return this.aggregator.ingest(reporterId, report, nowMs);
   }
 

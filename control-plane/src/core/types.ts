@@ -2,6 +2,7 @@
 // (gRPC server, admin API, metrics, xDS, scenario runner, model). Pure data: no I/O here.
 //
 // Times are Unix epoch milliseconds unless a name says otherwise.
+import type { RefusalReason } from "./report-admission.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -180,8 +181,8 @@ export interface WorkerReport {
   clusters: readonly WorkerClusterWindow[];
 }
 
-/** What became of one report handed to the aggregator. */
-export type ReportOutcome = "accepted" | "late_folded" | "late_dropped" | "duplicate" | "invalid";
+/** What became of one report handed to the aggregator ("refused": see core/report-admission.ts). */
+export type ReportOutcome = "accepted" | "late_folded" | "late_dropped" | "duplicate" | "refused";
 
 // ---------------------------------------------------------------------------------------------
 // Status views (admin API, dashboard, metrics) and events of the control plane.
@@ -258,6 +259,8 @@ export interface NackEvent {
   reason: string;
   enforcedVersion: number;
   atMs: number;
+  /** NACKs of this stream not recorded (repeats, or over its budget) since its previous record. */
+  suppressed?: number;
 }
 
 export interface ReportEvent {
@@ -265,6 +268,8 @@ export interface ReportEvent {
   nodeId: string;
   windowStartMs: number;
   outcome: ReportOutcome;
+  /** Why the report was refused (outcome "refused" only). */
+  refusal?: RefusalReason;
   atMs: number;
 }
 

@@ -9,6 +9,7 @@ import {
   type TelemetryReport,
 } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { BreakerKind, DecisionSet, WorkerClusterWindow, WorkerReport } from "../core/types.js";
+import { checkLength, MAX_CLUSTER_NAME_CHARS, MAX_CLUSTERS } from "./input-limits.js";
 
 /** Number of buckets of the wire histogram (see LatencyHistogram in the .proto). */
 export const HISTOGRAM_BUCKETS = 240;
@@ -69,14 +70,16 @@ export function decisionSetFromProto(set: ProtoDecisionSet): DecisionSet {
 export type Converted<T> = { ok: true; value: T; ignoredClusters: string[] } | { ok: false; error: string };
 
 /**
- * Validates and converts a TelemetryReport. Entries for clusters the control plane does not
- * know are left out (listed in ignoredClusters), not an error.
+ * Checks a TelemetryReport's shape and converts it (an error closes the stream). Entries for
+ * clusters the control plane does not know are left out (listed in ignoredClusters), not an
+ * error, and create no state. Whether the content may be aggregated (window on the control
+ * plane's clock, window length, counters against requests, histogram against requests) is
+ * judged by the core (core/report-admission.ts): such a report is refused, the stream stays.
  */
 export function reportFromProto(report: TelemetryReport, knownClusters: ReadonlySet<string>): Converted<WorkerReport> {
-  if (report.windowLengthMs <= 0) return { ok: false, error: "report.window_length_ms: must be > 0" };
-  if (report.windowLengthMs > 3_600_000) return { ok: false, error: "report.window_length_ms: must be <= 3600000" };
   if (report.windowStartMs > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "report.window_start_ms: out of range" };
   if (report.sequence === 0n) return { ok: false, error: "report.sequence: must start at 1" };
+  if (report.clusters.length > MAX_CLUSTERS) return { ok: false, error: `report.clusters: ${report.clusters.length} entries exceed the limit of ${MAX_CLUSTERS}` };
   const clusters: WorkerClusterWindow[] = [];
   const ignoredClusters: string[] = [];
   const seen = new Set<string>();
@@ -84,16 +87,13 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
     const w = report.clusters[i]!;
     const at = `report.clusters[${i}]`;
     if (w.cluster === "") return { ok: false, error: `${at}.cluster: must not be empty` };
+    const tooLong = checkLength(`${at}.cluster`, w.cluster, MAX_CLUSTER_NAME_CHARS);
+    if (tooLong !== undefined) return { ok: false, error: tooLong };
     if (seen.has(w.cluster)) return { ok: false, error: `${at}.cluster: "${w.cluster}" appears twice` };
     seen.add(w.cluster);
     if (!knownClusters.has(w.cluster)) {
       ignoredClusters.push(w.cluster);
       continue;
-    }
-    // The failure counters overlap (a 503 with an upstream reset flag is both a 5xx and a reset),
-    // so each one is bounded by the requests, not their sum.
-    for (const [field, value] of [["errors_5xx", w.errors5xx], ["timeouts", w.timeouts], ["resets", w.resets], ["grpc_errors", w.grpcErrors]] as const) {
-      if (value > w.requests) return { ok: false, error: `${at}.${field}: ${value} exceeds requests (${w.requests})` };
     }
     const h = w.totalLatency;
     const firstBucket = h?.firstBucket ?? 0;

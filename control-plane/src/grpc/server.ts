@@ -6,6 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../../lib/log.js";
 import { createLogger } from "../../../lib/log.js";
 import type { ControlPlane } from "../service.js";
+import { DEFAULT_MAX_RECEIVE_BYTES } from "./input-limits.js";
 
 export const CONNECT_PATH = "/autoglm.v1.TrafficGuard/Connect";
 
@@ -23,7 +24,7 @@ export interface GrpcServerOptions {
   /** Address to bind, e.g. "127.0.0.1:0" (port 0: any free port). */
   address: string;
   tls?: GrpcTlsOptions;
-  /** Largest message accepted or sent, bytes. Default 4 MiB. */
+  /** Largest message accepted or sent, bytes. Unset: 1 MiB received (input-limits.ts), 4 MiB sent. */
   maxMessageBytes?: number;
   logger?: Logger;
 }
@@ -60,11 +61,13 @@ function metadataRecord(md: grpc.Metadata): Record<string, string> {
 
 export async function startGrpcServer(cp: ControlPlane, options: GrpcServerOptions): Promise<GrpcServerHandle> {
   const log = options.logger ?? createLogger("grpc");
-  const maxBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
-  if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new Error(`grpc.maxMessageBytes: expected an integer >= 1024, got ${maxBytes}`);
+  const maxBytes = options.maxMessageBytes;
+  if (maxBytes !== undefined && (!Number.isInteger(maxBytes) || maxBytes < 1024)) throw new Error(`grpc.maxMessageBytes: expected an integer >= 1024, got ${maxBytes}`);
   const server = new grpc.Server({
-    "grpc.max_receive_message_length": maxBytes,
-    "grpc.max_send_message_length": maxBytes,
+    // grpc-js accepts 4 MiB by default; a sidecar's messages are far smaller (a report of 100
+    // clusters is about 250 KiB), and every byte received is held while it is decoded.
+    "grpc.max_receive_message_length": maxBytes ?? DEFAULT_MAX_RECEIVE_BYTES,
+    "grpc.max_send_message_length": maxBytes ?? 4 * 1024 * 1024,
     "grpc.keepalive_time_ms": 30_000,
     "grpc.keepalive_permit_without_calls": 1,
     // One connection may carry the streams of many workers (Envoy multiplexes them).

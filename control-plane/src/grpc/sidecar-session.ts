@@ -11,7 +11,11 @@ import { SidecarMessageSchema, type SidecarMessage } from "../../../proto/gen/au
 import type { DecisionConfig } from "../core/config.js";
 import type { NackEvent, ReportOutcome, SidecarStatus, WorkerReport } from "../core/types.js";
 import { versionsBehind } from "../core/decision-version.js";
+import type { ReportRefusal } from "../core/report-admission.js";
 import { reportFromProto } from "./convert.js";
+import { checkHello, MAX_NACK_REASON_CHARS, truncateText } from "./input-limits.js";
+import { NackLimiter } from "./nack-limiter.js";
+import { ReportRejections } from "./report-rejections.js";
 import { GRPC_STATUS } from "./status.js";
 
 export interface SessionInfo {
@@ -65,6 +69,8 @@ export class SidecarSession {
   followRefused = false;
   private lastSentVersion = 0;
   private lastSentAtMs = 0;
+  private readonly nacks = new NackLimiter();
+  private readonly rejections = new ReportRejections();
 
   constructor(
     readonly streamId: string,
@@ -106,6 +112,11 @@ export class SidecarSession {
         const h = kind.value;
         if (h.nodeId === "") {
           this.close(GRPC_STATUS.INVALID_ARGUMENT, "hello.node_id: must not be empty");
+          return;
+        }
+        const tooLong = checkHello(h);
+        if (tooLong !== undefined) {
+          this.close(GRPC_STATUS.INVALID_ARGUMENT, tooLong);
           return;
         }
         this.status = {
@@ -151,16 +162,20 @@ export class SidecarSession {
       case "nack": {
         const status = this.status!;
         const version = safeVersion(kind.value.version);
+        const reason = truncateText(kind.value.reason, MAX_NACK_REASON_CHARS);
         status.rejectedVersion = version;
-        status.rejectReason = kind.value.reason;
-        this.hooks.logger.warn({ stream: this.streamId, node: status.nodeId, version, reason: kind.value.reason }, "sidecar rejected a decision set");
+        status.rejectReason = reason;
+        const verdict = this.nacks.admit(version, nowMs);
+        if (!verdict.record) return; // a repeat, or over the stream's budget: counted, not recorded
+        this.hooks.logger.warn({ stream: this.streamId, node: status.nodeId, version, reason, suppressed: verdict.suppressed }, "sidecar rejected a decision set");
         this.hooks.onNack({
           streamId: this.streamId,
           nodeId: status.nodeId,
           version,
-          reason: kind.value.reason,
+          reason,
           enforcedVersion: safeVersion(kind.value.enforcedVersion),
           atMs: nowMs,
+          suppressed: verdict.suppressed,
         });
         return;
       }
@@ -172,6 +187,15 @@ export class SidecarSession {
     if (this.status === undefined) return;
     if (outcome === "duplicate") this.status.duplicates++;
     else if (outcome === "late_folded" || outcome === "late_dropped") this.status.lateReports++;
+  }
+
+  /** Tells the sidecar a report was refused (at most one notice per reason per 10 s). */
+  reportRefused(sequence: number, refusal: ReportRefusal): void {
+    if (this.closed || this.status === undefined) return;
+    const notice = this.rejections.notice(sequence, refusal, this.hooks.now());
+    if (notice === undefined) return;
+    this.hooks.logger.warn({ stream: this.streamId, node: this.status.nodeId, reason: refusal.reason, refusals: notice.refusals, detail: refusal.message }, "refused a sidecar report");
+    if (!this.blocked && !this.sink.send(notice.bytes)) this.blocked = true;
   }
 
   /** Pushes a decision set; when the transport is backed up only the latest one waits. */
@@ -228,6 +252,7 @@ export class SidecarSession {
       this.hooks.logger.info({ stream: this.streamId, code, details }, "closing sidecar stream");
     }
     this.sink.close(code, details);
+    this.noteSuppressedNacks();
     this.hooks.onClosed(this, details);
   }
 
@@ -236,6 +261,13 @@ export class SidecarSession {
     if (this.closed) return;
     this.closed = true;
     this.pending = undefined;
+    this.noteSuppressedNacks();
     this.hooks.onClosed(this, reason);
+  }
+
+  private noteSuppressedNacks(): void {
+    if (this.nacks.suppressed > 0) {
+      this.hooks.logger.warn({ stream: this.streamId, node: this.status?.nodeId, suppressed: this.nacks.suppressed }, "repeated nacks not recorded");
+    }
   }
 }

@@ -27,11 +27,14 @@ export function bindMetrics(cp: EventSource, m: ControlPlaneMetrics): () => void
     },
     report: (r) => {
       m.reports.inc({ outcome: r.outcome });
+      if (r.refusal !== undefined) m.reportsRefused.inc({ reason: r.refusal });
       m.grpcMessagesReceived.inc({ kind: "report" });
     },
     nack: (n) => {
-      m.nacks.inc({ node_id: n.nodeId });
-      m.grpcMessagesReceived.inc({ kind: "nack" });
+      // A recorded NACK stands for itself and the repeats suppressed before it.
+      const count = 1 + (n.suppressed ?? 0);
+      m.nacks.inc({ node_id: m.sidecarLabels.label(n.nodeId) }, count);
+      m.grpcMessagesReceived.inc({ kind: "nack" }, count);
     },
     override: (o) => m.overrides.inc({ cluster: o.override.cluster, state: o.override.state }),
     halt: (h) => m.halts.inc({ action: h.halted ? "halt" : "resume" }),
@@ -41,9 +44,12 @@ export function bindMetrics(cp: EventSource, m: ControlPlaneMetrics): () => void
         m.grpcStreamsOpened.inc({ transport });
         m.grpcMessagesReceived.inc({ kind: "hello" });
         streamsOpen.set(transport, (streamsOpen.get(transport) ?? 0) + 1);
+        m.sidecarLabels.connected(e.status.nodeId);
       } else {
         m.grpcStreamsClosed.inc({ transport });
         streamsOpen.set(transport, Math.max(0, (streamsOpen.get(transport) ?? 0) - 1));
+        const released = m.sidecarLabels.disconnected(e.status.nodeId);
+        if (released !== undefined) m.nacks.remove({ node_id: released });
       }
     },
   };

@@ -3,7 +3,9 @@
 // control plane at scrape time; counters and histograms are fed by its events (./bind.ts) and
 // by the parts that time things (the model scorer wrapper, the gRPC server).
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { REFUSAL_REASONS } from "../core/report-admission.js";
 import type { ClusterStatus, SidecarStatus } from "../core/types.js";
+import { OTHER_LABEL, SidecarLabels, topWithOther } from "./sidecar-labels.js";
 
 /** What the scrape-time gauges read. */
 export interface MetricsSource {
@@ -13,6 +15,15 @@ export interface MetricsSource {
 }
 
 export const BREAKER_STATES = ["closed", "open", "half_open"] as const;
+
+/** Per-sidecar series with their own node_id label at most, by default (the rest: "other"). */
+export const DEFAULT_MAX_SIDECAR_LABELS = 50;
+
+export interface ControlPlaneMetricsOptions {
+  /** Sidecar workers (gauges) and nodes (counters) with their own label values; the others
+   *  share node_id="other". Default DEFAULT_MAX_SIDECAR_LABELS. */
+  maxSidecarLabels?: number;
+}
 
 /** Window latency quantiles exported, as label values. */
 const QUANTILES = [
@@ -40,7 +51,10 @@ export class ControlPlaneMetrics {
   readonly modelInUse: Gauge;
   readonly modelFallbacks: Counter<"reason">;
   readonly reports: Counter<"outcome">;
+  readonly reportsRefused: Counter<"reason">;
   readonly nacks: Counter<"node_id">;
+  /** Label values of node_id for per-node counters (bounded; see sidecar-labels.ts). */
+  readonly sidecarLabels: SidecarLabels;
   readonly overrides: Counter<"cluster" | "state">;
   readonly halts: Counter<"action">;
   readonly grpcStreamsOpened: Counter<"transport">;
@@ -51,8 +65,16 @@ export class ControlPlaneMetrics {
   readonly auditRecordsSkipped: Counter<"reason">;
 
   /** `now`: the control plane's clock, epoch ms (report lag is measured on it). */
-  constructor(registry: Registry, source: MetricsSource, now: () => number = Date.now) {
+  constructor(registry: Registry, source: MetricsSource, now: () => number = Date.now, options: ControlPlaneMetricsOptions = {}) {
     const registers = [registry];
+    const maxSidecarLabels = options.maxSidecarLabels ?? DEFAULT_MAX_SIDECAR_LABELS;
+    this.sidecarLabels = new SidecarLabels(maxSidecarLabels);
+    /** Sets a per-worker gauge: the workers with the largest values labelled, the rest as "other". */
+    const perWorker = (gauge: Gauge<"node_id" | "worker_id">, statuses: readonly SidecarStatus[], value: (s: SidecarStatus) => number) => {
+      for (const { item, value: v } of topWithOther(statuses, value, maxSidecarLabels)) {
+        gauge.set(item === undefined ? { node_id: OTHER_LABEL, worker_id: OTHER_LABEL } : { node_id: item.nodeId, worker_id: String(item.workerId) }, v);
+      }
+    };
 
     new Gauge({
       name: "autoglm_cluster_breaker_state",
@@ -201,36 +223,42 @@ export class ControlPlaneMetrics {
     });
     new Gauge({
       name: "autoglm_sidecar_version_lag",
-      help: "Decision versions a sidecar worker is behind the current set.",
+      help: "Decision versions a sidecar worker is behind the current set (the most lagging workers by name, the rest as node_id=\"other\" with their largest lag).",
       labelNames: ["node_id", "worker_id"],
       registers,
       collect() {
         this.reset();
-        for (const s of source.sidecarStatuses()) this.set({ node_id: s.nodeId, worker_id: String(s.workerId) }, s.lagVersions);
+        perWorker(this, source.sidecarStatuses(), (s) => s.lagVersions);
       },
     });
     new Gauge({
       name: "autoglm_sidecar_report_lag_seconds",
-      help: "Time since a sidecar worker's last telemetry report, seconds (control-plane clock).",
+      help: "Time since a sidecar worker's last telemetry report, seconds (control-plane clock; the most lagging workers by name, the rest as node_id=\"other\" with their largest lag).",
       labelNames: ["node_id", "worker_id"],
       registers,
       collect() {
         this.reset();
         const nowMs = now();
-        for (const s of source.sidecarStatuses()) {
-          if (s.lastReportAtMs !== undefined) this.set({ node_id: s.nodeId, worker_id: String(s.workerId) }, Math.max(0, nowMs - s.lastReportAtMs) / 1000);
-        }
+        const reporting = source.sidecarStatuses().filter((s) => s.lastReportAtMs !== undefined);
+        perWorker(this, reporting, (s) => Math.max(0, nowMs - s.lastReportAtMs!) / 1000);
       },
     });
     this.reports = new Counter({
       name: "autoglm_reports_total",
-      help: "Telemetry reports received, by what became of them (accepted, late_folded, late_dropped, duplicate, invalid).",
+      help: "Telemetry reports received, by what became of them (accepted, late_folded, late_dropped, duplicate, refused).",
       labelNames: ["outcome"],
       registers,
     });
+    this.reportsRefused = new Counter({
+      name: "autoglm_reports_refused_total",
+      help: "Telemetry reports refused, by reason (clock_ahead, clock_behind, window_length, counters, histogram).",
+      labelNames: ["reason"],
+      registers,
+    });
+    for (const reason of REFUSAL_REASONS) this.reportsRefused.inc({ reason }, 0);
     this.nacks = new Counter({
       name: "autoglm_decision_nacks_total",
-      help: "Decision sets rejected by sidecar workers.",
+      help: "Decision sets rejected by sidecar workers, by node (connected nodes up to the label limit; the rest as \"other\"; a node's series goes when its last stream does).",
       labelNames: ["node_id"],
       registers,
     });

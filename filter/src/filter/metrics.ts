@@ -1,6 +1,7 @@
 // Envoy stats through the ABI's metrics. Names (one per cluster and class where noted):
 //   autoglm.requests.<cluster>.<class>     counter   completed requests by outcome class
-//                                                    (1xx 2xx 3xx 4xx 5xx reset timeout local_reject)
+//                                                    (1xx 2xx 3xx 4xx 5xx reset timeout local_reject
+//                                                    client_ended; see outcome.ts)
 //   autoglm.latency_us.<cluster>           histogram request-to-end latency, microseconds
 //   autoglm.breaker_state.<cluster>        gauge     state enforced: 1 closed, 2 open, 3 half-open
 //   autoglm.weight.<cluster>               gauge     weight enforced

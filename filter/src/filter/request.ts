@@ -15,8 +15,8 @@ import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
 import { FilterConfig } from "../config";
 import { sendLocal503, WHY_UNCONFIGURED } from "./localreply";
 import {
-  CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError,
-  RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_TIMEOUT,
+  CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError, RESPONSE_FLAGS_DOWNSTREAM,
+  RESPONSE_FLAGS_NONE, RESPONSE_FLAGS_OVERFLOW, RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_STREAM_IDLE, RESPONSE_FLAGS_TIMEOUT,
 } from "./outcome";
 import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
@@ -24,6 +24,11 @@ import {
 } from "./root";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
+const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
+/** response.code_details of a response that came from the upstream (Envoy's ViaUpstream). */
+const VIA_UPSTREAM = String.UTF8.encode("via_upstream");
+/** The stream idle timeout's local reply status (Envoy's onIdleTimeout). */
+const STATUS_REQUEST_TIMEOUT: i32 = 408;
 /** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
 const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
@@ -55,6 +60,8 @@ export class RequestContext extends HttpContext {
   isGrpc: bool = false;
   /** grpc-status from headers or trailers (-1: none). */
   grpcStatus: i32 = -1;
+  /** The whole request has arrived from the client (its end of stream was seen). */
+  requestDone: bool = false;
 
   constructor(contextId: u32, root: FilterRoot) {
     super(contextId);
@@ -72,6 +79,7 @@ export class RequestContext extends HttpContext {
     this.status = 0;
     this.isGrpc = false;
     this.grpcStatus = -1;
+    this.requestDone = false;
   }
 
   onDelete(): void {
@@ -89,6 +97,7 @@ export class RequestContext extends HttpContext {
     const keys = root.keys as HeaderKeys;
     const now = nowNs();
     this.startNs = now;
+    this.requestDone = endOfStream;
 
     const scan = root.requestScan;
     scan.scan(MapType.HTTP_REQUEST_HEADERS);
@@ -116,6 +125,16 @@ export class RequestContext extends HttpContext {
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.cluster, unchecked(root.nameBytes[route.cluster]));
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.node, root.nodeBytes);
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.version, root.versionBytes);
+    return Action.CONTINUE;
+  }
+
+  onRequestBody(bodySize: u32, endOfStream: bool): i32 {
+    if (endOfStream) this.requestDone = true;
+    return Action.CONTINUE;
+  }
+
+  onRequestTrailers(numTrailers: u32): i32 {
+    this.requestDone = true;
     return Action.CONTINUE;
   }
 
@@ -171,30 +190,57 @@ export class RequestContext extends HttpContext {
 
   onLog(): void {
     if (this.cluster == NONE || this.localReply || this.root.config === null) return;
+    const status = this.status;
+    // Response flags matter only when the upstream did not answer well, when the 408 may be the
+    // stream idle timeout's, or when the response did not complete: read them then (see
+    // outcome.ts for whom each flag blames). A complete 2xx-4xx response reads nothing.
+    let flags = RESPONSE_FLAGS_NONE;
+    if (status == 0 || status >= 500 || status == STATUS_REQUEST_TIMEOUT || this.endNs == 0) {
+      flags = classifyResponseFlags(getProperty(RESPONSE_FLAGS_PATH));
+      noteGarbage(SMALL_GARBAGE);
+      // The stream idle timeout is the client's silence while its request was still arriving,
+      // the upstream's once the whole request was with it.
+      if (flags == RESPONSE_FLAGS_STREAM_IDLE) flags = this.requestDone ? RESPONSE_FLAGS_TIMEOUT : RESPONSE_FLAGS_DOWNSTREAM;
+      if (flags == RESPONSE_FLAGS_OVERFLOW) {
+        if (!this.fromUpstream()) {
+          this.root.recordOverflow(this.cluster);
+          return;
+        }
+        flags = RESPONSE_FLAGS_NONE; // the upstream's response, passed on when a retry overflowed
+      }
+      // The client left (or went silent) before any upstream response headers: status 0, or the
+      // stream idle timeout's local 408. Not the upstream's doing: not in its report.
+      if (flags == RESPONSE_FLAGS_DOWNSTREAM && (status == 0 || status == STATUS_REQUEST_TIMEOUT)) {
+        this.root.recordClientEnded(this.cluster);
+        return;
+      }
+    }
     const end = this.endNs != 0 ? this.endNs : nowNs();
     const totalUs = end > this.startNs ? (end - this.startNs) / 1000 : 0;
     const headersUs = this.headersNs == 0 ? u64.MAX_VALUE
       : (this.headersNs > this.startNs ? (this.headersNs - this.startNs) / 1000 : 0);
-    // Response flags matter only when the upstream did not answer well: read them then.
-    let flags = 0;
-    if (this.status == 0 || this.status >= 500) {
-      flags = classifyResponseFlags(getProperty(RESPONSE_FLAGS_PATH));
-      noteGarbage(SMALL_GARBAGE);
-    }
     const timeout = flags == RESPONSE_FLAGS_TIMEOUT;
-    const reset = flags == RESPONSE_FLAGS_RESET || (this.status == 0 && !timeout);
+    const reset = flags == RESPONSE_FLAGS_RESET || (status == 0 && !timeout);
     let outcomeClass: i32;
     if (timeout) outcomeClass = CLASS_TIMEOUT;
     else if (reset) outcomeClass = CLASS_RESET;
-    else outcomeClass = classOfStatus(this.status);
+    else outcomeClass = classOfStatus(status);
     const grpcError = this.isGrpc && isGrpcServerError(this.grpcStatus);
-    const is5xx = this.status >= 500;
+    const is5xx = status >= 500;
     const failed = is5xx || timeout || reset || grpcError;
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
       headersUs, totalUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {
       log(LogLevel.DEBUG, "autoglm: request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
-        this.status.toString() + ")");
+        status.toString() + ")");
     }
+  }
+
+  /** Whether response.code_details says the response came from the upstream ("via_upstream"). */
+  private fromUpstream(): bool {
+    const details = getProperty(CODE_DETAILS_PATH);
+    noteGarbage(SMALL_GARBAGE);
+    return details !== null && details.byteLength == VIA_UPSTREAM.byteLength &&
+      memory.compare(changetype<usize>(details), changetype<usize>(VIA_UPSTREAM), <usize>VIA_UPSTREAM.byteLength) == 0;
   }
 }

@@ -20,7 +20,7 @@ import { decodeControlMessage } from "../wire/decode";
 import { encodeAck, encodeHello, encodeNack } from "../wire/encode";
 import { ControlStream } from "./controlstream";
 import { FilterMetrics } from "./metrics";
-import { CLASS_LOCAL_REJECT } from "./outcome";
+import { CLASS_CLIENT_ENDED, CLASS_LOCAL_REJECT } from "./outcome";
 import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
 import { WindowRecorder, windowStartOf } from "./window";
 import { RequestContext } from "./request";
@@ -561,6 +561,19 @@ export class FilterRoot extends RootContext {
       }
       this.fallbackActive = !useplan;
     }
+  }
+
+  /** Cluster i's connection pool or circuit breaker was full (Envoy's UO): a local reject of i,
+   *  not an upstream outcome (its window's local_rejects; not its requests, not its breaker). */
+  recordOverflow(i: i32): void {
+    this.recorder.recordLocalReject(i);
+    (this.metrics as FilterMetrics).countRequest(i, CLASS_LOCAL_REJECT);
+  }
+
+  /** The client ended a stream routed to cluster i before the upstream answered: counted only
+   *  in the client_ended counter (not in the window, not in the breaker). */
+  recordClientEnded(i: i32): void {
+    (this.metrics as FilterMetrics).countRequest(i, CLASS_CLIENT_ENDED);
   }
 
   /** Records a completed upstream request for cluster i. */

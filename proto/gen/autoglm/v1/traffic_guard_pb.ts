@@ -193,6 +193,8 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
 
   /**
    * Requests sent to the cluster that completed (answered, reset or timed out) in the window.
+   * A request the client ended before any response headers (Envoy's DC/DR, or SI while the
+   * request was still arriving) is not counted: it says nothing about the upstream.
    *
    * @generated from field: uint32 requests = 2;
    */
@@ -206,7 +208,8 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
   errors5xx: number;
 
   /**
-   * Requests rejected locally by the filter for this cluster (breaker open, halt).
+   * Requests rejected locally for this cluster: by the filter (breaker open, halt) or by the
+   * proxy's own connection-pool limits (Envoy's UO, upstream overflow: never sent upstream).
    *
    * @generated from field: uint32 local_rejects = 4;
    */
