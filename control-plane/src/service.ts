@@ -18,7 +18,7 @@ import type { AuditLog } from "./audit/audit-log.js";
 import { bearerMatches, secretDigest } from "./auth/bearer.js";
 import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
-import { DecisionEngine, type DecisionPolicy } from "./core/decision-engine.js";
+import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
 import type {
@@ -53,8 +53,6 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Bearer token sidecars must present (metadata `authorization: Bearer <token>`); none: no check. */
   sidecarToken?: string;
-  /** How assessments become shares (core/decision-engine.ts DecisionPolicy). Default "planner". */
-  policy?: DecisionPolicy;
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -101,7 +99,7 @@ export class ControlPlane {
     this.audit = options.audit;
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
-    this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.policy);
+    this.engine = new DecisionEngine(options.clusters, options.slo, this.config);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
     const restored = this.audit?.restored;

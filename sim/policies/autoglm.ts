@@ -37,8 +37,6 @@ export interface AutoglmOptions {
   wasmPath?: string;
   /** The anomaly model (default: models/anomaly.onnx under the project root, when present). "" : none. */
   modelPath?: string;
-  /** The control plane's decision policy (default: the control plane's default). */
-  decisionPolicy?: "planner" | "rules";
   /** The policy's name in reports (default "autoglm"; the ablation without the model is "autoglm-rules"). */
   name?: string;
 }
@@ -82,7 +80,6 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     now: () => clock.now(),
     random: () => cpRandom.next(),
     logger,
-    ...(options.decisionPolicy === undefined ? {} : { policy: options.decisionPolicy }),
     ...(modelScorer !== undefined ? { modelScorer } : {}),
   });
   const transport = new host.InProcessGrpcTransport((request, toSidecar) =>

@@ -6,11 +6,13 @@
 //   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, and the
 //      model if any, awaited) on the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter;
-//   3. step each breaker: overrides win; otherwise a trip from the alarm filter opens it, unless
-//      the evidence is soft (no severe failure rate) and the other clusters cannot absorb its
-//      load: then the weights only shift what the others can take;
-//   4. weights (weights.ts), then the decision set; its version goes up only when its content
-//      changed.
+//   3. step each breaker (breaker.ts): overrides win; otherwise it opens when the last plan
+//      would cut the cluster below the probe floor, or at once on a severe failure rate, in both
+//      cases only if the others serve its share better (planner/round-plan.ts worthOpening);
+//   4. the planner's shares of the round (planner/round-plan.ts, planner/planner.ts), then the
+//      decision set; its version goes up only when its content changed (decision-version.ts).
+// The scores of step 2 publish each cluster's risk (anomaly_score) and judge half-open probes;
+// traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter, type TripDecision } from "./alarm-filter.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
@@ -37,7 +39,7 @@ import type {
   Transition,
   WorkerReport,
 } from "./types.js";
-import { computeShares, sharesToWeights } from "./weights.js";
+import { sharesToWeights } from "./weights.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { planRound, worthOpening, type LastMove, type RoundCluster } from "./planner/round-plan.js";
 
@@ -57,10 +59,6 @@ interface ClusterRuntime {
   recentScores: number[];
   scorers: Record<string, ScoreResult>;
   trip: TripDecision;
-  /** Why the weights hold this cluster where they do ("" when at base); stable text for the decision. */
-  weightReason: string;
-  /** The figures behind weightReason, for the status only ("" when none). */
-  weightDetail: string;
   /** Half-open probe evidence gathered over windows too thin to judge alone. */
   probe: { requests: number; failures: number; slow: number };
   /** For each of the last M windows with evidence: did a robust signal back the scores up? */
@@ -73,17 +71,9 @@ interface ClusterRuntime {
   planReason: string;
 }
 
-/**
- * How the engine turns assessments into shares: "planner" minimises the predicted number of
- * SLO-bad requests (planner/planner.ts); "rules" is the earlier rule set (weights.ts, the N-of-M
- * trips gated by headroom).
- */
-export type DecisionPolicy = "planner" | "rules";
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
 const NO_TRIP: TripDecision = { trip: false, hard: false, severe: false, anomalous: 0, hardWindows: 0, cooling: false };
-/** Fraction of a cluster's load the others must be able to take before soft evidence opens it. */
-const ABSORB_FRACTION = 0.9;
 /** Retry-after for an open state without end (override without TTL), seconds. */
 const RETRY_AFTER_UNBOUNDED_S = 60;
 /**
@@ -138,7 +128,6 @@ export class DecisionEngine {
     clusters: readonly ClusterSpec[],
     slo: Slo,
     private readonly config: CoreConfig,
-    readonly policy: DecisionPolicy = "planner",
   ) {
     validateClusters(clusters);
     validateSlo(slo);
@@ -160,8 +149,6 @@ export class DecisionEngine {
         corroborations: [],
         scorers: {},
         trip: NO_TRIP,
-        weightReason: "",
-        weightDetail: "",
         probe: { requests: 0, failures: 0, slow: 0 },
         lastMove: { direction: 0, roundsAgo: 0 },
         drainable: false,
@@ -234,6 +221,9 @@ export class DecisionEngine {
     const d = state.decisions;
     if (d === undefined) return;
     this.restoredFrom = d;
+    // The restored set's split is the one in force until the first round plans anew.
+    const total = d.clusters.reduce((sum, c) => sum + (this.runtime.has(c.cluster) ? c.weight : 0), 0);
+    if (total > 0) this.plannedShares = new Map(this.clusters.map((c) => [c.name, (d.clusters.find((x) => x.cluster === c.name)?.weight ?? 0) / total]));
     for (const c of d.clusters) {
       const rt = this.runtime.get(c.cluster);
       if (rt === undefined) continue;
@@ -313,7 +303,9 @@ export class DecisionEngine {
     // 3. Breakers.
     this.expireOverrides(nowMs, transitions);
     const newWindow = closed.length > 0;
-    const strained = [...this.runtime.values()].filter((rt) => this.strained(rt));
+    // Closed clusters whose extra load already shows: hard evidence, or a load above the one
+    // they were seen safe at.
+    const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || this.overloaded(rt)));
     for (const rt of this.runtime.values()) {
       const override = this.overridesByCluster.get(rt.spec.name);
       if (override !== undefined) {
@@ -325,7 +317,7 @@ export class DecisionEngine {
         // does not grow with repeated openings while they strain (probes are a small share).
         rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
       }
-      const trip = this.policy === "planner" ? this.plannerTrip(rt) : this.gate(rt, rt.trip, strained);
+      const trip = this.plannerTrip(rt);
       const latest = rt.history.at(-1);
       let probe: { probe: "healthy" | "unhealthy" | "none"; reason: string } = { probe: "none", reason: "" };
       if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
@@ -334,7 +326,7 @@ export class DecisionEngine {
       const step = stepBreaker(
         rt.spec.name,
         rt.breaker,
-        { nowMs, trip, tripReason: this.policy === "planner" && !rt.trip.severe ? rt.planReason || this.tripReason(rt) : this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
+        { nowMs, trip, tripReason: rt.trip.severe ? this.tripReason(rt) : rt.planReason || this.tripReason(rt), probe: probe.probe, probeReason: probe.reason },
         this.config.breaker,
       );
       if (step.transition !== undefined) {
@@ -346,7 +338,7 @@ export class DecisionEngine {
     }
 
     // 4. Weights and the set.
-    if (this.policy === "planner") this.plannedShares = this.plan();
+    this.plannedShares = this.plan();
     const next = this.build(nowMs, previous.version);
     const changed = contentKey(next) !== contentKey(previous);
     const decisions = changed ? { ...next, version: this.versions!.next(previous.version) } : previous;
@@ -367,7 +359,7 @@ export class DecisionEngine {
         weight: d?.weight ?? 0,
         score: rt.combined.score,
         hard: rt.combined.hard,
-        reasons: [...rt.combined.reasons, ...(rt.weightReason === "" ? [] : [rt.weightDetail === "" ? rt.weightReason : `${rt.weightReason} (${rt.weightDetail})`])],
+        reasons: [...rt.combined.reasons, ...(rt.planReason === "" ? [] : [rt.planReason])],
         scorers: { ...rt.scorers },
         anomalousWindows: rt.trip.anomalous,
         capacity: rt.capacity.estimate(),
@@ -527,77 +519,6 @@ export class DecisionEngine {
     return w.p50Ms >= baselineP50Ms * d.minRelativeRise && !this.overloaded(rt);
   }
 
-  /** A closed cluster whose extra load already shows: the SLO broken, or latency from load. */
-  private strained(rt: ClusterRuntime): boolean {
-    return rt.breaker.kind === "closed" && (rt.combined.hard || this.overloaded(rt));
-  }
-
-  /** Soft evidence opens a breaker only when the other clusters can take its load. */
-  private gate(rt: ClusterRuntime, trip: TripDecision, strained: readonly ClusterRuntime[]): boolean {
-    if (!trip.trip) return false;
-    if (trip.severe) return true;
-    if (!trip.hard && !this.corroborated(rt)) {
-      rt.weightReason = "";
-      rt.weightDetail = "";
-      return false;
-    }
-    if (this.loadDriven(rt)) {
-      // Soft evidence on a cluster running above its safe load: the load explains it; the
-      // capacity limit in the weights handles it, opening would only move the load on again.
-      rt.weightReason = "latency rise explained by load: held by capacity, not opened";
-      return false;
-    }
-    // Opening moves the cluster's whole load at once: the others must have shown they serve
-    // that much more with near-baseline latency (their safe level), not merely be allowed to
-    // explore up to it (their limit), or the open breaker only moves the outage.
-    const load = rt.history.at(-1)?.rps ?? 0;
-    let room = 0;
-    for (const other of this.runtime.values()) {
-      if (other === rt || other.breaker.kind !== "closed" || other.trip.trip) continue;
-      const o = other.history.at(-1)?.rps ?? 0;
-      const cap = other.capacity.estimate();
-      room += Math.max(0, Math.min(cap.safeRps, cap.limitRps) - o);
-    }
-    // A cluster the weights have already drained to about the probe share moves little load.
-    let totalRps = 0;
-    for (const r of this.runtime.values()) totalRps += r.history.at(-1)?.rps ?? 0;
-    const othersCalm = strained.every((o) => o === rt);
-    const drained = othersCalm && load <= totalRps * this.config.weights.probeFloorShare * 2;
-    const absorbable = drained || room >= load * ABSORB_FRACTION;
-    // The decision's reason stays the same while the situation does (no new version per window);
-    // the figures go to the cluster's status.
-    rt.weightReason = absorbable ? "" : "kept open to traffic: the others lack the headroom to take its load";
-    rt.weightDetail = absorbable ? "" : `others can take ${Math.round(room)} of ${Math.round(load)} rps`;
-    return absorbable;
-  }
-
-  /** Newest window has no hard evidence and runs above the load the cluster was seen safe at. */
-  private loadDriven(rt: ClusterRuntime): boolean {
-    return !rt.combined.hard && this.overloaded(rt);
-  }
-
-  /**
-   * The risk the weights act on: the sustained risk, except that a latency rise explained by
-   * the load on the cluster (load above its safe level, p50 still below the knee factor over the
-   * low-load baseline: expected queueing) is no risk at all.
-   */
-  private weightRisk(rt: ClusterRuntime): number {
-    const risk = this.sustainedRisk(rt);
-    if (risk <= 0 || !this.loadDriven(rt)) return risk;
-    const latest = rt.history.at(-1)!;
-    const cap = rt.capacity.estimate();
-    const queueing = Number.isFinite(cap.baselineP50Ms) && latest.p50Ms <= cap.baselineP50Ms * this.config.weights.kneeFactor;
-    return queueing ? 0 : risk;
-  }
-
-  /** Predicted to break: hard evidence, or a sustained trip not explained by the load on it. */
-  private breaking(rt: ClusterRuntime): boolean {
-    // A cluster slow only because of the load moved onto it is held by its capacity limit, not
-    // drained: draining it would move the overload on again (the cascade a surge must not start).
-    if (this.overloaded(rt)) return false;
-    return rt.combined.hard || (rt.trip.trip && (rt.trip.hard || this.corroborated(rt)));
-  }
-
   /** The newest window carries more load than the cluster was seen safe at, and no excess of failures. */
   private overloaded(rt: ClusterRuntime): boolean {
     const latest = rt.history.at(-1);
@@ -680,23 +601,11 @@ export class DecisionEngine {
   }
 
   private build(nowMs: number, version: number): DecisionSet {
-    const inputs = [...this.runtime.values()].map((rt) => {
-      const latest = rt.history.at(-1);
-      const forcedClosed = this.overridesByCluster.get(rt.spec.name)?.state === "closed";
-      return {
-        cluster: rt.spec.name,
-        baseWeight: rt.spec.baseWeight,
-        state: rt.breaker.kind,
-        risk: forcedClosed ? 0 : this.weightRisk(rt),
-        breaking: !forcedClosed && this.breaking(rt),
-        probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
-        loadRps: latest === undefined ? 0 : latest.rps + latest.localRejects / (latest.windowLengthMs / 1000),
-        limitRps: rt.capacity.estimate().limitRps,
-        previousShare: this.previousShare(rt.spec.name),
-      };
-    });
-    const planned = this.policy === "planner" ? this.plannedShares : undefined;
-    const { shares, panic } = planned !== undefined ? { shares: planned, panic: false } : computeShares(inputs, this.config.weights);
+    const all = [...this.runtime.values()];
+    // Every cluster open: route to all at base weights, as Envoy's panic mode routes to every
+    // host when too few are healthy (planRound gives base shares then).
+    const panic = all.every((rt) => rt.breaker.kind === "open");
+    const shares = this.plannedShares ?? new Map(all.map((rt) => [rt.spec.name, rt.spec.baseWeight / this.baseTotal()]));
     const weights = sharesToWeights(shares, this.config.weights.totalWeight);
     const clusters: ClusterDecision[] = [...this.runtime.values()].map((rt) => {
       const b = rt.breaker;
@@ -715,8 +624,7 @@ export class DecisionEngine {
         return { cluster: rt.spec.name, state: "half_open", weight, probeFraction: 1, retryAfterS: 0, reason: `probing (${b.healthyWindows} healthy windows)`, anomalyScore: score };
       }
       const override = this.overridesByCluster.get(rt.spec.name);
-      const ruleReason = rt.weightReason !== "" ? rt.weightReason : score >= this.config.detector.scoreThreshold ? "at risk: traffic shifted" : "";
-      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : this.policy === "planner" ? rt.planReason : ruleReason;
+      const reason = override !== undefined ? `override by ${override.actor}: ${override.reason}` : rt.planReason;
       return { cluster: rt.spec.name, state: "closed", weight, probeFraction: 1, retryAfterS: 0, reason, anomalyScore: score };
     });
     if (clusters.every((c) => c.weight === 0)) {

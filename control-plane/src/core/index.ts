@@ -12,6 +12,6 @@ export { bucketOf, bucketBounds, quantileFromCounts, countAbove, BUCKET_COUNT } 
 export { HardRuleScorer } from "./scorers/hard-rules.js";
 export { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 export { TrendScorer, fitLine } from "./scorers/trend.js";
-export { computeShares, sharesToWeights, type WeightInput, type WeightResult } from "./weights.js";
+export { sharesToWeights } from "./weights.js";
 export { TypedEmitter, type Listener } from "./typed-emitter.js";
 export { latencyCounts, clusterWindow, type WindowSample } from "./report-builder.js";

@@ -1,9 +1,9 @@
+// The breaker state machine (control-plane/src/core/breaker.ts) on plain data.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { openWaitMs, stepBreaker, type BreakerInput } from "../control-plane/src/core/breaker.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import type { BreakerState } from "../control-plane/src/core/types.js";
-import { computeShares, type WeightInput } from "../control-plane/src/core/weights.js";
 
 const B = DEFAULT_CONFIG.breaker;
 const input = (nowMs: number, over: Partial<BreakerInput> = {}): BreakerInput => ({ nowMs, trip: false, tripReason: "test", probe: "none", ...over });
@@ -62,47 +62,4 @@ describe("breaker state machine", () => {
     const step = stepBreaker("a", closed, input(B.openingsResetMs + 1, { trip: true }), B);
     assert.equal(step.state.kind === "open" && step.state.until - step.state.since, B.openBaseMs);
   });
-});
-
-const W = DEFAULT_CONFIG.weights;
-const c = (cluster: string, over: Partial<WeightInput> = {}): WeightInput => ({
-  cluster,
-  baseWeight: 50,
-  state: "closed",
-  risk: 0,
-  probeFraction: 1,
-  loadRps: 100,
-  limitRps: Infinity,
-  ...over,
-});
-
-describe("weights", () => {
-  const cases: [name: string, inputs: WeightInput[], expect: Record<string, [min: number, max: number]>, panic?: boolean][] = [
-    ["healthy clusters keep their base shares", [c("a"), c("b", { baseWeight: 150 })], { a: [0.25, 0.25], b: [0.75, 0.75] }],
-    ["an open cluster gets nothing, the others take its share", [c("a", { state: "open" }), c("b")], { a: [0, 0], b: [1, 1] }],
-    ["risk moves traffic away from a cluster predicted to break in proportion", [c("a", { risk: 0.6, breaking: true }), c("b")], { a: [0.19, 0.21], b: [0.79, 0.81] }],
-    ["small risk moves nothing", [c("a", { risk: 0.2 }), c("b")], { a: [0.5, 0.5], b: [0.5, 0.5] }],
-    ["equal risk everywhere moves nothing (a surge, not a fault)", [c("a", { risk: 0.9 }), c("b", { risk: 0.9 })], { a: [0.5, 0.5], b: [0.5, 0.5] }],
-    [
-      "a healthy cluster is never pushed past its capacity limit",
-      [c("a", { risk: 1 }), c("b", { limitRps: 120 })],
-      { a: [0.39, 0.41], b: [0.59, 0.61] },
-    ],
-    ["a half-open cluster gets at least the probe floor", [c("a", { state: "half_open", probeFraction: 0.01 }), c("b")], { a: [W.probeFloorShare - 0.001, W.probeFloorShare + 0.001], b: [0.94, 0.96] }],
-    ["a drained closed cluster predicted to break keeps the probe floor", [c("a", { risk: 1, breaking: true }), c("b")], { a: [W.probeFloorShare - 0.001, W.probeFloorShare + 0.001], b: [0.94, 0.96] }],
-    ["a share moves at most maxStepShare per round", [c("a", { risk: 1, breaking: true, previousShare: 0.5 }), c("b", { previousShare: 0.5 })], { a: [0.5 - W.maxStepShare - 0.01, 0.5 - W.maxStepShare + 0.01], b: [0.74, 0.76] }],
-    ["every cluster open: panic, base weights", [c("a", { state: "open" }), c("b", { state: "open", baseWeight: 150 })], { a: [0.25, 0.25], b: [0.75, 0.75] }, true],
-  ];
-  for (const [name, inputs, expect, panic] of cases) {
-    it(name, () => {
-      const r = computeShares(inputs, W);
-      assert.equal(r.panic, panic ?? false);
-      for (const [cluster, [min, max]] of Object.entries(expect)) {
-        const s = r.shares.get(cluster)!;
-        assert.ok(s >= min - 1e-9 && s <= max + 1e-9, `${cluster}: ${s} not in [${min}, ${max}]`);
-      }
-      const sum = [...r.shares.values()].reduce((a, b) => a + b, 0);
-      assert.ok(Math.abs(sum - 1) < 1e-9);
-    });
-  }
 });
