@@ -68,16 +68,14 @@ export interface BreakerConfig {
   healthyProbeWindows: number;
   /** Probe windows need this many requests to count as healthy (fewer: neither). */
   minProbeRequests: number;
-  /** Error rate at which a cluster is drained even when the others lack headroom. */
+  /** Failure rate of the newest window at which a breaker opens at once (if the others serve its share better). */
   severeErrorRate: number;
 }
 
 export interface WeightConfig {
   /** Sum of weights in a decision set when no cluster is open (integer scale of shares). */
   totalWeight: number;
-  /** Largest change of one cluster's share per decision round (fraction of total), except opening. */
-  maxStepShare: number;
-  /** Smallest share a half-open cluster gets (probe traffic), fraction of total. */
+  /** Smallest share of a closed or half-open cluster (probe traffic), fraction of the total. */
   probeFloorShare: number;
   /** Latency p50 within baseline × this counts as "near baseline" (safe throughput). */
   nearBaselineFactor: number;
@@ -87,8 +85,6 @@ export interface WeightConfig {
   exploreGrowth: number;
   /** Fraction of the knee throughput the weights aim to stay under. */
   kneeUtilisation: number;
-  /** Risk below this moves no traffic. */
-  minRiskToShift: number;
   /** Planner: share moved per step, fraction of the total. */
   planStep: number;
   /** Planner: most one cluster's share moves per round, fraction of the total. */
@@ -154,13 +150,11 @@ export const DEFAULT_CONFIG: CoreConfig = {
   },
   weights: {
     totalWeight: 1000,
-    maxStepShare: 0.25,
     probeFloorShare: 0.05,
     nearBaselineFactor: 1.25,
     kneeFactor: 1.6,
     exploreGrowth: 0.3,
     kneeUtilisation: 0.95,
-    minRiskToShift: 0.3,
     planStep: 0.05,
     planMaxStep: 0.1,
     minGain: 0.005,
@@ -208,13 +202,11 @@ const CHECKS: Check[] = [
   ["breaker", "minProbeRequests", nonNegative, ">= 0"],
   ["breaker", "severeErrorRate", fraction, "in [0, 1]"],
   ["weights", "totalWeight", (v) => Number.isInteger(v) && v >= 100, "an integer >= 100"],
-  ["weights", "maxStepShare", (v) => v > 0 && v <= 1, "in (0, 1]"],
   ["weights", "probeFloorShare", (v) => v > 0 && v < 1, "in (0, 1)"],
   ["weights", "nearBaselineFactor", (v) => v >= 1, ">= 1"],
   ["weights", "kneeFactor", (v) => v > 1, "> 1"],
   ["weights", "exploreGrowth", nonNegative, ">= 0"],
   ["weights", "kneeUtilisation", (v) => v > 0 && v <= 1, "in (0, 1]"],
-  ["weights", "minRiskToShift", fraction, "in [0, 1]"],
   ["weights", "planStep", (v) => v > 0 && v <= 0.5, "in (0, 0.5]"],
   ["weights", "planMaxStep", (v) => v > 0 && v <= 1, "in (0, 1]"],
   ["weights", "minGain", fraction, "in [0, 1]"],
