@@ -53,3 +53,12 @@ test("the README of the Envoy bootstrap names the control plane's gRPC port", ()
   const readme = readFileSync(join("deploy", "envoy", "README.md"), "utf8");
   assert.match(readme, new RegExp(`autoglm-control-plane:${DEFAULTS.grpcPort}\\b`));
 });
+
+test("the example Prometheus configuration scrapes the control plane on its default admin port", () => {
+  const config = parseYaml(readFileSync(join("deploy", "prometheus", "prometheus.yml"), "utf8")) as {
+    scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+  };
+  const job = config.scrape_configs.find((c) => c.job_name === "autoglm-control-plane");
+  assert.ok(job, "a job scrapes the control plane");
+  for (const target of job.static_configs.flatMap((s) => s.targets)) assert.match(target, new RegExp(`:${DEFAULTS.adminPort}$`));
+});
