@@ -7,14 +7,13 @@ import {
   GrpcJsTransport,
   ProxyWasmPlugin,
   SharedStore,
-  toPrometheusText,
   type Clock,
   type GrpcTransport,
 } from "../filter/host/index.js";
 import { createLogger, type Logger } from "../lib/log.js";
 import { parseSidecarConfig, type SidecarConfig } from "./config.js";
 import { handleRequest, type ProxyContext } from "./proxy.js";
-import { SidecarMetrics } from "./sidecar-metrics.js";
+import { SidecarMetrics, sidecarPrometheusText } from "./sidecar-metrics.js";
 import { UpstreamClusters } from "./upstreams.js";
 
 export { loadSidecarConfig, parseSidecarConfig, SidecarConfigError, type SidecarConfig } from "./config.js";
@@ -85,7 +84,7 @@ export async function startSidecar(config: SidecarConfig | Record<string, unknow
   });
   const metrics = new SidecarMetrics();
   const ctx: ProxyContext = { config: cfg, plugin, clusters: new UpstreamClusters(cfg.clusters), metrics, log };
-  const metricsText = (): string => plugin.prometheus() + toPrometheusText(metrics.store.snapshot());
+  const metricsText = (): string => sidecarPrometheusText(plugin.store.metrics.snapshot(), metrics);
 
   const server = http.createServer((req, res) => void handleRequest(ctx, req, res));
   server.keepAliveTimeout = 65_000;

@@ -1,7 +1,51 @@
 // The sidecar's own counters (besides the filter's metrics), exported with them as Prometheus text.
 // Upstream failures (connect failures, timeouts, resets) are the upstream's doing; overflows,
 // request timeouts and downstream disconnects are counted apart because they are not.
-import { MetricsStore, MetricType } from "../filter/host/index.js";
+//
+// The filter's metrics are exported as Envoy exports them (see filter/host/prometheus.ts): under
+// the "wasmcustom" namespace, with FILTER_STATS_TAGS (the stats_config.stats_tags that
+// deploy/envoy/envoy.yaml ships; a test keeps the two equal) turning the cluster and the outcome
+// class into labels; then, unlike Envoy, with Prometheus's conventions: "_total" on counters and
+// the latency histogram in seconds. So the sidecar serves
+//   autoglm_requests_total{cluster="llm-a",class="5xx"}       (Envoy: autoglm_requests{...})
+//   autoglm_latency_seconds_bucket{cluster="llm-a",le="0.001"} (Envoy: autoglm_latency_us_bucket{...,le="1000"})
+import {
+  MetricsStore,
+  MetricType,
+  toPrometheusText,
+  WASM_CUSTOM_NAMESPACE,
+  type MetricSnapshot,
+  type TagSpecifier,
+} from "../filter/host/index.js";
+
+/** The filter's outcome classes in its metric names (filter/src/filter/outcome.ts CLASS_NAMES). */
+const OUTCOME_CLASSES = "1xx|2xx|3xx|4xx|5xx|reset|timeout|local_reject|client_ended";
+
+/**
+ * Envoy tag specifiers for the filter's per-cluster metrics (names in filter/src/filter/metrics.ts):
+ *   autoglm.requests.<cluster>.<class>, autoglm.latency_us.<cluster>,
+ *   autoglm.breaker_state.<cluster>, autoglm.weight.<cluster>.
+ * Matched against the full stat name, "wasmcustom.<name>". The cluster may itself contain dots:
+ * it is everything between the metric and the optional outcome class at the end.
+ */
+export const FILTER_STATS_TAGS: readonly TagSpecifier[] = [
+  {
+    tagName: "cluster",
+    regex: `^wasmcustom\\.autoglm\\.(?:requests|latency_us|breaker_state|weight)(\\.(.+?))(?:\\.(?:${OUTCOME_CLASSES}))?$`,
+  },
+  {
+    tagName: "class",
+    regex: `^wasmcustom\\.autoglm\\.requests\\..+?(\\.(${OUTCOME_CLASSES}))$`,
+  },
+];
+
+/** The sidecar's /metrics: the filter's metrics (as above), then the sidecar's own. */
+export function sidecarPrometheusText(filterMetrics: readonly MetricSnapshot[], own: SidecarMetrics): string {
+  return (
+    toPrometheusText(filterMetrics, { namespace: WASM_CUSTOM_NAMESPACE, tags: FILTER_STATS_TAGS, conventions: true }) +
+    toPrometheusText(own.store.snapshot(), { conventions: true, origin: "sidecar" })
+  );
+}
 
 export class SidecarMetrics {
   readonly store = new MetricsStore();

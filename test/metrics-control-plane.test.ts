@@ -42,8 +42,8 @@ test("window rates and latency quantiles are exported, latency in seconds", asyn
   cp.addWindow("llm-b", { rps: 42, errorRate: 0.125, p50Ms: 200, p95Ms: 700, p99Ms: 1500 });
   assert.equal(await sample(registry, "autoglm_cluster_window_requests_per_second", { cluster: "llm-b" }), 42);
   assert.equal(await sample(registry, "autoglm_cluster_window_error_ratio", { cluster: "llm-b" }), 0.125);
-  assert.equal(await sample(registry, "autoglm_cluster_window_latency_seconds", { cluster: "llm-b", quantile: "0.99" }), 1.5);
-  assert.equal(await sample(registry, "autoglm_cluster_window_latency_seconds", { cluster: "llm-b", quantile: "0.5" }), 0.2);
+  assert.equal(await sample(registry, "autoglm_cluster_window_latency_seconds", { cluster: "llm-b", percentile: "p99" }), 1.5);
+  assert.equal(await sample(registry, "autoglm_cluster_window_latency_seconds", { cluster: "llm-b", percentile: "p50" }), 0.2);
 });
 
 test("transitions, decisions, halts and overrides are counted from the events", async () => {
@@ -98,6 +98,7 @@ test("a timed scorer records one inference observation per call", async () => {
 test("every metric name carries its unit or _total and has help text", async () => {
   const { registry } = setup();
   for (const m of await registry.getMetricsAsJSON()) {
+    if (/^(process|nodejs)_/.test(m.name)) continue; // prom-client's default metrics
     assert.match(m.name, /^autoglm_/);
     assert.ok(m.help.length > 10, `${m.name} has help`);
     if (String(m.type) === "counter") assert.match(m.name, /_total$/);
@@ -116,3 +117,14 @@ for (const [reason, label] of reasonCases) {
     assert.equal(reasonLabel(reason), label);
   });
 }
+
+test("the registry carries prom-client's process and Node.js metrics unless turned off", async () => {
+  const { registry } = setup();
+  const names = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
+  for (const name of ["process_cpu_seconds_total", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
+    assert.ok(names.has(name), `${name} is exported`);
+  }
+  const bare = new Registry();
+  new ControlPlaneMetrics(bare, new FakeControlPlane([{ name: "a", baseWeight: 1 }]), Date.now, { processMetrics: false });
+  assert.ok((await bare.getMetricsAsJSON()).every((m) => m.name.startsWith("autoglm_")));
+});

@@ -2,7 +2,7 @@
 // Gauges of current state (breaker, weight, score, window stats, sidecars) are read from the
 // control plane at scrape time; counters and histograms are fed by its events (./bind.ts) and
 // by the parts that time things (the model scorer wrapper, the gRPC server).
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from "prom-client";
 import { REFUSAL_REASONS } from "../core/report-admission.js";
 import type { ClusterStatus, SidecarStatus } from "../core/types.js";
 import { OTHER_LABEL, SidecarLabels, topWithOther } from "./sidecar-labels.js";
@@ -14,6 +14,9 @@ export interface MetricsSource {
   currentDecisions(): { version: number; halted: boolean };
 }
 
+/** prom-client default metrics left out (see the constructor). */
+const UNLINTED_DEFAULT_METRICS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"] as const;
+
 export const BREAKER_STATES = ["closed", "open", "half_open"] as const;
 
 /** Per-sidecar series with their own node_id label at most, by default (the rest: "other"). */
@@ -23,13 +26,20 @@ export interface ControlPlaneMetricsOptions {
   /** Sidecar workers (gauges) and nodes (counters) with their own label values; the others
    *  share node_id="other". Default DEFAULT_MAX_SIDECAR_LABELS. */
   maxSidecarLabels?: number;
+  /** Registers prom-client's process and Node.js metrics (process_cpu_seconds_total,
+   *  nodejs_eventloop_lag_seconds, ...) on the same registry. Default true. */
+  processMetrics?: boolean;
 }
 
-/** Window latency quantiles exported, as label values. */
-const QUANTILES = [
-  ["0.5", "p50Ms"],
-  ["0.95", "p95Ms"],
-  ["0.99", "p99Ms"],
+/**
+ * Window latency quantiles exported, as values of the `percentile` label. Not `quantile`: that
+ * label is reserved to summaries, and this gauge is a value computed by the control plane from
+ * merged histograms (promtool check metrics: "non-summary metrics should not have quantile label").
+ */
+const PERCENTILES = [
+  ["p50", "p50Ms"],
+  ["p95", "p95Ms"],
+  ["p99", "p99Ms"],
 ] as const;
 
 /**
@@ -69,6 +79,13 @@ export class ControlPlaneMetrics {
     const registers = [registry];
     const maxSidecarLabels = options.maxSidecarLabels ?? DEFAULT_MAX_SIDECAR_LABELS;
     this.sidecarLabels = new SidecarLabels(maxSidecarLabels);
+    if (options.processMetrics ?? true) {
+      collectDefaultMetrics({ register: registry });
+      // prom-client exports these three gauges with a counter's _total suffix (promtool: "non-counter
+      // metrics should not have _total suffix"); their values are the sums of nodejs_active_handles,
+      // nodejs_active_requests and nodejs_active_resources over the `type` label, which stay.
+      for (const name of UNLINTED_DEFAULT_METRICS) registry.removeSingleMetric(name);
+    }
     /** Sets a per-worker gauge: the workers with the largest values labelled, the rest as "other". */
     const perWorker = (gauge: Gauge<"node_id" | "worker_id">, statuses: readonly SidecarStatus[], value: (s: SidecarStatus) => number) => {
       for (const { item, value: v } of topWithOther(statuses, value, maxSidecarLabels)) {
@@ -112,16 +129,16 @@ export class ControlPlaneMetrics {
     perCluster("autoglm_cluster_anomalous_windows", "Anomalous windows among the detector's last M.", (s) => s.anomalousWindows);
     new Gauge({
       name: "autoglm_cluster_window_latency_seconds",
-      help: "Total request latency quantiles of the cluster in the last merged window, seconds.",
-      labelNames: ["cluster", "quantile"],
+      help: "Total request latency percentiles (p50, p95, p99) of the cluster in the last merged window, seconds.",
+      labelNames: ["cluster", "percentile"],
       registers,
       collect() {
         this.reset();
         for (const s of source.clusterStatuses()) {
           const w = last(s);
           if (w === undefined) continue;
-          for (const [quantile, key] of QUANTILES) {
-            if (Number.isFinite(w[key])) this.set({ cluster: s.cluster, quantile }, w[key] / 1000);
+          for (const [percentile, key] of PERCENTILES) {
+            if (Number.isFinite(w[key])) this.set({ cluster: s.cluster, percentile }, w[key] / 1000);
           }
         }
       },

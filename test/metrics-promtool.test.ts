@@ -1,0 +1,63 @@
+// `promtool check metrics` (Prometheus's exposition linter) on what the control plane's /metrics
+// and the local sidecar's /metrics serve, with every kind of series present.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Registry } from "prom-client";
+import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
+import { ControlPlaneMetrics, bindMetrics, timedScorer } from "../control-plane/src/metrics/index.js";
+import { startSidecar } from "../sidecar/index.js";
+import { promtool } from "./promtool.js";
+
+function assertLintClean(what: string, text: string): void {
+  const result = promtool(["check", "metrics"], text);
+  assert.equal(result.status, 0, `promtool check metrics on ${what}:\n${result.output}`);
+}
+
+test("promtool check metrics passes on the control plane's /metrics", async () => {
+  const registry = new Registry();
+  const cp = new FakeControlPlane([
+    { name: "llm-a", baseWeight: 60 },
+    { name: "llm-b", baseWeight: 40 },
+  ]);
+  const metrics = new ControlPlaneMetrics(registry, cp);
+  bindMetrics(cp, metrics);
+  cp.addWindow("llm-a", { rps: 10, errorRate: 0.5, p50Ms: 200, p95Ms: 700, p99Ms: 1500 });
+  cp.openBreaker("llm-a", "error rate 0.5 > 0.05", 0.9);
+  await timedScorer({ name: "onnx", score: async () => new Map() }, metrics).score(new Map(), 0);
+  metrics.modelFallbacks.inc({ reason: "load_failed" });
+  assertLintClean("the control plane", await registry.metrics());
+});
+
+test("promtool check metrics passes on the local sidecar's /metrics, filter metrics included", async () => {
+  const upstream = http.createServer((_req, res) => {
+    res.writeHead(500, { "content-type": "text/plain" });
+    res.end("boom");
+  });
+  await new Promise<void>((r) => upstream.listen(0, "127.0.0.1", r));
+  const port = (upstream.address() as AddressInfo).port;
+  const sidecar = await startSidecar({
+    listen: "127.0.0.1:0",
+    workers: 1,
+    filter: {
+      wasm: "build/filter.wasm",
+      configuration: { node_id: "sidecar-lint", clusters: [{ name: "llm-a", weight: 60 }, { name: "llm-b", weight: 40 }], fail_open: true },
+    },
+    clusters: [
+      { name: "llm-a", endpoints: [`127.0.0.1:${port}`] },
+      { name: "llm-b", endpoints: [`127.0.0.1:${port}`] },
+    ],
+    default_cluster: "llm-a",
+    metrics: { listen: "127.0.0.1:0" },
+  });
+  try {
+    for (let i = 0; i < 4; i++) assert.equal((await fetch(`${sidecar.url}/v1/chat/completions`)).status, 500);
+    const text = await (await fetch(`${sidecar.metricsUrl}/metrics`)).text();
+    assert.match(text, /_bucket\{/, "the filter's latency histogram is there");
+    assertLintClean("the sidecar", text);
+  } finally {
+    await sidecar.close();
+    await new Promise<void>((r) => upstream.close(() => r()));
+  }
+});
