@@ -22,6 +22,7 @@ const ENVOY_PROTOS = [
   "envoy/extensions/filters/http/wasm/v3/wasm.proto",
   "envoy/extensions/filters/http/router/v3/router.proto",
   "envoy/extensions/upstreams/http/v3/http_protocol_options.proto",
+  "envoy/extensions/http/early_header_mutation/header_mutation/v3/header_mutation.proto",
   "google/protobuf/wrappers.proto",
 ];
 
@@ -269,9 +270,10 @@ type Shape = "string" | "number" | "boolean" | { [key: string]: Shape } | [Shape
 const FILTER_CONFIG_SHAPE: Shape = {
   node_id: "string",
   zone: "string",
-  control_plane: { cluster: "string", timeout_ms: "number", token: "string" },
+  control_plane: { cluster: "string", authority: "string", timeout_ms: "number", token: "string" },
   window_ms: "number",
   clusters: [{ name: "string", weight: "number" }],
+  hosts: ["string"],
   headers: { cluster: "string", explicit_cluster: "string" },
   latency_header: "boolean",
   fallback: { failure_rate: "number", min_requests: "number", slow_call_ms: "number", slow_call_rate: "number", open_ms: "number", probe_requests: "number" },
@@ -294,7 +296,8 @@ function checkShape(shape: Shape, value: unknown, path: string, errors: string[]
 }
 
 interface FilterConfig {
-  node_id: string;
+  node_id?: string;
+  hosts?: string[];
   control_plane?: { cluster: string };
   clusters: Array<{ name: string; weight: number }>;
   headers?: { cluster?: string };
@@ -304,7 +307,8 @@ function checkFilterConfig(value: unknown): string[] {
   const errors: string[] = [];
   checkShape(FILTER_CONFIG_SHAPE, value, "config", errors);
   if (isObject(value)) {
-    if (typeof value.node_id !== "string" || value.node_id === "") errors.push("config.node_id: required");
+    // node_id may be left to Envoy's node.id (filter/src/filter/root.ts), but not given empty.
+    if (value.node_id !== undefined && (typeof value.node_id !== "string" || value.node_id === "")) errors.push("config.node_id: non-empty when given");
     if (!Array.isArray(value.clusters) || value.clusters.length === 0) errors.push("config.clusters: required, non-empty");
     else if ((value.clusters as Array<{ weight?: number }>).reduce((s, c) => s + (c.weight ?? 0), 0) <= 0) errors.push("config.clusters: weights sum to 0");
   }
@@ -399,7 +403,7 @@ test("the filter configuration check rejects unknown and mistyped fields", () =>
   assert.deepEqual(checkFilterConfig({ node_id: "n", clusters: [{ name: "a", weight: 1 }] }), []);
   assert.deepEqual(checkFilterConfig({ node_id: "n", clusters: [{ name: "a", weight: 1 }], window: 5 }), ["config.window: not a field of the filter configuration"]);
   assert.deepEqual(checkFilterConfig({ node_id: "n", clusters: [{ name: "a", weight: "1" }] }), ['config.clusters[0].weight: expected a number, got "1"']);
-  assert.deepEqual(checkFilterConfig({ clusters: [] }), ["config.node_id: required", "config.clusters: required, non-empty"]);
+  assert.deepEqual(checkFilterConfig({ node_id: "", clusters: [] }), ["config.node_id: non-empty when given", "config.clusters: required, non-empty"]);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -463,9 +467,13 @@ test("the Istio WasmPlugin uses only documented fields and carries a valid filte
   assert.equal(spec.type, "HTTP");
   assert.match(spec.pluginConfig.control_plane?.cluster ?? "", /^outbound\|\d+\|\|[a-z0-9.-]+$/, "Istio's name for the control plane's cluster");
 
-  // The same filter settings as the Envoy bootstrap, apart from the control plane's cluster name.
-  const envoyConfig = JSON.parse(parts(envoy).httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
-  assert.deepEqual({ ...spec.pluginConfig, control_plane: undefined }, { ...envoyConfig, control_plane: undefined });
+  // The same filter settings as the Envoy bootstrap, apart from the control plane's cluster, the
+  // identity (each pod's, from Envoy's node) and the hosts allow-list (Istio routes all outbound
+  // traffic through the plugin; the bootstrap's listener carries only LLM traffic).
+  const envoyConfig = JSON.parse(parts(envoy).httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig & { zone?: string };
+  const without = (c: object) => ({ ...c, control_plane: undefined, node_id: undefined, zone: undefined, hosts: undefined });
+  assert.deepEqual(without(spec.pluginConfig), without(envoyConfig));
+  assert.equal(spec.pluginConfig.node_id, undefined, "one WasmPlugin for every pod: node id from Envoy's node.id");
 });
 
 test("the WasmPlugin check rejects undocumented fields and bad enum values", () => {
@@ -503,4 +511,36 @@ test("the Istio VirtualService routes every configured cluster by the filter's h
   const last = vs.spec.http[vs.spec.http.length - 1];
   assert.equal(last.match, undefined, "the last route catches requests without the header");
   assert.deepEqual(last.route.map((r) => r.weight), plugin.clusters.map((c) => c.weight));
+});
+
+test("a client cannot pick the cluster: the bootstrap strips its header before routing and routes only to configured clusters", () => {
+  const p = parts(envoy);
+  const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
+  const header = config.headers?.cluster ?? "x-autoglm-cluster";
+  // Early header mutation runs before the route is first picked and before any HTTP filter.
+  const early = p.hcm.early_header_mutation_extensions as Array<{ name: string; typed_config: { "@type": string; mutations: Array<{ remove?: string }> } }>;
+  assert.ok(Array.isArray(early), "early_header_mutation_extensions is set");
+  assert.equal(early[0]!.typed_config["@type"], "type.googleapis.com/envoy.extensions.http.early_header_mutation.header_mutation.v3.HeaderMutation");
+  assert.ok(early[0]!.typed_config.mutations.some((m) => m.remove === header), `the client's ${header} is removed`);
+  // The header route matches exactly the configured names; anything else takes the base weights.
+  const match = p.routes[0]!.match.headers![0] as { name: string; string_match?: { safe_regex?: { regex: string } } };
+  assert.equal(match.name, header);
+  const regex = new RegExp(match.string_match?.safe_regex?.regex ?? "(?!)");
+  for (const c of config.clusters) assert.ok(regex.test(c.name), `${c.name} is routed by the header`);
+  const others = p.clusters.map((c) => c.name).filter((n) => !config.clusters.some((c) => c.name === n));
+  for (const name of [...others, "llm-a2", "xllm-a", ""]) assert.ok(!regex.test(name), `${JSON.stringify(name)} is never routed by the header`);
+});
+
+test("the Istio WasmPlugin applies only to the LLM service's port and governs only its authorities", () => {
+  const plugin = readYaml(join("deploy", "istio", "wasmplugin.yaml")) as unknown as {
+    spec: { match: Array<{ mode: string; ports?: Array<{ number: number }> }>; pluginConfig: FilterConfig & { control_plane: { authority?: string } } };
+  };
+  const vs = readYaml(join("deploy", "istio", "virtualservice.yaml")) as unknown as { spec: { hosts: string[] } };
+  const match = plugin.spec.match;
+  assert.ok(match.length > 0 && match.every((m) => m.mode === "CLIENT" && (m.ports?.length ?? 0) > 0), "every match names CLIENT and ports");
+  for (const m of match) for (const port of m.ports!) assert.ok(Number.isInteger(port.number) && port.number > 0 && port.number < 65536);
+  const hosts = plugin.spec.pluginConfig.hosts ?? [];
+  for (const h of vs.spec.hosts) assert.ok(hosts.includes(h), `the allow-list governs the VirtualService host ${h}`);
+  const authority = plugin.spec.pluginConfig.control_plane.authority ?? "";
+  assert.match(authority, /^[a-z0-9.-]+(:\d+)?$/, "an :authority without Istio's '|'");
 });

@@ -14,6 +14,9 @@ import { PluginTester } from "../filter/host/index.js";
 
 export { BreakerState };
 
+/** When a configured worker's first tick comes (and its control-plane stream opens), ms. */
+export const FIRST_TICK_MS = 10;
+
 /** The release build the tests exercise (npm run build:filter). */
 export const FILTER_WASM = "build/filter.wasm";
 
@@ -152,6 +155,9 @@ export async function startFilter(
     workers: options.workers ?? 1,
     logLevel: "warn",
   });
+  // Each worker opens its stream on its first tick (never in proxy_on_configure, which Envoy also
+  // runs in a throw-away configuration-check VM): FIRST_TICK_MS in filter/src/filter/root.ts.
+  t.advance(FIRST_TICK_MS);
   return { t, cp };
 }
 

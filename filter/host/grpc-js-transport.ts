@@ -55,7 +55,11 @@ export class GrpcJsTransport implements GrpcTransport {
     }
     const callOptions: grpc.CallOptions = {};
     if (request.timeoutMs > 0) callOptions.deadline = Date.now() + request.timeoutMs;
-    const client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    // The :authority Envoy would send (GrpcService's envoy_grpc.authority), when one was given.
+    const options = request.authority !== undefined && request.authority !== request.cluster
+      ? { ...CHANNEL_OPTIONS, "grpc.default_authority": request.authority }
+      : CHANNEL_OPTIONS;
+    const client = new grpc.Client(address, this.options.credentials ?? grpc.credentials.createInsecure(), options);
     this.clients.add(client);
     const release = (): void => {
       if (this.clients.delete(client)) client.close();

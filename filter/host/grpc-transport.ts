@@ -3,8 +3,13 @@
 import type { HeaderPairs } from "./header-map.js";
 
 export interface GrpcRequest {
-  /** The upstream cluster name the module passed (e.g. "autoglm-control-plane"). */
+  /** The upstream cluster (e.g. "autoglm-control-plane"): the bare name the module passed, or the
+   *  envoy_grpc.cluster_name of the serialized GrpcService it passed (see grpc-service.ts). */
   cluster: string;
+  /** The :authority Envoy would send: GrpcService's envoy_grpc.authority, else the cluster name. */
+  authority?: string;
+  /** The upstream argument exactly as the module passed it. */
+  upstream?: Uint8Array;
   /** Fully qualified service, e.g. "autoglm.v1.TrafficGuard". */
   service: string;
   method: string;

@@ -6,6 +6,7 @@ import { deserializePairs, HeaderMap, measurePairs, PairsFormatError, writeMeasu
 import type { EnvFunctionName, WasiFunctionName } from "./import-names.js";
 import type { LocalReply } from "./http-stream.js";
 import { AddressCache } from "./address-cache.js";
+import { parseGrpcUpstream } from "./grpc-service.js";
 import { decodeString, decodeUtf8 } from "./memory.js";
 import { PropertyStore, resolveProperty } from "./properties.js";
 import type { WasmVm } from "./vm.js";
@@ -568,8 +569,18 @@ export function createHostImports(vm: WasmVm): WasmImports {
       return Status.Ok;
     },
 
-    proxy_call_foreign_function(): number {
-      return Status.NotFound; // no foreign functions are registered
+    proxy_call_foreign_function(namePtr: number, nameLen: number, argsPtr: number, argsLen: number, retPtr: number, retSize: number): number {
+      const m = mem();
+      const name = m.readString(namePtr, nameLen);
+      const args = m.readBytes(argsPtr, argsLen);
+      if (name === null || args === null) return Status.InvalidMemoryAccess;
+      // As proxy-wasm-cpp-host: an unregistered name answers NOT_FOUND (an older Envoy's answer
+      // for clear_route_cache).
+      const fn = settings.foreignFunctions[name];
+      if (fn === undefined) return Status.NotFound;
+      const result = fn(args.slice(), vm.effectiveStream);
+      if (typeof result === "number") return result;
+      return m.returnBytes(result, retPtr, retSize) ? Status.Ok : Status.InvalidMemoryAccess;
     },
   };
 
@@ -589,10 +600,12 @@ export function createHostImports(vm: WasmVm): WasmImports {
     isStream: boolean,
   ): number {
     const m = mem();
-    const cluster = m.readString(upPtr, upLen);
+    const upstreamBytes = m.readBytes(upPtr, upLen);
     const service = m.readString(svcPtr, svcLen);
     const method = m.readString(methodPtr, methodLen);
-    if (cluster === null || service === null || method === null) return Status.InvalidMemoryAccess;
+    if (upstreamBytes === null || service === null || method === null) return Status.InvalidMemoryAccess;
+    const upstream = parseGrpcUpstream(upstreamBytes.slice());
+    const cluster = upstream.cluster;
     let metadata: string[] | null;
     try {
       metadata = readPairs(mdPtr, mdLen);
@@ -607,7 +620,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     const pairs = new HeaderMap(metadata).toPairs();
     let token: number | null;
     try {
-      token = vm.openGrpc(cluster, service, method, pairs, timeoutMs, isStream, message);
+      token = vm.openGrpc(upstream, service, method, pairs, timeoutMs, isStream, message);
     } catch (e) {
       settings.log.host("error", `gRPC ${service}/${method} to ${cluster} failed to open: ${(e as Error).message}`, vm.index);
       return Status.InternalFailure;

@@ -68,6 +68,8 @@ export class HttpStream {
   onClose: ((type: StreamType) => void) | null = null;
   /** The module sent a local reply outside a send…() call (e.g. from a gRPC callback). */
   onLocalReply: ((reply: LocalReply) => void) | null = null;
+  /** Times the module cleared the route cache (Envoy's clear_route_cache foreign function). */
+  routeCacheClears = 0;
   /** True while one of the send…() methods runs the module. */
   inCall = false;
   private responseStarted = false;

@@ -12,6 +12,8 @@ export * from "./shared-queues.js";
 export * from "./shared-store.js";
 export * from "./dispatcher.js";
 export * from "./grpc-transport.js";
+export * from "./grpc-service.js";
+export * from "./foreign-functions.js";
 export * from "./in-process-grpc.js";
 export * from "./grpc-js-transport.js";
 export * from "./log-sink.js";

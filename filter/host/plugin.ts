@@ -18,6 +18,7 @@ import { PropertyStore, type PropertyPath, type PropertyValue } from "./properti
 import { RealClock } from "./real-clock.js";
 import { SharedStore } from "./shared-store.js";
 import { VmStartError, WasmVm, type VmSettings } from "./vm.js";
+import type { ForeignFunction } from "./foreign-functions.js";
 import type { Logger } from "../../lib/log.js";
 
 export interface PluginOptions {
@@ -54,6 +55,11 @@ export interface PluginOptions {
   /** Keep module logs in `plugin.logs` (tests). Default false. */
   captureLogs?: boolean;
   logger?: Logger;
+  /** Foreign functions by name (e.g. { clear_route_cache: clearRouteCache }); others answer NOT_FOUND. */
+  foreignFunctions?: Record<string, ForeignFunction>;
+  /** Run proxy_on_vm_start and proxy_on_configure first in a throw-away VM, as Envoy's configuration
+   *  canary does (proxy-wasm-cpp-host src/wasm.cc, createWasm), then start the workers. Default true. */
+  configurationCanary?: boolean;
   /** Random numbers in [0, 1) for WASI random_get. Default Math.random. */
   random?: () => number;
 }
@@ -84,11 +90,22 @@ export class ProxyWasmPlugin {
     readonly module: ProxyWasmModule,
     private readonly settings: Omit<VmSettings, "index" | "onFailed">,
     workers: number,
+    canary: boolean,
   ) {
     this.store = settings.store;
     this.clock = settings.clock;
     this.log = settings.log;
     this.properties = settings.properties;
+    if (canary) {
+      // Envoy's configuration canary: a copy of the VM (index -1) that runs proxy_on_vm_start and
+      // proxy_on_configure, is then destroyed, and never ticks nor serves a request.
+      const check = new WasmVm({ ...this.settings, index: -1 });
+      try {
+        check.start();
+      } finally {
+        check.stop();
+      }
+    }
     for (let i = 0; i < workers; i++) this.vms.push(this.startVm(i));
   }
 
@@ -128,8 +145,10 @@ export class ProxyWasmPlugin {
         trapStatus: options.trapStatus ?? 500,
         localReplyThroughFilter: options.localReplyThroughFilter ?? true,
         random: options.random ?? Math.random,
+        foreignFunctions: options.foreignFunctions ?? {},
       },
       workers,
+      options.configurationCanary ?? true,
     );
   }
 

@@ -5,6 +5,8 @@
 import { Action, GrpcStatus, type StreamType } from "./abi.js";
 import type { Clock, TimerHandle } from "./clock.js";
 import type { GrpcStreamHandle, GrpcTransport } from "./grpc-transport.js";
+import type { ForeignFunction } from "./foreign-functions.js";
+import type { GrpcUpstream } from "./grpc-service.js";
 import { HeaderMap, type HeaderPairs } from "./header-map.js";
 import { createHostImports } from "./hostcalls.js";
 import { HttpStream } from "./http-stream.js";
@@ -85,6 +87,8 @@ export interface VmSettings {
   localReplyThroughFilter: boolean;
   /** Random numbers in [0, 1) for wasi random_get. */
   random: () => number;
+  /** proxy_call_foreign_function's functions by name (others answer NOT_FOUND). */
+  foreignFunctions: Readonly<Record<string, ForeignFunction>>;
   /** Told when the VM failed (after a trap), outside the module. */
   onFailed?: (vm: WasmVm) => void;
 }
@@ -325,7 +329,7 @@ export class WasmVm implements QueueOwner {
 
   /** Starts a gRPC call or stream for the effective context; the token, or null for an unknown cluster. */
   openGrpc(
-    cluster: string,
+    upstream: GrpcUpstream,
     service: string,
     method: string,
     metadata: HeaderPairs,
@@ -338,7 +342,7 @@ export class WasmVm implements QueueOwner {
     const token = isStream ? this.nextStreamToken : this.nextCallToken;
     const dispatcher = this.store.dispatcher;
     const handle = transport.open(
-      { cluster, service, method, metadata, timeoutMs },
+      { cluster: upstream.cluster, authority: upstream.authority, upstream: upstream.bytes, service, method, metadata, timeoutMs },
       {
         onInitialMetadata: (md) => dispatcher.post(() => this.deliverGrpcMetadata(token, md, true)),
         onMessage: (bytes) => dispatcher.post(() => this.deliverGrpcMessage(token, bytes)),

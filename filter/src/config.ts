@@ -1,8 +1,9 @@
 // The filter's plugin configuration (JSON; the shape is fixed in the team's conventions):
 // {
 //   "node_id": "sidecar-1", "zone": "zone-a",
-//   "control_plane": { "cluster": "autoglm-control-plane", "timeout_ms": 5000, "token": "",
+//   "control_plane": { "cluster": "autoglm-control-plane", "authority": "", "timeout_ms": 5000, "token": "",
 //                      "reconnect_base_ms": 500, "reconnect_max_ms": 30000 },
+//   "hosts": [],
 //   "window_ms": 1000,
 //   "clusters": [ { "name": "llm-a", "weight": 50 }, { "name": "llm-b", "weight": 50 } ],
 //   "headers": { "cluster": "x-autoglm-cluster", "explicit_cluster": "x-autoglm-target",
@@ -14,7 +15,8 @@
 //   "fail_open": true,
 //   "decision_check_ms": 100, "retry_after_s": 5
 // }
-// Only node_id and clusters are required. Parsing never traps: a bad configuration gives an
+// Only clusters is required; node_id and zone default to Envoy's node.id and node.locality.zone
+// (so one Istio WasmPlugin serves every pod), and node_id must come from one of the two. Parsing never traps: a bad configuration gives an
 // error naming the field and what was expected.
 import { BreakerSettings } from "./core/localbreaker";
 import { parseConfigJson } from "./configparse";
@@ -26,10 +28,20 @@ export class ClusterConfig {
 }
 
 export class FilterConfig {
+  /** "" in the configuration: taken from Envoy's node.id at configure time. */
   nodeId: string = "";
+  /** "" in the configuration: taken from Envoy's node.locality.zone (may stay ""). */
   zone: string = "";
   /** Envoy cluster of the control plane (the gRPC stream's upstream). */
   cpCluster: string = "autoglm-control-plane";
+  /** `:authority` of the gRPC stream; "" lets Envoy use the cluster name. When set, the stream's
+   *  upstream is a serialized envoy.config.core.v3.GrpcService{envoy_grpc{cluster_name, authority}}
+   *  (needed in Istio, whose cluster names hold '|', which servers reject in :authority). */
+  cpAuthority: string = "";
+  /** The request authorities (Host) the filter governs, lower-case, each either "name" (matches
+   *  "name" and "name:<port>") or "name:port" (exact); empty governs every request. Requests for
+   *  other authorities pass untouched, unrecorded (the cluster header is still removed). */
+  hosts: string[] = [];
   /** A stream on which no message arrived within this long is given up (cancelled) and another
    *  tried after the backoff, ms. A stream counts as a live control plane only once a message
    *  arrived on it (the control plane answers every hello with its decision set). */

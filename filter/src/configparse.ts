@@ -8,6 +8,7 @@ import {
 import { numberText } from "./core/numbertext";
 
 export const MAX_CLUSTERS: i32 = 64;
+export const MAX_HOSTS: i32 = 64;
 
 function describe(v: JsonValue): string {
   if (v.kind == JSON_STRING) return "the string \"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
@@ -107,12 +108,31 @@ class Checker {
   }
 }
 
-const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "headers", "latency_header",
+const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "hosts", "headers", "latency_header",
   "fallback", "fail_open", "decision_check_ms", "retry_after_s"];
-const CP_FIELDS: string[] = ["cluster", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
+const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
 const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency"];
 const FALLBACK_FIELDS: string[] = ["failure_rate", "min_requests", "slow_call_ms", "slow_call_rate", "open_ms", "probe_requests"];
+
+/** Whether s can be an HTTP/2 :authority (host or host:port): printable ASCII without the
+ *  characters servers reject there ('|' among them: istio/istio#27918), spaces, '/', '@'. */
+function isAuthority(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || c == 0x7c || c == 0x2f || c == 0x40 || c == 0x22 || c == 0x5c) return false;
+  }
+  return true;
+}
+
+/** Whether s holds an ASCII upper-case letter (String#toLowerCase would pull in Unicode tables). */
+function hasUpperCase(s: string): bool {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return true;
+  }
+  return false;
+}
 
 function failed(message: string): ConfigResult {
   const r = new ConfigResult();
@@ -131,13 +151,17 @@ export function parseConfigJson(text: string): ConfigResult {
   const k = new Checker();
   const c = new FilterConfig();
   k.onlyKnown(root, "", TOP_FIELDS);
-  c.nodeId = k.str(root, "node_id", "", "", true, true);
+  c.nodeId = k.str(root, "node_id", "", "", false, true);
   c.zone = k.str(root, "zone", "", "", false, false);
 
   const cp = k.object(root, "control_plane", "");
   if (cp !== null) {
     k.onlyKnown(cp, "control_plane", CP_FIELDS);
     c.cpCluster = k.str(cp, "cluster", "control_plane", c.cpCluster, false, true);
+    c.cpAuthority = k.str(cp, "authority", "control_plane", "", false, false);
+    if (k.ok() && !isAuthority(c.cpAuthority)) {
+      k.fail("control_plane.authority", "a host name or host:port (no '|', spaces or '/')", "\"" + c.cpAuthority + "\"");
+    }
     c.cpTimeoutMs = <u32>k.int(cp, "timeout_ms", "control_plane", c.cpTimeoutMs, 1, 3600000);
     c.cpToken = k.str(cp, "token", "control_plane", "", false, false);
     c.reconnectBaseMs = <u32>k.int(cp, "reconnect_base_ms", "control_plane", c.reconnectBaseMs, 1, 600000);
@@ -173,6 +197,23 @@ export function parseConfigJson(text: string): ConfigResult {
       c.clusters.push(cc);
     }
     if (k.ok() && sum <= 0) k.fail("clusters", "weights summing to more than 0", "a sum of 0");
+  }
+
+  const hosts = root.get("hosts");
+  if (hosts !== null && k.ok()) {
+    if (hosts.kind != JSON_ARRAY || hosts.items.length > MAX_HOSTS) {
+      k.fail("hosts", "an array of at most " + MAX_HOSTS.toString() + " lower-case authorities", describe(hosts));
+    } else {
+      for (let i = 0; i < hosts.items.length && k.ok(); i++) {
+        const item = unchecked(hosts.items[i]);
+        const h = item.kind == JSON_STRING ? item.stringValue : "";
+        if (h.length == 0 || !isAuthority(h) || hasUpperCase(h)) {
+          k.fail("hosts[" + i.toString() + "]", "a non-empty lower-case host name or host:port", describe(item));
+        } else {
+          c.hosts.push(h);
+        }
+      }
+    }
   }
 
   const headers = k.object(root, "headers", "");

@@ -252,9 +252,9 @@ export function getStatusMessage(): string {
 // gRPC
 // ---------------------------------------------------------------------------------------------
 
-/** Opens a gRPC stream; returns the stream id, or 0 when the host refused. */
-export function grpcStream(upstream: string, service: string, method: string, metadata: ArrayBuffer): u32 {
-  const u = String.UTF8.encode(upstream);
+/** Opens a gRPC stream to `upstream` (a cluster name or a serialized GrpcService, see
+ *  filter/grpcservice.ts); returns the stream id, or 0 when the host refused. */
+export function grpcStream(u: ArrayBuffer, service: string, method: string, metadata: ArrayBuffer): u32 {
   const s = String.UTF8.encode(service);
   const m = String.UTF8.encode(method);
   store<u32>(RET_U64, 0);
@@ -351,4 +351,19 @@ export function getProperty(path: ArrayBuffer): ArrayBuffer | null {
     return null;
   }
   return takeBytes();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Foreign functions
+// ---------------------------------------------------------------------------------------------
+
+/** Calls the host's foreign function `name` (pre-encoded) with no arguments; returns the status
+ *  (NOT_FOUND when this host has no such function). Any result the host returns is freed. */
+export function callForeignNoArgs(name: ArrayBuffer): i32 {
+  clearReturn();
+  const status = env.proxy_call_foreign_function(
+    changetype<usize>(name), <usize>name.byteLength, 0, 0, RET_PTR, RET_SIZE);
+  const ptr = load<usize>(RET_PTR);
+  if (ptr != 0) heap.free(ptr);
+  return status;
 }

@@ -96,3 +96,9 @@ export declare function proxy_record_metric(metricId: u32, value: u64): i32;
 @external("env", "proxy_get_property")
 export declare function proxy_get_property(
   pathData: usize, pathSize: usize, returnData: usize, returnSize: usize): i32;
+
+// ---- foreign functions (host extensions by name; NOT_FOUND when the host has no such function) ----
+@external("env", "proxy_call_foreign_function")
+export declare function proxy_call_foreign_function(
+  nameData: usize, nameSize: usize, argumentsData: usize, argumentsSize: usize,
+  returnResultsData: usize, returnResultsSize: usize): i32;

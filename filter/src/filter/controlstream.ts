@@ -12,6 +12,7 @@ import { Rng } from "../core/rng";
 import { TelemetryReport } from "../wire/messages";
 import { encodeReport } from "../wire/encode";
 import { LogLimit } from "./loglimit";
+import { grpcUpstream } from "./grpcservice";
 
 export const SERVICE = "autoglm.v1.TrafficGuard";
 export const METHOD = "Connect";
@@ -41,13 +42,16 @@ export class ControlStream {
   rejectedLog: LogLimit = new LogLimit();
 
   private cluster: string;
+  /** proxy_grpc_stream's upstream argument (built once). */
+  private upstream: ArrayBuffer;
   private metadata: ArrayBuffer;
   private timeoutMs: u32;
   private baseMs: u32;
   private maxMs: u32;
 
-  constructor(cluster: string, token: string, timeoutMs: u32, baseMs: u32, maxMs: u32) {
+  constructor(cluster: string, authority: string, token: string, timeoutMs: u32, baseMs: u32, maxMs: u32) {
     this.cluster = cluster;
+    this.upstream = grpcUpstream(cluster, authority);
     this.timeoutMs = timeoutMs;
     this.baseMs = baseMs;
     this.maxMs = maxMs;
@@ -84,7 +88,7 @@ export class ControlStream {
 
   /** Opens a stream and sends the hello; on refusal schedules the next attempt. */
   open(nowMs: u64, hello: ArrayBuffer, rng: Rng): bool {
-    const id = grpcStream(this.cluster, SERVICE, METHOD, this.metadata);
+    const id = grpcStream(this.upstream, SERVICE, METHOD, this.metadata);
     if (id == 0) {
       this.warnFailure(nowMs, "autoglm: cannot open the control-plane stream to cluster \"" + this.cluster + "\"");
       this.scheduleReconnect(nowMs, rng);

@@ -5,10 +5,10 @@
 import { HttpContext } from "../abi/context";
 import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
 import {
-  addHeaderRaw, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader, replaceHeaderBytes,
-  replaceHeaderRaw,
+  addHeaderRaw, callForeignNoArgs, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader,
+  replaceHeaderBytes, replaceHeaderRaw, utf8,
 } from "../abi/hostcalls";
-import { Action, LogLevel, MapType } from "../abi/types";
+import { Action, LogLevel, MapType, Status } from "../abi/types";
 import { NONE } from "../core/balancer";
 import { REQUEST_ID_LENGTH } from "../core/requestid";
 import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
@@ -33,6 +33,14 @@ const STATUS_REQUEST_TIMEOUT: i32 = 408;
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
 const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
 const GRPC_CONTENT_TYPE = String.UTF8.encode("application/grpc");
+/** The cluster header of an unconfigured filter (the configuration's default). */
+const DEFAULT_CLUSTER_HEADER = utf8("x-autoglm-cluster");
+/** Envoy's foreign function that makes the router re-resolve the route (source/extensions/common/
+ *  wasm/foreign.cc, added by envoyproxy/envoy#36671, in Envoy 1.33+; older Envoy answers NOT_FOUND).
+ *  Envoy 1.33's release notes: the route cache is no longer cleared automatically on a request
+ *  header change only for modules of an ABI newer than 0.2.1; this module is 0.2.1, so the call is
+ *  belt and braces where it exists, and is tried once per worker where it does not. */
+const CLEAR_ROUTE_CACHE = utf8("clear_route_cache");
 
 /** A non-negative decimal of len bytes at ptr (a status code); -1 when not one. */
 function parseDecimal(ptr: usize, len: i32): i32 {
@@ -89,18 +97,30 @@ export class RequestContext extends HttpContext {
   onRequestHeaders(numHeaders: u32, endOfStream: bool): i32 {
     const root = this.root;
     if (root.config === null) {
-      if (root.failOpenUnconfigured()) return Action.CONTINUE;
+      if (root.failOpenUnconfigured()) {
+        // A client's own cluster header must never route the request (cluster_header would).
+        removeHeader(MapType.HTTP_REQUEST_HEADERS, DEFAULT_CLUSTER_HEADER);
+        return Action.CONTINUE;
+      }
       this.localReply = true;
       sendLocal503(WHY_UNCONFIGURED, "the autoglm filter has no valid configuration", "", 5);
       return Action.PAUSE;
     }
     const keys = root.keys as HeaderKeys;
     const now = nowNs();
+    if (!root.started) root.startWorker(now / 1000000);
     this.startNs = now;
     this.requestDone = endOfStream;
 
     const scan = root.requestScan;
     scan.scan(MapType.HTTP_REQUEST_HEADERS);
+    if (!root.governs(scan)) {
+      // Not an authority this filter governs: passes untouched and unrecorded, except that a
+      // client's own cluster header is dropped (it must never pick the cluster).
+      scan.release();
+      removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.cluster);
+      return Action.CONTINUE;
+    }
     const route = root.routeRequest(root.explicitClusterIndex(scan), now / 1000000);
     if (route.cluster == NONE) {
       scan.release();
@@ -123,6 +143,9 @@ export class RequestContext extends HttpContext {
     // A restarted trace drops the vendor state that belonged to the rejected one.
     if (!continued) removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.tracestate);
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.cluster, unchecked(root.nameBytes[route.cluster]));
+    if (root.clearRouteCache != 2) {
+      root.clearRouteCache = callForeignNoArgs(CLEAR_ROUTE_CACHE) == Status.NOT_FOUND ? 2 : 1;
+    }
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.node, root.nodeBytes);
     replaceHeaderBytes(MapType.HTTP_REQUEST_HEADERS, keys.version, root.versionBytes);
     return Action.CONTINUE;

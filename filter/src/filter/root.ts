@@ -3,7 +3,7 @@
 // stream) and does the periodic work on tick. Request contexts (./request.ts) call route() and
 // the record* methods.
 import {
-  getBufferBytes, getStatusMessage, grpcCancel, HeaderScan, log, nowNs, setTickPeriodMs, utf8,
+  getBufferBytes, getProperty, getStatusMessage, grpcCancel, HeaderScan, log, nowNs, propertyPath, setTickPeriodMs, utf8,
 } from "../abi/hostcalls";
 import { BufferType, LogLevel } from "../abi/types";
 import { HttpContext, RootContext } from "../abi/context";
@@ -34,8 +34,23 @@ export const FILTER_VERSION = "0.1.0";
 export const REQUEST_SCAN_EXPLICIT: i32 = 0;
 export const REQUEST_SCAN_REQUEST_ID: i32 = 1;
 export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
+/** :authority, looked up only when the configuration has a hosts allow-list. */
+export const REQUEST_SCAN_AUTHORITY: i32 = 3;
 export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
+
+/** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
+const FIRST_TICK_MS: u32 = 10;
+
+/** Envoy's node properties (the bootstrap's node; Istio's proxy id and the pod's zone). */
+const NODE_ID_PATH = propertyPath(["node", "id"]);
+const NODE_ZONE_PATH = propertyPath(["node", "locality", "zone"]);
+
+/** A node property as text, "" when absent. */
+function nodeProperty(path: ArrayBuffer): string {
+  const v = getProperty(path);
+  return v === null ? "" : String.UTF8.decode(v as ArrayBuffer);
+}
 
 /** Deleted request contexts kept for reuse. */
 const SPARE_CONTEXTS: i32 = 16;
@@ -58,6 +73,7 @@ export class HeaderKeys {
   status: ArrayBuffer = utf8(":status");
   contentType: ArrayBuffer = utf8("content-type");
   grpcStatus: ArrayBuffer = utf8("grpc-status");
+  authority: ArrayBuffer = utf8(":authority");
   cluster: ArrayBuffer;
   explicitCluster: ArrayBuffer | null;
   node: ArrayBuffer;
@@ -97,6 +113,11 @@ export class FilterRoot extends RootContext {
   names: string[] = [];
   keys: HeaderKeys | null = null;
   workerId: u32 = 0;
+  /** Whether this VM took a worker id and opened its stream. Envoy also runs proxy_on_vm_start and
+   *  proxy_on_configure in a throw-away "configuration canary" copy of the VM on the main thread
+   *  (proxy-wasm-cpp-host src/wasm.cc, createWasm), which never ticks nor serves a request: so
+   *  both happen on the first tick or request (startWorker), never in onConfigure. */
+  started: bool = false;
   instanceId: u64 = 0;
   rng: Rng = new Rng(0);
   requestIds: RequestIdSource = new RequestIdSource(0);
@@ -129,6 +150,10 @@ export class FilterRoot extends RootContext {
   /** The reusable result of route(). */
   route: Route = new Route();
   lastFailOpen: bool = true;
+  /** The hosts allow-list, pre-encoded (empty: every request is governed). */
+  hostBytes: StaticArray<ArrayBuffer> = new StaticArray<ArrayBuffer>(0);
+  /** Whether Envoy's clear_route_cache foreign function exists here: 0 not yet known, 1 yes, 2 no. */
+  clearRouteCache: i32 = 0;
   /** Pre-encoded values written on every request. */
   nameBytes: StaticArray<ArrayBuffer> = new StaticArray<ArrayBuffer>(0);
   nodeBytes: ArrayBuffer = new ArrayBuffer(0);
@@ -165,8 +190,30 @@ export class FilterRoot extends RootContext {
       log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: " + (result.error as string));
       return false;
     }
-    this.apply(result.config as FilterConfig);
+    const c = result.config as FilterConfig;
+    // One WasmPlugin for every pod: identity from Envoy's node when the configuration has none.
+    if (c.nodeId.length == 0) c.nodeId = nodeProperty(NODE_ID_PATH);
+    if (c.zone.length == 0) c.zone = nodeProperty(NODE_ZONE_PATH);
+    if (c.nodeId.length == 0) {
+      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: node_id: expected a non-empty string " +
+        "(in the configuration, or Envoy's node.id), got nothing");
+      return false;
+    }
+    this.apply(c);
     return true;
+  }
+
+  /** Takes this worker's id and opens its control-plane stream (first tick or request). */
+  startWorker(nowMs: u64): void {
+    this.started = true;
+    this.workerId = allocateWorkerId(this.contextId);
+    this.instanceId = mix64(this.instanceId ^ mix64(<u64>this.workerId + 0x632be59bd9b4e019));
+    this.rng = new Rng(this.instanceId);
+    this.requestIds = new RequestIdSource(this.instanceId);
+    setTickPeriodMs(this.tickMs);
+    this.connect(nowMs);
+    log(LogLevel.INFO, "autoglm: node " + (this.config as FilterConfig).nodeId + " worker " + this.workerId.toString() +
+      " connecting to the control plane");
   }
 
   private apply(c: FilterConfig): void {
@@ -174,10 +221,9 @@ export class FilterRoot extends RootContext {
     const nowMs = now / 1000000;
     const reconfigure = this.config !== null;
     if (!reconfigure) {
-      this.workerId = allocateWorkerId(this.contextId);
-      // No randomness in the ABI: mix the clock, node, worker id and context id.
-      this.instanceId = mix64(now ^ mix64(<u64>this.workerId + 0x632be59bd9b4e019) ^
-        mix64(<u64>this.contextId << 32) ^ <u64>hashString(c.nodeId) << 17);
+      // No randomness in the ABI: mix the clock, node and context id (and, in startWorker, the
+      // worker id).
+      this.instanceId = mix64(now ^ mix64(<u64>this.contextId << 32) ^ <u64>hashString(c.nodeId) << 17);
       this.rng = new Rng(this.instanceId);
       this.requestIds = new RequestIdSource(this.instanceId);
     }
@@ -197,11 +243,16 @@ export class FilterRoot extends RootContext {
     this.nameBytes = nameBytes;
     this.nodeBytes = utf8(c.nodeId);
     const keys = this.keys as HeaderKeys;
-    const requestKeys = new StaticArray<ArrayBuffer>(3);
+    const requestKeys = new StaticArray<ArrayBuffer>(4);
     // An unconfigured explicit header scans for an empty name, which no header has.
     requestKeys[REQUEST_SCAN_EXPLICIT] = keys.explicitCluster !== null ? keys.explicitCluster as ArrayBuffer : new ArrayBuffer(0);
     requestKeys[REQUEST_SCAN_REQUEST_ID] = keys.requestId;
     requestKeys[REQUEST_SCAN_TRACEPARENT] = keys.traceparent;
+    // Without an allow-list :authority is not looked up (an empty key is skipped): no cost.
+    requestKeys[REQUEST_SCAN_AUTHORITY] = c.hosts.length > 0 ? keys.authority : new ArrayBuffer(0);
+    const hostBytes = new StaticArray<ArrayBuffer>(c.hosts.length);
+    for (let i = 0; i < c.hosts.length; i++) unchecked((hostBytes[i] = utf8(c.hosts[i])));
+    this.hostBytes = hostBytes;
     this.requestScan = new HeaderScan(requestKeys);
     const responseKeys = new StaticArray<ArrayBuffer>(2);
     responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
@@ -232,14 +283,16 @@ export class FilterRoot extends RootContext {
       const old = this.stream as ControlStream;
       if (old.isOpen()) grpcCancel(old.streamId);
     }
-    this.stream = new ControlStream(c.cpCluster, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
+    this.stream = new ControlStream(c.cpCluster, c.cpAuthority, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
     this.tickMs = c.windowMs < 1000 ? c.windowMs : 1000;
-    setTickPeriodMs(this.tickMs);
     this.pickUpShared(nowMs);
     this.refreshGauges(nowMs);
-    this.connect(nowMs);
-    log(LogLevel.INFO, "autoglm: configured node " + c.nodeId + " worker " + this.workerId.toString() +
-      " with clusters " + names.join(", "));
+    if (this.started) {
+      this.connect(nowMs); // a worker reconfigured: its new stream at once
+    } else {
+      setTickPeriodMs(FIRST_TICK_MS < this.tickMs ? FIRST_TICK_MS : this.tickMs);
+    }
+    log(LogLevel.INFO, "autoglm: configured node " + c.nodeId + " with clusters " + names.join(", "));
   }
 
   /** Whether an unconfigured filter lets traffic through (fail_open of the last good
@@ -259,6 +312,23 @@ export class FilterRoot extends RootContext {
     const stream = this.stream;
     if (stream !== null && stream.isLive()) return true;
     return nowMs <= this.lastLiveMs + <u64>(this.plan as Plan).ttlMs;
+  }
+
+  /** Whether the request's :authority (scanned) is one the filter governs: always true without an
+   *  allow-list; else it equals an entry, or is an entry without a port followed by ":<port>". */
+  governs(scan: HeaderScan): bool {
+    const hosts = this.hostBytes;
+    if (hosts.length == 0) return true;
+    const len = scan.valueLength(REQUEST_SCAN_AUTHORITY);
+    if (len < 0) return false;
+    const ptr = scan.valuePtr(REQUEST_SCAN_AUTHORITY);
+    for (let i = 0; i < hosts.length; i++) {
+      const h = unchecked(hosts[i]);
+      const n = h.byteLength;
+      if (n > len || memory.compare(ptr, changetype<usize>(h), <usize>n) != 0) continue;
+      if (n == len || load<u8>(ptr + <usize>n) == 0x3a) return true; // exact, or "<host>:<port>"
+    }
+    return false;
   }
 
   /** The configured cluster the request names in the explicit-cluster header, or NONE. */
@@ -523,6 +593,10 @@ export class FilterRoot extends RootContext {
     const c = this.config as FilterConfig;
     const stream = this.stream as ControlStream;
     const nowMs = nowNs() / 1000000;
+    if (!this.started) {
+      this.startWorker(nowMs);
+      return;
+    }
     if (sharedDecisionVersion() > this.enforcedVersion) this.pickUpShared(nowMs);
     this.nextSharedCheckMs = nowMs + <u64>c.decisionCheckMs;
     if (stream.isLive()) this.lastLiveMs = nowMs;
