@@ -147,6 +147,8 @@ export class FilterRoot extends RootContext {
   stream: ControlStream | null = null;
   nextSharedCheckMs: u64 = 0;
   tickMs: u32 = 1000;
+  /** The tick period was set to reach the next window-grid boundary; reset it to tickMs there. */
+  aligningTicks: bool = false;
   /** The reusable result of route(). */
   route: Route = new Route();
   lastFailOpen: bool = true;
@@ -210,7 +212,13 @@ export class FilterRoot extends RootContext {
     this.instanceId = mix64(this.instanceId ^ mix64(<u64>this.workerId + 0x632be59bd9b4e019));
     this.rng = new Rng(this.instanceId);
     this.requestIds = new RequestIdSource(this.instanceId);
-    setTickPeriodMs(this.tickMs);
+    // Ticks then fall on the window grid (multiples of tickMs since the epoch): the first one at
+    // the next boundary, the rest every tickMs from there, so a window is reported as soon as it
+    // ends rather than up to a tick later. A period set re-arms the timer from now (proxy-wasm
+    // hosts, Envoy's included, restart the tick timer on proxy_set_tick_period_milliseconds).
+    const toBoundary = <u32>(<u64>this.tickMs - nowMs % <u64>this.tickMs);
+    this.aligningTicks = toBoundary != this.tickMs;
+    setTickPeriodMs(this.aligningTicks ? toBoundary : this.tickMs);
     this.connect(nowMs);
     log(LogLevel.INFO, "autoglm: node " + (this.config as FilterConfig).nodeId + " worker " + this.workerId.toString() +
       " connecting to the control plane");
@@ -596,6 +604,11 @@ export class FilterRoot extends RootContext {
     if (!this.started) {
       this.startWorker(nowMs);
       return;
+    }
+    if (this.aligningTicks) {
+      // This tick is on the grid: from now on every tickMs.
+      this.aligningTicks = false;
+      setTickPeriodMs(this.tickMs);
     }
     if (sharedDecisionVersion() > this.enforcedVersion) this.pickUpShared(nowMs);
     this.nextSharedCheckMs = nowMs + <u64>c.decisionCheckMs;

@@ -1,0 +1,50 @@
+// The filter's ticks fall on the window grid once its worker starts (first request or first
+// tick after configure), so each window is reported as soon as it ends, whenever the worker
+// started: a report a tick late reaches a decision round a window late.
+import { strict as assert } from "node:assert";
+import { test } from "node:test";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ManualClock, PluginTester, type GrpcRequest, type InProcessPeer } from "../filter/host/index.js";
+import { SidecarMessageSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+
+const EPOCH = Date.UTC(2025, 0, 1);
+
+const starts: { name: string; firstRequestAtMs: number | undefined }[] = [
+  { name: "a first request 3 ms after configure", firstRequestAtMs: 3 },
+  { name: "a first request 437 ms after configure", firstRequestAtMs: 437 },
+  { name: "no request (the first tick starts the worker)", firstRequestAtMs: undefined },
+];
+for (const c of starts) {
+  test(`every window is reported at its end, after ${c.name}`, async () => {
+    const clock = new ManualClock(EPOCH);
+    const reports: [sentAtMs: number, windowStartMs: number][] = [];
+    const acceptor = (_req: GrpcRequest, _peer: InProcessPeer) => ({
+      send(bytes: Uint8Array) {
+        const m = fromBinary(SidecarMessageSchema, bytes);
+        if (m.kind.case === "report") reports.push([clock.now() - EPOCH, Number(m.kind.value.windowStartMs) - EPOCH]);
+      },
+      close() {},
+    });
+    const t = await PluginTester.start({
+      wasm: "build/filter.wasm",
+      clock,
+      workers: 1,
+      logLevel: "error",
+      configuration: { node_id: "n", zone: "z", window_ms: 1000, control_plane: { cluster: "cp", timeout_ms: 5000 }, clusters: [{ name: "a", weight: 1 }] },
+      grpc: acceptor,
+    });
+    try {
+      if (c.firstRequestAtMs !== undefined) {
+        clock.advanceTo(EPOCH + c.firstRequestAtMs);
+        const s = t.plugin.createHttpStream();
+        s.sendRequestHeaders([[":method", "GET"], [":path", "/"], [":authority", "x"], [":scheme", "http"]], true);
+        s.sendResponseHeaders([[":status", "200"]], true);
+        s.complete();
+      }
+      for (let ms = 1000; ms <= 4000; ms += 1000) clock.advanceTo(EPOCH + ms);
+      assert.deepEqual(reports, [[1000, 0], [2000, 1000], [3000, 2000], [4000, 3000]]);
+    } finally {
+      t.close();
+    }
+  });
+}
