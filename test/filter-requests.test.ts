@@ -2,7 +2,7 @@
 // injects, trace context, the weighted split, explicit clusters, outcomes it records.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_CONFIG, FakeControlPlane, startFilter, spread } from "./filter-support.js";
+import { BASE_CONFIG, BreakerState, FakeControlPlane, startFilter, spread } from "./filter-support.js";
 import type { PluginTester } from "../filter/host/index.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -15,6 +15,17 @@ let cp: FakeControlPlane;
 
 before(async () => {
   ({ t, cp } = await startFilter());
+  // A control plane answers every hello with its decision set (here the operator's weights): the
+  // message proves the stream live, so the filter keeps it (a stream silent for timeout_ms is
+  // given up, and reports wait for the next one).
+  cp.push({
+    version: 1,
+    ttlMs: 3_600_000,
+    clusters: [
+      { cluster: "llm-a", state: BreakerState.CLOSED, weight: 50 },
+      { cluster: "llm-b", state: BreakerState.CLOSED, weight: 50 },
+    ],
+  });
 });
 after(() => t.close());
 
@@ -26,7 +37,7 @@ test("a request gets a request id, a trace, the node, the chosen cluster and the
   assert.match(x.requestHeaders["traceparent"] ?? "", TRACEPARENT);
   assert.equal(x.requestHeaders["x-autoglm-node"], "sidecar-1");
   assert.ok(["llm-a", "llm-b"].includes(x.requestHeaders["x-autoglm-cluster"] ?? ""));
-  assert.equal(x.requestHeaders["x-autoglm-version"], "0");
+  assert.equal(x.requestHeaders["x-autoglm-version"], "1");
 });
 
 test("an existing request id is kept", () => {
