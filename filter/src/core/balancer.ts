@@ -6,8 +6,13 @@
 // Open clusters are skipped. A half-open cluster is picked at its full weight, but only
 // probe_fraction of those picks are admitted (a deterministic credit accumulator); the rest are
 // re-picked among the closed clusters with a second score table, so the closed ones share the
-// remainder in proportion to their weights. Scores start at random offsets so that workers do
-// not all send their first requests to the same cluster.
+// remainder in proportion to their weights.
+//
+// Each worker takes a random phase in every new set of weights, not only in its first: workers
+// of every sidecar receive a decision set at about the same moment, and scores left from other
+// weights (the configuration's sum to 100, the control plane's to 1000) are too small to keep
+// them apart, so they would all start the new sequence in step and send the mesh's requests for
+// a small cluster in bursts (all of it in one window, none in the next).
 import { Rng } from "./rng";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
 
@@ -31,9 +36,14 @@ export class Balancer {
   private anyScores: StaticArray<i64>;
   /** Set by pick(): the half-open cluster that declined, or NONE. */
   rejectedBy: i32 = NONE;
+  /** Draws each new phase (the worker's generator). */
+  rng: Rng;
+  /** The weights of the last pick (a plan's array; a new plan is a new array). */
+  private lastWeights: StaticArray<u32> | null = null;
 
-  constructor(size: i32) {
+  constructor(size: i32, rng: Rng) {
     this.size = size;
+    this.rng = rng;
     this.scores = new StaticArray<i64>(size);
     this.closedScores = new StaticArray<i64>(size);
     this.anyScores = new StaticArray<i64>(size);
@@ -59,6 +69,7 @@ export class Balancer {
    */
   pick(weights: StaticArray<u32>, states: StaticArray<i32>, gate: HalfOpenGate): i32 {
     this.rejectedBy = NONE;
+    if (weights !== this.lastWeights) this.follow(weights, states);
     const first = swrr(this.scores, weights, states, true);
     if (first == NONE) return NONE;
     if (unchecked(states[first]) != STATE_HALF_OPEN) return first;
@@ -66,6 +77,14 @@ export class Balancer {
     const second = swrr(this.closedScores, weights, states, false);
     if (second == NONE) this.rejectedBy = first;
     return second;
+  }
+
+  /** Weights other than the last pick's: a new random phase when their values differ. */
+  private follow(weights: StaticArray<u32>, states: StaticArray<i32>): void {
+    const last = this.lastWeights;
+    this.lastWeights = weights;
+    if (last !== null && sameWeights(last as StaticArray<u32>, weights)) return;
+    this.desynchronise(weights, states, this.rng);
   }
 
   /** Picks by weights alone, ignoring breakers (for attributing rejected requests). */
@@ -83,6 +102,12 @@ export class Balancer {
     if (best != NONE) unchecked((this.anyScores[best] = this.anyScores[best] - total));
     return best;
   }
+}
+
+function sameWeights(a: StaticArray<u32>, b: StaticArray<u32>): bool {
+  if (a.length != b.length) return false;
+  for (let i = 0; i < a.length; i++) if (unchecked(a[i]) != unchecked(b[i])) return false;
+  return true;
 }
 
 /** One smooth weighted round-robin step over eligible clusters; NONE when none is eligible. */

@@ -138,7 +138,7 @@ export class FilterRoot extends RootContext {
   /** Effective states in fallback mode (the local breakers' states). */
   fallbackStates: StaticArray<i32> = new StaticArray<i32>(0);
 
-  balancer: Balancer = new Balancer(0);
+  balancer: Balancer = new Balancer(0, new Rng(0));
   credit: ProbeCredit = new ProbeCredit(0);
   breakers: StaticArray<LocalBreaker> = new StaticArray<LocalBreaker>(0);
   gate: Gate = new Gate(new ProbeCredit(0), new StaticArray<f64>(0), new StaticArray<LocalBreaker>(0));
@@ -211,6 +211,7 @@ export class FilterRoot extends RootContext {
     this.workerId = allocateWorkerId(this.contextId);
     this.instanceId = mix64(this.instanceId ^ mix64(<u64>this.workerId + 0x632be59bd9b4e019));
     this.rng = new Rng(this.instanceId);
+    this.balancer.rng = this.rng;
     this.requestIds = new RequestIdSource(this.instanceId);
     // Ticks then fall on the window grid (multiples of tickMs since the epoch): the first one at
     // the next boundary, the rest every tickMs from there, so a window is reported as soon as it
@@ -277,8 +278,8 @@ export class FilterRoot extends RootContext {
     this.lastLiveMs = 0;
     this.fallbackActive = true;
     this.fallbackStates = new StaticArray<i32>(n);
-    this.balancer = new Balancer(n);
-    this.balancer.desynchronise(weights, this.base.states, this.rng);
+    // Its first pick takes a random phase (and so does the first pick under each new plan).
+    this.balancer = new Balancer(n, this.rng);
     this.credit = new ProbeCredit(n);
     const breakers = new StaticArray<LocalBreaker>(n);
     for (let i = 0; i < n; i++) unchecked((breakers[i] = new LocalBreaker(c.fallback)));
