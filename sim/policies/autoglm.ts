@@ -2,10 +2,12 @@
 // in the project's proxy-wasm host (filter/host/), one plugin (one VM) per sidecar, the sidecar
 // chosen round robin; the filter talks to the real control plane (control-plane/src/service.ts,
 // `ControlPlane`) over the in-process gRPC transport; both run on one virtual clock that the
-// runner moves. Underneath, per-host outlier detection runs exactly as in the envoy-outlier
-// baseline (the same EnvoyLoadBalancer), as it would inside a real Envoy; cluster choice is the
-// filter's (Envoy's route uses cluster_header on x-autoglm-cluster), so there is no priority
-// failover between clusters.
+// runner moves. Underneath, each cluster's hosts are picked by Envoy's round robin (the same
+// EnvoyLoadBalancer as the envoy-outlier baseline) without outlier detection, as the shipped
+// configurations set them up (deploy/envoy/envoy.yaml, the xDS clusters, Istio without a
+// DestinationRule's outlierDetection): `hostOutlierDetection: true` runs Envoy's default
+// outlier detection underneath as well. Cluster choice is the filter's (Envoy's route uses
+// cluster_header on x-autoglm-cluster), so there is no priority failover between clusters.
 //
 // Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
 // window reports go to the control plane), the request headers go through the filter, and
@@ -39,6 +41,9 @@ export interface AutoglmOptions {
   modelPath?: string;
   /** The policy's name in reports (default "autoglm"; the ablation without the model is "autoglm-rules"). */
   name?: string;
+  /** Run Envoy's default per-host outlier detection under the filter (default false: the shipped
+   *  configurations do not enable it). */
+  hostOutlierDetection?: boolean;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -144,7 +149,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     },
     complete(request, cluster, host, status, _latencyMs, nowS) {
       clock.advanceTo(toEpoch(nowS));
-      balancer.onResult(request.sidecar, cluster, host, status, nowS);
+      if (options.hostOutlierDetection === true) balancer.onResult(request.sidecar, cluster, host, status, nowS);
       const stream = inFlight.get(request.id);
       if (stream === undefined) return;
       inFlight.delete(request.id);
