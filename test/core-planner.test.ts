@@ -62,6 +62,17 @@ describe("the planner", () => {
     assert.ok(Math.abs(plan.shares.get("b")! - 0.55) < EPS, `b: ${plan.shares.get("b")}`);
   });
 
+  it("a cluster below its base share is trusted with its base share before it proves more capacity (back from an outage)", () => {
+    // b was drained: it has shown only its current 40 rps; a carries b's traffic and is failing.
+    const plan = planShares([cluster("a", 0.8, response(160, 0.1), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40 }), 0.5)], 200, CONFIG);
+    assert.ok(Math.abs(plan.shares.get("b")! - 0.3) < EPS, `b: ${plan.shares.get("b")}`);
+  });
+
+  it("…but not past the knee its own windows showed", () => {
+    const plan = planShares([cluster("a", 0.8, response(160, 0.1), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40, kneeRps: 42 }), 0.5)], 200, CONFIG);
+    assert.equal(plan.shares.get("b"), 0.2);
+  });
+
   it("every cluster equally degraded: nothing moves", () => {
     const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.3, response(60, 0.2)), cluster("c", 0.2, response(40, 0.2))], 200, CONFIG);
     assert.deepEqual(plan.moves, []);

@@ -34,6 +34,11 @@ export class CapacityEstimator {
     if (near) {
       this.safeRps = Math.max(this.safeRps, w.rps);
       if (w.rps >= this.kneeRps) this.kneeRps = Infinity; // latency fine above the old knee: forget it
+      // Latency fine close under the knee: the knee is re-tested one exploration step above this
+      // load. A knee seen during a fault (capacity lost for a while) would otherwise bind long
+      // after the cluster recovered, since the limit keeps its load under the knee and so never
+      // lets it show that the knee moved.
+      else if (Number.isFinite(this.kneeRps)) this.kneeRps = Math.max(this.kneeRps, w.rps * (1 + this.config.exploreGrowth));
     } else if (p50 >= this.baselineP50 * this.config.kneeFactor && w.rps >= this.safeRps * 0.9) {
       // Slow at a load at or above what was seen safe: load-driven, a knee.
       this.kneeRps = Math.min(this.kneeRps, Math.max(w.rps, this.safeRps));

@@ -5,7 +5,11 @@
 // with the largest predicted gain, under these rules:
 //   - a step goes only from a cluster to one predicted better *at its new load* than the donor
 //     is now (load-response.ts: unknown capacity is not trusted, so nobody is pushed past what
-//     it has been seen to carry unless the donor is worse still);
+//     it has been seen to carry unless the donor is worse still). Every cluster is trusted with
+//     its base share, unless its own windows showed its knee below that: the operator sized it
+//     for that share, and a cluster that was drained (an outage) has shown nothing of its
+//     capacity since, so without this it would be let back only as fast as it proves itself
+//     again while the others carry its load past theirs;
 //   - the gain per moved request must clear a margin: z standard errors of the two clusters'
 //     observed bad fractions plus minGain. Equal degradation therefore moves nothing, and thin
 //     evidence (a few requests) moves nothing;
@@ -78,6 +82,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const drainable = new Set<string>();
   const adjustable = clusters.filter((c) => c.adjustable);
   const load = (c: PlanCluster, s = share.get(c.cluster)!) => loadAt(c, s, totalRps);
+  const trusted = (c: PlanCluster) => trustedRps(c, totalRps);
   const mayMove = (c: PlanCluster, direction: -1 | 1) => {
     const m = moved.get(c.cluster)! + direction * config.step;
     if (Math.abs(m) > config.maxStep + EPS) return false;
@@ -91,8 +96,8 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const gainOf = (d: PlanCluster, r: PlanCluster) => {
     const sd = share.get(d.cluster)!;
     const sr = share.get(r.cluster)!;
-    const before = predictBadRps(d.response, load(d, sd)) + predictBadRps(r.response, load(r, sr));
-    const after = predictBadRps(d.response, load(d, sd - config.step)) + predictBadRps(r.response, load(r, sr + config.step));
+    const before = predictBadRps(d.response, load(d, sd), trusted(d)) + predictBadRps(r.response, load(r, sr), trusted(r));
+    const after = predictBadRps(d.response, load(d, sd - config.step), trusted(d)) + predictBadRps(r.response, load(r, sr + config.step), trusted(r));
     return (before - after) / Math.max(EPS, load(d, sd) - load(d, sd - config.step));
   };
   const margin = (d: PlanCluster, r: PlanCluster) => config.z * Math.hypot(badFractionError(d.response), badFractionError(r.response)) + config.minGain;
@@ -103,10 +108,10 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
       let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number } | undefined;
       for (const d of adjustable) {
         const sd = share.get(d.cluster)!;
-        const fromBad = predictBadFraction(d.response, load(d));
+        const fromBad = predictBadFraction(d.response, load(d), trusted(d));
         for (const r of adjustable) {
           if (r === d) continue;
-          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step));
+          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step), trusted(r));
           if (!(toBad < fromBad)) continue;
           const gain = gainOf(d, r);
           const need = margin(d, r);
@@ -158,9 +163,7 @@ function driftTowardBase(
       if (step <= EPS) continue;
       const sd = share.get(d.cluster)!;
       const sr = share.get(r.cluster)!;
-      // The receiver is trusted with its base share (the operator sized it for that), but not
-      // past the knee its own windows showed.
-      const trusted = Math.min(r.baseShare * totalRps, r.response.kneeRps);
+      const trusted = trustedRps(r, totalRps);
       const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
       const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
       const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
@@ -182,6 +185,15 @@ function driftTowardBase(
       return;
     }
   }
+}
+
+/**
+ * The load a cluster is trusted with whatever its windows showed of its capacity: its base share
+ * of the mesh's load (the operator sized it for that), but not past the knee its own windows
+ * showed.
+ */
+export function trustedRps(c: PlanCluster, totalRps: number): number {
+  return Math.min(c.baseShare * totalRps, c.response.kneeRps);
 }
 
 /**
@@ -208,14 +220,14 @@ export function worthDraining(clusters: readonly PlanCluster[], name: string, to
   if (d === undefined || others.length === 0 || totalRps <= 0 || shareOf(d) <= EPS) return false;
   const othersShare = others.reduce((a, c) => a + shareOf(c), 0);
   const dLoad = loadAt(d, shareOf(d), totalRps);
-  let before = predictBadRps(d.response, dLoad);
+  let before = predictBadRps(d.response, dLoad, trustedRps(d, totalRps));
   let after = 0;
   let worstError = 0;
   for (const r of others) {
     const part = othersShare > EPS ? shareOf(r) / othersShare : 1 / others.length;
     const rLoad = loadAt(r, shareOf(r), totalRps);
-    before += predictBadRps(r.response, rLoad);
-    after += predictBadRps(r.response, rLoad + dLoad * part);
+    before += predictBadRps(r.response, rLoad, trustedRps(r, totalRps));
+    after += predictBadRps(r.response, rLoad + dLoad * part, trustedRps(r, totalRps));
     worstError = Math.max(worstError, badFractionError(r.response));
   }
   const gain = (before - after) / Math.max(EPS, dLoad);

@@ -1,0 +1,46 @@
+// The capacity estimator (control-plane/src/core/capacity.ts) on plain windows: the safe level,
+// the knee, and how a knee is re-tested once the cluster serves well close under it again.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { CapacityEstimator } from "../control-plane/src/core/capacity.js";
+import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
+import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
+
+/** A merged 1-s window of `rps` requests at median latency `p50Ms`, without errors. */
+function windowAt(rps: number, p50Ms: number): ClusterWindowStats {
+  return {
+    cluster: "a", windowStartMs: 0, windowLengthMs: 1000, requests: rps, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0,
+    grpcErrors: 0, errorRate: 0, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps, reporters: 1, slowRequests: 0,
+  };
+}
+
+/** An estimator fed `windows` as [rps, p50 ms] pairs. */
+function fed(windows: Array<[number, number]>): CapacityEstimator {
+  const e = new CapacityEstimator(DEFAULT_CONFIG.weights);
+  for (const [rps, p50] of windows) e.update(windowAt(rps, p50), 5, false);
+  return e;
+}
+
+const BASELINE: Array<[number, number]> = Array.from({ length: 5 }, () => [40, 100]);
+/** Slow (2× baseline) at 50 rps, just above the 40 seen safe: a knee at 50. */
+const KNEE: Array<[number, number]> = [[50, 200]];
+
+describe("the capacity estimator", () => {
+  const cases: Array<{ name: string; windows: Array<[number, number]>; expect: (k: number, safe: number) => boolean }> = [
+    { name: "latency near its baseline raises the safe level, and no knee is known", windows: [...BASELINE, [60, 110]], expect: (k, safe) => k === Infinity && safe >= 60 * 0.99 },
+    { name: "slow at a load above the safe level: a knee there", windows: [...BASELINE, ...KNEE], expect: (k) => k >= 50 && k < 51 },
+    { name: "latency fine above the knee: the knee is forgotten", windows: [...BASELINE, ...KNEE, [55, 105]], expect: (k) => k === Infinity },
+    {
+      name: "latency fine close under the knee: the knee is re-tested one exploration step above that load",
+      windows: [...BASELINE, ...KNEE, [45, 105]],
+      expect: (k) => Math.abs(k - 45 * (1 + DEFAULT_CONFIG.weights.exploreGrowth)) < 1e-6,
+    },
+    { name: "latency fine far under the knee: the knee stays", windows: [...BASELINE, ...KNEE, [20, 100]], expect: (k) => k >= 50 && k < 51 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const e = fed(c.windows).estimate();
+      assert.ok(c.expect(e.kneeRps, e.safeRps), `knee ${e.kneeRps}, safe ${e.safeRps}`);
+    });
+  }
+});
