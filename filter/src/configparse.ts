@@ -109,10 +109,11 @@ class Checker {
 }
 
 const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "hosts", "headers", "latency_header",
-  "fallback", "fail_open", "decision_check_ms", "retry_after_s"];
+  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s"];
 const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
 const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency"];
+const FAST_TRIP_FIELDS: string[] = ["consecutive_failures", "hold_ms"];
 const FALLBACK_FIELDS: string[] = ["failure_rate", "min_requests", "slow_call_ms", "slow_call_rate", "open_ms", "probe_requests"];
 
 /** Whether s can be an HTTP/2 :authority (host or host:port): printable ASCII without the
@@ -237,6 +238,12 @@ export function parseConfigJson(text: string): ConfigResult {
     s.slowCallRate = k.fraction(fb, "slow_call_rate", "fallback", s.slowCallRate);
     s.openMs = <u32>k.int(fb, "open_ms", "fallback", s.openMs, 1, 3600000);
     s.probeRequests = <i32>k.int(fb, "probe_requests", "fallback", s.probeRequests, 1, 100000);
+  }
+  const ft = k.object(root, "fast_trip", "");
+  if (ft !== null) {
+    k.onlyKnown(ft, "fast_trip", FAST_TRIP_FIELDS);
+    c.fastTripFailures = <u32>k.int(ft, "consecutive_failures", "fast_trip", c.fastTripFailures, 0, 100000);
+    c.fastTripHoldMs = <u32>k.int(ft, "hold_ms", "fast_trip", c.fastTripHoldMs, 0, 3600000);
   }
   c.failOpen = k.bool(root, "fail_open", "", true);
   c.decisionCheckMs = <u32>k.int(root, "decision_check_ms", "", c.decisionCheckMs, 0, 60000);

@@ -35,6 +35,7 @@ export class FilterMetrics {
   private latencyIds: StaticArray<u32>;
   private stateIds: StaticArray<u32>;
   private weightIds: StaticArray<u32>;
+  private fastTripIds: StaticArray<u32>;
   /** Last gauge values set (-1: never), to skip unchanged ones. */
   private lastState: StaticArray<i64>;
   private lastWeight: StaticArray<i64>;
@@ -55,6 +56,7 @@ export class FilterMetrics {
     this.latencyIds = new StaticArray<u32>(n);
     this.stateIds = new StaticArray<u32>(n);
     this.weightIds = new StaticArray<u32>(n);
+    this.fastTripIds = new StaticArray<u32>(n);
     this.lastState = new StaticArray<i64>(n);
     this.lastWeight = new StaticArray<i64>(n);
     for (let i = 0; i < n; i++) {
@@ -66,6 +68,7 @@ export class FilterMetrics {
       unchecked((this.latencyIds[i] = metricId(MetricType.HISTOGRAM, "autoglm.latency_us." + name)));
       unchecked((this.stateIds[i] = metricId(MetricType.GAUGE, "autoglm.breaker_state." + name)));
       unchecked((this.weightIds[i] = metricId(MetricType.GAUGE, "autoglm.weight." + name)));
+      unchecked((this.fastTripIds[i] = metricId(MetricType.COUNTER, "autoglm.fast_trips." + name)));
       unchecked((this.lastState[i] = -1));
       unchecked((this.lastWeight[i] = -1));
     }
@@ -83,6 +86,11 @@ export class FilterMetrics {
 
   recordLatencyUs(cluster: i32, us: u64): void {
     recordMetric(unchecked(this.latencyIds[cluster]), us);
+  }
+
+  /** Cluster i failed enough requests in a row to be held out of the pick (rare: sent at once). */
+  countFastTrip(cluster: i32): void {
+    incrementMetric(unchecked(this.fastTripIds[cluster]), 1);
   }
 
   decisionApplied(): void { this.pendingApplied++; }

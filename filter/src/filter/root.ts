@@ -8,6 +8,7 @@ import {
 import { BufferType, LogLevel } from "../abi/types";
 import { HttpContext, RootContext } from "../abi/context";
 import { ConfigResult, FilterConfig, parseConfig } from "../config";
+import { FastTrip } from "../core/fasttrip";
 import { Balancer, HalfOpenGate, NONE, ProbeCredit } from "../core/balancer";
 import { STATE_HALF_OPEN, STATE_OPEN } from "../core/breakerstate";
 import { LocalBreaker } from "../core/localbreaker";
@@ -139,6 +140,7 @@ export class FilterRoot extends RootContext {
   fallbackStates: StaticArray<i32> = new StaticArray<i32>(0);
 
   balancer: Balancer = new Balancer(0, new Rng(0));
+  fastTrip: FastTrip = new FastTrip(0, 0, 0);
   credit: ProbeCredit = new ProbeCredit(0);
   breakers: StaticArray<LocalBreaker> = new StaticArray<LocalBreaker>(0);
   gate: Gate = new Gate(new ProbeCredit(0), new StaticArray<f64>(0), new StaticArray<LocalBreaker>(0));
@@ -281,6 +283,8 @@ export class FilterRoot extends RootContext {
     // Its first pick takes a random phase (and so does the first pick under each new plan).
     this.balancer = new Balancer(n, this.rng);
     this.credit = new ProbeCredit(n);
+    this.fastTrip = new FastTrip(n, <i32>c.fastTripFailures,
+      <u64>(c.fastTripHoldMs > 0 ? c.fastTripHoldMs : (c.windowMs > 1000 ? c.windowMs : 1000)));
     const breakers = new StaticArray<LocalBreaker>(n);
     for (let i = 0; i < n; i++) unchecked((breakers[i] = new LocalBreaker(c.fallback)));
     this.breakers = breakers;
@@ -370,7 +374,8 @@ export class FilterRoot extends RootContext {
         return r;
       }
       weights = plan.weights;
-      states = plan.states;
+      // Clusters this worker saw fail hard since the plan came are held out of it for a moment.
+      states = this.fastTrip.active > 0 ? this.fastTrip.apply(plan.states, plan.weights, nowMs) : plan.states;
       retryAfter = plan.retryAfterS;
       this.gate.fallback = false;
       this.gate.fractions = plan.probeFractions;
@@ -672,6 +677,7 @@ export class FilterRoot extends RootContext {
     metrics.countRequest(i, outcomeClass);
     metrics.recordLatencyUs(i, totalUs);
     unchecked(this.breakers[i]).record(failed, totalUs / 1000, nowMs);
+    if (this.fastTrip.record(i, failed, nowMs)) metrics.countFastTrip(i);
   }
 }
 
