@@ -1,0 +1,85 @@
+// The verdict on a half-open breaker's probe window (breaker.ts takes it as BreakerInput.probe),
+// on plain data. Probe traffic is small, below the scorers' minimum, so windows too thin to judge
+// alone are pooled into ProbeEvidence until there are enough requests. Pure: the evidence so far
+// comes in, the verdict and the evidence to keep go out.
+import type { BreakerInput } from "./breaker.js";
+import type { BreakerConfig, DetectorConfig } from "./config.js";
+import type { ClusterWindowStats, ScoreResult } from "./types.js";
+
+/** Half-open probe evidence gathered over windows too thin to judge alone (request counts). */
+export interface ProbeEvidence {
+  requests: number;
+  failures: number;
+  /** Requests over the SLO latency. */
+  slow: number;
+}
+
+/** No evidence yet (a breaker just turned half-open, or the last verdict used it up). */
+export function noProbeEvidence(): ProbeEvidence {
+  return { requests: 0, failures: 0, slow: 0 };
+}
+
+export interface ProbeVerdict {
+  /** "none": not enough probe requests yet to judge. */
+  probe: BreakerInput["probe"];
+  /** Why the probe was unhealthy ("" otherwise). */
+  reason: string;
+}
+
+export interface ProbeInput {
+  /** The newest window of the half-open cluster. */
+  window: ClusterWindowStats;
+  /** The scorers' combined verdict on it (score-combination.ts). */
+  combined: ScoreResult;
+  /** Evidence pooled over earlier thin probe windows. */
+  evidence: ProbeEvidence;
+  /** The cluster's dynamic p50 baseline, ms (scorers/dynamic-baseline.ts: frozen while its windows
+   *  are anomalous; NaN before any data). */
+  baselineP50Ms: number;
+}
+
+export interface ProbeConfig {
+  detector: Pick<DetectorConfig, "minRequests" | "scoreThreshold" | "errorRateThreshold" | "minRelativeRise">;
+  breaker: Pick<BreakerConfig, "minProbeRequests">;
+  /** The SLO latency, ms. */
+  sloLatencyMs: number;
+}
+
+/**
+ * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
+ * enough requests for the scores and they are anomalous. Otherwise the window joins the pooled
+ * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
+ * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
+ * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
+ * evidence up (the evidence returned is empty).
+ */
+export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: ProbeVerdict; evidence: ProbeEvidence } {
+  const d = config.detector;
+  const { window: w, combined } = input;
+  if (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold)) {
+    return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
+  }
+  // Thin probe windows add up until there is enough evidence to judge.
+  const acc: ProbeEvidence = {
+    requests: input.evidence.requests + w.requests,
+    failures: input.evidence.failures + Math.round(w.errorRate * w.requests),
+    slow: input.evidence.slow + (w.slowRequests ?? 0),
+  };
+  if (acc.requests < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
+  return { verdict: judgePooled(acc, w, input.baselineP50Ms, config), evidence: noProbeEvidence() };
+}
+
+/** The verdict on enough pooled probe evidence (`w`: the newest window, for its p50). */
+function judgePooled(acc: ProbeEvidence, w: ClusterWindowStats, baseP50: number, config: ProbeConfig): ProbeVerdict {
+  const d = config.detector;
+  if (acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
+    return { probe: "unhealthy", reason: `probe error rate ${((acc.failures / acc.requests) * 100).toFixed(0)}% (${acc.failures} of ${acc.requests})` };
+  }
+  if (w.requests >= config.breaker.minProbeRequests && Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
+    return { probe: "unhealthy", reason: `probe p50 ${Math.round(w.p50Ms)}ms vs baseline ${Math.round(baseP50)}ms` };
+  }
+  if (acc.slow >= 1 && acc.slow / acc.requests > 0.01 && acc.slow >= 2) {
+    return { probe: "unhealthy", reason: `probe: ${Math.round(acc.slow)} of ${acc.requests} requests over slo ${config.sloLatencyMs}ms` };
+  }
+  return { probe: "healthy", reason: "" };
+}

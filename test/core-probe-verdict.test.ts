@@ -1,0 +1,163 @@
+// The half-open probe verdict (control-plane/src/core/probe-verdict.ts) on plain data: a window,
+// the scorers' combined verdict on it, the evidence pooled so far and the p50 baseline.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
+import { judgeProbe, noProbeEvidence, type ProbeConfig, type ProbeEvidence, type ProbeInput } from "../control-plane/src/core/probe-verdict.js";
+import type { ClusterWindowStats, ScoreResult } from "../control-plane/src/core/types.js";
+
+// minRequests 20, scoreThreshold 0.5, errorRateThreshold 0.05, minRelativeRise 1.5, minProbeRequests 5.
+const CONFIG: ProbeConfig = { detector: DEFAULT_CONFIG.detector, breaker: DEFAULT_CONFIG.breaker, sloLatencyMs: 2000 };
+const CALM: ScoreResult = { score: 0, hard: false, reasons: [] };
+
+const win = (over: Partial<ClusterWindowStats> = {}): ClusterWindowStats => ({
+  cluster: "a",
+  windowStartMs: 1_000_000,
+  windowLengthMs: 1000,
+  requests: 10,
+  errors5xx: 0,
+  localRejects: 0,
+  timeouts: 0,
+  resets: 0,
+  grpcErrors: 0,
+  errorRate: 0,
+  p50Ms: 200,
+  p95Ms: 600,
+  p99Ms: 900,
+  rps: 10,
+  reporters: 1,
+  slowRequests: 0,
+  ...over,
+});
+
+const probe = (window: Partial<ClusterWindowStats>, over: Partial<Omit<ProbeInput, "window">> = {}): ProbeInput => ({
+  window: win(window),
+  combined: CALM,
+  evidence: noProbeEvidence(),
+  baselineP50Ms: 200,
+  ...over,
+});
+
+describe("the verdict on a half-open probe window", () => {
+  const cases: { name: string; input: ProbeInput; probe: "healthy" | "unhealthy" | "none"; reason: string; evidence: ProbeEvidence }[] = [
+    {
+      name: "a hard verdict makes it unhealthy at once, with the verdict's reasons, and uses the pooled evidence up",
+      input: probe({ requests: 3 }, { combined: { score: 1, hard: true, reasons: ["error rate 40%", "p99 over slo"] }, evidence: { requests: 4, failures: 0, slow: 0 } }),
+      probe: "unhealthy",
+      reason: "error rate 40%; p99 over slo",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "an anomalous score on a window with the scorers' minimum of requests makes it unhealthy, 'anomalous' without reasons",
+      input: probe({ requests: 20 }, { combined: { score: 0.5, hard: false, reasons: [] } }),
+      probe: "unhealthy",
+      reason: "anomalous",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "an anomalous score on a window under the scorers' minimum is not trusted: the window is pooled",
+      input: probe({ requests: 3 }, { combined: { score: 0.9, hard: false, reasons: ["model"] } }),
+      probe: "none",
+      reason: "",
+      evidence: { requests: 3, failures: 0, slow: 0 },
+    },
+    {
+      name: "a thin window adds its requests, failures and slow requests to the evidence and gives no verdict",
+      input: probe({ requests: 2, errorRate: 0.5, slowRequests: 1 }, { evidence: { requests: 1, failures: 0, slow: 0 } }),
+      probe: "none",
+      reason: "",
+      evidence: { requests: 3, failures: 1, slow: 1 },
+    },
+    {
+      name: "thin windows pooled up to minProbeRequests are judged, healthy when calm, and the evidence is used up",
+      input: probe({ requests: 3 }, { evidence: { requests: 3, failures: 0, slow: 0 } }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "failures above the error-rate threshold among the pooled requests, two at least, make it unhealthy",
+      input: probe({ requests: 4, errorRate: 0.25 }, { evidence: { requests: 4, failures: 1, slow: 0 } }),
+      probe: "unhealthy",
+      reason: "probe error rate 25% (2 of 8)",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "a single failure is not enough, whatever its rate",
+      input: probe({ requests: 10, errorRate: 0.1 }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "a p50 above the baseline × minRelativeRise on a window of minProbeRequests makes it unhealthy",
+      input: probe({ requests: 5, p50Ms: 301 }),
+      probe: "unhealthy",
+      reason: "probe p50 301ms vs baseline 200ms",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "a p50 at exactly the baseline × minRelativeRise is healthy",
+      input: probe({ requests: 5, p50Ms: 300 }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "the p50 of a window under minProbeRequests is not judged, even when pooled evidence suffices",
+      input: probe({ requests: 2, p50Ms: 900 }, { evidence: { requests: 4, failures: 0, slow: 0 } }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "without a baseline yet (NaN) the p50 is not judged",
+      input: probe({ requests: 10, p50Ms: 900 }, { baselineP50Ms: NaN }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "more than 1% of the pooled requests over the SLO latency, two at least, make it unhealthy",
+      input: probe({ requests: 100, slowRequests: 2 }),
+      probe: "unhealthy",
+      reason: "probe: 2 of 100 requests over slo 2000ms",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "one slow request is not enough, whatever its share",
+      input: probe({ requests: 10, slowRequests: 1 }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+    {
+      name: "exactly 1% of the requests over the SLO latency is healthy",
+      input: probe({ requests: 200, slowRequests: 2 }),
+      probe: "healthy",
+      reason: "",
+      evidence: noProbeEvidence(),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const before = { ...c.input.evidence };
+      const { verdict, evidence } = judgeProbe(c.input, CONFIG);
+      assert.deepEqual(verdict, { probe: c.probe, reason: c.reason });
+      assert.deepEqual(evidence, c.evidence);
+      assert.deepEqual(c.input.evidence, before, "the evidence passed in is not changed");
+    });
+  }
+
+  it("thin windows carry their evidence from one call to the next until there is enough to judge", () => {
+    let evidence = noProbeEvidence();
+    const verdicts: string[] = [];
+    for (const requests of [2, 2, 2]) {
+      const judged = judgeProbe(probe({ requests, errorRate: 0.5 }, { evidence }), CONFIG);
+      verdicts.push(judged.verdict.probe);
+      evidence = judged.evidence;
+    }
+    assert.deepEqual(verdicts, ["none", "none", "unhealthy"]);
+    assert.deepEqual(evidence, noProbeEvidence());
+  });
+});
