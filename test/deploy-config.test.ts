@@ -263,7 +263,7 @@ class StrictProtoJson {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The filter configuration shape (/tmp/team.md conventions; filter/src/config.ts reads it)
+// The filter configuration shape (filter/src/config.ts reads it)
 // ---------------------------------------------------------------------------------------------
 
 type Shape = "string" | "number" | "boolean" | { [key: string]: Shape } | [Shape];
@@ -277,6 +277,7 @@ const FILTER_CONFIG_SHAPE: Shape = {
   headers: { cluster: "string", explicit_cluster: "string" },
   latency_header: "boolean",
   fallback: { failure_rate: "number", min_requests: "number", slow_call_ms: "number", slow_call_rate: "number", open_ms: "number", probe_requests: "number" },
+  fast_trip: { consecutive_failures: "number", hold_ms: "number" },
   fail_open: "boolean",
 };
 
