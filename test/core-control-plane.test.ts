@@ -138,6 +138,22 @@ describe("control plane on virtual time", () => {
     assert.equal(h.cp.currentDecisions().clusters.find((c) => c.cluster === "a")!.state, "open");
   });
 
+  it("a cluster back from an outage closes at its base weight once its probes pass, not at its last probe share", async () => {
+    const h = harness();
+    for (let i = 0; i < 30; i++) await h.window();
+    for (let i = 0; i < 3; i++) await h.window({ errorRate: { a: 1 } });
+    const a = () => h.cp.currentDecisions().clusters.find((c) => c.cluster === "a")!;
+    assert.equal(a().state, "open");
+    // The outage is over: the breaker waits, probes, and closes after its healthy probe windows.
+    let closedAt: number | undefined;
+    for (let i = 0; i < 40 && closedAt === undefined; i++) {
+      await h.window();
+      if (a().state === "closed") closedAt = i;
+    }
+    assert.ok(closedAt !== undefined, "the breaker closed");
+    assert.equal(a().weight, 500, `the weight the breaker closed at: ${a().weight}`);
+  });
+
   it("an override wins over the detectors until it expires, and a halt reaches every sidecar", async () => {
     const h = harness();
     for (let i = 0; i < 5; i++) await h.window();

@@ -226,6 +226,21 @@ describe("a planner round on plain data", () => {
     assert.ok(Math.abs(plan.get("c")!.share - 14 / 15) < EPS);
   });
 
+  it("a closed cluster without a share in force (just closed) starts at its base share; the others share the rest as they were", () => {
+    const plan = planRound(
+      // b and c moved this round (settling): the planner leaves them where they start.
+      [
+        roundCluster("a"),
+        roundCluster("b", { previousShare: 0.6, lastMove: { direction: 1, roundsAgo: 0 } }),
+        roundCluster("c", { previousShare: 0.2, lastMove: { direction: -1, roundsAgo: 0 } }),
+      ],
+      CONFIG,
+    );
+    assert.ok(Math.abs(plan.get("a")!.share - 1 / 3) < EPS, `a: ${plan.get("a")!.share}`);
+    assert.ok(Math.abs(plan.get("b")!.share - 0.5) < EPS, `b: ${plan.get("b")!.share}`);
+    assert.ok(Math.abs(plan.get("c")!.share - 1 / 6) < EPS, `c: ${plan.get("c")!.share}`);
+  });
+
   it("every cluster open: base shares, as Envoy's panic mode routes to all hosts", () => {
     const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "open", baseWeight: 3 })], CONFIG);
     assert.deepEqual([plan.get("a")!.share, plan.get("b")!.share], [0.25, 0.75]);

@@ -177,18 +177,24 @@ export class DecisionEngine {
     // Closed clusters whose extra load already shows: hard evidence, or a load above the one
     // they were seen safe at.
     const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || overloaded({ history: rt.history, capacity: rt.capacity.estimate() }, this.config.detector)));
+    const reclosed = new Set<string>();
     for (const rt of this.runtime.values()) {
       const step = this.breakerStep(rt, strained.some((o) => o !== rt), newWindow, nowMs);
       if (step.transition !== undefined) {
         transitions.push(step.transition);
         if (step.state.kind === "half_open") rt.probe = noProbeEvidence();
-        if (step.state.kind === "closed") this.alarms.noteClosed(rt.spec.name, nowMs);
+        if (step.state.kind === "closed") {
+          this.alarms.noteClosed(rt.spec.name, nowMs);
+          if (step.transition.from === "half_open") reclosed.add(rt.spec.name);
+        }
       }
       rt.breaker = step.state;
     }
 
-    // 4. Weights and the set.
-    this.plannedShares = this.plan();
+    // 4. Weights and the set. A cluster that passed its probes returns at its base share (in
+    // doubt, the operator's weights), not at its last probe share: ramping it back while the
+    // others carry its load keeps them past what they were sized for.
+    this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
     return { decisions, transitions, windowsClosed: closed.length };
   }
@@ -274,14 +280,15 @@ export class DecisionEngine {
   }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
-  private roundClusters(): RoundCluster[] {
-    return [...this.runtime.values()].map((rt) => roundCluster(rt, previousShare(this.issued.current, rt.spec.name), this.controls.get(rt.spec.name)?.state === "closed"));
+  private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
+    return [...this.runtime.values()].map((rt) =>
+      roundCluster(rt, atBase.has(rt.spec.name) ? undefined : previousShare(this.issued.current, rt.spec.name), this.controls.get(rt.spec.name)?.state === "closed"));
   }
 
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
-  private plan(): Map<string, number> {
+  private plan(atBase: ReadonlySet<string>): Map<string, number> {
     const shares = new Map<string, number>();
-    for (const [name, result] of planRound(this.roundClusters(), this.planConfig())) {
+    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig())) {
       const rt = this.runtime.get(name)!;
       rt.lastMove = result.lastMove;
       rt.drainable = result.drainable;

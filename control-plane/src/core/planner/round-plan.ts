@@ -40,7 +40,8 @@ export interface RoundClusterResult {
 /**
  * The shares of a round. Open clusters get nothing, half-open ones their probe share (at least
  * the floor, at most their base share); the closed ones start from their shares in force,
- * rescaled to what the others leave, and the planner moves them. All open: base shares (as
+ * rescaled to what the others leave (a closed one without a share in force, `previousShare`
+ * undefined, at its base share), and the planner moves them. All open: base shares (as
  * Envoy's panic mode routes to every host when too few are healthy).
  */
 export function planRound(clusters: readonly RoundCluster[], config: PlanConfig): Map<string, RoundClusterResult> {
@@ -59,11 +60,19 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
     for (const c of clusters) out.set(c.name, still(c, fixedSum > 0 ? fixed.get(c.name)! / fixedSum : baseShare(c)));
     return out;
   }
-  const inForce = closed.map((c) => c.previousShare ?? baseShare(c));
-  const inForceSum = inForce.reduce((a, b) => a + b, 0);
   const baseSum = closed.reduce((a, c) => a + baseShare(c), 0);
   const room = Math.max(0, 1 - fixedSum);
-  const start = closed.map((c, i) => (inForceSum > 0 ? (inForce[i]! / inForceSum) * room : (baseShare(c) / baseSum) * room));
+  // Clusters without a share in force (the first round, or just closed: back at the operator's
+  // weight) start at their base share of the room; the others share what is left as before.
+  const atBase = (c: RoundCluster) => c.previousShare === undefined;
+  const baseStart = (c: RoundCluster) => (baseShare(c) / baseSum) * room;
+  const rest = Math.max(0, room - closed.filter(atBase).reduce((a, c) => a + baseStart(c), 0));
+  const inForceSum = closed.filter((c) => !atBase(c)).reduce((a, c) => a + c.previousShare!, 0);
+  const restBaseSum = closed.filter((c) => !atBase(c)).reduce((a, c) => a + baseShare(c), 0);
+  const start = closed.map((c) => {
+    if (atBase(c)) return baseStart(c);
+    return inForceSum > 0 ? (c.previousShare! / inForceSum) * rest : (baseShare(c) / restBaseSum) * rest;
+  });
   const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
   // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
   const totalRps = clusters.reduce((a, c) => a + (responses.get(c.name)?.loadRps ?? (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!))), 0);
