@@ -154,6 +154,30 @@ describe("control plane on virtual time", () => {
     assert.equal(a().weight, 500, `the weight the breaker closed at: ${a().weight}`);
   });
 
+  const probeCases: Array<{ name: string; bErrors: number; healthyWindows: number }> = [
+    { name: "the other cluster healthy: after the configured three healthy probe windows", bErrors: 0, healthyWindows: 3 },
+    { name: "the other cluster straining (failing while it carries the load): after one", bErrors: 0.2, healthyWindows: 1 },
+  ];
+  for (const c of probeCases) {
+    it(`a half-open cluster closes ${c.name}`, async () => {
+      const h = harness();
+      for (let i = 0; i < 30; i++) await h.window();
+      for (let i = 0; i < 3; i++) await h.window({ errorRate: { a: 1 } });
+      const a = () => h.cp.currentDecisions().clusters.find((x) => x.cluster === "a")!;
+      assert.equal(a().state, "open");
+      let halfOpenWindows = 0;
+      for (let i = 0; i < 60 && a().state !== "closed"; i++) {
+        const wasHalfOpen = a().state === "half_open";
+        await h.window({ errorRate: { b: c.bErrors } });
+        if (wasHalfOpen) halfOpenWindows++;
+      }
+      assert.equal(a().state, "closed");
+      // The first half-open window carries no probes yet (the set that admits them goes out at
+      // its start); then one window per healthy verdict.
+      assert.equal(halfOpenWindows, 1 + c.healthyWindows);
+    });
+  }
+
   it("an override wins over the detectors until it expires, and a halt reaches every sidecar", async () => {
     const h = harness();
     for (let i = 0; i < 5; i++) await h.window();

@@ -243,7 +243,8 @@ export class DecisionEngine {
   /**
    * Step 3 for one cluster: an override in force wins (overrides.ts). Otherwise the planner's
    * trip, and the verdict on a new half-open probe window (probe-verdict.ts); an open breaker
-   * while other clusters strain (`othersStrain`) waits at most one backoff step.
+   * while other clusters strain (`othersStrain`) waits at most one backoff step, and a half-open
+   * one closes after a single healthy probe window.
    */
   private breakerStep(rt: ClusterRuntime, othersStrain: boolean, newWindow: boolean, nowMs: number): BreakerStep {
     const override = this.controls.get(rt.spec.name);
@@ -264,7 +265,10 @@ export class DecisionEngine {
     }
     const d = this.config.detector;
     const reason = rt.trip.severe ? tripReason(rt, d) : rt.planReason || tripReason(rt, d);
-    return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, this.config.breaker);
+    // While the others strain under this cluster's load, one healthy probe window is enough to
+    // close it: each further window of probing keeps them past what they were sized for.
+    const breakerConfig = othersStrain ? { ...this.config.breaker, healthyProbeWindows: 1 } : this.config.breaker;
+    return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
   }
 
   /** Planner policy: a breaker opens on a severe failure rate, or when the last plan would cut
