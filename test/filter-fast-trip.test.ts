@@ -29,19 +29,20 @@ function fail(t: PluginTester, headers: Record<string, string>, n: number): void
 }
 
 const cases: Array<{ name: string; config?: object; failures: (t: PluginTester) => void; held: boolean }> = [
-  { name: "ten 503s in a row from llm-a hold it", failures: (t) => fail(t, TO_A, 10), held: true },
-  { name: "nine are not enough", failures: (t) => fail(t, TO_A, 9), held: false },
+  { name: "five 503s in a row from llm-a hold it (the default, as Envoy's consecutive_5xx)", failures: (t) => fail(t, TO_A, 5), held: true },
+  { name: "four are not enough", failures: (t) => fail(t, TO_A, 4), held: false },
   {
     name: "a success in between starts the count again",
     failures: (t) => {
-      fail(t, TO_A, 9);
+      fail(t, TO_A, 4);
       t.request({ headers: TO_A, response: { status: 200 } });
-      fail(t, TO_A, 9);
+      fail(t, TO_A, 4);
     },
     held: false,
   },
   { name: "consecutive_failures 0 turns it off", config: { ...BASE_CONFIG, fast_trip: { consecutive_failures: 0 } }, failures: (t) => fail(t, TO_A, 50), held: false },
-  { name: "a lower threshold trips sooner", config: { ...BASE_CONFIG, fast_trip: { consecutive_failures: 3 } }, failures: (t) => fail(t, TO_A, 3), held: true },
+  { name: "a lower threshold trips sooner", config: { ...BASE_CONFIG, fast_trip: { consecutive_failures: 2 } }, failures: (t) => fail(t, TO_A, 2), held: true },
+  { name: "a higher threshold needs more", config: { ...BASE_CONFIG, fast_trip: { consecutive_failures: 8 } }, failures: (t) => fail(t, TO_A, 7), held: false },
 ];
 
 for (const c of cases) {

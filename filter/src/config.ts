@@ -12,7 +12,7 @@
 //   "latency_header": false,
 //   "fallback": { "failure_rate": 0.5, "min_requests": 20, "slow_call_ms": 0,
 //                 "slow_call_rate": 0.5, "open_ms": 5000, "probe_requests": 10 },
-//   "fast_trip": { "consecutive_failures": 10, "hold_ms": 0 },
+//   "fast_trip": { "consecutive_failures": 5, "hold_ms": 0 },
 //   "fail_open": true,
 //   "decision_check_ms": 100, "retry_after_s": 5
 // }
@@ -67,7 +67,7 @@ export class FilterConfig {
   fallback: BreakerSettings = new BreakerSettings();
   /** Upstream failures in a row that hold a cluster out of this worker's pick at once, while the
    *  control plane's decisions are in force (core/fasttrip.ts); 0 disables. */
-  fastTripFailures: u32 = 10;
+  fastTripFailures: u32 = 5;
   /** How long such a hold lasts, ms; 0: one telemetry window (at least 1000 ms), about one
    *  decision round of the control plane. */
   fastTripHoldMs: u32 = 0;
