@@ -20,7 +20,7 @@ function problemsOf(doc: unknown, env: NodeJS.ProcessEnv = {}): readonly string[
 test("a minimal configuration gets the documented defaults", () => {
   const config = configFromDocument(minimal, {});
   assert.deepEqual(config.grpc, { host: "127.0.0.1", port: 50051, token: "", allowUnauthenticatedNonLoopback: false });
-  assert.deepEqual(config.admin, { host: "127.0.0.1", port: 9090, token: "", readToken: "", allowUnauthenticatedNonLoopback: false });
+  assert.deepEqual(config.admin, { host: "127.0.0.1", port: 18081, token: "", readToken: "", allowUnauthenticatedNonLoopback: false });
   assert.equal(config.xds.enabled, false);
   assert.deepEqual(config.clusters, [
     { name: "llm-a", baseWeight: 50 },

@@ -62,3 +62,21 @@ test("the example Prometheus configuration scrapes the control plane on its defa
   assert.ok(job, "a job scrapes the control plane");
   for (const target of job.static_configs.flatMap((s) => s.targets)) assert.match(target, new RegExp(`:${DEFAULTS.adminPort}$`));
 });
+
+test("the README, the CLI help and the example configuration name the default admin port", () => {
+  const example = parseYaml(readFileSync(join("demo", "control-plane.example.yaml"), "utf8")) as { admin: { port: number } };
+  assert.equal(example.admin.port, DEFAULTS.adminPort);
+  for (const path of ["README.md", join("cli", "commands", "control-plane.ts")]) {
+    assert.match(readFileSync(path, "utf8"), new RegExp(`127\\.0\\.0\\.1:${DEFAULTS.adminPort}\\b`), path);
+  }
+});
+
+test("the default admin port is none of the well-known monitoring defaults it would collide with", () => {
+  // Prometheus 9090, Pushgateway 9091, Alertmanager 9093, node_exporter 9100, OpenTelemetry's
+  // Prometheus exporter 9464, Envoy admin 9901, Open Policy Agent 8181, Istio 15000-15090.
+  const taken = [9090, 9091, 9093, 9100, 9464, 9901, 8181];
+  assert.ok(!taken.includes(DEFAULTS.adminPort), `admin port ${DEFAULTS.adminPort}`);
+  assert.ok(DEFAULTS.adminPort < 15000 || DEFAULTS.adminPort > 15090, `admin port ${DEFAULTS.adminPort} is not in Istio's range`);
+  assert.notEqual(DEFAULTS.adminPort, DEFAULTS.grpcPort);
+  assert.notEqual(DEFAULTS.adminPort, DEFAULTS.xdsPort);
+});

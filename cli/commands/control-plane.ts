@@ -32,7 +32,9 @@ Options:
 Access: a gRPC or admin listener on a non-loopback address without a token is refused unless
 that section sets allow_unauthenticated_non_loopback: true. The admin token may do everything;
 the read token only GET routes. /healthz, /readyz, /metrics and the dashboard page (/) are open;
-open the dashboard as /#token=<read token> when tokens are set.
+open the dashboard as /#token=<read token> when tokens are set. The admin API listens on
+127.0.0.1:18081 by default and describes every route in an OpenAPI 3 document, GET
+/v1/openapi.json (a read, like the state routes).
 
 Environment variables override single fields: AUTOGLM_GRPC_HOST, AUTOGLM_GRPC_PORT,
 AUTOGLM_GRPC_TOKEN, AUTOGLM_GRPC_TLS_CERT_FILE, AUTOGLM_GRPC_TLS_KEY_FILE, AUTOGLM_GRPC_TLS_CA_FILE,

@@ -35,7 +35,7 @@ export interface StartOptions {
 export interface RunningControlPlane {
   /** Bound port of the sidecar gRPC server (autoglm.v1.TrafficGuard). */
   grpcPort: number;
-  /** Base URL of the admin API and dashboard, e.g. "http://127.0.0.1:9090" (https:// with admin.tls). */
+  /** Base URL of the admin API and dashboard, e.g. "http://127.0.0.1:18081" (https:// with admin.tls). */
   adminUrl: string;
   /** Bound port of the xDS (ADS) server; undefined when xDS is disabled. */
   xdsPort?: number;

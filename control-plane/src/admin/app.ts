@@ -1,9 +1,10 @@
 // The admin HTTP API as a fastify app, built apart from listening so tests use app.inject.
 // Every request gets an id (the caller's x-request-id or a new one), logged with each line
 // about it and returned in the x-request-id header. Access control (./auth.ts) runs in an
-// onRequest hook, before the body is read. With `https`, the app serves HTTPS only.
+// onRequest hook, before the body is read. With `https`, the app serves HTTPS only. The routes'
+// schemas also make the OpenAPI document at GET /v1/openapi.json (./openapi.ts).
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type onRouteHookHandler } from "fastify";
 import { adminAuthHook } from "./auth.js";
 import type { AdminDeps } from "./deps.js";
 import { AdminError, type ErrorBody } from "./errors.js";
@@ -14,6 +15,7 @@ import { registerStateRoutes } from "./routes/state.js";
 import { registerControlRoutes } from "./routes/control.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerDashboard } from "../dashboard/routes.js";
+import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -26,6 +28,9 @@ export interface AdminHttpsOptions {
 export interface AdminAppOptions {
   /** Serve HTTPS with this certificate; absent: plain HTTP. */
   https?: AdminHttpsOptions;
+  /** Called for every route as it is registered, fastify's own HEAD routes included (tests use it
+   *  to check that the OpenAPI document lists every route). */
+  onRoute?: onRouteHookHandler;
 }
 
 export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = {}): Promise<FastifyInstance> {
@@ -77,11 +82,15 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
     return reply.code(404).send(body);
   });
 
+  if (options.onRoute !== undefined) app.addHook("onRoute", options.onRoute);
+  // Before the routes: the plugin collects them as they are registered.
+  await registerOpenApi(app);
   registerHealthRoutes(app, deps);
   registerStateRoutes(app, deps);
   registerControlRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerDashboard(app, deps);
+  registerOpenApiRoute(app);
   await app.ready();
   return app;
 }

@@ -8,7 +8,7 @@
 //          and GET / (the dashboard page: static HTML that holds no data; the data comes from
 //          /v1/events, a read).
 // - read:  every other GET (cluster and sidecar state, decisions, the dashboard's events, the
-//          audit export). Open when no token is configured; otherwise the read token
+//          audit export, the OpenAPI document). Open when no token is configured; otherwise the read token
 //          (admin.read_token) or the admin token (admin.token).
 // - write: every other method (overrides, halt/resume, model reload): the admin token only; with
 //          no admin token configured they are disabled (401).

@@ -16,7 +16,7 @@ export class ConfigError extends Error {
 export const DEFAULTS = {
   host: "127.0.0.1",
   grpcPort: 50051,
-  adminPort: 9090,
+  adminPort: 18081,
   xdsPort: 18000,
   sloLatencyMs: 2000,
   sloSuccessRate: 0.99,

@@ -3,6 +3,7 @@
 // minutes), then `snapshot` every tick and `transition` as breakers change.
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AdminDeps } from "../admin/deps.js";
+import { ACCESS_TOKEN_PARAM, EVENTS_ROUTE } from "../admin/auth.js";
 import { clusterView, decisionsView } from "../admin/views.js";
 import type { DecisionSet, Transition } from "../core/types.js";
 import { Ring, sampleOf, transitionView, type Sample, type TransitionView } from "./history.js";
@@ -70,11 +71,30 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
     clients.clear();
   });
 
-  app.get("/", async (_request, reply) =>
+  const page = {
+    summary: "The dashboard page (self-contained HTML; its data comes from /v1/events)",
+    tags: ["dashboard"],
+    produces: ["text/html"],
+    response: { 200: { description: "The dashboard's HTML.", type: "string" } },
+  };
+  app.get("/", { schema: page }, async (_request, reply) =>
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(DASHBOARD_HTML),
   );
 
-  app.get("/v1/events", async (request, reply) => {
+  const events = {
+    summary: "Server-sent events of the dashboard: history on connect, then a snapshot every tick and transitions",
+    tags: ["dashboard"],
+    produces: ["text/event-stream"],
+    querystring: {
+      type: "object",
+      properties: {
+        /** The read or admin token: a browser's EventSource cannot send an Authorization header. */
+        [ACCESS_TOKEN_PARAM]: { type: "string", description: "The read or admin token, for clients that cannot send headers." },
+      },
+    },
+    response: { 200: { description: "text/event-stream: events history, snapshot, transition, decisions.", type: "string" } },
+  };
+  app.get(EVENTS_ROUTE, { schema: events }, async (request, reply) => {
     reply.hijack();
     reply.raw.writeHead(200, {
       "content-type": "text/event-stream; charset=utf-8",

@@ -3,7 +3,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import type { AdminDeps, AuditQuery } from "../deps.js";
-import { AdminError } from "../errors.js";
+import { AdminError, errorBodySchema } from "../errors.js";
 import { auditQuery } from "../schemas.js";
 import { exportChunks, parseTime } from "../audit-export.js";
 
@@ -24,7 +24,19 @@ function timeFilter(name: string, text: string | undefined): number | undefined 
 }
 
 export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void {
-  app.get<{ Querystring: AuditQuerystring }>("/v1/audit", { schema: { querystring: auditQuery } }, async (request, reply) => {
+  const schema = {
+    summary: "Export the audit log (streamed NDJSON or CSV), filtered by time range and cluster",
+    description: "since (inclusive) and until (exclusive) are epoch milliseconds or ISO 8601 times.",
+    tags: ["audit"],
+    produces: ["application/x-ndjson", "text/csv"],
+    querystring: auditQuery,
+    response: {
+      200: { description: "One audit record a line (NDJSON) or a CSV row.", type: "string" },
+      400: errorBodySchema,
+      503: errorBodySchema,
+    },
+  };
+  app.get<{ Querystring: AuditQuerystring }>("/v1/audit", { schema }, async (request, reply) => {
     const since = timeFilter("since", request.query.since);
     const until = timeFilter("until", request.query.until);
     if (since !== undefined && until !== undefined && until < since) {

@@ -39,6 +39,8 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
     {
       preHandler: auth,
       schema: {
+        summary: "Force a cluster's breaker open or closed (optionally for ttl_s seconds), or hand it back to the policy (auto)",
+        tags: ["control"],
         params: clusterNameParams,
         querystring: emptyQuery,
         body: overrideBody,
@@ -92,7 +94,19 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
   for (const action of ["halt", "resume"] as const) {
     app.post<{ Body: { reason: string } }>(
       `/v1/${action}`,
-      { preHandler: auth, schema: { querystring: emptyQuery, body: reasonBody, response: { 200: decisionsSchema, ...errors } } },
+      {
+        preHandler: auth,
+        schema: {
+          summary:
+            action === "halt"
+              ? "Halt the mesh: every cluster's traffic is stopped until resume"
+              : "Resume after a halt: the policy decides again",
+          tags: ["control"],
+          querystring: emptyQuery,
+          body: reasonBody,
+          response: { 200: decisionsSchema, ...errors },
+        },
+      },
       async (request) => {
         const actor = actorOf(request);
         let recorded: DecisionSet | void;
@@ -111,7 +125,12 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
     "/v1/model/reload",
     {
       preHandler: auth,
-      schema: { querystring: emptyQuery, response: { 200: modelStatusSchema, ...errors, 422: errorBodySchema, 503: errorBodySchema } },
+      schema: {
+        summary: "Reload the anomaly model from its file; a rejected model leaves the previous one in use (422)",
+        tags: ["control"],
+        querystring: emptyQuery,
+        response: { 200: modelStatusSchema, ...errors, 422: errorBodySchema, 503: errorBodySchema },
+      },
     },
     async (request) => {
       try {

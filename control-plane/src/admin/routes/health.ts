@@ -45,11 +45,25 @@ const REFUSING_LISTED = 10;
 export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get(
     "/healthz",
-    { schema: { querystring: emptyQuery, response: { 200: { type: "object", properties: { status: { type: "string" } } } } } },
+    {
+      schema: {
+        summary: "Liveness: the process answers",
+        tags: ["health"],
+        querystring: emptyQuery,
+        response: { 200: { type: "object", properties: { status: { type: "string" } } } },
+      },
+    },
     async () => ({ status: "ok" }),
   );
 
-  app.get("/readyz", { schema: { querystring: emptyQuery, response: { 200: readySchema, 503: readySchema } } }, async (_request, reply) => {
+  const readyz = {
+    summary: "Readiness: the model is settled and the sidecar gRPC server listens (503 otherwise)",
+    description: "Also reports sidecars that refuse decisions and audit-log problems, which do not make the control plane unready.",
+    tags: ["health"],
+    querystring: emptyQuery,
+    response: { 200: readySchema, 503: readySchema },
+  };
+  app.get("/readyz", { schema: readyz }, async (_request, reply) => {
     const grpcListening = deps.readiness.grpcListening();
     const mode = deps.model.status().mode;
     const ready = grpcListening && mode !== "loading";
@@ -87,7 +101,14 @@ export function registerHealthRoutes(app: FastifyInstance, deps: AdminDeps): voi
     });
   });
 
-  app.get("/metrics", { schema: { querystring: emptyQuery } }, async (_request, reply) => {
+  const metrics = {
+    summary: "Prometheus metrics of the control plane (text exposition format)",
+    tags: ["health"],
+    produces: ["text/plain"],
+    querystring: emptyQuery,
+    response: { 200: { description: "Prometheus text exposition format 0.0.4.", type: "string" } },
+  };
+  app.get("/metrics", { schema: metrics }, async (_request, reply) => {
     const text = await deps.registry.metrics();
     return reply.type(deps.registry.contentType).send(text);
   });

@@ -1,7 +1,7 @@
 // Read-only views: clusters, sidecars, the current decision set.
 import type { FastifyInstance } from "fastify";
 import type { AdminDeps } from "../deps.js";
-import { AdminError } from "../errors.js";
+import { AdminError, errorBodySchema } from "../errors.js";
 import { clusterSchema, clusterNameParams, decisionsSchema, emptyQuery, sidecarSchema } from "../schemas.js";
 import { clusterView, decisionsView, sidecarView } from "../views.js";
 
@@ -15,6 +15,8 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     "/v1/clusters",
     {
       schema: {
+        summary: "Every cluster: breaker state, weight, anomaly score, override, capacity, last window",
+        tags: ["state"],
         querystring: emptyQuery,
         response: { 200: { type: "object", properties: { clusters: { type: "array", items: clusterSchema } } } },
       },
@@ -24,7 +26,15 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
 
   app.get<{ Params: { name: string } }>(
     "/v1/clusters/:name",
-    { schema: { params: clusterNameParams, querystring: emptyQuery, response: { 200: clusterSchema } } },
+    {
+      schema: {
+        summary: "One cluster, with its recent telemetry windows (about the last minute)",
+        tags: ["state"],
+        params: clusterNameParams,
+        querystring: emptyQuery,
+        response: { 200: clusterSchema, 404: errorBodySchema },
+      },
+    },
     async (request) => {
       const status = cp.clusterStatuses().find((s) => s.cluster === request.params.name);
       if (status === undefined) throw new AdminError("AUTOGLM_ERR_CLUSTER_UNKNOWN", JSON.stringify(request.params.name));
@@ -36,6 +46,8 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     "/v1/sidecars",
     {
       schema: {
+        summary: "Every connected sidecar stream: acknowledged, refused and enforced decision versions, report lag",
+        tags: ["state"],
         querystring: emptyQuery,
         response: { 200: { type: "object", properties: { sidecars: { type: "array", items: sidecarSchema } } } },
       },
@@ -46,7 +58,13 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     },
   );
 
-  app.get("/v1/decisions", { schema: { querystring: emptyQuery, response: { 200: decisionsSchema } } }, async () =>
+  const decisions = {
+    summary: "The current decision set sent to sidecars (version, halt, per-cluster state and weight)",
+    tags: ["state"],
+    querystring: emptyQuery,
+    response: { 200: decisionsSchema },
+  };
+  app.get("/v1/decisions", { schema: decisions }, async () =>
     decisionsView(cp.currentDecisions()),
   );
 }
