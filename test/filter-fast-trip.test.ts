@@ -76,6 +76,19 @@ test("fast trip: the hold ends after one telemetry window (hold_ms 0) and the pl
   }
 });
 
+test("fast trip: a request that names the held cluster still goes there (only the weighted pick avoids it)", async () => {
+  const { t } = await withPlan();
+  try {
+    fail(t, TO_A, 5);
+    assert.deepEqual(spread(t, 20), { "llm-b": 20 });
+    const named = t.request({ headers: TO_A });
+    assert.equal(named.localReply, null);
+    assert.equal(named.requestHeaders["x-autoglm-cluster"], "llm-a");
+  } finally {
+    t.close();
+  }
+});
+
 test("fast trip: both clusters failing hard is more than half of the weight: neither is held (panic)", async () => {
   const { t } = await withPlan();
   try {

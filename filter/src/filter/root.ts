@@ -374,8 +374,7 @@ export class FilterRoot extends RootContext {
         return r;
       }
       weights = plan.weights;
-      // Clusters this worker saw fail hard since the plan came are held out of it for a moment.
-      states = this.fastTrip.active > 0 ? this.fastTrip.apply(plan.states, plan.weights, nowMs) : plan.states;
+      states = plan.states;
       retryAfter = plan.retryAfterS;
       this.gate.fallback = false;
       this.gate.fractions = plan.probeFractions;
@@ -406,7 +405,10 @@ export class FilterRoot extends RootContext {
       return r;
     }
 
-    const picked = this.balancer.pick(weights, states, this.gate);
+    // Clusters this worker saw fail hard are held out of its weighted pick for a moment (fast
+    // trip); a request that names its cluster still goes there unless the plan has it open.
+    const pickStates = useplan && this.fastTrip.active > 0 ? this.fastTrip.apply(states, weights, nowMs) : states;
+    const picked = this.balancer.pick(weights, pickStates, this.gate);
     if (picked != NONE) {
       r.cluster = picked;
       return r;
