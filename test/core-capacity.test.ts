@@ -5,13 +5,11 @@ import { describe, it } from "node:test";
 import { CapacityEstimator } from "../control-plane/src/core/capacity.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
+import { clusterWindow } from "./cluster-window.js";
 
 /** A merged 1-s window of `rps` requests at median latency `p50Ms`, without errors. */
 function windowAt(rps: number, p50Ms: number): ClusterWindowStats {
-  return {
-    cluster: "a", windowStartMs: 0, windowLengthMs: 1000, requests: rps, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0,
-    grpcErrors: 0, errorRate: 0, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps, reporters: 1, slowRequests: 0,
-  };
+  return clusterWindow({ windowStartMs: 0, requests: rps, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps });
 }
 
 /** An estimator fed `windows` as [rps, p50 ms] pairs. */

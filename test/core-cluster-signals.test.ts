@@ -2,6 +2,7 @@
 // overload, robust signals, corroboration, sustained risk and trip reasons.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import { clusterWindow } from "./cluster-window.js";
 import type { TripDecision } from "../control-plane/src/core/alarm-filter.js";
 import { corroborated, overloaded, robustSignal, sustainedRisk, tripReason, type LoadEvidence, type ScoreRecord } from "../control-plane/src/core/cluster-signals.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
@@ -12,25 +13,7 @@ const D = DEFAULT_CONFIG.detector;
 /** Seen safe up to 100 requests/s at a p50 of 100 ms. */
 const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 
-const win = (over: Partial<ClusterWindowStats> = {}): ClusterWindowStats => ({
-  cluster: "a",
-  windowStartMs: 1_000_000,
-  windowLengthMs: 1000,
-  requests: 100,
-  errors5xx: 0,
-  localRejects: 0,
-  timeouts: 0,
-  resets: 0,
-  grpcErrors: 0,
-  errorRate: 0,
-  p50Ms: 100,
-  p95Ms: 300,
-  p99Ms: 500,
-  rps: 100,
-  reporters: 1,
-  slowRequests: 0,
-  ...over,
-});
+const win = clusterWindow;
 
 /** A cluster whose newest window is `newest` (none when undefined), older windows calm. */
 const load = (newest: Partial<ClusterWindowStats> | undefined, capacity: Partial<CapacityEstimate> = {}): LoadEvidence => ({

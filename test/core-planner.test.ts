@@ -7,6 +7,7 @@ import { predictBadFraction, type LoadResponse } from "../control-plane/src/core
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
+import { clusterWindow } from "./cluster-window.js";
 
 const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
 const EPS = 1e-9;
@@ -202,10 +203,10 @@ describe("the planner's invariants (properties)", () => {
 
 /** A merged window of `requests` over 1 s with `bad` of them failed, at p50 `p50Ms`. */
 function windowOf(cluster: string, atS: number, requests: number, failedFraction: number, p50Ms = 100): ClusterWindowStats {
-  return {
-    cluster, windowStartMs: atS * 1000, windowLengthMs: 1000, requests, errors5xx: Math.round(requests * failedFraction), localRejects: 0,
-    timeouts: 0, resets: 0, grpcErrors: 0, errorRate: failedFraction, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps: requests, reporters: 1, slowRequests: 0,
-  };
+  return clusterWindow({
+    cluster, windowStartMs: atS * 1000, requests, errors5xx: Math.round(requests * failedFraction), errorRate: failedFraction,
+    p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3, rps: requests,
+  });
 }
 
 function roundCluster(name: string, opts: Partial<RoundCluster> & { failed?: number; requests?: number } = {}): RoundCluster {

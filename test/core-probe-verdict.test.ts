@@ -4,31 +4,15 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { judgeProbe, noProbeEvidence, type ProbeConfig, type ProbeEvidence, type ProbeInput } from "../control-plane/src/core/probe-verdict.js";
+import { clusterWindow } from "./cluster-window.js";
 import type { ClusterWindowStats, ScoreResult } from "../control-plane/src/core/types.js";
 
 // minRequests 20, scoreThreshold 0.5, errorRateThreshold 0.05, minRelativeRise 1.5, minProbeRequests 5.
 const CONFIG: ProbeConfig = { detector: DEFAULT_CONFIG.detector, breaker: DEFAULT_CONFIG.breaker, sloLatencyMs: 2000 };
 const CALM: ScoreResult = { score: 0, hard: false, reasons: [] };
 
-const win = (over: Partial<ClusterWindowStats> = {}): ClusterWindowStats => ({
-  cluster: "a",
-  windowStartMs: 1_000_000,
-  windowLengthMs: 1000,
-  requests: 10,
-  errors5xx: 0,
-  localRejects: 0,
-  timeouts: 0,
-  resets: 0,
-  grpcErrors: 0,
-  errorRate: 0,
-  p50Ms: 200,
-  p95Ms: 600,
-  p99Ms: 900,
-  rps: 10,
-  reporters: 1,
-  slowRequests: 0,
-  ...over,
-});
+const win = (over: Partial<ClusterWindowStats> = {}): ClusterWindowStats =>
+  clusterWindow({ requests: 10, p50Ms: 200, p95Ms: 600, p99Ms: 900, rps: 10, ...over });
 
 const probe = (window: Partial<ClusterWindowStats>, over: Partial<Omit<ProbeInput, "window">> = {}): ProbeInput => ({
   window: win(window),

@@ -4,6 +4,7 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { combineScores, recordNewestWindow, runScorers, type ScoredCluster, type ScorerVerdict } from "../control-plane/src/core/score-combination.js";
+import { clusterWindow } from "./cluster-window.js";
 import type { ClusterWindowStats, ScoreResult, Scorer } from "../control-plane/src/core/types.js";
 
 // scoreThreshold 0.5, minRequests 20, m 5, severeErrorRate 0.5.
@@ -38,25 +39,7 @@ describe("the scorers' verdicts on a cluster combine into one", () => {
   });
 });
 
-const win = (over: Partial<ClusterWindowStats> = {}): ClusterWindowStats => ({
-  cluster: "a",
-  windowStartMs: 1_000_000,
-  windowLengthMs: 1000,
-  requests: 100,
-  errors5xx: 0,
-  localRejects: 0,
-  timeouts: 0,
-  resets: 0,
-  grpcErrors: 0,
-  errorRate: 0,
-  p50Ms: 100,
-  p95Ms: 300,
-  p99Ms: 500,
-  rps: 100,
-  reporters: 1,
-  slowRequests: 0,
-  ...over,
-});
+const win = clusterWindow;
 
 const scored = (newest: Partial<ClusterWindowStats>, combined: ScoreResult, over: Partial<ScoredCluster> = {}): ScoredCluster => ({
   history: [win(newest)],

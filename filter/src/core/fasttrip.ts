@@ -22,8 +22,6 @@ export class FastTrip {
   private held: StaticArray<i32>;
   /** Clusters with a hold not yet seen to end. */
   active: i32 = 0;
-  /** Trips so far (for the metric). */
-  trips: u64 = 0;
   private threshold: i32;
   private holdMs: u64;
 
@@ -52,14 +50,7 @@ export class FastTrip {
     if (unchecked(this.untilMs[i]) != 0) return false; // already held (late completions)
     unchecked((this.untilMs[i] = nowMs + this.holdMs));
     this.active++;
-    this.trips++;
     return true;
-  }
-
-  /** Whether cluster i is held at nowMs. */
-  isHeld(i: i32, nowMs: u64): bool {
-    const until = unchecked(this.untilMs[i]);
-    return until != 0 && nowMs < until;
   }
 
   /**
