@@ -3,6 +3,7 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import fc from "fast-check";
+import { assessLoadResponse } from "../control-plane/src/core/planner/assessment.js";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
@@ -258,4 +259,37 @@ describe("a planner round on plain data", () => {
       assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
     });
   }
+});
+
+/** 15 windows at the safe load (100 rps, 1 % failed), then `overloaded` windows at `loadRps` with 20 % failed. */
+function carriedAnOutage(name: string, overloaded: number, loadRps: number): ClusterWindowStats[] {
+  return [
+    ...Array.from({ length: 15 }, (_, i) => windowOf(name, i, 100, 0.01)),
+    ...Array.from({ length: overloaded }, (_, i) => windowOf(name, 15 + i, loadRps, 0.2)),
+  ];
+}
+const SAFE_AT_100 = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
+
+describe("a cluster that carried another's share during an outage", () => {
+  const cases: { overloadedWindows: number }[] = [{ overloadedWindows: 3 }, { overloadedWindows: 12 }, { overloadedWindows: 40 }];
+  for (const { overloadedWindows } of cases) {
+    it(`is judged overloaded, not faulty, after ${overloadedWindows} windows above its safe load: its fault fraction is that of its latest windows at the safe load`, () => {
+      const r = assessLoadResponse(carriedAnOutage("a", overloadedWindows, 190), SAFE_AT_100);
+      assert.ok(Math.abs(r.faultFraction - 0.01) < 1e-9, `fault fraction ${r.faultFraction}`);
+      assert.ok(r.badFraction > 0.15, `bad fraction ${r.badFraction}`);
+    });
+  }
+
+  it("keeps its base share when the failed cluster closes again: its load is predicted at that share, not at the share it carried alone", () => {
+    const plan = planRound(
+      [
+        roundCluster("a", { previousShare: 0.95, history: carriedAnOutage("a", 12, 190), capacity: SAFE_AT_100 }),
+        // b was probed at 5 % and just closed again: it starts at its base share.
+        roundCluster("b", { previousShare: undefined, inForceShare: 0.05, history: Array.from({ length: 10 }, (_, i) => windowOf("b", 17 + i, 10, 0)), capacity: SAFE_AT_100 }),
+      ],
+      CONFIG,
+    );
+    assert.ok(Math.abs(plan.get("a")!.share - 0.5) < EPS, `a: ${plan.get("a")!.share}`);
+    assert.ok(Math.abs(plan.get("b")!.share - 0.5) < EPS, `b: ${plan.get("b")!.share}`);
+  });
 });

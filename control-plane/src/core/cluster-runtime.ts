@@ -115,13 +115,14 @@ export function clusterStatus(rt: ClusterRuntime, decision: ClusterDecision | un
  * in the set in force ([0, 1], undefined before the first), `forcedClosed` whether an override
  * holds it closed.
  */
-export function roundCluster(rt: ClusterRuntime, previousShare: number | undefined, forcedClosed: boolean): RoundCluster {
+export function roundCluster(rt: ClusterRuntime, previousShare: number | undefined, forcedClosed: boolean, inForceShare = previousShare): RoundCluster {
   return {
     name: rt.spec.name,
     baseWeight: rt.spec.baseWeight,
     breaker: rt.breaker.kind,
     probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
     previousShare,
+    inForceShare,
     history: rt.history,
     capacity: rt.capacity.estimate(),
     lastMove: rt.lastMove,

@@ -286,7 +286,12 @@ export class DecisionEngine {
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
     return [...this.runtime.values()].map((rt) =>
-      roundCluster(rt, atBase.has(rt.spec.name) ? undefined : previousShare(this.issued.current, rt.spec.name), this.controls.get(rt.spec.name)?.state === "closed"));
+      roundCluster(
+        rt,
+        atBase.has(rt.spec.name) ? undefined : previousShare(this.issued.current, rt.spec.name),
+        this.controls.get(rt.spec.name)?.state === "closed",
+        previousShare(this.issued.current, rt.spec.name),
+      ));
   }
 
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */

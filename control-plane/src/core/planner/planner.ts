@@ -30,8 +30,14 @@ export interface PlanCluster {
   cluster: string;
   /** The operator's share (base weight over the sum of base weights), [0, 1]. */
   baseShare: number;
-  /** Share in force, [0, 1] (the shares of all clusters sum to 1). */
+  /** Share the round starts from, [0, 1] (the shares of all clusters sum to 1). */
   share: number;
+  /**
+   * Share in force while the cluster's evidence (response.loadRps) was gathered, when it differs
+   * from `share` (a breaker just opened or closed elsewhere, or this one was given its base share
+   * back): its load at share s is then predicted from this anchor. Undefined: `share`.
+   */
+  evidenceShare?: number;
   /** The planner may move this cluster's share (closed, not held by an override). Others keep `share`. */
   adjustable: boolean;
   response: LoadResponse;
@@ -198,12 +204,13 @@ export function trustedRps(c: PlanCluster, totalRps: number): number {
 
 /**
  * The load a cluster would carry at share `s`: its observed load plus the mesh's load times the
- * change of share. At the share in force the model thus predicts exactly what the cluster shows
+ * change of share from the share its evidence was gathered at (PlanCluster.evidenceShare). At the
+ * share in force the model thus predicts exactly what the cluster shows
  * (the realised split differs from the weights: smoothing, rounding, probes, a move not yet
  * visible in the windows).
  */
 export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
-  return Math.max(0, c.response.loadRps + (s - c.share) * totalRps);
+  return Math.max(0, c.response.loadRps + (s - (c.evidenceShare ?? c.share)) * totalRps);
 }
 
 /**

@@ -17,8 +17,12 @@ export interface RoundCluster {
   breaker: BreakerKind;
   /** For half_open: the fraction of the base share admitted as probes. */
   probeFraction: number;
-  /** Its share in the decision set in force, [0, 1] (undefined before the first set). */
+  /** The share it starts the round from, [0, 1]: its share in the decision set in force, or
+   *  undefined to start at its base share (before the first set, or just closed again). */
   previousShare: number | undefined;
+  /** Its share in the decision set in force (what its newest windows carried), [0, 1], when it
+   *  differs from previousShare (it just closed again); undefined: previousShare. */
+  inForceShare?: number | undefined;
   /** Merged windows, oldest first. */
   history: readonly ClusterWindowStats[];
   capacity: CapacityEstimate;
@@ -81,6 +85,7 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
       cluster: c.name,
       baseShare: (baseShare(c) / baseSum) * room,
       share: start[i]!,
+      ...evidenceShareOf(c),
       adjustable: true,
       response: responses.get(c.name)!,
       lastMove: c.lastMove,
@@ -130,6 +135,12 @@ function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined): Lo
   if (newest === undefined || newest.requests === 0) return r;
   const fraction = badRequests(newest) / newest.requests;
   return fraction > r.badFraction ? { ...r, badFraction: fraction, faultFraction: fraction, bad: fraction * r.requests } : r;
+}
+
+/** The share a cluster's windows were gathered at, for the planner's load model (PlanCluster.evidenceShare). */
+function evidenceShareOf(c: RoundCluster): { evidenceShare?: number } {
+  const inForce = c.inForceShare ?? c.previousShare;
+  return inForce === undefined ? {} : { evidenceShare: inForce };
 }
 
 function pct(fraction: number): string {
