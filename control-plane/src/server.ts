@@ -16,7 +16,7 @@ import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
-import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
+import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
@@ -244,9 +244,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       channels: alertChannels,
       logger: log.child({ part: "alerts" }),
       now,
-      onAlert: (alert, outcome) => metrics.alerts.inc({ kind: alert.kind, outcome }),
-      onDelivery: (report) => metrics.alertDeliveries.inc({ channel: report.channel, outcome: report.outcome }),
-      onRetry: (channel) => metrics.alertDeliveryRetries.inc({ channel }),
+      ...alertMetricsHooks(metrics),
     });
     log.info({ alerts: alertsConfigView(config.alerts) }, "alerts configured");
     const unbindAlerts = bindAlerts(cp, (a) => notifier.notify(a));
