@@ -165,3 +165,47 @@ for (const c of backoffCases) {
     assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffDelay(policy, n)), c.delays);
   });
 }
+
+test("an alert raised just as a channel's queue runs empty is still delivered", async () => {
+  const channel = new GatedChannel("ops", false);
+  const config = { ...alertsConfig({}), channels: [{ name: "ops", type: "gated", settings: {} }] };
+  const alert = (n: number) => ({ kind: "breaker_open" as const, cluster: `c${n}`, severity: "critical" as const, summary: `alert ${n}`, atMs: T0, details: {} });
+  let raised = false;
+  const notifier: AlertNotifier = new AlertNotifier({
+    config,
+    channels: [channel],
+    logger: createLogger("alerts-test", "silent"),
+    now: () => T0,
+    // Raised in a microtask queued while the sender reports its last message: it runs after the
+    // sender found its queue empty and before anything that follows the sender's end.
+    onDelivery: () => {
+      if (!raised) queueMicrotask(() => notifier.notify(alert(2)));
+      raised = true;
+    },
+  });
+  notifier.notify(alert(1));
+  await notifier.flush();
+  await notifier.close();
+  assert.deepEqual(channel.sent, ["alert 1", "alert 2"]);
+});
+
+test("a channel that throws counts as a failed delivery and the queue goes on", async () => {
+  let calls = 0;
+  const throwing: AlertChannel = {
+    name: "flaky",
+    type: "custom",
+    async send(message) {
+      calls++;
+      if (message.alert.summary === "alert 1") throw new Error("boom");
+      return { ok: true, detail: "ok" };
+    },
+    close: async () => undefined,
+  };
+  const config = { ...alertsConfig({}), channels: [{ name: "flaky", type: "custom", settings: {} }] };
+  const reports: string[] = [];
+  const notifier = new AlertNotifier({ config, channels: [throwing], logger: createLogger("alerts-test", "silent"), now: () => T0, onDelivery: (r) => reports.push(`${r.message.alert.summary}:${r.outcome}:${r.detail}`) });
+  for (const n of [1, 2]) notifier.notify({ kind: "halt", cluster: `c${n}`, severity: "critical", summary: `alert ${n}`, atMs: T0, details: {} });
+  await notifier.close();
+  assert.deepEqual(reports, ["alert 1:failed:channel failed: boom", "alert 2:sent:ok"]);
+  assert.equal(calls, 2);
+});

@@ -63,7 +63,9 @@ export interface ChannelQueueOptions {
 
 export class ChannelQueue {
   private readonly waiting: AlertMessage[] = [];
-  private draining: Promise<void> | undefined;
+  /** A sender is running; cleared by the sender itself, in the same turn it finds the queue empty. */
+  private active = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(
     readonly channel: AlertChannel,
@@ -82,18 +84,31 @@ export class ChannelQueue {
       const dropped = this.waiting.shift()!;
       this.report(dropped, "dropped", 0, `queue full (${this.options.limit} waiting): dropped the oldest`);
     }
-    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+    if (!this.active) {
+      this.active = true;
+      this.draining = this.drain();
+    }
   }
 
   /** Resolves once nothing is waiting or being delivered. */
   async idle(): Promise<void> {
-    while (this.draining !== undefined) await this.draining;
+    while (this.active) await this.draining;
   }
 
   private async drain(): Promise<void> {
-    for (let message = this.waiting.shift(); message !== undefined; message = this.waiting.shift()) {
-      const { ok, attempts, detail } = await deliverWithRetries(this.channel, message, this.options.policy, this.options.sleep, this.options.onRetry);
-      this.report(message, ok ? "sent" : "failed", attempts, detail);
+    for (;;) {
+      const message = this.waiting.shift();
+      if (message === undefined) {
+        // No await between this check and the flag: an enqueue after it starts a new sender.
+        this.active = false;
+        return;
+      }
+      try {
+        const { ok, attempts, detail } = await deliverWithRetries(this.channel, message, this.options.policy, this.options.sleep, this.options.onRetry);
+        this.report(message, ok ? "sent" : "failed", attempts, detail);
+      } catch (error) {
+        this.report(message, "failed", 1, `channel failed: ${(error as Error).message}`);
+      }
     }
   }
 
