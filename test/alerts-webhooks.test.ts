@@ -1,178 +1,162 @@
+// Webhook channel: the JSON payload as before (the `webhooks` shorthand), the Slack-compatible
+// payload, a secret from the environment, and the pipeline's cooldown, retries and queueing
+// seen through webhooks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
-import { AlertNotifier, bindAlerts, modelFallbackAlert, type AlertPayload } from "../control-plane/src/alerts/index.js";
-import type { AlertsConfig } from "../control-plane/src/config/types.js";
-import { createLogger } from "../lib/log.js";
+import { modelFallbackAlert, type AlertPayload } from "../control-plane/src/alerts/index.js";
+import { alertPipeline } from "./support/alert-pipeline.js";
+import { httpReceiver } from "./support/alert-receivers.js";
 
-/** A local webhook receiver: answers `statuses` in turn (then 200), records what it got. */
-async function receiver(statuses: number[] = []) {
-  const received: { body: AlertPayload; headers: IncomingHttpHeaders }[] = [];
-  let attempts = 0;
-  let hold: Promise<void> | undefined;
-  const server: Server = createServer(async (req, res) => {
-    let text = "";
-    for await (const chunk of req) text += chunk;
-    attempts++;
-    if (hold !== undefined) await hold;
-    const status = statuses.shift() ?? 200;
-    if (status === 200) received.push({ body: JSON.parse(text) as AlertPayload, headers: req.headers });
-    res.writeHead(status).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return {
-    url,
-    received,
-    attempts: () => attempts,
-    holdUntil(p: Promise<void>) {
-      hold = p;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+const policy = { retries: 3, backoff_ms: 100 };
+
+function bodies(r: Awaited<ReturnType<typeof httpReceiver>>): AlertPayload[] {
+  return r.accepted.map((req) => JSON.parse(req.body) as AlertPayload);
 }
 
-function config(urls: string[], extra: Partial<AlertsConfig> = {}): AlertsConfig {
-  return { webhooks: urls.map((url) => ({ url, headers: { authorization: "Bearer hook" } })), cooldownS: 300, retries: 3, backoffMs: 100, timeoutMs: 5000, ...extra };
-}
-
-function setup(cfg: AlertsConfig) {
-  let now = 1_800_000_000_000;
-  const sleeps: number[] = [];
-  const cp = new FakeControlPlane([{ name: "llm-a", baseWeight: 1 }, { name: "llm-b", baseWeight: 1 }], () => now);
-  const notifier = new AlertNotifier({
-    config: cfg,
-    logger: createLogger("alerts-test", "silent"),
-    now: () => now,
-    sleep: async (ms) => {
-      sleeps.push(ms);
-    },
-  });
-  bindAlerts(cp, (a) => notifier.notify(a));
-  return { cp, notifier, sleeps, advance: (ms: number) => (now += ms), now: () => now };
-}
-
-test("a breaker opening is POSTed as JSON to every webhook target", async () => {
-  const [one, two] = [await receiver(), await receiver()];
-  const { cp, notifier } = setup(config([one.url, two.url]));
+test("a breaker opening is POSTed as JSON to every webhook target of the first configuration form", async (t) => {
+  const [one, two] = [await httpReceiver(), await httpReceiver()];
+  t.after(() => Promise.all([one.close(), two.close()]));
+  const { cp, notifier } = alertPipeline({ ...policy, webhooks: [`${one.base}/hook`, { url: `${two.base}/hook`, headers: { Authorization: "Bearer hook" } }] });
   cp.openBreaker("llm-a", "p99 2300ms > slo 2000ms");
   await notifier.flush();
   for (const r of [one, two]) {
-    assert.equal(r.received.length, 1);
-    const { body, headers } = r.received[0]!;
-    assert.equal(headers["content-type"], "application/json");
-    assert.equal(headers.authorization, "Bearer hook");
+    assert.equal(r.accepted.length, 1);
+    assert.equal(r.accepted[0]!.headers["content-type"], "application/json");
+    const body = bodies(r)[0]!;
     assert.deepEqual(
       { kind: body.kind, cluster: body.cluster, severity: body.severity, summary: body.summary, source: body.source },
       { kind: "breaker_open", cluster: "llm-a", severity: "critical", summary: "breaker of llm-a opened (closed -> open): p99 2300ms > slo 2000ms", source: "open-autoglm" },
     );
   }
-  assert.equal(one.received[0]!.body.id, two.received[0]!.body.id, "one id per alert across targets");
-  await Promise.all([one.close(), two.close()]);
+  assert.equal(two.accepted[0]!.headers.authorization, "Bearer hook");
+  assert.equal(one.accepted[0]!.headers.authorization, undefined);
+  assert.equal(bodies(one)[0]!.id, bodies(two)[0]!.id, "one id per alert across targets");
 });
 
-test("alerts of one kind and cluster are held back for the cooldown, then counted in the next", async () => {
-  const hook = await receiver();
-  const { cp, notifier, advance } = setup(config([hook.url]));
+const slackCases: { name: string; blocks: boolean | undefined; expectBlocks: boolean }[] = [
+  { name: "with Block Kit blocks by default", blocks: undefined, expectBlocks: true },
+  { name: "with text only when blocks are turned off", blocks: false, expectBlocks: false },
+];
+
+for (const { name, blocks, expectBlocks } of slackCases) {
+  test(`a Slack-format webhook receives {"text": ...} ${name}`, async (t) => {
+    const hook = await httpReceiver();
+    t.after(() => hook.close());
+    const { cp, notifier } = alertPipeline({
+      channels: { chat: { type: "webhook", url: `${hook.base}/services/T0/B0`, format: "slack", ...(blocks === undefined ? {} : { blocks }) } },
+    });
+    cp.openBreaker("llm-a", "error rate 0.4 > 0.05 <burst>");
+    await notifier.flush();
+    const body = JSON.parse(hook.accepted[0]!.body) as { text: string; blocks?: { type: string; text?: { text: string } }[] };
+    assert.equal(body.text, "[CRITICAL] breaker_open llm-a: breaker of llm-a opened (closed -&gt; open): error rate 0.4 &gt; 0.05 &lt;burst&gt;");
+    assert.equal(body.blocks !== undefined, expectBlocks);
+    if (expectBlocks) {
+      assert.deepEqual(body.blocks!.map((b) => b.type), ["section", "context"]);
+      assert.match(body.blocks![0]!.text!.text, /^\*CRITICAL\* breaker_open · llm-a\n/);
+    }
+  });
+}
+
+test("a webhook's secret comes from the environment variable its token_env names", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
+  const { cp, notifier } = alertPipeline(
+    { channels: { ops: { type: "webhook", url: `${hook.base}/hooks/{{token}}`, headers: { "X-Api-Key": "k-{{token}}" }, token_env: "HOOK_SECRET" } } },
+    { env: { HOOK_SECRET: "s3cr3t-path" } },
+  );
+  cp.halt("bad deploy", "ops");
+  await notifier.flush();
+  assert.equal(hook.accepted[0]!.url, "/hooks/s3cr3t-path");
+  assert.equal(hook.accepted[0]!.headers["x-api-key"], "k-s3cr3t-path");
+});
+
+test("alerts of one kind and cluster are held back for the cooldown, then counted in the next", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
+  const { cp, notifier, advance } = alertPipeline({ ...policy, webhooks: [hook.base] });
   cp.openBreaker("llm-a", "errors");
   advance(10_000);
   cp.openBreaker("llm-a", "errors again");
   cp.openBreaker("llm-a", "errors again");
   cp.openBreaker("llm-b", "errors"); // another cluster: its own cooldown
   await notifier.flush();
-  assert.deepEqual(hook.received.map((r) => r.body.cluster), ["llm-a", "llm-b"]);
+  assert.deepEqual(bodies(hook).map((b) => b.cluster), ["llm-a", "llm-b"]);
   assert.equal(notifier.stats.suppressed, 2);
-  advance(300_000);
+  advance(290_000); // 300 s (the default) after the first
   cp.openBreaker("llm-a", "still failing");
   await notifier.flush();
-  assert.equal(hook.received.length, 3);
-  assert.equal(hook.received[2]!.body.suppressed_since_last, 2);
-  await hook.close();
+  assert.equal(hook.accepted.length, 3);
+  assert.equal(bodies(hook)[2]!.suppressed_since_last, 2);
 });
 
-test("the cooldown is configurable per deployment", async () => {
-  const hook = await receiver();
-  const { cp, notifier, advance } = setup(config([hook.url], { cooldownS: 5 }));
+test("the cooldown is configurable per deployment", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
+  const { cp, notifier, advance } = alertPipeline({ webhooks: [hook.base], cooldown_s: 5 });
   cp.openBreaker("llm-a", "e");
   advance(6_000);
   cp.openBreaker("llm-a", "e");
   await notifier.flush();
-  assert.equal(hook.received.length, 2);
-  await hook.close();
+  assert.equal(hook.accepted.length, 2);
 });
 
-test("a failing target is retried with exponential backoff until it accepts", async () => {
-  const hook = await receiver([503, 500]);
-  const { cp, notifier, sleeps } = setup(config([hook.url]));
-  cp.halt("bad deploy", "ops");
-  await notifier.flush();
-  assert.equal(hook.attempts(), 3);
-  assert.deepEqual(sleeps, [100, 200]);
-  assert.equal(hook.received[0]!.body.kind, "halt");
-  assert.equal(notifier.stats.sent, 1);
-  await hook.close();
-});
+const retryCases: { name: string; statuses: number[]; retries: number; attempts: number; sleeps: number[]; outcome: "sent" | "failed" }[] = [
+  { name: "a failing target is retried with exponential backoff until it accepts", statuses: [503, 500], retries: 3, attempts: 3, sleeps: [100, 200], outcome: "sent" },
+  { name: "a target that keeps failing is given up after the configured retries", statuses: [503, 503, 503, 503], retries: 2, attempts: 3, sleeps: [100, 200], outcome: "failed" },
+  { name: "429 and 408 are retried like 5xx", statuses: [429, 408], retries: 3, attempts: 3, sleeps: [100, 200], outcome: "sent" },
+  { name: "a 4xx answer is not retried", statuses: [400], retries: 3, attempts: 1, sleeps: [], outcome: "failed" },
+];
 
-test("a target that keeps failing is given up after the configured retries", async () => {
-  const hook = await receiver([503, 503, 503, 503, 503]);
-  const { cp, notifier, sleeps } = setup(config([hook.url], { retries: 2 }));
-  cp.openBreaker("llm-b", "e");
-  await notifier.flush();
-  assert.equal(hook.attempts(), 3);
-  assert.deepEqual(sleeps, [100, 200]);
-  assert.equal(notifier.stats.failed, 1);
-  await hook.close();
-});
+for (const c of retryCases) {
+  test(c.name, async (t) => {
+    const hook = await httpReceiver({ statuses: [...c.statuses] });
+    t.after(() => hook.close());
+    const { cp, notifier, sleeps, deliveries } = alertPipeline({ webhooks: [hook.base], retries: c.retries, backoff_ms: 100 });
+    cp.halt("bad deploy", "ops");
+    await notifier.flush();
+    assert.equal(hook.requests.length, c.attempts);
+    assert.deepEqual(sleeps, c.sleeps);
+    assert.deepEqual(deliveries.map((d) => [d.outcome, d.attempts]), [[c.outcome, c.attempts]]);
+  });
+}
 
-test("a 4xx answer is not retried", async () => {
-  const hook = await receiver([400]);
-  const { cp, notifier } = setup(config([hook.url]));
-  cp.openBreaker("llm-b", "e");
-  await notifier.flush();
-  assert.equal(hook.attempts(), 1);
-  assert.equal(notifier.stats.failed, 1);
-  await hook.close();
-});
-
-test("notifying never waits for the webhook: the decision loop goes on while a receiver hangs", async () => {
-  const hook = await receiver();
+test("notifying never waits for the webhook: the decision loop goes on while a receiver hangs", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
   let release!: () => void;
   hook.holdUntil(new Promise<void>((resolve) => (release = resolve)));
-  const { cp, notifier } = setup(config([hook.url]));
+  const { cp, notifier } = alertPipeline({ webhooks: [hook.base] });
   cp.openBreaker("llm-a", "e"); // emits transition -> notify(), synchronously
   cp.openBreaker("llm-b", "e");
   cp.halt("x", "ops");
-  assert.equal(hook.received.length, 0, "nothing delivered yet, yet the calls returned");
+  assert.equal(hook.accepted.length, 0, "nothing delivered yet, yet the calls returned");
   assert.equal(cp.currentDecisions().halted, true);
   await new Promise((r) => setTimeout(r, 50));
   release();
   await notifier.flush();
-  assert.deepEqual(hook.received.map((r) => r.body.kind), ["breaker_open", "breaker_open", "halt"]);
-  await hook.close();
+  assert.deepEqual(bodies(hook).map((b) => b.kind), ["breaker_open", "breaker_open", "halt"]);
 });
 
-test("sidecar rejections and model fallback become warnings", async () => {
-  const hook = await receiver();
-  const { cp, notifier, now } = setup(config([hook.url]));
+test("sidecar rejections and model fallback become warnings", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
+  const { cp, notifier, now } = alertPipeline({ webhooks: [hook.base] });
   cp.emit("nack", { streamId: "s3", nodeId: "sidecar-2", version: 7, reason: "clusters[1].weight: 0 with all others 0", enforcedVersion: 6, atMs: now() });
   notifier.notify(modelFallbackAlert("models/anomaly.onnx: ENOENT", now(), "models/anomaly.onnx"));
   await notifier.flush();
-  assert.deepEqual(hook.received.map((r) => [r.body.kind, r.body.severity]), [
+  assert.deepEqual(bodies(hook).map((b) => [b.kind, b.severity]), [
     ["sidecar_rejected", "warning"],
     ["model_fallback", "warning"],
   ]);
-  assert.match(hook.received[0]!.body.summary, /sidecar-2 rejected decisions v7 \(still enforcing v6\)/);
-  await hook.close();
+  assert.match(bodies(hook)[0]!.summary, /sidecar-2 rejected decisions v7 \(still enforcing v6\)/);
 });
 
-test("a breaker going half-open sends nothing; closing again sends a recovery", async () => {
-  const hook = await receiver();
-  const { cp, notifier, now } = setup(config([hook.url]));
+test("a breaker going half-open sends nothing; closing again sends a recovery", async (t) => {
+  const hook = await httpReceiver();
+  t.after(() => hook.close());
+  const { cp, notifier, now } = alertPipeline({ webhooks: [hook.base] });
   cp.emit("transition", { cluster: "llm-a", from: "open", to: "half_open", atMs: now(), reason: "probe" });
   cp.emit("transition", { cluster: "llm-a", from: "half_open", to: "closed", atMs: now(), reason: "3 healthy probe windows" });
   await notifier.flush();
-  assert.deepEqual(hook.received.map((r) => [r.body.kind, r.body.severity]), [["breaker_closed", "info"]]);
-  await hook.close();
+  assert.deepEqual(bodies(hook).map((b) => [b.kind, b.severity]), [["breaker_closed", "info"]]);
 });

@@ -55,10 +55,13 @@ test("a full configuration is read field by field", () => {
   assert.deepEqual(config.breaker, { open_ms: 10000 });
   assert.equal(config.model.path, "models/anomaly.onnx");
   assert.equal(config.audit.rotateBytes, 1048576);
-  assert.deepEqual(config.alerts.webhooks, [
-    { url: "http://127.0.0.1:9/a", headers: {} },
-    { url: "https://example.test/h", headers: { authorization: "x" } },
+  // The first form of the alerts section: each webhook is a channel of type webhook.
+  assert.deepEqual(config.alerts.channels, [
+    { name: "webhook-1", type: "webhook", settings: { type: "webhook", url: "http://127.0.0.1:9/a" } },
+    { name: "webhook-2", type: "webhook", settings: { type: "webhook", url: "https://example.test/h", headers: { Authorization: "x" } } },
   ]);
+  assert.equal(config.alerts.routes, undefined, "no routes: every alert to every channel");
+  assert.deepEqual([config.alerts.cooldownS, config.alerts.retries], [60, 5]);
 });
 
 const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: string }[] = [
@@ -76,7 +79,9 @@ const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: 
   { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field; expected one of grpc, admin, xds, clusters, slo, detector, breaker, model, audit, alerts" },
   { name: "a success rate above one", doc: { ...minimal, slo: { success_rate: 1.5 } }, problem: "slo.success_rate: expected a number in (0, 1], got 1.5" },
   { name: "a webhook that is not a URL", doc: { ...minimal, alerts: { webhooks: ["nope"] } }, problem: 'alerts.webhooks[0].url: expected an http:// or https:// URL, got "nope"' },
-  { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: expected a number in [0, 86400], got -1" },
+  { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: must be >= 0" },
+  { name: "a bad cooldown from the environment", doc: minimal, env: { AUTOGLM_ALERTS_COOLDOWN_S: "-5" }, problem: "alerts.cooldown_s (from AUTOGLM_ALERTS_COOLDOWN_S): must be >= 0" },
+  { name: "a webhook from the environment that is not a URL", doc: minimal, env: { AUTOGLM_ALERTS_WEBHOOKS: "http://127.0.0.1:1/a,nope" }, problem: 'alerts.webhooks[1].url (from AUTOGLM_ALERTS_WEBHOOKS): expected an http:// or https:// URL, got "nope"' },
   { name: "TLS without a key", doc: { ...minimal, grpc: { tls: { cert_file: "c.pem" } } }, problem: "grpc.tls.key_file: required when grpc.tls is set" },
   { name: "a nested detector value", doc: { ...minimal, detector: { x: { y: 1 } } }, problem: "detector.x: expected a number, boolean or string, got an object" },
   { name: "a section that is not an object", doc: { ...minimal, admin: 5 }, problem: "admin: expected an object, got 5" },
@@ -103,7 +108,7 @@ const envCases: { name: string; env: NodeJS.ProcessEnv; check: (c: ReturnType<ty
   {
     name: "AUTOGLM_ALERTS_WEBHOOKS",
     env: { AUTOGLM_ALERTS_WEBHOOKS: "http://127.0.0.1:1/a, http://127.0.0.1:2/b" },
-    check: (c) => assert.deepEqual(c.alerts.webhooks.map((w) => w.url), ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]),
+    check: (c) => assert.deepEqual(c.alerts.channels.map((w) => w.settings.url), ["http://127.0.0.1:1/a", "http://127.0.0.1:2/b"]),
   },
 ];
 

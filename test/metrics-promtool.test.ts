@@ -6,7 +6,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
-import { ControlPlaneMetrics, bindMetrics, timedScorer } from "../control-plane/src/metrics/index.js";
+import { ControlPlaneMetrics, alertMetricsHooks, bindMetrics, timedScorer } from "../control-plane/src/metrics/index.js";
 import { startSidecar } from "../sidecar/index.js";
 import { promtool } from "./promtool.js";
 
@@ -27,7 +27,14 @@ test("promtool check metrics passes on the control plane's /metrics", async () =
   cp.openBreaker("llm-a", "error rate 0.5 > 0.05", 0.9);
   await timedScorer({ name: "onnx", score: async () => new Map() }, metrics).score(new Map(), 0);
   metrics.modelFallbacks.inc({ reason: "load_failed" });
-  assertLintClean("the control plane", await registry.metrics());
+  const alertHooks = alertMetricsHooks(metrics);
+  const alert = { kind: "breaker_open", cluster: "llm-a", severity: "critical", summary: "s", atMs: 0, details: {} } as const;
+  alertHooks.onAlert(alert, "routed");
+  alertHooks.onDelivery({ channel: "oncall-mail", type: "email", message: { id: "1", alert, suppressedSinceLast: 0 }, outcome: "sent", attempts: 1, detail: "" });
+  alertHooks.onRetry("oncall-mail");
+  const text = await registry.metrics();
+  for (const name of ["autoglm_alerts_total", "autoglm_alert_deliveries_total", "autoglm_alert_delivery_retries_total"]) assert.match(text, new RegExp(`^${name}\\{`, "m"));
+  assertLintClean("the control plane", text);
 });
 
 test("promtool check metrics passes on the local sidecar's /metrics, filter metrics included", async () => {

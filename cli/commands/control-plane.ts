@@ -8,10 +8,11 @@ import type { Command } from "../command.js";
 const help = `Usage: autoglm control-plane [--config <file>] [--xds-services <file>]
 
 Runs the control plane: the gRPC server sidecars stream telemetry to and receive decisions from
-(autoglm.v1.TrafficGuard/Connect), the admin API with the dashboard and /metrics, webhook alerts,
-the audit log, the ONNX anomaly model (rules-only when it cannot be loaded) and, when enabled, an
-xDS (ADS) server for plain Envoys and proxyless gRPC clients. Stops gracefully on SIGINT/SIGTERM:
-stops accepting, closes every sidecar stream, delivers queued alerts and flushes the audit log.
+(autoglm.v1.TrafficGuard/Connect), the admin API with the dashboard and /metrics, alerts (e-mail,
+webhooks, SMS), the audit log, the ONNX anomaly model (rules-only when it cannot be loaded) and,
+when enabled, an xDS (ADS) server for plain Envoys and proxyless gRPC clients. Stops gracefully
+on SIGINT/SIGTERM: stops accepting, closes every sidecar stream, delivers queued alerts and
+flushes the audit log.
 
 Options:
   --config <file>        configuration, YAML or JSON (.json); see demo/control-plane.example.yaml:
@@ -24,7 +25,9 @@ Options:
                            slo: { latency_ms, success_rate }
                            detector: { ... }  breaker: { ... }        (core parameters, snake_case)
                            model: { path }   audit: { dir, rotate_bytes }
-                           alerts: { webhooks: [url | {url, headers}], cooldown_s, retries, ... }
+                           alerts: { channels: { <name>: { type: email | webhook | sms, ... } },
+                                     routes: [ { severities, kinds, channels } ], cooldown_s,
+                                     retries, ... }   (README, "Alerts"; webhooks: [url] still read)
   --xds-services <file>  xDS services with their endpoints, JSON or YAML (needed when xds.enabled;
                            format in control-plane/src/xds/README.md)
   -h, --help             this help
@@ -43,7 +46,9 @@ AUTOGLM_ADMIN_TOKEN, AUTOGLM_ADMIN_READ_TOKEN, AUTOGLM_ADMIN_TLS_CERT_FILE, AUTO
 AUTOGLM_ADMIN_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_XDS_ENABLED, AUTOGLM_XDS_HOST,
 AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODEL_PATH,
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
-AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Logs: JSON lines on stderr, AUTOGLM_LOG_LEVEL.
+AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Alert channels read their secrets from the
+variables their configuration names (smtp.password_env, token_env). Logs: JSON lines on stderr,
+AUTOGLM_LOG_LEVEL.
 
 Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed),
 1 failed to start (e.g. a port in use).

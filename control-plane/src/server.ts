@@ -8,7 +8,7 @@ import { createSecureContext } from "node:tls";
 import { createLogger, type Logger } from "../../lib/log.js";
 import { buildAdminApp, type AdminHttpsOptions } from "./admin/app.js";
 import { ModelReloadError, type AuditEntry, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
-import { AlertNotifier, bindAlerts, modelFallbackAlert } from "./alerts/index.js";
+import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
 import type { AuditRecord } from "./audit/records.js";
@@ -16,7 +16,7 @@ import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
-import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
+import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
@@ -30,6 +30,8 @@ export interface StartOptions {
   xdsServices?: readonly XdsServiceConfig[];
   /** Largest gRPC message accepted or sent, bytes. Default 4 MiB. */
   maxMessageBytes?: number;
+  /** Where alert channels read the secrets their configuration names (*_env). Default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface RunningControlPlane {
@@ -165,7 +167,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
   }
   const tls = await grpcTlsOptions(config);
   const adminHttps = await adminHttpsOptions(config);
+  // Before anything starts: a secret variable that is not set is a configuration problem.
+  const alertChannels = buildChannels(config.alerts, { env: options.env ?? process.env, logger: log.child({ part: "alerts" }) });
   const closers: (() => Promise<void>)[] = [];
+  // Last to run (closers run in reverse); the notifier closes them first when it was created.
+  closers.push(async () => void (await Promise.all(alertChannels.map((c) => c.close()))));
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
       try {
@@ -235,10 +241,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
 
     const notifier = new AlertNotifier({
       config: config.alerts,
+      channels: alertChannels,
       logger: log.child({ part: "alerts" }),
       now,
-      onResult: (alert, outcome) => metrics.alertsSent.inc({ kind: alert.kind, outcome }),
+      ...alertMetricsHooks(metrics),
     });
+    log.info({ alerts: alertsConfigView(config.alerts) }, "alerts configured");
     const unbindAlerts = bindAlerts(cp, (a) => notifier.notify(a));
     closers.push(async () => {
       unbindAlerts();
@@ -308,6 +316,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         readiness: { grpcListening: () => grpcListening, ...(audit === undefined ? {} : { audit: () => audit.health() }) },
         ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
         registry,
+        alerts: notifier,
         token: config.admin.token,
         readToken: config.admin.readToken,
         logger: log.child({ part: "admin" }),

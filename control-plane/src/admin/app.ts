@@ -14,6 +14,7 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { registerStateRoutes } from "./routes/state.js";
 import { registerControlRoutes } from "./routes/control.js";
 import { registerAuditRoutes } from "./routes/audit.js";
+import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 
@@ -89,6 +90,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerStateRoutes(app, deps);
   registerControlRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerAlertRoutes(app, deps);
   registerDashboard(app, deps);
   registerOpenApiRoute(app);
   await app.ready();

@@ -3,6 +3,7 @@
 // satisfies them structurally.
 import type { Registry } from "prom-client";
 import type { Logger } from "../../../lib/log.js";
+import type { AlertMessage, Severity, TestDelivery } from "../alerts/index.js";
 import type {
   ClusterStatus,
   ControlPlaneEvents,
@@ -90,6 +91,15 @@ export interface AuditReadiness {
   lastWriteError?: string;
 }
 
+/** Test alerts (POST /v1/alerts/test); AlertNotifier satisfies it. */
+export interface AlertTester {
+  /**
+   * One attempt per channel, now: to `channels`, or to every channel a `severity` alert is routed
+   * to. Rejects with UnknownChannelError (../alerts/notifier.ts) for a name not configured.
+   */
+  sendTest(severity: Severity, actor: string, channels?: readonly string[]): Promise<{ message: AlertMessage; deliveries: TestDelivery[] }>;
+}
+
 export interface AdminDeps {
   controlPlane: ControlPlaneView;
   model: ModelControl;
@@ -98,6 +108,8 @@ export interface AdminDeps {
   audit?: AuditSource;
   /** The registry GET /metrics exposes. */
   registry: Registry;
+  /** Undefined: POST /v1/alerts/test answers 503. */
+  alerts?: AlertTester;
   /** Admin bearer token (admin.token): every route; "" disables the mutating ones. */
   token: string;
   /**

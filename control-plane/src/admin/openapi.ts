@@ -26,6 +26,7 @@ const TAGS = [
   { name: "state", description: "Read-only views of clusters, sidecars and decisions (read token)." },
   { name: "control", description: "Overrides, mesh-wide halt/resume, model reload (admin token)." },
   { name: "audit", description: "Export of the audit log (read token)." },
+  { name: "alerts", description: "Test alerts through the configured channels (admin token)." },
   { name: "dashboard", description: "The dashboard page and its event stream." },
   { name: "meta", description: "This document." },
 ];
@@ -47,7 +48,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       info: {
         title: "Open-AutoGLM control plane admin API",
         description:
-          "Admin API of the control plane: health, state, overrides, halt/resume, model reload, audit export, dashboard. " +
+          "Admin API of the control plane: health, state, overrides, halt/resume, model reload, audit export, test alerts, dashboard. " +
           "Errors are { code, message, request_id }; every answer carries an x-request-id header.",
         version: API_VERSION,
       },

@@ -1,5 +1,12 @@
 export type * from "./types.js";
+export type * from "./channel.js";
+export { ALERT_KINDS, SEVERITIES } from "./types.js";
 export { CooldownGate, type GateDecision } from "./cooldown.js";
-export { deliver, type DeliveryPolicy, type DeliveryResult, type Sleep } from "./webhook.js";
-export { AlertNotifier, type NotifierOptions } from "./notifier.js";
+export { ALERT_DEFAULTS, ALERTS_SCHEMA, readAlertsConfig } from "./config-schema.js";
+export { CHANNEL_TYPES, channelType } from "./channels/index.js";
+export { headline, jsonPayload, shortText, textBody, type AlertMessage, type AlertPayload } from "./message.js";
+export { channelsFor } from "./routing.js";
+export { backoffDelay, ChannelQueue, deliverWithRetries, type DeliveryOutcome, type DeliveryReport, type RetryPolicy, type Sleep } from "./delivery-queue.js";
+export { alertsConfigView, buildChannels, scrub, type BuildOptions } from "./build-channels.js";
+export { AlertNotifier, UnknownChannelError, type AlertOutcome, type NotifierOptions, type TestDelivery } from "./notifier.js";
 export { bindAlerts, haltAlert, modelFallbackAlert, nackAlert, transitionAlert } from "./bind.js";

@@ -1,19 +1,27 @@
-// Alerts the control plane sends to webhooks.
+// Alerts the control plane sends, and the validated `alerts` section of its configuration.
 
-export type AlertKind =
+export const ALERT_KINDS = [
   /** A breaker opened (traffic cut from a cluster). */
-  | "breaker_open"
+  "breaker_open",
   /** A breaker closed again (the cluster recovered). */
-  | "breaker_closed"
+  "breaker_closed",
   /** Mesh-wide emergency stop on / off. */
-  | "halt"
-  | "resume"
+  "halt",
+  "resume",
   /** The anomaly model could not be used; rules-only scoring. */
-  | "model_fallback"
+  "model_fallback",
   /** A sidecar rejected (NACKed) a decision set. */
-  | "sidecar_rejected";
+  "sidecar_rejected",
+  /** Sent on request from the admin API (POST /v1/alerts/test) to check the channels. */
+  "test",
+] as const;
 
-export type Severity = "critical" | "warning" | "info";
+export type AlertKind = (typeof ALERT_KINDS)[number];
+
+/** Most severe first. */
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+
+export type Severity = (typeof SEVERITIES)[number];
 
 export interface Alert {
   kind: AlertKind;
@@ -28,18 +36,46 @@ export interface Alert {
   details: Record<string, string | number | boolean>;
 }
 
-/** The JSON body POSTed to every webhook target. */
-export interface AlertPayload {
-  source: "open-autoglm";
-  /** Unique per alert, the same on every retry and target (receivers can deduplicate). */
-  id: string;
-  kind: AlertKind;
-  cluster: string;
-  severity: Severity;
-  summary: string;
-  at: string;
-  at_ms: number;
-  details: Record<string, string | number | boolean>;
-  /** Alerts of this kind and cluster held back by the cooldown since the last one sent. */
-  suppressed_since_last: number;
+/** One configured channel: its name (the key under `alerts.channels`), its type and its entry. */
+export interface ChannelConfig {
+  name: string;
+  /** A registered channel type (./channels/index.ts): "email", "webhook", "sms". */
+  type: string;
+  /**
+   * The entry as written (snake_case keys), already checked against the type's JSON Schema and
+   * its own checks; the channel type reads it (./channel.ts).
+   */
+  settings: Readonly<Record<string, unknown>>;
+}
+
+/** Sends the alerts that match every given filter to `channels`. */
+export interface RouteConfig {
+  /** Undefined: every severity. */
+  severities?: readonly Severity[];
+  /** Undefined: every kind. */
+  kinds?: readonly AlertKind[];
+  /** Names of channels (keys of `alerts.channels`, or `webhook-N` for the `webhooks` shorthand). */
+  channels: readonly string[];
+}
+
+export interface AlertsConfig {
+  /** In the order written; the `webhooks` shorthand's channels first. */
+  channels: readonly ChannelConfig[];
+  /**
+   * An alert goes to the union of the channels of every route it matches. Undefined (no
+   * `routes` written): every alert goes to every channel.
+   */
+  routes?: readonly RouteConfig[];
+  /** No second alert of the same kind for the same cluster within this many seconds. */
+  cooldownS: number;
+  /** Retries after a failed delivery attempt (so at most retries + 1 attempts per channel). */
+  retries: number;
+  /** First retry delay, milliseconds; doubles on every further retry, up to maxBackoffMs. */
+  backoffMs: number;
+  /** Longest retry delay, milliseconds. */
+  maxBackoffMs: number;
+  /** Per-attempt timeout, milliseconds. */
+  timeoutMs: number;
+  /** Alerts waiting per channel at most; beyond, the oldest waiting one is dropped and counted. */
+  queueLimit: number;
 }

@@ -1,7 +1,10 @@
 // The control plane's configuration after validation: what `autoglm control-plane` runs with.
 // The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
+import type { AlertsConfig } from "../alerts/types.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
+
+export type { AlertsConfig };
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
 export interface ListenConfig {
@@ -63,24 +66,6 @@ export interface AuditConfig {
   dir?: string;
   /** A file is rotated once it reaches this size, bytes. */
   rotateBytes: number;
-}
-
-export interface WebhookTarget {
-  url: string;
-  /** Extra request headers, e.g. an authorization header for the receiver. */
-  headers: Record<string, string>;
-}
-
-export interface AlertsConfig {
-  webhooks: WebhookTarget[];
-  /** No second alert of the same kind for the same cluster within this many seconds. */
-  cooldownS: number;
-  /** Retries after a failed delivery (so at most retries + 1 attempts per target). */
-  retries: number;
-  /** First retry delay, milliseconds; doubles on every further retry. */
-  backoffMs: number;
-  /** Per-attempt request timeout, milliseconds. */
-  timeoutMs: number;
 }
 
 /** Scalar parameters handed to the decision core unchanged (the core validates their meaning). */

@@ -3,7 +3,8 @@
 import { FieldReader, describe, isObject } from "./fields.js";
 import type { ClusterSpec } from "../core/types.js";
 import { isLoopbackHost } from "./loopback.js";
-import type { ControlPlaneConfig, TlsConfig, WebhookTarget } from "./types.js";
+import { readAlertsConfig } from "../alerts/config-schema.js";
+import type { ControlPlaneConfig, TlsConfig } from "./types.js";
 
 /** Every problem of a configuration, one line per field. */
 export class ConfigError extends Error {
@@ -21,10 +22,6 @@ export const DEFAULTS = {
   sloLatencyMs: 2000,
   sloSuccessRate: 0.99,
   auditRotateBytes: 64 * 1024 * 1024,
-  alertCooldownS: 300,
-  alertRetries: 3,
-  alertBackoffMs: 500,
-  alertTimeoutMs: 5000,
 } as const;
 
 const PORT_MAX = 65535;
@@ -138,39 +135,9 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     ...(auditDir === undefined ? {} : { dir: auditDir }),
   };
 
-  const alertsIn = r.section(root, "alerts", "alerts", ["webhooks", "cooldown_s", "retries", "backoff_ms", "timeout_ms"]);
-  const webhooks: WebhookTarget[] = [];
-  r.list(alertsIn, "webhooks", "alerts.webhooks").forEach((item, i) => {
-    const path = `alerts.webhooks[${i}]`;
-    const entry = typeof item === "string" ? { url: item } : item;
-    if (!isObject(entry)) {
-      r.fail(path, `expected a URL or { url, headers }, got ${describe(item)}`);
-      return;
-    }
-    r.unknownKeys(entry, path, ["url", "headers"]);
-    const url = r.string(entry, "url", `${path}.url`, "", false);
-    if (entry.url === undefined) r.fail(`${path}.url`, "required");
-    else if (url !== "" && !isHttpUrl(url)) r.fail(`${path}.url`, `expected an http:// or https:// URL, got ${describe(url)}`);
-    const headers: Record<string, string> = {};
-    const headersIn = entry.headers;
-    if (headersIn !== undefined) {
-      if (!isObject(headersIn)) r.fail(`${path}.headers`, `expected an object of strings, got ${describe(headersIn)}`);
-      else {
-        for (const [name, value] of Object.entries(headersIn)) {
-          if (typeof value === "string") headers[name.toLowerCase()] = value;
-          else r.fail(`${path}.headers.${name}`, `expected a string, got ${describe(value)}`);
-        }
-      }
-    }
-    webhooks.push({ url, headers });
-  });
-  const alerts = {
-    webhooks,
-    cooldownS: r.number(alertsIn, "cooldown_s", "alerts.cooldown_s", { min: 0, max: 86_400 }, DEFAULTS.alertCooldownS),
-    retries: r.int(alertsIn, "retries", "alerts.retries", 0, 20, DEFAULTS.alertRetries),
-    backoffMs: r.int(alertsIn, "backoff_ms", "alerts.backoff_ms", 0, 600_000, DEFAULTS.alertBackoffMs),
-    timeoutMs: r.int(alertsIn, "timeout_ms", "alerts.timeout_ms", 1, 600_000, DEFAULTS.alertTimeoutMs),
-  };
+  // The alerts section has its JSON Schema and checks beside the channels (../alerts/config-schema.ts).
+  const alerts = readAlertsConfig(root.alerts, labels);
+  r.errors.push(...alerts.problems);
 
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
@@ -183,7 +150,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     breaker,
     model: modelPath === undefined ? {} : { path: modelPath },
     audit,
-    alerts,
+    alerts: alerts.config,
   };
 }
 
@@ -197,13 +164,4 @@ function readTls(r: FieldReader, parent: Record<string, unknown>, path: string, 
   if (tlsIn.key_file === undefined) r.fail(`${path}.key_file`, `required when ${path} is set`);
   const caFile = withCa ? r.optionalString(tlsIn, "ca_file", `${path}.ca_file`) : undefined;
   return caFile === undefined ? { certFile, keyFile } : { certFile, keyFile, caFile };
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

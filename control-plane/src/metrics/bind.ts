@@ -1,5 +1,8 @@
-// Feeds the counters and histograms of ControlPlaneMetrics from the control plane's events,
-// and wraps a scorer so each inference call is timed.
+// Feeds the counters and histograms of ControlPlaneMetrics from the control plane's events and
+// from the alert notifier's hooks, and wraps a scorer so each inference call is timed.
+import type { DeliveryReport } from "../alerts/delivery-queue.js";
+import type { AlertOutcome } from "../alerts/notifier.js";
+import type { Alert } from "../alerts/types.js";
 import type { ControlPlaneEvents, Scorer } from "../core/types.js";
 import { reasonLabel, type ControlPlaneMetrics } from "./control-plane-metrics.js";
 
@@ -71,5 +74,18 @@ export function timedScorer(scorer: Scorer, m: ControlPlaneMetrics): Scorer {
         end();
       }
     },
+  };
+}
+
+/** The alert notifier's hooks (NotifierOptions) that count alerts, deliveries and retries. */
+export function alertMetricsHooks(m: ControlPlaneMetrics): {
+  onAlert: (alert: Alert, outcome: AlertOutcome) => void;
+  onDelivery: (report: DeliveryReport) => void;
+  onRetry: (channel: string) => void;
+} {
+  return {
+    onAlert: (alert, outcome) => m.alerts.inc({ kind: alert.kind, outcome }),
+    onDelivery: (report) => m.alertDeliveries.inc({ channel: report.channel, outcome: report.outcome }),
+    onRetry: (channel) => m.alertDeliveryRetries.inc({ channel }),
   };
 }

@@ -71,7 +71,9 @@ export class ControlPlaneMetrics {
   readonly grpcStreamsClosed: Counter<"transport">;
   readonly grpcMessagesReceived: Counter<"kind">;
   readonly grpcMessagesSent: Counter<"kind">;
-  readonly alertsSent: Counter<"kind" | "outcome">;
+  readonly alerts: Counter<"kind" | "outcome">;
+  readonly alertDeliveries: Counter<"channel" | "outcome">;
+  readonly alertDeliveryRetries: Counter<"channel">;
   readonly auditRecordsSkipped: Counter<"reason">;
 
   /** `now`: the control plane's clock, epoch ms (report lag is measured on it). */
@@ -315,10 +317,22 @@ export class ControlPlaneMetrics {
       labelNames: ["kind"],
       registers,
     });
-    this.alertsSent = new Counter({
+    this.alerts = new Counter({
       name: "autoglm_alerts_total",
-      help: "Alert notifications by kind and outcome (sent, failed, suppressed).",
+      help: "Alerts raised, by kind and outcome (routed to channels, suppressed by the cooldown, unrouted: no route matched).",
       labelNames: ["kind", "outcome"],
+      registers,
+    });
+    this.alertDeliveries = new Counter({
+      name: "autoglm_alert_deliveries_total",
+      help: "Alert deliveries per configured channel, by outcome (sent, failed after its retries, dropped from a full queue).",
+      labelNames: ["channel", "outcome"],
+      registers,
+    });
+    this.alertDeliveryRetries = new Counter({
+      name: "autoglm_alert_delivery_retries_total",
+      help: "Delivery attempts repeated after a retryable failure, per channel.",
+      labelNames: ["channel"],
       registers,
     });
     this.auditRecordsSkipped = new Counter({
