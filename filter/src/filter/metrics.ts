@@ -5,6 +5,8 @@
 //   autoglm.latency_us.<cluster>           histogram request-to-end latency, microseconds
 //   autoglm.breaker_state.<cluster>        gauge     state enforced: 1 closed, 2 open, 3 half-open
 //   autoglm.weight.<cluster>               gauge     weight enforced
+//   autoglm.shed.<cluster>                 counter   requests refused by a shed decision (local 429;
+//                                                    also counted as local_reject)
 //   autoglm.decisions.applied              counter   decision sets applied (ACKed)
 //   autoglm.decisions.rejected             counter   decision sets rejected (NACKed)
 //   autoglm.decision_version               gauge     decision version enforced (0: none)
@@ -36,6 +38,9 @@ export class FilterMetrics {
   private stateIds: StaticArray<u32>;
   private weightIds: StaticArray<u32>;
   private fastTripIds: StaticArray<u32>;
+  private shedIds: StaticArray<u32>;
+  /** Pending shed counts per cluster. */
+  private pendingShed: StaticArray<i64>;
   /** Last gauge values set (-1: never), to skip unchanged ones. */
   private lastState: StaticArray<i64>;
   private lastWeight: StaticArray<i64>;
@@ -57,6 +62,8 @@ export class FilterMetrics {
     this.stateIds = new StaticArray<u32>(n);
     this.weightIds = new StaticArray<u32>(n);
     this.fastTripIds = new StaticArray<u32>(n);
+    this.shedIds = new StaticArray<u32>(n);
+    this.pendingShed = new StaticArray<i64>(n);
     this.lastState = new StaticArray<i64>(n);
     this.lastWeight = new StaticArray<i64>(n);
     for (let i = 0; i < n; i++) {
@@ -69,6 +76,7 @@ export class FilterMetrics {
       unchecked((this.stateIds[i] = metricId(MetricType.GAUGE, "autoglm.breaker_state." + name)));
       unchecked((this.weightIds[i] = metricId(MetricType.GAUGE, "autoglm.weight." + name)));
       unchecked((this.fastTripIds[i] = metricId(MetricType.COUNTER, "autoglm.fast_trips." + name)));
+      unchecked((this.shedIds[i] = metricId(MetricType.COUNTER, "autoglm.shed." + name)));
       unchecked((this.lastState[i] = -1));
       unchecked((this.lastWeight[i] = -1));
     }
@@ -91,6 +99,11 @@ export class FilterMetrics {
   /** Cluster i failed enough requests in a row to be held out of the pick (rare: sent at once). */
   countFastTrip(cluster: i32): void {
     incrementMetric(unchecked(this.fastTripIds[cluster]), 1);
+  }
+
+  /** A request to cluster i was shed (flushed on tick). */
+  countShed(cluster: i32): void {
+    unchecked((this.pendingShed[cluster] = this.pendingShed[cluster] + 1));
   }
 
   decisionApplied(): void { this.pendingApplied++; }
@@ -123,6 +136,13 @@ export class FilterMetrics {
       if (d != 0) {
         incrementMetric(unchecked(this.requestIds[k]), d);
         unchecked((this.pending[k] = 0));
+      }
+    }
+    for (let i = 0; i < this.clusters; i++) {
+      const d = unchecked(this.pendingShed[i]);
+      if (d != 0) {
+        incrementMetric(unchecked(this.shedIds[i]), d);
+        unchecked((this.pendingShed[i] = 0));
       }
     }
     if (this.pendingApplied != 0) incrementMetric(this.appliedId, this.pendingApplied);

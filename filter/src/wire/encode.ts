@@ -32,6 +32,7 @@ function writeHello(w: PbWriter, m: Hello): void {
   for (let i = 0; i < m.clusters.length; i++) w.string(5, unchecked(m.clusters[i]), true);
   w.uint64(6, m.instanceId);
   w.uint64(7, m.enforcedVersion);
+  for (let i = 0; i < m.capabilities.length; i++) w.string(8, unchecked(m.capabilities[i]), true);
 }
 
 /** Writes the histogram trimmed to its non-empty buckets; nothing at all when it is empty. */
@@ -61,6 +62,22 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
   w.uint32(7, m.grpcErrors);
   writeHistogram(w, 8, m.headersLatency);
   writeHistogram(w, 9, m.totalLatency);
+  w.uint32(10, m.shed);
+  const load = m.upstreamLoad;
+  if (load.isEmpty()) return;
+  const mark = w.begin(11);
+  w.uint32(1, load.reports);
+  w.uint32(2, load.unparsed);
+  for (let f = 3; f <= 7; f++) {
+    const metric = load.metric(f);
+    if (metric.isEmpty()) continue;
+    const inner = w.begin(f);
+    w.uint32(1, metric.count);
+    w.double(2, metric.sum);
+    w.double(3, metric.max);
+    w.end(inner);
+  }
+  w.end(mark);
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {
@@ -131,6 +148,7 @@ function writeClusterDecision(w: PbWriter, m: ClusterDecision): void {
   w.uint32(5, m.retryAfterS);
   w.string(6, m.reason);
   w.float(7, m.anomalyScore);
+  w.float(8, m.shedFraction);
 }
 
 /** ControlMessage{decisions}, serialized (the control plane's side; for tests and tools). */
@@ -147,6 +165,8 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
     writeClusterDecision(w, unchecked(m.clusters[i]));
     w.end(c);
   }
+  w.float(7, m.shedFraction);
+  w.string(8, m.shedReason);
   w.end(mark);
   return w.finish();
 }

@@ -19,6 +19,8 @@ export class Hello {
   instanceId: u64 = 0;
   /** Decision version enforced as the stream opens (0: none). */
   enforcedVersion: u64 = 0;
+  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load"). */
+  capabilities: string[] = [];
 }
 
 export class LatencyHistogram {
@@ -40,6 +42,54 @@ export class ClusterWindow {
   grpcErrors: u32 = 0;
   headersLatency: LatencyHistogram = new LatencyHistogram();
   totalLatency: LatencyHistogram = new LatencyHistogram();
+  /** Of localRejects: refused by a shed decision (429). */
+  shed: u32 = 0;
+  upstreamLoad: UpstreamLoad = new UpstreamLoad();
+}
+
+/** Samples of one ORCA load metric over a window (mean = sum / count). */
+export class LoadMetric {
+  count: u32 = 0;
+  sum: f64 = 0;
+  max: f64 = 0;
+
+  add(v: f64): void {
+    if (this.count == 0 || v > this.max) this.max = v;
+    this.count++;
+    this.sum += v;
+  }
+
+  isEmpty(): bool {
+    return this.count == 0 && this.sum == 0 && this.max == 0;
+  }
+}
+
+/** The ORCA load reports the responses of one window carried (see the .proto's UpstreamLoad). */
+export class UpstreamLoad {
+  reports: u32 = 0;
+  unparsed: u32 = 0;
+  /** Fractions. */
+  cpu: LoadMetric = new LoadMetric();
+  mem: LoadMetric = new LoadMetric();
+  application: LoadMetric = new LoadMetric();
+  /** Queries per second. */
+  rps: LoadMetric = new LoadMetric();
+  /** Requests waiting (named_metrics.num_requests_waiting). */
+  queue: LoadMetric = new LoadMetric();
+
+  isEmpty(): bool {
+    return this.reports == 0 && this.unparsed == 0 && this.cpu.isEmpty() && this.mem.isEmpty() &&
+      this.application.isEmpty() && this.rps.isEmpty() && this.queue.isEmpty();
+  }
+
+  /** Metric number 3..7 of the .proto's UpstreamLoad. */
+  metric(field: i32): LoadMetric {
+    if (field == 3) return this.cpu;
+    if (field == 4) return this.mem;
+    if (field == 5) return this.application;
+    if (field == 6) return this.rps;
+    return this.queue;
+  }
 }
 
 export class TelemetryReport {
@@ -80,6 +130,8 @@ export class ClusterDecision {
   reason: string = "";
   /** [0, 1]. */
   anomalyScore: f32 = 0;
+  /** Fraction [0, 1] of the cluster's new requests refused with a 429 (0: none). */
+  shedFraction: f32 = 0;
 }
 
 /** The control plane refused one of this stream's telemetry reports. */
@@ -103,4 +155,7 @@ export class DecisionSet {
   halted: bool = false;
   haltReason: string = "";
   clusters: ClusterDecision[] = [];
+  /** Fraction [0, 1] of the mesh's new requests refused with a 429 (0: none). */
+  shedFraction: f32 = 0;
+  shedReason: string = "";
 }
