@@ -3,7 +3,7 @@
 // load (ORCA endpoint-load-metrics) it reports per cluster. Real build/filter.wasm, virtual time.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { BASE_CONFIG, startFilter, spread } from "./filter-support.js";
+import { BASE_CONFIG, startFilter, spread, type DecisionInit } from "./filter-support.js";
 
 test("a cluster's shed fraction refuses that share of its requests with a 429 and counts them", async () => {
   const { t, cp } = await startFilter();
@@ -22,7 +22,7 @@ test("a cluster's shed fraction refuses that share of its requests with a 429 an
     assert.equal(reply.localReply?.headers.get("retry-after"), "7");
     const body = JSON.parse(reply.localReplyBody) as { error: string; cluster: string; retry_after_s: number };
     assert.equal(body.cluster, "llm-a");
-    assert.match(body.error, /^load shed: cluster llm-a/);
+    assert.equal(body.error, "load shed");
     t.advance(1000);
     assert.equal(t.metric("autoglm.shed.llm-a"), 101);
     assert.equal(t.metric("autoglm.shed.llm-b"), 0);
@@ -57,11 +57,12 @@ test("shed fractions outside [0, 1] are refused naming the field, and the last g
   const { t, cp } = await startFilter();
   try {
     cp.push({ version: 1, clusters: [{ cluster: "llm-a", weight: 50 }, { cluster: "llm-b", weight: 50 }] });
-    for (const [version, set, reason] of [
+    const cases: [number, Omit<DecisionInit, "version">, string][] = [
       [2, { shedFraction: 1.5, clusters: [{ cluster: "llm-a", weight: 1 }] }, "shed_fraction: expected a fraction in [0, 1], got 1.5"],
       [3, { clusters: [{ cluster: "llm-a", weight: 1 }, { cluster: "llm-b", weight: 1, shedFraction: -0.25 }] }, "clusters[1].shed_fraction: expected a fraction in [0, 1], got -0.25"],
       [4, { clusters: [{ cluster: "llm-a", weight: 1, shedFraction: Number.NaN }] }, "clusters[0].shed_fraction: expected a fraction in [0, 1], got NaN"],
-    ] as const) {
+    ];
+    for (const [version, set, reason] of cases) {
       cp.push({ version, ...set });
       assert.equal(cp.sent("nack").at(-1)?.reason, reason);
     }

@@ -26,6 +26,8 @@ Options:
   --warmup N        requests before measuring (default 20000)
   --filter PATH     filter module (default build/filter.wasm)
   --passthrough P   pass-through module (default build/passthrough.wasm)
+  --upstream-load   every upstream response carries an ORCA load report (endpoint-load-metrics,
+                    TEXT form) that the filter parses (both modules get the same headers)
   --json FILE       also write the figures to FILE
   --no-progress     no progress bar on stderr
   -h, --help        this text`;
@@ -102,6 +104,9 @@ class Progress {
   }
 }
 
+/** An ORCA load report as an LLM server sends it (the `--upstream-load` responses). */
+const ORCA_HEADER: [string, string] = ["endpoint-load-metrics", "TEXT cpu_utilization=0.42, application_utilization=0.5, named_metrics.num_requests_waiting=3"];
+
 interface RunOutcome {
   /** Median over chunks of 1% of the requests (steady state). */
   nsPerRequest: number;
@@ -120,6 +125,7 @@ async function run(
   warmup: number,
   progress: Progress,
   label: string,
+  responseHeaders: Array<[string, string]> = RESPONSE_HEADERS,
 ): Promise<RunOutcome> {
   const clock = new ManualClock();
   const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
@@ -129,7 +135,7 @@ async function run(
     const headers: Array<[string, string]> = REQUEST_HEADERS.slice();
     if ((i & 1) === 0) headers.push(["traceparent", TRACEPARENT]);
     stream.sendRequestHeaders(headers, true);
-    if (stream.localReply === null) stream.sendResponseHeaders(RESPONSE_HEADERS, true);
+    if (stream.localReply === null) stream.sendResponseHeaders(responseHeaders, true);
     stream.complete();
     if (i % 1000 === 999) clock.advance(VIRTUAL_MS_PER_1000_REQUESTS);
   };
@@ -184,10 +190,13 @@ export async function benchFilter(options: {
   filterWasm: string;
   passthroughWasm: string;
   progress: boolean;
+  /** Responses carry an ORCA load report. */
+  upstreamLoad?: boolean;
 }): Promise<FilterBenchResult> {
   const bar = new Progress(!options.progress ? "none" : process.stderr.isTTY === true ? "bar" : "lines");
-  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough");
-  const filter = await run(options.filterWasm, BENCH_FILTER_CONFIG, options.requests, options.warmup, bar, "filter     ");
+  const response = options.upstreamLoad === true ? [...RESPONSE_HEADERS, ORCA_HEADER] : RESPONSE_HEADERS;
+  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough", response);
+  const filter = await run(options.filterWasm, BENCH_FILTER_CONFIG, options.requests, options.warmup, bar, "filter     ", response);
   return {
     ns_per_request_passthrough: Math.round(pass.nsPerRequest),
     ns_per_request_filter: Math.round(filter.nsPerRequest),
@@ -216,6 +225,7 @@ export const command: Command = {
           passthrough: { type: "string" },
           json: { type: "string" },
           "no-progress": { type: "boolean" },
+          "upstream-load": { type: "boolean" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -254,6 +264,7 @@ export const command: Command = {
       filterWasm,
       passthroughWasm,
       progress: values["no-progress"] !== true,
+      upstreamLoad: values["upstream-load"] === true,
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");

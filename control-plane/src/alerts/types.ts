@@ -11,7 +11,10 @@ export type AlertKind =
   /** The anomaly model could not be used; rules-only scoring. */
   | "model_fallback"
   /** A sidecar rejected (NACKed) a decision set. */
-  | "sidecar_rejected";
+  | "sidecar_rejected"
+  /** A configured trigger fired (its action is in force) or cleared. */
+  | "trigger_fired"
+  | "trigger_cleared";
 
 export type Severity = "critical" | "warning" | "info";
 

@@ -2,6 +2,7 @@
 // The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
 import type { ClusterSpec, Slo } from "../core/types.js";
+import type { TriggerRule } from "../core/triggers/types.js";
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
 export interface ListenConfig {
@@ -99,4 +100,6 @@ export interface ControlPlaneConfig {
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;
+  /** Trigger rules (./triggers.ts); empty: none. */
+  triggers: TriggerRule[];
 }

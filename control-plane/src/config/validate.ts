@@ -4,6 +4,7 @@ import { FieldReader, describe, isObject } from "./fields.js";
 import type { ClusterSpec } from "../core/types.js";
 import { isLoopbackHost } from "./loopback.js";
 import type { ControlPlaneConfig, TlsConfig, WebhookTarget } from "./types.js";
+import { readTriggers } from "./triggers.js";
 
 /** Every problem of a configuration, one line per field. */
 export class ConfigError extends Error {
@@ -40,7 +41,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -172,6 +173,8 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     timeoutMs: r.int(alertsIn, "timeout_ms", "alerts.timeout_ms", 1, 600_000, DEFAULTS.alertTimeoutMs),
   };
 
+  const triggers = readTriggers(root.triggers, clusters);
+  r.errors.push(...triggers.problems);
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
     grpc,
@@ -184,6 +187,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     model: modelPath === undefined ? {} : { path: modelPath },
     audit,
     alerts,
+    triggers: triggers.rules,
   };
 }
 

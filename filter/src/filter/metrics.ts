@@ -39,8 +39,6 @@ export class FilterMetrics {
   private weightIds: StaticArray<u32>;
   private fastTripIds: StaticArray<u32>;
   private shedIds: StaticArray<u32>;
-  /** Pending shed counts per cluster. */
-  private pendingShed: StaticArray<i64>;
   /** Last gauge values set (-1: never), to skip unchanged ones. */
   private lastState: StaticArray<i64>;
   private lastWeight: StaticArray<i64>;
@@ -63,7 +61,6 @@ export class FilterMetrics {
     this.weightIds = new StaticArray<u32>(n);
     this.fastTripIds = new StaticArray<u32>(n);
     this.shedIds = new StaticArray<u32>(n);
-    this.pendingShed = new StaticArray<i64>(n);
     this.lastState = new StaticArray<i64>(n);
     this.lastWeight = new StaticArray<i64>(n);
     for (let i = 0; i < n; i++) {
@@ -101,9 +98,9 @@ export class FilterMetrics {
     incrementMetric(unchecked(this.fastTripIds[cluster]), 1);
   }
 
-  /** A request to cluster i was shed (flushed on tick). */
+  /** A request to cluster i was shed: sent at once (it also costs a local reply, far more). */
   countShed(cluster: i32): void {
-    unchecked((this.pendingShed[cluster] = this.pendingShed[cluster] + 1));
+    incrementMetric(unchecked(this.shedIds[cluster]), 1);
   }
 
   decisionApplied(): void { this.pendingApplied++; }
@@ -136,13 +133,6 @@ export class FilterMetrics {
       if (d != 0) {
         incrementMetric(unchecked(this.requestIds[k]), d);
         unchecked((this.pending[k] = 0));
-      }
-    }
-    for (let i = 0; i < this.clusters; i++) {
-      const d = unchecked(this.pendingShed[i]);
-      if (d != 0) {
-        incrementMetric(unchecked(this.shedIds[i]), d);
-        unchecked((this.pendingShed[i] = 0));
       }
     }
     if (this.pendingApplied != 0) incrementMetric(this.appliedId, this.pendingApplied);

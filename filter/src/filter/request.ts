@@ -29,8 +29,8 @@ const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
 const VIA_UPSTREAM = String.UTF8.encode("via_upstream");
 /** The stream idle timeout's local reply status (Envoy's onIdleTimeout). */
 const STATUS_REQUEST_TIMEOUT: i32 = 408;
-/** What parsing an ORCA header leaves behind (its text, the split parts, JSON values), in
- *  stream-callback units (abi/gc.ts). */
+/** What parsing an ORCA header may leave behind, in stream-callback units (abi/gc.ts): nothing for
+ *  the TEXT form (read in place); the JSON form's decoded text and parsed values. */
 const ORCA_GARBAGE: i32 = 64;
 /** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);

@@ -43,9 +43,10 @@ export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
-/** What the hello says this build enforces or reports (Hello.capabilities in the .proto). */
-const CAPABILITY_SHED = "shed";
-const CAPABILITY_UPSTREAM_LOAD = "upstream_load";
+/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed
+ *  always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed"];
 
 /** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
 const FIRST_TICK_MS: u32 = 10;
@@ -450,8 +451,7 @@ export class FilterRoot extends RootContext {
     if (this.shedCredit.take(i, unchecked(plan.admitFractions[i]))) return true;
     const s = unchecked(retryAfter[i]);
     const reason = plan.shedReason;
-    this.reject(WHY_SHED, reason.length > 0 ? "load shed: " + reason : "load shed: cluster " + unchecked(this.names[i]) + " admits only part of its requests",
-      i, s > 0 ? s : (this.config as FilterConfig).retryAfterS, true);
+    this.reject(WHY_SHED, reason.length > 0 ? "load shed: " + reason : "load shed", i, s > 0 ? s : (this.config as FilterConfig).retryAfterS, true);
     this.route.status = 429;
     this.recorder.recordShed(i);
     (this.metrics as FilterMetrics).countShed(i);
@@ -597,8 +597,7 @@ export class FilterRoot extends RootContext {
     h.instanceId = this.instanceId;
     // Built for every (re)connect: a control plane behind this version continues above it.
     h.enforcedVersion = this.enforcedVersion;
-    h.capabilities.push(CAPABILITY_SHED);
-    if (c.upstreamLoadHeader.length > 0) h.capabilities.push(CAPABILITY_UPSTREAM_LOAD);
+    h.capabilities = c.upstreamLoadHeader.length > 0 ? CAPABILITIES : CAPABILITIES_NO_LOAD;
     return encodeHello(h);
   }
 
@@ -710,7 +709,7 @@ export class FilterRoot extends RootContext {
   /** An upstream response of cluster i carried an ORCA load report (header text at ptr, len bytes). */
   recordUpstreamLoad(i: i32, ptr: usize, len: i32): void {
     const sample = this.orcaSample;
-    if (parseOrca(String.UTF8.decodeUnsafe(ptr, <usize>len), sample)) this.recorder.recordLoad(i, sample);
+    if (parseOrca(ptr, len, sample)) this.recorder.recordLoad(i, sample);
     else this.recorder.recordUnreadableLoad(i);
   }
 

@@ -56,7 +56,7 @@ export class WindowRecorder {
     load.reports++;
     for (let k = 0; k < ORCA_METRICS; k++) {
       const v = unchecked(sample.values[k]);
-      if (!isNaN(v)) load.metric(k + 3).add(v);
+      if (!isNaN(v)) load.add(k, v);
     }
   }
 

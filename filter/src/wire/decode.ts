@@ -221,12 +221,12 @@ function readUpstreamLoad(r: PbReader, m: UpstreamLoad): void {
       const what = LOAD_METRIC_NAMES[f - 3];
       const outer = r.enter(what);
       if (outer < 0) return;
-      const metric = m.metric(f);
+      const k = f - 3;
       while (r.more()) {
         const g = r.key("LoadMetric");
-        if (g == 1) metric.count = r.uint32("count");
-        else if (g == 2) metric.sum = r.double("sum");
-        else if (g == 3) metric.max = r.double("max");
+        if (g == 1) m.counts[k] = r.uint32("count");
+        else if (g == 2) m.sums[k] = r.double("sum");
+        else if (g == 3) m.maxes[k] = r.double("max");
         else if (g != 0) r.skip("field " + g.toString());
       }
       r.leave(outer);

@@ -16,6 +16,7 @@ import {
   CONTROL_REPORT_REJECTED,
   Hello,
   LatencyHistogram,
+  LOAD_METRICS,
   ReportRejected,
   SIDECAR_ACK,
   SIDECAR_HELLO,
@@ -68,13 +69,12 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
   const mark = w.begin(11);
   w.uint32(1, load.reports);
   w.uint32(2, load.unparsed);
-  for (let f = 3; f <= 7; f++) {
-    const metric = load.metric(f);
-    if (metric.isEmpty()) continue;
-    const inner = w.begin(f);
-    w.uint32(1, metric.count);
-    w.double(2, metric.sum);
-    w.double(3, metric.max);
+  for (let k = 0; k < LOAD_METRICS; k++) {
+    if (load.metricEmpty(k)) continue;
+    const inner = w.begin(k + 3);
+    w.uint32(1, unchecked(load.counts[k]));
+    w.double(2, unchecked(load.sums[k]));
+    w.double(3, unchecked(load.maxes[k]));
     w.end(inner);
   }
   w.end(mark);

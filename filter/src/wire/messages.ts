@@ -47,48 +47,36 @@ export class ClusterWindow {
   upstreamLoad: UpstreamLoad = new UpstreamLoad();
 }
 
-/** Samples of one ORCA load metric over a window (mean = sum / count). */
-export class LoadMetric {
-  count: u32 = 0;
-  sum: f64 = 0;
-  max: f64 = 0;
+/** Number of ORCA load metrics kept (UpstreamLoad fields 3..7 of the .proto: CPU, memory,
+ *  application utilisation, rps_fractional, queue size), indexed 0..4 in that order. */
+export const LOAD_METRICS: i32 = 5;
 
-  add(v: f64): void {
-    if (this.count == 0 || v > this.max) this.max = v;
-    this.count++;
-    this.sum += v;
-  }
-
-  isEmpty(): bool {
-    return this.count == 0 && this.sum == 0 && this.max == 0;
-  }
-}
-
-/** The ORCA load reports the responses of one window carried (see the .proto's UpstreamLoad). */
+/** The ORCA load reports the responses of one window carried (see the .proto's UpstreamLoad):
+ *  per metric the samples' count, sum and max (LoadMetric; mean = sum / count). */
 export class UpstreamLoad {
   reports: u32 = 0;
   unparsed: u32 = 0;
-  /** Fractions. */
-  cpu: LoadMetric = new LoadMetric();
-  mem: LoadMetric = new LoadMetric();
-  application: LoadMetric = new LoadMetric();
-  /** Queries per second. */
-  rps: LoadMetric = new LoadMetric();
-  /** Requests waiting (named_metrics.num_requests_waiting). */
-  queue: LoadMetric = new LoadMetric();
+  counts: StaticArray<u32> = new StaticArray<u32>(LOAD_METRICS);
+  sums: StaticArray<f64> = new StaticArray<f64>(LOAD_METRICS);
+  maxes: StaticArray<f64> = new StaticArray<f64>(LOAD_METRICS);
 
-  isEmpty(): bool {
-    return this.reports == 0 && this.unparsed == 0 && this.cpu.isEmpty() && this.mem.isEmpty() &&
-      this.application.isEmpty() && this.rps.isEmpty() && this.queue.isEmpty();
+  /** Adds one sample of metric k. */
+  add(k: i32, v: f64): void {
+    const n = unchecked(this.counts[k]);
+    if (n == 0 || v > unchecked(this.maxes[k])) unchecked((this.maxes[k] = v));
+    unchecked((this.counts[k] = n + 1));
+    unchecked((this.sums[k] += v));
   }
 
-  /** Metric number 3..7 of the .proto's UpstreamLoad. */
-  metric(field: i32): LoadMetric {
-    if (field == 3) return this.cpu;
-    if (field == 4) return this.mem;
-    if (field == 5) return this.application;
-    if (field == 6) return this.rps;
-    return this.queue;
+  /** Whether metric k is all zeros (not written). */
+  metricEmpty(k: i32): bool {
+    return unchecked(this.counts[k]) == 0 && unchecked(this.sums[k]) == 0 && unchecked(this.maxes[k]) == 0;
+  }
+
+  isEmpty(): bool {
+    if (this.reports != 0 || this.unparsed != 0) return false;
+    for (let k = 0; k < LOAD_METRICS; k++) if (!this.metricEmpty(k)) return false;
+    return true;
   }
 }
 

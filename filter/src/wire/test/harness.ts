@@ -95,10 +95,9 @@ const LOAD_METRIC_KEYS: StaticArray<string> = ["cpuUtilization", "memUtilization
 
 function upstreamLoadJson(m: UpstreamLoad): string {
   let out = "{\"reports\":" + m.reports.toString() + ",\"unparsed\":" + m.unparsed.toString();
-  for (let f = 3; f <= 7; f++) {
-    const metric = m.metric(f);
-    out += ",\"" + LOAD_METRIC_KEYS[f - 3] + "\":{\"count\":" + metric.count.toString() + ",\"sumBits\":" + f64bits(metric.sum) +
-      ",\"maxBits\":" + f64bits(metric.max) + "}";
+  for (let k = 0; k < 5; k++) {
+    out += ",\"" + LOAD_METRIC_KEYS[k] + "\":{\"count\":" + m.counts[k].toString() + ",\"sumBits\":" + f64bits(m.sums[k]) +
+      ",\"maxBits\":" + f64bits(m.maxes[k]) + "}";
   }
   return out + "}";
 }
@@ -230,13 +229,12 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         if (load !== null) {
           w.upstreamLoad.reports = u32Of(load, "reports");
           w.upstreamLoad.unparsed = u32Of(load, "unparsed");
-          for (let f = 3; f <= 7; f++) {
-            const v = load.getObject(LOAD_METRIC_KEYS[f - 3]);
+          for (let k = 0; k < 5; k++) {
+            const v = load.getObject(LOAD_METRIC_KEYS[k]);
             if (v === null) continue;
-            const metric = w.upstreamLoad.metric(f);
-            metric.count = u32Of(v, "count");
-            metric.sum = v.getNumber("sum", 0);
-            metric.max = v.getNumber("max", 0);
+            w.upstreamLoad.counts[k] = u32Of(v, "count");
+            w.upstreamLoad.sums[k] = v.getNumber("sum", 0);
+            w.upstreamLoad.maxes[k] = v.getNumber("max", 0);
           }
         }
         m.clusters.push(w);
@@ -373,7 +371,8 @@ export function histogramRecord(values: Uint64Array): string {
  *  application, rps, queue) as JSON numbers, null where absent. */
 export function orcaParse(text: string): string {
   const sample = new OrcaSample();
-  if (!parseOrca(text, sample)) return "unparsed";
+  const bytes = String.UTF8.encode(text);
+  if (!parseOrca(changetype<usize>(bytes), bytes.byteLength, sample)) return "unparsed";
   let out = "[";
   for (let i = 0; i < ORCA_METRICS; i++) {
     const v = sample.values[i];
