@@ -12,7 +12,7 @@
 // a repeated key, an empty key or an unknown prefix makes the whole header unreadable; unlike
 // Envoy, other keys (eps, other named metrics, utilization.*) are ignored rather than refused
 // (and so are repeats among them).
-// Pure: the caller hands over the header's text; nothing here calls the host.
+// Pure: the caller hands over the header's bytes; nothing here calls the host.
 import { JSON_NUMBER, JSON_OBJECT, JsonValue, parseJson } from "../json/json";
 
 /** Metric slots of an OrcaSample (and of UpstreamLoad's fields 3..7, minus 3). */
@@ -54,8 +54,9 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
 
 /**
  * Parses the header's value (len bytes at ptr) into `out`; false when the header is unreadable
- * (then `out` is cleared). The TEXT form is read in place, without allocating; the JSON form is
- * decoded to a string and parsed with the configuration's JSON parser (slower).
+ * (then `out` is cleared). The TEXT form is read in place, without allocating (but for a number
+ * with an exponent or more than 15 digits); the JSON form is decoded to a string and parsed with
+ * the configuration's JSON parser (slower).
  */
 export function parseOrca(ptr: usize, len: i32, out: OrcaSample): bool {
   out.clear();
