@@ -6,7 +6,11 @@
 // added error_rate, down; ramps included) from sim/faults.ts.
 //
 // Each response echoes the request's x-request-id and x-autoglm-cluster (what the filter set) and
-// names the host that answered in x-demo-upstream ("<cluster>/<host index>").
+// names the host that answered in x-demo-upstream ("<cluster>/<host index>"). Every answer that
+// reaches the handler carries the host's load as an ORCA report in `endpoint-load-metrics`
+// (TEXT form, as vLLM sends it; see filter/src/core/orca.ts): its arrivals over the last second
+// (rps_fractional), those over its share of the cluster's capacity (application_utilization,
+// with a fault's capacity_x), and cpu_utilization as that utilisation capped at 1.
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FaultTimeline } from "../sim/faults.js";
@@ -63,6 +67,24 @@ export function drawAnswer(options: Pick<LlmServerOptions, "scenario" | "cluster
   return { kind: random() < errorRate ? "error" : "ok", delayMs };
 }
 
+/** The host's load as an ORCA `endpoint-load-metrics` value (TEXT form): `rps` arrivals in the
+ *  last second against `capacityRps`, the host's share of its cluster's capacity. */
+export function orcaLoadHeader(rps: number, capacityRps: number): string {
+  const utilization = capacityRps > 0 ? rps / capacityRps : 1;
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  return `TEXT cpu_utilization=${round(Math.min(1, utilization))}, application_utilization=${round(utilization)}, rps_fractional=${round(rps)}`;
+}
+
+/** Arrivals over the last second, from their times (epoch ms). */
+class RecentArrivals {
+  private readonly times: number[] = [];
+  add(nowMs: number): number {
+    this.times.push(nowMs);
+    while (this.times.length > 0 && this.times[0]! <= nowMs - 1000) this.times.shift();
+    return this.times.length;
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
@@ -105,9 +127,16 @@ export async function startLlmServer(options: LlmServerOptions, port = 0): Promi
   const now = options.now ?? Date.now;
   const clusterName = options.scenario.clusters[options.cluster]!.name;
   const counts = { ok: 0, errors: 0, refused: 0 };
+  const spec = options.scenario.clusters[options.cluster]!;
+  const arrivals = new RecentArrivals();
   const server = http.createServer((req, res) => {
     void (async () => {
-      const echo: Record<string, string> = { "x-demo-upstream": `${clusterName}/${options.host}` };
+      const rps = arrivals.add(now());
+      const capacity = (spec.capacity_rps / spec.endpoints) * options.faults.effectOn(options.cluster, options.host, options.scenarioSeconds()).capacityX;
+      const echo: Record<string, string> = {
+        "x-demo-upstream": `${clusterName}/${options.host}`,
+        "endpoint-load-metrics": orcaLoadHeader(rps, capacity),
+      };
       for (const h of ["x-request-id", "x-autoglm-cluster"]) {
         const v = req.headers[h];
         if (typeof v === "string") echo[h] = v;

@@ -106,6 +106,7 @@ function allStatesDecisionSet() {
         retryAfterS: 5,
         reason: "probing after 30s open — µs ok",
         anomalyScore: 0.5,
+        shedFraction: 0.75,
       }),
       create(ClusterDecisionSchema, {
         cluster: "llm-d",
@@ -115,8 +116,11 @@ function allStatesDecisionSet() {
         retryAfterS: 4_294_967_295,
         reason: "",
         anomalyScore: 1,
+        shedFraction: 1,
       }),
     ],
+    shedFraction: Math.fround(0.3), // inexact in float32
+    shedReason: "trigger cpu-hot: cpu 0.97 > 0.95 for 10 s ✓",
   });
 }
 
@@ -125,7 +129,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const vectors: GoldenVector[] = [];
 
   vectors.push(
-    vector("sidecar-hello", "Hello with every field set, a non-ASCII zone, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-hello", "Hello with every field set (capabilities with an empty name), a non-ASCII zone, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "hello",
         value: {
@@ -136,6 +140,7 @@ export function buildGoldenVectors(): GoldenVector[] {
           clusters: ["llm-a", "llm-b", "", "llm-c"],
           instanceId: 0xdeadbeefcafebaben,
           enforcedVersion: 1_764_000_000n * 2n ** 20n + 18n,
+          capabilities: ["shed", "upstream_load", ""],
         },
       },
     })),
@@ -144,7 +149,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
   const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
   vectors.push(
-    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket) and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests and upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "report",
         value: {
@@ -163,6 +168,13 @@ export function buildGoldenVectors(): GoldenVector[] {
               grpcErrors: 2,
               headersLatency: fast,
               totalLatency: histogramOf([10, 20, 300, 4000, 50_000, 600_000, 7_000_000, 80_000_000, 900_000_000, 1000, 1000, 1000]),
+              upstreamLoad: {
+                reports: 11,
+                unparsed: 1,
+                cpuUtilization: { count: 11, sum: 0.1 + 0.2 + 7.9, max: 0.9700000000000001 },
+                applicationUtilization: { count: 3, sum: 1.5, max: 1.25 },
+                queueSize: { count: 2, sum: 9, max: 7 },
+              },
             },
             {
               cluster: "llm-b",
@@ -174,6 +186,8 @@ export function buildGoldenVectors(): GoldenVector[] {
               grpcErrors: 0,
               headersLatency: slow,
               totalLatency: slow,
+              shed: 4,
+              upstreamLoad: { unparsed: 5, memUtilization: { count: 1, sum: 0, max: 0 }, rpsFractional: { count: 4_294_967_295, sum: 1e300, max: 5e-324 } },
             },
             { cluster: "llm-c", localRejects: 40 },
           ],
@@ -204,7 +218,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   );
 
   vectors.push(
-    vector("control-decisions", "DecisionSet with every field and every breaker state, halted, max uint32 values, floats exact and inexact in float32.", ControlMessageSchema, create(ControlMessageSchema, {
+    vector("control-decisions", "DecisionSet with every field and every breaker state, halted, shedding (mesh-wide and per cluster, up to 1), max uint32 values, floats exact and inexact in float32.", ControlMessageSchema, create(ControlMessageSchema, {
       kind: { case: "decisions", value: allStatesDecisionSet() },
     })),
   );
@@ -242,7 +256,7 @@ export function buildGoldenVectors(): GoldenVector[] {
 
   const withUnknown = allStatesDecisionSet();
   withUnknown.$unknown = unknownFieldsOfEveryWireType(100);
-  withUnknown.clusters[0].$unknown = unknownFieldsOfEveryWireType(8);
+  withUnknown.clusters[0].$unknown = unknownFieldsOfEveryWireType(9);
   withUnknown.clusters[2].$unknown = [{ no: 15, wireType: WireType.Varint, data: new BinaryWriter().uint64(0xffffffffffffffffn).finish() }];
   // An unknown varint field before everything (messages concatenate: the prefix merges in).
   const prefix = new BinaryWriter().tag(77, WireType.Varint).uint32(1).finish();

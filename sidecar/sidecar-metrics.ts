@@ -24,14 +24,15 @@ const OUTCOME_CLASSES = "1xx|2xx|3xx|4xx|5xx|reset|timeout|local_reject|client_e
 /**
  * Envoy tag specifiers for the filter's per-cluster metrics (names in filter/src/filter/metrics.ts):
  *   autoglm.requests.<cluster>.<class>, autoglm.latency_us.<cluster>,
- *   autoglm.breaker_state.<cluster>, autoglm.weight.<cluster>, autoglm.fast_trips.<cluster>.
+ *   autoglm.breaker_state.<cluster>, autoglm.weight.<cluster>, autoglm.fast_trips.<cluster>,
+ *   autoglm.shed.<cluster>.
  * Matched against the full stat name, "wasmcustom.<name>". The cluster may itself contain dots:
  * it is everything between the metric and the optional outcome class at the end.
  */
 export const FILTER_STATS_TAGS: readonly TagSpecifier[] = [
   {
     tagName: "cluster",
-    regex: `^wasmcustom\\.autoglm\\.(?:requests|latency_us|breaker_state|weight|fast_trips)(\\.(.+?))(?:\\.(?:${OUTCOME_CLASSES}))?$`,
+    regex: `^wasmcustom\\.autoglm\\.(?:requests|latency_us|breaker_state|weight|fast_trips|shed)(\\.(.+?))(?:\\.(?:${OUTCOME_CLASSES}))?$`,
   },
   {
     tagName: "class",

@@ -119,7 +119,9 @@ export interface DecisionInit {
   ttlMs?: number;
   halted?: boolean;
   haltReason?: string;
-  clusters: Array<Partial<Pick<ClusterDecision, "cluster" | "state" | "weight" | "probeFraction" | "retryAfterS" | "reason" | "anomalyScore">>>;
+  shedFraction?: number;
+  shedReason?: string;
+  clusters: Array<Partial<Pick<ClusterDecision, "cluster" | "state" | "weight" | "probeFraction" | "retryAfterS" | "reason" | "anomalyScore" | "shedFraction">>>;
 }
 
 /** ControlMessage{decisions} bytes. */
@@ -135,6 +137,8 @@ export function decisionBytes(set: DecisionInit): Uint8Array {
           ttlMs: set.ttlMs ?? 30_000,
           halted: set.halted ?? false,
           haltReason: set.haltReason ?? "",
+          shedFraction: set.shedFraction ?? 0,
+          shedReason: set.shedReason ?? "",
           clusters: set.clusters.map((c) => ({ state: BreakerState.CLOSED, ...c })),
         }),
       },
@@ -161,13 +165,13 @@ export async function startFilter(
   return { t, cp };
 }
 
-/** Sends n plain requests and counts the chosen cluster (or "503:<why>" for local replies). */
+/** Sends n plain requests and counts the chosen cluster (or "<status>:<why>" for local replies). */
 export function spread(t: PluginTester, n: number, headers: Record<string, string> = {}, worker?: number): Record<string, number> {
   const counts: Record<string, number> = {};
   for (let i = 0; i < n; i++) {
     const x = t.request({ headers: { ":path": "/v1/chat", ...headers }, ...(worker !== undefined ? { worker } : {}) });
     const key = x.localReply !== null
-      ? `503:${x.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`
+      ? `${x.localReply.status}:${x.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`
       : (x.requestHeaders["x-autoglm-cluster"] ?? "none");
     counts[key] = (counts[key] ?? 0) + 1;
   }

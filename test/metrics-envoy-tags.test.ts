@@ -28,6 +28,7 @@ const cases: [string, string, [string, string][]][] = [
   ["wasmcustom.autoglm.breaker_state.llm-c", "wasmcustom.autoglm.breaker_state", [["cluster", "llm-c"]]],
   ["wasmcustom.autoglm.weight.llm-a", "wasmcustom.autoglm.weight", [["cluster", "llm-a"]]],
   ["wasmcustom.autoglm.fast_trips.llm.eu", "wasmcustom.autoglm.fast_trips", [["cluster", "llm.eu"]]],
+  ["wasmcustom.autoglm.shed.llm.eu", "wasmcustom.autoglm.shed", [["cluster", "llm.eu"]]],
   ["wasmcustom.autoglm.decisions.applied", "wasmcustom.autoglm.decisions.applied", []],
   ["wasmcustom.autoglm.fallback", "wasmcustom.autoglm.fallback", []],
   ["wasmcustom.autoglm.cp.reconnects", "wasmcustom.autoglm.cp.reconnects", []],

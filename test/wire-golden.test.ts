@@ -9,7 +9,9 @@ import {
   type ControlMessage,
   type DecisionSet,
   type LatencyHistogram,
+  type LoadMetric,
   type SidecarMessage,
+  type UpstreamLoad,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { GOLDEN_DIR, buildGoldenVectors, buildInvalidVectors, type InvalidVector } from "../scripts/golden.js";
 import { fromDense, toDense } from "../lib/histogram.js";
@@ -38,6 +40,26 @@ before(async () => {
 
 // ---- canonical forms shared by the TS and AS sides (floats as float32 bits, uint64 as strings)
 
+const f64 = new Float64Array(1);
+/** A double as the decimal string of its IEEE-754 bits. */
+const f64bits = (v: number): string => {
+  f64[0] = v;
+  return new BigUint64Array(f64.buffer)[0]!.toString();
+};
+
+function canonicalLoad(load: UpstreamLoad | undefined): unknown {
+  const metric = (m: LoadMetric | undefined) => ({ count: m?.count ?? 0, sumBits: f64bits(m?.sum ?? 0), maxBits: f64bits(m?.max ?? 0) });
+  return {
+    reports: load?.reports ?? 0,
+    unparsed: load?.unparsed ?? 0,
+    cpuUtilization: metric(load?.cpuUtilization),
+    memUtilization: metric(load?.memUtilization),
+    applicationUtilization: metric(load?.applicationUtilization),
+    rpsFractional: metric(load?.rpsFractional),
+    queueSize: metric(load?.queueSize),
+  };
+}
+
 const f32 = new Float32Array(1);
 const f32bits = (v: number): number => {
   f32[0] = v;
@@ -59,7 +81,10 @@ function canonicalDecisionSet(d: DecisionSet): unknown {
       retryAfterS: c.retryAfterS,
       reason: c.reason,
       anomalyScoreBits: f32bits(c.anomalyScore),
+      shedFractionBits: f32bits(c.shedFraction),
     })),
+    shedFractionBits: f32bits(d.shedFraction),
+    shedReason: d.shedReason,
   };
 }
 
@@ -87,7 +112,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
         kind: "hello",
         hello: {
           nodeId: h.nodeId, zone: h.zone, workerId: h.workerId, filterVersion: h.filterVersion, clusters: h.clusters,
-          instanceId: h.instanceId.toString(), enforcedVersion: h.enforcedVersion.toString(),
+          instanceId: h.instanceId.toString(), enforcedVersion: h.enforcedVersion.toString(), capabilities: h.capabilities,
         },
       };
     }
@@ -110,6 +135,8 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             grpcErrors: c.grpcErrors,
             headersLatency: canonicalHistogram(c.headersLatency),
             totalLatency: canonicalHistogram(c.totalLatency),
+            shed: c.shed,
+            upstreamLoad: canonicalLoad(c.upstreamLoad),
           })),
         },
       };
@@ -185,6 +212,23 @@ test("the AssemblyScript decoder reads every golden ControlMessage to the same f
 test("a ControlMessage of a kind this build does not know decodes to no kind and no error", () => {
   const { bytes } = golden("control-no-kind");
   assert.deepEqual(JSON.parse(harness.decodeControl(toArrayBuffer(bytes))), { decisions: null, reportRejected: null });
+});
+
+test("the hello's capabilities, the report's shed count and upstream load, and the decision set's shed fractions survive both codecs", () => {
+  const hello = fromBinary(SidecarMessageSchema, golden("sidecar-hello").bytes);
+  assert.deepEqual(hello.kind.case === "hello" ? hello.kind.value.capabilities : [], ["shed", "upstream_load", ""]);
+  const report = JSON.parse(harness.decodeSidecar(toArrayBuffer(golden("sidecar-report").bytes))) as {
+    report: { clusters: { shed: number; upstreamLoad: { reports: number; cpuUtilization: { count: number; maxBits: string } } }[] };
+  };
+  assert.equal(report.report.clusters[1]!.shed, 4);
+  assert.equal(report.report.clusters[0]!.upstreamLoad.reports, 11);
+  assert.equal(report.report.clusters[0]!.upstreamLoad.cpuUtilization.maxBits, f64bits(0.9700000000000001));
+  const decisions = JSON.parse(harness.decodeControl(toArrayBuffer(golden("control-decisions").bytes))) as {
+    decisions: { shedFractionBits: number; shedReason: string; clusters: { shedFractionBits: number }[] };
+  };
+  assert.equal(decisions.decisions.shedFractionBits, f32bits(0.3));
+  assert.equal(decisions.decisions.clusters[2]!.shedFractionBits, f32bits(0.75));
+  assert.match(decisions.decisions.shedReason, /^trigger cpu-hot/);
 });
 
 test("the hello's enforced version and a refused report's negative clock offset survive both codecs", () => {

@@ -26,6 +26,10 @@ Options:
   --warmup N        requests before measuring (default 20000)
   --filter PATH     filter module (default build/filter.wasm)
   --passthrough P   pass-through module (default build/passthrough.wasm)
+  --upstream-load M ORCA load reports (endpoint-load-metrics): "absent" (default: the filter
+                    looks the header up, responses have none), "present" (every response carries
+                    a TEXT-form report the filter parses; both modules get the same headers) or
+                    "off" (the filter is configured not to look: headers.upstream_load "")
   --json FILE       also write the figures to FILE
   --no-progress     no progress bar on stderr
   -h, --help        this text`;
@@ -102,6 +106,12 @@ class Progress {
   }
 }
 
+const UPSTREAM_LOAD_MODES = ["absent", "present", "off"] as const;
+type UpstreamLoadMode = (typeof UPSTREAM_LOAD_MODES)[number];
+
+/** An ORCA load report as an LLM server sends it (`--upstream-load present`). */
+const ORCA_HEADER: [string, string] = ["endpoint-load-metrics", "TEXT cpu_utilization=0.42, application_utilization=0.5, named_metrics.num_requests_waiting=3"];
+
 interface RunOutcome {
   /** Median over chunks of 1% of the requests (steady state). */
   nsPerRequest: number;
@@ -120,6 +130,7 @@ async function run(
   warmup: number,
   progress: Progress,
   label: string,
+  responseHeaders: Array<[string, string]> = RESPONSE_HEADERS,
 ): Promise<RunOutcome> {
   const clock = new ManualClock();
   const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
@@ -129,7 +140,7 @@ async function run(
     const headers: Array<[string, string]> = REQUEST_HEADERS.slice();
     if ((i & 1) === 0) headers.push(["traceparent", TRACEPARENT]);
     stream.sendRequestHeaders(headers, true);
-    if (stream.localReply === null) stream.sendResponseHeaders(RESPONSE_HEADERS, true);
+    if (stream.localReply === null) stream.sendResponseHeaders(responseHeaders, true);
     stream.complete();
     if (i % 1000 === 999) clock.advance(VIRTUAL_MS_PER_1000_REQUESTS);
   };
@@ -184,10 +195,15 @@ export async function benchFilter(options: {
   filterWasm: string;
   passthroughWasm: string;
   progress: boolean;
+  /** ORCA load reports: looked up but absent (default), present on every response, or not looked up. */
+  upstreamLoad?: UpstreamLoadMode;
 }): Promise<FilterBenchResult> {
   const bar = new Progress(!options.progress ? "none" : process.stderr.isTTY === true ? "bar" : "lines");
-  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough");
-  const filter = await run(options.filterWasm, BENCH_FILTER_CONFIG, options.requests, options.warmup, bar, "filter     ");
+  const mode = options.upstreamLoad ?? "absent";
+  const response = mode === "present" ? [...RESPONSE_HEADERS, ORCA_HEADER] : RESPONSE_HEADERS;
+  const config = mode === "off" ? { ...BENCH_FILTER_CONFIG, headers: { upstream_load: "" } } : BENCH_FILTER_CONFIG;
+  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough", response);
+  const filter = await run(options.filterWasm, config, options.requests, options.warmup, bar, "filter     ", response);
   return {
     ns_per_request_passthrough: Math.round(pass.nsPerRequest),
     ns_per_request_filter: Math.round(filter.nsPerRequest),
@@ -216,6 +232,7 @@ export const command: Command = {
           passthrough: { type: "string" },
           json: { type: "string" },
           "no-progress": { type: "boolean" },
+          "upstream-load": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -238,6 +255,11 @@ export const command: Command = {
       process.stderr.write(`autoglm bench filter: ${(e as Error).message}\n`);
       return 2;
     }
+    const upstreamLoad = values["upstream-load"] ?? "absent";
+    if (!UPSTREAM_LOAD_MODES.includes(upstreamLoad as UpstreamLoadMode)) {
+      process.stderr.write(`autoglm bench filter: --upstream-load: expected one of ${UPSTREAM_LOAD_MODES.join(", ")}, got "${upstreamLoad}"\n`);
+      return 2;
+    }
     const filterWasm = values.filter ?? "build/filter.wasm";
     const passthroughWasm = values.passthrough ?? "build/passthrough.wasm";
     for (const [option, path] of [["--filter", filterWasm], ["--passthrough", passthroughWasm]] as const) {
@@ -254,6 +276,7 @@ export const command: Command = {
       filterWasm,
       passthroughWasm,
       progress: values["no-progress"] !== true,
+      upstreamLoad: upstreamLoad as UpstreamLoadMode,
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");

@@ -92,6 +92,11 @@ export function auditEntry(record: AuditRecord): AuditEntry {
       return { atMs: record.atMs, kind: "nack", nack: record.nack };
     case "snapshot":
       return { atMs: record.atMs, kind: "snapshot", state: record.state };
+    case "trigger": {
+      const a = record.event.action;
+      const cluster = a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? { cluster: a.cluster! } : {};
+      return { atMs: record.atMs, kind: "trigger", ...cluster, event: record.event, in_force: record.inForce };
+    }
   }
 }
 
@@ -232,6 +237,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
+      triggers: config.triggers,
     });
     cpRef = cp;
     const unbindMetrics = bindMetrics(cp, metrics);

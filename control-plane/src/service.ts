@@ -33,6 +33,7 @@ import type {
   WorkerReport,
 } from "./core/types.js";
 import { decisionSetToProto } from "./grpc/convert.js";
+import type { TriggerEvent, TriggerRule, TriggerStatus } from "./core/triggers/index.js";
 import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
 import { GRPC_STATUS } from "./grpc/status.js";
 
@@ -53,6 +54,8 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** Bearer token sidecars must present (metadata `authorization: Bearer <token>`); none: no check. */
   sidecarToken?: string;
+  /** Trigger rules (core/triggers/), validated by the configuration (config/triggers.ts). */
+  triggers?: readonly TriggerRule[];
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -99,7 +102,7 @@ export class ControlPlane {
     this.audit = options.audit;
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
-    this.engine = new DecisionEngine(options.clusters, options.slo, this.config);
+    this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
     const restored = this.audit?.restored;
@@ -192,6 +195,37 @@ export class ControlPlane {
 
   async resume(reason: string, actor: string): Promise<DecisionSet> {
     return this.setHalt(false, reason, actor);
+  }
+
+  /** Every trigger rule with its state and the values that fired it (GET /v1/triggers). */
+  triggerStatuses(): TriggerStatus[] {
+    return this.engine.triggerStatuses();
+  }
+
+  /**
+   * A human clears a fired trigger (any clear mode): its action ends with the decision set this
+   * resolves to, once the clear's audit record and that set's are durable (as setOverride).
+   * Throws ControlPlaneError CP_ERR_TRIGGER for an unknown trigger, one not fired, or an empty
+   * reason or actor.
+   */
+  async clearTrigger(name: string, reason: string, actor: string): Promise<{ event: TriggerEvent; decisions: DecisionSet }> {
+    if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
+      throw new ControlPlaneError("CP_ERR_TRIGGER", "clear: reason and actor must be non-empty strings");
+    }
+    const atMs = this.now();
+    const status = this.engine.triggerStatuses().find((t) => t.rule.name === name);
+    if (status === undefined) {
+      throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" is not configured; configured: ${this.engine.triggerStatuses().map((t) => t.rule.name).join(", ") || "none"}`);
+    }
+    if (status.state.kind !== "fired") throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" has not fired (it is ${status.state.kind})`);
+    const event: TriggerEvent = { kind: "cleared", trigger: name, action: status.rule.action, atMs, values: status.state.fired, clearedBy: actor, clearReason: reason };
+    const inForce = this.engine.firedTriggers().filter((f) => f.name !== name);
+    const decisions = await this.acknowledged({ type: "trigger", atMs, event, inForce }, () => {
+      this.engine.clearTrigger(name, actor, atMs);
+      this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
+      this.emitter.emit("trigger", event);
+    });
+    return { event, decisions };
   }
 
   /** Plugs in (or removes) the anomaly model; takes effect at the next round. */
@@ -419,6 +453,16 @@ export class ControlPlane {
     for (const transition of result.transitions) {
       this.audit?.append({ type: "transition", atMs: transition.atMs, transition });
       this.emitter.emit("transition", transition);
+    }
+    if (result.triggerEvents.length > 0) {
+      const inForce = this.engine.firedTriggers();
+      for (const event of result.triggerEvents) {
+        this.audit?.append({ type: "trigger", atMs: event.atMs, event, inForce });
+        const fields = { trigger: event.trigger, action: event.action, value: event.values.value, threshold: event.values.threshold, held_ms: event.values.heldMs };
+        if (event.kind === "fired") this.log.warn(fields, event.values.reason);
+        else this.log.info(fields, `trigger ${event.trigger} cleared: its condition no longer holds`);
+        this.emitter.emit("trigger", event);
+      }
     }
     const changed = result.decisions.version !== this.current.version;
     if (changed) {

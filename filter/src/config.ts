@@ -8,7 +8,7 @@
 //   "clusters": [ { "name": "llm-a", "weight": 50 }, { "name": "llm-b", "weight": 50 } ],
 //   "headers": { "cluster": "x-autoglm-cluster", "explicit_cluster": "x-autoglm-target",
 //                "node": "x-autoglm-node", "version": "x-autoglm-version",
-//                "latency": "x-autoglm-latency-us" },
+//                "latency": "x-autoglm-latency-us", "upstream_load": "endpoint-load-metrics" },
 //   "latency_header": false,
 //   "fallback": { "failure_rate": 0.5, "min_requests": 20, "slow_call_ms": 0,
 //                 "slow_call_rate": 0.5, "open_ms": 5000, "probe_requests": 10 },
@@ -64,6 +64,9 @@ export class FilterConfig {
   /** Response header with the time to response headers, microseconds (when latency_header). */
   latencyHeaderName: string = "x-autoglm-latency-us";
   latencyHeader: bool = false;
+  /** Response header holding the upstream's ORCA load report (core/orca.ts), read into the
+   *  window's upstream_load; "" disables (no look-up at all). */
+  upstreamLoadHeader: string = "endpoint-load-metrics";
   fallback: BreakerSettings = new BreakerSettings();
   /** Upstream failures in a row that hold a cluster out of this worker's pick at once, while the
    *  control plane's decisions are in force (core/fasttrip.ts); 0 disables. */

@@ -112,7 +112,7 @@ const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "
   "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s"];
 const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
-const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency"];
+const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency", "upstream_load"];
 const FAST_TRIP_FIELDS: string[] = ["consecutive_failures", "hold_ms"];
 const FALLBACK_FIELDS: string[] = ["failure_rate", "min_requests", "slow_call_ms", "slow_call_rate", "open_ms", "probe_requests"];
 
@@ -225,6 +225,7 @@ export function parseConfigJson(text: string): ConfigResult {
     c.nodeHeader = k.headerName(headers, "node", c.nodeHeader, false);
     c.versionHeader = k.headerName(headers, "version", c.versionHeader, false);
     c.latencyHeaderName = k.headerName(headers, "latency", c.latencyHeaderName, false);
+    c.upstreamLoadHeader = k.headerName(headers, "upstream_load", c.upstreamLoadHeader, true);
   }
   c.latencyHeader = k.bool(root, "latency_header", "", false);
 

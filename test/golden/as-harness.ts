@@ -23,12 +23,13 @@ export interface WireHarness {
   histogramLowerBound(b: number): bigint;
   histogramRecord(values: BigUint64Array): string;
   jsonRoundTrip(text: string): string;
+  orcaParse(text: string): string;
 }
 
 /** The global WebAssembly API (its types are not in this project's TypeScript lib). */
 const wasmApi = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<object> } }).WebAssembly;
 
-const SOURCES = ["filter/src/wire", "filter/src/json"];
+const SOURCES = ["filter/src/wire", "filter/src/json", "filter/src/core"];
 const ENTRY = "filter/src/wire/test/harness.ts";
 const CONFIG = "filter/src/wire/test/asconfig.json";
 

@@ -13,6 +13,7 @@ import { describeSchemaError, type SchemaError } from "./validation.js";
 import { registerHealthRoutes } from "./routes/health.js";
 import { registerStateRoutes } from "./routes/state.js";
 import { registerControlRoutes } from "./routes/control.js";
+import { registerTriggerRoutes } from "./routes/triggers.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerDashboard } from "../dashboard/routes.js";
@@ -89,6 +90,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerHealthRoutes(app, deps);
   registerStateRoutes(app, deps);
   registerControlRoutes(app, deps);
+  registerTriggerRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerDashboard(app, deps);

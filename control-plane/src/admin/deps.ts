@@ -11,6 +11,7 @@ import type {
   Override,
   SidecarStatus,
 } from "../core/types.js";
+import type { TriggerEvent, TriggerStatus } from "../core/triggers/index.js";
 
 /** The part of ControlPlane the routes and the dashboard call. */
 export interface ControlPlaneView {
@@ -23,6 +24,10 @@ export interface ControlPlaneView {
   setOverride(override: Override): Promise<DecisionSet> | void;
   halt(reason: string, actor: string): Promise<DecisionSet> | void;
   resume(reason: string, actor: string): Promise<DecisionSet> | void;
+  /** Trigger rules and their state; absent: no triggers (GET /v1/triggers lists none). */
+  triggerStatuses?(): TriggerStatus[];
+  /** Clears a fired trigger by hand; throws ControlPlaneError CP_ERR_TRIGGER when it cannot. */
+  clearTrigger?(name: string, reason: string, actor: string): Promise<{ event: TriggerEvent; decisions: DecisionSet }>;
   on<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
   off<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
 }

@@ -64,6 +64,7 @@ export const sidecarSchema = {
     worker_id: int,
     instance_id: str,
     filter_version: str,
+    capabilities: { type: "array", items: str },
     connected_at_ms: num,
     acked_version: num,
     rejected_version: num,
@@ -97,9 +98,12 @@ export const decisionsSchema = {
           retry_after_s: num,
           reason: str,
           anomaly_score: num,
+          shed_fraction: num,
         },
       },
     },
+    shed_fraction: num,
+    shed_reason: str,
   },
 } as const;
 

@@ -103,6 +103,8 @@ export interface SidecarView {
   worker_id: number;
   instance_id: string;
   filter_version: string;
+  /** What its filter says it enforces beyond the base contract ("shed", "upstream_load"). */
+  capabilities: string[];
   connected_at_ms: number;
   acked_version: number;
   rejected_version: number;
@@ -128,6 +130,7 @@ export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
     worker_id: s.workerId,
     instance_id: s.instanceId,
     filter_version: s.filterVersion,
+    capabilities: s.capabilities ?? [],
     connected_at_ms: s.connectedAtMs,
     acked_version: s.ackedVersion,
     rejected_version: s.rejectedVersion,
@@ -155,7 +158,12 @@ export interface DecisionsView {
     retry_after_s: number;
     reason: string;
     anomaly_score: number;
+    /** Fraction of its new requests refused with a 429 (0: none). */
+    shed_fraction: number;
   }[];
+  /** Fraction of the mesh's new requests refused with a 429 (0: none), and why. */
+  shed_fraction: number;
+  shed_reason: string;
 }
 
 export function decisionsView(set: DecisionSet): DecisionsView {
@@ -173,6 +181,9 @@ export function decisionsView(set: DecisionSet): DecisionsView {
       retry_after_s: d.retryAfterS,
       reason: d.reason,
       anomaly_score: d.anomalyScore,
+      shed_fraction: d.shedFraction ?? 0,
     })),
+    shed_fraction: set.shedFraction ?? 0,
+    shed_reason: set.shedReason ?? "",
   };
 }

@@ -2,6 +2,7 @@
 // sidecars rejecting decisions. (Model fallback is raised by whoever loads the model, through
 // modelFallbackAlert.)
 import type { ControlPlaneEvents, HaltEvent, NackEvent, Transition } from "../core/types.js";
+import type { TriggerAction, TriggerEvent } from "../core/triggers/types.js";
 import type { EventSource } from "../metrics/bind.js";
 import type { Alert } from "./types.js";
 
@@ -48,6 +49,36 @@ export function nackAlert(n: NackEvent): Alert {
   };
 }
 
+/** What a trigger's action does, in words. */
+export function actionText(a: TriggerAction): string {
+  if (a.kind === "halt") return "halt the mesh";
+  if (a.kind === "open") return `open ${a.cluster}`;
+  return `shed ${Math.round(a.fraction * 1000) / 10} % of ${a.cluster ?? "the mesh"}'s requests`;
+}
+
+export function triggerAlert(e: TriggerEvent): Alert {
+  const cluster = e.action.kind === "halt" ? "" : (e.action.cluster ?? "");
+  const fired = e.kind === "fired";
+  const by = e.clearedBy === undefined || e.clearedBy === "condition" ? "its condition no longer holds" : `cleared by ${e.clearedBy}: ${e.clearReason ?? ""}`;
+  return {
+    kind: fired ? "trigger_fired" : "trigger_cleared",
+    cluster,
+    severity: fired ? (e.action.kind === "shed" ? "warning" : "critical") : "info",
+    summary: fired ? `${e.values.reason}: ${actionText(e.action)}` : `trigger ${e.trigger} cleared (${by}); no longer: ${actionText(e.action)}`,
+    atMs: e.atMs,
+    details: {
+      trigger: e.trigger,
+      action: e.action.kind,
+      value: e.values.value,
+      peak: e.values.peak,
+      threshold: e.values.threshold,
+      held_ms: e.values.heldMs,
+      ...(e.action.kind === "shed" ? { fraction: e.action.fraction } : {}),
+      ...(e.clearedBy === undefined ? {} : { cleared_by: e.clearedBy }),
+    },
+  };
+}
+
 export function modelFallbackAlert(reason: string, atMs: number, path?: string): Alert {
   return {
     kind: "model_fallback",
@@ -67,12 +98,15 @@ export function bindAlerts(cp: EventSource, notify: (alert: Alert) => void): () 
   };
   const onHalt = (h: ControlPlaneEvents["halt"]) => notify(haltAlert(h));
   const onNack = (n: ControlPlaneEvents["nack"]) => notify(nackAlert(n));
+  const onTrigger = (e: ControlPlaneEvents["trigger"]) => notify(triggerAlert(e));
   cp.on("transition", onTransition);
   cp.on("halt", onHalt);
   cp.on("nack", onNack);
+  cp.on("trigger", onTrigger);
   return () => {
     cp.off("transition", onTransition);
     cp.off("halt", onHalt);
     cp.off("nack", onNack);
+    cp.off("trigger", onTrigger);
   };
 }

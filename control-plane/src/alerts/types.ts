@@ -12,6 +12,9 @@ export const ALERT_KINDS = [
   "model_fallback",
   /** A sidecar rejected (NACKed) a decision set. */
   "sidecar_rejected",
+  /** A configured trigger fired (its action is in force) or cleared. */
+  "trigger_fired",
+  "trigger_cleared",
   /** Sent on request from the admin API (POST /v1/alerts/test) to check the channels. */
   "test",
 ] as const;

@@ -70,6 +70,7 @@ const clusterDecision = object({
   retryAfterS: nonNegative,
   reason: str,
   anomalyScore: finite,
+  shedFraction: optional(finite),
 });
 
 const decisionSet = object({
@@ -79,6 +80,8 @@ const decisionSet = object({
   halted: bool,
   haltReason: str,
   clusters: arrayOf(clusterDecision),
+  shedFraction: optional(finite),
+  shedReason: optional(str),
 });
 
 const override = object({
@@ -95,7 +98,23 @@ const transition = object({ cluster: str, from: breakerKind, to: breakerKind, at
 
 const nack = object({ streamId: str, nodeId: str, version, reason: str, enforcedVersion: version, atMs: finite });
 
-const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState) });
+const firingValues = object({ value: finite, peak: finite, threshold: finite, heldMs: finite, reason: str });
+
+const triggerAction = object({ kind: oneOf("halt", "open", "shed"), cluster: optional(str), fraction: optional(finite) });
+
+const triggerEvent = object({
+  kind: oneOf("fired", "cleared"),
+  trigger: str,
+  action: triggerAction,
+  atMs: finite,
+  values: firingValues,
+  clearedBy: optional(str),
+  clearReason: optional(str),
+});
+
+const firedTrigger = object({ name: str, since: finite, firedAtMs: finite, fired: firingValues });
+
+const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState), triggers: optional(arrayOf(firedTrigger)) });
 
 /** Fields of each record kind besides `type` and `atMs`. */
 const RECORD_FIELDS: Record<string, Record<string, Check>> = {
@@ -104,6 +123,7 @@ const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   halt: { halted: bool, reason: str, actor: str },
   transition: { transition },
   nack: { nack },
+  trigger: { event: triggerEvent, inForce: arrayOf(firedTrigger) },
   snapshot: { state: persistedState },
 };
 

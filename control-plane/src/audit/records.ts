@@ -1,6 +1,7 @@
 // Records of the audit log: one JSON object per line (NDJSON), each with a `type` and `atMs`
 // (epoch ms, control-plane clock).
 import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
+import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
 import { checkRecordShape, type SkipReason } from "./record-schema.js";
 
 export type { HaltState };
@@ -13,6 +14,8 @@ export type AuditRecord =
   | { type: "halt"; atMs: number; halted: boolean; reason: string; actor: string }
   | { type: "transition"; atMs: number; transition: Transition }
   | { type: "nack"; atMs: number; nack: NackEvent }
+  /** A trigger fired or cleared; `inForce`: the triggers fired after it (restored on restart). */
+  | { type: "trigger"; atMs: number; event: TriggerEvent; inForce: FiredTrigger[] }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { type: "snapshot"; atMs: number; state: RestoredState };
 
@@ -41,6 +44,10 @@ export function recordClusters(record: AuditRecord): string[] {
       return [record.transition.cluster];
     case "decisions":
       return record.decisions.clusters.map((c) => c.cluster);
+    case "trigger": {
+      const a = record.event.action;
+      return a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? [a.cluster!] : [];
+    }
     default:
       return [];
   }
@@ -60,6 +67,8 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
     }
     case "halt":
       return { ...state, halt: { halted: record.halted, reason: record.reason, actor: record.actor, atMs: record.atMs } };
+    case "trigger":
+      return { ...state, triggers: record.inForce };
     default:
       return state;
   }

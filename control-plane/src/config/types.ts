@@ -3,6 +3,7 @@
 // variables AUTOGLM_* override single fields (./env.ts).
 import type { AlertsConfig } from "../alerts/types.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
+import type { TriggerRule } from "../core/triggers/types.js";
 
 export type { AlertsConfig };
 
@@ -84,4 +85,6 @@ export interface ControlPlaneConfig {
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;
+  /** Trigger rules (./triggers.ts); empty: none. */
+  triggers: TriggerRule[];
 }

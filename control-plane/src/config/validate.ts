@@ -5,6 +5,7 @@ import type { ClusterSpec } from "../core/types.js";
 import { isLoopbackHost } from "./loopback.js";
 import { readAlertsConfig } from "../alerts/config-schema.js";
 import type { ControlPlaneConfig, TlsConfig } from "./types.js";
+import { readTriggers } from "./triggers.js";
 
 /** Every problem of a configuration, one line per field. */
 export class ConfigError extends Error {
@@ -37,7 +38,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -139,6 +140,8 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   const alerts = readAlertsConfig(root.alerts, labels);
   r.errors.push(...alerts.problems);
 
+  const triggers = readTriggers(root.triggers, clusters);
+  r.errors.push(...triggers.problems);
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
     grpc,
@@ -151,6 +154,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     model: modelPath === undefined ? {} : { path: modelPath },
     audit,
     alerts: alerts.config,
+    triggers: triggers.rules,
   };
 }
 

@@ -18,6 +18,7 @@ import type { AggregationConfig } from "./config.js";
 import { BUCKET_COUNT, countAbove, quantileFromCounts } from "./latency-buckets.js";
 import { admitReport, type RefusalReason, type ReportRefusal } from "./report-admission.js";
 import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
+import { addLoad, emptyLoad, loadStats, type UpstreamLoadSamples } from "./upstream-load.js";
 
 /** What became of one report, and why it was refused (outcome "refused" only). */
 export interface IngestResult {
@@ -35,6 +36,8 @@ interface ClusterAccumulator {
   /** Full-length merged bucket counts. */
   counts: Float64Array;
   histogramTotal: number;
+  shed: number;
+  load: UpstreamLoadSamples;
 }
 
 interface WindowAccumulator {
@@ -130,7 +133,7 @@ export class WindowAggregator {
     for (const w of report.clusters) {
       let acc = window.clusters.get(w.cluster);
       if (acc === undefined) {
-        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0 };
+        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, load: emptyLoad() };
         window.clusters.set(w.cluster, acc);
       }
       acc.requests += w.requests;
@@ -139,6 +142,8 @@ export class WindowAggregator {
       acc.timeouts += w.timeouts;
       acc.resets += w.resets;
       acc.grpcErrors += w.grpcErrors;
+      acc.shed += w.shed ?? 0;
+      if (w.upstreamLoad !== undefined) addLoad(acc.load, w.upstreamLoad);
       const h = w.totalLatency;
       for (let i = 0; i < h.counts.length; i++) {
         const b = h.firstBucket + i;
@@ -241,6 +246,7 @@ export class WindowAggregator {
       const failures = acc === undefined ? 0 : acc.errors5xx + acc.timeouts + acc.resets + acc.grpcErrors;
       const q = (p: number) => (acc === undefined ? NaN : quantileFromCounts(acc.counts, acc.histogramTotal, p) / 1000);
       const slow = acc === undefined || acc.histogramTotal === 0 ? 0 : countAbove(acc.counts, this.sloLatencyMs * 1000);
+      const load = acc === undefined ? undefined : loadStats(acc.load);
       return {
         cluster,
         windowStartMs: w.startMs,
@@ -260,6 +266,8 @@ export class WindowAggregator {
         missingReporters: Math.max(0, w.expectedAtClose - w.reporters.size),
         lateReports: w.lateReports,
         slowRequests: acc !== undefined && acc.histogramTotal > 0 ? (slow * requests) / acc.histogramTotal : 0,
+        ...(acc !== undefined && acc.shed > 0 ? { shed: acc.shed } : {}),
+        ...(load !== undefined ? { upstreamLoad: load } : {}),
       };
     });
   }

@@ -14,6 +14,10 @@
 //   4. the planner's shares of the round (planner/round-plan.ts, planner/planner.ts), then the
 //      decision set (decision-set-builder.ts); its version goes up only when its content changed
 //      (issued-decisions.ts, decision-version.ts).
+// Triggers (triggers/): the windows closed in step 1 step every rule; the fired rules' actions
+// combine with the decisions as overrides and the halt do (triggers/actions.ts): a cluster a
+// trigger opens is held open in step 3 unless an operator override names it, and the halt and
+// shed fractions are applied to the set of step 4.
 // The scores of step 2 publish each cluster's risk (anomaly_score, cluster-signals.ts
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
@@ -34,6 +38,7 @@ import { TrendScorer } from "./scorers/trend.js";
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltState, Override, PersistedState, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -41,6 +46,8 @@ export interface RoundResult {
   decisions: DecisionSet;
   transitions: Transition[];
   windowsClosed: number;
+  /** Triggers that fired or cleared in this round, in order. */
+  triggerEvents: TriggerEvent[];
 }
 
 export class DecisionEngine {
@@ -58,11 +65,15 @@ export class DecisionEngine {
   private restoredFrom: DecisionSet | undefined;
   /** Planner policy: the shares of the current round (undefined before the first). */
   private plannedShares: Map<string, number> | undefined;
+  /** The trigger rules' state, and what the fired ones ask (triggers/). */
+  private readonly triggers: TriggerEngine;
+  private triggerActions: TriggerActions = noActions();
 
   constructor(
     clusters: readonly ClusterSpec[],
     slo: Slo,
     private readonly config: CoreConfig,
+    triggerRules: readonly TriggerRule[] = [],
   ) {
     validateClusters(clusters);
     validateSlo(slo);
@@ -75,6 +86,7 @@ export class DecisionEngine {
     this.alarms = new AlarmFilter(d);
     this.controls = new OperatorControls(this.clusters.map((c) => c.name));
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
+    this.triggers = new TriggerEngine(triggerRules);
   }
 
   // ---------------------------------------------------------------- inputs
@@ -117,9 +129,30 @@ export class DecisionEngine {
     return this.controls.haltState();
   }
 
+  /** Every trigger rule with its state (GET /v1/triggers). */
+  triggerStatuses(): TriggerStatus[] {
+    return this.triggers.statuses();
+  }
+
+  /** Fired triggers, as the audit log keeps them. */
+  firedTriggers(): FiredTrigger[] {
+    return this.triggers.persisted();
+  }
+
+  /** A human clears a fired trigger; its actions end at the next round. Throws CP_ERR_TRIGGER. */
+  clearTrigger(name: string, actor: string, nowMs: number): TriggerEvent {
+    const event = this.triggers.clear(name, actor, nowMs);
+    this.triggerActions = combineActions(this.triggers.firedRules());
+    return event;
+  }
+
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
     this.controls.restore(state.overrides, state.halt, nowMs);
+    if (state.triggers !== undefined) {
+      this.triggers.restore(state.triggers);
+      this.triggerActions = combineActions(this.triggers.firedRules());
+    }
     const d = state.decisions;
     if (d === undefined) return;
     this.restoredFrom = d;
@@ -165,6 +198,16 @@ export class DecisionEngine {
     const closed = this.aggregator.close(nowMs);
     for (const window of closed) for (const stats of window) appendWindow(this.runtime.get(stats.cluster)!, stats, this.config);
 
+    // Triggers step over the closed windows; a cluster a trigger no longer holds open goes back to
+    // the detectors through half-open, as a released override does.
+    const triggerEvents = this.triggers.observe(closed, nowMs);
+    const heldOpen = this.triggerActions.open;
+    this.triggerActions = combineActions(this.triggers.firedRules());
+    for (const cluster of heldOpen.keys()) {
+      const rt = this.runtime.get(cluster);
+      if (rt !== undefined && !this.triggerActions.open.has(cluster) && this.controls.get(cluster) === undefined) rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
+    }
+
     // 2. Scores.
     if (closed.length > 0) await this.score(model);
 
@@ -196,7 +239,7 @@ export class DecisionEngine {
     // others carry its load keeps them past what they were sized for.
     this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
-    return { decisions, transitions, windowsClosed: closed.length };
+    return { decisions, transitions, windowsClosed: closed.length, triggerEvents };
   }
 
   // ---------------------------------------------------------------- status
@@ -249,6 +292,8 @@ export class DecisionEngine {
   private breakerStep(rt: ClusterRuntime, othersStrain: boolean, newWindow: boolean, nowMs: number): BreakerStep {
     const override = this.controls.get(rt.spec.name);
     if (override !== undefined) return applyOverride(rt.spec.name, override, rt.breaker, nowMs, this.config.breaker);
+    const triggerOpen = this.triggerActions.open.get(rt.spec.name);
+    if (triggerOpen !== undefined) return triggerOpenStep(rt.spec.name, triggerOpen.reason, rt.breaker, nowMs, this.config.breaker);
     if (rt.breaker.kind === "open" && othersStrain) {
       // Keeping this cluster open costs the others more than a probe would cost: the wait
       // does not grow with repeated openings while they strain (probes are a small share).
@@ -316,6 +361,6 @@ export class DecisionEngine {
       planReason: rt.planReason,
       override: this.controls.get(rt.spec.name),
     }));
-    return buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config);
+    return applyTriggerActions(buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config), this.triggerActions);
   }
 }

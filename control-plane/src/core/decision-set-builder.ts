@@ -93,7 +93,7 @@ export function buildDecisionSet(
 
 /** Content of a decision set without version and issue time (to tell whether it changed). */
 export function contentKey(set: Omit<DecisionSet, "version" | "issuedAtMs">): string {
-  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters]);
+  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters, set.shedFraction ?? 0, set.shedReason ?? ""]);
 }
 
 /**

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   CP_ERR_HALT: "invalid halt request",
   /** The control plane was stopped. */
   CP_ERR_STOPPED: "control plane stopped",
+  /** A trigger clear names an unknown trigger, one not fired, or lacks a reason / actor. */
+  CP_ERR_TRIGGER: "invalid trigger request",
   /** The audit log cannot be opened or written. */
   CP_ERR_AUDIT: "audit log error",
 } as const;

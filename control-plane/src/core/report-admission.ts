@@ -9,11 +9,13 @@
 //   - its window length is not an integer in [MIN_WINDOW_MS, MAX_WINDOW_MS] (window_length, the
 //     range the filter's window_ms accepts);
 //   - a cluster's errors_5xx, timeouts, resets or grpc_errors exceed its requests (counters; the
-//     counters overlap, so each is bounded by the requests, not their sum);
+//     counters overlap, so each is bounded by the requests, not their sum), its shed count
+//     exceeds its local rejects, or its upstream load holds a number that is not finite;
 //   - a cluster's total-latency histogram does not hold exactly one value per request
 //     (histogram; the filter records one total latency per completed request).
 // Pure: time comes in as nowMs (epoch ms).
 import type { WorkerReport } from "./types.js";
+import { loadProblem } from "./upstream-load.js";
 
 export const REFUSAL_REASONS = ["clock_ahead", "clock_behind", "window_length", "counters", "histogram"] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
@@ -73,6 +75,9 @@ export function admitReport(report: WorkerReport, nowMs: number, limits: Admissi
     for (const [field, key] of COUNTERS) {
       if (w[key] > w.requests) return refuse("counters", `${at}.${field}: ${w[key]} exceeds requests (${w.requests})`);
     }
+    if ((w.shed ?? 0) > w.localRejects) return refuse("counters", `${at}.shed: ${w.shed} exceeds local_rejects (${w.localRejects})`);
+    const loadProblemText = w.upstreamLoad === undefined ? undefined : loadProblem(w.upstreamLoad);
+    if (loadProblemText !== undefined) return refuse("counters", `${at}.${loadProblemText}`);
     let values = 0;
     for (const c of w.totalLatency.counts) values += c;
     if (values !== w.requests) {

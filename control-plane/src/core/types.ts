@@ -3,6 +3,8 @@
 //
 // Times are Unix epoch milliseconds unless a name says otherwise.
 import type { RefusalReason } from "./report-admission.js";
+import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
+import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -55,6 +57,10 @@ export interface ClusterWindowStats {
   lateReports?: number;
   /** Requests whose total latency exceeded slo.latencyMs (from the merged histogram). */
   slowRequests?: number;
+  /** Of localRejects: refused by a shed decision. */
+  shed?: number;
+  /** What the cluster's responses said of their endpoints' load (ORCA); absent when none did. */
+  upstreamLoad?: UpstreamLoadStats;
 }
 
 /** A detector's verdict on one cluster for one window. */
@@ -107,6 +113,8 @@ export interface ClusterDecision {
   reason: string;
   /** [0, 1]. */
   anomalyScore: number;
+  /** Fraction [0, 1] of its new requests refused with a local 429 (absent: 0). */
+  shedFraction?: number;
 }
 
 /** The versioned, complete set of decisions pushed to every sidecar. */
@@ -117,6 +125,9 @@ export interface DecisionSet {
   halted: boolean;
   haltReason: string;
   clusters: ClusterDecision[];
+  /** Fraction [0, 1] of the mesh's new requests refused with a local 429 (absent: 0). */
+  shedFraction?: number;
+  shedReason?: string;
 }
 
 /** A manual override from an operator; wins over the model until it expires. */
@@ -167,6 +178,10 @@ export interface WorkerClusterWindow {
   grpcErrors: number;
   /** Request headers to end of stream, microseconds. */
   totalLatency: LatencyCounts;
+  /** Of localRejects: refused by a shed decision (absent: 0). */
+  shed?: number;
+  /** ORCA load reports of its responses (absent: none carried one). */
+  upstreamLoad?: UpstreamLoadSamples;
 }
 
 /** One window of telemetry from one sidecar worker (domain twin of proto TelemetryReport). */
@@ -230,6 +245,9 @@ export interface SidecarStatus {
   workerId: number;
   instanceId: string;
   filterVersion: string;
+  /** What its hello says it enforces or reports beyond the base contract, among the names this
+   *  control plane knows (core/capabilities.ts); an older filter names none. */
+  capabilities?: string[];
   connectedAtMs: number;
   /** Last version the worker acknowledged (0: none). */
   ackedVersion: number;
@@ -316,6 +334,7 @@ export interface ControlPlaneEvents {
   halt: HaltEvent;
   sidecar: SidecarEvent;
   round: RoundEvent;
+  trigger: TriggerEvent;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -336,4 +355,6 @@ export interface PersistedState {
   /** Overrides in force (expired ones are dropped when restored). */
   overrides: Override[];
   halt?: HaltState;
+  /** Triggers in force (fired, not cleared). */
+  triggers?: FiredTrigger[];
 }

@@ -7,8 +7,10 @@ import {
   DecisionSetSchema,
   type DecisionSet as ProtoDecisionSet,
   type TelemetryReport,
+  type UpstreamLoad as ProtoUpstreamLoad,
 } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { BreakerKind, DecisionSet, WorkerClusterWindow, WorkerReport } from "../core/types.js";
+import { LOAD_METRICS, type UpstreamLoadSamples } from "../core/upstream-load.js";
 import { checkLength, MAX_CLUSTER_NAME_CHARS, MAX_CLUSTERS } from "./input-limits.js";
 
 /** Number of buckets of the wire histogram (see LatencyHistogram in the .proto). */
@@ -36,8 +38,11 @@ export function decisionSetToProto(set: DecisionSet): ProtoDecisionSet {
         retryAfterS: c.retryAfterS,
         reason: c.reason,
         anomalyScore: c.anomalyScore,
+        shedFraction: c.shedFraction ?? 0,
       }),
     ),
+    shedFraction: set.shedFraction ?? 0,
+    shedReason: set.shedReason ?? "",
   });
 }
 
@@ -63,8 +68,21 @@ export function decisionSetFromProto(set: ProtoDecisionSet): DecisionSet {
       retryAfterS: c.retryAfterS,
       reason: c.reason,
       anomalyScore: c.anomalyScore,
+      ...(c.shedFraction !== 0 ? { shedFraction: c.shedFraction } : {}),
     })),
+    ...(set.shedFraction !== 0 ? { shedFraction: set.shedFraction, shedReason: set.shedReason } : {}),
   };
+}
+
+/** The samples of one report's upstream load (proto UpstreamLoad), undefined when absent. */
+function loadFromProto(load: ProtoUpstreamLoad | undefined): UpstreamLoadSamples | undefined {
+  if (load === undefined) return undefined;
+  const samples: UpstreamLoadSamples = { reports: load.reports, unparsed: load.unparsed, metrics: {} };
+  for (const name of LOAD_METRICS) {
+    const m = load[name];
+    if (m !== undefined && m.count > 0) samples.metrics[name] = { count: m.count, sum: m.sum, max: m.max };
+  }
+  return samples;
 }
 
 export type Converted<T> = { ok: true; value: T; ignoredClusters: string[] } | { ok: false; error: string };
@@ -110,6 +128,8 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       resets: w.resets,
       grpcErrors: w.grpcErrors,
       totalLatency: { firstBucket, counts, sumUs: Number(h?.sumUs ?? 0n), maxUs: Number(h?.maxUs ?? 0n) },
+      ...(w.shed > 0 ? { shed: w.shed } : {}),
+      ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
     });
   }
   return {

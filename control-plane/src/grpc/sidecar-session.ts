@@ -13,6 +13,7 @@ import type { NackEvent, ReportOutcome, SidecarStatus, WorkerReport } from "../c
 import { versionsBehind } from "../core/decision-version.js";
 import type { ReportRefusal } from "../core/report-admission.js";
 import { reportFromProto } from "./convert.js";
+import { knownCapabilities } from "../core/capabilities.js";
 import { checkHello, MAX_NACK_REASON_CHARS, truncateText } from "./input-limits.js";
 import { NackLimiter } from "./nack-limiter.js";
 import { ReportRejections } from "./report-rejections.js";
@@ -128,6 +129,7 @@ export class SidecarSession {
           workerId: h.workerId,
           instanceId: h.instanceId.toString(),
           filterVersion: h.filterVersion,
+          capabilities: knownCapabilities(h.capabilities),
           connectedAtMs: nowMs,
           ackedVersion: 0,
           rejectedVersion: 0,

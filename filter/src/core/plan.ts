@@ -20,12 +20,20 @@ export class Plan {
   probeFractions: StaticArray<f64>;
   /** For open clusters: the local reply's retry-after, seconds (0: the configured default). */
   retryAfterS: StaticArray<u32>;
+  /** Per cluster: the fraction of its new requests admitted, (1 - mesh shed) * (1 - its shed),
+   *  [0, 1]; only read when `shedding`. */
+  admitFractions: StaticArray<f64>;
+  /** Whether any request is shed (some admit fraction below 1): the per-request check's gate. */
+  shedding: bool = false;
+  /** The mesh-wide shed's reason ("" for none). */
+  shedReason: string = "";
 
   constructor(size: i32) {
     this.weights = new StaticArray<u32>(size);
     this.states = new StaticArray<i32>(size);
     this.probeFractions = new StaticArray<f64>(size);
     this.retryAfterS = new StaticArray<u32>(size);
+    this.admitFractions = new StaticArray<f64>(size);
   }
 }
 
@@ -37,8 +45,16 @@ export function basePlan(baseWeights: StaticArray<u32>): Plan {
     unchecked((plan.weights[i] = baseWeights[i]));
     unchecked((plan.states[i] = STATE_CLOSED));
     unchecked((plan.probeFractions[i] = 1.0));
+    unchecked((plan.admitFractions[i] = 1.0));
   }
   return plan;
+}
+
+/** A shed fraction as read from the wire: [0, 1], else an error naming the field. */
+function shedError(at: string, f: f32): string | null {
+  const v = <f64>f;
+  if (isNaN(v) || v < 0.0 || v > 1.0) return at + "shed_fraction: expected a fraction in [0, 1], got " + numberText(v);
+  return null;
 }
 
 export class PlanResult {
@@ -61,7 +77,7 @@ function indexOf(names: string[], name: string): i32 {
 /**
  * Validates a decision set against the configured clusters and builds its plan. Rejects: version
  * 0 or older than `enforcedVersion`; unknown or repeated clusters; states other than CLOSED,
- * OPEN, HALF_OPEN; NaN or out-of-range fractions and scores; weights whose sum is not > 0 (unless
+ * OPEN, HALF_OPEN; NaN or out-of-range fractions (probe, shed) and scores; weights whose sum is not > 0 (unless
  * halted). Configured clusters the set does not name get weight 0 (reachable only explicitly).
  */
 export function planFromDecisions(set: DecisionSet, names: string[], enforcedVersion: u64): PlanResult {
@@ -75,9 +91,14 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   plan.ttlMs = set.ttlMs;
   plan.halted = set.halted;
   plan.haltReason = printable(set.haltReason);
+  const meshShedError = shedError("", set.shedFraction);
+  if (meshShedError !== null) return fail(meshShedError);
+  const meshAdmit = 1.0 - <f64>set.shedFraction;
+  plan.shedReason = printable(set.shedReason);
   for (let i = 0; i < n; i++) {
     unchecked((plan.states[i] = STATE_CLOSED));
     unchecked((plan.probeFractions[i] = 1.0));
+    unchecked((plan.admitFractions[i] = meshAdmit));
   }
   const seen = new StaticArray<bool>(n);
   let weightSum: u64 = 0;
@@ -100,6 +121,9 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     if (isNaN(score) || score < 0.0 || score > 1.0) {
       return fail(at + ".anomaly_score: expected [0, 1], got " + numberText(score));
     }
+    const clusterShedError = shedError(at + ".", c.shedFraction);
+    if (clusterShedError !== null) return fail(clusterShedError);
+    unchecked((plan.admitFractions[i] = meshAdmit * (1.0 - <f64>c.shedFraction)));
     unchecked((plan.states[i] = c.state));
     unchecked((plan.weights[i] = c.weight));
     unchecked((plan.probeFractions[i] = c.state == STATE_HALF_OPEN ? p : 1.0));
@@ -107,6 +131,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     weightSum += <u64>c.weight;
   }
   if (!set.halted && weightSum == 0) return fail("clusters: the weights must sum to more than 0");
+  for (let i = 0; i < n; i++) if (unchecked(plan.admitFractions[i]) < 1.0) plan.shedding = true;
   const r = new PlanResult();
   r.plan = plan;
   return r;

@@ -1,5 +1,5 @@
-// The local 503 the filter answers with when no cluster can take a request or the mesh is
-// halted: JSON body {"error": "...", "cluster": "...", "retry_after_s": N}, `retry-after: N`,
+// The local reply the filter answers with when no cluster can take a request or the mesh is
+// halted (503), or a shed decision refuses the request (429): JSON body {"error": "...", "cluster": "...", "retry_after_s": N}, `retry-after: N`,
 // `x-autoglm-local-reply: <why>`, content-type application/json.
 import { LOCAL_REPLY_GARBAGE, noteGarbage } from "../abi/gc";
 import { sendLocalResponse, serializePairs } from "../abi/hostcalls";
@@ -10,6 +10,7 @@ export const WHY_CLUSTER_OPEN = "cluster_open";
 export const WHY_CLUSTER_HALF_OPEN = "cluster_half_open";
 export const WHY_NO_CLUSTER = "no_cluster_available";
 export const WHY_UNCONFIGURED = "filter_unconfigured";
+export const WHY_SHED = "shed";
 
 /** JSON string literal of s (quotes, backslash and control characters escaped). */
 export function jsonString(s: string): string {
@@ -39,9 +40,14 @@ export function localReplyBody(error: string, cluster: string, retryAfterS: u32)
 }
 
 export function sendLocal503(why: string, message: string, cluster: string, retryAfterS: u32): void {
+  sendLocalReply(503, why, message, cluster, retryAfterS);
+}
+
+/** A local reply of `status` (503, or 429 for a request shed) with the body and headers above. */
+export function sendLocalReply(status: i32, why: string, message: string, cluster: string, retryAfterS: u32): void {
   const headers = serializePairs(
     ["content-type", "retry-after", "x-autoglm-local-reply"],
     ["application/json", retryAfterS.toString(), why]);
-  sendLocalResponse(503, "autoglm_" + why, localReplyBody(message, cluster, retryAfterS), headers);
+  sendLocalResponse(status, "autoglm_" + why, localReplyBody(message, cluster, retryAfterS), headers);
   noteGarbage(LOCAL_REPLY_GARBAGE);
 }

@@ -5,6 +5,8 @@
 //   autoglm.latency_us.<cluster>           histogram request-to-end latency, microseconds
 //   autoglm.breaker_state.<cluster>        gauge     state enforced: 1 closed, 2 open, 3 half-open
 //   autoglm.weight.<cluster>               gauge     weight enforced
+//   autoglm.shed.<cluster>                 counter   requests refused by a shed decision (local 429;
+//                                                    also counted as local_reject)
 //   autoglm.decisions.applied              counter   decision sets applied (ACKed)
 //   autoglm.decisions.rejected             counter   decision sets rejected (NACKed)
 //   autoglm.decision_version               gauge     decision version enforced (0: none)
@@ -36,6 +38,7 @@ export class FilterMetrics {
   private stateIds: StaticArray<u32>;
   private weightIds: StaticArray<u32>;
   private fastTripIds: StaticArray<u32>;
+  private shedIds: StaticArray<u32>;
   /** Last gauge values set (-1: never), to skip unchanged ones. */
   private lastState: StaticArray<i64>;
   private lastWeight: StaticArray<i64>;
@@ -57,6 +60,7 @@ export class FilterMetrics {
     this.stateIds = new StaticArray<u32>(n);
     this.weightIds = new StaticArray<u32>(n);
     this.fastTripIds = new StaticArray<u32>(n);
+    this.shedIds = new StaticArray<u32>(n);
     this.lastState = new StaticArray<i64>(n);
     this.lastWeight = new StaticArray<i64>(n);
     for (let i = 0; i < n; i++) {
@@ -69,6 +73,7 @@ export class FilterMetrics {
       unchecked((this.stateIds[i] = metricId(MetricType.GAUGE, "autoglm.breaker_state." + name)));
       unchecked((this.weightIds[i] = metricId(MetricType.GAUGE, "autoglm.weight." + name)));
       unchecked((this.fastTripIds[i] = metricId(MetricType.COUNTER, "autoglm.fast_trips." + name)));
+      unchecked((this.shedIds[i] = metricId(MetricType.COUNTER, "autoglm.shed." + name)));
       unchecked((this.lastState[i] = -1));
       unchecked((this.lastWeight[i] = -1));
     }
@@ -91,6 +96,11 @@ export class FilterMetrics {
   /** Cluster i failed enough requests in a row to be held out of the pick (rare: sent at once). */
   countFastTrip(cluster: i32): void {
     incrementMetric(unchecked(this.fastTripIds[cluster]), 1);
+  }
+
+  /** A request to cluster i was shed: sent at once (it also costs a local reply, far more). */
+  countShed(cluster: i32): void {
+    incrementMetric(unchecked(this.shedIds[cluster]), 1);
   }
 
   decisionApplied(): void { this.pendingApplied++; }

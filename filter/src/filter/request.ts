@@ -13,14 +13,14 @@ import { NONE } from "../core/balancer";
 import { REQUEST_ID_LENGTH } from "../core/requestid";
 import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
 import { FilterConfig } from "../config";
-import { sendLocal503, WHY_UNCONFIGURED } from "./localreply";
+import { sendLocal503, sendLocalReply, WHY_UNCONFIGURED } from "./localreply";
 import {
   CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError, RESPONSE_FLAGS_DOWNSTREAM,
   RESPONSE_FLAGS_NONE, RESPONSE_FLAGS_OVERFLOW, RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_STREAM_IDLE, RESPONSE_FLAGS_TIMEOUT,
 } from "./outcome";
 import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
-  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS,
+  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
 } from "./root";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
@@ -29,6 +29,9 @@ const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
 const VIA_UPSTREAM = String.UTF8.encode("via_upstream");
 /** The stream idle timeout's local reply status (Envoy's onIdleTimeout). */
 const STATUS_REQUEST_TIMEOUT: i32 = 408;
+/** What parsing an ORCA header may leave behind, in stream-callback units (abi/gc.ts): nothing for
+ *  the TEXT form (read in place); the JSON form's decoded text and parsed values. */
+const ORCA_GARBAGE: i32 = 64;
 /** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
 const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
@@ -125,7 +128,7 @@ export class RequestContext extends HttpContext {
     if (route.cluster == NONE) {
       scan.release();
       this.localReply = true;
-      sendLocal503(route.why, route.message, route.replyCluster, route.retryAfterS);
+      sendLocalReply(route.status, route.why, route.message, route.replyCluster, route.retryAfterS);
       return Action.PAUSE;
     }
     this.cluster = route.cluster;
@@ -178,6 +181,11 @@ export class RequestContext extends HttpContext {
       this.isGrpc = true;
       // Trailers-only responses carry grpc-status in the headers.
       this.readGrpcStatus(MapType.HTTP_RESPONSE_HEADERS);
+    }
+    const loadLen = scan.valueLength(RESPONSE_SCAN_UPSTREAM_LOAD);
+    if (loadLen >= 0) {
+      root.recordUpstreamLoad(this.cluster, scan.valuePtr(RESPONSE_SCAN_UPSTREAM_LOAD), loadLen);
+      noteGarbage(ORCA_GARBAGE);
     }
     scan.release();
     if ((root.config as FilterConfig).latencyHeader) {

@@ -12,6 +12,7 @@ import { FastTrip } from "../core/fasttrip";
 import { Balancer, HalfOpenGate, NONE, ProbeCredit } from "../core/balancer";
 import { STATE_HALF_OPEN, STATE_OPEN } from "../core/breakerstate";
 import { LocalBreaker } from "../core/localbreaker";
+import { OrcaSample, parseOrca } from "../core/orca";
 import { basePlan, Plan, planFromDecisions } from "../core/plan";
 import { RequestIdSource } from "../core/requestid";
 import { printable } from "../core/printable";
@@ -26,7 +27,7 @@ import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecision
 import { WindowRecorder, windowStartOf } from "./window";
 import { RequestContext } from "./request";
 import {
-  WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER,
+  WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER, WHY_SHED,
 } from "./localreply";
 
 export const FILTER_VERSION = "0.1.0";
@@ -39,6 +40,13 @@ export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
 export const REQUEST_SCAN_AUTHORITY: i32 = 3;
 export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
+/** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
+export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
+
+/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed
+ *  always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed"];
 
 /** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
 const FIRST_TICK_MS: u32 = 10;
@@ -64,6 +72,8 @@ export class Route {
   /** The cluster named in the local reply ("" for none). */
   replyCluster: string = "";
   retryAfterS: u32 = 0;
+  /** The local reply's status: 503, or 429 for a request shed. */
+  status: i32 = 503;
 }
 
 /** Pre-encoded header names. */
@@ -143,6 +153,10 @@ export class FilterRoot extends RootContext {
   fastTrip: FastTrip = new FastTrip(0, 0, 0);
   credit: ProbeCredit = new ProbeCredit(0);
   breakers: StaticArray<LocalBreaker> = new StaticArray<LocalBreaker>(0);
+  /** Spreads a shed plan's admitted requests evenly over each cluster's (admit fractions). */
+  shedCredit: ProbeCredit = new ProbeCredit(0);
+  /** The ORCA report of the response being read (reused). */
+  orcaSample: OrcaSample = new OrcaSample();
   gate: Gate = new Gate(new ProbeCredit(0), new StaticArray<f64>(0), new StaticArray<LocalBreaker>(0));
   recorder: WindowRecorder = new WindowRecorder([], 0);
   metrics: FilterMetrics | null = null;
@@ -265,9 +279,11 @@ export class FilterRoot extends RootContext {
     for (let i = 0; i < c.hosts.length; i++) unchecked((hostBytes[i] = utf8(c.hosts[i])));
     this.hostBytes = hostBytes;
     this.requestScan = new HeaderScan(requestKeys);
-    const responseKeys = new StaticArray<ArrayBuffer>(2);
+    const responseKeys = new StaticArray<ArrayBuffer>(3);
     responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
     responseKeys[RESPONSE_SCAN_CONTENT_TYPE] = keys.contentType;
+    // Without a configured header no ORCA look-up happens (an empty key is skipped): no cost.
+    responseKeys[RESPONSE_SCAN_UPSTREAM_LOAD] = utf8(c.upstreamLoadHeader);
     this.responseScan = new HeaderScan(responseKeys);
     const grpcKeys = new StaticArray<ArrayBuffer>(1);
     grpcKeys[0] = keys.grpcStatus;
@@ -283,6 +299,7 @@ export class FilterRoot extends RootContext {
     // Its first pick takes a random phase (and so does the first pick under each new plan).
     this.balancer = new Balancer(n, this.rng);
     this.credit = new ProbeCredit(n);
+    this.shedCredit = new ProbeCredit(n);
     this.fastTrip = new FastTrip(n, <i32>c.fastTripFailures,
       <u64>(c.fastTripHoldMs > 0 ? c.fastTripHoldMs : (c.windowMs > 1000 ? c.windowMs : 1000)));
     const breakers = new StaticArray<LocalBreaker>(n);
@@ -401,6 +418,7 @@ export class FilterRoot extends RootContext {
           this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
         return r;
       }
+      if (useplan && (this.plan as Plan).shedding && !this.admitUnderShed(i, retryAfter)) return r;
       r.cluster = i;
       return r;
     }
@@ -410,6 +428,7 @@ export class FilterRoot extends RootContext {
     const pickStates = useplan && this.fastTrip.active > 0 ? this.fastTrip.apply(states, weights, nowMs) : states;
     const picked = this.balancer.pick(weights, pickStates, this.gate);
     if (picked != NONE) {
+      if (useplan && (this.plan as Plan).shedding && !this.admitUnderShed(picked, retryAfter)) return r;
       r.cluster = picked;
       return r;
     }
@@ -423,6 +442,20 @@ export class FilterRoot extends RootContext {
         owner == NONE ? c.retryAfterS : this.retryAfterFor(owner, retryAfter, useplan, nowMs), false);
     }
     return r;
+  }
+
+  /** Under a shed plan: whether cluster i admits this request (its admit fraction, spread evenly);
+   *  when not, the route is a local 429 attributed to i. */
+  private admitUnderShed(i: i32, retryAfter: StaticArray<u32>): bool {
+    const plan = this.plan as Plan;
+    if (this.shedCredit.take(i, unchecked(plan.admitFractions[i]))) return true;
+    const s = unchecked(retryAfter[i]);
+    const reason = plan.shedReason;
+    this.reject(WHY_SHED, reason.length > 0 ? "load shed: " + reason : "load shed", i, s > 0 ? s : (this.config as FilterConfig).retryAfterS, true);
+    this.route.status = 429;
+    this.recorder.recordShed(i);
+    (this.metrics as FilterMetrics).countShed(i);
+    return false;
   }
 
   private retryAfterFor(i: i32, retryAfter: StaticArray<u32>, useplan: bool, nowMs: u64): u32 {
@@ -442,6 +475,7 @@ export class FilterRoot extends RootContext {
   private reject(why: string, message: string, owner: i32, retryAfterS: u32, nameCluster: bool): void {
     const r = this.route;
     r.cluster = NONE;
+    r.status = 503;
     r.why = why;
     r.message = message;
     r.retryAfterS = retryAfterS;
@@ -563,6 +597,7 @@ export class FilterRoot extends RootContext {
     h.instanceId = this.instanceId;
     // Built for every (re)connect: a control plane behind this version continues above it.
     h.enforcedVersion = this.enforcedVersion;
+    h.capabilities = c.upstreamLoadHeader.length > 0 ? CAPABILITIES : CAPABILITIES_NO_LOAD;
     return encodeHello(h);
   }
 
@@ -669,6 +704,13 @@ export class FilterRoot extends RootContext {
    *  in the client_ended counter (not in the window, not in the breaker). */
   recordClientEnded(i: i32): void {
     (this.metrics as FilterMetrics).countRequest(i, CLASS_CLIENT_ENDED);
+  }
+
+  /** An upstream response of cluster i carried an ORCA load report (header text at ptr, len bytes). */
+  recordUpstreamLoad(i: i32, ptr: usize, len: i32): void {
+    const sample = this.orcaSample;
+    if (parseOrca(ptr, len, sample)) this.recorder.recordLoad(i, sample);
+    else this.recorder.recordUnreadableLoad(i);
   }
 
   /** Records a completed upstream request for cluster i. */

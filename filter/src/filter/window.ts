@@ -3,6 +3,7 @@
 // TelemetryReport and replaced by empty ones, so every request is reported exactly once, by
 // the worker that served it.
 import { ClusterWindow, TelemetryReport } from "../wire/messages";
+import { ORCA_METRICS, OrcaSample } from "../core/orca";
 import { recordLatency } from "../wire/histogram";
 
 export class WindowRecorder {
@@ -41,6 +42,28 @@ export class WindowRecorder {
     if (grpcError) w.grpcErrors++;
     if (headersUs != u64.MAX_VALUE) recordLatency(w.headersLatency, headersUs);
     recordLatency(w.totalLatency, totalUs);
+  }
+
+  /** Of the local rejects: one refused by a shed decision (recorded as a local reject too). */
+  recordShed(i: i32): void {
+    unchecked(this.windows[i]).shed++;
+  }
+
+  /** A response of cluster i carried a readable ORCA report: each metric it holds is a sample. */
+  recordLoad(i: i32, sample: OrcaSample): void {
+    const load = unchecked(this.windows[i]).upstreamLoad;
+    unchecked((this.active[i] = true));
+    load.reports++;
+    for (let k = 0; k < ORCA_METRICS; k++) {
+      const v = unchecked(sample.values[k]);
+      if (!isNaN(v)) load.add(k, v);
+    }
+  }
+
+  /** A response of cluster i carried an ORCA header that could not be read. */
+  recordUnreadableLoad(i: i32): void {
+    unchecked((this.active[i] = true));
+    unchecked(this.windows[i]).upstreamLoad.unparsed++;
   }
 
   recordLocalReject(i: i32): void {

@@ -23,6 +23,7 @@ import {
   SIDECAR_NACK,
   SIDECAR_REPORT,
   TelemetryReport,
+  UpstreamLoad,
 } from "./messages";
 
 /** What decodeControlMessage found: at most one kind (the last one on the wire, as a oneof);
@@ -45,6 +46,7 @@ function readClusterDecision(r: PbReader, m: ClusterDecision): void {
     else if (f == 5) m.retryAfterS = r.uint32("retry_after_s");
     else if (f == 6) m.reason = r.string("reason");
     else if (f == 7) m.anomalyScore = r.float("anomaly_score");
+    else if (f == 8) m.shedFraction = r.float("shed_fraction");
     else if (f != 0) r.skip("field " + f.toString());
   }
 }
@@ -69,7 +71,9 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
         return;
       }
       m.clusters.push(c);
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f == 7) m.shedFraction = r.float("shed_fraction");
+    else if (f == 8) m.shedReason = r.string("shed_reason");
+    else if (f != 0) r.skip("field " + f.toString());
   }
 }
 
@@ -143,6 +147,7 @@ function readHello(r: PbReader, m: Hello): void {
     else if (f == 5) m.clusters.push(r.string("clusters"));
     else if (f == 6) m.instanceId = r.uint64("instance_id");
     else if (f == 7) m.enforcedVersion = r.uint64("enforced_version");
+    else if (f == 8) m.capabilities.push(r.string("capabilities"));
     else if (f != 0) r.skip("field " + f.toString());
   }
 }
@@ -194,6 +199,41 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       readHistogram(r, f == 8 ? m.headersLatency : m.totalLatency);
       r.leave(outer);
       if (r.error !== null) r.error = what + "." + (r.error as string);
+    } else if (f == 10) m.shed = r.uint32("shed");
+    else if (f == 11) {
+      const outer = r.enter("upstream_load");
+      if (outer < 0) return;
+      readUpstreamLoad(r, m.upstreamLoad);
+      r.leave(outer);
+      if (r.error !== null) r.error = "upstream_load." + (r.error as string);
+    } else if (f != 0) r.skip("field " + f.toString());
+  }
+}
+
+const LOAD_METRIC_NAMES: StaticArray<string> = ["cpu_utilization", "mem_utilization", "application_utilization", "rps_fractional", "queue_size"];
+
+function readUpstreamLoad(r: PbReader, m: UpstreamLoad): void {
+  while (r.more()) {
+    const f = r.key("UpstreamLoad");
+    if (f == 1) m.reports = r.uint32("reports");
+    else if (f == 2) m.unparsed = r.uint32("unparsed");
+    else if (f >= 3 && f <= 7) {
+      const what = LOAD_METRIC_NAMES[f - 3];
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      const k = f - 3;
+      while (r.more()) {
+        const g = r.key("LoadMetric");
+        if (g == 1) m.counts[k] = r.uint32("count");
+        else if (g == 2) m.sums[k] = r.double("sum");
+        else if (g == 3) m.maxes[k] = r.double("max");
+        else if (g != 0) r.skip("field " + g.toString());
+      }
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
     } else if (f != 0) r.skip("field " + f.toString());
   }
 }

@@ -16,6 +16,7 @@ import {
   CONTROL_REPORT_REJECTED,
   Hello,
   LatencyHistogram,
+  LOAD_METRICS,
   ReportRejected,
   SIDECAR_ACK,
   SIDECAR_HELLO,
@@ -32,6 +33,7 @@ function writeHello(w: PbWriter, m: Hello): void {
   for (let i = 0; i < m.clusters.length; i++) w.string(5, unchecked(m.clusters[i]), true);
   w.uint64(6, m.instanceId);
   w.uint64(7, m.enforcedVersion);
+  for (let i = 0; i < m.capabilities.length; i++) w.string(8, unchecked(m.capabilities[i]), true);
 }
 
 /** Writes the histogram trimmed to its non-empty buckets; nothing at all when it is empty. */
@@ -61,6 +63,21 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
   w.uint32(7, m.grpcErrors);
   writeHistogram(w, 8, m.headersLatency);
   writeHistogram(w, 9, m.totalLatency);
+  w.uint32(10, m.shed);
+  const load = m.upstreamLoad;
+  if (load.isEmpty()) return;
+  const mark = w.begin(11);
+  w.uint32(1, load.reports);
+  w.uint32(2, load.unparsed);
+  for (let k = 0; k < LOAD_METRICS; k++) {
+    if (load.metricEmpty(k)) continue;
+    const inner = w.begin(k + 3);
+    w.uint32(1, unchecked(load.counts[k]));
+    w.double(2, unchecked(load.sums[k]));
+    w.double(3, unchecked(load.maxes[k]));
+    w.end(inner);
+  }
+  w.end(mark);
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {
@@ -131,6 +148,7 @@ function writeClusterDecision(w: PbWriter, m: ClusterDecision): void {
   w.uint32(5, m.retryAfterS);
   w.string(6, m.reason);
   w.float(7, m.anomalyScore);
+  w.float(8, m.shedFraction);
 }
 
 /** ControlMessage{decisions}, serialized (the control plane's side; for tests and tools). */
@@ -147,6 +165,8 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
     writeClusterDecision(w, unchecked(m.clusters[i]));
     w.end(c);
   }
+  w.float(7, m.shedFraction);
+  w.string(8, m.shedReason);
   w.end(mark);
   return w.finish();
 }

@@ -19,6 +19,8 @@ export class Hello {
   instanceId: u64 = 0;
   /** Decision version enforced as the stream opens (0: none). */
   enforcedVersion: u64 = 0;
+  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load"). */
+  capabilities: string[] = [];
 }
 
 export class LatencyHistogram {
@@ -40,6 +42,42 @@ export class ClusterWindow {
   grpcErrors: u32 = 0;
   headersLatency: LatencyHistogram = new LatencyHistogram();
   totalLatency: LatencyHistogram = new LatencyHistogram();
+  /** Of localRejects: refused by a shed decision (429). */
+  shed: u32 = 0;
+  upstreamLoad: UpstreamLoad = new UpstreamLoad();
+}
+
+/** Number of ORCA load metrics kept (UpstreamLoad fields 3..7 of the .proto: CPU, memory,
+ *  application utilisation, rps_fractional, queue size), indexed 0..4 in that order. */
+export const LOAD_METRICS: i32 = 5;
+
+/** The ORCA load reports the responses of one window carried (see the .proto's UpstreamLoad):
+ *  per metric the samples' count, sum and max (LoadMetric; mean = sum / count). */
+export class UpstreamLoad {
+  reports: u32 = 0;
+  unparsed: u32 = 0;
+  counts: StaticArray<u32> = new StaticArray<u32>(LOAD_METRICS);
+  sums: StaticArray<f64> = new StaticArray<f64>(LOAD_METRICS);
+  maxes: StaticArray<f64> = new StaticArray<f64>(LOAD_METRICS);
+
+  /** Adds one sample of metric k. */
+  add(k: i32, v: f64): void {
+    const n = unchecked(this.counts[k]);
+    if (n == 0 || v > unchecked(this.maxes[k])) unchecked((this.maxes[k] = v));
+    unchecked((this.counts[k] = n + 1));
+    unchecked((this.sums[k] += v));
+  }
+
+  /** Whether metric k is all zeros (not written). */
+  metricEmpty(k: i32): bool {
+    return unchecked(this.counts[k]) == 0 && unchecked(this.sums[k]) == 0 && unchecked(this.maxes[k]) == 0;
+  }
+
+  isEmpty(): bool {
+    if (this.reports != 0 || this.unparsed != 0) return false;
+    for (let k = 0; k < LOAD_METRICS; k++) if (!this.metricEmpty(k)) return false;
+    return true;
+  }
 }
 
 export class TelemetryReport {
@@ -80,6 +118,8 @@ export class ClusterDecision {
   reason: string = "";
   /** [0, 1]. */
   anomalyScore: f32 = 0;
+  /** Fraction [0, 1] of the cluster's new requests refused with a 429 (0: none). */
+  shedFraction: f32 = 0;
 }
 
 /** The control plane refused one of this stream's telemetry reports. */
@@ -103,4 +143,7 @@ export class DecisionSet {
   halted: bool = false;
   haltReason: string = "";
   clusters: ClusterDecision[] = [];
+  /** Fraction [0, 1] of the mesh's new requests refused with a 429 (0: none). */
+  shedFraction: f32 = 0;
+  shedReason: string = "";
 }

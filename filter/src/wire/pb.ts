@@ -88,6 +88,14 @@ export class PbWriter {
     }
   }
 
+  double(field: i32, v: f64): void {
+    if (v != 0) {
+      this.tag(field, WIRE_FIXED64);
+      store<f64>(this.ensure(8), v);
+      this.pos += 8;
+    }
+  }
+
   /** A string field, UTF-8; written even when empty if `always` (repeated string elements). */
   string(field: i32, s: string, always: bool = false): void {
     if (s.length == 0 && !always) return;
@@ -224,6 +232,17 @@ export class PbReader {
     }
     const v = load<f32>(this.base + <usize>this.pos);
     this.pos += 4;
+    return v;
+  }
+
+  double(what: string): f64 {
+    if (!this.expect(WIRE_FIXED64, what)) return 0;
+    if (this.limit - this.pos < 8) {
+      this.fail(what, "truncated fixed64");
+      return 0;
+    }
+    const v = load<f64>(this.base + <usize>this.pos);
+    this.pos += 8;
     return v;
   }
 

@@ -16,7 +16,9 @@ import {
   LatencyHistogram,
   ReportRejected,
   TelemetryReport,
+  UpstreamLoad,
 } from "../messages";
+import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -42,6 +44,11 @@ function f32bits(v: f32): string {
   return reinterpret<u32>(v).toString();
 }
 
+/** A double as the decimal string of its IEEE-754 bits (exact on both sides). */
+function f64bits(v: f64): string {
+  return "\"" + reinterpret<u64>(v).toString() + "\"";
+}
+
 function decisionSetJson(m: DecisionSet): string {
   let out = "{\"version\":" + u64s(m.version) + ",\"issuedAtMs\":" + u64s(m.issuedAtMs) + ",\"ttlMs\":" + m.ttlMs.toString();
   out += ",\"halted\":" + (m.halted ? "true" : "false") + ",\"haltReason\":" + q(m.haltReason) + ",\"clusters\":[";
@@ -50,9 +57,10 @@ function decisionSetJson(m: DecisionSet): string {
     if (i > 0) out += ",";
     out += "{\"cluster\":" + q(c.cluster) + ",\"state\":" + c.state.toString() + ",\"weight\":" + c.weight.toString();
     out += ",\"probeFractionBits\":" + f32bits(c.probeFraction) + ",\"retryAfterS\":" + c.retryAfterS.toString();
-    out += ",\"reason\":" + q(c.reason) + ",\"anomalyScoreBits\":" + f32bits(c.anomalyScore) + "}";
+    out += ",\"reason\":" + q(c.reason) + ",\"anomalyScoreBits\":" + f32bits(c.anomalyScore);
+    out += ",\"shedFractionBits\":" + f32bits(c.shedFraction) + "}";
   }
-  return out + "]}";
+  return out + "],\"shedFractionBits\":" + f32bits(m.shedFraction) + ",\"shedReason\":" + q(m.shedReason) + "}";
 }
 
 function reportRejectedJson(m: ReportRejected): string {
@@ -83,6 +91,17 @@ function histogramJson(h: LatencyHistogram): string {
   return out + "],\"sumUs\":" + u64s(h.sumUs) + ",\"maxUs\":" + u64s(h.maxUs) + "}";
 }
 
+const LOAD_METRIC_KEYS: StaticArray<string> = ["cpuUtilization", "memUtilization", "applicationUtilization", "rpsFractional", "queueSize"];
+
+function upstreamLoadJson(m: UpstreamLoad): string {
+  let out = "{\"reports\":" + m.reports.toString() + ",\"unparsed\":" + m.unparsed.toString();
+  for (let k = 0; k < 5; k++) {
+    out += ",\"" + LOAD_METRIC_KEYS[k] + "\":{\"count\":" + m.counts[k].toString() + ",\"sumBits\":" + f64bits(m.sums[k]) +
+      ",\"maxBits\":" + f64bits(m.maxes[k]) + "}";
+  }
+  return out + "}";
+}
+
 /** Decodes a SidecarMessage: {"error": "..."} or {"kind": "hello"|..., "<kind>": {...}} (kind null if none). */
 export function decodeSidecar(buf: ArrayBuffer): string {
   const r = decodeSidecarMessage(buf);
@@ -92,7 +111,9 @@ export function decodeSidecar(buf: ArrayBuffer): string {
     let out = "{\"kind\":\"hello\",\"hello\":{\"nodeId\":" + q(hello.nodeId) + ",\"zone\":" + q(hello.zone);
     out += ",\"workerId\":" + hello.workerId.toString() + ",\"filterVersion\":" + q(hello.filterVersion) + ",\"clusters\":[";
     for (let i = 0; i < hello.clusters.length; i++) out += (i > 0 ? "," : "") + q(hello.clusters[i]);
-    return out + "],\"instanceId\":" + u64s(hello.instanceId) + ",\"enforcedVersion\":" + u64s(hello.enforcedVersion) + "}}";
+    out += "],\"instanceId\":" + u64s(hello.instanceId) + ",\"enforcedVersion\":" + u64s(hello.enforcedVersion) + ",\"capabilities\":[";
+    for (let i = 0; i < hello.capabilities.length; i++) out += (i > 0 ? "," : "") + q(hello.capabilities[i]);
+    return out + "]}}";
   }
   const report = r.report;
   if (report !== null) {
@@ -103,7 +124,8 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += (i > 0 ? "," : "") + "{\"cluster\":" + q(c.cluster) + ",\"requests\":" + c.requests.toString() + ",\"errors5xx\":" + c.errors5xx.toString();
       out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
       out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
-      out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + "}";
+      out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
+      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + "}";
     }
     return out + "]}}";
   }
@@ -177,6 +199,8 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
     if (clusters !== null) for (let i = 0; i < clusters.length; i++) m.clusters.push(clusters[i].stringValue);
     m.instanceId = u64Of(hello.get("instanceId"));
     m.enforcedVersion = u64Of(hello.get("enforcedVersion"));
+    const capabilities = hello.getArray("capabilities");
+    if (capabilities !== null) for (let i = 0; i < capabilities.length; i++) m.capabilities.push(capabilities[i].stringValue);
     return encodeHello(m);
   }
   const report = root.getObject("report");
@@ -200,6 +224,19 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         w.grpcErrors = u32Of(c, "grpcErrors");
         histogramFrom(w.headersLatency, c.getObject("headersLatency"));
         histogramFrom(w.totalLatency, c.getObject("totalLatency"));
+        w.shed = u32Of(c, "shed");
+        const load = c.getObject("upstreamLoad");
+        if (load !== null) {
+          w.upstreamLoad.reports = u32Of(load, "reports");
+          w.upstreamLoad.unparsed = u32Of(load, "unparsed");
+          for (let k = 0; k < 5; k++) {
+            const v = load.getObject(LOAD_METRIC_KEYS[k]);
+            if (v === null) continue;
+            w.upstreamLoad.counts[k] = u32Of(v, "count");
+            w.upstreamLoad.sums[k] = v.getNumber("sum", 0);
+            w.upstreamLoad.maxes[k] = v.getNumber("max", 0);
+          }
+        }
         m.clusters.push(w);
       }
     }
@@ -272,9 +309,12 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
       cd.retryAfterS = u32Of(c, "retryAfterS");
       cd.reason = c.getString("reason", "");
       cd.anomalyScore = <f32>c.getNumber("anomalyScore", 0);
+      cd.shedFraction = <f32>c.getNumber("shedFraction", 0);
       m.clusters.push(cd);
     }
   }
+  m.shedFraction = <f32>d.getNumber("shedFraction", 0);
+  m.shedReason = d.getString("shedReason", "");
   return encodeControlMessage(m);
 }
 
@@ -325,6 +365,20 @@ export function histogramRecord(values: Uint64Array): string {
   const h = new LatencyHistogram();
   for (let i = 0; i < values.length; i++) recordLatency(h, values[i]);
   return histogramJson(h);
+}
+
+/** Parses an ORCA header value (core/orca.ts): "unparsed", or the five slots (cpu, mem,
+ *  application, rps, queue) as JSON numbers, null where absent. */
+export function orcaParse(text: string): string {
+  const sample = new OrcaSample();
+  const bytes = String.UTF8.encode(text);
+  if (!parseOrca(changetype<usize>(bytes), bytes.byteLength, sample)) return "unparsed";
+  let out = "[";
+  for (let i = 0; i < ORCA_METRICS; i++) {
+    const v = sample.values[i];
+    out += (i > 0 ? "," : "") + (isNaN(v) ? "null" : v.toString());
+  }
+  return out + "]";
 }
 
 /** "ok:" + the compact re-serialization, or "error:" + the parse error. */

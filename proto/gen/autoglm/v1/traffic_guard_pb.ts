@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQikgEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBCKdAQoPVGVsZW1ldHJ5UmVwb3J0EhcKD3dpbmRvd19zdGFydF9tcxgBIAEoBBIYChB3aW5kb3dfbGVuZ3RoX21zGAIgASgNEhAKCHNlcXVlbmNlGAMgASgEEhgKEGVuZm9yY2VkX3ZlcnNpb24YBCABKAQSKwoIY2x1c3RlcnMYBSADKAsyGS5hdXRvZ2xtLnYxLkNsdXN0ZXJXaW5kb3cigAIKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtIlgKEExhdGVuY3lIaXN0b2dyYW0SFAoMZmlyc3RfYnVja2V0GAEgASgNEg4KBmNvdW50cxgCIAMoDRIOCgZzdW1fdXMYAyABKAQSDgoGbWF4X3VzGAQgASgEIh4KC0RlY2lzaW9uQWNrEg8KB3ZlcnNpb24YASABKAQiSQoMRGVjaXNpb25OYWNrEg8KB3ZlcnNpb24YASABKAQSDgoGcmVhc29uGAIgASgJEhgKEGVuZm9yY2VkX3ZlcnNpb24YAyABKAQifQoOQ29udHJvbE1lc3NhZ2USLAoJZGVjaXNpb25zGAEgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvblNldEgAEjUKD3JlcG9ydF9yZWplY3RlZBgCIAEoCzIaLmF1dG9nbG0udjEuUmVwb3J0UmVqZWN0ZWRIAEIGCgRraW5kIksKDlJlcG9ydFJlamVjdGVkEhAKCHNlcXVlbmNlGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIXCg9jbG9ja19vZmZzZXRfbXMYAyABKBIimAEKC0RlY2lzaW9uU2V0Eg8KB3ZlcnNpb24YASABKAQSFAoMaXNzdWVkX2F0X21zGAIgASgEEg4KBnR0bF9tcxgDIAEoDRIOCgZoYWx0ZWQYBCABKAgSEwoLaGFsdF9yZWFzb24YBSABKAkSLQoIY2x1c3RlcnMYBiADKAsyGy5hdXRvZ2xtLnYxLkNsdXN0ZXJEZWNpc2lvbiKxAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAip8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESFgoSQlJFQUtFUl9TVEFURV9PUEVOEAISGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAzJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQiqAEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkinQEKD1RlbGVtZXRyeVJlcG9ydBIXCg93aW5kb3dfc3RhcnRfbXMYASABKAQSGAoQd2luZG93X2xlbmd0aF9tcxgCIAEoDRIQCghzZXF1ZW5jZRgDIAEoBBIYChBlbmZvcmNlZF92ZXJzaW9uGAQgASgEEisKCGNsdXN0ZXJzGAUgAygLMhkuYXV0b2dsbS52MS5DbHVzdGVyV2luZG93Ir8CCg1DbHVzdGVyV2luZG93Eg8KB2NsdXN0ZXIYASABKAkSEAoIcmVxdWVzdHMYAiABKA0SEgoKZXJyb3JzXzV4eBgDIAEoDRIVCg1sb2NhbF9yZWplY3RzGAQgASgNEhAKCHRpbWVvdXRzGAUgASgNEg4KBnJlc2V0cxgGIAEoDRITCgtncnBjX2Vycm9ycxgHIAEoDRI1Cg9oZWFkZXJzX2xhdGVuY3kYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SMwoNdG90YWxfbGF0ZW5jeRgJIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIMCgRzaGVkGAogASgNEi8KDXVwc3RyZWFtX2xvYWQYCyABKAsyGC5hdXRvZ2xtLnYxLlVwc3RyZWFtTG9hZCKoAgoMVXBzdHJlYW1Mb2FkEg8KB3JlcG9ydHMYASABKA0SEAoIdW5wYXJzZWQYAiABKA0SLwoPY3B1X3V0aWxpemF0aW9uGAMgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEi8KD21lbV91dGlsaXphdGlvbhgEIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxI3ChdhcHBsaWNhdGlvbl91dGlsaXphdGlvbhgFIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIuCg5ycHNfZnJhY3Rpb25hbBgGIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIqCgpxdWV1ZV9zaXplGAcgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljIjUKCkxvYWRNZXRyaWMSDQoFY291bnQYASABKA0SCwoDc3VtGAIgASgBEgsKA21heBgDIAEoASJYChBMYXRlbmN5SGlzdG9ncmFtEhQKDGZpcnN0X2J1Y2tldBgBIAEoDRIOCgZjb3VudHMYAiADKA0SDgoGc3VtX3VzGAMgASgEEg4KBm1heF91cxgEIAEoBCIeCgtEZWNpc2lvbkFjaxIPCgd2ZXJzaW9uGAEgASgEIkkKDERlY2lzaW9uTmFjaxIPCgd2ZXJzaW9uGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIYChBlbmZvcmNlZF92ZXJzaW9uGAMgASgEIn0KDkNvbnRyb2xNZXNzYWdlEiwKCWRlY2lzaW9ucxgBIAEoCzIXLmF1dG9nbG0udjEuRGVjaXNpb25TZXRIABI1Cg9yZXBvcnRfcmVqZWN0ZWQYAiABKAsyGi5hdXRvZ2xtLnYxLlJlcG9ydFJlamVjdGVkSABCBgoEa2luZCJLCg5SZXBvcnRSZWplY3RlZBIQCghzZXF1ZW5jZRgBIAEoBBIOCgZyZWFzb24YAiABKAkSFwoPY2xvY2tfb2Zmc2V0X21zGAMgASgSIsQBCgtEZWNpc2lvblNldBIPCgd2ZXJzaW9uGAEgASgEEhQKDGlzc3VlZF9hdF9tcxgCIAEoBBIOCgZ0dGxfbXMYAyABKA0SDgoGaGFsdGVkGAQgASgIEhMKC2hhbHRfcmVhc29uGAUgASgJEi0KCGNsdXN0ZXJzGAYgAygLMhsuYXV0b2dsbS52MS5DbHVzdGVyRGVjaXNpb24SFQoNc2hlZF9mcmFjdGlvbhgHIAEoAhITCgtzaGVkX3JlYXNvbhgIIAEoCSLIAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAhIVCg1zaGVkX2ZyYWN0aW9uGAggASgCKnwKDEJyZWFrZXJTdGF0ZRIdChlCUkVBS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQlJFQUtFUl9TVEFURV9DTE9TRUQQARIWChJCUkVBS0VSX1NUQVRFX09QRU4QAhIbChdCUkVBS0VSX1NUQVRFX0hBTEZfT1BFThADMlUKDFRyYWZmaWNHdWFyZBJFCgdDb25uZWN0EhouYXV0b2dsbS52MS5TaWRlY2FyTWVzc2FnZRoaLmF1dG9nbG0udjEuQ29udHJvbE1lc3NhZ2UoATABYgZwcm90bzM");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -120,6 +120,17 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    * @generated from field: uint64 enforced_version = 7;
    */
   enforcedVersion: bigint;
+
+  /**
+   * What this filter build enforces or reports beyond the fields above, by name. A control plane
+   * counts a sidecar as enforcing a decision field only when its hello names it: an older filter
+   * skips unknown fields silently, and its hello names nothing. Names defined so far:
+   *   "shed"           enforces DecisionSet.shed_fraction and ClusterDecision.shed_fraction
+   *   "upstream_load"  reports ClusterWindow.upstream_load (ORCA load reports of the responses)
+   *
+   * @generated from field: repeated string capabilities = 8;
+   */
+  capabilities: string[];
 };
 
 /**
@@ -249,6 +260,21 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
    * @generated from field: autoglm.v1.LatencyHistogram total_latency = 9;
    */
   totalLatency?: LatencyHistogram | undefined;
+
+  /**
+   * Of local_rejects: requests refused by a shed decision (a local 429), never sent upstream.
+   *
+   * @generated from field: uint32 shed = 10;
+   */
+  shed: number;
+
+  /**
+   * The load the cluster's endpoints reported on their responses in the window (ORCA), when any
+   * response carried a report or an unreadable one.
+   *
+   * @generated from field: autoglm.v1.UpstreamLoad upstream_load = 11;
+   */
+  upstreamLoad?: UpstreamLoad | undefined;
 };
 
 /**
@@ -257,6 +283,105 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
  */
 export const ClusterWindowSchema: GenMessage<ClusterWindow> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 3);
+
+/**
+ * The upstream load the responses of one window carried, as ORCA load reports (xds
+ * xds/data/orca/v3/orca_load_report.proto, OrcaLoadReport) in the `endpoint-load-metrics`
+ * response header, in the forms Envoy (>= 1.30) parses (source/common/orca/orca_parser.cc):
+ *   TEXT cpu_utilization=0.3, application_utilization=0.5, named_metrics.num_requests_waiting=4
+ *   JSON {"cpu_utilization": 0.3, "named_metrics": {"num_requests_waiting": 4}}
+ * ("key:value" is read like "key=value"; JSON keys in snake_case or lowerCamelCase). Each
+ * metric is a sample per response that carried it, so sum / count is the request-weighted mean.
+ *
+ * @generated from message autoglm.v1.UpstreamLoad
+ */
+export type UpstreamLoad = Message<"autoglm.v1.UpstreamLoad"> & {
+  /**
+   * Responses whose report was read (whatever metrics it carried).
+   *
+   * @generated from field: uint32 reports = 1;
+   */
+  reports: number;
+
+  /**
+   * Responses whose header could not be read: the BIN form (not decoded), an unknown prefix, a
+   * malformed value, NaN or infinity.
+   *
+   * @generated from field: uint32 unparsed = 2;
+   */
+  unparsed: number;
+
+  /**
+   * OrcaLoadReport.cpu_utilization (a fraction; may exceed 1 on a machine over its quota).
+   *
+   * @generated from field: autoglm.v1.LoadMetric cpu_utilization = 3;
+   */
+  cpuUtilization?: LoadMetric | undefined;
+
+  /**
+   * OrcaLoadReport.mem_utilization, a fraction.
+   *
+   * @generated from field: autoglm.v1.LoadMetric mem_utilization = 4;
+   */
+  memUtilization?: LoadMetric | undefined;
+
+  /**
+   * OrcaLoadReport.application_utilization (the server's own utilisation measure, may exceed 1).
+   *
+   * @generated from field: autoglm.v1.LoadMetric application_utilization = 5;
+   */
+  applicationUtilization?: LoadMetric | undefined;
+
+  /**
+   * OrcaLoadReport.rps_fractional, queries per second at the endpoint.
+   *
+   * @generated from field: autoglm.v1.LoadMetric rps_fractional = 6;
+   */
+  rpsFractional?: LoadMetric | undefined;
+
+  /**
+   * The queue: named_metrics.num_requests_waiting (the name vLLM reports), requests.
+   *
+   * @generated from field: autoglm.v1.LoadMetric queue_size = 7;
+   */
+  queueSize?: LoadMetric | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.UpstreamLoad.
+ * Use `create(UpstreamLoadSchema)` to create a new message.
+ */
+export const UpstreamLoadSchema: GenMessage<UpstreamLoad> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 4);
+
+/**
+ * Samples of one load metric over a window: mergeable by adding count and sum, max of max.
+ *
+ * @generated from message autoglm.v1.LoadMetric
+ */
+export type LoadMetric = Message<"autoglm.v1.LoadMetric"> & {
+  /**
+   * @generated from field: uint32 count = 1;
+   */
+  count: number;
+
+  /**
+   * @generated from field: double sum = 2;
+   */
+  sum: number;
+
+  /**
+   * @generated from field: double max = 3;
+   */
+  max: number;
+};
+
+/**
+ * Describes the message autoglm.v1.LoadMetric.
+ * Use `create(LoadMetricSchema)` to create a new message.
+ */
+export const LoadMetricSchema: GenMessage<LoadMetric> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 5);
 
 /**
  * A mergeable log-linear latency histogram over microseconds, the same buckets on both sides.
@@ -307,7 +432,7 @@ export type LatencyHistogram = Message<"autoglm.v1.LatencyHistogram"> & {
  * Use `create(LatencyHistogramSchema)` to create a new message.
  */
 export const LatencyHistogramSchema: GenMessage<LatencyHistogram> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 4);
+  messageDesc(file_autoglm_v1_traffic_guard, 6);
 
 /**
  * The worker enforces this decision version.
@@ -326,7 +451,7 @@ export type DecisionAck = Message<"autoglm.v1.DecisionAck"> & {
  * Use `create(DecisionAckSchema)` to create a new message.
  */
 export const DecisionAckSchema: GenMessage<DecisionAck> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 5);
+  messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
  * The worker refused this decision version and keeps enforcing enforced_version.
@@ -357,7 +482,7 @@ export type DecisionNack = Message<"autoglm.v1.DecisionNack"> & {
  * Use `create(DecisionNackSchema)` to create a new message.
  */
 export const DecisionNackSchema: GenMessage<DecisionNack> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 6);
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
 
 /**
  * @generated from message autoglm.v1.ControlMessage
@@ -386,7 +511,7 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
  * Use `create(ControlMessageSchema)` to create a new message.
  */
 export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 7);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
@@ -424,7 +549,7 @@ export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
  * Use `create(ReportRejectedSchema)` to create a new message.
  */
 export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * The complete decision set: every cluster the control plane knows, each time (state of the
@@ -482,6 +607,23 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
    * @generated from field: repeated autoglm.v1.ClusterDecision clusters = 6;
    */
   clusters: ClusterDecision[];
+
+  /**
+   * Mesh-wide load shedding: the fraction [0, 1] of new requests refused with a local 429
+   * (retry-after: the filter's retry_after_s) before they reach any cluster; 0: none. Combines
+   * with a cluster's own shed_fraction: a request is admitted with (1 - this) * (1 - that).
+   * Enforced only by filters whose Hello names the capability "shed".
+   *
+   * @generated from field: float shed_fraction = 7;
+   */
+  shedFraction: number;
+
+  /**
+   * Why the mesh sheds ("trigger p99-mesh: p99 6200 ms > 5000 ms for 30 s").
+   *
+   * @generated from field: string shed_reason = 8;
+   */
+  shedReason: string;
 };
 
 /**
@@ -489,7 +631,7 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 11);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -520,7 +662,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
   probeFraction: number;
 
   /**
-   * For OPEN: what the local 503's retry-after says, seconds.
+   * For OPEN (and for requests shed): what the local reply's retry-after says, seconds.
    *
    * @generated from field: uint32 retry_after_s = 5;
    */
@@ -539,6 +681,16 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
    * @generated from field: float anomaly_score = 7;
    */
   anomalyScore: number;
+
+  /**
+   * Load shedding: the fraction [0, 1] of the new requests routed to this cluster that are
+   * refused with a local 429 (retry-after: retry_after_s, else the filter's retry_after_s),
+   * spread evenly (not at random) over the requests; 0: none. Enforced only by filters whose
+   * Hello names the capability "shed".
+   *
+   * @generated from field: float shed_fraction = 8;
+   */
+  shedFraction: number;
 };
 
 /**
@@ -546,7 +698,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 10);
+  messageDesc(file_autoglm_v1_traffic_guard, 12);
 
 /**
  * @generated from enum autoglm.v1.BreakerState

@@ -1,0 +1,17 @@
+// What a sidecar's filter says it enforces or reports beyond the base contract (proto
+// Hello.capabilities). A sidecar counts as enforcing a decision field only when its hello names
+// it: an older filter skips unknown fields silently and names nothing.
+
+/** The names this control plane knows; a hello's other names (a newer filter's) are ignored. */
+export const KNOWN_CAPABILITIES = [
+  /** Enforces DecisionSet.shed_fraction and ClusterDecision.shed_fraction. */
+  "shed",
+  /** Reports ClusterWindow.upstream_load. */
+  "upstream_load",
+] as const;
+export type Capability = (typeof KNOWN_CAPABILITIES)[number];
+
+/** The known names among a hello's capabilities, each once, in KNOWN_CAPABILITIES order. */
+export function knownCapabilities(names: readonly string[]): Capability[] {
+  return KNOWN_CAPABILITIES.filter((c) => names.includes(c));
+}

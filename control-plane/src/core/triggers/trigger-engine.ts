@@ -1,0 +1,155 @@
+// The rules' state machines: fed the merged windows as they close (oldest first) and the time,
+// each rule goes idle -> pending (its condition holds) -> fired (held for forMs) -> idle (cleared
+// by itself after clearAfterMs of windows where it no longer holds, or by a human). Pure: no I/O,
+// time comes in as nowMs; the decision engine applies the actions (actions.ts).
+import { ControlPlaneError } from "../errors.js";
+import type { ClusterWindowStats } from "../types.js";
+import { conditionLabel, conditionValue } from "./condition.js";
+import type { FiredTrigger, FiringValues, TriggerEvent, TriggerRule, TriggerState } from "./types.js";
+
+/** A rule, its state and the last value it saw (GET /v1/triggers). */
+export interface TriggerStatus {
+  rule: TriggerRule;
+  state: TriggerState;
+  /** The condition's value in the newest window (undefined: no data there). */
+  lastValue?: number;
+  lastWindowStartMs?: number;
+}
+
+/** Seconds as text: "30 s", "2.5 s". */
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/** A value as text with up to 4 significant decimals. */
+function figure(v: number): string {
+  return String(Math.round(v * 10_000) / 10_000);
+}
+
+export class TriggerEngine {
+  private readonly states = new Map<string, TriggerState>();
+  private readonly last = new Map<string, { value?: number; windowStartMs: number }>();
+  /** Peak value of a pending hold, by rule. */
+  private readonly peaks = new Map<string, number>();
+
+  constructor(readonly rules: readonly TriggerRule[]) {
+    for (const r of rules) this.states.set(r.name, { kind: "idle" });
+  }
+
+  /** Steps every rule over the windows that closed (each: every cluster's stats of one window,
+   *  oldest first); returns the rules that fired or cleared, in order. */
+  observe(windows: readonly (readonly ClusterWindowStats[])[], nowMs: number): TriggerEvent[] {
+    const events: TriggerEvent[] = [];
+    for (const window of windows) {
+      const first = window[0];
+      if (first === undefined) continue;
+      const start = first.windowStartMs;
+      const end = start + first.windowLengthMs;
+      for (const rule of this.rules) {
+        const value = conditionValue(rule.condition, window);
+        this.last.set(rule.name, value === undefined ? { windowStartMs: start } : { value, windowStartMs: start });
+        const event = this.step(rule, value, start, end, nowMs);
+        if (event !== undefined) events.push(event);
+      }
+    }
+    return events;
+  }
+
+  private step(rule: TriggerRule, value: number | undefined, start: number, end: number, nowMs: number): TriggerEvent | undefined {
+    const holds = value !== undefined && value > rule.condition.above;
+    let state = this.states.get(rule.name)!;
+    if (state.kind === "fired") {
+      if (holds) {
+        if (state.falseSince !== undefined) this.states.set(rule.name, { ...state, falseSince: undefined });
+        return undefined;
+      }
+      const falseSince = state.falseSince ?? start;
+      if (rule.clear === "auto" && end - falseSince >= rule.clearAfterMs) {
+        this.states.set(rule.name, { kind: "idle" });
+        return { kind: "cleared", trigger: rule.name, action: rule.action, atMs: nowMs, values: state.fired, clearedBy: "condition" };
+      }
+      if (state.falseSince === undefined) this.states.set(rule.name, { ...state, falseSince });
+      return undefined;
+    }
+    if (!holds) {
+      if (state.kind === "pending") this.states.set(rule.name, { kind: "idle" });
+      return undefined;
+    }
+    if (state.kind === "idle") {
+      state = { kind: "pending", since: start, value: value! };
+      this.peaks.set(rule.name, value!);
+    }
+    const peak = Math.max(this.peaks.get(rule.name) ?? value!, value!);
+    this.peaks.set(rule.name, peak);
+    const heldMs = end - state.since;
+    if (heldMs < rule.forMs) {
+      this.states.set(rule.name, { kind: "pending", since: state.since, value: value! });
+      return undefined;
+    }
+    const c = rule.condition;
+    const fired: FiringValues = {
+      value: value!,
+      peak,
+      threshold: c.above,
+      heldMs,
+      reason: `trigger ${rule.name}: ${conditionLabel(c)} ${figure(value!)} > ${figure(c.above)} for ${seconds(heldMs)}`,
+    };
+    this.states.set(rule.name, { kind: "fired", since: state.since, firedAtMs: nowMs, fired });
+    this.peaks.delete(rule.name);
+    return { kind: "fired", trigger: rule.name, action: rule.action, atMs: nowMs, values: fired };
+  }
+
+  /** A human clears a fired rule (any clear mode). Throws CP_ERR_TRIGGER for an unknown rule or
+   *  one not fired. */
+  clear(name: string, actor: string, nowMs: number): TriggerEvent {
+    const rule = this.rules.find((r) => r.name === name);
+    if (rule === undefined) {
+      throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" is not configured; configured: ${this.rules.map((r) => r.name).join(", ") || "none"}`);
+    }
+    const state = this.states.get(name)!;
+    if (state.kind !== "fired") throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" has not fired (it is ${state.kind})`);
+    this.states.set(name, { kind: "idle" });
+    return { kind: "cleared", trigger: name, action: rule.action, atMs: nowMs, values: state.fired, clearedBy: actor };
+  }
+
+  /** Every rule with its state, in configuration order. */
+  statuses(): TriggerStatus[] {
+    return this.rules.map((rule) => {
+      const last = this.last.get(rule.name);
+      return {
+        rule,
+        state: this.states.get(rule.name)!,
+        ...(last?.value !== undefined ? { lastValue: last.value } : {}),
+        ...(last !== undefined ? { lastWindowStartMs: last.windowStartMs } : {}),
+      };
+    });
+  }
+
+  /** The rules in force (fired), in configuration order. */
+  firedRules(): { rule: TriggerRule; fired: FiringValues }[] {
+    const out: { rule: TriggerRule; fired: FiringValues }[] = [];
+    for (const rule of this.rules) {
+      const s = this.states.get(rule.name)!;
+      if (s.kind === "fired") out.push({ rule, fired: s.fired });
+    }
+    return out;
+  }
+
+  /** Fired rules as kept in the audit log (restored after a restart). */
+  persisted(): FiredTrigger[] {
+    const out: FiredTrigger[] = [];
+    for (const rule of this.rules) {
+      const s = this.states.get(rule.name)!;
+      if (s.kind === "fired") out.push({ name: rule.name, since: s.since, firedAtMs: s.firedAtMs, fired: s.fired });
+    }
+    return out;
+  }
+
+  /** Puts fired rules back in force after a restart; names no longer configured are ignored. */
+  restore(fired: readonly FiredTrigger[]): void {
+    for (const f of fired) {
+      if (!this.states.has(f.name)) continue;
+      this.states.set(f.name, { kind: "fired", since: f.since, firedAtMs: f.firedAtMs, fired: f.fired });
+    }
+  }
+}
