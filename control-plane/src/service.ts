@@ -110,7 +110,7 @@ export class ControlPlane {
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
-      this.currentRecorded = this.record({ type: "decisions", atMs: this.now(), decisions: this.current });
+      this.currentRecorded = this.record({ kind: "decisions", atMs: this.now(), decisions: this.current });
     }
   }
 
@@ -179,7 +179,7 @@ export class ControlPlane {
   async setOverride(override: Override): Promise<DecisionSet> {
     const atMs = this.now();
     this.engine.validateOverride(override, atMs);
-    return this.acknowledged({ type: "override", atMs, override }, () => {
+    return this.acknowledged({ kind: "override", atMs, override }, () => {
       this.engine.setOverride(override, atMs);
       this.emitter.emit("override", { override, atMs });
     });
@@ -235,7 +235,7 @@ export class ControlPlane {
       },
       onReport: (s, report) => this.ingest(s, report),
       onNack: (event) => {
-        this.audit?.append({ type: "nack", atMs: event.atMs, nack: event });
+        this.audit?.append({ kind: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
       },
       onClosed: (s, reason) => {
@@ -354,7 +354,7 @@ export class ControlPlane {
   private publish(decisions: DecisionSet, atMs: number): void {
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
-    this.currentRecorded = this.record({ type: "decisions", atMs, decisions });
+    this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.emitter.emit("decisions", decisions);
   }
@@ -364,7 +364,7 @@ export class ControlPlane {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
     }
     const atMs = this.now();
-    return this.acknowledged({ type: "halt", atMs, halted, reason, actor }, () => {
+    return this.acknowledged({ kind: halted ? "halt" : "resume", atMs, reason, actor }, () => {
       this.engine.setHalt(halted, reason, actor, atMs);
       this.emitter.emit("halt", { halted, reason, actor, atMs });
     });
@@ -379,7 +379,7 @@ export class ControlPlane {
    * CP_ERR_AUDIT although the change (durable) is in effect.
    */
   private async acknowledged(record: AuditRecord, apply: () => void): Promise<DecisionSet> {
-    const what = record.type === "halt" && !record.halted ? "resume" : record.type;
+    const what = record.kind;
     const recorded = this.record(record);
     const { set, setRecorded } = await this.serialised(async () => {
       try {
@@ -417,7 +417,7 @@ export class ControlPlane {
     const result = await this.engine.round(atMs, this.modelScorer);
     const computedAtHrMs = performance.timeOrigin + performance.now();
     for (const transition of result.transitions) {
-      this.audit?.append({ type: "transition", atMs: transition.atMs, transition });
+      this.audit?.append({ kind: "transition", atMs: transition.atMs, transition });
       this.emitter.emit("transition", transition);
     }
     const changed = result.decisions.version !== this.current.version;

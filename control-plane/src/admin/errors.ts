@@ -12,6 +12,7 @@ export const ADMIN_ERRORS = {
   AUTOGLM_ERR_MODEL_UNAVAILABLE: { status: 503, text: "model reload is not available: %s" },
   AUTOGLM_ERR_AUDIT_UNAVAILABLE: { status: 503, text: "audit log is not available: %s" },
   AUTOGLM_ERR_CONFLICT: { status: 409, text: "%s" },
+  AUTOGLM_ERR_ALL_CLUSTERS_OPEN: { status: 409, text: "%s" },
   AUTOGLM_ERR_INTERNAL: { status: 500, text: "internal error: %s" },
 } as const satisfies Record<string, { status: number; text: string }>;
 
