@@ -1,21 +1,32 @@
 // Starts the demo's control plane on loopback (free ports) with control-plane/src/server.ts, the
 // same code `autoglm control-plane` runs: the gRPC server the sidecars stream to and the admin API
 // with the dashboard at its root.
+import { join } from "node:path";
 import type { Logger } from "../lib/log.js";
 import type { ControlPlaneConfig } from "../control-plane/src/config/types.js";
 import { validateConfig } from "../control-plane/src/config/validate.js";
 import { startControlPlane, type RunningControlPlane } from "../control-plane/src/server.js";
-import type { Scenario } from "../sim/scenario.js";
+import { projectRoot, type Scenario } from "../sim/scenario.js";
 
 export type DemoControlPlane = RunningControlPlane;
 
-/** The control plane's configuration for a scenario: loopback, free ports, the scenario's clusters and SLO. */
-export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string): ControlPlaneConfig {
+/** The anomaly model the demo scores with: the one `autoglm train` writes and the repository ships. */
+export function defaultModelPath(): string {
+  return join(projectRoot(), "models", "anomaly.onnx");
+}
+
+/**
+ * The control plane's configuration for a scenario: loopback, free ports, the scenario's clusters
+ * and SLO, and the ONNX model (a file that does not load means rules-only, as in production: the
+ * control plane logs why and the dashboard's badge says so).
+ */
+export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, modelPath = defaultModelPath()): ControlPlaneConfig {
   return validateConfig({
     grpc: { host: "127.0.0.1", port: 0 },
     admin: { host: "127.0.0.1", port: 0 },
     clusters: scenario.clusters.map((c) => ({ name: c.name, base_weight: Math.max(1, Math.round(c.weight)) })),
     slo: { latency_ms: scenario.slo.latency_ms, success_rate: scenario.slo.success_rate },
+    model: { path: modelPath },
     ...(auditDir === undefined ? {} : { audit: { dir: auditDir } }),
   });
 }

@@ -10,8 +10,10 @@ import { FaultTimeline } from "../sim/faults.js";
 import { loadScenarioFile, projectRoot, type Scenario } from "../sim/scenario.js";
 import { startSidecar, type RunningSidecar } from "../sidecar/index.js";
 import type { BreakerKind, Transition } from "../control-plane/src/core/types.js";
+import type { ModelStatus } from "../control-plane/src/admin/deps.js";
 import { controlPlaneConfigFor, startDemoControlPlane, type DemoControlPlane } from "./control-plane-host.js";
 import { LoadGenerator, type LoadTally } from "./load.js";
+import { breakerStories, summaryLine, type BreakerStory } from "./summary.js";
 import { startLlmServer, type RunningLlmServer } from "./llm-server.js";
 
 export const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
@@ -37,6 +39,8 @@ export interface DemoOptions {
   streamFraction?: number;
   /** Directory for the control plane's audit log; default none. */
   auditDir?: string;
+  /** The anomaly model file; default models/anomaly.onnx under the project root. */
+  modelPath?: string;
   /** Aborting stops the demo early (Ctrl-C). */
   signal?: AbortSignal;
   /** Receives the dashboard line and each second's summary line (without a newline). */
@@ -63,6 +67,10 @@ export interface DemoSummary {
   clusters: ClusterSummary[];
   /** Breaker transitions the control plane made during the run. */
   transitions: Transition[];
+  /** Each cluster whose breaker opened: when, and whether it closed again before the end. */
+  breakers: BreakerStory[];
+  /** The model at the end: "model" when the ONNX model scored the clusters. */
+  model: ModelStatus;
   /** Requests the sidecars' filters saw, per sidecar, from their metrics. */
   sidecarRequests: number[];
   aborted: boolean;
@@ -95,7 +103,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const log = options.logger ?? createLogger("demo");
   const print = options.print ?? ((line: string) => log.info(line));
   const wasm = options.wasmPath ?? join(projectRoot(), "build", "filter.wasm");
-  if (!existsSync(wasm)) throw new MissingFilterError(`the filter is not built (${wasm} is missing): run \`npm run build\` first`);
+  if (!existsSync(wasm)) {
+    throw new MissingFilterError(`the filter is not built (${wasm} is missing): \`npm start\` builds it before the demo, or run \`npm run build:filter\``);
+  }
   const scenario = options.scenario ?? loadScenarioFile(options.scenarioPath ?? defaultScenarioPath());
   const durationS = options.durationS ?? scenario.duration_s;
   const rps = options.rps ?? 30;
@@ -114,7 +124,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const scenarioSeconds = (): number => Math.max(0, (Date.now() - startedAtMs) / 1000);
   const faults = new FaultTimeline(scenario);
   try {
-    cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir), log);
+    cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir, options.modelPath), log);
     cp.controlPlane.on("transition", (t) => transitions.push(t));
     const dashboardUrl = `${cp.adminUrl}/`;
     const endpoints = new Map<string, string[]>();
@@ -158,6 +168,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     }
     print(`autoglm demo: scenario ${scenario.name}, ${durationS} s at ${rps} rps over ${sidecarCount} sidecars`);
     print(`dashboard: ${dashboardUrl}`);
+    const model = cp.modelStatus();
+    print(`model: ${model.mode}${model.path === undefined ? "" : ` (${model.path})`}${model.detail === undefined ? "" : `: ${model.detail}`}`);
     print(`sidecars: ${sidecars.map((s) => s.url).join(" ")}`);
     if (options.auditDir !== undefined) print(`audit log: ${options.auditDir} (also at ${dashboardUrl}v1/audit)`);
 
@@ -198,6 +210,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const sidecarRequests = sidecars.map((s) => requestsFromMetrics(s.metricsText()));
     const statuses = cp.controlPlane.clusterStatuses();
     const totals = load.total;
+    const breakers = breakerStories(transitions, loadStartedMs, new Map(statuses.map((s) => [s.cluster, s.state.kind])));
     const summary: DemoSummary = {
       dashboardUrl,
       ranS,
@@ -205,13 +218,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       successRate: totals.ok + totals.failed === 0 ? 0 : totals.ok / (totals.ok + totals.failed),
       clusters: statuses.map((s) => ({ name: s.cluster, served: totals.byCluster[s.cluster] ?? 0, state: s.state.kind, weight: s.weight })),
       transitions,
+      breakers,
+      model: cp.modelStatus(),
       sidecarRequests,
       aborted,
     };
-    print(
-      `done: ${totals.requests} requests, ${(100 * summary.successRate).toFixed(1)}% ok, ` +
-        `${transitions.length} breaker transitions (${transitions.map((t) => `${t.cluster} ${t.from}->${t.to}`).join(", ") || "none"})`,
-    );
+    print(summaryLine(totals.requests, summary.successRate, breakers, transitions.length));
     return summary;
   } finally {
     if (ticker !== undefined) clearInterval(ticker);

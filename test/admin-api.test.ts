@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { buildAdminApp } from "../control-plane/src/admin/app.js";
-import { ModelReloadError, type AdminDeps, type AuditEntry, type ModelStatus } from "../control-plane/src/admin/deps.js";
+import { ModelReloadError, type AdminDeps, type ModelStatus } from "../control-plane/src/admin/deps.js";
+import { recordClusters, type AuditRecord } from "../control-plane/src/audit/records.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { createLogger } from "../lib/log.js";
 
@@ -19,16 +20,18 @@ function setup(overrides: Partial<AdminDeps> = {}) {
   );
   let model: ModelStatus = { mode: "model", path: "models/anomaly.onnx", loadedAtMs: NOW };
   let grpc = true;
-  const audit: AuditEntry[] = [
-    { atMs: NOW - 3000, kind: "transition", cluster: "llm-a", from: "closed", to: "open", reason: "p99 2300ms > slo 2000ms" },
+  const reloads: Array<{ actor: string; reason: string | undefined }> = [];
+  const audit: AuditRecord[] = [
+    { atMs: NOW - 3000, kind: "transition", transition: { cluster: "llm-a", from: "closed", to: "open", atMs: NOW - 3000, reason: "p99 2300ms > slo 2000ms" } },
     { atMs: NOW - 2000, kind: "halt", reason: "incident, \"big\" one", actor: "admin@x" },
-    { atMs: NOW - 1000, kind: "transition", cluster: "llm-b", from: "closed", to: "open", reason: "errors" },
+    { atMs: NOW - 1000, kind: "transition", transition: { cluster: "llm-b", from: "closed", to: "open", atMs: NOW - 1000, reason: "errors" } },
   ];
   const deps: AdminDeps = {
     controlPlane: cp,
     model: {
       status: () => model,
-      reload: async () => {
+      reload: async (actor, reason) => {
+        reloads.push({ actor, reason });
         if (model.path === "bad") throw new ModelReloadError("graph input 'x' has 7 features, expected 8");
         model = { ...model, loadedAtMs: NOW + 1 };
         return model;
@@ -40,7 +43,7 @@ function setup(overrides: Partial<AdminDeps> = {}) {
         for (const e of audit) {
           if (q.sinceMs !== undefined && e.atMs < q.sinceMs) continue;
           if (q.untilMs !== undefined && e.atMs >= q.untilMs) continue;
-          if (q.cluster !== undefined && e.cluster !== q.cluster) continue;
+          if (q.cluster !== undefined && !recordClusters(e).includes(q.cluster)) continue;
           yield e;
         }
       },
@@ -54,6 +57,7 @@ function setup(overrides: Partial<AdminDeps> = {}) {
   return {
     cp,
     deps,
+    reloads,
     setModel: (m: ModelStatus) => (model = m),
     setGrpc: (g: boolean) => (grpc = g),
   };
@@ -183,6 +187,21 @@ const badRequests: { name: string; url: string; method?: "GET" | "POST"; payload
   { name: "an audit export in a bad format", url: "/v1/audit?format=xml", method: "GET", message: 'bad request: querystring.format: must be one of ndjson, csv, got "xml"' },
   { name: "an audit export with a bad time", url: "/v1/audit?since=yesterday", method: "GET", message: 'bad request: querystring.since: expected epoch milliseconds or an ISO 8601 time, got "yesterday"' },
   { name: "an unknown query parameter", url: "/v1/clusters?verbose=1", method: "GET", message: "bad request: querystring.verbose: unknown field" },
+  { name: "an audit export for an unknown cluster", url: "/v1/audit?cluster=llm-z", method: "GET", message: 'bad request: querystring.cluster: unknown cluster "llm-z"; known: llm-a, llm-b' },
+  {
+    name: "an audit export with epoch milliseconds past the last date",
+    url: "/v1/audit?since=99999999999999999",
+    method: "GET",
+    message: "bad request: querystring.since: epoch milliseconds out of range: expected 0 to 8640000000000000 (+275760-09-13T00:00:00.000Z), got 99999999999999999",
+  },
+  {
+    name: "an audit export with negative epoch milliseconds",
+    url: "/v1/audit?until=-5",
+    method: "GET",
+    message: "bad request: querystring.until: epoch milliseconds out of range: expected 0 to 8640000000000000 (+275760-09-13T00:00:00.000Z), got -5",
+  },
+  { name: "a model reload naming a file", url: "/v1/model/reload", payload: { path: "/srv/other.onnx" }, message: "bad request: body.path: unknown field" },
+  { name: "a model reload with an empty reason", url: "/v1/model/reload", payload: { reason: "" }, message: 'bad request: body.reason: must NOT have fewer than 1 characters, got ""' },
 ];
 for (const c of badRequests) {
   test(`${c.name} answers 400 naming the field`, async () => {
@@ -238,19 +257,70 @@ test("a model reload that fails validation answers 422 AUTOGLM_ERR_MODEL_INVALID
   await app.close();
 });
 
+test("a model reload takes no body or a reason, and passes the actor and the reason on for the audit log", async () => {
+  const s = setup();
+  const app = await buildAdminApp(s.deps);
+  const bare = await app.inject({ method: "POST", url: "/v1/model/reload", headers: auth });
+  assert.equal(bare.statusCode, 200, bare.body);
+  const withReason = await app.inject({ method: "POST", url: "/v1/model/reload", headers: auth, payload: { reason: "retrained on last week" } });
+  assert.equal(withReason.statusCode, 200, withReason.body);
+  assert.deepEqual(
+    s.reloads.map((r) => ({ ...r, actor: r.actor.split("@")[0] })),
+    [{ actor: "admin", reason: undefined }, { actor: "admin", reason: "retrained on last week" }],
+  );
+  await app.close();
+});
+
+const allOpen: Array<{ name: string; before: Array<{ cluster: string; state: "open" | "closed" | "auto"; untilMs?: number }>; body: object; status: number }> = [
+  { name: "forcing the last cluster open", before: [{ cluster: "llm-a", state: "open" }], body: { state: "open", reason: "drain" }, status: 409 },
+  { name: "forcing the last cluster open for a while", before: [{ cluster: "llm-a", state: "open" }], body: { state: "open", ttl_s: 60, reason: "drain" }, status: 409 },
+  { name: "forcing the last cluster open, confirmed", before: [{ cluster: "llm-a", state: "open" }], body: { state: "open", reason: "drain", confirm_all_open: true }, status: 200 },
+  { name: "forcing one cluster open while another is left to the policy", before: [], body: { state: "open", reason: "drain" }, status: 200 },
+  { name: "forcing a cluster open while the other's open override has expired", before: [{ cluster: "llm-a", state: "open", untilMs: NOW - 1 }], body: { state: "open", reason: "drain" }, status: 200 },
+  { name: "forcing a cluster open while the other is forced closed", before: [{ cluster: "llm-a", state: "closed" }], body: { state: "open", reason: "drain" }, status: 200 },
+  { name: "forcing the last cluster closed", before: [{ cluster: "llm-a", state: "open" }], body: { state: "closed", reason: "back" }, status: 200 },
+];
+for (const c of allOpen) {
+  test(`overrides: ${c.name} answers ${c.status}`, async () => {
+    const s = setup();
+    for (const o of c.before) s.cp.setOverride({ ...o, reason: "earlier", actor: "ops" });
+    const app = await buildAdminApp(s.deps);
+    const res = await app.inject({ method: "POST", url: "/v1/clusters/llm-b/override", headers: auth, payload: c.body });
+    assert.equal(res.statusCode, c.status, res.body);
+    const reached = s.cp.calls.filter((call) => call.method === "setOverride").length - c.before.length;
+    assert.equal(reached, c.status === 200 ? 1 : 0, "a refused override never reaches the control plane");
+    if (c.status === 409) {
+      assert.equal(res.json().code, "AUTOGLM_ERR_ALL_CLUSTERS_OPEN");
+      assert.equal(
+        res.json().message,
+        'this would force every cluster open (llm-a, llm-b): no request would be served anywhere, which is a halt by another name. ' +
+          'To stop all traffic use POST /v1/halt (POST /v1/resume undoes it); to force every cluster open anyway, send this override again with "confirm_all_open": true',
+      );
+    }
+    await app.close();
+  });
+}
+
 test("the audit export filters by time and cluster, as NDJSON and as CSV", async () => {
   const app = await buildAdminApp(setup().deps);
   const nd = await app.inject({ method: "GET", url: `/v1/audit?since=${NOW - 2500}&cluster=llm-b`, headers: auth });
   assert.equal(nd.statusCode, 200);
   assert.match(String(nd.headers["content-type"]), /application\/x-ndjson/);
   const lines = nd.body.trim().split("\n").map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.cluster), ["llm-b"]);
+  assert.deepEqual(lines, [
+    { kind: "transition", at_ms: NOW - 1000, transition: { cluster: "llm-b", from: "closed", to: "open", at_ms: NOW - 1000, reason: "errors" } },
+  ]);
   const iso = new Date(NOW - 1500).toISOString();
   const csv = await app.inject({ method: "GET", url: `/v1/audit?format=csv&until=${encodeURIComponent(iso)}`, headers: auth });
   const rows = csv.body.trimEnd().split("\r\n");
-  assert.equal(rows[0], "at_ms,at,kind,cluster,detail");
+  assert.equal(
+    rows[0],
+    "at_ms,at,kind,cluster,version,state,from,to,weight,probe_fraction,retry_after_s,anomaly_score,halted,ttl_ms,until_ms,reason,actor,node_id,stream_id,enforced_version,path,outcome,detail,trigger,action,fraction,value,threshold",
+  );
   assert.equal(rows.length, 3);
-  assert.ok(rows[2]!.startsWith(`${NOW - 2000},${new Date(NOW - 2000).toISOString()},halt,,"{""reason"":""incident, \\""big\\"" one""`), rows[2]);
+  const at = (ms: number) => `${ms},${new Date(ms).toISOString()}`;
+  assert.equal(rows[1], `${at(NOW - 3000)},transition,llm-a,,,closed,open,,,,,,,,p99 2300ms > slo 2000ms,,,,,,,`);
+  assert.equal(rows[2], `${at(NOW - 2000)},halt,,,,,,,,,,,,,"incident, ""big"" one",admin@x,,,,,,`);
   await app.close();
 });
 

@@ -4,7 +4,7 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import { buildAdminApp } from "../control-plane/src/admin/app.js";
-import type { AuditEntry } from "../control-plane/src/admin/deps.js";
+import type { AuditRecord } from "../control-plane/src/audit/records.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { createLogger } from "../lib/log.js";
 
@@ -36,7 +36,8 @@ test("a big audit export streams with backpressure while other routes stay respo
       async *read() {
         for (let i = 0; i < RECORDS; i++) {
           produced++;
-          yield { atMs: 1_700_000_000_000 + i, kind: "decision", cluster: "llm-a", version: i, reason: "p99 ok ".repeat(10) } satisfies AuditEntry;
+          const atMs = 1_700_000_000_000 + i;
+          yield { atMs, kind: "transition", transition: { cluster: "llm-a", from: "closed", to: "open", atMs, reason: "p99 ok ".repeat(10) } } satisfies AuditRecord;
         }
       },
     },

@@ -134,14 +134,16 @@ test("each operation's security says what the server enforces: none for open rou
   await app.close();
 });
 
-test("the document describes the cluster name parameter and the override body from the route schemas", async () => {
+test("the document describes the cluster name parameter, the override and model reload bodies from the route schemas", async () => {
   const { app } = await appWithRoutes();
   const doc = await fetchDocument(app);
   const override = doc.paths["/v1/clusters/{name}/override"]!.post!;
   assert.deepEqual(override.parameters?.filter((p) => p.in === "path").map((p) => [p.name, p.required]), [["name", true]]);
   const body = override.requestBody?.content["application/json"]?.schema;
   assert.deepEqual(body?.required, ["state", "reason"]);
-  assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ["reason", "state", "ttl_s"]);
+  assert.deepEqual(Object.keys(body?.properties ?? {}).sort(), ["confirm_all_open", "reason", "state", "ttl_s"]);
+  const reload = doc.paths["/v1/model/reload"]!.post!.requestBody?.content["application/json"]?.schema;
+  assert.deepEqual(Object.keys(reload?.properties ?? {}), ["reason"]);
   const audit = doc.paths["/v1/audit"]!.get!;
   assert.deepEqual(audit.parameters?.filter((p) => p.in === "query").map((p) => p.name).sort(), ["cluster", "format", "since", "until"]);
   await app.close();

@@ -103,9 +103,9 @@ async function until(what: string, condition: () => boolean, timeoutMs = 20_000)
   }
 }
 
-async function records(dir: string, type: AuditRecord["type"]): Promise<AuditRecord[]> {
+async function records(dir: string, type: AuditRecord["kind"]): Promise<AuditRecord[]> {
   const out: AuditRecord[] = [];
-  for await (const r of readAudit(dir, { types: [type] })) out.push(r);
+  for await (const r of readAudit(dir, { kinds: [type] })) out.push(r);
   return out;
 }
 
@@ -195,7 +195,7 @@ test("a burst of concurrent overrides is group-committed: far fewer syncs than c
   for (const r of results) assert.equal(r.statusCode, 200, r.body);
   const syncs = fs.syncs - before;
   assert.ok(syncs <= calls / 4, `${syncs} syncs for ${calls} calls`);
-  const reasons = new Set((await records(dir, "override")).map((r) => (r.type === "override" ? r.override.reason : "")));
+  const reasons = new Set((await records(dir, "override")).map((r) => (r.kind === "override" ? r.override.reason : "")));
   for (let i = 0; i < calls; i++) assert.ok(reasons.has(`burst-${i}`), `burst-${i} recorded`);
   // Every acknowledged version is durable: the highest one answered is the restored one.
   const highest = Math.max(...results.map((r) => (r.json() as { decisions: { version: number } }).decisions.version));

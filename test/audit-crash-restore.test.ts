@@ -98,7 +98,7 @@ test("a control plane killed with SIGKILL in a burst of overrides restores every
   await second.exited;
 
   const recorded = new Set<string>();
-  for await (const r of readAudit(auditDir, { types: ["override"] })) if (r.type === "override") recorded.add(r.override.reason);
+  for await (const r of readAudit(auditDir, { kinds: ["override"] })) if (r.kind === "override") recorded.add(r.override.reason);
   const lost = [...acknowledged].filter((reason) => !recorded.has(reason));
   assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged overrides lost`);
   assert.ok(decisions.version >= highestVersion, `restored version ${decisions.version} < acknowledged ${highestVersion}`);

@@ -46,12 +46,12 @@ describe("audit log", () => {
     withDir(async (dir) => {
       const log = await AuditLog.open({ dir, logger });
       assert.equal(log.restored, undefined);
-      log.append({ type: "decisions", atMs: T0, decisions: set(7) });
-      log.append({ type: "override", atMs: T0 + 1, override: { cluster: "b", state: "closed", reason: "r", actor: "x" } });
-      log.append({ type: "override", atMs: T0 + 2, override: { cluster: "a", state: "open", reason: "r", actor: "x" } });
-      log.append({ type: "override", atMs: T0 + 3, override: { cluster: "b", state: "auto", reason: "r", actor: "x" } });
-      log.append({ type: "halt", atMs: T0 + 4, halted: true, reason: "stop", actor: "y" });
-      log.append({ type: "decisions", atMs: T0 + 5, decisions: set(8, "open") });
+      log.append({ kind: "decisions", atMs: T0, decisions: set(7) });
+      log.append({ kind: "override", atMs: T0 + 1, override: { cluster: "b", state: "closed", reason: "r", actor: "x" } });
+      log.append({ kind: "override", atMs: T0 + 2, override: { cluster: "a", state: "open", reason: "r", actor: "x" } });
+      log.append({ kind: "override", atMs: T0 + 3, override: { cluster: "b", state: "auto", reason: "r", actor: "x" } });
+      log.append({ kind: "halt", atMs: T0 + 4, reason: "stop", actor: "y" });
+      log.append({ kind: "decisions", atMs: T0 + 5, decisions: set(8, "open") });
       await log.close();
       const again = await AuditLog.open({ dir, logger });
       assert.equal(again.restored?.decisions?.version, 8);
@@ -70,14 +70,14 @@ describe("audit log", () => {
     it(`a corrupt tail (${name}) is reported and skipped, and writing continues`, () =>
       withDir(async (dir) => {
         const log = await AuditLog.open({ dir, logger });
-        log.append({ type: "decisions", atMs: T0, decisions: set(3) });
+        log.append({ kind: "decisions", atMs: T0, decisions: set(3) });
         await log.close();
         const files = await listAuditFiles(dir);
         await appendFile(files.at(-1)!.path, tail);
         const again = await AuditLog.open({ dir, logger });
         assert.equal(again.restored?.decisions?.version, 3);
         assert.equal(again.corruptions.length, 1);
-        again.append({ type: "decisions", atMs: T0 + 1, decisions: set(4) });
+        again.append({ kind: "decisions", atMs: T0 + 1, decisions: set(4) });
         await again.close();
         const third = await AuditLog.open({ dir, logger });
         assert.equal(third.restored?.decisions?.version, 4);
@@ -89,7 +89,7 @@ describe("audit log", () => {
     withDir(async (dir) => {
       const log = await AuditLog.open({ dir, maxBytes: 2048, logger });
       for (let v = 1; v <= 40; v++) {
-        log.append({ type: "decisions", atMs: T0 + v, decisions: set(v) });
+        log.append({ kind: "decisions", atMs: T0 + v, decisions: set(v) });
         await log.flush();
       }
       await log.close();
@@ -104,15 +104,15 @@ describe("audit log", () => {
   it("the streaming reader filters by time, cluster and type", () =>
     withDir(async (dir) => {
       const log = await AuditLog.open({ dir, logger });
-      log.append({ type: "transition", atMs: T0 + 10, transition: { cluster: "a", from: "closed", to: "open", atMs: T0 + 10, reason: "x" } });
-      log.append({ type: "transition", atMs: T0 + 20, transition: { cluster: "b", from: "closed", to: "open", atMs: T0 + 20, reason: "y" } });
-      log.append({ type: "halt", atMs: T0 + 30, halted: true, reason: "z", actor: "q" });
-      log.append({ type: "override", atMs: T0 + 40, override: { cluster: "a", state: "open", reason: "r", actor: "x" } });
+      log.append({ kind: "transition", atMs: T0 + 10, transition: { cluster: "a", from: "closed", to: "open", atMs: T0 + 10, reason: "x" } });
+      log.append({ kind: "transition", atMs: T0 + 20, transition: { cluster: "b", from: "closed", to: "open", atMs: T0 + 20, reason: "y" } });
+      log.append({ kind: "halt", atMs: T0 + 30, reason: "z", actor: "q" });
+      log.append({ kind: "override", atMs: T0 + 40, override: { cluster: "a", state: "open", reason: "r", actor: "x" } });
       await log.close();
       assert.equal((await collect(readAudit(dir))).length, 4);
       assert.deepEqual((await collect(readAudit(dir, { sinceMs: T0 + 15, untilMs: T0 + 40 }))).map((r) => r.atMs), [T0 + 20, T0 + 30]);
-      assert.deepEqual((await collect(readAudit(dir, { cluster: "a" }))).map((r) => r.type), ["transition", "halt", "override"]);
-      assert.deepEqual((await collect(readAudit(dir, { types: ["halt"] }))).map((r) => r.type), ["halt"]);
+      assert.deepEqual((await collect(readAudit(dir, { cluster: "a" }))).map((r) => r.kind), ["transition", "halt", "override"]);
+      assert.deepEqual((await collect(readAudit(dir, { kinds: ["halt"] }))).map((r) => r.kind), ["halt"]);
     }));
 
   it("a control plane restarted from its audit log continues the version", () =>

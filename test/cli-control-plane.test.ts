@@ -53,7 +53,7 @@ test("startControlPlane serves healthz, readyz and clusters on free ports and cl
   await cp.close(); // idempotent
   const files = await readdir(join(dir, "audit"));
   const written = (await Promise.all(files.map((f) => readFile(join(dir, "audit", f), "utf8")))).join("");
-  assert.match(written, /"type":"decisions"/, "the initial decision set was flushed to the audit log");
+  assert.match(written, /"kind":"decisions","at_ms":/, "the initial decision set was flushed to the audit log");
   await assert.rejects(fetch(`${cp.adminUrl}/healthz`), "admin API stopped accepting");
 });
 

@@ -1,11 +1,18 @@
+// The demo in real time, as `npm start` runs it: the default scenario to its end with the ONNX
+// model, its command's terminal output, an early stop and bad options.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { parseScenario } from "../sim/scenario.js";
-import { runDemo } from "../demo/run.js";
+import { defaultScenarioPath, runDemo } from "../demo/run.js";
 import { command } from "../cli/commands/demo.js";
+import { readAudit } from "../control-plane/src/audit/reader.js";
+import type { Transition } from "../control-plane/src/core/types.js";
+import { loadScenarioFile } from "../sim/scenario.js";
 
 const shortScenario = parseScenario({
   name: "demo-test",
@@ -13,37 +20,91 @@ const shortScenario = parseScenario({
   duration_s: 20,
   window_s: 1,
   sidecars: 2,
-  // The fault is an error burst; a generous latency objective and client timeout keep a machine
-  // that stalls the test for a few seconds from making the healthy clusters look broken.
   slo: { latency_ms: 10000, success_rate: 0.99, client_timeout_ms: 20000 },
   clusters: [
-    { name: "llm-a", weight: 40, endpoints: 2, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
-    { name: "llm-b", weight: 30, endpoints: 2, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
-    { name: "llm-c", weight: 30, endpoints: 2, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
+    { name: "llm-a", weight: 50, endpoints: 1, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
+    { name: "llm-b", weight: 50, endpoints: 1, capacity_rps: 200, latency_ms: { p50: 100, p99: 500 }, error_rate: 0.001 },
   ],
-  traffic: [{ at_s: 0, rps: 30 }],
-  faults: [{ at_s: 3, cluster: "llm-a", error_rate: 0.9, for_s: 30 }],
+  traffic: [{ at_s: 0, rps: 10 }],
 }, "demo-test");
 
-test("the demo sends traffic through the filter and the control plane opens the faulty cluster's breaker", { timeout: 120_000 }, async () => {
+test("the default demo runs to its end with the ONNX model, and the failed cluster's breaker opens and closes again", { timeout: 400_000 }, async () => {
+  const scenario = loadScenarioFile(defaultScenarioPath());
+  const faulty = scenario.faults[0]!.cluster;
   const lines: string[] = [];
   const auditDir = await mkdtemp(join(tmpdir(), "autoglm-demo-audit-"));
-  const summary = await runDemo({ scenario: shortScenario, durationS: 20, rps: 30, auditDir, print: (l) => lines.push(l) });
-  // The audit log was flushed on shutdown and holds the breaker's opening.
-  const files = await readdir(auditDir);
-  const audit = (await Promise.all(files.map((f) => readFile(join(auditDir, f), "utf8")))).join("");
-  await rm(auditDir, { recursive: true, force: true });
-  assert.match(audit, /llm-a/, `audit files: ${files.join(", ")}`);
-  assert.match(audit, /"open"/);
-  assert.ok(summary.totals.requests > 50, `requests: ${summary.totals.requests}`);
-  // The upstreams echo the x-request-id and x-autoglm-cluster the filter set.
-  assert.ok(summary.totals.filtered > summary.totals.requests / 2, `filtered answers: ${summary.totals.filtered} of ${summary.totals.requests}`);
-  assert.ok(summary.sidecarRequests.every((n) => n > 0), `sidecar request counters: ${summary.sidecarRequests.join(", ")}`);
-  const opened = summary.transitions.filter((t) => t.cluster === "llm-a" && t.to === "open");
-  assert.ok(opened.length >= 1, `transitions: ${JSON.stringify(summary.transitions)}`);
-  assert.ok(summary.transitions.every((t) => t.cluster === "llm-a"), `only the faulty cluster trips: ${JSON.stringify(summary.transitions)}`);
-  assert.ok(lines.some((l) => l.startsWith("dashboard: http://127.0.0.1:")), lines.join("\n"));
-  assert.ok(lines.some((l) => l.startsWith("t=")), "a per-second summary line is printed");
+  try {
+    // No scenario, duration or model given: what `npm start` runs.
+    const summary = await runDemo({ auditDir, print: (l) => lines.push(l) });
+    const output = lines.join("\n");
+    assert.equal(summary.aborted, false);
+    assert.ok(summary.ranS >= scenario.duration_s, `ran ${summary.ranS} s of ${scenario.duration_s}`);
+    assert.equal(summary.model.mode, "model", `model: ${JSON.stringify(summary.model)}`);
+    assert.match(output, /^model: model \(.*anomaly\.onnx\)$/m);
+
+    // The breaker opened on the faulty cluster and closed again before the end, and said so.
+    const opened = summary.transitions.findIndex((t) => t.cluster === faulty && t.to === "open");
+    assert.ok(opened >= 0, `transitions: ${JSON.stringify(summary.transitions)}`);
+    assert.ok(summary.transitions.slice(opened).some((t) => t.cluster === faulty && t.to === "closed"), `transitions: ${JSON.stringify(summary.transitions)}`);
+    assert.equal(summary.clusters.find((c) => c.name === faulty)?.state, "closed");
+    const story = summary.breakers.find((b) => b.cluster === faulty);
+    assert.ok(story?.closedAgainAtS !== undefined, `breakers: ${JSON.stringify(summary.breakers)}`);
+    assert.match(lines.at(-1)!, new RegExp(`^done: \\d+ requests, [\\d.]+% ok; ${faulty} opened at t=\\d+s and closed again at t=\\d+s`));
+    assert.ok(summary.transitions.every((t) => t.cluster === faulty), `only the faulty cluster trips: ${JSON.stringify(summary.transitions)}`);
+
+    // Traffic went through the filters, and the audit log (flushed on shutdown) holds the story.
+    assert.ok(summary.totals.requests > 50 * scenario.duration_s / 2, `requests: ${summary.totals.requests}`);
+    assert.ok(summary.totals.filtered > summary.totals.requests / 2, `filtered answers: ${summary.totals.filtered} of ${summary.totals.requests}`);
+    assert.ok(summary.sidecarRequests.every((n) => n > 0), `sidecar request counters: ${summary.sidecarRequests.join(", ")}`);
+    const audited: Transition[] = [];
+    for await (const record of readAudit(auditDir, { cluster: faulty })) if (record.kind === "transition") audited.push(record.transition);
+    assert.deepEqual(audited.map((t) => t.to), summary.transitions.map((t) => t.to));
+    assert.ok(lines.some((l) => l.startsWith("dashboard: http://127.0.0.1:")), output);
+    assert.ok(lines.some((l) => l.startsWith("t=")), "a per-second summary line is printed");
+  } finally {
+    await rm(auditDir, { recursive: true, force: true });
+  }
+});
+
+/** The lines the demo command itself prints (anything else on stdout is a stray log line). */
+const DEMO_LINE = /^(logs: |autoglm demo: |dashboard: |model: |sidecars: |audit log: |t=\s*\d+s |duration reached: |done: )/;
+
+test("the demo command prints only its own lines while the admin API is called; the logs go to their file", { timeout: 120_000 }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), "autoglm-demo-cli-"));
+  const logFile = join(dir, "demo.ndjson");
+  try {
+    const child = spawn(process.execPath, ["bin/autoglm.mjs", "demo", "--duration", "4", "--audit-dir", join(dir, "audit"), "--log-file", logFile], {
+      env: { ...process.env, AUTOGLM_LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const stdout: string[] = [];
+    const readyz: unknown[] = [];
+    for await (const line of createInterface({ input: child.stdout })) {
+      stdout.push(line);
+      const dashboard = /^dashboard: (\S+)$/.exec(line);
+      if (dashboard === null) continue;
+      // The admin API logs every request at info: none of it may reach the terminal.
+      for (const path of ["readyz", "v1/clusters", "v1/decisions"]) {
+        const res = await fetch(`${dashboard[1]}${path}`);
+        if (path === "readyz") readyz.push(await res.json());
+        else await res.text();
+      }
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.equal(stderr, "");
+    assert.deepEqual(stdout.filter((l) => !DEMO_LINE.test(l)), [], stdout.join("\n"));
+    assert.equal(stdout[0], `logs: ${logFile}`);
+    assert.match(stdout.at(-1)!, /^done: /);
+    assert.equal((readyz[0] as { model?: string } | undefined)?.model, "model", JSON.stringify(readyz));
+    const logs = (await readFile(logFile, "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { msg?: string; model?: string });
+    assert.ok(logs.filter((l) => l.msg === "incoming request").length >= 3, "the admin requests are logged in the file");
+    assert.equal(logs.find((l) => l.msg === "control plane started")?.model, "model");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test("the demo stops early and cleanly when aborted", { timeout: 60_000 }, async () => {
@@ -54,12 +115,18 @@ test("the demo stops early and cleanly when aborted", { timeout: 60_000 }, async
   assert.ok(summary.ranS < 30, `ran ${summary.ranS} s`);
 });
 
-test("the demo command rejects bad options with exit code 2 and says to build a missing filter", async () => {
+test("the demo command rejects bad options with exit code 2, and a missing filter says how to build it", async () => {
   const table: Array<{ args: string[]; code: number }> = [
     { args: ["--rps", "zero"], code: 2 },
     { args: ["--duration", "-1"], code: 2 },
+    { args: ["--log-file", ""], code: 2 },
     { args: ["--bogus"], code: 2 },
   ];
   for (const { args, code } of table) assert.equal(await command.run(args), code, args.join(" "));
-  await assert.rejects(runDemo({ scenario: shortScenario, wasmPath: "/nonexistent/filter.wasm", print: () => undefined }), /npm run build/);
+  await assert.rejects(runDemo({ scenario: shortScenario, wasmPath: "/nonexistent/filter.wasm", print: () => undefined }), /`npm start` builds it.*npm run build:filter/);
+});
+
+test("demo --help says that npm start builds the filter, not that the user must build first", () => {
+  assert.match(command.help, /`npm start` runs this command .* after building build\/filter\.wasm/s);
+  assert.doesNotMatch(command.help, /build(.*) first/i);
 });

@@ -75,7 +75,7 @@ async function withAudit(body: (audit: AuditLog, dir: string) => Promise<void>):
 
 async function nackRecords(dir: string) {
   const out = [];
-  for await (const r of readAudit(dir, { types: ["nack"] })) out.push(r);
+  for await (const r of readAudit(dir, { kinds: ["nack"] })) out.push(r);
   return out;
 }
 

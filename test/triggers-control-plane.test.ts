@@ -14,6 +14,8 @@ import type { TriggerEvent, TriggerRule } from "../control-plane/src/core/trigge
 import { decisionSetFromProto } from "../control-plane/src/grpc/convert.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { applyRecord, parseRecord, type AuditRecord } from "../control-plane/src/audit/records.js";
+import { encodeRecord, storedForm } from "../control-plane/src/audit/record-codec.js";
+import { csvRows } from "../control-plane/src/admin/audit-export.js";
 import { triggerAlert } from "../control-plane/src/alerts/bind.js";
 import { createLogger } from "../lib/log.js";
 
@@ -186,20 +188,21 @@ describe("a trigger that opens a cluster", () => {
 describe("triggers in the audit log", () => {
   const fired = { value: 6500, peak: 7000, threshold: 5000, heldMs: 1000, reason: "r" };
   const record: AuditRecord = {
-    type: "trigger",
+    kind: "trigger",
     atMs: 10,
     event: { kind: "fired", trigger: "mesh-p99", action: { kind: "halt" }, atMs: 10, values: fired },
     inForce: [{ name: "mesh-p99", since: 5, firedAtMs: 10, fired }],
   };
 
   it("a trigger record passes the record schema and restores the triggers in force", () => {
-    const parsed = parseRecord(JSON.stringify(record));
+    const parsed = parseRecord(encodeRecord(record));
     assert.ok(parsed.ok);
     assert.deepEqual(applyRecord({ overrides: [] }, parsed.record).triggers, record.inForce);
   });
 
   it("a damaged trigger record is skipped, naming the field", () => {
-    const parsed = parseRecord(JSON.stringify({ ...record, event: { ...record.event, values: { ...fired, value: "high" } } }));
+    const stored = storedForm(record);
+    const parsed = parseRecord(JSON.stringify({ ...stored, event: { ...(stored.event as object), values: { ...fired, held_ms: fired.heldMs, heldMs: undefined, value: "high" } } }));
     assert.deepEqual(parsed.ok ? "" : parsed.error, "trigger.event.values.value: expected a finite number, got a string \"high\"");
   });
 
@@ -231,6 +234,28 @@ describe("reports with shed counts and upstream load are admitted only when cons
   for (const [name, report, message] of cases) {
     it(`${name}: ${message === undefined ? "admitted" : "refused"}`, () => {
       assert.equal(admitReport(report, T0 + 1500, limits)?.message, message);
+    });
+  }
+});
+
+describe("triggers in the audit export", () => {
+  const fired = { value: 0.97, peak: 0.99, threshold: 0.95, heldMs: 10_000, reason: "cpu above 95 %" };
+  const cases: { name: string; record: AuditRecord; row: Record<string, unknown> }[] = [
+    {
+      name: "a shed trigger that fired exports its rule, action, fraction, value and threshold as columns",
+      record: { kind: "trigger", atMs: 10, event: { kind: "fired", trigger: "cpu-hot", action: { kind: "shed", fraction: 0.3, cluster: "a" }, atMs: 10, values: fired }, inForce: [] },
+      row: { kind: "trigger", cluster: "a", state: "fired", trigger: "cpu-hot", action: "shed", fraction: 0.3, value: 0.97, threshold: 0.95, reason: "cpu above 95 %", actor: undefined },
+    },
+    {
+      name: "a halt trigger cleared by hand exports who cleared it and why, with no cluster",
+      record: { kind: "trigger", atMs: 20, event: { kind: "cleared", trigger: "mesh-p99", action: { kind: "halt" }, atMs: 20, values: fired, clearedBy: "ops", clearReason: "fixed" }, inForce: [] },
+      row: { kind: "trigger", cluster: undefined, state: "cleared", trigger: "mesh-p99", action: "halt", fraction: undefined, reason: "fixed", actor: "ops" },
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const [row] = csvRows(c.record);
+      for (const [column, value] of Object.entries(c.row)) assert.equal(row![column as keyof typeof row], value, column);
     });
   }
 });

@@ -1,9 +1,10 @@
 // `autoglm demo`: the whole system on loopback with a fault scenario played in real time
 // (demo/run.ts does the work; this file parses the options and handles Ctrl-C).
 import { parseArgs } from "node:util";
+import { join } from "node:path";
 import type { Command } from "../command.js";
 import { MissingFilterError, runDemo } from "../../demo/run.js";
-import { join } from "node:path";
+import { sendLogsTo } from "../../lib/log.js";
 import { projectRoot, ScenarioError } from "../../sim/scenario.js";
 
 export { runDemo, type DemoOptions, type DemoSummary } from "../../demo/run.js";
@@ -13,17 +14,21 @@ const help = `Usage: autoglm demo [options]
 Runs the whole system on loopback: the control plane with its dashboard, stand-in
 OpenAI-compatible LLM servers (one per host of each scenario cluster, latency and errors
 following the scenario's faults in real time), two sidecars running build/filter.wasm, and a
-load generator (streaming and non-streaming chat completions). Prints the dashboard URL and a
-one-line summary every second. Ctrl-C or the end of --duration shuts everything down cleanly.
+load generator (streaming and non-streaming chat completions), with the ONNX anomaly model
+(models/anomaly.onnx). Prints the dashboard URL, a one-line summary every second and, at the
+end, whether the failed cluster's breaker closed again. The parts' JSON logs go to a file, not
+the terminal. Ctrl-C or the end of --duration shuts everything down cleanly.
 
 Options:
   --scenario <file>   fault scenario (shared scenario format); default demo/scenarios/default.json
   --duration <s>      seconds to run; default the scenario's duration_s
   --rps <n>           offered requests per second (1-2000); default 30
   --audit-dir <dir>   where the control plane writes its audit log; default out/demo-audit/<start time>
+  --log-file <file>   where the JSON logs go; default out/demo-logs/<start time>.ndjson
   -h, --help          show this help
 
-Needs the built filter: run \`npm run build\` first.`;
+\`npm start\` runs this command with its defaults, after building build/filter.wasm when it is
+missing or older than its sources.`;
 
 function positive(name: string, text: string | undefined, max: number): number | undefined {
   if (text === undefined) return undefined;
@@ -43,6 +48,7 @@ export const command: Command = {
     let durationS: number | undefined;
     let rps: number | undefined;
     let auditDir: string;
+    let logFile: string;
     try {
       const { values } = parseArgs({
         args,
@@ -51,6 +57,7 @@ export const command: Command = {
           duration: { type: "string" },
           rps: { type: "string" },
           "audit-dir": { type: "string" },
+          "log-file": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         allowPositionals: false,
@@ -64,13 +71,24 @@ export const command: Command = {
       durationS = positive("duration", values.duration, 86_400);
       rps = positive("rps", values.rps, 2000);
       if (values["audit-dir"] === "") throw new UsageError("--audit-dir: expected a directory, got an empty string");
+      if (values["log-file"] === "") throw new UsageError("--log-file: expected a file name, got an empty string");
+      const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       // A folder per run by default: a control plane restores its state from its audit log, and
       // each demo run starts its scenario afresh.
-      auditDir = values["audit-dir"] ?? join(projectRoot(), "out", "demo-audit", new Date().toISOString().replace(/[:.]/g, "-"));
+      auditDir = values["audit-dir"] ?? join(projectRoot(), "out", "demo-audit", stamp);
+      logFile = values["log-file"] ?? join(projectRoot(), "out", "demo-logs", `${stamp}.ndjson`);
     } catch (e) {
       process.stderr.write(`autoglm demo: ${(e as Error).message}\nTry 'autoglm demo --help'.\n`);
       return 2;
     }
+    try {
+      // Every part logs through lib/log.ts: in a file, its lines cannot cut into the summary lines.
+      sendLogsTo(logFile);
+    } catch (e) {
+      process.stderr.write(`autoglm demo: --log-file: cannot write ${JSON.stringify(logFile)}: ${(e as Error).message}\n`);
+      return 1;
+    }
+    process.stdout.write(`logs: ${logFile}\n`);
     const abort = new AbortController();
     const onSigint = (): void => {
       if (abort.signal.aborted) return;

@@ -7,14 +7,15 @@ import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
 import { createLogger, type Logger } from "../../lib/log.js";
 import { buildAdminApp, type AdminHttpsOptions } from "./admin/app.js";
-import { ModelReloadError, type AuditEntry, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
+import { ModelReloadError, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
 import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
-import type { AuditRecord } from "./audit/records.js";
+import type { AuditRecord, ModelReload } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
+import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
@@ -44,6 +45,8 @@ export interface RunningControlPlane {
   controlPlane: ControlPlane;
   /** The registry GET /metrics exposes. */
   registry: Registry;
+  /** Whether the ONNX model scores clusters now ("model") or the rules-only fallback does. */
+  modelStatus(): ModelStatus;
   /** Graceful stop: stop accepting, close every stream, flush alerts and the audit log. Idempotent. */
   close(): Promise<void>;
 }
@@ -77,39 +80,16 @@ export function coreConfigFrom(config: ControlPlaneConfig): PartialCoreConfig {
   return partial;
 }
 
-/** readAudit records {type, atMs, ...} as the admin API's entries {atMs, kind, cluster?, ...}. */
-export function auditEntry(record: AuditRecord): AuditEntry {
-  switch (record.type) {
-    case "decisions":
-      return { atMs: record.atMs, kind: "decisions", decisions: record.decisions };
-    case "override":
-      return { atMs: record.atMs, kind: "override", cluster: record.override.cluster, override: record.override };
-    case "halt":
-      return { atMs: record.atMs, kind: "halt", halted: record.halted, reason: record.reason, actor: record.actor };
-    case "transition":
-      return { atMs: record.atMs, kind: "transition", cluster: record.transition.cluster, transition: record.transition };
-    case "nack":
-      return { atMs: record.atMs, kind: "nack", nack: record.nack };
-    case "snapshot":
-      return { atMs: record.atMs, kind: "snapshot", state: record.state };
-    case "trigger": {
-      const a = record.event.action;
-      const cluster = a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? { cluster: a.cluster! } : {};
-      return { atMs: record.atMs, kind: "trigger", ...cluster, event: record.event, in_force: record.inForce };
-    }
-  }
-}
-
 function auditSource(dir: string, log: Logger): AuditSource {
   return {
-    async *read(query: AuditQuery): AsyncIterable<AuditEntry> {
+    async *read(query: AuditQuery): AsyncIterable<AuditRecord> {
       const q = {
         ...(query.sinceMs === undefined ? {} : { sinceMs: query.sinceMs }),
         ...(query.untilMs === undefined ? {} : { untilMs: query.untilMs }),
         ...(query.cluster === undefined ? {} : { cluster: query.cluster }),
         onCorrupt: (c: { file: string; line: number; error: string }) => log.warn(c, "corrupt audit line skipped"),
       };
-      for await (const record of readAudit(dir, q)) yield auditEntry(record);
+      yield* readAudit(dir, q);
     },
   };
 }
@@ -267,23 +247,41 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       notifier.notify(modelFallbackAlert(fallbackReason, now(), config.model.path));
     }
 
+    /** Records a reload attempt; resolves when durable (at once without an audit log). */
+    const recordReload = (reload: ModelReload): Promise<void> => audit?.append({ kind: "model_reload", atMs: now(), ...reload }) ?? Promise.resolve();
     const model: ModelControl = {
       status: () => modelStatus,
-      async reload(actor: string): Promise<ModelStatus> {
+      async reload(actor: string, reason?: string): Promise<ModelStatus> {
         const path = config.model.path;
         if (path === undefined) throw new ModelReloadError("model.path: not configured; nothing to reload");
-        if (modelScorer !== undefined) {
-          const result = await modelScorer.reload(path);
-          if (!result.ok) throw new ModelReloadError(result.error.message);
-        } else {
-          const result = await createModelScorer({ path, slo: config.slo, logger: log.child({ part: "model" }) });
-          if ("error" in result) throw new ModelReloadError(result.error.message);
-          modelScorer = result.scorer;
-          cp.setModelScorer(timedScorer(modelScorer, metrics));
-          metrics.modelInUse.set(1);
+        const asked = { actor, path, ...(reason === undefined ? {} : { reason }) };
+        try {
+          if (modelScorer !== undefined) {
+            const result = await modelScorer.reload(path);
+            if (!result.ok) throw new ModelReloadError(result.error.message);
+          } else {
+            const result = await createModelScorer({ path, slo: config.slo, logger: log.child({ part: "model" }) });
+            if ("error" in result) throw new ModelReloadError(result.error.message);
+            modelScorer = result.scorer;
+            cp.setModelScorer(timedScorer(modelScorer, metrics));
+            metrics.modelInUse.set(1);
+          }
+        } catch (error) {
+          if (error instanceof ModelReloadError) {
+            // The refusal is the answer; a failure to record it is only logged.
+            await recordReload({ ...asked, outcome: "rejected", detail: error.message }).catch((err: unknown) =>
+              log.error({ err, path }, "model reload rejected and not recorded in the audit log"),
+            );
+          }
+          throw error;
         }
         modelStatus = { mode: "model", path, loadedAtMs: now() };
         log.info({ actor, path }, "anomaly model reloaded");
+        try {
+          await recordReload({ ...asked, outcome: "loaded" });
+        } catch (error) {
+          throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the model from ${path} is loaded and in use, but its reload is not recorded`);
+        }
         return modelStatus;
       },
     };
@@ -346,6 +344,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(xdsPort === undefined ? {} : { xdsPort }),
       controlPlane: cp,
       registry,
+      modelStatus: () => modelStatus,
       close(): Promise<void> {
         closing ??= (async () => {
           log.info("control plane stopping");

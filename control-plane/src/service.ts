@@ -113,7 +113,7 @@ export class ControlPlane {
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
-      this.currentRecorded = this.record({ type: "decisions", atMs: this.now(), decisions: this.current });
+      this.currentRecorded = this.record({ kind: "decisions", atMs: this.now(), decisions: this.current });
     }
   }
 
@@ -182,7 +182,7 @@ export class ControlPlane {
   async setOverride(override: Override): Promise<DecisionSet> {
     const atMs = this.now();
     this.engine.validateOverride(override, atMs);
-    return this.acknowledged({ type: "override", atMs, override }, () => {
+    return this.acknowledged({ kind: "override", atMs, override }, () => {
       this.engine.setOverride(override, atMs);
       this.emitter.emit("override", { override, atMs });
     });
@@ -220,7 +220,7 @@ export class ControlPlane {
     if (status.state.kind !== "fired") throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" has not fired (it is ${status.state.kind})`);
     const event: TriggerEvent = { kind: "cleared", trigger: name, action: status.rule.action, atMs, values: status.state.fired, clearedBy: actor, clearReason: reason };
     const inForce = this.engine.firedTriggers().filter((f) => f.name !== name);
-    const decisions = await this.acknowledged({ type: "trigger", atMs, event, inForce }, () => {
+    const decisions = await this.acknowledged({ kind: "trigger", atMs, event, inForce }, () => {
       this.engine.clearTrigger(name, actor, atMs);
       this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
       this.emitter.emit("trigger", event);
@@ -269,7 +269,7 @@ export class ControlPlane {
       },
       onReport: (s, report) => this.ingest(s, report),
       onNack: (event) => {
-        this.audit?.append({ type: "nack", atMs: event.atMs, nack: event });
+        this.audit?.append({ kind: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
       },
       onClosed: (s, reason) => {
@@ -388,7 +388,7 @@ export class ControlPlane {
   private publish(decisions: DecisionSet, atMs: number): void {
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
-    this.currentRecorded = this.record({ type: "decisions", atMs, decisions });
+    this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.emitter.emit("decisions", decisions);
   }
@@ -398,7 +398,7 @@ export class ControlPlane {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
     }
     const atMs = this.now();
-    return this.acknowledged({ type: "halt", atMs, halted, reason, actor }, () => {
+    return this.acknowledged({ kind: halted ? "halt" : "resume", atMs, reason, actor }, () => {
       this.engine.setHalt(halted, reason, actor, atMs);
       this.emitter.emit("halt", { halted, reason, actor, atMs });
     });
@@ -413,7 +413,7 @@ export class ControlPlane {
    * CP_ERR_AUDIT although the change (durable) is in effect.
    */
   private async acknowledged(record: AuditRecord, apply: () => void): Promise<DecisionSet> {
-    const what = record.type === "halt" && !record.halted ? "resume" : record.type;
+    const what = record.kind;
     const recorded = this.record(record);
     const { set, setRecorded } = await this.serialised(async () => {
       try {
@@ -451,13 +451,13 @@ export class ControlPlane {
     const result = await this.engine.round(atMs, this.modelScorer);
     const computedAtHrMs = performance.timeOrigin + performance.now();
     for (const transition of result.transitions) {
-      this.audit?.append({ type: "transition", atMs: transition.atMs, transition });
+      this.audit?.append({ kind: "transition", atMs: transition.atMs, transition });
       this.emitter.emit("transition", transition);
     }
     if (result.triggerEvents.length > 0) {
       const inForce = this.engine.firedTriggers();
       for (const event of result.triggerEvents) {
-        this.audit?.append({ type: "trigger", atMs: event.atMs, event, inForce });
+        this.audit?.append({ kind: "trigger", atMs: event.atMs, event, inForce });
         const fields = { trigger: event.trigger, action: event.action, value: event.values.value, threshold: event.values.threshold, held_ms: event.values.heldMs };
         if (event.kind === "fired") this.log.warn(fields, event.values.reason);
         else this.log.info(fields, `trigger ${event.trigger} cleared: its condition no longer holds`);

@@ -4,6 +4,7 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../../../lib/log.js";
 import type { AlertMessage, Severity, TestDelivery } from "../alerts/index.js";
+import type { AuditRecord } from "../audit/records.js";
 import type {
   ClusterStatus,
   ControlPlaneEvents,
@@ -39,18 +40,10 @@ export interface AuditQuery {
   cluster?: string;
 }
 
-/** One audit record as the reader yields it: a time, a kind and kind-specific fields. */
-export interface AuditEntry {
-  /** Epoch ms. */
-  atMs: number;
-  kind: string;
-  cluster?: string;
-  [field: string]: unknown;
-}
-
-/** Streams the audit log in order without loading it whole. */
+/** Streams the audit log in order without loading it whole (files of every spelling read as
+ *  today's records, ../audit/record-codec.ts). */
 export interface AuditSource {
-  read(query: AuditQuery): AsyncIterable<AuditEntry>;
+  read(query: AuditQuery): AsyncIterable<AuditRecord>;
 }
 
 /** How the control plane scores clusters right now. */
@@ -67,10 +60,12 @@ export interface ModelStatus {
 export interface ModelControl {
   status(): ModelStatus;
   /**
-   * Loads the model file again and swaps it in when it validates. Rejects with
-   * ModelReloadError when the new file is invalid (the old model stays in use).
+   * Loads the model file again and swaps it in when it validates, and records the attempt in the
+   * audit log (a model_reload record, loaded or rejected). Rejects with ModelReloadError when the
+   * new file is invalid (the old model stays in use), and with a ControlPlaneError CP_ERR_AUDIT
+   * when the attempt could not be recorded (the message says whether the model was swapped).
    */
-  reload(actor: string): Promise<ModelStatus>;
+  reload(actor: string, reason?: string): Promise<ModelStatus>;
 }
 
 /** A model file that failed validation; the message names what is wrong. */

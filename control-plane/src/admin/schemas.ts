@@ -133,7 +133,18 @@ export const overrideBody = {
     /** Seconds until the override expires; absent: until replaced by another override. */
     ttl_s: { type: "integer", minimum: 1, maximum: 604_800 },
     reason: { type: "string", minLength: 1, maxLength: 500 },
+    /** Required (true) for an "open" that would leave every cluster forced open: that stops all
+     *  traffic, a halt by another name (POST /v1/halt says so plainly and POST /v1/resume undoes it). */
+    confirm_all_open: { type: "boolean" },
   },
+} as const;
+
+/** POST /v1/model/reload: no body, or only a reason for the audit log. The file is always the
+ *  configured model.path (an API that loads any path would read any file the process can). */
+export const modelReloadBody = {
+  type: "object",
+  additionalProperties: false,
+  properties: { reason: { type: "string", minLength: 1, maxLength: 500 } },
 } as const;
 
 export const reasonBody = {

@@ -1,4 +1,4 @@
-// The append-only audit log: NDJSON files audit-000001.ndjson, audit-000002.ndjson, ... in one
+// The append-only audit log (records and their spelling: ./records.ts, ./record-codec.ts): NDJSON files audit-000001.ndjson, audit-000002.ndjson, ... in one
 // directory. A file is rotated when it would pass maxBytes, and every file starts with a
 // snapshot of the state so far, so a restart reads only the newest files.
 //
@@ -19,6 +19,7 @@ import { nodeAuditFileSystem, type AuditFileHandle, type AuditFileSystem } from 
 import { auditFileName, listAuditFiles, type AuditCorruption } from "./files.js";
 import { readAuditFile } from "./reader.js";
 import type { SkipReason } from "./record-schema.js";
+import { encodeRecord } from "./record-codec.js";
 import { applyRecord, type AuditRecord, type RestoredState } from "./records.js";
 
 export type { AuditCorruption };
@@ -157,13 +158,13 @@ export class AuditLog {
    */
   append(record: AuditRecord): Promise<void> {
     if (this.closed) {
-      this.log.warn({ type: record.type }, "audit log closed: record dropped");
+      this.log.warn({ kind: record.kind }, "audit log closed: record dropped");
       const closed = Promise.reject(new ControlPlaneError("CP_ERR_AUDIT", "audit log write failed: the log is closed"));
       closed.catch(() => undefined);
       return closed;
     }
     const done = new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, text: JSON.stringify(record) + "\n", resolve, reject });
+      this.queue.push({ record, text: encodeRecord(record) + "\n", resolve, reject });
     });
     done.catch(() => undefined);
     this.writing ??= this.drain();
@@ -199,7 +200,7 @@ export class AuditLog {
     }
     this.fileIndex = index;
     this.size = await handle.size();
-    const snapshot = JSON.stringify({ type: "snapshot", atMs: this.now(), state: this.state } satisfies AuditRecord) + "\n";
+    const snapshot = encodeRecord({ kind: "snapshot", atMs: this.now(), state: this.state }) + "\n";
     await this.writeSynced(handle, snapshot + text);
     await this.fs.syncDir(this.dir);
     this.handle = handle;
@@ -250,6 +251,6 @@ export class AuditLog {
 }
 
 async function startsWithSnapshot(path: string): Promise<boolean> {
-  for await (const item of readAuditFile(path)) return item.ok && item.record.type === "snapshot";
+  for await (const item of readAuditFile(path)) return item.ok && item.record.kind === "snapshot";
   return false;
 }

@@ -4,7 +4,7 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import { listAuditFiles, type AuditCorruption } from "./files.js";
 import type { SkipReason } from "./record-schema.js";
-import { parseRecord, recordClusters, type AuditRecord, type AuditRecordType } from "./records.js";
+import { parseRecord, recordClusters, type AuditRecord, type AuditRecordKind } from "./records.js";
 
 export type AuditLine = { ok: true; line: number; record: AuditRecord } | { ok: false; line: number; reason: SkipReason; error: string };
 
@@ -30,17 +30,17 @@ export interface AuditQuery {
   /** Only records with atMs < untilMs. */
   untilMs?: number;
   /** Only records concerning this cluster (overrides, transitions, decisions that list it) and
-   *  mesh-wide ones (halts). */
+   *  mesh-wide ones (halts, resumes, model reloads). */
   cluster?: string;
-  /** Only these record types. Default: all but "snapshot". */
-  types?: readonly AuditRecordType[];
+  /** Only these record kinds. Default: all but "snapshot". */
+  kinds?: readonly AuditRecordKind[];
   /** Called for each corrupt line (skipped). */
   onCorrupt?: (corruption: AuditCorruption) => void;
 }
 
 /** Records of the log in `dir`, oldest first, filtered. */
 export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGenerator<AuditRecord> {
-  const types = new Set<AuditRecordType>(query.types ?? ["decisions", "override", "halt", "transition", "nack"]);
+  const kinds = new Set<AuditRecordKind>(query.kinds ?? ["decisions", "override", "halt", "resume", "transition", "nack", "model_reload"]);
   for (const file of await listAuditFiles(dir)) {
     for await (const item of readAuditFile(file.path)) {
       if (!item.ok) {
@@ -48,13 +48,13 @@ export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGene
         continue;
       }
       const r = item.record;
-      if (!types.has(r.type)) continue;
+      if (!kinds.has(r.kind)) continue;
       if (query.sinceMs !== undefined && r.atMs < query.sinceMs) continue;
       if (query.untilMs !== undefined && r.atMs >= query.untilMs) continue;
       if (query.cluster !== undefined) {
         const clusters = recordClusters(r);
         if (clusters.length > 0 && !clusters.includes(query.cluster)) continue;
-        if (clusters.length === 0 && r.type !== "halt") continue;
+        if (clusters.length === 0 && r.kind !== "halt" && r.kind !== "resume" && r.kind !== "model_reload") continue;
       }
       yield r;
     }

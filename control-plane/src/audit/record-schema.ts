@@ -1,12 +1,13 @@
-// The shape of every audit record kind, checked when a line is read back (restore and export).
-// A line can be valid JSON and still be damaged (a snapshot without `overrides`, `clusters:
-// [null]`, a version of 1e300): each check names the first field that is wrong, as a path
-// ("snapshot.state.overrides: missing"), so restore can skip the record and say why.
-// Hand-written type guards (no schema library is installed); every record kind is here.
-// Unknown extra fields are allowed (a newer writer may add some).
+// The shape of every audit record kind as the files spell it (snake_case, `kind`, `at_ms`),
+// checked when a line is read back (restore and export); lines of the earlier camelCase format
+// are brought to this spelling first (./record-codec.ts). A line can be valid JSON and still be
+// damaged (a snapshot without `overrides`, `clusters: [null]`, a version of 1e300): each check
+// names the first field that is wrong, as a path ("snapshot.state.overrides: missing"), so
+// restore can skip the record and say why. Unknown extra fields are allowed (a newer writer may
+// add some).
 
 /** Why a line was skipped: a bounded set, used as a metric label. */
-export type SkipReason = "not_json" | "not_object" | "unknown_type" | "bad_field";
+export type SkipReason = "not_json" | "not_object" | "unknown_kind" | "bad_field";
 
 /** The first problem found, or undefined when the value has the expected shape. */
 type Check = (value: unknown, path: string) => string | undefined;
@@ -66,39 +67,39 @@ const clusterDecision = object({
   cluster: str,
   state: breakerKind,
   weight: nonNegative,
-  probeFraction: nonNegative,
-  retryAfterS: nonNegative,
+  probe_fraction: nonNegative,
+  retry_after_s: nonNegative,
   reason: str,
-  anomalyScore: finite,
-  shedFraction: optional(finite),
+  anomaly_score: finite,
+  shed_fraction: optional(finite),
 });
 
 const decisionSet = object({
   version,
-  issuedAtMs: finite,
-  ttlMs: nonNegative,
+  issued_at_ms: finite,
+  ttl_ms: nonNegative,
   halted: bool,
-  haltReason: str,
+  halt_reason: str,
   clusters: arrayOf(clusterDecision),
-  shedFraction: optional(finite),
-  shedReason: optional(str),
+  shed_fraction: optional(finite),
+  shed_reason: optional(str),
 });
 
 const override = object({
   cluster: str,
   state: oneOf("open", "closed", "auto"),
-  untilMs: optional(finite),
+  until_ms: optional(finite),
   reason: str,
   actor: str,
 });
 
-const haltState = object({ halted: bool, reason: str, actor: str, atMs: finite });
+const haltState = object({ halted: bool, reason: str, actor: str, at_ms: finite });
 
-const transition = object({ cluster: str, from: breakerKind, to: breakerKind, atMs: finite, reason: str });
+const transition = object({ cluster: str, from: breakerKind, to: breakerKind, at_ms: finite, reason: str });
 
-const nack = object({ streamId: str, nodeId: str, version, reason: str, enforcedVersion: version, atMs: finite });
+const nack = object({ stream_id: str, node_id: str, version, reason: str, enforced_version: version, at_ms: finite });
 
-const firingValues = object({ value: finite, peak: finite, threshold: finite, heldMs: finite, reason: str });
+const firingValues = object({ value: finite, peak: finite, threshold: finite, held_ms: finite, reason: str });
 
 const triggerAction = object({ kind: oneOf("halt", "open", "shed"), cluster: optional(str), fraction: optional(finite) });
 
@@ -106,38 +107,40 @@ const triggerEvent = object({
   kind: oneOf("fired", "cleared"),
   trigger: str,
   action: triggerAction,
-  atMs: finite,
+  at_ms: finite,
   values: firingValues,
-  clearedBy: optional(str),
-  clearReason: optional(str),
+  cleared_by: optional(str),
+  clear_reason: optional(str),
 });
 
-const firedTrigger = object({ name: str, since: finite, firedAtMs: finite, fired: firingValues });
+const firedTrigger = object({ name: str, since: finite, fired_at_ms: finite, fired: firingValues });
 
 const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState), triggers: optional(arrayOf(firedTrigger)) });
 
-/** Fields of each record kind besides `type` and `atMs`. */
+/** Fields of each record kind besides `kind` and `at_ms`. */
 const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   decisions: { decisions: decisionSet },
   override: { override },
-  halt: { halted: bool, reason: str, actor: str },
+  halt: { reason: str, actor: str },
+  resume: { reason: str, actor: str },
   transition: { transition },
   nack: { nack },
-  trigger: { event: triggerEvent, inForce: arrayOf(firedTrigger) },
+  trigger: { event: triggerEvent, in_force: arrayOf(firedTrigger) },
+  model_reload: { actor: str, path: str, outcome: oneOf("loaded", "rejected"), reason: optional(str), detail: optional(str) },
   snapshot: { state: persistedState },
 };
 
-export const RECORD_TYPES: readonly string[] = Object.keys(RECORD_FIELDS);
+export const RECORD_KINDS: readonly string[] = Object.keys(RECORD_FIELDS);
 
 /**
- * Checks a parsed line against its kind's shape. Paths start with the record's type
- * ("decisions.clusters[0]: expected an object, got null").
+ * Checks a record (in the files' spelling) against its kind's shape. Paths start with the
+ * record's kind ("decisions.decisions.clusters[0]: expected an object, got null").
  */
 export function checkRecordShape(value: unknown): { reason: SkipReason; problem: string } | undefined {
   if (!isObject(value)) return { reason: "not_object", problem: `record: expected a JSON object, got ${describe(value)}` };
-  const type = value.type;
-  const fields = typeof type === "string" && Object.hasOwn(RECORD_FIELDS, type) ? RECORD_FIELDS[type] : undefined;
-  if (fields === undefined) return { reason: "unknown_type", problem: `type: expected one of ${RECORD_TYPES.join(", ")}, got ${describe(type)}` };
-  const problem = finite(value.atMs, `${type as string}.atMs`) ?? object(fields)(value, type as string);
+  const kind = value.kind;
+  const fields = typeof kind === "string" && Object.hasOwn(RECORD_FIELDS, kind) ? RECORD_FIELDS[kind] : undefined;
+  if (fields === undefined) return { reason: "unknown_kind", problem: `kind: expected one of ${RECORD_KINDS.join(", ")}, got ${describe(kind)}` };
+  const problem = finite(value.at_ms, `${kind as string}.at_ms`) ?? object(fields)(value, kind as string);
   return problem === undefined ? undefined : { reason: "bad_field", problem };
 }

@@ -1,28 +1,46 @@
-// Records of the audit log: one JSON object per line (NDJSON), each with a `type` and `atMs`
-// (epoch ms, control-plane clock).
+// Records of the audit log as the control plane handles them (camelCase TypeScript; every time is
+// epoch ms on the control-plane clock). How they are spelled in the files, snake_case with `kind`
+// and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
 import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
-import { checkRecordShape, type SkipReason } from "./record-schema.js";
+import { decodeRecord } from "./record-codec.js";
+import type { SkipReason } from "./record-schema.js";
 
 export type { HaltState };
 /** What the control plane gets back after a restart. */
 export type RestoredState = PersistedState;
 
+/** A model file an operator asked to load (POST /v1/model/reload), and what came of it. */
+export interface ModelReload {
+  actor: string;
+  /** The file read. */
+  path: string;
+  /** "loaded": now in use; "rejected": invalid, the previous model (or rules-only) stays. */
+  outcome: "loaded" | "rejected";
+  /** The operator's reason, when the request gave one. */
+  reason?: string;
+  /** Why it was rejected. */
+  detail?: string;
+}
+
 export type AuditRecord =
-  | { type: "decisions"; atMs: number; decisions: DecisionSet }
-  | { type: "override"; atMs: number; override: Override }
-  | { type: "halt"; atMs: number; halted: boolean; reason: string; actor: string }
-  | { type: "transition"; atMs: number; transition: Transition }
-  | { type: "nack"; atMs: number; nack: NackEvent }
+  | { kind: "decisions"; atMs: number; decisions: DecisionSet }
+  | { kind: "override"; atMs: number; override: Override }
+  /** The mesh is halted (every sidecar answers 503) until a resume. */
+  | { kind: "halt"; atMs: number; reason: string; actor: string }
+  | { kind: "resume"; atMs: number; reason: string; actor: string }
+  | { kind: "transition"; atMs: number; transition: Transition }
+  | { kind: "nack"; atMs: number; nack: NackEvent }
+  | ({ kind: "model_reload"; atMs: number } & ModelReload)
   /** A trigger fired or cleared; `inForce`: the triggers fired after it (restored on restart). */
-  | { type: "trigger"; atMs: number; event: TriggerEvent; inForce: FiredTrigger[] }
+  | { kind: "trigger"; atMs: number; event: TriggerEvent; inForce: FiredTrigger[] }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
-  | { type: "snapshot"; atMs: number; state: RestoredState };
+  | { kind: "snapshot"; atMs: number; state: RestoredState };
 
-export type AuditRecordType = AuditRecord["type"];
+export type AuditRecordKind = AuditRecord["kind"];
 
-
-/** Parses one line and checks its shape (./record-schema.ts); an error names what is wrong. */
+/** Parses one line of either spelling and checks its shape (./record-schema.ts); an error
+ *  names what is wrong. */
 export function parseRecord(line: string): { ok: true; record: AuditRecord } | { ok: false; reason: SkipReason; error: string } {
   let value: unknown;
   try {
@@ -30,14 +48,12 @@ export function parseRecord(line: string): { ok: true; record: AuditRecord } | {
   } catch (err) {
     return { ok: false, reason: "not_json", error: `not JSON: ${(err as Error).message}` };
   }
-  const bad = checkRecordShape(value);
-  if (bad !== undefined) return { ok: false, reason: bad.reason, error: bad.problem };
-  return { ok: true, record: value as AuditRecord };
+  return decodeRecord(value);
 }
 
-/** The clusters a record concerns (empty: mesh-wide, e.g. halt, decisions). */
+/** The clusters a record concerns (empty: mesh-wide, e.g. halt, resume, a model reload). */
 export function recordClusters(record: AuditRecord): string[] {
-  switch (record.type) {
+  switch (record.kind) {
     case "override":
       return [record.override.cluster];
     case "transition":
@@ -55,7 +71,7 @@ export function recordClusters(record: AuditRecord): string[] {
 
 /** Applies a record to a restored state (in log order). */
 export function applyRecord(state: RestoredState, record: AuditRecord): RestoredState {
-  switch (record.type) {
+  switch (record.kind) {
     case "snapshot":
       return { ...record.state, overrides: [...record.state.overrides] };
     case "decisions":
@@ -66,7 +82,8 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
       return { ...state, overrides: record.override.state === "auto" ? others : [...others, record.override] };
     }
     case "halt":
-      return { ...state, halt: { halted: record.halted, reason: record.reason, actor: record.actor, atMs: record.atMs } };
+    case "resume":
+      return { ...state, halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs } };
     case "trigger":
       return { ...state, triggers: record.inForce };
     default:

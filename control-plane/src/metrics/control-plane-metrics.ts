@@ -337,7 +337,7 @@ export class ControlPlaneMetrics {
     });
     this.auditRecordsSkipped = new Counter({
       name: "autoglm_audit_records_skipped_total",
-      help: "Damaged audit log lines skipped while restoring, by reason (not_json, not_object, unknown_type, bad_field).",
+      help: "Damaged audit log lines skipped while restoring, by reason (not_json, not_object, unknown_kind, bad_field).",
       labelNames: ["reason"],
       registers,
     });

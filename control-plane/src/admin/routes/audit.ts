@@ -5,7 +5,7 @@ import type { FastifyInstance } from "fastify";
 import type { AdminDeps, AuditQuery } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
 import { auditQuery } from "../schemas.js";
-import { exportChunks, parseTime } from "../audit-export.js";
+import { CSV_COLUMNS, exportChunks, parseTime } from "../audit-export.js";
 
 interface AuditQuerystring {
   since?: string;
@@ -16,17 +16,18 @@ interface AuditQuerystring {
 
 function timeFilter(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const ms = parseTime(text);
-  if (Number.isNaN(ms)) {
-    throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.${name}: expected epoch milliseconds or an ISO 8601 time, got ${JSON.stringify(text)}`);
-  }
-  return ms;
+  const parsed = parseTime(text);
+  if ("error" in parsed) throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.${name}: ${parsed.error}`);
+  return parsed.ms;
 }
 
 export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const schema = {
     summary: "Export the audit log (streamed NDJSON or CSV), filtered by time range and cluster",
-    description: "since (inclusive) and until (exclusive) are epoch milliseconds or ISO 8601 times.",
+    description:
+      "since (inclusive) and until (exclusive) are epoch milliseconds or ISO 8601 times; cluster must be one the control plane knows. " +
+      "NDJSON lines are the records as the audit files spell them (snake_case, kind, at_ms), files of earlier versions included; " +
+      `CSV has the columns ${CSV_COLUMNS.join(", ")} (one row per cluster of a decision set).`,
     tags: ["audit"],
     produces: ["application/x-ndjson", "text/csv"],
     querystring: auditQuery,
@@ -42,16 +43,23 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void
     if (since !== undefined && until !== undefined && until < since) {
       throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", "querystring.until: must not be before since");
     }
+    const cluster = request.query.cluster;
+    if (cluster !== undefined) {
+      const known = deps.controlPlane.clusterStatuses().map((s) => s.cluster);
+      if (!known.includes(cluster)) {
+        throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.cluster: unknown cluster ${JSON.stringify(cluster)}; known: ${known.join(", ")}`);
+      }
+    }
     if (deps.audit === undefined) throw new AdminError("AUTOGLM_ERR_AUDIT_UNAVAILABLE", "no audit directory is configured (audit.dir)");
     const query: AuditQuery = {
       ...(since === undefined ? {} : { sinceMs: since }),
       ...(until === undefined ? {} : { untilMs: until }),
-      ...(request.query.cluster === undefined ? {} : { cluster: request.query.cluster }),
+      ...(cluster === undefined ? {} : { cluster }),
     };
     const format = request.query.format;
-    const body = Readable.from(exportChunks(deps.audit.read(query), format), { objectMode: false, highWaterMark: 1 });
+    const body = Readable.from(exportChunks(deps.audit.read(query), format, cluster), { objectMode: false, highWaterMark: 1 });
     body.on("error", (error) => request.log.error({ err: error }, "audit export failed midway"));
-    request.log.info({ ...query, format }, "audit export started");
+    request.log.info({ since_ms: since, until_ms: until, cluster, format }, "audit export started");
     return reply
       .type(format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson; charset=utf-8")
       .header("content-disposition", `inline; filename="autoglm-audit.${format === "csv" ? "csv" : "ndjson"}"`)

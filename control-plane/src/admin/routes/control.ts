@@ -7,13 +7,15 @@ import type { DecisionSet, Override } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
 import { ModelReloadError, type AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
-import { clusterNameParams, decisionsSchema, emptyQuery, modelStatusSchema, overrideBody, reasonBody } from "../schemas.js";
+import { clusterNameParams, decisionsSchema, emptyQuery, modelReloadBody, modelStatusSchema, overrideBody, reasonBody } from "../schemas.js";
+import { allOpenRefusal } from "../all-open.js";
 import { decisionsView } from "../views.js";
 
 interface OverrideBody {
   state: "open" | "closed" | "auto";
   ttl_s?: number;
   reason: string;
+  confirm_all_open?: boolean;
 }
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 503: errorBodySchema } as const;
@@ -40,6 +42,9 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
       preHandler: auth,
       schema: {
         summary: "Force a cluster's breaker open or closed (optionally for ttl_s seconds), or hand it back to the policy (auto)",
+        description:
+          "Forcing the last cluster open while every other one is forced open stops all traffic, a halt by another name: " +
+          "it is refused (409 AUTOGLM_ERR_ALL_CLUSTERS_OPEN) unless the body says confirm_all_open: true. POST /v1/halt does the same plainly.",
         tags: ["control"],
         params: clusterNameParams,
         querystring: emptyQuery,
@@ -58,6 +63,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
           },
           ...errors,
           404: errorBodySchema,
+          409: errorBodySchema,
         },
       },
     },
@@ -65,6 +71,10 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
       const { name } = request.params;
       if (!cp.clusterStatuses().some((s) => s.cluster === name)) {
         throw new AdminError("AUTOGLM_ERR_CLUSTER_UNKNOWN", JSON.stringify(name));
+      }
+      if (request.body.state === "open" && request.body.confirm_all_open !== true) {
+        const refusal = allOpenRefusal(cp.clusterStatuses(), name, deps.now());
+        if (refusal !== undefined) throw new AdminError("AUTOGLM_ERR_ALL_CLUSTERS_OPEN", refusal);
       }
       const override: Override = {
         cluster: name,
@@ -121,20 +131,26 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
     );
   }
 
-  app.post(
+  app.post<{ Body: { reason?: string } }>(
     "/v1/model/reload",
     {
       preHandler: auth,
+      // No body at all is an empty one (the schema then refuses only unknown fields).
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
       schema: {
-        summary: "Reload the anomaly model from its file; a rejected model leaves the previous one in use (422)",
+        summary: "Reload the anomaly model from its configured file (model.path); a rejected model leaves the previous one in use (422)",
+        description: "Every attempt, loaded or rejected, is recorded in the audit log (kind model_reload) with the actor and the optional reason.",
         tags: ["control"],
         querystring: emptyQuery,
+        body: modelReloadBody,
         response: { 200: modelStatusSchema, ...errors, 422: errorBodySchema, 503: errorBodySchema },
       },
     },
     async (request) => {
       try {
-        const status = await deps.model.reload(actorOf(request));
+        const status = await deps.model.reload(actorOf(request), request.body.reason);
         request.log.info({ mode: status.mode, path: status.path }, "model reloaded");
         return {
           mode: status.mode,
@@ -144,7 +160,7 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
         };
       } catch (error) {
         if (error instanceof ModelReloadError) throw new AdminError("AUTOGLM_ERR_MODEL_INVALID", error.message);
-        throw error;
+        throw refusedByCore(error) ?? error;
       }
     },
   );
