@@ -68,7 +68,8 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
   const feeder = setInterval(() => {
     for (const name of ["llm-a", "llm-b", "llm-c"]) {
       const failing = name === "llm-b" && cp.currentDecisions().clusters.find((c) => c.cluster === "llm-b")?.state === "open";
-      cp.addWindow(name, { rps: 30 + Math.random() * 20, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002 });
+      const rps = Math.round(30 + Math.random() * 20);
+      cp.addWindow(name, { rps, requests: rps, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002 });
     }
   }, 250);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });

@@ -32,21 +32,16 @@ export interface TrafficShare {
   diverges: boolean;
 }
 
-/** The newest `windows` window starts found in any cluster's recent windows, as a set. */
-function latestWindowStarts(statuses: readonly ClusterStatus[], windows: number): Set<number> {
-  const starts = new Set<number>();
-  for (const s of statuses) for (const w of s.recent) starts.add(w.windowStartMs);
-  return new Set([...starts].sort((a, b) => b - a).slice(0, windows));
-}
-
 export function trafficShares(statuses: readonly ClusterStatus[], decisions: DecisionSet, windows = MEASURED_WINDOWS): TrafficShare[] {
-  const starts = latestWindowStarts(statuses, windows);
   const weightOf = new Map(decisions.clusters.map((d) => [d.cluster, d.weight]));
   const totalWeight = [...weightOf.values()].reduce((a, w) => a + w, 0);
   const measured = statuses.map((s) => {
-    const counted = s.recent.filter((w) => starts.has(w.windowStartMs));
+    // Every merged window holds every cluster (zeros without traffic: core/aggregator.ts), so
+    // each cluster's newest windows are the same windows.
+    const counted = windows > 0 ? s.recent.slice(-windows) : [];
     return {
       cluster: s.cluster,
+      windows: counted.length,
       requests: counted.reduce((a, w) => a + w.requests, 0),
       seconds: counted.reduce((a, w) => a + w.windowLengthMs, 0) / 1000,
     };
@@ -63,7 +58,7 @@ export function trafficShares(statuses: readonly ClusterStatus[], decisions: Dec
       measured_requests: m.requests,
       measured_share: measuredShare,
       measured_rps: m.seconds > 0 ? m.requests / m.seconds : null,
-      windows: starts.size,
+      windows: m.windows,
       diverges:
         sentShare !== null && measuredShare !== null && totalRequests >= DIVERGENCE_MIN_REQUESTS &&
         Math.abs(measuredShare - sentShare) > DIVERGENCE_SHARE,
