@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import type { GoneSidecar } from "../control-plane/src/core/gone-sidecars.js";
 import type { SidecarStatus } from "../control-plane/src/core/types.js";
 import { sidecarAlerts } from "../control-plane/src/dashboard/sidecar-alerts.js";
+import { dashboardSnapshot, MAX_SIDECAR_ALERTS } from "../control-plane/src/dashboard/snapshot.js";
 
 const T0 = 1_800_000_000_000;
 
@@ -43,4 +44,27 @@ test("the banner lists refusing workers, then gone ones, each with the reason an
 
 test("no banner entries when every connected worker follows and none is gone", () => {
   assert.deepEqual(sidecarAlerts([connected("a"), connected("b")], []), []);
+});
+
+test("a snapshot carries at most MAX_SIDECAR_ALERTS banner entries, refusing ones first, and the counts of all", () => {
+  const cases: { refusing: number; gone: number; sent: number; firstGone: number }[] = [
+    { refusing: 0, gone: 0, sent: 0, firstGone: -1 },
+    { refusing: 1, gone: 1, sent: 2, firstGone: 1 },
+    { refusing: 30, gone: 300, sent: MAX_SIDECAR_ALERTS, firstGone: 30 },
+    { refusing: 2000, gone: 10, sent: MAX_SIDECAR_ALERTS, firstGone: -1 },
+  ];
+  for (const c of cases) {
+    const snap = dashboardSnapshot({
+      nowMs: T0,
+      statuses: [],
+      decisions: { version: 1, issuedAtMs: T0, ttlMs: 30_000, halted: false, haltReason: "", clusters: [] },
+      sidecars: Array.from({ length: c.refusing }, (_, i) => connected(`r${i}`, { refusing: true, rejectReason: "bad" })),
+      gone: Array.from({ length: c.gone }, (_, i) => gone(`g${i}`)),
+      model: "model",
+    });
+    const name = `${c.refusing} refusing, ${c.gone} gone`;
+    assert.equal(snap.sidecar_alerts.length, c.sent, name);
+    assert.equal(snap.sidecar_alerts.findIndex((a) => a.kind === "gone"), c.firstGone, name);
+    assert.deepEqual(snap.sidecar_alert_counts, { refusing: c.refusing, gone: c.gone }, name);
+  }
 });

@@ -67,16 +67,16 @@ function renderHeader(snap) {
 }
 
 function renderAlerts(snap) {
-  const alerts = snap.sidecar_alerts || [];
+  const alerts = snap.sidecar_alerts;
+  const { refusing, gone } = snap.sidecar_alert_counts;
+  const total = refusing + gone;
   const box = $("#sidecar-alert");
-  box.hidden = alerts.length === 0;
-  if (alerts.length === 0) { box.querySelector("ul").innerHTML = ""; return; }
-  const refusing = alerts.filter((a) => a.kind === "refusing").length;
-  const gone = alerts.length - refusing;
+  box.hidden = total === 0;
+  if (total === 0) { box.querySelector("ul").innerHTML = ""; return; }
   const parts = [];
   if (refusing) parts.push(refusing + " refus" + (refusing === 1 ? "es" : "e") + " the decisions");
   if (gone) parts.push(gone + (gone === 1 ? " is" : " are") + " gone");
-  box.querySelector("h2").textContent = alerts.length + " sidecar worker" + (alerts.length === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ");
+  box.querySelector("h2").textContent = total + " sidecar worker" + (total === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ");
   box.querySelector("ul").innerHTML = alerts.slice(0, MAX_ALERTS_LISTED).map((a) => {
     const who = "<b>" + esc(a.node_id) + "</b> worker " + a.worker_id + (a.zone ? " (" + esc(a.zone) + ")" : "");
     const what = a.kind === "refusing"
@@ -85,7 +85,7 @@ function renderAlerts(snap) {
     const seen = "last seen " + new Date(a.last_seen_at_ms).toLocaleTimeString() + " (" + fmtDuration(snap.at_ms - a.last_seen_at_ms) + " ago)";
     return '<li data-kind="' + a.kind + '" data-node="' + esc(a.node_id) + '">' + who + ': <span class="what">' + what + "</span>: " +
       '<span class="reason">' + esc(a.reason || "no reason given") + '</span> · <span class="seen">' + seen + "</span></li>";
-  }).join("") + (alerts.length > MAX_ALERTS_LISTED ? "<li>and " + (alerts.length - MAX_ALERTS_LISTED) + " more (GET /v1/sidecars)</li>" : "");
+  }).join("") + (total > MAX_ALERTS_LISTED ? "<li>and " + (total - MAX_ALERTS_LISTED) + " more (GET /v1/sidecars)</li>" : "");
 }
 
 function renderClusters(snap) {

@@ -8,6 +8,9 @@ import type { ModelStatus } from "../admin/deps.js";
 import { sidecarAlerts, type SidecarAlert } from "./sidecar-alerts.js";
 import { trafficShares, type TrafficShare } from "./traffic-share.js";
 
+/** Banner entries sent per snapshot (the page lists 12 and the counts; /v1/sidecars has all). */
+export const MAX_SIDECAR_ALERTS = 50;
+
 export interface DashboardSnapshot {
   /** Epoch ms. */
   at_ms: number;
@@ -15,8 +18,11 @@ export interface DashboardSnapshot {
   decisions: DecisionsView;
   /** Connected sidecar streams. */
   sidecars: number;
-  /** Refusing and gone sidecar workers (the red banner); empty when all follow. */
+  /** Refusing and gone sidecar workers (the red banner), the first MAX_SIDECAR_ALERTS; empty
+   *  when all follow. */
   sidecar_alerts: SidecarAlert[];
+  /** How many there are of each kind in all. */
+  sidecar_alert_counts: { refusing: number; gone: number };
   /** Per cluster, in the order of `clusters`. */
   traffic: TrafficShare[];
   model: ModelStatus["mode"];
@@ -32,12 +38,15 @@ export interface SnapshotInput {
 }
 
 export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
+  const alerts = sidecarAlerts(input.sidecars, input.gone);
+  const refusing = alerts.filter((a) => a.kind === "refusing").length;
   return {
     at_ms: input.nowMs,
     clusters: input.statuses.map((s) => clusterView(s)),
     decisions: decisionsView(input.decisions),
     sidecars: input.sidecars.length,
-    sidecar_alerts: sidecarAlerts(input.sidecars, input.gone),
+    sidecar_alerts: alerts.slice(0, MAX_SIDECAR_ALERTS),
+    sidecar_alert_counts: { refusing, gone: alerts.length - refusing },
     traffic: trafficShares(input.statuses, input.decisions),
     model: input.model,
   };
