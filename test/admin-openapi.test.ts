@@ -7,6 +7,7 @@ import { accessOf } from "../control-plane/src/admin/auth.js";
 import type { AdminDeps } from "../control-plane/src/admin/deps.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { OPENAPI_ROUTE } from "../control-plane/src/admin/openapi.js";
+import { goneSidecarView } from "../control-plane/src/admin/gone-sidecars.js";
 import { createLogger } from "../lib/log.js";
 
 const TOKEN = "s3cret-admin-token";
@@ -166,5 +167,19 @@ test("with no token configured the document is open, like every other read", asy
   const res = await app.inject({ method: "GET", url: OPENAPI_ROUTE });
   assert.equal(res.statusCode, 200);
   assert.ok(Object.keys(res.json<Document>().paths).length > 0);
+  await app.close();
+});
+
+test("the document's /v1/sidecars answer describes every field of the gone workers the route returns", async () => {
+  const { app } = await appWithRoutes();
+  const doc = (await fetchDocument(app)) as unknown as {
+    paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: { properties: Record<string, { items: { properties: Record<string, unknown> } }> } }> }> } }>;
+  };
+  const schema = doc.paths["/v1/sidecars"]!.get.responses["200"]!.content["application/json"]!.schema;
+  const view = goneSidecarView(
+    { nodeId: "n", zone: "z", workerId: 0, instanceId: "1", filterVersion: "v", transport: "grpc", peer: "p", streamId: "s", connectedAtMs: 0, disconnectedAtMs: 1, reason: "r", enforcedVersion: 1, refusing: false, rejectReason: "" },
+    2,
+  );
+  assert.deepEqual(Object.keys(schema.properties.gone!.items.properties).sort(), Object.keys(view).sort());
   await app.close();
 });

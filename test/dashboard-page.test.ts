@@ -1,13 +1,16 @@
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
-import { chromium } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { Registry } from "prom-client";
 import { buildAdminApp } from "../control-plane/src/admin/app.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
+import { ControlPlane } from "../control-plane/src/service.js";
+import { CLUSTER_COLORS } from "../control-plane/src/dashboard/palette.js";
 import { createLogger } from "../lib/log.js";
+import { connectWorker, type ClusterTraffic } from "./support/in-process-sidecar.js";
 
 /** The part of a browser canvas the pixel check reads. */
 interface CanvasLike {
@@ -28,11 +31,21 @@ const LAUNCH_ARGS = [
   "--disable-sync",
 ];
 
-test("the dashboard renders the clusters, updates live when a breaker opens, and loads nothing external", async () => {
+// One browser for the file: playwright gives every launch() a fresh temporary profile (its own
+// --user-data-dir); a persistent context closed its page under load here.
+let browser: Browser;
+before(async () => {
   assert.ok(
     existsSync(CHROMIUM),
     `Debian's chromium is missing at ${CHROMIUM}: install it with \`apt-get install -y chromium\` (.ci/run does this in CI)`,
   );
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+});
+after(async () => {
+  await browser?.close();
+});
+
+test("the dashboard renders the clusters, updates live when a breaker opens, and loads nothing external", async () => {
   const cp = new FakeControlPlane([
     { name: "llm-a", baseWeight: 50 },
     { name: "llm-b", baseWeight: 30 },
@@ -55,14 +68,12 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
   const feeder = setInterval(() => {
     for (const name of ["llm-a", "llm-b", "llm-c"]) {
       const failing = name === "llm-b" && cp.currentDecisions().clusters.find((c) => c.cluster === "llm-b")?.state === "open";
-      cp.addWindow(name, { rps: 30 + Math.random() * 20, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002 });
+      const rps = Math.round(30 + Math.random() * 20);
+      cp.addWindow(name, { rps, requests: rps, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002 });
     }
   }, 250);
-  // playwright gives every launch() a fresh temporary profile (its own --user-data-dir); a
-  // persistent context closed its page under load here.
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const external: string[] = [];
     page.on("request", (req) => {
       if (!req.url().startsWith(origin)) external.push(req.url());
@@ -97,7 +108,7 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
         return ink;
       }),
     );
-    assert.equal(drawn.length, 4);
+    assert.equal(drawn.length, 6);
     for (const ink of drawn) assert.ok(ink > 500, `a chart drew ${ink} pixels`);
 
     await mkdir("out", { recursive: true });
@@ -106,7 +117,178 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
     assert.deepEqual(pageErrors, []);
   } finally {
     clearInterval(feeder);
-    await browser.close();
+    await page.close();
     await app.close();
+  }
+});
+
+/** Eight clusters, equal base weights: the decision set sends each 1/8 of the traffic. */
+const CLUSTERS = ["llm-a", "llm-b", "llm-c", "llm-d", "llm-e", "llm-f", "llm-g", "llm-h"];
+/** Per window, what the healthy sidecar measures (it follows no weights: 18 vs 1 req/s for
+ *  llm-a and llm-b, as in the issue); llm-g fails every request, llm-h gets nothing. */
+const HEALTHY: Record<string, ClusterTraffic> = {
+  "llm-a": { requests: 18 },
+  "llm-b": { requests: 1 },
+  "llm-c": { requests: 5 },
+  "llm-d": { requests: 5, latencyMs: 400 },
+  "llm-e": { requests: 5 },
+  "llm-f": { requests: 5, latencyMs: 250 },
+  "llm-g": { requests: 10, errors5xx: 10 },
+  "llm-h": { requests: 0 },
+};
+/** What the refusing sidecar measures per window (it keeps its own old weights). */
+const REFUSING: Record<string, ClusterTraffic> = { "llm-a": { requests: 9 }, "llm-c": { requests: 1 }, "llm-d": { requests: 1 }, "llm-h": { requests: 0 } };
+const REFUSAL = "decision set v3: cluster llm-z is not configured in this sidecar";
+
+/** The measured share the page should show for a cluster, once every counted window holds the
+ *  reports of both live sidecars: its requests over all requests, as the card prints it. */
+function expectedShare(cluster: string): string {
+  const requests = (t: Record<string, ClusterTraffic>, c: string) => t[c]?.requests ?? 0;
+  const total = CLUSTERS.reduce((a, c) => a + requests(HEALTHY, c) + requests(REFUSING, c), 0);
+  return (((requests(HEALTHY, cluster) + requests(REFUSING, cluster)) / total) * 100).toFixed(1) + "%";
+}
+
+/** Listens to what a page does that a user would see as broken. */
+function watch(page: Page, origin: string) {
+  const seen = { external: [] as string[], errors: [] as string[], failed: [] as string[], icons: [] as string[] };
+  page.on("request", (req) => {
+    if (!req.url().startsWith(origin)) seen.external.push(req.url());
+  });
+  page.on("pageerror", (err) => seen.errors.push(err.message));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") seen.errors.push(msg.text());
+  });
+  page.on("response", (res) => {
+    if (res.status() >= 400) seen.failed.push(`${res.status()} ${res.url()}`);
+    if (res.url().includes("/favicon.")) seen.icons.push(`${res.status()} ${res.headers()["content-type"]}`);
+  });
+  return seen;
+}
+
+test("the dashboard shows measured traffic next to the weights sent and a red banner for refusing and gone sidecars, at 1280 and 420 px", async () => {
+  const startedAt = Date.now();
+  const cp = new ControlPlane({
+    clusters: CLUSTERS.map((name) => ({ name, baseWeight: 100 })),
+    slo: { latencyMs: 2000, successRate: 0.99 },
+    logger: createLogger("dashboard-test", "silent"),
+  });
+  const app = await buildAdminApp({
+    controlPlane: cp,
+    model: { status: () => ({ mode: "rules-only" }), reload: async () => ({ mode: "rules-only" }) },
+    readiness: { grpcListening: () => true },
+    registry: new Registry(),
+    token: "",
+    logger: createLogger("dashboard-test", "silent"),
+    now: Date.now,
+  });
+  await app.listen({ host: "127.0.0.1", port: 0 });
+  const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  cp.start();
+
+  const healthy = connectWorker(cp, { nodeId: "node-healthy", clusters: CLUSTERS, answer: "ack" });
+  const refusing = connectWorker(cp, { nodeId: "node-refusing", zone: "zone-b", clusters: CLUSTERS, answer: { nack: REFUSAL } });
+  const gone = connectWorker(cp, { nodeId: "node-gone", workerId: 1, clusters: CLUSTERS, answer: "ack" });
+  /** The window that ended last (1 s windows on the wall clock). */
+  const lastWindow = () => Math.floor(Date.now() / 1000) * 1000 - 1000;
+  gone.report(lastWindow(), HEALTHY);
+  gone.close();
+  const feeder = setInterval(() => {
+    healthy.report(lastWindow(), HEALTHY);
+    refusing.report(lastWindow(), REFUSING);
+  }, 1000);
+  const pages: Page[] = [];
+  try {
+    // An operator forces llm-c open once the dashboard has samples: a transition marker on the charts.
+    await new Promise((r) => setTimeout(r, 3000));
+    await cp.setOverride({ cluster: "llm-c", state: "open", reason: "maintenance", actor: "test" });
+    const listed = await fetch(`${origin}/v1/sidecars`).then((r) => r.json() as Promise<{ sidecars: { node_id: string; refusing: boolean }[]; gone: { node_id: string; reason: string }[] }>);
+    assert.deepEqual(listed.gone.map((g) => [g.node_id, g.reason]), [["node-gone", "sidecar closed the stream"]]);
+
+    for (const path of ["/favicon.svg", "/favicon.ico"]) {
+      const icon = await fetch(origin + path);
+      assert.equal(icon.status, 200, path);
+      assert.equal(icon.headers.get("content-type"), "image/svg+xml", path);
+      assert.match(await icon.text(), /^<svg /, path);
+    }
+
+    await mkdir("out", { recursive: true });
+    for (const width of [1280, 420]) {
+      const page = await browser.newPage({ viewport: { width, height: 900 } });
+      pages.push(page);
+      const seen = watch(page, origin);
+      await page.goto(origin + "/");
+      // The measured shares settle once the counted windows hold both live sidecars' reports
+      // (the gone one's single report drops out).
+      await page.waitForFunction(
+        `document.querySelector('.card[data-cluster="llm-a"] .measured')?.textContent?.includes(${JSON.stringify(expectedShare("llm-a"))}) === true`,
+        undefined,
+        { timeout: 90_000 },
+      );
+
+      // Let the charts get more data than the axis' 10 s minimum: it then follows the data.
+      await page.waitForFunction(`Number(document.getElementById("chart-sent")?.getAttribute("data-span-ms")) > 14000`, undefined, { timeout: 90_000 });
+
+      // The banner: one refusing, one gone, each with its reason and when it was last seen.
+      assert.equal(await page.isVisible("#sidecar-alert"), true, "the banner shows");
+      assert.match((await page.textContent("#sidecar-alert h2")) ?? "", /2 sidecar workers not following the control plane: 1 refuses the decisions, 1 is gone/);
+      const refusingItem = (await page.textContent('#sidecar-alert li[data-kind="refusing"]')) ?? "";
+      assert.match(refusingItem, /node-refusing worker 0 \(zone-b\): refuses decisions, keeps enforcing v0/);
+      assert.ok(refusingItem.includes(REFUSAL), refusingItem);
+      assert.match(refusingItem, /last seen .+ \(\d+ s ago\)/);
+      const goneItem = (await page.textContent('#sidecar-alert li[data-kind="gone"]')) ?? "";
+      assert.match(goneItem, /node-gone worker 1 \(zone-a\): gone, runs on its fallback: sidecar closed the stream · last seen .+ \(\d+ s ago\)/);
+      const bannerColor = await page.evaluate('getComputedStyle(document.querySelector("#sidecar-alert")).borderLeftColor');
+      assert.equal(bannerColor, "rgb(229, 72, 77)", "the banner is red");
+
+      // Measured shares next to the weights sent; llm-a gets far more than it is sent.
+      for (const cluster of ["llm-a", "llm-b", "llm-d"]) {
+        assert.match((await page.textContent(`.card[data-cluster="${cluster}"] .measured`)) ?? "", new RegExp(`^(⚠ )?${expectedShare(cluster).replace(".", "\\.")} · `), cluster);
+      }
+      assert.equal(await page.$eval('.card[data-cluster="llm-a"] .measured', (el) => el.className), "measured diverges");
+      assert.match((await page.textContent('.card[data-cluster="llm-a"] .weight')) ?? "", /^\d+ \(\d+\.\d%\)$/);
+      // A cluster without traffic says so, instead of 0 % errors.
+      assert.equal(await page.textContent('.card[data-cluster="llm-h"] .errors'), "no traffic");
+      assert.equal(await page.textContent('.card[data-cluster="llm-h"] .measured'), "no traffic");
+
+      // Every chart has a legend for every cluster (eight distinct colours) and every marker.
+      const legends = await page.$$eval(".legend", (els) =>
+        els.map((el) => ({
+          clusters: [...el.querySelectorAll("[data-cluster]")].map((s) => [s.textContent, (s as never as { style: { getPropertyValue(p: string): string } }).style.getPropertyValue("--c")]),
+          markers: [...el.querySelectorAll("[data-marker]")].map((s) => s.getAttribute("data-marker")),
+        })),
+      );
+      assert.equal(legends.length, 6);
+      for (const legend of legends) {
+        assert.deepEqual(legend.clusters.map(([name]) => name), CLUSTERS);
+        assert.deepEqual(legend.clusters.map(([, color]) => color), CLUSTER_COLORS.slice(0, 8));
+        assert.deepEqual(legend.markers, ["open", "half_open", "closed"]);
+      }
+
+      // The time axis spans the data the page has, not a fixed five minutes; shares and error
+      // rates end at 100 % (llm-g fails every request).
+      const axes = await page.$$eval("canvas", (els) => els.map((c) => ({ id: c.id, span: Number(c.getAttribute("data-span-ms")), ticks: c.getAttribute("data-ticks") ?? "", yMax: Number(c.getAttribute("data-y-max")) })));
+      const elapsed = Date.now() - startedAt;
+      for (const axis of axes) {
+        assert.ok(axis.span > 14_000 && axis.span <= elapsed, `${axis.id}: time span ${axis.span} ms within (14 s, ${elapsed} ms]`);
+        assert.match(axis.ticks, /^now,-\d+ s/, axis.id);
+      }
+      assert.equal(axes.find((a) => a.id === "chart-errors")?.yMax, 1);
+      assert.equal(axes.find((a) => a.id === "chart-measured")?.yMax, 1);
+
+      // The icon is linked and served; nothing failed, nothing external was asked for.
+      assert.equal(await page.getAttribute('link[rel="icon"]', "href"), "/favicon.svg");
+      assert.ok(seen.icons.some((i) => i === "200 image/svg+xml"), `the icon was served: ${seen.icons.join(", ")}`);
+      assert.deepEqual(seen.failed, [], "no request failed");
+      assert.deepEqual(seen.errors, [], "no error in the console");
+      assert.deepEqual(seen.external, [], "the page requested nothing outside the control plane");
+      await page.screenshot({ path: `out/dashboard-${width}.png`, fullPage: true });
+    }
+  } finally {
+    clearInterval(feeder);
+    for (const page of pages) await page.close();
+    healthy.close();
+    refusing.close();
+    await app.close();
+    await cp.stop();
   }
 });

@@ -20,6 +20,7 @@ import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
+import { GoneSidecars, type GoneSidecar, type GoneSidecarLimits } from "./core/gone-sidecars.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
 import type {
   ClusterSpec,
@@ -56,6 +57,9 @@ export interface ControlPlaneOptions {
   sidecarToken?: string;
   /** Trigger rules (core/triggers/), validated by the configuration (config/triggers.ts). */
   triggers?: readonly TriggerRule[];
+  /** How many gone sidecar workers are remembered, and for how long (default
+   *  DEFAULT_GONE_SIDECAR_LIMITS, core/gone-sidecars.ts). */
+  goneSidecarLimits?: GoneSidecarLimits;
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -80,6 +84,8 @@ export class ControlPlane {
   private readonly engine: DecisionEngine;
   private readonly emitter = new TypedEmitter<ControlPlaneEvents>();
   private readonly sessions = new Map<string, SidecarSession>();
+  /** Workers whose stream ended and that have not come back (bounded; core/gone-sidecars.ts). */
+  private readonly gone: GoneSidecars;
   private readonly audit: AuditLog | undefined;
   private readonly sidecarToken: string | undefined;
   private modelScorer: Scorer | undefined;
@@ -102,6 +108,7 @@ export class ControlPlane {
     this.audit = options.audit;
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
+    this.gone = new GoneSidecars(options.goneSidecarLimits);
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
@@ -165,6 +172,12 @@ export class ControlPlane {
 
   sidecarStatuses(): SidecarStatus[] {
     return [...this.sessions.values()].flatMap((s) => (s.status === undefined ? [] : [s.statusView(this.current.version)]));
+  }
+
+  /** Sidecar workers that were connected and are gone (they run on their fallback), the most
+   *  recent departure first; bounded in number and age (core/gone-sidecars.ts). */
+  goneSidecars(): GoneSidecar[] {
+    return this.gone.list(this.now());
   }
 
   /** Active overrides (expired ones are dropped at the next round). */
@@ -261,6 +274,7 @@ export class ControlPlane {
       currentBytes: () => this.currentBytes,
       currentVersion: () => this.current.version,
       onHello: (s) => {
+        if (s.status !== undefined) this.gone.returned(s.status.nodeId, s.status.workerId);
         this.emitter.emit("sidecar", { kind: "connected", status: s.statusView(this.current.version) });
         const held = s.status?.enforcedVersion ?? 0;
         if (held <= this.current.version) return "push";
@@ -276,7 +290,13 @@ export class ControlPlane {
         this.sessions.delete(s.streamId);
         this.engine.forgetReporter(s.streamId);
         if (s.status !== undefined) {
-          this.emitter.emit("sidecar", { kind: "disconnected", status: s.statusView(this.current.version), reason });
+          const status = s.statusView(this.current.version);
+          // Gone: not when this control plane stops, nor when the same worker is connected on
+          // another stream (it reconnected before the old stream ended).
+          const { nodeId, workerId } = status;
+          const stillConnected = [...this.sessions.values()].some((o) => o.status?.nodeId === nodeId && o.status.workerId === workerId);
+          if (!this.stopped && !stillConnected) this.gone.departed(status, reason, this.now());
+          this.emitter.emit("sidecar", { kind: "disconnected", status, reason });
         }
       },
       logger: this.log,

@@ -6,7 +6,8 @@
 // - open:  GET /healthz, /readyz, /metrics (probes and the Prometheus scraper usually carry no
 //          credentials; bind the admin API to a trusted network or protect /metrics upstream)
 //          and GET / (the dashboard page: static HTML that holds no data; the data comes from
-//          /v1/events, a read).
+//          /v1/events, a read) with its icon (/favicon.svg, /favicon.ico: browsers fetch it
+//          without credentials).
 // - read:  every other GET (cluster and sidecar state, decisions, the dashboard's events, the
 //          audit export, the OpenAPI document). Open when no token is configured; otherwise the read token
 //          (admin.read_token) or the admin token (admin.token).
@@ -20,7 +21,14 @@ import { AdminError } from "./errors.js";
 export type Access = "open" | "read" | "write";
 
 /** "METHOD /route" pairs anyone who reaches the port may call (HEAD counts as GET). */
-export const OPEN_ROUTES: ReadonlySet<string> = new Set(["GET /healthz", "GET /readyz", "GET /metrics", "GET /"]);
+export const OPEN_ROUTES: ReadonlySet<string> = new Set([
+  "GET /healthz",
+  "GET /readyz",
+  "GET /metrics",
+  "GET /",
+  "GET /favicon.svg",
+  "GET /favicon.ico",
+]);
 
 /**
  * The route of the dashboard's server-sent events. A browser's EventSource cannot send headers,

@@ -5,6 +5,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../../../lib/log.js";
 import type { AlertMessage, Severity, TestDelivery } from "../alerts/index.js";
 import type { AuditRecord } from "../audit/records.js";
+import type { GoneSidecar } from "../core/gone-sidecars.js";
 import type {
   ClusterStatus,
   ControlPlaneEvents,
@@ -19,6 +20,8 @@ export interface ControlPlaneView {
   currentDecisions(): DecisionSet;
   clusterStatuses(): ClusterStatus[];
   sidecarStatuses(): SidecarStatus[];
+  /** Workers that were connected and are gone (bounded list, the most recent departure first). */
+  goneSidecars(): GoneSidecar[];
   /** Throws for an unknown cluster (the route checks first) or a bad override. The real control
    *  plane resolves to the resulting decision set once it is recorded (the one to report: the
    *  current set may already be newer and not yet recorded). */

@@ -10,6 +10,7 @@ import type {
   Override,
   SidecarStatus,
 } from "../core/types.js";
+import type { GoneSidecar } from "../core/gone-sidecars.js";
 import type { ControlPlaneView } from "./deps.js";
 
 export class FakeControlPlane implements ControlPlaneView {
@@ -19,6 +20,8 @@ export class FakeControlPlane implements ControlPlaneView {
   private halted = false;
   private haltReason = "";
   readonly sidecars: SidecarStatus[] = [];
+  /** What goneSidecars() answers (a test fills it). */
+  readonly gone: GoneSidecar[] = [];
   readonly calls: { method: string; args: unknown[] }[] = [];
 
   constructor(
@@ -59,6 +62,9 @@ export class FakeControlPlane implements ControlPlaneView {
   }
   sidecarStatuses(): SidecarStatus[] {
     return [...this.sidecars];
+  }
+  goneSidecars(): GoneSidecar[] {
+    return [...this.gone];
   }
   currentDecisions(): DecisionSet {
     return {

@@ -15,3 +15,4 @@ export { TrendScorer, fitLine } from "./scorers/trend.js";
 export { sharesToWeights } from "./weights.js";
 export { TypedEmitter, type Listener } from "./typed-emitter.js";
 export { latencyCounts, clusterWindow, type WindowSample } from "./report-builder.js";
+export { GoneSidecars, DEFAULT_GONE_SIDECAR_LIMITS, type GoneSidecar, type GoneSidecarLimits } from "./gone-sidecars.js";

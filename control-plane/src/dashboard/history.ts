@@ -7,12 +7,16 @@ export interface ClusterSample {
   weight: number;
   /** [0, 1]. */
   score: number;
-  /** Failure fraction of the last window, [0, 1]. */
-  error_rate: number;
+  /** Failure fraction of the last window, [0, 1]; null when it had no requests ("no traffic",
+   *  not 0 % errors). */
+  error_rate: number | null;
   /** Last window's p99 latency, ms (null without requests). */
   p99_ms: number | null;
   /** Requests per second in the last window. */
   rps: number;
+  /** This cluster's share of the requests every cluster got in the last window, [0, 1], as the
+   *  sidecars reported them; null when no cluster had a request. */
+  measured_share: number | null;
 }
 
 export interface Sample {
@@ -31,15 +35,19 @@ export interface TransitionView {
 
 export function sampleOf(statuses: readonly ClusterStatus[], nowMs: number): Sample {
   const clusters: Record<string, ClusterSample> = {};
+  const lastOf = (s: ClusterStatus) => s.recent[s.recent.length - 1];
+  const totalRequests = statuses.reduce((a, s) => a + (lastOf(s)?.requests ?? 0), 0);
   for (const s of statuses) {
-    const last = s.recent[s.recent.length - 1];
+    const last = lastOf(s);
+    const requests = last?.requests ?? 0;
     clusters[s.cluster] = {
       state: s.state.kind,
       weight: s.weight,
       score: Number.isFinite(s.score) ? s.score : 0,
-      error_rate: last?.errorRate ?? 0,
+      error_rate: last !== undefined && requests > 0 ? last.errorRate : null,
       p99_ms: last !== undefined && Number.isFinite(last.p99Ms) ? last.p99Ms : null,
       rps: last?.rps ?? 0,
+      measured_share: totalRequests > 0 ? requests / totalRequests : null,
     };
   }
   return { t: nowMs, clusters };

@@ -1,13 +1,16 @@
-// The dashboard: GET / (one self-contained page, no external resources) and GET /v1/events,
+// The dashboard: GET / (one self-contained page, no external resources), its icon at
+// /favicon.svg and /favicon.ico, and GET /v1/events,
 // a server-sent-event stream: `history` once on connect (samples and transitions of the last
 // minutes), then `snapshot` every tick and `transition` as breakers change.
 import type { FastifyInstance, FastifyReply } from "fastify";
 import type { AdminDeps } from "../admin/deps.js";
 import { ACCESS_TOKEN_PARAM, EVENTS_ROUTE } from "../admin/auth.js";
-import { clusterView, decisionsView } from "../admin/views.js";
+import { decisionsView } from "../admin/views.js";
 import type { DecisionSet, Transition } from "../core/types.js";
 import { Ring, sampleOf, transitionView, type Sample, type TransitionView } from "./history.js";
+import { FAVICON_ROUTES, FAVICON_SVG } from "./favicon.js";
 import { DASHBOARD_HTML } from "./page.js";
+import { dashboardSnapshot } from "./snapshot.js";
 
 /** One sample per tick; 300 ticks of 1 s = the last five minutes. */
 export const TICK_MS = 1000;
@@ -26,23 +29,22 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
   const broadcast = (event: string, data: unknown): void => {
     for (const client of clients) send(client, event, data);
   };
-  const snapshot = () => {
-    const statuses = cp.clusterStatuses();
-    const decisions = cp.currentDecisions();
-    return {
-      at_ms: deps.now(),
-      clusters: statuses.map((s) => clusterView(s)),
-      decisions: decisionsView(decisions),
-      sidecars: cp.sidecarStatuses().length,
+  const snapshot = (statuses = cp.clusterStatuses()) =>
+    dashboardSnapshot({
+      nowMs: deps.now(),
+      statuses,
+      decisions: cp.currentDecisions(),
+      sidecars: cp.sidecarStatuses(),
+      gone: cp.goneSidecars(),
       model: deps.model.status().mode,
-    };
-  };
+    });
 
   const tick = (): void => {
     try {
-      const sample = sampleOf(cp.clusterStatuses(), deps.now());
+      const statuses = cp.clusterStatuses();
+      const sample = sampleOf(statuses, deps.now());
       samples.push(sample);
-      if (clients.size > 0) broadcast("snapshot", { ...snapshot(), sample });
+      if (clients.size > 0) broadcast("snapshot", { ...snapshot(statuses), sample });
     } catch (error) {
       deps.logger.warn({ err: error }, "dashboard tick failed");
     }
@@ -80,6 +82,18 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
   app.get("/", { schema: page }, async (_request, reply) =>
     reply.type("text/html; charset=utf-8").header("cache-control", "no-store").send(DASHBOARD_HTML),
   );
+
+  const icon = {
+    summary: "The dashboard's icon (SVG)",
+    tags: ["dashboard"],
+    produces: ["image/svg+xml"],
+    response: { 200: { description: "An SVG image.", type: "string" } },
+  };
+  for (const route of FAVICON_ROUTES) {
+    app.get(route, { schema: icon }, async (_request, reply) =>
+      reply.type("image/svg+xml").header("cache-control", "public, max-age=86400").send(FAVICON_SVG),
+    );
+  }
 
   const events = {
     summary: "Server-sent events of the dashboard: history on connect, then a snapshot every tick and transitions",

@@ -4,6 +4,7 @@ import type { AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
 import { clusterSchema, clusterNameParams, decisionsSchema, emptyQuery, sidecarSchema } from "../schemas.js";
 import { clusterView, decisionsView, sidecarView } from "../views.js";
+import { goneSidecarSchema, goneSidecarView } from "../gone-sidecars.js";
 
 /** Windows GET /v1/clusters/:name includes (about a minute at 1 s windows). */
 const DETAIL_WINDOWS = 60;
@@ -46,15 +47,27 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     "/v1/sidecars",
     {
       schema: {
-        summary: "Every connected sidecar stream: acknowledged, refused and enforced decision versions, report lag",
+        summary: "Every connected sidecar stream (acknowledged, refused and enforced versions, report lag) and the workers that are gone",
         tags: ["state"],
         querystring: emptyQuery,
-        response: { 200: { type: "object", properties: { sidecars: { type: "array", items: sidecarSchema } } } },
+        response: {
+          200: {
+            type: "object",
+            properties: {
+              sidecars: { type: "array", items: sidecarSchema },
+              /** Workers whose stream ended and that have not come back, most recent first. */
+              gone: { type: "array", items: goneSidecarSchema },
+            },
+          },
+        },
       },
     },
     async () => {
       const now = deps.now();
-      return { sidecars: cp.sidecarStatuses().map((s) => sidecarView(s, now)) };
+      return {
+        sidecars: cp.sidecarStatuses().map((s) => sidecarView(s, now)),
+        gone: cp.goneSidecars().map((g) => goneSidecarView(g, now)),
+      };
     },
   );
 

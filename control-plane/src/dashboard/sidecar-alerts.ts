@@ -1,0 +1,43 @@
+// The dashboard's red banner: sidecar workers that do not follow the control plane. Refusing
+// ones are connected but NACK the decision sets (they keep enforcing what they had); gone ones
+// were connected and their stream ended (they run on their fallback). Each with the reason and
+// when it was last seen. Pure.
+import type { GoneSidecar } from "../core/gone-sidecars.js";
+import type { SidecarStatus } from "../core/types.js";
+
+export interface SidecarAlert {
+  kind: "refusing" | "gone";
+  node_id: string;
+  worker_id: number;
+  zone: string;
+  /** Refusing: the NACK's reason; gone: why the stream ended. */
+  reason: string;
+  /** Epoch ms: a refusing worker's last report (its hello before any); a gone one's departure. */
+  last_seen_at_ms: number;
+  /** The decision version it enforces (refusing) or enforced when it left (gone). */
+  enforced_version: number;
+}
+
+export function sidecarAlerts(connected: readonly SidecarStatus[], gone: readonly GoneSidecar[]): SidecarAlert[] {
+  const refusing = connected
+    .filter((s) => s.refusing)
+    .map((s): SidecarAlert => ({
+      kind: "refusing",
+      node_id: s.nodeId,
+      worker_id: s.workerId,
+      zone: s.zone,
+      reason: s.rejectReason,
+      last_seen_at_ms: Math.max(s.connectedAtMs, s.lastReportAtMs ?? s.connectedAtMs),
+      enforced_version: s.enforcedVersion,
+    }));
+  const departed = gone.map((g): SidecarAlert => ({
+    kind: "gone",
+    node_id: g.nodeId,
+    worker_id: g.workerId,
+    zone: g.zone,
+    reason: g.refusing && g.rejectReason !== "" ? `${g.reason} (it was refusing decisions: ${g.rejectReason})` : g.reason,
+    last_seen_at_ms: g.disconnectedAtMs,
+    enforced_version: g.enforcedVersion,
+  }));
+  return [...refusing, ...departed];
+}
