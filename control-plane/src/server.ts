@@ -17,7 +17,9 @@ import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
-import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
+import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
+import { ErrorBudgetMonitor } from "./error-budget/monitor.js";
+import { ExportLimiter } from "./admin/export-limiter.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
@@ -241,6 +243,33 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     // Closed before the alerts and the model: ends every stream, waits for a running round,
     // flushes the audit log.
     closers.push(() => cp.stop());
+    // Error budgets (when configured): fed by closed windows, alerts through the notifier, the
+    // period's counts kept in the audit log (written once more before the log closes).
+    let budgets: ErrorBudgetMonitor | undefined;
+    if (config.errorBudgets !== undefined) {
+      const budgetMetrics = new ErrorBudgetMetrics(registry, { statuses: () => budgets?.statuses() ?? [] });
+      const restoredBudget = audit?.restored?.errorBudget;
+      const opened = audit;
+      budgets = new ErrorBudgetMonitor({
+        settings: config.errorBudgets,
+        clusters: config.clusters.map((c) => c.name),
+        now,
+        ...(restoredBudget === undefined ? {} : { restored: restoredBudget }),
+        ...(opened === undefined ? {} : { append: (record: AuditRecord) => opened.append(record) }),
+        notify: (a) => notifier.notify(a),
+        onCounts: (counts) => budgetMetrics.countWindow(counts),
+        logger: log.child({ part: "error-budgets" }),
+      });
+      const monitor = budgets;
+      const unbindBudgets = monitor.bind(cp);
+      closers.push(async () => {
+        unbindBudgets();
+        await monitor.persist();
+      });
+    }
+    const exportLimiter = new ExportLimiter(config.admin.export);
+    const exportMetrics = new ExportMetrics(registry);
+
     if (fallbackReason !== undefined) {
       log.warn({ path: config.model.path, reason: fallbackReason }, "anomaly model not in use; deciding on rules only");
       metrics.modelFallbacks.inc({ reason: "load_failed" });
@@ -321,6 +350,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
         registry,
         alerts: notifier,
+        ...(budgets === undefined ? {} : { errorBudgets: budgets }),
+        exportLimits: { limiter: exportLimiter, metrics: exportMetrics },
         token: config.admin.token,
         readToken: config.admin.readToken,
         logger: log.child({ part: "admin" }),

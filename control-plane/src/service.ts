@@ -484,6 +484,7 @@ export class ControlPlane {
         this.emitter.emit("trigger", event);
       }
     }
+    if (result.closedWindows.length > 0) this.emitter.emit("windows", result.closedWindows);
     const changed = result.decisions.version !== this.current.version;
     if (changed) {
       this.publish(result.decisions, atMs);

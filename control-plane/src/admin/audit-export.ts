@@ -16,7 +16,7 @@ export const CHUNK_BYTES = 64 * 1024;
 export const CSV_COLUMNS = [
   "at_ms", // epoch ms of the record
   "at", // the same as ISO 8601 UTC
-  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger
+  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, error_budget
   "cluster",
   "version", // decisions, nack: the decision set's version
   "state", // decisions: breaker state; override: open, closed or auto; trigger: fired or cleared
@@ -42,6 +42,9 @@ export const CSV_COLUMNS = [
   "fraction", // trigger (shed): the fraction refused
   "value", // trigger: the value that fired it
   "threshold", // trigger: the rule's threshold
+  "bucket_start_ms", // error_budget: start of the period bucket (epoch ms; one row per bucket and scope)
+  "good", // error_budget: good events in the bucket
+  "total", // error_budget: events in the bucket
 ] as const;
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -107,6 +110,10 @@ export function csvRows(record: AuditRecord, cluster?: string): CsvRow[] {
         },
       ];
     }
+    case "error_budget":
+      return record.budget.buckets
+        .filter((b) => cluster === undefined || b.scope === cluster)
+        .map((b) => ({ ...common, cluster: b.scope, bucket_start_ms: b.startMs, good: b.good, total: b.total }));
     case "snapshot":
       return [common];
   }

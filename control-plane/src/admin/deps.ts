@@ -14,6 +14,9 @@ import type {
   SidecarStatus,
 } from "../core/types.js";
 import type { TriggerEvent, TriggerStatus } from "../core/triggers/index.js";
+import type { BudgetStatus } from "../core/error-budget/types.js";
+import type { ExportMetrics } from "../metrics/export-metrics.js";
+import type { ExportLimiter } from "./export-limiter.js";
 
 /** The part of ControlPlane the routes and the dashboard call. */
 export interface ControlPlaneView {
@@ -113,6 +116,10 @@ export interface AdminDeps {
   registry: Registry;
   /** Undefined: POST /v1/alerts/test answers 503. */
   alerts?: AlertTester;
+  /** Error budgets (GET /v1/error-budgets); undefined: none configured. */
+  errorBudgets?: { statuses(): BudgetStatus[] };
+  /** Limits of GET /v1/audit; undefined: unlimited. */
+  exportLimits?: ExportLimitDeps;
   /** Admin bearer token (admin.token): every route; "" disables the mutating ones. */
   token: string;
   /**
@@ -123,4 +130,12 @@ export interface AdminDeps {
   logger: Logger;
   /** Epoch ms. */
   now(): number;
+}
+
+/** The audit export's limiter, its metrics, and how the route waits (injected for tests). */
+export interface ExportLimitDeps {
+  limiter: ExportLimiter;
+  metrics?: ExportMetrics;
+  /** Default: node:timers/promises setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
 }

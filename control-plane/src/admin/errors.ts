@@ -16,6 +16,7 @@ export const ADMIN_ERRORS = {
   AUTOGLM_ERR_ALERT_NOT_ROUTED: { status: 422, text: "no alert channel to test: %s" },
   AUTOGLM_ERR_ALERTS_UNAVAILABLE: { status: 503, text: "alerts are not available: %s" },
   AUTOGLM_ERR_ALL_CLUSTERS_OPEN: { status: 409, text: "%s" },
+  AUTOGLM_ERR_EXPORT_LIMITED: { status: 429, text: "audit export refused, limit %s" },
   AUTOGLM_ERR_INTERNAL: { status: 500, text: "internal error: %s" },
 } as const satisfies Record<string, { status: number; text: string }>;
 

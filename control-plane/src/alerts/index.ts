@@ -10,3 +10,4 @@ export { backoffDelay, ChannelQueue, deliverWithRetries, type DeliveryOutcome, t
 export { alertsConfigView, buildChannels, scrub, type BuildOptions } from "./build-channels.js";
 export { AlertNotifier, UnknownChannelError, type AlertOutcome, type NotifierOptions, type TestDelivery } from "./notifier.js";
 export { bindAlerts, haltAlert, modelFallbackAlert, nackAlert, transitionAlert } from "./bind.js";
+export { budgetBurnAlert } from "./budget-alerts.js";

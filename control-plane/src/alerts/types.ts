@@ -15,6 +15,12 @@ export const ALERT_KINDS = [
   /** A configured trigger fired (its action is in force) or cleared. */
   "trigger_fired",
   "trigger_cleared",
+  /** An error budget burns faster than its multi-window alert allows (core/error-budget/):
+   *  over 1 h and 5 min at 14.4x (fast), over 6 h and 30 min at 6x (slow), by default. */
+  "error_budget_fast_burn",
+  "error_budget_slow_burn",
+  /** A burn-rate alert stopped firing (either window back below its threshold). */
+  "error_budget_burn_resolved",
   /** Sent on request from the admin API (POST /v1/alerts/test) to check the channels. */
   "test",
 ] as const;

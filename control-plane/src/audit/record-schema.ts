@@ -115,7 +115,20 @@ const triggerEvent = object({
 
 const firedTrigger = object({ name: str, since: finite, fired_at_ms: finite, fired: firingValues });
 
-const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState), triggers: optional(arrayOf(firedTrigger)) });
+/** Bucket widths and periods: positive integers of ms. */
+const positiveMs: Check = (v, p) => (typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? undefined : fail(p, "a positive integer (ms)", v));
+
+const budgetBucket = object({ scope: str, start_ms: finite, good: nonNegative, total: nonNegative });
+
+const persistedBudget = object({ bucket_ms: positiveMs, period_ms: positiveMs, buckets: arrayOf(budgetBucket) });
+
+const persistedState = object({
+  decisions: optional(decisionSet),
+  overrides: arrayOf(override),
+  halt: optional(haltState),
+  triggers: optional(arrayOf(firedTrigger)),
+  error_budget: optional(persistedBudget),
+});
 
 /** Fields of each record kind besides `kind` and `at_ms`. */
 const RECORD_FIELDS: Record<string, Record<string, Check>> = {
@@ -127,6 +140,7 @@ const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   nack: { nack },
   trigger: { event: triggerEvent, in_force: arrayOf(firedTrigger) },
   model_reload: { actor: str, path: str, outcome: oneOf("loaded", "rejected"), reason: optional(str), detail: optional(str) },
+  error_budget: { budget: persistedBudget },
   snapshot: { state: persistedState },
 };
 

@@ -3,6 +3,8 @@
 // and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
 import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
+import type { PersistedBudget } from "../core/error-budget/types.js";
+import { MESH_SCOPE } from "../core/error-budget/types.js";
 import { decodeRecord } from "./record-codec.js";
 import type { SkipReason } from "./record-schema.js";
 
@@ -34,6 +36,9 @@ export type AuditRecord =
   | ({ kind: "model_reload"; atMs: number } & ModelReload)
   /** A trigger fired or cleared; `inForce`: the triggers fired after it (restored on restart). */
   | { kind: "trigger"; atMs: number; event: TriggerEvent; inForce: FiredTrigger[] }
+  /** Error budget counts of the period buckets written since the last such record (they
+   *  replace the buckets of the same scope and start; restored on restart). */
+  | { kind: "error_budget"; atMs: number; budget: PersistedBudget }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { kind: "snapshot"; atMs: number; state: RestoredState };
 
@@ -64,6 +69,8 @@ export function recordClusters(record: AuditRecord): string[] {
       const a = record.event.action;
       return a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? [a.cluster!] : [];
     }
+    case "error_budget":
+      return [...new Set(record.budget.buckets.map((b) => b.scope).filter((s) => s !== MESH_SCOPE))];
     default:
       return [];
   }
@@ -86,7 +93,21 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
       return { ...state, halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs } };
     case "trigger":
       return { ...state, triggers: record.inForce };
+    case "error_budget":
+      return { ...state, errorBudget: mergeBudget(state.errorBudget, record.budget, record.atMs) };
     default:
       return state;
   }
+}
+
+/** `saved` with the buckets of `update` in place of those of the same scope and start, without
+ *  buckets that ended a period before `atMs` (so the state stays bounded by the period). */
+export function mergeBudget(saved: PersistedBudget | undefined, update: PersistedBudget, atMs: number): PersistedBudget {
+  const kept = saved !== undefined && saved.bucketMs === update.bucketMs ? saved.buckets : [];
+  const key = (b: { scope: string; startMs: number }) => `${b.startMs}\u0000${b.scope}`;
+  const byKey = new Map(kept.map((b) => [key(b), b]));
+  for (const b of update.buckets) byKey.set(key(b), b);
+  const oldest = atMs - update.periodMs;
+  const buckets = [...byKey.values()].filter((b) => b.startMs + update.bucketMs > oldest).sort((a, b) => a.startMs - b.startMs || a.scope.localeCompare(b.scope));
+  return { bucketMs: update.bucketMs, periodMs: update.periodMs, buckets };
 }

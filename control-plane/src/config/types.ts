@@ -4,6 +4,8 @@
 import type { AlertsConfig } from "../alerts/types.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 import type { TriggerRule } from "../core/triggers/types.js";
+import type { ErrorBudgetSettings } from "../core/error-budget/types.js";
+import type { ExportLimits } from "./export-limits.js";
 
 export type { AlertsConfig };
 
@@ -49,6 +51,8 @@ export interface AdminConfig extends ListenConfig {
    * reaches the port may then read the state and the audit log). False: refused at start-up.
    */
   allowUnauthenticatedNonLoopback: boolean;
+  /** Limits of the audit export, GET /v1/audit (./export-limits.ts). */
+  export: ExportLimits;
 }
 
 export interface XdsConfig extends ListenConfig {
@@ -87,4 +91,6 @@ export interface ControlPlaneConfig {
   alerts: AlertsConfig;
   /** Trigger rules (./triggers.ts); empty: none. */
   triggers: TriggerRule[];
+  /** Error budgets (./error-budgets.ts); absent: none tracked. */
+  errorBudgets?: ErrorBudgetSettings;
 }

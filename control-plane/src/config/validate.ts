@@ -6,6 +6,8 @@ import { isLoopbackHost } from "./loopback.js";
 import { readAlertsConfig } from "../alerts/config-schema.js";
 import type { ControlPlaneConfig, TlsConfig } from "./types.js";
 import { readTriggers } from "./triggers.js";
+import { readErrorBudgets } from "./error-budgets.js";
+import { readExportLimits } from "./export-limits.js";
 
 /** Every problem of a configuration, one line per field. */
 export class ConfigError extends Error {
@@ -38,7 +40,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers", "error_budgets"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -57,8 +59,10 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     );
   }
 
-  const adminIn = r.section(root, "admin", "admin", ["host", "port", "token", "read_token", "tls", "allow_unauthenticated_non_loopback"]);
+  const adminIn = r.section(root, "admin", "admin", ["host", "port", "token", "read_token", "tls", "allow_unauthenticated_non_loopback", "export"]);
   const adminTls = readTls(r, adminIn, "admin.tls", false);
+  const exportLimits = readExportLimits(adminIn.export);
+  r.errors.push(...exportLimits.problems);
   const admin = {
     host: r.string(adminIn, "host", "admin.host", DEFAULTS.host, false),
     port: r.int(adminIn, "port", "admin.port", 0, PORT_MAX, DEFAULTS.adminPort),
@@ -66,6 +70,8 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     readToken: r.string(adminIn, "read_token", "admin.read_token", ""),
     allowUnauthenticatedNonLoopback: r.boolean(adminIn, "allow_unauthenticated_non_loopback", "admin.allow_unauthenticated_non_loopback", false),
     ...(adminTls === undefined ? {} : { tls: adminTls }),
+    // The audit export's limits have their JSON Schema in ./export-limits.ts.
+    export: exportLimits.limits,
   };
   if (admin.readToken !== "" && admin.readToken === admin.token) {
     r.fail("admin.read_token", "must differ from admin.token (the read token must not be able to write)");
@@ -142,6 +148,10 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
 
   const triggers = readTriggers(root.triggers, clusters);
   r.errors.push(...triggers.problems);
+
+  // Error budgets: JSON Schema and checks in ./error-budgets.ts; the objective defaults to the SLO's.
+  const errorBudgets = readErrorBudgets(root.error_budgets, clusters, slo.successRate);
+  r.errors.push(...errorBudgets.problems);
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
     grpc,
@@ -155,6 +165,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     audit,
     alerts: alerts.config,
     triggers: triggers.rules,
+    ...(errorBudgets.settings === undefined ? {} : { errorBudgets: errorBudgets.settings }),
   };
 }
 

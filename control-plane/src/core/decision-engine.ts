@@ -46,6 +46,8 @@ export interface RoundResult {
   decisions: DecisionSet;
   transitions: Transition[];
   windowsClosed: number;
+  /** The windows closed in this round (per-cluster stats of each), oldest first. */
+  closedWindows: ClusterWindowStats[][];
   /** Triggers that fired or cleared in this round, in order. */
   triggerEvents: TriggerEvent[];
 }
@@ -239,7 +241,7 @@ export class DecisionEngine {
     // others carry its load keeps them past what they were sized for.
     this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
-    return { decisions, transitions, windowsClosed: closed.length, triggerEvents };
+    return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents };
   }
 
   // ---------------------------------------------------------------- status

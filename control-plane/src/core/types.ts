@@ -2,6 +2,7 @@
 // (gRPC server, admin API, metrics, xDS, scenario runner, model). Pure data: no I/O here.
 //
 // Times are Unix epoch milliseconds unless a name says otherwise.
+import type { PersistedBudget } from "./error-budget/types.js";
 import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
@@ -335,6 +336,8 @@ export interface ControlPlaneEvents {
   sidecar: SidecarEvent;
   round: RoundEvent;
   trigger: TriggerEvent;
+  /** Telemetry windows closed by a round: one list of per-cluster stats per window. */
+  windows: ClusterWindowStats[][];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -357,4 +360,6 @@ export interface PersistedState {
   halt?: HaltState;
   /** Triggers in force (fired, not cleared). */
   triggers?: FiredTrigger[];
+  /** Error budget counts over the SLO period (core/error-budget/). */
+  errorBudget?: PersistedBudget;
 }

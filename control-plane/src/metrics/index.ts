@@ -1,2 +1,4 @@
 export { BREAKER_STATES, ControlPlaneMetrics, reasonLabel, type MetricsSource } from "./control-plane-metrics.js";
 export { alertMetricsHooks, bindMetrics, timedScorer, type EventSource } from "./bind.js";
+export { ErrorBudgetMetrics, type ErrorBudgetSource } from "./error-budget-metrics.js";
+export { ExportMetrics } from "./export-metrics.js";

@@ -1,11 +1,13 @@
 // GET /v1/audit?since=&until=&cluster=&format=ndjson|csv: a streamed, chunked export of the
 // audit log, pulled from the audit reader as the client reads it.
 import { Readable } from "node:stream";
+import { setTimeout as sleepMs } from "node:timers/promises";
 import type { FastifyInstance } from "fastify";
 import type { AdminDeps, AuditQuery } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
 import { auditQuery } from "../schemas.js";
 import { CSV_COLUMNS, exportChunks, parseTime } from "../audit-export.js";
+import { throttledChunks } from "../throttled-export.js";
 
 interface AuditQuerystring {
   since?: string;
@@ -34,6 +36,7 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void
     response: {
       200: { description: "One audit record a line (NDJSON) or a CSV row.", type: "string" },
       400: errorBodySchema,
+      429: { ...errorBodySchema, description: "Too many exports running (admin.export.max_concurrent, or max_concurrent_per_client for this client); Retry-After says when to try again." },
       503: errorBodySchema,
     },
   };
@@ -57,7 +60,44 @@ export function registerAuditRoutes(app: FastifyInstance, deps: AdminDeps): void
       ...(cluster === undefined ? {} : { cluster }),
     };
     const format = request.query.format;
-    const body = Readable.from(exportChunks(deps.audit.read(query), format, cluster), { objectMode: false, highWaterMark: 1 });
+    let chunks: AsyncIterable<string> = exportChunks(deps.audit.read(query), format, cluster);
+    const limits = deps.exportLimits;
+    if (limits !== undefined) {
+      // Limits (admin.export): refused with 429 naming the limit, or paced per client address.
+      const admission = limits.limiter.admit(request.ip, deps.now());
+      if (!admission.ok) {
+        limits.metrics?.refused.inc({ limit: admission.limit });
+        reply.header("retry-after", String(admission.retryAfterS));
+        throw new AdminError("AUTOGLM_ERR_EXPORT_LIMITED", `admin.export.${admission.limit}: ${admission.detail}; retry after ${admission.retryAfterS} s`);
+      }
+      const m = limits.metrics;
+      const lease = admission.lease;
+      const startedMs = deps.now();
+      let sent = 0;
+      let ended = false;
+      const end = (outcome: "done" | "failed" | "aborted"): void => {
+        if (ended) return;
+        ended = true;
+        lease.release();
+        m?.active.dec();
+        const durationMs = deps.now() - startedMs;
+        m?.duration.observe({ outcome }, durationMs / 1000);
+        request.log.info({ outcome, duration_ms: durationMs, bytes: sent, client: lease.client }, "audit export ended");
+      };
+      m?.active.inc();
+      // A response closed before the first chunk was pulled never runs the generator's finally.
+      reply.raw.once("close", () => end("aborted"));
+      chunks = throttledChunks(chunks, lease, {
+        now: deps.now,
+        sleep: limits.sleep ?? ((ms) => sleepMs(ms)),
+        onChunk: (bytes) => {
+          sent += bytes;
+          m?.bytes.inc(bytes);
+        },
+        onEnd: (outcome) => end(outcome),
+      });
+    }
+    const body = Readable.from(chunks, { objectMode: false, highWaterMark: 1 });
     body.on("error", (error) => request.log.error({ err: error }, "audit export failed midway"));
     request.log.info({ since_ms: since, until_ms: until, cluster, format }, "audit export started");
     return reply

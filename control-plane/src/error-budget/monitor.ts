@@ -1,0 +1,82 @@
+// The error budgets at the edge: feeds the pure tracker (../core/error-budget/) with the windows
+// the control plane closes, raises its burn-rate alerts through the alert notifier, counts the
+// SLI events in the metrics, and keeps the period's counts in the audit log (an `error_budget`
+// record every persistIntervalMs, and on close) so the budget left survives a restart.
+import type { Logger } from "../../../lib/log.js";
+import { budgetBurnAlert } from "../alerts/budget-alerts.js";
+import type { Alert } from "../alerts/types.js";
+import type { AuditRecord } from "../audit/records.js";
+import { ErrorBudgetTracker, windowCounts, type BudgetStatus, type ErrorBudgetSettings, type PersistedBudget, type ScopeCounts } from "../core/error-budget/index.js";
+import type { ClusterWindowStats } from "../core/types.js";
+import type { EventSource } from "../metrics/bind.js";
+
+export interface ErrorBudgetMonitorOptions {
+  settings: ErrorBudgetSettings;
+  clusters: readonly string[];
+  /** Epoch ms. */
+  now: () => number;
+  /** What the audit log restored (PersistedState.errorBudget). */
+  restored?: PersistedBudget;
+  /** Appends to the audit log; absent: the budget starts afresh on every restart. */
+  append?: (record: AuditRecord) => Promise<void>;
+  notify: (alert: Alert) => void;
+  /** Each closed window's counts (the SLI counters of the metrics). */
+  onCounts?: (counts: readonly ScopeCounts[]) => void;
+  logger: Logger;
+}
+
+export class ErrorBudgetMonitor {
+  private readonly tracker: ErrorBudgetTracker;
+  /** When the last error_budget record was written (epoch ms); buckets from then on go next. */
+  private persistedAtMs: number;
+
+  constructor(private readonly options: ErrorBudgetMonitorOptions) {
+    this.tracker = new ErrorBudgetTracker(options.settings, options.clusters);
+    const nowMs = options.now();
+    this.persistedAtMs = nowMs;
+    if (options.restored !== undefined) {
+      const loaded = this.tracker.restore(options.restored, nowMs);
+      options.logger.info({ buckets: loaded }, "error budgets restored from the audit log");
+    }
+  }
+
+  /** Subscribes to the control plane's closed windows; returns the function that unsubscribes. */
+  bind(cp: EventSource): () => void {
+    const onWindows = (windows: ClusterWindowStats[][]) => this.observe(windows);
+    cp.on("windows", onWindows);
+    return () => cp.off("windows", onWindows);
+  }
+
+  /** Folds closed windows in, raises the alerts that changed, and persists when due. */
+  observe(windows: readonly ClusterWindowStats[][]): void {
+    for (const window of windows) {
+      if (window.length === 0) continue;
+      const counts = windowCounts(window, this.options.settings.countLocalRejects);
+      this.tracker.observe(counts, window[0]!.windowStartMs);
+      this.options.onCounts?.(counts);
+    }
+    const nowMs = this.options.now();
+    for (const event of this.tracker.evaluate(nowMs)) {
+      const fields = { scope: event.scope, alert: event.alert, long_burn_rate: event.longBurnRate, short_burn_rate: event.shortBurnRate, threshold: event.threshold };
+      if (event.kind === "fired") this.options.logger.warn(fields, "error budget burn-rate alert fired");
+      else this.options.logger.info(fields, "error budget burn-rate alert resolved");
+      this.options.notify(budgetBurnAlert(event));
+    }
+    if (nowMs - this.persistedAtMs >= this.options.settings.persistIntervalMs) void this.persist();
+  }
+
+  statuses(): BudgetStatus[] {
+    return this.tracker.statuses(this.options.now());
+  }
+
+  /** Writes the period buckets touched since the last write; resolves when durable. */
+  persist(): Promise<void> {
+    const nowMs = this.options.now();
+    const budget = this.tracker.persisted(nowMs, this.persistedAtMs);
+    this.persistedAtMs = nowMs;
+    if (this.options.append === undefined || budget.buckets.length === 0) return Promise.resolve();
+    return this.options.append({ kind: "error_budget", atMs: nowMs, budget }).catch((err: unknown) => {
+      this.options.logger.error({ err }, "error budget counts not recorded in the audit log");
+    });
+  }
+}
