@@ -6,7 +6,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry } from "prom-client";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
-import { ControlPlaneMetrics, alertMetricsHooks, bindMetrics, timedScorer } from "../control-plane/src/metrics/index.js";
+import { ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, alertMetricsHooks, bindMetrics, timedScorer } from "../control-plane/src/metrics/index.js";
+import { ErrorBudgetTracker } from "../control-plane/src/core/error-budget/index.js";
+import { DEFAULT_BURN_ALERTS } from "../control-plane/src/config/error-budgets.js";
 import { startSidecar } from "../sidecar/index.js";
 import { promtool } from "./promtool.js";
 
@@ -32,7 +34,22 @@ test("promtool check metrics passes on the control plane's /metrics", async () =
   alertHooks.onAlert(alert, "routed");
   alertHooks.onDelivery({ channel: "oncall-mail", type: "email", message: { id: "1", alert, suppressedSinceLast: 0 }, outcome: "sent", attempts: 1, detail: "" });
   alertHooks.onRetry("oncall-mail");
+  // Error budgets and audit export metrics, with series.
+  const tracker = new ErrorBudgetTracker(
+    { objective: 0.99, clusterObjectives: new Map(), periodMs: 30 * 86_400_000, alerts: DEFAULT_BURN_ALERTS, countLocalRejects: true, persistIntervalMs: 300_000 },
+    ["llm-a", "llm-b"],
+  );
+  const budgetMetrics = new ErrorBudgetMetrics(registry, { statuses: () => tracker.statuses(0) });
+  budgetMetrics.countWindow([{ scope: "mesh", good: 90, total: 100 }, { scope: "llm-a", good: 40, total: 50 }, { scope: "llm-b", good: 50, total: 50 }]);
+  const exportMetrics = new ExportMetrics(registry);
+  exportMetrics.active.inc();
+  exportMetrics.bytes.inc(65536);
+  exportMetrics.duration.observe({ outcome: "done" }, 0.3);
+  exportMetrics.refused.inc({ limit: "max_concurrent" });
   const text = await registry.metrics();
+  for (const name of ["autoglm_error_budget_remaining_ratio", "autoglm_error_budget_burn_rate", "autoglm_slo_bad_events_total", "autoglm_audit_export_duration_seconds_bucket", "autoglm_audit_exports_refused_total"]) {
+    assert.match(text, new RegExp(`^${name}\\{`, "m"));
+  }
   for (const name of ["autoglm_alerts_total", "autoglm_alert_deliveries_total", "autoglm_alert_delivery_retries_total"]) assert.match(text, new RegExp(`^${name}\\{`, "m"));
   assertLintClean("the control plane", text);
 });
