@@ -20,7 +20,15 @@ function problemsOf(doc: unknown, env: NodeJS.ProcessEnv = {}): readonly string[
 test("a minimal configuration gets the documented defaults", () => {
   const config = configFromDocument(minimal, {});
   assert.deepEqual(config.grpc, { host: "127.0.0.1", port: 50051, token: "", allowUnauthenticatedNonLoopback: false });
-  assert.deepEqual(config.admin, { host: "127.0.0.1", port: 18081, token: "", readToken: "", allowUnauthenticatedNonLoopback: false });
+  assert.deepEqual(config.admin, {
+    host: "127.0.0.1",
+    port: 18081,
+    token: "",
+    readToken: "",
+    allowUnauthenticatedNonLoopback: false,
+    export: { maxConcurrent: 4, maxConcurrentPerClient: 2, bytesPerSecond: 8 * 1024 * 1024, burstBytes: 1024 * 1024, retryAfterS: 5 },
+  });
+  assert.equal(config.errorBudgets, undefined, "no error budgets unless configured");
   assert.equal(config.xds.enabled, false);
   assert.deepEqual(config.clusters, [
     { name: "llm-a", baseWeight: 50 },
@@ -76,7 +84,7 @@ const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: 
     doc: { clusters: [{ name: "a" }, { name: "a" }] },
     problem: 'clusters[1].name: duplicate cluster "a"',
   },
-  { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field; expected one of grpc, admin, xds, clusters, slo, detector, breaker, model, audit, alerts, triggers" },
+  { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field; expected one of grpc, admin, xds, clusters, slo, detector, breaker, model, audit, alerts, triggers, error_budgets" },
   { name: "a success rate above one", doc: { ...minimal, slo: { success_rate: 1.5 } }, problem: "slo.success_rate: expected a number in (0, 1], got 1.5" },
   { name: "a webhook that is not a URL", doc: { ...minimal, alerts: { webhooks: ["nope"] } }, problem: 'alerts.webhooks[0].url: expected an http:// or https:// URL, got "nope"' },
   { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: must be >= 0" },
