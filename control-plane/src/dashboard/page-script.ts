@@ -131,6 +131,15 @@ function renderClusters(snap) {
   for (const card of [...root.children]) if (!clusterNames.includes(card.dataset.cluster)) card.remove();
 }
 
+function renderBudgets(snap) {
+  const rows = snap.error_budgets || [];
+  $("#budgets").hidden = rows.length === 0;
+  $("#budgets tbody").innerHTML = rows.map((b) =>
+    '<tr data-scope="' + esc(b.scope) + '"><td>' + esc(b.scope) + "</td><td>" + fmtPct(b.objective) + '</td><td class="' +
+    (b.remaining < 0 ? "to-open" : b.remaining < 0.25 ? "to-half_open" : "to-closed") + '">' + fmtPct(b.remaining) + "</td><td>" +
+    (b.firing.length === 0 ? "none" : '<b class="to-open">' + b.firing.map(esc).join(", ") + "</b>") + "</td></tr>").join("");
+}
+
 function renderTransitions() {
   const body = $("#transitions tbody");
   body.innerHTML = transitions.slice().reverse().slice(0, 20).map((t) =>
@@ -265,6 +274,7 @@ function connect() {
     renderHeader(snap);
     renderAlerts(snap);
     renderClusters(snap);
+    renderBudgets(snap);
     renderLegend();
     if (snap.sample) { samples.push(snap.sample); const cut = snap.sample.t - WINDOW_MS - tickMs; while (samples.length && samples[0].t < cut) samples.shift(); }
     redraw();

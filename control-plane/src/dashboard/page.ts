@@ -45,6 +45,9 @@ export const DASHBOARD_HTML = `<!doctype html>
     <ul></ul>
   </section>
   <section><h2 class="title">Clusters</h2><div id="clusters"></div></section>
+  <section id="budgets" hidden><h2 class="title">Error budgets</h2>
+    <div class="table-wrap"><table><thead><tr><th>scope</th><th>objective</th><th>budget left</th><th>burn alerts</th></tr></thead><tbody></tbody></table></div>
+  </section>
   <section id="charts">
 ${chartsHtml}
   </section>

@@ -37,6 +37,7 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
       sidecars: cp.sidecarStatuses(),
       gone: cp.goneSidecars(),
       model: deps.model.status().mode,
+      ...(deps.errorBudgets === undefined ? {} : { budgets: deps.errorBudgets.statuses() }),
     });
 
   const tick = (): void => {

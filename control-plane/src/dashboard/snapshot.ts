@@ -7,6 +7,17 @@ import { clusterView, decisionsView, type ClusterView, type DecisionsView } from
 import type { ModelStatus } from "../admin/deps.js";
 import { sidecarAlerts, type SidecarAlert } from "./sidecar-alerts.js";
 import { trafficShares, type TrafficShare } from "./traffic-share.js";
+import type { BudgetStatus } from "../core/error-budget/types.js";
+
+/** A scope's error budget as the panel shows it (GET /v1/error-budgets has the details). */
+export interface BudgetPanelRow {
+  scope: string;
+  objective: number;
+  /** Budget left over the period: 1 untouched, below 0 overspent. */
+  remaining: number;
+  /** Names of the burn-rate alerts firing (fast_burn, slow_burn). */
+  firing: string[];
+}
 
 /** Banner entries sent per snapshot (the page lists 12 and the counts; /v1/sidecars has all). */
 export const MAX_SIDECAR_ALERTS = 50;
@@ -26,6 +37,8 @@ export interface DashboardSnapshot {
   /** Per cluster, in the order of `clusters`. */
   traffic: TrafficShare[];
   model: ModelStatus["mode"];
+  /** Error budgets (the mesh first); empty when none are configured. */
+  error_budgets: BudgetPanelRow[];
 }
 
 export interface SnapshotInput {
@@ -35,6 +48,7 @@ export interface SnapshotInput {
   sidecars: readonly SidecarStatus[];
   gone: readonly GoneSidecar[];
   model: ModelStatus["mode"];
+  budgets?: readonly BudgetStatus[];
 }
 
 export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
@@ -49,5 +63,11 @@ export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
     sidecar_alert_counts: { refusing, gone: alerts.length - refusing },
     traffic: trafficShares(input.statuses, input.decisions),
     model: input.model,
+    error_budgets: (input.budgets ?? []).map((b) => ({
+      scope: b.scope,
+      objective: b.objective,
+      remaining: b.remaining,
+      firing: b.alerts.filter((a) => a.firing).map((a) => a.name),
+    })),
   };
 }
