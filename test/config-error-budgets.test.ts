@@ -3,8 +3,10 @@
 // their dotted paths, checks against the clusters, defaults, and the hook in validateConfig.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { DEFAULT_BURN_ALERTS, readErrorBudgets } from "../control-plane/src/config/error-budgets.js";
-import { DEFAULT_EXPORT_LIMITS, readExportLimits } from "../control-plane/src/config/export-limits.js";
+import { readFileSync } from "node:fs";
+import { DEFAULT_BURN_ALERTS, ERROR_BUDGETS_SCHEMA, readErrorBudgets } from "../control-plane/src/config/error-budgets.js";
+import { DEFAULT_EXPORT_LIMITS, EXPORT_LIMITS_SCHEMA, readExportLimits } from "../control-plane/src/config/export-limits.js";
+import { parseConfigText } from "../control-plane/src/config/load.js";
 import { ConfigError, validateConfig } from "../control-plane/src/config/validate.js";
 
 const CLUSTERS = [{ name: "llm-a", baseWeight: 1 }, { name: "llm-b", baseWeight: 1 }];
@@ -100,5 +102,21 @@ describe("validateConfig reads both sections", () => {
         e.problems.includes("error_budgets.objective: must be < 1") &&
         e.problems.includes("admin.export.burst_bytes: must be integer"),
     );
+  });
+});
+
+describe("the README's examples", () => {
+  const blocks = [...readFileSync("README.md", "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  it("the error_budgets and admin.export examples are a valid configuration with every key set", () => {
+    const budgets = blocks.find((b) => b.startsWith("error_budgets:"));
+    const exportBlock = blocks.find((b) => b.startsWith("admin:\n  export:"));
+    assert.ok(budgets !== undefined && exportBlock !== undefined, "the README has both examples");
+    const doc = { clusters: [{ name: "llm-a" }], ...(parseConfigText(budgets, "readme.yaml") as object), ...(parseConfigText(exportBlock, "readme.yaml") as object) };
+    const config = validateConfig(doc);
+    assert.equal(config.errorBudgets!.clusterObjectives.get("llm-a"), 0.995);
+    assert.deepEqual(config.errorBudgets!.alerts, DEFAULT_BURN_ALERTS);
+    assert.deepEqual(config.admin.export, DEFAULT_EXPORT_LIMITS);
+    for (const key of Object.keys(ERROR_BUDGETS_SCHEMA.properties as object)) assert.match(budgets, new RegExp(`^  ${key}:`, "m"), `the example shows ${key}`);
+    for (const key of Object.keys(EXPORT_LIMITS_SCHEMA.properties as object)) assert.match(exportBlock, new RegExp(`^    ${key}:`, "m"), `the example shows ${key}`);
   });
 });
