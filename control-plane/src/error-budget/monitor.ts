@@ -27,8 +27,12 @@ export interface ErrorBudgetMonitorOptions {
 
 export class ErrorBudgetMonitor {
   private readonly tracker: ErrorBudgetTracker;
-  /** When the last error_budget record was written (epoch ms); buckets from then on go next. */
+  /** When the last error_budget record was written (epoch ms). */
   private persistedAtMs: number;
+  /** The oldest window start folded in since then (epoch ms; undefined: none): the buckets from
+   *  the one holding it on are written next. Window starts lag the clock, so this, not the time
+   *  of the last write, says which buckets changed. */
+  private unsavedSinceMs: number | undefined;
 
   constructor(private readonly options: ErrorBudgetMonitorOptions) {
     this.tracker = new ErrorBudgetTracker(options.settings, options.clusters);
@@ -52,7 +56,9 @@ export class ErrorBudgetMonitor {
     for (const window of windows) {
       if (window.length === 0) continue;
       const counts = windowCounts(window, this.options.settings.countLocalRejects);
-      this.tracker.observe(counts, window[0]!.windowStartMs);
+      const atMs = window[0]!.windowStartMs;
+      this.tracker.observe(counts, atMs);
+      this.unsavedSinceMs = Math.min(this.unsavedSinceMs ?? atMs, atMs);
       this.options.onCounts?.(counts);
     }
     const nowMs = this.options.now();
@@ -69,12 +75,16 @@ export class ErrorBudgetMonitor {
     return this.tracker.statuses(this.options.now());
   }
 
-  /** Writes the period buckets touched since the last write; resolves when durable. */
+  /** Writes the period buckets changed since the last write (none: nothing is written);
+   *  resolves when durable (a failure is logged, never thrown). */
   persist(): Promise<void> {
     const nowMs = this.options.now();
-    const budget = this.tracker.persisted(nowMs, this.persistedAtMs);
+    const since = this.unsavedSinceMs;
     this.persistedAtMs = nowMs;
-    if (this.options.append === undefined || budget.buckets.length === 0) return Promise.resolve();
+    this.unsavedSinceMs = undefined;
+    if (since === undefined || this.options.append === undefined) return Promise.resolve();
+    const budget = this.tracker.persisted(nowMs, since);
+    if (budget.buckets.length === 0) return Promise.resolve();
     return this.options.append({ kind: "error_budget", atMs: nowMs, budget }).catch((err: unknown) => {
       this.options.logger.error({ err }, "error budget counts not recorded in the audit log");
     });
