@@ -18,6 +18,7 @@ import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
+import { Replica } from "./replicas/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
 
@@ -42,6 +43,8 @@ export interface RunningControlPlane {
   controlPlane: ControlPlane;
   /** The registry GET /metrics exposes. */
   registry: Registry;
+  /** With an `etcd` section: this replica's place in the election and its shared store. */
+  replica?: Replica;
   /** Graceful stop: stop accepting, close every stream, flush alerts and the audit log. Idempotent. */
   close(): Promise<void>;
 }
@@ -185,6 +188,15 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       closers.push(() => opened.close());
     }
 
+    // Several replicas: the shared state in etcd (restored before the control plane is built).
+    let replica: Replica | undefined;
+    if (config.etcd !== undefined) {
+      const opened = await Replica.open(config.etcd, { ...(audit === undefined ? {} : { local: audit }), logger: log, now });
+      replica = opened.replica;
+      const started = replica;
+      closers.push(() => started.stop());
+    }
+
     // The model, or rules-only.
     let modelScorer: OnnxScorer | undefined;
     let modelStatus: ModelStatus = { mode: "rules-only", detail: "no model.path configured" };
@@ -222,7 +234,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       slo: config.slo,
       now,
       config: coreConfig,
-      ...(audit === undefined ? {} : { audit }),
+      ...(replica !== undefined ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held) } : audit === undefined ? {} : { audit }),
       ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
@@ -322,6 +334,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const adminUrl = `${adminHttps === undefined ? "http" : "https"}://${hostPort(config.admin.host, adminPort)}`;
 
     cp.start();
+    if (replica !== undefined) await replica.start(cp);
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
 
     let closing: Promise<void> | undefined;
@@ -331,6 +344,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(xdsPort === undefined ? {} : { xdsPort }),
       controlPlane: cp,
       registry,
+      ...(replica === undefined ? {} : { replica }),
       close(): Promise<void> {
         closing ??= (async () => {
           log.info("control plane stopping");

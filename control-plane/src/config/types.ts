@@ -2,6 +2,9 @@
 // The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
 import type { ClusterSpec, Slo } from "../core/types.js";
+import type { EtcdConfig } from "./etcd.js";
+
+export type { EtcdConfig };
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
 export interface ListenConfig {
@@ -99,4 +102,6 @@ export interface ControlPlaneConfig {
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;
+  /** Several replicas sharing their state in etcd (./etcd.ts); absent: one embedded process. */
+  etcd?: EtcdConfig;
 }

@@ -1,5 +1,6 @@
 // Turns a parsed configuration document (YAML or JSON, snake_case keys) into a validated
 // ControlPlaneConfig, or a ConfigError listing every bad field by its dotted path.
+import { readEtcdSection } from "./etcd.js";
 import { FieldReader, describe, isObject } from "./fields.js";
 import type { ClusterSpec } from "../core/types.js";
 import { isLoopbackHost } from "./loopback.js";
@@ -40,7 +41,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "etcd"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -172,6 +173,9 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     timeoutMs: r.int(alertsIn, "timeout_ms", "alerts.timeout_ms", 1, 600_000, DEFAULTS.alertTimeoutMs),
   };
 
+  const { etcd, problems: etcdProblems } = readEtcdSection(root.etcd);
+  r.errors.push(...etcdProblems);
+
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
     grpc,
@@ -184,6 +188,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     model: modelPath === undefined ? {} : { path: modelPath },
     audit,
     alerts,
+    ...(etcd === undefined ? {} : { etcd }),
   };
 }
 

@@ -1,0 +1,3 @@
+export { Replica, type ReplicaRole } from "./replica.js";
+export { ReplicaStore, AppliedRevisions } from "./replica-store.js";
+export { EtcdState, type SharedChange, type SharedSnapshot } from "./etcd-state.js";
