@@ -1,5 +1,5 @@
 // One of several control-plane replicas on etcd: opens the shared state, campaigns for
-// leadership with a lease (etcd3's Election, after etcd's Go client `concurrency/election.go`),
+// leadership with a lease (election.ts, after etcd's Go client `concurrency/election.go`),
 // and keeps the control plane (service.ts) in its role:
 //   - leader: claims a generation above every earlier one (etcd-state.ts bumpGeneration), restarts
 //     the engine from the shared state (holding breakers for a few windows), decides, and writes
@@ -8,13 +8,14 @@
 // Every replica applies the overrides and halts any replica commits (watched, in revision order).
 // A leader that dies stops renewing its lease: etcd deletes its election key after etcd.lease_ttl_s,
 // and the next candidate is elected.
-import { Etcd3, type Campaign, type Watcher } from "etcd3";
+import { Etcd3, type Watcher } from "etcd3";
 import type { Logger } from "../../../lib/log.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { EtcdConfig } from "../config/etcd.js";
 import { generationOf, startingGeneration } from "../core/decision-version.js";
 import type { PersistedState } from "../core/types.js";
 import type { ControlPlane } from "../service.js";
+import { Candidacy } from "./election.js";
 import { EtcdState, newerDecisions, type SharedChange } from "./etcd-state.js";
 import { AppliedRevisions, controlKey, ReplicaStore } from "./replica-store.js";
 
@@ -26,7 +27,7 @@ export type ReplicaRole = "starting" | "follower" | "leader" | "stopped";
 export class Replica {
   private cp: ControlPlane | undefined;
   private watcher: Watcher | undefined;
-  private campaign: Campaign | undefined;
+  private campaign: Candidacy | undefined;
   /** Revision of this replica's last generation claim (its own watch event is not a reason to advance). */
   private ownClaimRevision = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -124,24 +125,28 @@ export class Replica {
   abandon(): void {
     this.state = "stopped";
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.campaign?.release();
     this.campaign = undefined;
     this.store.fenceKey = undefined;
+    void this.watcher?.cancel().catch(() => undefined);
     this.client.close();
   }
 
   private runCampaign(): void {
     if (this.state === "stopped") return;
-    const campaign = this.client.namespace(this.config.prefix).election("leader", this.config.leaseTtlS).campaign(this.config.replicaId);
+    const campaign: Candidacy = new Candidacy(this.client, this.config.prefix, this.config.replicaId, this.config.leaseTtlS, {
+      onElected: () => void this.serialised(() => this.takeOver(campaign)).catch((err: unknown) => this.lose(err, campaign)),
+      onLost: (err) => this.lose(err, campaign),
+    });
     this.campaign = campaign;
-    campaign.on("elected", () => void this.serialised(() => this.takeOver(campaign)).catch((err: unknown) => this.lose(err, campaign)));
-    campaign.on("error", (err: Error) => this.lose(err, campaign));
+    campaign.run().catch((err: unknown) => this.lose(err, campaign));
   }
 
   /** Elected: claims a generation for the term and makes the control plane lead. */
-  private async takeOver(campaign: Campaign): Promise<void> {
+  private async takeOver(campaign: Candidacy): Promise<void> {
     if (campaign !== this.campaign) return;
     const cp = this.cp!;
-    const fenceKey = await campaign.getCampaignKey();
+    const fenceKey = campaign.key!;
     const snapshot = await this.shared.load();
     const newest = newerDecisions(snapshot.state.decisions, cp.currentDecisions())!;
     const claimed = await this.shared.bumpGeneration(startingGeneration(newest.version, this.now()), fenceKey);
@@ -155,7 +160,7 @@ export class Replica {
   }
 
   /** Leadership is lost or the campaign failed: follow, and campaign again after a pause. */
-  private lose(error: unknown, campaign: Campaign | undefined = this.campaign): void {
+  private lose(error: unknown, campaign: Candidacy | undefined = this.campaign): void {
     if (campaign === undefined || campaign !== this.campaign || this.state === "stopped") return;
     this.campaign = undefined;
     this.store.fenceKey = undefined;

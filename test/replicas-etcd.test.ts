@@ -1,0 +1,177 @@
+// Three control-plane replicas on a real three-member etcd cluster (Debian's etcd-server, on
+// loopback): one leads, the followers serve sidecar streams with the sets the leader publishes,
+// an override sent to a follower is committed in etcd before it answers 200 and is in force at
+// the leader; the leader dies (its etcd client closed without leaving the election, as a kill
+// -9 would: the lease runs out) and another takes over within the lease, continues the versions
+// above every earlier one, and keeps the open breaker and the override. No timed assertions:
+// every wait is for a condition, with a generous deadline.
+import { strict as assert } from "node:assert";
+import { after, before, describe, it } from "node:test";
+import { Registry } from "prom-client";
+import { Etcd3 } from "etcd3";
+import type { FastifyInstance } from "fastify";
+import { buildAdminApp } from "../control-plane/src/admin/app.js";
+import { readEtcdSection } from "../control-plane/src/config/etcd.js";
+import { generationOf } from "../control-plane/src/core/decision-version.js";
+import { Replica } from "../control-plane/src/replicas/index.js";
+import { ControlPlane } from "../control-plane/src/service.js";
+import { createLogger } from "../lib/log.js";
+import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
+import { connectSidecar, versionsOnlyGrow, type InProcessSidecar } from "./support/in-process-sidecar.js";
+
+const logger = createLogger("test", "silent");
+const TOKEN = "replica-test-token";
+const CLUSTERS = ["a", "b", "c"];
+const PREFIX = "/autoglm-test/";
+/** The virtual clock every replica reads, epoch ms: starts at the real time, moves a window at a time. */
+const clock = { now: Date.now() };
+
+interface Running {
+  id: string;
+  cp: ControlPlane;
+  replica: Replica;
+  app: FastifyInstance;
+  sidecars: InProcessSidecar[];
+  dead: boolean;
+}
+
+async function startReplica(etcd: EtcdCluster, id: string): Promise<Running> {
+  const { etcd: config, problems } = readEtcdSection({ endpoints: etcd.endpoints, prefix: PREFIX, lease_ttl_s: 3, replica_id: id });
+  assert.deepEqual(problems, []);
+  const { replica } = await Replica.open(config!, { logger, now: () => clock.now });
+  const cp = new ControlPlane({
+    clusters: CLUSTERS.map((name) => ({ name, baseWeight: 1 })),
+    slo: { latencyMs: 2000, successRate: 0.99 },
+    now: () => clock.now,
+    random: () => 0.5,
+    logger,
+    audit: replica.store,
+    follower: true,
+    onSidecarAhead: (held) => replica.registerVersion(held),
+  });
+  const app = await buildAdminApp({
+    controlPlane: cp,
+    model: { status: () => ({ mode: "rules-only" }), reload: async () => ({ mode: "rules-only" }) },
+    readiness: { grpcListening: () => true },
+    registry: new Registry(),
+    token: TOKEN,
+    logger,
+    now: () => clock.now,
+  });
+  await replica.start(cp);
+  return { id, cp, replica, app, sidecars: [], dead: false };
+}
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const stateOf = (cp: ControlPlane, cluster: string) => cp.currentDecisions().clusters.find((c) => c.cluster === cluster)!;
+
+/** One window: every sidecar of `leader` reports (cluster "a" failing when `failing`), the clock
+ *  moves a window on, and the leader runs its round. */
+async function window(leader: Running, failing: boolean): Promise<void> {
+  const start = clock.now - (clock.now % 1000);
+  for (const s of leader.sidecars) s.report(start, failing ? { errorRate: { a: 1 } } : {});
+  clock.now += 1000;
+  await leader.cp.decide();
+}
+
+describe("three control-plane replicas on a three-member etcd cluster", () => {
+  let etcd: EtcdCluster;
+  let probe: Etcd3;
+  const replicas: Running[] = [];
+
+  before(async () => {
+    etcd = await startEtcdCluster();
+    probe = new Etcd3({ hosts: etcd.endpoints });
+    for (const id of ["r0", "r1", "r2"]) replicas.push(await startReplica(etcd, id));
+  });
+
+  after(async () => {
+    for (const r of replicas) {
+      for (const s of r.sidecars) s.close();
+      await r.app.close();
+      await r.cp.stop();
+      if (!r.dead) await r.replica.stop();
+    }
+    probe.close();
+    await etcd.stop();
+  });
+
+  const leaders = () => replicas.filter((r) => !r.dead && r.cp.isLeading);
+  const allSidecars = () => replicas.flatMap((r) => r.sidecars);
+
+  it("three etcd members run and exactly one replica leads", async () => {
+    const members = await probe.cluster.memberList({});
+    assert.equal(members.members.length, 3);
+    assert.equal(etcd.members.filter((m) => !m.exited).length, 3);
+    await until("one replica leads", () => leaders().length === 1);
+    assert.deepEqual(replicas.map((r) => r.replica.role).sort(), ["follower", "follower", "leader"]);
+  });
+
+  it("followers serve sidecar streams with the sets the leader publishes, and a failing cluster's breaker opens", async () => {
+    for (const r of replicas) for (const n of [0, 1]) r.sidecars.push(connectSidecar(r.cp, `${r.id}-s${n}`, CLUSTERS));
+    const leader = leaders()[0]!;
+    for (let i = 0; i < 30; i++) await window(leader, false);
+    for (let i = 0; i < 10 && stateOf(leader.cp, "a").state !== "open"; i++) await window(leader, true);
+    assert.equal(stateOf(leader.cp, "a").state, "open");
+    const version = leader.cp.currentDecisions().version;
+    await until("every sidecar, the followers' too, holds the set with the open breaker", () => allSidecars().every((s) => s.enforced() === version));
+    for (const r of replicas) assert.equal(r.cp.clusterStatuses().find((s) => s.cluster === "a")!.state.kind, "open", `${r.id} shows the breaker open`);
+  });
+
+  it("an override sent to a follower is committed in etcd before it answers 200, and the leader puts it in force", async () => {
+    const follower = replicas.find((r) => !r.cp.isLeading)!;
+    const leader = leaders()[0]!;
+    const response = await follower.app.inject({
+      method: "POST",
+      url: "/v1/clusters/c/override",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { state: "open", reason: "maintenance window" },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    // Read straight from etcd right after the 200: the commit happened before it.
+    const stored = (await probe.get(`${PREFIX}state/overrides/c`).json()) as { type: string; override: { state: string }; origin: string } | null;
+    assert.equal(stored?.type, "override");
+    assert.equal(stored?.override.state, "open");
+    assert.equal(stored?.origin, follower.id);
+    await until("the leader has the override in force and published", () => stateOf(leader.cp, "c").state === "open");
+    assert.match(stateOf(leader.cp, "c").reason, /override by .*: maintenance window/);
+    const version = leader.cp.currentDecisions().version;
+    await until("every sidecar holds the set with the override", () => allSidecars().every((s) => s.enforced() === version));
+  });
+
+  it("when the leader dies another takes over within the lease, keeps the open breaker and the override, and continues the versions above every earlier one", async (t) => {
+    const old = leaders()[0]!;
+    const highest = Math.max(...allSidecars().map((s) => s.enforced()));
+    const orphans = old.sidecars.map((s) => ({ nodeId: s.nodeId, held: s.enforced() }));
+    // A crash: no resignation, the lease runs out; the streams end.
+    const killedAt = Date.now();
+    old.replica.abandon();
+    old.dead = true;
+    await old.cp.stop();
+    await until("a surviving replica leads", () => leaders().length === 1, 60_000);
+    // A figure for the README, not an assertion: lease TTL 3 s here.
+    t.diagnostic(`a new leader ${Date.now() - killedAt} ms after the crash (lease_ttl_s 3)`);
+    const leader = leaders()[0]!;
+    assert.ok(leader.cp.generation() > generationOf(highest), `new generation ${leader.cp.generation()} above ${generationOf(highest)}`);
+    // The dead replica's sidecars reconnect to the new leader with what they enforce.
+    for (const o of orphans) leader.sidecars.push(connectSidecar(leader.cp, `${o.nodeId}-again`, CLUSTERS, o.held));
+    // Its first windows (cluster "a" now healthy): the breaker it took over stays open.
+    for (let i = 0; i < 3; i++) {
+      await window(leader, false);
+      assert.equal(stateOf(leader.cp, "a").state, "open", `window ${i} after the takeover`);
+      assert.equal(stateOf(leader.cp, "c").state, "open", "the override is in force");
+    }
+    // A change now gets a version above every earlier one.
+    const cleared = await leader.cp.setOverride({ cluster: "c", state: "auto", reason: "maintenance over", actor: "ops" });
+    assert.ok(cleared.version > highest, `${cleared.version} > ${highest}`);
+    await until("every live sidecar holds the new leader's set", () => replicas.filter((r) => !r.dead).flatMap((r) => r.sidecars).every((s) => s.enforced() === cleared.version));
+    for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
+  });
+});
