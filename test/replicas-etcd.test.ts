@@ -12,11 +12,13 @@ import { Etcd3 } from "etcd3";
 import type { FastifyInstance } from "fastify";
 import { buildAdminApp } from "../control-plane/src/admin/app.js";
 import { readEtcdSection } from "../control-plane/src/config/etcd.js";
+import { configFromDocument } from "../control-plane/src/config/index.js";
 import { generationOf } from "../control-plane/src/core/decision-version.js";
 import { Replica } from "../control-plane/src/replicas/index.js";
+import { startControlPlane } from "../control-plane/src/server.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
-import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
+import { freePorts, startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
 import { connectSidecar, versionsOnlyGrow, type InProcessSidecar } from "./support/in-process-sidecar.js";
 
 const logger = createLogger("test", "silent");
@@ -173,5 +175,56 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     assert.ok(cleared.version > highest, `${cleared.version} > ${highest}`);
     await until("every live sidecar holds the new leader's set", () => replicas.filter((r) => !r.dead).flatMap((r) => r.sidecars).every((s) => s.enforced() === cleared.version));
     for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
+  });
+});
+
+describe("a control plane started with an etcd section", () => {
+  let etcd: EtcdCluster;
+  before(async () => {
+    etcd = await startEtcdCluster();
+  });
+  after(async () => {
+    await etcd.stop();
+  });
+
+  it("leads alone, and its admin API acknowledges an override only once etcd holds it", async () => {
+    const config = configFromDocument(
+      {
+        grpc: { port: 0 },
+        admin: { port: 0, token: TOKEN },
+        clusters: CLUSTERS.map((name) => ({ name })),
+        etcd: { endpoints: etcd.endpoints, prefix: "/autoglm-server/", lease_ttl_s: 2, replica_id: "solo" },
+      },
+      {},
+    );
+    const running = await startControlPlane(config, { logger });
+    const probe = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      await until("it leads", () => running.controlPlane.isLeading);
+      assert.equal(running.replica?.role, "leader");
+      const response = await fetch(`${running.adminUrl}/v1/clusters/b/override`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ state: "open", reason: "drain b" }),
+      });
+      assert.equal(response.status, 200);
+      const body = (await response.json()) as { decisions: { version: number } };
+      const stored = (await probe.get("/autoglm-server/state/overrides/b").json()) as { override: { reason: string } } | null;
+      assert.equal(stored?.override.reason, "drain b");
+      const published = (await probe.get("/autoglm-server/state/decisions").json()) as { decisions: { version: number } } | null;
+      assert.equal(published?.decisions.version, body.decisions.version, "the set the call answered with is the one in etcd");
+    } finally {
+      probe.close();
+      await running.close();
+    }
+  });
+
+  it("does not start when etcd cannot be reached, and says which endpoints it tried", async () => {
+    const [port] = await freePorts(1);
+    const config = configFromDocument(
+      { grpc: { port: 0 }, admin: { port: 0 }, clusters: [{ name: "a" }], etcd: { endpoints: [`http://127.0.0.1:${port}`], dial_timeout_ms: 500 } },
+      {},
+    );
+    await assert.rejects(startControlPlane(config, { logger }), new RegExp(`etcd: cannot read the shared state from http://127\\.0\\.0\\.1:${port} within 500 ms`));
   });
 });
