@@ -176,6 +176,26 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     await until("every live sidecar holds the new leader's set", () => replicas.filter((r) => !r.dead).flatMap((r) => r.sidecars).every((s) => s.enforced() === cleared.version));
     for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
   });
+  it("a sidecar that enforces a version above the shared ones, connecting to a follower, moves the leader above it", async () => {
+    const leader = leaders()[0]!;
+    const follower = replicas.find((r) => !r.dead && !r.cp.isLeading)!;
+    const ahead = leader.cp.currentDecisions().version + 5 * 2 ** 20;
+    follower.sidecars.push(connectSidecar(follower.cp, `${follower.id}-ahead`, CLUSTERS, ahead));
+    await until("the leader publishes above the sidecar's version", () => leader.cp.currentDecisions().version > ahead);
+    const version = leader.cp.currentDecisions().version;
+    await until("every live sidecar holds that set", () => replicas.filter((r) => !r.dead).flatMap((r) => r.sidecars).every((s) => s.enforced() === version));
+    for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
+  });
+
+  it("a leader that stops cleanly resigns, and the last replica leads", async (t) => {
+    const old = leaders()[0]!;
+    const stoppedAt = Date.now();
+    await old.cp.stop();
+    await old.replica.stop();
+    old.dead = true;
+    await until("the last replica leads", () => leaders().length === 1);
+    t.diagnostic(`a new leader ${Date.now() - stoppedAt} ms after a clean stop (the lease revoked)`);
+  });
 });
 
 describe("a control plane started with an etcd section", () => {

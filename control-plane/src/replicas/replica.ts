@@ -28,8 +28,8 @@ export class Replica {
   private cp: ControlPlane | undefined;
   private watcher: Watcher | undefined;
   private campaign: Candidacy | undefined;
-  /** Revision of this replica's last generation claim (its own watch event is not a reason to advance). */
-  private ownClaimRevision = 0;
+  /** The generation this replica last claimed (the counter's value its own claim wrote). */
+  private claimedGeneration = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private state: ReplicaRole = "starting";
@@ -151,7 +151,7 @@ export class Replica {
     const newest = newerDecisions(snapshot.state.decisions, cp.currentDecisions())!;
     const claimed = await this.shared.bumpGeneration(startingGeneration(newest.version, this.now()), fenceKey);
     if (claimed === undefined || campaign !== this.campaign) throw new Error("the election key was gone before the term began");
-    this.ownClaimRevision = claimed.revision;
+    this.claimedGeneration = claimed.generation;
     this.store.fenceKey = fenceKey;
     this.state = "leader";
     this.terms++;
@@ -185,10 +185,12 @@ export class Replica {
         if (this.applied.advance(controlKey(change.record), change.revision)) void cp.applyShared(change.record);
         return;
       case "generation":
-        // Another replica registered a version in (or above) the leader's generation: continue above it.
-        if (cp.isLeading && change.revision !== this.ownClaimRevision && change.generation >= cp.generation()) {
-          void this.serialised(() => this.advance()).catch((err: unknown) => this.log.warn({ err }, "could not move to a new generation"));
-        }
+        // Another replica raised the counter above the leader's claim (it serves, or a sidecar of
+        // it enforces, a version there): continue above it. Judged in the chain, after any claim
+        // of this replica's own has completed, so its own write is never taken for another's.
+        void this.serialised(async () => {
+          if (cp.isLeading && change.generation > this.claimedGeneration) await this.advance();
+        }).catch((err: unknown) => this.log.warn({ err }, "could not move to a new generation"));
         return;
     }
   }
@@ -196,12 +198,12 @@ export class Replica {
   private async advance(): Promise<void> {
     const fenceKey = this.store.fenceKey;
     if (fenceKey === undefined || this.cp === undefined) return;
-    const claimed = await this.shared.bumpGeneration(0, fenceKey);
+    const claimed = await this.shared.bumpGeneration(this.cp.generation() + 1, fenceKey);
     if (claimed === undefined) {
       this.lose(new Error("the election key is gone"));
       return;
     }
-    this.ownClaimRevision = claimed.revision;
+    this.claimedGeneration = claimed.generation;
     const decisions = await this.cp.advanceGeneration(claimed.generation);
     this.log.info({ generation: claimed.generation, version: decisions?.version }, "continuing in a new generation above a registered version");
   }
