@@ -25,6 +25,8 @@ Options:
                            detector: { ... }  breaker: { ... }        (core parameters, snake_case)
                            model: { path }   audit: { dir, rotate_bytes }
                            alerts: { webhooks: [url | {url, headers}], cooldown_s, retries, ... }
+                           etcd: { endpoints, prefix, lease_ttl_s, replica_id, ... }
+                                  (several replicas sharing their state; README "Running several replicas")
   --xds-services <file>  xDS services with their endpoints, JSON or YAML (needed when xds.enabled;
                            format in control-plane/src/xds/README.md)
   -h, --help             this help
@@ -43,7 +45,8 @@ AUTOGLM_ADMIN_TOKEN, AUTOGLM_ADMIN_READ_TOKEN, AUTOGLM_ADMIN_TLS_CERT_FILE, AUTO
 AUTOGLM_ADMIN_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_XDS_ENABLED, AUTOGLM_XDS_HOST,
 AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODEL_PATH,
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
-AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Logs: JSON lines on stderr, AUTOGLM_LOG_LEVEL.
+AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES, AUTOGLM_ETCD_ENDPOINTS (comma-separated),
+AUTOGLM_ETCD_REPLICA_ID. Logs: JSON lines on stderr, AUTOGLM_LOG_LEVEL.
 
 Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed),
 1 failed to start (e.g. a port in use).
