@@ -18,7 +18,8 @@ import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
-import { Replica } from "./replicas/index.js";
+import { hostname } from "node:os";
+import { Replica, TelemetryForwarder } from "./replicas/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
 
@@ -190,11 +191,23 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
 
     // Several replicas: the shared state in etcd (restored before the control plane is built).
     let replica: Replica | undefined;
+    let forwarder: TelemetryForwarder | undefined;
     if (config.etcd !== undefined) {
       const opened = await Replica.open(config.etcd, { ...(audit === undefined ? {} : { local: audit }), logger: log, now });
       replica = opened.replica;
       const started = replica;
       closers.push(() => started.stop());
+      forwarder = new TelemetryForwarder({
+        replicaId: config.etcd.replicaId,
+        clusters: config.clusters.map((c) => c.name),
+        token: config.grpc.token,
+        // Forward before the leader closes the window (it waits aggregation.closeDelayMs).
+        flushDelayMs: resolveConfig(coreConfig).aggregation.closeDelayMs / 2,
+        now,
+        logger: log.child({ part: "telemetry" }),
+      });
+      const running = forwarder;
+      closers.push(async () => running.stop());
     }
 
     // The model, or rules-only.
@@ -234,7 +247,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       slo: config.slo,
       now,
       config: coreConfig,
-      ...(replica !== undefined ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held) } : audit === undefined ? {} : { audit }),
+      ...(replica !== undefined
+        ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held), ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }) }
+        : audit === undefined
+          ? {}
+          : { audit }),
       ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
@@ -334,7 +351,16 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const adminUrl = `${adminHttps === undefined ? "http" : "https"}://${hostPort(config.admin.host, adminPort)}`;
 
     cp.start();
-    if (replica !== undefined) await replica.start(cp);
+    if (replica !== undefined) {
+      const etcd = config.etcd!;
+      const wildcard = config.grpc.host === "0.0.0.0" || config.grpc.host === "::";
+      const peer = etcd.advertiseAddress ?? hostPort(wildcard ? hostname() : config.grpc.host, grpc.port);
+      // The forwarder speaks plaintext gRPC; with grpc.tls the followers' telemetry stays local.
+      const forwarding = tls === undefined ? forwarder : undefined;
+      if (tls !== undefined) log.warn("grpc.tls is set: followers do not forward telemetry to the leader yet (plaintext only)");
+      forwarding?.start();
+      await replica.start(cp, { peer, onLeaderPeer: (leader) => forwarding?.setTarget(leader) });
+    }
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
 
     let closing: Promise<void> | undefined;

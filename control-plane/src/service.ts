@@ -66,6 +66,9 @@ export interface ControlPlaneOptions {
   /** A follower's sidecar enforces `held`, a version above the set this replica serves: the
    *  replica registers it in the shared store, so the leader continues above it. */
   onSidecarAhead?: (held: number) => void;
+  /** Where a follower's sidecars' reports go (replicas/telemetry-forwarder.ts: merged per window
+   *  and forwarded to the leader); `reporter` is the stream. */
+  followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -92,6 +95,7 @@ export class ControlPlane {
   private readonly sessions = new Map<string, SidecarSession>();
   private readonly audit: StateStore | undefined;
   private readonly onSidecarAhead: ((held: number) => void) | undefined;
+  private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
   /** Runs rounds and issues versions (always, unless one of several replicas that follows). */
   private leading: boolean;
   private readonly sidecarToken: string | undefined;
@@ -117,6 +121,7 @@ export class ControlPlane {
     this.modelScorer = options.modelScorer;
     this.leading = options.follower !== true;
     this.onSidecarAhead = options.onSidecarAhead;
+    this.followerTelemetry = options.followerTelemetry;
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
@@ -349,6 +354,7 @@ export class ControlPlane {
       onClosed: (s, reason) => {
         this.sessions.delete(s.streamId);
         this.engine.forgetReporter(s.streamId);
+        this.followerTelemetry?.forget(s.streamId);
         if (s.status !== undefined) {
           this.emitter.emit("sidecar", { kind: "disconnected", status: s.statusView(this.current.version), reason });
         }
@@ -402,8 +408,11 @@ export class ControlPlane {
   // ------------------------------------------------------------------ internals
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
-    // A follower's sidecars' windows do not reach the decisions yet (docs/design/replicas.md).
-    if (!this.leading) return;
+    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader.
+    if (!this.leading) {
+      this.followerTelemetry?.report(session.streamId, report);
+      return;
+    }
     const atMs = this.now();
     const { outcome, refusal } = this.engine.ingest(session.streamId, report, atMs);
     session.countOutcome(outcome);

@@ -37,6 +37,7 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   /** Comma-separated etcd client URLs; replaces the file's list. */
   AUTOGLM_ETCD_ENDPOINTS: { path: "etcd.endpoints", kind: "list" },
   AUTOGLM_ETCD_REPLICA_ID: { path: "etcd.replica_id", kind: "string" },
+  AUTOGLM_ETCD_ADVERTISE_ADDRESS: { path: "etcd.advertise_address", kind: "string" },
 };
 
 function convert(text: string, kind: Kind): unknown {

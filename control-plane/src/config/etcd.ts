@@ -16,6 +16,10 @@ export interface EtcdConfig {
   replicaId: string;
   /** How long a connection attempt to an etcd member may take, milliseconds. */
   dialTimeoutMs: number;
+  /** host:port at which the other replicas reach this one's sidecar gRPC endpoint (the leader
+   *  receives the followers' merged telemetry there). Default: grpc.host (127.0.0.1 when it
+   *  listens on every address) and the bound gRPC port. */
+  advertiseAddress?: string;
   /** How long an etcd commit may take before the write fails (outcome unknown), milliseconds. */
   commitTimeoutMs: number;
   /** Windows a new leader holds every breaker in the state it took over (overrides still act):
@@ -45,6 +49,7 @@ export const etcdSchema: JsonSchema = {
     prefix: { type: "string", pattern: "^/([A-Za-z0-9._-]+/)*$" },
     lease_ttl_s: { type: "integer", minimum: 1, maximum: 5 },
     replica_id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$" },
+    advertise_address: { type: "string", pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$" },
     dial_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000 },
     commit_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000 },
     takeover_hold_windows: { type: "integer", minimum: 0, maximum: 100 },
@@ -56,6 +61,7 @@ interface EtcdSection {
   prefix?: string;
   lease_ttl_s?: number;
   replica_id?: string;
+  advertise_address?: string;
   dial_timeout_ms?: number;
   commit_timeout_ms?: number;
   takeover_hold_windows?: number;
@@ -77,6 +83,7 @@ export function readEtcdSection(raw: unknown): { etcd?: EtcdConfig; problems: st
       prefix: s.prefix ?? ETCD_DEFAULTS.prefix,
       leaseTtlS: s.lease_ttl_s ?? ETCD_DEFAULTS.leaseTtlS,
       replicaId: s.replica_id ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 50)}-${process.pid}`,
+      ...(s.advertise_address === undefined ? {} : { advertiseAddress: s.advertise_address }),
       dialTimeoutMs: s.dial_timeout_ms ?? ETCD_DEFAULTS.dialTimeoutMs,
       commitTimeoutMs: s.commit_timeout_ms ?? ETCD_DEFAULTS.commitTimeoutMs,
       takeoverHoldWindows: s.takeover_hold_windows ?? ETCD_DEFAULTS.takeoverHoldWindows,

@@ -26,7 +26,7 @@ export class Candidacy {
 
   /**
    * @param prefix the configured etcd.prefix
-   * @param value written in the key (the replica id, for operators reading etcd)
+   * @param value written in the key: JSON {id, peer}, the replica id and its gRPC address
    * @param ttlS the lease TTL, seconds
    */
   constructor(

@@ -4,7 +4,8 @@
 //   - leader: claims a generation above every earlier one (etcd-state.ts bumpGeneration), restarts
 //     the engine from the shared state (holding breakers for a few windows), decides, and writes
 //     each decision set fenced by its election key (a leader whose lease expired cannot write);
-//   - follower: adopts every set the leader publishes and pushes it to its own sidecars.
+//   - follower: adopts every set the leader publishes and pushes it to its own sidecars, and
+//     tells its telemetry forwarder where the leader is (the peer address in its election key).
 // Every replica applies the overrides and halts any replica commits (watched, in revision order).
 // A leader that dies stops renewing its lease: etcd deletes its election key after etcd.lease_ttl_s,
 // and the next candidate is elected.
@@ -27,6 +28,11 @@ export type ReplicaRole = "starting" | "follower" | "leader" | "stopped";
 export class Replica {
   private cp: ControlPlane | undefined;
   private watcher: Watcher | undefined;
+  private leaderWatcher: Watcher | undefined;
+  /** This replica's gRPC address as other replicas reach it (in its election key). */
+  private peer = "";
+  private onLeaderPeer: ((peer: string | undefined) => void) | undefined;
+  private leaderPeer: string | undefined;
   private campaign: Candidacy | undefined;
   /** The generation this replica last claimed (the counter's value its own claim wrote). */
   private claimedGeneration = 0;
@@ -89,8 +95,10 @@ export class Replica {
    * Registers the generation of the set `cp` serves (so every later leader term starts above it),
    * watches the shared state and campaigns. `cp` must be built on this.store with follower: true.
    */
-  async start(cp: ControlPlane): Promise<void> {
+  async start(cp: ControlPlane, options: { peer?: string; onLeaderPeer?: (peer: string | undefined) => void } = {}): Promise<void> {
     this.cp = cp;
+    this.peer = options.peer ?? "";
+    this.onLeaderPeer = options.onLeaderPeer;
     await this.shared.bumpGeneration(generationOf(cp.currentDecisions().version));
     this.watcher = await this.shared.watch(
       this.snapshotRevision + 1,
@@ -98,7 +106,39 @@ export class Replica {
       (problem) => this.log.warn({ problem }, "etcd: shared state problem"),
     );
     this.state = "follower";
+    this.leaderWatcher = await this.client.watch().prefix(this.electionPrefix()).create();
+    this.leaderWatcher.on("put", () => void this.observeLeader());
+    this.leaderWatcher.on("delete", () => void this.observeLeader());
+    await this.observeLeader();
     this.runCampaign();
+  }
+
+  private electionPrefix(): string {
+    return `${this.config.prefix}election/leader/`;
+  }
+
+  /** Reads who leads (the oldest election key) and hands a follower the leader's peer address. */
+  private async observeLeader(): Promise<void> {
+    if (this.state === "stopped") return;
+    try {
+      const response = await this.client.getAll().prefix(this.electionPrefix()).sort("Create", "Ascend").limit(1).exec();
+      const kv = response.kvs[0];
+      let peer: string | undefined;
+      if (kv !== undefined) {
+        try {
+          const value = JSON.parse(kv.value.toString("utf8")) as { peer?: unknown };
+          if (typeof value.peer === "string" && value.peer !== "") peer = value.peer;
+        } catch {
+          this.log.warn({ key: kv.key.toString("utf8") }, "etcd: an election key's value is not JSON; its peer address is unknown");
+        }
+      }
+      const target = peer === this.peer ? undefined : peer;
+      if (target === this.leaderPeer) return;
+      this.leaderPeer = target;
+      this.onLeaderPeer?.(target);
+    } catch (err) {
+      this.log.warn({ err }, "etcd: could not read who leads");
+    }
   }
 
   /** A follower's sidecar enforces `held`: register its generation, so the leader continues above it. */
@@ -116,6 +156,7 @@ export class Replica {
     this.campaign = undefined;
     this.store.fenceKey = undefined;
     await this.watcher?.cancel().catch(() => undefined);
+    await this.leaderWatcher?.cancel().catch(() => undefined);
     await campaign?.resign().catch(() => undefined);
     this.client.close();
   }
@@ -129,12 +170,14 @@ export class Replica {
     this.campaign = undefined;
     this.store.fenceKey = undefined;
     void this.watcher?.cancel().catch(() => undefined);
+    void this.leaderWatcher?.cancel().catch(() => undefined);
     this.client.close();
   }
 
   private runCampaign(): void {
     if (this.state === "stopped") return;
-    const campaign: Candidacy = new Candidacy(this.client, this.config.prefix, this.config.replicaId, this.config.leaseTtlS, {
+    const value = JSON.stringify({ id: this.config.replicaId, peer: this.peer });
+    const campaign: Candidacy = new Candidacy(this.client, this.config.prefix, value, this.config.leaseTtlS, {
       onElected: () => void this.serialised(() => this.takeOver(campaign)).catch((err: unknown) => this.lose(err, campaign)),
       onLost: (err) => this.lose(err, campaign),
     });
