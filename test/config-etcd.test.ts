@@ -38,10 +38,11 @@ test("the replica id defaults to the host name and the process id", () => {
   assert.match(etcd.replicaId, new RegExp(`-${process.pid}$`));
 });
 
-test("the endpoints and the replica id can come from the environment", () => {
-  const etcd = configFromDocument(minimal, { AUTOGLM_ETCD_ENDPOINTS: "http://a:2379, http://b:2379", AUTOGLM_ETCD_REPLICA_ID: "pod-7" }).etcd!;
+test("the endpoints, the replica id and the advertised address can come from the environment", () => {
+  const etcd = configFromDocument(minimal, { AUTOGLM_ETCD_ENDPOINTS: "http://a:2379, http://b:2379", AUTOGLM_ETCD_REPLICA_ID: "pod-7", AUTOGLM_ETCD_ADVERTISE_ADDRESS: "10.1.2.3:50051" }).etcd!;
   assert.deepEqual(etcd.endpoints, ["http://a:2379", "http://b:2379"]);
   assert.equal(etcd.replicaId, "pod-7");
+  assert.equal(etcd.advertiseAddress, "10.1.2.3:50051");
 });
 
 const bad: { name: string; etcd: unknown; problems: string[] }[] = [
@@ -57,6 +58,7 @@ const bad: { name: string; etcd: unknown; problems: string[] }[] = [
       'etcd.prefix: must match pattern "^/([A-Za-z0-9._-]+/)*$"',
     ],
   },
+  { name: "an advertised address without a port", etcd: { endpoints: ["http://e:2379"], advertise_address: "10.1.2.3" }, problems: ['etcd.advertise_address: must match pattern "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$"'] },
   { name: "a section that is not an object", etcd: "http://etcd:2379", problems: ["etcd: must be object"] },
 ];
 for (const c of bad) {

@@ -17,7 +17,7 @@ interface Doc {
 }
 interface Container {
   args: string[];
-  env: { name: string }[];
+  env: { name: string; value?: string }[];
   ports: { name: string; containerPort: number }[];
   readinessProbe: { httpGet: { path: string; port: string } };
   livenessProbe: { httpGet: { path: string } };
@@ -46,12 +46,16 @@ function configFromText(text: string): unknown {
 }
 
 test("the control plane's configuration validates with the environment its Deployment sets, and has an etcd section", () => {
-  const env: NodeJS.ProcessEnv = { AUTOGLM_ETCD_REPLICA_ID: "autoglm-control-plane-7d9f-abcde", AUTOGLM_GRPC_TOKEN: "t1", AUTOGLM_ADMIN_TOKEN: "t2" };
+  const env: NodeJS.ProcessEnv = { AUTOGLM_ETCD_REPLICA_ID: "autoglm-control-plane-7d9f-abcde", AUTOGLM_ETCD_ADVERTISE_ADDRESS: "10.0.0.7:50051", AUTOGLM_GRPC_TOKEN: "t1", AUTOGLM_ADMIN_TOKEN: "t2" };
   for (const name of Object.keys(env)) assert.ok(container.env.some((e) => e.name === name), `${name} is set by the Deployment`);
   const config = configFromDocument(configFromText(find(cp, "ConfigMap").data!["control-plane.yaml"]!), env);
   assert.ok(config.etcd !== undefined);
   assert.ok(config.etcd.leaseTtlS <= 5);
   assert.equal(config.etcd.replicaId, env.AUTOGLM_ETCD_REPLICA_ID);
+  assert.equal(config.etcd.advertiseAddress, env.AUTOGLM_ETCD_ADVERTISE_ADDRESS);
+  // The advertised port is the gRPC port the pods expose.
+  assert.ok(container.ports.some((p) => p.name === "grpc" && p.containerPort === config.grpc.port));
+  assert.match(container.env.find((e) => e.name === "AUTOGLM_ETCD_ADVERTISE_ADDRESS")!.value ?? "", new RegExp(`:${config.grpc.port}$`));
 });
 
 test("the control plane's etcd endpoints are the members of the etcd StatefulSet", () => {
