@@ -171,6 +171,8 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
   it("an override sent to a follower is committed in etcd before it answers 200, and the leader puts it in force", async () => {
     const follower = replicas.find((r) => !r.cp.isLeading)!;
     const leader = leaders()[0]!;
+    const applied = new Map<string, number>();
+    const offs = replicas.map((r) => r.cp.on("override", () => applied.set(r.id, (applied.get(r.id) ?? 0) + 1)));
     const response = await follower.app.inject({
       method: "POST",
       url: "/v1/clusters/c/override",
@@ -187,6 +189,10 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     assert.match(stateOf(leader.cp, "c").reason, /override by .*: maintenance window/);
     const version = leader.cp.currentDecisions().version;
     await until("every sidecar holds the set with the override", () => allSidecars().every((s) => s.enforced() === version));
+    await until("every replica applied the override", () => applied.size === replicas.length);
+    for (const off of offs) off();
+    // Once each: the replica that committed it does not apply its own change again from the watch.
+    assert.deepEqual([...applied.values()], [1, 1, 1]);
   });
 
   it("when the leader dies another takes over within the lease, keeps the open breaker and the override, and continues the versions above every earlier one", async (t) => {

@@ -49,6 +49,8 @@ export class ReplicaStore implements StateStore {
    *  sets are then recorded locally only). */
   fenceKey: string | undefined;
   private inFlight = new Set<Promise<void>>();
+  /** Commits of overrides and halts not yet answered by etcd. */
+  private controlsInFlight = new Set<Promise<void>>();
 
   constructor(private readonly options: ReplicaStoreOptions) {
     this.restored = options.restored;
@@ -64,7 +66,21 @@ export class ReplicaStore implements StateStore {
     done.catch(() => undefined);
     this.inFlight.add(done);
     void done.finally(() => this.inFlight.delete(done)).catch(() => undefined);
+    if (record.type === "override" || record.type === "halt") {
+      this.controlsInFlight.add(done);
+      void done.finally(() => this.controlsInFlight.delete(done)).catch(() => undefined);
+    }
     return done;
+  }
+
+  /**
+   * Resolves once every override and halt this replica is committing has its answer (and so its
+   * revision recorded in `applied`). A watched change is judged only after that: etcd may deliver
+   * the watch event of a commit (this replica's own, or an older one of another) before the
+   * commit's own answer.
+   */
+  async controlsSettled(): Promise<void> {
+    await Promise.allSettled([...this.controlsInFlight]);
   }
 
   async flush(): Promise<void> {

@@ -38,6 +38,8 @@ export class Replica {
   private claimedGeneration = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
+  /** Watched control changes, judged one after another in revision order. */
+  private controls: Promise<void> = Promise.resolve();
   private state: ReplicaRole = "starting";
   /** Terms this replica has led since it started. */
   terms = 0;
@@ -224,9 +226,19 @@ export class Replica {
       case "decisions":
         if (!cp.isLeading) void cp.adopt(change.record.decisions);
         return;
-      case "control":
-        if (this.applied.advance(controlKey(change.record), change.revision)) void cp.applyShared(change.record);
+      case "control": {
+        // In revision order, once this replica's own commits in flight are answered: a change
+        // older than what a key holds (this replica's own included) is not applied again. The
+        // control plane applies them in the order they are handed over, after its own calls.
+        const record = change.record;
+        this.controls = this.controls
+          .then(() => this.store.controlsSettled())
+          .then(() => {
+            if (this.applied.advance(controlKey(record), change.revision)) void cp.applyShared(record);
+          })
+          .catch((err: unknown) => this.log.warn({ err }, "could not apply a shared change"));
         return;
+      }
       case "generation":
         // Another replica raised the counter above the leader's claim (it serves, or a sidecar of
         // it enforces, a version there): continue above it. Judged in the chain, after any claim
