@@ -19,6 +19,8 @@ import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, type OnnxScorer } from "./model/index.js";
+import { hostname } from "node:os";
+import { Replica, TelemetryForwarder } from "./replicas/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
 
@@ -47,6 +49,8 @@ export interface RunningControlPlane {
   registry: Registry;
   /** Whether the ONNX model scores clusters now ("model") or the rules-only fallback does. */
   modelStatus(): ModelStatus;
+  /** With an `etcd` section: this replica's place in the election and its shared store. */
+  replica?: Replica;
   /** Graceful stop: stop accepting, close every stream, flush alerts and the audit log. Idempotent. */
   close(): Promise<void>;
 }
@@ -176,6 +180,27 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       closers.push(() => opened.close());
     }
 
+    // Several replicas: the shared state in etcd (restored before the control plane is built).
+    let replica: Replica | undefined;
+    let forwarder: TelemetryForwarder | undefined;
+    if (config.etcd !== undefined) {
+      const opened = await Replica.open(config.etcd, { ...(audit === undefined ? {} : { local: audit }), logger: log, now });
+      replica = opened.replica;
+      const started = replica;
+      closers.push(() => started.stop());
+      forwarder = new TelemetryForwarder({
+        replicaId: config.etcd.replicaId,
+        clusters: config.clusters.map((c) => c.name),
+        token: config.grpc.token,
+        // Forward before the leader closes the window (it waits aggregation.closeDelayMs).
+        flushDelayMs: resolveConfig(coreConfig).aggregation.closeDelayMs / 2,
+        now,
+        logger: log.child({ part: "telemetry" }),
+      });
+      const running = forwarder;
+      closers.push(async () => running.stop());
+    }
+
     // The model, or rules-only.
     let modelScorer: OnnxScorer | undefined;
     let modelStatus: ModelStatus = { mode: "rules-only", detail: "no model.path configured" };
@@ -213,7 +238,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       slo: config.slo,
       now,
       config: coreConfig,
-      ...(audit === undefined ? {} : { audit }),
+      ...(replica !== undefined
+        ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held), ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }) }
+        : audit === undefined
+          ? {}
+          : { audit }),
       ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
@@ -335,6 +364,16 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const adminUrl = `${adminHttps === undefined ? "http" : "https"}://${hostPort(config.admin.host, adminPort)}`;
 
     cp.start();
+    if (replica !== undefined) {
+      const etcd = config.etcd!;
+      const wildcard = config.grpc.host === "0.0.0.0" || config.grpc.host === "::";
+      const peer = etcd.advertiseAddress ?? hostPort(wildcard ? hostname() : config.grpc.host, grpc.port);
+      // The forwarder speaks plaintext gRPC; with grpc.tls the followers' telemetry stays local.
+      const forwarding = tls === undefined ? forwarder : undefined;
+      if (tls !== undefined) log.warn("grpc.tls is set: followers do not forward telemetry to the leader yet (plaintext only)");
+      forwarding?.start();
+      await replica.start(cp, { peer, onLeaderPeer: (leader) => forwarding?.setTarget(leader) });
+    }
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
 
     let closing: Promise<void> | undefined;
@@ -345,6 +384,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       controlPlane: cp,
       registry,
       modelStatus: () => modelStatus,
+      ...(replica === undefined ? {} : { replica }),
       close(): Promise<void> {
         closing ??= (async () => {
           log.info("control plane stopping");

@@ -5,7 +5,9 @@ import type { AlertsConfig } from "../alerts/types.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 import type { TriggerRule } from "../core/triggers/types.js";
 
-export type { AlertsConfig };
+import type { EtcdConfig } from "./etcd.js";
+
+export type { AlertsConfig, EtcdConfig };
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
 export interface ListenConfig {
@@ -87,4 +89,6 @@ export interface ControlPlaneConfig {
   alerts: AlertsConfig;
   /** Trigger rules (./triggers.ts); empty: none. */
   triggers: TriggerRule[];
+  /** Several replicas sharing their state in etcd (./etcd.ts); absent: one embedded process. */
+  etcd?: EtcdConfig;
 }

@@ -1,5 +1,6 @@
 // Turns a parsed configuration document (YAML or JSON, snake_case keys) into a validated
 // ControlPlaneConfig, or a ConfigError listing every bad field by its dotted path.
+import { readEtcdSection } from "./etcd.js";
 import { FieldReader, describe, isObject } from "./fields.js";
 import type { ClusterSpec } from "../core/types.js";
 import { isLoopbackHost } from "./loopback.js";
@@ -38,7 +39,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers", "etcd"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -142,6 +143,9 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
 
   const triggers = readTriggers(root.triggers, clusters);
   r.errors.push(...triggers.problems);
+  const { etcd, problems: etcdProblems } = readEtcdSection(root.etcd);
+  r.errors.push(...etcdProblems);
+
   if (r.errors.length > 0) throw new ConfigError(r.errors);
   return {
     grpc,
@@ -155,6 +159,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     audit,
     alerts: alerts.config,
     triggers: triggers.rules,
+    ...(etcd === undefined ? {} : { etcd }),
   };
 }
 
