@@ -81,7 +81,8 @@ export class FilterConfig {
 
 export class ConfigResult {
   config: FilterConfig | null = null;
-  /** "<field>: expected <what>, got <what>"; null when the configuration is valid. */
+  /** Every problem, each "<field>: expected <what>, got <what>", joined by "; "; null when the
+   *  configuration is valid. */
   error: string | null = null;
 }
 
