@@ -77,7 +77,9 @@ export const command: Command = {
 
     const badConfig = (e: unknown): number | undefined => {
       if (e instanceof ConfigError) {
-        process.stderr.write(`autoglm control-plane: bad configuration (${e.source}): ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}:\n`);
+        // Problems found at start (an unusable audit.dir, unreadable TLS files) concern the file too.
+        const source = e.source === "configuration" ? (configPath ?? "environment") : e.source;
+        process.stderr.write(`autoglm control-plane: bad configuration (${source}): ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}:\n`);
         for (const problem of e.problems) process.stderr.write(`  ${problem}\n`);
         return 2;
       }

@@ -127,7 +127,11 @@ export class AuditLog {
     }
     for (const c of corruptions) log.warn(c, "audit log: skipped a damaged line");
     const audit = new AuditLog(options.dir, maxBytes, options.fsync ?? true, fs, options.now ?? Date.now, log, files.at(-1)?.index ?? 0, state, corruptions);
-    await audit.startFile("");
+    try {
+      await audit.startFile("");
+    } catch (err) {
+      throw new ControlPlaneError("CP_ERR_AUDIT", `audit.dir: cannot write in ${options.dir}: ${(err as Error).message}`);
+    }
     return audit;
   }
 
@@ -198,10 +202,15 @@ export class AuditLog {
       throw new ControlPlaneError("CP_ERR_AUDIT", `audit log: cannot open ${path}: ${(err as Error).message}`);
     }
     this.fileIndex = index;
-    this.size = await handle.size();
-    const snapshot = JSON.stringify({ type: "snapshot", atMs: this.now(), state: this.state } satisfies AuditRecord) + "\n";
-    await this.writeSynced(handle, snapshot + text);
-    await this.fs.syncDir(this.dir);
+    try {
+      this.size = await handle.size();
+      const snapshot = JSON.stringify({ type: "snapshot", atMs: this.now(), state: this.state } satisfies AuditRecord) + "\n";
+      await this.writeSynced(handle, snapshot + text);
+      await this.fs.syncDir(this.dir);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
     this.handle = handle;
   }
 

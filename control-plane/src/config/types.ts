@@ -1,6 +1,8 @@
 // The control plane's configuration after validation: what `autoglm control-plane` runs with.
-// The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
+// The file format (YAML or JSON, snake_case keys) is defined by the section schemas in ./schema/,
+// documented in docs/configuration.md and shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
+import type { BreakerConfig, DetectorConfig } from "../core/config.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
@@ -83,19 +85,16 @@ export interface AlertsConfig {
   timeoutMs: number;
 }
 
-/** Scalar parameters handed to the decision core unchanged (the core validates their meaning). */
-export type PassThroughParams = Record<string, number | boolean | string>;
-
 export interface ControlPlaneConfig {
   grpc: GrpcConfig;
   admin: AdminConfig;
   xds: XdsConfig;
   clusters: ClusterSpec[];
   slo: Slo;
-  /** Detector parameters for the core (e.g. thresholds), snake_case keys as written. */
-  detector: PassThroughParams;
-  /** Breaker parameters for the core (e.g. open duration), snake_case keys as written. */
-  breaker: PassThroughParams;
+  /** The detector parameters the file sets (the core's names; the rest take the core's defaults). */
+  detector: Partial<DetectorConfig>;
+  /** The breaker parameters the file sets (the core's names; the rest take the core's defaults). */
+  breaker: Partial<BreakerConfig>;
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;
