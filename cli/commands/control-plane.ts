@@ -14,7 +14,8 @@ xDS (ADS) server for plain Envoys and proxyless gRPC clients. Stops gracefully o
 stops accepting, closes every sidecar stream, delivers queued alerts and flushes the audit log.
 
 Options:
-  --config <file>        configuration, YAML or JSON (.json); see demo/control-plane.example.yaml:
+  --config <file>        configuration, YAML or JSON (.json), snake_case keys; every key in
+                         docs/configuration.md, an example in demo/control-plane.example.yaml:
                            grpc:  { host, port, token, tls: { cert_file, key_file, ca_file },
                                     allow_unauthenticated_non_loopback }
                            admin: { host, port, token, read_token, tls: { cert_file, key_file },
@@ -22,7 +23,7 @@ Options:
                            xds:   { enabled, host, port }
                            clusters: [ { name, base_weight } ]        (required)
                            slo: { latency_ms, success_rate }
-                           detector: { ... }  breaker: { ... }        (core parameters, snake_case)
+                           detector: { n, m, min_requests, ... }  breaker: { open_base_ms, ... }
                            model: { path }   audit: { dir, rotate_bytes }
                            alerts: { webhooks: [url | {url, headers}], cooldown_s, retries, ... }
   --xds-services <file>  xDS services with their endpoints, JSON or YAML (needed when xds.enabled;
@@ -45,8 +46,8 @@ AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODE
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
 AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Logs: JSON lines on stderr, AUTOGLM_LOG_LEVEL.
 
-Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed),
-1 failed to start (e.g. a port in use).
+Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed, also
+an audit.dir that cannot be created or written), 1 failed to start (e.g. a port in use).
 `;
 
 export const command: Command = {
