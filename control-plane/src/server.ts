@@ -13,7 +13,7 @@ import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
 import type { AuditRecord, ModelReload } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
-import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
+import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
@@ -55,31 +55,17 @@ export interface RunningControlPlane {
   close(): Promise<void>;
 }
 
-/** snake_case -> camelCase ("error_rate_threshold" -> "errorRateThreshold"); camelCase stays. */
-function camel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function camelParams(params: PassThroughParams): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(params)) out[camel(key)] = value as number;
-  return out;
-}
-
 /**
- * The core's tuning parameters from the configuration's detector and breaker sections,
- * checked by the core: throws ConfigError naming the bad parameter.
+ * The core's tuning parameters from the configuration's detector and breaker sections (checked
+ * by validateConfig already); throws ConfigError naming every bad parameter of a configuration
+ * built by hand.
  */
 export function coreConfigFrom(config: ControlPlaneConfig): PartialCoreConfig {
-  const partial: PartialCoreConfig = { detector: camelParams(config.detector), breaker: camelParams(config.breaker) };
+  const partial: PartialCoreConfig = { detector: config.detector, breaker: config.breaker };
   try {
     resolveConfig(partial);
   } catch (error) {
-    // The core names fields as config.<section>.<camelCase>; say it in the file's terms too.
-    const message = (error as Error).message.replace(/^config\./, "").replace(/^(detector|breaker)\.([A-Za-z0-9]+)/, (_m, s: string, k: string) =>
-      `${s}.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-    );
-    throw new ConfigError([message]);
+    throw new ConfigError((error as Error).message.split("; "));
   }
   return partial;
 }
@@ -96,6 +82,15 @@ function auditSource(dir: string, log: Logger): AuditSource {
       yield* readAudit(dir, q);
     },
   };
+}
+
+/** Opens the audit log; a directory that cannot be created or written is a ConfigError naming audit.dir. */
+async function openAudit(dir: string, maxBytes: number, log: Logger): Promise<AuditLog> {
+  try {
+    return await AuditLog.open({ dir, maxBytes, logger: log.child({ part: "audit" }) });
+  } catch (error) {
+    throw new ConfigError([`audit.dir: ${(error as Error).message.replace(/^audit\.dir: /, "")}`]);
+  }
 }
 
 /** Reads a PEM file named by configuration field `field`; ConfigError naming both if it cannot. */
@@ -144,7 +139,8 @@ function hostPort(host: string, port: number): string {
 /**
  * Starts everything `config` describes; ports 0 pick free ones. Rejects with ConfigError for
  * problems of the configuration (bad core parameters, unreadable TLS files, xDS enabled without
- * services) and with other errors for I/O failures (port in use, audit directory unwritable);
+ * services, an audit directory that cannot be created or written) and with other errors for
+ * other I/O failures (port in use);
  * whatever was started before a failure is closed again.
  */
 export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<RunningControlPlane> {
@@ -175,7 +171,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     // Audit log first: the control plane restores its state from it.
     let audit: AuditLog | undefined;
     if (config.audit.dir !== undefined) {
-      audit = await AuditLog.open({ dir: config.audit.dir, maxBytes: config.audit.rotateBytes, logger: log.child({ part: "audit" }) });
+      audit = await openAudit(config.audit.dir, config.audit.rotateBytes, log);
       const opened = audit;
       closers.push(() => opened.close());
     }
