@@ -86,6 +86,7 @@ export const decisionsSchema = {
     ttl_ms: num,
     halted: { type: "boolean" },
     halt_reason: str,
+    halt_mode: { type: ["string", "null"], enum: ["drain", "immediate", null] },
     clusters: {
       type: "array",
       items: {
