@@ -87,4 +87,11 @@ export interface ControlPlaneConfig {
   alerts: AlertsConfig;
   /** Trigger rules (./triggers.ts); empty: none. */
   triggers: TriggerRule[];
+  halt: HaltConfig;
+}
+
+export interface HaltConfig {
+  /** How long sidecar workers are given to confirm a halt before GET /v1/halt lists them as
+   *  unconfirmed, seconds. */
+  confirmWaitS: number;
 }

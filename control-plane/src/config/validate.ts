@@ -38,7 +38,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   if (!isObject(raw) && raw !== undefined && raw !== null) {
     throw new ConfigError([`(top level): expected an object, got ${describe(raw)}`]);
   }
-  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers"]);
+  r.unknownKeys(root, "", ["grpc", "admin", "xds", "clusters", "slo", "detector", "breaker", "model", "audit", "alerts", "triggers", "halt"]);
 
   const grpcIn = r.section(root, "grpc", "grpc", ["host", "port", "tls", "token", "allow_unauthenticated_non_loopback"]);
   const grpcTls = readTls(r, grpcIn, "grpc.tls", true);
@@ -140,6 +140,9 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   const alerts = readAlertsConfig(root.alerts, labels);
   r.errors.push(...alerts.problems);
 
+  const haltIn = r.section(root, "halt", "halt", ["confirm_wait_s"]);
+  const halt = { confirmWaitS: r.number(haltIn, "confirm_wait_s", "halt.confirm_wait_s", { min: 0, max: 86_400, exclusiveMin: true }, 30) };
+
   const triggers = readTriggers(root.triggers, clusters);
   r.errors.push(...triggers.problems);
   if (r.errors.length > 0) throw new ConfigError(r.errors);
@@ -155,6 +158,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     audit,
     alerts: alerts.config,
     triggers: triggers.rules,
+    halt,
   };
 }
 
