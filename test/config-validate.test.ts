@@ -76,7 +76,7 @@ const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: 
     doc: { clusters: [{ name: "a" }, { name: "a" }] },
     problem: 'clusters[1].name: duplicate cluster "a"',
   },
-  { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field; expected one of grpc, admin, xds, clusters, slo, detector, breaker, model, audit, alerts, triggers" },
+  { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field; expected one of grpc, admin, xds, clusters, slo, detector, breaker, model, audit, alerts, triggers, halt" },
   { name: "a success rate above one", doc: { ...minimal, slo: { success_rate: 1.5 } }, problem: "slo.success_rate: expected a number in (0, 1], got 1.5" },
   { name: "a webhook that is not a URL", doc: { ...minimal, alerts: { webhooks: ["nope"] } }, problem: 'alerts.webhooks[0].url: expected an http:// or https:// URL, got "nope"' },
   { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: must be >= 0" },
