@@ -140,7 +140,6 @@ export class IncidentTracker {
         if (settled()) done(false);
       };
       const timer = setTimeout(() => done(true), waitMs);
-      timer.unref();
       this.waiters.add(check);
     });
   }
