@@ -119,7 +119,8 @@ test("a halt is confirmed by the filter's workers, a silent sidecar is named unc
     // The silent sidecar goes away: every connected worker has confirmed.
     silent.close();
     const confirmedAtMs = clock.now();
-    assert.equal(cp.haltStatus().halted && cp.haltStatus().confirmation.state, "confirmed");
+    const afterLeaving = cp.haltStatus();
+    assert.equal(afterLeaving.halted && afterLeaving.confirmation.state, "confirmed");
     await tick();
     await tick();
 
