@@ -72,8 +72,9 @@ export class IncidentTracker {
   /** An operator halted the mesh; `set` is the resulting decision set. */
   operatorHalted(actor: string, reason: string, mode: HaltMode, set: DecisionSet): void {
     const { incident, opened } = this.book.openHalt(actor, reason, mode, set.version, this.deps.now());
-    if (opened || !this.watches.has(incident.id)) this.watches.set(incident.id, this.watch(incident.version, requiredCapability(incident)));
+    if (opened || incident.confirmedAtMs === undefined) this.watches.set(incident.id, this.watch(incident.version, requiredCapability(incident)));
     this.store(incident);
+    this.settle(); // the workers may have acknowledged the version already
   }
 
   operatorResumed(actor: string, reason: string): void {
@@ -89,6 +90,7 @@ export class IncidentTracker {
       const incident = this.book.openTrigger(event, version);
       this.watches.set(incident.id, this.watch(version, requiredCapability(incident)));
       this.store(incident);
+      this.settle();
       return;
     }
     const ended = this.book.endTrigger(event);

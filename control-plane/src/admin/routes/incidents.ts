@@ -63,7 +63,7 @@ const idParams = {
 export function registerIncidentRoutes(app: FastifyInstance, deps: AdminDeps): void {
   const cp = deps.controlPlane;
 
-  app.get<{ Querystring: { wait_s?: number } }>(
+  app.get<{ Querystring: { wait_s?: string } }>(
     "/v1/halt",
     {
       schema: {
@@ -72,14 +72,15 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: AdminDeps): v
         querystring: {
           type: "object",
           additionalProperties: false,
-          properties: { wait_s: { type: "number", minimum: 0, maximum: 86_400 } },
+          // Query values arrive as text (the admin app does not coerce types): seconds, decimal.
+          properties: { wait_s: { type: "string", pattern: "^[0-9]{1,5}(\\.[0-9]{1,3})?$", description: "How long workers are given to confirm, seconds (default halt.confirm_wait_s)" } },
         },
         response: { 200: haltStatusSchema },
       },
     },
     async (request) => {
       const waitS = request.query.wait_s;
-      return cp.haltStatus?.(waitS === undefined ? undefined : waitS * 1000) ?? { halted: cp.currentDecisions().halted };
+      return cp.haltStatus?.(waitS === undefined ? undefined : Number(waitS) * 1000) ?? { halted: cp.currentDecisions().halted };
     },
   );
 
