@@ -10,11 +10,15 @@
 //
 // Decision rounds are serialised: decide(), setOverride(), halt() and resume() never run a round
 // concurrently. Times are epoch milliseconds from the injected now().
+//
+// One of several replicas (replicas/replica.ts, `follower: true`): a follower runs no rounds; it
+// serves its sidecars the sets the leader publishes (adopt()), applies control changes other
+// replicas committed (applyShared()), and its own operator calls answer once the shared store
+// committed them. lead() makes it the leader of a new term, stepDown() a follower again.
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../../lib/log.js";
 import { createLogger } from "../../lib/log.js";
 import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
-import type { AuditLog } from "./audit/audit-log.js";
 import { bearerMatches, secretDigest } from "./auth/bearer.js";
 import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
@@ -27,7 +31,9 @@ import type {
   ClusterStatus,
   ControlPlaneEvents,
   DecisionSet,
+  HaltMode,
   Override,
+  PersistedState,
   Scorer,
   SidecarStatus,
   Slo,
@@ -37,6 +43,9 @@ import { decisionSetToProto } from "./grpc/convert.js";
 import type { TriggerEvent, TriggerRule, TriggerStatus } from "./core/triggers/index.js";
 import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
 import { GRPC_STATUS } from "./grpc/status.js";
+import type { Incident } from "./core/incidents/index.js";
+import { IncidentTracker, type HaltStatus } from "./incident-tracker.js";
+import type { StateStore } from "./state/state-store.js";
 
 export interface ControlPlaneOptions {
   clusters: ClusterSpec[];
@@ -47,9 +56,10 @@ export interface ControlPlaneOptions {
   random?: () => number;
   /** Tuning parameters; missing ones take DEFAULT_CONFIG (core/config.ts). */
   config?: PartialCoreConfig;
-  /** Opened audit log: decisions, overrides, halts and transitions are appended; the last
-   *  decision set, overrides and halt are restored from it at construction. */
-  audit?: AuditLog;
+  /** Opened audit log, or another state store (state/state-store.ts): decisions, overrides,
+   *  halts and transitions are appended; the last decision set, overrides and halt are restored
+   *  from it at construction. */
+  audit?: StateStore;
   /** The anomaly model (async), combined with the built-in detectors. */
   modelScorer?: Scorer;
   logger?: Logger;
@@ -60,7 +70,22 @@ export interface ControlPlaneOptions {
   /** How many gone sidecar workers are remembered, and for how long (default
    *  DEFAULT_GONE_SIDECAR_LIMITS, core/gone-sidecars.ts). */
   goneSidecarLimits?: GoneSidecarLimits;
+  /** How long sidecars are given to confirm a halt before they are listed as unconfirmed, ms
+   *  (configuration halt.confirm_wait_s). Default DEFAULT_CONFIRM_WAIT_MS. */
+  haltConfirmWaitMs?: number;
+  /** One of several replicas: start as a follower (no rounds) until lead(). Default false: the
+   *  single process decides. */
+  follower?: boolean;
+  /** A follower's sidecar enforces `held`, a version above the set this replica serves: the
+   *  replica registers it in the shared store, so the leader continues above it. */
+  onSidecarAhead?: (held: number) => void;
+  /** Where a follower's sidecars' reports go (replicas/telemetry-forwarder.ts: merged per window
+   *  and forwarded to the leader); `reporter` is the stream. */
+  followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
 }
+
+/** Default wait for sidecars to confirm a halt, ms. */
+export const DEFAULT_CONFIRM_WAIT_MS = 30_000;
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
 export interface InProcessSidecarSink {
@@ -86,7 +111,13 @@ export class ControlPlane {
   private readonly sessions = new Map<string, SidecarSession>();
   /** Workers whose stream ended and that have not come back (bounded; core/gone-sidecars.ts). */
   private readonly gone: GoneSidecars;
-  private readonly audit: AuditLog | undefined;
+  /** Incidents (halts, triggers firing) and the confirmation of halts (incident-tracker.ts). */
+  private readonly incidents: IncidentTracker;
+  private readonly audit: StateStore | undefined;
+  private readonly onSidecarAhead: ((held: number) => void) | undefined;
+  private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
+  /** Runs rounds and issues versions (always, unless one of several replicas that follows). */
+  private leading: boolean;
   private readonly sidecarToken: string | undefined;
   private modelScorer: Scorer | undefined;
   private current: DecisionSet;
@@ -109,6 +140,9 @@ export class ControlPlane {
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
     this.gone = new GoneSidecars(options.goneSidecarLimits);
+    this.leading = options.follower !== true;
+    this.onSidecarAhead = options.onSidecarAhead;
+    this.followerTelemetry = options.followerTelemetry;
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
@@ -119,6 +153,20 @@ export class ControlPlane {
     }
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
+    this.incidents = new IncidentTracker(
+      {
+        now: this.now,
+        workers: () => [...this.sessions.values()].flatMap((s) => (s.status === undefined || s.isClosed ? [] : [{
+          streamId: s.streamId, nodeId: s.status.nodeId, workerId: s.status.workerId, capabilities: s.status.capabilities ?? [], reachedAt: (v: number) => s.reachedAt(v),
+        }])),
+        record: (record) => void this.record(record),
+        logger: this.log,
+        clusters: this.clusters.map((c) => c.name),
+        confirmWaitMs: options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS,
+      },
+      restored?.incidents ?? [],
+    );
+    this.incidents.published(this.current, undefined);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
       this.currentRecorded = this.record({ kind: "decisions", atMs: this.now(), decisions: this.current });
     }
@@ -201,13 +249,42 @@ export class ControlPlane {
     });
   }
 
-  /** Mesh-wide halt: every sidecar answers 503 until resume(). Resolves to the new set. */
-  async halt(reason: string, actor: string): Promise<DecisionSet> {
-    return this.setHalt(true, reason, actor);
+  /** Mesh-wide halt: every sidecar answers 503 to new requests until resume(); "immediate" also
+   *  ends the streams in flight on filters that can (capability "halt_immediate"). Opens an
+   *  incident (or continues the operator's open one). Resolves to the new set. */
+  async halt(reason: string, actor: string, mode: HaltMode = "drain"): Promise<DecisionSet> {
+    if (mode !== "drain" && mode !== "immediate") throw new ControlPlaneError("CP_ERR_HALT", `halt: mode must be "drain" or "immediate", got ${JSON.stringify(mode)}`);
+    const set = await this.setHalt(true, reason, actor, mode);
+    this.incidents.operatorHalted(actor, reason, mode, set);
+    return set;
   }
 
+  /** Ends the halt; the operator's open halt incident ends with it. */
   async resume(reason: string, actor: string): Promise<DecisionSet> {
-    return this.setHalt(false, reason, actor);
+    const set = await this.setHalt(false, reason, actor);
+    this.incidents.operatorResumed(actor, reason);
+    return set;
+  }
+
+  /** The halt in force and which connected workers confirmed enforcing it (GET /v1/halt);
+   *  `waitMs`: how long workers are given (default halt.confirm_wait_s). */
+  haltStatus(waitMs?: number): HaltStatus {
+    return this.incidents.haltStatus(waitMs);
+  }
+
+  /** Resolves when every connected worker confirmed the halt in force, or after waitMs (real
+   *  time) with those that have not listed as unconfirmed. */
+  awaitHaltConfirmation(waitMs: number): Promise<HaltStatus> {
+    return this.incidents.awaitHalt(waitMs);
+  }
+
+  /** The incidents kept, the most recent first (GET /v1/incidents). */
+  incidentList(): Incident[] {
+    return this.incidents.list();
+  }
+
+  incident(id: string): Incident | undefined {
+    return this.incidents.get(id);
   }
 
   /** Every trigger rule with its state and the values that fired it (GET /v1/triggers). */
@@ -238,12 +315,105 @@ export class ControlPlane {
       this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
       this.emitter.emit("trigger", event);
     });
+    this.incidents.trigger(event, decisions.version);
     return { event, decisions };
   }
 
   /** Plugs in (or removes) the anomaly model; takes effect at the next round. */
   setModelScorer(scorer: Scorer | undefined): void {
     this.modelScorer = scorer;
+  }
+
+  // ------------------------------------------------------------------ replicas
+
+  /** Whether this control plane runs rounds and issues versions (a follower does not). */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** The generation this control plane issues (or, following, would issue) versions in. */
+  generation(): number {
+    return this.engine.generation(this.now());
+  }
+
+  /**
+   * Becomes the leader of a new term: versions continue in `generation` (claimed from the shared
+   * store above every earlier one), the engine restarts from `shared` (the last published set,
+   * or the one this replica serves when that is newer) and holds the breakers for `holdWindows`
+   * windows; then a round runs. Resolves to the set in force.
+   */
+  lead(generation: number, shared: PersistedState, holdWindows: number): Promise<DecisionSet> {
+    return this.serialised(async () => {
+      const atMs = this.now();
+      const decisions = shared.decisions === undefined || shared.decisions.version < this.current.version ? this.current : shared.decisions;
+      this.leading = true;
+      const inForce = this.engine.beginTerm(generation, { ...shared, decisions }, atMs, holdWindows);
+      this.log.info({ generation, version: inForce.version, hold_windows: holdWindows }, "leading: a new term");
+      // The shared store lacks this set (none was ever published, or this replica served a newer one).
+      if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
+      await this.runRound();
+      return this.current;
+    });
+  }
+
+  /** Stops leading (the lease was lost or the shared store refused a fenced write). */
+  stepDown(reason: string): Promise<void> {
+    return this.serialised(async () => {
+      if (!this.leading) return;
+      this.leading = false;
+      this.log.warn({ reason, version: this.current.version }, "following: no longer the leader");
+    });
+  }
+
+  /** A follower takes a set the leader published: pushed to every stream when newer than the
+   *  one it serves. Resolves to whether it was taken. */
+  adopt(decisions: DecisionSet): Promise<boolean> {
+    return this.serialised(async () => {
+      if (this.stopped || this.leading || decisions.version <= this.current.version) return false;
+      const atMs = this.now();
+      this.engine.mirror(decisions, atMs);
+      this.publish(decisions, atMs);
+      return true;
+    });
+  }
+
+  /**
+   * A control change another replica committed to the shared store: applied as this replica's own
+   * would be (the leader then runs a round). An override the configuration does not allow here
+   * (an unknown cluster, expired meanwhile) is logged and skipped.
+   */
+  applyShared(record: Extract<AuditRecord, { kind: "override" | "halt" | "resume" }>): Promise<void> {
+    return this.serialised(async () => {
+      if (this.stopped) return;
+      const atMs = this.now();
+      if (record.kind === "override") {
+        try {
+          this.engine.setOverride(record.override, atMs);
+        } catch (error) {
+          this.log.warn({ cluster: record.override.cluster, err: error }, "a shared override does not apply here; skipped");
+          return;
+        }
+        this.emitter.emit("override", { override: record.override, atMs });
+      } else {
+        const halted = record.kind === "halt";
+        const mode = record.kind === "halt" ? record.mode : undefined;
+        this.engine.setHalt(halted, record.reason, record.actor, atMs, mode);
+        this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs, ...(mode === undefined ? {} : { mode }) });
+      }
+      await this.runRound();
+    });
+  }
+
+  /** The leader continues in `generation` when it is above its own (a replica registered a
+   *  version there): the set in force is re-issued and pushed there. */
+  advanceGeneration(generation: number): Promise<DecisionSet | undefined> {
+    return this.serialised(async () => {
+      if (this.stopped || !this.leading) return undefined;
+      const atMs = this.now();
+      const decisions = this.engine.advanceGeneration(generation, atMs);
+      if (decisions !== undefined) this.publish(decisions, atMs);
+      return decisions;
+    });
   }
 
   // ------------------------------------------------------------------ events
@@ -282,6 +452,7 @@ export class ControlPlane {
         return "wait";
       },
       onReport: (s, report) => this.ingest(s, report),
+      onProgress: (s, version, atMs) => this.incidents.progress(s.streamId, version, atMs),
       onNack: (event) => {
         this.audit?.append({ kind: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
@@ -289,6 +460,8 @@ export class ControlPlane {
       onClosed: (s, reason) => {
         this.sessions.delete(s.streamId);
         this.engine.forgetReporter(s.streamId);
+        this.incidents.departed(s.streamId);
+        this.followerTelemetry?.forget(s.streamId);
         if (s.status !== undefined) {
           const status = s.statusView(this.current.version);
           // Gone: not when this control plane stops, nor when the same worker is connected on
@@ -348,6 +521,11 @@ export class ControlPlane {
   // ------------------------------------------------------------------ internals
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
+    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader.
+    if (!this.leading) {
+      this.followerTelemetry?.report(session.streamId, report);
+      return;
+    }
     const atMs = this.now();
     const { outcome, refusal } = this.engine.ingest(session.streamId, report, atMs);
     session.countOutcome(outcome);
@@ -355,6 +533,8 @@ export class ControlPlane {
     // A sidecar of an older filter build says what it enforces only in its reports: follow it
     // too (a refused report is not trusted for that).
     else if (report.enforcedVersion > this.current.version) void this.followSidecar(session, report.enforcedVersion);
+    if (refusal === undefined) session.noteProgress(report.enforcedVersion, atMs);
+    if (outcome === "accepted" || outcome === "late_folded") this.incidents.rejects(report.clusters);
     this.emitter.emit("report", {
       streamId: session.streamId,
       nodeId: session.status?.nodeId ?? "",
@@ -383,6 +563,13 @@ export class ControlPlane {
   private followSidecar(session: SidecarSession, held: number): Promise<void> {
     return this.serialised(async () => {
       if (this.stopped) return;
+      if (!this.leading) {
+        // Only the leader issues versions: the shared store learns of the sidecar's version, and
+        // the leader continues above it.
+        this.onSidecarAhead?.(held);
+        session.push(this.currentBytes, this.current.version);
+        return;
+      }
       const atMs = this.now();
       const { outcome, decisions } = this.engine.followSidecar(held, atMs);
       if (decisions !== undefined) {
@@ -406,21 +593,24 @@ export class ControlPlane {
 
   /** Makes `decisions` the set in force: audit record, every stream, the 'decisions' event. */
   private publish(decisions: DecisionSet, atMs: number): void {
+    const previous = this.current;
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
     this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
+    this.incidents.published(decisions, previous);
     this.emitter.emit("decisions", decisions);
   }
 
-  private async setHalt(halted: boolean, reason: string, actor: string): Promise<DecisionSet> {
+  private async setHalt(halted: boolean, reason: string, actor: string, mode?: HaltMode): Promise<DecisionSet> {
     if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
     }
     const atMs = this.now();
-    return this.acknowledged({ kind: halted ? "halt" : "resume", atMs, reason, actor }, () => {
-      this.engine.setHalt(halted, reason, actor, atMs);
-      this.emitter.emit("halt", { halted, reason, actor, atMs });
+    const record: AuditRecord = halted ? { kind: "halt", atMs, reason, actor, ...(mode === undefined ? {} : { mode }) } : { kind: "resume", atMs, reason, actor };
+    return this.acknowledged(record, () => {
+      this.engine.setHalt(halted, reason, actor, atMs, mode);
+      this.emitter.emit("halt", { halted, reason, actor, atMs, ...(halted && mode !== undefined ? { mode } : {}) });
     });
   }
 
@@ -442,7 +632,8 @@ export class ControlPlane {
         throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} was not applied`);
       }
       apply();
-      await this.runRound();
+      // A follower's change is committed to the shared store; the leader applies it and publishes.
+      if (this.leading) await this.runRound();
       return { set: this.current, setRecorded: this.currentRecorded };
     });
     try {
@@ -466,6 +657,7 @@ export class ControlPlane {
   }
 
   private async runRound(): Promise<DecisionSet | undefined> {
+    if (!this.leading) return undefined;
     const started = performance.now();
     const atMs = this.now();
     const result = await this.engine.round(atMs, this.modelScorer);
@@ -491,6 +683,7 @@ export class ControlPlane {
     } else {
       for (const session of this.sessions.values()) session.resendIfLagging(atMs);
     }
+    for (const event of result.triggerEvents) this.incidents.trigger(event, this.current.version);
     this.emitter.emit("round", {
       atMs,
       durationMs: performance.now() - started,

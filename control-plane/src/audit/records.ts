@@ -1,10 +1,12 @@
 // Records of the audit log as the control plane handles them (camelCase TypeScript; every time is
 // epoch ms on the control-plane clock). How they are spelled in the files, snake_case with `kind`
 // and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
-import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
+import type { DecisionSet, HaltMode, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
 import type { PersistedBudget } from "../core/error-budget/types.js";
 import { MESH_SCOPE } from "../core/error-budget/types.js";
+import { MAX_INCIDENTS } from "../core/incidents/incident-book.js";
+import type { Incident } from "../core/incidents/incident.js";
 import { decodeRecord } from "./record-codec.js";
 import type { SkipReason } from "./record-schema.js";
 
@@ -29,7 +31,7 @@ export type AuditRecord =
   | { kind: "decisions"; atMs: number; decisions: DecisionSet }
   | { kind: "override"; atMs: number; override: Override }
   /** The mesh is halted (every sidecar answers 503) until a resume. */
-  | { kind: "halt"; atMs: number; reason: string; actor: string }
+  | { kind: "halt"; atMs: number; reason: string; actor: string; mode?: HaltMode }
   | { kind: "resume"; atMs: number; reason: string; actor: string }
   | { kind: "transition"; atMs: number; transition: Transition }
   | { kind: "nack"; atMs: number; nack: NackEvent }
@@ -39,6 +41,8 @@ export type AuditRecord =
   /** Error budget counts of the period buckets written since the last such record (they
    *  replace the buckets of the same scope and start; restored on restart). */
   | { kind: "error_budget"; atMs: number; budget: PersistedBudget }
+  /** An incident as it now is (opened, confirmed or ended): the newest copy of each id wins. */
+  | { kind: "incident"; atMs: number; incident: Incident }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { kind: "snapshot"; atMs: number; state: RestoredState };
 
@@ -65,6 +69,8 @@ export function recordClusters(record: AuditRecord): string[] {
       return [record.transition.cluster];
     case "decisions":
       return record.decisions.clusters.map((c) => c.cluster);
+    case "incident":
+      return [...record.incident.clusters];
     case "trigger": {
       const a = record.event.action;
       return a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? [a.cluster!] : [];
@@ -90,11 +96,16 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
     }
     case "halt":
     case "resume":
-      return { ...state, halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs } };
+      return {
+        ...state,
+        halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs, ...(record.kind === "halt" && record.mode !== undefined ? { mode: record.mode } : {}) },
+      };
     case "trigger":
       return { ...state, triggers: record.inForce };
     case "error_budget":
       return { ...state, errorBudget: mergeBudget(state.errorBudget, record.budget, record.atMs) };
+    case "incident":
+      return { ...state, incidents: keepIncident(state.incidents ?? [], record.incident) };
     default:
       return state;
   }
@@ -110,4 +121,18 @@ export function mergeBudget(saved: PersistedBudget | undefined, update: Persiste
   const oldest = atMs - update.periodMs;
   const buckets = [...byKey.values()].filter((b) => b.startMs + update.bucketMs > oldest).sort((a, b) => a.startMs - b.startMs || a.scope.localeCompare(b.scope));
   return { bucketMs: update.bucketMs, periodMs: update.periodMs, buckets };
+}
+
+/** `incidents` with `incident` replacing its earlier copy (or added), at most MAX_INCIDENTS:
+ *  the oldest ended ones go first. */
+function keepIncident(incidents: readonly Incident[], incident: Incident): Incident[] {
+  const out = incidents.filter((i) => i.id !== incident.id);
+  out.push(incident);
+  out.sort((a, b) => a.startedAtMs - b.startedAtMs);
+  while (out.length > MAX_INCIDENTS) {
+    const oldestEnded = out.findIndex((i) => i.endedAtMs !== undefined);
+    if (oldestEnded < 0) break;
+    out.splice(oldestEnded, 1);
+  }
+  return out;
 }

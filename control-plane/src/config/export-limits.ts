@@ -32,12 +32,31 @@ export const DEFAULT_EXPORT_LIMITS: ExportLimits = {
 export const EXPORT_LIMITS_SCHEMA: JsonSchema = {
   type: "object",
   additionalProperties: false,
+  description: "Limits of the audit export (GET /v1/audit); a refused export gets 429 with Retry-After naming the limit.",
   properties: {
-    max_concurrent: { type: "integer", minimum: 1, maximum: 1000 },
-    max_concurrent_per_client: { type: "integer", minimum: 1, maximum: 1000 },
-    bytes_per_second: { type: "integer", minimum: 1024, maximum: 10_737_418_240 },
-    burst_bytes: { type: "integer", minimum: 1024, maximum: 10_737_418_240 },
-    retry_after_s: { type: "integer", minimum: 1, maximum: 3600 },
+    max_concurrent: { type: "integer", minimum: 1, maximum: 1000, default: DEFAULT_EXPORT_LIMITS.maxConcurrent, description: "Exports running at once, all clients together." },
+    max_concurrent_per_client: {
+      type: "integer",
+      minimum: 1,
+      maximum: 1000,
+      default: DEFAULT_EXPORT_LIMITS.maxConcurrentPerClient,
+      description: "Exports running at once from one client address; at most max_concurrent.",
+    },
+    bytes_per_second: {
+      type: "integer",
+      minimum: 1024,
+      maximum: 10_737_418_240,
+      default: DEFAULT_EXPORT_LIMITS.bytesPerSecond,
+      description: "Bytes per second per client address, its exports together (token bucket rate).",
+    },
+    burst_bytes: {
+      type: "integer",
+      minimum: 1024,
+      maximum: 10_737_418_240,
+      default: DEFAULT_EXPORT_LIMITS.burstBytes,
+      description: "Bytes sent at full speed before the rate applies (token bucket capacity).",
+    },
+    retry_after_s: { type: "integer", minimum: 1, maximum: 3600, default: DEFAULT_EXPORT_LIMITS.retryAfterS, description: "Retry-After of a refused export, seconds." },
   },
 };
 
