@@ -100,7 +100,7 @@ describe("validateConfig reads both sections", () => {
       (e: unknown) =>
         e instanceof ConfigError &&
         e.problems.includes("error_budgets.objective: must be < 1") &&
-        e.problems.includes("admin.export.burst_bytes: must be integer"),
+        e.problems.includes(`admin.export.burst_bytes: must be integer, got "1M"`),
     );
   });
 });
