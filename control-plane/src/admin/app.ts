@@ -16,6 +16,7 @@ import { registerControlRoutes } from "./routes/control.js";
 import { registerTriggerRoutes } from "./routes/triggers.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
+import { registerSnapshotRoutes } from "./routes/snapshots.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 
@@ -93,6 +94,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerTriggerRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerSnapshotRoutes(app, deps);
   registerDashboard(app, deps);
   registerOpenApiRoute(app);
   await app.ready();

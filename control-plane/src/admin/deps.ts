@@ -14,6 +14,7 @@ import type {
   SidecarStatus,
 } from "../core/types.js";
 import type { TriggerEvent, TriggerStatus } from "../core/triggers/index.js";
+import type { SnapshotSummary } from "../snapshots/types.js";
 
 /** The part of ControlPlane the routes and the dashboard call. */
 export interface ControlPlaneView {
@@ -103,6 +104,18 @@ export interface AlertTester {
   sendTest(severity: Severity, actor: string, channels?: readonly string[]): Promise<{ message: AlertMessage; deliveries: TestDelivery[] }>;
 }
 
+/** Fault snapshots (../snapshots/): the store and the recorder behind one narrow interface. */
+export interface SnapshotAccess {
+  /** Every snapshot kept, the newest first. */
+  list(): SnapshotSummary[];
+  /** The file's bytes (JSON); undefined when no snapshot has this id. */
+  read(id: string): Promise<Buffer | undefined>;
+  /** Takes one now; resolves once its file is written, rejects when it cannot be. */
+  capture(reason: string, actor: string, cluster: string): Promise<SnapshotSummary>;
+  /** The id of the snapshot taken when `cluster`'s breaker changed at `atMs` (the dashboard's links). */
+  forTransition(cluster: string, atMs: number): string | undefined;
+}
+
 export interface AdminDeps {
   controlPlane: ControlPlaneView;
   model: ModelControl;
@@ -111,6 +124,8 @@ export interface AdminDeps {
   audit?: AuditSource;
   /** The registry GET /metrics exposes. */
   registry: Registry;
+  /** Undefined (no audit.dir): the /v1/snapshots routes answer 503. */
+  snapshots?: SnapshotAccess;
   /** Undefined: POST /v1/alerts/test answers 503. */
   alerts?: AlertTester;
   /** Admin bearer token (admin.token): every route; "" disables the mutating ones. */

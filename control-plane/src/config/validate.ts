@@ -23,6 +23,10 @@ export const DEFAULTS = {
   sloLatencyMs: 2000,
   sloSuccessRate: 0.99,
   auditRotateBytes: 64 * 1024 * 1024,
+  snapshotMaxBytes: 64 * 1024 * 1024,
+  snapshotMaxFiles: 200,
+  snapshotWindowsBefore: 10,
+  snapshotWindowsAfter: 5,
 } as const;
 
 const PORT_MAX = 65535;
@@ -129,10 +133,17 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   const modelIn = r.section(root, "model", "model", ["path"]);
   const modelPath = r.optionalString(modelIn, "path", "model.path");
 
-  const auditIn = r.section(root, "audit", "audit", ["dir", "rotate_bytes"]);
+  const auditIn = r.section(root, "audit", "audit", ["dir", "rotate_bytes", "snapshot_max_bytes", "snapshot_max_files", "snapshot_windows_before", "snapshot_windows_after"]);
   const auditDir = r.optionalString(auditIn, "dir", "audit.dir");
   const audit = {
     rotateBytes: r.int(auditIn, "rotate_bytes", "audit.rotate_bytes", 4096, Number.MAX_SAFE_INTEGER, DEFAULTS.auditRotateBytes),
+    snapshots: {
+      maxBytes: r.int(auditIn, "snapshot_max_bytes", "audit.snapshot_max_bytes", 4096, Number.MAX_SAFE_INTEGER, DEFAULTS.snapshotMaxBytes),
+      maxFiles: r.int(auditIn, "snapshot_max_files", "audit.snapshot_max_files", 1, 100_000, DEFAULTS.snapshotMaxFiles),
+      // At most 10: a snapshot reads the windows a cluster's status keeps (core/cluster-runtime.ts).
+      windowsBefore: r.int(auditIn, "snapshot_windows_before", "audit.snapshot_windows_before", 1, 10, DEFAULTS.snapshotWindowsBefore),
+      windowsAfter: r.int(auditIn, "snapshot_windows_after", "audit.snapshot_windows_after", 1, 10, DEFAULTS.snapshotWindowsAfter),
+    },
     ...(auditDir === undefined ? {} : { dir: auditDir }),
   };
 

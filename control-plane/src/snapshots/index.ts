@@ -5,3 +5,4 @@ export * from "./redact.js";
 export * from "./store.js";
 export * from "./recorder.js";
 export * from "./metrics.js";
+export * from "./access.js";

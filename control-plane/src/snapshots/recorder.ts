@@ -64,25 +64,33 @@ export class SnapshotRecorder {
   private writing: Promise<void> | undefined;
   /** "cluster@atMs" -> snapshot id, for the snapshot of a moment (dedup and the dashboard's links). */
   private readonly byMoment = new Map<string, string>();
+  /** Causes given an id, captured at the end of their round. */
+  private due: { id: string; cause: SnapshotCause }[] = [];
   private closed = false;
 
   constructor(private readonly options: SnapshotRecorderOptions) {}
 
-  /** Follows breaker openings, fired triggers, halts and rounds; returns the function that stops. */
+  /**
+   * Follows breaker openings, fired triggers, halts and rounds; returns the function that stops.
+   * A cause is given its id when it happens (the dashboard links the transition to it at once) and
+   * captured at the end of its decision round ('round'), so the snapshot holds the decision set
+   * that round published (a breaker opening's own).
+   */
   bind(events: SnapshotEvents): () => void {
     const offs = [
       events.on("transition", (t: Transition) => {
-        if (t.to === "open") this.captureQuietly({ kind: "breaker_open", cluster: t.cluster, reason: t.reason, actor: "", trigger: "" });
+        if (t.to === "open") this.reserve({ kind: "breaker_open", cluster: t.cluster, reason: t.reason, actor: "", trigger: "" }, t.atMs);
       }),
       events.on("trigger", (e: TriggerEvent) => {
         if (e.kind !== "fired") return;
         const cluster = e.action.kind === "open" ? e.action.cluster : e.action.kind === "shed" ? (e.action.cluster ?? "") : "";
-        this.captureQuietly({ kind: "trigger_fired", cluster, reason: e.values.reason, actor: "", trigger: e.trigger });
+        this.reserve({ kind: "trigger_fired", cluster, reason: e.values.reason, actor: "", trigger: e.trigger }, e.atMs);
       }),
       events.on("halt", (h: HaltEvent) => {
-        if (h.halted) this.captureQuietly({ kind: "halt", cluster: "", reason: h.reason, actor: h.actor, trigger: "" });
+        if (h.halted) this.reserve({ kind: "halt", cluster: "", reason: h.reason, actor: h.actor, trigger: "" }, h.atMs);
       }),
       events.on("round", (r) => {
+        if (this.due.length > 0) this.captureDue();
         if (r.windowsClosed > 0 && this.pending.size > 0) this.completeDue();
       }),
     ];
@@ -94,8 +102,9 @@ export class SnapshotRecorder {
    * rejects when it cannot be (the admin API's POST /v1/snapshots waits for it).
    */
   capture(cause: SnapshotCause): Promise<SnapshotSummary> {
-    const snapshot = this.take(cause);
-    if (snapshot === undefined) return Promise.reject(new Error("the snapshot recorder is closed"));
+    if (this.closed) return Promise.reject(new Error("the snapshot recorder is closed"));
+    const facts = this.options.facts();
+    const snapshot = this.take(snapshotId(facts.atMs, cause.kind, ++this.seq), cause, facts);
     return this.enqueue(snapshot, true).then(() => this.options.store.list().find((s) => s.id === snapshot.id) ?? summaryOf(snapshot));
   }
 
@@ -104,9 +113,10 @@ export class SnapshotRecorder {
     return this.byMoment.get(`${cluster}@${atMs}`);
   }
 
-  /** Saves every pending snapshot as it stands (incomplete) and waits for every write. */
+  /** Saves every snapshot not yet saved or not complete as it stands and waits for every write. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.due.length > 0) this.captureDue();
     this.closed = true;
     if (this.pending.size > 0) {
       const facts = this.options.facts();
@@ -116,25 +126,32 @@ export class SnapshotRecorder {
     while (this.writing !== undefined) await this.writing;
   }
 
-  private captureQuietly(cause: SnapshotCause): void {
-    try {
-      const snapshot = this.take(cause);
-      if (snapshot !== undefined) void this.enqueue(snapshot, false);
-    } catch (error) {
-      this.options.logger.error({ err: (error as Error).message, cause: cause.kind, cluster: cause.cluster }, "snapshot capture failed");
-      this.options.hooks?.failed?.("write");
-    }
-  }
-
-  private take(cause: SnapshotCause): Snapshot | undefined {
-    if (this.closed) return undefined;
-    const facts = this.options.facts();
-    const moment = `${cause.cluster}@${facts.atMs}`;
-    if (cause.kind !== "on_demand" && this.byMoment.has(moment)) return undefined;
-    const id = snapshotId(facts.atMs, cause.kind, ++this.seq);
-    const snapshot = captureSnapshot(id, cause, facts, { windowsBefore: this.options.windowsBefore, config: this.options.config });
+  /** Gives a cause its id at `atMs` (one per cluster and moment), to be captured at the round's end. */
+  private reserve(cause: SnapshotCause, atMs: number): void {
+    if (this.closed) return;
+    const moment = `${cause.cluster}@${atMs}`;
+    if (this.byMoment.has(moment)) return;
+    const id = snapshotId(atMs, cause.kind, ++this.seq);
     this.byMoment.set(moment, id);
     if (this.byMoment.size > LINKS_KEPT) this.byMoment.delete(this.byMoment.keys().next().value!);
+    this.due.push({ id, cause });
+  }
+
+  private captureDue(): void {
+    const due = this.due.splice(0);
+    let facts: SnapshotFacts;
+    try {
+      facts = this.options.facts();
+    } catch (error) {
+      this.options.logger.error({ err: (error as Error).message, lost: due.map((d) => d.id) }, "snapshot capture failed");
+      for (const _ of due) this.options.hooks?.failed?.("write");
+      return;
+    }
+    for (const { id, cause } of due) void this.enqueue(this.take(id, cause, facts), false);
+  }
+
+  private take(id: string, cause: SnapshotCause, facts: SnapshotFacts): Snapshot {
+    const snapshot = captureSnapshot(id, cause, facts, { windowsBefore: this.options.windowsBefore, config: this.options.config });
     this.pending.set(id, snapshot);
     const limit = this.options.pendingLimit ?? 16;
     if (this.pending.size > limit) {
