@@ -173,9 +173,14 @@ export class SnapshotRecorder {
     }
   }
 
-  /** Queues a write; `wait`: the promise rejects when it fails (else failures are only logged and counted). */
+  /**
+   * Queues a write; `wait`: `done` rejects when it fails (else failures are only logged and
+   * counted). Not `accepted`: the queue was full, the snapshot is dropped (counted) and no longer
+   * awaited for completion.
+   */
   private enqueue(snapshot: Snapshot, wait: boolean): Promise<void> {
-    const promise = new Promise<void>((resolve, reject) => {
+    let accepted = true;
+    const done = new Promise<void>((resolve, reject) => {
       const waiter = { resolve, reject: wait ? reject : () => resolve() };
       const queued = this.queue.get(snapshot.id);
       if (queued !== undefined) {
@@ -184,6 +189,7 @@ export class SnapshotRecorder {
         return;
       }
       if (this.queue.size >= (this.options.queueLimit ?? 32)) {
+        accepted = false;
         this.options.logger.error({ id: snapshot.id, queued: this.queue.size }, "snapshot dropped: too many waiting to be written");
         this.options.hooks?.failed?.("queue_full");
         waiter.reject(new Error("too many snapshots waiting to be written"));
@@ -191,10 +197,14 @@ export class SnapshotRecorder {
       }
       this.queue.set(snapshot.id, { snapshot, waiters: [waiter] });
     });
+    if (!accepted) {
+      this.pending.delete(snapshot.id);
+      return done;
+    }
     this.writing ??= this.drain().finally(() => {
       this.writing = undefined;
     });
-    return promise;
+    return done;
   }
 
   private async drain(): Promise<void> {
