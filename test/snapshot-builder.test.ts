@@ -156,3 +156,19 @@ describe("secrets in a snapshot", () => {
     });
   }
 });
+
+describe("the snapshot configuration", () => {
+  it("defaults to 200 files, 64 MiB, 10 windows before and 5 after", () => {
+    assert.deepEqual(validateConfig({ clusters: [{ name: "a" }] }).audit.snapshots, { maxBytes: 64 * 1024 * 1024, maxFiles: 200, windowsBefore: 10, windowsAfter: 5 });
+  });
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ["more windows after than a status keeps", { snapshot_windows_after: 11 }, /audit\.snapshot_windows_after/],
+    ["no windows before", { snapshot_windows_before: 0 }, /audit\.snapshot_windows_before/],
+    ["a byte cap below 4096", { snapshot_max_bytes: 100 }, /audit\.snapshot_max_bytes/],
+    ["no files", { snapshot_max_files: 0 }, /audit\.snapshot_max_files/],
+    ["a misspelt key", { snapshot_max_file: 3 }, /audit\.snapshot_max_file/],
+  ];
+  for (const [name, audit, message] of bad) {
+    it(`${name} is refused, naming the field`, () => assert.throws(() => validateConfig({ clusters: [{ name: "a" }], audit }), message));
+  }
+});
