@@ -61,6 +61,15 @@ describe("the snapshot store", () => {
     });
   }
 
+  it("opening does not create the directory; the first save does", async (t) => {
+    const dir = join(await tempDir(t), "snapshots");
+    const store = await SnapshotStore.open({ dir, maxFiles: 10, maxBytes: 1e9, logger });
+    await assert.rejects(readdir(dir), /ENOENT/);
+    const s = snapshot(0);
+    await store.save(s.snapshot, s.text);
+    assert.deepEqual(await readdir(dir), [`${s.snapshot.id}.json`]);
+  });
+
   it("a second save of an id replaces its file whole and leaves no temporary file", async (t) => {
     const dir = await tempDir(t);
     const store = await SnapshotStore.open({ dir, maxFiles: 10, maxBytes: 1e9, logger });
@@ -107,7 +116,7 @@ describe("the snapshot store", () => {
     });
   }
 
-  it("a directory that cannot be created is logged at open and every save rejects naming why", async (t) => {
+  it("a directory that cannot be created gives an empty list and every save rejects naming why", async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, "file"), "x");
     const store = await SnapshotStore.open({ dir: join(dir, "file", "snapshots"), maxFiles: 10, maxBytes: 1e9, logger });

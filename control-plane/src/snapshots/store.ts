@@ -66,16 +66,23 @@ export class SnapshotStore {
   private constructor(private readonly options: SnapshotStoreOptions) {}
 
   /**
-   * Opens the directory: creates it, removes temporary files a crash left behind, indexes the
-   * snapshots there (a file that does not parse is left alone and logged). Never rejects: when the
-   * directory cannot be read or created, that is logged and every save retries it.
+   * Opens the directory (created by the first save): removes temporary files a crash left behind,
+   * indexes the snapshots there (a file that does not parse is left alone and logged). Never
+   * rejects: when the directory cannot be read, that is logged and every save tries again.
    */
   static async open(options: SnapshotStoreOptions): Promise<SnapshotStore> {
     const store = new SnapshotStore(options);
     const { dir, logger } = options;
     try {
-      await mkdir(dir, { recursive: true });
-      for (const name of await readdir(dir)) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch (error) {
+        // Created by the first save: no empty directory beside the audit log until a snapshot exists.
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return store;
+        throw error;
+      }
+      for (const name of names) {
         const path = join(dir, name);
         if (name.startsWith(TEMP_PREFIX)) {
           await rm(path, { force: true });
