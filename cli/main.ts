@@ -7,6 +7,7 @@ const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import("./commands/demo.js")).command,
   "control-plane": async () => (await import("./commands/control-plane.js")).command,
   sidecar: async () => (await import("./commands/sidecar.js")).command,
+  "check-config": async () => (await import("./commands/check-config.js")).command,
   bench: async () => (await import("./commands/bench.js")).command,
   train: async () => (await import("./commands/train.js")).command,
 };
@@ -15,6 +16,7 @@ const summaries: Record<string, string> = {
   demo: "run the local demo mesh: control plane, dashboard, LLM stand-ins, sidecars, load, a fault",
   "control-plane": "run the control plane (gRPC for sidecars, xDS, admin API, dashboard)",
   sidecar: "run a local HTTP/1.1 sidecar proxy that runs the filter on every request",
+  "check-config": "check configuration files, and sidecars against their control plane, without starting anything",
   bench: "benchmarks: `bench filter`, `bench control-plane`, `bench scenarios`, `bench generalization`",
   train: "train the anomaly model and write models/anomaly.onnx",
 };

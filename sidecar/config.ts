@@ -1,5 +1,6 @@
-// The local sidecar's configuration file (JSON or YAML), validated field by field: every mistake is
-// reported with the path of the field (e.g. `clusters[1].endpoints[0]`) and what was expected.
+// The local sidecar's configuration file (JSON or YAML), checked against its JSON Schema
+// (./config-schema.ts) and then across fields: every mistake of a file is reported at once, each
+// with the path of the field (e.g. `clusters[1].endpoints[0]`) and what was expected.
 //
 //   listen: "127.0.0.1:10000"
 //   workers: 2                              # VM instances of the filter, round-robin
@@ -21,6 +22,8 @@
 import { readFile } from "node:fs/promises";
 import { extname } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { schemaFindings, textWithValue } from "../control-plane/src/config/schema-problems.js";
+import { SIDECAR_SCHEMA } from "./config-schema.js";
 
 export interface Address {
   host: string;
@@ -81,174 +84,138 @@ export interface SidecarConfig {
   node: { id: string; cluster: string; metadata: Record<string, string> };
 }
 
+/** Every problem of a sidecar configuration, one line each, after the file's name. */
 export class SidecarConfigError extends Error {
   override name = "SidecarConfigError";
+  constructor(readonly problems: readonly string[], readonly source = "sidecar config") {
+    super(`${source}: ${problems.length === 1 ? problems[0]! : `${problems.length} problems:\n  ${problems.join("\n  ")}`}`);
+  }
 }
 
 type Json = unknown;
+type Obj = Record<string, Json>;
 
-function fail(path: string, message: string): never {
-  throw new SidecarConfigError(`${path}: ${message}`);
-}
+const isObject = (v: Json): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function describe(v: Json): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  return typeof v === "string" ? JSON.stringify(v) : typeof v;
-}
-
-function object(v: Json, path: string): Record<string, Json> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(path, `expected an object, got ${describe(v)}`);
-  return v as Record<string, Json>;
-}
-
-function noUnknownKeys(o: Record<string, Json>, known: string[], path: string): void {
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) fail(path === "" ? key : `${path}.${key}`, `unknown field; expected one of ${known.join(", ")}`);
-  }
-}
-
-function string(v: Json, path: string): string {
-  if (typeof v !== "string" || v === "") fail(path, `expected a non-empty string, got ${describe(v)}`);
-  return v;
-}
-
-function integer(v: Json, path: string, min: number, max: number): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
-    fail(path, `expected an integer from ${min} to ${max}, got ${describe(v)}${typeof v === "number" ? ` (${v})` : ""}`);
-  }
-  return v;
-}
-
-function boolean(v: Json, path: string): boolean {
-  if (typeof v !== "boolean") fail(path, `expected true or false, got ${describe(v)}`);
-  return v;
-}
-
-/** "host:port", "[::1]:port", ":port" or "http://host:port". */
-export function parseAddress(v: Json, path: string): Address {
-  const raw = string(v, path).replace(/^http:\/\//, "").replace(/\/$/, "");
+/** "host:port", "[::1]:port", ":port" or "http://host:port"; a problem (string) when it is not. */
+function address(v: string, path: string): Address | string {
+  const raw = v.replace(/^http:\/\//, "").replace(/\/$/, "");
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(raw);
-  if (m === null) fail(path, `expected "host:port", got ${JSON.stringify(v)}`);
+  if (m === null) return `${path}: expected "host:port", got ${JSON.stringify(v)}`;
   const port = Number(m[3]);
-  if (port > 65535) fail(path, `port ${port} is out of range (0-65535)`);
+  if (port > 65535) return `${path}: port ${port} is out of range (0-65535)`;
   return { host: m[1] ?? (m[2] === "" ? "127.0.0.1" : m[2]!), port };
 }
 
-/** A cluster's `circuit_breakers` (optional; each field defaults to Envoy's). */
-function poolLimits(v: Json, path: string): PoolLimits {
-  if (v === undefined) return { ...DEFAULT_POOL_LIMITS };
-  const o = object(v, path);
-  noUnknownKeys(o, ["max_connections", "max_pending_requests"], path);
-  return {
-    maxConnections: o.max_connections === undefined ? DEFAULT_POOL_LIMITS.maxConnections : integer(o.max_connections, `${path}.max_connections`, 1, 1_000_000),
-    maxPendingRequests:
-      o.max_pending_requests === undefined ? DEFAULT_POOL_LIMITS.maxPendingRequests : integer(o.max_pending_requests, `${path}.max_pending_requests`, 0, 1_000_000),
-  };
-}
-
-/** Validates a parsed configuration document. */
+/** Validates a parsed configuration document: every problem at once, each by its path. */
 export function parseSidecarConfig(raw: Json, source = "sidecar config"): SidecarConfig {
-  try {
-    return build(raw);
-  } catch (e) {
-    if (e instanceof SidecarConfigError) throw new SidecarConfigError(`${source}: ${e.message}`);
-    throw e;
-  }
-}
-
-function build(raw: Json): SidecarConfig {
-  const root = object(raw, "(root)");
-  noUnknownKeys(
-    root,
-    ["listen", "workers", "filter", "clusters", "default_cluster", "cluster_header", "upstream_timeout_ms", "request_idle_timeout_ms", "control_plane", "metrics", "node"],
-    "",
-  );
-  if (root.listen === undefined) fail("listen", "missing; expected \"host:port\"");
-  const listen = parseAddress(root.listen, "listen");
-  const workers = root.workers === undefined ? 1 : integer(root.workers, "workers", 1, 64);
-
-  if (root.filter === undefined) fail("filter", "missing; expected { wasm, configuration }");
-  const f = object(root.filter, "filter");
-  noUnknownKeys(f, ["wasm", "configuration", "fail_open", "vm_id", "root_id"], "filter");
-  if (f.wasm === undefined) fail("filter.wasm", "missing; expected the path of the filter's .wasm");
-  const wasm = string(f.wasm, "filter.wasm");
-  let configuration: string | Record<string, unknown> = "";
-  if (f.configuration !== undefined) {
-    configuration = typeof f.configuration === "string" ? f.configuration : (object(f.configuration, "filter.configuration") as Record<string, unknown>);
-  }
-  const failOpen = f.fail_open === undefined ? false : boolean(f.fail_open, "filter.fail_open");
-  const vmId = f.vm_id === undefined ? "" : string(f.vm_id, "filter.vm_id");
-  const rootId = f.root_id === undefined ? "" : string(f.root_id, "filter.root_id");
-
-  if (root.clusters === undefined) fail("clusters", "missing; expected a list of { name, endpoints }");
-  if (!Array.isArray(root.clusters) || root.clusters.length === 0) fail("clusters", `expected a non-empty list, got ${describe(root.clusters)}`);
-  const clusters: ClusterConfig[] = root.clusters.map((c: Json, i: number) => {
-    const path = `clusters[${i}]`;
-    const o = object(c, path);
-    noUnknownKeys(o, ["name", "endpoints", "circuit_breakers"], path);
-    const name = string(o.name, `${path}.name`);
-    if (!Array.isArray(o.endpoints) || o.endpoints.length === 0) {
-      fail(`${path}.endpoints`, `expected a non-empty list of "host:port", got ${describe(o.endpoints)}`);
+  const findings = schemaFindings(SIDECAR_SCHEMA, raw);
+  const problems = findings.map(textWithValue);
+  // A path the schema already refused is not checked again below.
+  const refused = new Set(findings.map((f) => f.path));
+  const root = isObject(raw) ? raw : {};
+  const readAddress = (v: Json, path: string, fallback: Address): Address => {
+    if (typeof v !== "string" || refused.has(path)) return fallback;
+    const parsed = address(v, path);
+    if (typeof parsed === "string") {
+      problems.push(parsed);
+      return fallback;
     }
-    const endpoints = o.endpoints.map((e: Json, j: number) => parseAddress(e, `${path}.endpoints[${j}]`));
-    return { name, endpoints, limits: poolLimits(o.circuit_breakers, `${path}.circuit_breakers`) };
-  });
+    return parsed;
+  };
+  const or = <T>(v: Json, fallback: T): T => (v === undefined ? fallback : (v as T));
+  const none: Address = { host: "127.0.0.1", port: 0 };
+
+  const listen = readAddress(root.listen, "listen", none);
+  const f = isObject(root.filter) ? root.filter : {};
+  const configuration: string | Record<string, unknown> = typeof f.configuration === "string" || isObject(f.configuration) ? f.configuration : "";
+
+  const clusters: ClusterConfig[] = [];
   const seen = new Set<string>();
-  clusters.forEach((c, i) => {
-    if (seen.has(c.name)) fail(`clusters[${i}].name`, `duplicate cluster name ${JSON.stringify(c.name)}`);
+  (Array.isArray(root.clusters) ? root.clusters : []).forEach((c: Json, i: number) => {
+    if (!isObject(c) || typeof c.name !== "string") return;
+    const path = `clusters[${i}]`;
+    if (seen.has(c.name)) problems.push(`${path}.name: duplicate cluster name ${JSON.stringify(c.name)}`);
     seen.add(c.name);
+    const endpoints = (Array.isArray(c.endpoints) ? c.endpoints : []).map((e: Json, j: number) => readAddress(e, `${path}.endpoints[${j}]`, none));
+    const limits = isObject(c.circuit_breakers) ? c.circuit_breakers : {};
+    clusters.push({
+      name: c.name,
+      endpoints,
+      limits: {
+        maxConnections: or(limits.max_connections, DEFAULT_POOL_LIMITS.maxConnections),
+        maxPendingRequests: or(limits.max_pending_requests, DEFAULT_POOL_LIMITS.maxPendingRequests),
+      },
+    });
   });
-  const defaultCluster = root.default_cluster === undefined ? null : string(root.default_cluster, "default_cluster");
-  if (defaultCluster !== null && !seen.has(defaultCluster)) {
-    fail("default_cluster", `${JSON.stringify(defaultCluster)} is not one of the clusters (${[...seen].join(", ")})`);
+  const defaultCluster = typeof root.default_cluster === "string" ? root.default_cluster : null;
+  if (defaultCluster !== null && !refused.has("default_cluster") && Array.isArray(root.clusters) && !seen.has(defaultCluster)) {
+    problems.push(`default_cluster: ${JSON.stringify(defaultCluster)} is not one of the clusters (${[...seen].join(", ")})`);
   }
-  const clusterHeader = root.cluster_header === undefined ? "x-autoglm-cluster" : string(root.cluster_header, "cluster_header").toLowerCase();
-  const upstreamTimeoutMs = root.upstream_timeout_ms === undefined ? 30000 : integer(root.upstream_timeout_ms, "upstream_timeout_ms", 0, 3_600_000);
-  const requestIdleTimeoutMs =
-    root.request_idle_timeout_ms === undefined ? 300_000 : integer(root.request_idle_timeout_ms, "request_idle_timeout_ms", 0, 3_600_000);
 
   let controlPlane: SidecarConfig["controlPlane"] = null;
-  if (root.control_plane !== undefined) {
-    const cp = object(root.control_plane, "control_plane");
-    noUnknownKeys(cp, ["cluster", "address"], "control_plane");
-    const address = parseAddress(cp.address, "control_plane.address");
+  if (isObject(root.control_plane)) {
+    const a = readAddress(root.control_plane.address, "control_plane.address", none);
     controlPlane = {
-      cluster: cp.cluster === undefined ? "autoglm-control-plane" : string(cp.cluster, "control_plane.cluster"),
-      address: `${address.host.includes(":") ? `[${address.host}]` : address.host}:${address.port}`,
+      cluster: or(root.control_plane.cluster, "autoglm-control-plane"),
+      address: `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`,
     };
   }
-  let metrics: SidecarConfig["metrics"] = null;
-  if (root.metrics !== undefined) {
-    const m = object(root.metrics, "metrics");
-    noUnknownKeys(m, ["listen"], "metrics");
-    metrics = { listen: parseAddress(m.listen, "metrics.listen") };
-  }
-  const configNodeId =
-    typeof configuration === "object" && typeof configuration.node_id === "string" ? configuration.node_id : "sidecar";
-  const node = { id: configNodeId, cluster: "", metadata: {} as Record<string, string> };
-  if (root.node !== undefined) {
-    const n = object(root.node, "node");
-    noUnknownKeys(n, ["id", "cluster", "metadata"], "node");
-    if (n.id !== undefined) node.id = string(n.id, "node.id");
-    if (n.cluster !== undefined) node.cluster = string(n.cluster, "node.cluster");
-    if (n.metadata !== undefined) {
-      for (const [k, v] of Object.entries(object(n.metadata, "node.metadata"))) node.metadata[k] = string(v, `node.metadata.${k}`);
-    }
-  }
+  const metrics = isObject(root.metrics) ? { listen: readAddress(root.metrics.listen, "metrics.listen", none) } : null;
+  problems.push(...filterCrossCheck(configuration, Array.isArray(root.clusters) ? seen : null, controlPlane));
+
+  const n = isObject(root.node) ? root.node : {};
+  const configNodeId = typeof configuration === "object" && typeof configuration.node_id === "string" ? configuration.node_id : "sidecar";
+  if (problems.length > 0) throw new SidecarConfigError(problems, source);
   return {
     listen,
-    workers,
-    filter: { wasm, failOpen, configuration, vmId, rootId },
+    workers: or(root.workers, 1),
+    filter: { wasm: f.wasm as string, failOpen: or(f.fail_open, false), configuration, vmId: or(f.vm_id, ""), rootId: or(f.root_id, "") },
     clusters,
     defaultCluster,
-    clusterHeader,
-    upstreamTimeoutMs,
-    requestIdleTimeoutMs,
+    clusterHeader: or<string>(root.cluster_header, "x-autoglm-cluster").toLowerCase(),
+    upstreamTimeoutMs: or(root.upstream_timeout_ms, 30_000),
+    requestIdleTimeoutMs: or(root.request_idle_timeout_ms, 300_000),
     controlPlane,
     metrics,
-    node,
+    node: { id: or(n.id, configNodeId), cluster: or(n.cluster, ""), metadata: or<Record<string, string>>(n.metadata, {}) },
   };
+}
+
+/**
+ * The filter's plugin configuration against the sidecar's: every cluster the filter may pick
+ * needs endpoints here, and its control-plane stream needs the cluster the sidecar routes to the
+ * control plane. (The filter checks its configuration itself at start; a configuration that is
+ * not JSON or has no cluster list is left to it.)
+ */
+function filterCrossCheck(configuration: string | Record<string, unknown>, sidecarClusters: ReadonlySet<string> | null, controlPlane: SidecarConfig["controlPlane"]): string[] {
+  let parsed: Json = configuration;
+  if (typeof configuration === "string") {
+    try {
+      parsed = JSON.parse(configuration);
+    } catch {
+      return [];
+    }
+  }
+  if (!isObject(parsed)) return [];
+  const problems: string[] = [];
+  if (sidecarClusters !== null && Array.isArray(parsed.clusters)) {
+    parsed.clusters.forEach((c: Json, i: number) => {
+      if (isObject(c) && typeof c.name === "string" && !sidecarClusters.has(c.name)) {
+        problems.push(
+          `filter.configuration.clusters[${i}].name: ${JSON.stringify(c.name)} has no endpoints: it is not one of the sidecar's clusters (${[...sidecarClusters].join(", ")})`,
+        );
+      }
+    });
+  }
+  const cp = parsed.control_plane;
+  const filterCpCluster = isObject(cp) && typeof cp.cluster === "string" ? cp.cluster : "autoglm-control-plane";
+  if (controlPlane !== null && filterCpCluster !== controlPlane.cluster) {
+    problems.push(
+      `filter.configuration.control_plane.cluster: ${JSON.stringify(filterCpCluster)} is not the sidecar's control_plane.cluster (${JSON.stringify(controlPlane.cluster)}): the filter's stream would have no upstream`,
+    );
+  }
+  return problems;
 }
 
 /** Reads and validates a JSON (.json) or YAML (anything else) configuration file. */
@@ -257,13 +224,13 @@ export async function loadSidecarConfig(path: string): Promise<SidecarConfig> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw new SidecarConfigError(`${path}: cannot read: ${(e as Error).message}`);
+    throw new SidecarConfigError([`cannot read: ${(e as Error).message}`], path);
   }
   let raw: Json;
   try {
     raw = extname(path) === ".json" ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new SidecarConfigError(`${path}: not valid ${extname(path) === ".json" ? "JSON" : "YAML"}: ${(e as Error).message}`);
+    throw new SidecarConfigError([`not valid ${extname(path) === ".json" ? "JSON" : "YAML"}: ${(e as Error).message}`], path);
   }
   return parseSidecarConfig(raw, path);
 }

@@ -13,7 +13,7 @@ function autoglm(...args: string[]): { status: number | null; stdout: string; st
 test("autoglm --help lists every subcommand", () => {
   const { status, stdout } = autoglm("--help");
   assert.equal(status, 0);
-  for (const name of ["demo", "control-plane", "sidecar", "bench", "train"]) {
+  for (const name of ["demo", "control-plane", "sidecar", "check-config", "bench", "train"]) {
     assert.match(stdout, new RegExp(`^  ${name} `, "m"), `--help does not list ${name}`);
   }
 });
@@ -25,7 +25,7 @@ test("an unknown subcommand is named in the error and exits 2", () => {
 });
 
 test("every subcommand and benchmark prints its own help", () => {
-  for (const args of [["demo"], ["control-plane"], ["sidecar"], ["train"], ["bench"], ["bench", "filter"], ["bench", "control-plane"], ["bench", "scenarios"]]) {
+  for (const args of [["demo"], ["control-plane"], ["sidecar"], ["check-config"], ["train"], ["bench"], ["bench", "filter"], ["bench", "control-plane"], ["bench", "scenarios"]]) {
     const { status, stdout, stderr } = autoglm(...args, "--help");
     assert.equal(status, 0, `autoglm ${args.join(" ")} --help failed: ${stderr}`);
     assert.match(stdout, /Usage: autoglm/, `autoglm ${args.join(" ")} --help printed no usage line`);

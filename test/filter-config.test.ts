@@ -1,5 +1,5 @@
 // The filter's plugin configuration: what proxy_on_configure accepts, and that every bad one is
-// refused with a critical log naming the field and what was expected (never a trap).
+// refused with one critical log naming every bad field and what was expected (never a trap).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { PluginTester } from "../filter/host/index.js";
@@ -63,6 +63,69 @@ for (const c of badConfigs) {
     assert.ok(message !== null, "rejected");
     assert.match(message, /invalid plugin configuration/);
     assert.match(message, c.expect);
+  });
+}
+
+test("every problem of a configuration is reported at once, in one log line", async () => {
+  const message = await rejection({
+    node_id: 7,
+    colour: "blue",
+    window_ms: 1,
+    control_plane: { authority: "a|b", reconnect_base_ms: 0 },
+    clusters: [{ name: "a", weight: "5" }, 3, { name: "a", weight: 1 }, { weight: 1 }],
+    hosts: ["ok.example", "Upper.example"],
+    headers: { cluster: "X-Cluster", node: "" },
+    fallback: { failure_rate: 2, probe_requests: 0, failure_ratio: 0.5 },
+    fast_trip: { hold_ms: -1 },
+    fail_open: 1,
+  });
+  assert.ok(message !== null, "rejected");
+  const line = /invalid plugin configuration: (.*)/.exec(message)?.[1] ?? "";
+  const problems = line.split("; ").map((p) => p.replace(/:.*/s, ""));
+  assert.deepEqual(problems, [
+    "colour",
+    "node_id",
+    "control_plane.authority",
+    "control_plane.reconnect_base_ms",
+    "window_ms",
+    "clusters[0].weight",
+    "clusters[1]",
+    "clusters[2].name",
+    "clusters[3].name",
+    "hosts[1]",
+    "headers.cluster",
+    "headers.node",
+    "fallback.failure_ratio",
+    "fallback.failure_rate",
+    "fallback.probe_requests",
+    "fast_trip.hold_ms",
+    "fail_open",
+  ]);
+});
+
+const dependentChecks: Array<{ name: string; config: object; absent: RegExp }> = [
+  {
+    name: "a bad reconnect base does not also blame the cap",
+    config: { ...BASE_CONFIG, control_plane: { reconnect_base_ms: "x", reconnect_max_ms: 100 } },
+    absent: /reconnect_max_ms/,
+  },
+  {
+    name: "a cluster with a bad weight does not also make the weights sum to zero",
+    config: withClusters([{ name: "a", weight: -1 }]),
+    absent: /weights summing/,
+  },
+  {
+    name: "two clusters without a name are not called duplicates",
+    config: withClusters([{ weight: 1 }, { weight: 1 }]),
+    absent: /not used before/,
+  },
+];
+
+for (const c of dependentChecks) {
+  test(`a check that depends on another field stays quiet when that field is bad: ${c.name}`, async () => {
+    const message = await rejection(c.config);
+    assert.ok(message !== null, "rejected");
+    assert.doesNotMatch(message, c.absent);
   });
 }
 

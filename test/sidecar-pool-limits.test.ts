@@ -54,22 +54,22 @@ const badConfigs: Array<{ name: string; config: Record<string, unknown>; message
   {
     name: "max_connections of 0",
     config: { ...base, clusters: [{ name: "a", endpoints: ["127.0.0.1:1"], circuit_breakers: { max_connections: 0 } }] },
-    message: /clusters\[0\]\.circuit_breakers\.max_connections: expected an integer from 1 to 1000000, got number \(0\)/,
+    message: /clusters\[0\]\.circuit_breakers\.max_connections: must be >= 1, got 0/,
   },
   {
     name: "an unknown circuit breaker field",
     config: { ...base, clusters: [{ name: "a", endpoints: ["127.0.0.1:1"], circuit_breakers: { max_requests: 5 } }] },
-    message: /clusters\[0\]\.circuit_breakers\.max_requests: unknown field; expected one of max_connections, max_pending_requests/,
+    message: /clusters\[0\]\.circuit_breakers\.max_requests: unknown field/,
   },
   {
     name: "a negative max_pending_requests",
     config: { ...base, clusters: [{ name: "a", endpoints: ["127.0.0.1:1"], circuit_breakers: { max_pending_requests: -1 } }] },
-    message: /clusters\[0\]\.circuit_breakers\.max_pending_requests: expected an integer from 0/,
+    message: /clusters\[0\]\.circuit_breakers\.max_pending_requests: must be >= 0, got -1/,
   },
   {
     name: "a request idle timeout that is text",
     config: { ...base, clusters: [{ name: "a", endpoints: ["127.0.0.1:1"] }], request_idle_timeout_ms: "5s" },
-    message: /request_idle_timeout_ms: expected an integer from 0 to 3600000, got "5s"/,
+    message: /request_idle_timeout_ms: must be integer, got "5s"/,
   },
 ];
 

@@ -139,6 +139,13 @@ describe("secrets in a snapshot", () => {
     assert.equal((redactedConfig(validateConfig({ clusters: [{ name: "a" }] })) as { grpc: { token: string } }).grpc.token, "", "none set stays empty");
   });
 
+  it("etcd endpoints keep no user or password", () => {
+    const withEtcd = { ...config, etcd: { endpoints: ["http://root:etcd-pass@etcd-0:2379", "http://etcd-1:2379"], prefix: "/p/", leaseTtlS: 5, replicaId: "r", dialTimeoutMs: 1000, commitTimeoutMs: 1000, takeoverHoldWindows: 3 } };
+    const view = redactedConfig(withEtcd) as { etcd: { endpoints: string[]; lease_ttl_s: number } };
+    assert.deepEqual(view.etcd.endpoints, ["http://[redacted]@etcd-0:2379", "http://etcd-1:2379"]);
+    assert.equal(view.etcd.lease_ttl_s, 5);
+  });
+
   it("the secret values are the tokens and the alert channels' environment values", () => {
     assert.deepEqual(secretValues(config, env).sort(), ["admin-tok", "grpc-tok", "hook-val", "read-tok", 'sms"val\\x'].sort());
   });

@@ -15,7 +15,8 @@ on SIGINT/SIGTERM: stops accepting, closes every sidecar stream, delivers queued
 flushes the audit log.
 
 Options:
-  --config <file>        configuration, YAML or JSON (.json); see demo/control-plane.example.yaml:
+  --config <file>        configuration, YAML or JSON (.json), snake_case keys; every key in
+                         docs/configuration.md, an example in demo/control-plane.example.yaml:
                            grpc:  { host, port, token, tls: { cert_file, key_file, ca_file },
                                     allow_unauthenticated_non_loopback }
                            admin: { host, port, token, read_token, tls: { cert_file, key_file },
@@ -23,11 +24,13 @@ Options:
                            xds:   { enabled, host, port }
                            clusters: [ { name, base_weight } ]        (required)
                            slo: { latency_ms, success_rate }
-                           detector: { ... }  breaker: { ... }        (core parameters, snake_case)
+                           detector: { n, m, min_requests, ... }  breaker: { open_base_ms, ... }
                            model: { path }   audit: { dir, rotate_bytes }
                            alerts: { channels: { <name>: { type: email | webhook | sms, ... } },
                                      routes: [ { severities, kinds, channels } ], cooldown_s,
                                      retries, ... }   (README, "Alerts"; webhooks: [url] still read)
+                           etcd: { endpoints, prefix, lease_ttl_s, replica_id, ... }
+                                  (several replicas sharing their state; README "Running several replicas")
   --xds-services <file>  xDS services with their endpoints, JSON or YAML (needed when xds.enabled;
                            format in control-plane/src/xds/README.md)
   -h, --help             this help
@@ -46,12 +49,13 @@ AUTOGLM_ADMIN_TOKEN, AUTOGLM_ADMIN_READ_TOKEN, AUTOGLM_ADMIN_TLS_CERT_FILE, AUTO
 AUTOGLM_ADMIN_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_XDS_ENABLED, AUTOGLM_XDS_HOST,
 AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODEL_PATH,
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
-AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES. Alert channels read their secrets from the
+AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES, AUTOGLM_ETCD_ENDPOINTS (comma-separated),
+AUTOGLM_ETCD_REPLICA_ID, AUTOGLM_ETCD_ADVERTISE_ADDRESS. Alert channels read their secrets from the
 variables their configuration names (smtp.password_env, token_env). Logs: JSON lines on stderr,
 AUTOGLM_LOG_LEVEL.
 
-Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed),
-1 failed to start (e.g. a port in use).
+Exit codes: 0 stopped by a signal, 2 bad options or configuration (every problem is listed, also
+an audit.dir that cannot be created or written), 1 failed to start (e.g. a port in use).
 `;
 
 export const command: Command = {
@@ -82,7 +86,9 @@ export const command: Command = {
 
     const badConfig = (e: unknown): number | undefined => {
       if (e instanceof ConfigError) {
-        process.stderr.write(`autoglm control-plane: bad configuration (${e.source}): ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}:\n`);
+        // Problems found at start (an unusable audit.dir, unreadable TLS files) concern the file too.
+        const source = e.source === "configuration" ? (configPath ?? "environment") : e.source;
+        process.stderr.write(`autoglm control-plane: bad configuration (${source}): ${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}:\n`);
         for (const problem of e.problems) process.stderr.write(`  ${problem}\n`);
         return 2;
       }

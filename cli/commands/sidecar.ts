@@ -10,7 +10,8 @@ x-autoglm-cluster header), round-robin over the cluster's endpoints, streams bod
 (server-sent events pass through unbuffered) and serves metrics as Prometheus text.
 
 Options:
-  --config <file>   sidecar configuration, JSON (.json) or YAML:
+  --config <file>   sidecar configuration, JSON (.json) or YAML, snake_case keys; every key in
+                    docs/configuration.md, an example in demo/sidecar.example.yaml:
                       listen: "127.0.0.1:10000"
                       workers: 2
                       filter: { wasm: build/filter.wasm, fail_open: false, configuration: {...} }

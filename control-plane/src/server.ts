@@ -14,12 +14,14 @@ import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
 import type { AuditRecord, ModelReload } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
-import type { ControlPlaneConfig, PassThroughParams, TlsConfig } from "./config/types.js";
+import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, timedScorer } from "./metrics/index.js";
 import { createModelScorer, FEATURE_NAMES, type OnnxScorer } from "./model/index.js";
+import { hostname } from "node:os";
+import { Replica, TelemetryForwarder } from "./replicas/index.js";
 import { redactedConfig, secretValues, snapshotAccess, snapshotMetrics, SnapshotRecorder, SnapshotStore } from "./snapshots/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
@@ -49,35 +51,23 @@ export interface RunningControlPlane {
   registry: Registry;
   /** Whether the ONNX model scores clusters now ("model") or the rules-only fallback does. */
   modelStatus(): ModelStatus;
+  /** With an `etcd` section: this replica's place in the election and its shared store. */
+  replica?: Replica;
   /** Graceful stop: stop accepting, close every stream, flush alerts and the audit log. Idempotent. */
   close(): Promise<void>;
 }
 
-/** snake_case -> camelCase ("error_rate_threshold" -> "errorRateThreshold"); camelCase stays. */
-function camel(key: string): string {
-  return key.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function camelParams(params: PassThroughParams): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [key, value] of Object.entries(params)) out[camel(key)] = value as number;
-  return out;
-}
-
 /**
- * The core's tuning parameters from the configuration's detector and breaker sections,
- * checked by the core: throws ConfigError naming the bad parameter.
+ * The core's tuning parameters from the configuration's detector and breaker sections (checked
+ * by validateConfig already); throws ConfigError naming every bad parameter of a configuration
+ * built by hand.
  */
 export function coreConfigFrom(config: ControlPlaneConfig): PartialCoreConfig {
-  const partial: PartialCoreConfig = { detector: camelParams(config.detector), breaker: camelParams(config.breaker) };
+  const partial: PartialCoreConfig = { detector: config.detector, breaker: config.breaker };
   try {
     resolveConfig(partial);
   } catch (error) {
-    // The core names fields as config.<section>.<camelCase>; say it in the file's terms too.
-    const message = (error as Error).message.replace(/^config\./, "").replace(/^(detector|breaker)\.([A-Za-z0-9]+)/, (_m, s: string, k: string) =>
-      `${s}.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`,
-    );
-    throw new ConfigError([message]);
+    throw new ConfigError((error as Error).message.split("; "));
   }
   return partial;
 }
@@ -94,6 +84,15 @@ function auditSource(dir: string, log: Logger): AuditSource {
       yield* readAudit(dir, q);
     },
   };
+}
+
+/** Opens the audit log; a directory that cannot be created or written is a ConfigError naming audit.dir. */
+async function openAudit(dir: string, maxBytes: number, log: Logger): Promise<AuditLog> {
+  try {
+    return await AuditLog.open({ dir, maxBytes, logger: log.child({ part: "audit" }) });
+  } catch (error) {
+    throw new ConfigError([`audit.dir: ${(error as Error).message.replace(/^audit\.dir: /, "")}`]);
+  }
 }
 
 /** Reads a PEM file named by configuration field `field`; ConfigError naming both if it cannot. */
@@ -142,7 +141,8 @@ function hostPort(host: string, port: number): string {
 /**
  * Starts everything `config` describes; ports 0 pick free ones. Rejects with ConfigError for
  * problems of the configuration (bad core parameters, unreadable TLS files, xDS enabled without
- * services) and with other errors for I/O failures (port in use, audit directory unwritable);
+ * services, an audit directory that cannot be created or written) and with other errors for
+ * other I/O failures (port in use);
  * whatever was started before a failure is closed again.
  */
 export async function startControlPlane(config: ControlPlaneConfig, options: StartOptions = {}): Promise<RunningControlPlane> {
@@ -173,9 +173,30 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     // Audit log first: the control plane restores its state from it.
     let audit: AuditLog | undefined;
     if (config.audit.dir !== undefined) {
-      audit = await AuditLog.open({ dir: config.audit.dir, maxBytes: config.audit.rotateBytes, logger: log.child({ part: "audit" }) });
+      audit = await openAudit(config.audit.dir, config.audit.rotateBytes, log);
       const opened = audit;
       closers.push(() => opened.close());
+    }
+
+    // Several replicas: the shared state in etcd (restored before the control plane is built).
+    let replica: Replica | undefined;
+    let forwarder: TelemetryForwarder | undefined;
+    if (config.etcd !== undefined) {
+      const opened = await Replica.open(config.etcd, { ...(audit === undefined ? {} : { local: audit }), logger: log, now });
+      replica = opened.replica;
+      const started = replica;
+      closers.push(() => started.stop());
+      forwarder = new TelemetryForwarder({
+        replicaId: config.etcd.replicaId,
+        clusters: config.clusters.map((c) => c.name),
+        token: config.grpc.token,
+        // Forward before the leader closes the window (it waits aggregation.closeDelayMs).
+        flushDelayMs: resolveConfig(coreConfig).aggregation.closeDelayMs / 2,
+        now,
+        logger: log.child({ part: "telemetry" }),
+      });
+      const running = forwarder;
+      closers.push(async () => running.stop());
     }
 
     // The model, or rules-only.
@@ -215,7 +236,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       slo: config.slo,
       now,
       config: coreConfig,
-      ...(audit === undefined ? {} : { audit }),
+      ...(replica !== undefined
+        ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held), ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }) }
+        : audit === undefined
+          ? {}
+          : { audit }),
       ...(modelScorer === undefined ? {} : { modelScorer: timedScorer(modelScorer, metrics) }),
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
@@ -373,6 +398,16 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     const adminUrl = `${adminHttps === undefined ? "http" : "https"}://${hostPort(config.admin.host, adminPort)}`;
 
     cp.start();
+    if (replica !== undefined) {
+      const etcd = config.etcd!;
+      const wildcard = config.grpc.host === "0.0.0.0" || config.grpc.host === "::";
+      const peer = etcd.advertiseAddress ?? hostPort(wildcard ? hostname() : config.grpc.host, grpc.port);
+      // The forwarder speaks plaintext gRPC; with grpc.tls the followers' telemetry stays local.
+      const forwarding = tls === undefined ? forwarder : undefined;
+      if (tls !== undefined) log.warn("grpc.tls is set: followers do not forward telemetry to the leader yet (plaintext only)");
+      forwarding?.start();
+      await replica.start(cp, { peer, onLeaderPeer: (leader) => forwarding?.setTarget(leader) });
+    }
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
 
     let closing: Promise<void> | undefined;
@@ -383,6 +418,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       controlPlane: cp,
       registry,
       modelStatus: () => modelStatus,
+      ...(replica === undefined ? {} : { replica }),
       close(): Promise<void> {
         closing ??= (async () => {
           log.info("control plane stopping");

@@ -10,11 +10,15 @@
 //
 // Decision rounds are serialised: decide(), setOverride(), halt() and resume() never run a round
 // concurrently. Times are epoch milliseconds from the injected now().
+//
+// One of several replicas (replicas/replica.ts, `follower: true`): a follower runs no rounds; it
+// serves its sidecars the sets the leader publishes (adopt()), applies control changes other
+// replicas committed (applyShared()), and its own operator calls answer once the shared store
+// committed them. lead() makes it the leader of a new term, stepDown() a follower again.
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../../lib/log.js";
 import { createLogger } from "../../lib/log.js";
 import { ControlMessageSchema } from "../../proto/gen/autoglm/v1/traffic_guard_pb.js";
-import type { AuditLog } from "./audit/audit-log.js";
 import { bearerMatches, secretDigest } from "./auth/bearer.js";
 import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
@@ -28,6 +32,7 @@ import type {
   ControlPlaneEvents,
   DecisionSet,
   Override,
+  PersistedState,
   Scorer,
   SidecarStatus,
   Slo,
@@ -37,6 +42,7 @@ import { decisionSetToProto } from "./grpc/convert.js";
 import type { TriggerEvent, TriggerRule, TriggerStatus } from "./core/triggers/index.js";
 import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
 import { GRPC_STATUS } from "./grpc/status.js";
+import type { StateStore } from "./state/state-store.js";
 
 export interface ControlPlaneOptions {
   clusters: ClusterSpec[];
@@ -47,9 +53,10 @@ export interface ControlPlaneOptions {
   random?: () => number;
   /** Tuning parameters; missing ones take DEFAULT_CONFIG (core/config.ts). */
   config?: PartialCoreConfig;
-  /** Opened audit log: decisions, overrides, halts and transitions are appended; the last
-   *  decision set, overrides and halt are restored from it at construction. */
-  audit?: AuditLog;
+  /** Opened audit log, or another state store (state/state-store.ts): decisions, overrides,
+   *  halts and transitions are appended; the last decision set, overrides and halt are restored
+   *  from it at construction. */
+  audit?: StateStore;
   /** The anomaly model (async), combined with the built-in detectors. */
   modelScorer?: Scorer;
   logger?: Logger;
@@ -60,6 +67,15 @@ export interface ControlPlaneOptions {
   /** How many gone sidecar workers are remembered, and for how long (default
    *  DEFAULT_GONE_SIDECAR_LIMITS, core/gone-sidecars.ts). */
   goneSidecarLimits?: GoneSidecarLimits;
+  /** One of several replicas: start as a follower (no rounds) until lead(). Default false: the
+   *  single process decides. */
+  follower?: boolean;
+  /** A follower's sidecar enforces `held`, a version above the set this replica serves: the
+   *  replica registers it in the shared store, so the leader continues above it. */
+  onSidecarAhead?: (held: number) => void;
+  /** Where a follower's sidecars' reports go (replicas/telemetry-forwarder.ts: merged per window
+   *  and forwarded to the leader); `reporter` is the stream. */
+  followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
 }
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
@@ -86,7 +102,11 @@ export class ControlPlane {
   private readonly sessions = new Map<string, SidecarSession>();
   /** Workers whose stream ended and that have not come back (bounded; core/gone-sidecars.ts). */
   private readonly gone: GoneSidecars;
-  private readonly audit: AuditLog | undefined;
+  private readonly audit: StateStore | undefined;
+  private readonly onSidecarAhead: ((held: number) => void) | undefined;
+  private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
+  /** Runs rounds and issues versions (always, unless one of several replicas that follows). */
+  private leading: boolean;
   private readonly sidecarToken: string | undefined;
   private modelScorer: Scorer | undefined;
   private current: DecisionSet;
@@ -109,6 +129,9 @@ export class ControlPlane {
     this.sidecarToken = options.sidecarToken;
     this.modelScorer = options.modelScorer;
     this.gone = new GoneSidecars(options.goneSidecarLimits);
+    this.leading = options.follower !== true;
+    this.onSidecarAhead = options.onSidecarAhead;
+    this.followerTelemetry = options.followerTelemetry;
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
@@ -246,6 +269,97 @@ export class ControlPlane {
     this.modelScorer = scorer;
   }
 
+  // ------------------------------------------------------------------ replicas
+
+  /** Whether this control plane runs rounds and issues versions (a follower does not). */
+  get isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** The generation this control plane issues (or, following, would issue) versions in. */
+  generation(): number {
+    return this.engine.generation(this.now());
+  }
+
+  /**
+   * Becomes the leader of a new term: versions continue in `generation` (claimed from the shared
+   * store above every earlier one), the engine restarts from `shared` (the last published set,
+   * or the one this replica serves when that is newer) and holds the breakers for `holdWindows`
+   * windows; then a round runs. Resolves to the set in force.
+   */
+  lead(generation: number, shared: PersistedState, holdWindows: number): Promise<DecisionSet> {
+    return this.serialised(async () => {
+      const atMs = this.now();
+      const decisions = shared.decisions === undefined || shared.decisions.version < this.current.version ? this.current : shared.decisions;
+      this.leading = true;
+      const inForce = this.engine.beginTerm(generation, { ...shared, decisions }, atMs, holdWindows);
+      this.log.info({ generation, version: inForce.version, hold_windows: holdWindows }, "leading: a new term");
+      // The shared store lacks this set (none was ever published, or this replica served a newer one).
+      if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
+      await this.runRound();
+      return this.current;
+    });
+  }
+
+  /** Stops leading (the lease was lost or the shared store refused a fenced write). */
+  stepDown(reason: string): Promise<void> {
+    return this.serialised(async () => {
+      if (!this.leading) return;
+      this.leading = false;
+      this.log.warn({ reason, version: this.current.version }, "following: no longer the leader");
+    });
+  }
+
+  /** A follower takes a set the leader published: pushed to every stream when newer than the
+   *  one it serves. Resolves to whether it was taken. */
+  adopt(decisions: DecisionSet): Promise<boolean> {
+    return this.serialised(async () => {
+      if (this.stopped || this.leading || decisions.version <= this.current.version) return false;
+      const atMs = this.now();
+      this.engine.mirror(decisions, atMs);
+      this.publish(decisions, atMs);
+      return true;
+    });
+  }
+
+  /**
+   * A control change another replica committed to the shared store: applied as this replica's own
+   * would be (the leader then runs a round). An override the configuration does not allow here
+   * (an unknown cluster, expired meanwhile) is logged and skipped.
+   */
+  applyShared(record: Extract<AuditRecord, { kind: "override" | "halt" | "resume" }>): Promise<void> {
+    return this.serialised(async () => {
+      if (this.stopped) return;
+      const atMs = this.now();
+      if (record.kind === "override") {
+        try {
+          this.engine.setOverride(record.override, atMs);
+        } catch (error) {
+          this.log.warn({ cluster: record.override.cluster, err: error }, "a shared override does not apply here; skipped");
+          return;
+        }
+        this.emitter.emit("override", { override: record.override, atMs });
+      } else {
+        const halted = record.kind === "halt";
+        this.engine.setHalt(halted, record.reason, record.actor, atMs);
+        this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs });
+      }
+      await this.runRound();
+    });
+  }
+
+  /** The leader continues in `generation` when it is above its own (a replica registered a
+   *  version there): the set in force is re-issued and pushed there. */
+  advanceGeneration(generation: number): Promise<DecisionSet | undefined> {
+    return this.serialised(async () => {
+      if (this.stopped || !this.leading) return undefined;
+      const atMs = this.now();
+      const decisions = this.engine.advanceGeneration(generation, atMs);
+      if (decisions !== undefined) this.publish(decisions, atMs);
+      return decisions;
+    });
+  }
+
   // ------------------------------------------------------------------ events
 
   /** Subscribes; returns the function that unsubscribes. */
@@ -289,6 +403,7 @@ export class ControlPlane {
       onClosed: (s, reason) => {
         this.sessions.delete(s.streamId);
         this.engine.forgetReporter(s.streamId);
+        this.followerTelemetry?.forget(s.streamId);
         if (s.status !== undefined) {
           const status = s.statusView(this.current.version);
           // Gone: not when this control plane stops, nor when the same worker is connected on
@@ -348,6 +463,11 @@ export class ControlPlane {
   // ------------------------------------------------------------------ internals
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
+    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader.
+    if (!this.leading) {
+      this.followerTelemetry?.report(session.streamId, report);
+      return;
+    }
     const atMs = this.now();
     const { outcome, refusal } = this.engine.ingest(session.streamId, report, atMs);
     session.countOutcome(outcome);
@@ -383,6 +503,13 @@ export class ControlPlane {
   private followSidecar(session: SidecarSession, held: number): Promise<void> {
     return this.serialised(async () => {
       if (this.stopped) return;
+      if (!this.leading) {
+        // Only the leader issues versions: the shared store learns of the sidecar's version, and
+        // the leader continues above it.
+        this.onSidecarAhead?.(held);
+        session.push(this.currentBytes, this.current.version);
+        return;
+      }
       const atMs = this.now();
       const { outcome, decisions } = this.engine.followSidecar(held, atMs);
       if (decisions !== undefined) {
@@ -442,7 +569,8 @@ export class ControlPlane {
         throw new ControlPlaneError("CP_ERR_AUDIT", `${(error as Error).message}; the ${what} was not applied`);
       }
       apply();
-      await this.runRound();
+      // A follower's change is committed to the shared store; the leader applies it and publishes.
+      if (this.leading) await this.runRound();
       return { set: this.current, setRecorded: this.currentRecorded };
     });
     try {
@@ -466,6 +594,7 @@ export class ControlPlane {
   }
 
   private async runRound(): Promise<DecisionSet | undefined> {
+    if (!this.leading) return undefined;
     const started = performance.now();
     const atMs = this.now();
     const result = await this.engine.round(atMs, this.modelScorer);

@@ -17,8 +17,8 @@
 //   "decision_check_ms": 100, "retry_after_s": 5
 // }
 // Only clusters is required; node_id and zone default to Envoy's node.id and node.locality.zone
-// (so one Istio WasmPlugin serves every pod), and node_id must come from one of the two. Parsing never traps: a bad configuration gives an
-// error naming the field and what was expected.
+// (so one Istio WasmPlugin serves every pod), and node_id must come from one of the two. Parsing never traps: a bad configuration gives one
+// error naming every bad field and what was expected (configparse.ts).
 import { BreakerSettings } from "./core/localbreaker";
 import { parseConfigJson } from "./configparse";
 
@@ -84,7 +84,8 @@ export class FilterConfig {
 
 export class ConfigResult {
   config: FilterConfig | null = null;
-  /** "<field>: expected <what>, got <what>"; null when the configuration is valid. */
+  /** Every problem, each "<field>: expected <what>, got <what>", joined by "; "; null when the
+   *  configuration is valid. */
   error: string | null = null;
 }
 

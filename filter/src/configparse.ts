@@ -1,6 +1,7 @@
-// Validation of the plugin configuration's JSON tree into a FilterConfig. Every problem is
-// reported as "<field path>: expected <what>, got <what>"; unknown fields are rejected so that a
-// misspelt option does not silently fall back to its default.
+// Validation of the plugin configuration's JSON tree into a FilterConfig. Every problem of the
+// configuration is reported at once, each as "<field path>: expected <what>, got <what>", joined
+// by "; " into one error (one log line); unknown fields are rejected so that a misspelt option
+// does not silently fall back to its default.
 import { ClusterConfig, ConfigResult, FilterConfig } from "./config";
 import {
   JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
@@ -17,15 +18,17 @@ function describe(v: JsonValue): string {
   return unchecked(JSON_KIND_NAMES[v.kind]);
 }
 
+/** Collects every problem of the configuration (not only the first), each "<path>: <what>". */
 class Checker {
-  problem: string | null = null;
+  problems: string[] = [];
 
   fail(path: string, expected: string, got: string): void {
-    if (this.problem === null) this.problem = path + ": expected " + expected + ", got " + got;
+    this.problems.push(path + ": expected " + expected + ", got " + got);
   }
 
-  ok(): bool {
-    return this.problem === null;
+  /** Problems found so far: a check that depends on fields read before compares counts. */
+  count(): i32 {
+    return this.problems.length;
   }
 
   /** Rejects members of obj not in allowed. */
@@ -33,10 +36,8 @@ class Checker {
     for (let i = 0; i < obj.keys.length; i++) {
       const k = unchecked(obj.keys[i]);
       if (!allowed.includes(k)) {
-        if (this.problem === null) {
-          const prefix: string = path.length > 0 ? path + "." : "";
-          this.problem = prefix + k + ": unknown field (known: " + allowed.join(", ") + ")";
-        }
+        const prefix: string = path.length > 0 ? path + "." : "";
+        this.problems.push(prefix + k + ": unknown field (known: " + allowed.join(", ") + ")");
       }
     }
   }
@@ -93,8 +94,9 @@ class Checker {
 
   headerName(obj: JsonValue, key: string, fallback: string, allowEmpty: bool): string {
     const at = "headers." + key;
+    const before = this.count();
     const name = this.str(obj, key, "headers", fallback, false, !allowEmpty);
-    if (!this.ok()) return fallback;
+    if (this.count() != before) return fallback;
     if (name.length == 0) return name;
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
@@ -160,14 +162,15 @@ export function parseConfigJson(text: string): ConfigResult {
     k.onlyKnown(cp, "control_plane", CP_FIELDS);
     c.cpCluster = k.str(cp, "cluster", "control_plane", c.cpCluster, false, true);
     c.cpAuthority = k.str(cp, "authority", "control_plane", "", false, false);
-    if (k.ok() && !isAuthority(c.cpAuthority)) {
+    if (!isAuthority(c.cpAuthority)) {
       k.fail("control_plane.authority", "a host name or host:port (no '|', spaces or '/')", "\"" + c.cpAuthority + "\"");
     }
     c.cpTimeoutMs = <u32>k.int(cp, "timeout_ms", "control_plane", c.cpTimeoutMs, 1, 3600000);
     c.cpToken = k.str(cp, "token", "control_plane", "", false, false);
+    const beforeBackoff = k.count();
     c.reconnectBaseMs = <u32>k.int(cp, "reconnect_base_ms", "control_plane", c.reconnectBaseMs, 1, 600000);
     c.reconnectMaxMs = <u32>k.int(cp, "reconnect_max_ms", "control_plane", c.reconnectMaxMs, 1, 3600000);
-    if (k.ok() && c.reconnectMaxMs < c.reconnectBaseMs) {
+    if (k.count() == beforeBackoff && c.reconnectMaxMs < c.reconnectBaseMs) {
       k.fail("control_plane.reconnect_max_ms", "at least reconnect_base_ms (" + c.reconnectBaseMs.toString() + ")",
         c.reconnectMaxMs.toString());
     }
@@ -183,29 +186,30 @@ export function parseConfigJson(text: string): ConfigResult {
     k.fail("clusters", "1 to " + MAX_CLUSTERS.toString() + " clusters", clusters.items.length.toString());
   } else {
     let sum: f64 = 0;
-    for (let i = 0; i < clusters.items.length && k.ok(); i++) {
+    const beforeClusters = k.count();
+    for (let i = 0; i < clusters.items.length; i++) {
       const at = "clusters[" + i.toString() + "]";
       const item = unchecked(clusters.items[i]);
-      if (item.kind != JSON_OBJECT) { k.fail(at, "an object {\"name\", \"weight\"}", describe(item)); break; }
+      if (item.kind != JSON_OBJECT) { k.fail(at, "an object {\"name\", \"weight\"}", describe(item)); continue; }
       k.onlyKnown(item, at, CLUSTER_FIELDS);
       const cc = new ClusterConfig();
       cc.name = k.str(item, "name", at, "", true, true);
       cc.weight = <u32>k.int(item, "weight", at, 1, 0, 4294967295);
-      for (let j = 0; j < c.clusters.length && k.ok(); j++) {
-        if (unchecked(c.clusters[j]).name == cc.name) k.fail(at + ".name", "a name not used before", "\"" + cc.name + "\" again");
+      for (let j = 0; j < c.clusters.length && cc.name.length > 0; j++) {
+        if (unchecked(c.clusters[j]).name == cc.name) { k.fail(at + ".name", "a name not used before", "\"" + cc.name + "\" again"); break; }
       }
       sum += <f64>cc.weight;
       c.clusters.push(cc);
     }
-    if (k.ok() && sum <= 0) k.fail("clusters", "weights summing to more than 0", "a sum of 0");
+    if (k.count() == beforeClusters && sum <= 0) k.fail("clusters", "weights summing to more than 0", "a sum of 0");
   }
 
   const hosts = root.get("hosts");
-  if (hosts !== null && k.ok()) {
+  if (hosts !== null) {
     if (hosts.kind != JSON_ARRAY || hosts.items.length > MAX_HOSTS) {
       k.fail("hosts", "an array of at most " + MAX_HOSTS.toString() + " lower-case authorities", describe(hosts));
     } else {
-      for (let i = 0; i < hosts.items.length && k.ok(); i++) {
+      for (let i = 0; i < hosts.items.length; i++) {
         const item = unchecked(hosts.items[i]);
         const h = item.kind == JSON_STRING ? item.stringValue : "";
         if (h.length == 0 || !isAuthority(h) || hasUpperCase(h)) {
@@ -250,7 +254,7 @@ export function parseConfigJson(text: string): ConfigResult {
   c.decisionCheckMs = <u32>k.int(root, "decision_check_ms", "", c.decisionCheckMs, 0, 60000);
   c.retryAfterS = <u32>k.int(root, "retry_after_s", "", c.retryAfterS, 0, 86400);
 
-  if (!k.ok()) return failed(k.problem as string);
+  if (k.count() > 0) return failed(k.problems.join("; "));
   const r = new ConfigResult();
   r.config = c;
   return r;

@@ -128,7 +128,11 @@ export class AuditLog {
     }
     for (const c of corruptions) log.warn(c, "audit log: skipped a damaged line");
     const audit = new AuditLog(options.dir, maxBytes, options.fsync ?? true, fs, options.now ?? Date.now, log, files.at(-1)?.index ?? 0, state, corruptions);
-    await audit.startFile("");
+    try {
+      await audit.startFile("");
+    } catch (err) {
+      throw new ControlPlaneError("CP_ERR_AUDIT", `audit.dir: cannot write in ${options.dir}: ${(err as Error).message}`);
+    }
     return audit;
   }
 
@@ -199,10 +203,15 @@ export class AuditLog {
       throw new ControlPlaneError("CP_ERR_AUDIT", `audit log: cannot open ${path}: ${(err as Error).message}`);
     }
     this.fileIndex = index;
-    this.size = await handle.size();
-    const snapshot = encodeRecord({ kind: "snapshot", atMs: this.now(), state: this.state }) + "\n";
-    await this.writeSynced(handle, snapshot + text);
-    await this.fs.syncDir(this.dir);
+    try {
+      this.size = await handle.size();
+      const snapshot = encodeRecord({ kind: "snapshot", atMs: this.now(), state: this.state }) + "\n";
+      await this.writeSynced(handle, snapshot + text);
+      await this.fs.syncDir(this.dir);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
     this.handle = handle;
   }
 

@@ -1,6 +1,7 @@
 // The few file operations the audit log writes with, behind an interface so tests can hold a
 // write or a sync pending (or fail it) and see what the callers do meanwhile.
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
+import { makeDirectory } from "../../../lib/make-directory.js";
 
 /** One log file opened for appending. */
 export interface AuditFileHandle {
@@ -14,6 +15,7 @@ export interface AuditFileHandle {
 }
 
 export interface AuditFileSystem {
+  /** Creates the directory and its missing parents; rejects (never hangs) when it cannot. */
   mkdir(dir: string): Promise<void>;
   /** Opens `path` for appending, creating it if missing. */
   openAppend(path: string): Promise<AuditFileHandle>;
@@ -52,7 +54,7 @@ const DIR_SYNC_UNSUPPORTED = new Set(["EISDIR", "EPERM", "EINVAL", "EBADF", "EAC
 
 export const nodeAuditFileSystem: AuditFileSystem = {
   async mkdir(dir) {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   },
   async openAppend(path) {
     return new NodeFileHandle(await open(path, "a"));

@@ -34,6 +34,10 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_ALERTS_WEBHOOKS: { path: "alerts.webhooks", kind: "list" },
   AUTOGLM_ALERTS_COOLDOWN_S: { path: "alerts.cooldown_s", kind: "number" },
   AUTOGLM_ALERTS_RETRIES: { path: "alerts.retries", kind: "number" },
+  /** Comma-separated etcd client URLs; replaces the file's list. */
+  AUTOGLM_ETCD_ENDPOINTS: { path: "etcd.endpoints", kind: "list" },
+  AUTOGLM_ETCD_REPLICA_ID: { path: "etcd.replica_id", kind: "string" },
+  AUTOGLM_ETCD_ADVERTISE_ADDRESS: { path: "etcd.advertise_address", kind: "string" },
 };
 
 function convert(text: string, kind: Kind): unknown {

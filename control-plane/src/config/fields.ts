@@ -1,6 +1,7 @@
 // A small reader of untyped configuration values that collects one error per bad field, each
-// naming the field by its dotted path (e.g. `grpc.port: expected an integer 0..65535, got "x"`),
-// so an operator sees every problem of a file at once.
+// naming the field by its dotted path (e.g. `alerts.retries: expected an integer 0..20, got "x"`),
+// so an operator sees every problem of a file at once. Only the sections without a JSON Schema
+// yet (alerts) are read with it; the others are checked by their schemas (./schema/).
 
 /** Renders a value the way an error message quotes it. */
 export function describe(value: unknown): string {
@@ -90,26 +91,6 @@ export class FieldReader {
     return value;
   }
 
-  optionalString(obj: Obj, key: string, path: string): string | undefined {
-    const value = obj[key];
-    if (value === undefined || value === null) return undefined;
-    if (typeof value !== "string" || value === "") {
-      this.fail(path, `expected a non-empty string, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  boolean(obj: Obj, key: string, path: string, fallback: boolean): boolean {
-    const value = obj[key];
-    if (value === undefined) return fallback;
-    if (typeof value !== "boolean") {
-      this.fail(path, `expected true or false, got ${describe(value)}`);
-      return fallback;
-    }
-    return value;
-  }
-
   list(obj: Obj, key: string, path: string): unknown[] {
     const value = obj[key];
     if (value === undefined || value === null) return [];
@@ -118,21 +99,5 @@ export class FieldReader {
       return [];
     }
     return value;
-  }
-
-  /** A flat map of scalars, passed on to another part unchanged. */
-  scalars(obj: Obj, key: string, path: string): Record<string, number | boolean | string> {
-    const value = obj[key];
-    if (value === undefined || value === null) return {};
-    if (!isObject(value)) {
-      this.fail(path, `expected an object of numbers, booleans or strings, got ${describe(value)}`);
-      return {};
-    }
-    const out: Record<string, number | boolean | string> = {};
-    for (const [name, item] of Object.entries(value)) {
-      if (typeof item === "number" || typeof item === "boolean" || typeof item === "string") out[name] = item;
-      else this.fail(`${path}.${name}`, `expected a number, boolean or string, got ${describe(item)}`);
-    }
-    return out;
   }
 }

@@ -1,4 +1,5 @@
 export type * from "./types.js";
-export { ConfigError, DEFAULTS, validateConfig } from "./validate.js";
+export { ConfigError, validateConfig } from "./validate.js";
+export { DEFAULTS } from "./defaults.js";
 export { ENV_VARIABLES, applyEnv } from "./env.js";
 export { configFromDocument, loadConfig, parseConfigText } from "./load.js";

@@ -1,11 +1,15 @@
 // The control plane's configuration after validation: what `autoglm control-plane` runs with.
-// The file format (YAML or JSON, snake_case keys) is shown in demo/control-plane.example.yaml; environment
+// The file format (YAML or JSON, snake_case keys) is defined by the section schemas in ./schema/,
+// documented in docs/configuration.md and shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
 import type { AlertsConfig } from "../alerts/types.js";
+import type { BreakerConfig, DetectorConfig } from "../core/config.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 import type { TriggerRule } from "../core/triggers/types.js";
 
-export type { AlertsConfig };
+import type { EtcdConfig } from "./etcd.js";
+
+export type { AlertsConfig, EtcdConfig };
 
 /** A TCP listen address. Port 0 asks the OS for a free port. */
 export interface ListenConfig {
@@ -91,13 +95,15 @@ export interface ControlPlaneConfig {
   xds: XdsConfig;
   clusters: ClusterSpec[];
   slo: Slo;
-  /** Detector parameters for the core (e.g. thresholds), snake_case keys as written. */
-  detector: PassThroughParams;
-  /** Breaker parameters for the core (e.g. open duration), snake_case keys as written. */
-  breaker: PassThroughParams;
+  /** The detector parameters the file sets (the core's names; the rest take the core's defaults). */
+  detector: Partial<DetectorConfig>;
+  /** The breaker parameters the file sets (the core's names; the rest take the core's defaults). */
+  breaker: Partial<BreakerConfig>;
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;
   /** Trigger rules (./triggers.ts); empty: none. */
   triggers: TriggerRule[];
+  /** Several replicas sharing their state in etcd (./etcd.ts); absent: one embedded process. */
+  etcd?: EtcdConfig;
 }

@@ -164,97 +164,167 @@ export const DEFAULT_CONFIG: CoreConfig = {
   decision: { ttlMs: 30_000, decideIntervalMs: 1_000, resendAfterMs: 5_000, sendQueueLimit: 2 },
 };
 
-type Check = [section: keyof CoreConfig, key: string, ok: (v: number) => boolean, expected: string];
+/**
+ * The accepted values of a tuning parameter: a finite number, an integer when `integer`, within
+ * the bounds given (`exclusiveMin`/`exclusiveMax`: the bound itself is refused). The file's JSON
+ * Schema for the detector and breaker sections is derived from these ranges (config/schema/).
+ */
+export interface ParamRange {
+  integer?: boolean;
+  min?: number;
+  exclusiveMin?: boolean;
+  max?: number;
+  exclusiveMax?: boolean;
+}
 
-const positive = (v: number) => v > 0;
-const nonNegative = (v: number) => v >= 0;
-const fraction = (v: number) => v >= 0 && v <= 1;
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
+const positive: ParamRange = { min: 0, exclusiveMin: true };
+const nonNegative: ParamRange = { min: 0 };
+const fraction: ParamRange = { min: 0, max: 1 };
+const positiveInt: ParamRange = { integer: true, min: 1 };
+const nonNegativeInt: ParamRange = { integer: true, min: 0 };
 
-const CHECKS: Check[] = [
-  ["aggregation", "closeDelayMs", nonNegative, ">= 0"],
-  ["aggregation", "lateGraceMs", nonNegative, ">= 0"],
-  ["aggregation", "reporterTtlMs", positive, "> 0"],
-  ["aggregation", "historyWindows", positiveInt, "an integer > 0"],
-  ["aggregation", "maxClockSkewMs", nonNegative, ">= 0"],
-  ["detector", "errorRateThreshold", fraction, "in [0, 1]"],
-  ["detector", "minErrors", nonNegative, ">= 0"],
-  ["detector", "p99SloFactor", positive, "> 0"],
-  ["detector", "significanceZ", nonNegative, ">= 0"],
-  ["detector", "minRequests", nonNegative, ">= 0"],
-  ["detector", "ewmaAlpha", (v) => v > 0 && v <= 1, "in (0, 1]"],
-  ["detector", "sigmaK", positive, "> 0"],
-  ["detector", "minRelativeRise", (v) => v >= 1, ">= 1"],
-  ["detector", "warmupWindows", nonNegative, ">= 0"],
-  ["detector", "trendWindows", (v) => Number.isInteger(v) && v >= 3, "an integer >= 3"],
-  ["detector", "trendHorizonMs", nonNegative, ">= 0"],
-  ["detector", "scoreThreshold", (v) => v > 0 && v <= 1, "in (0, 1]"],
-  ["detector", "n", positiveInt, "an integer > 0"],
-  ["detector", "m", positiveInt, "an integer > 0"],
-  ["detector", "hardN", positiveInt, "an integer > 0"],
-  ["detector", "cooldownMs", nonNegative, ">= 0"],
-  ["detector", "modelWeight", nonNegative, ">= 0"],
-  ["breaker", "openBaseMs", positive, "> 0"],
-  ["breaker", "openBackoff", (v) => v >= 1, ">= 1"],
-  ["breaker", "openMaxMs", positive, "> 0"],
-  ["breaker", "openingsResetMs", nonNegative, ">= 0"],
-  ["breaker", "healthyProbeWindows", positiveInt, "an integer > 0"],
-  ["breaker", "minProbeRequests", nonNegative, ">= 0"],
-  ["breaker", "severeErrorRate", fraction, "in [0, 1]"],
-  ["weights", "totalWeight", (v) => Number.isInteger(v) && v >= 100, "an integer >= 100"],
-  ["weights", "probeFloorShare", (v) => v > 0 && v < 1, "in (0, 1)"],
-  ["weights", "nearBaselineFactor", (v) => v >= 1, ">= 1"],
-  ["weights", "kneeFactor", (v) => v > 1, "> 1"],
-  ["weights", "exploreGrowth", nonNegative, ">= 0"],
-  ["weights", "kneeUtilisation", (v) => v > 0 && v <= 1, "in (0, 1]"],
-  ["weights", "planStep", (v) => v > 0 && v <= 0.5, "in (0, 0.5]"],
-  ["weights", "planMaxStep", (v) => v > 0 && v <= 1, "in (0, 1]"],
-  ["weights", "minGain", fraction, "in [0, 1]"],
-  ["weights", "reversalRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
-  ["weights", "settleRounds", (v) => Number.isInteger(v) && v >= 0, "an integer >= 0"],
-  ["decision", "ttlMs", (v) => Number.isInteger(v) && v > 0 && v < 2 ** 32, "an integer in (0, 2^32)"],
-  ["decision", "decideIntervalMs", positive, "> 0"],
-  ["decision", "resendAfterMs", positive, "> 0"],
-  ["decision", "sendQueueLimit", positiveInt, "an integer > 0"],
+/** Every parameter's range, section by section (a key missing here is a type error). */
+export const PARAM_RANGES: { readonly [S in keyof CoreConfig]: Readonly<Record<keyof CoreConfig[S], ParamRange>> } = {
+  aggregation: {
+    closeDelayMs: nonNegative,
+    lateGraceMs: nonNegative,
+    reporterTtlMs: positive,
+    historyWindows: positiveInt,
+    maxClockSkewMs: nonNegative,
+  },
+  detector: {
+    errorRateThreshold: fraction,
+    minErrors: nonNegative,
+    p99SloFactor: positive,
+    significanceZ: nonNegative,
+    minRequests: nonNegative,
+    ewmaAlpha: { min: 0, exclusiveMin: true, max: 1 },
+    sigmaK: positive,
+    minRelativeRise: { min: 1 },
+    warmupWindows: nonNegative,
+    trendWindows: { integer: true, min: 3 },
+    trendHorizonMs: nonNegative,
+    scoreThreshold: { min: 0, exclusiveMin: true, max: 1 },
+    n: positiveInt,
+    m: positiveInt,
+    hardN: positiveInt,
+    cooldownMs: nonNegative,
+    modelWeight: nonNegative,
+  },
+  breaker: {
+    openBaseMs: positive,
+    openBackoff: { min: 1 },
+    openMaxMs: positive,
+    openingsResetMs: nonNegative,
+    healthyProbeWindows: positiveInt,
+    minProbeRequests: nonNegative,
+    severeErrorRate: fraction,
+  },
+  weights: {
+    totalWeight: { integer: true, min: 100 },
+    probeFloorShare: { min: 0, exclusiveMin: true, max: 1, exclusiveMax: true },
+    nearBaselineFactor: { min: 1 },
+    kneeFactor: { min: 1, exclusiveMin: true },
+    exploreGrowth: nonNegative,
+    kneeUtilisation: { min: 0, exclusiveMin: true, max: 1 },
+    planStep: { min: 0, exclusiveMin: true, max: 0.5 },
+    planMaxStep: { min: 0, exclusiveMin: true, max: 1 },
+    minGain: fraction,
+    reversalRounds: nonNegativeInt,
+    settleRounds: nonNegativeInt,
+  },
+  decision: {
+    ttlMs: { integer: true, min: 0, exclusiveMin: true, max: 2 ** 32, exclusiveMax: true },
+    decideIntervalMs: positive,
+    resendAfterMs: positive,
+    sendQueueLimit: positiveInt,
+  },
+};
+
+/** A parameter that must not exceed (`atMost`) or fall below (`atLeast`) another of its section. */
+export interface ParamRelation {
+  section: keyof CoreConfig;
+  key: string;
+  atMost?: string;
+  atLeast?: string;
+}
+
+export const PARAM_RELATIONS: readonly ParamRelation[] = [
+  { section: "detector", key: "n", atMost: "m" },
+  { section: "detector", key: "hardN", atMost: "m" },
+  { section: "breaker", key: "openMaxMs", atLeast: "openBaseMs" },
 ];
 
+/** "an integer > 0", "in (0, 1]", ">= 1": how an error message states a range. */
+export function rangeText(range: ParamRange): string {
+  const lower = range.min === undefined ? undefined : `${range.exclusiveMin === true ? "(" : "["}${range.min}`;
+  const upper = range.max === undefined ? undefined : `${range.max === 2 ** 32 ? "2^32" : range.max}${range.exclusiveMax === true ? ")" : "]"}`;
+  let bounds: string;
+  if (lower !== undefined && upper !== undefined) bounds = `in ${lower}, ${upper}`;
+  else if (lower !== undefined) bounds = `${range.exclusiveMin === true ? ">" : ">="} ${range.min}`;
+  else if (upper !== undefined) bounds = `${range.exclusiveMax === true ? "<" : "<="} ${range.max}`;
+  else bounds = "finite";
+  return range.integer === true ? `an integer ${bounds}` : bounds;
+}
+
+export function inRange(value: number, range: ParamRange): boolean {
+  if (!Number.isFinite(value)) return false;
+  if (range.integer === true && !Number.isInteger(value)) return false;
+  if (range.min !== undefined && (range.exclusiveMin === true ? value <= range.min : value < range.min)) return false;
+  if (range.max !== undefined && (range.exclusiveMax === true ? value >= range.max : value > range.max)) return false;
+  return true;
+}
+
+/** Names a parameter in a message; the core says `config.detector.hardN`, the file `detector.hard_n`. */
+export type ParamNamer = (section: keyof CoreConfig, key: string) => string;
+
+const coreName: ParamNamer = (section, key) => `config.${section}.${key}`;
+
+/** Every problem of a complete configuration: values out of range, then broken relations. */
+export function coreConfigProblems(config: CoreConfig, name: ParamNamer = coreName): string[] {
+  const problems: string[] = [];
+  for (const section of Object.keys(PARAM_RANGES) as (keyof CoreConfig)[]) {
+    const values = config[section] as unknown as Record<string, unknown>;
+    for (const [key, range] of Object.entries(PARAM_RANGES[section]) as [string, ParamRange][]) {
+      const value = values[key];
+      if (typeof value !== "number" || !inRange(value, range)) {
+        problems.push(`${name(section, key)}: expected ${rangeText(range)}, got ${JSON.stringify(value)}`);
+      }
+    }
+  }
+  for (const { section, key, atMost, atLeast } of PARAM_RELATIONS) {
+    const values = config[section] as unknown as Record<string, number>;
+    const other = atMost ?? atLeast!;
+    const [value, bound] = [values[key]!, values[other]!];
+    if (!Number.isFinite(value) || !Number.isFinite(bound)) continue;
+    if (atMost !== undefined && value > bound) problems.push(`${name(section, key)}: must not exceed ${name(section, other)} (${bound}), got ${value}`);
+    if (atLeast !== undefined && value < bound) problems.push(`${name(section, key)}: must be at least ${name(section, other)} (${bound}), got ${value}`);
+  }
+  return problems;
+}
+
 /**
- * Fills in defaults and validates. Throws ControlPlaneError CP_ERR_CONFIG naming the first bad
- * field (e.g. "config.detector.n: expected an integer > 0, got -1").
+ * Fills in defaults and validates. Throws ControlPlaneError CP_ERR_CONFIG listing every bad
+ * field, "; "-separated (e.g. "config.detector.n: expected an integer >= 1, got -1").
  */
 export function resolveConfig(partial: PartialCoreConfig = {}): CoreConfig {
   const out = {} as Record<keyof CoreConfig, Record<string, number>>;
+  const problems: string[] = [];
   for (const section of Object.keys(DEFAULT_CONFIG) as (keyof CoreConfig)[]) {
     const given = (partial as Record<string, unknown>)[section];
-    if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))) {
-      throw new ControlPlaneError("CP_ERR_CONFIG", `config.${section}: expected an object`);
-    }
     const defaults = DEFAULT_CONFIG[section] as unknown as Record<string, number>;
+    if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))) {
+      problems.push(`config.${section}: expected an object`);
+      out[section] = { ...defaults };
+      continue;
+    }
     for (const key of Object.keys((given ?? {}) as object)) {
-      if (!(key in defaults)) {
-        throw new ControlPlaneError(
-          "CP_ERR_CONFIG",
-          `config.${section}.${key}: unknown parameter; known: ${Object.keys(defaults).join(", ")}`,
-        );
-      }
+      if (!(key in defaults)) problems.push(`config.${section}.${key}: unknown parameter; known: ${Object.keys(defaults).join(", ")}`);
     }
     out[section] = { ...defaults, ...(given as Record<string, number> | undefined) };
   }
-  for (const [section, key, ok, expected] of CHECKS) {
-    const value = out[section][key];
-    if (typeof value !== "number" || Number.isNaN(value) || !ok(value)) {
-      throw new ControlPlaneError(
-        "CP_ERR_CONFIG",
-        `config.${section}.${key}: expected ${expected}, got ${JSON.stringify(value)}`,
-      );
-    }
-  }
   const config = out as unknown as CoreConfig;
-  if (config.detector.n > config.detector.m || config.detector.hardN > config.detector.m) {
-    throw new ControlPlaneError("CP_ERR_CONFIG", "config.detector.n and hardN: must not exceed m");
-  }
-  if (config.breaker.openMaxMs < config.breaker.openBaseMs) {
-    throw new ControlPlaneError("CP_ERR_CONFIG", "config.breaker.openMaxMs: must be >= openBaseMs");
-  }
+  problems.push(...coreConfigProblems(config));
+  if (problems.length > 0) throw new ControlPlaneError("CP_ERR_CONFIG", problems.join("; "));
   return config;
 }

@@ -68,6 +68,8 @@ export class DecisionEngine {
   /** The trigger rules' state, and what the fired ones ask (triggers/). */
   private readonly triggers: TriggerEngine;
   private triggerActions: TriggerActions = noActions();
+  /** Windows still to close before the breakers step again after a takeover (beginTerm). */
+  private takeoverHold = 0;
 
   constructor(
     clusters: readonly ClusterSpec[],
@@ -165,6 +167,51 @@ export class DecisionEngine {
     }
   }
 
+  /**
+   * Replicas: this engine leads from now on (a takeover). Its record of every cluster starts
+   * afresh from `state` (the shared store's last published set, overrides and halt; what an
+   * earlier term of this engine held is stale), versions continue in `generation` (claimed
+   * above every earlier one), and for the next `holdWindows` windows no breaker steps unless an
+   * override acts: with no history of its own the engine must not reverse the last leader's
+   * states. Returns the set in force.
+   */
+  beginTerm(generation: number, state: PersistedState, nowMs: number, holdWindows: number): DecisionSet {
+    for (const spec of this.clusters) {
+      this.runtime.set(spec.name, newClusterRuntime(spec, this.config));
+      this.alarms.reset(spec.name);
+    }
+    this.plannedShares = undefined;
+    this.restore(state, nowMs);
+    this.takeoverHold = holdWindows;
+    return this.issued.beginTerm(generation, state.decisions, (version) => this.build(nowMs, version));
+  }
+
+  /** Replicas: versions continue in `generation` when it is above the one in use; returns the
+   *  set in force re-issued there (issued-decisions.ts advance), undefined when not above. */
+  advanceGeneration(generation: number, nowMs: number): DecisionSet | undefined {
+    this.initialDecisions(nowMs);
+    return this.issued.advance(generation, nowMs);
+  }
+
+  /**
+   * Replicas: a follower mirrors the breaker states of the set the leader published, so its
+   * status views (admin API, dashboard, metrics) show them. A breaker whose kind is unchanged is
+   * left as is; another is restored as after a restart (cluster-runtime.ts).
+   */
+  mirror(decisions: DecisionSet, nowMs: number): void {
+    for (const c of decisions.clusters) {
+      const rt = this.runtime.get(c.cluster);
+      if (rt === undefined || rt.breaker.kind === c.state) continue;
+      if (c.state === "closed") rt.breaker = { kind: "closed", since: nowMs, openings: rt.breaker.openings ?? 0 };
+      else restoreClusterRuntime(rt, c, nowMs, this.config);
+    }
+  }
+
+  /** Windows a takeover still holds the breakers for (0: they step as usual). */
+  get heldWindows(): number {
+    return this.takeoverHold;
+  }
+
   /** The decision set before any round: the restored one, or the first version of this
    *  lifetime's generation with base weights (issued-decisions.ts, decision-version.ts). */
   initialDecisions(nowMs: number): DecisionSet {
@@ -221,8 +268,11 @@ export class DecisionEngine {
     // they were seen safe at.
     const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || overloaded({ history: rt.history, capacity: rt.capacity.estimate() }, this.config.detector)));
     const reclosed = new Set<string>();
+    // After a takeover (beginTerm) only overrides move a breaker until the hold's windows closed.
+    const held = this.takeoverHold > 0;
+    this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
     for (const rt of this.runtime.values()) {
-      const step = this.breakerStep(rt, strained.some((o) => o !== rt), newWindow, nowMs);
+      const step = held && this.controls.get(rt.spec.name) === undefined ? { state: rt.breaker } : this.breakerStep(rt, strained.some((o) => o !== rt), newWindow, nowMs);
       if (step.transition !== undefined) {
         transitions.push(step.transition);
         if (step.state.kind === "half_open") rt.probe = noProbeEvidence();

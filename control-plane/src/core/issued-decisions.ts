@@ -38,6 +38,31 @@ export class IssuedDecisions {
     return this.inForce;
   }
 
+  /**
+   * A new leader term of a replicated control plane: from now on versions are issued in
+   * `generation`, which the shared store handed out above every earlier one (and above the
+   * generation of `inForce`). The set in force becomes `inForce`, the last set any replica
+   * published (kept as is: the first round issues the next version only if the content changes),
+   * or, when none was ever published, the built set as this generation's first version.
+   */
+  beginTerm(generation: number, inForce: DecisionSet | undefined, build: (version: number) => DecisionSet): DecisionSet {
+    this.versions = new VersionClock(generation);
+    this.inForce = inForce ?? build(this.versions.next(0));
+    return this.inForce;
+  }
+
+  /**
+   * Moves to `generation` when it is above the one in use (a replica registered a version there,
+   * so the leader continues above it): the set in force is re-issued as that generation's first
+   * version and returned; undefined when `generation` is not above.
+   */
+  advance(generation: number, nowMs: number): DecisionSet | undefined {
+    if (generation <= this.versions!.generation) return undefined;
+    this.versions = new VersionClock(generation);
+    this.inForce = { ...this.inForce!, issuedAtMs: nowMs, version: this.versions.next(this.inForce!.version) };
+    return this.inForce;
+  }
+
   /** The generation this lifetime issues versions in (after first()). */
   generation(): number {
     return this.versions!.generation;

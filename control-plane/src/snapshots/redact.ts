@@ -55,7 +55,13 @@ export function redactedConfig(config: ControlPlaneConfig): Record<string, unkno
     audit: snakeKeys(config.audit),
     alerts: alertsConfigView(config.alerts),
     triggers: snakeKeys(config.triggers),
+    etcd: config.etcd === undefined ? null : { ...(snakeKeys(config.etcd) as Record<string, unknown>), endpoints: config.etcd.endpoints.map(withoutUserinfo) },
   };
+}
+
+/** An endpoint URL without the user and password it may carry. */
+function withoutUserinfo(endpoint: string): string {
+  return endpoint.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, `$1${REDACTED}@`);
 }
 
 /** Every secret value of the configuration: the tokens, and the alert channels' secrets read from `env`. */

@@ -1,0 +1,169 @@
+// The control plane's shared state in etcd: the keys, and the few operations replicas need on
+// them. Every key starts with the configured prefix (etcd.prefix, e.g. "/autoglm/"):
+//
+//   state/decisions            the last published decision set   {type:"decisions", atMs, decisions, origin}
+//   state/halt                 the halt                           {type:"halt", atMs, halted, reason, actor, origin}
+//   state/overrides/<cluster>  the cluster's last override        {type:"override", atMs, override, origin}
+//                              (state "auto": back to the policy; kept, so watchers see who did it)
+//   state/generation           the decision-version generation counter (decimal text)
+//   election/leader/<lease>    the leader election (etcd3's Election; a key per candidate,
+//                              bound to its lease; the oldest one leads)
+//
+// Values are the audit log's records (audit/records.ts) plus `origin`, the replica that wrote
+// them, and are checked with the same shape checks when read: a damaged value is skipped and
+// reported, never trusted. Revisions are etcd's (they order every change of the cluster).
+import type { Etcd3, IKeyValue, Watcher } from "etcd3";
+import { parseRecord, type AuditRecord } from "../audit/records.js";
+import { storedForm } from "../audit/record-codec.js";
+import type { DecisionSet, PersistedState } from "../core/types.js";
+
+export type DecisionsRecord = Extract<AuditRecord, { kind: "decisions" }>;
+/** An override, or the halt (a halt or a resume record under one key). */
+export type ControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" }>;
+
+/** What is in etcd at one revision. */
+export interface SharedSnapshot {
+  state: PersistedState;
+  /** The generation counter (0 when never written). */
+  generation: number;
+  /** The revision the snapshot was read at: a watch from revision + 1 misses nothing. */
+  revision: number;
+  /** Values skipped as damaged, each "key: problem". */
+  problems: string[];
+}
+
+/** One committed change of a shared key, as a watch delivers it. */
+export type SharedChange =
+  | { kind: "decisions"; record: DecisionsRecord; origin: string; revision: number }
+  | { kind: "control"; record: ControlRecord; origin: string; revision: number }
+  | { kind: "generation"; generation: number; revision: number };
+
+export class EtcdState {
+  constructor(
+    private readonly client: Etcd3,
+    /** The configured etcd.prefix, e.g. "/autoglm/". */
+    readonly prefix: string,
+    /** This replica's id, written as `origin` with every value. */
+    readonly origin: string,
+  ) {}
+
+  key(name: string): string {
+    return `${this.prefix}${name}`;
+  }
+
+  /** Reads every shared key at one revision. */
+  async load(): Promise<SharedSnapshot> {
+    const response = await this.client.getAll().prefix(this.key("state/")).exec();
+    const snapshot: SharedSnapshot = { state: { overrides: [] }, generation: 0, revision: Number(response.header.revision), problems: [] };
+    for (const kv of response.kvs) {
+      const change = this.parse(kv);
+      if (typeof change === "string") {
+        snapshot.problems.push(change);
+        continue;
+      }
+      if (change.kind === "decisions") snapshot.state.decisions = change.record.decisions;
+      else if (change.kind === "generation") snapshot.generation = change.generation;
+      else if (change.kind === "control") {
+        const r = change.record;
+        if (r.kind === "override") {
+          if (r.override.state !== "auto") snapshot.state.overrides.push(r.override);
+        } else snapshot.state.halt = { halted: r.kind === "halt", reason: r.reason, actor: r.actor, atMs: r.atMs };
+      }
+    }
+    return snapshot;
+  }
+
+  /** Commits an override or the halt; resolves to the revision of the commit. */
+  async putControl(record: ControlRecord): Promise<number> {
+    const name = record.kind === "override" ? `state/overrides/${record.override.cluster}` : "state/halt";
+    const response = await this.client.put(this.key(name)).value(JSON.stringify({ ...storedForm(record), origin: this.origin })).exec();
+    return Number(response.header.revision);
+  }
+
+  /**
+   * Commits a decision set only while `fenceKey` (the leader's election key, bound to its lease)
+   * exists: a leader whose lease expired cannot overwrite its successor's sets. Resolves to
+   * whether it was committed, and the revision.
+   */
+  async putDecisions(record: DecisionsRecord, fenceKey: string): Promise<{ committed: boolean; revision: number }> {
+    const response = await this.client
+      .if(fenceKey, "Create", ">", 0)
+      .then(this.client.put(this.key("state/decisions")).value(JSON.stringify({ ...storedForm(record), origin: this.origin })))
+      .commit();
+    return { committed: response.succeeded, revision: Number(response.header.revision) };
+  }
+
+  /**
+   * Sets the generation counter to max(counter + 1, floor) while `fenceKey` exists, atomically
+   * (compare-and-swap on the counter's revision, retried on a race). With `fenceKey` undefined,
+   * raises the counter to at least `floor` and never lowers it (a replica registering the
+   * generation it serves in, so every later leader term starts above it). Resolves to the
+   * counter's new value and the commit revision; undefined when the fence is gone.
+   */
+  async bumpGeneration(floor: number, fenceKey?: string): Promise<{ generation: number; revision: number } | undefined> {
+    const key = this.key("state/generation");
+    for (;;) {
+      const current = await this.client.get(key).exec();
+      const kv = current.kvs[0];
+      // A damaged counter counts as 0: the floor (above the published set and the clock) still holds.
+      const parsed = kv === undefined ? 0 : parseGeneration(kv.value.toString("utf8"));
+      const stored = Number.isNaN(parsed) ? 0 : parsed;
+      const next = fenceKey === undefined ? Math.max(stored, floor) : Math.max(stored + 1, floor);
+      if (fenceKey === undefined && next === stored) return { generation: stored, revision: Number(current.header.revision) };
+      let txn = this.client.if(key, "Mod", "==", kv === undefined ? 0 : Number(kv.mod_revision));
+      if (fenceKey !== undefined) txn = txn.and(fenceKey, "Create", ">", 0);
+      const response = await txn.then(this.client.put(key).value(String(next))).commit();
+      if (response.succeeded) return { generation: next, revision: Number(response.header.revision) };
+      if (fenceKey !== undefined && !(await this.client.get(fenceKey).exists())) return undefined;
+    }
+  }
+
+  /**
+   * Watches every shared key from revision `fromRevision` on. `onChange` gets each committed
+   * change in revision order; `onProblem` a damaged value (skipped) or a watch error.
+   */
+  async watch(fromRevision: number, onChange: (change: SharedChange) => void, onProblem: (problem: string) => void): Promise<Watcher> {
+    const watcher = await this.client.watch().prefix(this.key("state/")).startRevision(String(fromRevision)).create();
+    watcher.on("put", (kv) => {
+      const change = this.parse(kv);
+      if (typeof change === "string") onProblem(change);
+      else onChange(change);
+    });
+    watcher.on("error", (error: Error) => onProblem(`watch: ${error.message}`));
+    return watcher;
+  }
+
+  /** A key-value of the state as a change, or "key: problem" when damaged or unknown. */
+  private parse(kv: IKeyValue): SharedChange | string {
+    const key = kv.key.toString("utf8");
+    const name = key.slice(this.prefix.length);
+    const revision = Number(kv.mod_revision);
+    const text = kv.value.toString("utf8");
+    if (name === "state/generation") {
+      const generation = parseGeneration(text);
+      return Number.isNaN(generation) ? `${key}: expected a non-negative integer, got ${JSON.stringify(text.slice(0, 40))}` : { kind: "generation", generation, revision };
+    }
+    const parsed = parseRecord(text);
+    if (!parsed.ok) return `${key}: ${parsed.error}`;
+    const record = parsed.record;
+    const origin = (JSON.parse(text) as { origin?: unknown }).origin;
+    const from = typeof origin === "string" ? origin : "";
+    if (name === "state/decisions" && record.kind === "decisions") return { kind: "decisions", record, origin: from, revision };
+    if (name === "state/halt" && (record.kind === "halt" || record.kind === "resume")) return { kind: "control", record, origin: from, revision };
+    if (name.startsWith("state/overrides/") && record.kind === "override" && record.override.cluster === name.slice("state/overrides/".length)) {
+      return { kind: "control", record, origin: from, revision };
+    }
+    return `${key}: a ${record.kind} record does not belong under this key`;
+  }
+}
+
+function parseGeneration(text: string): number {
+  return /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** The newer of two decision sets by version (the one to keep). */
+export function newerDecisions(a: DecisionSet | undefined, b: DecisionSet | undefined): DecisionSet | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return b.version > a.version ? b : a;
+}

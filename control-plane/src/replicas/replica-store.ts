@@ -1,0 +1,125 @@
+// The state store of one of several replicas (state/state-store.ts): overrides and the halt are
+// committed to etcd, decision sets too while this replica leads (fenced by its election key);
+// every record also goes to the local audit log when one is configured (each replica's own
+// history for GET /v1/audit). An operator call is acknowledged once etcd committed its change:
+// the local audit log's failures are logged and shown in /readyz, they do not undo a commit
+// other replicas already act on.
+import type { Logger } from "../../../lib/log.js";
+import type { AuditLog } from "../audit/audit-log.js";
+import type { AuditRecord } from "../audit/records.js";
+import { ControlPlaneError } from "../core/errors.js";
+import type { PersistedState } from "../core/types.js";
+import type { StateStore } from "../state/state-store.js";
+import type { EtcdState } from "./etcd-state.js";
+
+/** The etcd revision of the last change applied per shared key (one's own commits and watched
+ *  ones): a watched change older than what a key already holds is not applied again. */
+export class AppliedRevisions {
+  private readonly byKey = new Map<string, number>();
+
+  /** Records `revision` for `key`; true when it is newer than what was applied (apply it). */
+  advance(key: string, revision: number): boolean {
+    if (revision <= (this.byKey.get(key) ?? 0)) return false;
+    this.byKey.set(key, revision);
+    return true;
+  }
+}
+
+/** The shared key a control record is written to (etcd-state.ts). */
+export function controlKey(record: Extract<AuditRecord, { kind: "override" | "halt" | "resume" }>): string {
+  return record.kind === "override" ? `state/overrides/${record.override.cluster}` : "state/halt";
+}
+
+export interface ReplicaStoreOptions {
+  shared: EtcdState;
+  /** The shared state read at start. */
+  restored: PersistedState | undefined;
+  local?: AuditLog;
+  applied: AppliedRevisions;
+  /** How long an etcd commit may take before the call fails (its outcome then unknown), ms. */
+  commitTimeoutMs: number;
+  /** A fenced write of a decision set was refused: this replica is no longer the leader. */
+  onFenced(): void;
+  logger: Logger;
+}
+
+export class ReplicaStore implements StateStore {
+  readonly restored: PersistedState | undefined;
+  /** The leader's election key while this replica leads; undefined while it follows (decision
+   *  sets are then recorded locally only). */
+  fenceKey: string | undefined;
+  private inFlight = new Set<Promise<void>>();
+  /** Commits of overrides and halts not yet answered by etcd. */
+  private controlsInFlight = new Set<Promise<void>>();
+
+  constructor(private readonly options: ReplicaStoreOptions) {
+    this.restored = options.restored;
+  }
+
+  append(record: AuditRecord): Promise<void> {
+    void this.options.local?.append(record);
+    const done = this.commit(record).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.logger.error({ kind: record.kind, err: error }, "etcd commit failed");
+      throw error instanceof ControlPlaneError ? error : new ControlPlaneError("CP_ERR_AUDIT", `etcd commit failed: ${message}`);
+    });
+    done.catch(() => undefined);
+    this.inFlight.add(done);
+    void done.finally(() => this.inFlight.delete(done)).catch(() => undefined);
+    if (record.kind === "override" || record.kind === "halt" || record.kind === "resume") {
+      this.controlsInFlight.add(done);
+      void done.finally(() => this.controlsInFlight.delete(done)).catch(() => undefined);
+    }
+    return done;
+  }
+
+  /**
+   * Resolves once every override and halt this replica is committing has its answer (and so its
+   * revision recorded in `applied`). A watched change is judged only after that: etcd may deliver
+   * the watch event of a commit (this replica's own, or an older one of another) before the
+   * commit's own answer.
+   */
+  async controlsSettled(): Promise<void> {
+    await Promise.allSettled([...this.controlsInFlight]);
+  }
+
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
+    await this.options.local?.flush();
+  }
+
+  private async commit(record: AuditRecord): Promise<void> {
+    const { shared, applied } = this.options;
+    if (record.kind === "override" || record.kind === "halt" || record.kind === "resume") {
+      const revision = await this.withDeadline(shared.putControl(record), record.kind);
+      applied.advance(controlKey(record), revision);
+      return;
+    }
+    if (record.kind !== "decisions") return;
+    const fenceKey = this.fenceKey;
+    if (fenceKey === undefined) return;
+    const { committed } = await this.withDeadline(shared.putDecisions(record, fenceKey), "decision set");
+    if (!committed) {
+      this.fenceKey = undefined;
+      this.options.onFenced();
+      throw new ControlPlaneError("CP_ERR_AUDIT", `decision set version ${record.decisions.version} not committed: this replica is no longer the leader`);
+    }
+  }
+
+  private withDeadline<T>(work: Promise<T>, what: string): Promise<T> {
+    const ms = this.options.commitTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new ControlPlaneError("CP_ERR_AUDIT", `etcd did not commit the ${what} within ${ms} ms (it may still be committed)`)), ms);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+}

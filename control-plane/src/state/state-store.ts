@@ -1,0 +1,22 @@
+// Where the control plane keeps what must outlive it (and, with several replicas, what they
+// share): overrides, the halt, every published decision set. Two implementations:
+//   - the audit log (audit/audit-log.ts): one process, NDJSON files on local disk (the default);
+//   - the replica store (replicas/replica-store.ts): etcd for the shared records, plus the local
+//     audit log, if configured, for every record.
+// The control plane (service.ts) depends on this interface only.
+import type { AuditRecord } from "../audit/records.js";
+import type { PersistedState } from "../core/types.js";
+
+export interface StateStore {
+  /** The state found when the store was opened; undefined when it held none. */
+  readonly restored: PersistedState | undefined;
+  /**
+   * Records one change. Resolves once it is durable (synced to disk, or committed in etcd), so
+   * an acknowledged operator call has outlived this process; rejects with ControlPlaneError
+   * CP_ERR_AUDIT (naming why) when it could not be. The returned promise is marked handled:
+   * callers that do not wait may drop it (the store logs failures).
+   */
+  append(record: AuditRecord): Promise<void>;
+  /** Resolves when everything appended so far is durable (or has failed). */
+  flush(): Promise<void>;
+}
