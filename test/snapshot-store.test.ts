@@ -154,6 +154,17 @@ describe("the snapshot recorder", () => {
     assert.deepEqual(await readdir(dir), [`${id}.json`]);
   });
 
+  it("a recorder opened on kept snapshots numbers its ids after theirs", async (t) => {
+    const dir = await tempDir(t);
+    const store = await SnapshotStore.open({ dir, maxFiles: 10, maxBytes: 1e9, logger });
+    const kept = snapshot(6);
+    await store.save(kept.snapshot, kept.text);
+    const { rec } = recorder(store, new Registry());
+    const taken = await rec.capture({ kind: "on_demand", cluster: "", reason: "r", actor: "a", trigger: "" });
+    assert.equal(taken.id, snapshotId(T0, "on_demand", 8));
+    await rec.close();
+  });
+
   it("a write that fails is logged and counted, and the next one still goes", async (t) => {
     const dir = await tempDir(t);
     await writeFile(join(dir, "blocker"), "x");

@@ -68,7 +68,10 @@ export class SnapshotRecorder {
   private due: { id: string; cause: SnapshotCause }[] = [];
   private closed = false;
 
-  constructor(private readonly options: SnapshotRecorderOptions) {}
+  constructor(private readonly options: SnapshotRecorderOptions) {
+    // Numbers go on from the snapshots kept, so a restart within the same millisecond cannot reuse an id.
+    this.seq = Math.max(0, ...options.store.list().map((s) => Number(s.id.split("-").at(-1))));
+  }
 
   /**
    * Follows breaker openings, fired triggers, halts and rounds; returns the function that stops.
