@@ -15,6 +15,7 @@ import {
   ClusterDecisionSchema,
   ControlMessageSchema,
   DecisionSetSchema,
+  HaltMode,
   SidecarMessageSchema,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { histogramOf } from "../lib/histogram.js";
@@ -220,6 +221,23 @@ export function buildGoldenVectors(): GoldenVector[] {
   vectors.push(
     vector("control-decisions", "DecisionSet with every field and every breaker state, halted, shedding (mesh-wide and per cluster, up to 1), max uint32 values, floats exact and inexact in float32.", ControlMessageSchema, create(ControlMessageSchema, {
       kind: { case: "decisions", value: allStatesDecisionSet() },
+    })),
+  );
+
+  vectors.push(
+    vector("control-halt-immediate", "A halted DecisionSet in halt mode IMMEDIATE (DecisionSet.halt_mode, field 9): the filter's decoder does not know the field (it enforces every halt as a drain) and skips it.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: {
+        case: "decisions",
+        value: {
+          version: 1_764_000_000n * 2n ** 20n + 7n,
+          issuedAtMs: 1_763_800_000_000n,
+          ttlMs: 30_000,
+          halted: true,
+          haltReason: "operator halt: runaway generation (by ops)",
+          haltMode: HaltMode.IMMEDIATE,
+          clusters: [create(ClusterDecisionSchema, { cluster: "llm-a", state: BreakerState.CLOSED, weight: 100, probeFraction: 1, reason: "healthy" })],
+        },
+      },
     })),
   );
 

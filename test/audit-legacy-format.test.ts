@@ -131,7 +131,7 @@ test("new records are written in today's spelling: a resume is a resume, a model
   assert.deepEqual(
     operator.map((r) => ({ ...r, at_ms: 0, actor: String(r.actor).split("@")[0], ...(typeof r.detail === "string" ? { detail: "…" } : {}) })),
     [
-      { kind: "halt", at_ms: 0, reason: "drill", actor: "admin" },
+      { kind: "halt", at_ms: 0, reason: "drill", actor: "admin", mode: "drain" },
       { kind: "resume", at_ms: 0, reason: "drill over", actor: "admin" },
       { kind: "model_reload", at_ms: 0, actor: "admin", path: join(projectRoot(), "models", "anomaly.onnx"), reason: "new week", outcome: "loaded" },
       { kind: "model_reload", at_ms: 0, actor: "admin", path: badModel, outcome: "rejected", detail: "…" },

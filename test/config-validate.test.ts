@@ -79,6 +79,7 @@ const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: 
   },
   { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field" },
   { name: "a success rate above one", doc: { ...minimal, slo: { success_rate: 1.5 } }, problem: "slo.success_rate: must be <= 1, got 1.5" },
+  { name: "a halt confirmation wait of zero", doc: { ...minimal, halt: { confirm_wait_s: 0 } }, problem: "halt.confirm_wait_s: must be > 0, got 0" },
   { name: "a webhook that is not a URL", doc: { ...minimal, alerts: { webhooks: ["nope"] } }, problem: 'alerts.webhooks[0].url: expected an http:// or https:// URL, got "nope"' },
   { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: must be >= 0" },
   { name: "a bad cooldown from the environment", doc: minimal, env: { AUTOGLM_ALERTS_COOLDOWN_S: "-5" }, problem: "alerts.cooldown_s (from AUTOGLM_ALERTS_COOLDOWN_S): must be >= 0" },

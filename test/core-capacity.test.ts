@@ -42,3 +42,25 @@ describe("the capacity estimator", () => {
     });
   }
 });
+
+/** A merged 1-s window of 100 requests of which `badFraction` failed. */
+function windowBad(badFraction: number): ClusterWindowStats {
+  return clusterWindow({ windowStartMs: 0, requests: 100, errors5xx: Math.round(100 * badFraction), errorRate: badFraction });
+}
+
+describe("a cluster's usual bad fraction", () => {
+  const cases: Array<{ name: string; bad: number[]; expect: (usual: number) => boolean }> = [
+    { name: "is what it shows when it shows the same", bad: Array(20).fill(0.02), expect: (u) => Math.abs(u - 0.02) < 1e-9 },
+    { name: "follows a fall within a few windows", bad: [...Array(20).fill(0.05), ...Array(30).fill(0.01)], expect: (u) => Math.abs(u - 0.01) < 1e-3 },
+    { name: "follows a rise only slowly: two minutes of a fault are not its normal", bad: [...Array(20).fill(0.01), ...Array(120).fill(0.3)], expect: (u) => u < 0.02 },
+    { name: "takes a lasting change over hours for its normal", bad: [...Array(20).fill(0.01), ...Array(4 * 3600).fill(0.05)], expect: (u) => u > 0.045 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const e = new CapacityEstimator(DEFAULT_CONFIG.weights);
+      for (const bad of c.bad) e.update(windowBad(bad), 5, false);
+      const usual = e.estimate().usualBadFraction!;
+      assert.ok(c.expect(usual), `usual ${usual}`);
+    });
+  }
+});

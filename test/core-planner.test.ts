@@ -3,7 +3,6 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { assessLoadResponse } from "../control-plane/src/core/planner/assessment.js";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
@@ -96,6 +95,21 @@ describe("the planner", () => {
     assert.deepEqual(plan.drainable, ["a"]);
     assert.equal(plan.shares.get("a"), 0.05, "the floor itself is kept by the planner");
   });
+
+  const usual: { name: string; bad: number; usualBad: number; moves: boolean }[] = [
+    { name: "a cluster as slow as it usually is (the operator weighted it knowing that) loses nothing to a faster one", bad: 0.03, usualBad: 0.03, moves: false },
+    { name: "a cluster well above its usual bad fraction loses traffic to a healthy one", bad: 0.2, usualBad: 0.03, moves: true },
+  ];
+  for (const c of usual) {
+    it(c.name, () => {
+      const plan = planShares(
+        [cluster("a", 0.5, response(1000, c.bad, { usualBadFraction: c.usualBad })), cluster("b", 0.5, response(1000, 0.001, { limitRps: 3000, usualBadFraction: 0.001 }))],
+        2000,
+        CONFIG,
+      );
+      assert.equal(plan.moves.length > 0, c.moves, JSON.stringify(plan.moves));
+    });
+  }
 
   it("a share that just moved up does not move down for reversalRounds rounds", () => {
     const plan = planShares(
@@ -271,21 +285,13 @@ function carriedAnOutage(name: string, overloaded: number, loadRps: number): Clu
 const SAFE_AT_100 = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 
 describe("a cluster that carried another's share during an outage", () => {
-  const cases: { overloadedWindows: number }[] = [{ overloadedWindows: 3 }, { overloadedWindows: 12 }, { overloadedWindows: 40 }];
-  for (const { overloadedWindows } of cases) {
-    it(`is judged overloaded, not faulty, after ${overloadedWindows} windows above its safe load: its fault fraction is that of its latest windows at the safe load`, () => {
-      const r = assessLoadResponse(carriedAnOutage("a", overloadedWindows, 190), SAFE_AT_100);
-      assert.ok(Math.abs(r.faultFraction - 0.01) < 1e-9, `fault fraction ${r.faultFraction}`);
-      assert.ok(r.badFraction > 0.15, `bad fraction ${r.badFraction}`);
-    });
-  }
-
   it("keeps its base share when the failed cluster closes again: its load is predicted at that share, not at the share it carried alone", () => {
     const plan = planRound(
       [
-        roundCluster("a", { previousShare: 0.95, history: carriedAnOutage("a", 12, 190), capacity: SAFE_AT_100 }),
+        // a carried b's share for the last 3 windows (190 rps, overloaded); before, 100 rps at 1 %.
+        roundCluster("a", { previousShare: 0.95, history: carriedAnOutage("a", 3, 190), capacity: SAFE_AT_100 }),
         // b was probed at 5 % and just closed again: it starts at its base share.
-        roundCluster("b", { previousShare: undefined, inForceShare: 0.05, history: Array.from({ length: 10 }, (_, i) => windowOf("b", 17 + i, 10, 0)), capacity: SAFE_AT_100 }),
+        roundCluster("b", { previousShare: undefined, inForceShare: 0.05, history: Array.from({ length: 10 }, (_, i) => windowOf("b", 8 + i, 10, 0)), capacity: SAFE_AT_100 }),
       ],
       CONFIG,
     );

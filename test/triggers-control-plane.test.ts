@@ -114,6 +114,26 @@ describe("a trigger on the upstreams' load sheds a cluster and clears by itself"
     assert.deepEqual(events.map((e) => [e.kind, e.clearedBy]), [["fired", undefined], ["cleared", "condition"]]);
   });
 
+  it("its firing opens an incident on cluster a with the values that fired it, ended when the trigger clears by itself", async () => {
+    const { cp, step } = harness([cpuRule]);
+    const hot = () => ({ cpu: [10, 9.7, 0.99] as [number, number, number] });
+    const calm = () => ({ cpu: [10, 5, 0.6] as [number, number, number] });
+    await step({ load: hot });
+    assert.deepEqual(cp.incidentList(), []);
+    const shedSet = await step({ load: hot });
+    const [opened] = cp.incidentList();
+    assert.deepEqual(
+      [opened?.kind, opened?.trigger, opened?.startedBy, opened?.clusters, opened?.version, opened?.values?.value, opened?.endedAtMs],
+      ["trigger", "a-cpu", "trigger a-cpu", ["a"], shedSet.version, 0.97, undefined],
+    );
+    assert.equal(opened?.confirmedAtMs, undefined, "the sidecar has not acknowledged the shedding version");
+    await step({ load: calm });
+    await step({ load: calm });
+    const [ended] = cp.incidentList();
+    assert.equal(ended?.endedBy, "condition");
+    assert.equal(ended?.endedAtMs, T0 + 3000 + 1100);
+  });
+
   it("the merged window's CPU is the mean over both sidecars' samples, and its max the highest", async () => {
     const { cp, step } = harness([], 2);
     await step({ load: (i) => ({ cpu: i === 0 ? [30, 27, 0.95] : [10, 3, 0.4] }) });
@@ -151,6 +171,8 @@ describe("a halting trigger that needs a human", () => {
     assert.equal(decisions.halted, false);
     assert.deepEqual([event.kind, event.clearedBy, event.clearReason], ["cleared", "alice", "root cause fixed"]);
     assert.deepEqual(events.map((e) => e.kind), ["fired", "cleared"]);
+    const [incident] = cp.incidentList();
+    assert.deepEqual([incident?.action, incident?.mode, incident?.endedBy, incident?.endReason], [{ kind: "halt" }, "drain", "alice", "root cause fixed"]);
     await assert.rejects(cp.clearTrigger("mesh-p99", "again", "alice"), /has not fired \(it is idle\)/);
   });
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { fromBinary, fromJson, toBinary, toJson, clone, type DescMessage, type JsonValue } from "@bufbuild/protobuf";
 import {
   ControlMessageSchema,
+  HaltMode,
   SidecarMessageSchema,
   type ControlMessage,
   type DecisionSet,
@@ -165,7 +166,7 @@ test("the committed golden vectors are exactly what scripts/golden.ts builds", (
 });
 
 test("the golden set covers hello, report, ack, nack, full and empty decision sets, refused reports and unknown fields", () => {
-  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-empty-decisions",
+  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-halt-immediate", "control-empty-decisions",
     "control-report-rejected", "control-unknown-fields", "control-no-kind"]) {
     assert.ok(names.includes(name), `missing golden vector ${name}`);
   }
@@ -229,6 +230,19 @@ test("the hello's capabilities, the report's shed count and upstream load, and t
   assert.equal(decisions.decisions.shedFractionBits, f32bits(0.3));
   assert.equal(decisions.decisions.clusters[2]!.shedFractionBits, f32bits(0.75));
   assert.match(decisions.decisions.shedReason, /^trigger cpu-hot/);
+});
+
+test("a halt in mode immediate reads as immediate in protobuf-es and as a plain halt (a drain) in the filter's decoder, which skips field 9", () => {
+  const { bytes } = golden("control-halt-immediate");
+  const message = fromBinary(ControlMessageSchema, bytes);
+  assert.equal(message.kind.case === "decisions" ? message.kind.value.haltMode : undefined, HaltMode.IMMEDIATE);
+  // The field is really on the wire (field 9, varint 2), not a default left out.
+  assert.ok(Buffer.from(bytes).includes(Buffer.from([0x48, 0x02])));
+  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { error?: string; decisions: { halted: boolean; haltReason: string } };
+  assert.equal(ours.error, undefined);
+  assert.equal(ours.decisions.halted, true);
+  assert.equal(ours.decisions.haltReason, "operator halt: runaway generation (by ops)");
+  assert.ok(!("haltMode" in ours.decisions), "the filter's codec has no halt mode (the module is at its size budget)");
 });
 
 test("the hello's enforced version and a refused report's negative clock offset survive both codecs", () => {

@@ -245,6 +245,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       logger: log,
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
       triggers: config.triggers,
+      haltConfirmWaitMs: config.halt.confirmWaitS * 1000,
     });
     cpRef = cp;
     const unbindMetrics = bindMetrics(cp, metrics);

@@ -31,6 +31,7 @@ import type {
   ClusterStatus,
   ControlPlaneEvents,
   DecisionSet,
+  HaltMode,
   Override,
   PersistedState,
   Scorer,
@@ -42,6 +43,8 @@ import { decisionSetToProto } from "./grpc/convert.js";
 import type { TriggerEvent, TriggerRule, TriggerStatus } from "./core/triggers/index.js";
 import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
 import { GRPC_STATUS } from "./grpc/status.js";
+import type { Incident } from "./core/incidents/index.js";
+import { IncidentTracker, type HaltStatus } from "./incident-tracker.js";
 import type { StateStore } from "./state/state-store.js";
 
 export interface ControlPlaneOptions {
@@ -67,6 +70,9 @@ export interface ControlPlaneOptions {
   /** How many gone sidecar workers are remembered, and for how long (default
    *  DEFAULT_GONE_SIDECAR_LIMITS, core/gone-sidecars.ts). */
   goneSidecarLimits?: GoneSidecarLimits;
+  /** How long sidecars are given to confirm a halt before they are listed as unconfirmed, ms
+   *  (configuration halt.confirm_wait_s). Default DEFAULT_CONFIRM_WAIT_MS. */
+  haltConfirmWaitMs?: number;
   /** One of several replicas: start as a follower (no rounds) until lead(). Default false: the
    *  single process decides. */
   follower?: boolean;
@@ -77,6 +83,9 @@ export interface ControlPlaneOptions {
    *  and forwarded to the leader); `reporter` is the stream. */
   followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
 }
+
+/** Default wait for sidecars to confirm a halt, ms. */
+export const DEFAULT_CONFIRM_WAIT_MS = 30_000;
 
 /** The sidecar's end of an in-process stream (bytes are serialised ControlMessage). */
 export interface InProcessSidecarSink {
@@ -102,6 +111,8 @@ export class ControlPlane {
   private readonly sessions = new Map<string, SidecarSession>();
   /** Workers whose stream ended and that have not come back (bounded; core/gone-sidecars.ts). */
   private readonly gone: GoneSidecars;
+  /** Incidents (halts, triggers firing) and the confirmation of halts (incident-tracker.ts). */
+  private readonly incidents: IncidentTracker;
   private readonly audit: StateStore | undefined;
   private readonly onSidecarAhead: ((held: number) => void) | undefined;
   private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
@@ -142,6 +153,20 @@ export class ControlPlane {
     }
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
+    this.incidents = new IncidentTracker(
+      {
+        now: this.now,
+        workers: () => [...this.sessions.values()].flatMap((s) => (s.status === undefined || s.isClosed ? [] : [{
+          streamId: s.streamId, nodeId: s.status.nodeId, workerId: s.status.workerId, capabilities: s.status.capabilities ?? [], reachedAt: (v: number) => s.reachedAt(v),
+        }])),
+        record: (record) => void this.record(record),
+        logger: this.log,
+        clusters: this.clusters.map((c) => c.name),
+        confirmWaitMs: options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS,
+      },
+      restored?.incidents ?? [],
+    );
+    this.incidents.published(this.current, undefined);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
       this.currentRecorded = this.record({ kind: "decisions", atMs: this.now(), decisions: this.current });
     }
@@ -224,13 +249,42 @@ export class ControlPlane {
     });
   }
 
-  /** Mesh-wide halt: every sidecar answers 503 until resume(). Resolves to the new set. */
-  async halt(reason: string, actor: string): Promise<DecisionSet> {
-    return this.setHalt(true, reason, actor);
+  /** Mesh-wide halt: every sidecar answers 503 to new requests until resume(); "immediate" also
+   *  ends the streams in flight on filters that can (capability "halt_immediate"). Opens an
+   *  incident (or continues the operator's open one). Resolves to the new set. */
+  async halt(reason: string, actor: string, mode: HaltMode = "drain"): Promise<DecisionSet> {
+    if (mode !== "drain" && mode !== "immediate") throw new ControlPlaneError("CP_ERR_HALT", `halt: mode must be "drain" or "immediate", got ${JSON.stringify(mode)}`);
+    const set = await this.setHalt(true, reason, actor, mode);
+    this.incidents.operatorHalted(actor, reason, mode, set);
+    return set;
   }
 
+  /** Ends the halt; the operator's open halt incident ends with it. */
   async resume(reason: string, actor: string): Promise<DecisionSet> {
-    return this.setHalt(false, reason, actor);
+    const set = await this.setHalt(false, reason, actor);
+    this.incidents.operatorResumed(actor, reason);
+    return set;
+  }
+
+  /** The halt in force and which connected workers confirmed enforcing it (GET /v1/halt);
+   *  `waitMs`: how long workers are given (default halt.confirm_wait_s). */
+  haltStatus(waitMs?: number): HaltStatus {
+    return this.incidents.haltStatus(waitMs);
+  }
+
+  /** Resolves when every connected worker confirmed the halt in force, or after waitMs (real
+   *  time) with those that have not listed as unconfirmed. */
+  awaitHaltConfirmation(waitMs: number): Promise<HaltStatus> {
+    return this.incidents.awaitHalt(waitMs);
+  }
+
+  /** The incidents kept, the most recent first (GET /v1/incidents). */
+  incidentList(): Incident[] {
+    return this.incidents.list();
+  }
+
+  incident(id: string): Incident | undefined {
+    return this.incidents.get(id);
   }
 
   /** Every trigger rule with its state and the values that fired it (GET /v1/triggers). */
@@ -261,6 +315,7 @@ export class ControlPlane {
       this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
       this.emitter.emit("trigger", event);
     });
+    this.incidents.trigger(event, decisions.version);
     return { event, decisions };
   }
 
@@ -341,8 +396,9 @@ export class ControlPlane {
         this.emitter.emit("override", { override: record.override, atMs });
       } else {
         const halted = record.kind === "halt";
-        this.engine.setHalt(halted, record.reason, record.actor, atMs);
-        this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs });
+        const mode = record.kind === "halt" ? record.mode : undefined;
+        this.engine.setHalt(halted, record.reason, record.actor, atMs, mode);
+        this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs, ...(mode === undefined ? {} : { mode }) });
       }
       await this.runRound();
     });
@@ -396,6 +452,7 @@ export class ControlPlane {
         return "wait";
       },
       onReport: (s, report) => this.ingest(s, report),
+      onProgress: (s, version, atMs) => this.incidents.progress(s.streamId, version, atMs),
       onNack: (event) => {
         this.audit?.append({ kind: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
@@ -403,6 +460,7 @@ export class ControlPlane {
       onClosed: (s, reason) => {
         this.sessions.delete(s.streamId);
         this.engine.forgetReporter(s.streamId);
+        this.incidents.departed(s.streamId);
         this.followerTelemetry?.forget(s.streamId);
         if (s.status !== undefined) {
           const status = s.statusView(this.current.version);
@@ -475,6 +533,8 @@ export class ControlPlane {
     // A sidecar of an older filter build says what it enforces only in its reports: follow it
     // too (a refused report is not trusted for that).
     else if (report.enforcedVersion > this.current.version) void this.followSidecar(session, report.enforcedVersion);
+    if (refusal === undefined) session.noteProgress(report.enforcedVersion, atMs);
+    if (outcome === "accepted" || outcome === "late_folded") this.incidents.rejects(report.clusters);
     this.emitter.emit("report", {
       streamId: session.streamId,
       nodeId: session.status?.nodeId ?? "",
@@ -533,21 +593,24 @@ export class ControlPlane {
 
   /** Makes `decisions` the set in force: audit record, every stream, the 'decisions' event. */
   private publish(decisions: DecisionSet, atMs: number): void {
+    const previous = this.current;
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
     this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
+    this.incidents.published(decisions, previous);
     this.emitter.emit("decisions", decisions);
   }
 
-  private async setHalt(halted: boolean, reason: string, actor: string): Promise<DecisionSet> {
+  private async setHalt(halted: boolean, reason: string, actor: string, mode?: HaltMode): Promise<DecisionSet> {
     if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
       throw new ControlPlaneError("CP_ERR_HALT", `${halted ? "halt" : "resume"}: reason and actor must be non-empty strings`);
     }
     const atMs = this.now();
-    return this.acknowledged({ kind: halted ? "halt" : "resume", atMs, reason, actor }, () => {
-      this.engine.setHalt(halted, reason, actor, atMs);
-      this.emitter.emit("halt", { halted, reason, actor, atMs });
+    const record: AuditRecord = halted ? { kind: "halt", atMs, reason, actor, ...(mode === undefined ? {} : { mode }) } : { kind: "resume", atMs, reason, actor };
+    return this.acknowledged(record, () => {
+      this.engine.setHalt(halted, reason, actor, atMs, mode);
+      this.emitter.emit("halt", { halted, reason, actor, atMs, ...(halted && mode !== undefined ? { mode } : {}) });
     });
   }
 
@@ -619,6 +682,7 @@ export class ControlPlane {
     } else {
       for (const session of this.sessions.values()) session.resendIfLagging(atMs);
     }
+    for (const event of result.triggerEvents) this.incidents.trigger(event, this.current.version);
     this.emitter.emit("round", {
       atMs,
       durationMs: performance.now() - started,

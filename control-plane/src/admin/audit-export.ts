@@ -16,10 +16,10 @@ export const CHUNK_BYTES = 64 * 1024;
 export const CSV_COLUMNS = [
   "at_ms", // epoch ms of the record
   "at", // the same as ISO 8601 UTC
-  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger
+  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, incident
   "cluster",
   "version", // decisions, nack: the decision set's version
-  "state", // decisions: breaker state; override: open, closed or auto; trigger: fired or cleared
+  "state", // decisions: breaker state; override: open, closed or auto; trigger: fired or cleared; incident: opened, confirmed or ended
   "from", // transition
   "to", // transition
   "weight", // decisions
@@ -106,6 +106,12 @@ export function csvRows(record: AuditRecord, cluster?: string): CsvRow[] {
           actor: e.clearedBy,
         },
       ];
+    }
+    case "incident": {
+      // One row per change: state opened, confirmed or ended; actor: who started or ended it.
+      const i = record.incident;
+      const state = i.endedAtMs !== undefined ? "ended" : i.confirmedAtMs !== undefined ? "confirmed" : "opened";
+      return [{ ...common, version: i.version, state, reason: state === "ended" ? i.endReason : i.reason, actor: state === "ended" ? i.endedBy : i.startedBy, trigger: i.trigger, action: i.action?.kind ?? "halt" }];
     }
     case "snapshot":
       return [common];

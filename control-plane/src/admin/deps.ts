@@ -10,10 +10,13 @@ import type {
   ClusterStatus,
   ControlPlaneEvents,
   DecisionSet,
+  HaltMode,
   Override,
   SidecarStatus,
 } from "../core/types.js";
 import type { TriggerEvent, TriggerStatus } from "../core/triggers/index.js";
+import type { Incident } from "../core/incidents/index.js";
+import type { HaltStatus } from "../incident-tracker.js";
 import type { SnapshotSummary } from "../snapshots/types.js";
 
 /** The part of ControlPlane the routes and the dashboard call. */
@@ -27,7 +30,14 @@ export interface ControlPlaneView {
    *  plane resolves to the resulting decision set once it is recorded (the one to report: the
    *  current set may already be newer and not yet recorded). */
   setOverride(override: Override): Promise<DecisionSet> | void;
-  halt(reason: string, actor: string): Promise<DecisionSet> | void;
+  /** `mode` absent: drain. */
+  halt(reason: string, actor: string, mode?: HaltMode): Promise<DecisionSet> | void;
+  /** The halt in force and which workers confirmed it; absent: GET /v1/halt says not halted. */
+  haltStatus?(waitMs?: number): HaltStatus;
+  /** Waits up to waitMs (real time) for every connected worker to confirm the halt in force. */
+  awaitHaltConfirmation?(waitMs: number): Promise<HaltStatus>;
+  /** Incidents, the most recent first; absent: none. */
+  incidentList?(): Incident[];
   resume(reason: string, actor: string): Promise<DecisionSet> | void;
   /** Trigger rules and their state; absent: no triggers (GET /v1/triggers lists none). */
   triggerStatuses?(): TriggerStatus[];

@@ -9,6 +9,7 @@ export const ADMIN_ERRORS = {
   AUTOGLM_ERR_NOT_FOUND: { status: 404, text: "no route %s" },
   AUTOGLM_ERR_CLUSTER_UNKNOWN: { status: 404, text: "unknown cluster %s" },
   AUTOGLM_ERR_TRIGGER_UNKNOWN: { status: 404, text: "unknown trigger %s" },
+  AUTOGLM_ERR_INCIDENT_UNKNOWN: { status: 404, text: "unknown incident %s" },
   AUTOGLM_ERR_MODEL_INVALID: { status: 422, text: "model rejected, still using the previous one: %s" },
   AUTOGLM_ERR_MODEL_UNAVAILABLE: { status: 503, text: "model reload is not available: %s" },
   AUTOGLM_ERR_AUDIT_UNAVAILABLE: { status: 503, text: "audit log is not available: %s" },

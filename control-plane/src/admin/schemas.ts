@@ -86,6 +86,7 @@ export const decisionsSchema = {
     ttl_ms: num,
     halted: { type: "boolean" },
     halt_reason: str,
+    halt_mode: { type: ["string", "null"], enum: ["drain", "immediate", null] },
     clusters: {
       type: "array",
       items: {
@@ -169,3 +170,50 @@ export const auditQuery = {
 } as const;
 
 export const emptyQuery = { type: "object", additionalProperties: false, properties: {} } as const;
+
+/** POST /v1/halt. */
+export const haltBody = {
+  type: "object",
+  required: ["reason"],
+  additionalProperties: false,
+  properties: {
+    reason: { type: "string", minLength: 1, maxLength: 500 },
+    /** drain (default): admit nothing new, let requests in flight finish; immediate: also end the
+     *  streams in flight on filters that can (capability halt_immediate). */
+    mode: { type: "string", enum: ["drain", "immediate"] },
+    /** Wait up to this long for every connected sidecar worker to confirm, seconds (0: answer at once). */
+    wait_s: { type: "number", minimum: 0, maximum: 300 },
+  },
+} as const;
+
+const workerRef = { stream_id: str, node_id: str, worker_id: num } as const;
+
+/** Which connected sidecar workers confirmed enforcing a decision version (core/halt/confirmation.ts). */
+export const confirmationSchema = {
+  type: "object",
+  properties: {
+    version: num,
+    since_ms: num,
+    wait_ms: num,
+    deadline_ms: num,
+    state: { type: "string", enum: ["waiting", "unconfirmed", "confirmed", "confirmed_partly", "no_sidecars"] },
+    confirmed_at_ms: { type: ["number", "null"] },
+    confirmed: { type: "array", items: { type: "object", properties: { ...workerRef, at_ms: num } } },
+    waiting: { type: "array", items: { type: "object", properties: workerRef } },
+    unconfirmed: { type: "array", items: { type: "object", properties: workerRef } },
+    cannot: { type: "array", items: { type: "object", properties: { ...workerRef, missing_capability: str, at_ms: { type: ["number", "null"] } } } },
+  },
+} as const;
+
+/** GET /v1/halt, and the `halt` of POST /v1/halt's answer. */
+export const haltStatusSchema = {
+  type: "object",
+  required: ["halted"],
+  properties: {
+    halted: { type: "boolean" },
+    mode: { type: "string", enum: ["drain", "immediate"] },
+    reason: str,
+    version: num,
+    confirmation: confirmationSchema,
+  },
+} as const;

@@ -1,6 +1,6 @@
 // The admin API's view of the control plane's state: snake_case JSON, times in epoch ms,
 // non-finite numbers (NaN before data, Infinity for "never seen") as null.
-import type { ClusterStatus, ClusterWindowStats, DecisionSet, SidecarStatus } from "../core/types.js";
+import type { ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, SidecarStatus } from "../core/types.js";
 
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
@@ -150,6 +150,8 @@ export interface DecisionsView {
   ttl_ms: number;
   halted: boolean;
   halt_reason: string;
+  /** How the halt stops the mesh ("drain" | "immediate"); null when not halted. */
+  halt_mode: HaltMode | null;
   clusters: {
     cluster: string;
     state: string;
@@ -173,6 +175,7 @@ export function decisionsView(set: DecisionSet): DecisionsView {
     ttl_ms: set.ttlMs,
     halted: set.halted,
     halt_reason: set.haltReason,
+    halt_mode: set.halted ? (set.haltMode ?? "drain") : null,
     clusters: set.clusters.map((d) => ({
       cluster: d.cluster,
       state: d.state,

@@ -83,6 +83,7 @@ const decisionSet = object({
   clusters: arrayOf(clusterDecision),
   shed_fraction: optional(finite),
   shed_reason: optional(str),
+  halt_mode: optional(oneOf("drain", "immediate")),
 });
 
 const override = object({
@@ -93,7 +94,9 @@ const override = object({
   actor: str,
 });
 
-const haltState = object({ halted: bool, reason: str, actor: str, at_ms: finite });
+const haltMode = optional(oneOf("drain", "immediate"));
+
+const haltState = object({ halted: bool, reason: str, actor: str, at_ms: finite, mode: haltMode });
 
 const transition = object({ cluster: str, from: breakerKind, to: breakerKind, at_ms: finite, reason: str });
 
@@ -115,17 +118,45 @@ const triggerEvent = object({
 
 const firedTrigger = object({ name: str, since: finite, fired_at_ms: finite, fired: firingValues });
 
-const persistedState = object({ decisions: optional(decisionSet), overrides: arrayOf(override), halt: optional(haltState), triggers: optional(arrayOf(firedTrigger)) });
+const incident = object({
+  id: str,
+  kind: oneOf("halt", "trigger"),
+  started_by: str,
+  reason: str,
+  trigger: optional(str),
+  action: optional(triggerAction),
+  values: optional(firingValues),
+  mode: haltMode,
+  started_at_ms: finite,
+  version,
+  clusters: arrayOf(str),
+  confirmed_at_ms: optional(finite),
+  confirmations: arrayOf(object({ node_id: str, worker_id: nonNegative, at_ms: finite })),
+  cannot_enforce: arrayOf(str),
+  ended_at_ms: optional(finite),
+  ended_by: optional(str),
+  end_reason: optional(str),
+  rejected: arrayOf(object({ cluster: str, local_rejects: nonNegative, shed: nonNegative })),
+});
+
+const persistedState = object({
+  decisions: optional(decisionSet),
+  overrides: arrayOf(override),
+  halt: optional(haltState),
+  triggers: optional(arrayOf(firedTrigger)),
+  incidents: optional(arrayOf(incident)),
+});
 
 /** Fields of each record kind besides `kind` and `at_ms`. */
 const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   decisions: { decisions: decisionSet },
   override: { override },
-  halt: { reason: str, actor: str },
+  halt: { reason: str, actor: str, mode: haltMode },
   resume: { reason: str, actor: str },
   transition: { transition },
   nack: { nack },
   trigger: { event: triggerEvent, in_force: arrayOf(firedTrigger) },
+  incident: { incident },
   model_reload: { actor: str, path: str, outcome: oneOf("loaded", "rejected"), reason: optional(str), detail: optional(str) },
   snapshot: { state: persistedState },
 };

@@ -1,8 +1,10 @@
 // Records of the audit log as the control plane handles them (camelCase TypeScript; every time is
 // epoch ms on the control-plane clock). How they are spelled in the files, snake_case with `kind`
 // and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
-import type { DecisionSet, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
+import type { DecisionSet, HaltMode, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
+import { MAX_INCIDENTS } from "../core/incidents/incident-book.js";
+import type { Incident } from "../core/incidents/incident.js";
 import { decodeRecord } from "./record-codec.js";
 import type { SkipReason } from "./record-schema.js";
 
@@ -27,13 +29,15 @@ export type AuditRecord =
   | { kind: "decisions"; atMs: number; decisions: DecisionSet }
   | { kind: "override"; atMs: number; override: Override }
   /** The mesh is halted (every sidecar answers 503) until a resume. */
-  | { kind: "halt"; atMs: number; reason: string; actor: string }
+  | { kind: "halt"; atMs: number; reason: string; actor: string; mode?: HaltMode }
   | { kind: "resume"; atMs: number; reason: string; actor: string }
   | { kind: "transition"; atMs: number; transition: Transition }
   | { kind: "nack"; atMs: number; nack: NackEvent }
   | ({ kind: "model_reload"; atMs: number } & ModelReload)
   /** A trigger fired or cleared; `inForce`: the triggers fired after it (restored on restart). */
   | { kind: "trigger"; atMs: number; event: TriggerEvent; inForce: FiredTrigger[] }
+  /** An incident as it now is (opened, confirmed or ended): the newest copy of each id wins. */
+  | { kind: "incident"; atMs: number; incident: Incident }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { kind: "snapshot"; atMs: number; state: RestoredState };
 
@@ -60,6 +64,8 @@ export function recordClusters(record: AuditRecord): string[] {
       return [record.transition.cluster];
     case "decisions":
       return record.decisions.clusters.map((c) => c.cluster);
+    case "incident":
+      return [...record.incident.clusters];
     case "trigger": {
       const a = record.event.action;
       return a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? [a.cluster!] : [];
@@ -83,10 +89,29 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
     }
     case "halt":
     case "resume":
-      return { ...state, halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs } };
+      return {
+        ...state,
+        halt: { halted: record.kind === "halt", reason: record.reason, actor: record.actor, atMs: record.atMs, ...(record.kind === "halt" && record.mode !== undefined ? { mode: record.mode } : {}) },
+      };
     case "trigger":
       return { ...state, triggers: record.inForce };
+    case "incident":
+      return { ...state, incidents: keepIncident(state.incidents ?? [], record.incident) };
     default:
       return state;
   }
+}
+
+/** `incidents` with `incident` replacing its earlier copy (or added), at most MAX_INCIDENTS:
+ *  the oldest ended ones go first. */
+function keepIncident(incidents: readonly Incident[], incident: Incident): Incident[] {
+  const out = incidents.filter((i) => i.id !== incident.id);
+  out.push(incident);
+  out.sort((a, b) => a.startedAtMs - b.startedAtMs);
+  while (out.length > MAX_INCIDENTS) {
+    const oldestEnded = out.findIndex((i) => i.endedAtMs !== undefined);
+    if (oldestEnded < 0) break;
+    out.splice(oldestEnded, 1);
+  }
+  return out;
 }

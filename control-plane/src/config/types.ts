@@ -104,6 +104,13 @@ export interface ControlPlaneConfig {
   alerts: AlertsConfig;
   /** Trigger rules (./triggers.ts); empty: none. */
   triggers: TriggerRule[];
+  halt: HaltConfig;
   /** Several replicas sharing their state in etcd (./etcd.ts); absent: one embedded process. */
   etcd?: EtcdConfig;
+}
+
+export interface HaltConfig {
+  /** How long sidecar workers are given to confirm a halt before GET /v1/halt lists them as
+   *  unconfirmed, seconds. */
+  confirmWaitS: number;
 }

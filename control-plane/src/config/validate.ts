@@ -130,6 +130,8 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     ...(auditDir === undefined ? {} : { dir: auditDir }),
   };
 
+  const halt = { confirmWaitS: or(section("halt").confirm_wait_s, 30) };
+
   const own = (key: string): unknown => (isObject(doc) ? doc[key] : undefined);
   const alerts = readAlertsConfig(own("alerts"), labels);
   problems.push(...alerts.problems);
@@ -151,6 +153,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     audit,
     alerts: alerts.config,
     triggers: triggers.rules,
+    halt,
     ...(etcd === undefined ? {} : { etcd }),
   };
 }

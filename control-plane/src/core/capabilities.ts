@@ -8,6 +8,9 @@ export const KNOWN_CAPABILITIES = [
   "shed",
   /** Reports ClusterWindow.upstream_load. */
   "upstream_load",
+  /** Enforces DecisionSet.halt_mode "immediate" (ends response streams in flight); without it a
+   *  filter enforces every halt as a drain. */
+  "halt_immediate",
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 

@@ -4,18 +4,24 @@
 // `limitRps`: below the knee when one is known, else a step above the safe load (explore
 // gradually: each window at a higher load with good latency raises the safe level).
 import type { WeightConfig } from "./config.js";
+import { badRequests } from "./planner/assessment.js";
 import type { CapacityEstimate, ClusterWindowStats } from "./types.js";
 
 /** Per window, the safe level decays this much so an old peak is not trusted forever. */
 const SAFE_DECAY = 0.999;
 /** Per window, a known knee relaxes upward by this factor (capacity may have grown). */
 const KNEE_RELAX = 1.002;
+/** Seconds over which the usual bad fraction follows a rise (a fault must last about this long to
+ *  be taken for the cluster's normal); a fall it follows at once (BAD_FALL_RATE per window). */
+const BAD_RISE_TIME_S = 3600;
+const BAD_FALL_RATE = 0.2;
 
 export class CapacityEstimator {
   private baselineP50 = NaN;
   private safeRps = 0;
   private kneeRps = Infinity;
   private windows = 0;
+  private usualBad = NaN;
 
   constructor(private readonly config: Pick<WeightConfig, "nearBaselineFactor" | "kneeFactor" | "exploreGrowth" | "kneeUtilisation">) {}
 
@@ -23,6 +29,7 @@ export class CapacityEstimator {
   update(w: ClusterWindowStats, minRequests: number, failing: boolean): void {
     this.safeRps *= SAFE_DECAY;
     if (Number.isFinite(this.kneeRps)) this.kneeRps *= KNEE_RELAX;
+    this.learnUsualBad(w, minRequests);
     if (w.requests < Math.max(1, minRequests) || !Number.isFinite(w.p50Ms) || failing) return;
     this.windows++;
     const p50 = w.p50Ms;
@@ -45,9 +52,23 @@ export class CapacityEstimator {
     }
   }
 
+  /**
+   * The cluster's usual bad fraction (failed or slower than the SLO): it follows a fall within a
+   * few windows and a rise only over BAD_RISE_TIME_S, so a fault shows as the excess over it while
+   * a cluster that is always a little slower than the others (the operator weighted it knowing
+   * that) shows none.
+   */
+  private learnUsualBad(w: ClusterWindowStats, minRequests: number): void {
+    if (w.requests < Math.max(1, minRequests)) return;
+    const x = badRequests(w) / w.requests;
+    if (Number.isNaN(this.usualBad)) this.usualBad = x;
+    else if (x < this.usualBad) this.usualBad += BAD_FALL_RATE * (x - this.usualBad);
+    else this.usualBad += Math.min(1, w.windowLengthMs / 1000 / BAD_RISE_TIME_S) * (x - this.usualBad);
+  }
+
   estimate(): CapacityEstimate {
     const explore = this.safeRps * (1 + this.config.exploreGrowth);
     const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
-    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit };
+    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit, usualBadFraction: this.usualBad };
   }
 }

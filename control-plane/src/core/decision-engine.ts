@@ -35,7 +35,7 @@ import { combineScores, recordNewestWindow, runScorers } from "./score-combinati
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
-import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltState, Override, PersistedState, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
+import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
@@ -123,8 +123,8 @@ export class DecisionEngine {
     return this.controls.list();
   }
 
-  setHalt(halted: boolean, reason: string, actor: string, nowMs: number): void {
-    this.controls.setHalt(halted, reason, actor, nowMs);
+  setHalt(halted: boolean, reason: string, actor: string, nowMs: number, mode?: HaltMode): void {
+    this.controls.setHalt(halted, reason, actor, nowMs, mode);
   }
 
   haltState(): HaltState {

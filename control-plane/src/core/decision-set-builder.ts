@@ -88,12 +88,13 @@ export function buildDecisionSet(
     halted: halt.halted,
     haltReason: halt.halted ? `${halt.reason} (by ${halt.actor})` : "",
     clusters: decisions,
+    ...(halt.halted ? { haltMode: halt.mode ?? "drain" } : {}),
   };
 }
 
 /** Content of a decision set without version and issue time (to tell whether it changed). */
 export function contentKey(set: Omit<DecisionSet, "version" | "issuedAtMs">): string {
-  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters, set.shedFraction ?? 0, set.shedReason ?? ""]);
+  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters, set.shedFraction ?? 0, set.shedReason ?? "", set.halted ? (set.haltMode ?? "drain") : ""]);
 }
 
 /**

@@ -5,7 +5,7 @@
 import { openBreaker, type BreakerStep } from "./breaker.js";
 import type { BreakerConfig } from "./config.js";
 import { ControlPlaneError } from "./errors.js";
-import type { BreakerState, HaltState, Override, Transition } from "./types.js";
+import type { BreakerState, HaltMode, HaltState, Override, Transition } from "./types.js";
 
 /** Throws CP_ERR_OVERRIDE, naming the field, unless `o` is a valid override of one of `clusters` at nowMs. */
 export function validateOverride(o: Override, clusters: readonly string[], nowMs: number): void {
@@ -115,8 +115,8 @@ export class OperatorControls {
     return expired;
   }
 
-  setHalt(halted: boolean, reason: string, actor: string, nowMs: number): void {
-    this.halt = { halted, reason, actor, atMs: nowMs };
+  setHalt(halted: boolean, reason: string, actor: string, nowMs: number, mode?: HaltMode): void {
+    this.halt = { halted, reason, actor, atMs: nowMs, ...(halted && mode !== undefined ? { mode } : {}) };
   }
 
   haltState(): HaltState {

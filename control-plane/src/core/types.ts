@@ -5,6 +5,7 @@
 import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
+import type { Incident } from "./incidents/incident.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -128,7 +129,13 @@ export interface DecisionSet {
   /** Fraction [0, 1] of the mesh's new requests refused with a local 429 (absent: 0). */
   shedFraction?: number;
   shedReason?: string;
+  /** How a halted set stops the mesh (absent: drain; only meaningful when halted). */
+  haltMode?: HaltMode;
 }
+
+/** "drain": admit nothing new, requests in flight finish (bounded by the route timeout);
+ *  "immediate": also end the response streams in flight, where the filter can (proto HaltMode). */
+export type HaltMode = "drain" | "immediate";
 
 /** A manual override from an operator; wins over the model until it expires. */
 export interface Override {
@@ -213,6 +220,8 @@ export interface CapacityEstimate {
   kneeRps: number;
   /** Most the weights will send to the cluster in the next window, requests per second. */
   limitRps: number;
+  /** Its usual fraction of bad requests (failed or slower than the SLO), [0, 1]; NaN until seen. */
+  usualBadFraction?: number;
 }
 
 export interface ClusterStatus {
@@ -301,6 +310,8 @@ export interface HaltEvent {
   reason: string;
   actor: string;
   atMs: number;
+  /** For a halt: its mode (absent: drain). */
+  mode?: HaltMode;
 }
 
 export interface SidecarEvent {
@@ -346,6 +357,8 @@ export interface HaltState {
   reason: string;
   actor: string;
   atMs: number;
+  /** For a halt: its mode (absent: drain, as records written before modes existed). */
+  mode?: HaltMode;
 }
 
 /** What the control plane gets back after a restart. */
@@ -357,4 +370,6 @@ export interface PersistedState {
   halt?: HaltState;
   /** Triggers in force (fired, not cleared). */
   triggers?: FiredTrigger[];
+  /** The incidents kept (core/incidents/), open and ended, oldest first. */
+  incidents?: Incident[];
 }

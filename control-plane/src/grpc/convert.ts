@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import {
   BreakerState as ProtoBreakerState,
+  HaltMode as ProtoHaltMode,
   ClusterDecisionSchema,
   DecisionSetSchema,
   type DecisionSet as ProtoDecisionSet,
@@ -43,6 +44,7 @@ export function decisionSetToProto(set: DecisionSet): ProtoDecisionSet {
     ),
     shedFraction: set.shedFraction ?? 0,
     shedReason: set.shedReason ?? "",
+    haltMode: !set.halted ? ProtoHaltMode.UNSPECIFIED : set.haltMode === "immediate" ? ProtoHaltMode.IMMEDIATE : ProtoHaltMode.DRAIN,
   });
 }
 
@@ -71,6 +73,7 @@ export function decisionSetFromProto(set: ProtoDecisionSet): DecisionSet {
       ...(c.shedFraction !== 0 ? { shedFraction: c.shedFraction } : {}),
     })),
     ...(set.shedFraction !== 0 ? { shedFraction: set.shedFraction, shedReason: set.shedReason } : {}),
+    ...(set.halted ? { haltMode: set.haltMode === ProtoHaltMode.IMMEDIATE ? "immediate" : "drain" } : {}),
   };
 }
 

@@ -47,9 +47,15 @@ export interface SessionHooks {
   onHello(session: SidecarSession): "push" | "wait";
   onReport(session: SidecarSession, report: WorkerReport): void;
   onNack(event: NackEvent): void;
+  /** The worker acknowledged `version` (DecisionAck) at atMs, or said in its hello that it
+   *  enforces it (for reports the control plane calls noteProgress once it admits the report). */
+  onProgress?(session: SidecarSession, version: number, atMs: number): void;
   onClosed(session: SidecarSession, reason: string): void;
   logger: Logger;
 }
+
+/** Versions kept per worker for reachedAt(). */
+const PROGRESS_KEPT = 16;
 
 type MutableStatus = Omit<SidecarStatus, "lagVersions" | "refusing">;
 
@@ -71,6 +77,9 @@ export class SidecarSession {
   private lastSentVersion = 0;
   private lastSentAtMs = 0;
   private readonly nacks = new NackLimiter();
+  /** The versions this worker reached (acknowledged or enforced) and when, increasing; the last
+   *  PROGRESS_KEPT only (a halt's watch starts from the newest few). */
+  private readonly progress: { version: number; atMs: number }[] = [];
   private readonly rejections = new ReportRejections();
 
   constructor(
@@ -141,6 +150,7 @@ export class SidecarSession {
           droppedPushes: 0,
         };
         if (this.hooks.onHello(this) === "push") this.push(this.hooks.currentBytes(), this.hooks.currentVersion());
+        if (this.status.enforcedVersion > 0) this.noteProgress(this.status.enforcedVersion, nowMs);
         return;
       }
       case "report": {
@@ -159,6 +169,7 @@ export class SidecarSession {
       }
       case "ack": {
         this.status!.ackedVersion = safeVersion(kind.value.version);
+        this.noteProgress(this.status!.ackedVersion, nowMs);
         return;
       }
       case "nack": {
@@ -182,6 +193,21 @@ export class SidecarSession {
         return;
       }
     }
+  }
+
+  /** The worker acknowledged or enforces `version` at atMs (kept when above what it reached). */
+  noteProgress(version: number, atMs: number): void {
+    const last = this.progress[this.progress.length - 1];
+    if (version <= 0 || (last !== undefined && version <= last.version)) return;
+    this.progress.push({ version, atMs });
+    if (this.progress.length > PROGRESS_KEPT) this.progress.shift();
+    this.hooks.onProgress?.(this, version, atMs);
+  }
+
+  /** When this worker first reached `version` or above, as far as the kept progress tells
+   *  (undefined: not reached). */
+  reachedAt(version: number): number | undefined {
+    return this.progress.find((p) => p.version >= version)?.atMs;
   }
 
   /** Counts what became of a report (for the status view). */

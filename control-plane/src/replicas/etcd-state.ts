@@ -67,7 +67,7 @@ export class EtcdState {
         const r = change.record;
         if (r.kind === "override") {
           if (r.override.state !== "auto") snapshot.state.overrides.push(r.override);
-        } else snapshot.state.halt = { halted: r.kind === "halt", reason: r.reason, actor: r.actor, atMs: r.atMs };
+        } else snapshot.state.halt = { halted: r.kind === "halt", reason: r.reason, actor: r.actor, atMs: r.atMs, ...(r.kind === "halt" && r.mode !== undefined ? { mode: r.mode } : {}) };
       }
     }
     return snapshot;

@@ -49,12 +49,13 @@ export function redactedConfig(config: ControlPlaneConfig): Record<string, unkno
     xds: { enabled: config.xds.enabled, host: config.xds.host, port: config.xds.port },
     clusters: config.clusters.map((c) => ({ name: c.name, base_weight: c.baseWeight })),
     slo: { latency_ms: config.slo.latencyMs, success_rate: config.slo.successRate },
-    detector: { ...config.detector },
-    breaker: { ...config.breaker },
+    detector: snakeKeys(config.detector),
+    breaker: snakeKeys(config.breaker),
     model: { path: config.model.path ?? null },
     audit: snakeKeys(config.audit),
     alerts: alertsConfigView(config.alerts),
     triggers: snakeKeys(config.triggers),
+    halt: snakeKeys(config.halt),
     etcd: config.etcd === undefined ? null : { ...(snakeKeys(config.etcd) as Record<string, unknown>), endpoints: config.etcd.endpoints.map(withoutUserinfo) },
   };
 }

@@ -3,11 +3,11 @@
 // audit record (and the resulting decision set's) is written and synced; 503
 // AUTOGLM_ERR_AUDIT_UNAVAILABLE when it could not be (the message says what took effect).
 import type { FastifyInstance } from "fastify";
-import type { DecisionSet, Override } from "../../core/types.js";
+import type { DecisionSet, HaltMode, Override } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
 import { ModelReloadError, type AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
-import { clusterNameParams, decisionsSchema, emptyQuery, modelReloadBody, modelStatusSchema, overrideBody, reasonBody } from "../schemas.js";
+import { clusterNameParams, decisionsSchema, emptyQuery, haltBody, haltStatusSchema, modelReloadBody, modelStatusSchema, overrideBody, reasonBody } from "../schemas.js";
 import { allOpenRefusal } from "../all-open.js";
 import { decisionsView } from "../views.js";
 
@@ -101,35 +101,65 @@ export function registerControlRoutes(app: FastifyInstance, deps: AdminDeps): vo
     },
   );
 
-  for (const action of ["halt", "resume"] as const) {
-    app.post<{ Body: { reason: string } }>(
-      `/v1/${action}`,
-      {
-        preHandler: auth,
-        schema: {
-          summary:
-            action === "halt"
-              ? "Halt the mesh: every cluster's traffic is stopped until resume"
-              : "Resume after a halt: the policy decides again",
-          tags: ["control"],
-          querystring: emptyQuery,
-          body: reasonBody,
-          response: { 200: decisionsSchema, ...errors },
-        },
+  app.post<{ Body: { reason: string; mode?: HaltMode; wait_s?: number } }>(
+    "/v1/halt",
+    {
+      preHandler: auth,
+      schema: {
+        summary: "Halt the mesh: new requests get a local 503 until resume (mode drain or immediate); optionally wait for the sidecars to confirm",
+        description:
+          "drain (default): admit nothing new; requests in flight finish, bounded by the route timeout (a filter cannot cancel them). " +
+          "immediate: also end the response streams in flight, on filters whose hello names the capability halt_immediate; the others " +
+          "drain and are listed under halt.confirmation.cannot. With wait_s the answer comes once every connected sidecar worker " +
+          "acknowledged the halting decision version, or when wait_s ends, naming those that did not (halt.confirmation.unconfirmed). " +
+          "Opens an incident (GET /v1/incidents).",
+        tags: ["control"],
+        querystring: emptyQuery,
+        body: haltBody,
+        response: { 200: { type: "object", properties: { ...decisionsSchema.properties, halt: haltStatusSchema } }, ...errors },
       },
-      async (request) => {
-        const actor = actorOf(request);
-        let recorded: DecisionSet | void;
-        try {
-          recorded = await (action === "halt" ? cp.halt(request.body.reason, actor) : cp.resume(request.body.reason, actor));
-        } catch (error) {
-          throw refusedByCore(error) ?? error;
-        }
-        request.log.warn({ actor, reason: request.body.reason }, action === "halt" ? "mesh halted" : "mesh resumed");
-        return decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions());
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      const { reason, mode = "drain", wait_s: waitS } = request.body;
+      let recorded: DecisionSet | void;
+      try {
+        recorded = await cp.halt(reason, actor, mode);
+      } catch (error) {
+        throw refusedByCore(error) ?? error;
+      }
+      request.log.warn({ actor, reason, mode }, "mesh halted");
+      const halt = waitS !== undefined && waitS > 0 && cp.awaitHaltConfirmation !== undefined
+        ? await cp.awaitHaltConfirmation(waitS * 1000)
+        : (cp.haltStatus?.() ?? { halted: true });
+      return { ...decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions()), halt };
+    },
+  );
+
+  app.post<{ Body: { reason: string } }>(
+    "/v1/resume",
+    {
+      preHandler: auth,
+      schema: {
+        summary: "Resume after a halt: the policy decides again (the operator's halt incident ends)",
+        tags: ["control"],
+        querystring: emptyQuery,
+        body: reasonBody,
+        response: { 200: decisionsSchema, ...errors },
       },
-    );
-  }
+    },
+    async (request) => {
+      const actor = actorOf(request);
+      let recorded: DecisionSet | void;
+      try {
+        recorded = await cp.resume(request.body.reason, actor);
+      } catch (error) {
+        throw refusedByCore(error) ?? error;
+      }
+      request.log.warn({ actor, reason: request.body.reason }, "mesh resumed");
+      return decisionsView(recorded instanceof Object ? recorded : cp.currentDecisions());
+    },
+  );
 
   app.post<{ Body: { reason?: string } }>(
     "/v1/model/reload",

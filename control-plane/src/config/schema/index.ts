@@ -8,6 +8,7 @@ import { BREAKER_SCHEMA } from "./breaker.js";
 import { CLUSTERS_SCHEMA } from "./clusters.js";
 import { DETECTOR_SCHEMA } from "./detector.js";
 import { GRPC_SCHEMA } from "./grpc.js";
+import { HALT_SCHEMA } from "./halt.js";
 import { MODEL_SCHEMA } from "./model.js";
 import { SLO_SCHEMA } from "./slo.js";
 import { XDS_SCHEMA } from "./xds.js";
@@ -23,6 +24,7 @@ export const SECTION_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   breaker: BREAKER_SCHEMA,
   model: MODEL_SCHEMA,
   audit: AUDIT_SCHEMA,
+  halt: HALT_SCHEMA,
 };
 
 /** Top-level keys a file must have. */

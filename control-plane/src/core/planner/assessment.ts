@@ -7,7 +7,7 @@ import type { LoadResponse } from "./load-response.js";
 export const EVIDENCE_DECAY = 0.5;
 /** Windows pooled for the current bad fraction (older ones weigh under 5 %). */
 export const EVIDENCE_WINDOWS = 5;
-/** Windows at or below the safe load pooled for the fault fraction (the newest weighs most). */
+/** Windows searched for the fault fraction (windows at or below the safe load). */
 export const FAULT_WINDOWS = 10;
 /** A window counts as "at the safe load" up to this multiple of the safe level. */
 export const SAFE_LOAD_SLACK = 1.1;
@@ -54,23 +54,10 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     weight *= EVIDENCE_DECAY;
   }
   const badFraction = requests > 0 ? bad / requests : 0;
-  // The fault part: the bad fraction of the latest FAULT_WINDOWS windows at or below the safe
-  // load, however far back they are. A cluster that carried another's share for a while (an
-  // outage elsewhere) has shown nothing at its safe load since: its trouble then is its load,
-  // and the windows from before tell what it does at the safe load.
-  let safeRequests = 0;
-  let safeBad = 0;
-  weight = 1;
-  for (let i = history.length - 1, safeSeen = 0; i >= 0 && safeSeen < FAULT_WINDOWS; i--) {
-    const w = history[i]!;
-    if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
-      safeRequests += weight * w.requests;
-      safeBad += weight * badRequests(w);
-      safeSeen++;
-      weight *= EVIDENCE_DECAY;
-    }
-  }
-  const faultFraction = safeRequests > 0 ? Math.min(badFraction, safeBad / safeRequests) : badFraction;
+  // The fault part: the bad fraction of the recent windows (the last FAULT_WINDOWS) at or below
+  // the safe load; without any, all of it (no evidence that less load would help).
+  const fault = safeLoadBadFraction(history, safeRps);
+  const faultFraction = fault === undefined ? badFraction : Math.min(badFraction, fault);
   return {
     // Smoothed like the evidence: one window's arrivals are noisy (Poisson), and a share moved
     // this round shows in the load of the next.
@@ -82,5 +69,25 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     safeRps,
     limitRps,
     kneeRps,
+    ...(capacity.usualBadFraction !== undefined && Number.isFinite(capacity.usualBadFraction) ? { usualBadFraction: capacity.usualBadFraction } : {}),
   };
+}
+
+/**
+ * Bad fraction of the last FAULT_WINDOWS windows that were at or below the safe load (up to
+ * SAFE_LOAD_SLACK times it), the newest weighing most; undefined when none was.
+ */
+function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: number): number | undefined {
+  let requests = 0;
+  let bad = 0;
+  let weight = 1;
+  for (let i = history.length - 1, seen = 0; i >= 0 && seen < FAULT_WINDOWS; i--, seen++) {
+    const w = history[i]!;
+    if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
+      requests += weight * w.requests;
+      bad += weight * badRequests(w);
+    }
+    weight *= EVIDENCE_DECAY;
+  }
+  return requests > 0 ? bad / requests : undefined;
 }

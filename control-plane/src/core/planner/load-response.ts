@@ -32,6 +32,9 @@ export interface LoadResponse {
   limitRps: number;
   /** Load at which its latency was seen to rise steeply (the knee), rps (Infinity: not seen). */
   kneeRps: number;
+  /** Its usual bad fraction over the long run (capacity.ts), [0, 1]; undefined: not known (0).
+   *  Only the excess over it is a reason to move its traffic (planner.ts). */
+  usualBadFraction?: number;
 }
 
 /**

@@ -13,6 +13,9 @@
 //   - the gain per moved request must clear a margin: z standard errors of the two clusters'
 //     observed bad fractions plus minGain. Equal degradation therefore moves nothing, and thin
 //     evidence (a few requests) moves nothing;
+//   - the donor's bad fraction must exceed its own usual level (capacity.ts) by that margin too:
+//     trouble is a change in a cluster, not a cluster that is always a little slower than
+//     another (the operator weighted it knowing that);
 //   - each cluster's share moves at most maxStep per round and never below the floor; after a
 //     move it rests settleRounds rounds, so that its windows show the move's effect before the
 //     next (the evidence is pooled over a few windows and lags: moving on stale evidence
@@ -119,8 +122,11 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
           if (r === d) continue;
           const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step), trusted(r));
           if (!(toBad < fromBad)) continue;
-          const gain = gainOf(d, r);
           const need = margin(d, r);
+          // Only trouble beyond its usual level moves a cluster's traffic away: one that is always a
+          // little slower than another was weighted by the operator knowing that.
+          if (!(fromBad - (d.response.usualBadFraction ?? 0) > need)) continue;
+          const gain = gainOf(d, r);
           if (gain <= need) continue;
           if (sd - config.step < config.floor - EPS) {
             // At the floor: drain it (open) only if its whole remaining share is better elsewhere.

@@ -38,6 +38,7 @@ export function applyTriggerActions(set: DecisionSet, actions: TriggerActions): 
   if (!out.halted && actions.halt !== undefined) {
     out.halted = true;
     out.haltReason = actions.halt.reason;
+    out.haltMode = "drain";
   }
   if (actions.meshShed !== undefined) {
     out.shedFraction = actions.meshShed.fraction;

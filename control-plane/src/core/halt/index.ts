@@ -1,0 +1,2 @@
+// Confirmation that sidecar workers enforce a decision version (re-exports only).
+export * from "./confirmation.js";
