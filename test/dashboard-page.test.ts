@@ -1,7 +1,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { Registry } from "prom-client";
@@ -9,6 +11,7 @@ import { buildAdminApp } from "../control-plane/src/admin/app.js";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { CLUSTER_COLORS } from "../control-plane/src/dashboard/palette.js";
+import { snapshotAccess, SnapshotRecorder, SnapshotStore } from "../control-plane/src/snapshots/index.js";
 import { createLogger } from "../lib/log.js";
 import { connectWorker, type ClusterTraffic } from "./support/in-process-sidecar.js";
 
@@ -45,14 +48,31 @@ after(async () => {
   await browser?.close();
 });
 
-test("the dashboard renders the clusters, updates live when a breaker opens, and loads nothing external", async () => {
+test("the dashboard renders the clusters, updates live when a breaker opens, links the opening to its fault snapshot, and loads nothing external", async (t) => {
   const cp = new FakeControlPlane([
     { name: "llm-a", baseWeight: 50 },
     { name: "llm-b", baseWeight: 30 },
     { name: "llm-c", baseWeight: 20 },
   ]);
   for (const name of ["llm-a", "llm-b", "llm-c"]) cp.addWindow(name, { rps: 40, p99Ms: 900, errorRate: 0.002 });
+  const logger = createLogger("dashboard-test", "silent");
+  const snapshotDir = await mkdtemp(join(tmpdir(), "autoglm-dashboard-snapshots-"));
+  t.after(() => rm(snapshotDir, { recursive: true, force: true }));
+  const store = await SnapshotStore.open({ dir: snapshotDir, maxFiles: 10, maxBytes: 1e9, logger });
+  const recorder = new SnapshotRecorder({
+    store,
+    facts: () => ({ atMs: Date.now(), decisions: cp.currentDecisions(), clusters: cp.clusterStatuses(), sidecars: cp.sidecarStatuses(), gone: cp.goneSidecars(), model: { mode: "model", featureNames: [] } }),
+    config: {},
+    secrets: [],
+    windowsBefore: 3,
+    windowsAfter: 2,
+    logger,
+  });
+  // Bound before the admin app, as server.ts does: the recorder names the snapshot before the dashboard shows the transition.
+  recorder.bind({ on: (event, listener) => (cp.on(event, listener), () => cp.off(event, listener)) });
+  t.after(() => recorder.close());
   const app = await buildAdminApp({
+    snapshots: snapshotAccess(store, recorder),
     controlPlane: cp,
     model: { status: () => ({ mode: "model" }), reload: async () => ({ mode: "model" }) },
     readiness: { grpcListening: () => true },
@@ -91,8 +111,18 @@ test("the dashboard renders the clusters, updates live when a breaker opens, and
     await new Promise((r) => setTimeout(r, 2500));
     cp.openBreaker("llm-b", "error rate 0.30 > 0.05 (hard)");
     await page.waitForSelector('.card[data-cluster="llm-b"][data-state="open"]', { timeout: 90_000 });
+    cp.emit("round", { atMs: Date.now(), durationMs: 1, windowsClosed: 1, version: cp.currentDecisions().version, changed: true, computedAtHrMs: 0 });
     await page.waitForSelector("#transitions td.to-open", { timeout: 90_000 });
-    assert.match((await page.textContent("#transitions tbody")) ?? "", /llm-b.*closed.*open.*error rate 0\.30 > 0\.05/s);
+    assert.match((await page.textContent("#transitions tbody")) ?? "", /llm-b.*closed.*open.*error rate 0\.30 > 0\.05.*snapshot/s);
+    // The row's link downloads the snapshot with the page's read token.
+    const [download] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes("/v1/snapshots/"), { timeout: 90_000 }),
+      page.click("#transitions a.snapshot"),
+    ]);
+    assert.equal(download.status(), 200);
+    const [taken] = store.list();
+    assert.deepEqual([taken?.cause, taken?.cluster], ["breaker_open", "llm-b"]);
+    assert.ok(download.url().endsWith(`/v1/snapshots/${taken!.id}`), download.url());
     assert.match((await page.textContent('.card[data-cluster="llm-b"] .reasons')) ?? "", /error rate 0\.30/);
     await new Promise((r) => setTimeout(r, 2500));
 

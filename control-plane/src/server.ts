@@ -4,10 +4,11 @@
 // xDS server. `autoglm control-plane` and the demo both start it through startControlPlane().
 import { Registry } from "prom-client";
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createSecureContext } from "node:tls";
 import { createLogger, type Logger } from "../../lib/log.js";
 import { buildAdminApp, type AdminHttpsOptions } from "./admin/app.js";
-import { ModelReloadError, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus } from "./admin/deps.js";
+import { ModelReloadError, type AuditQuery, type AuditSource, type ModelControl, type ModelStatus, type SnapshotAccess } from "./admin/deps.js";
 import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
@@ -20,9 +21,10 @@ import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./g
 import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
 import { ErrorBudgetMonitor } from "./error-budget/monitor.js";
 import { ExportLimiter } from "./admin/export-limiter.js";
-import { createModelScorer, type OnnxScorer } from "./model/index.js";
+import { createModelScorer, FEATURE_NAMES, type OnnxScorer } from "./model/index.js";
 import { hostname } from "node:os";
 import { Replica, TelemetryForwarder } from "./replicas/index.js";
+import { redactedConfig, secretValues, snapshotAccess, snapshotMetrics, SnapshotRecorder, SnapshotStore } from "./snapshots/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
 
@@ -253,6 +255,41 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);
     for (const [reason, count] of Object.entries(audit?.health().skippedByReason ?? {})) metrics.auditRecordsSkipped.inc({ reason }, count);
 
+    // Fault snapshots beside the audit log. Closed after the control plane stops (closers run in
+    // reverse): the snapshots still waiting for their windows after are saved as they stand.
+    let snapshots: SnapshotAccess | undefined;
+    if (config.audit.dir !== undefined) {
+      const s = config.audit.snapshots;
+      const store = await SnapshotStore.open({ dir: join(config.audit.dir, "snapshots"), maxBytes: s.maxBytes, maxFiles: s.maxFiles, logger: log.child({ part: "snapshots" }) });
+      const recorder = new SnapshotRecorder({
+        store,
+        facts: () => ({
+          atMs: now(),
+          decisions: cp.currentDecisions(),
+          clusters: cp.clusterStatuses(),
+          sidecars: cp.sidecarStatuses(),
+          gone: cp.goneSidecars(),
+          model: {
+            ...modelStatus,
+            featureNames: FEATURE_NAMES,
+            ...(modelStatus.mode !== "model" ? {} : { lastInference: modelScorer?.lastInference() }),
+          },
+        }),
+        config: redactedConfig(config),
+        secrets: secretValues(config, options.env ?? process.env),
+        windowsBefore: s.windowsBefore,
+        windowsAfter: s.windowsAfter,
+        logger: log.child({ part: "snapshots" }),
+        hooks: snapshotMetrics(registry),
+      });
+      const unbindSnapshots = recorder.bind(cp);
+      closers.push(async () => {
+        unbindSnapshots();
+        await recorder.close();
+      });
+      snapshots = snapshotAccess(store, recorder);
+    }
+
     const notifier = new AlertNotifier({
       config: config.alerts,
       channels: alertChannels,
@@ -374,6 +411,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         model,
         readiness: { grpcListening: () => grpcListening, ...(audit === undefined ? {} : { audit: () => audit.health() }) },
         ...(config.audit.dir === undefined ? {} : { audit: auditSource(config.audit.dir, log) }),
+        ...(snapshots === undefined ? {} : { snapshots }),
         registry,
         alerts: notifier,
         ...(budgets === undefined ? {} : { errorBudgets: budgets }),

@@ -31,6 +31,8 @@ export interface WorkerOptions {
   answer: "ack" | { nack: string };
   /** The version it says it enforces (hello, reports, NACKs). */
   enforcedVersion?: number;
+  /** Stream metadata, e.g. { authorization: "Bearer <grpc.token>" }. */
+  metadata?: Record<string, string>;
 }
 
 export interface InProcessWorker {
@@ -51,7 +53,7 @@ export function connectWorker(cp: ControlPlane, options: WorkerOptions): InProce
     if (!closed) stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind })));
   };
   const stream = cp.openInProcessStream(
-    {},
+    options.metadata ?? {},
     {
       onMessage: (bytes) => {
         const message = fromBinary(ControlMessageSchema, bytes);

@@ -18,6 +18,7 @@ import { registerIncidentRoutes } from "./routes/incidents.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerErrorBudgetRoutes } from "./routes/error-budgets.js";
+import { registerSnapshotRoutes } from "./routes/snapshots.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 
@@ -97,6 +98,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerAuditRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerErrorBudgetRoutes(app, deps);
+  registerSnapshotRoutes(app, deps);
   registerDashboard(app, deps);
   registerOpenApiRoute(app);
   await app.ready();

@@ -20,6 +20,7 @@ import type { ExportMetrics } from "../metrics/export-metrics.js";
 import type { ExportLimiter } from "./export-limiter.js";
 import type { Incident } from "../core/incidents/index.js";
 import type { HaltStatus } from "../incident-tracker.js";
+import type { SnapshotSummary } from "../snapshots/types.js";
 
 /** The part of ControlPlane the routes and the dashboard call. */
 export interface ControlPlaneView {
@@ -116,6 +117,18 @@ export interface AlertTester {
   sendTest(severity: Severity, actor: string, channels?: readonly string[]): Promise<{ message: AlertMessage; deliveries: TestDelivery[] }>;
 }
 
+/** Fault snapshots (../snapshots/): the store and the recorder behind one narrow interface. */
+export interface SnapshotAccess {
+  /** Every snapshot kept, the newest first. */
+  list(): SnapshotSummary[];
+  /** The file's bytes (JSON); undefined when no snapshot has this id. */
+  read(id: string): Promise<Buffer | undefined>;
+  /** Takes one now; resolves once its file is written, rejects when it cannot be. */
+  capture(reason: string, actor: string, cluster: string): Promise<SnapshotSummary>;
+  /** The id of the snapshot taken when `cluster`'s breaker changed at `atMs` (the dashboard's links). */
+  forTransition(cluster: string, atMs: number): string | undefined;
+}
+
 export interface AdminDeps {
   controlPlane: ControlPlaneView;
   model: ModelControl;
@@ -124,6 +137,8 @@ export interface AdminDeps {
   audit?: AuditSource;
   /** The registry GET /metrics exposes. */
   registry: Registry;
+  /** Undefined (no audit.dir): the /v1/snapshots routes answer 503. */
+  snapshots?: SnapshotAccess;
   /** Undefined: POST /v1/alerts/test answers 503. */
   alerts?: AlertTester;
   /** Error budgets (GET /v1/error-budgets); undefined: none configured. */

@@ -13,6 +13,8 @@ export const ADMIN_ERRORS = {
   AUTOGLM_ERR_MODEL_INVALID: { status: 422, text: "model rejected, still using the previous one: %s" },
   AUTOGLM_ERR_MODEL_UNAVAILABLE: { status: 503, text: "model reload is not available: %s" },
   AUTOGLM_ERR_AUDIT_UNAVAILABLE: { status: 503, text: "audit log is not available: %s" },
+  AUTOGLM_ERR_SNAPSHOT_UNKNOWN: { status: 404, text: "no snapshot %s" },
+  AUTOGLM_ERR_SNAPSHOTS_UNAVAILABLE: { status: 503, text: "fault snapshots are not available: %s" },
   AUTOGLM_ERR_CONFLICT: { status: 409, text: "%s" },
   AUTOGLM_ERR_ALERT_NOT_ROUTED: { status: 422, text: "no alert channel to test: %s" },
   AUTOGLM_ERR_ALERTS_UNAVAILABLE: { status: 503, text: "alerts are not available: %s" },

@@ -26,6 +26,7 @@ const TAGS = [
   { name: "state", description: "Read-only views of clusters, sidecars and decisions (read token)." },
   { name: "control", description: "Overrides, mesh-wide halt/resume, model reload (admin token)." },
   { name: "audit", description: "Export of the audit log (read token)." },
+  { name: "snapshots", description: "Fault snapshots: list and download (read token), take one (admin token)." },
   { name: "alerts", description: "Test alerts through the configured channels (admin token)." },
   { name: "dashboard", description: "The dashboard page and its event stream." },
   { name: "meta", description: "This document." },

@@ -8,4 +8,8 @@ export const DEFAULTS = {
   sloLatencyMs: 2000,
   sloSuccessRate: 0.99,
   auditRotateBytes: 64 * 1024 * 1024,
+  snapshotMaxBytes: 64 * 1024 * 1024,
+  snapshotMaxFiles: 200,
+  snapshotWindowsBefore: 10,
+  snapshotWindowsAfter: 5,
 } as const;

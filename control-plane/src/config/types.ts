@@ -75,6 +75,19 @@ export interface AuditConfig {
   dir?: string;
   /** A file is rotated once it reaches this size, bytes. */
   rotateBytes: number;
+  /** Fault snapshots, kept in <dir>/snapshots (written only with a dir; ../snapshots/). */
+  snapshots: SnapshotsConfig;
+}
+
+export interface SnapshotsConfig {
+  /** Most bytes the snapshot files may hold together; beyond, the oldest are removed. */
+  maxBytes: number;
+  /** Most snapshot files kept; beyond, the oldest are removed. */
+  maxFiles: number;
+  /** Windows of each cluster kept from before the event, 1..10. */
+  windowsBefore: number;
+  /** Windows of the event's cluster awaited after it before the snapshot is complete, 1..10. */
+  windowsAfter: number;
 }
 
 /** Scalar parameters handed to the decision core unchanged (the core validates their meaning). */

@@ -127,7 +127,16 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   const modelPath = or<string | undefined>(section("model").path, undefined);
   const auditIn = section("audit");
   const auditDir = or<string | undefined>(auditIn.dir, undefined);
-  const audit = { rotateBytes: or(auditIn.rotate_bytes, DEFAULTS.auditRotateBytes), ...(auditDir === undefined ? {} : { dir: auditDir }) };
+  const audit = {
+    rotateBytes: or(auditIn.rotate_bytes, DEFAULTS.auditRotateBytes),
+    snapshots: {
+      maxBytes: or(auditIn.snapshot_max_bytes, DEFAULTS.snapshotMaxBytes),
+      maxFiles: or(auditIn.snapshot_max_files, DEFAULTS.snapshotMaxFiles),
+      windowsBefore: or(auditIn.snapshot_windows_before, DEFAULTS.snapshotWindowsBefore),
+      windowsAfter: or(auditIn.snapshot_windows_after, DEFAULTS.snapshotWindowsAfter),
+    },
+    ...(auditDir === undefined ? {} : { dir: auditDir }),
+  };
 
   const halt = { confirmWaitS: or(section("halt").confirm_wait_s, 30) };
 

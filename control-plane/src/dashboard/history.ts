@@ -31,6 +31,8 @@ export interface TransitionView {
   to: string;
   at_ms: number;
   reason: string;
+  /** The fault snapshot taken at this transition (a breaker opening), null when none. */
+  snapshot_id: string | null;
 }
 
 export function sampleOf(statuses: readonly ClusterStatus[], nowMs: number): Sample {
@@ -53,8 +55,8 @@ export function sampleOf(statuses: readonly ClusterStatus[], nowMs: number): Sam
   return { t: nowMs, clusters };
 }
 
-export function transitionView(t: Transition): TransitionView {
-  return { cluster: t.cluster, from: t.from, to: t.to, at_ms: t.atMs, reason: t.reason };
+export function transitionView(t: Transition, snapshotId?: string): TransitionView {
+  return { cluster: t.cluster, from: t.from, to: t.to, at_ms: t.atMs, reason: t.reason, snapshot_id: snapshotId ?? null };
 }
 
 /** A ring of the newest `capacity` items. */

@@ -140,13 +140,37 @@ function renderBudgets(snap) {
     (b.firing.length === 0 ? "none" : '<b class="to-open">' + b.firing.map(esc).join(", ") + "</b>") + "</td></tr>").join("");
 }
 
+// A breaker opening links to its fault snapshot (GET /v1/snapshots/{id}), fetched with the
+// page's token and opened as a JSON file.
+function snapshotCell(t) {
+  return t.snapshot_id ? '<a href="#" class="snapshot" data-id="' + esc(t.snapshot_id) + '">snapshot</a>' : "";
+}
+
+async function openSnapshot(id) {
+  const token = sessionStorage.getItem("autoglm-token");
+  const res = await fetch("/v1/snapshots/" + encodeURIComponent(id), { headers: token ? { authorization: "Bearer " + token } : {} });
+  if (!res.ok) { alert("snapshot " + id + ": HTTP " + res.status); return; }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url; a.download = "autoglm-snapshot-" + id + ".json";
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 function renderTransitions() {
   const body = $("#transitions tbody");
   body.innerHTML = transitions.slice().reverse().slice(0, 20).map((t) =>
     "<tr><td>" + new Date(t.at_ms).toLocaleTimeString() + "</td><td>" + esc(t.cluster) + "</td><td>" + esc(t.from) +
-    '</td><td class="to-' + esc(t.to) + '">' + esc(t.to) + "</td><td>" + esc(t.reason) + "</td></tr>").join("") ||
-    '<tr><td colspan="5" style="color:var(--dim)">no transitions yet</td></tr>';
+    '</td><td class="to-' + esc(t.to) + '">' + esc(t.to) + "</td><td>" + esc(t.reason) + "</td><td>" + snapshotCell(t) + "</td></tr>").join("") ||
+    '<tr><td colspan="6" style="color:var(--dim)">no transitions yet</td></tr>';
 }
+
+$("#transitions").addEventListener("click", (e) => {
+  const link = e.target.closest("a.snapshot");
+  if (!link) return;
+  e.preventDefault();
+  void openSnapshot(link.dataset.id);
+});
 
 const weightShare = (s, all) => { const t = Object.values(all).reduce((a, x) => a + x.weight, 0); return t ? s.weight / t : null; };
 const CHARTS = [

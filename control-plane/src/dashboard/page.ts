@@ -52,7 +52,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 ${chartsHtml}
   </section>
   <section><h2 class="title">Recent transitions</h2>
-    <div class="table-wrap"><table id="transitions"><thead><tr><th>time</th><th>cluster</th><th>from</th><th>to</th><th>reason</th></tr></thead><tbody></tbody></table></div>
+    <div class="table-wrap"><table id="transitions"><thead><tr><th>time</th><th>cluster</th><th>from</th><th>to</th><th>reason</th><th>snapshot</th></tr></thead><tbody></tbody></table></div>
   </section>
 </main>
 <script>${PAGE_SCRIPT}</script>

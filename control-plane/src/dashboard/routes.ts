@@ -51,7 +51,8 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
     }
   };
   const onTransition = (t: Transition): void => {
-    const view = transitionView(t);
+    // The recorder (snapshots/recorder.ts) subscribed first: its snapshot of this moment exists.
+    const view = transitionView(t, deps.snapshots?.forTransition(t.cluster, t.atMs));
     transitions.push(view);
     broadcast("transition", view);
   };

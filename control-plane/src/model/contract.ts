@@ -54,3 +54,11 @@ export const METADATA_KEYS = {
 /** ONNX IR version and default-domain opset the model is written with. */
 export const IR_VERSION = 8;
 export const OPSET_VERSION = 17;
+
+/** One inference of a decision round, kept for fault snapshots: each cluster's input row (in
+ *  FEATURE_NAMES order) and the model's raw output (risk, before clamping to [0, 1]). */
+export interface ModelInference {
+  /** Start of the newest window scored, epoch ms. */
+  windowStartMs: number;
+  rows: ReadonlyMap<string, { features: readonly number[]; risk: number }>;
+}

@@ -6,7 +6,7 @@
 import * as ort from "onnxruntime-node";
 import type { ClusterWindowStats, Scorer, ScoreResult, Slo } from "../core/types.js";
 import type { Logger } from "../../../lib/log.js";
-import { FEATURE_COUNT, FEATURE_NAMES, INPUT_NAME, OUTPUT_NAME } from "./contract.js";
+import { FEATURE_COUNT, FEATURE_NAMES, INPUT_NAME, OUTPUT_NAME, type ModelInference } from "./contract.js";
 import { FeatureExtractor } from "./features.js";
 import { loadModel, ModelLoadError, type LoadedModel, type ModelInfo } from "./model-file.js";
 
@@ -44,6 +44,7 @@ export class OnnxScorer implements Scorer {
   private active: ActiveModel;
   private readonly extractor: FeatureExtractor;
   private readonly logger: Logger | undefined;
+  private last: ModelInference | undefined;
 
   constructor(model: LoadedModel, options: OnnxScorerOptions) {
     this.active = { loaded: model, running: 0, retired: false };
@@ -56,7 +57,12 @@ export class OnnxScorer implements Scorer {
     return this.active.loaded.info;
   }
 
-  async score(history: ReadonlyMap<string, readonly ClusterWindowStats[]>, _nowMs: number): Promise<Map<string, ScoreResult>> {
+  /** The input rows and outputs of the last successful inference (fault snapshots); undefined before one. */
+  lastInference(): ModelInference | undefined {
+    return this.last;
+  }
+
+  async score(history: ReadonlyMap<string, readonly ClusterWindowStats[]>, nowMs: number): Promise<Map<string, ScoreResult>> {
     const rows = this.extractor.extract(history);
     const clusters = [...rows.keys()];
     const result = new Map<string, ScoreResult>();
@@ -71,6 +77,9 @@ export class OnnxScorer implements Scorer {
       });
       const risk = out[OUTPUT_NAME]!.data as Float32Array;
       const threshold = model.loaded.info.alarmThreshold;
+      const kept = new Map<string, { features: readonly number[]; risk: number }>();
+      clusters.forEach((cluster, i) => kept.set(cluster, { features: [...rows.get(cluster)!], risk: risk[i]! }));
+      this.last = { windowStartMs: nowMs, rows: kept };
       clusters.forEach((cluster, i) => {
         const r = risk[i]!;
         const score = Number.isFinite(r) ? Math.min(1, Math.max(0, r)) : 0;
