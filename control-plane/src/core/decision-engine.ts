@@ -382,13 +382,10 @@ export class DecisionEngine {
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
-    return [...this.runtime.values()].map((rt) =>
-      roundCluster(
-        rt,
-        atBase.has(rt.spec.name) ? undefined : previousShare(this.issued.current, rt.spec.name),
-        this.controls.get(rt.spec.name)?.state === "closed",
-        previousShare(this.issued.current, rt.spec.name),
-      ));
+    return [...this.runtime.values()].map((rt) => {
+      const inForce = previousShare(this.issued.current, rt.spec.name);
+      return roundCluster(rt, atBase.has(rt.spec.name) ? undefined : inForce, this.controls.get(rt.spec.name)?.state === "closed", inForce);
+    });
   }
 
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */

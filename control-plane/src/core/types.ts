@@ -221,7 +221,8 @@ export interface CapacityEstimate {
   kneeRps: number;
   /** Most the weights will send to the cluster in the next window, requests per second. */
   limitRps: number;
-  /** Its usual fraction of bad requests (failed or slower than the SLO), [0, 1]; NaN until seen. */
+  /** Its usual fraction of bad requests (failed or slower than the SLO), [0, 1]; NaN until a
+   *  window with enough requests was seen (capacity.ts); absent from estimates made elsewhere. */
   usualBadFraction?: number;
 }
 
