@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQiqAEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkinQEKD1RlbGVtZXRyeVJlcG9ydBIXCg93aW5kb3dfc3RhcnRfbXMYASABKAQSGAoQd2luZG93X2xlbmd0aF9tcxgCIAEoDRIQCghzZXF1ZW5jZRgDIAEoBBIYChBlbmZvcmNlZF92ZXJzaW9uGAQgASgEEisKCGNsdXN0ZXJzGAUgAygLMhkuYXV0b2dsbS52MS5DbHVzdGVyV2luZG93Ir8CCg1DbHVzdGVyV2luZG93Eg8KB2NsdXN0ZXIYASABKAkSEAoIcmVxdWVzdHMYAiABKA0SEgoKZXJyb3JzXzV4eBgDIAEoDRIVCg1sb2NhbF9yZWplY3RzGAQgASgNEhAKCHRpbWVvdXRzGAUgASgNEg4KBnJlc2V0cxgGIAEoDRITCgtncnBjX2Vycm9ycxgHIAEoDRI1Cg9oZWFkZXJzX2xhdGVuY3kYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SMwoNdG90YWxfbGF0ZW5jeRgJIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIMCgRzaGVkGAogASgNEi8KDXVwc3RyZWFtX2xvYWQYCyABKAsyGC5hdXRvZ2xtLnYxLlVwc3RyZWFtTG9hZCKoAgoMVXBzdHJlYW1Mb2FkEg8KB3JlcG9ydHMYASABKA0SEAoIdW5wYXJzZWQYAiABKA0SLwoPY3B1X3V0aWxpemF0aW9uGAMgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEi8KD21lbV91dGlsaXphdGlvbhgEIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxI3ChdhcHBsaWNhdGlvbl91dGlsaXphdGlvbhgFIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIuCg5ycHNfZnJhY3Rpb25hbBgGIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIqCgpxdWV1ZV9zaXplGAcgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljIjUKCkxvYWRNZXRyaWMSDQoFY291bnQYASABKA0SCwoDc3VtGAIgASgBEgsKA21heBgDIAEoASJYChBMYXRlbmN5SGlzdG9ncmFtEhQKDGZpcnN0X2J1Y2tldBgBIAEoDRIOCgZjb3VudHMYAiADKA0SDgoGc3VtX3VzGAMgASgEEg4KBm1heF91cxgEIAEoBCIeCgtEZWNpc2lvbkFjaxIPCgd2ZXJzaW9uGAEgASgEIkkKDERlY2lzaW9uTmFjaxIPCgd2ZXJzaW9uGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIYChBlbmZvcmNlZF92ZXJzaW9uGAMgASgEIn0KDkNvbnRyb2xNZXNzYWdlEiwKCWRlY2lzaW9ucxgBIAEoCzIXLmF1dG9nbG0udjEuRGVjaXNpb25TZXRIABI1Cg9yZXBvcnRfcmVqZWN0ZWQYAiABKAsyGi5hdXRvZ2xtLnYxLlJlcG9ydFJlamVjdGVkSABCBgoEa2luZCJLCg5SZXBvcnRSZWplY3RlZBIQCghzZXF1ZW5jZRgBIAEoBBIOCgZyZWFzb24YAiABKAkSFwoPY2xvY2tfb2Zmc2V0X21zGAMgASgSIu0BCgtEZWNpc2lvblNldBIPCgd2ZXJzaW9uGAEgASgEEhQKDGlzc3VlZF9hdF9tcxgCIAEoBBIOCgZ0dGxfbXMYAyABKA0SDgoGaGFsdGVkGAQgASgIEhMKC2hhbHRfcmVhc29uGAUgASgJEi0KCGNsdXN0ZXJzGAYgAygLMhsuYXV0b2dsbS52MS5DbHVzdGVyRGVjaXNpb24SFQoNc2hlZF9mcmFjdGlvbhgHIAEoAhITCgtzaGVkX3JlYXNvbhgIIAEoCRInCgloYWx0X21vZGUYCSABKA4yFC5hdXRvZ2xtLnYxLkhhbHRNb2RlIsgBCg9DbHVzdGVyRGVjaXNpb24SDwoHY2x1c3RlchgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmF1dG9nbG0udjEuQnJlYWtlclN0YXRlEg4KBndlaWdodBgDIAEoDRIWCg5wcm9iZV9mcmFjdGlvbhgEIAEoAhIVCg1yZXRyeV9hZnRlcl9zGAUgASgNEg4KBnJlYXNvbhgGIAEoCRIVCg1hbm9tYWx5X3Njb3JlGAcgASgCEhUKDXNoZWRfZnJhY3Rpb24YCCABKAIqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMqUwoISGFsdE1vZGUSGQoVSEFMVF9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPSEFMVF9NT0RFX0RSQUlOEAESFwoTSEFMVF9NT0RFX0lNTUVESUFURRACMlUKDFRyYWZmaWNHdWFyZBJFCgdDb25uZWN0EhouYXV0b2dsbS52MS5TaWRlY2FyTWVzc2FnZRoaLmF1dG9nbG0udjEuQ29udHJvbE1lc3NhZ2UoATABYgZwcm90bzM");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIp0BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdyLqAgoNQ2x1c3RlcldpbmRvdxIPCgdjbHVzdGVyGAEgASgJEhAKCHJlcXVlc3RzGAIgASgNEhIKCmVycm9yc181eHgYAyABKA0SFQoNbG9jYWxfcmVqZWN0cxgEIAEoDRIQCgh0aW1lb3V0cxgFIAEoDRIOCgZyZXNldHMYBiABKA0SEwoLZ3JwY19lcnJvcnMYByABKA0SNQoPaGVhZGVyc19sYXRlbmN5GAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEjMKDXRvdGFsX2xhdGVuY3kYCSABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SDAoEc2hlZBgKIAEoDRIvCg11cHN0cmVhbV9sb2FkGAsgASgLMhguYXV0b2dsbS52MS5VcHN0cmVhbUxvYWQSKQoHc3RyZWFtcxgMIAEoCzIYLmF1dG9nbG0udjEuU3RyZWFtV2luZG93IvsBCgxTdHJlYW1XaW5kb3cSDwoHc3RyZWFtcxgBIAEoDRILCgNjdXQYAiABKA0SGAoQZmFpbGVkX2luX3N0cmVhbRgDIAEoDRISCgp0b2tlbnNfb3V0GAQgASgEEhgKEHRva2Vuc19lc3RpbWF0ZWQYBSABKAQSKgoEdHRmdBgGIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIqCgR0cG90GAcgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEi0KB21heF9nYXAYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0iqAIKDFVwc3RyZWFtTG9hZBIPCgdyZXBvcnRzGAEgASgNEhAKCHVucGFyc2VkGAIgASgNEi8KD2NwdV91dGlsaXphdGlvbhgDIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIvCg9tZW1fdXRpbGl6YXRpb24YBCABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSNwoXYXBwbGljYXRpb25fdXRpbGl6YXRpb24YBSABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLgoOcnBzX2ZyYWN0aW9uYWwYBiABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSKgoKcXVldWVfc2l6ZRgHIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYyI1CgpMb2FkTWV0cmljEg0KBWNvdW50GAEgASgNEgsKA3N1bRgCIAEoARILCgNtYXgYAyABKAEiWAoQTGF0ZW5jeUhpc3RvZ3JhbRIUCgxmaXJzdF9idWNrZXQYASABKA0SDgoGY291bnRzGAIgAygNEg4KBnN1bV91cxgDIAEoBBIOCgZtYXhfdXMYBCABKAQiHgoLRGVjaXNpb25BY2sSDwoHdmVyc2lvbhgBIAEoBCJJCgxEZWNpc2lvbk5hY2sSDwoHdmVyc2lvbhgBIAEoBBIOCgZyZWFzb24YAiABKAkSGAoQZW5mb3JjZWRfdmVyc2lvbhgDIAEoBCJ9Cg5Db250cm9sTWVzc2FnZRIsCglkZWNpc2lvbnMYASABKAsyFy5hdXRvZ2xtLnYxLkRlY2lzaW9uU2V0SAASNQoPcmVwb3J0X3JlamVjdGVkGAIgASgLMhouYXV0b2dsbS52MS5SZXBvcnRSZWplY3RlZEgAQgYKBGtpbmQiSwoOUmVwb3J0UmVqZWN0ZWQSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVhc29uGAIgASgJEhcKD2Nsb2NrX29mZnNldF9tcxgDIAEoEiLtAQoLRGVjaXNpb25TZXQSDwoHdmVyc2lvbhgBIAEoBBIUCgxpc3N1ZWRfYXRfbXMYAiABKAQSDgoGdHRsX21zGAMgASgNEg4KBmhhbHRlZBgEIAEoCBITCgtoYWx0X3JlYXNvbhgFIAEoCRItCghjbHVzdGVycxgGIAMoCzIbLmF1dG9nbG0udjEuQ2x1c3RlckRlY2lzaW9uEhUKDXNoZWRfZnJhY3Rpb24YByABKAISEwoLc2hlZF9yZWFzb24YCCABKAkSJwoJaGFsdF9tb2RlGAkgASgOMhQuYXV0b2dsbS52MS5IYWx0TW9kZSLIAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAhIVCg1zaGVkX2ZyYWN0aW9uGAggASgCKnwKDEJyZWFrZXJTdGF0ZRIdChlCUkVBS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQlJFQUtFUl9TVEFURV9DTE9TRUQQARIWChJCUkVBS0VSX1NUQVRFX09QRU4QAhIbChdCUkVBS0VSX1NUQVRFX0hBTEZfT1BFThADKlMKCEhhbHRNb2RlEhkKFUhBTFRfTU9ERV9VTlNQRUNJRklFRBAAEhMKD0hBTFRfTU9ERV9EUkFJThABEhcKE0hBTFRfTU9ERV9JTU1FRElBVEUQAjJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -129,10 +129,28 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    *   "upstream_load"  reports ClusterWindow.upstream_load (ORCA load reports of the responses)
    *   "halt_immediate" enforces DecisionSet.halt_mode HALT_MODE_IMMEDIATE (cuts streams in flight);
    *                    a filter without it enforces every halt as a drain
+   *   "streams"        reports ClusterWindow.streams (TTFT, TPOT and cuts of streamed responses)
+   *   "fallback_time"  fills disconnected_ms and fallback_ms below
    *
    * @generated from field: repeated string capabilities = 8;
    */
   capabilities: string[];
+
+  /**
+   * How long this worker ran without a live control-plane stream before this hello, milliseconds:
+   * from the end of its previous live stream to now (0 on the VM's first connection).
+   *
+   * @generated from field: uint64 disconnected_ms = 9;
+   */
+  disconnectedMs: bigint;
+
+  /**
+   * Of disconnected_ms: the time it ran on its local fallback breakers (its last decisions' TTL
+   * had passed, or it never had any), milliseconds.
+   *
+   * @generated from field: uint64 fallback_ms = 10;
+   */
+  fallbackMs: bigint;
 };
 
 /**
@@ -277,6 +295,14 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
    * @generated from field: autoglm.v1.UpstreamLoad upstream_load = 11;
    */
   upstreamLoad?: UpstreamLoad | undefined;
+
+  /**
+   * Streamed responses (Content-Type text/event-stream, e.g. OpenAI-compatible LLM output) that
+   * ended in the window, when there were any.
+   *
+   * @generated from field: autoglm.v1.StreamWindow streams = 12;
+   */
+  streams?: StreamWindow | undefined;
 };
 
 /**
@@ -285,6 +311,86 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
  */
 export const ClusterWindowSchema: GenMessage<ClusterWindow> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 3);
+
+/**
+ * What the streamed responses of one window did (server-sent events; vLLM and TGI send 200 and
+ * their headers before the first token exists, so headers_latency says nothing about tokens).
+ * Every stream here is also one of ClusterWindow.requests. Mergeable by adding counters and
+ * histograms.
+ *
+ * @generated from message autoglm.v1.StreamWindow
+ */
+export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
+  /**
+   * Streamed responses that ended in the window (cleanly or cut).
+   *
+   * @generated from field: uint32 streams = 1;
+   */
+  streams: number;
+
+  /**
+   * Of streams: cut. A stream is cut when it was reset or timed out after its headers, when an
+   * SSE error event arrived in its last bytes, or when it ended without the `[DONE]` event.
+   *
+   * @generated from field: uint32 cut = 2;
+   */
+  cut: number;
+
+  /**
+   * Of cut: those not already counted in ClusterWindow.errors_5xx, timeouts, resets or
+   * grpc_errors (an error event inside a 200, or a clean end without `[DONE]`). A control plane
+   * adds these to the cluster's failures.
+   *
+   * @generated from field: uint32 failed_in_stream = 3;
+   */
+  failedInStream: number;
+
+  /**
+   * Output tokens of the streams: `usage.completion_tokens` of the final event when present,
+   * else the number of non-empty body chunks.
+   *
+   * @generated from field: uint64 tokens_out = 4;
+   */
+  tokensOut: bigint;
+
+  /**
+   * Of tokens_out: those counted as body chunks because the stream carried no usage.
+   *
+   * @generated from field: uint64 tokens_estimated = 5;
+   */
+  tokensEstimated: bigint;
+
+  /**
+   * Time to first token: from the request's headers to the first non-empty body chunk,
+   * microseconds (streams with at least one chunk).
+   *
+   * @generated from field: autoglm.v1.LatencyHistogram ttft = 6;
+   */
+  ttft?: LatencyHistogram | undefined;
+
+  /**
+   * Time per output token: (last chunk - first chunk) / (tokens - 1), microseconds (streams with
+   * at least two tokens).
+   *
+   * @generated from field: autoglm.v1.LatencyHistogram tpot = 7;
+   */
+  tpot?: LatencyHistogram | undefined;
+
+  /**
+   * The largest gap between two consecutive body chunks of a stream, microseconds (streams with
+   * at least two chunks).
+   *
+   * @generated from field: autoglm.v1.LatencyHistogram max_gap = 8;
+   */
+  maxGap?: LatencyHistogram | undefined;
+};
+
+/**
+ * Describes the message autoglm.v1.StreamWindow.
+ * Use `create(StreamWindowSchema)` to create a new message.
+ */
+export const StreamWindowSchema: GenMessage<StreamWindow> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 4);
 
 /**
  * The upstream load the responses of one window carried, as ORCA load reports (xds
@@ -354,7 +460,7 @@ export type UpstreamLoad = Message<"autoglm.v1.UpstreamLoad"> & {
  * Use `create(UpstreamLoadSchema)` to create a new message.
  */
 export const UpstreamLoadSchema: GenMessage<UpstreamLoad> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 4);
+  messageDesc(file_autoglm_v1_traffic_guard, 5);
 
 /**
  * Samples of one load metric over a window: mergeable by adding count and sum, max of max.
@@ -383,7 +489,7 @@ export type LoadMetric = Message<"autoglm.v1.LoadMetric"> & {
  * Use `create(LoadMetricSchema)` to create a new message.
  */
 export const LoadMetricSchema: GenMessage<LoadMetric> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 5);
+  messageDesc(file_autoglm_v1_traffic_guard, 6);
 
 /**
  * A mergeable log-linear latency histogram over microseconds, the same buckets on both sides.
@@ -434,7 +540,7 @@ export type LatencyHistogram = Message<"autoglm.v1.LatencyHistogram"> & {
  * Use `create(LatencyHistogramSchema)` to create a new message.
  */
 export const LatencyHistogramSchema: GenMessage<LatencyHistogram> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 6);
+  messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
  * The worker enforces this decision version.
@@ -453,7 +559,7 @@ export type DecisionAck = Message<"autoglm.v1.DecisionAck"> & {
  * Use `create(DecisionAckSchema)` to create a new message.
  */
 export const DecisionAckSchema: GenMessage<DecisionAck> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 7);
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
 
 /**
  * The worker refused this decision version and keeps enforcing enforced_version.
@@ -484,7 +590,7 @@ export type DecisionNack = Message<"autoglm.v1.DecisionNack"> & {
  * Use `create(DecisionNackSchema)` to create a new message.
  */
 export const DecisionNackSchema: GenMessage<DecisionNack> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * @generated from message autoglm.v1.ControlMessage
@@ -513,7 +619,7 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
  * Use `create(ControlMessageSchema)` to create a new message.
  */
 export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
@@ -551,7 +657,7 @@ export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
  * Use `create(ReportRejectedSchema)` to create a new message.
  */
 export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 10);
+  messageDesc(file_autoglm_v1_traffic_guard, 11);
 
 /**
  * The complete decision set: every cluster the control plane knows, each time (state of the
@@ -642,7 +748,7 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 11);
+  messageDesc(file_autoglm_v1_traffic_guard, 12);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -709,7 +815,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 12);
+  messageDesc(file_autoglm_v1_traffic_guard, 13);
 
 /**
  * @generated from enum autoglm.v1.BreakerState
