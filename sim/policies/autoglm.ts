@@ -48,6 +48,9 @@ export interface AutoglmOptions {
   /** Run Envoy's default per-host outlier detection under the filter (default false: the shipped
    *  configurations do not enable it). */
   hostOutlierDetection?: boolean;
+  /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
+   *  and tracing: its headers, body and trap state as the filter left them. */
+  onStreamComplete?: (stream: HttpStream, status: number) => void;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -171,11 +174,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         // after its headers, or the client's timeout came before its first token.
         if (status === 502) stream.setProperty("response.flags", "UR");
         else if (status === 504) stream.setProperty("response.flags", "UT");
+        options.onStreamComplete?.(stream, status);
         stream.complete();
         return;
       }
       if (status === 504) stream.setProperty("response.flags", "UT");
       stream.sendResponseHeaders([[":status", String(status)]], true);
+      options.onStreamComplete?.(stream, status);
       stream.complete();
     },
     streams: {
