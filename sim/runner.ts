@@ -27,6 +27,7 @@ import { Samples, quantileSorted } from "./quantile.js";
 import type { Policy, SimRequest, StreamObserver } from "./policy.js";
 import { deliveredEvents, eventTimeMs, streamTruth, tokensIn, type StreamDraws, type StreamPlan } from "./stream.js";
 import { SseEncoder } from "./sse.js";
+import { CompletionQueue, type Completion } from "./completion-queue.js";
 
 /** One cluster in one window. Latencies in milliseconds. */
 export interface ClusterWindowRecord {
@@ -88,71 +89,6 @@ export interface RunOptions {
   seed?: number;
   /** Called at window ends with the fraction of the run done, about every tenth of the run. */
   onProgress?: (fraction: number) => void;
-}
-
-interface Completion {
-  atS: number;
-  seq: number;
-  request: SimRequest;
-  cluster: number;
-  host: number;
-  status: number;
-  latencyMs: number;
-  window: number;
-  /** A streamed answer that started: its plan, and the next body event to hand the policy. */
-  stream?: { plan: StreamPlan; next: number };
-  /** For the client: failed (5xx, timeout, or a cut stream). */
-  clientFailed: boolean;
-}
-
-/** A binary min-heap of completions by (time, sequence). */
-class CompletionQueue {
-  private readonly items: Completion[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peekTime(): number {
-    return this.items.length > 0 ? this.items[0]!.atS : Infinity;
-  }
-
-  private less(a: Completion, b: Completion): boolean {
-    return a.atS < b.atS || (a.atS === b.atS && a.seq < b.seq);
-  }
-
-  push(item: Completion): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Completion {
-    const items = this.items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(items[l]!, items[m]!)) m = l;
-        if (r < items.length && this.less(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
 }
 
 interface ClusterAccumulator {
