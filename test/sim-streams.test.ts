@@ -209,3 +209,18 @@ test("a second counts against the SLO when its TTFT or TPOT p99 breaches slo.ttf
   delete noStreamSlo.scenario.slo.tpot_ms;
   assert.equal(sloViolationSeconds(noStreamSlo), 0, "no stream objective: streams are not judged");
 });
+
+test("a stream without usage ends with finish_reason and [DONE] but no usage event; one with usage carries completion_tokens", async () => {
+  const { SseEncoder } = await import("../sim/sse.js");
+  const sse = new SseEncoder();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  const without = decode(sse.content(2, false, 7, false));
+  const withUsage = decode(sse.content(2, false, 7, true));
+  for (const text of [without, withUsage]) {
+    assert.match(text, /"finish_reason":"stop"/);
+    assert.ok(text.endsWith("data: [DONE]\n\n"));
+  }
+  assert.doesNotMatch(without, /usage/);
+  assert.match(withUsage, /"choices":\[\],"usage":\{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19\}/);
+  assert.equal(decode(sse.content(3, false, null, true)).split("data: ").length, 2, "a middle event is one data line");
+});
