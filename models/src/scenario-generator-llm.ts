@@ -7,7 +7,7 @@
 // Ranges (LLM_RANGES), from what OpenAI-compatible servers (vLLM, TGI, SGLang) report, none taken
 // from a public scenario: TTFT p50 80–800 ms with p99 2–6 × p50; TPOT p50 10–60 ms with p99
 // 1.5–4 × p50; answers of 50–400 tokens at the median with p99 2–6 × that; half to all requests
-// streamed; tokens per event so a median answer has about 40 events (vLLM's --stream-interval;
+// streamed; tokens per event so a median answer has about 12 events (vLLM's --stream-interval;
 // bounds the replay cost); usage in the last event 80 % of the time. Objectives: TTFT and TPOT
 // p99 at 1.2–3 × the slowest cluster's; the latency objective covers a slow stream's end (TTFT
 // p99 + p99 tokens × TPOT p99) and the client's timeout, which for streams applies to the first
@@ -23,7 +23,7 @@ export const LLM_RANGES = {
   outputTokensP50: [50, 400],
   outputTokensP99OverP50: [2, 6],
   /** Events a median answer has, about (tokens_per_event = ceil(p50 tokens / this)). */
-  eventsPerMedianAnswer: 40,
+  eventsPerMedianAnswer: 12,
   /** slo.ttft_ms and slo.tpot_ms over the slowest cluster's p99. */
   sloOverSlowestP99: [1.2, 3],
 } as const;

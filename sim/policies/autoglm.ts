@@ -95,7 +95,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   }
   const cp: ControlPlaneType = new ControlPlane({
     clusters: scenario.clusters.map((c) => ({ name: c.name, baseWeight: c.weight })),
-    slo: { latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate },
+    // The stream objectives (ttftMs, tpotMs) reach a control plane that knows them (issue 21's
+    // control-plane part); one that does not ignores them.
+    slo: {
+      latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate,
+      ...(scenario.slo.ttft_ms !== undefined ? { ttftMs: scenario.slo.ttft_ms } : {}),
+      ...(scenario.slo.tpot_ms !== undefined ? { tpotMs: scenario.slo.tpot_ms } : {}),
+    },
     now: () => clock.now(),
     random: () => cpRandom.next(),
     logger,
