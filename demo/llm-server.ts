@@ -5,8 +5,9 @@
 // baseline error_rate, and the scenario's faults at the current scenario second (latency_x,
 // added error_rate, down; ramps included) from sim/faults.ts.
 //
-// Streams follow the simulator's model (sim/stream.ts) with the cluster's llm block, or
-// DEMO_STREAMS when it has none: 200 and text/event-stream headers at once, the first token after
+// Streams follow the simulator's model (sim/stream.ts) with the cluster's llm block, or, when it
+// has none, the stand-in's earlier shape (demoStreams: a third of the cluster's latency to the
+// first token, then the other seven of eight words over the rest): 200 and text/event-stream headers at once, the first token after
 // TTFT (times the host's queueing multiplier from its arrivals over its capacity, as in
 // sim/upstream.ts), then an event every tokens_per_event tokens at TPOT each, the final event with
 // usage.completion_tokens and `data: [DONE]`. Each stream fault plays as in the simulator:
@@ -79,11 +80,22 @@ export function drawAnswer(options: Pick<LlmServerOptions, "scenario" | "cluster
   return { kind: random() < errorRate ? "error" : "ok", delayMs };
 }
 
-/** Streams of a cluster without an llm block: a chat model's usual shape before latencyScale. */
-export const DEMO_STREAMS: ScenarioLlm = {
-  stream_fraction: 1, ttft_ms: { p50: 200, p99: 900 }, tpot_ms: { p50: 20, p99: 50 },
-  output_tokens: { p50: 60, p99: 240 }, tokens_per_event: 1, usage: true,
-};
+/** The words of every stand-in answer (one token each). */
+const WORDS = ["The", " circuit", " breaker", " kept", " the", " mesh", " healthy", "."];
+
+/**
+ * Streams of a cluster without an llm block, so a scenario written before streams keeps its
+ * latencies: the first token after a third of latency_ms, then the other seven of eight words
+ * over the remaining two thirds (p50 and p99 alike).
+ */
+export function demoStreams(latency: { p50: number; p99: number }): ScenarioLlm {
+  const perWord = (ms: number) => (ms * 2) / 3 / (WORDS.length - 1);
+  return {
+    stream_fraction: 1, ttft_ms: { p50: latency.p50 / 3, p99: latency.p99 / 3 },
+    tpot_ms: { p50: perWord(latency.p50), p99: perWord(latency.p99) },
+    output_tokens: { p50: WORDS.length, p99: WORDS.length + 0.001 }, tokens_per_event: 1, usage: true,
+  };
+}
 
 /** One drawn streamed answer: refused at once (down), an error before the stream, or a stream. */
 export type DrawnStream =
@@ -102,7 +114,7 @@ export function drawStream(
   const spec = options.scenario.clusters[options.cluster]!;
   const effect = options.faults.effectOn(options.cluster, options.host, t);
   if (effect.downChance > 0 && random() < effect.downChance) return { kind: "refused" };
-  const model = new StreamModel(spec.llm ?? DEMO_STREAMS);
+  const model = new StreamModel(spec.llm ?? demoStreams(spec.latency_ms));
   const draws = { stream: 0, ttft: random(), tpot: random(), tokens: random(), cut: random(), cutPoint: random() };
   const raw = model.plan(draws, effect, queueingMultiplier(utilisation));
   const plan = { ...raw, ttftMs: raw.ttftMs * options.latencyScale, tpotMs: raw.tpotMs * options.latencyScale };
@@ -162,7 +174,6 @@ function sendJson(res: http.ServerResponse, status: number, headers: Record<stri
   res.end(JSON.stringify(body));
 }
 
-const WORDS = ["The", " circuit", " breaker", " kept", " the", " mesh", " healthy", "."];
 
 /** Starts one stand-in host on 127.0.0.1 (port 0: a free one). */
 export async function startLlmServer(options: LlmServerOptions, port = 0): Promise<RunningLlmServer> {

@@ -4,10 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { DEMO_STREAMS, drawStream, startLlmServer } from "../demo/llm-server.js";
+import { demoStreams, drawStream, startLlmServer } from "../demo/llm-server.js";
 import { FaultTimeline } from "../sim/faults.js";
-import { StreamModel } from "../sim/stream.js";
-import { NO_EFFECT } from "../sim/faults.js";
 import { queueingMultiplier } from "../sim/upstream.js";
 import type { Scenario } from "../sim/scenario.js";
 import { llmScenario } from "./sim-support.js";
@@ -51,16 +49,18 @@ for (const [what, fault, check] of faults) {
   test(`a stand-in server's fault ${what}`, () => check(draw(withFault(fault)), draw(llmScenario({}))));
 }
 
-test("a cluster without an llm block streams with DEMO_STREAMS", () => {
+test("a cluster without an llm block streams eight words, the first after a third of its latency and the rest over the other two thirds", () => {
   const scenario = llmScenario({}, (j: any) => {
     delete j.clusters[0].llm;
     delete j.slo.ttft_ms;
     delete j.slo.tpot_ms;
   });
   const plan = draw(scenario);
-  const expected = new StreamModel(DEMO_STREAMS).plan({ stream: 0, ttft: 0.5, tpot: 0.5, tokens: 0.5, cut: 0.99, cutPoint: 0.5 }, NO_EFFECT, 1);
-  assert.ok(Math.abs(plan.ttftMs - expected.ttftMs * 0.5) < 1e-9);
-  assert.equal(plan.tokens, expected.tokens);
+  // latency_ms p50 100 at median draws, latencyScale 0.5: TTFT 100 / 3 × 0.5, then 7 × TPOT to the last word.
+  assert.ok(Math.abs(plan.ttftMs - (100 / 3) * 0.5) < 1e-9);
+  assert.equal(plan.tokens, 8);
+  assert.ok(Math.abs(plan.ttftMs + 7 * plan.tpotMs - 100 * 0.5) < 1e-9, "the last word at the cluster's latency");
+  assert.deepEqual(demoStreams({ p50: 300, p99: 900 }).ttft_ms, { p50: 100, p99: 300 });
 });
 
 /** Posts a streamed chat request to a stand-in and collects the body, or the error that ended it. */
