@@ -224,3 +224,21 @@ test("a stream without usage ends with finish_reason and [DONE] but no usage eve
   assert.match(withUsage, /"choices":\[\],"usage":\{"prompt_tokens":12,"completion_tokens":7,"total_tokens":19\}/);
   assert.equal(decode(sse.content(3, false, null, true)).split("data: ").length, 2, "a middle event is one data line");
 });
+
+test("the results table gains TTFT and TPOT p99 columns only when some scenario streams", async () => {
+  const { resultsMarkdown } = await import("../sim/markdown.js");
+  const base = { requests: 10, failed: 0, success_rate: 1, slo_violation_s: 0, p99_ms: 5, detect_s: [], recover_s: [], false_cuts: 0 };
+  const plain = resultsMarkdown([{ name: "plain", policies: { none: base } }], "cmd", 1);
+  assert.doesNotMatch(plain, /TTFT/);
+  assert.match(plain, /^\| plain \| none \| 10 \| 0 \| 100\.000% \| 0 \| 5 \| – \| – \| 0 \|$/m);
+  const mixed = resultsMarkdown([
+    { name: "plain", policies: { none: base } },
+    { name: "llm", policies: { none: { ...base, ttft_p99_ms: 812.5, tpot_p99_ms: 41.25 }, autoglm: { unavailable: "no filter" } } },
+  ], "cmd", 1);
+  assert.match(mixed, /\| p99 ms \| TTFT p99 ms \| TPOT p99 ms \| detect s \|/);
+  assert.match(mixed, /^\| llm \| none \| 10 \| 0 \| 100\.000% \| 0 \| 5 \| 812\.5 \| 41\.25 \| – \| – \| 0 \|$/m);
+  assert.match(mixed, /^\| plain \| none \| 10 \| 0 \| 100\.000% \| 0 \| 5 \| – \| – \| – \| – \| 0 \|$/m);
+  const cells = (line: string) => line.split("|").length;
+  const lines = mixed.trim().split("\n").filter((l) => l.startsWith("|"));
+  assert.ok(lines.every((l) => cells(l) === cells(lines[0]!)), "every row has the header's cells");
+});
