@@ -19,6 +19,7 @@ import {
   UpstreamLoad,
 } from "../messages";
 import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
+import { parseDecimal } from "../../core/decimal";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -387,4 +388,12 @@ export function jsonRoundTrip(text: string): string {
   const v = r.value;
   if (v === null) return "error:" + (r.error as string);
   return "ok:" + stringifyJson(v);
+}
+
+/** core/decimal.ts on text: as UTF-16 code units (the JSON parser's way) when wide, else as its
+ *  UTF-8 bytes (the ORCA TEXT form's way). */
+export function decimalParse(text: string, wide: bool): f64 {
+  if (wide) return parseDecimal(changetype<usize>(text), text.length, true);
+  const bytes = String.UTF8.encode(text);
+  return parseDecimal(changetype<usize>(bytes), bytes.byteLength, false);
 }
