@@ -22,6 +22,7 @@ import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
   RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
 } from "./root";
+import { dec } from "../core/numbertext";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
 const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
@@ -106,7 +107,7 @@ export class RequestContext extends HttpContext {
         return Action.CONTINUE;
       }
       this.localReply = true;
-      sendLocal503(WHY_UNCONFIGURED, "the autoglm filter has no valid configuration", "", 5);
+      sendLocal503(WHY_UNCONFIGURED, "no valid filter configuration", "", 5);
       return Action.PAUSE;
     }
     const keys = root.keys as HeaderKeys;
@@ -190,7 +191,7 @@ export class RequestContext extends HttpContext {
     scan.release();
     if ((root.config as FilterConfig).latencyHeader) {
       const us = now > this.startNs ? (now - this.startNs) / 1000 : 0;
-      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, us.toString());
+      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, dec(us));
       noteGarbage(SMALL_GARBAGE);
     }
     return Action.CONTINUE;
@@ -262,8 +263,8 @@ export class RequestContext extends HttpContext {
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
       headersUs, totalUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {
-      log(LogLevel.DEBUG, "autoglm: request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
-        status.toString() + ")");
+      log(LogLevel.DEBUG, "request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
+        dec(status) + ")");
     }
   }
 

@@ -29,6 +29,7 @@ import { RequestContext } from "./request";
 import {
   WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER, WHY_SHED,
 } from "./localreply";
+import { dec, decSigned } from "../core/numbertext";
 
 export const FILTER_VERSION = "0.1.0";
 
@@ -47,6 +48,11 @@ export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
  *  always, upstream_load unless its header is disabled. */
 const CAPABILITIES: string[] = ["shed", "upstream_load"];
 const CAPABILITIES_NO_LOAD: string[] = ["shed"];
+
+/** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
+const INVALID_CONFIGURATION = "invalid plugin configuration: ";
+const ENFORCING = "enforcing decision version ";
+const FALLBACK_RULES = ": the local fallback breakers rule, at base weights";
 
 /** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
 const FIRST_TICK_MS: u32 = 10;
@@ -205,7 +211,7 @@ export class FilterRoot extends RootContext {
     const text = raw === null ? "" : String.UTF8.decode(raw as ArrayBuffer);
     const result: ConfigResult = parseConfig(text);
     if (result.error !== null) {
-      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: " + (result.error as string));
+      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + (result.error as string));
       return false;
     }
     const c = result.config as FilterConfig;
@@ -213,8 +219,7 @@ export class FilterRoot extends RootContext {
     if (c.nodeId.length == 0) c.nodeId = nodeProperty(NODE_ID_PATH);
     if (c.zone.length == 0) c.zone = nodeProperty(NODE_ZONE_PATH);
     if (c.nodeId.length == 0) {
-      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: node_id: expected a non-empty string " +
-        "(in the configuration, or Envoy's node.id), got nothing");
+      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + "node_id: expected a non-empty string (or Envoy's node.id), got nothing");
       return false;
     }
     this.apply(c);
@@ -237,8 +242,8 @@ export class FilterRoot extends RootContext {
     this.aligningTicks = toBoundary != this.tickMs;
     setTickPeriodMs(this.aligningTicks ? toBoundary : this.tickMs);
     this.connect(nowMs);
-    log(LogLevel.INFO, "autoglm: node " + (this.config as FilterConfig).nodeId + " worker " + this.workerId.toString() +
-      " connecting to the control plane");
+    log(LogLevel.INFO, "node " + (this.config as FilterConfig).nodeId + " worker " + dec(this.workerId) +
+      " connecting");
   }
 
   private apply(c: FilterConfig): void {
@@ -322,7 +327,7 @@ export class FilterRoot extends RootContext {
     } else {
       setTickPeriodMs(FIRST_TICK_MS < this.tickMs ? FIRST_TICK_MS : this.tickMs);
     }
-    log(LogLevel.INFO, "autoglm: configured node " + c.nodeId + " with clusters " + names.join(", "));
+    log(LogLevel.INFO, "configured node " + c.nodeId + " with clusters " + names.join(", "));
   }
 
   /** Whether an unconfigured filter lets traffic through (fail_open of the last good
@@ -495,7 +500,7 @@ export class FilterRoot extends RootContext {
     const previous = this.plan;
     this.plan = plan;
     this.enforcedVersion = plan.version;
-    this.versionText = plan.version.toString();
+    this.versionText = dec(plan.version);
     this.versionBytes = utf8(this.versionText);
     if (liveAtMs > this.lastLiveMs) this.lastLiveMs = liveAtMs;
     for (let i = 0; i < this.names.length; i++) {
@@ -542,12 +547,12 @@ export class FilterRoot extends RootContext {
     ack.version = set.version;
     stream.send(encodeAck(ack));
     publishDecisions(set.version, nowMs, bytes);
-    log(LogLevel.INFO, "autoglm: enforcing decision version " + this.versionText);
+    log(LogLevel.INFO, ENFORCING + this.versionText);
   }
 
   private nack(version: u64, reason: string): void {
     (this.metrics as FilterMetrics).decisionRejected();
-    log(LogLevel.WARN, "autoglm: rejected decision version " + version.toString() + ": " + reason);
+    log(LogLevel.WARN, "rejected decision version " + dec(version) + ": " + reason);
     const nack = new DecisionNack();
     nack.version = version;
     nack.reason = reason;
@@ -560,9 +565,9 @@ export class FilterRoot extends RootContext {
   private reportRejected(m: ReportRejected, nowMs: u64): void {
     const suffix = (this.stream as ControlStream).rejectedLog.take(nowMs);
     if (suffix === null) return;
-    let text = "autoglm: the control plane refused report sequence " + m.sequence.toString() + ": " + printable(m.reason);
+    let text = "the control plane refused report sequence " + dec(m.sequence) + ": " + printable(m.reason);
     if (m.clockOffsetMs != 0) {
-      text += "; this host's clock looks wrong by " + m.clockOffsetMs.toString() + " ms against the control plane's";
+      text += "; this host's clock looks wrong by " + decSigned(m.clockOffsetMs) + " ms";
     }
     log(LogLevel.WARN, text + (suffix as string));
   }
@@ -576,7 +581,7 @@ export class FilterRoot extends RootContext {
     if (decoded.error !== null || decoded.decisions === null) return;
     const result = planFromDecisions(decoded.decisions!, this.names, this.enforcedVersion);
     if (result.error !== null) {
-      log(LogLevel.WARN, "autoglm: ignoring shared decision version " + shared.version.toString() + ": " + (result.error as string));
+      log(LogLevel.WARN, "ignoring shared decision version " + dec(shared.version) + ": " + (result.error as string));
       return;
     }
     this.enforce(result.plan!, shared.receivedAtMs, nowMs);
@@ -623,7 +628,7 @@ export class FilterRoot extends RootContext {
     if (stream === null || token != stream.streamId) return;
     const nowMs = nowNs() / 1000000;
     const message = getStatusMessage();
-    const text = "autoglm: control-plane stream closed (grpc status " + statusCode.toString() +
+    const text = "control-plane stream closed (grpc status " + dec(statusCode) +
       (message.length > 0 ? ": " + message : "") + ")";
     if (stream.isLive()) {
       // The control plane was live until now: always worth a line; the TTL starts here.
@@ -682,12 +687,12 @@ export class FilterRoot extends RootContext {
     }
     if (useplan == this.fallbackActive) {
       if (useplan) {
-        log(LogLevel.INFO, "autoglm: enforcing the control plane's decision version " + this.versionText);
+        log(LogLevel.INFO, ENFORCING + this.versionText);
       } else if (this.plan !== null) {
-        log(LogLevel.WARN, "autoglm: control plane not live for longer than decision version " + this.versionText +
-          "'s ttl (" + (this.plan as Plan).ttlMs.toString() + " ms): the local fallback breakers rule, at base weights");
+        log(LogLevel.WARN, "control plane not live for decision version " + this.versionText + "'s ttl (" +
+          dec((this.plan as Plan).ttlMs) + " ms)" + FALLBACK_RULES);
       } else {
-        log(LogLevel.INFO, "autoglm: no decisions from the control plane yet: the local fallback breakers rule, at base weights");
+        log(LogLevel.INFO, "no decisions yet" + FALLBACK_RULES);
       }
       this.fallbackActive = !useplan;
     }

@@ -25,6 +25,7 @@ import {
   TelemetryReport,
   UpstreamLoad,
 } from "./messages";
+import { dec } from "../core/numbertext";
 
 /** What decodeControlMessage found: at most one kind (the last one on the wire, as a oneof);
  *  neither when error is set or the message carries no kind this build knows (a newer control
@@ -47,7 +48,7 @@ function readClusterDecision(r: PbReader, m: ClusterDecision): void {
     else if (f == 6) m.reason = r.string("reason");
     else if (f == 7) m.anomalyScore = r.float("anomaly_score");
     else if (f == 8) m.shedFraction = r.float("shed_fraction");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -60,7 +61,7 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
     else if (f == 4) m.halted = r.bool("halted");
     else if (f == 5) m.haltReason = r.string("halt_reason");
     else if (f == 6) {
-      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const what = "clusters[" + dec(m.clusters.length) + "]";
       const outer = r.enter(what);
       if (outer < 0) return;
       const c = new ClusterDecision();
@@ -73,7 +74,7 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
       m.clusters.push(c);
     } else if (f == 7) m.shedFraction = r.float("shed_fraction");
     else if (f == 8) m.shedReason = r.string("shed_reason");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -83,7 +84,7 @@ function readReportRejected(r: PbReader, m: ReportRejected): void {
     if (f == 1) m.sequence = r.uint64("sequence");
     else if (f == 2) m.reason = r.string("reason");
     else if (f == 3) m.clockOffsetMs = r.sint64("clock_offset_ms");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -112,7 +113,7 @@ export function decodeControlMessage(buf: ArrayBuffer): DecodeResult {
       readReportRejected(r, rejected);
       r.leave(outer);
       if (r.error !== null) r.error = "report_rejected." + (r.error as string);
-    } else if (f != 0) r.skip("ControlMessage field " + f.toString());
+    } else if (f != 0) r.skip("ControlMessage field " + dec(f));
   }
   if (r.error !== null) result.error = r.error;
   else {
@@ -148,7 +149,7 @@ function readHello(r: PbReader, m: Hello): void {
     else if (f == 6) m.instanceId = r.uint64("instance_id");
     else if (f == 7) m.enforcedVersion = r.uint64("enforced_version");
     else if (f == 8) m.capabilities.push(r.string("capabilities"));
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -169,11 +170,11 @@ function readHistogram(r: PbReader, h: LatencyHistogram): void {
       }
     } else if (f == 3) h.sumUs = r.uint64("sum_us");
     else if (f == 4) h.maxUs = r.uint64("max_us");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
   if (r.error !== null) return;
   if (<u64>first + <u64>counts.length > <u64>HISTOGRAM_BUCKETS) {
-    r.fail("counts", "buckets " + first.toString() + ".." + (<u64>first + <u64>counts.length - 1).toString() + " exceed the last bucket " + (HISTOGRAM_BUCKETS - 1).toString());
+    r.fail("counts", "buckets " + dec(first) + ".." + dec(<u64>first + <u64>counts.length - 1) + " exceed the last bucket " + dec(HISTOGRAM_BUCKETS - 1));
     return;
   }
   for (let i = 0; i < counts.length; i++) {
@@ -206,7 +207,7 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       readUpstreamLoad(r, m.upstreamLoad);
       r.leave(outer);
       if (r.error !== null) r.error = "upstream_load." + (r.error as string);
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -227,14 +228,14 @@ function readUpstreamLoad(r: PbReader, m: UpstreamLoad): void {
         if (g == 1) m.counts[k] = r.uint32("count");
         else if (g == 2) m.sums[k] = r.double("sum");
         else if (g == 3) m.maxes[k] = r.double("max");
-        else if (g != 0) r.skip("field " + g.toString());
+        else if (g != 0) r.skip("field " + dec(g));
       }
       r.leave(outer);
       if (r.error !== null) {
         r.error = what + "." + (r.error as string);
         return;
       }
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -246,7 +247,7 @@ function readReport(r: PbReader, m: TelemetryReport): void {
     else if (f == 3) m.sequence = r.uint64("sequence");
     else if (f == 4) m.enforcedVersion = r.uint64("enforced_version");
     else if (f == 5) {
-      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const what = "clusters[" + dec(m.clusters.length) + "]";
       const outer = r.enter(what);
       if (outer < 0) return;
       const c = new ClusterWindow();
@@ -257,7 +258,7 @@ function readReport(r: PbReader, m: TelemetryReport): void {
         return;
       }
       m.clusters.push(c);
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -293,7 +294,7 @@ export function decodeSidecarMessage(buf: ArrayBuffer): SidecarDecodeResult {
         while (r.more()) {
           const g = r.key("DecisionAck");
           if (g == 1) m.version = r.uint64("version");
-          else if (g != 0) r.skip("field " + g.toString());
+          else if (g != 0) r.skip("field " + dec(g));
         }
       } else {
         let m = res.nack;
@@ -303,12 +304,12 @@ export function decodeSidecarMessage(buf: ArrayBuffer): SidecarDecodeResult {
           if (g == 1) m.version = r.uint64("version");
           else if (g == 2) m.reason = r.string("reason");
           else if (g == 3) m.enforcedVersion = r.uint64("enforced_version");
-          else if (g != 0) r.skip("field " + g.toString());
+          else if (g != 0) r.skip("field " + dec(g));
         }
       }
       r.leave(outer);
       if (r.error !== null) r.error = what + "." + (r.error as string);
-    } else if (f != 0) r.skip("SidecarMessage field " + f.toString());
+    } else if (f != 0) r.skip("SidecarMessage field " + dec(f));
   }
   if (r.error !== null) {
     const err = new SidecarDecodeResult();
