@@ -130,7 +130,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const vectors: GoldenVector[] = [];
 
   vectors.push(
-    vector("sidecar-hello", "Hello with every field set (capabilities with an empty name), a non-ASCII zone, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-hello", "Hello with every field set (capabilities with an empty name), a non-ASCII zone, back after 93.25 s of which 63.25 s on its fallback, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "hello",
         value: {
@@ -141,7 +141,9 @@ export function buildGoldenVectors(): GoldenVector[] {
           clusters: ["llm-a", "llm-b", "", "llm-c"],
           instanceId: 0xdeadbeefcafebaben,
           enforcedVersion: 1_764_000_000n * 2n ** 20n + 18n,
-          capabilities: ["shed", "upstream_load", ""],
+          capabilities: ["shed", "upstream_load", "", "streams", "fallback_time"],
+          disconnectedMs: 93_250n,
+          fallbackMs: 63_250n,
         },
       },
     })),

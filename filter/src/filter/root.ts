@@ -25,6 +25,7 @@ import { FilterMetrics } from "./metrics";
 import { CLASS_CLIENT_ENDED, CLASS_LOCAL_REJECT } from "./outcome";
 import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
 import { WindowRecorder, windowStartOf } from "./window";
+import { OfflineTime } from "./offline";
 import { RequestContext } from "./request";
 import {
   WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER, WHY_SHED,
@@ -44,10 +45,10 @@ export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
-/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed
- *  always, upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed"];
+/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed and
+ *  fallback_time always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "fallback_time", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed", "fallback_time"];
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";
@@ -152,6 +153,8 @@ export class FilterRoot extends RootContext {
   lastLiveMs: u64 = 0;
   /** Whether the last route() ran on the local fallback breakers. */
   fallbackActive: bool = true;
+  /** Time without a live control plane, and on the fallback breakers (the hello reports both). */
+  offline: OfflineTime = new OfflineTime();
   /** Effective states in fallback mode (the local breakers' states). */
   fallbackStates: StaticArray<i32> = new StaticArray<i32>(0);
 
@@ -300,6 +303,7 @@ export class FilterRoot extends RootContext {
     this.versionBytes = utf8("0");
     this.lastLiveMs = 0;
     this.fallbackActive = true;
+    this.offline.fallbackStarted(nowMs);
     this.fallbackStates = new StaticArray<i32>(n);
     // Its first pick takes a random phase (and so does the first pick under each new plan).
     this.balancer = new Balancer(n, this.rng);
@@ -316,6 +320,7 @@ export class FilterRoot extends RootContext {
     if (this.stream !== null) {
       // A reconfiguration restarts the stream (the cluster or token may have changed).
       const old = this.stream as ControlStream;
+      if (old.isLive()) this.offline.wentOffline(nowMs);
       if (old.isOpen()) grpcCancel(old.streamId);
     }
     this.stream = new ControlStream(c.cpCluster, c.cpAuthority, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
@@ -591,7 +596,7 @@ export class FilterRoot extends RootContext {
   // Control-plane stream
   // -------------------------------------------------------------------------------------------
 
-  private hello(): ArrayBuffer {
+  private hello(nowMs: u64): ArrayBuffer {
     const c = this.config as FilterConfig;
     const h = new Hello();
     h.nodeId = c.nodeId;
@@ -603,13 +608,17 @@ export class FilterRoot extends RootContext {
     // Built for every (re)connect: a control plane behind this version continues above it.
     h.enforcedVersion = this.enforcedVersion;
     h.capabilities = c.upstreamLoadHeader.length > 0 ? CAPABILITIES : CAPABILITIES_NO_LOAD;
+    h.disconnectedMs = this.offline.disconnectedMs(nowMs);
+    h.fallbackMs = this.offline.fallbackMsAt(nowMs);
     return encodeHello(h);
   }
 
   private connect(nowMs: u64): void {
     const stream = this.stream as ControlStream;
     const before = stream.opened;
-    stream.open(nowMs, this.hello(), this.rng);
+    // A ttl that ran out since the last tick counts as fallback time in this hello.
+    this.refreshGauges(nowMs);
+    stream.open(nowMs, this.hello(nowMs), this.rng);
     if (stream.opened > 1 && stream.opened > before) (this.metrics as FilterMetrics).reconnected();
   }
 
@@ -618,6 +627,7 @@ export class FilterRoot extends RootContext {
     if (stream === null || token != stream.streamId || this.config === null) return;
     const nowMs = nowNs() / 1000000;
     stream.markHeardFrom();
+    this.offline.cameOnline();
     this.lastLiveMs = nowMs;
     const bytes = getBufferBytes(BufferType.GRPC_CALL_MESSAGE, 0, messageSize);
     this.handleControlMessage(bytes === null ? new ArrayBuffer(0) : bytes as ArrayBuffer, nowMs);
@@ -633,6 +643,7 @@ export class FilterRoot extends RootContext {
     if (stream.isLive()) {
       // The control plane was live until now: always worth a line; the TTL starts here.
       this.lastLiveMs = nowMs;
+      this.offline.wentOffline(nowMs);
       log(LogLevel.WARN, text);
     } else {
       stream.warnFailure(nowMs, text); // an attempt that failed: rate-limited
@@ -686,6 +697,8 @@ export class FilterRoot extends RootContext {
       metrics.setEnforced(states, this.base.weights, this.enforcedVersion, true);
     }
     if (useplan == this.fallbackActive) {
+      if (useplan) this.offline.fallbackEnded(nowMs);
+      else this.offline.fallbackStarted(this.plan !== null ? this.lastLiveMs + <u64>(this.plan as Plan).ttlMs : nowMs);
       if (useplan) {
         log(LogLevel.INFO, ENFORCING + this.versionText);
       } else if (this.plan !== null) {

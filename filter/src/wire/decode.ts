@@ -149,6 +149,8 @@ function readHello(r: PbReader, m: Hello): void {
     else if (f == 6) m.instanceId = r.uint64("instance_id");
     else if (f == 7) m.enforcedVersion = r.uint64("enforced_version");
     else if (f == 8) m.capabilities.push(r.string("capabilities"));
+    else if (f == 9) m.disconnectedMs = r.uint64("disconnected_ms");
+    else if (f == 10) m.fallbackMs = r.uint64("fallback_ms");
     else if (f != 0) r.skip("field " + dec(f));
   }
 }

@@ -34,6 +34,8 @@ function writeHello(w: PbWriter, m: Hello): void {
   w.uint64(6, m.instanceId);
   w.uint64(7, m.enforcedVersion);
   for (let i = 0; i < m.capabilities.length; i++) w.string(8, unchecked(m.capabilities[i]), true);
+  w.uint64(9, m.disconnectedMs);
+  w.uint64(10, m.fallbackMs);
 }
 
 /** Writes the histogram trimmed to its non-empty buckets; nothing at all when it is empty. */

@@ -19,8 +19,12 @@ export class Hello {
   instanceId: u64 = 0;
   /** Decision version enforced as the stream opens (0: none). */
   enforcedVersion: u64 = 0;
-  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load"). */
+  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load", ...). */
   capabilities: string[] = [];
+  /** Ms since the previous live stream ended (0 on the first connection). */
+  disconnectedMs: u64 = 0;
+  /** Of disconnectedMs: ms on the local fallback breakers. */
+  fallbackMs: u64 = 0;
 }
 
 export class LatencyHistogram {

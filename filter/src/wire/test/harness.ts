@@ -114,7 +114,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
     for (let i = 0; i < hello.clusters.length; i++) out += (i > 0 ? "," : "") + q(hello.clusters[i]);
     out += "],\"instanceId\":" + u64s(hello.instanceId) + ",\"enforcedVersion\":" + u64s(hello.enforcedVersion) + ",\"capabilities\":[";
     for (let i = 0; i < hello.capabilities.length; i++) out += (i > 0 ? "," : "") + q(hello.capabilities[i]);
-    return out + "]}}";
+    return out + "],\"disconnectedMs\":" + u64s(hello.disconnectedMs) + ",\"fallbackMs\":" + u64s(hello.fallbackMs) + "}}";
   }
   const report = r.report;
   if (report !== null) {
@@ -202,6 +202,8 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
     m.enforcedVersion = u64Of(hello.get("enforcedVersion"));
     const capabilities = hello.getArray("capabilities");
     if (capabilities !== null) for (let i = 0; i < capabilities.length; i++) m.capabilities.push(capabilities[i].stringValue);
+    m.disconnectedMs = u64Of(hello.get("disconnectedMs"));
+    m.fallbackMs = u64Of(hello.get("fallbackMs"));
     return encodeHello(m);
   }
   const report = root.getObject("report");
