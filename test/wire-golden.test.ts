@@ -12,6 +12,7 @@ import {
   type LatencyHistogram,
   type LoadMetric,
   type SidecarMessage,
+  type StreamWindow,
   type UpstreamLoad,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { GOLDEN_DIR, buildGoldenVectors, buildInvalidVectors, type InvalidVector } from "../scripts/golden.js";
@@ -105,6 +106,14 @@ function canonicalHistogram(h: LatencyHistogram | undefined): unknown {
   return { firstBucket: trimmed.firstBucket, counts: trimmed.counts, sumUs: h.sumUs.toString(), maxUs: h.maxUs.toString() };
 }
 
+function canonicalStreams(s: StreamWindow | undefined): unknown {
+  if (s === undefined) return null;
+  return {
+    streams: s.streams, cut: s.cut, failedInStream: s.failedInStream, tokensOut: s.tokensOut.toString(), tokensEstimated: s.tokensEstimated.toString(),
+    ttft: canonicalHistogram(s.ttft), tpot: canonicalHistogram(s.tpot), maxGap: canonicalHistogram(s.maxGap),
+  };
+}
+
 function canonicalSidecar(m: SidecarMessage): unknown {
   switch (m.kind.case) {
     case "hello": {
@@ -139,6 +148,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             totalLatency: canonicalHistogram(c.totalLatency),
             shed: c.shed,
             upstreamLoad: canonicalLoad(c.upstreamLoad),
+            streams: canonicalStreams(c.streams),
           })),
         },
       };

@@ -87,6 +87,20 @@ export function getBufferBytes(bufferType: i32, start: u32, maxSize: u32): Array
   return takeBytes();
 }
 
+/** Copies up to maxSize bytes of a buffer from `start` to dst (no managed allocation); returns the
+ *  number copied (0 when the buffer has none or the call fails). */
+export function copyBufferBytes(bufferType: i32, start: u32, maxSize: u32, dst: usize): u32 {
+  clearReturn();
+  if (env.proxy_get_buffer_bytes(bufferType, start, maxSize, RET_PTR, RET_SIZE) != Status.OK) return 0;
+  const ptr = load<usize>(RET_PTR);
+  let size = load<u32>(RET_SIZE);
+  if (ptr == 0) return 0;
+  if (size > maxSize) size = maxSize;
+  memory.copy(dst, ptr, size);
+  heap.free(ptr);
+  return size;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Header maps
 // ---------------------------------------------------------------------------------------------

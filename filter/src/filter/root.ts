@@ -45,10 +45,10 @@ export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
-/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed and
- *  fallback_time always, upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "fallback_time", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed", "fallback_time"];
+/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
+ *  streams and fallback_time always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time"];
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";

@@ -23,6 +23,7 @@ import {
   SIDECAR_NACK,
   SIDECAR_REPORT,
   TelemetryReport,
+  StreamWindow,
   UpstreamLoad,
 } from "./messages";
 import { dec } from "../core/numbertext";
@@ -209,6 +210,38 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       readUpstreamLoad(r, m.upstreamLoad);
       r.leave(outer);
       if (r.error !== null) r.error = "upstream_load." + (r.error as string);
+    } else if (f == 12) {
+      const outer = r.enter("streams");
+      if (outer < 0) return;
+      let s = m.streams;
+      if (s === null) m.streams = s = new StreamWindow();
+      readStreamWindow(r, s);
+      r.leave(outer);
+      if (r.error !== null) r.error = "streams." + (r.error as string);
+    } else if (f != 0) r.skip("field " + dec(f));
+  }
+}
+
+const STREAM_HISTOGRAMS: StaticArray<string> = ["ttft", "tpot", "max_gap"];
+
+function readStreamWindow(r: PbReader, m: StreamWindow): void {
+  while (r.more()) {
+    const f = r.key("StreamWindow");
+    if (f == 1) m.streams = r.uint32("streams");
+    else if (f == 2) m.cut = r.uint32("cut");
+    else if (f == 3) m.failedInStream = r.uint32("failed_in_stream");
+    else if (f == 4) m.tokensOut = r.uint64("tokens_out");
+    else if (f == 5) m.tokensEstimated = r.uint64("tokens_estimated");
+    else if (f >= 6 && f <= 8) {
+      const what = STREAM_HISTOGRAMS[f - 6];
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      readHistogram(r, f == 6 ? m.ttft : f == 7 ? m.tpot : m.maxGap);
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
     } else if (f != 0) r.skip("field " + dec(f));
   }
 }

@@ -15,6 +15,7 @@ import {
   Hello,
   LatencyHistogram,
   ReportRejected,
+  StreamWindow,
   TelemetryReport,
   UpstreamLoad,
 } from "../messages";
@@ -126,7 +127,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
       out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
       out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
-      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + "}";
+      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + "}";
     }
     return out + "]}}";
   }
@@ -179,6 +180,14 @@ function histogramFrom(h: LatencyHistogram, v: JsonValue | null): void {
   }
   h.sumUs = u64Of(v.get("sumUs"));
   h.maxUs = u64Of(v.get("maxUs"));
+}
+
+/** A StreamWindow as canonical JSON (null when absent). */
+function streamWindowJson(s: StreamWindow | null): string {
+  if (s === null) return "null";
+  return "{\"streams\":" + s.streams.toString() + ",\"cut\":" + s.cut.toString() + ",\"failedInStream\":" + s.failedInStream.toString() +
+    ",\"tokensOut\":" + u64s(s.tokensOut) + ",\"tokensEstimated\":" + u64s(s.tokensEstimated) + ",\"ttft\":" + histogramJson(s.ttft) +
+    ",\"tpot\":" + histogramJson(s.tpot) + ",\"maxGap\":" + histogramJson(s.maxGap) + "}";
 }
 
 /** Encodes a SidecarMessage given as proto3 JSON; on bad JSON sets lastError and returns no bytes. */
@@ -239,6 +248,19 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
             w.upstreamLoad.sums[k] = v.getNumber("sum", 0);
             w.upstreamLoad.maxes[k] = v.getNumber("max", 0);
           }
+        }
+        const streams = c.getObject("streams");
+        if (streams !== null) {
+          const sw = new StreamWindow();
+          sw.streams = u32Of(streams, "streams");
+          sw.cut = u32Of(streams, "cut");
+          sw.failedInStream = u32Of(streams, "failedInStream");
+          sw.tokensOut = u64Of(streams.get("tokensOut"));
+          sw.tokensEstimated = u64Of(streams.get("tokensEstimated"));
+          histogramFrom(sw.ttft, streams.getObject("ttft"));
+          histogramFrom(sw.tpot, streams.getObject("tpot"));
+          histogramFrom(sw.maxGap, streams.getObject("maxGap"));
+          w.streams = sw;
         }
         m.clusters.push(w);
       }
