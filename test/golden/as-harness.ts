@@ -25,6 +25,7 @@ export interface WireHarness {
   jsonRoundTrip(text: string): string;
   orcaParse(text: string): string;
   decimalParse(text: string, wide: boolean): number;
+  sseTail(text: string): string;
 }
 
 /** The global WebAssembly API (its types are not in this project's TypeScript lib). */

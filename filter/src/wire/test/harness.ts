@@ -21,6 +21,7 @@ import {
 } from "../messages";
 import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
 import { parseDecimal } from "../../core/decimal";
+import { tailCompletionTokens, tailHasDone, tailHasError } from "../../core/ssetail";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -420,4 +421,13 @@ export function decimalParse(text: string, wide: bool): f64 {
   if (wide) return parseDecimal(changetype<usize>(text), text.length, true);
   const bytes = String.UTF8.encode(text);
   return parseDecimal(changetype<usize>(bytes), bytes.byteLength, false);
+}
+
+/** core/ssetail.ts on a stream's last bytes (given as text): "<done> <error> <completion tokens>",
+ *  e.g. "true false 28" (-1: no usage found). */
+export function sseTail(text: string): string {
+  const bytes = String.UTF8.encode(text);
+  const ptr = changetype<usize>(bytes);
+  const n = bytes.byteLength;
+  return (tailHasDone(ptr, n) ? "true" : "false") + " " + (tailHasError(ptr, n) ? "true" : "false") + " " + tailCompletionTokens(ptr, n).toString();
 }
