@@ -27,9 +27,10 @@ export class OfflineTime {
     this.fallbackMs = 0;
   }
 
-  /** The local fallback breakers rule from fromMs on. */
+  /** The local fallback breakers rule from fromMs on (a period already in progress, e.g. across a
+   *  reconfiguration, keeps its start). */
   fallbackStarted(fromMs: u64): void {
-    this.fallbackFromMs = fromMs > 0 ? fromMs : 1;
+    if (this.fallbackFromMs == 0) this.fallbackFromMs = fromMs > 0 ? fromMs : 1;
   }
 
   /** The control plane's plan rules again from nowMs on. */
