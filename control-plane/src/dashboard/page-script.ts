@@ -78,7 +78,6 @@ function renderAlerts(snap) {
   const parts = [];
   if (refusing) parts.push(refusing + " refus" + (refusing === 1 ? "es" : "e") + " the decisions");
   if (gone) parts.push(gone + (gone === 1 ? " is" : " are") + " gone");
-  if (back) parts.push(back + (back === 1 ? " is" : " are") + " back from running without it");
   box.querySelector("h2").textContent = total > 0
     ? total + " sidecar worker" + (total === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ")
     : back + " sidecar worker" + (back === 1 ? " is" : "s are") + " back from running without the control plane";
