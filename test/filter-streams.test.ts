@@ -1,7 +1,7 @@
 // Streamed responses (Content-Type text/event-stream, OpenAI-compatible SSE) through the real
 // build/filter.wasm on virtual time: time to first token, tokens (usage or chunk count), time per
 // output token, the largest gap, and cut streams, as the window report's StreamWindow carries them.
-import { after, before, test } from "node:test";
+import { after, before, describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import { HeaderMap, responseFlagsMask, type PluginTester } from "../filter/host/index.js";
 import { bucketOf } from "../lib/histogram.js";
@@ -171,4 +171,49 @@ test("a long stream's usage is found in the last bytes however many chunks came 
   const got = observed(run({ chunks }));
   assert.deepEqual([got.streams, got.cut, got.tokensOut, got.tokensEstimated, got.ttftUs, got.maxGapUs], [1, 0, 612, 0, 105_000, 10_000]);
   assert.equal(got.tpotUs, Math.floor(5_000_000 / 611), "(last - first) / (tokens - 1), in whole microseconds");
+});
+
+// The local fallback breaker (no decisions from the control plane: it rules) on streams.
+describe("the fallback breaker on streams", () => {
+  const CONFIG = {
+    node_id: "sidecar-1", zone: "zone-a", window_ms: 1000,
+    clusters: [{ name: "llm-a", weight: 50 }, { name: "llm-b", weight: 50 }],
+    fallback: { min_requests: 5, failure_rate: 0.5, slow_call_ms: 1000, slow_call_rate: 0.5, open_ms: 60_000 },
+  };
+
+  /** Sends five streams to llm-a (TTFT ttftMs, then 9 more chunks 500 ms apart), then asks whether llm-a still admits a request. */
+  async function admitsAfter(ttftMs: number, last: string): Promise<boolean> {
+    const { t: own } = await startFilter(CONFIG);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const h = own.plugin.createHttpStream();
+        h.sendRequestHeaders(HeaderMap.from(REQUEST), true);
+        own.advance(5);
+        h.sendResponseHeaders(HeaderMap.from([[":status", "200"], ["content-type", SSE]]), false);
+        own.advance(ttftMs);
+        for (let c = 0; c < 9; c++) {
+          h.sendResponseBody(new TextEncoder().encode(token(`c${c}`)), false);
+          own.advance(500);
+        }
+        h.sendResponseBody(new TextEncoder().encode(last), true);
+        h.complete();
+      }
+      const probe = own.request({ headers: REQUEST });
+      return probe.localReply === null;
+    } finally {
+      own.close();
+    }
+  }
+
+  it("judges a stream slow by its time to first token, not by its length (4.5 s long answers with a 100 ms TTFT are not slow)", async () => {
+    assert.equal(await admitsAfter(100, DONE), true);
+  });
+
+  it("opens on streams whose first token takes longer than slow_call_ms", async () => {
+    assert.equal(await admitsAfter(1500, DONE), false);
+  });
+
+  it("counts streams cut inside a 200 (no [DONE]) as failures", async () => {
+    assert.equal(await admitsAfter(100, token("no end")), false);
+  });
 });

@@ -278,15 +278,18 @@ export class RequestContext extends HttpContext {
     const grpcError = this.isGrpc && isGrpcServerError(this.grpcStatus);
     const is5xx = status >= 500;
     let failed = is5xx || timeout || reset || grpcError;
+    let slowUs = totalUs;
     if (this.sse) {
-      // A stream cut inside a 2xx-4xx (an error event, no [DONE]) is a failure too.
+      // A stream cut inside a 2xx-4xx (an error event, no [DONE]) is a failure too; a stream is
+      // slow by its time to first token (its length is the answer's, not the upstream's speed).
       const meter = this.meter as SseMeter;
       meter.end(this.startNs, timeout || reset, flags == RESPONSE_FLAGS_DOWNSTREAM, failed);
       this.root.recorder.recordStream(this.cluster, meter);
       if (meter.failedInStream) failed = true;
+      if (meter.ttftUs != u64.MAX_VALUE) slowUs = meter.ttftUs;
     }
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
-      headersUs, totalUs, end / 1000000);
+      headersUs, totalUs, slowUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {
       log(LogLevel.DEBUG, "request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
         dec(status) + ")");

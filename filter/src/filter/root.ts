@@ -732,13 +732,15 @@ export class FilterRoot extends RootContext {
   }
 
   /** Records a completed upstream request for cluster i. */
+  /** slowUs: the latency the fallback breaker's slow-call check judges (totalUs, or a stream's
+   *  time to first token: a long answer is not a slow upstream). */
   recordOutcome(i: i32, outcomeClass: i32, is5xx: bool, timeout: bool, reset: bool, grpcError: bool,
-                failed: bool, headersUs: u64, totalUs: u64, nowMs: u64): void {
+                failed: bool, headersUs: u64, totalUs: u64, slowUs: u64, nowMs: u64): void {
     this.recorder.recordCompleted(i, is5xx, timeout, reset, grpcError, headersUs, totalUs);
     const metrics = this.metrics as FilterMetrics;
     metrics.countRequest(i, outcomeClass);
     metrics.recordLatencyUs(i, totalUs);
-    unchecked(this.breakers[i]).record(failed, totalUs / 1000, nowMs);
+    unchecked(this.breakers[i]).record(failed, slowUs / 1000, nowMs);
     if (this.fastTrip.record(i, failed, nowMs)) metrics.countFastTrip(i);
   }
 }
