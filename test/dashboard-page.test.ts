@@ -195,7 +195,7 @@ function watch(page: Page, origin: string) {
   return seen;
 }
 
-test("the dashboard shows measured traffic next to the weights sent and a red banner for refusing and gone sidecars, at 1280 and 420 px", async () => {
+test("the dashboard shows measured traffic next to the weights sent and a red banner for refusing, gone and returning sidecars, at 1280 and 420 px", async () => {
   const startedAt = Date.now();
   const cp = new ControlPlane({
     clusters: CLUSTERS.map((name) => ({ name, baseWeight: 100 })),
@@ -218,6 +218,7 @@ test("the dashboard shows measured traffic next to the weights sent and a red ba
   const healthy = connectWorker(cp, { nodeId: "node-healthy", clusters: CLUSTERS, answer: "ack" });
   const refusing = connectWorker(cp, { nodeId: "node-refusing", zone: "zone-b", clusters: CLUSTERS, answer: { nack: REFUSAL } });
   const gone = connectWorker(cp, { nodeId: "node-gone", workerId: 1, clusters: CLUSTERS, answer: "ack" });
+  connectWorker(cp, { nodeId: "node-back", workerId: 2, clusters: CLUSTERS, answer: "ack", back: { disconnectedMs: 93_250, fallbackMs: 63_250 } });
   /** The window that ended last (1 s windows on the wall clock). */
   const lastWindow = () => Math.floor(Date.now() / 1000) * 1000 - 1000;
   gone.report(lastWindow(), HEALTHY);
@@ -267,6 +268,9 @@ test("the dashboard shows measured traffic next to the weights sent and a red ba
       assert.match(refusingItem, /last seen .+ \(\d+ s ago\)/);
       const goneItem = (await page.textContent('#sidecar-alert li[data-kind="gone"]')) ?? "";
       assert.match(goneItem, /node-gone worker 1 \(zone-a\): gone, runs on its fallback: sidecar closed the stream · last seen .+ \(\d+ s ago\)/);
+      // Below them, a worker that came back says how long it was away and how much of it on its fallback.
+      const backItem = (await page.textContent('#sidecar-alert li[data-kind="back"]')) ?? "";
+      assert.match(backItem, /node-back worker 2 \(zone-a\): follows again: back after 93 s, 63 s on its fallback · said hello .+ \(\d+ s ago\)/);
       const bannerColor = await page.evaluate('getComputedStyle(document.querySelector("#sidecar-alert")).borderLeftColor');
       assert.equal(bannerColor, "rgb(229, 72, 77)", "the banner is red");
 

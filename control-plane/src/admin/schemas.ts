@@ -71,6 +71,8 @@ export const sidecarSchema = {
     reject_reason: str,
     refusing: { type: "boolean" },
     enforced_version: num,
+    disconnected_ms: nullableNumber,
+    fallback_ms: nullableNumber,
     last_report_at_ms: nullableNumber,
     lag_versions: num,
     report_lag_ms: nullableNumber,

@@ -112,6 +112,10 @@ export interface SidecarView {
   /** Its last answer refused (NACKed) a decision set (reject_reason says why). */
   refusing: boolean;
   enforced_version: number;
+  /** From its hello: ms without a live control-plane stream before it (0 on its first connection),
+   *  and of that ms on its local fallback breakers; null when its filter does not report them. */
+  disconnected_ms: number | null;
+  fallback_ms: number | null;
   last_report_at_ms: number | null;
   /** Versions behind the current decision set. */
   lag_versions: number;
@@ -137,6 +141,8 @@ export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
     reject_reason: s.rejectReason,
     refusing: s.refusing,
     enforced_version: s.enforcedVersion,
+    disconnected_ms: s.disconnectedMs ?? null,
+    fallback_ms: s.fallbackMs ?? null,
     last_report_at_ms: s.lastReportAtMs ?? null,
     lag_versions: s.lagVersions,
     report_lag_ms: s.lastReportAtMs === undefined ? null : Math.max(0, nowMs - s.lastReportAtMs),

@@ -11,6 +11,9 @@ export const KNOWN_CAPABILITIES = [
   /** Enforces DecisionSet.halt_mode "immediate" (ends response streams in flight); without it a
    *  filter enforces every halt as a drain. */
   "halt_immediate",
+  /** Fills Hello.disconnected_ms and fallback_ms (how long it ran without a live control plane
+   *  before this hello, and of that on its local fallback breakers). */
+  "fallback_time",
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 

@@ -267,6 +267,11 @@ export interface SidecarStatus {
   rejectReason: string;
   /** Version it said it enforced in its hello, then in its last report. */
   enforcedVersion: number;
+  /** From its hello (capability "fallback_time"; undefined without it): ms it ran without a live
+   *  control-plane stream before this hello (0 on its VM's first connection), and of that the ms
+   *  its local fallback breakers ruled. */
+  disconnectedMs?: number;
+  fallbackMs?: number;
   /** Last report received (epoch ms, control-plane clock), undefined before the first. */
   lastReportAtMs?: number;
   lastWindowStartMs?: number;

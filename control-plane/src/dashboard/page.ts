@@ -41,7 +41,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sidecar-alert" role="alert" hidden>
     <h2></h2>
-    <p>Refusing workers keep enforcing the decisions they had; gone ones run on their fallback (the last decisions until their TTL, then their local breakers and base weights). The weights below are not what they do.</p>
+    <p>Refusing workers keep enforcing the decisions they had; gone ones run on their fallback (the last decisions until their TTL, then their local breakers and base weights). The weights below are not what they do. Workers back after running without the control plane say for how long, and how much of it on their fallback.</p>
     <ul></ul>
   </section>
   <section><h2 class="title">Clusters</h2><div id="clusters"></div></section>
