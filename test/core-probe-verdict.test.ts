@@ -153,7 +153,23 @@ describe("a half-open probe of streamed responses, judged on its time to first t
   // latency SLO, which would fail the probe if it were judged as any request.
   const streamWindow = (streams: number, ttftSlow: number, over: Partial<ClusterWindowStats> = {}) =>
     win({ requests: streams, p50Ms: 9000, slowRequests: streams, streams: mergedStreams({ ttftMs: [...times(streams - ttftSlow, 200), ...times(ttftSlow, 900)] }, { ttftMs: 500 }), ...over });
-  const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; probe: "healthy" | "unhealthy"; reason: string }[] = [
+  const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; probe: "healthy" | "unhealthy"; reason: string; combined?: ScoreResult }[] = [
+    {
+      name: "the scores, which read total latency, do not fail streams whose first token is fast",
+      window: streamWindow(40, 0),
+      config: TTFT_CONFIG,
+      probe: "healthy",
+      reason: "",
+      combined: { score: 1, hard: true, reasons: ["p99 9000ms > slo 2000ms"] },
+    },
+    {
+      name: "without a TTFT objective those scores fail the probe at once",
+      window: streamWindow(40, 0),
+      config: CONFIG,
+      probe: "unhealthy",
+      reason: "p99 9000ms > slo 2000ms",
+      combined: { score: 1, hard: true, reasons: ["p99 9000ms > slo 2000ms"] },
+    },
     { name: "streams with a fast first token are healthy although their answers outlast the latency SLO", window: streamWindow(10, 0), config: TTFT_CONFIG, probe: "healthy", reason: "" },
     { name: "two of ten streams over the TTFT objective make it unhealthy, naming the objective", window: streamWindow(10, 2), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
     { name: "one stream over the TTFT objective is not enough", window: streamWindow(10, 1), config: TTFT_CONFIG, probe: "healthy", reason: "" },
@@ -163,7 +179,7 @@ describe("a half-open probe of streamed responses, judged on its time to first t
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const { verdict } = judgeProbe({ window: c.window, combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, c.config);
+      const { verdict } = judgeProbe({ window: c.window, combined: c.combined ?? CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, c.config);
       assert.deepEqual(verdict, { probe: c.probe, reason: c.reason });
     });
   }

@@ -58,15 +58,19 @@ export interface ProbeConfig {
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
  * evidence up (the evidence returned is empty).
  *
- * Probes that are mostly streamed responses (LLM output) are judged on their time to first token
- * when slo.ttftMs is set, not on their total latency: a stream's total latency grows with the
- * length of its answer, while its TTFT says at its first chunk whether the cluster serves again
- * (more than 1% of the streams over the TTFT objective, two at least, make it unhealthy).
+ * Probes at least half of which are streamed responses (LLM output) are judged on their failures
+ * and their time to first token when slo.ttftMs is set, not on their total latency nor on the
+ * scores (which read it): a stream's total latency grows with the length of its answer, while its
+ * TTFT says at its first chunk whether the cluster serves again (more than 1% of the streams over
+ * the TTFT objective, two at least, make it unhealthy).
  */
 export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: ProbeVerdict; evidence: ProbeEvidence } {
   const d = config.detector;
   const { window: w, combined } = input;
-  if (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold)) {
+  // Streams are judged on their first token and their failures only: the scores read total
+  // latency, which for a stream is the length of its answer.
+  const streamProbe = judgedOnTtft(w.streams?.streams ?? 0, w.requests, config);
+  if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
     return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
@@ -87,7 +91,7 @@ function judgePooled(acc: ProbeEvidence, w: ClusterWindowStats, baseP50: number,
   if (acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
     return { probe: "unhealthy", reason: `probe error rate ${((acc.failures / acc.requests) * 100).toFixed(0)}% (${acc.failures} of ${acc.requests})` };
   }
-  if (config.sloTtftMs !== undefined && acc.streams > 0 && acc.streams * 2 >= acc.requests) return judgeTtft(acc, config.sloTtftMs);
+  if (judgedOnTtft(acc.streams, acc.requests, config)) return judgeTtft(acc, config.sloTtftMs!);
   if (w.requests >= config.breaker.minProbeRequests && Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
     return { probe: "unhealthy", reason: `probe p50 ${Math.round(w.p50Ms)}ms vs baseline ${Math.round(baseP50)}ms` };
   }
@@ -95,6 +99,11 @@ function judgePooled(acc: ProbeEvidence, w: ClusterWindowStats, baseP50: number,
     return { probe: "unhealthy", reason: `probe: ${Math.round(acc.slow)} of ${acc.requests} requests over slo ${config.sloLatencyMs}ms` };
   }
   return { probe: "healthy", reason: "" };
+}
+
+/** Probes at least half of which are streams are judged on TTFT, when it has an objective. */
+function judgedOnTtft(streams: number, requests: number, config: ProbeConfig): boolean {
+  return config.sloTtftMs !== undefined && streams > 0 && streams * 2 >= requests;
 }
 
 /** The verdict on pooled probes that are mostly streams: their time to first token. */
