@@ -211,3 +211,19 @@ describe("decisions on a TPOT breach (slow decode)", () => {
     });
   }
 });
+
+describe("the stream objectives given to the core", () => {
+  const cases: { name: string; slo: Partial<Slo>; error?: string }[] = [
+    { name: "both objectives, positive milliseconds, are taken", slo: { ttftMs: 800, tpotMs: 40 } },
+    { name: "none at all is taken (not judged)", slo: {} },
+    { name: "a TTFT objective of zero is refused naming it", slo: { ttftMs: 0 }, error: "slo.ttftMs: expected a number > 0 (milliseconds) or nothing, got 0" },
+    { name: "a TPOT objective that is not finite is refused naming it", slo: { tpotMs: Infinity }, error: "slo.tpotMs: expected a number > 0 (milliseconds) or nothing, got null" },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const make = () => new DecisionEngine([{ name: "a", baseWeight: 1 }], { latencyMs: 2000, successRate: 0.99, ...c.slo }, resolveConfig());
+      if (c.error === undefined) assert.deepEqual(make().slo, { latencyMs: 2000, successRate: 0.99, ...c.slo });
+      else assert.throws(make, (e: Error & { code?: string }) => e.code === "CP_ERR_SLO" && e.message === c.error);
+    });
+  }
+});
