@@ -15,6 +15,7 @@ import { clusterWindow } from "../control-plane/src/core/report-builder.js";
 import { poolStreamStats, type WorkerStreamWindow } from "../control-plane/src/core/streams/stream-window.js";
 import type { WorkerClusterWindow, WorkerReport } from "../control-plane/src/core/types.js";
 import { streamsFromProto, streamsToProto } from "../control-plane/src/grpc/stream-convert.js";
+import { knownCapabilities } from "../control-plane/src/core/capabilities.js";
 import { mergedStreams, times, workerStreams, type StreamSample } from "./support/streams.js";
 
 const T0 = 1_700_000_000_000;
@@ -165,5 +166,11 @@ describe("the StreamWindow on the wire", () => {
   it("a histogram reaching past the last bucket is an error naming it", () => {
     const bad = create(StreamWindowSchema, { streams: 1, maxGap: create(LatencyHistogramSchema, { firstBucket: 239, counts: [0, 1] }) });
     assert.deepEqual(streamsFromProto(bad, "report.clusters[2]"), { ok: false, error: "report.clusters[2].streams.max_gap: buckets 239..240 exceed 239" });
+  });
+});
+
+describe("the hello's capability", () => {
+  it("a filter naming \"streams\" is shown as reporting them; unknown names are ignored", () => {
+    assert.deepEqual(knownCapabilities(["shed", "streams", "telepathy"]), ["shed", "streams"]);
   });
 });

@@ -11,6 +11,9 @@ export const KNOWN_CAPABILITIES = [
   /** Enforces DecisionSet.halt_mode "immediate" (ends response streams in flight); without it a
    *  filter enforces every halt as a drain. */
   "halt_immediate",
+  /** Reports ClusterWindow.streams (TTFT, TPOT, max gap and cuts of streamed responses); without
+   *  it the stream objectives (slo.ttft_ms, slo.tpot_ms) have no evidence from that sidecar. */
+  "streams",
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 
