@@ -4,6 +4,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, configFromDocument, loadConfig } from "../control-plane/src/config/index.js";
+import { readFileSync } from "node:fs";
+import { parseConfigText } from "../control-plane/src/config/load.js";
 
 const minimal = { clusters: [{ name: "llm-a", base_weight: 50 }, { name: "llm-b", base_weight: 50 }] };
 
@@ -245,4 +247,13 @@ test("the stream objectives and the minimum of streams are read from the file an
   assert.deepEqual(fromFile.detector, { minStreams: 30 });
   const fromEnv = configFromDocument(minimal, { AUTOGLM_SLO_TTFT_MS: "1200", AUTOGLM_SLO_TPOT_MS: "60" });
   assert.deepEqual(fromEnv.slo, { latencyMs: 2000, successRate: 0.99, ttftMs: 1200, tpotMs: 60 });
+});
+
+test("the README's stream objectives example is a valid configuration", () => {
+  const blocks = [...readFileSync("README.md", "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const block = blocks.find((b) => b.startsWith("slo:") && b.includes("ttft_ms:"));
+  assert.ok(block !== undefined, "the README has a stream objectives example");
+  const config = configFromDocument({ ...minimal, ...(parseConfigText(block, "readme.yaml") as object) }, {});
+  assert.deepEqual(config.slo, { latencyMs: 60000, successRate: 0.99, ttftMs: 1000, tpotMs: 50 });
+  assert.deepEqual(config.detector, { minStreams: 20 });
 });
