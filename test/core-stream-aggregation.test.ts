@@ -6,7 +6,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
-import { StreamWindowSchema, LatencyHistogramSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { ClusterWindowSchema, LatencyHistogramSchema, StreamWindowSchema, TelemetryReportSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { reportFromProto } from "../control-plane/src/grpc/convert.js";
 import { WindowAggregator } from "../control-plane/src/core/aggregator.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { windowCounts } from "../control-plane/src/core/error-budget/index.js";
@@ -161,6 +162,23 @@ describe("the StreamWindow on the wire", () => {
     const back = streamsFromProto(streamsToProto(w), "report.clusters[0]");
     assert.ok(back.ok);
     assert.deepEqual(back.value, w);
+  });
+
+  it("a telemetry report carries its clusters' streams into the core, and refuses a bad one naming its cluster", () => {
+    const w = workerStreams({ ttftMs: [120, 250], tpotMs: [20], tokensOut: 40 });
+    const message = (streams: ReturnType<typeof streamsToProto>) =>
+      create(TelemetryReportSchema, {
+        windowStartMs: BigInt(T0),
+        windowLengthMs: 1000,
+        sequence: 1n,
+        clusters: [create(ClusterWindowSchema, { cluster: "b" }), create(ClusterWindowSchema, { cluster: "a", requests: 2, totalLatency: create(LatencyHistogramSchema, { firstBucket: 100, counts: [2] }), streams })],
+      });
+    const ok = reportFromProto(message(streamsToProto(w)), new Set(["a", "b"]));
+    assert.ok(ok.ok);
+    assert.equal(ok.value.clusters[0]!.streams, undefined, "a cluster without streams has none");
+    assert.deepEqual(ok.value.clusters[1]!.streams, w);
+    const bad = reportFromProto(message(create(StreamWindowSchema, { streams: 1, ttft: create(LatencyHistogramSchema, { firstBucket: 240, counts: [1] }) })), new Set(["a", "b"]));
+    assert.deepEqual(bad, { ok: false, error: "report.clusters[1].streams.ttft: buckets 240..240 exceed 239" });
   });
 
   it("a histogram reaching past the last bucket is an error naming it", () => {

@@ -4,12 +4,14 @@
 // A round (round(nowMs)):
 //   1. close due windows in the aggregator; append them to each cluster's history (late reports
 //      replace the windows they changed); feed the capacity estimators;
-//   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, and the
-//      model if any, awaited) on the history, combine per cluster (max of scores, hard if any),
+//   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, the stream
+//      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
+//      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
 //   3. step each breaker (breaker.ts): overrides win (overrides.ts); otherwise it opens when the
 //      last plan would cut the cluster below the probe floor, or at once on a severe failure rate,
-//      in both cases only if the others serve its share better (planner/round-plan.ts
+//      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
+//      every case only if the others serve its share better (planner/round-plan.ts
 //      worthOpening); half-open probes are judged by probe-verdict.ts;
 //   4. the planner's shares of the round (planner/round-plan.ts, planner/planner.ts), then the
 //      decision set (decision-set-builder.ts); its version goes up only when its content changed
