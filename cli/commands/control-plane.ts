@@ -23,7 +23,7 @@ Options:
                                     allow_unauthenticated_non_loopback }
                            xds:   { enabled, host, port }
                            clusters: [ { name, base_weight } ]        (required)
-                           slo: { latency_ms, success_rate }
+                           slo: { latency_ms, success_rate, ttft_ms, tpot_ms }
                            detector: { n, m, min_requests, ... }  breaker: { open_base_ms, ... }
                            model: { path }   audit: { dir, rotate_bytes }
                            alerts: { channels: { <name>: { type: email | webhook | sms, ... } },

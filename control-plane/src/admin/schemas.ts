@@ -1,6 +1,8 @@
 // JSON schemas of the admin API's bodies, query strings, params and responses (the twins of
 // ./views.ts). Fastify validates inputs with them and serialises outputs through them.
 
+import { streamsSchema } from "./stream-views.js";
+
 const nullableNumber = { type: ["number", "null"] } as const;
 const str = { type: "string" } as const;
 const int = { type: "integer" } as const;
@@ -23,6 +25,7 @@ export const windowSchema = {
     p99_ms: nullableNumber,
     rps: num,
     reporters: int,
+    streams: streamsSchema,
   },
 } as const;
 

@@ -1,6 +1,7 @@
 // The admin API's view of the control plane's state: snake_case JSON, times in epoch ms,
 // non-finite numbers (NaN before data, Infinity for "never seen") as null.
 import type { ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, SidecarStatus } from "../core/types.js";
+import { streamsView, type StreamsView } from "./stream-views.js";
 
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
@@ -21,6 +22,8 @@ export interface WindowView {
   p99_ms: number | null;
   rps: number;
   reporters: number;
+  /** Its streamed responses: TTFT, TPOT, max gap, cuts, tokens (null: none ended in the window). */
+  streams: StreamsView | null;
 }
 
 export function windowView(w: ClusterWindowStats): WindowView {
@@ -39,6 +42,7 @@ export function windowView(w: ClusterWindowStats): WindowView {
     p99_ms: finiteOrNull(w.p99Ms),
     rps: w.rps,
     reporters: w.reporters,
+    streams: streamsView(w.streams),
   };
 }
 

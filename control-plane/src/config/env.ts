@@ -27,6 +27,8 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_XDS_ALLOW_UNAUTHENTICATED_NON_LOOPBACK: { path: "xds.allow_unauthenticated_non_loopback", kind: "boolean" },
   AUTOGLM_SLO_LATENCY_MS: { path: "slo.latency_ms", kind: "number" },
   AUTOGLM_SLO_SUCCESS_RATE: { path: "slo.success_rate", kind: "number" },
+  AUTOGLM_SLO_TTFT_MS: { path: "slo.ttft_ms", kind: "number" },
+  AUTOGLM_SLO_TPOT_MS: { path: "slo.tpot_ms", kind: "number" },
   AUTOGLM_MODEL_PATH: { path: "model.path", kind: "string" },
   AUTOGLM_AUDIT_DIR: { path: "audit.dir", kind: "string" },
   AUTOGLM_AUDIT_ROTATE_BYTES: { path: "audit.rotate_bytes", kind: "number" },

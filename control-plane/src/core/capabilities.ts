@@ -14,6 +14,9 @@ export const KNOWN_CAPABILITIES = [
   /** Fills Hello.disconnected_ms and fallback_ms (how long it ran without a live control plane
    *  before this hello, and of that on its local fallback breakers). */
   "fallback_time",
+  /** Reports ClusterWindow.streams (TTFT, TPOT, max gap and cuts of streamed responses); without
+   *  it the stream objectives (slo.ttft_ms, slo.tpot_ms) have no evidence from that sidecar. */
+  "streams",
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 

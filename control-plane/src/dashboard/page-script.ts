@@ -128,6 +128,9 @@ function renderClusters(snap) {
       "<dt>requests/s</dt><dd>" + (w ? fmtRps(w.rps) : "–") + "</dd>" +
       "<dt>error rate</dt>" + (quiet ? '<dd class="errors none">no traffic</dd>' : '<dd class="errors">' + fmtPct(w.error_rate) + "</dd>") +
       "<dt>p99 latency</dt><dd>" + (quiet ? "–" : fmtMs(w.p99_ms)) + "</dd>" +
+      (w && w.streams ? '<dt>TTFT p99</dt><dd class="ttft">' + fmtMs(w.streams.ttft_p99_ms) + "</dd>" +
+        '<dt>TPOT p99</dt><dd class="tpot">' + fmtMs(w.streams.tpot_p99_ms) + "</dd>" +
+        '<dt>streams</dt><dd class="streams">' + w.streams.streams + (w.streams.cut > 0 ? " (" + w.streams.cut + " cut)" : "") + " · " + fmtRps(w.streams.tokens_per_second) + " tok/s</dd>" : "") +
       (c.override ? "<dt>override</dt><dd>" + esc(c.override.state) + "</dd>" : "") +
       "</dl>" +
       '<div class="reasons">' + esc(c.reasons.join("; ")) + "</div>";
@@ -184,6 +187,8 @@ const CHARTS = [
   { id: "chart-score", value: (s) => s.score, max: () => 1, fmt: (x) => x.toFixed(2) },
   { id: "chart-errors", value: (s) => s.error_rate, max: (m) => Math.min(1, niceCeil(Math.max(0.05, m))), fmt: fmtAxisPct, gaps: true },
   { id: "chart-latency", value: (s) => s.p99_ms, max: (m) => niceCeil(Math.max(100, m)), fmt: fmtAxisMs, gaps: true },
+  { id: "chart-ttft", value: (s) => s.ttft_p99_ms, max: (m) => niceCeil(Math.max(100, m)), fmt: fmtAxisMs, gaps: true },
+  { id: "chart-tpot", value: (s) => s.tpot_p99_ms, max: (m) => niceCeil(Math.max(10, m)), fmt: (x) => x < 100 && !Number.isInteger(x) ? x.toFixed(1) + " ms" : fmtAxisMs(x), gaps: true },
 ];
 
 /** The x axis: from the oldest sample in the last WINDOW_MS (at least MIN_SPAN_MS) to the newest. */

@@ -14,6 +14,8 @@ const CHARTS: readonly { id: string; title: string; gaps: boolean }[] = [
   { id: "chart-score", title: "Anomaly score", gaps: false },
   { id: "chart-errors", title: "Error rate (per window)", gaps: true },
   { id: "chart-latency", title: "p99 latency (per window)", gaps: true },
+  { id: "chart-ttft", title: "TTFT p99, streamed responses (per window)", gaps: true },
+  { id: "chart-tpot", title: "TPOT p99, streamed responses (per window)", gaps: true },
 ];
 
 const chartsHtml = CHARTS.map(
