@@ -31,6 +31,8 @@ export interface GrpcJsTransportOptions {
   firstEndpoint?: number;
   /** Wall-clock time for ejections, epoch ms (default Date.now). */
   now?: () => number;
+  /** Called with the endpoint each new stream goes to (logs, tests). */
+  onPick?: (cluster: string, address: string) => void;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -80,6 +82,7 @@ export class GrpcJsTransport implements GrpcTransport {
     const picked = this.pick(request.cluster);
     if (picked === undefined) return null;
     const { address, picker } = picked;
+    this.options.onPick?.(request.cluster, address);
     const metadata = new grpc.Metadata();
     for (const [key, value] of request.metadata) {
       // Pseudo-headers and transport headers are grpc-js's business.
