@@ -173,6 +173,10 @@ describe("three control-plane processes on etcd, killed with SIGKILL, sidecars r
     const led = () => newLeader!.logs.find((l) => l.msg === "elected: leading");
     await until(`${newLeader!.id} logs its term`, () => led() !== undefined);
     const ledMs = Date.parse(String(led()!.time)) - killedAt;
+    // It continued every cluster from the dead leader's assessment in etcd (core/assessment.ts).
+    const term = () => newLeader!.logs.find((l) => l.msg === "leading: a new term");
+    await until(`${newLeader!.id} logs what it continued`, () => term() !== undefined);
+    assert.deepEqual(term()!.resumed_clusters, CLUSTERS, JSON.stringify(term()));
     // Every sidecar holds and enforces the new leader's set (the last one kept as is until
     // something changes; then versions continue in its generation, above every earlier one).
     const leaderVersion = async () => Number(((await newLeader!.admin("GET", "/v1/decisions")).body as { version: number }).version);

@@ -7,6 +7,7 @@ import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { Incident } from "./incidents/incident.js";
+import type { Assessment } from "./assessment.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -378,4 +379,6 @@ export interface PersistedState {
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
   incidents?: Incident[];
+  /** Replicas: the last leader's assessment (core/assessment.ts), which a new leader continues. */
+  assessment?: Assessment;
 }

@@ -239,6 +239,9 @@ export class Replica {
           .catch((err: unknown) => this.log.warn({ err }, "could not apply a shared change"));
         return;
       }
+      case "assessment":
+        // Read by a replica when it takes over (shared.load), not while following.
+        return;
       case "generation":
         // Another replica raised the counter above the leader's claim (it serves, or a sidecar of
         // it enforces, a version there): continue above it. Judged in the chain, after any claim
