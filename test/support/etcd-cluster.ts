@@ -12,7 +12,7 @@
 //     election; the price is that a dead etcd leader is replaced after 2.5–5 s rather than 1–2 s.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,7 @@ export const ELECTION_TIMEOUT_MS = 2500;
 
 export interface EtcdMember {
   name: string;
-  /** http://127.0.0.1:<port>, the member's client URL. */
+  /** http://127.0.0.1:<port> (https:// with TLS), the member's client URL. */
   clientUrl: string;
   peerUrl: string;
   dataDir: string;
@@ -68,12 +68,25 @@ function exited(member: EtcdMember): Promise<void> {
 }
 
 /**
- * Starts `size` members (default 3) and resolves once the cluster commits a write (quorum up),
+ * Starts `size` members (default 3), with client TLS when `tls` is given, and resolves once the cluster commits a write (quorum up),
  * waiting at most `readyTimeoutMs`. Throws naming the cause when etcd is not installed or a
  * member exits during start-up (its last stderr lines are included).
  */
-export async function startEtcdCluster(options: { size?: number; readyTimeoutMs?: number } = {}): Promise<EtcdCluster> {
+export interface EtcdTls {
+  /** The CA that signed the members' and the clients' certificates. */
+  caFile: string;
+  /** The members' certificate and key (for 127.0.0.1). */
+  serverCertFile: string;
+  serverKeyFile: string;
+  /** A client certificate the readiness probe presents (--client-cert-auth is on). */
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+export async function startEtcdCluster(options: { size?: number; readyTimeoutMs?: number; tls?: EtcdTls } = {}): Promise<EtcdCluster> {
   const size = options.size ?? 3;
+  const tls = options.tls;
+  const scheme = tls === undefined ? "http" : "https";
   const ports = await freePorts(2 * size);
   const token = `autoglm-test-${randomUUID()}`;
   const names = Array.from({ length: size }, (_, i) => `m${i}`);
@@ -96,7 +109,7 @@ export async function startEtcdCluster(options: { size?: number; readyTimeoutMs?
   try {
     for (let i = 0; i < size; i++) {
       const name = names[i]!;
-      const clientUrl = `http://127.0.0.1:${ports[2 * i]}`;
+      const clientUrl = `${scheme}://127.0.0.1:${ports[2 * i]}`;
       const dataDir = await mkdtemp(join(tmpdir(), `autoglm-etcd-${name}-`));
       const args = [
         `--name=${name}`,
@@ -112,6 +125,9 @@ export async function startEtcdCluster(options: { size?: number; readyTimeoutMs?
         `--election-timeout=${ELECTION_TIMEOUT_MS}`,
         "--logger=zap",
         "--log-level=error",
+        // Client TLS (etcd.io/docs/v3.4/op-guide/security): clients must present a certificate
+        // the CA signed. Peers stay plaintext (loopback).
+        ...(tls === undefined ? [] : [`--cert-file=${tls.serverCertFile}`, `--key-file=${tls.serverKeyFile}`, `--trusted-ca-file=${tls.caFile}`, "--client-cert-auth"]),
       ];
       const child = spawn("etcd", args, { stdio: ["ignore", "ignore", "pipe"] });
       const member: EtcdMember = { name, clientUrl, peerUrl: peerUrls[i]!, dataDir, process: child, exited: false };
@@ -134,7 +150,11 @@ export async function startEtcdCluster(options: { size?: number; readyTimeoutMs?
     }
 
     const endpoints = members.map((m) => m.clientUrl);
-    const client = new Etcd3({ hosts: endpoints, dialTimeout: 2000 });
+    const credentials =
+      tls === undefined
+        ? undefined
+        : { rootCertificate: await readFile(tls.caFile), certChain: await readFile(tls.clientCertFile), privateKey: await readFile(tls.clientKeyFile) };
+    const client = new Etcd3({ hosts: endpoints, dialTimeout: 2000, ...(credentials === undefined ? {} : { credentials }) });
     try {
       const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
       for (;;) {
