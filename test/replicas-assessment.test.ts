@@ -72,6 +72,8 @@ describe("a new leader continues the last leader's assessment", () => {
     clock.now += 300;
     await successor.lead(generation + 2, shared, 0);
     assert.deepEqual(breakerOf(successor, "a"), before, "the same open period and openings");
+    const gathered = (cp: ControlPlane, cluster: string) => (cp as unknown as { engine: { runtime: Map<string, { shareLog: unknown[] }> } }).engine.runtime.get(cluster)!.shareLog;
+    assert.deepEqual(gathered(successor, "b"), gathered(old, "b"), "the shares the carried windows were gathered at");
     assert.deepEqual(
       historyOf(successor, "b").capacity,
       historyOf(old, "b").capacity,
@@ -103,6 +105,7 @@ const assessmentOf = (clusters: Record<string, "open" | "closed">, atMs = at): A
     corroborations: [],
     lastMove: { direction: 0, roundsAgo: 0 },
     windows: [clusterWindow({ cluster, p50Ms: Number.NaN })],
+    shareLog: [{ atMs: atMs - 5000, share: 0.5 }],
   })),
 });
 
@@ -143,6 +146,7 @@ describe("a stored assessment is checked when read", () => {
     { name: "a window of another cluster", text: withCluster({ windows: [clusterWindow({ cluster: "z" })] }), error: /clusters\[0\]\.windows\[0\]: expected a window of a/ },
     { name: "a window with a text count", text: withCluster({ windows: [{ ...clusterWindow(), requests: "100" }] }), error: /clusters\[0\]\.windows\[0\]\.requests: expected a number/ },
     { name: "a planner move out of range", text: withCluster({ lastMove: { direction: 2, roundsAgo: 0 } }), error: /clusters\[0\]\.lastMove/ },
+    { name: "a share above 1 in the share log", text: withCluster({ shareLog: [{ atMs: 1, share: 1.5 }] }), error: /clusters\[0\]\.shareLog: expected a list of \{atMs, share in \[0, 1\]\}/ },
   ];
   for (const d of damaged) {
     it(`refuses ${d.name}, naming the field`, () => {

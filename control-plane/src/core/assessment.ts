@@ -7,12 +7,14 @@
 //     which soft evidence cannot trip it again);
 //   - the recent combined scores and their corroborations, the planner's last move;
 //   - the newest merged windows (at most ASSESSMENT_WINDOWS), replayed into the new leader's
-//     history and capacity estimator (its baseline, safe load, usual bad fraction).
+//     history and capacity estimator (its baseline, safe load, usual bad fraction), with the log
+//     of the shares they were gathered at (planner/gathered-share.ts).
 // Written by the leader to the shared store (replicas/etcd-state.ts) when a breaker moves and
 // every few seconds; a few KB. Pure data and checks, no I/O.
 import type { AlarmFilter, WindowVerdict } from "./alarm-filter.js";
 import { appendWindow, type ClusterRuntime } from "./cluster-runtime.js";
 import type { CoreConfig } from "./config.js";
+import type { ShareChange } from "./planner/gathered-share.js";
 import type { LastMove } from "./planner/round-plan.js";
 import type { BreakerState, ClusterWindowStats, DecisionSet } from "./types.js";
 
@@ -36,6 +38,8 @@ export interface ClusterAssessment {
   lastMove: LastMove;
   /** The newest merged windows, oldest first. */
   windows: ClusterWindowStats[];
+  /** The shares in force while they were gathered (absent in an assessment of an older build). */
+  shareLog?: ShareChange[];
 }
 
 export interface Assessment {
@@ -99,6 +103,9 @@ function clusterProblem(c: unknown): string | undefined {
   if (!Array.isArray(c.corroborations) || !c.corroborations.every((v) => typeof v === "boolean")) return ".corroborations: expected booleans";
   const move = c.lastMove;
   if (!isObject(move) || ![-1, 0, 1].includes(move.direction as number) || !isNumber(move.roundsAgo)) return ".lastMove: expected {direction: -1 | 0 | 1, roundsAgo}";
+  if (c.shareLog !== undefined && !(Array.isArray(c.shareLog) && c.shareLog.every((e) => isObject(e) && isNumber(e.atMs) && isNumber(e.share) && e.share >= 0 && e.share <= 1))) {
+    return ".shareLog: expected a list of {atMs, share in [0, 1]}";
+  }
   if (!Array.isArray(c.windows)) return ".windows: expected a list";
   for (const [j, w] of c.windows.entries()) {
     if (!isObject(w) || w.cluster !== c.cluster) return `.windows[${j}]: expected a window of ${c.cluster}`;
@@ -142,6 +149,7 @@ export function takeClusterAssessment(rt: ClusterRuntime, alarms: AlarmFilter): 
     lastMove: { ...rt.lastMove },
     // Without the upstream load reports (ORCA): the estimators learn from the rest.
     windows: rt.history.slice(-ASSESSMENT_WINDOWS).map(({ upstreamLoad: _load, ...w }) => w),
+    shareLog: rt.shareLog.map((e) => ({ ...e })),
   };
 }
 
@@ -175,4 +183,5 @@ export function resumeCluster(rt: ClusterRuntime, ca: ClusterAssessment, alarms:
   rt.lastMove = { ...ca.lastMove };
   rt.history = [];
   for (const w of ca.windows) appendWindow(rt, w, config);
+  rt.shareLog = (ca.shareLog ?? []).map((e) => ({ ...e }));
 }
