@@ -40,6 +40,9 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_ETCD_ENDPOINTS: { path: "etcd.endpoints", kind: "list" },
   AUTOGLM_ETCD_REPLICA_ID: { path: "etcd.replica_id", kind: "string" },
   AUTOGLM_ETCD_ADVERTISE_ADDRESS: { path: "etcd.advertise_address", kind: "string" },
+  AUTOGLM_ETCD_TLS_CA_FILE: { path: "etcd.tls.ca_file", kind: "string" },
+  AUTOGLM_ETCD_TLS_CERT_FILE: { path: "etcd.tls.cert_file", kind: "string" },
+  AUTOGLM_ETCD_TLS_KEY_FILE: { path: "etcd.tls.key_file", kind: "string" },
 };
 
 function convert(text: string, kind: Kind): unknown {

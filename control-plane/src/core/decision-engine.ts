@@ -24,6 +24,7 @@
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
+import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { stepBreaker, type BreakerStep } from "./breaker.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -78,6 +79,9 @@ export class DecisionEngine {
   private triggerActions: TriggerActions = noActions();
   /** Windows still to close before the breakers step again after a takeover (beginTerm). */
   private takeoverHold = 0;
+  /** The last beginTerm: clusters continued from an assessment, and why others were not. */
+  private resumed: string[] = [];
+  private notResumed: string[] = [];
 
   constructor(
     clusters: readonly ClusterSpec[],
@@ -193,8 +197,34 @@ export class DecisionEngine {
     }
     this.plannedShares = undefined;
     this.restore(state, nowMs);
+    this.resumed = [];
+    this.notResumed = [];
+
+    if (state.assessment !== undefined) {
+      // The last leader's assessment: its breakers' times and backoff, cooldowns, scores and
+      // recent windows, for every cluster still in the state the published set says.
+      const { usable, skipped } = usableAssessment(state.assessment, state.decisions, nowMs);
+      for (const ca of usable) {
+        const rt = this.runtime.get(ca.cluster);
+        if (rt === undefined) continue;
+        resumeCluster(rt, ca, this.alarms, this.config);
+        this.resumed.push(ca.cluster);
+      }
+      this.notResumed = skipped;
+    }
     this.takeoverHold = holdWindows;
     return this.issued.beginTerm(generation, state.decisions, (version) => this.build(nowMs, version));
+  }
+
+  /** After beginTerm: the clusters continued from the last leader's assessment, and why others
+   *  were not (each "cluster: reason", or the whole assessment's). */
+  get takeover(): { resumed: readonly string[]; notResumed: readonly string[] } {
+    return { resumed: this.resumed, notResumed: this.notResumed };
+  }
+
+  /** The compact assessment a successor would continue from (core/assessment.ts). */
+  assessment(nowMs: number, version: number): Assessment {
+    return { atMs: nowMs, version, clusters: [...this.runtime.values()].map((rt) => takeClusterAssessment(rt, this.alarms)) };
   }
 
   /** Replicas: versions continue in `generation` when it is above the one in use; returns the

@@ -8,6 +8,7 @@ import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js"
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
+import type { Assessment } from "./assessment.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -394,4 +395,6 @@ export interface PersistedState {
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
   incidents?: Incident[];
+  /** Replicas: the last leader's assessment (core/assessment.ts), which a new leader continues. */
+  assessment?: Assessment;
 }
