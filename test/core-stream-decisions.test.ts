@@ -136,9 +136,12 @@ describe("decisions on a TTFT breach that rises with load (queueing)", () => {
       await m.run(20, 160); // 80 each: a's prefill queue builds, its TTFT passes 1 s
       const a = m.shares.at(-1)!["a"]!;
       if (c.moves) {
-        assert.ok(a < 0.4, `a's share fell: ${a}`);
+        // It moves until a's queue is back under the objective, and no further (at 40 % a carries
+        // 64 streams/s: TTFT about 600 ms; the share comes back toward base as far as that holds).
+        assert.ok(a <= 0.4 + 1e-9, `a's share fell: ${a}`);
         const status = m.engine.clusterStatuses(m.set, T0 + 60_000).find((s) => s.cluster === "a")!;
-        assert.ok(status.recent.some((w) => (w.streams?.ttftP99Ms ?? 0) > 1000), "the breach was seen");
+        assert.ok(m.engine.history("a").some((w) => (w.streams?.ttftP99Ms ?? 0) > 1000), "the breach was seen");
+        assert.ok((status.recent.at(-1)!.streams?.ttftP99Ms ?? Infinity) < OBJECTIVES.ttftMs, "and is gone at the share it settled at");
         assert.ok(status.scorers["stream_slo"] !== undefined, "the stream objectives were judged");
       } else {
         assert.ok(Math.abs(a - 0.5) < 0.01, `a's share stayed: ${a}`);
