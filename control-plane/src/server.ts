@@ -12,6 +12,7 @@ import { ModelReloadError, type AuditQuery, type AuditSource, type ModelControl,
 import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
+import { auditDecisionHistory } from "./audit/decision-history.js";
 import type { AuditRecord, ModelReload } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
@@ -248,6 +249,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
       triggers: config.triggers,
       haltConfirmWaitMs: config.halt.confirmWaitS * 1000,
+      // Rollback reads earlier sets from the local audit log; several replicas share no rollback.
+      ...(config.audit.dir === undefined || replica !== undefined ? {} : { decisionHistory: auditDecisionHistory(config.audit.dir) }),
     });
     cpRef = cp;
     const unbindMetrics = bindMetrics(cp, metrics);

@@ -18,6 +18,8 @@
 // combine with the decisions as overrides and the halt do (triggers/actions.ts): a cluster a
 // trigger opens is held open in step 3 unless an operator override names it, and the halt and
 // shed fractions are applied to the set of step 4.
+// A rollback (rollback.ts) pins an earlier set's cluster decisions over those of step 4 until it
+// is released or expires (checked in step 3); the breakers keep stepping underneath.
 // The scores of step 2 publish each cluster's risk (anomaly_score, cluster-signals.ts
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
@@ -30,12 +32,13 @@ import { overloaded, sustainedRisk, tripReason } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { applyOverride, OperatorControls, releaseForcedOpen } from "./overrides.js";
+import { applyRollback } from "./rollback.js";
 import { judgeProbe, noProbeEvidence, type ProbeVerdict } from "./probe-verdict.js";
 import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
-import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
+import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
@@ -50,6 +53,8 @@ export interface RoundResult {
   closedWindows: ClusterWindowStats[][];
   /** Triggers that fired or cleared in this round, in order. */
   triggerEvents: TriggerEvent[];
+  /** The rollback whose expiry came in this round (the set of this round is automatic again). */
+  rollbackExpired?: Rollback;
 }
 
 export class DecisionEngine {
@@ -133,6 +138,26 @@ export class DecisionEngine {
     return this.controls.haltState();
   }
 
+  /** Throws CP_ERR_ROLLBACK_CONFLICT unless the pin names exactly the configured clusters. */
+  validateRollback(pin: Rollback): void {
+    this.controls.validateRollback(pin);
+  }
+
+  /** Pins an earlier set's cluster decisions (rollback.ts) from the next set on. */
+  setRollback(pin: Rollback): void {
+    this.controls.setRollback(pin);
+  }
+
+  /** The rollback pinned, if any. */
+  rollback(): Rollback | undefined {
+    return this.controls.rollback();
+  }
+
+  /** Ends the rollback (the next set is automatic again); returns it, undefined when none. */
+  releaseRollback(): Rollback | undefined {
+    return this.controls.releaseRollback();
+  }
+
   /** Every trigger rule with its state (GET /v1/triggers). */
   triggerStatuses(): TriggerStatus[] {
     return this.triggers.statuses();
@@ -152,7 +177,7 @@ export class DecisionEngine {
 
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
-    this.controls.restore(state.overrides, state.halt, nowMs);
+    this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
     if (state.triggers !== undefined) {
       this.triggers.restore(state.triggers);
       this.triggerActions = combineActions(this.triggers.firedRules());
@@ -265,6 +290,7 @@ export class DecisionEngine {
       this.runtime.get(expired.cluster)!.breaker = expired.breaker;
       transitions.push(expired.transition);
     }
+    const rollbackExpired = this.controls.expireRollback(nowMs);
     const newWindow = closed.length > 0;
     // Closed clusters whose extra load already shows: hard evidence, or a load above the one
     // they were seen safe at.
@@ -291,7 +317,7 @@ export class DecisionEngine {
     // others carry its load keeps them past what they were sized for.
     this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
-    return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents };
+    return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents, ...(rollbackExpired === undefined ? {} : { rollbackExpired }) };
   }
 
   // ---------------------------------------------------------------- status
@@ -410,6 +436,10 @@ export class DecisionEngine {
       planReason: rt.planReason,
       override: this.controls.get(rt.spec.name),
     }));
-    return applyTriggerActions(buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config), this.triggerActions);
+    const built = buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config);
+    const pin = this.controls.rollback();
+    // A rollback pins every cluster but those an override or a trigger decides.
+    const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggerActions.open.has(name)));
+    return applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
   }
 }

@@ -148,6 +148,24 @@ export interface Override {
   actor: string;
 }
 
+/**
+ * An earlier decision set an operator republished (POST /v1/decisions/rollback): its per-cluster
+ * decisions are pinned over what the detectors and the planner decide, until released or untilMs
+ * (core/rollback.ts). The halt, the overrides and the triggers' actions in force still apply.
+ */
+export interface Rollback {
+  /** The version of the earlier set, as the audit log holds it. */
+  fromVersion: number;
+  /** Its per-cluster decisions as they were (shed fractions dropped: the triggers' own apply). */
+  clusters: ClusterDecision[];
+  /** Expiry, epoch ms; undefined: until released. */
+  untilMs?: number;
+  reason: string;
+  actor: string;
+  /** When it was set, epoch ms. */
+  atMs: number;
+}
+
 /** A breaker transition, as written to the audit log and sent to alerts. */
 export interface Transition {
   cluster: string;
@@ -316,6 +334,16 @@ export interface HaltEvent {
   mode?: HaltMode;
 }
 
+/** A rollback was pinned, released by an operator, or expired. */
+export interface RollbackEvent {
+  kind: "set" | "released" | "expired";
+  rollback: Rollback;
+  atMs: number;
+  /** Who released it and why (kind "released"). */
+  actor?: string;
+  reason?: string;
+}
+
 export interface SidecarEvent {
   kind: "connected" | "disconnected";
   status: SidecarStatus;
@@ -348,6 +376,7 @@ export interface ControlPlaneEvents {
   sidecar: SidecarEvent;
   round: RoundEvent;
   trigger: TriggerEvent;
+  rollback: RollbackEvent;
   /** Telemetry windows closed by a round: one list of per-cluster stats per window. */
   windows: ClusterWindowStats[][];
 }
@@ -378,4 +407,6 @@ export interface PersistedState {
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
   incidents?: Incident[];
+  /** The rollback in force (dropped when restored after its expiry). */
+  rollback?: Rollback;
 }
