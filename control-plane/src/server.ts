@@ -19,7 +19,7 @@ import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
-import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
+import { alertMetricsHooks, bindMetrics, ConfirmationMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
 import { ErrorBudgetMonitor } from "./error-budget/monitor.js";
 import { ExportLimiter } from "./admin/export-limiter.js";
 import { createModelScorer, FEATURE_NAMES, type OnnxScorer } from "./model/index.js";
@@ -253,6 +253,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(config.audit.dir === undefined || replica !== undefined ? {} : { decisionHistory: auditDecisionHistory(config.audit.dir) }),
     });
     cpRef = cp;
+    new ConfirmationMetrics(registry, cp);
     const unbindMetrics = bindMetrics(cp, metrics);
     closers.push(async () => unbindMetrics());
     metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);

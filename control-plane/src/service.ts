@@ -24,6 +24,7 @@ import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
+import { versionConfirmation } from "./core/halt/index.js";
 import { rollbackOf, rollbackTarget, validateRollbackRequest, type RollbackLookup, type RollbackRequest } from "./core/rollback.js";
 import { GoneSidecars, type GoneSidecar, type GoneSidecarLimits } from "./core/gone-sidecars.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
@@ -128,6 +129,10 @@ export class ControlPlane {
   private modelScorer: Scorer | undefined;
   private current: DecisionSet;
   private currentBytes: Uint8Array;
+  /** When the set in force was published (this lifetime's first: when constructed), epoch ms. */
+  private currentPublishedAtMs: number;
+  /** How long workers are given to confirm a version, ms (halt.confirm_wait_s). */
+  private readonly confirmWaitMs: number;
   private chain: Promise<unknown> = Promise.resolve();
   /** Durability of the audit record of the current decision set (an acknowledged call waits
    *  for it, so a restore never yields a lower version than a caller saw). */
@@ -160,6 +165,8 @@ export class ControlPlane {
     }
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
+    this.currentPublishedAtMs = this.now();
+    this.confirmWaitMs = options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS;
     this.incidents = new IncidentTracker(
       {
         now: this.now,
@@ -169,7 +176,7 @@ export class ControlPlane {
         record: (record) => void this.record(record),
         logger: this.log,
         clusters: this.clusters.map((c) => c.name),
-        confirmWaitMs: options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS,
+        confirmWaitMs: this.confirmWaitMs,
       },
       restored?.incidents ?? [],
     );
@@ -225,8 +232,24 @@ export class ControlPlane {
     return this.engine.clusterStatuses(this.current, this.now());
   }
 
+  /** Every connected worker, with whether it confirmed the version in force within
+   *  halt.confirm_wait_s (core/halt/version-confirmation.ts). */
   sidecarStatuses(): SidecarStatus[] {
-    return [...this.sessions.values()].flatMap((s) => (s.status === undefined ? [] : [s.statusView(this.current.version)]));
+    const version = this.current.version;
+    const nowMs = this.now();
+    return [...this.sessions.values()].flatMap((s) => {
+      if (s.status === undefined) return [];
+      const view = s.statusView(version);
+      const confirmation = versionConfirmation({
+        version,
+        publishedAtMs: this.currentPublishedAtMs,
+        connectedAtMs: view.connectedAtMs,
+        reachedAtMs: s.reachedAt(version),
+        waitMs: this.confirmWaitMs,
+        nowMs,
+      });
+      return [{ ...view, confirmation }];
+    });
   }
 
   /** Sidecar workers that were connected and are gone (they run on their fallback), the most
@@ -663,6 +686,7 @@ export class ControlPlane {
     const previous = this.current;
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
+    this.currentPublishedAtMs = atMs;
     this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.incidents.published(decisions, previous);

@@ -7,6 +7,7 @@ import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { Incident } from "./incidents/incident.js";
+import type { VersionConfirmation } from "./halt/version-confirmation.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -297,6 +298,9 @@ export interface SidecarStatus {
   lateReports: number;
   /** Decision sets replaced in the send queue before the stream could take them. */
   droppedPushes: number;
+  /** Whether it confirmed the decision version in force within halt.confirm_wait_s
+   *  (core/halt/version-confirmation.ts); set by the control plane's sidecarStatuses(). */
+  confirmation?: VersionConfirmation;
 }
 
 export interface NackEvent {

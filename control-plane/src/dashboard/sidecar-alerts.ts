@@ -1,20 +1,24 @@
 // The dashboard's red banner: sidecar workers that do not follow the control plane. Refusing
-// ones are connected but NACK the decision sets (they keep enforcing what they had); gone ones
-// were connected and their stream ended (they run on their fallback). Each with the reason and
+// ones are connected but NACK the decision sets (they keep enforcing what they had); unconfirmed
+// ones are connected and have not confirmed the version in force within halt.confirm_wait_s
+// (core/halt/version-confirmation.ts: a halt they may not enforce, say); gone ones were
+// connected and their stream ended (they run on their fallback). Each with the reason and
 // when it was last seen. Pure.
 import type { GoneSidecar } from "../core/gone-sidecars.js";
 import type { SidecarStatus } from "../core/types.js";
 
 export interface SidecarAlert {
-  kind: "refusing" | "gone";
+  kind: "refusing" | "unconfirmed" | "gone";
   node_id: string;
   worker_id: number;
   zone: string;
-  /** Refusing: the NACK's reason; gone: why the stream ended. */
+  /** Refusing: the NACK's reason; unconfirmed: the version and since when it is due; gone: why
+   *  the stream ended. */
   reason: string;
-  /** Epoch ms: a refusing worker's last report (its hello before any); a gone one's departure. */
+  /** Epoch ms: a refusing or unconfirmed worker's last report (its hello before any); a gone
+   *  one's departure. */
   last_seen_at_ms: number;
-  /** The decision version it enforces (refusing) or enforced when it left (gone). */
+  /** The decision version it enforces (refusing, unconfirmed) or enforced when it left (gone). */
   enforced_version: number;
 }
 
@@ -30,6 +34,17 @@ export function sidecarAlerts(connected: readonly SidecarStatus[], gone: readonl
       last_seen_at_ms: Math.max(s.connectedAtMs, s.lastReportAtMs ?? s.connectedAtMs),
       enforced_version: s.enforcedVersion,
     }));
+  const unconfirmed = connected
+    .filter((s) => !s.refusing && s.confirmation?.state === "unconfirmed")
+    .map((s): SidecarAlert => ({
+      kind: "unconfirmed",
+      node_id: s.nodeId,
+      worker_id: s.workerId,
+      zone: s.zone,
+      reason: `has not confirmed decision version ${s.confirmation!.version}, due at ${new Date(s.confirmation!.dueAtMs).toISOString()}`,
+      last_seen_at_ms: Math.max(s.connectedAtMs, s.lastReportAtMs ?? s.connectedAtMs),
+      enforced_version: Math.max(s.enforcedVersion, s.ackedVersion),
+    }));
   const departed = gone.map((g): SidecarAlert => ({
     kind: "gone",
     node_id: g.nodeId,
@@ -39,5 +54,5 @@ export function sidecarAlerts(connected: readonly SidecarStatus[], gone: readonl
     last_seen_at_ms: g.disconnectedAtMs,
     enforced_version: g.enforcedVersion,
   }));
-  return [...refusing, ...departed];
+  return [...refusing, ...unconfirmed, ...departed];
 }

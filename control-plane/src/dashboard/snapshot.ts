@@ -29,11 +29,11 @@ export interface DashboardSnapshot {
   decisions: DecisionsView;
   /** Connected sidecar streams. */
   sidecars: number;
-  /** Refusing and gone sidecar workers (the red banner), the first MAX_SIDECAR_ALERTS; empty
-   *  when all follow. */
+  /** Refusing, unconfirmed and gone sidecar workers (the red banner), the first
+   *  MAX_SIDECAR_ALERTS; empty when all follow. */
   sidecar_alerts: SidecarAlert[];
   /** How many there are of each kind in all. */
-  sidecar_alert_counts: { refusing: number; gone: number };
+  sidecar_alert_counts: { refusing: number; unconfirmed: number; gone: number };
   /** Per cluster, in the order of `clusters`. */
   traffic: TrafficShare[];
   model: ModelStatus["mode"];
@@ -54,13 +54,14 @@ export interface SnapshotInput {
 export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
   const alerts = sidecarAlerts(input.sidecars, input.gone);
   const refusing = alerts.filter((a) => a.kind === "refusing").length;
+  const unconfirmed = alerts.filter((a) => a.kind === "unconfirmed").length;
   return {
     at_ms: input.nowMs,
     clusters: input.statuses.map((s) => clusterView(s)),
     decisions: decisionsView(input.decisions),
     sidecars: input.sidecars.length,
     sidecar_alerts: alerts.slice(0, MAX_SIDECAR_ALERTS),
-    sidecar_alert_counts: { refusing, gone: alerts.length - refusing },
+    sidecar_alert_counts: { refusing, unconfirmed, gone: alerts.length - refusing - unconfirmed },
     traffic: trafficShares(input.statuses, input.decisions),
     model: input.model,
     error_budgets: (input.budgets ?? []).map((b) => ({
