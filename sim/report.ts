@@ -21,6 +21,7 @@ import type { Scenario } from "./scenario.js";
 import { baseShares } from "./policy.js";
 import { FaultTimeline } from "./faults.js";
 import type { RunResult } from "./runner.js";
+import type { SimTriggerEvent } from "./triggers.js";
 
 /** Seconds after a fault's end during which a cut is not a false cut. */
 export const FALSE_CUT_GRACE_S = 60;
@@ -43,6 +44,8 @@ export interface PolicyReport {
   detect_s: (number | null)[];
   recover_s: (number | null)[];
   false_cuts: number;
+  /** The scenario's triggers that fired and cleared (absent: none did; sim/triggers.ts). */
+  triggers?: SimTriggerEvent[];
 }
 
 /** Share of each cluster per window (pooled for sparse windows); NaN before any traffic. */
@@ -147,5 +150,6 @@ export function reportRun(result: RunResult): PolicyReport {
     detect_s: detect,
     recover_s: recover,
     false_cuts: falseCuts,
+    ...(result.triggers === undefined ? {} : { triggers: result.triggers }),
   };
 }

@@ -18,6 +18,7 @@ import { FaultTimeline } from "./faults.js";
 import { UpstreamHost } from "./upstream.js";
 import { Samples, quantileSorted } from "./quantile.js";
 import type { Policy, SimRequest } from "./policy.js";
+import type { SimTriggerEvent } from "./triggers.js";
 
 /** One cluster in one window. Latencies in milliseconds. */
 export interface ClusterWindowRecord {
@@ -59,6 +60,8 @@ export interface RunResult {
   failed: number;
   /** Client p99 over the run (answered or timed out), ms. */
   p99Ms: number;
+  /** The scenario's triggers that fired and cleared (policies that run them; sim/triggers.ts). */
+  triggers?: SimTriggerEvent[];
 }
 
 export interface RunOptions {
@@ -248,6 +251,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   for (let pending = advanceTo(drainUntil); pending !== undefined; pending = advanceTo(drainUntil)) await pending;
   while (queue.size > 0) completeOne(queue.pop());
   await policy.close?.();
+  const triggers = policy.triggerEvents?.() ?? [];
 
   const records: WindowRecord[] = windows.map((win, w) => ({
     startS: w * windowS,
@@ -266,5 +270,5 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       };
     }),
   }));
-  return { scenario, policy: policy.name, windows: records, requests, failed, p99Ms: quantileSorted(allLatencies.sorted(), 0.99) };
+  return { scenario, policy: policy.name, windows: records, requests, failed, p99Ms: quantileSorted(allLatencies.sorted(), 0.99), ...(triggers.length === 0 ? {} : { triggers }) };
 }
