@@ -381,7 +381,7 @@ export class ControlPlane {
     }
     const target = rollbackTarget(request.version, current, lookup);
     const atMs = this.now();
-    validateRollbackRequest(request, atMs);
+    validateRollbackRequest(request, atMs); // its expiry may have passed during the search
     const pin = rollbackOf(target, request, atMs);
     this.engine.validateRollback(pin);
     const decisions = await this.acknowledged({ kind: "rollback", atMs, rollback: pin }, () => {
