@@ -273,6 +273,23 @@ describe("a planner round on plain data", () => {
       assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
     });
   }
+
+  // a fails 70 % at 100 rps; c is healthy at 100 rps and trusted up to 180 rps; b carries 100 rps.
+  const cascade: { name: string; b: Partial<RoundCluster> & { failed?: number }; worth: boolean }[] = [
+    { name: "b healthy and closed: a's traffic fits on b and c, worth opening", b: { failed: 0 }, worth: true },
+    { name: "b opened earlier this round: its traffic goes to c too, which cannot carry both, not worth opening", b: { breaker: "open", failed: 0.7 }, worth: false },
+  ];
+  for (const c of cascade) {
+    it(`a cluster opened earlier in the round counts as traffic the others must carry: ${c.name}`, () => {
+      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 180 };
+      const clusters = [
+        roundCluster("a", { failed: 0.7, previousShare: 1 / 3, capacity }),
+        roundCluster("b", { previousShare: 1 / 3, capacity, ...c.b }),
+        roundCluster("c", { previousShare: 1 / 3, capacity }),
+      ];
+      assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
 });
 
 /** 15 windows at the safe load (100 rps, 1 % failed), then `overloaded` windows at `loadRps` with 20 % failed. */

@@ -7,6 +7,7 @@ import { CapacityEstimator } from "./capacity.js";
 import type { CoreConfig } from "./config.js";
 import { noProbeEvidence, type ProbeEvidence } from "./probe-verdict.js";
 import type { BreakerState, ClusterDecision, ClusterSpec, ClusterStatus, ClusterWindowStats, Override, ScoreResult } from "./types.js";
+import { gatheredShare, type ShareChange } from "./planner/gathered-share.js";
 import type { LastMove, RoundCluster } from "./planner/round-plan.js";
 
 export interface ClusterRuntime {
@@ -34,6 +35,8 @@ export interface ClusterRuntime {
   drainable: boolean;
   /** Planner policy: why the plan moved this cluster's share ("" when at base). */
   planReason: string;
+  /** Its share in each decision set this engine issued lately, from when (planner/gathered-share.ts). */
+  shareLog: ShareChange[];
 }
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
@@ -55,6 +58,7 @@ export function newClusterRuntime(spec: ClusterSpec, config: Pick<CoreConfig, "w
     lastMove: { direction: 0, roundsAgo: 0 },
     drainable: false,
     planReason: "",
+    shareLog: [],
   };
 }
 
@@ -123,6 +127,7 @@ export function roundCluster(rt: ClusterRuntime, previousShare: number | undefin
     probeFraction: rt.breaker.kind === "half_open" ? rt.breaker.probeFraction : 1,
     previousShare,
     inForceShare,
+    gatheredShare: gatheredShare(rt.shareLog, rt.history),
     history: rt.history,
     capacity: rt.capacity.estimate(),
     lastMove: rt.lastMove,

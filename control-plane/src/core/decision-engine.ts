@@ -40,6 +40,7 @@ import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
+import { logShare } from "./planner/gathered-share.js";
 import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
@@ -317,6 +318,7 @@ export class DecisionEngine {
     // others carry its load keeps them past what they were sized for.
     this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
+    for (const rt of this.runtime.values()) logShare(rt.shareLog, nowMs, previousShare(decisions, rt.spec.name));
     return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents, ...(rollbackExpired === undefined ? {} : { rollbackExpired }) };
   }
 

@@ -29,6 +29,9 @@ export interface RoundCluster {
   lastMove: LastMove;
   /** An operator override holds it closed: it is never drained. */
   forcedClosed: boolean;
+  /** The share its pooled windows were gathered at (gathered-share.ts), [0, 1]; undefined: not
+   *  known (the engine's log does not reach back to them), inForceShare then stands for it. */
+  gatheredShare?: number | undefined;
 }
 
 /** What the round decided for one cluster. */
@@ -112,6 +115,14 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
  * outage), so every cluster is judged by its newest window when that is worse than its pooled
  * ones: the failing cluster is not flattered by windows that remember it healthy, and the others
  * are not flattered either (a shared dependency failing shows in all of them).
+ *
+ * The load each would carry at its share is predicted from the mesh's whole offered load, open and
+ * probing clusters' load included (a cluster opened earlier this round sends its traffic to the
+ * closed ones too), anchored at the share its windows were gathered at (RoundCluster.gatheredShare):
+ * a cluster that just closed after probing at a few percent is judged at the load its share in
+ * force brings, not at its probe load. (The planner's own moves keep anchoring at the share in
+ * force: on the tuning batches the gathered share there cost more than it gained, as its margins
+ * and settling rounds were chosen with that anchor.)
  */
 export function worthOpening(clusters: readonly RoundCluster[], name: string, config: PlanConfig): boolean {
   const closed = clusters.filter((c) => c.breaker === "closed");
@@ -119,15 +130,20 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
   const shares = closed.map((c) => c.previousShare ?? c.baseWeight / baseTotal);
   const sum = shares.reduce((a, b) => a + b, 0);
   const responses = closed.map((c) => newestView(assessLoadResponse(c.history, c.capacity), c.history.at(-1)));
-  const totalRps = responses.reduce((a, r) => a + r.loadRps, 0);
-  const plan: PlanCluster[] = closed.map((c, i) => ({
-    cluster: c.name,
-    baseShare: c.baseWeight / baseTotal,
-    share: sum > 0 ? shares[i]! / sum : 1 / closed.length,
-    adjustable: true,
-    response: responses[i]!,
-    lastMove: c.lastMove,
-  }));
+  const elsewhereRps = clusters.filter((c) => c.breaker !== "closed").reduce((a, c) => a + (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!)), 0);
+  const totalRps = responses.reduce((a, r) => a + r.loadRps, 0) + elsewhereRps;
+  const plan: PlanCluster[] = closed.map((c, i) => {
+    const share = sum > 0 ? shares[i]! / sum : 1 / closed.length;
+    return {
+      cluster: c.name,
+      baseShare: c.baseWeight / baseTotal,
+      share,
+      evidenceShare: c.gatheredShare ?? c.inForceShare ?? c.previousShare ?? share,
+      adjustable: true,
+      response: responses[i]!,
+      lastMove: c.lastMove,
+    };
+  });
   return worthDraining(plan, name, totalRps, config);
 }
 
