@@ -5,6 +5,16 @@
 // baseline error_rate, and the scenario's faults at the current scenario second (latency_x,
 // added error_rate, down; ramps included) from sim/faults.ts.
 //
+// Streams follow the simulator's model (sim/stream.ts) with the cluster's llm block, or, when it
+// has none, the stand-in's earlier shape (demoStreams: a third of the cluster's latency to the
+// first token, then the other seven of eight words over the rest): 200 and text/event-stream headers at once, the first token after
+// TTFT (times the host's queueing multiplier from its arrivals over its capacity, as in
+// sim/upstream.ts), then an event every tokens_per_event tokens at TPOT each, the final event with
+// usage.completion_tokens and `data: [DONE]`. Each stream fault plays as in the simulator:
+// ttft_x (prefill queueing), tpot_x (decode slowdown), cut_rate (the stream stops at a random
+// event with an SSE error event inside the 200, or with a reset of the connection: cut_as).
+// TTFT and TPOT are scaled by latencyScale like every other latency.
+//
 // Each response echoes the request's x-request-id and x-autoglm-cluster (what the filter set) and
 // names the host that answered in x-demo-upstream ("<cluster>/<host index>"). Every answer that
 // reaches the handler carries the host's load as an ORCA report in `endpoint-load-metrics`
@@ -14,7 +24,10 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { FaultTimeline } from "../sim/faults.js";
-import type { Scenario } from "../sim/scenario.js";
+import type { Scenario, ScenarioLlm } from "../sim/scenario.js";
+import { StreamModel, eventTimeMs, tokensIn, type StreamPlan } from "../sim/stream.js";
+import { queueingMultiplier } from "../sim/upstream.js";
+import { contentEvent, errorEvent, finalEvents } from "../sim/sse.js";
 
 /** z of the 0.99 quantile of the standard normal. */
 const Z99 = 2.3263478740408408;
@@ -33,7 +46,7 @@ export interface LlmServerOptions {
   latencyScale: number;
   /** Uniform random in [0, 1). Default Math.random. */
   random?: () => number;
-  /** Clock, epoch ms (only for the `created` field). Default Date.now. */
+  /** Clock, epoch ms (the `created` field, the load over the last second, stream event times). Default Date.now. */
   now?: () => number;
 }
 
@@ -65,6 +78,48 @@ export function drawAnswer(options: Pick<LlmServerOptions, "scenario" | "cluster
   const delayMs = Math.exp(mu + sigma * z) * effect.latencyX * options.latencyScale;
   const errorRate = Math.min(1, spec.error_rate + effect.addedErrorRate);
   return { kind: random() < errorRate ? "error" : "ok", delayMs };
+}
+
+/** The words of every stand-in answer (one token each). */
+const WORDS = ["The", " circuit", " breaker", " kept", " the", " mesh", " healthy", "."];
+
+/**
+ * Streams of a cluster without an llm block, so a scenario written before streams keeps its
+ * latencies: the first token after a third of latency_ms, then the other seven of eight words
+ * over the remaining two thirds (p50 and p99 alike).
+ */
+export function demoStreams(latency: { p50: number; p99: number }): ScenarioLlm {
+  const perWord = (ms: number) => (ms * 2) / 3 / (WORDS.length - 1);
+  return {
+    stream_fraction: 1, ttft_ms: { p50: latency.p50 / 3, p99: latency.p99 / 3 },
+    tpot_ms: { p50: perWord(latency.p50), p99: perWord(latency.p99) },
+    output_tokens: { p50: WORDS.length, p99: WORDS.length + 0.001 }, tokens_per_event: 1, usage: true,
+  };
+}
+
+/** One drawn streamed answer: refused at once (down), an error before the stream, or a stream. */
+export type DrawnStream =
+  | { kind: "refused" }
+  | { kind: "error"; delayMs: number }
+  | { kind: "stream"; plan: StreamPlan };
+
+/**
+ * Draws a streamed answer for a request arriving at scenario second t, on a host at utilisation
+ * `utilisation` (arrivals over capacity). Times are already scaled by latencyScale. Pure given `random`.
+ */
+export function drawStream(
+  options: Pick<LlmServerOptions, "scenario" | "cluster" | "host" | "faults" | "latencyScale">,
+  t: number, utilisation: number, random: () => number,
+): DrawnStream {
+  const spec = options.scenario.clusters[options.cluster]!;
+  const effect = options.faults.effectOn(options.cluster, options.host, t);
+  if (effect.downChance > 0 && random() < effect.downChance) return { kind: "refused" };
+  const model = new StreamModel(spec.llm ?? demoStreams(spec.latency_ms));
+  const draws = { stream: 0, ttft: random(), tpot: random(), tokens: random(), cut: random(), cutPoint: random() };
+  const raw = model.plan(draws, effect, queueingMultiplier(utilisation));
+  const plan = { ...raw, ttftMs: raw.ttftMs * options.latencyScale, tpotMs: raw.tpotMs * options.latencyScale };
+  if (random() < Math.min(1, spec.error_rate + effect.addedErrorRate)) return { kind: "error", delayMs: plan.ttftMs };
+  return { kind: "stream", plan };
 }
 
 /** The host's load as an ORCA `endpoint-load-metrics` value (TEXT form): `rps` arrivals in the
@@ -119,7 +174,6 @@ function sendJson(res: http.ServerResponse, status: number, headers: Record<stri
   res.end(JSON.stringify(body));
 }
 
-const WORDS = ["The", " circuit", " breaker", " kept", " the", " mesh", " healthy", "."];
 
 /** Starts one stand-in host on 127.0.0.1 (port 0: a free one). */
 export async function startLlmServer(options: LlmServerOptions, port = 0): Promise<RunningLlmServer> {
@@ -129,6 +183,42 @@ export async function startLlmServer(options: LlmServerOptions, port = 0): Promi
   const counts = { ok: 0, errors: 0, refused: 0 };
   const spec = options.scenario.clusters[options.cluster]!;
   const arrivals = new RecentArrivals();
+
+  /** Plays a drawn streamed answer: headers at once, events at their times, the end or the cut. */
+  async function stream(res: http.ServerResponse, echo: Record<string, string>, id: string, model: string, drawn: DrawnStream): Promise<void> {
+    if (drawn.kind === "refused") {
+      counts.refused++;
+      sendJson(res, 503, echo, { error: { message: `${clusterName} host ${options.host} is down`, type: "unavailable" } });
+      return;
+    }
+    if (drawn.kind === "error") {
+      await sleep(drawn.delayMs);
+      counts.errors++;
+      sendJson(res, 500, echo, { error: { message: `${clusterName} host ${options.host} failed`, type: "server_error" } });
+      return;
+    }
+    const plan = drawn.plan;
+    const started = now();
+    res.writeHead(200, { ...echo, "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.flushHeaders();
+    const stop = plan.cutBefore ?? plan.events;
+    for (let j = 0; j < stop; j++) {
+      await sleep(started + eventTimeMs(plan, j) - now());
+      if (res.destroyed) return;
+      const tokens = tokensIn(plan, j);
+      res.write(contentEvent(id, model, tokens, j === 0, Array.from({ length: tokens }, (_, k) => WORDS[(j + k) % WORDS.length]).join("")));
+    }
+    if (plan.cutBefore !== null) {
+      await sleep(started + eventTimeMs(plan, plan.cutBefore) - now());
+      counts.errors++;
+      if (plan.cutAs === "reset") res.destroy();
+      else res.end(errorEvent(`${clusterName} host ${options.host} failed while generating`));
+      return;
+    }
+    res.end(finalEvents(id, model, plan.tokens, plan.usage));
+    counts.ok++;
+  }
+
   const server = http.createServer((req, res) => {
     void (async () => {
       const rps = arrivals.add(now());
@@ -155,38 +245,22 @@ export async function startLlmServer(options: LlmServerOptions, port = 0): Promi
         return;
       }
       const model = typeof body.model === "string" ? body.model : "demo-model";
+      const id = `chatcmpl-${Math.floor(random() * 1e12).toString(36)}`;
+      const created = Math.floor(now() / 1000);
+      if (body.stream === true) {
+        await stream(res, echo, id, model, drawStream(options, options.scenarioSeconds(), capacity > 0 ? rps / capacity : 1, random));
+        return;
+      }
       const answer = drawAnswer(options, options.scenarioSeconds(), random);
       if (answer.kind === "refused") {
         counts.refused++;
         sendJson(res, 503, echo, { error: { message: `${clusterName} host ${options.host} is down`, type: "unavailable" } });
         return;
       }
-      const id = `chatcmpl-${Math.floor(random() * 1e12).toString(36)}`;
-      const created = Math.floor(now() / 1000);
       if (answer.kind === "error") {
         await sleep(answer.delayMs);
         counts.errors++;
         sendJson(res, 500, echo, { error: { message: `${clusterName} host ${options.host} failed`, type: "server_error" } });
-        return;
-      }
-      if (body.stream === true) {
-        // First byte after about a third of the latency, the rest spread over the remainder.
-        await sleep(answer.delayMs / 3);
-        if (res.destroyed) return;
-        res.writeHead(200, { ...echo, "content-type": "text/event-stream", "cache-control": "no-cache" });
-        const step = (answer.delayMs * 2) / 3 / WORDS.length;
-        for (let i = 0; i < WORDS.length; i++) {
-          const chunk = {
-            id, object: "chat.completion.chunk", created, model,
-            choices: [{ index: 0, delta: i === 0 ? { role: "assistant", content: WORDS[i] } : { content: WORDS[i] }, finish_reason: null }],
-          };
-          res.write(`data: ${JSON.stringify(chunk)}\n\n`);
-          await sleep(step);
-          if (res.destroyed) return;
-        }
-        res.write(`data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\n`);
-        res.end("data: [DONE]\n\n");
-        counts.ok++;
         return;
       }
       await sleep(answer.delayMs);

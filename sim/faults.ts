@@ -6,8 +6,10 @@
 // for_s) and fades out linearly over recover_ramp_s after for_s ends. `repeat: {every_s, times}`
 // starts the same fault again every every_s: `times` occurrences in all, the first at at_s.
 // Effects of overlapping faults on one host combine: latency and capacity multipliers multiply,
-// added error rates add (capped at 1), down chances combine as independent events.
-import type { Scenario, ScenarioFault } from "./scenario.js";
+// added error rates add (capped at 1), down chances and cut chances combine as independent events;
+// stream multipliers (ttft_x, tpot_x) multiply like latency_x, and overlapping cut faults end their
+// cut streams the way of the one that started last (cut_as).
+import type { CutAs, Scenario, ScenarioFault } from "./scenario.js";
 
 /** One occurrence of a fault. Times in scenario seconds. */
 export interface FaultOccurrence {
@@ -27,16 +29,26 @@ export interface FaultOccurrence {
   spec: ScenarioFault;
 }
 
-/** The combined effect of the faults on one host at one time. Neutral: {1, 0, 1, 0}. */
+/** The combined effect of the faults on one host at one time. Neutral: NO_EFFECT. */
 export interface HostEffect {
   latencyX: number;
   addedErrorRate: number;
   capacityX: number;
   /** Chance that the host refuses a request at once (503). */
   downChance: number;
+  /** Multiplier on a stream's time to first token (prefill queueing). */
+  ttftX: number;
+  /** Multiplier on a stream's time per output token (decode slowdown). */
+  tpotX: number;
+  /** Chance that a stream is cut before its end. */
+  cutRate: number;
+  /** How a cut stream ends. */
+  cutAs: CutAs;
 }
 
-export const NO_EFFECT: Readonly<HostEffect> = Object.freeze({ latencyX: 1, addedErrorRate: 0, capacityX: 1, downChance: 0 });
+export const NO_EFFECT: Readonly<HostEffect> = Object.freeze({
+  latencyX: 1, addedErrorRate: 0, capacityX: 1, downChance: 0, ttftX: 1, tpotX: 1, cutRate: 0, cutAs: "error_event",
+});
 
 /** Every occurrence of every fault, ordered by start time (ties: file order). */
 export function faultOccurrences(scenario: Scenario): FaultOccurrence[] {
@@ -85,11 +97,17 @@ export class FaultTimeline {
       if (host >= o.endpoints) continue;
       const f = intensityAt(o, t);
       if (f <= 0) continue;
-      effect ??= { latencyX: 1, addedErrorRate: 0, capacityX: 1, downChance: 0 };
+      effect ??= { ...NO_EFFECT };
       effect.latencyX *= 1 + (o.spec.latency_x - 1) * f;
       effect.addedErrorRate = Math.min(1, effect.addedErrorRate + o.spec.error_rate * f);
       effect.capacityX *= 1 + (o.spec.capacity_x - 1) * f;
       if (o.spec.down) effect.downChance = 1 - (1 - effect.downChance) * (1 - f);
+      if (o.spec.ttft_x !== undefined) effect.ttftX *= 1 + (o.spec.ttft_x - 1) * f;
+      if (o.spec.tpot_x !== undefined) effect.tpotX *= 1 + (o.spec.tpot_x - 1) * f;
+      if (o.spec.cut_rate !== undefined && o.spec.cut_rate > 0) {
+        effect.cutRate = 1 - (1 - effect.cutRate) * (1 - o.spec.cut_rate * f);
+        effect.cutAs = o.spec.cut_as ?? "error_event";
+      }
     }
     return effect ?? NO_EFFECT;
   }

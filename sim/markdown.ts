@@ -12,19 +12,26 @@ function list(values: (number | null)[]): string {
   return values.map((v) => (v === null ? "never" : String(v))).join(", ");
 }
 
+/** A stream figure: "–" for a scenario without streams (or none in the run). */
+function figure(value: number | null | undefined): string {
+  return value === undefined || value === null ? "–" : String(value);
+}
+
 export function resultsMarkdown(results: readonly BenchScenarioResult[], command: string, runSeconds: number): string {
   const lines: string[] = [];
   lines.push(`Made with \`${command}\` in ${runSeconds.toFixed(0)} s.`, "");
-  lines.push("| scenario | policy | requests | failed | success rate | SLO violation s | p99 ms | detect s | recover s | false cuts |");
-  lines.push("|---|---|---:|---:|---:|---:|---:|---|---|---:|");
+  // TTFT and TPOT columns only when some scenario streams, so tables without streams stay as they were.
+  const streams = results.some((s) => Object.values(s.policies).some((r) => "ttft_p99_ms" in r));
+  lines.push(`| scenario | policy | requests | failed | success rate | SLO violation s | p99 ms |${streams ? " TTFT p99 ms | TPOT p99 ms |" : ""} detect s | recover s | false cuts |`);
+  lines.push(`|---|---|---:|---:|---:|---:|---:|${streams ? "---:|---:|" : ""}---|---|---:|`);
   for (const scenario of results) {
     for (const [policy, r] of Object.entries(scenario.policies)) {
       if ("unavailable" in r) {
-        lines.push(`| ${scenario.name} | ${policy} | unavailable: ${r.unavailable.replace(/\|/g, "\\|")} | | | | | | | |`);
+        lines.push(`| ${scenario.name} | ${policy} | unavailable: ${r.unavailable.replace(/\|/g, "\\|")} | | | | |${streams ? " | |" : ""} | | |`);
         continue;
       }
       lines.push(
-        `| ${scenario.name} | ${policy} | ${r.requests} | ${r.failed} | ${(r.success_rate * 100).toFixed(3)}% | ${r.slo_violation_s} | ${r.p99_ms} | ${list(r.detect_s)} | ${list(r.recover_s)} | ${r.false_cuts} |`,
+        `| ${scenario.name} | ${policy} | ${r.requests} | ${r.failed} | ${(r.success_rate * 100).toFixed(3)}% | ${r.slo_violation_s} | ${r.p99_ms} |${streams ? ` ${figure(r.ttft_p99_ms)} | ${figure(r.tpot_p99_ms)} |` : ""} ${list(r.detect_s)} | ${list(r.recover_s)} | ${r.false_cuts} |`,
       );
     }
   }

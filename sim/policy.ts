@@ -20,6 +20,18 @@ export interface SimRequest {
 /** Where a policy sends a request: a host of a cluster, or a local reject (the client gets a 503). */
 export type RouteDecision = { cluster: number; host: number } | { reject: string };
 
+/**
+ * What a policy that sits in the HTTP path sees of a streamed answer before it ends (the autoglm
+ * filter's body callbacks). Policies that see streams as the meshes do (status code and
+ * end-of-stream latency, in complete()) leave it out.
+ */
+export interface StreamObserver {
+  /** A streamed answer's 200 and headers (content-type text/event-stream), sent at once at arrival. */
+  headers(request: SimRequest, nowS: number): void;
+  /** One body chunk (SSE events); endOfStream on the last one (the final events, or an error event). */
+  body(request: SimRequest, chunk: Uint8Array, endOfStream: boolean, nowS: number): void;
+}
+
 /** One routing policy. */
 export interface Policy {
   readonly name: string;
@@ -27,7 +39,9 @@ export interface Policy {
   route(request: SimRequest, nowS: number): RouteDecision;
   /**
    * The answer came back (or the client timed out: status 504 at client_timeout_ms).
-   * `status` 200 is success; 5xx is failure.
+   * `status` 200 is success; 5xx is failure. A stream ends here with its end-of-stream latency and
+   * the status a mesh sees: 200 when it ended cleanly or with an error event inside the 200, 502
+   * when it was reset after its headers, 504 when its first token came after the client's timeout.
    */
   complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number): void;
   /** Time of the policy's next timer (its own periodic work), or Infinity. */
@@ -38,6 +52,8 @@ export interface Policy {
   windowEnd(window: number, endS: number): void | Promise<void>;
   /** True while the policy holds the cluster's breaker open (counts as a cut for detect_s). */
   isOpen(cluster: number): boolean;
+  /** Set by policies that see streams' headers and body chunks as they happen. */
+  readonly streams?: StreamObserver;
   /** Releases resources (wasm instances, control plane). */
   close?(): void | Promise<void>;
   /** The scenario's triggers that fired and cleared so far (policies that run them). */

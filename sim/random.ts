@@ -70,6 +70,8 @@ export const STREAM = {
   controlPlane: 4,
   /** Start indexes of the per-sidecar round-robin host pickers (EnvoyLoadBalancer). */
   hostPicker: 5,
+  /** Streams' draws (sim/stream.ts), made for every request of a scenario with an llm block. */
+  streams: 6,
 } as const;
 
 /** Exponential draw with the given rate (events per unit), from one uniform. */

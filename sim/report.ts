@@ -1,5 +1,6 @@
 // What a run reports per scenario and policy, exactly as the scenarios README defines it:
-// requests, failed, success_rate, slo_violation_s, p99_ms, detect_s, recover_s, false_cuts.
+// requests, failed, success_rate, slo_violation_s, p99_ms, detect_s, recover_s, false_cuts, and
+// for a scenario with streams (an llm block) ttft_p99_ms and tpot_p99_ms, the client's own.
 //
 // Traffic share of a cluster in a window = requests the policy sent to it / requests offered by
 // clients in that window. A cluster is "cut" in a window when its share is at most half its base
@@ -44,6 +45,10 @@ export interface PolicyReport {
   detect_s: (number | null)[];
   recover_s: (number | null)[];
   false_cuts: number;
+  /** Client p99 time to first token over the run's streams, ms (only in a scenario with streams; null: none). */
+  ttft_p99_ms?: number | null;
+  /** Client p99 time per output token over the run's streams, ms (likewise). */
+  tpot_p99_ms?: number | null;
   /** The scenario's triggers that fired and cleared (absent: none did; sim/triggers.ts). */
   triggers?: SimTriggerEvent[];
 }
@@ -77,16 +82,28 @@ export function cutSeries(result: RunResult, shares = shareSeries(result)): bool
   );
 }
 
-/** Seconds in which the client-side success rate or p99 broke the SLO. */
+/**
+ * Seconds in which the client-side success rate or p99 broke the SLO, or the streams' p99 time
+ * to first token or per output token broke slo.ttft_ms or slo.tpot_ms (when the scenario sets them).
+ */
 export function sloViolationSeconds(result: RunResult): number {
   const slo = result.scenario.slo;
+  const ttftSlo = slo.ttft_ms ?? Infinity;
+  const tpotSlo = slo.tpot_ms ?? Infinity;
   let seconds = 0;
   for (const win of result.windows) {
     if (win.offered === 0) continue;
     const success = 1 - win.failed / win.offered;
-    if (success < slo.success_rate || win.p99Ms > slo.latency_ms) seconds += win.endS - win.startS;
+    // NaN (no stream in the window) compares false: no breach.
+    const streamsBad = win.ttftP99Ms > ttftSlo || win.tpotP99Ms > tpotSlo;
+    if (success < slo.success_rate || win.p99Ms > slo.latency_ms || streamsBad) seconds += win.endS - win.startS;
   }
   return round(seconds, 3);
+}
+
+/** True when some cluster of the scenario streams (has an llm block). */
+export function hasStreams(scenario: Scenario): boolean {
+  return scenario.clusters.some((c) => c.llm !== undefined);
 }
 
 function round(value: number, digits: number): number {
@@ -141,6 +158,12 @@ export function reportRun(result: RunResult): PolicyReport {
     }
   });
 
+  const streams = hasStreams(scenario)
+    ? {
+      ttft_p99_ms: Number.isNaN(result.ttftP99Ms) ? null : round(result.ttftP99Ms, 1),
+      tpot_p99_ms: Number.isNaN(result.tpotP99Ms) ? null : round(result.tpotP99Ms, 2),
+    }
+    : {};
   return {
     requests: result.requests,
     failed: result.failed,
@@ -150,6 +173,7 @@ export function reportRun(result: RunResult): PolicyReport {
     detect_s: detect,
     recover_s: recover,
     false_cuts: falseCuts,
+    ...streams,
     ...(result.triggers === undefined ? {} : { triggers: result.triggers }),
   };
 }

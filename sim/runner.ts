@@ -11,13 +11,23 @@
 // offered, failed (5xx, local reject, timeout), and the latency of every request that got an
 // upstream answer or timed out. Per cluster and window: requests sent, 5xx, timeouts, latency
 // quantiles, and whether the policy held the cluster's breaker open at the window's end.
+//
+// Streams (clusters with an llm block, sim/stream.ts): the client's own measurements are the
+// ground truth of the report: TTFT of every stream that got a first token (or the client's
+// timeout when it came later), TPOT of every stream with two tokens or more, and a cut stream
+// fails for the client. Its latency is the time to its end. A policy with a StreamObserver
+// (autoglm) gets the headers at arrival and every body chunk at its time, in order with every
+// other event; other policies see only the end (status and end-of-stream latency).
 import type { Scenario } from "./scenario.js";
 import { STREAM, Xoshiro128 } from "./random.js";
 import { arrivals } from "./traffic.js";
 import { FaultTimeline } from "./faults.js";
 import { UpstreamHost } from "./upstream.js";
 import { Samples, quantileSorted } from "./quantile.js";
-import type { Policy, SimRequest } from "./policy.js";
+import type { Policy, SimRequest, StreamObserver } from "./policy.js";
+import { deliveredEvents, eventTimeMs, streamTruth, tokensIn, type StreamDraws, type StreamPlan } from "./stream.js";
+import { SseEncoder } from "./sse.js";
+import { CompletionQueue, type Completion } from "./completion-queue.js";
 import type { SimTriggerEvent } from "./triggers.js";
 
 /** One cluster in one window. Latencies in milliseconds. */
@@ -28,6 +38,8 @@ export interface ClusterWindowRecord {
   errors: number;
   /** Of those, timed out at the client. */
   timeouts: number;
+  /** Of those, streams cut before their end (a reset is also one of errors). */
+  cut: number;
   /** Latency quantiles of its answered or timed-out requests; NaN when none. */
   p50Ms: number;
   p95Ms: number;
@@ -48,6 +60,12 @@ export interface WindowRecord {
   timeouts: number;
   /** p99 of the requests that got an upstream answer or timed out, ms; NaN when none. */
   p99Ms: number;
+  /** Streamed answers (200 with a stream) of requests that arrived in the window. */
+  streams: number;
+  /** p99 time to first token of those streams (client timeout when later), ms; NaN when none. */
+  ttftP99Ms: number;
+  /** p99 time per output token of those with two tokens or more, ms; NaN when none. */
+  tpotP99Ms: number;
   clusters: ClusterWindowRecord[];
 }
 
@@ -60,6 +78,11 @@ export interface RunResult {
   failed: number;
   /** Client p99 over the run (answered or timed out), ms. */
   p99Ms: number;
+  /** Streamed answers over the run; 0 in a scenario without llm blocks. */
+  streams: number;
+  /** Client TTFT and TPOT p99 over the run's streams, ms; NaN without streams. */
+  ttftP99Ms: number;
+  tpotP99Ms: number;
   /** The scenario's triggers that fired and cleared (policies that run them; sim/triggers.ts). */
   triggers?: SimTriggerEvent[];
 }
@@ -71,71 +94,11 @@ export interface RunOptions {
   onProgress?: (fraction: number) => void;
 }
 
-interface Completion {
-  atS: number;
-  seq: number;
-  request: SimRequest;
-  cluster: number;
-  host: number;
-  status: number;
-  latencyMs: number;
-  window: number;
-}
-
-/** A binary min-heap of completions by (time, sequence). */
-class CompletionQueue {
-  private readonly items: Completion[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peekTime(): number {
-    return this.items.length > 0 ? this.items[0]!.atS : Infinity;
-  }
-
-  private less(a: Completion, b: Completion): boolean {
-    return a.atS < b.atS || (a.atS === b.atS && a.seq < b.seq);
-  }
-
-  push(item: Completion): void {
-    const items = this.items;
-    items.push(item);
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): Completion {
-    const items = this.items;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(items[l]!, items[m]!)) m = l;
-        if (r < items.length && this.less(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 interface ClusterAccumulator {
   sent: number;
   errors: number;
   timeouts: number;
+  cut: number;
   latencies: Samples;
   open: boolean;
 }
@@ -146,6 +109,10 @@ interface WindowAccumulator {
   localRejects: number;
   timeouts: number;
   latencies: Samples;
+  streams: number;
+  /** Null in a scenario without streams. */
+  ttft: Samples | null;
+  tpot: Samples | null;
   clusters: ClusterAccumulator[];
 }
 
@@ -159,12 +126,20 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   const hosts = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => new UpstreamHost(c, windowS)));
   const arrivalRandom = new Xoshiro128(seed, STREAM.arrivals);
   const requestRandom = new Xoshiro128(seed, STREAM.requests);
+  const hasStreams = scenario.clusters.some((c) => c.llm !== undefined);
+  const streamRandom = hasStreams ? new Xoshiro128(seed, STREAM.streams) : null;
+  const observer: StreamObserver | undefined = policy.streams;
+  const sse = new SseEncoder();
 
   const windows: WindowAccumulator[] = Array.from({ length: windowCount }, () => ({
     offered: 0, failed: 0, localRejects: 0, timeouts: 0, latencies: new Samples(256),
-    clusters: scenario.clusters.map(() => ({ sent: 0, errors: 0, timeouts: 0, latencies: new Samples(128), open: false })),
+    streams: 0, ttft: hasStreams ? new Samples(64) : null, tpot: hasStreams ? new Samples(64) : null,
+    clusters: scenario.clusters.map(() => ({ sent: 0, errors: 0, timeouts: 0, cut: 0, latencies: new Samples(128), open: false })),
   }));
   const allLatencies = new Samples(1 << 16);
+  const allTtft = new Samples(hasStreams ? 1 << 12 : 1);
+  const allTpot = new Samples(hasStreams ? 1 << 12 : 1);
+  let streams = 0;
   let requests = 0;
   let failed = 0;
 
@@ -184,11 +159,66 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       win.timeouts++;
       cw.timeouts++;
     } else if (c.status >= 500) cw.errors++;
-    if (c.status >= 500) {
+    if (c.clientFailed) {
       win.failed++;
       failed++;
     }
     policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS);
+  };
+
+  /** Records what the client measured on a stream that started (in its arrival window). */
+  const recordStream = (window: number, cluster: number, plan: StreamPlan, timedOut: boolean): void => {
+    const win = windows[window]!;
+    win.streams++;
+    streams++;
+    if (timedOut) {
+      win.ttft!.push(timeoutMs);
+      allTtft.push(timeoutMs);
+      return;
+    }
+    const truth = streamTruth(plan);
+    if (truth.cut) win.clusters[cluster]!.cut++;
+    if (truth.ttftMs !== null) {
+      win.ttft!.push(truth.ttftMs);
+      allTtft.push(truth.ttftMs);
+    }
+    if (truth.tpotMs !== null) {
+      win.tpot!.push(truth.tpotMs);
+      allTpot.push(truth.tpotMs);
+    }
+  };
+
+  /** Body events a policy is handed for a stream: the delivered ones, plus the error event of a cut. */
+  const bodyEvents = (plan: StreamPlan): number =>
+    plan.cutBefore === null ? plan.events : plan.cutBefore + (plan.cutAs === "error_event" ? 1 : 0);
+
+  /** Hands the policy a stream's next body chunk, then queues the one after it (or the end). */
+  const deliverEvent = (c: Completion): void => {
+    const s = c.stream!;
+    const plan = s.plan;
+    const j = s.next++;
+    if (j < deliveredEvents(plan)) {
+      const last = plan.cutBefore === null && j === plan.events - 1;
+      observer!.body(c.request, sse.content(tokensIn(plan, j), j === 0, last ? plan.tokens : null, plan.usage), last, c.atS);
+    } else {
+      observer!.body(c.request, sse.error(), true, c.atS); // the cut, as an error event inside the 200
+    }
+    const arrival = c.request.arrivalS;
+    if (s.next < bodyEvents(plan)) {
+      c.atS = arrival + eventTimeMs(plan, s.next) / 1000;
+    } else {
+      delete c.stream;
+      c.atS = arrival + c.latencyMs / 1000;
+    }
+    c.seq = seq++;
+    queue.push(c);
+  };
+
+  /** Processes the next queued item: a stream's body chunk or a completion. */
+  const processNext = (): void => {
+    const c = queue.pop();
+    if (c.stream !== undefined) deliverEvent(c);
+    else completeOne(c);
   };
 
   /**
@@ -203,7 +233,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       const windowAt = nextWindowEnd <= windowCount ? windowEndTime(nextWindowEnd) : Infinity;
       const next = Math.min(completionAt, timerAt, windowAt);
       if (next > t || next === Infinity) return undefined;
-      if (completionAt === next) completeOne(queue.pop());
+      if (completionAt === next) processNext();
       else if (timerAt === next) policy.timer(timerAt);
       else {
         const index = nextWindowEnd - 1;
@@ -218,12 +248,17 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   };
 
   let id = 0;
+  let lastEndS = 0;
   for (const t of arrivals(scenario, arrivalRandom)) {
     for (let pending = advanceTo(t); pending !== undefined; pending = advanceTo(t)) await pending;
     const request: SimRequest = { id, arrivalS: t, sidecar: id % scenario.sidecars, routeDraw: requestRandom.next(), spareDraw: requestRandom.next() };
     id++;
     const draws = {
       latency: requestRandom.next(), error: requestRandom.next(), overload: requestRandom.next(), down: requestRandom.next(),
+    };
+    const streamDraws: StreamDraws | undefined = streamRandom === null ? undefined : {
+      stream: streamRandom.next(), ttft: streamRandom.next(), tpot: streamRandom.next(),
+      tokens: streamRandom.next(), cut: streamRandom.next(), cutPoint: streamRandom.next(),
     };
     const window = Math.min(windowCount - 1, Math.floor(t / windowS));
     const win = windows[window]!;
@@ -237,19 +272,37 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       continue;
     }
     win.clusters[decision.cluster]!.sent++;
-    const answer = hosts[decision.cluster]![decision.host]!.answer(t, timeline.effectOn(decision.cluster, decision.host, t), draws);
-    const timedOut = answer.latencyMs > timeoutMs;
+    const answer = hosts[decision.cluster]![decision.host]!.answer(t, timeline.effectOn(decision.cluster, decision.host, t), draws, streamDraws);
+    const plan = answer.stream;
+    // The client's timeout: on the whole answer, or on a stream's first token.
+    const timedOut = plan === undefined ? answer.latencyMs > timeoutMs : plan.ttftMs > timeoutMs;
     const latencyMs = timedOut ? timeoutMs : answer.latencyMs;
-    queue.push({
+    let status = timedOut ? 504 : answer.status;
+    let clientFailed = status >= 500;
+    if (plan !== undefined) {
+      recordStream(window, decision.cluster, plan, timedOut);
+      if (!timedOut && plan.cutBefore !== null) {
+        clientFailed = true;
+        if (plan.cutAs === "reset") status = 502; // what a mesh sees of a reset after the headers
+      }
+      observer?.headers(request, t);
+    }
+    const completion: Completion = {
       atS: t + latencyMs / 1000, seq: seq++, request, cluster: decision.cluster, host: decision.host,
-      status: timedOut ? 504 : answer.status, latencyMs, window,
-    });
+      status, latencyMs, window, clientFailed,
+    };
+    if (plan !== undefined && !timedOut && observer !== undefined && bodyEvents(plan) > 0) {
+      completion.stream = { plan, next: 0 };
+      completion.atS = t + eventTimeMs(plan, 0) / 1000;
+    }
+    lastEndS = Math.max(lastEndS, t + latencyMs / 1000);
+    queue.push(completion);
   }
   // Let every request in flight finish (answers after the run's end still count for their window):
-  // none comes later than the client's timeout after the last arrival.
-  const drainUntil = scenario.duration_s + timeoutMs / 1000 + 1;
+  // none comes later than the client's timeout after the last arrival, or than a stream's end.
+  const drainUntil = Math.max(scenario.duration_s + timeoutMs / 1000 + 1, lastEndS);
   for (let pending = advanceTo(drainUntil); pending !== undefined; pending = advanceTo(drainUntil)) await pending;
-  while (queue.size > 0) completeOne(queue.pop());
+  while (queue.size > 0) processNext();
   await policy.close?.();
   const triggers = policy.triggerEvents?.() ?? [];
 
@@ -261,14 +314,21 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
     localRejects: win.localRejects,
     timeouts: win.timeouts,
     p99Ms: quantileSorted(win.latencies.sorted(), 0.99),
+    streams: win.streams,
+    ttftP99Ms: win.ttft === null ? NaN : quantileSorted(win.ttft.sorted(), 0.99),
+    tpotP99Ms: win.tpot === null ? NaN : quantileSorted(win.tpot.sorted(), 0.99),
     clusters: win.clusters.map((cw) => {
       const sorted = cw.latencies.sorted();
       return {
-        sent: cw.sent, errors: cw.errors, timeouts: cw.timeouts,
+        sent: cw.sent, errors: cw.errors, timeouts: cw.timeouts, cut: cw.cut,
         p50Ms: quantileSorted(sorted, 0.5), p95Ms: quantileSorted(sorted, 0.95), p99Ms: quantileSorted(sorted, 0.99),
         open: cw.open,
       };
     }),
   }));
-  return { scenario, policy: policy.name, windows: records, requests, failed, p99Ms: quantileSorted(allLatencies.sorted(), 0.99), ...(triggers.length === 0 ? {} : { triggers }) };
+  return {
+    scenario, policy: policy.name, windows: records, requests, failed, p99Ms: quantileSorted(allLatencies.sorted(), 0.99),
+    streams, ttftP99Ms: quantileSorted(allTtft.sorted(), 0.99), tpotP99Ms: quantileSorted(allTpot.sorted(), 0.99),
+    ...(triggers.length === 0 ? {} : { triggers }),
+  };
 }

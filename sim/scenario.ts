@@ -9,6 +9,12 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Checker, checkP50P99, isObject, type Json } from "./scenario-checker.js";
+import {
+  STREAM_FAULT_FIELDS, parseLlm, parseStreamFault, parseStreamSlo, type CutAs, type ScenarioLlm,
+} from "./scenario-llm.js";
+
+export type { CutAs, ScenarioLlm } from "./scenario-llm.js";
 import type { TriggerRule } from "../control-plane/src/core/triggers/types.js";
 import { scenarioTriggers } from "./triggers.js";
 
@@ -18,8 +24,13 @@ export interface ScenarioSlo {
   latency_ms: number;
   /** Fraction of requests per window that must succeed, (0, 1]. */
   success_rate: number;
-  /** The client gives up after this and counts the request as failed (504), milliseconds. */
+  /** The client gives up after this and counts the request as failed (504), milliseconds. For a
+   *  streamed answer it applies to the first token: a stream that has started runs to its end. */
   client_timeout_ms: number;
+  /** p99 time to first token per window of streams, milliseconds; absent: not judged. */
+  ttft_ms?: number;
+  /** p99 time per output token per window of streams, milliseconds; absent: not judged. */
+  tpot_ms?: number;
 }
 
 /** One upstream cluster. */
@@ -35,6 +46,8 @@ export interface ScenarioCluster {
   latency_ms: { p50: number; p99: number };
   /** Baseline chance that a request answers 5xx, [0, 1]; 0 when absent. */
   error_rate: number;
+  /** Streamed LLM answers (sim/scenario-llm.ts); absent: no request of this cluster streams. */
+  llm?: ScenarioLlm;
 }
 
 /** A wave on the offered rate: rate × (1 + amplitude × sin(2π t / period_s)), t in scenario seconds. */
@@ -73,6 +86,14 @@ export interface ScenarioFault {
   capacity_x: number;
   /** The hosts refuse at once (503). */
   down: boolean;
+  /** Multiplier on streams' time to first token at full effect (prefill queueing); absent: 1. */
+  ttft_x?: number;
+  /** Multiplier on streams' time per output token at full effect (decode slowdown); absent: 1. */
+  tpot_x?: number;
+  /** Chance at full effect that a stream is cut before its end, [0, 1]; absent: 0. */
+  cut_rate?: number;
+  /** How cut streams end; absent: "error_event". */
+  cut_as?: CutAs;
   /** The effect grows linearly from nothing to full over this many seconds (within for_s). */
   ramp_s: number;
   /** The effect fades out linearly over this many seconds after for_s ends. */
@@ -110,116 +131,21 @@ export class ScenarioError extends Error {
   }
 }
 
-type Json = unknown;
-type JsonObject = Record<string, Json>;
-
-function isObject(value: Json): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function describe(value: Json): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `the string ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
-  return `${typeof value} ${JSON.stringify(value)}`;
-}
-
-/** Collects problems while walking a JSON value; each check returns the value or undefined. */
-class Checker {
-  readonly problems: string[] = [];
-
-  problem(path: string, message: string): void {
-    this.problems.push(`${path}: ${message}`);
-  }
-
-  object(value: Json, path: string, allowed: readonly string[], required: readonly string[]): JsonObject | undefined {
-    if (!isObject(value)) {
-      this.problem(path, `must be an object, got ${describe(value)}`);
-      return undefined;
-    }
-    for (const key of Object.keys(value)) {
-      if (!allowed.includes(key)) this.problem(join2(path, key), `unknown field (allowed: ${allowed.join(", ")})`);
-    }
-    for (const key of required) {
-      if (!(key in value)) this.problem(join2(path, key), "is required");
-    }
-    return value;
-  }
-
-  number(
-    value: Json,
-    path: string,
-    rules: { integer?: boolean; min?: number; minExclusive?: boolean; max?: number; maxExclusive?: boolean },
-  ): number | undefined {
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      this.problem(path, `must be a ${rules.integer === true ? "whole number" : "number"}, got ${describe(value)}`);
-      return undefined;
-    }
-    if (rules.integer === true && !Number.isSafeInteger(value)) {
-      this.problem(path, `must be a whole number, got ${value}`);
-      return undefined;
-    }
-    if (rules.min !== undefined && (rules.minExclusive === true ? value <= rules.min : value < rules.min)) {
-      this.problem(path, `must be ${rules.minExclusive === true ? ">" : ">="} ${rules.min}, got ${value}`);
-      return undefined;
-    }
-    if (rules.max !== undefined && (rules.maxExclusive === true ? value >= rules.max : value > rules.max)) {
-      this.problem(path, `must be ${rules.maxExclusive === true ? "<" : "<="} ${rules.max}, got ${value}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  string(value: Json, path: string, nonEmpty: boolean): string | undefined {
-    if (typeof value !== "string") {
-      this.problem(path, `must be a string, got ${describe(value)}`);
-      return undefined;
-    }
-    if (nonEmpty && value.trim() === "") {
-      this.problem(path, "must not be empty");
-      return undefined;
-    }
-    return value;
-  }
-
-  boolean(value: Json, path: string): boolean | undefined {
-    if (typeof value !== "boolean") {
-      this.problem(path, `must be true or false, got ${describe(value)}`);
-      return undefined;
-    }
-    return value;
-  }
-
-  array(value: Json, path: string, nonEmpty: boolean): Json[] | undefined {
-    if (!Array.isArray(value)) {
-      this.problem(path, `must be an array, got ${describe(value)}`);
-      return undefined;
-    }
-    if (nonEmpty && value.length === 0) {
-      this.problem(path, "must have at least one entry");
-      return undefined;
-    }
-    return value;
-  }
-}
-
-function join2(path: string, key: string): string {
-  return path === "" ? key : `${path}.${key}`;
-}
-
 /** Upper bound on windows per run, so a typo (window_s 0.0001) fails fast instead of hanging. */
 const MAX_WINDOWS = 1_000_000;
 
 const TOP_FIELDS = ["name", "description", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic", "faults", "triggers"];
 const TOP_REQUIRED = ["name", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic"];
-const SLO_FIELDS = ["latency_ms", "success_rate", "client_timeout_ms"];
-const CLUSTER_FIELDS = ["name", "weight", "endpoints", "capacity_rps", "latency_ms", "error_rate"];
+const SLO_REQUIRED = ["latency_ms", "success_rate", "client_timeout_ms"];
+const SLO_FIELDS = [...SLO_REQUIRED, "ttft_ms", "tpot_ms"];
+const CLUSTER_FIELDS = ["name", "weight", "endpoints", "capacity_rps", "latency_ms", "error_rate", "llm"];
 const CLUSTER_REQUIRED = ["name", "weight", "endpoints", "capacity_rps", "latency_ms"];
 const TRAFFIC_FIELDS = ["at_s", "rps", "ramp_s", "wave"];
 const FAULT_FIELDS = [
   "at_s", "cluster", "endpoints", "for_s", "latency_x", "error_rate", "capacity_x", "down", "ramp_s", "recover_ramp_s", "repeat",
+  ...STREAM_FAULT_FIELDS,
 ];
-const FAULT_EFFECTS = ["latency_x", "error_rate", "capacity_x", "down"];
+const FAULT_EFFECTS = ["latency_x", "error_rate", "capacity_x", "down", "ttft_x", "tpot_x", "cut_rate"];
 
 /**
  * Validates a parsed JSON value as a scenario and fills in defaults.
@@ -248,8 +174,10 @@ export function parseScenario(value: Json, source = "<inline>"): Scenario {
 
   let slo: ScenarioSlo | undefined;
   if ("slo" in top) {
-    const o = c.object(top.slo, "slo", SLO_FIELDS, SLO_FIELDS);
+    const o = c.object(top.slo, "slo", SLO_FIELDS, SLO_REQUIRED);
     if (o !== undefined) {
+      const anyLlm = Array.isArray(top.clusters) && top.clusters.some((entry) => isObject(entry) && "llm" in entry);
+      const streams = parseStreamSlo(c, o, anyLlm);
       const latency = "latency_ms" in o ? c.number(o.latency_ms, "slo.latency_ms", { min: 0, minExclusive: true }) : undefined;
       const success = "success_rate" in o
         ? c.number(o.success_rate, "slo.success_rate", { min: 0, minExclusive: true, max: 1 })
@@ -257,8 +185,8 @@ export function parseScenario(value: Json, source = "<inline>"): Scenario {
       const timeout = "client_timeout_ms" in o
         ? c.number(o.client_timeout_ms, "slo.client_timeout_ms", { min: 0, minExclusive: true })
         : undefined;
-      if (latency !== undefined && success !== undefined && timeout !== undefined) {
-        slo = { latency_ms: latency, success_rate: success, client_timeout_ms: timeout };
+      if (latency !== undefined && success !== undefined && timeout !== undefined && streams !== undefined) {
+        slo = { latency_ms: latency, success_rate: success, client_timeout_ms: timeout, ...streams };
       }
     }
   }
@@ -356,25 +284,17 @@ function parseCluster(c: Checker, value: Json, path: string): ScenarioCluster | 
   const endpoints = "endpoints" in o ? c.number(o.endpoints, `${path}.endpoints`, { integer: true, min: 1, max: 10_000 }) : undefined;
   const capacity = "capacity_rps" in o ? c.number(o.capacity_rps, `${path}.capacity_rps`, { min: 0, minExclusive: true }) : undefined;
   const errorRate = "error_rate" in o ? c.number(o.error_rate, `${path}.error_rate`, { min: 0, max: 1 }) : 0;
-  let latency: { p50: number; p99: number } | undefined;
-  if ("latency_ms" in o) {
-    const l = c.object(o.latency_ms, `${path}.latency_ms`, ["p50", "p99"], ["p50", "p99"]);
-    if (l !== undefined) {
-      const p50 = "p50" in l ? c.number(l.p50, `${path}.latency_ms.p50`, { min: 0, minExclusive: true }) : undefined;
-      const p99 = "p99" in l ? c.number(l.p99, `${path}.latency_ms.p99`, { min: 0, minExclusive: true }) : undefined;
-      if (p50 !== undefined && p99 !== undefined) {
-        if (p99 <= p50) c.problem(`${path}.latency_ms.p99`, `must be > p50 (${p50}), got ${p99}`);
-        else latency = { p50, p99 };
-      }
-    }
-  }
+  const latency = "latency_ms" in o ? checkP50P99(c, o.latency_ms, `${path}.latency_ms`) : undefined;
+  const llm = "llm" in o ? parseLlm(c, o.llm, `${path}.llm`) : undefined;
   if (
     c.problems.length > before || name === undefined || weight === undefined || endpoints === undefined ||
     capacity === undefined || errorRate === undefined || latency === undefined
   ) {
     return undefined;
   }
-  return { name, weight, endpoints, capacity_rps: capacity, latency_ms: latency, error_rate: errorRate };
+  const cluster: ScenarioCluster = { name, weight, endpoints, capacity_rps: capacity, latency_ms: latency, error_rate: errorRate };
+  if (llm !== undefined) cluster.llm = llm;
+  return cluster;
 }
 
 function parseTraffic(c: Checker, value: Json, path: string, duration: number | undefined): TrafficStep | undefined {
@@ -440,6 +360,7 @@ function parseFault(
     c.problem(`${path}.ramp_s`, `must be <= for_s (${forS}): the effect grows within the fault, got ${ramp}`);
   }
   const recoverRamp = "recover_ramp_s" in o ? c.number(o.recover_ramp_s, `${path}.recover_ramp_s`, { min: 0 }) : 0;
+  const streamFields = parseStreamFault(c, o, path, clusterName, cluster === undefined ? undefined : cluster.llm !== undefined);
   if (!FAULT_EFFECTS.some((effect) => effect in o && !(effect === "down" && o.down === false))) {
     c.problem(path, `has no effect: set at least one of ${FAULT_EFFECTS.join(", ")} (down: true)`);
   }
@@ -457,13 +378,14 @@ function parseFault(
   if (
     c.problems.length > before || at === undefined || clusterName === undefined || cluster === undefined ||
     endpoints === undefined || forS === undefined || latencyX === undefined || errorRate === undefined ||
-    capacityX === undefined || down === undefined || ramp === undefined || recoverRamp === undefined
+    capacityX === undefined || down === undefined || ramp === undefined || recoverRamp === undefined ||
+    streamFields === undefined
   ) {
     return undefined;
   }
   const fault: ScenarioFault = {
     at_s: at, cluster: clusterName, endpoints, for_s: forS, latency_x: latencyX, error_rate: errorRate,
-    capacity_x: capacityX, down, ramp_s: ramp, recover_ramp_s: recoverRamp,
+    capacity_x: capacityX, down, ...streamFields, ramp_s: ramp, recover_ramp_s: recoverRamp,
   };
   if (repeat !== undefined) fault.repeat = repeat;
   return fault;

@@ -7,6 +7,10 @@
 // above capacity is rejected with 503 (each request with chance 1 - capacity / offered rate, the
 // offered rate measured over the trailing window). A request fails with 5xx with the cluster's
 // error_rate plus any fault's added error rate. A host that is down refuses at once (503).
+// A cluster with an `llm` block streams a share of its requests (sim/stream.ts): refusals and
+// overload 503s as above; a 5xx comes at the stream's time to first token (prefill failed); else
+// 200 with the stream's plan, its latency the time to the stream's end (or cut). The queueing
+// multiplier acts on TTFT.
 //
 // The host is pure given its inputs: the caller passes the time and the request's own uniform
 // draws, so the same request meets the same luck whichever policy routed it (common random
@@ -14,6 +18,7 @@
 import type { ScenarioCluster } from "./scenario.js";
 import { fitLogNormal, normalQuantile } from "./random.js";
 import type { HostEffect } from "./faults.js";
+import { StreamModel, streamEndMs, type StreamDraws, type StreamPlan } from "./stream.js";
 
 /** Latency of a refused connection (host down), milliseconds. */
 export const REFUSED_LATENCY_MS = 1;
@@ -42,6 +47,8 @@ export interface HostAnswer {
   latencyMs: number;
   /** Why it failed, for breakdowns: "", "error", "overload", "down". */
   cause: "" | "error" | "overload" | "down";
+  /** A streamed 200: how its events play out (latencyMs is then the time to its end or cut). */
+  stream?: StreamPlan;
 }
 
 /** Queueing multiplier on latency for utilisation u: 1 / (1 - min(u, 0.95)^4). */
@@ -58,6 +65,8 @@ export class UpstreamHost {
   readonly baseCapacityRps: number;
   private readonly errorRate: number;
   private readonly windowS: number;
+  /** The cluster's streams, when it has an llm block. */
+  private readonly streams: StreamModel | null;
   /** Index of the window `current` counts. */
   private windowIndex = 0;
   /** Requests offered in the current and the previous window. */
@@ -74,6 +83,7 @@ export class UpstreamHost {
     this.errorRate = cluster.error_rate;
     this.windowS = windowS;
     this.previousCapacity = this.baseCapacityRps;
+    this.streams = cluster.llm === undefined ? null : new StreamModel(cluster.llm);
   }
 
   private roll(t: number, capacityRps: number): void {
@@ -96,8 +106,11 @@ export class UpstreamHost {
     return (this.previous * (1 - into) + this.current) / this.windowS;
   }
 
-  /** The answer to a request arriving at time t (seconds) under the given fault effect. */
-  answer(t: number, effect: Readonly<HostEffect>, draws: RequestDraws): HostAnswer {
+  /**
+   * The answer to a request arriving at time t (seconds) under the given fault effect.
+   * `streamDraws` (given for every request of a scenario with streams) decide whether it streams.
+   */
+  answer(t: number, effect: Readonly<HostEffect>, draws: RequestDraws, streamDraws?: StreamDraws): HostAnswer {
     const capacity = this.baseCapacityRps * effect.capacityX;
     this.roll(t, capacity);
     if (effect.downChance > 0 && draws.down < effect.downChance) {
@@ -109,8 +122,13 @@ export class UpstreamHost {
     if (capacity <= 0 || (offered > capacity && draws.overload < 1 - capacity / offered)) {
       return { status: 503, latencyMs: OVERLOAD_REJECT_LATENCY_MS, cause: "overload" };
     }
-    const latencyMs = Math.exp(this.mu + this.sigma * normalQuantile(draws.latency)) * effect.latencyX * queueingMultiplier(u);
     const errorChance = Math.min(1, this.errorRate + effect.addedErrorRate);
+    if (this.streams !== null && streamDraws !== undefined && this.streams.streams(streamDraws)) {
+      const plan = this.streams.plan(streamDraws, effect, queueingMultiplier(u));
+      if (draws.error < errorChance) return { status: 500, latencyMs: plan.ttftMs, cause: "error" };
+      return { status: 200, latencyMs: streamEndMs(plan), cause: "", stream: plan };
+    }
+    const latencyMs = Math.exp(this.mu + this.sigma * normalQuantile(draws.latency)) * effect.latencyX * queueingMultiplier(u);
     if (draws.error < errorChance) return { status: 500, latencyMs, cause: "error" };
     return { status: 200, latencyMs, cause: "" };
   }

@@ -43,6 +43,8 @@ const bad: Array<[string[], RegExp]> = [
   [["--workers", "0"], /--workers: expected a whole number from 1 to 64, got "0"/],
   [["--colour", "red"], /Unknown option '--colour'/],
   [["--json", ""], /--json: give a file name/],
+  [["--llm-share", "1.5"], /--llm-share: expected a number from 0 to 1, got "1.5"/],
+  [["--llm-share", "half"], /--llm-share: expected a number from 0 to 1, got "half"/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {

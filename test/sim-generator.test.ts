@@ -7,6 +7,7 @@ import {
   GENERATOR_RANGES as R, PUBLIC_SCENARIO_SEEDS, SEED_BASE, SEED_SPAN, generalizationScenarios, generateScenarios,
 } from "../models/src/scenario-generator.js";
 import { createRng } from "../models/src/prng.js";
+import { LLM_RANGES } from "../models/src/scenario-generator-llm.js";
 import type { Scenario } from "../sim/scenario.js";
 
 const scenarios: Scenario[] = [
@@ -85,4 +86,47 @@ test("a generalization scenario depends only on its seed, and a seed range past 
   assert.throws(() => generalizationScenarios(SEED_SPAN - 2, 3), /seed \+ count must be at most 1000000/);
   assert.throws(() => generalizationScenarios(-1, 3), /seed must be a whole number >= 0, got -1/);
   assert.throws(() => generalizationScenarios(0, 0), /count must be a whole number >= 1, got 0/);
+});
+
+test("without llmShare no generated scenario streams, and with llmShare 0.3 about 30 % do while every other field stays as it was", () => {
+  const plain = generalizationScenarios(0, 300);
+  const mixed = generalizationScenarios(0, 300, { llmShare: 0.3 });
+  assert.ok(plain.every((s) => s.clusters.every((c) => c.llm === undefined)));
+  const streaming = mixed.filter((s) => s.clusters.some((c) => c.llm !== undefined));
+  assert.ok(streaming.length > 60 && streaming.length < 120, `${streaming.length} of 300 stream`);
+  mixed.forEach((s, i) => {
+    const p = plain[i]!;
+    if (!s.clusters.some((c) => c.llm !== undefined)) return assert.deepEqual(s, p);
+    assert.deepEqual(s.traffic, p.traffic);
+    assert.deepEqual(s.clusters.map(({ llm: _llm, ...rest }) => rest), p.clusters);
+    assert.deepEqual(s.faults.slice(0, p.faults.length), p.faults, "stream faults come after the others");
+    assert.ok(s.clusters.every((c) => c.llm !== undefined), "every cluster streams");
+  });
+});
+
+test("generated LLM scenarios stay within LLM_RANGES, their objectives above the slowest cluster's p99 and their timeouts past the TTFT objective", () => {
+  const L = LLM_RANGES;
+  const streaming = generalizationScenarios(0, 200, { llmShare: 1 });
+  const kinds = new Set<string>();
+  for (const s of streaming) {
+    const at = s.name;
+    for (const c of s.clusters) {
+      const llm = c.llm!;
+      assert.ok(llm.stream_fraction >= L.streamFraction[0] && llm.stream_fraction <= L.streamFraction[1], `${at}: stream fraction`);
+      assert.ok(llm.ttft_ms.p50 >= L.ttftP50Ms[0] && llm.ttft_ms.p50 <= L.ttftP50Ms[1], `${at}: ttft p50`);
+      assert.ok(llm.tpot_ms.p50 >= L.tpotP50Ms[0] && llm.tpot_ms.p50 <= L.tpotP50Ms[1] + 0.05, `${at}: tpot p50`);
+      assert.ok(llm.output_tokens.p50 / llm.tokens_per_event <= L.eventsPerMedianAnswer, `${at}: events per median answer`);
+    }
+    assert.ok(s.slo.ttft_ms! >= L.sloOverSlowestP99[0] * Math.max(...s.clusters.map((c) => c.llm!.ttft_ms.p99)), `${at}: ttft objective`);
+    assert.ok(s.slo.tpot_ms! >= L.sloOverSlowestP99[0] * Math.max(...s.clusters.map((c) => c.llm!.tpot_ms.p99)) - 0.05, `${at}: tpot objective`);
+    assert.ok(s.slo.client_timeout_ms >= 2 * s.slo.ttft_ms! && s.slo.client_timeout_ms > s.slo.latency_ms, `${at}: client timeout`);
+    for (const f of s.faults) {
+      if (f.ttft_x !== undefined) kinds.add("ttft_x");
+      if (f.tpot_x !== undefined) kinds.add("tpot_x");
+      if (f.cut_rate !== undefined) kinds.add(`cut ${f.cut_as}`);
+    }
+    if (s.description.includes("long fault-free run")) assert.equal(s.faults.length, 0, `${at}: a fault-free run stays fault-free`);
+  }
+  assert.deepEqual([...kinds].sort(), ["cut error_event", "cut reset", "tpot_x", "ttft_x"]);
+  assert.throws(() => generalizationScenarios(0, 1, { llmShare: 1.5 }), /llmShare must be a number from 0 to 1, got 1.5/);
 });

@@ -51,13 +51,14 @@ function syntheticRun(shareOfA: (w: number) => number, open: (w: number) => bool
   });
   const windows: WindowRecord[] = Array.from({ length: 200 }, (_, w) => {
     const a = Math.round(100 * shareOfA(w));
-    const cluster = (sent: number, isOpen: boolean) => ({ sent, errors: 0, timeouts: 0, p50Ms: 1, p95Ms: 1, p99Ms: 1, open: isOpen });
+    const cluster = (sent: number, isOpen: boolean) => ({ sent, errors: 0, timeouts: 0, cut: 0, p50Ms: 1, p95Ms: 1, p99Ms: 1, open: isOpen });
     return {
       startS: w, endS: w + 1, offered: 100, failed: 0, localRejects: 0, timeouts: 0, p99Ms: 100,
+      streams: 0, ttftP99Ms: NaN, tpotP99Ms: NaN,
       clusters: [cluster(a, open(w)), cluster(100 - a, false)],
     };
   });
-  return { scenario, policy: "synthetic", windows, requests: 20_000, failed: 0, p99Ms: 100 };
+  return { scenario, policy: "synthetic", windows, requests: 20_000, failed: 0, p99Ms: 100, streams: 0, ttftP99Ms: NaN, tpotP99Ms: NaN };
 }
 
 test("detect_s and recover_s measure from the fault's start and end to the share crossing half and 90% of base", () => {

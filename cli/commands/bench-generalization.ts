@@ -28,6 +28,8 @@ seconds (win / tie / loss), counts harm (worse than none) and false cuts per fau
 Options:
   --count <n>          scenarios (default ${DEFAULT_COUNT})
   --seed <s>           offset into the generalization seed range (default ${DEFAULT_SEED}); s + n <= 1000000
+  --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
+                       and TPOT objectives, stream faults); default 0 (the scenarios as published)
   --json <file>        write every run's report, the scores and the summary as JSON
   --out <folder>       write generalization.md (summary and one row per scenario) and generalization.svg
   --workers <n>        worker threads (default: min(2, CPUs)); 1 runs in this thread
@@ -61,6 +63,7 @@ export const command: Command = {
         options: {
           count: { type: "string" },
           seed: { type: "string" },
+          "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
           workers: { type: "string" },
@@ -81,12 +84,17 @@ export const command: Command = {
     const seed = wholeNumber("seed", values.seed, DEFAULT_SEED, 0, SEED_SPAN - 1);
     if (typeof seed === "string") return fail(seed);
     if (seed + count > SEED_SPAN) return fail(`--seed ${seed} with --count ${count} leaves the generalization seed range: seed + count must be at most ${SEED_SPAN}`);
+    const llmShareText = values["llm-share"];
+    const llmShare = llmShareText === undefined ? 0 : Number(llmShareText);
+    if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) {
+      return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
+    }
     const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
     if (typeof workers === "string") return fail(workers);
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
     if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
 
-    const scenarios: Scenario[] = generalizationScenarios(seed, count);
+    const scenarios: Scenario[] = generalizationScenarios(seed, count, llmShare > 0 ? { llmShare } : {});
     const policies = [...ALL_POLICY_NAMES];
     const subjects = [...AUTOGLM_POLICY_NAMES];
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.

@@ -16,11 +16,16 @@
 //   generalization  3 000 000 – 3 999 999   (`autoglm bench generalization`; never for training or tuning)
 // all far above any hand-written scenario's seed. A generalization scenario's parameters are
 // drawn from a generator seeded with its own simulator seed, so each is reproducible alone.
+//
+// Streamed LLM answers (`llmShare`, default 0): that share of scenarios also gets llm blocks,
+// stream objectives and stream faults (models/src/scenario-generator-llm.ts), drawn from a
+// generator of their own, so every other field, and every scenario at share 0, is unchanged.
 import { parseScenario, type Scenario } from "../../sim/scenario.js";
 import { createRng, type Rng } from "./prng.js";
+import { addStreams, llmGenerator } from "./scenario-generator-llm.js";
 
 /** Seeds of the public scenarios in sim/scenarios: never used for generated ones. */
-export const PUBLIC_SCENARIO_SEEDS: readonly number[] = [7, 11, 23, 31, 47, 59];
+export const PUBLIC_SCENARIO_SEEDS: readonly number[] = [7, 11, 23, 31, 47, 59, 71, 83, 97];
 
 /** Which data set a scenario belongs to; each gets its own disjoint simulator seed range. */
 export type ScenarioPurpose = "train" | "eval" | "generalization";
@@ -115,6 +120,8 @@ function draftFault(rng: Rng, kind: FaultKind, cluster: string, endpoints: numbe
 export interface GenerateOptions {
   /** Longest run, seconds (default 900; tests use short runs). At least 200. */
   maxDurationS?: number;
+  /** Share of scenarios, [0, 1], whose clusters stream LLM answers (default 0: none). */
+  llmShare?: number;
 }
 
 /** Kinds that can hit several clusters at once (a shared dependency degrading). */
@@ -222,7 +229,8 @@ function buildScenario(rng: Rng, purpose: ScenarioPurpose, name: string, seed: n
     ...(wave ? [`wave ±${Math.round(amplitude * 100)}%`] : []), ...(surge ? ["surge"] : []),
     faultCount === 0 ? (longFaultFree ? "long fault-free run" : "no fault") : notes.join(", "),
   ];
-  const raw: Json = {
+  const llm = llmGenerator(seed, options.llmShare ?? 0);
+  const raw: { [key: string]: Json } = {
     name,
     description: `generated (${purpose}): ${shape.join("; ")}`,
     seed,
@@ -234,6 +242,7 @@ function buildScenario(rng: Rng, purpose: ScenarioPurpose, name: string, seed: n
     traffic,
     faults,
   };
+  if (llm !== null) raw.description = `${raw.description as string}; ${addStreams(llm, raw, longFaultFree)}`;
   return parseScenario(raw, `<${name}>`);
 }
 

@@ -15,6 +15,10 @@
 // At completion the clock moves to the answer's time and the response goes back through the same
 // stream: :status, and for a client timeout status 504 with Envoy's response flag UT; then
 // proxy_on_done/on_log record the outcome with the latency the filter measured on virtual time.
+// A streamed answer goes through as Envoy passes one on: 200 and content-type text/event-stream at
+// once, each body chunk at its time (proxy_on_response_body, end_of_stream on the last); a reset
+// after the headers (response flag UR) or a first token after the client's timeout (UT) ends the
+// stream without its end.
 // At the end of each window the clock reaches the window end (every filter reports its window)
 // and the control plane runs one decision round (decide()); new decisions reach the filters at once.
 import { appendFileSync, existsSync } from "node:fs";
@@ -45,6 +49,9 @@ export interface AutoglmOptions {
   /** Run Envoy's default per-host outlier detection under the filter (default false: the shipped
    *  configurations do not enable it). */
   hostOutlierDetection?: boolean;
+  /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
+   *  and tracing: its headers, body and trap state as the filter left them. */
+  onStreamComplete?: (stream: HttpStream, status: number) => void;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -53,6 +60,13 @@ export function autoglmUnavailableReason(options: AutoglmOptions = {}): string |
   if (!existsSync(wasm)) return `the filter module ${wasm} is missing: run \`npm run build:filter\``;
   return undefined;
 }
+
+/** A streamed answer's response headers (vLLM's StreamingResponse: ../notes S5, S6). */
+const STREAM_RESPONSE_HEADERS: Array<[string, string]> = [
+  [":status", "200"],
+  ["content-type", "text/event-stream; charset=utf-8"],
+  ["cache-control", "no-cache"],
+];
 
 const REQUEST_HEADERS: Array<[string, string]> = [
   [":method", "POST"],
@@ -82,7 +96,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   }
   const cp: ControlPlaneType = new ControlPlane({
     clusters: scenario.clusters.map((c) => ({ name: c.name, baseWeight: c.weight })),
-    slo: { latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate },
+    // The stream objectives (ttftMs, tpotMs) reach a control plane that knows them (issue 21's
+    // control-plane part); one that does not ignores them.
+    slo: {
+      latencyMs: scenario.slo.latency_ms, successRate: scenario.slo.success_rate,
+      ...(scenario.slo.ttft_ms !== undefined ? { ttftMs: scenario.slo.ttft_ms } : {}),
+      ...(scenario.slo.tpot_ms !== undefined ? { tpotMs: scenario.slo.tpot_ms } : {}),
+    },
     now: () => clock.now(),
     random: () => cpRandom.next(),
     logger,
@@ -124,6 +144,8 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
   const balancer = new EnvoyLoadBalancer(scenario);
   const inFlight = new Map<number, HttpStream>();
+  /** Requests whose streamed response has started (headers sent). */
+  const streaming = new Set<number>();
   const toEpoch = (s: number): number => EPOCH_MS + s * 1000;
   // Debugging aid: AUTOGLM_SIM_TRACE=<file> appends every new decision set as a JSON line.
   const tracePath = process.env.AUTOGLM_SIM_TRACE;
@@ -157,9 +179,34 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       const stream = inFlight.get(request.id);
       if (stream === undefined) return;
       inFlight.delete(request.id);
+      if (streaming.delete(request.id)) {
+        // The stream's body already ended (end_of_stream on its last chunk) unless it was reset
+        // after its headers, or the client's timeout came before its first token.
+        if (status === 502) stream.setProperty("response.flags", "UR");
+        else if (status === 504) stream.setProperty("response.flags", "UT");
+        options.onStreamComplete?.(stream, status);
+        stream.complete();
+        return;
+      }
       if (status === 504) stream.setProperty("response.flags", "UT");
       stream.sendResponseHeaders([[":status", String(status)]], true);
+      options.onStreamComplete?.(stream, status);
       stream.complete();
+    },
+    streams: {
+      headers(request, nowS) {
+        const stream = inFlight.get(request.id);
+        if (stream === undefined) return;
+        clock.advanceTo(toEpoch(nowS));
+        streaming.add(request.id);
+        stream.sendResponseHeaders(STREAM_RESPONSE_HEADERS, false);
+      },
+      body(request, chunk, endOfStream, nowS) {
+        const stream = inFlight.get(request.id);
+        if (stream === undefined) return;
+        clock.advanceTo(toEpoch(nowS));
+        stream.sendResponseBody(chunk, endOfStream);
+      },
     },
     nextTimerS: () => balancer.nextTimerS(),
     timer: (nowS) => balancer.timer(nowS),

@@ -1,0 +1,74 @@
+// The runner's queue of things due later (sim/runner.ts): a request's completion, or a stream's
+// next body chunk for a policy in the HTTP path, ordered by (time, sequence).
+import type { SimRequest } from "./policy.js";
+import type { StreamPlan } from "./stream.js";
+
+export interface Completion {
+  /** When it is due, scenario seconds. */
+  atS: number;
+  /** Order among items due at the same time (queue order). */
+  seq: number;
+  request: SimRequest;
+  cluster: number;
+  host: number;
+  /** The status the policy is told at the end (a mesh's view of a stream). */
+  status: number;
+  /** Time from arrival to the end (or the client's timeout), milliseconds. */
+  latencyMs: number;
+  /** Index of the window the request arrived in. */
+  window: number;
+  /** A streamed answer that started: its plan, and the next body event to hand the policy. */
+  stream?: { plan: StreamPlan; next: number };
+  /** For the client: failed (5xx, timeout, or a cut stream). */
+  clientFailed: boolean;
+}
+
+/** A binary min-heap of completions by (time, sequence). */
+export class CompletionQueue {
+  private readonly items: Completion[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peekTime(): number {
+    return this.items.length > 0 ? this.items[0]!.atS : Infinity;
+  }
+
+  private less(a: Completion, b: Completion): boolean {
+    return a.atS < b.atS || (a.atS === b.atS && a.seq < b.seq);
+  }
+
+  push(item: Completion): void {
+    const items = this.items;
+    items.push(item);
+    let i = items.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.less(items[i]!, items[parent]!)) break;
+      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Completion {
+    const items = this.items;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < items.length && this.less(items[l]!, items[m]!)) m = l;
+        if (r < items.length && this.less(items[r]!, items[m]!)) m = r;
+        if (m === i) break;
+        [items[i], items[m]] = [items[m]!, items[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
