@@ -64,9 +64,12 @@ export function configAgreementProblems(cp: ControlPlaneConfig, sidecar: Sidecar
       problems.push("filter.configuration.control_plane.token: differs from the control plane's grpc.token: its stream would be refused");
     }
   }
-  const port = Number(/:(\d+)$/.exec(sidecar.controlPlane?.address ?? "")?.[1]);
-  if (sidecar.controlPlane !== null && cp.grpc.port !== 0 && port !== cp.grpc.port) {
-    problems.push(`control_plane.address: port ${port} is not the control plane's grpc.port (${cp.grpc.port})`);
-  }
+  // Replicas of one control plane share its configuration, so each listens on grpc.port.
+  const addresses = sidecar.controlPlane?.addresses ?? [];
+  addresses.forEach((address, i) => {
+    const port = Number(/:(\d+)$/.exec(address)?.[1]);
+    const field = addresses.length === 1 ? "control_plane.address" : `control_plane.addresses[${i}]`;
+    if (cp.grpc.port !== 0 && port !== cp.grpc.port) problems.push(`${field}: port ${port} is not the control plane's grpc.port (${cp.grpc.port})`);
+  });
   return problems;
 }

@@ -25,7 +25,13 @@ export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, mod
     grpc: { host: "127.0.0.1", port: 0 },
     admin: { host: "127.0.0.1", port: 0 },
     clusters: scenario.clusters.map((c) => ({ name: c.name, base_weight: Math.max(1, Math.round(c.weight)) })),
-    slo: { latency_ms: scenario.slo.latency_ms, success_rate: scenario.slo.success_rate },
+    slo: {
+      latency_ms: scenario.slo.latency_ms,
+      success_rate: scenario.slo.success_rate,
+      // The stream objectives of a scenario whose clusters stream (README, "LLM streams").
+      ...(scenario.slo.ttft_ms !== undefined ? { ttft_ms: scenario.slo.ttft_ms } : {}),
+      ...(scenario.slo.tpot_ms !== undefined ? { tpot_ms: scenario.slo.tpot_ms } : {}),
+    },
     model: { path: modelPath },
     ...(auditDir === undefined ? {} : { audit: { dir: auditDir } }),
   });

@@ -7,7 +7,7 @@ import { writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { ENV_VARIABLES } from "../control-plane/src/config/env.js";
 import type { JsonSchema } from "../control-plane/src/config/schema-problems.js";
-import { HAND_CHECKED_SECTIONS, REQUIRED_SECTIONS, SECTION_SCHEMAS } from "../control-plane/src/config/schema/index.js";
+import { HAND_CHECKED_SCHEMAS, HAND_CHECKED_SECTIONS, REQUIRED_SECTIONS, SECTION_SCHEMAS } from "../control-plane/src/config/schema/index.js";
 import { SIDECAR_SCHEMA } from "../sidecar/config-schema.js";
 
 export const CONFIGURATION_DOC = "docs/configuration.md";
@@ -87,6 +87,8 @@ export function renderConfigurationDoc(): string {
   }
   for (const [key, description] of Object.entries(HAND_CHECKED_SECTIONS)) {
     out.push(`### \`${key}\``, "", description, "");
+    const schema = HAND_CHECKED_SCHEMAS[key];
+    if (schema !== undefined) out.push(...table(fieldRows(key, schema, false).slice(1), env), "");
   }
   out.push(
     "## Sidecar (`autoglm sidecar --config <file>`)",

@@ -130,7 +130,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const vectors: GoldenVector[] = [];
 
   vectors.push(
-    vector("sidecar-hello", "Hello with every field set (capabilities with an empty name), a non-ASCII zone, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-hello", "Hello with every field set (capabilities with an empty name), a non-ASCII zone, back after 93.25 s of which 63.25 s on its fallback, a uint64 instance id above 2^63 and an enforced version of generation 1764000000, sequence 18 (generation * 2^20 + sequence).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "hello",
         value: {
@@ -141,7 +141,9 @@ export function buildGoldenVectors(): GoldenVector[] {
           clusters: ["llm-a", "llm-b", "", "llm-c"],
           instanceId: 0xdeadbeefcafebaben,
           enforcedVersion: 1_764_000_000n * 2n ** 20n + 18n,
-          capabilities: ["shed", "upstream_load", ""],
+          capabilities: ["shed", "upstream_load", "", "streams", "fallback_time"],
+          disconnectedMs: 93_250n,
+          fallbackMs: 63_250n,
         },
       },
     })),
@@ -150,7 +152,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
   const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
   vectors.push(
-    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests and upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "report",
         value: {
@@ -176,6 +178,16 @@ export function buildGoldenVectors(): GoldenVector[] {
                 applicationUtilization: { count: 3, sum: 1.5, max: 1.25 },
                 queueSize: { count: 2, sum: 9, max: 7 },
               },
+              streams: {
+                streams: 9,
+                cut: 3,
+                failedInStream: 2,
+                tokensOut: 5_000_000_123n,
+                tokensEstimated: 412n,
+                ttft: histogramOf([180_000, 210_000, 250_000, 2_400_000, 95_000, 120_000, 130_000, 140_000]),
+                tpot: histogramOf([21_000, 22_000, 25_000, 90_000, 30_000, 18_000, 19_000]),
+                maxGap: histogramOf([40_000, 41_000, 3_000_000, 60_000, 70_000, 80_000, 90_000]),
+              },
             },
             {
               cluster: "llm-b",
@@ -189,6 +201,7 @@ export function buildGoldenVectors(): GoldenVector[] {
               totalLatency: slow,
               shed: 4,
               upstreamLoad: { unparsed: 5, memUtilization: { count: 1, sum: 0, max: 0 }, rpsFractional: { count: 4_294_967_295, sum: 1e300, max: 5e-324 } },
+              streams: { streams: 2, cut: 2, ttft: histogramOf([3_000_000]) },
             },
             { cluster: "llm-c", localRejects: 40 },
           ],

@@ -56,9 +56,15 @@ export const SIDECAR_SCHEMA: JsonSchema = object(
       "Where the filter's gRPC stream goes.",
       {
         cluster: text("Cluster name the filter's configuration gives as control_plane.cluster.", "autoglm-control-plane"),
-        address: address("The control plane's gRPC address:"),
+        address: address("The control plane's gRPC address (one replica):"),
+        addresses: {
+          type: "array",
+          minItems: 1,
+          items: address("A replica's gRPC address:"),
+          description:
+            "The gRPC addresses of several control-plane replicas (instead of address): each stream goes to the next in turn, one whose connection failed or was lost is skipped for 30 s (Envoy's round robin with outlier detection).",
+        },
       },
-      ["address"],
     ),
     metrics: object("The Prometheus endpoint (GET /metrics).", { listen: address("Where it listens:") }, ["listen"]),
     node: object("Envoy's node properties the filter reads (node.id, node.cluster, node.metadata).", {

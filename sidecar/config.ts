@@ -17,6 +17,7 @@
 //   upstream_timeout_ms: 30000              # from the whole request sent to the response headers (504 UT after)
 //   request_idle_timeout_ms: 300000         # longest pause in a client's request body (408 after)
 //   control_plane: { cluster: autoglm-control-plane, address: "127.0.0.1:50051" }
+//                  # or addresses: ["10.0.0.1:50051", "10.0.0.2:50051"] (several replicas)
 //   metrics: { listen: "127.0.0.1:9901" }
 //   node: { id: sidecar-1, metadata: { ZONE: zone-a } }
 import { readFile } from "node:fs/promises";
@@ -79,7 +80,8 @@ export interface SidecarConfig {
    * answered locally, the client's fault and not the upstream's; 0 = no limit.
    */
   requestIdleTimeoutMs: number;
-  controlPlane: { cluster: string; address: string } | null;
+  /** The control plane's cluster and its replicas' gRPC addresses ("host:port", at least one). */
+  controlPlane: { cluster: string; addresses: string[] } | null;
   metrics: { listen: Address } | null;
   node: { id: string; cluster: string; metadata: Record<string, string> };
 }
@@ -155,11 +157,14 @@ export function parseSidecarConfig(raw: Json, source = "sidecar config"): Sideca
 
   let controlPlane: SidecarConfig["controlPlane"] = null;
   if (isObject(root.control_plane)) {
-    const a = readAddress(root.control_plane.address, "control_plane.address", none);
-    controlPlane = {
-      cluster: or(root.control_plane.cluster, "autoglm-control-plane"),
-      address: `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`,
-    };
+    const cp = root.control_plane;
+    const hostPort = (a: Address) => `${a.host.includes(":") ? `[${a.host}]` : a.host}:${a.port}`;
+    let addresses: string[] = [];
+    if (cp.address !== undefined && cp.addresses !== undefined) problems.push("control_plane: give address (one replica) or addresses (several), not both");
+    else if (cp.address === undefined && cp.addresses === undefined) problems.push("control_plane.address: required (or addresses, for several replicas)");
+    else if (cp.address !== undefined) addresses = [hostPort(readAddress(cp.address, "control_plane.address", none))];
+    else if (Array.isArray(cp.addresses)) addresses = cp.addresses.map((a: Json, i: number) => hostPort(readAddress(a, `control_plane.addresses[${i}]`, none)));
+    controlPlane = { cluster: or(cp.cluster, "autoglm-control-plane"), addresses };
   }
   const metrics = isObject(root.metrics) ? { listen: readAddress(root.metrics.listen, "metrics.listen", none) } : null;
   problems.push(...filterCrossCheck(configuration, Array.isArray(root.clusters) ? seen : null, controlPlane));

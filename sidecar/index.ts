@@ -64,7 +64,7 @@ export async function startSidecar(config: SidecarConfig | Record<string, unknow
   let grpc = options.grpc;
   let ownTransport: GrpcJsTransport | null = null;
   if (grpc === undefined && cfg.controlPlane !== null) {
-    ownTransport = new GrpcJsTransport({ clusters: { [cfg.controlPlane.cluster]: cfg.controlPlane.address } });
+    ownTransport = new GrpcJsTransport({ clusters: { [cfg.controlPlane.cluster]: cfg.controlPlane.addresses } });
     grpc = ownTransport;
   }
   const properties: Record<string, string> = { "node.id": cfg.node.id };

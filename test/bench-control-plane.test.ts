@@ -29,3 +29,16 @@ test("bench control-plane: 20 streams report for 8 s, every report arrives, ever
   assert.match(svg, /^<svg /);
   assert.equal((svg.match(/<circle /g) ?? []).length, series.decisions.length + series.pushes.length);
 });
+
+test("bench control-plane --replicas 3: the streams spread over three replicas on etcd, every report arrives, every decision set reaches every stream", async () => {
+  const lines: string[] = [];
+  const { figures } = await runControlPlaneBench(30, 8, (line) => lines.push(line), { faultEveryS: 6, faultOnS: 3 }, 3);
+  assert.equal(figures.replicas, 3);
+  assert.equal(figures.streams_per_replica?.length, 3);
+  assert.equal(figures.streams_per_replica!.reduce((a, b) => a + b, 0), 30, lines.join("\n"));
+  for (const n of figures.streams_per_replica!) assert.ok(n > 0, `every replica serves streams: ${figures.streams_per_replica!.join(", ")}`);
+  assert.ok(figures.leader_replica !== undefined && figures.leader_replica >= 0 && figures.leader_replica < 3);
+  assert.equal(figures.errors, 0, lines.join("\n"));
+  assert.ok(figures.reports_per_s >= 15 && figures.reports_per_s <= 45, `reports_per_s ${figures.reports_per_s}\n${lines.join("\n")}`);
+  assert.ok(lines.some((l) => /^replicas: .*\(leader\).*merged windows forwarded to the leader [1-9]\d*, dropped 0$/.test(l)), lines.join("\n"));
+});

@@ -29,18 +29,21 @@ test("bench filter writes every figure for a small run, and names a --json file 
   const dir = mkdtempSync(join(tmpdir(), "bench-filter-"));
   try {
     const file = join(dir, "f.json");
-    const ok = await capture(["--requests", "3000", "--warmup", "500", "--no-progress", "--json", file]);
+    const ok = await capture(["--requests", "3000", "--warmup", "500", "--streams", "4", "--no-progress", "--json", file]);
     assert.equal(ok.code, 0, ok.stderr);
     const figures = JSON.parse(readFileSync(file, "utf8")) as Record<string, number>;
-    for (const key of ["ns_per_request_passthrough", "ns_per_request_filter", "overhead_ns", "wasm_bytes", "memory_growth_bytes"]) {
+    for (const key of ["ns_per_request_passthrough", "ns_per_request_filter", "overhead_ns", "wasm_bytes", "memory_growth_bytes",
+      "ns_per_chunk_passthrough", "ns_per_chunk_filter", "chunk_overhead_ns"]) {
       assert.ok(Number.isFinite(figures[key]), `${key}: ${figures[key]}`);
     }
     assert.ok(figures["ns_per_request_filter"]! > 0 && figures["ns_per_request_passthrough"]! > 0);
     assert.equal(figures["requests"], 3000);
+    assert.equal(figures["streams"], 4);
+    assert.ok(figures["ns_per_chunk_filter"]! > 0 && figures["ns_per_chunk_passthrough"]! > 0);
 
     writeFileSync(join(dir, "a-file"), "not a folder");
     const target = join(dir, "a-file", "f.json");
-    const bad = await capture(["--requests", "1000", "--warmup", "100", "--no-progress", "--json", target]);
+    const bad = await capture(["--requests", "1000", "--warmup", "100", "--streams", "0", "--no-progress", "--json", target]);
     assert.equal(bad.code, 2);
     assert.ok(bad.stderr.includes(`cannot write the figures to ${target}`), bad.stderr);
     assert.match(bad.stdout, /"overhead_ns":/, "the figures are still printed");

@@ -21,9 +21,9 @@ test("without an etcd section the control plane is one embedded process", () => 
 });
 
 test("an etcd section with endpoints only gets the documented defaults", () => {
-  const etcd = configFromDocument({ ...minimal, etcd: { endpoints: ["http://etcd-0:2379/", "https://etcd-1:2379"], replica_id: "cp-0" } }, {}).etcd;
+  const etcd = configFromDocument({ ...minimal, etcd: { endpoints: ["https://etcd-0:2379/", "https://etcd-1:2379"], replica_id: "cp-0" } }, {}).etcd;
   assert.deepEqual(etcd, {
-    endpoints: ["http://etcd-0:2379", "https://etcd-1:2379"],
+    endpoints: ["https://etcd-0:2379", "https://etcd-1:2379"],
     prefix: "/autoglm/",
     leaseTtlS: 5,
     replicaId: "cp-0",

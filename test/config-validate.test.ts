@@ -4,6 +4,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, configFromDocument, loadConfig } from "../control-plane/src/config/index.js";
+import { readFileSync } from "node:fs";
+import { parseConfigText } from "../control-plane/src/config/load.js";
 
 const minimal = { clusters: [{ name: "llm-a", base_weight: 50 }, { name: "llm-b", base_weight: 50 }] };
 
@@ -34,7 +36,7 @@ test("a minimal configuration gets the documented defaults", () => {
     { name: "llm-a", baseWeight: 50 },
     { name: "llm-b", baseWeight: 50 },
   ]);
-  assert.deepEqual(config.slo, { latencyMs: 2000, successRate: 0.99 });
+  assert.deepEqual(config.slo, { latencyMs: 2000, successRate: 0.99 }, "no stream objectives unless set");
   assert.equal(config.alerts.cooldownS, 300);
   assert.equal(config.alerts.retries, 3);
   assert.deepEqual(config.model, {});
@@ -87,6 +89,12 @@ const badCases: { name: string; doc: unknown; env?: NodeJS.ProcessEnv; problem: 
   },
   { name: "an unknown top-level field", doc: { ...minimal, grcp: {} }, problem: "grcp: unknown field" },
   { name: "a success rate above one", doc: { ...minimal, slo: { success_rate: 1.5 } }, problem: "slo.success_rate: must be <= 1, got 1.5" },
+  { name: "a TTFT objective of zero", doc: { ...minimal, slo: { ttft_ms: 0 } }, problem: "slo.ttft_ms: must be > 0, got 0" },
+  { name: "a TTFT objective that is text", doc: { ...minimal, slo: { ttft_ms: "1s" } }, problem: 'slo.ttft_ms: must be number, got "1s"' },
+  { name: "a TPOT objective above a minute per token", doc: { ...minimal, slo: { tpot_ms: 120000 } }, problem: "slo.tpot_ms: must be <= 60000, got 120000" },
+  { name: "a camelCase stream objective", doc: { ...minimal, slo: { ttftMs: 500 } }, problem: "slo.ttftMs: unknown field; did you mean `ttft_ms`" },
+  { name: "a bad TPOT objective from the environment", doc: minimal, env: { AUTOGLM_SLO_TPOT_MS: "-1" }, problem: "slo.tpot_ms (from AUTOGLM_SLO_TPOT_MS): must be > 0, got -1" },
+  { name: "a minimum of zero streams", doc: { ...minimal, detector: { min_streams: 0 } }, problem: "detector.min_streams: must be >= 1, got 0" },
   { name: "a halt confirmation wait of zero", doc: { ...minimal, halt: { confirm_wait_s: 0 } }, problem: "halt.confirm_wait_s: must be > 0, got 0" },
   { name: "a webhook that is not a URL", doc: { ...minimal, alerts: { webhooks: ["nope"] } }, problem: 'alerts.webhooks[0].url: expected an http:// or https:// URL, got "nope"' },
   { name: "a negative cooldown", doc: { ...minimal, alerts: { cooldown_s: -1 } }, problem: "alerts.cooldown_s: must be >= 0" },
@@ -231,4 +239,21 @@ test("a file that does not parse or does not exist is refused naming the file", 
   await writeFile(path, "{ not json");
   await assert.rejects(loadConfig(path, {}), (error: Error) => error.message.startsWith(`${path}: 1 problem:`) && /not valid JSON/.test(error.message));
   await assert.rejects(loadConfig(join(dir, "missing.yaml"), {}), /cannot read: ENOENT/);
+});
+
+test("the stream objectives and the minimum of streams are read from the file and the environment", () => {
+  const fromFile = configFromDocument({ ...minimal, slo: { latency_ms: 60000, ttft_ms: 800, tpot_ms: 45 }, detector: { min_streams: 30 } }, {});
+  assert.deepEqual(fromFile.slo, { latencyMs: 60000, successRate: 0.99, ttftMs: 800, tpotMs: 45 });
+  assert.deepEqual(fromFile.detector, { minStreams: 30 });
+  const fromEnv = configFromDocument(minimal, { AUTOGLM_SLO_TTFT_MS: "1200", AUTOGLM_SLO_TPOT_MS: "60" });
+  assert.deepEqual(fromEnv.slo, { latencyMs: 2000, successRate: 0.99, ttftMs: 1200, tpotMs: 60 });
+});
+
+test("the README's stream objectives example is a valid configuration", () => {
+  const blocks = [...readFileSync("README.md", "utf8").matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const block = blocks.find((b) => b.startsWith("slo:") && b.includes("ttft_ms:"));
+  assert.ok(block !== undefined, "the README has a stream objectives example");
+  const config = configFromDocument({ ...minimal, ...(parseConfigText(block, "readme.yaml") as object) }, {});
+  assert.deepEqual(config.slo, { latencyMs: 60000, successRate: 0.99, ttftMs: 1000, tpotMs: 50 });
+  assert.deepEqual(config.detector, { minStreams: 20 });
 });

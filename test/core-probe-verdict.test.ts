@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { judgeProbe, noProbeEvidence, type ProbeConfig, type ProbeEvidence, type ProbeInput } from "../control-plane/src/core/probe-verdict.js";
 import { clusterWindow } from "./cluster-window.js";
+import { mergedStreams, times } from "./support/streams.js";
 import type { ClusterWindowStats, ScoreResult } from "../control-plane/src/core/types.js";
 
 // minRequests 20, scoreThreshold 0.5, errorRateThreshold 0.05, minRelativeRise 1.5, minProbeRequests 5.
@@ -26,7 +27,7 @@ describe("the verdict on a half-open probe window", () => {
   const cases: { name: string; input: ProbeInput; probe: "healthy" | "unhealthy" | "none"; reason: string; evidence: ProbeEvidence }[] = [
     {
       name: "a hard verdict makes it unhealthy at once, with the verdict's reasons, and uses the pooled evidence up",
-      input: probe({ requests: 3 }, { combined: { score: 1, hard: true, reasons: ["error rate 40%", "p99 over slo"] }, evidence: { requests: 4, failures: 0, slow: 0 } }),
+      input: probe({ requests: 3 }, { combined: { score: 1, hard: true, reasons: ["error rate 40%", "p99 over slo"] }, evidence: { requests: 4, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
       probe: "unhealthy",
       reason: "error rate 40%; p99 over slo",
       evidence: noProbeEvidence(),
@@ -43,25 +44,25 @@ describe("the verdict on a half-open probe window", () => {
       input: probe({ requests: 3 }, { combined: { score: 0.9, hard: false, reasons: ["model"] } }),
       probe: "none",
       reason: "",
-      evidence: { requests: 3, failures: 0, slow: 0 },
+      evidence: { requests: 3, failures: 0, slow: 0, streams: 0, ttftSlow: 0 },
     },
     {
       name: "a thin window adds its requests, failures and slow requests to the evidence and gives no verdict",
-      input: probe({ requests: 2, errorRate: 0.5, slowRequests: 1 }, { evidence: { requests: 1, failures: 0, slow: 0 } }),
+      input: probe({ requests: 2, errorRate: 0.5, slowRequests: 1 }, { evidence: { requests: 1, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
       probe: "none",
       reason: "",
-      evidence: { requests: 3, failures: 1, slow: 1 },
+      evidence: { requests: 3, failures: 1, slow: 1, streams: 0, ttftSlow: 0 },
     },
     {
       name: "thin windows pooled up to minProbeRequests are judged, healthy when calm, and the evidence is used up",
-      input: probe({ requests: 3 }, { evidence: { requests: 3, failures: 0, slow: 0 } }),
+      input: probe({ requests: 3 }, { evidence: { requests: 3, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
       probe: "healthy",
       reason: "",
       evidence: noProbeEvidence(),
     },
     {
       name: "failures above the error-rate threshold among the pooled requests, two at least, make it unhealthy",
-      input: probe({ requests: 4, errorRate: 0.25 }, { evidence: { requests: 4, failures: 1, slow: 0 } }),
+      input: probe({ requests: 4, errorRate: 0.25 }, { evidence: { requests: 4, failures: 1, slow: 0, streams: 0, ttftSlow: 0 } }),
       probe: "unhealthy",
       reason: "probe error rate 25% (2 of 8)",
       evidence: noProbeEvidence(),
@@ -89,7 +90,7 @@ describe("the verdict on a half-open probe window", () => {
     },
     {
       name: "the p50 of a window under minProbeRequests is not judged, even when pooled evidence suffices",
-      input: probe({ requests: 2, p50Ms: 900 }, { evidence: { requests: 4, failures: 0, slow: 0 } }),
+      input: probe({ requests: 2, p50Ms: 900 }, { evidence: { requests: 4, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
       probe: "healthy",
       reason: "",
       evidence: noProbeEvidence(),
@@ -143,5 +144,51 @@ describe("the verdict on a half-open probe window", () => {
     }
     assert.deepEqual(verdicts, ["none", "none", "unhealthy"]);
     assert.deepEqual(evidence, noProbeEvidence());
+  });
+});
+
+describe("a half-open probe of streamed responses, judged on its time to first token", () => {
+  const TTFT_CONFIG: ProbeConfig = { ...CONFIG, sloTtftMs: 500 };
+  // Probe windows whose requests are streams: total latency (the whole answer) far over the
+  // latency SLO, which would fail the probe if it were judged as any request.
+  const streamWindow = (streams: number, ttftSlow: number, over: Partial<ClusterWindowStats> = {}) =>
+    win({ requests: streams, p50Ms: 9000, slowRequests: streams, streams: mergedStreams({ ttftMs: [...times(streams - ttftSlow, 200), ...times(ttftSlow, 900)] }, { ttftMs: 500 }), ...over });
+  const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; probe: "healthy" | "unhealthy"; reason: string; combined?: ScoreResult }[] = [
+    {
+      name: "the scores, which read total latency, do not fail streams whose first token is fast",
+      window: streamWindow(40, 0),
+      config: TTFT_CONFIG,
+      probe: "healthy",
+      reason: "",
+      combined: { score: 1, hard: true, reasons: ["p99 9000ms > slo 2000ms"] },
+    },
+    {
+      name: "without a TTFT objective those scores fail the probe at once",
+      window: streamWindow(40, 0),
+      config: CONFIG,
+      probe: "unhealthy",
+      reason: "p99 9000ms > slo 2000ms",
+      combined: { score: 1, hard: true, reasons: ["p99 9000ms > slo 2000ms"] },
+    },
+    { name: "streams with a fast first token are healthy although their answers outlast the latency SLO", window: streamWindow(10, 0), config: TTFT_CONFIG, probe: "healthy", reason: "" },
+    { name: "two of ten streams over the TTFT objective make it unhealthy, naming the objective", window: streamWindow(10, 2), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
+    { name: "one stream over the TTFT objective is not enough", window: streamWindow(10, 1), config: TTFT_CONFIG, probe: "healthy", reason: "" },
+    { name: "without a TTFT objective the streams are judged as any request (total latency)", window: streamWindow(10, 0), config: CONFIG, probe: "unhealthy", reason: "probe p50 9000ms vs baseline 200ms" },
+    { name: "failures come first: streams failed inside a 200 fail the probe whatever their TTFT", window: streamWindow(10, 0, { errorRate: 0.3 }), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
+    { name: "a probe that is mostly plain requests is judged on its total latency", window: streamWindow(4, 0, { requests: 10, slowRequests: 4 }), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe p50 9000ms vs baseline 200ms" },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { verdict } = judgeProbe({ window: c.window, combined: c.combined ?? CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, c.config);
+      assert.deepEqual(verdict, { probe: c.probe, reason: c.reason });
+    });
+  }
+
+  it("thin stream probes pool their streams and slow first tokens until there is enough to judge", () => {
+    const first = judgeProbe({ window: streamWindow(3, 1), combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, TTFT_CONFIG);
+    assert.equal(first.verdict.probe, "none");
+    assert.deepEqual(first.evidence, { requests: 3, failures: 0, slow: 3, streams: 3, ttftSlow: 1 });
+    const second = judgeProbe({ window: streamWindow(3, 1), combined: CALM, evidence: first.evidence, baselineP50Ms: 200 }, TTFT_CONFIG);
+    assert.deepEqual(second.verdict, { probe: "unhealthy", reason: "probe: 2 of 6 streams over ttft slo 500ms" });
   });
 });

@@ -14,6 +14,7 @@ import { CLUSTER_COLORS } from "../control-plane/src/dashboard/palette.js";
 import { snapshotAccess, SnapshotRecorder, SnapshotStore } from "../control-plane/src/snapshots/index.js";
 import { createLogger } from "../lib/log.js";
 import { connectWorker, type ClusterTraffic } from "./support/in-process-sidecar.js";
+import { mergedStreams, times } from "./support/streams.js";
 
 /** The part of a browser canvas the pixel check reads. */
 interface CanvasLike {
@@ -89,7 +90,9 @@ test("the dashboard renders the clusters, updates live when a breaker opens, lin
     for (const name of ["llm-a", "llm-b", "llm-c"]) {
       const failing = name === "llm-b" && cp.currentDecisions().clusters.find((c) => c.cluster === "llm-b")?.state === "open";
       const rps = Math.round(30 + Math.random() * 20);
-      cp.addWindow(name, { rps, requests: rps, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002 });
+      // llm-a serves streamed responses (LLM output): its TTFT and TPOT p99 are charted too.
+      const streams = name === "llm-a" ? { streams: mergedStreams({ ttftMs: times(rps, 300 + Math.random() * 200), tpotMs: times(rps, 20 + Math.random() * 10), tokensOut: rps * 200 }) } : {};
+      cp.addWindow(name, { rps, requests: rps, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002, ...streams });
     }
   }, 250);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
@@ -138,8 +141,17 @@ test("the dashboard renders the clusters, updates live when a breaker opens, lin
         return ink;
       }),
     );
-    assert.equal(drawn.length, 6);
+    assert.equal(drawn.length, 8);
     for (const ink of drawn) assert.ok(ink > 500, `a chart drew ${ink} pixels`);
+    // The stream charts: llm-a's TTFT and TPOT p99 (the only cluster with streams) have lines,
+    // their axes end above its values; its card shows them.
+    const streamAxes = await page.$$eval("#chart-ttft, #chart-tpot", (els) => els.map((c) => Number(c.getAttribute("data-y-max"))));
+    assert.ok(streamAxes[0]! >= 500 && streamAxes[0]! <= 1000, `TTFT axis ends at ${streamAxes[0]} ms`);
+    assert.ok(streamAxes[1]! >= 30 && streamAxes[1]! <= 50, `TPOT axis ends at ${streamAxes[1]} ms`);
+    assert.match((await page.textContent('.card[data-cluster="llm-a"] .ttft')) ?? "", /^\d+ ms$/);
+    assert.match((await page.textContent('.card[data-cluster="llm-a"] .tpot')) ?? "", /^\d+ ms$/);
+    assert.match((await page.textContent('.card[data-cluster="llm-a"] .streams')) ?? "", / tok\/s$/);
+    assert.equal(await page.$('.card[data-cluster="llm-b"] .ttft'), null, "no TTFT row without streams");
 
     await mkdir("out", { recursive: true });
     await page.screenshot({ path: "out/dashboard.png", fullPage: true });
@@ -195,7 +207,7 @@ function watch(page: Page, origin: string) {
   return seen;
 }
 
-test("the dashboard shows measured traffic next to the weights sent and a red banner for refusing and gone sidecars, at 1280 and 420 px", async () => {
+test("the dashboard shows measured traffic next to the weights sent and a red banner for refusing, gone and returning sidecars, at 1280 and 420 px", async () => {
   const startedAt = Date.now();
   const cp = new ControlPlane({
     clusters: CLUSTERS.map((name) => ({ name, baseWeight: 100 })),
@@ -218,6 +230,7 @@ test("the dashboard shows measured traffic next to the weights sent and a red ba
   const healthy = connectWorker(cp, { nodeId: "node-healthy", clusters: CLUSTERS, answer: "ack" });
   const refusing = connectWorker(cp, { nodeId: "node-refusing", zone: "zone-b", clusters: CLUSTERS, answer: { nack: REFUSAL } });
   const gone = connectWorker(cp, { nodeId: "node-gone", workerId: 1, clusters: CLUSTERS, answer: "ack" });
+  connectWorker(cp, { nodeId: "node-back", workerId: 2, clusters: CLUSTERS, answer: "ack", back: { disconnectedMs: 93_250, fallbackMs: 63_250 } });
   /** The window that ended last (1 s windows on the wall clock). */
   const lastWindow = () => Math.floor(Date.now() / 1000) * 1000 - 1000;
   gone.report(lastWindow(), HEALTHY);
@@ -267,6 +280,9 @@ test("the dashboard shows measured traffic next to the weights sent and a red ba
       assert.match(refusingItem, /last seen .+ \(\d+ s ago\)/);
       const goneItem = (await page.textContent('#sidecar-alert li[data-kind="gone"]')) ?? "";
       assert.match(goneItem, /node-gone worker 1 \(zone-a\): gone, runs on its fallback: sidecar closed the stream · last seen .+ \(\d+ s ago\)/);
+      // Below them, a worker that came back says how long it was away and how much of it on its fallback.
+      const backItem = (await page.textContent('#sidecar-alert li[data-kind="back"]')) ?? "";
+      assert.match(backItem, /node-back worker 2 \(zone-a\): follows again: back after 93 s, 63 s on its fallback · said hello .+ \(\d+ s ago\)/);
       const bannerColor = await page.evaluate('getComputedStyle(document.querySelector("#sidecar-alert")).borderLeftColor');
       assert.equal(bannerColor, "rgb(229, 72, 77)", "the banner is red");
 
@@ -287,7 +303,7 @@ test("the dashboard shows measured traffic next to the weights sent and a red ba
           markers: [...el.querySelectorAll("[data-marker]")].map((s) => s.getAttribute("data-marker")),
         })),
       );
-      assert.equal(legends.length, 6);
+      assert.equal(legends.length, 8);
       for (const legend of legends) {
         assert.deepEqual(legend.clusters.map(([name]) => name), CLUSTERS);
         assert.deepEqual(legend.clusters.map(([, color]) => color), CLUSTER_COLORS.slice(0, 8));

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { GoneSidecar } from "../control-plane/src/core/gone-sidecars.js";
 import type { SidecarStatus } from "../control-plane/src/core/types.js";
-import { sidecarAlerts } from "../control-plane/src/dashboard/sidecar-alerts.js";
+import { BACK_SHOWN_MS, sidecarAlerts } from "../control-plane/src/dashboard/sidecar-alerts.js";
 import { dashboardSnapshot, MAX_SIDECAR_ALERTS } from "../control-plane/src/dashboard/snapshot.js";
 
 const T0 = 1_800_000_000_000;
@@ -65,6 +65,29 @@ test("a snapshot carries at most MAX_SIDECAR_ALERTS banner entries, refusing one
     const name = `${c.refusing} refusing, ${c.gone} gone`;
     assert.equal(snap.sidecar_alerts.length, c.sent, name);
     assert.equal(snap.sidecar_alerts.findIndex((a) => a.kind === "gone"), c.firstGone, name);
-    assert.deepEqual(snap.sidecar_alert_counts, { refusing: c.refusing, unconfirmed: 0, gone: c.gone }, name);
+    assert.deepEqual(snap.sidecar_alert_counts, { refusing: c.refusing, unconfirmed: 0, gone: c.gone, back: 0 }, name);
   }
+});
+
+test("a worker that came back is listed after the others for BACK_SHOWN_MS after its hello: back after N s, M s on its fallback", () => {
+  const back = (nodeId: string, extra: Partial<SidecarStatus>) => connected(nodeId, { connectedAtMs: T0 - 10_000, disconnectedMs: 93_250, fallbackMs: 63_250, ...extra });
+  const cases: { name: string; worker: SidecarStatus; listed: string | null }[] = [
+    { name: "back 10 s ago", worker: back("w", {}), listed: "back after 93 s, 63 s on its fallback" },
+    { name: "back exactly BACK_SHOWN_MS ago", worker: back("w", { connectedAtMs: T0 - BACK_SHOWN_MS }), listed: "back after 93 s, 63 s on its fallback" },
+    { name: "back longer ago", worker: back("w", { connectedAtMs: T0 - BACK_SHOWN_MS - 1 }), listed: null },
+    { name: "back within its ttl (no fallback)", worker: back("w", { disconnectedMs: 4_000, fallbackMs: 0 }), listed: "back after 4 s, 0 s on its fallback" },
+    { name: "on its first connection", worker: back("w", { disconnectedMs: 0, fallbackMs: 0 }), listed: null },
+    { name: "from a filter that does not report it", worker: connected("w", { connectedAtMs: T0 - 10_000 }), listed: null },
+  ];
+  for (const c of cases) {
+    const alerts = sidecarAlerts([c.worker], [], T0);
+    assert.deepEqual(alerts.map((a) => [a.kind, a.reason]), c.listed === null ? [] : [["back", c.listed]], c.name);
+  }
+  const refusingToo = sidecarAlerts([back("r", { refusing: true, rejectReason: "bad" }), back("b", {})], [gone("g")], T0);
+  assert.deepEqual(refusingToo.map((a) => [a.kind, a.node_id]), [["refusing", "r"], ["gone", "g"], ["back", "b"]], "a refusing worker is listed as refusing only");
+  const snap = dashboardSnapshot({
+    nowMs: T0, statuses: [], decisions: { version: 1, issuedAtMs: T0, ttlMs: 30_000, halted: false, haltReason: "", clusters: [] },
+    sidecars: [back("b", {})], gone: [], model: "model",
+  });
+  assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, gone: 0, back: 1 });
 });

@@ -4,6 +4,7 @@ import type { ClusterStatus, DecisionSet } from "../control-plane/src/core/types
 import { DIVERGENCE_MIN_REQUESTS, MEASURED_WINDOWS, trafficShares } from "../control-plane/src/dashboard/traffic-share.js";
 import { sampleOf } from "../control-plane/src/dashboard/history.js";
 import { clusterWindow } from "./cluster-window.js";
+import { mergedStreams, times } from "./support/streams.js";
 
 const T0 = 1_800_000_000_000;
 
@@ -79,6 +80,18 @@ describe("the dashboard's samples", () => {
       Object.entries(sample.clusters).map(([name, c]) => [name, c.error_rate, c.p99_ms, c.measured_share]),
       [["busy", 0.1, 500, 1], ["quiet", null, null, 0]],
     );
+  });
+
+  it("carry the last window's TTFT and TPOT p99 of a cluster's streams, and null without streams", () => {
+    const withStreams = status("llm", [40]);
+    const streams = mergedStreams({ ttftMs: times(40, 400), tpotMs: times(40, 25) });
+    withStreams.recent[0] = { ...withStreams.recent[0]!, streams };
+    const sample = sampleOf([withStreams, status("plain", [40])], T0);
+    assert.deepEqual(
+      Object.entries(sample.clusters).map(([name, c]) => [name, c.ttft_p99_ms, c.tpot_p99_ms]),
+      [["llm", streams.ttftP99Ms, streams.tpotP99Ms], ["plain", null, null]],
+    );
+    assert.ok(Math.abs(streams.ttftP99Ms - 400) < 50 && Math.abs(streams.tpotP99Ms - 25) < 4);
   });
 
   it("have no measured share when no cluster had a request", () => {

@@ -88,3 +88,24 @@ test("etcd's election timeout is at least five heartbeats (etcd refuses less) an
   assert.ok(flag("election-timeout") >= 5 * flag("heartbeat-interval"));
   assert.ok(flag("election-timeout") >= 2000);
 });
+
+test("Envoy sidecars reach every replica: a headless Service lists them, the bootstrap's control-plane cluster resolves it and balances round robin with outlier detection", () => {
+  const labels = deployment.spec.template.metadata.labels;
+  const headless = cp.find((d) => d.kind === "Service" && (d.spec as { clusterIP?: string }).clusterIP === "None") as Doc & {
+    spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+  };
+  assert.ok(headless !== undefined, "a headless Service (clusterIP: None)");
+  assert.deepEqual(headless.spec.selector, labels);
+  const grpcPort = headless.spec.ports.find((p) => p.targetPort === "grpc")!;
+  assert.equal(grpcPort.port, container.ports.find((p) => p.name === "grpc")!.containerPort);
+  const bootstrap = parseAllDocuments(readFileSync("deploy/envoy/envoy.yaml", "utf8"))[0]!.toJSON() as {
+    static_resources: { clusters: { name: string; type: string; lb_policy?: string; outlier_detection?: Record<string, unknown>; load_assignment: { endpoints: { lb_endpoints: { endpoint: { address: { socket_address: { address: string; port_value: number } } } }[] }[] } }[] };
+  };
+  const cluster = bootstrap.static_resources.clusters.find((c) => c.name === "autoglm-control-plane")!;
+  assert.equal(cluster.type, "STRICT_DNS", "each address DNS returns is a host");
+  assert.equal(cluster.lb_policy, "ROUND_ROBIN");
+  assert.equal(cluster.outlier_detection?.consecutive_local_origin_failure, 1);
+  assert.equal(cluster.outlier_detection?.split_external_local_origin_errors, true);
+  const socket = cluster.load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address;
+  assert.deepEqual([socket.address, socket.port_value], [headless.metadata.name, grpcPort.port]);
+});

@@ -51,7 +51,7 @@ test("every control-plane address in the Envoy and Istio files uses the default 
 
 test("the README of the Envoy bootstrap names the control plane's gRPC port", () => {
   const readme = readFileSync(join("deploy", "envoy", "README.md"), "utf8");
-  assert.match(readme, new RegExp(`autoglm-control-plane:${DEFAULTS.grpcPort}\\b`));
+  assert.match(readme, new RegExp(`autoglm-control-plane(-replicas)?:${DEFAULTS.grpcPort}\\b`));
 });
 
 test("the example Prometheus configuration scrapes the control plane on its default admin port", () => {

@@ -30,7 +30,7 @@ const badConfigs: Array<{ name: string; config: unknown; expect: RegExp }> = [
   { name: "an empty configuration", config: "", expect: /expected a JSON object/ },
   { name: "text that is not JSON", config: "{node_id: x}", expect: /\(configuration\): expected JSON/ },
   { name: "a JSON array", config: "[]", expect: /expected a JSON object, got an array/ },
-  { name: "a missing node_id", config: { clusters: BASE_CONFIG.clusters }, expect: /node_id: expected a non-empty string \(in the configuration, or Envoy's node\.id\), got nothing/ },
+  { name: "a missing node_id", config: { clusters: BASE_CONFIG.clusters }, expect: /node_id: expected a non-empty string \(or Envoy's node\.id\), got nothing/ },
   { name: "an empty node_id", config: { ...BASE_CONFIG, node_id: "" }, expect: /node_id: expected a non-empty string/ },
   { name: "a numeric node_id", config: { ...BASE_CONFIG, node_id: 7 }, expect: /node_id: expected a string, got 7/ },
   { name: "missing clusters", config: { node_id: "n" }, expect: /clusters: expected an array/ },

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
 import { ControlPlaneMetrics, bindMetrics, reasonLabel, timedScorer } from "../control-plane/src/metrics/index.js";
+import { mergedStreams, times } from "./support/streams.js";
 
 function setup() {
   const registry = new Registry();
@@ -127,4 +128,27 @@ test("the registry carries prom-client's process and Node.js metrics unless turn
   const bare = new Registry();
   new ControlPlaneMetrics(bare, new FakeControlPlane([{ name: "a", baseWeight: 1 }]), Date.now, { processMetrics: false });
   assert.ok((await bare.getMetricsAsJSON()).every((m) => m.name.startsWith("autoglm_")));
+});
+
+test("each cluster's streams in its last window are exported: TTFT, TPOT and max gap in seconds, counts, tokens per second", async () => {
+  const { registry, cp } = setup();
+  const streams = mergedStreams({ ttftMs: [...times(99, 200), 2500], tpotMs: times(100, 30), maxGapMs: times(100, 90), cut: 4, failedInStream: 2, tokensOut: 5000 }, { ttftMs: 1000, tpotMs: 50 });
+  cp.addWindow("llm-a", { streams });
+  cp.addWindow("llm-b", {});
+  const cases: [name: string, labels: Record<string, string>, value: number | undefined][] = [
+    ["autoglm_stream_ttft_seconds", { cluster: "llm-a", percentile: "p99" }, streams.ttftP99Ms / 1000],
+    ["autoglm_stream_ttft_seconds", { cluster: "llm-a", percentile: "p50" }, streams.ttftP50Ms / 1000],
+    ["autoglm_stream_tpot_seconds", { cluster: "llm-a", percentile: "p99" }, streams.tpotP99Ms / 1000],
+    ["autoglm_stream_max_gap_seconds", { cluster: "llm-a", percentile: "p99" }, streams.maxGapP99Ms / 1000],
+    ["autoglm_stream_window_streams", { cluster: "llm-a" }, 100],
+    ["autoglm_stream_window_cut", { cluster: "llm-a" }, 4],
+    ["autoglm_stream_window_failed_in_stream", { cluster: "llm-a" }, 2],
+    ["autoglm_stream_window_tokens_per_second", { cluster: "llm-a" }, 5000],
+    ["autoglm_stream_window_over_objective", { cluster: "llm-a", objective: "ttft" }, 1],
+    ["autoglm_stream_window_over_objective", { cluster: "llm-a", objective: "tpot" }, 0],
+    ["autoglm_stream_window_streams", { cluster: "llm-b" }, undefined],
+    ["autoglm_stream_ttft_seconds", { cluster: "llm-b", percentile: "p99" }, undefined],
+  ];
+  for (const [name, labels, value] of cases) assert.equal(await sample(registry, name, labels), value, `${name} ${JSON.stringify(labels)}`);
+  assert.ok(streams.tpotP99Ms > 25 && streams.tpotP99Ms < 35, "TPOT p99 near the 30 ms of every stream");
 });

@@ -11,6 +11,7 @@ import { ErrorBudgetTracker } from "../control-plane/src/core/error-budget/index
 import { DEFAULT_BURN_ALERTS } from "../control-plane/src/config/error-budgets.js";
 import { startSidecar } from "../sidecar/index.js";
 import { promtool } from "./promtool.js";
+import { mergedStreams } from "./support/streams.js";
 
 function assertLintClean(what: string, text: string): void {
   const result = promtool(["check", "metrics"], text);
@@ -25,7 +26,7 @@ test("promtool check metrics passes on the control plane's /metrics", async () =
   ]);
   const metrics = new ControlPlaneMetrics(registry, cp);
   bindMetrics(cp, metrics);
-  cp.addWindow("llm-a", { rps: 10, errorRate: 0.5, p50Ms: 200, p95Ms: 700, p99Ms: 1500 });
+  cp.addWindow("llm-a", { rps: 10, errorRate: 0.5, p50Ms: 200, p95Ms: 700, p99Ms: 1500, streams: mergedStreams({ ttftMs: [200, 300, 2500], tpotMs: [20, 30, 90], maxGapMs: [80, 90, 900], cut: 1, failedInStream: 1, tokensOut: 600 }, { ttftMs: 1000, tpotMs: 50 }) });
   cp.openBreaker("llm-a", "error rate 0.5 > 0.05", 0.9);
   await timedScorer({ name: "onnx", score: async () => new Map() }, metrics).score(new Map(), 0);
   metrics.modelFallbacks.inc({ reason: "load_failed" });
@@ -49,6 +50,9 @@ test("promtool check metrics passes on the control plane's /metrics", async () =
   const text = await registry.metrics();
   for (const name of ["autoglm_error_budget_remaining_ratio", "autoglm_error_budget_burn_rate", "autoglm_slo_bad_events_total", "autoglm_audit_export_duration_seconds_bucket", "autoglm_audit_exports_refused_total"]) {
     assert.match(text, new RegExp(`^${name}\\{`, "m"));
+  }
+  for (const name of ["autoglm_stream_ttft_seconds", "autoglm_stream_tpot_seconds", "autoglm_stream_max_gap_seconds", "autoglm_stream_window_streams", "autoglm_stream_window_tokens_per_second", "autoglm_stream_window_over_objective"]) {
+    assert.match(text, new RegExp(`^${name}\\{`, "m"), `${name} has series`);
   }
   for (const name of ["autoglm_alerts_total", "autoglm_alert_deliveries_total", "autoglm_alert_delivery_retries_total"]) assert.match(text, new RegExp(`^${name}\\{`, "m"));
   assertLintClean("the control plane", text);

@@ -95,11 +95,14 @@ describe("the shared state in etcd, and a control plane started with an etcd sec
     try {
       await client.put("/autoglm-damaged/state/halt").value("{not json");
       await client.put("/autoglm-damaged/state/overrides/a").value(JSON.stringify({ type: "halt", atMs: 1, halted: true, reason: "x", actor: "y" }));
+      await client.put("/autoglm-damaged/state/assessment").value(JSON.stringify({ atMs: 1, version: 2, clusters: [{ cluster: "a", breaker: { kind: "ajar", since: 1 } }] }));
       await shared.putControl({ kind: "override", atMs: 1, override: { cluster: "b", state: "open", reason: "r", actor: "a" } });
       const snapshot = await shared.load();
       assert.deepEqual(snapshot.state.overrides.map((o) => o.cluster), ["b"]);
       assert.equal(snapshot.state.halt, undefined);
-      assert.equal(snapshot.problems.length, 2);
+      assert.equal(snapshot.state.assessment, undefined);
+      assert.match(snapshot.problems.join("\n"), /state\/assessment: clusters\[0\]\.breaker\.kind: expected closed, open or half_open/);
+      assert.equal(snapshot.problems.length, 3);
       assert.match(snapshot.problems.join("\n"), /state\/halt: not JSON/);
       assert.match(snapshot.problems.join("\n"), /state\/overrides\/a: a halt record does not belong under this key/);
     } finally {

@@ -3,7 +3,8 @@
 // an override sent to a follower is committed in etcd before it answers 200 and is in force at
 // the leader; the leader dies (its etcd client closed without leaving the election, as a kill
 // -9 would: the lease runs out) and another takes over within the lease, continues the versions
-// above every earlier one, and keeps the open breaker and the override. No timed assertions:
+// above every earlier one, and keeps the open breaker (its open period and backoff, from the
+// leader's assessment in etcd) and the override. No timed assertions:
 // every wait is for a condition, with a generous deadline.
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
@@ -198,6 +199,12 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     await until("every sidecar holds the last set", () => allSidecars().every((s) => s.enforced() === old.cp.currentDecisions().version));
     const highest = Math.max(...allSidecars().map((s) => s.enforced()));
     const orphans = old.sidecars.map((s) => ({ nodeId: s.nodeId, held: s.enforced() }));
+    // The leader's assessment in etcd holds a's breaker as it is (its open period, its openings).
+    const breakerA = old.cp.clusterStatuses().find((s) => s.cluster === "a")!.state;
+    await until("etcd holds the leader's assessment of a", async () => {
+      const stored = (await probe.get(`${PREFIX}state/assessment`).json()) as { clusters: { cluster: string; breaker: unknown }[] } | null;
+      return JSON.stringify(stored?.clusters.find((c) => c.cluster === "a")?.breaker) === JSON.stringify(breakerA);
+    });
     // A crash: no resignation, the lease runs out; the streams end.
     const killedAt = Date.now();
     old.replica.abandon();
@@ -210,6 +217,8 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     t.diagnostic(`a new leader ${Date.now() - killedAt} ms after the crash (lease_ttl_s 3)`);
     const leader = leaders()[0]!;
     assert.ok(leader.cp.generation() > generationOf(highest), `new generation ${leader.cp.generation()} above ${generationOf(highest)}`);
+    // It continues a's breaker from the assessment: the same open period and backoff.
+    assert.deepEqual(leader.cp.clusterStatuses().find((s) => s.cluster === "a")!.state, breakerA);
     // The dead replica's sidecars reconnect to the new leader with what they enforce.
     for (const o of orphans) leader.sidecars.push(connectSidecar(leader.cp, `${o.nodeId}-again`, CLUSTERS, o.held));
     // Its first windows (every cluster healthy now): no breaker moves, the open ones stay open,

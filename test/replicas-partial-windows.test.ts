@@ -5,6 +5,9 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { PartialWindows } from "../control-plane/src/replicas/partial-windows.js";
 import type { WorkerReport } from "../control-plane/src/core/types.js";
+import type { WorkerStreamWindow } from "../control-plane/src/core/streams/stream-window.js";
+import { mergeCounts } from "../lib/histogram.js";
+import { times, workerStreams } from "./support/streams.js";
 
 const W = 1_700_000_000_000;
 
@@ -30,6 +33,18 @@ describe("merged windows of a follower's sidecars", () => {
       enforcedVersion: 0,
       clusters: [{ cluster: "a", requests: 15, errors5xx: 3, localRejects: 0, timeouts: 2, resets: 0, grpcErrors: 0, totalLatency: { firstBucket: 100, counts: [4, 9, 2], sumUs: 1_500_000, maxUs: 150_000 } }],
     });
+  });
+
+  it("streams merge too: counters add and their histograms merge; a sidecar without streams adds none", () => {
+    const p = new PartialWindows(250);
+    const withStreams = (r: WorkerReport, streams: WorkerStreamWindow): WorkerReport => ({ ...r, clusters: [{ ...r.clusters[0]!, streams }] });
+    p.add("s1", withStreams(report(W, "a", 10, 0, 100, [10], 1), workerStreams({ ttftMs: times(6, 200), tpotMs: times(6, 20), cut: 2, failedInStream: 1, tokensOut: 600, tokensEstimated: 60 })));
+    p.add("s2", withStreams(report(W, "a", 10, 0, 100, [10], 1), workerStreams({ ttftMs: times(4, 900), tpotMs: times(4, 40), cut: 1, failedInStream: 1, tokensOut: 400 })));
+    p.add("s3", report(W, "a", 5, 0, 100, [5], 1));
+    const [merged] = p.take(W + 1000);
+    const s = merged!.clusters[0]!.streams!;
+    assert.deepEqual([s.streams, s.cut, s.failedInStream, s.tokensOut, s.tokensEstimated], [10, 3, 2, 1000, 60]);
+    assert.deepEqual(s.ttft, { ...mergeCounts(workerStreams({ ttftMs: times(6, 200) }).ttft, workerStreams({ ttftMs: times(4, 900) }).ttft), sumUs: 4_800_000, maxUs: 900_000 });
   });
 
   const timing: { name: string; reporters: string[]; forget?: string; atMs: number; taken: number }[] = [

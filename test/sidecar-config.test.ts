@@ -35,11 +35,20 @@ test("a valid configuration is read with Envoy's and the documented defaults", (
   assert.deepEqual(config.clusters[1], { name: "llm-b", endpoints: [{ host: "127.0.0.1", port: 9002 }], limits: { maxConnections: 1024, maxPendingRequests: 1024 } });
   assert.equal(config.clusterHeader, "x-autoglm-cluster");
   assert.equal(config.upstreamTimeoutMs, 30_000);
-  assert.deepEqual(config.controlPlane, { cluster: "autoglm-control-plane", address: "127.0.0.1:50051" });
+  assert.deepEqual(config.controlPlane, { cluster: "autoglm-control-plane", addresses: ["127.0.0.1:50051"] });
   assert.deepEqual(config.node, { id: "s1", cluster: "", metadata: { ZONE: "z" } });
 });
 
+test("a control plane of several replicas is read as its list of addresses", () => {
+  const config = parseSidecarConfig({ ...base, control_plane: { addresses: ["10.0.0.1:50051", "http://10.0.0.2:50051", "[::1]:50051"] } });
+  assert.deepEqual(config.controlPlane, { cluster: "autoglm-control-plane", addresses: ["10.0.0.1:50051", "10.0.0.2:50051", "[::1]:50051"] });
+});
+
 const bad: { name: string; doc: object; problems: string[] }[] = [
+  { name: "a control plane with address and addresses", doc: { ...base, control_plane: { address: "127.0.0.1:1", addresses: ["127.0.0.1:2"] } }, problems: ["control_plane: give address (one replica) or addresses (several), not both"] },
+  { name: "a control plane without an address", doc: { ...base, control_plane: {} }, problems: ["control_plane.address: required (or addresses, for several replicas)"] },
+  { name: "an empty list of control-plane addresses", doc: { ...base, control_plane: { addresses: [] } }, problems: ["control_plane.addresses: must NOT have fewer than 1 items"] },
+  { name: "a control-plane address without a port", doc: { ...base, control_plane: { addresses: ["127.0.0.1:1", "cp"] } }, problems: ['control_plane.addresses[1]: expected "host:port", got "cp"'] },
   { name: "no listen address", doc: { ...base, listen: undefined }, problems: ["listen: required"] },
   { name: "an address without a port", doc: { ...base, listen: "localhost" }, problems: ['listen: expected "host:port", got "localhost"'] },
   { name: "a port out of range", doc: { ...base, metrics: { listen: "127.0.0.1:70000" } }, problems: ["metrics.listen: port 70000 is out of range (0-65535)"] },

@@ -101,7 +101,7 @@ describe("workers that do not confirm", () => {
     await tick();
     clock.now += WAIT_MS;
     const snap = dashboardSnapshot({ nowMs: clock.now, statuses: cp.clusterStatuses(), decisions: cp.currentDecisions(), sidecars: cp.sidecarStatuses(), gone: [], model: "rules-only" });
-    assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, unconfirmed: 1, gone: 0 });
+    assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, unconfirmed: 1, gone: 0, back: 0 });
     assert.deepEqual(snap.sidecar_alerts.map((a) => [a.kind, a.node_id, a.reason]), [["unconfirmed", "node-silent", `has not confirmed decision version ${halted.version}, due at ${new Date(T0 + WAIT_MS).toISOString()}`]]);
     await cp.stop();
   });

@@ -12,6 +12,7 @@ import {
   type LatencyHistogram,
   type LoadMetric,
   type SidecarMessage,
+  type StreamWindow,
   type UpstreamLoad,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { GOLDEN_DIR, buildGoldenVectors, buildInvalidVectors, type InvalidVector } from "../scripts/golden.js";
@@ -105,6 +106,14 @@ function canonicalHistogram(h: LatencyHistogram | undefined): unknown {
   return { firstBucket: trimmed.firstBucket, counts: trimmed.counts, sumUs: h.sumUs.toString(), maxUs: h.maxUs.toString() };
 }
 
+function canonicalStreams(s: StreamWindow | undefined): unknown {
+  if (s === undefined) return null;
+  return {
+    streams: s.streams, cut: s.cut, failedInStream: s.failedInStream, tokensOut: s.tokensOut.toString(), tokensEstimated: s.tokensEstimated.toString(),
+    ttft: canonicalHistogram(s.ttft), tpot: canonicalHistogram(s.tpot), maxGap: canonicalHistogram(s.maxGap),
+  };
+}
+
 function canonicalSidecar(m: SidecarMessage): unknown {
   switch (m.kind.case) {
     case "hello": {
@@ -114,6 +123,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
         hello: {
           nodeId: h.nodeId, zone: h.zone, workerId: h.workerId, filterVersion: h.filterVersion, clusters: h.clusters,
           instanceId: h.instanceId.toString(), enforcedVersion: h.enforcedVersion.toString(), capabilities: h.capabilities,
+          disconnectedMs: h.disconnectedMs.toString(), fallbackMs: h.fallbackMs.toString(),
         },
       };
     }
@@ -138,6 +148,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             totalLatency: canonicalHistogram(c.totalLatency),
             shed: c.shed,
             upstreamLoad: canonicalLoad(c.upstreamLoad),
+            streams: canonicalStreams(c.streams),
           })),
         },
       };
@@ -217,7 +228,7 @@ test("a ControlMessage of a kind this build does not know decodes to no kind and
 
 test("the hello's capabilities, the report's shed count and upstream load, and the decision set's shed fractions survive both codecs", () => {
   const hello = fromBinary(SidecarMessageSchema, golden("sidecar-hello").bytes);
-  assert.deepEqual(hello.kind.case === "hello" ? hello.kind.value.capabilities : [], ["shed", "upstream_load", ""]);
+  assert.deepEqual(hello.kind.case === "hello" ? hello.kind.value.capabilities : [], ["shed", "upstream_load", "", "streams", "fallback_time"]);
   const report = JSON.parse(harness.decodeSidecar(toArrayBuffer(golden("sidecar-report").bytes))) as {
     report: { clusters: { shed: number; upstreamLoad: { reports: number; cpuUtilization: { count: number; maxBits: string } } }[] };
   };
@@ -250,6 +261,15 @@ test("the hello's enforced version and a refused report's negative clock offset 
   assert.equal(hello.kind.case === "hello" ? hello.kind.value.enforcedVersion : 0n, 1_764_000_000n * 2n ** 20n + 18n);
   const rejected = JSON.parse(harness.decodeControl(toArrayBuffer(golden("control-report-rejected").bytes))) as { reportRejected: { clockOffsetMs: string } };
   assert.equal(rejected.reportRejected.clockOffsetMs, "-120000");
+});
+
+test("the hello's disconnected and fallback times (fields 9 and 10) survive both codecs", () => {
+  const { bytes } = golden("sidecar-hello");
+  const hello = fromBinary(SidecarMessageSchema, bytes);
+  assert.equal(hello.kind.case === "hello" ? hello.kind.value.disconnectedMs : 0n, 93_250n);
+  assert.equal(hello.kind.case === "hello" ? hello.kind.value.fallbackMs : 0n, 63_250n);
+  const ours = JSON.parse(harness.decodeSidecar(toArrayBuffer(bytes))) as { hello: { disconnectedMs: string; fallbackMs: string } };
+  assert.deepEqual([ours.hello.disconnectedMs, ours.hello.fallbackMs], ["93250", "63250"]);
 });
 
 test("of two kinds in one ControlMessage the last one counts, as protobuf's oneof says", () => {

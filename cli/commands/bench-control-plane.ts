@@ -10,19 +10,18 @@ import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
 import { tryWriteFile } from "../output-file.js";
 import { createLogger } from "../../lib/log.js";
-import { startGrpcServer } from "../../control-plane/src/grpc/server.js";
 import type { FleetConfig, FleetMessage, FleetStats } from "../../control-plane/src/grpc/simulated-sidecars.js";
-import { ControlPlane } from "../../control-plane/src/service.js";
 import { quantileSorted } from "../../sim/quantile.js";
+import { isForwarder, startBenchPlanes } from "./bench-planes.js";
 import { controlPlaneBenchChart, type ControlPlaneBenchSeries, type TimedMs } from "./bench-control-plane-chart.js";
 import { type StallFigures, trackTimerLateness } from "./stall-probe.js";
 
-const help = `Usage: autoglm bench control-plane [--sidecars N] [--seconds S] [--json <file>] [--chart <file.svg>]
+const help = `Usage: autoglm bench control-plane [--sidecars N] [--seconds S] [--replicas R] [--json <file>] [--chart <file.svg>]
 
 Starts the control plane and N simulated sidecar streams over real gRPC on loopback, each
 reporting once a second for four clusters, and measures for S seconds:
   reports_per_s     telemetry reports received per second (accepted or folded in late)
-  decision_p99_ms   last report of a window in -> decision computed, p99
+  decision_p99_ms   last report of a window in (at any replica) -> decision computed, p99
   push_p99_ms       decision computed -> received by every stream, p99
   rss_mb            resident memory of the control plane process (peak)
   errors            stream errors, missing reports, undelivered decision sets, nacks, reports
@@ -32,10 +31,16 @@ reporting once a second for four clusters, and measures for S seconds:
   control_plane_loop_delay_p99_ms   the control plane process's event-loop delay, p99
   idle_process_loop_delay_p99_ms    the same for an idle reference process running meanwhile:
                     what the machine alone does to timing (no latency above can beat it)
+  streams_per_replica   sidecar streams each replica serves (with --replicas; the leader's
+                    index in leader_replica)
 
 Options:
   --sidecars N      simulated sidecar streams (default 2000)
   --seconds S       measuring time after all streams connected (default 30)
+  --replicas R      R control-plane replicas on a three-member etcd cluster started on loopback
+                    (Debian's etcd-server), the streams spread over them; the followers
+                    forward merged windows to the leader (default 1: one embedded process;
+                    the replicas run in this process and share its cores)
   --json <file>     also write the figures as JSON
   --chart <file>    also draw the run as SVG: decision and push latencies against how late the
                     control plane's and the idle reference process's timers ran, per second
@@ -63,6 +68,10 @@ export interface ControlPlaneBenchResult {
   /** Event-loop delay p99 of an idle reference process meanwhile: the machine's own stalls, ms
    *  (null when the probe process failed). */
   idle_process_loop_delay_p99_ms: number | null;
+  /** With --replicas: how many replicas, the sidecar streams each serves, and which leads. */
+  replicas?: number;
+  streams_per_replica?: number[];
+  leader_replica?: number;
 }
 
 /** The nearest-rank q-quantile (0 < q <= 1) of unsorted values; NaN when empty. */
@@ -128,16 +137,25 @@ export async function runControlPlaneBench(
   seconds: number,
   progress: (line: string) => void,
   faults: FaultCycle = { faultEveryS: 20, faultOnS: 6 },
+  replicas = 1,
 ): Promise<ControlPlaneBenchRun> {
   const clusters = ["llm-a", "llm-b", "llm-c", "llm-d"];
-  const cp = new ControlPlane({
-    clusters: clusters.map((name) => ({ name, baseWeight: 25 })),
-    slo: { latencyMs: 2000, successRate: 0.99 },
-    logger: createLogger("bench-cp", "warn"),
-    config: { detector: { warmupWindows: 5 }, breaker: { openBaseMs: 3000, openMaxMs: 6000 } },
-  });
-  const server = await startGrpcServer(cp, { address: "127.0.0.1:0", logger: createLogger("bench-grpc", "warn") });
-  cp.start();
+  const deployment = await startBenchPlanes(
+    replicas,
+    {
+      clusters: clusters.map((name) => ({ name, baseWeight: 25 })),
+      slo: { latencyMs: 2000, successRate: 0.99 },
+      logger: createLogger("bench-cp", "warn"),
+      config: { detector: { warmupWindows: 5 }, breaker: { openBaseMs: 3000, openMaxMs: 6000 } },
+    },
+    progress,
+  );
+  const { planes } = deployment;
+  /** The leader (the one plane without --replicas): rounds, decision sets, versions. */
+  const cp = deployment.leader();
+  /** Sidecar streams (followers' forwarding streams aside) per replica. */
+  const streamsPerReplica = (): number[] => planes.map((p) => p.sidecarStatuses().filter((s) => !isForwarder(s.nodeId)).length);
+  const connectedStreams = (): number => streamsPerReplica().reduce((a, b) => a + b, 0);
 
   let measuring = false;
   let reportsAccepted = 0;
@@ -159,7 +177,7 @@ export async function runControlPlaneBench(
   const computedAt = new Map<number, number>();
   let peakRss = 0;
 
-  cp.on("report", (r) => {
+  const onReport = (r: { windowStartMs: number; outcome: string }): void => {
     const w = receivedPerWindow.get(r.windowStartMs) ?? { count: 0, arrived: 0, lastHrMs: 0, decided: false };
     receivedPerWindow.set(r.windowStartMs, w);
     if (r.outcome !== "duplicate") w.arrived++;
@@ -172,10 +190,16 @@ export async function runControlPlaneBench(
     else if (r.outcome === "late_folded") lateFolded++; // still counted in its window
     else badReports++; // duplicate, invalid or too late to fold in: lost
     arrivalMs.push(hrNow() - (r.windowStartMs + 1000));
-  });
-  cp.on("nack", () => {
-    if (measuring) nacks++;
-  });
+  };
+  // The leader judges its own sidecars' reports (a follower's merged windows are not sidecars');
+  // a follower hands its sidecars' reports to its forwarder unjudged: counted as accepted.
+  for (const plane of planes) plane.on("report", (r) => (isForwarder(r.nodeId) ? undefined : onReport(r)));
+  deployment.onFollowerReport((windowStartMs) => onReport({ windowStartMs, outcome: "accepted" }));
+  for (const plane of planes) {
+    plane.on("nack", () => {
+      if (measuring) nacks++;
+    });
+  }
   /** Decision computed -> written to every stream's transport (the control plane's own share of a push), ms. */
   const fanOutMs: number[] = [];
   let decisionsEmittedAtHrMs = 0;
@@ -200,14 +224,16 @@ export async function runControlPlaneBench(
   });
 
   const fleetConfig: FleetConfig = {
-    target: `127.0.0.1:${server.port}`,
+    target: deployment.targets[0]!,
+    targets: deployment.targets,
     sidecars,
     clusters,
     requestsPerWindow: 50,
     faultCluster: "llm-d",
     faultEveryS: faults.faultEveryS,
     faultOnS: faults.faultOnS,
-    streamsPerChannel: 100,
+    // Connections go to the replicas in turn: enough of them that every replica gets its share.
+    streamsPerChannel: Math.max(1, Math.min(100, Math.ceil(sidecars / (replicas * 4)))),
   };
   const fleetPath = fileURLToPath(new URL("../../control-plane/src/grpc/simulated-sidecars.ts", import.meta.url));
   // AUTOGLM_FLEET_NODE_ARGS: extra node flags for the fleet process (e.g. "--cpu-prof").
@@ -246,17 +272,16 @@ export async function runControlPlaneBench(
       });
       if (child.exitCode === null && child.signalCode === null) child.kill();
     }
-    await cp.stop();
-    await server.close();
+    await deployment.close();
   }
 
   async function measure(): Promise<ControlPlaneBenchRun> {
   const connectStart = Date.now();
-  const connectTimeout = setInterval(() => progress(`connecting: ${cp.sidecarStatuses().length}/${sidecars} streams`), 2000);
+  const connectTimeout = setInterval(() => progress(`connecting: ${connectedStreams()}/${sidecars} streams`), 2000);
   let connectTimer: NodeJS.Timeout | undefined;
   await Promise.race([
     connected,
-    new Promise((_, reject) => (connectTimer = setTimeout(() => reject(new Error(`only ${cp.sidecarStatuses().length} of ${sidecars} streams connected within 300 s`)), 300_000))),
+    new Promise((_, reject) => (connectTimer = setTimeout(() => reject(new Error(`only ${connectedStreams()} of ${sidecars} streams connected within 300 s`)), 300_000))),
   ]).finally(() => {
     clearInterval(connectTimeout);
     clearTimeout(connectTimer);
@@ -289,6 +314,7 @@ export async function runControlPlaneBench(
   const cpStalls = cpStallTracking.stop();
   const idle = await probe.stop();
   const elapsedS = (stoppedAt - started) / 1000;
+  const perReplica = streamsPerReplica();
   // Let in-flight pushes land and late reports be folded in (within the aggregator's grace).
   await new Promise((r) => setTimeout(r, Math.min(3000, cp.config.aggregation.lateGraceMs)));
   let missingReports = 0;
@@ -296,10 +322,12 @@ export async function runControlPlaneBench(
     missingReports += Math.max(0, sidecars - (receivedPerWindow.get(start)?.arrived ?? 0));
   }
   const undelivered = computedAt.size;
+  const { forwarded, dropped: forwardDropped } = deployment.forwarded();
+  if (replicas > 1) progress(`replicas: ${perReplica.map((n, i) => `${i}${planes[i] === cp ? " (leader)" : ""} ${n} streams`).join(", ")}; merged windows forwarded to the leader ${forwarded}, dropped ${forwardDropped}`);
   child.send({ type: "stop" });
   await Promise.race([done, new Promise((r) => setTimeout(r, 5000))]);
-  const errors = (fleetStats?.streamErrors ?? 1) + missingReports + undelivered + nacks + badReports;
-  if (errors > 0) progress(`errors: stream ${fleetStats?.streamErrors ?? "fleet did not report"} ${fleetStats?.errorSamples.join("; ") ?? ""}, missing reports ${missingReports}, undelivered versions ${undelivered}, nacks ${nacks}, bad reports ${badReports}`);
+  const errors = (fleetStats?.streamErrors ?? 1) + missingReports + undelivered + nacks + badReports + forwardDropped;
+  if (errors > 0) progress(`errors: stream ${fleetStats?.streamErrors ?? "fleet did not report"} ${fleetStats?.errorSamples.join("; ") ?? ""}, missing reports ${missingReports}, undelivered versions ${undelivered}, nacks ${nacks}, bad reports ${badReports}, merged windows dropped ${forwardDropped}`);
   progress(
     `event-loop delay p99/max: control plane ${round1(cpStalls.p99Ms)}/${round1(cpStalls.maxMs)} ms, ` +
       `idle reference process ${idle === undefined ? "?" : `${round1(idle.p99Ms)}/${round1(idle.maxMs)}`} ms, ` +
@@ -318,6 +346,7 @@ export async function runControlPlaneBench(
     errors,
     control_plane_loop_delay_p99_ms: round1(cpStalls.p99Ms),
     idle_process_loop_delay_p99_ms: idle === undefined ? null : round1(idle.p99Ms),
+    ...(replicas === 1 ? {} : { replicas, streams_per_replica: perReplica, leader_replica: planes.indexOf(cp) }),
   };
   const series: ControlPlaneBenchSeries = {
     sidecars,
@@ -339,23 +368,26 @@ export const command: Command = {
   summary: "benchmark the control plane with N simulated sidecars over gRPC",
   help,
   async run(args: string[]): Promise<number> {
-    let values: { sidecars?: string; seconds?: string; json?: string; chart?: string };
+    let values: { sidecars?: string; seconds?: string; replicas?: string; json?: string; chart?: string };
     try {
-      ({ values } = parseArgs({ args, options: { sidecars: { type: "string" }, seconds: { type: "string" }, json: { type: "string" }, chart: { type: "string" } }, strict: true, allowPositionals: false }));
+      ({ values } = parseArgs({ args, options: { sidecars: { type: "string" }, seconds: { type: "string" }, replicas: { type: "string" }, json: { type: "string" }, chart: { type: "string" } }, strict: true, allowPositionals: false }));
     } catch (err) {
       process.stderr.write(`autoglm bench control-plane: ${(err as Error).message}\n\n${help}\n`);
       return 2;
     }
     let sidecars: number;
     let seconds: number;
+    let replicas: number;
     try {
       sidecars = positiveInt("sidecars", values.sidecars, 2000);
       seconds = positiveInt("seconds", values.seconds, 30);
+      replicas = positiveInt("replicas", values.replicas, 1);
+      if (replicas > 9) throw new Error(`--replicas: at most 9, got ${replicas}`);
     } catch (err) {
       process.stderr.write(`autoglm bench control-plane: ${(err as Error).message}\n`);
       return 2;
     }
-    const { figures, series } = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`));
+    const { figures, series } = await runControlPlaneBench(sidecars, seconds, (line) => process.stderr.write(`bench control-plane: ${line}\n`), undefined, replicas);
     process.stdout.write(JSON.stringify(figures) + "\n");
     // The figures are on stdout already: a file that cannot be written loses nothing.
     let saved = true;

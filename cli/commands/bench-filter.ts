@@ -1,7 +1,8 @@
 // `autoglm bench filter`: N requests (default one million) through the pass-through module and
 // through the filter, each in the project's proxy-wasm host on a virtual clock, with the same
 // request and response per iteration. Reports ns per request for both, the filter's overhead,
-// the filter's .wasm size and how much its linear memory grew after warm-up.
+// the filter's .wasm size and how much its linear memory grew after warm-up. Then streamed
+// responses (text/event-stream, STREAM_CHUNKS body chunks each) through both: ns per chunk.
 import { readFileSync, statSync } from "node:fs";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
@@ -20,12 +21,17 @@ of 1% of the requests, so that a virtual machine's stalls do not either; the mea
   overhead_ns                 the difference (target <= 1500)
   wasm_bytes                  size of the filter module (target <= 65536)
   memory_growth_bytes         growth of the filter's linear memory after warm-up (target <= 65536)
+  ns_per_chunk_passthrough    host + pass-through module, per body chunk of a 500-chunk SSE stream
+  ns_per_chunk_filter         host + filter, the same (the filter measures the stream: clock read,
+                              counters, a copy of the chunk's last bytes)
+  chunk_overhead_ns           the difference
 
 Options:
   --requests N      requests per module (default 1000000)
   --warmup N        requests before measuring (default 20000)
   --filter PATH     filter module (default build/filter.wasm)
   --passthrough P   pass-through module (default build/passthrough.wasm)
+  --streams N       500-chunk streams per module (default 1000; 0: none)
   --upstream-load M ORCA load reports (endpoint-load-metrics): "absent" (default: the filter
                     looks the header up, responses have none), "present" (every response carries
                     a TEXT-form report the filter parses; both modules get the same headers) or
@@ -45,6 +51,52 @@ export interface FilterBenchResult {
   /** Means over every request (include the machine's stalls), for comparison. */
   mean_ns_per_request_passthrough: number;
   mean_ns_per_request_filter: number;
+  /** Per body chunk of the 500-chunk streams (median over streams; null with --streams 0). */
+  ns_per_chunk_passthrough: number | null;
+  ns_per_chunk_filter: number | null;
+  chunk_overhead_ns: number | null;
+  streams: number;
+}
+
+/** Body chunks of one benchmark stream: an LLM answer of 500 tokens, one event each. */
+export const STREAM_CHUNKS = 500;
+const STREAM_RESPONSE_HEADERS: Array<[string, string]> = [
+  [":status", "200"],
+  ["content-type", "text/event-stream"],
+];
+const enc = new TextEncoder();
+/** An OpenAI-style content event (about 110 bytes), and the last chunk: usage and [DONE]. */
+const STREAM_EVENT = enc.encode('data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":" token"}}]}\n\n');
+const STREAM_END = enc.encode('data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":12,"total_tokens":512,"completion_tokens":500}}\n\ndata: [DONE]\n\n');
+
+/** Streams through one module: median ns per chunk over streams (CPU time, as for requests). */
+async function runStreams(wasm: string, configuration: object | string, streams: number): Promise<number> {
+  const clock = new ManualClock();
+  const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
+  const one = (): number => {
+    const stream = plugin.createHttpStream(0);
+    stream.sendRequestHeaders(REQUEST_HEADERS.slice(), true);
+    const t0 = process.cpuUsage();
+    if (stream.localReply === null) {
+      stream.sendResponseHeaders(STREAM_RESPONSE_HEADERS, false);
+      for (let c = 0; c < STREAM_CHUNKS - 1; c++) {
+        clock.advance(1);
+        stream.sendResponseBody(STREAM_EVENT, false);
+      }
+      stream.sendResponseBody(STREAM_END, true);
+    }
+    const d = process.cpuUsage(t0);
+    stream.complete();
+    return ((d.user + d.system) * 1000) / STREAM_CHUNKS;
+  };
+  for (let i = 0; i < Math.min(50, streams); i++) one(); // warm-up
+  const perChunk: number[] = [];
+  for (let i = 0; i < streams; i++) perChunk.push(one());
+  const trapped = plugin.restarts;
+  plugin.close();
+  if (trapped > 0) throw new Error(`${wasm}: the module trapped ${trapped} time(s) during the stream bench`);
+  perChunk.sort((a, b) => a - b);
+  return perChunk[Math.floor(perChunk.length / 2)]!;
 }
 
 /** The plugin configuration the filter runs with in the bench. */
@@ -197,6 +249,8 @@ export async function benchFilter(options: {
   progress: boolean;
   /** ORCA load reports: looked up but absent (default), present on every response, or not looked up. */
   upstreamLoad?: UpstreamLoadMode;
+  /** 500-chunk streams per module (0: none). */
+  streams?: number;
 }): Promise<FilterBenchResult> {
   const bar = new Progress(!options.progress ? "none" : process.stderr.isTTY === true ? "bar" : "lines");
   const mode = options.upstreamLoad ?? "absent";
@@ -204,6 +258,9 @@ export async function benchFilter(options: {
   const config = mode === "off" ? { ...BENCH_FILTER_CONFIG, headers: { upstream_load: "" } } : BENCH_FILTER_CONFIG;
   const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough", response);
   const filter = await run(options.filterWasm, config, options.requests, options.warmup, bar, "filter     ", response);
+  const streams = options.streams ?? 0;
+  const passChunk = streams > 0 ? await runStreams(options.passthroughWasm, "", streams) : null;
+  const filterChunk = streams > 0 ? await runStreams(options.filterWasm, config, streams) : null;
   return {
     ns_per_request_passthrough: Math.round(pass.nsPerRequest),
     ns_per_request_filter: Math.round(filter.nsPerRequest),
@@ -213,6 +270,10 @@ export async function benchFilter(options: {
     requests: options.requests,
     mean_ns_per_request_passthrough: Math.round(pass.meanNsPerRequest),
     mean_ns_per_request_filter: Math.round(filter.meanNsPerRequest),
+    ns_per_chunk_passthrough: passChunk === null ? null : Math.round(passChunk),
+    ns_per_chunk_filter: filterChunk === null ? null : Math.round(filterChunk),
+    chunk_overhead_ns: passChunk === null || filterChunk === null ? null : Math.round(filterChunk - passChunk),
+    streams,
   };
 }
 
@@ -233,6 +294,7 @@ export const command: Command = {
           json: { type: "string" },
           "no-progress": { type: "boolean" },
           "upstream-load": { type: "string" },
+          streams: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -248,9 +310,11 @@ export const command: Command = {
     }
     let requests: number;
     let warmup: number;
+    let streams: number;
     try {
       requests = positiveInt("requests", values.requests, 1_000_000);
       warmup = positiveInt("warmup", values.warmup, 20_000);
+      streams = values.streams === "0" ? 0 : positiveInt("streams", values.streams, 1000);
     } catch (e) {
       process.stderr.write(`autoglm bench filter: ${(e as Error).message}\n`);
       return 2;
@@ -277,6 +341,7 @@ export const command: Command = {
       passthroughWasm,
       progress: values["no-progress"] !== true,
       upstreamLoad: upstreamLoad as UpstreamLoadMode,
+      streams,
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");

@@ -23,13 +23,14 @@ Options:
                                     allow_unauthenticated_non_loopback }
                            xds:   { enabled, host, port }
                            clusters: [ { name, base_weight } ]        (required)
-                           slo: { latency_ms, success_rate }
+                           slo: { latency_ms, success_rate, ttft_ms, tpot_ms }
                            detector: { n, m, min_requests, ... }  breaker: { open_base_ms, ... }
                            model: { path }   audit: { dir, rotate_bytes }
                            alerts: { channels: { <name>: { type: email | webhook | sms, ... } },
                                      routes: [ { severities, kinds, channels } ], cooldown_s,
                                      retries, ... }   (README, "Alerts"; webhooks: [url] still read)
-                           etcd: { endpoints, prefix, lease_ttl_s, replica_id, ... }
+                           etcd: { endpoints, prefix, lease_ttl_s, replica_id, tls: { ca_file,
+                                   cert_file, key_file }, ... }
                                   (several replicas sharing their state; README "Running several replicas")
   --xds-services <file>  xDS services with their endpoints, JSON or YAML (needed when xds.enabled;
                            format in control-plane/src/xds/README.md)
@@ -50,7 +51,8 @@ AUTOGLM_ADMIN_ALLOW_UNAUTHENTICATED_NON_LOOPBACK, AUTOGLM_XDS_ENABLED, AUTOGLM_X
 AUTOGLM_XDS_PORT, AUTOGLM_SLO_LATENCY_MS, AUTOGLM_SLO_SUCCESS_RATE, AUTOGLM_MODEL_PATH,
 AUTOGLM_AUDIT_DIR, AUTOGLM_AUDIT_ROTATE_BYTES, AUTOGLM_ALERTS_WEBHOOKS (comma-separated),
 AUTOGLM_ALERTS_COOLDOWN_S, AUTOGLM_ALERTS_RETRIES, AUTOGLM_ETCD_ENDPOINTS (comma-separated),
-AUTOGLM_ETCD_REPLICA_ID, AUTOGLM_ETCD_ADVERTISE_ADDRESS. Alert channels read their secrets from the
+AUTOGLM_ETCD_REPLICA_ID, AUTOGLM_ETCD_ADVERTISE_ADDRESS, AUTOGLM_ETCD_TLS_CA_FILE,
+AUTOGLM_ETCD_TLS_CERT_FILE, AUTOGLM_ETCD_TLS_KEY_FILE. Alert channels read their secrets from the
 variables their configuration names (smtp.password_env, token_env). Logs: JSON lines on stderr,
 AUTOGLM_LOG_LEVEL.
 

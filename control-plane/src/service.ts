@@ -49,6 +49,7 @@ import { GRPC_STATUS } from "./grpc/status.js";
 import type { Incident } from "./core/incidents/index.js";
 import { IncidentTracker, type HaltStatus } from "./incident-tracker.js";
 import type { StateStore } from "./state/state-store.js";
+import { ASSESSMENT_EVERY_MS } from "./core/assessment.js";
 
 export interface ControlPlaneOptions {
   clusters: ClusterSpec[];
@@ -141,6 +142,8 @@ export class ControlPlane {
   private earlyRoundPending = false;
   private nextStreamId = 1;
   private stopped = false;
+  /** When the leader last saved its assessment (replicas), epoch ms. */
+  private assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
 
   constructor(options: ControlPlaneOptions) {
     this.config = resolveConfig(options.config);
@@ -438,7 +441,12 @@ export class ControlPlane {
       const decisions = shared.decisions === undefined || shared.decisions.version < this.current.version ? this.current : shared.decisions;
       this.leading = true;
       const inForce = this.engine.beginTerm(generation, { ...shared, decisions }, atMs, holdWindows);
-      this.log.info({ generation, version: inForce.version, hold_windows: holdWindows }, "leading: a new term");
+      const { resumed, notResumed } = this.engine.takeover;
+      this.log.info(
+        { generation, version: inForce.version, hold_windows: holdWindows, resumed_clusters: resumed, ...(notResumed.length === 0 ? {} : { not_resumed: notResumed }) },
+        "leading: a new term",
+      );
+      this.assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
       // The shared store lacks this set (none was ever published, or this replica served a newer one).
       if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
       await this.runRound();
@@ -774,6 +782,11 @@ export class ControlPlane {
       this.emitter.emit("rollback", { kind: "expired", rollback: pin, atMs });
     }
     if (result.closedWindows.length > 0) this.emitter.emit("windows", result.closedWindows);
+    // For a successor (replicas): when a breaker moved, and every few seconds of windows.
+    if (this.audit?.saveAssessment !== undefined && (result.transitions.length > 0 || (result.windowsClosed > 0 && atMs - this.assessmentSavedAtMs >= ASSESSMENT_EVERY_MS))) {
+      this.assessmentSavedAtMs = atMs;
+      this.audit.saveAssessment(this.engine.assessment(atMs, result.decisions.version));
+    }
     const changed = result.decisions.version !== this.current.version;
     if (changed) {
       this.publish(result.decisions, atMs);

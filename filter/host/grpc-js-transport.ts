@@ -10,15 +10,29 @@
 // (no backoff state is shared), closed when the stream ends: a stream connects when it is opened
 // and fails fast (UNAVAILABLE) when the connection does. Streams are long-lived, so one
 // connection each costs little.
+//
+// A cluster may list several endpoints (the control plane run as several replicas): each new stream
+// goes to the next one in turn, skipping for a while one whose connection failed or was lost, as
+// Envoy's round-robin load balancer with outlier detection does (endpoint-picker.ts). A sidecar
+// whose replica died thus reconnects to another with its next attempt.
 import * as grpc from "@grpc/grpc-js";
+import { EndpointPicker } from "./endpoint-picker.js";
 import type { GrpcEvents, GrpcRequest, GrpcStreamHandle, GrpcTransport } from "./grpc-transport.js";
 import type { HeaderPairs } from "./header-map.js";
 
 export interface GrpcJsTransportOptions {
-  /** Cluster name → "host:port". */
-  clusters: Record<string, string>;
+  /** Cluster name → "host:port", or several (read when a stream opens: a test may fill it later). */
+  clusters: Record<string, string | readonly string[]>;
   /** Channel credentials (default: insecure, for loopback). */
   credentials?: grpc.ChannelCredentials;
+  /** How long an endpoint whose connection failed or was lost is skipped, ms (default 30 s). */
+  ejectionMs?: number;
+  /** Where each cluster's round-robin starts (spreads sidecars over the endpoints); default 0. */
+  firstEndpoint?: number;
+  /** Wall-clock time for ejections, epoch ms (default Date.now). */
+  now?: () => number;
+  /** Called with the endpoint each new stream goes to (logs, tests). */
+  onPick?: (cluster: string, address: string) => void;
 }
 
 const identity = (b: Buffer): Buffer => b;
@@ -41,12 +55,34 @@ function metadataPairs(md: grpc.Metadata): HeaderPairs {
 export class GrpcJsTransport implements GrpcTransport {
   /** The channels of open streams. */
   private readonly clients = new Set<grpc.Client>();
+  /** Per cluster: its endpoints as last read and the picker over them. */
+  private readonly pickers = new Map<string, EndpointPicker>();
 
   constructor(private readonly options: GrpcJsTransportOptions) {}
 
+  /** The endpoint the next stream to `cluster` goes to; undefined when the cluster is unknown. */
+  private pick(cluster: string): { address: string; picker: EndpointPicker } | undefined {
+    const configured = this.options.clusters[cluster];
+    if (configured === undefined) return undefined;
+    const endpoints = typeof configured === "string" ? [configured] : configured;
+    if (endpoints.length === 0) return undefined;
+    let picker = this.pickers.get(cluster);
+    if (picker === undefined || picker.endpoints.length !== endpoints.length || picker.endpoints.some((e, i) => e !== endpoints[i])) {
+      picker = new EndpointPicker([...endpoints], this.options.ejectionMs, this.options.firstEndpoint ?? 0);
+      this.pickers.set(cluster, picker);
+    }
+    return { address: picker.pick(this.now()), picker };
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
   open(request: GrpcRequest, events: GrpcEvents): GrpcStreamHandle | null {
-    const address = this.options.clusters[request.cluster];
-    if (address === undefined) return null;
+    const picked = this.pick(request.cluster);
+    if (picked === undefined) return null;
+    const { address, picker } = picked;
+    this.options.onPick?.(request.cluster, address);
     const metadata = new grpc.Metadata();
     for (const [key, value] of request.metadata) {
       // Pseudo-headers and transport headers are grpc-js's business.
@@ -73,7 +109,10 @@ export class GrpcJsTransport implements GrpcTransport {
     );
     let closed = false;
     call.on("metadata", (md: grpc.Metadata) => events.onInitialMetadata(metadataPairs(md)));
-    call.on("data", (data: Buffer) => events.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+    call.on("data", (data: Buffer) => {
+      picker.succeeded(address);
+      events.onMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
     call.on("error", () => {
       // The status event that always follows carries code and details.
     });
@@ -81,6 +120,7 @@ export class GrpcJsTransport implements GrpcTransport {
       if (closed) return;
       closed = true;
       release();
+      if (status.code === grpc.status.UNAVAILABLE) picker.failed(address, this.now());
       events.onTrailingMetadata(metadataPairs(status.metadata));
       events.onClose(status.code, status.details);
     });

@@ -16,6 +16,7 @@ export * from "./grpc-service.js";
 export * from "./foreign-functions.js";
 export * from "./in-process-grpc.js";
 export * from "./grpc-js-transport.js";
+export * from "./endpoint-picker.js";
 export * from "./log-sink.js";
 export * from "./module-loader.js";
 export * from "./import-names.js";

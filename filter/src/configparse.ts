@@ -6,7 +6,7 @@ import { ClusterConfig, ConfigResult, FilterConfig } from "./config";
 import {
   JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
 } from "./json/json";
-import { numberText } from "./core/numbertext";
+import { dec, numberText } from "./core/numbertext";
 
 export const MAX_CLUSTERS: i32 = 64;
 export const MAX_HOSTS: i32 = 64;
@@ -145,11 +145,12 @@ function failed(message: string): ConfigResult {
 
 /** Parses the configuration text and validates it. Never traps. */
 export function parseConfigJson(text: string): ConfigResult {
-  if (text.length == 0) return failed("(configuration): expected a JSON object, got an empty configuration");
+  const notObject = "(configuration): expected a JSON object, got ";
+  if (text.length == 0) return failed(notObject + "an empty configuration");
   const parsed = parseJsonText(text);
   if (parsed.error !== null) return failed("(configuration): expected JSON, got a syntax error: " + (parsed.error as string));
   const root = parsed.value as JsonValue;
-  if (root.kind != JSON_OBJECT) return failed("(configuration): expected a JSON object, got " + describe(root));
+  if (root.kind != JSON_OBJECT) return failed(notObject + describe(root));
 
   const k = new Checker();
   const c = new FilterConfig();
@@ -171,8 +172,8 @@ export function parseConfigJson(text: string): ConfigResult {
     c.reconnectBaseMs = <u32>k.int(cp, "reconnect_base_ms", "control_plane", c.reconnectBaseMs, 1, 600000);
     c.reconnectMaxMs = <u32>k.int(cp, "reconnect_max_ms", "control_plane", c.reconnectMaxMs, 1, 3600000);
     if (k.count() == beforeBackoff && c.reconnectMaxMs < c.reconnectBaseMs) {
-      k.fail("control_plane.reconnect_max_ms", "at least reconnect_base_ms (" + c.reconnectBaseMs.toString() + ")",
-        c.reconnectMaxMs.toString());
+      k.fail("control_plane.reconnect_max_ms", "at least reconnect_base_ms (" + dec(c.reconnectBaseMs) + ")",
+        dec(c.reconnectMaxMs));
     }
   }
   c.windowMs = <u32>k.int(root, "window_ms", "", c.windowMs, 10, 3600000);
@@ -183,12 +184,12 @@ export function parseConfigJson(text: string): ConfigResult {
   } else if (clusters.kind != JSON_ARRAY) {
     k.fail("clusters", "an array of {\"name\", \"weight\"}", describe(clusters));
   } else if (clusters.items.length == 0 || clusters.items.length > MAX_CLUSTERS) {
-    k.fail("clusters", "1 to " + MAX_CLUSTERS.toString() + " clusters", clusters.items.length.toString());
+    k.fail("clusters", "1 to " + dec(MAX_CLUSTERS) + " clusters", dec(clusters.items.length));
   } else {
     let sum: f64 = 0;
     const beforeClusters = k.count();
     for (let i = 0; i < clusters.items.length; i++) {
-      const at = "clusters[" + i.toString() + "]";
+      const at = "clusters[" + dec(i) + "]";
       const item = unchecked(clusters.items[i]);
       if (item.kind != JSON_OBJECT) { k.fail(at, "an object {\"name\", \"weight\"}", describe(item)); continue; }
       k.onlyKnown(item, at, CLUSTER_FIELDS);
@@ -207,13 +208,13 @@ export function parseConfigJson(text: string): ConfigResult {
   const hosts = root.get("hosts");
   if (hosts !== null) {
     if (hosts.kind != JSON_ARRAY || hosts.items.length > MAX_HOSTS) {
-      k.fail("hosts", "an array of at most " + MAX_HOSTS.toString() + " lower-case authorities", describe(hosts));
+      k.fail("hosts", "an array of at most " + dec(MAX_HOSTS) + " lower-case authorities", describe(hosts));
     } else {
       for (let i = 0; i < hosts.items.length; i++) {
         const item = unchecked(hosts.items[i]);
         const h = item.kind == JSON_STRING ? item.stringValue : "";
         if (h.length == 0 || !isAuthority(h) || hasUpperCase(h)) {
-          k.fail("hosts[" + i.toString() + "]", "a non-empty lower-case host name or host:port", describe(item));
+          k.fail("hosts[" + dec(i) + "]", "a non-empty lower-case host name or host:port", describe(item));
         } else {
           c.hosts.push(h);
         }

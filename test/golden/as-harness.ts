@@ -24,6 +24,8 @@ export interface WireHarness {
   histogramRecord(values: BigUint64Array): string;
   jsonRoundTrip(text: string): string;
   orcaParse(text: string): string;
+  decimalParse(text: string, wide: boolean): number;
+  sseTail(text: string): string;
 }
 
 /** The global WebAssembly API (its types are not in this project's TypeScript lib). */

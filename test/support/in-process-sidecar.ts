@@ -33,6 +33,8 @@ export interface WorkerOptions {
   enforcedVersion?: number;
   /** Stream metadata, e.g. { authorization: "Bearer <grpc.token>" }. */
   metadata?: Record<string, string>;
+  /** A worker coming back: its hello names "fallback_time" and carries these times, ms. */
+  back?: { disconnectedMs: number; fallbackMs: number };
 }
 
 export interface InProcessWorker {
@@ -76,7 +78,12 @@ export function connectWorker(cp: ControlPlane, options: WorkerOptions): InProce
   );
   send({
     case: "hello",
-    value: { nodeId: options.nodeId, zone: options.zone ?? "zone-a", workerId: options.workerId ?? 0, clusters: [...options.clusters], enforcedVersion: enforced },
+    value: {
+      nodeId: options.nodeId, zone: options.zone ?? "zone-a", workerId: options.workerId ?? 0, clusters: [...options.clusters], enforcedVersion: enforced,
+      ...(options.back === undefined
+        ? {}
+        : { capabilities: ["fallback_time"], disconnectedMs: BigInt(options.back.disconnectedMs), fallbackMs: BigInt(options.back.fallbackMs) }),
+    },
   });
   return {
     received,

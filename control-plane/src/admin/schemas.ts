@@ -1,6 +1,8 @@
 // JSON schemas of the admin API's bodies, query strings, params and responses (the twins of
 // ./views.ts). Fastify validates inputs with them and serialises outputs through them.
 
+import { streamsSchema } from "./stream-views.js";
+
 const nullableNumber = { type: ["number", "null"] } as const;
 const str = { type: "string" } as const;
 const int = { type: "integer" } as const;
@@ -23,6 +25,7 @@ export const windowSchema = {
     p99_ms: nullableNumber,
     rps: num,
     reporters: int,
+    streams: streamsSchema,
   },
 } as const;
 
@@ -71,6 +74,8 @@ export const sidecarSchema = {
     reject_reason: str,
     refusing: { type: "boolean" },
     enforced_version: num,
+    disconnected_ms: nullableNumber,
+    fallback_ms: nullableNumber,
     last_report_at_ms: nullableNumber,
     lag_versions: num,
     report_lag_ms: nullableNumber,

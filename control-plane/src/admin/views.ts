@@ -1,6 +1,7 @@
 // The admin API's view of the control plane's state: snake_case JSON, times in epoch ms,
 // non-finite numbers (NaN before data, Infinity for "never seen") as null.
 import type { ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, SidecarStatus } from "../core/types.js";
+import { streamsView, type StreamsView } from "./stream-views.js";
 
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
@@ -21,6 +22,8 @@ export interface WindowView {
   p99_ms: number | null;
   rps: number;
   reporters: number;
+  /** Its streamed responses: TTFT, TPOT, max gap, cuts, tokens (null: none ended in the window). */
+  streams: StreamsView | null;
 }
 
 export function windowView(w: ClusterWindowStats): WindowView {
@@ -39,6 +42,7 @@ export function windowView(w: ClusterWindowStats): WindowView {
     p99_ms: finiteOrNull(w.p99Ms),
     rps: w.rps,
     reporters: w.reporters,
+    streams: streamsView(w.streams),
   };
 }
 
@@ -112,6 +116,10 @@ export interface SidecarView {
   /** Its last answer refused (NACKed) a decision set (reject_reason says why). */
   refusing: boolean;
   enforced_version: number;
+  /** From its hello: ms without a live control-plane stream before it (0 on its first connection),
+   *  and of that ms on its local fallback breakers; null when its filter does not report them. */
+  disconnected_ms: number | null;
+  fallback_ms: number | null;
   last_report_at_ms: number | null;
   /** Versions behind the current decision set. */
   lag_versions: number;
@@ -147,6 +155,8 @@ export function sidecarView(s: SidecarStatus, nowMs: number, haltUnconfirmed: Re
     reject_reason: s.rejectReason,
     refusing: s.refusing,
     enforced_version: s.enforcedVersion,
+    disconnected_ms: s.disconnectedMs ?? null,
+    fallback_ms: s.fallbackMs ?? null,
     last_report_at_ms: s.lastReportAtMs ?? null,
     lag_versions: s.lagVersions,
     report_lag_ms: s.lastReportAtMs === undefined ? null : Math.max(0, nowMs - s.lastReportAtMs),

@@ -27,6 +27,8 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_XDS_ALLOW_UNAUTHENTICATED_NON_LOOPBACK: { path: "xds.allow_unauthenticated_non_loopback", kind: "boolean" },
   AUTOGLM_SLO_LATENCY_MS: { path: "slo.latency_ms", kind: "number" },
   AUTOGLM_SLO_SUCCESS_RATE: { path: "slo.success_rate", kind: "number" },
+  AUTOGLM_SLO_TTFT_MS: { path: "slo.ttft_ms", kind: "number" },
+  AUTOGLM_SLO_TPOT_MS: { path: "slo.tpot_ms", kind: "number" },
   AUTOGLM_MODEL_PATH: { path: "model.path", kind: "string" },
   AUTOGLM_AUDIT_DIR: { path: "audit.dir", kind: "string" },
   AUTOGLM_AUDIT_ROTATE_BYTES: { path: "audit.rotate_bytes", kind: "number" },
@@ -38,6 +40,9 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_ETCD_ENDPOINTS: { path: "etcd.endpoints", kind: "list" },
   AUTOGLM_ETCD_REPLICA_ID: { path: "etcd.replica_id", kind: "string" },
   AUTOGLM_ETCD_ADVERTISE_ADDRESS: { path: "etcd.advertise_address", kind: "string" },
+  AUTOGLM_ETCD_TLS_CA_FILE: { path: "etcd.tls.ca_file", kind: "string" },
+  AUTOGLM_ETCD_TLS_CERT_FILE: { path: "etcd.tls.cert_file", kind: "string" },
+  AUTOGLM_ETCD_TLS_KEY_FILE: { path: "etcd.tls.key_file", kind: "string" },
 };
 
 function convert(text: string, kind: Kind): unknown {

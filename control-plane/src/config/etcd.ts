@@ -25,6 +25,9 @@ export interface EtcdConfig {
   /** Windows a new leader holds every breaker in the state it took over (overrides still act):
    *  it has no history of its own yet, so it must not reverse what the last leader decided. */
   takeoverHoldWindows: number;
+  /** TLS to etcd (https:// endpoints): the CA that signed the members' certificates (absent: the
+   *  system's roots) and this replica's client certificate (etcd --client-cert-auth). */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
 }
 
 export const ETCD_DEFAULTS = {
@@ -35,9 +38,10 @@ export const ETCD_DEFAULTS = {
   takeoverHoldWindows: 3,
 } as const;
 
-/** The section as written (snake_case). */
+/** The section as written (snake_case); the descriptions are docs/configuration.md's. */
 export const etcdSchema: JsonSchema = {
   type: "object",
+  description: "Several control-plane replicas sharing their state in etcd (README, \"Running several replicas\"); absent: one embedded process.",
   additionalProperties: false,
   required: ["endpoints"],
   properties: {
@@ -45,14 +49,29 @@ export const etcdSchema: JsonSchema = {
       type: "array",
       minItems: 1,
       items: { type: "string", pattern: "^https?://[^/\\s]+/?$" },
+      description: "Client URLs of the etcd members, all http:// or all https:// (TLS).",
     },
-    prefix: { type: "string", pattern: "^/([A-Za-z0-9._-]+/)*$" },
-    lease_ttl_s: { type: "integer", minimum: 1, maximum: 5 },
-    replica_id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$" },
-    advertise_address: { type: "string", pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$" },
-    dial_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000 },
-    commit_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000 },
-    takeover_hold_windows: { type: "integer", minimum: 0, maximum: 100 },
+    prefix: { type: "string", pattern: "^/([A-Za-z0-9._-]+/)*$", default: ETCD_DEFAULTS.prefix, description: "Every key this control plane writes starts with it; the replicas of one mesh share it." },
+    lease_ttl_s: { type: "integer", minimum: 1, maximum: 5, default: ETCD_DEFAULTS.leaseTtlS, description: "TTL of the leader's lease, seconds: a dead leader is replaced within about this long (plus up to a third of it)." },
+    replica_id: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$", description: "This replica's name in the election and the logs; default <hostname>-<pid>." },
+    advertise_address: {
+      type: "string",
+      pattern: "^(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9._-]+):[0-9]{1,5}$",
+      description: "host:port at which the other replicas reach this one's gRPC endpoint (the leader gets the followers' telemetry there); default grpc.host (the host name when it listens on every address) and the bound port.",
+    },
+    dial_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000, default: ETCD_DEFAULTS.dialTimeoutMs, description: "Start-up fails, naming the endpoints, when etcd cannot be read within it, milliseconds." },
+    commit_timeout_ms: { type: "integer", minimum: 100, maximum: 60_000, default: ETCD_DEFAULTS.commitTimeoutMs, description: "An admin write etcd has not committed by then answers 503 (its outcome unknown), milliseconds." },
+    takeover_hold_windows: { type: "integer", minimum: 0, maximum: 100, default: ETCD_DEFAULTS.takeoverHoldWindows, description: "Windows a new leader moves no breaker (overrides aside): it must not reverse the last leader's states on a thin history." },
+    tls: {
+      type: "object",
+      additionalProperties: false,
+      description: "TLS to etcd (https:// endpoints); without it, https:// endpoints are checked against the system's roots.",
+      properties: {
+        ca_file: { type: "string", minLength: 1, description: "Path of the CA bundle (PEM) that signed the etcd members' certificates; absent: the system's roots." },
+        cert_file: { type: "string", minLength: 1, description: "Path of this replica's client certificate (PEM), for etcd's --client-cert-auth; with key_file." },
+        key_file: { type: "string", minLength: 1, description: "Path of the client certificate's private key (PEM); with cert_file." },
+      },
+    },
   },
 };
 
@@ -65,6 +84,7 @@ interface EtcdSection {
   dial_timeout_ms?: number;
   commit_timeout_ms?: number;
   takeover_hold_windows?: number;
+  tls?: { ca_file?: string; cert_file?: string; key_file?: string };
 }
 
 /**
@@ -76,6 +96,20 @@ export function readEtcdSection(raw: unknown): { etcd?: EtcdConfig; problems: st
   const problems = schemaProblems(etcdSchema, raw, "etcd");
   if (problems.length > 0) return { problems };
   const s = raw as EtcdSection;
+  const schemes = new Set(s.endpoints.map((e) => e.slice(0, e.indexOf(":"))));
+  if (schemes.size > 1) problems.push("etcd.endpoints: mixes http:// and https://; all members are reached the same way");
+  if (s.tls !== undefined && !schemes.has("https")) problems.push("etcd.tls: the endpoints are http://; TLS needs https:// endpoints");
+  if (s.tls !== undefined && (s.tls.cert_file === undefined) !== (s.tls.key_file === undefined)) {
+    problems.push(`etcd.tls: ${s.tls.cert_file === undefined ? "key_file without cert_file" : "cert_file without key_file"}; a client certificate needs both`);
+  }
+  if (problems.length > 0) return { problems };
+  const tls = s.tls === undefined
+    ? undefined
+    : {
+        ...(s.tls.ca_file === undefined ? {} : { caFile: s.tls.ca_file }),
+        ...(s.tls.cert_file === undefined ? {} : { certFile: s.tls.cert_file }),
+        ...(s.tls.key_file === undefined ? {} : { keyFile: s.tls.key_file }),
+      };
   return {
     problems: [],
     etcd: {
@@ -87,6 +121,7 @@ export function readEtcdSection(raw: unknown): { etcd?: EtcdConfig; problems: st
       dialTimeoutMs: s.dial_timeout_ms ?? ETCD_DEFAULTS.dialTimeoutMs,
       commitTimeoutMs: s.commit_timeout_ms ?? ETCD_DEFAULTS.commitTimeoutMs,
       takeoverHoldWindows: s.takeover_hold_windows ?? ETCD_DEFAULTS.takeoverHoldWindows,
+      ...(tls === undefined ? {} : { tls }),
     },
   };
 }

@@ -8,7 +8,7 @@
 //      (alerts: ../alerts/config-schema.ts; triggers: ./triggers.ts; etcd: ./etcd.ts;
 //      error_budgets: ./error-budgets.ts; admin.export's cross-check: ./export-limits.ts).
 import { DEFAULT_CONFIG, coreConfigProblems, type BreakerConfig, type CoreConfig, type DetectorConfig } from "../core/config.js";
-import type { ClusterSpec } from "../core/types.js";
+import type { ClusterSpec, Slo } from "../core/types.js";
 import { readAlertsConfig } from "../alerts/config-schema.js";
 import { DEFAULTS } from "./defaults.js";
 import { readEtcdSection } from "./etcd.js";
@@ -116,7 +116,12 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
   });
 
   const sloIn = section("slo");
-  const slo = { latencyMs: or(sloIn.latency_ms, DEFAULTS.sloLatencyMs), successRate: or(sloIn.success_rate, DEFAULTS.sloSuccessRate) };
+  const slo: Slo = {
+    latencyMs: or(sloIn.latency_ms, DEFAULTS.sloLatencyMs),
+    successRate: or(sloIn.success_rate, DEFAULTS.sloSuccessRate),
+    ...(typeof sloIn.ttft_ms === "number" ? { ttftMs: sloIn.ttft_ms } : {}),
+    ...(typeof sloIn.tpot_ms === "number" ? { tpotMs: sloIn.tpot_ms } : {}),
+  };
 
   const detector = coreParams<DetectorConfig>("detector", section("detector"));
   const breaker = coreParams<BreakerConfig>("breaker", section("breaker"));

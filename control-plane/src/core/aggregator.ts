@@ -19,6 +19,7 @@ import { BUCKET_COUNT, countAbove, quantileFromCounts } from "./latency-buckets.
 import { admitReport, type RefusalReason, type ReportRefusal } from "./report-admission.js";
 import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
 import { addLoad, emptyLoad, loadStats, type UpstreamLoadSamples } from "./upstream-load.js";
+import { addStreams, emptyStreams, streamStats, type StreamAccumulator, type StreamSlo } from "./streams/stream-window.js";
 
 /** What became of one report, and why it was refused (outcome "refused" only). */
 export interface IngestResult {
@@ -38,6 +39,8 @@ interface ClusterAccumulator {
   histogramTotal: number;
   shed: number;
   load: UpstreamLoadSamples;
+  /** Streamed responses (created at the first report that has any). */
+  streams?: StreamAccumulator;
 }
 
 interface WindowAccumulator {
@@ -78,6 +81,8 @@ export class WindowAggregator {
     private readonly clusterNames: readonly string[],
     private readonly sloLatencyMs: number,
     private readonly config: AggregationConfig,
+    /** The stream objectives: streams over them are counted per window (StreamStats.ttftSlow). */
+    private readonly streamSlo: StreamSlo = {},
   ) {}
 
   /**
@@ -144,6 +149,7 @@ export class WindowAggregator {
       acc.grpcErrors += w.grpcErrors;
       acc.shed += w.shed ?? 0;
       if (w.upstreamLoad !== undefined) addLoad(acc.load, w.upstreamLoad);
+      if (w.streams !== undefined) addStreams((acc.streams ??= emptyStreams()), w.streams);
       const h = w.totalLatency;
       for (let i = 0; i < h.counts.length; i++) {
         const b = h.firstBucket + i;
@@ -243,10 +249,13 @@ export class WindowAggregator {
     return this.clusterNames.map((cluster) => {
       const acc = w.clusters.get(cluster);
       const requests = acc?.requests ?? 0;
-      const failures = acc === undefined ? 0 : acc.errors5xx + acc.timeouts + acc.resets + acc.grpcErrors;
+      // Streams failed inside a 200 (an SSE error event, no `[DONE]`) are failures the other
+      // counters do not hold (proto StreamWindow.failed_in_stream): added once here.
+      const failures = acc === undefined ? 0 : acc.errors5xx + acc.timeouts + acc.resets + acc.grpcErrors + (acc.streams?.failedInStream ?? 0);
       const q = (p: number) => (acc === undefined ? NaN : quantileFromCounts(acc.counts, acc.histogramTotal, p) / 1000);
       const slow = acc === undefined || acc.histogramTotal === 0 ? 0 : countAbove(acc.counts, this.sloLatencyMs * 1000);
       const load = acc === undefined ? undefined : loadStats(acc.load);
+      const streams = acc?.streams === undefined ? undefined : streamStats(acc.streams, w.lengthMs, this.streamSlo);
       return {
         cluster,
         windowStartMs: w.startMs,
@@ -268,6 +277,7 @@ export class WindowAggregator {
         slowRequests: acc !== undefined && acc.histogramTotal > 0 ? (slow * requests) / acc.histogramTotal : 0,
         ...(acc !== undefined && acc.shed > 0 ? { shed: acc.shed } : {}),
         ...(load !== undefined ? { upstreamLoad: load } : {}),
+        ...(streams !== undefined ? { streams } : {}),
       };
     });
   }

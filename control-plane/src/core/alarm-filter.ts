@@ -59,6 +59,19 @@ export class AlarmFilter {
     this.verdicts.set(cluster, []);
   }
 
+  /** What the filter holds of a cluster: its last M verdicts and when its breaker last closed. */
+  snapshot(cluster: string): { verdicts: WindowVerdict[]; closedAtMs?: number } {
+    const closedAtMs = this.closedAt.get(cluster);
+    return { verdicts: [...(this.verdicts.get(cluster) ?? [])], ...(closedAtMs === undefined ? {} : { closedAtMs }) };
+  }
+
+  /** Takes over a snapshot (a new leader continuing another's assessment, core/assessment.ts). */
+  restore(cluster: string, snapshot: { verdicts: readonly WindowVerdict[]; closedAtMs?: number }): void {
+    this.verdicts.set(cluster, snapshot.verdicts.slice(-this.config.m));
+    if (snapshot.closedAtMs === undefined) this.closedAt.delete(cluster);
+    else this.closedAt.set(cluster, snapshot.closedAtMs);
+  }
+
   evaluate(cluster: string, nowMs: number): TripDecision {
     const ring = this.verdicts.get(cluster) ?? [];
     const withEvidence = ring.filter((v) => v.evidence);

@@ -11,6 +11,12 @@ export const KNOWN_CAPABILITIES = [
   /** Enforces DecisionSet.halt_mode "immediate" (ends response streams in flight); without it a
    *  filter enforces every halt as a drain. */
   "halt_immediate",
+  /** Fills Hello.disconnected_ms and fallback_ms (how long it ran without a live control plane
+   *  before this hello, and of that on its local fallback breakers). */
+  "fallback_time",
+  /** Reports ClusterWindow.streams (TTFT, TPOT, max gap and cuts of streamed responses); without
+   *  it the stream objectives (slo.ttft_ms, slo.tpot_ms) have no evidence from that sidecar. */
+  "streams",
 ] as const;
 export type Capability = (typeof KNOWN_CAPABILITIES)[number];
 

@@ -18,10 +18,17 @@ export function validateClusters(clusters: readonly ClusterSpec[]): void {
   });
 }
 
-/** latencyMs a number > 0 (milliseconds); successRate a fraction in (0, 1]. */
+/** latencyMs a number > 0 (milliseconds); successRate a fraction in (0, 1]; ttftMs and tpotMs,
+ *  when given, finite numbers > 0 (milliseconds). */
 export function validateSlo(slo: Slo): void {
   if (typeof slo?.latencyMs !== "number" || !(slo.latencyMs > 0)) throw new ControlPlaneError("CP_ERR_SLO", `slo.latencyMs: expected a number > 0, got ${JSON.stringify(slo?.latencyMs)}`);
   if (typeof slo.successRate !== "number" || !(slo.successRate > 0 && slo.successRate <= 1)) {
     throw new ControlPlaneError("CP_ERR_SLO", `slo.successRate: expected a number in (0, 1], got ${JSON.stringify(slo.successRate)}`);
+  }
+  for (const key of ["ttftMs", "tpotMs"] as const) {
+    const v = slo[key];
+    if (v !== undefined && (typeof v !== "number" || !(v > 0) || !Number.isFinite(v))) {
+      throw new ControlPlaneError("CP_ERR_SLO", `slo.${key}: expected a number > 0 (milliseconds) or nothing, got ${JSON.stringify(v)}`);
+    }
   }
 }

@@ -32,6 +32,9 @@ export interface DetectorConfig {
   significanceZ: number;
   /** Windows with fewer requests carry no evidence either way. */
   minRequests: number;
+  /** Stream objectives (slo.ttftMs, slo.tpotMs) are judged on at least this many streams:
+   *  thinner windows are pooled with the following ones (streams/stream-slo-scorer.ts). */
+  minStreams: number;
   /** EWMA smoothing of the dynamic baselines per window (0, 1]. */
   ewmaAlpha: number;
   /** Dynamic threshold: alert at mean + k·σ. */
@@ -126,6 +129,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
     p99SloFactor: 1,
     significanceZ: 2,
     minRequests: 20,
+    minStreams: 20,
     ewmaAlpha: 0.05,
     sigmaK: 4,
     minRelativeRise: 1.5,
@@ -198,6 +202,7 @@ export const PARAM_RANGES: { readonly [S in keyof CoreConfig]: Readonly<Record<k
     p99SloFactor: positive,
     significanceZ: nonNegative,
     minRequests: nonNegative,
+    minStreams: positiveInt,
     ewmaAlpha: { min: 0, exclusiveMin: true, max: 1 },
     sigmaK: positive,
     minRelativeRise: { min: 1 },

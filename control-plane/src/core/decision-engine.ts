@@ -4,12 +4,14 @@
 // A round (round(nowMs)):
 //   1. close due windows in the aggregator; append them to each cluster's history (late reports
 //      replace the windows they changed); feed the capacity estimators;
-//   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, and the
-//      model if any, awaited) on the history, combine per cluster (max of scores, hard if any),
+//   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, the stream
+//      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
+//      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
 //   3. step each breaker (breaker.ts): overrides win (overrides.ts); otherwise it opens when the
 //      last plan would cut the cluster below the probe floor, or at once on a severe failure rate,
-//      in both cases only if the others serve its share better (planner/round-plan.ts
+//      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
+//      every case only if the others serve its share better (planner/round-plan.ts
 //      worthOpening); half-open probes are judged by probe-verdict.ts;
 //   4. the planner's shares of the round (planner/round-plan.ts, planner/planner.ts), then the
 //      decision set (decision-set-builder.ts); its version goes up only when its content changed
@@ -24,6 +26,7 @@
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
+import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { stepBreaker, type BreakerStep } from "./breaker.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -38,6 +41,7 @@ import { combineScores, recordNewestWindow, runScorers } from "./score-combinati
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
+import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
@@ -65,6 +69,8 @@ export class DecisionEngine {
   private readonly aggregator: WindowAggregator;
   private readonly builtins: Scorer[];
   readonly dynamicBaseline: DynamicBaselineScorer;
+  /** The stream objectives' scorer, when the SLO has one (streams/stream-slo-scorer.ts). */
+  private readonly streamSlo: StreamSloScorer | undefined;
   private readonly alarms: AlarmFilter;
   /** Overrides in force and the halt (overrides.ts). */
   private readonly controls: OperatorControls;
@@ -78,6 +84,9 @@ export class DecisionEngine {
   private triggerActions: TriggerActions = noActions();
   /** Windows still to close before the breakers step again after a takeover (beginTerm). */
   private takeoverHold = 0;
+  /** The last beginTerm: clusters continued from an assessment, and why others were not. */
+  private resumed: string[] = [];
+  private notResumed: string[] = [];
 
   constructor(
     clusters: readonly ClusterSpec[],
@@ -88,11 +97,13 @@ export class DecisionEngine {
     validateClusters(clusters);
     validateSlo(slo);
     this.clusters = clusters.map((c) => ({ name: c.name, baseWeight: c.baseWeight }));
-    this.slo = { latencyMs: slo.latencyMs, successRate: slo.successRate };
+    this.slo = { latencyMs: slo.latencyMs, successRate: slo.successRate, ...streamObjectives(slo) };
     const d = config.detector;
-    this.aggregator = new WindowAggregator(this.clusters.map((c) => c.name), slo.latencyMs, config.aggregation);
+    this.aggregator = new WindowAggregator(this.clusters.map((c) => c.name), slo.latencyMs, config.aggregation, streamObjectives(slo));
     this.dynamicBaseline = new DynamicBaselineScorer(d);
     this.builtins = [new HardRuleScorer(this.slo, d), this.dynamicBaseline, new TrendScorer(this.slo, d)];
+    this.streamSlo = hasStreamObjective(this.slo) ? new StreamSloScorer(streamObjectives(this.slo), d) : undefined;
+    if (this.streamSlo !== undefined) this.builtins.push(this.streamSlo);
     this.alarms = new AlarmFilter(d);
     this.controls = new OperatorControls(this.clusters.map((c) => c.name));
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
@@ -125,6 +136,7 @@ export class DecisionEngine {
     const rt = this.runtime.get(o.cluster)!;
     if (o.state === "auto" && had?.state === "open") rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
     this.alarms.reset(o.cluster);
+    this.streamSlo?.reset(o.cluster);
   }
 
   overrides(): Override[] {
@@ -210,8 +222,34 @@ export class DecisionEngine {
     }
     this.plannedShares = undefined;
     this.restore(state, nowMs);
+    this.resumed = [];
+    this.notResumed = [];
+
+    if (state.assessment !== undefined) {
+      // The last leader's assessment: its breakers' times and backoff, cooldowns, scores and
+      // recent windows, for every cluster still in the state the published set says.
+      const { usable, skipped } = usableAssessment(state.assessment, state.decisions, nowMs);
+      for (const ca of usable) {
+        const rt = this.runtime.get(ca.cluster);
+        if (rt === undefined) continue;
+        resumeCluster(rt, ca, this.alarms, this.config);
+        this.resumed.push(ca.cluster);
+      }
+      this.notResumed = skipped;
+    }
     this.takeoverHold = holdWindows;
     return this.issued.beginTerm(generation, state.decisions, (version) => this.build(nowMs, version));
+  }
+
+  /** After beginTerm: the clusters continued from the last leader's assessment, and why others
+   *  were not (each "cluster: reason", or the whole assessment's). */
+  get takeover(): { resumed: readonly string[]; notResumed: readonly string[] } {
+    return { resumed: this.resumed, notResumed: this.notResumed };
+  }
+
+  /** The compact assessment a successor would continue from (core/assessment.ts). */
+  assessment(nowMs: number, version: number): Assessment {
+    return { atMs: nowMs, version, clusters: [...this.runtime.values()].map((rt) => takeClusterAssessment(rt, this.alarms)) };
   }
 
   /** Replicas: versions continue in `generation` when it is above the one in use; returns the
@@ -307,6 +345,7 @@ export class DecisionEngine {
         if (step.state.kind === "half_open") rt.probe = noProbeEvidence();
         if (step.state.kind === "closed") {
           this.alarms.noteClosed(rt.spec.name, nowMs);
+          this.streamSlo?.reset(rt.spec.name);
           if (step.transition.from === "half_open") reclosed.add(rt.spec.name);
         }
       }
@@ -379,17 +418,21 @@ export class DecisionEngine {
       // does not grow with repeated openings while they strain (probes are a small share).
       rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
     }
-    const trip = this.plannerTrip(rt);
+    const decode = this.decodeTrip(rt);
+    const trip = this.plannerTrip(rt) || decode !== undefined;
     const latest = rt.history.at(-1);
     let probe: ProbeVerdict = { probe: "none", reason: "" };
     if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
       const baselineP50Ms = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
-      const judged = judgeProbe({ window: latest, combined: rt.combined, evidence: rt.probe, baselineP50Ms }, { detector: this.config.detector, breaker: this.config.breaker, sloLatencyMs: this.slo.latencyMs });
+      const judged = judgeProbe(
+        { window: latest, combined: rt.combined, evidence: rt.probe, baselineP50Ms },
+        { detector: this.config.detector, breaker: this.config.breaker, sloLatencyMs: this.slo.latencyMs, ...(this.slo.ttftMs !== undefined ? { sloTtftMs: this.slo.ttftMs } : {}) },
+      );
       rt.probe = judged.evidence;
       probe = judged.verdict;
     }
     const d = this.config.detector;
-    const reason = rt.trip.severe ? tripReason(rt, d) : rt.planReason || tripReason(rt, d);
+    const reason = rt.trip.severe ? tripReason(rt, d) : decode ?? (rt.planReason || tripReason(rt, d));
     // While the others strain under this cluster's load, one healthy probe window is enough to
     // close it: each further window of probing keeps them past what they were sized for.
     const breakerConfig = othersStrain ? { ...this.config.breaker, healthyProbeWindows: 1 } : this.config.breaker;
@@ -401,6 +444,18 @@ export class DecisionEngine {
   private plannerTrip(rt: ClusterRuntime): boolean {
     if (rt.drainable) return true;
     return rt.trip.severe && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig());
+  }
+
+  /**
+   * Stream objectives: a decode too slow in hardN of the last M windows (TPOT over its objective,
+   * streams/stream-slo-scorer.ts) opens the breaker so that no new stream joins the slow batch
+   * (streams in flight cannot move), if the others serve its share better (worthOpening, as for a
+   * severe failure rate). The reason, or undefined.
+   */
+  private decodeTrip(rt: ClusterRuntime): string | undefined {
+    if (rt.breaker.kind !== "closed") return undefined;
+    const reason = this.streamSlo?.decodeTrip(rt.spec.name);
+    return reason !== undefined && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig()) ? reason : undefined;
   }
 
   private planConfig(): PlanConfig {

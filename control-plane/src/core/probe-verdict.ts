@@ -12,11 +12,14 @@ export interface ProbeEvidence {
   failures: number;
   /** Requests over the SLO latency. */
   slow: number;
+  /** Of requests: streamed responses, and those whose time to first token was over slo.ttftMs. */
+  streams: number;
+  ttftSlow: number;
 }
 
 /** No evidence yet (a breaker just turned half-open, or the last verdict used it up). */
 export function noProbeEvidence(): ProbeEvidence {
-  return { requests: 0, failures: 0, slow: 0 };
+  return { requests: 0, failures: 0, slow: 0, streams: 0, ttftSlow: 0 };
 }
 
 export interface ProbeVerdict {
@@ -43,6 +46,8 @@ export interface ProbeConfig {
   breaker: Pick<BreakerConfig, "minProbeRequests">;
   /** The SLO latency, ms. */
   sloLatencyMs: number;
+  /** The streams' time-to-first-token objective, ms (absent: streams are judged as any request). */
+  sloTtftMs?: number;
 }
 
 /**
@@ -52,11 +57,20 @@ export interface ProbeConfig {
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
  * evidence up (the evidence returned is empty).
+ *
+ * Probes at least half of which are streamed responses (LLM output) are judged on their failures
+ * and their time to first token when slo.ttftMs is set, not on their total latency nor on the
+ * scores (which read it): a stream's total latency grows with the length of its answer, while its
+ * TTFT says at its first chunk whether the cluster serves again (more than 1% of the streams over
+ * the TTFT objective, two at least, make it unhealthy).
  */
 export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: ProbeVerdict; evidence: ProbeEvidence } {
   const d = config.detector;
   const { window: w, combined } = input;
-  if (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold)) {
+  // Streams are judged on their first token and their failures only: the scores read total
+  // latency, which for a stream is the length of its answer.
+  const streamProbe = judgedOnTtft(w.streams?.streams ?? 0, w.requests, config);
+  if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
     return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
@@ -64,6 +78,8 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
     requests: input.evidence.requests + w.requests,
     failures: input.evidence.failures + Math.round(w.errorRate * w.requests),
     slow: input.evidence.slow + (w.slowRequests ?? 0),
+    streams: input.evidence.streams + (w.streams?.streams ?? 0),
+    ttftSlow: input.evidence.ttftSlow + (w.streams?.ttftSlow ?? 0),
   };
   if (acc.requests < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
   return { verdict: judgePooled(acc, w, input.baselineP50Ms, config), evidence: noProbeEvidence() };
@@ -75,11 +91,25 @@ function judgePooled(acc: ProbeEvidence, w: ClusterWindowStats, baseP50: number,
   if (acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
     return { probe: "unhealthy", reason: `probe error rate ${((acc.failures / acc.requests) * 100).toFixed(0)}% (${acc.failures} of ${acc.requests})` };
   }
+  if (judgedOnTtft(acc.streams, acc.requests, config)) return judgeTtft(acc, config.sloTtftMs!);
   if (w.requests >= config.breaker.minProbeRequests && Number.isFinite(baseP50) && w.p50Ms > baseP50 * d.minRelativeRise) {
     return { probe: "unhealthy", reason: `probe p50 ${Math.round(w.p50Ms)}ms vs baseline ${Math.round(baseP50)}ms` };
   }
   if (acc.slow >= 1 && acc.slow / acc.requests > 0.01 && acc.slow >= 2) {
     return { probe: "unhealthy", reason: `probe: ${Math.round(acc.slow)} of ${acc.requests} requests over slo ${config.sloLatencyMs}ms` };
+  }
+  return { probe: "healthy", reason: "" };
+}
+
+/** Probes at least half of which are streams are judged on TTFT, when it has an objective. */
+function judgedOnTtft(streams: number, requests: number, config: ProbeConfig): boolean {
+  return config.sloTtftMs !== undefined && streams > 0 && streams * 2 >= requests;
+}
+
+/** The verdict on pooled probes that are mostly streams: their time to first token. */
+function judgeTtft(acc: ProbeEvidence, sloTtftMs: number): ProbeVerdict {
+  if (acc.ttftSlow >= 2 && acc.ttftSlow / acc.streams > 0.01) {
+    return { probe: "unhealthy", reason: `probe: ${Math.round(acc.ttftSlow)} of ${acc.streams} streams over ttft slo ${sloTtftMs}ms` };
   }
   return { probe: "healthy", reason: "" };
 }

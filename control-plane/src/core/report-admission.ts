@@ -10,12 +10,16 @@
 //     range the filter's window_ms accepts);
 //   - a cluster's errors_5xx, timeouts, resets or grpc_errors exceed its requests (counters; the
 //     counters overlap, so each is bounded by the requests, not their sum), its shed count
-//     exceeds its local rejects, or its upstream load holds a number that is not finite;
+//     exceeds its local rejects, its upstream load holds a number that is not finite, or its
+//     streams do not add up (streams above requests, cut above streams, failed_in_stream above
+//     cut, tokens_estimated above tokens_out; streams/stream-window.ts streamProblem);
 //   - a cluster's total-latency histogram does not hold exactly one value per request
-//     (histogram; the filter records one total latency per completed request).
+//     (histogram; the filter records one total latency per completed request), or a stream
+//     histogram holds more values than streams (histogram).
 // Pure: time comes in as nowMs (epoch ms).
 import type { WorkerReport } from "./types.js";
 import { loadProblem } from "./upstream-load.js";
+import { streamProblem } from "./streams/stream-window.js";
 
 export const REFUSAL_REASONS = ["clock_ahead", "clock_behind", "window_length", "counters", "histogram"] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
@@ -78,6 +82,8 @@ export function admitReport(report: WorkerReport, nowMs: number, limits: Admissi
     if ((w.shed ?? 0) > w.localRejects) return refuse("counters", `${at}.shed: ${w.shed} exceeds local_rejects (${w.localRejects})`);
     const loadProblemText = w.upstreamLoad === undefined ? undefined : loadProblem(w.upstreamLoad);
     if (loadProblemText !== undefined) return refuse("counters", `${at}.${loadProblemText}`);
+    const badStreams = w.streams === undefined ? undefined : streamProblem(w.streams, w.requests);
+    if (badStreams !== undefined) return refuse(badStreams.reason, `${at}.${badStreams.message}`);
     let values = 0;
     for (const c of w.totalLatency.counts) values += c;
     if (values !== w.requests) {

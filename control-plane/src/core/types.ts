@@ -7,6 +7,8 @@ import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { Incident } from "./incidents/incident.js";
+import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
+import type { Assessment } from "./assessment.js";
 import type { VersionConfirmation } from "./halt/version-confirmation.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
@@ -22,6 +24,10 @@ export interface Slo {
   latencyMs: number;
   /** Fraction of requests per window that must succeed, e.g. 0.99. */
   successRate: number;
+  /** Streamed responses: p99 time to first token objective, milliseconds (absent: not judged). */
+  ttftMs?: number;
+  /** Streamed responses: p99 time per output token objective, milliseconds (absent: not judged). */
+  tpotMs?: number;
 }
 
 /** Breaker state as a tagged union with the time it was entered. */
@@ -44,7 +50,8 @@ export interface ClusterWindowStats {
   timeouts: number;
   resets: number;
   grpcErrors: number;
-  /** Failure rate over requests: (5xx + timeouts + resets + grpc errors) / requests; 0 when no requests. */
+  /** Failure rate over requests: (5xx + timeouts + resets + grpc errors + streams failed inside a
+   *  200, StreamStats.failedInStream) / requests; 0 when no requests. */
   errorRate: number;
   /** Total-latency quantiles, milliseconds (NaN when no requests). */
   p50Ms: number;
@@ -64,6 +71,9 @@ export interface ClusterWindowStats {
   shed?: number;
   /** What the cluster's responses said of their endpoints' load (ORCA); absent when none did. */
   upstreamLoad?: UpstreamLoadStats;
+  /** Its streamed responses (TTFT, TPOT, cuts, tokens; streams/stream-window.ts); absent when
+   *  none ended in the window. */
+  streams?: StreamStats;
 }
 
 /** A detector's verdict on one cluster for one window. */
@@ -209,6 +219,8 @@ export interface WorkerClusterWindow {
   shed?: number;
   /** ORCA load reports of its responses (absent: none carried one). */
   upstreamLoad?: UpstreamLoadSamples;
+  /** Its streamed responses (absent: none ended in the window, or an older filter). */
+  streams?: WorkerStreamWindow;
 }
 
 /** One window of telemetry from one sidecar worker (domain twin of proto TelemetryReport). */
@@ -286,6 +298,11 @@ export interface SidecarStatus {
   rejectReason: string;
   /** Version it said it enforced in its hello, then in its last report. */
   enforcedVersion: number;
+  /** From its hello (capability "fallback_time"; undefined without it): ms it ran without a live
+   *  control-plane stream before this hello (0 on its VM's first connection), and of that the ms
+   *  its local fallback breakers ruled. */
+  disconnectedMs?: number;
+  fallbackMs?: number;
   /** Last report received (epoch ms, control-plane clock), undefined before the first. */
   lastReportAtMs?: number;
   lastWindowStartMs?: number;
@@ -411,6 +428,8 @@ export interface PersistedState {
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
   incidents?: Incident[];
+  /** Replicas: the last leader's assessment (core/assessment.ts), which a new leader continues. */
+  assessment?: Assessment;
   /** The rollback in force (dropped when restored after its expiry). */
   rollback?: Rollback;
 }

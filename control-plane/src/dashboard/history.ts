@@ -14,6 +14,10 @@ export interface ClusterSample {
   p99_ms: number | null;
   /** Requests per second in the last window. */
   rps: number;
+  /** Last window's p99 time to first token and time per output token of the cluster's streamed
+   *  responses, ms (null when no stream ended in it). */
+  ttft_p99_ms: number | null;
+  tpot_p99_ms: number | null;
   /** This cluster's share of the requests every cluster got in the last window, [0, 1], as the
    *  sidecars reported them; null when no cluster had a request. */
   measured_share: number | null;
@@ -49,10 +53,16 @@ export function sampleOf(statuses: readonly ClusterStatus[], nowMs: number): Sam
       error_rate: last !== undefined && requests > 0 ? last.errorRate : null,
       p99_ms: last !== undefined && Number.isFinite(last.p99Ms) ? last.p99Ms : null,
       rps: last?.rps ?? 0,
+      ttft_p99_ms: finiteOrNull(last?.streams?.ttftP99Ms),
+      tpot_p99_ms: finiteOrNull(last?.streams?.tpotP99Ms),
       measured_share: totalRequests > 0 ? requests / totalRequests : null,
     };
   }
   return { t: nowMs, clusters };
+}
+
+function finiteOrNull(x: number | undefined): number | null {
+  return x !== undefined && Number.isFinite(x) ? x : null;
 }
 
 export function transitionView(t: Transition, snapshotId?: string): TransitionView {

@@ -70,26 +70,30 @@ function renderAlerts(snap) {
   const alerts = snap.sidecar_alerts;
   const { refusing, gone } = snap.sidecar_alert_counts;
   const unconfirmed = snap.sidecar_alert_counts.unconfirmed || 0;
+  const back = snap.sidecar_alert_counts.back || 0;
   const total = refusing + unconfirmed + gone;
+  const listed = total + back;
   const box = $("#sidecar-alert");
-  box.hidden = total === 0;
-  if (total === 0) { box.querySelector("ul").innerHTML = ""; return; }
+  box.hidden = listed === 0;
+  if (listed === 0) { box.querySelector("ul").innerHTML = ""; return; }
   const parts = [];
   if (refusing) parts.push(refusing + " refus" + (refusing === 1 ? "es" : "e") + " the decisions");
   if (unconfirmed) parts.push(unconfirmed + " did not confirm the decisions in force");
   if (gone) parts.push(gone + (gone === 1 ? " is" : " are") + " gone");
-  box.querySelector("h2").textContent = total + " sidecar worker" + (total === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ");
+  box.querySelector("h2").textContent = total > 0
+    ? total + " sidecar worker" + (total === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ")
+    : back + " sidecar worker" + (back === 1 ? " is" : "s are") + " back from running without the control plane";
   box.querySelector("ul").innerHTML = alerts.slice(0, MAX_ALERTS_LISTED).map((a) => {
     const who = "<b>" + esc(a.node_id) + "</b> worker " + a.worker_id + (a.zone ? " (" + esc(a.zone) + ")" : "");
     const what = a.kind === "refusing"
       ? "refuses decisions, keeps enforcing v" + a.enforced_version
       : a.kind === "unconfirmed"
         ? "unconfirmed, last confirmed v" + a.enforced_version
-        : "gone, runs on its fallback";
-    const seen = "last seen " + new Date(a.last_seen_at_ms).toLocaleTimeString() + " (" + fmtDuration(snap.at_ms - a.last_seen_at_ms) + " ago)";
+        : a.kind === "gone" ? "gone, runs on its fallback" : "follows again";
+    const seen = (a.kind === "back" ? "said hello " : "last seen ") + new Date(a.last_seen_at_ms).toLocaleTimeString() + " (" + fmtDuration(snap.at_ms - a.last_seen_at_ms) + " ago)";
     return '<li data-kind="' + a.kind + '" data-node="' + esc(a.node_id) + '">' + who + ': <span class="what">' + what + "</span>: " +
       '<span class="reason">' + esc(a.reason || "no reason given") + '</span> · <span class="seen">' + seen + "</span></li>";
-  }).join("") + (total > MAX_ALERTS_LISTED ? "<li>and " + (total - MAX_ALERTS_LISTED) + " more (GET /v1/sidecars)</li>" : "");
+  }).join("") + (listed > MAX_ALERTS_LISTED ? "<li>and " + (listed - MAX_ALERTS_LISTED) + " more (GET /v1/sidecars)</li>" : "");
 }
 
 function renderClusters(snap) {
@@ -128,6 +132,9 @@ function renderClusters(snap) {
       "<dt>requests/s</dt><dd>" + (w ? fmtRps(w.rps) : "–") + "</dd>" +
       "<dt>error rate</dt>" + (quiet ? '<dd class="errors none">no traffic</dd>' : '<dd class="errors">' + fmtPct(w.error_rate) + "</dd>") +
       "<dt>p99 latency</dt><dd>" + (quiet ? "–" : fmtMs(w.p99_ms)) + "</dd>" +
+      (w && w.streams ? '<dt>TTFT p99</dt><dd class="ttft">' + fmtMs(w.streams.ttft_p99_ms) + "</dd>" +
+        '<dt>TPOT p99</dt><dd class="tpot">' + fmtMs(w.streams.tpot_p99_ms) + "</dd>" +
+        '<dt>streams</dt><dd class="streams">' + w.streams.streams + (w.streams.cut > 0 ? " (" + w.streams.cut + " cut)" : "") + " · " + fmtRps(w.streams.tokens_per_second) + " tok/s</dd>" : "") +
       (c.override ? "<dt>override</dt><dd>" + esc(c.override.state) + "</dd>" : "") +
       "</dl>" +
       '<div class="reasons">' + esc(c.reasons.join("; ")) + "</div>";
@@ -184,6 +191,8 @@ const CHARTS = [
   { id: "chart-score", value: (s) => s.score, max: () => 1, fmt: (x) => x.toFixed(2) },
   { id: "chart-errors", value: (s) => s.error_rate, max: (m) => Math.min(1, niceCeil(Math.max(0.05, m))), fmt: fmtAxisPct, gaps: true },
   { id: "chart-latency", value: (s) => s.p99_ms, max: (m) => niceCeil(Math.max(100, m)), fmt: fmtAxisMs, gaps: true },
+  { id: "chart-ttft", value: (s) => s.ttft_p99_ms, max: (m) => niceCeil(Math.max(100, m)), fmt: fmtAxisMs, gaps: true },
+  { id: "chart-tpot", value: (s) => s.tpot_p99_ms, max: (m) => niceCeil(Math.max(10, m)), fmt: (x) => x < 100 && !Number.isInteger(x) ? x.toFixed(1) + " ms" : fmtAxisMs(x), gaps: true },
 ];
 
 /** The x axis: from the oldest sample in the last WINDOW_MS (at least MIN_SPAN_MS) to the newest. */

@@ -14,6 +14,8 @@ const CHARTS: readonly { id: string; title: string; gaps: boolean }[] = [
   { id: "chart-score", title: "Anomaly score", gaps: false },
   { id: "chart-errors", title: "Error rate (per window)", gaps: true },
   { id: "chart-latency", title: "p99 latency (per window)", gaps: true },
+  { id: "chart-ttft", title: "TTFT p99, streamed responses (per window)", gaps: true },
+  { id: "chart-tpot", title: "TPOT p99, streamed responses (per window)", gaps: true },
 ];
 
 const chartsHtml = CHARTS.map(
@@ -41,7 +43,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="sidecar-alert" role="alert" hidden>
     <h2></h2>
-    <p>Refusing workers keep enforcing the decisions they had; gone ones run on their fallback (the last decisions until their TTL, then their local breakers and base weights). The weights below are not what they do.</p>
+    <p>Refusing workers keep enforcing the decisions they had; gone ones run on their fallback (the last decisions until their TTL, then their local breakers and base weights). The weights below are not what they do. Workers back after running without the control plane say for how long, and how much of it on their fallback.</p>
     <ul></ul>
   </section>
   <section><h2 class="title">Clusters</h2><div id="clusters"></div></section>

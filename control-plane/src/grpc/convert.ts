@@ -13,6 +13,7 @@ import {
 import type { BreakerKind, DecisionSet, WorkerClusterWindow, WorkerReport } from "../core/types.js";
 import { LOAD_METRICS, type UpstreamLoadSamples } from "../core/upstream-load.js";
 import { checkLength, MAX_CLUSTER_NAME_CHARS, MAX_CLUSTERS } from "./input-limits.js";
+import { streamsFromProto } from "./stream-convert.js";
 
 /** Number of buckets of the wire histogram (see LatencyHistogram in the .proto). */
 export const HISTOGRAM_BUCKETS = 240;
@@ -122,6 +123,8 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
     if (counts.length > 0 && firstBucket + counts.length > HISTOGRAM_BUCKETS) {
       return { ok: false, error: `${at}.total_latency: buckets ${firstBucket}..${firstBucket + counts.length - 1} exceed ${HISTOGRAM_BUCKETS - 1}` };
     }
+    const streams = w.streams === undefined ? undefined : streamsFromProto(w.streams, at);
+    if (streams !== undefined && !streams.ok) return { ok: false, error: streams.error };
     clusters.push({
       cluster: w.cluster,
       requests: w.requests,
@@ -133,6 +136,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       totalLatency: { firstBucket, counts, sumUs: Number(h?.sumUs ?? 0n), maxUs: Number(h?.maxUs ?? 0n) },
       ...(w.shed > 0 ? { shed: w.shed } : {}),
       ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
+      ...(streams !== undefined ? { streams: streams.value } : {}),
     });
   }
   return {

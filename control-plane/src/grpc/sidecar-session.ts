@@ -65,6 +65,9 @@ function safeVersion(value: bigint): number {
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value);
 }
 
+/** A uint64 duration from the wire (ms) as a number, saturating as safeVersion does. */
+const safeMs = safeVersion;
+
 export class SidecarSession {
   /** Undefined until the Hello arrived. */
   status: MutableStatus | undefined;
@@ -144,6 +147,9 @@ export class SidecarSession {
           rejectedVersion: 0,
           rejectReason: "",
           enforcedVersion: safeVersion(h.enforcedVersion),
+          ...(h.capabilities.includes("fallback_time")
+            ? { disconnectedMs: safeMs(h.disconnectedMs), fallbackMs: safeMs(h.fallbackMs) }
+            : {}),
           reports: 0,
           duplicates: 0,
           lateReports: 0,

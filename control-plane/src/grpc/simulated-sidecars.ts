@@ -22,6 +22,8 @@ import { CONNECT_PATH } from "./server.js";
 
 export interface FleetConfig {
   target: string;
+  /** Several control-plane replicas: connection i goes to targets[i % n] (target is then unused). */
+  targets?: string[];
   sidecars: number;
   clusters: string[];
   /** Requests per stream and cluster per window. */
@@ -243,7 +245,8 @@ function runFleet(config: FleetConfig, send: (m: FleetMessage) => void): () => v
   for (let i = 0; i < config.sidecars; i++) {
     const channelIndex = Math.floor(i / config.streamsPerChannel);
     if (clients[channelIndex] === undefined) {
-      clients[channelIndex] = new grpc.Client(config.target, grpc.credentials.createInsecure(), {
+      const targets = config.targets ?? [config.target];
+      clients[channelIndex] = new grpc.Client(targets[channelIndex % targets.length]!, grpc.credentials.createInsecure(), {
         "grpc.use_local_subchannel_pool": 1,
         "grpc.max_receive_message_length": 4 * 1024 * 1024,
       });

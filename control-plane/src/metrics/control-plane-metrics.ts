@@ -6,6 +6,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 import { REFUSAL_REASONS } from "../core/report-admission.js";
 import type { ClusterStatus, SidecarStatus } from "../core/types.js";
 import { OTHER_LABEL, SidecarLabels, topWithOther } from "./sidecar-labels.js";
+import { registerStreamMetrics } from "./stream-metrics.js";
 
 /** What the scrape-time gauges read. */
 export interface MetricsSource {
@@ -145,6 +146,7 @@ export class ControlPlaneMetrics {
         }
       },
     });
+    registerStreamMetrics(registers, () => source.clusterStatuses());
 
     new Gauge({
       name: "autoglm_decision_version",

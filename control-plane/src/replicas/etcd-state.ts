@@ -6,6 +6,7 @@
 //   state/overrides/<cluster>  the cluster's last override        {type:"override", atMs, override, origin}
 //                              (state "auto": back to the policy; kept, so watchers see who did it)
 //   state/generation           the decision-version generation counter (decimal text)
+//   state/assessment           the leader's compact assessment (core/assessment.ts), for a successor
 //   election/leader/<lease>    the leader election (etcd3's Election; a key per candidate,
 //                              bound to its lease; the oldest one leads)
 //
@@ -15,6 +16,7 @@
 import type { Etcd3, IKeyValue, Watcher } from "etcd3";
 import { parseRecord, type AuditRecord } from "../audit/records.js";
 import { storedForm } from "../audit/record-codec.js";
+import { encodeAssessment, parseAssessment, type Assessment } from "../core/assessment.js";
 import type { DecisionSet, PersistedState } from "../core/types.js";
 
 export type DecisionsRecord = Extract<AuditRecord, { kind: "decisions" }>;
@@ -36,7 +38,8 @@ export interface SharedSnapshot {
 export type SharedChange =
   | { kind: "decisions"; record: DecisionsRecord; origin: string; revision: number }
   | { kind: "control"; record: ControlRecord; origin: string; revision: number }
-  | { kind: "generation"; generation: number; revision: number };
+  | { kind: "generation"; generation: number; revision: number }
+  | { kind: "assessment"; assessment: Assessment; revision: number };
 
 export class EtcdState {
   constructor(
@@ -62,6 +65,7 @@ export class EtcdState {
         continue;
       }
       if (change.kind === "decisions") snapshot.state.decisions = change.record.decisions;
+      else if (change.kind === "assessment") snapshot.state.assessment = change.assessment;
       else if (change.kind === "generation") snapshot.generation = change.generation;
       else if (change.kind === "control") {
         const r = change.record;
@@ -89,6 +93,15 @@ export class EtcdState {
     const response = await this.client
       .if(fenceKey, "Create", ">", 0)
       .then(this.client.put(this.key("state/decisions")).value(JSON.stringify({ ...storedForm(record), origin: this.origin })))
+      .commit();
+    return { committed: response.succeeded, revision: Number(response.header.revision) };
+  }
+
+  /** Writes the leader's assessment only while `fenceKey` exists (as putDecisions). */
+  async putAssessment(assessment: Assessment, fenceKey: string): Promise<{ committed: boolean; revision: number }> {
+    const response = await this.client
+      .if(fenceKey, "Create", ">", 0)
+      .then(this.client.put(this.key("state/assessment")).value(encodeAssessment(assessment)))
       .commit();
     return { committed: response.succeeded, revision: Number(response.header.revision) };
   }
@@ -142,6 +155,10 @@ export class EtcdState {
     if (name === "state/generation") {
       const generation = parseGeneration(text);
       return Number.isNaN(generation) ? `${key}: expected a non-negative integer, got ${JSON.stringify(text.slice(0, 40))}` : { kind: "generation", generation, revision };
+    }
+    if (name === "state/assessment") {
+      const checked = parseAssessment(text);
+      return checked.ok ? { kind: "assessment", assessment: checked.assessment, revision } : `${key}: ${checked.error}`;
     }
     const parsed = parseRecord(text);
     if (!parsed.ok) return `${key}: ${parsed.error}`;

@@ -4,7 +4,8 @@
 // window whatever the number of sidecars, and merges it with its own as it would a sidecar's.
 // Pure: time comes in as an argument (epoch ms, the control plane's clock).
 import { mergeCounts } from "../../../lib/histogram.js";
-import type { WorkerClusterWindow, WorkerReport } from "../core/types.js";
+import type { WorkerStreamWindow } from "../core/streams/stream-window.js";
+import type { LatencyCounts, WorkerClusterWindow, WorkerReport } from "../core/types.js";
 
 /** A merged window, ready to forward (the forwarder numbers it). */
 export type MergedWindow = Omit<WorkerReport, "sequence">;
@@ -77,10 +78,26 @@ function mergeWindow(a: WorkerClusterWindow, b: WorkerClusterWindow): WorkerClus
     timeouts: a.timeouts + b.timeouts,
     resets: a.resets + b.resets,
     grpcErrors: a.grpcErrors + b.grpcErrors,
-    totalLatency: {
-      ...mergeCounts(a.totalLatency, b.totalLatency),
-      sumUs: a.totalLatency.sumUs + b.totalLatency.sumUs,
-      maxUs: Math.max(a.totalLatency.maxUs, b.totalLatency.maxUs),
-    },
+    totalLatency: mergeLatency(a.totalLatency, b.totalLatency),
+    ...(a.streams !== undefined || b.streams !== undefined ? { streams: mergeStreams(a.streams, b.streams) } : {}),
+  };
+}
+
+function mergeLatency(a: LatencyCounts, b: LatencyCounts): LatencyCounts {
+  return { ...mergeCounts(a, b), sumUs: a.sumUs + b.sumUs, maxUs: Math.max(a.maxUs, b.maxUs) };
+}
+
+/** Streamed responses merge as the sidecars' windows do: counters and histograms add. */
+function mergeStreams(a: WorkerStreamWindow | undefined, b: WorkerStreamWindow | undefined): WorkerStreamWindow {
+  if (a === undefined || b === undefined) return (a ?? b)!;
+  return {
+    streams: a.streams + b.streams,
+    cut: a.cut + b.cut,
+    failedInStream: a.failedInStream + b.failedInStream,
+    tokensOut: a.tokensOut + b.tokensOut,
+    tokensEstimated: a.tokensEstimated + b.tokensEstimated,
+    ttft: mergeLatency(a.ttft, b.ttft),
+    tpot: mergeLatency(a.tpot, b.tpot),
+    maxGap: mergeLatency(a.maxGap, b.maxGap),
   };
 }

@@ -7,6 +7,7 @@
 import type { Logger } from "../../../lib/log.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { AuditRecord } from "../audit/records.js";
+import type { Assessment } from "../core/assessment.js";
 import { ControlPlaneError } from "../core/errors.js";
 import type { PersistedState } from "../core/types.js";
 import type { StateStore } from "../state/state-store.js";
@@ -51,6 +52,9 @@ export class ReplicaStore implements StateStore {
   private inFlight = new Set<Promise<void>>();
   /** Commits of overrides and halts not yet answered by etcd. */
   private controlsInFlight = new Set<Promise<void>>();
+  /** The newest assessment not yet handed to etcd, and whether a write is under way. */
+  private pendingAssessment: Assessment | undefined;
+  private writingAssessment = false;
 
   constructor(private readonly options: ReplicaStoreOptions) {
     this.restored = options.restored;
@@ -71,6 +75,41 @@ export class ReplicaStore implements StateStore {
       void done.finally(() => this.controlsInFlight.delete(done)).catch(() => undefined);
     }
     return done;
+  }
+
+  /**
+   * The leader's assessment (core/assessment.ts), written fenced by its election key. One write at
+   * a time: a newer assessment replaces one still waiting; a failure is logged (the next one
+   * replaces it), a refused fence makes this replica step down.
+   */
+  saveAssessment(assessment: Assessment): void {
+    if (this.fenceKey === undefined) return;
+    const idle = this.pendingAssessment === undefined && !this.writingAssessment;
+    this.pendingAssessment = assessment;
+    if (idle) void this.writeAssessments();
+  }
+
+  private async writeAssessments(): Promise<void> {
+    this.writingAssessment = true;
+    try {
+      while (this.pendingAssessment !== undefined) {
+        const assessment = this.pendingAssessment;
+        this.pendingAssessment = undefined;
+        const fenceKey = this.fenceKey;
+        if (fenceKey === undefined) return;
+        try {
+          const { committed } = await this.withDeadline(this.options.shared.putAssessment(assessment, fenceKey), "assessment");
+          if (!committed && this.fenceKey === fenceKey) {
+            this.fenceKey = undefined;
+            this.options.onFenced();
+          }
+        } catch (err) {
+          this.options.logger.warn({ err }, "etcd: could not save the assessment; the next one replaces it");
+        }
+      }
+    } finally {
+      this.writingAssessment = false;
+    }
   }
 
   /**

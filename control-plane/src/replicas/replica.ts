@@ -17,6 +17,7 @@ import { generationOf, startingGeneration } from "../core/decision-version.js";
 import type { PersistedState } from "../core/types.js";
 import type { ControlPlane } from "../service.js";
 import { Candidacy } from "./election.js";
+import { etcdClientOptions } from "./etcd-client.js";
 import { EtcdState, newerDecisions, type SharedChange } from "./etcd-state.js";
 import { AppliedRevisions, controlKey, ReplicaStore } from "./replica-store.js";
 
@@ -59,10 +60,11 @@ export class Replica {
    * Connects to etcd and reads the shared state. The control plane is then built on `store`,
    * restored from `restored` (the shared state; the local audit log's decision set when that is
    * newer, e.g. a single-process past), and handed to start(). Rejects naming the endpoints when
-   * etcd cannot be read within etcd.dial_timeout_ms.
+   * etcd cannot be read within etcd.dial_timeout_ms, and with ConfigError when an etcd.tls file
+   * cannot be read or used.
    */
   static async open(config: EtcdConfig, options: { local?: AuditLog; logger: Logger; now: () => number }): Promise<{ replica: Replica; restored: PersistedState }> {
-    const client = new Etcd3({ hosts: config.endpoints, dialTimeout: config.dialTimeoutMs });
+    const client = new Etcd3(await etcdClientOptions(config));
     const shared = new EtcdState(client, config.prefix, config.replicaId);
     let snapshot;
     try {
@@ -239,6 +241,9 @@ export class Replica {
           .catch((err: unknown) => this.log.warn({ err }, "could not apply a shared change"));
         return;
       }
+      case "assessment":
+        // Read by a replica when it takes over (shared.load), not while following.
+        return;
       case "generation":
         // Another replica raised the counter above the leader's claim (it serves, or a sidecar of
         // it enforces, a version there): continue above it. Judged in the chain, after any claim

@@ -11,6 +11,7 @@ import type { Logger } from "../../../lib/log.js";
 import { ClusterWindowSchema, LatencyHistogramSchema, SidecarMessageSchema, TelemetryReportSchema } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { WorkerReport } from "../core/types.js";
 import { CONNECT_PATH } from "../grpc/server.js";
+import { streamsToProto } from "../grpc/stream-convert.js";
 import { PartialWindows, type MergedWindow } from "./partial-windows.js";
 
 /** How often merged windows are taken and sent, ms. */
@@ -137,6 +138,7 @@ function reportMessage(window: MergedWindow, sequence: number) {
           sumUs: BigInt(Math.round(c.totalLatency.sumUs)),
           maxUs: BigInt(Math.round(c.totalLatency.maxUs)),
         }),
+        ...(c.streams !== undefined ? { streams: streamsToProto(c.streams) } : {}),
       }),
     ),
   });

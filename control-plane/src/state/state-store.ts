@@ -5,6 +5,7 @@
 //     audit log, if configured, for every record.
 // The control plane (service.ts) depends on this interface only.
 import type { AuditRecord } from "../audit/records.js";
+import type { Assessment } from "../core/assessment.js";
 import type { PersistedState } from "../core/types.js";
 
 export interface StateStore {
@@ -19,4 +20,9 @@ export interface StateStore {
   append(record: AuditRecord): Promise<void>;
   /** Resolves when everything appended so far is durable (or has failed). */
   flush(): Promise<void>;
+  /**
+   * Replicas: keeps the leader's assessment for a successor (core/assessment.ts). Best effort:
+   * a newer one replaces one not yet written, failures are logged. Absent: not kept (one process).
+   */
+  saveAssessment?(assessment: Assessment): void;
 }

@@ -40,15 +40,43 @@ export function setRootContextFactory(factory: (contextId: u32) => RootContext):
   rootFactory = factory;
 }
 
-/** Live contexts by id. Entries are removed in proxy_on_delete, so the maps stay bounded. */
-export const roots = new Map<u32, RootContext>();
+/** The live root contexts (one per plugin: a handful), searched linearly; a Map<u32, ...> costs
+ *  ~0.5 KB of the module. */
+export class RootTable {
+  private list: RootContext[] = [];
+
+  /** The root context of id, or null. */
+  get(id: u32): RootContext | null {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) if (unchecked(list[i]).contextId == id) return unchecked(list[i]);
+    return null;
+  }
+
+  add(root: RootContext): void {
+    this.delete(root.contextId);
+    this.list.push(root);
+  }
+
+  delete(id: u32): void {
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      if (unchecked(list[i]).contextId == id) {
+        list.splice(i, 1);
+        return;
+      }
+    }
+  }
+}
+
+/** Live contexts by id. Entries are removed in proxy_on_delete, so the tables stay bounded. */
+export const roots = new RootTable();
 export const streams = new StreamTable();
 
 export function createContext(contextId: u32, parentContextId: u32): void {
   if (parentContextId == 0) {
-    roots.set(contextId, rootFactory(contextId));
+    roots.add(rootFactory(contextId));
     return;
   }
-  if (!roots.has(parentContextId)) return;
-  streams.set(contextId, roots.get(parentContextId).newHttpContext(contextId));
+  const parent = roots.get(parentContextId);
+  if (parent !== null) streams.set(contextId, parent.newHttpContext(contextId));
 }

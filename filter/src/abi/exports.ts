@@ -16,21 +16,24 @@ export function proxy_on_context_create(contextId: u32, parentContextId: u32): v
 
 export function proxy_on_vm_start(rootContextId: u32, vmConfigurationSize: u32): bool {
   enter();
-  const r = roots.has(rootContextId) ? roots.get(rootContextId).onVmStart(vmConfigurationSize) : true;
+  const root = roots.get(rootContextId);
+  const r = root !== null ? root.onVmStart(vmConfigurationSize) : true;
   leave(true);
   return r;
 }
 
 export function proxy_on_configure(rootContextId: u32, pluginConfigurationSize: u32): bool {
   enter();
-  const r = roots.has(rootContextId) ? roots.get(rootContextId).onConfigure(pluginConfigurationSize) : false;
+  const root = roots.get(rootContextId);
+  const r = root !== null ? root.onConfigure(pluginConfigurationSize) : false;
   leave(true);
   return r;
 }
 
 export function proxy_on_tick(rootContextId: u32): void {
   enter();
-  if (roots.has(rootContextId)) roots.get(rootContextId).onTick();
+  const root = roots.get(rootContextId);
+  if (root !== null) root.onTick();
   leave(true);
 }
 
@@ -95,9 +98,12 @@ export function proxy_on_done(contextId: u32): bool {
   let root = false;
   const stream = streams.get(contextId);
   if (stream !== null) r = stream.onDone();
-  else if (roots.has(contextId)) {
-    root = true;
-    r = roots.get(contextId).onDone();
+  else {
+    const rc = roots.get(contextId);
+    if (rc !== null) {
+      root = true;
+      r = rc.onDone();
+    }
   }
   leave(root);
   return r;
@@ -110,34 +116,41 @@ export function proxy_on_delete(contextId: u32): void {
   if (stream !== null) {
     stream.onDelete();
     streams.delete(contextId);
-  } else if (roots.has(contextId)) {
-    root = true;
-    roots.get(contextId).onDelete();
-    roots.delete(contextId);
+  } else {
+    const rc = roots.get(contextId);
+    if (rc !== null) {
+      root = true;
+      rc.onDelete();
+      roots.delete(contextId);
+    }
   }
   leave(root);
 }
 
 export function proxy_on_grpc_receive_initial_metadata(contextId: u32, token: u32, numElements: u32): void {
   enter();
-  if (roots.has(contextId)) roots.get(contextId).onGrpcReceiveInitialMetadata(token, numElements);
+  const root = roots.get(contextId);
+  if (root !== null) root.onGrpcReceiveInitialMetadata(token, numElements);
   leave(true);
 }
 
 export function proxy_on_grpc_receive(contextId: u32, token: u32, messageSize: u32): void {
   enter();
-  if (roots.has(contextId)) roots.get(contextId).onGrpcReceive(token, messageSize);
+  const root = roots.get(contextId);
+  if (root !== null) root.onGrpcReceive(token, messageSize);
   leave(true);
 }
 
 export function proxy_on_grpc_receive_trailing_metadata(contextId: u32, token: u32, numElements: u32): void {
   enter();
-  if (roots.has(contextId)) roots.get(contextId).onGrpcReceiveTrailingMetadata(token, numElements);
+  const root = roots.get(contextId);
+  if (root !== null) root.onGrpcReceiveTrailingMetadata(token, numElements);
   leave(true);
 }
 
 export function proxy_on_grpc_close(contextId: u32, token: u32, statusCode: u32): void {
   enter();
-  if (roots.has(contextId)) roots.get(contextId).onGrpcClose(token, statusCode);
+  const root = roots.get(contextId);
+  if (root !== null) root.onGrpcClose(token, statusCode);
   leave(true);
 }

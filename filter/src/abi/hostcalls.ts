@@ -21,9 +21,10 @@ export function logEnabled(level: i32): bool {
   return level >= hostLogLevel;
 }
 
+/** Logs `message` at `level`, prefixed "autoglm: " (every line of the filter's; added here once). */
 export function log(level: i32, message: string): void {
   if (level < hostLogLevel) return;
-  const bytes = String.UTF8.encode(message);
+  const bytes = String.UTF8.encode("autoglm: " + message);
   env.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
 }
 
@@ -84,6 +85,20 @@ export function getBufferBytes(bufferType: i32, start: u32, maxSize: u32): Array
   const status = env.proxy_get_buffer_bytes(bufferType, start, maxSize, RET_PTR, RET_SIZE);
   if (status != Status.OK) return null;
   return takeBytes();
+}
+
+/** Copies up to maxSize bytes of a buffer from `start` to dst (no managed allocation); returns the
+ *  number copied (0 when the buffer has none or the call fails). */
+export function copyBufferBytes(bufferType: i32, start: u32, maxSize: u32, dst: usize): u32 {
+  clearReturn();
+  if (env.proxy_get_buffer_bytes(bufferType, start, maxSize, RET_PTR, RET_SIZE) != Status.OK) return 0;
+  const ptr = load<usize>(RET_PTR);
+  let size = load<u32>(RET_SIZE);
+  if (ptr == 0) return 0;
+  if (size > maxSize) size = maxSize;
+  memory.copy(dst, ptr, size);
+  heap.free(ptr);
+  return size;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -194,15 +209,15 @@ export function removeHeader(mapType: i32, key: ArrayBuffer): void {
  * then key\0value\0 … (little-endian).
  */
 export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
-  const n = keys.length;
-  const encodedKeys = new Array<ArrayBuffer>(n);
-  const encodedValues = new Array<ArrayBuffer>(n);
+  const n = keys.length < values.length ? keys.length : values.length;
+  const encodedKeys = new StaticArray<ArrayBuffer>(n);
+  const encodedValues = new StaticArray<ArrayBuffer>(n);
   let size: i32 = 4 + n * 8;
   for (let i = 0; i < n; i++) {
-    const k = String.UTF8.encode(keys[i]);
-    const v = String.UTF8.encode(values[i]);
-    encodedKeys[i] = k;
-    encodedValues[i] = v;
+    const k = String.UTF8.encode(unchecked(keys[i]));
+    const v = String.UTF8.encode(unchecked(values[i]));
+    unchecked((encodedKeys[i] = k));
+    unchecked((encodedValues[i] = v));
     size += k.byteLength + v.byteLength + 2;
   }
   const out = new ArrayBuffer(size);
@@ -211,8 +226,8 @@ export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
   let lens = base + 4;
   let data = base + 4 + <usize>n * 8;
   for (let i = 0; i < n; i++) {
-    const k = encodedKeys[i];
-    const v = encodedValues[i];
+    const k = unchecked(encodedKeys[i]);
+    const v = unchecked(encodedValues[i]);
     store<u32>(lens, <u32>k.byteLength);
     store<u32>(lens + 4, <u32>v.byteLength);
     lens += 8;

@@ -14,6 +14,7 @@
 // (and so are repeats among them).
 // Pure: the caller hands over the header's bytes; nothing here calls the host.
 import { JSON_NUMBER, JSON_OBJECT, JsonValue, parseJson } from "../json/json";
+import { parseDecimal } from "./decimal";
 
 /** Metric slots of an OrcaSample (and of UpstreamLoad's fields 3..7, minus 3). */
 export const ORCA_CPU: i32 = 0;
@@ -49,14 +50,10 @@ const TEXT_KEY_BYTES: StaticArray<ArrayBuffer> = [
 /** "TEXT " and "JSON " as little-endian u32s of their first four bytes (the fifth is a space). */
 const PREFIX_TEXT: u32 = 0x54584554;
 const PREFIX_JSON: u32 = 0x4e4f534a;
-/** Exact powers of ten as doubles (10^0 .. 10^22: every one is exact in binary64). */
-const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-
 /**
  * Parses the header's value (len bytes at ptr) into `out`; false when the header is unreadable
- * (then `out` is cleared). The TEXT form is read in place, without allocating (but for a number
- * with an exponent or more than 15 digits); the JSON form is decoded to a string and parsed with
- * the configuration's JSON parser (slower).
+ * (then `out` is cleared). The TEXT form is read in place, without allocating; the JSON form is
+ * decoded to a string and parsed with the configuration's JSON parser (slower).
  */
 export function parseOrca(ptr: usize, len: i32, out: OrcaSample): bool {
   out.clear();
@@ -81,39 +78,11 @@ function slotOfTextKey(ptr: usize, len: i32): i32 {
   return -1;
 }
 
-/**
- * A finite number of len bytes at ptr; NaN when the bytes are not one. The usual form
- * ("0.3", "4", "-2.75": an optional minus, digits, an optional fraction, at most 15 significant
- * digits and 22 decimals) is computed in place, exactly rounded (one division by an exact power
- * of ten); any other (an exponent, "1e-05", or more digits) goes through the JSON parser's
- * number grammar.
- */
+/** A finite number of len bytes at ptr (core/decimal.ts: "0.3", "4", "-2.75", "1e-05", ".5");
+ *  NaN when the bytes are not one, or it is infinite. Read in place, without allocating. */
 export function parseDecimalNumber(ptr: usize, len: i32): f64 {
-  let i = 0;
-  const negative = len > 0 && load<u8>(ptr) == 0x2d;
-  if (negative) i++;
-  let mantissa: u64 = 0;
-  let digits = 0;
-  let decimals = -1;
-  for (; i < len; i++) {
-    const c = <u32>load<u8>(ptr + <usize>i);
-    if (c == 0x2e && decimals < 0) {
-      decimals = 0;
-      continue;
-    }
-    const d = c - 0x30;
-    if (d > 9) break;
-    mantissa = mantissa * 10 + <u64>d;
-    digits++;
-    if (decimals >= 0) decimals++;
-  }
-  if (i == len && digits > 0 && digits <= 15 && decimals <= 22) {
-    const v = decimals > 0 ? <f64>mantissa / unchecked(POW10[decimals]) : <f64>mantissa;
-    return negative ? -v : v;
-  }
-  const r = parseJson(String.UTF8.decodeUnsafe(ptr, <usize>len));
-  const v = r.value;
-  return v === null || v.kind != JSON_NUMBER || !isFinite(v.numberValue) ? NaN : v.numberValue;
+  const v = parseDecimal(ptr, len, false);
+  return isFinite(v) ? v : NaN;
 }
 
 /** The TEXT form's body: comma-separated key=value (or key:value) pairs, read in place. */

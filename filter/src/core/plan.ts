@@ -3,7 +3,7 @@
 // DecisionSet after validation (a set that fails is NACKed and the last good plan kept), or from
 // the configuration's base weights.
 import { DecisionSet } from "../wire/messages";
-import { numberText } from "./numbertext";
+import { dec, decSigned, numberText } from "./numbertext";
 import { printable } from "./printable";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
 
@@ -83,7 +83,7 @@ function indexOf(names: string[], name: string): i32 {
 export function planFromDecisions(set: DecisionSet, names: string[], enforcedVersion: u64): PlanResult {
   if (set.version == 0) return fail("version: must be > 0");
   if (set.version < enforcedVersion) {
-    return fail("version: " + set.version.toString() + " is older than the enforced " + enforcedVersion.toString());
+    return fail("version: " + dec(set.version) + " is older than the enforced " + dec(enforcedVersion));
   }
   const n = names.length;
   const plan = new Plan(n);
@@ -104,13 +104,13 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   let weightSum: u64 = 0;
   for (let k = 0; k < set.clusters.length; k++) {
     const c = unchecked(set.clusters[k]);
-    const at = "clusters[" + k.toString() + "]";
+    const at = "clusters[" + dec(k) + "]";
     const i = indexOf(names, c.cluster);
     if (i < 0) return fail(at + ".cluster: unknown cluster \"" + printable(c.cluster) + "\" (configured: " + names.join(", ") + ")");
     if (unchecked(seen[i])) return fail(at + ".cluster: \"" + printable(c.cluster) + "\" appears twice");
     unchecked((seen[i] = true));
     if (c.state != STATE_CLOSED && c.state != STATE_OPEN && c.state != STATE_HALF_OPEN) {
-      return fail(at + ".state: expected CLOSED (1), OPEN (2) or HALF_OPEN (3), got " + c.state.toString());
+      return fail(at + ".state: expected CLOSED (1), OPEN (2) or HALF_OPEN (3), got " + decSigned(c.state));
     }
     const p = <f64>c.probeFraction;
     if (isNaN(p)) return fail(at + ".probe_fraction: NaN");

@@ -13,6 +13,7 @@ import { TelemetryReport } from "../wire/messages";
 import { encodeReport } from "../wire/encode";
 import { LogLimit } from "./loglimit";
 import { grpcUpstream } from "./grpcservice";
+import { dec } from "../core/numbertext";
 
 export const SERVICE = "autoglm.v1.TrafficGuard";
 export const METHOD = "Connect";
@@ -80,8 +81,7 @@ export class ControlStream {
   giveUpIfSilent(nowMs: u64, rng: Rng): bool {
     if (this.streamId == 0 || this.heardFrom || nowMs < this.openedAtMs + <u64>this.timeoutMs) return false;
     grpcCancel(this.streamId);
-    this.warnFailure(nowMs, "autoglm: control plane sent nothing within " + this.timeoutMs.toString() +
-      " ms on its stream: trying another");
+    this.warnFailure(nowMs, "control plane silent for " + dec(this.timeoutMs) + " ms: reconnecting");
     this.closed(nowMs, rng);
     return true;
   }
@@ -90,7 +90,7 @@ export class ControlStream {
   open(nowMs: u64, hello: ArrayBuffer, rng: Rng): bool {
     const id = grpcStream(this.upstream, SERVICE, METHOD, this.metadata);
     if (id == 0) {
-      this.warnFailure(nowMs, "autoglm: cannot open the control-plane stream to cluster \"" + this.cluster + "\"");
+      this.warnFailure(nowMs, "cannot open a stream to cluster \"" + this.cluster + "\"");
       this.scheduleReconnect(nowMs, rng);
       return false;
     }
@@ -100,7 +100,7 @@ export class ControlStream {
     this.sequence = 0;
     this.opened++;
     if (grpcSend(id, hello, false) != Status.OK) {
-      log(LogLevel.WARN, "autoglm: cannot send the hello on the control-plane stream");
+      log(LogLevel.WARN, "cannot send the hello");
     }
     // Reports that waited for a stream go out in order, with this stream's sequence numbers.
     const waiting = this.queued;

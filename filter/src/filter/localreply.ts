@@ -3,6 +3,8 @@
 // `x-autoglm-local-reply: <why>`, content-type application/json.
 import { LOCAL_REPLY_GARBAGE, noteGarbage } from "../abi/gc";
 import { sendLocalResponse, serializePairs } from "../abi/hostcalls";
+import { quoteJsonString } from "../json/json";
+import { dec } from "../core/numbertext";
 
 /** Why a request was answered locally (the x-autoglm-local-reply value and the error text). */
 export const WHY_HALTED = "halted";
@@ -12,31 +14,9 @@ export const WHY_NO_CLUSTER = "no_cluster_available";
 export const WHY_UNCONFIGURED = "filter_unconfigured";
 export const WHY_SHED = "shed";
 
-/** JSON string literal of s (quotes, backslash and control characters escaped). */
-export function jsonString(s: string): string {
-  let out = "\"";
-  let plainFrom = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
-    out += s.substring(plainFrom, i);
-    if (c == 0x22) out += "\\\"";
-    else if (c == 0x5c) out += "\\\\";
-    else if (c == 0x0a) out += "\\n";
-    else if (c == 0x0d) out += "\\r";
-    else if (c == 0x09) out += "\\t";
-    else {
-      const hex = c.toString(16);
-      out += "\\u" + "0000".substring(hex.length) + hex;
-    }
-    plainFrom = i + 1;
-  }
-  return out + s.substring(plainFrom) + "\"";
-}
-
 export function localReplyBody(error: string, cluster: string, retryAfterS: u32): string {
-  return "{\"error\":" + jsonString(error) + ",\"cluster\":" + jsonString(cluster) +
-    ",\"retry_after_s\":" + retryAfterS.toString() + "}";
+  return "{\"error\":" + quoteJsonString(error) + ",\"cluster\":" + quoteJsonString(cluster) +
+    ",\"retry_after_s\":" + dec(retryAfterS) + "}";
 }
 
 export function sendLocal503(why: string, message: string, cluster: string, retryAfterS: u32): void {
@@ -47,7 +27,7 @@ export function sendLocal503(why: string, message: string, cluster: string, retr
 export function sendLocalReply(status: i32, why: string, message: string, cluster: string, retryAfterS: u32): void {
   const headers = serializePairs(
     ["content-type", "retry-after", "x-autoglm-local-reply"],
-    ["application/json", retryAfterS.toString(), why]);
+    ["application/json", dec(retryAfterS), why]);
   sendLocalResponse(status, "autoglm_" + why, localReplyBody(message, cluster, retryAfterS), headers);
   noteGarbage(LOCAL_REPLY_GARBAGE);
 }

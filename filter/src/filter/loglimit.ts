@@ -1,6 +1,7 @@
 // A log line that would repeat (a control plane that keeps refusing connections, a stream of
 // refused reports) is written the first time, then at most once per interval, saying how many
 // like it were held back in between.
+import { dec } from "../core/numbertext";
 
 /** The interval of the filter's rate-limited log lines, milliseconds. */
 export const LOG_INTERVAL_MS: u64 = 60000;
@@ -28,7 +29,7 @@ export class LogLimit {
     this.quietUntilMs = nowMs + this.intervalMs;
     const held = this.suppressed;
     this.suppressed = 0;
-    return held > 0 ? " (" + held.toString() + " similar suppressed)" : "";
+    return held > 0 ? " (" + dec(held) + " similar suppressed)" : "";
   }
 
   /** The condition ended: the next line is written at once (with the count still held back). */

@@ -14,6 +14,7 @@ import { REQUEST_ID_LENGTH } from "../core/requestid";
 import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
 import { FilterConfig } from "../config";
 import { sendLocal503, sendLocalReply, WHY_UNCONFIGURED } from "./localreply";
+import { isEventStream, SseMeter } from "./sse";
 import {
   CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError, RESPONSE_FLAGS_DOWNSTREAM,
   RESPONSE_FLAGS_NONE, RESPONSE_FLAGS_OVERFLOW, RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_STREAM_IDLE, RESPONSE_FLAGS_TIMEOUT,
@@ -22,6 +23,7 @@ import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
   RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
 } from "./root";
+import { dec } from "../core/numbertext";
 
 const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
 const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
@@ -73,6 +75,10 @@ export class RequestContext extends HttpContext {
   grpcStatus: i32 = -1;
   /** The whole request has arrived from the client (its end of stream was seen). */
   requestDone: bool = false;
+  /** The response is a stream of server-sent events (Content-Type text/event-stream). */
+  sse: bool = false;
+  /** Its chunks and last bytes; made for the context's first stream, kept when it is recycled. */
+  meter: SseMeter | null = null;
 
   constructor(contextId: u32, root: FilterRoot) {
     super(contextId);
@@ -91,6 +97,7 @@ export class RequestContext extends HttpContext {
     this.isGrpc = false;
     this.grpcStatus = -1;
     this.requestDone = false;
+    this.sse = false;
   }
 
   onDelete(): void {
@@ -106,7 +113,7 @@ export class RequestContext extends HttpContext {
         return Action.CONTINUE;
       }
       this.localReply = true;
-      sendLocal503(WHY_UNCONFIGURED, "the autoglm filter has no valid configuration", "", 5);
+      sendLocal503(WHY_UNCONFIGURED, "no valid filter configuration", "", 5);
       return Action.PAUSE;
     }
     const keys = root.keys as HeaderKeys;
@@ -175,12 +182,17 @@ export class RequestContext extends HttpContext {
     const status = parseDecimal(scan.valuePtr(RESPONSE_SCAN_STATUS), scan.valueLength(RESPONSE_SCAN_STATUS));
     this.status = status < 0 ? 0 : status;
     const ctLen = scan.valueLength(RESPONSE_SCAN_CONTENT_TYPE);
+    const ctPtr = scan.valuePtr(RESPONSE_SCAN_CONTENT_TYPE);
     if (ctLen >= GRPC_CONTENT_TYPE.byteLength &&
-        memory.compare(scan.valuePtr(RESPONSE_SCAN_CONTENT_TYPE), changetype<usize>(GRPC_CONTENT_TYPE),
-          <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
+        memory.compare(ctPtr, changetype<usize>(GRPC_CONTENT_TYPE), <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
       this.isGrpc = true;
       // Trailers-only responses carry grpc-status in the headers.
       this.readGrpcStatus(MapType.HTTP_RESPONSE_HEADERS);
+    } else if (!endOfStream && isEventStream(ctPtr, ctLen)) {
+      this.sse = true;
+      let meter = this.meter;
+      if (meter === null) this.meter = meter = new SseMeter();
+      meter.reset();
     }
     const loadLen = scan.valueLength(RESPONSE_SCAN_UPSTREAM_LOAD);
     if (loadLen >= 0) {
@@ -190,13 +202,20 @@ export class RequestContext extends HttpContext {
     scan.release();
     if ((root.config as FilterConfig).latencyHeader) {
       const us = now > this.startNs ? (now - this.startNs) / 1000 : 0;
-      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, us.toString());
+      replaceHeader(MapType.HTTP_RESPONSE_HEADERS, (root.keys as HeaderKeys).latency, dec(us));
       noteGarbage(SMALL_GARBAGE);
     }
     return Action.CONTINUE;
   }
 
   onResponseBody(bodySize: u32, endOfStream: bool): i32 {
+    // Always continue: a stream is never held back (Envoy would buffer it; StopIterationAndBuffer).
+    if (this.sse) {
+      const now = nowNs();
+      if (bodySize > 0) (this.meter as SseMeter).chunk(bodySize, now);
+      if (endOfStream && this.endNs == 0) this.endNs = now;
+      return Action.CONTINUE;
+    }
     if (endOfStream && this.cluster != NONE && this.endNs == 0) this.endNs = nowNs();
     return Action.CONTINUE;
   }
@@ -258,12 +277,22 @@ export class RequestContext extends HttpContext {
     else outcomeClass = classOfStatus(status);
     const grpcError = this.isGrpc && isGrpcServerError(this.grpcStatus);
     const is5xx = status >= 500;
-    const failed = is5xx || timeout || reset || grpcError;
+    let failed = is5xx || timeout || reset || grpcError;
+    let slowUs = totalUs;
+    if (this.sse) {
+      // A stream cut inside a 2xx-4xx (an error event, no [DONE]) is a failure too; a stream is
+      // slow by its time to first token (its length is the answer's, not the upstream's speed).
+      const meter = this.meter as SseMeter;
+      meter.end(this.startNs, timeout || reset, flags == RESPONSE_FLAGS_DOWNSTREAM, failed);
+      this.root.recorder.recordStream(this.cluster, meter);
+      if (meter.failedInStream) failed = true;
+      if (meter.ttftUs != u64.MAX_VALUE) slowUs = meter.ttftUs;
+    }
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
-      headersUs, totalUs, end / 1000000);
+      headersUs, totalUs, slowUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {
-      log(LogLevel.DEBUG, "autoglm: request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
-        status.toString() + ")");
+      log(LogLevel.DEBUG, "request to " + unchecked(this.root.names[this.cluster]) + " failed (status " +
+        dec(status) + ")");
     }
   }
 

@@ -25,10 +25,12 @@ import { FilterMetrics } from "./metrics";
 import { CLASS_CLIENT_ENDED, CLASS_LOCAL_REJECT } from "./outcome";
 import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
 import { WindowRecorder, windowStartOf } from "./window";
+import { OfflineTime } from "./offline";
 import { RequestContext } from "./request";
 import {
   WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER, WHY_SHED,
 } from "./localreply";
+import { dec, decSigned } from "../core/numbertext";
 
 export const FILTER_VERSION = "0.1.0";
 
@@ -43,10 +45,15 @@ export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
-/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed
- *  always, upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed"];
+/** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
+ *  streams and fallback_time always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time"];
+
+/** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
+const INVALID_CONFIGURATION = "invalid plugin configuration: ";
+const ENFORCING = "enforcing decision version ";
+const FALLBACK_RULES = ": the local fallback breakers rule, at base weights";
 
 /** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
 const FIRST_TICK_MS: u32 = 10;
@@ -146,6 +153,8 @@ export class FilterRoot extends RootContext {
   lastLiveMs: u64 = 0;
   /** Whether the last route() ran on the local fallback breakers. */
   fallbackActive: bool = true;
+  /** Time without a live control plane, and on the fallback breakers (the hello reports both). */
+  offline: OfflineTime = new OfflineTime();
   /** Effective states in fallback mode (the local breakers' states). */
   fallbackStates: StaticArray<i32> = new StaticArray<i32>(0);
 
@@ -205,7 +214,7 @@ export class FilterRoot extends RootContext {
     const text = raw === null ? "" : String.UTF8.decode(raw as ArrayBuffer);
     const result: ConfigResult = parseConfig(text);
     if (result.error !== null) {
-      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: " + (result.error as string));
+      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + (result.error as string));
       return false;
     }
     const c = result.config as FilterConfig;
@@ -213,8 +222,7 @@ export class FilterRoot extends RootContext {
     if (c.nodeId.length == 0) c.nodeId = nodeProperty(NODE_ID_PATH);
     if (c.zone.length == 0) c.zone = nodeProperty(NODE_ZONE_PATH);
     if (c.nodeId.length == 0) {
-      log(LogLevel.CRITICAL, "autoglm: invalid plugin configuration: node_id: expected a non-empty string " +
-        "(in the configuration, or Envoy's node.id), got nothing");
+      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + "node_id: expected a non-empty string (or Envoy's node.id), got nothing");
       return false;
     }
     this.apply(c);
@@ -237,8 +245,8 @@ export class FilterRoot extends RootContext {
     this.aligningTicks = toBoundary != this.tickMs;
     setTickPeriodMs(this.aligningTicks ? toBoundary : this.tickMs);
     this.connect(nowMs);
-    log(LogLevel.INFO, "autoglm: node " + (this.config as FilterConfig).nodeId + " worker " + this.workerId.toString() +
-      " connecting to the control plane");
+    log(LogLevel.INFO, "node " + (this.config as FilterConfig).nodeId + " worker " + dec(this.workerId) +
+      " connecting");
   }
 
   private apply(c: FilterConfig): void {
@@ -295,6 +303,7 @@ export class FilterRoot extends RootContext {
     this.versionBytes = utf8("0");
     this.lastLiveMs = 0;
     this.fallbackActive = true;
+    this.offline.fallbackStarted(nowMs);
     this.fallbackStates = new StaticArray<i32>(n);
     // Its first pick takes a random phase (and so does the first pick under each new plan).
     this.balancer = new Balancer(n, this.rng);
@@ -311,6 +320,7 @@ export class FilterRoot extends RootContext {
     if (this.stream !== null) {
       // A reconfiguration restarts the stream (the cluster or token may have changed).
       const old = this.stream as ControlStream;
+      if (old.isLive()) this.offline.wentOffline(nowMs);
       if (old.isOpen()) grpcCancel(old.streamId);
     }
     this.stream = new ControlStream(c.cpCluster, c.cpAuthority, c.cpToken, c.cpTimeoutMs, c.reconnectBaseMs, c.reconnectMaxMs);
@@ -322,7 +332,7 @@ export class FilterRoot extends RootContext {
     } else {
       setTickPeriodMs(FIRST_TICK_MS < this.tickMs ? FIRST_TICK_MS : this.tickMs);
     }
-    log(LogLevel.INFO, "autoglm: configured node " + c.nodeId + " with clusters " + names.join(", "));
+    log(LogLevel.INFO, "configured node " + c.nodeId + " with clusters " + names.join(", "));
   }
 
   /** Whether an unconfigured filter lets traffic through (fail_open of the last good
@@ -495,7 +505,7 @@ export class FilterRoot extends RootContext {
     const previous = this.plan;
     this.plan = plan;
     this.enforcedVersion = plan.version;
-    this.versionText = plan.version.toString();
+    this.versionText = dec(plan.version);
     this.versionBytes = utf8(this.versionText);
     if (liveAtMs > this.lastLiveMs) this.lastLiveMs = liveAtMs;
     for (let i = 0; i < this.names.length; i++) {
@@ -542,12 +552,12 @@ export class FilterRoot extends RootContext {
     ack.version = set.version;
     stream.send(encodeAck(ack));
     publishDecisions(set.version, nowMs, bytes);
-    log(LogLevel.INFO, "autoglm: enforcing decision version " + this.versionText);
+    log(LogLevel.INFO, ENFORCING + this.versionText);
   }
 
   private nack(version: u64, reason: string): void {
     (this.metrics as FilterMetrics).decisionRejected();
-    log(LogLevel.WARN, "autoglm: rejected decision version " + version.toString() + ": " + reason);
+    log(LogLevel.WARN, "rejected decision version " + dec(version) + ": " + reason);
     const nack = new DecisionNack();
     nack.version = version;
     nack.reason = reason;
@@ -560,9 +570,9 @@ export class FilterRoot extends RootContext {
   private reportRejected(m: ReportRejected, nowMs: u64): void {
     const suffix = (this.stream as ControlStream).rejectedLog.take(nowMs);
     if (suffix === null) return;
-    let text = "autoglm: the control plane refused report sequence " + m.sequence.toString() + ": " + printable(m.reason);
+    let text = "the control plane refused report sequence " + dec(m.sequence) + ": " + printable(m.reason);
     if (m.clockOffsetMs != 0) {
-      text += "; this host's clock looks wrong by " + m.clockOffsetMs.toString() + " ms against the control plane's";
+      text += "; this host's clock looks wrong by " + decSigned(m.clockOffsetMs) + " ms";
     }
     log(LogLevel.WARN, text + (suffix as string));
   }
@@ -576,7 +586,7 @@ export class FilterRoot extends RootContext {
     if (decoded.error !== null || decoded.decisions === null) return;
     const result = planFromDecisions(decoded.decisions!, this.names, this.enforcedVersion);
     if (result.error !== null) {
-      log(LogLevel.WARN, "autoglm: ignoring shared decision version " + shared.version.toString() + ": " + (result.error as string));
+      log(LogLevel.WARN, "ignoring shared decision version " + dec(shared.version) + ": " + (result.error as string));
       return;
     }
     this.enforce(result.plan!, shared.receivedAtMs, nowMs);
@@ -586,7 +596,7 @@ export class FilterRoot extends RootContext {
   // Control-plane stream
   // -------------------------------------------------------------------------------------------
 
-  private hello(): ArrayBuffer {
+  private hello(nowMs: u64): ArrayBuffer {
     const c = this.config as FilterConfig;
     const h = new Hello();
     h.nodeId = c.nodeId;
@@ -598,13 +608,17 @@ export class FilterRoot extends RootContext {
     // Built for every (re)connect: a control plane behind this version continues above it.
     h.enforcedVersion = this.enforcedVersion;
     h.capabilities = c.upstreamLoadHeader.length > 0 ? CAPABILITIES : CAPABILITIES_NO_LOAD;
+    h.disconnectedMs = this.offline.disconnectedMs(nowMs);
+    h.fallbackMs = this.offline.fallbackMsAt(nowMs);
     return encodeHello(h);
   }
 
   private connect(nowMs: u64): void {
     const stream = this.stream as ControlStream;
     const before = stream.opened;
-    stream.open(nowMs, this.hello(), this.rng);
+    // A ttl that ran out since the last tick counts as fallback time in this hello.
+    this.refreshGauges(nowMs);
+    stream.open(nowMs, this.hello(nowMs), this.rng);
     if (stream.opened > 1 && stream.opened > before) (this.metrics as FilterMetrics).reconnected();
   }
 
@@ -613,6 +627,7 @@ export class FilterRoot extends RootContext {
     if (stream === null || token != stream.streamId || this.config === null) return;
     const nowMs = nowNs() / 1000000;
     stream.markHeardFrom();
+    this.offline.cameOnline();
     this.lastLiveMs = nowMs;
     const bytes = getBufferBytes(BufferType.GRPC_CALL_MESSAGE, 0, messageSize);
     this.handleControlMessage(bytes === null ? new ArrayBuffer(0) : bytes as ArrayBuffer, nowMs);
@@ -623,11 +638,12 @@ export class FilterRoot extends RootContext {
     if (stream === null || token != stream.streamId) return;
     const nowMs = nowNs() / 1000000;
     const message = getStatusMessage();
-    const text = "autoglm: control-plane stream closed (grpc status " + statusCode.toString() +
+    const text = "control-plane stream closed (grpc status " + dec(statusCode) +
       (message.length > 0 ? ": " + message : "") + ")";
     if (stream.isLive()) {
       // The control plane was live until now: always worth a line; the TTL starts here.
       this.lastLiveMs = nowMs;
+      this.offline.wentOffline(nowMs);
       log(LogLevel.WARN, text);
     } else {
       stream.warnFailure(nowMs, text); // an attempt that failed: rate-limited
@@ -681,13 +697,15 @@ export class FilterRoot extends RootContext {
       metrics.setEnforced(states, this.base.weights, this.enforcedVersion, true);
     }
     if (useplan == this.fallbackActive) {
+      if (useplan) this.offline.fallbackEnded(nowMs);
+      else this.offline.fallbackStarted(this.plan !== null ? this.lastLiveMs + <u64>(this.plan as Plan).ttlMs : nowMs);
       if (useplan) {
-        log(LogLevel.INFO, "autoglm: enforcing the control plane's decision version " + this.versionText);
+        log(LogLevel.INFO, ENFORCING + this.versionText);
       } else if (this.plan !== null) {
-        log(LogLevel.WARN, "autoglm: control plane not live for longer than decision version " + this.versionText +
-          "'s ttl (" + (this.plan as Plan).ttlMs.toString() + " ms): the local fallback breakers rule, at base weights");
+        log(LogLevel.WARN, "control plane not live for decision version " + this.versionText + "'s ttl (" +
+          dec((this.plan as Plan).ttlMs) + " ms)" + FALLBACK_RULES);
       } else {
-        log(LogLevel.INFO, "autoglm: no decisions from the control plane yet: the local fallback breakers rule, at base weights");
+        log(LogLevel.INFO, "no decisions yet" + FALLBACK_RULES);
       }
       this.fallbackActive = !useplan;
     }
@@ -714,13 +732,15 @@ export class FilterRoot extends RootContext {
   }
 
   /** Records a completed upstream request for cluster i. */
+  /** slowUs: the latency the fallback breaker's slow-call check judges (totalUs, or a stream's
+   *  time to first token: a long answer is not a slow upstream). */
   recordOutcome(i: i32, outcomeClass: i32, is5xx: bool, timeout: bool, reset: bool, grpcError: bool,
-                failed: bool, headersUs: u64, totalUs: u64, nowMs: u64): void {
+                failed: bool, headersUs: u64, totalUs: u64, slowUs: u64, nowMs: u64): void {
     this.recorder.recordCompleted(i, is5xx, timeout, reset, grpcError, headersUs, totalUs);
     const metrics = this.metrics as FilterMetrics;
     metrics.countRequest(i, outcomeClass);
     metrics.recordLatencyUs(i, totalUs);
-    unchecked(this.breakers[i]).record(failed, totalUs / 1000, nowMs);
+    unchecked(this.breakers[i]).record(failed, slowUs / 1000, nowMs);
     if (this.fastTrip.record(i, failed, nowMs)) metrics.countFastTrip(i);
   }
 }

@@ -2,9 +2,10 @@
 // latency histograms). At the end of each window the clusters that saw traffic are handed to a
 // TelemetryReport and replaced by empty ones, so every request is reported exactly once, by
 // the worker that served it.
-import { ClusterWindow, TelemetryReport } from "../wire/messages";
+import { ClusterWindow, StreamWindow, TelemetryReport } from "../wire/messages";
 import { ORCA_METRICS, OrcaSample } from "../core/orca";
 import { recordLatency } from "../wire/histogram";
+import { SseMeter } from "./sse";
 
 export class WindowRecorder {
   /** Start of the current window, Unix epoch milliseconds. */
@@ -42,6 +43,21 @@ export class WindowRecorder {
     if (grpcError) w.grpcErrors++;
     if (headersUs != u64.MAX_VALUE) recordLatency(w.headersLatency, headersUs);
     recordLatency(w.totalLatency, totalUs);
+  }
+
+  /** A streamed response of cluster i ended (what SseMeter.end found); recorded with its request. */
+  recordStream(i: i32, s: SseMeter): void {
+    const w = unchecked(this.windows[i]);
+    let sw = w.streams;
+    if (sw === null) w.streams = sw = new StreamWindow();
+    sw.streams++;
+    if (s.cut) sw.cut++;
+    if (s.failedInStream) sw.failedInStream++;
+    sw.tokensOut += s.tokens;
+    if (s.estimated) sw.tokensEstimated += s.tokens;
+    if (s.ttftUs != u64.MAX_VALUE) recordLatency(sw.ttft, s.ttftUs);
+    if (s.tpotUs != u64.MAX_VALUE) recordLatency(sw.tpot, s.tpotUs);
+    if (s.maxGapUs != u64.MAX_VALUE) recordLatency(sw.maxGap, s.maxGapUs);
   }
 
   /** Of the local rejects: one refused by a shed decision (recorded as a local reject too). */

@@ -24,6 +24,9 @@
 // Nesting is limited to MAX_JSON_DEPTH arrays/objects. \uXXXX escapes may form surrogate pairs;
 // lone surrogates are kept as they are (AssemblyScript strings are UTF-16).
 
+import { parseDecimal } from "../core/decimal";
+import { dec, decSigned } from "../core/numbertext";
+
 export const JSON_NULL: i32 = 0;
 export const JSON_BOOL: i32 = 1;
 export const JSON_NUMBER: i32 = 2;
@@ -155,7 +158,7 @@ class Parser {
         lineStart = i + 1;
       }
     }
-    this.error = problem + " at line " + line.toString() + ", column " + (at - lineStart + 1).toString() + " (offset " + at.toString() + ")";
+    this.error = problem + " at line " + dec(line) + ", column " + dec(at - lineStart + 1) + " (offset " + dec(at) + ")";
     this.pos = t.length;
   }
 
@@ -186,7 +189,7 @@ class Parser {
     const c = this.peek();
     if (c == 0x7b || c == 0x5b) {
       if (depth >= MAX_JSON_DEPTH) {
-        this.fail("nesting deeper than " + MAX_JSON_DEPTH.toString() + " levels");
+        this.fail("nesting deeper than " + dec(MAX_JSON_DEPTH) + " levels");
         return v;
       }
       if (c == 0x7b) this.object(v, depth + 1);
@@ -373,7 +376,7 @@ class Parser {
       }
       while (isDigit(this.peek())) this.pos++;
     }
-    return parseFloat(t.substring(start, this.pos));
+    return parseDecimal(changetype<usize>(t) + (<usize>start << 1), this.pos - start, true);
   }
 }
 
@@ -421,8 +424,8 @@ export function stringifyJson(v: JsonValue): string {
   if (v.kind == JSON_NUMBER) {
     const n = v.numberValue;
     if (!isFinite(n)) return "null";
-    if (n == Math.floor(n) && Math.abs(n) < 1e15) return (<i64>n).toString();
-    return n.toString();
+    if (n == Math.floor(n) && Math.abs(n) < 1e15) return decSigned(<i64>n);
+    return n.toString(); // f64: only the test harness serialises numbers
   }
   if (v.kind == JSON_STRING) return quoteJsonString(v.stringValue);
   if (v.kind == JSON_ARRAY || v.kind == JSON_OBJECT) {

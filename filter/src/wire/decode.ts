@@ -23,8 +23,10 @@ import {
   SIDECAR_NACK,
   SIDECAR_REPORT,
   TelemetryReport,
+  StreamWindow,
   UpstreamLoad,
 } from "./messages";
+import { dec } from "../core/numbertext";
 
 /** What decodeControlMessage found: at most one kind (the last one on the wire, as a oneof);
  *  neither when error is set or the message carries no kind this build knows (a newer control
@@ -47,7 +49,7 @@ function readClusterDecision(r: PbReader, m: ClusterDecision): void {
     else if (f == 6) m.reason = r.string("reason");
     else if (f == 7) m.anomalyScore = r.float("anomaly_score");
     else if (f == 8) m.shedFraction = r.float("shed_fraction");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -60,7 +62,7 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
     else if (f == 4) m.halted = r.bool("halted");
     else if (f == 5) m.haltReason = r.string("halt_reason");
     else if (f == 6) {
-      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const what = "clusters[" + dec(m.clusters.length) + "]";
       const outer = r.enter(what);
       if (outer < 0) return;
       const c = new ClusterDecision();
@@ -73,7 +75,7 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
       m.clusters.push(c);
     } else if (f == 7) m.shedFraction = r.float("shed_fraction");
     else if (f == 8) m.shedReason = r.string("shed_reason");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -83,7 +85,7 @@ function readReportRejected(r: PbReader, m: ReportRejected): void {
     if (f == 1) m.sequence = r.uint64("sequence");
     else if (f == 2) m.reason = r.string("reason");
     else if (f == 3) m.clockOffsetMs = r.sint64("clock_offset_ms");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -112,7 +114,7 @@ export function decodeControlMessage(buf: ArrayBuffer): DecodeResult {
       readReportRejected(r, rejected);
       r.leave(outer);
       if (r.error !== null) r.error = "report_rejected." + (r.error as string);
-    } else if (f != 0) r.skip("ControlMessage field " + f.toString());
+    } else if (f != 0) r.skip("ControlMessage field " + dec(f));
   }
   if (r.error !== null) result.error = r.error;
   else {
@@ -148,7 +150,9 @@ function readHello(r: PbReader, m: Hello): void {
     else if (f == 6) m.instanceId = r.uint64("instance_id");
     else if (f == 7) m.enforcedVersion = r.uint64("enforced_version");
     else if (f == 8) m.capabilities.push(r.string("capabilities"));
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f == 9) m.disconnectedMs = r.uint64("disconnected_ms");
+    else if (f == 10) m.fallbackMs = r.uint64("fallback_ms");
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -169,11 +173,11 @@ function readHistogram(r: PbReader, h: LatencyHistogram): void {
       }
     } else if (f == 3) h.sumUs = r.uint64("sum_us");
     else if (f == 4) h.maxUs = r.uint64("max_us");
-    else if (f != 0) r.skip("field " + f.toString());
+    else if (f != 0) r.skip("field " + dec(f));
   }
   if (r.error !== null) return;
   if (<u64>first + <u64>counts.length > <u64>HISTOGRAM_BUCKETS) {
-    r.fail("counts", "buckets " + first.toString() + ".." + (<u64>first + <u64>counts.length - 1).toString() + " exceed the last bucket " + (HISTOGRAM_BUCKETS - 1).toString());
+    r.fail("counts", "buckets " + dec(first) + ".." + dec(<u64>first + <u64>counts.length - 1) + " exceed the last bucket " + dec(HISTOGRAM_BUCKETS - 1));
     return;
   }
   for (let i = 0; i < counts.length; i++) {
@@ -206,7 +210,39 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       readUpstreamLoad(r, m.upstreamLoad);
       r.leave(outer);
       if (r.error !== null) r.error = "upstream_load." + (r.error as string);
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f == 12) {
+      const outer = r.enter("streams");
+      if (outer < 0) return;
+      let s = m.streams;
+      if (s === null) m.streams = s = new StreamWindow();
+      readStreamWindow(r, s);
+      r.leave(outer);
+      if (r.error !== null) r.error = "streams." + (r.error as string);
+    } else if (f != 0) r.skip("field " + dec(f));
+  }
+}
+
+const STREAM_HISTOGRAMS: StaticArray<string> = ["ttft", "tpot", "max_gap"];
+
+function readStreamWindow(r: PbReader, m: StreamWindow): void {
+  while (r.more()) {
+    const f = r.key("StreamWindow");
+    if (f == 1) m.streams = r.uint32("streams");
+    else if (f == 2) m.cut = r.uint32("cut");
+    else if (f == 3) m.failedInStream = r.uint32("failed_in_stream");
+    else if (f == 4) m.tokensOut = r.uint64("tokens_out");
+    else if (f == 5) m.tokensEstimated = r.uint64("tokens_estimated");
+    else if (f >= 6 && f <= 8) {
+      const what = STREAM_HISTOGRAMS[f - 6];
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      readHistogram(r, f == 6 ? m.ttft : f == 7 ? m.tpot : m.maxGap);
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -227,14 +263,14 @@ function readUpstreamLoad(r: PbReader, m: UpstreamLoad): void {
         if (g == 1) m.counts[k] = r.uint32("count");
         else if (g == 2) m.sums[k] = r.double("sum");
         else if (g == 3) m.maxes[k] = r.double("max");
-        else if (g != 0) r.skip("field " + g.toString());
+        else if (g != 0) r.skip("field " + dec(g));
       }
       r.leave(outer);
       if (r.error !== null) {
         r.error = what + "." + (r.error as string);
         return;
       }
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -246,7 +282,7 @@ function readReport(r: PbReader, m: TelemetryReport): void {
     else if (f == 3) m.sequence = r.uint64("sequence");
     else if (f == 4) m.enforcedVersion = r.uint64("enforced_version");
     else if (f == 5) {
-      const what = "clusters[" + m.clusters.length.toString() + "]";
+      const what = "clusters[" + dec(m.clusters.length) + "]";
       const outer = r.enter(what);
       if (outer < 0) return;
       const c = new ClusterWindow();
@@ -257,7 +293,7 @@ function readReport(r: PbReader, m: TelemetryReport): void {
         return;
       }
       m.clusters.push(c);
-    } else if (f != 0) r.skip("field " + f.toString());
+    } else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
@@ -293,7 +329,7 @@ export function decodeSidecarMessage(buf: ArrayBuffer): SidecarDecodeResult {
         while (r.more()) {
           const g = r.key("DecisionAck");
           if (g == 1) m.version = r.uint64("version");
-          else if (g != 0) r.skip("field " + g.toString());
+          else if (g != 0) r.skip("field " + dec(g));
         }
       } else {
         let m = res.nack;
@@ -303,12 +339,12 @@ export function decodeSidecarMessage(buf: ArrayBuffer): SidecarDecodeResult {
           if (g == 1) m.version = r.uint64("version");
           else if (g == 2) m.reason = r.string("reason");
           else if (g == 3) m.enforcedVersion = r.uint64("enforced_version");
-          else if (g != 0) r.skip("field " + g.toString());
+          else if (g != 0) r.skip("field " + dec(g));
         }
       }
       r.leave(outer);
       if (r.error !== null) r.error = what + "." + (r.error as string);
-    } else if (f != 0) r.skip("SidecarMessage field " + f.toString());
+    } else if (f != 0) r.skip("SidecarMessage field " + dec(f));
   }
   if (r.error !== null) {
     const err = new SidecarDecodeResult();

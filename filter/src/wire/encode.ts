@@ -34,6 +34,8 @@ function writeHello(w: PbWriter, m: Hello): void {
   w.uint64(6, m.instanceId);
   w.uint64(7, m.enforcedVersion);
   for (let i = 0; i < m.capabilities.length; i++) w.string(8, unchecked(m.capabilities[i]), true);
+  w.uint64(9, m.disconnectedMs);
+  w.uint64(10, m.fallbackMs);
 }
 
 /** Writes the histogram trimmed to its non-empty buckets; nothing at all when it is empty. */
@@ -65,18 +67,31 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
   writeHistogram(w, 9, m.totalLatency);
   w.uint32(10, m.shed);
   const load = m.upstreamLoad;
-  if (load.isEmpty()) return;
-  const mark = w.begin(11);
-  w.uint32(1, load.reports);
-  w.uint32(2, load.unparsed);
-  for (let k = 0; k < LOAD_METRICS; k++) {
-    if (load.metricEmpty(k)) continue;
-    const inner = w.begin(k + 3);
-    w.uint32(1, unchecked(load.counts[k]));
-    w.double(2, unchecked(load.sums[k]));
-    w.double(3, unchecked(load.maxes[k]));
-    w.end(inner);
+  if (!load.isEmpty()) {
+    const mark = w.begin(11);
+    w.uint32(1, load.reports);
+    w.uint32(2, load.unparsed);
+    for (let k = 0; k < LOAD_METRICS; k++) {
+      if (load.metricEmpty(k)) continue;
+      const inner = w.begin(k + 3);
+      w.uint32(1, unchecked(load.counts[k]));
+      w.double(2, unchecked(load.sums[k]));
+      w.double(3, unchecked(load.maxes[k]));
+      w.end(inner);
+    }
+    w.end(mark);
   }
+  const s = m.streams;
+  if (s === null) return;
+  const mark = w.begin(12);
+  w.uint32(1, s.streams);
+  w.uint32(2, s.cut);
+  w.uint32(3, s.failedInStream);
+  w.uint64(4, s.tokensOut);
+  w.uint64(5, s.tokensEstimated);
+  writeHistogram(w, 6, s.ttft);
+  writeHistogram(w, 7, s.tpot);
+  writeHistogram(w, 8, s.maxGap);
   w.end(mark);
 }
 

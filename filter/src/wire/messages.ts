@@ -19,8 +19,12 @@ export class Hello {
   instanceId: u64 = 0;
   /** Decision version enforced as the stream opens (0: none). */
   enforcedVersion: u64 = 0;
-  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load"). */
+  /** What this build enforces or reports beyond the base contract ("shed", "upstream_load", ...). */
   capabilities: string[] = [];
+  /** Ms since the previous live stream ended (0 on the first connection). */
+  disconnectedMs: u64 = 0;
+  /** Of disconnectedMs: ms on the local fallback breakers. */
+  fallbackMs: u64 = 0;
 }
 
 export class LatencyHistogram {
@@ -45,6 +49,27 @@ export class ClusterWindow {
   /** Of localRejects: refused by a shed decision (429). */
   shed: u32 = 0;
   upstreamLoad: UpstreamLoad = new UpstreamLoad();
+  /** Streamed responses (text/event-stream); null until the window's first one. */
+  streams: StreamWindow | null = null;
+}
+
+/** The streamed responses of one window (see the .proto's StreamWindow). */
+export class StreamWindow {
+  streams: u32 = 0;
+  /** Of streams: cut (reset or timed out after the headers, an error event, no [DONE]). */
+  cut: u32 = 0;
+  /** Of cut: those not counted in errors5xx, timeouts, resets or grpcErrors. */
+  failedInStream: u32 = 0;
+  /** Output tokens (usage.completion_tokens, else non-empty chunks). */
+  tokensOut: u64 = 0;
+  /** Of tokensOut: counted as chunks. */
+  tokensEstimated: u64 = 0;
+  /** Time to first token, microseconds. */
+  ttft: LatencyHistogram = new LatencyHistogram();
+  /** Time per output token, microseconds. */
+  tpot: LatencyHistogram = new LatencyHistogram();
+  /** Largest gap between two chunks of a stream, microseconds. */
+  maxGap: LatencyHistogram = new LatencyHistogram();
 }
 
 /** Number of ORCA load metrics kept (UpstreamLoad fields 3..7 of the .proto: CPU, memory,

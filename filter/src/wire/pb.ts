@@ -2,6 +2,7 @@
 // bounds-checked reader that never traps. Only what traffic_guard.proto needs: varint
 // (uint32/uint64/bool/enum), fixed32 (float), fixed64 (skipped), length-delimited
 // (string, message, packed repeated uint32).
+import { dec } from "../core/numbertext";
 
 export const WIRE_VARINT: i32 = 0;
 export const WIRE_FIXED64: i32 = 1;
@@ -187,7 +188,7 @@ export class PbReader {
     if (this.error !== null) return 0;
     const field = k >> 3;
     if (field == 0 || field > 0x1fffffff) {
-      this.fail(what, "invalid field number " + field.toString());
+      this.fail(what, "invalid field number " + dec(field));
       return 0;
     }
     this.wireType = <i32>(k & 7);
@@ -197,7 +198,7 @@ export class PbReader {
   /** Checks the last key's wire type is the expected one for a known field. */
   expect(wireType: i32, what: string): bool {
     if (this.wireType == wireType) return true;
-    this.fail(what, "wire type " + this.wireType.toString() + ", expected " + wireType.toString());
+    this.fail(what, "wire type " + dec(this.wireType) + ", expected " + dec(wireType));
     return false;
   }
 
@@ -253,7 +254,7 @@ export class PbReader {
     if (this.error !== null) return -1;
     const left = <u64>(this.limit - this.pos);
     if (n > left) {
-      this.fail(what, "length " + n.toString() + " exceeds the " + left.toString() + " bytes left");
+      this.fail(what, "length " + dec(n) + " exceeds the " + dec(left) + " bytes left");
       return -1;
     }
     return <i32>n;
@@ -294,15 +295,15 @@ export class PbReader {
       this.varint(what);
     } else if (wt == WIRE_FIXED64 || wt == WIRE_FIXED32) {
       const n = wt == WIRE_FIXED64 ? 8 : 4;
-      if (this.limit - this.pos < n) this.fail(what, "truncated fixed" + (n * 8).toString());
+      if (this.limit - this.pos < n) this.fail(what, "truncated fixed" + dec(n * 8));
       else this.pos += n;
     } else if (wt == WIRE_LEN) {
       const n = this.length(what);
       if (n >= 0) this.pos += n;
     } else if (wt == 3 || wt == 4) {
-      this.fail(what, "wire type " + wt.toString() + " (group) is not supported");
+      this.fail(what, "wire type " + dec(wt) + " (group) is not supported");
     } else {
-      this.fail(what, "invalid wire type " + wt.toString());
+      this.fail(what, "invalid wire type " + dec(wt));
     }
   }
 }

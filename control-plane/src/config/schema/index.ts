@@ -2,6 +2,7 @@
 // here). Adding a section is one line in SECTION_SCHEMAS (plus its reading in ../validate.ts).
 // Sections without a schema yet are checked by hand in ../validate.ts, in the same run.
 import type { JsonSchema } from "../schema-problems.js";
+import { etcdSchema } from "../etcd.js";
 import { ADMIN_SCHEMA } from "./admin.js";
 import { AUDIT_SCHEMA } from "./audit.js";
 import { BREAKER_SCHEMA } from "./breaker.js";
@@ -39,6 +40,11 @@ export const HAND_CHECKED_SECTIONS: Readonly<Record<string, string>> = {
   triggers: "Rules that halt the mesh, open a cluster or shed load when a condition holds: control-plane/src/config/triggers.ts; README, \"Triggers, load shedding and upstream load\".",
   etcd: "Several control-plane replicas sharing their state in etcd: control-plane/src/config/etcd.ts; README, \"Running several replicas\".",
   error_budgets: "SLO error budgets per cluster and mesh-wide, with multi-window burn-rate alerts: control-plane/src/config/error-budgets.ts; README, \"Error budgets\".",
+};
+
+/** Hand-checked sections whose fields docs/configuration.md lists from their schema. */
+export const HAND_CHECKED_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
+  etcd: etcdSchema,
 };
 
 /** The whole file: the sections above, nothing else (hand-checked ones pass here unchecked). */

@@ -2,6 +2,7 @@
 // each cluster, computed once per round.
 import type { CapacityEstimate, ClusterWindowStats } from "../types.js";
 import type { LoadResponse } from "./load-response.js";
+import { slowStreams } from "../streams/stream-window.js";
 
 /** Weight of a window in the pooled evidence: the newest counts 1, each older one this much less. */
 export const EVIDENCE_DECAY = 0.5;
@@ -12,10 +13,14 @@ export const FAULT_WINDOWS = 10;
 /** A window counts as "at the safe load" up to this multiple of the safe level. */
 export const SAFE_LOAD_SLACK = 1.1;
 
-/** Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them). */
+/**
+ * Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them).
+ * Slower: total latency over slo.latencyMs, or a streamed response over its TTFT or TPOT
+ * objective (the larger of the two counts: a slow stream may show in both).
+ */
 export function badRequests(w: ClusterWindowStats): number {
   const failed = Math.round(w.errorRate * w.requests);
-  return Math.min(w.requests, failed + (w.slowRequests ?? 0));
+  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, slowStreams(w.streams)));
 }
 
 /** Offered load of a window, rps: what reached the cluster plus what the filter rejected locally. */

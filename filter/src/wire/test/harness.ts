@@ -15,10 +15,13 @@ import {
   Hello,
   LatencyHistogram,
   ReportRejected,
+  StreamWindow,
   TelemetryReport,
   UpstreamLoad,
 } from "../messages";
 import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
+import { parseDecimal } from "../../core/decimal";
+import { tailCompletionTokens, tailHasDone, tailHasError } from "../../core/ssetail";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -113,7 +116,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
     for (let i = 0; i < hello.clusters.length; i++) out += (i > 0 ? "," : "") + q(hello.clusters[i]);
     out += "],\"instanceId\":" + u64s(hello.instanceId) + ",\"enforcedVersion\":" + u64s(hello.enforcedVersion) + ",\"capabilities\":[";
     for (let i = 0; i < hello.capabilities.length; i++) out += (i > 0 ? "," : "") + q(hello.capabilities[i]);
-    return out + "]}}";
+    return out + "],\"disconnectedMs\":" + u64s(hello.disconnectedMs) + ",\"fallbackMs\":" + u64s(hello.fallbackMs) + "}}";
   }
   const report = r.report;
   if (report !== null) {
@@ -125,7 +128,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
       out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
       out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
-      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + "}";
+      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + "}";
     }
     return out + "]}}";
   }
@@ -180,6 +183,14 @@ function histogramFrom(h: LatencyHistogram, v: JsonValue | null): void {
   h.maxUs = u64Of(v.get("maxUs"));
 }
 
+/** A StreamWindow as canonical JSON (null when absent). */
+function streamWindowJson(s: StreamWindow | null): string {
+  if (s === null) return "null";
+  return "{\"streams\":" + s.streams.toString() + ",\"cut\":" + s.cut.toString() + ",\"failedInStream\":" + s.failedInStream.toString() +
+    ",\"tokensOut\":" + u64s(s.tokensOut) + ",\"tokensEstimated\":" + u64s(s.tokensEstimated) + ",\"ttft\":" + histogramJson(s.ttft) +
+    ",\"tpot\":" + histogramJson(s.tpot) + ",\"maxGap\":" + histogramJson(s.maxGap) + "}";
+}
+
 /** Encodes a SidecarMessage given as proto3 JSON; on bad JSON sets lastError and returns no bytes. */
 export function encodeSidecarFromJson(text: string): ArrayBuffer {
   const parsed = parseJson(text);
@@ -201,6 +212,8 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
     m.enforcedVersion = u64Of(hello.get("enforcedVersion"));
     const capabilities = hello.getArray("capabilities");
     if (capabilities !== null) for (let i = 0; i < capabilities.length; i++) m.capabilities.push(capabilities[i].stringValue);
+    m.disconnectedMs = u64Of(hello.get("disconnectedMs"));
+    m.fallbackMs = u64Of(hello.get("fallbackMs"));
     return encodeHello(m);
   }
   const report = root.getObject("report");
@@ -236,6 +249,19 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
             w.upstreamLoad.sums[k] = v.getNumber("sum", 0);
             w.upstreamLoad.maxes[k] = v.getNumber("max", 0);
           }
+        }
+        const streams = c.getObject("streams");
+        if (streams !== null) {
+          const sw = new StreamWindow();
+          sw.streams = u32Of(streams, "streams");
+          sw.cut = u32Of(streams, "cut");
+          sw.failedInStream = u32Of(streams, "failedInStream");
+          sw.tokensOut = u64Of(streams.get("tokensOut"));
+          sw.tokensEstimated = u64Of(streams.get("tokensEstimated"));
+          histogramFrom(sw.ttft, streams.getObject("ttft"));
+          histogramFrom(sw.tpot, streams.getObject("tpot"));
+          histogramFrom(sw.maxGap, streams.getObject("maxGap"));
+          w.streams = sw;
         }
         m.clusters.push(w);
       }
@@ -387,4 +413,21 @@ export function jsonRoundTrip(text: string): string {
   const v = r.value;
   if (v === null) return "error:" + (r.error as string);
   return "ok:" + stringifyJson(v);
+}
+
+/** core/decimal.ts on text: as UTF-16 code units (the JSON parser's way) when wide, else as its
+ *  UTF-8 bytes (the ORCA TEXT form's way). */
+export function decimalParse(text: string, wide: bool): f64 {
+  if (wide) return parseDecimal(changetype<usize>(text), text.length, true);
+  const bytes = String.UTF8.encode(text);
+  return parseDecimal(changetype<usize>(bytes), bytes.byteLength, false);
+}
+
+/** core/ssetail.ts on a stream's last bytes (given as text): "<done> <error> <completion tokens>",
+ *  e.g. "true false 28" (-1: no usage found). */
+export function sseTail(text: string): string {
+  const bytes = String.UTF8.encode(text);
+  const ptr = changetype<usize>(bytes);
+  const n = bytes.byteLength;
+  return (tailHasDone(ptr, n) ? "true" : "false") + " " + (tailHasError(ptr, n) ? "true" : "false") + " " + tailCompletionTokens(ptr, n).toString();
 }
