@@ -89,5 +89,5 @@ test("a worker that came back is listed after the others for BACK_SHOWN_MS after
     nowMs: T0, statuses: [], decisions: { version: 1, issuedAtMs: T0, ttlMs: 30_000, halted: false, haltReason: "", clusters: [] },
     sidecars: [back("b", {})], gone: [], model: "model",
   });
-  assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, gone: 0, back: 1 });
+  assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, unconfirmed: 0, gone: 0, back: 1 });
 });
