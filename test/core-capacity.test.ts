@@ -64,3 +64,43 @@ describe("a cluster's usual bad fraction", () => {
     });
   }
 });
+
+describe("a cluster whose answers are streamed", () => {
+  /** A window of `rps` streams whose total p50 is 4 s (long answers) and whose TTFT p50 is `ttftMs`. */
+  function streamedAt(rps: number, ttftMs: number, streams = rps): ClusterWindowStats {
+    const w = windowAt(rps, 4000);
+    return {
+      ...w,
+      streams: {
+        streams, cut: 0, failedInStream: 0, tokensOut: streams * 100, tokensEstimated: 0, tokensPerSecond: streams * 100, lengthMs: 1000,
+        ttftP50Ms: ttftMs, ttftP99Ms: ttftMs * 3, tpotP50Ms: 25, tpotP99Ms: 60, maxGapP99Ms: 100, ttftSlow: 0, tpotSlow: 0,
+        ttft: { firstBucket: 0, counts: [] }, tpot: { firstBucket: 0, counts: [] }, maxGap: { firstBucket: 0, counts: [] },
+      },
+    };
+  }
+  const cases: Array<{ name: string; windows: ClusterWindowStats[]; knee: (k: number) => boolean }> = [
+    {
+      name: "its knee is learnt from the time to first token: the total time of a long answer does not grow with load",
+      windows: [...Array.from({ length: 5 }, () => streamedAt(40, 200)), streamedAt(50, 800)],
+      knee: (k) => k >= 50 && k < 51,
+    },
+    {
+      name: "first tokens as fast as at the safe load: no knee, however long the answers",
+      windows: [...Array.from({ length: 5 }, () => streamedAt(40, 200)), streamedAt(50, 210)],
+      knee: (k) => k === Infinity,
+    },
+    {
+      name: "a window with few streams among its requests is judged on its total latency",
+      windows: [...Array.from({ length: 5 }, () => streamedAt(40, 200, 5)), streamedAt(50, 800, 5)],
+      knee: (k) => k === Infinity,
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const e = new CapacityEstimator(DEFAULT_CONFIG.weights);
+      for (const w of c.windows) e.update(w, 5, false);
+      const k = e.estimate().kneeRps;
+      assert.ok(c.knee(k), `knee ${k}`);
+    });
+  }
+});

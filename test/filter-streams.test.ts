@@ -97,10 +97,10 @@ const CASES: Array<{ name: string; stream: Stream; expected: Expected }> = [
     expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 28, tokensEstimated: 0, ttftUs: 205_000, tpotUs: 9629, maxGapUs: 90_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
   {
-    name: "a clean stream without usage: tokens counted as non-empty chunks (estimated); empty chunks are not tokens",
+    name: "a clean stream without usage: tokens counted as non-empty chunks (estimated); empty chunks are not tokens; no time per token (an event may carry several)",
     stream: { chunks: [...TEN_TOKENS, [0, ""], [20, DONE]] },
     // 11 non-empty chunks (10 tokens and [DONE]); first at 5 + 200, last at 5 + 200 + 9*20 + 20 = 405 ms: 200 ms / 10
-    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 11, tokensEstimated: 11, ttftUs: 200_000 + 5_000, tpotUs: 20_000, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
+    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 11, tokensEstimated: 11, ttftUs: 200_000 + 5_000, tpotUs: null, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
   {
     name: "events split across chunks: usage and [DONE] found in the tail whatever the cut",
@@ -110,17 +110,17 @@ const CASES: Array<{ name: string; stream: Stream; expected: Expected }> = [
   {
     name: "a stream that ends without [DONE] is cut, and a failure in the stream (its 200 counted nowhere else)",
     stream: { chunks: TEN_TOKENS },
-    expected: { streams: 1, cut: 1, failedInStream: 1, tokensOut: 10, tokensEstimated: 10, ttftUs: 205_000, tpotUs: 20_000, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
+    expected: { streams: 1, cut: 1, failedInStream: 1, tokensOut: 10, tokensEstimated: 10, ttftUs: 205_000, tpotUs: null, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
   {
     name: "an error event after a 200 is a cut stream and a failure in the stream",
     stream: { chunks: [...TEN_TOKENS.slice(0, 3), [30, 'data: {"error":{"message":"engine dead","type":"InternalServerError","code":500}}\n\n'], [1, DONE]] },
-    expected: { streams: 1, cut: 1, failedInStream: 1, tokensOut: 5, tokensEstimated: 5, ttftUs: 205_000, tpotUs: 17_750, maxGapUs: 30_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
+    expected: { streams: 1, cut: 1, failedInStream: 1, tokensOut: 5, tokensEstimated: 5, ttftUs: 205_000, tpotUs: null, maxGapUs: 30_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
   {
     name: "an upstream reset after the headers is a cut stream, already counted as a reset",
     stream: { chunks: TEN_TOKENS.slice(0, 4), end: "UR" },
-    expected: { streams: 1, cut: 1, failedInStream: 0, tokensOut: 4, tokensEstimated: 4, ttftUs: 205_000, tpotUs: 20_000, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 1, timeouts: 0 },
+    expected: { streams: 1, cut: 1, failedInStream: 0, tokensOut: 4, tokensEstimated: 4, ttftUs: 205_000, tpotUs: null, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 1, timeouts: 0 },
   },
   {
     name: "a timeout after the headers, before any chunk, is a cut stream without TTFT, counted as a timeout",
@@ -130,7 +130,7 @@ const CASES: Array<{ name: string; stream: Stream; expected: Expected }> = [
   {
     name: "a client that leaves mid-stream cuts nothing the upstream did: a stream, not cut",
     stream: { chunks: TEN_TOKENS.slice(0, 2), end: "DC" },
-    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 2, tokensEstimated: 2, ttftUs: 205_000, tpotUs: 20_000, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
+    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 2, tokensEstimated: 2, ttftUs: 205_000, tpotUs: null, maxGapUs: 20_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
   {
     name: "a stream in one chunk has a TTFT but no gap and no time per token",
@@ -150,7 +150,7 @@ const CASES: Array<{ name: string; stream: Stream; expected: Expected }> = [
   {
     name: "the media type is read case-insensitively",
     stream: { contentType: "Text/Event-Stream", chunks: [[10, token("a")], [10, DONE]] },
-    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 2, tokensEstimated: 2, ttftUs: 15_000, tpotUs: 10_000, maxGapUs: 10_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
+    expected: { streams: 1, cut: 0, failedInStream: 0, tokensOut: 2, tokensEstimated: 2, ttftUs: 15_000, tpotUs: null, maxGapUs: 10_000, requests: 1, errors5xx: 0, resets: 0, timeouts: 0 },
   },
 ];
 

@@ -1,10 +1,11 @@
-// Each cluster's safe throughput, estimated from its latency against its load: the highest load
+// Each cluster's safe throughput, estimated from its latency against its load (the time to first
+// token where streamed answers dominate: assessment.ts loadLatencyP50Ms): the highest load
 // seen with latency near the low-load baseline (safe), and the load at which latency rose well
 // above baseline while load was at a new high (the knee). The weights never push a cluster past
 // `limitRps`: below the knee when one is known, else a step above the safe load (explore
 // gradually: each window at a higher load with good latency raises the safe level).
 import type { WeightConfig } from "./config.js";
-import { badRequests } from "./planner/assessment.js";
+import { badRequests, loadLatencyP50Ms } from "./planner/assessment.js";
 import type { CapacityEstimate, ClusterWindowStats } from "./types.js";
 
 /** Per window, the safe level decays this much so an old peak is not trusted forever. */
@@ -30,9 +31,10 @@ export class CapacityEstimator {
     this.safeRps *= SAFE_DECAY;
     if (Number.isFinite(this.kneeRps)) this.kneeRps *= KNEE_RELAX;
     this.learnUsualBad(w, minRequests);
-    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(w.p50Ms) || failing) return;
+    // The latency load drives: time to first token for streamed answers (assessment.ts).
+    const p50 = loadLatencyP50Ms(w);
+    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(p50) || failing) return;
     this.windows++;
-    const p50 = w.p50Ms;
     if (Number.isNaN(this.baselineP50)) this.baselineP50 = p50;
     const near = p50 <= this.baselineP50 * this.config.nearBaselineFactor;
     // The baseline follows low values fast and high ones slowly, and only at loads seen safe.

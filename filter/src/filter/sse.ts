@@ -68,7 +68,8 @@ export class SseMeter {
   tokens: u64 = 0;
   estimated: bool = false;
   /** Microseconds; u64.MAX_VALUE when the stream gives none (no chunk; fewer than two chunks or
-   *  tokens: a stream in one chunk was buffered upstream and has no time per token). */
+   *  tokens: a stream in one chunk was buffered upstream and has no time per token; no usage:
+   *  its events may carry several tokens each, so chunks would overstate the time per token). */
   ttftUs: u64 = u64.MAX_VALUE;
   tpotUs: u64 = u64.MAX_VALUE;
   maxGapUs: u64 = u64.MAX_VALUE;
@@ -89,6 +90,6 @@ export class SseMeter {
     const chunks = this.chunks;
     this.ttftUs = chunks > 0 ? (this.firstNs > startNs ? (this.firstNs - startNs) / 1000 : 0) : u64.MAX_VALUE;
     this.maxGapUs = chunks > 1 ? this.maxGapNs / 1000 : u64.MAX_VALUE;
-    this.tpotUs = chunks > 1 && this.tokens > 1 ? (this.lastNs - this.firstNs) / 1000 / (this.tokens - 1) : u64.MAX_VALUE;
+    this.tpotUs = !this.estimated && chunks > 1 && this.tokens > 1 ? (this.lastNs - this.firstNs) / 1000 / (this.tokens - 1) : u64.MAX_VALUE;
   }
 }

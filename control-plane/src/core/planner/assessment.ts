@@ -23,6 +23,19 @@ export function badRequests(w: ClusterWindowStats): number {
   return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, slowStreams(w.streams)));
 }
 
+/**
+ * The median latency that load drives, ms: the time to first token when most of the window's
+ * requests were streamed responses with a first token, else the total latency. A streamed
+ * answer's total time grows with its length, not with the load (vLLM and TGI send their headers
+ * before the first token, and decode time per token barely moves with queue depth); the queue
+ * shows in the time to first token (requests wait for a prefill slot). NaN without requests.
+ */
+export function loadLatencyP50Ms(w: ClusterWindowStats): number {
+  const s = w.streams;
+  if (s !== undefined && w.requests > 0 && s.streams * 2 >= w.requests && Number.isFinite(s.ttftP50Ms)) return s.ttftP50Ms;
+  return w.p50Ms;
+}
+
 /** Offered load of a window, rps: what reached the cluster plus what the filter rejected locally. */
 export function offeredRps(w: ClusterWindowStats): number {
   const seconds = w.windowLengthMs / 1000;
@@ -38,8 +51,8 @@ export function offeredRps(w: ClusterWindowStats): number {
  */
 export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate): LoadResponse {
   const newest = history.at(-1);
-  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(newest.p50Ms) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
-    ? Math.max(1, newest.p50Ms / capacity.baselineP50Ms)
+  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(loadLatencyP50Ms(newest)) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
+    ? Math.max(1, loadLatencyP50Ms(newest) / capacity.baselineP50Ms)
     : 1;
   const safeRps = capacity.safeRps / slowdown;
   const limitRps = capacity.limitRps / slowdown;

@@ -370,7 +370,8 @@ export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
 
   /**
    * Time per output token: (last chunk - first chunk) / (tokens - 1), microseconds (streams with
-   * at least two tokens).
+   * at least two chunks and at least two tokens counted from usage: without usage an event may
+   * carry several tokens, so its chunks would overstate the time per token).
    *
    * @generated from field: autoglm.v1.LatencyHistogram tpot = 7;
    */
