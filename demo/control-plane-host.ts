@@ -16,12 +16,12 @@ export function defaultModelPath(): string {
 }
 
 /**
- * The control plane's configuration for a scenario: loopback, free ports, the scenario's clusters
- * and SLO, and the ONNX model (a file that does not load means rules-only, as in production: the
+ * The control plane's configuration for a scenario: loopback, free ports, the scenario's clusters,
+ * SLO and trigger rules (sim/triggers.ts), and the ONNX model (a file that does not load means rules-only, as in production: the
  * control plane logs why and the dashboard's badge says so).
  */
 export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, modelPath = defaultModelPath()): ControlPlaneConfig {
-  return validateConfig({
+  const config = validateConfig({
     grpc: { host: "127.0.0.1", port: 0 },
     admin: { host: "127.0.0.1", port: 0 },
     clusters: scenario.clusters.map((c) => ({ name: c.name, base_weight: Math.max(1, Math.round(c.weight)) })),
@@ -35,6 +35,8 @@ export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, mod
     model: { path: modelPath },
     ...(auditDir === undefined ? {} : { audit: { dir: auditDir } }),
   });
+  // The scenario's rules were checked against its clusters when it was read.
+  return scenario.triggers === undefined ? config : { ...config, triggers: scenario.triggers };
 }
 
 export function startDemoControlPlane(config: ControlPlaneConfig, logger: Logger): Promise<DemoControlPlane> {

@@ -69,6 +69,8 @@ export interface DemoSummary {
   transitions: Transition[];
   /** Each cluster whose breaker opened: when, and whether it closed again before the end. */
   breakers: BreakerStory[];
+  /** The scenario's triggers that fired and cleared (scenario seconds, and why). */
+  triggers: { trigger: string; kind: "fired" | "cleared"; atS: number; reason: string }[];
   /** The model at the end: "model" when the ONNX model scored the clusters. */
   model: ModelStatus;
   /** Requests the sidecars' filters saw, per sidecar, from their metrics. */
@@ -119,6 +121,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let load: LoadGenerator | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const transitions: Transition[] = [];
+  const triggers: DemoSummary["triggers"] = [];
   // Scenario second 0 is when the load starts (start-up can take a while on a loaded machine).
   let startedAtMs = Number.POSITIVE_INFINITY;
   const scenarioSeconds = (): number => Math.max(0, (Date.now() - startedAtMs) / 1000);
@@ -126,6 +129,14 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   try {
     cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir, options.modelPath), log);
     cp.controlPlane.on("transition", (t) => transitions.push(t));
+    // A trigger of the scenario fired or cleared: said at once, between the summary lines.
+    cp.controlPlane.on("trigger", (e) => {
+      const atS = Math.round(scenarioSeconds());
+      const byHand = e.clearedBy !== undefined && e.clearedBy !== "condition";
+      const reason = e.kind === "fired" ? e.values.reason : byHand ? `cleared by ${e.clearedBy}: ${e.clearReason ?? ""}` : "its condition no longer holds";
+      triggers.push({ trigger: e.trigger, kind: e.kind, atS, reason });
+      print(`trigger ${e.trigger} ${e.kind} at t=${atS}s: ${reason}`);
+    });
     const dashboardUrl = `${cp.adminUrl}/`;
     const endpoints = new Map<string, string[]>();
     for (let c = 0; c < scenario.clusters.length; c++) {
@@ -219,6 +230,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       clusters: statuses.map((s) => ({ name: s.cluster, served: totals.byCluster[s.cluster] ?? 0, state: s.state.kind, weight: s.weight })),
       transitions,
       breakers,
+      triggers,
       model: cp.modelStatus(),
       sidecarRequests,
       aborted,

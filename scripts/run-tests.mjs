@@ -24,7 +24,7 @@ if (files.length === 0) {
 // replicas as processes)
 // run afterwards, one at a time: next to another heavy test on a 2-core machine their timers
 // starve (Chromium's start-up alone takes a core for seconds).
-const REAL_TIME = ["test/demo-run.test.ts", "test/dashboard-page.test.ts", "test/bench-control-plane.test.ts", "test/replicas-failover.test.ts"];
+const REAL_TIME = ["test/demo-run.test.ts", "test/demo-trigger.test.ts", "test/dashboard-page.test.ts", "test/bench-control-plane.test.ts", "test/replicas-failover.test.ts"];
 const realTime = (file) => REAL_TIME.includes(file.split("\\").join("/"));
 const phases = [
   { concurrency: 2, files: files.filter((f) => !realTime(f)) },

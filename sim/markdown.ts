@@ -1,5 +1,6 @@
 // The results table in Markdown: one row per scenario and policy.
 import type { PolicyReport } from "./report.js";
+import { triggerLines } from "./triggers.js";
 
 export interface BenchScenarioResult {
   name: string;
@@ -34,5 +35,12 @@ export function resultsMarkdown(results: readonly BenchScenarioResult[], command
       );
     }
   }
+  // The scenarios' triggers that fired, per run (only runs whose policy ran them).
+  const fired = results.flatMap((scenario) =>
+    Object.entries(scenario.policies).flatMap(([policy, r]) =>
+      "unavailable" in r || r.triggers === undefined ? [] : triggerLines(r.triggers).map((line) => `- ${scenario.name} × ${policy}: ${line}`),
+    ),
+  );
+  if (fired.length > 0) lines.push("", "Triggers:", "", ...fired);
   return lines.join("\n") + "\n";
 }

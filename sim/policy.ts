@@ -2,6 +2,7 @@
 // resilience4j, autoglm), and small helpers they share. Times are scenario seconds on the
 // runner's virtual clock; latencies are milliseconds.
 import type { Scenario } from "./scenario.js";
+import type { SimTriggerEvent } from "./triggers.js";
 
 /** A client request as the policies see it. */
 export interface SimRequest {
@@ -55,6 +56,8 @@ export interface Policy {
   readonly streams?: StreamObserver;
   /** Releases resources (wasm instances, control plane). */
   close?(): void | Promise<void>;
+  /** The scenario's triggers that fired and cleared so far (policies that run them). */
+  triggerEvents?(): SimTriggerEvent[];
 }
 
 /** Builds a policy for a scenario; `seed` feeds any randomness of the policy's own. */

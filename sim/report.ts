@@ -22,6 +22,7 @@ import type { Scenario } from "./scenario.js";
 import { baseShares } from "./policy.js";
 import { FaultTimeline } from "./faults.js";
 import type { RunResult } from "./runner.js";
+import type { SimTriggerEvent } from "./triggers.js";
 
 /** Seconds after a fault's end during which a cut is not a false cut. */
 export const FALSE_CUT_GRACE_S = 60;
@@ -48,6 +49,8 @@ export interface PolicyReport {
   ttft_p99_ms?: number | null;
   /** Client p99 time per output token over the run's streams, ms (likewise). */
   tpot_p99_ms?: number | null;
+  /** The scenario's triggers that fired and cleared (absent: none did; sim/triggers.ts). */
+  triggers?: SimTriggerEvent[];
 }
 
 /** Share of each cluster per window (pooled for sparse windows); NaN before any traffic. */
@@ -171,5 +174,6 @@ export function reportRun(result: RunResult): PolicyReport {
     recover_s: recover,
     false_cuts: falseCuts,
     ...streams,
+    ...(result.triggers === undefined ? {} : { triggers: result.triggers }),
   };
 }

@@ -28,6 +28,7 @@ import type { Policy, SimRequest, StreamObserver } from "./policy.js";
 import { deliveredEvents, eventTimeMs, streamTruth, tokensIn, type StreamDraws, type StreamPlan } from "./stream.js";
 import { SseEncoder } from "./sse.js";
 import { CompletionQueue, type Completion } from "./completion-queue.js";
+import type { SimTriggerEvent } from "./triggers.js";
 
 /** One cluster in one window. Latencies in milliseconds. */
 export interface ClusterWindowRecord {
@@ -82,6 +83,8 @@ export interface RunResult {
   /** Client TTFT and TPOT p99 over the run's streams, ms; NaN without streams. */
   ttftP99Ms: number;
   tpotP99Ms: number;
+  /** The scenario's triggers that fired and cleared (policies that run them; sim/triggers.ts). */
+  triggers?: SimTriggerEvent[];
 }
 
 export interface RunOptions {
@@ -301,6 +304,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   for (let pending = advanceTo(drainUntil); pending !== undefined; pending = advanceTo(drainUntil)) await pending;
   while (queue.size > 0) processNext();
   await policy.close?.();
+  const triggers = policy.triggerEvents?.() ?? [];
 
   const records: WindowRecord[] = windows.map((win, w) => ({
     startS: w * windowS,
@@ -325,5 +329,6 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
   return {
     scenario, policy: policy.name, windows: records, requests, failed, p99Ms: quantileSorted(allLatencies.sorted(), 0.99),
     streams, ttftP99Ms: quantileSorted(allTtft.sorted(), 0.99), tpotP99Ms: quantileSorted(allTpot.sorted(), 0.99),
+    ...(triggers.length === 0 ? {} : { triggers }),
   };
 }

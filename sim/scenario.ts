@@ -15,6 +15,8 @@ import {
 } from "./scenario-llm.js";
 
 export type { CutAs, ScenarioLlm } from "./scenario-llm.js";
+import type { TriggerRule } from "../control-plane/src/core/triggers/types.js";
+import { scenarioTriggers } from "./triggers.js";
 
 /** Service-level objective of a scenario. */
 export interface ScenarioSlo {
@@ -111,6 +113,8 @@ export interface Scenario {
   clusters: ScenarioCluster[];
   traffic: TrafficStep[];
   faults: ScenarioFault[];
+  /** The control plane's trigger rules (sim/triggers.ts); absent: none. */
+  triggers?: TriggerRule[];
 }
 
 /** A scenario file that is not valid: every problem found, each as "<path>: <problem>". */
@@ -130,7 +134,7 @@ export class ScenarioError extends Error {
 /** Upper bound on windows per run, so a typo (window_s 0.0001) fails fast instead of hanging. */
 const MAX_WINDOWS = 1_000_000;
 
-const TOP_FIELDS = ["name", "description", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic", "faults"];
+const TOP_FIELDS = ["name", "description", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic", "faults", "triggers"];
 const TOP_REQUIRED = ["name", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic"];
 const SLO_REQUIRED = ["latency_ms", "success_rate", "client_timeout_ms"];
 const SLO_FIELDS = [...SLO_REQUIRED, "ttft_ms", "tpot_ms"];
@@ -254,6 +258,13 @@ export function parseScenario(value: Json, source = "<inline>"): Scenario {
     }
   }
 
+  let triggers: TriggerRule[] | undefined;
+  if ("triggers" in top && clustersOk) {
+    const read = scenarioTriggers(top.triggers, clusters);
+    for (const problem of read.problems) c.problems.push(problem);
+    triggers = read.rules;
+  }
+
   if (
     c.problems.length > 0 || name === undefined || description === undefined || seed === undefined ||
     duration === undefined || window === undefined || sidecars === undefined || slo === undefined ||
@@ -261,7 +272,7 @@ export function parseScenario(value: Json, source = "<inline>"): Scenario {
   ) {
     throw new ScenarioError(source, c.problems.length > 0 ? c.problems : ["is not a valid scenario"]);
   }
-  return { name, description, seed, duration_s: duration, window_s: window, sidecars, slo, clusters, traffic, faults };
+  return { name, description, seed, duration_s: duration, window_s: window, sidecars, slo, clusters, traffic, faults, ...(triggers === undefined ? {} : { triggers }) };
 }
 
 function parseCluster(c: Checker, value: Json, path: string): ScenarioCluster | undefined {

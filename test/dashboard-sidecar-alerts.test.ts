@@ -65,7 +65,7 @@ test("a snapshot carries at most MAX_SIDECAR_ALERTS banner entries, refusing one
     const name = `${c.refusing} refusing, ${c.gone} gone`;
     assert.equal(snap.sidecar_alerts.length, c.sent, name);
     assert.equal(snap.sidecar_alerts.findIndex((a) => a.kind === "gone"), c.firstGone, name);
-    assert.deepEqual(snap.sidecar_alert_counts, { refusing: c.refusing, gone: c.gone, back: 0 }, name);
+    assert.deepEqual(snap.sidecar_alert_counts, { refusing: c.refusing, unconfirmed: 0, gone: c.gone, back: 0 }, name);
   }
 });
 
@@ -89,5 +89,5 @@ test("a worker that came back is listed after the others for BACK_SHOWN_MS after
     nowMs: T0, statuses: [], decisions: { version: 1, issuedAtMs: T0, ttlMs: 30_000, halted: false, haltReason: "", clusters: [] },
     sidecars: [back("b", {})], gone: [], model: "model",
   });
-  assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, gone: 0, back: 1 });
+  assert.deepEqual(snap.sidecar_alert_counts, { refusing: 0, unconfirmed: 0, gone: 0, back: 1 });
 });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Registry } from "prom-client";
 import { FakeControlPlane } from "../control-plane/src/admin/fake-control-plane.js";
-import { ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics } from "../control-plane/src/metrics/index.js";
+import { ConfirmationMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics } from "../control-plane/src/metrics/index.js";
 import { promtool } from "./promtool.js";
 
 const DIR = join("deploy", "prometheus");
@@ -31,6 +31,7 @@ test("every metric the alerting rules query is exported by the control plane or 
   new ControlPlaneMetrics(registry, new FakeControlPlane([{ name: "a", baseWeight: 1 }]));
   new ErrorBudgetMetrics(registry, { statuses: () => [] });
   new ExportMetrics(registry);
+  new ConfirmationMetrics(registry, { sidecarStatuses: () => [], haltStatus: () => ({ halted: false }), rollbackInForce: () => undefined });
   const exported = new Set((await registry.getMetricsAsJSON()).map((m) => m.name));
   // The filter's gauges on each sidecar (deploy/envoy/README.md, "expected scrape").
   for (const name of ["autoglm_fallback", "autoglm_breaker_state", "autoglm_weight", "autoglm_decision_version"]) exported.add(name);

@@ -12,13 +12,14 @@ import { ModelReloadError, type AuditQuery, type AuditSource, type ModelControl,
 import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallbackAlert } from "./alerts/index.js";
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
+import { auditDecisionHistory } from "./audit/decision-history.js";
 import type { AuditRecord, ModelReload } from "./audit/records.js";
 import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
 import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
-import { alertMetricsHooks, bindMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
+import { alertMetricsHooks, bindMetrics, ConfirmationMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
 import { ErrorBudgetMonitor } from "./error-budget/monitor.js";
 import { ExportLimiter } from "./admin/export-limiter.js";
 import { createModelScorer, FEATURE_NAMES, type OnnxScorer } from "./model/index.js";
@@ -248,8 +249,11 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
       triggers: config.triggers,
       haltConfirmWaitMs: config.halt.confirmWaitS * 1000,
+      // Rollback reads earlier sets from the local audit log; several replicas share no rollback.
+      ...(config.audit.dir === undefined || replica !== undefined ? {} : { decisionHistory: auditDecisionHistory(config.audit.dir) }),
     });
     cpRef = cp;
+    new ConfirmationMetrics(registry, cp);
     const unbindMetrics = bindMetrics(cp, metrics);
     closers.push(async () => unbindMetrics());
     metrics.modelInUse.set(modelScorer === undefined ? 0 : 1);

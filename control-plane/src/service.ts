@@ -6,10 +6,10 @@
 //   await cp.decide();                // one decision round (the scenario runner calls it on virtual time)
 //   cp.openInProcessStream(md, sink)  // a sidecar stream without sockets (grpc/server.ts uses openSession)
 //   cp.on("decisions", (set) => ...)  // typed events: decisions, transition, nack, report, override,
-//                                     // halt, sidecar, round
+//                                     // halt, sidecar, round, trigger, rollback, windows
 //
-// Decision rounds are serialised: decide(), setOverride(), halt() and resume() never run a round
-// concurrently. Times are epoch milliseconds from the injected now().
+// Decision rounds are serialised: decide(), setOverride(), halt(), resume() and rollback() never
+// run a round concurrently. Times are epoch milliseconds from the injected now().
 //
 // One of several replicas (replicas/replica.ts, `follower: true`): a follower runs no rounds; it
 // serves its sidecars the sets the leader publishes (adopt()), applies control changes other
@@ -24,6 +24,8 @@ import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
+import { versionConfirmation } from "./core/halt/index.js";
+import { rollbackOf, rollbackTarget, validateRollbackRequest, type RollbackLookup, type RollbackRequest } from "./core/rollback.js";
 import { GoneSidecars, type GoneSidecar, type GoneSidecarLimits } from "./core/gone-sidecars.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
 import type {
@@ -34,6 +36,7 @@ import type {
   HaltMode,
   Override,
   PersistedState,
+  Rollback,
   Scorer,
   SidecarStatus,
   Slo,
@@ -71,9 +74,12 @@ export interface ControlPlaneOptions {
   /** How many gone sidecar workers are remembered, and for how long (default
    *  DEFAULT_GONE_SIDECAR_LIMITS, core/gone-sidecars.ts). */
   goneSidecarLimits?: GoneSidecarLimits;
-  /** How long sidecars are given to confirm a halt before they are listed as unconfirmed, ms
-   *  (configuration halt.confirm_wait_s). Default DEFAULT_CONFIRM_WAIT_MS. */
+  /** How long sidecars are given to confirm a halt, or any decision version, before they are
+   *  listed as unconfirmed, ms (configuration halt.confirm_wait_s). Default DEFAULT_CONFIRM_WAIT_MS. */
   haltConfirmWaitMs?: number;
+  /** Finds an earlier decision set by version (audit/decision-history.ts over the audit log);
+   *  absent: rollback() refuses with CP_ERR_ROLLBACK_UNAVAILABLE. */
+  decisionHistory?: (version: number) => Promise<RollbackLookup>;
   /** One of several replicas: start as a follower (no rounds) until lead(). Default false: the
    *  single process decides. */
   follower?: boolean;
@@ -116,6 +122,7 @@ export class ControlPlane {
   private readonly incidents: IncidentTracker;
   private readonly audit: StateStore | undefined;
   private readonly onSidecarAhead: ((held: number) => void) | undefined;
+  private readonly decisionHistory: ControlPlaneOptions["decisionHistory"];
   private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
   /** Runs rounds and issues versions (always, unless one of several replicas that follows). */
   private leading: boolean;
@@ -123,6 +130,10 @@ export class ControlPlane {
   private modelScorer: Scorer | undefined;
   private current: DecisionSet;
   private currentBytes: Uint8Array;
+  /** When the set in force was published (this lifetime's first: when constructed), epoch ms. */
+  private currentPublishedAtMs: number;
+  /** How long workers are given to confirm a version, ms (halt.confirm_wait_s). */
+  private readonly confirmWaitMs: number;
   private chain: Promise<unknown> = Promise.resolve();
   /** Durability of the audit record of the current decision set (an acknowledged call waits
    *  for it, so a restore never yields a lower version than a caller saw). */
@@ -145,6 +156,7 @@ export class ControlPlane {
     this.gone = new GoneSidecars(options.goneSidecarLimits);
     this.leading = options.follower !== true;
     this.onSidecarAhead = options.onSidecarAhead;
+    this.decisionHistory = options.decisionHistory;
     this.followerTelemetry = options.followerTelemetry;
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
@@ -156,6 +168,8 @@ export class ControlPlane {
     }
     this.current = this.engine.initialDecisions(this.now());
     this.currentBytes = encodeDecisions(this.current);
+    this.currentPublishedAtMs = this.now();
+    this.confirmWaitMs = options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS;
     this.incidents = new IncidentTracker(
       {
         now: this.now,
@@ -165,7 +179,7 @@ export class ControlPlane {
         record: (record) => void this.record(record),
         logger: this.log,
         clusters: this.clusters.map((c) => c.name),
-        confirmWaitMs: options.haltConfirmWaitMs ?? DEFAULT_CONFIRM_WAIT_MS,
+        confirmWaitMs: this.confirmWaitMs,
       },
       restored?.incidents ?? [],
     );
@@ -221,8 +235,24 @@ export class ControlPlane {
     return this.engine.clusterStatuses(this.current, this.now());
   }
 
+  /** Every connected worker, with whether it confirmed the version in force within
+   *  halt.confirm_wait_s (core/halt/version-confirmation.ts). */
   sidecarStatuses(): SidecarStatus[] {
-    return [...this.sessions.values()].flatMap((s) => (s.status === undefined ? [] : [s.statusView(this.current.version)]));
+    const version = this.current.version;
+    const nowMs = this.now();
+    return [...this.sessions.values()].flatMap((s) => {
+      if (s.status === undefined) return [];
+      const view = s.statusView(version);
+      const confirmation = versionConfirmation({
+        version,
+        publishedAtMs: this.currentPublishedAtMs,
+        connectedAtMs: view.connectedAtMs,
+        reachedAtMs: s.reachedAt(version),
+        waitMs: this.confirmWaitMs,
+        nowMs,
+      });
+      return [{ ...view, confirmation }];
+    });
   }
 
   /** Sidecar workers that were connected and are gone (they run on their fallback), the most
@@ -320,6 +350,66 @@ export class ControlPlane {
     });
     this.incidents.trigger(event, decisions.version);
     return { event, decisions };
+  }
+
+  /** The rollback pinned, if any (GET /v1/decisions/rollback). */
+  rollbackInForce(): Rollback | undefined {
+    return this.engine.rollback();
+  }
+
+  /**
+   * Republishes the decision set of an earlier version (found in the audit log) as a new version
+   * and pins it until released or untilMs (core/rollback.ts: the halt, overrides and triggers in
+   * force still apply on top). Resolves once the rollback's audit record and the resulting set's
+   * are durable (as setOverride). Throws ControlPlaneError: CP_ERR_ROLLBACK (a bad field),
+   * CP_ERR_VERSION_UNKNOWN, CP_ERR_VERSION_NOT_RETAINED, CP_ERR_ROLLBACK_CONFLICT (the version in
+   * force, or one deciding for other clusters), CP_ERR_ROLLBACK_UNAVAILABLE (no audit log to
+   * search, or a follower replica), CP_ERR_AUDIT.
+   */
+  async rollback(request: RollbackRequest): Promise<{ rollback: Rollback; decisions: DecisionSet }> {
+    validateRollbackRequest(request, this.now());
+    if (this.decisionHistory === undefined || !this.leading) {
+      throw new ControlPlaneError(
+        "CP_ERR_ROLLBACK_UNAVAILABLE",
+        this.leading ? "a rollback reads earlier decision sets from the audit log, and none is configured (audit.dir)" : "this replica follows; a rollback is made on a single control plane",
+      );
+    }
+    const current = this.current;
+    // The set in force and versions above it need no search; others are looked up once every
+    // set published so far is in the files.
+    let lookup: RollbackLookup = { kind: "missing" };
+    if (request.version < current.version) {
+      await this.audit?.flush();
+      lookup = await this.decisionHistory(request.version);
+    }
+    const target = rollbackTarget(request.version, current, lookup);
+    const atMs = this.now();
+    validateRollbackRequest(request, atMs); // its expiry may have passed during the search
+    const pin = rollbackOf(target, request, atMs);
+    this.engine.validateRollback(pin);
+    const decisions = await this.acknowledged({ kind: "rollback", atMs, rollback: pin }, () => {
+      this.engine.setRollback(pin);
+      this.log.warn({ from_version: pin.fromVersion, until_ms: pin.untilMs, actor: pin.actor, reason: pin.reason }, "decisions rolled back to an earlier version and pinned");
+      this.emitter.emit("rollback", { kind: "set", rollback: pin, atMs });
+    });
+    return { rollback: pin, decisions };
+  }
+
+  /** Ends the rollback in force: the policy decides again from the round this runs. Throws
+   *  CP_ERR_ROLLBACK (no reason or actor) or CP_ERR_ROLLBACK_CONFLICT (none in force). */
+  async releaseRollback(reason: string, actor: string): Promise<{ rollback: Rollback; decisions: DecisionSet }> {
+    if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
+      throw new ControlPlaneError("CP_ERR_ROLLBACK", "rollback release: reason and actor must be non-empty strings");
+    }
+    const pin = this.engine.rollback();
+    if (pin === undefined) throw new ControlPlaneError("CP_ERR_ROLLBACK_CONFLICT", "no rollback is in force");
+    const atMs = this.now();
+    const decisions = await this.acknowledged({ kind: "rollback_end", atMs, rollback: pin, cause: "released", actor, reason }, () => {
+      this.engine.releaseRollback();
+      this.log.warn({ from_version: pin.fromVersion, actor, reason }, "rollback released: the policy decides again");
+      this.emitter.emit("rollback", { kind: "released", rollback: pin, atMs, actor, reason });
+    });
+    return { rollback: pin, decisions };
   }
 
   /** Plugs in (or removes) the anomaly model; takes effect at the next round. */
@@ -604,6 +694,7 @@ export class ControlPlane {
     const previous = this.current;
     this.current = decisions;
     this.currentBytes = encodeDecisions(decisions);
+    this.currentPublishedAtMs = atMs;
     this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.incidents.published(decisions, previous);
@@ -683,6 +774,12 @@ export class ControlPlane {
         else this.log.info(fields, `trigger ${event.trigger} cleared: its condition no longer holds`);
         this.emitter.emit("trigger", event);
       }
+    }
+    if (result.rollbackExpired !== undefined) {
+      const pin = result.rollbackExpired;
+      this.audit?.append({ kind: "rollback_end", atMs, rollback: pin, cause: "expired" });
+      this.log.info({ from_version: pin.fromVersion, until_ms: pin.untilMs }, "rollback expired: the policy decides again");
+      this.emitter.emit("rollback", { kind: "expired", rollback: pin, atMs });
     }
     if (result.closedWindows.length > 0) this.emitter.emit("windows", result.closedWindows);
     // For a successor (replicas): when a breaker moved, and every few seconds of windows.

@@ -29,6 +29,7 @@ import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer } from "./envoy-outlier.js";
 import { createLogger } from "../../lib/log.js";
+import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
 import type { ControlPlane as ControlPlaneType } from "../../control-plane/src/service.js";
 import type { Scorer } from "../../control-plane/src/core/types.js";
@@ -106,7 +107,10 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     random: () => cpRandom.next(),
     logger,
     ...(modelScorer !== undefined ? { modelScorer } : {}),
+    ...(scenario.triggers === undefined ? {} : { triggers: scenario.triggers }),
   });
+  const triggerEvents: SimTriggerEvent[] = [];
+  cp.on("trigger", (event) => triggerEvents.push(simTriggerEvent(event, EPOCH_MS)));
   const transport = new host.InProcessGrpcTransport((request, toSidecar) =>
     request.cluster === CONTROL_PLANE_CLUSTER
       ? cp.openInProcessStream(Object.fromEntries(request.metadata), toSidecar)
@@ -226,6 +230,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       const name = scenario.clusters[cluster]!.name;
       return cp.currentDecisions().clusters.some((d) => d.cluster === name && d.state === "open");
     },
+    triggerEvents: () => [...triggerEvents],
     async close() {
       for (const p of plugins) p.close();
       await cp.stop();

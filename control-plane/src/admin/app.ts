@@ -14,6 +14,7 @@ import { registerHealthRoutes } from "./routes/health.js";
 import { registerStateRoutes } from "./routes/state.js";
 import { registerControlRoutes } from "./routes/control.js";
 import { registerTriggerRoutes } from "./routes/triggers.js";
+import { registerRollbackRoutes } from "./routes/rollback.js";
 import { registerIncidentRoutes } from "./routes/incidents.js";
 import { registerAuditRoutes } from "./routes/audit.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
@@ -94,6 +95,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerStateRoutes(app, deps);
   registerControlRoutes(app, deps);
   registerTriggerRoutes(app, deps);
+  registerRollbackRoutes(app, deps);
   registerIncidentRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerAlertRoutes(app, deps);

@@ -16,9 +16,9 @@ export const CHUNK_BYTES = 64 * 1024;
 export const CSV_COLUMNS = [
   "at_ms", // epoch ms of the record
   "at", // the same as ISO 8601 UTC
-  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, incident, error_budget
+  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, incident, error_budget, rollback, rollback_end
   "cluster",
-  "version", // decisions, nack: the decision set's version
+  "version", // decisions, nack: the decision set's version; rollback, rollback_end: the version rolled back to
   "state", // decisions: breaker state; override: open, closed or auto; trigger: fired or cleared; incident: opened, confirmed or ended
   "from", // transition
   "to", // transition
@@ -28,14 +28,14 @@ export const CSV_COLUMNS = [
   "anomaly_score", // decisions
   "halted", // decisions: the set halts the mesh
   "ttl_ms", // decisions
-  "until_ms", // override: expiry, epoch ms (empty: until replaced)
+  "until_ms", // override, rollback: expiry, epoch ms (empty: until replaced or released)
   "reason", // why (decisions: the cluster's; halt, resume, override, transition, nack, model_reload, trigger)
   "actor", // override, halt, resume, model_reload; trigger: who cleared it by hand
   "node_id", // nack
   "stream_id", // nack
   "enforced_version", // nack
   "path", // model_reload
-  "outcome", // model_reload: loaded or rejected
+  "outcome", // model_reload: loaded or rejected; rollback_end: released or expired
   "detail", // model_reload: why the file was rejected
   "trigger", // trigger: the rule's name
   "action", // trigger: halt, open or shed
@@ -120,6 +120,12 @@ export function csvRows(record: AuditRecord, cluster?: string): CsvRow[] {
       const state = i.endedAtMs !== undefined ? "ended" : i.confirmedAtMs !== undefined ? "confirmed" : "opened";
       return [{ ...common, version: i.version, state, reason: state === "ended" ? i.endReason : i.reason, actor: state === "ended" ? i.endedBy : i.startedBy, trigger: i.trigger, action: i.action?.kind ?? "halt" }];
     }
+    case "rollback": {
+      const r = record.rollback;
+      return [{ ...common, version: r.fromVersion, until_ms: r.untilMs, reason: r.reason, actor: r.actor }];
+    }
+    case "rollback_end":
+      return [{ ...common, version: record.rollback.fromVersion, outcome: record.cause, reason: record.reason, actor: record.actor }];
     case "snapshot":
       return [common];
   }

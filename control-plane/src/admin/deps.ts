@@ -12,8 +12,10 @@ import type {
   DecisionSet,
   HaltMode,
   Override,
+  Rollback,
   SidecarStatus,
 } from "../core/types.js";
+import type { RollbackRequest } from "../core/rollback.js";
 import type { TriggerEvent, TriggerStatus } from "../core/triggers/index.js";
 import type { BudgetStatus } from "../core/error-budget/types.js";
 import type { ExportMetrics } from "../metrics/export-metrics.js";
@@ -46,6 +48,14 @@ export interface ControlPlaneView {
   triggerStatuses?(): TriggerStatus[];
   /** Clears a fired trigger by hand; throws ControlPlaneError CP_ERR_TRIGGER when it cannot. */
   clearTrigger?(name: string, reason: string, actor: string): Promise<{ event: TriggerEvent; decisions: DecisionSet }>;
+  /** The rollback pinned, if any; absent: GET /v1/decisions/rollback says none. */
+  rollbackInForce?(): Rollback | undefined;
+  /** Republishes an earlier version and pins it; throws ControlPlaneError (CP_ERR_ROLLBACK,
+   *  CP_ERR_VERSION_UNKNOWN, CP_ERR_VERSION_NOT_RETAINED, CP_ERR_ROLLBACK_CONFLICT,
+   *  CP_ERR_ROLLBACK_UNAVAILABLE, CP_ERR_AUDIT). Absent: the rollback routes answer 503. */
+  rollback?(request: RollbackRequest): Promise<{ rollback: Rollback; decisions: DecisionSet }>;
+  /** Ends the rollback in force; throws CP_ERR_ROLLBACK_CONFLICT when none is. */
+  releaseRollback?(reason: string, actor: string): Promise<{ rollback: Rollback; decisions: DecisionSet }>;
   on<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
   off<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
 }

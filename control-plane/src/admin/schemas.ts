@@ -80,6 +80,14 @@ export const sidecarSchema = {
     lag_versions: num,
     report_lag_ms: nullableNumber,
     reports: int,
+    /** Not confirmed the decision version in force within halt.confirm_wait_s. */
+    unconfirmed: { type: "boolean" },
+    /** Listed unconfirmed by the halt in force. */
+    halt_unconfirmed: { type: "boolean" },
+    confirmation: {
+      type: ["object", "null"],
+      properties: { version: num, state: { type: "string", enum: ["waiting", "confirmed", "unconfirmed"] }, due_at_ms: num, confirmed_at_ms: nullableNumber },
+    },
   },
 } as const;
 

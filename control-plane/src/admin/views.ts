@@ -126,9 +126,19 @@ export interface SidecarView {
   /** Time since the last report, ms (null before the first). */
   report_lag_ms: number | null;
   reports: number;
+  /** It has not confirmed (acknowledged or enforced) the decision version in force within
+   *  halt.confirm_wait_s of its publication (or of its connection). */
+  unconfirmed: boolean;
+  /** Listed unconfirmed by the halt in force (GET /v1/halt); false when not halted. */
+  halt_unconfirmed: boolean;
+  /** The version it is measured against, waiting | confirmed | unconfirmed, when it is due and
+   *  when it confirmed (null: not yet). */
+  confirmation: { version: number; state: string; due_at_ms: number; confirmed_at_ms: number | null } | null;
 }
 
-export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
+/** `haltUnconfirmed`: stream ids the halt in force lists as unconfirmed. */
+export function sidecarView(s: SidecarStatus, nowMs: number, haltUnconfirmed: ReadonlySet<string> = new Set()): SidecarView {
+  const c = s.confirmation;
   return {
     stream_id: s.streamId,
     transport: s.transport,
@@ -151,6 +161,9 @@ export function sidecarView(s: SidecarStatus, nowMs: number): SidecarView {
     lag_versions: s.lagVersions,
     report_lag_ms: s.lastReportAtMs === undefined ? null : Math.max(0, nowMs - s.lastReportAtMs),
     reports: s.reports,
+    unconfirmed: c?.state === "unconfirmed",
+    halt_unconfirmed: haltUnconfirmed.has(s.streamId),
+    confirmation: c === undefined ? null : { version: c.version, state: c.state, due_at_ms: c.dueAtMs, confirmed_at_ms: c.confirmedAtMs ?? null },
   };
 }
 

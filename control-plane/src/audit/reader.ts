@@ -30,7 +30,7 @@ export interface AuditQuery {
   /** Only records with atMs < untilMs. */
   untilMs?: number;
   /** Only records concerning this cluster (overrides, transitions, decisions that list it) and
-   *  mesh-wide ones (halts, resumes, model reloads). */
+   *  mesh-wide ones (halts, resumes, model reloads, rollbacks). */
   cluster?: string;
   /** Only these record kinds. Default: all but "snapshot". */
   kinds?: readonly AuditRecordKind[];
@@ -38,9 +38,12 @@ export interface AuditQuery {
   onCorrupt?: (corruption: AuditCorruption) => void;
 }
 
+/** Mesh-wide record kinds: kept by a cluster filter. */
+const MESH_WIDE = new Set<AuditRecordKind>(["halt", "resume", "model_reload", "rollback", "rollback_end"]);
+
 /** Records of the log in `dir`, oldest first, filtered. */
 export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGenerator<AuditRecord> {
-  const kinds = new Set<AuditRecordKind>(query.kinds ?? ["decisions", "override", "halt", "resume", "transition", "nack", "model_reload"]);
+  const kinds = new Set<AuditRecordKind>(query.kinds ?? ["decisions", "override", "halt", "resume", "transition", "nack", "model_reload", "rollback", "rollback_end"]);
   for (const file of await listAuditFiles(dir)) {
     for await (const item of readAuditFile(file.path)) {
       if (!item.ok) {
@@ -54,7 +57,7 @@ export async function* readAudit(dir: string, query: AuditQuery = {}): AsyncGene
       if (query.cluster !== undefined) {
         const clusters = recordClusters(r);
         if (clusters.length > 0 && !clusters.includes(query.cluster)) continue;
-        if (clusters.length === 0 && r.kind !== "halt" && r.kind !== "resume" && r.kind !== "model_reload") continue;
+        if (clusters.length === 0 && !MESH_WIDE.has(r.kind)) continue;
       }
       yield r;
     }

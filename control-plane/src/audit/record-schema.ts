@@ -145,6 +145,15 @@ const incident = object({
   rejected: arrayOf(object({ cluster: str, local_rejects: nonNegative, shed: nonNegative })),
 });
 
+const rollback = object({
+  from_version: version,
+  clusters: arrayOf(clusterDecision),
+  until_ms: optional(finite),
+  reason: str,
+  actor: str,
+  at_ms: finite,
+});
+
 const persistedState = object({
   decisions: optional(decisionSet),
   overrides: arrayOf(override),
@@ -152,6 +161,7 @@ const persistedState = object({
   triggers: optional(arrayOf(firedTrigger)),
   error_budget: optional(persistedBudget),
   incidents: optional(arrayOf(incident)),
+  rollback: optional(rollback),
 });
 
 /** Fields of each record kind besides `kind` and `at_ms`. */
@@ -166,6 +176,8 @@ const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   incident: { incident },
   model_reload: { actor: str, path: str, outcome: oneOf("loaded", "rejected"), reason: optional(str), detail: optional(str) },
   error_budget: { budget: persistedBudget },
+  rollback: { rollback },
+  rollback_end: { rollback, cause: oneOf("released", "expired"), actor: optional(str), reason: optional(str) },
   snapshot: { state: persistedState },
 };
 

@@ -1,7 +1,7 @@
 // Records of the audit log as the control plane handles them (camelCase TypeScript; every time is
 // epoch ms on the control-plane clock). How they are spelled in the files, snake_case with `kind`
 // and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
-import type { DecisionSet, HaltMode, HaltState, NackEvent, Override, PersistedState, Transition } from "../core/types.js";
+import type { DecisionSet, HaltMode, HaltState, NackEvent, Override, PersistedState, Rollback, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
 import type { PersistedBudget } from "../core/error-budget/types.js";
 import { MESH_SCOPE } from "../core/error-budget/types.js";
@@ -43,6 +43,10 @@ export type AuditRecord =
   | { kind: "error_budget"; atMs: number; budget: PersistedBudget }
   /** An incident as it now is (opened, confirmed or ended): the newest copy of each id wins. */
   | { kind: "incident"; atMs: number; incident: Incident }
+  /** An earlier decision set pinned by an operator (POST /v1/decisions/rollback; restored on restart). */
+  | { kind: "rollback"; atMs: number; rollback: Rollback }
+  /** The rollback ended: released by an operator (actor, reason) or at its expiry. */
+  | { kind: "rollback_end"; atMs: number; rollback: Rollback; cause: "released" | "expired"; actor?: string; reason?: string }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { kind: "snapshot"; atMs: number; state: RestoredState };
 
@@ -106,6 +110,12 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
       return { ...state, errorBudget: mergeBudget(state.errorBudget, record.budget, record.atMs) };
     case "incident":
       return { ...state, incidents: keepIncident(state.incidents ?? [], record.incident) };
+    case "rollback":
+      return { ...state, rollback: record.rollback };
+    case "rollback_end": {
+      const { rollback: _ended, ...rest } = state;
+      return rest;
+    }
     default:
       return state;
   }

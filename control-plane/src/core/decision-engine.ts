@@ -20,6 +20,8 @@
 // combine with the decisions as overrides and the halt do (triggers/actions.ts): a cluster a
 // trigger opens is held open in step 3 unless an operator override names it, and the halt and
 // shed fractions are applied to the set of step 4.
+// A rollback (rollback.ts) pins an earlier set's cluster decisions over those of step 4 until it
+// is released or expires (checked in step 3); the breakers keep stepping underneath.
 // The scores of step 2 publish each cluster's risk (anomaly_score, cluster-signals.ts
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
@@ -33,13 +35,14 @@ import { overloaded, sustainedRisk, tripReason } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { applyOverride, OperatorControls, releaseForcedOpen } from "./overrides.js";
+import { applyRollback } from "./rollback.js";
 import { judgeProbe, noProbeEvidence, type ProbeVerdict } from "./probe-verdict.js";
 import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
 import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
-import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
+import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
 import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
@@ -55,6 +58,8 @@ export interface RoundResult {
   closedWindows: ClusterWindowStats[][];
   /** Triggers that fired or cleared in this round, in order. */
   triggerEvents: TriggerEvent[];
+  /** The rollback whose expiry came in this round (the set of this round is automatic again). */
+  rollbackExpired?: Rollback;
 }
 
 export class DecisionEngine {
@@ -146,6 +151,26 @@ export class DecisionEngine {
     return this.controls.haltState();
   }
 
+  /** Throws CP_ERR_ROLLBACK_CONFLICT unless the pin names exactly the configured clusters. */
+  validateRollback(pin: Rollback): void {
+    this.controls.validateRollback(pin);
+  }
+
+  /** Pins an earlier set's cluster decisions (rollback.ts) from the next set on. */
+  setRollback(pin: Rollback): void {
+    this.controls.setRollback(pin);
+  }
+
+  /** The rollback pinned, if any. */
+  rollback(): Rollback | undefined {
+    return this.controls.rollback();
+  }
+
+  /** Ends the rollback (the next set is automatic again); returns it, undefined when none. */
+  releaseRollback(): Rollback | undefined {
+    return this.controls.releaseRollback();
+  }
+
   /** Every trigger rule with its state (GET /v1/triggers). */
   triggerStatuses(): TriggerStatus[] {
     return this.triggers.statuses();
@@ -165,7 +190,7 @@ export class DecisionEngine {
 
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
-    this.controls.restore(state.overrides, state.halt, nowMs);
+    this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
     if (state.triggers !== undefined) {
       this.triggers.restore(state.triggers);
       this.triggerActions = combineActions(this.triggers.firedRules());
@@ -304,6 +329,7 @@ export class DecisionEngine {
       this.runtime.get(expired.cluster)!.breaker = expired.breaker;
       transitions.push(expired.transition);
     }
+    const rollbackExpired = this.controls.expireRollback(nowMs);
     const newWindow = closed.length > 0;
     // Closed clusters whose extra load already shows: hard evidence, or a load above the one
     // they were seen safe at.
@@ -332,7 +358,7 @@ export class DecisionEngine {
     this.plannedShares = this.plan(reclosed);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
     for (const rt of this.runtime.values()) logShare(rt.shareLog, nowMs, previousShare(decisions, rt.spec.name));
-    return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents };
+    return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents, ...(rollbackExpired === undefined ? {} : { rollbackExpired }) };
   }
 
   // ---------------------------------------------------------------- status
@@ -467,6 +493,10 @@ export class DecisionEngine {
       planReason: rt.planReason,
       override: this.controls.get(rt.spec.name),
     }));
-    return applyTriggerActions(buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config), this.triggerActions);
+    const built = buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config);
+    const pin = this.controls.rollback();
+    // A rollback pins every cluster but those an override or a trigger decides.
+    const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggerActions.open.has(name)));
+    return applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
   }
 }

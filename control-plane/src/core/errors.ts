@@ -16,6 +16,17 @@ export const ERROR_CODES = {
   CP_ERR_STOPPED: "control plane stopped",
   /** A trigger clear names an unknown trigger, one not fired, or lacks a reason / actor. */
   CP_ERR_TRIGGER: "invalid trigger request",
+  /** A rollback request has a bad field (reason, actor, expiry). */
+  CP_ERR_ROLLBACK: "invalid rollback request",
+  /** A rollback names a version that was never issued (or is newer than the set in force). */
+  CP_ERR_VERSION_UNKNOWN: "unknown decision version",
+  /** A rollback names a version older than any decision set the audit log retains. */
+  CP_ERR_VERSION_NOT_RETAINED: "decision version not retained",
+  /** A rollback cannot be made or released in the present state (the version is the set in
+   *  force, its clusters differ from the configured ones, no rollback to release). */
+  CP_ERR_ROLLBACK_CONFLICT: "rollback conflicts with the present state",
+  /** No audit log to find earlier sets in (audit.dir), or several replicas. */
+  CP_ERR_ROLLBACK_UNAVAILABLE: "rollback not available",
   /** The audit log cannot be opened or written. */
   CP_ERR_AUDIT: "audit log error",
 } as const;

@@ -1,11 +1,12 @@
 // What operators set by hand: per-cluster overrides of the breaker (open, closed, or back to
-// "auto") with an optional expiry, and the halt of the whole decision set. OperatorControls holds
-// them; the pure functions say whether an override is valid or expired and what it does to a
+// "auto") with an optional expiry, the halt of the whole decision set, and a rollback pinning an
+// earlier set (rollback.ts). OperatorControls holds them; the pure functions say whether an override is valid or expired and what it does to a
 // cluster's breaker (breaker.ts). Times are epoch milliseconds.
 import { openBreaker, type BreakerStep } from "./breaker.js";
 import type { BreakerConfig } from "./config.js";
 import { ControlPlaneError } from "./errors.js";
-import type { BreakerState, HaltMode, HaltState, Override, Transition } from "./types.js";
+import { rollbackExpired, validateRollbackClusters } from "./rollback.js";
+import type { BreakerState, HaltMode, HaltState, Override, Rollback, Transition } from "./types.js";
 
 /** Throws CP_ERR_OVERRIDE, naming the field, unless `o` is a valid override of one of `clusters` at nowMs. */
 export function validateOverride(o: Override, clusters: readonly string[], nowMs: number): void {
@@ -69,10 +70,11 @@ export function applyOverride(cluster: string, o: Override, breaker: BreakerStat
   return { state: breaker };
 }
 
-/** The overrides in force (at most one per cluster, never "auto") and the halt. */
+/** The overrides in force (at most one per cluster, never "auto"), the halt and the rollback. */
 export class OperatorControls {
   private readonly byCluster = new Map<string, Override>();
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
+  private pin: Rollback | undefined;
 
   /** `clusters`: the names of the clusters an override may name. */
   constructor(private readonly clusters: readonly string[]) {}
@@ -123,12 +125,48 @@ export class OperatorControls {
     return { ...this.halt };
   }
 
-  /** Restores persisted controls: overrides of unknown clusters, expired or "auto" ones are dropped. */
-  restore(overrides: readonly Override[], halt: HaltState | undefined, nowMs: number): void {
+  /** Throws CP_ERR_ROLLBACK_CONFLICT unless `pin` names exactly the configured clusters. */
+  validateRollback(pin: Rollback): void {
+    validateRollbackClusters(pin, this.clusters);
+  }
+
+  /** Pins `pin` (validated), replacing any earlier rollback. */
+  setRollback(pin: Rollback): void {
+    this.validateRollback(pin);
+    this.pin = pin;
+  }
+
+  /** The rollback pinned, if any (it may have expired since the last expireRollback()). */
+  rollback(): Rollback | undefined {
+    return this.pin;
+  }
+
+  /** Ends the rollback; returns it (undefined: none was pinned). */
+  releaseRollback(): Rollback | undefined {
+    const had = this.pin;
+    this.pin = undefined;
+    return had;
+  }
+
+  /** Ends the rollback when it expired by nowMs; returns it then. */
+  expireRollback(nowMs: number): Rollback | undefined {
+    return this.pin !== undefined && rollbackExpired(this.pin, nowMs) ? this.releaseRollback() : undefined;
+  }
+
+  /** Restores persisted controls: overrides of unknown clusters, expired or "auto" ones are
+   *  dropped, and so is a rollback that expired or no longer names the configured clusters. */
+  restore(overrides: readonly Override[], halt: HaltState | undefined, nowMs: number, rollback?: Rollback): void {
     for (const o of overrides) {
       if (!this.clusters.includes(o.cluster) || overrideExpired(o, nowMs)) continue;
       if (o.state !== "auto") this.byCluster.set(o.cluster, { ...o });
     }
     if (halt !== undefined) this.halt = { ...halt };
+    if (rollback !== undefined && !rollbackExpired(rollback, nowMs)) {
+      try {
+        this.setRollback(rollback);
+      } catch {
+        // The configured clusters changed since: the pin no longer fits and is dropped.
+      }
+    }
   }
 }

@@ -9,6 +9,7 @@ import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
 import type { Assessment } from "./assessment.js";
+import type { VersionConfirmation } from "./halt/version-confirmation.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -158,6 +159,24 @@ export interface Override {
   actor: string;
 }
 
+/**
+ * An earlier decision set an operator republished (POST /v1/decisions/rollback): its per-cluster
+ * decisions are pinned over what the detectors and the planner decide, until released or untilMs
+ * (core/rollback.ts). The halt, the overrides and the triggers' actions in force still apply.
+ */
+export interface Rollback {
+  /** The version of the earlier set, as the audit log holds it. */
+  fromVersion: number;
+  /** Its per-cluster decisions as they were (shed fractions dropped: the triggers' own apply). */
+  clusters: ClusterDecision[];
+  /** Expiry, epoch ms; undefined: until released. */
+  untilMs?: number;
+  reason: string;
+  actor: string;
+  /** When it was set, epoch ms. */
+  atMs: number;
+}
+
 /** A breaker transition, as written to the audit log and sent to alerts. */
 export interface Transition {
   cluster: string;
@@ -296,6 +315,9 @@ export interface SidecarStatus {
   lateReports: number;
   /** Decision sets replaced in the send queue before the stream could take them. */
   droppedPushes: number;
+  /** Whether it confirmed the decision version in force within halt.confirm_wait_s
+   *  (core/halt/version-confirmation.ts); set by the control plane's sidecarStatuses(). */
+  confirmation?: VersionConfirmation;
 }
 
 export interface NackEvent {
@@ -333,6 +355,16 @@ export interface HaltEvent {
   mode?: HaltMode;
 }
 
+/** A rollback was pinned, released by an operator, or expired. */
+export interface RollbackEvent {
+  kind: "set" | "released" | "expired";
+  rollback: Rollback;
+  atMs: number;
+  /** Who released it and why (kind "released"). */
+  actor?: string;
+  reason?: string;
+}
+
 export interface SidecarEvent {
   kind: "connected" | "disconnected";
   status: SidecarStatus;
@@ -365,6 +397,7 @@ export interface ControlPlaneEvents {
   sidecar: SidecarEvent;
   round: RoundEvent;
   trigger: TriggerEvent;
+  rollback: RollbackEvent;
   /** Telemetry windows closed by a round: one list of per-cluster stats per window. */
   windows: ClusterWindowStats[][];
 }
@@ -397,4 +430,6 @@ export interface PersistedState {
   incidents?: Incident[];
   /** Replicas: the last leader's assessment (core/assessment.ts), which a new leader continues. */
   assessment?: Assessment;
+  /** The rollback in force (dropped when restored after its expiry). */
+  rollback?: Rollback;
 }

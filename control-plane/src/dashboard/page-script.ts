@@ -69,14 +69,16 @@ function renderHeader(snap) {
 function renderAlerts(snap) {
   const alerts = snap.sidecar_alerts;
   const { refusing, gone } = snap.sidecar_alert_counts;
+  const unconfirmed = snap.sidecar_alert_counts.unconfirmed || 0;
   const back = snap.sidecar_alert_counts.back || 0;
-  const total = refusing + gone;
+  const total = refusing + unconfirmed + gone;
   const listed = total + back;
   const box = $("#sidecar-alert");
   box.hidden = listed === 0;
   if (listed === 0) { box.querySelector("ul").innerHTML = ""; return; }
   const parts = [];
   if (refusing) parts.push(refusing + " refus" + (refusing === 1 ? "es" : "e") + " the decisions");
+  if (unconfirmed) parts.push(unconfirmed + " did not confirm the decisions in force");
   if (gone) parts.push(gone + (gone === 1 ? " is" : " are") + " gone");
   box.querySelector("h2").textContent = total > 0
     ? total + " sidecar worker" + (total === 1 ? "" : "s") + " not following the control plane: " + parts.join(", ")
@@ -85,7 +87,9 @@ function renderAlerts(snap) {
     const who = "<b>" + esc(a.node_id) + "</b> worker " + a.worker_id + (a.zone ? " (" + esc(a.zone) + ")" : "");
     const what = a.kind === "refusing"
       ? "refuses decisions, keeps enforcing v" + a.enforced_version
-      : a.kind === "gone" ? "gone, runs on its fallback" : "follows again";
+      : a.kind === "unconfirmed"
+        ? "unconfirmed, last confirmed v" + a.enforced_version
+        : a.kind === "gone" ? "gone, runs on its fallback" : "follows again";
     const seen = (a.kind === "back" ? "said hello " : "last seen ") + new Date(a.last_seen_at_ms).toLocaleTimeString() + " (" + fmtDuration(snap.at_ms - a.last_seen_at_ms) + " ago)";
     return '<li data-kind="' + a.kind + '" data-node="' + esc(a.node_id) + '">' + who + ': <span class="what">' + what + "</span>: " +
       '<span class="reason">' + esc(a.reason || "no reason given") + '</span> · <span class="seen">' + seen + "</span></li>";

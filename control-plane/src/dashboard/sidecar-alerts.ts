@@ -1,6 +1,8 @@
 // The dashboard's red banner: sidecar workers that do not follow the control plane. Refusing
-// ones are connected but NACK the decision sets (they keep enforcing what they had); gone ones
-// were connected and their stream ended (they run on their fallback). Each with the reason and
+// ones are connected but NACK the decision sets (they keep enforcing what they had); unconfirmed
+// ones are connected and have not confirmed the version in force within halt.confirm_wait_s
+// (core/halt/version-confirmation.ts: a halt they may not enforce, say); gone ones were
+// connected and their stream ended (they run on their fallback). Each with the reason and
 // when it was last seen. Below them, for BACK_SHOWN_MS after their hello, workers that came back
 // after running without the control plane, with how long and how much of it on their fallback
 // (Hello.disconnected_ms and fallback_ms). Pure.
@@ -8,17 +10,17 @@ import type { GoneSidecar } from "../core/gone-sidecars.js";
 import type { SidecarStatus } from "../core/types.js";
 
 export interface SidecarAlert {
-  kind: "refusing" | "gone" | "back";
+  kind: "refusing" | "unconfirmed" | "gone" | "back";
   node_id: string;
   worker_id: number;
   zone: string;
-  /** Refusing: the NACK's reason; gone: why the stream ended; back: "back after N s, M s on its
-   *  fallback". */
+  /** Refusing: the NACK's reason; unconfirmed: the version and since when it is due; gone: why
+   *  the stream ended; back: "back after N s, M s on its fallback". */
   reason: string;
-  /** Epoch ms: a refusing worker's last report (its hello before any); a gone one's departure; a
-   *  returning one's hello. */
+  /** Epoch ms: a refusing or unconfirmed worker's last report (its hello before any); a gone
+   *  one's departure; a returning one's hello. */
   last_seen_at_ms: number;
-  /** The decision version it enforces (refusing) or enforced when it left (gone). */
+  /** The decision version it enforces (refusing, unconfirmed) or enforced when it left (gone). */
   enforced_version: number;
 }
 
@@ -42,6 +44,17 @@ export function sidecarAlerts(connected: readonly SidecarStatus[], gone: readonl
       last_seen_at_ms: Math.max(s.connectedAtMs, s.lastReportAtMs ?? s.connectedAtMs),
       enforced_version: s.enforcedVersion,
     }));
+  const unconfirmed = connected
+    .filter((s) => !s.refusing && s.confirmation?.state === "unconfirmed")
+    .map((s): SidecarAlert => ({
+      kind: "unconfirmed",
+      node_id: s.nodeId,
+      worker_id: s.workerId,
+      zone: s.zone,
+      reason: `has not confirmed decision version ${s.confirmation!.version}, due at ${new Date(s.confirmation!.dueAtMs).toISOString()}`,
+      last_seen_at_ms: Math.max(s.connectedAtMs, s.lastReportAtMs ?? s.connectedAtMs),
+      enforced_version: Math.max(s.enforcedVersion, s.ackedVersion),
+    }));
   const departed = gone.map((g): SidecarAlert => ({
     kind: "gone",
     node_id: g.nodeId,
@@ -62,5 +75,5 @@ export function sidecarAlerts(connected: readonly SidecarStatus[], gone: readonl
       last_seen_at_ms: s.connectedAtMs,
       enforced_version: s.enforcedVersion,
     }));
-  return [...refusing, ...departed, ...back];
+  return [...refusing, ...unconfirmed, ...departed, ...back];
 }

@@ -29,11 +29,12 @@ export interface DashboardSnapshot {
   decisions: DecisionsView;
   /** Connected sidecar streams. */
   sidecars: number;
-  /** Refusing and gone sidecar workers (the red banner), then workers back from their fallback
-   *  (sidecar-alerts.ts), the first MAX_SIDECAR_ALERTS; empty when all follow and none came back. */
+  /** Refusing, unconfirmed and gone sidecar workers (the red banner), then workers back from
+   *  their fallback (sidecar-alerts.ts), the first MAX_SIDECAR_ALERTS; empty when all follow and
+   *  none came back. */
   sidecar_alerts: SidecarAlert[];
   /** How many there are of each kind in all. */
-  sidecar_alert_counts: { refusing: number; gone: number; back: number };
+  sidecar_alert_counts: { refusing: number; unconfirmed: number; gone: number; back: number };
   /** Per cluster, in the order of `clusters`. */
   traffic: TrafficShare[];
   model: ModelStatus["mode"];
@@ -54,6 +55,7 @@ export interface SnapshotInput {
 export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
   const alerts = sidecarAlerts(input.sidecars, input.gone, input.nowMs);
   const refusing = alerts.filter((a) => a.kind === "refusing").length;
+  const unconfirmed = alerts.filter((a) => a.kind === "unconfirmed").length;
   const back = alerts.filter((a) => a.kind === "back").length;
   return {
     at_ms: input.nowMs,
@@ -61,7 +63,7 @@ export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
     decisions: decisionsView(input.decisions),
     sidecars: input.sidecars.length,
     sidecar_alerts: alerts.slice(0, MAX_SIDECAR_ALERTS),
-    sidecar_alert_counts: { refusing, gone: alerts.length - refusing - back, back },
+    sidecar_alert_counts: { refusing, unconfirmed, gone: alerts.length - refusing - unconfirmed - back, back },
     traffic: trafficShares(input.statuses, input.decisions),
     model: input.model,
     error_budgets: (input.budgets ?? []).map((b) => ({

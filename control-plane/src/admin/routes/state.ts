@@ -47,7 +47,7 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     "/v1/sidecars",
     {
       schema: {
-        summary: "Every connected sidecar stream (acknowledged, refused and enforced versions, report lag) and the workers that are gone",
+        summary: "Every connected sidecar stream (acknowledged, refused and enforced versions, report lag, whether it confirmed the version in force) and the workers that are gone",
         tags: ["state"],
         querystring: emptyQuery,
         response: {
@@ -64,8 +64,10 @@ export function registerStateRoutes(app: FastifyInstance, deps: AdminDeps): void
     },
     async () => {
       const now = deps.now();
+      const halt = cp.haltStatus?.();
+      const haltUnconfirmed = new Set(halt?.halted === true ? halt.confirmation.unconfirmed.map((w) => w.stream_id) : []);
       return {
-        sidecars: cp.sidecarStatuses().map((s) => sidecarView(s, now)),
+        sidecars: cp.sidecarStatuses().map((s) => sidecarView(s, now, haltUnconfirmed)),
         gone: cp.goneSidecars().map((g) => goneSidecarView(g, now)),
       };
     },

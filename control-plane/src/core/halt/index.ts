@@ -1,2 +1,3 @@
 // Confirmation that sidecar workers enforce a decision version (re-exports only).
 export * from "./confirmation.js";
+export * from "./version-confirmation.js";
