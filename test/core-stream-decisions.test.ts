@@ -1,6 +1,6 @@
 // Decisions on the stream objectives (slo.ttft_ms, slo.tpot_ms): the scorer's evidence rules
 // (control-plane/src/core/streams/stream-slo-scorer.ts), then the decision engine on virtual time
-// fed synthetic sidecar reports: a TTFT breach that rises with load moves traffic, a TPOT breach
+// fed synthetic sidecar reports: a TTFT breach that rises with load is judged but moves no traffic, a TPOT breach
 // opens the breaker (no new streams), too few streams judge nothing.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
@@ -124,9 +124,12 @@ const queueing = (cluster: string, rps: number) => {
 };
 
 describe("decisions on a TTFT breach that rises with load (queueing)", () => {
-  const cases: { name: string; slo: Partial<Slo>; moves: boolean }[] = [
-    { name: "with a TTFT objective the planner moves traffic away from the queueing cluster", slo: OBJECTIVES, moves: true },
-    { name: "without one the same streams move nothing (the total latency stays within its objective)", slo: {}, moves: false },
+  // Slow streams are not bad requests for the planner's moves (planner/assessment.ts badRequests):
+  // on generated LLM scenarios moving traffic on them did harm (load waves push every cluster's
+  // TTFT up at the peak and the move overloads the receivers). The breach is judged and reported.
+  const cases: { name: string; slo: Partial<Slo>; judged: boolean }[] = [
+    { name: "with a TTFT objective the breach is judged (stream_slo) and the planner keeps the operator's shares", slo: OBJECTIVES, judged: true },
+    { name: "without one nothing is judged and nothing moves either", slo: {}, judged: false },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -135,18 +138,11 @@ describe("decisions on a TTFT breach that rises with load (queueing)", () => {
       assert.ok(Math.abs(m.shares.at(-1)!["a"]! - 0.5) < 0.01, `calm: ${JSON.stringify(m.shares.at(-1))}`);
       await m.run(20, 160); // 80 each: a's prefill queue builds, its TTFT passes 1 s
       const a = m.shares.at(-1)!["a"]!;
-      if (c.moves) {
-        // It moves until a's queue is back under the objective, and no further (at 40 % a carries
-        // 64 streams/s: TTFT about 600 ms; the share comes back toward base as far as that holds).
-        assert.ok(a <= 0.4 + 1e-9, `a's share fell: ${a}`);
-        const status = m.engine.clusterStatuses(m.set, T0 + 60_000).find((s) => s.cluster === "a")!;
-        assert.ok(m.engine.history("a").some((w) => (w.streams?.ttftP99Ms ?? 0) > 1000), "the breach was seen");
-        assert.ok((status.recent.at(-1)!.streams?.ttftP99Ms ?? Infinity) < OBJECTIVES.ttftMs, "and is gone at the share it settled at");
-        assert.ok(status.scorers["stream_slo"] !== undefined, "the stream objectives were judged");
-      } else {
-        assert.ok(Math.abs(a - 0.5) < 0.01, `a's share stayed: ${a}`);
-      }
-      assert.ok(!m.transitions.some((t) => t.cluster === "a" && t.to === "open"), "queueing moves traffic, it opens no breaker");
+      assert.ok(Math.abs(a - 0.5) < 0.01, `a's share stayed: ${a}`);
+      assert.ok(m.engine.history("a").some((w) => (w.streams?.ttftP99Ms ?? 0) > 1000), "the breach happened");
+      const status = m.engine.clusterStatuses(m.set, T0 + 60_000).find((s) => s.cluster === "a")!;
+      assert.equal(status.scorers["stream_slo"] !== undefined, c.judged, "the stream objectives were judged");
+      assert.ok(!m.transitions.some((t) => t.cluster === "a" && t.to === "open"), "queueing opens no breaker");
     });
   }
 });
@@ -157,20 +153,23 @@ describe("decisions on a TPOT breach (slow decode)", () => {
     tpotMs: cluster === "a" && window >= 30 ? 150 : 20,
     ...(streams !== undefined && cluster === "a" ? { streams: Math.min(rps, streams) } : {}),
   });
-  const cases: { name: string; slo: Partial<Slo>; streams?: number; opens: boolean }[] = [
+  // Calm at 240 requests/s (120 each) first: b has shown it serves far more than its share of the
+  // 100 requests/s that follow, so it has room for a's streams (round-plan.ts roomElsewhere).
+  const cases: { name: string; slo: Partial<Slo>; streams?: number; calm?: number; opens: boolean }[] = [
     { name: "with a TPOT objective the breaker opens: no new streams go there", slo: OBJECTIVES, opens: true },
     { name: "without one it stays closed", slo: { ttftMs: 1000 }, opens: false },
     { name: "with too few streams per window (3, under min_streams over M windows) nothing is judged", slo: OBJECTIVES, streams: 3, opens: false },
+    { name: "when b was never seen to serve more than its own share it stays closed: slow answers beat failed ones", slo: OBJECTIVES, calm: 100, opens: false },
   ];
   for (const c of cases) {
     it(c.name, async () => {
       const m = mesh(c.slo, slowDecode(c.streams));
-      await m.run(30, 100);
+      await m.run(30, c.calm ?? 240);
       await m.run(6, 100);
       const opened = m.transitions.find((t) => t.cluster === "a" && t.to === "open");
       assert.equal(opened !== undefined, c.opens, JSON.stringify(m.transitions));
       if (c.opens) {
-        assert.match(opened!.reason, /^tpot p99 \d+ms > slo 50ms in 2 of 5 windows: slow decode, no new streams$/);
+        assert.match(opened!.reason, /^tpot p99 \d+ms > slo 50ms in [2-5] of 5 windows: slow decode, no new streams$/);
         const a = m.set.clusters.find((x) => x.cluster === "a")!;
         assert.equal(a.state, "open");
         assert.equal(a.weight, 0);
@@ -183,7 +182,8 @@ describe("decisions on a TPOT breach (slow decode)", () => {
 
   it("when every cluster decodes slowly (a shared cause), none is opened: the others would not serve better", async () => {
     const m = mesh(OBJECTIVES, (_cluster, _rps, window) => ({ ttftMs: 300, tpotMs: window >= 30 ? 150 : 20 }));
-    await m.run(36, 100);
+    await m.run(30, 240);
+    await m.run(6, 100);
     assert.equal(m.transitions.filter((t) => t.to === "open").length, 0, JSON.stringify(m.transitions));
   });
 
@@ -208,7 +208,8 @@ describe("decisions on a TPOT breach (slow decode)", () => {
         tpotMs: cluster === "a" && window >= 30 && window < 36 ? 150 : 20,
         tokens: cluster === "a" && window >= 36 ? 300 : 100,
       }));
-      await m.run(60, 100);
+      await m.run(30, 240);
+      await m.run(30, 100);
       const kinds = m.transitions.filter((t) => t.cluster === "a").map((t) => t.to);
       assert.deepEqual(kinds.slice(0, 3), c.after, JSON.stringify(m.transitions));
     });

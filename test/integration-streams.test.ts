@@ -53,16 +53,17 @@ function harness() {
   );
   stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "hello", value: { nodeId: "n1", zone: "z", clusters: ["a", "b"], capabilities: ["shed", "streams"] } } })));
   let sequence = 0;
-  /** One window: 50 streams to each cluster in force, with this TPOT (ms) on a and 20 ms on b. */
-  const window = async (tpotA: number, over: { cut?: number; failedInStream?: number } = {}) => {
+  /** One window: 50 streams to a and `bStreams` to b (those in force), with this TPOT (ms) on a and 20 ms on b. */
+  const window = async (tpotA: number, over: { cut?: number; failedInStream?: number } = {}, bStreams = 50) => {
     const live = (sets.at(-1)?.clusters ?? []).filter((c) => c.state !== "open").map((c) => c.cluster);
     const clusters = (live.length > 0 ? live : ["a", "b"]).map((cluster) => {
       const tpot = cluster === "a" ? tpotA : 20;
+      const n = cluster === "a" ? 50 : bStreams;
       return create(ClusterWindowSchema, {
         cluster,
-        requests: 50,
-        totalLatency: histogram(latencyCounts(times(50, 300 + 100 * tpot))),
-        streams: streamsToProto(workerStreams({ ttftMs: times(50, 300), tpotMs: times(50, tpot), tokensOut: 5000, ...over })),
+        requests: n,
+        totalLatency: histogram(latencyCounts(times(n, 300 + 100 * tpot))),
+        streams: streamsToProto(workerStreams({ ttftMs: times(n, 300), tpotMs: times(n, tpot), tokensOut: n * 100, ...over })),
       });
     });
     const report = create(TelemetryReportSchema, { windowStartMs: BigInt(now), windowLengthMs: 1000, sequence: BigInt(++sequence), clusters });
@@ -76,7 +77,8 @@ function harness() {
 describe("streams through the control plane", () => {
   it("a slow decode on one cluster opens its breaker in the decision sets pushed to the sidecar; its windows show the streams", async () => {
     const h = harness();
-    for (let i = 0; i < 20; i++) await h.window(20);
+    // b first shows it serves 120 streams/s well: it has room for a's 50 (round-plan.ts roomElsewhere).
+    for (let i = 0; i < 20; i++) await h.window(20, {}, 120);
     assert.equal(h.stateOfA(), "closed");
     for (let i = 0; i < 4; i++) await h.window(150);
     assert.equal(h.stateOfA(), "open");

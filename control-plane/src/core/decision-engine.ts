@@ -45,7 +45,7 @@ import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
-import { planRound, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -449,13 +449,16 @@ export class DecisionEngine {
   /**
    * Stream objectives: a decode too slow in hardN of the last M windows (TPOT over its objective,
    * streams/stream-slo-scorer.ts) opens the breaker so that no new stream joins the slow batch
-   * (streams in flight cannot move), if the others serve its share better (worthOpening, as for a
-   * severe failure rate). The reason, or undefined.
+   * (streams in flight cannot move), if the others can take its streams within what they are
+   * trusted with (roomElsewhere: slow answers beat failed ones) and serve its share better
+   * (worthOpening, slow streams counted as bad). The reason, or undefined.
    */
   private decodeTrip(rt: ClusterRuntime): string | undefined {
     if (rt.breaker.kind !== "closed") return undefined;
     const reason = this.streamSlo?.decodeTrip(rt.spec.name);
-    return reason !== undefined && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig()) ? reason : undefined;
+    if (reason === undefined) return undefined;
+    const clusters = this.roundClusters();
+    return roomElsewhere(clusters, rt.spec.name) && worthOpening(clusters, rt.spec.name, this.planConfig(), { slowStreams: true }) ? reason : undefined;
   }
 
   private planConfig(): PlanConfig {

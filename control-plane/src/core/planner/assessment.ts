@@ -15,12 +15,23 @@ export const SAFE_LOAD_SLACK = 1.1;
 
 /**
  * Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them).
- * Slower: total latency over slo.latencyMs, or a streamed response over its TTFT or TPOT
- * objective (the larger of the two counts: a slow stream may show in both).
+ * Slower: total latency over slo.latencyMs; with `slowStreams`, also a streamed response over its
+ * TTFT or TPOT objective (the larger of the two counts: a slow stream may show in both).
+ *
+ * The planner's moves leave slow streams out: on generated LLM scenarios (the generator's `eval`
+ * purpose) moving traffic on them did harm (load waves without a fault push every cluster's
+ * TTFT and TPOT up at the peak, and the move overloads the receivers), so a stream objective
+ * moves traffic only where it opens a breaker on a slow decode (decision-engine.ts decodeTrip).
  */
-export function badRequests(w: ClusterWindowStats): number {
+export function badRequests(w: ClusterWindowStats, withSlowStreams = false): number {
   const failed = Math.round(w.errorRate * w.requests);
-  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, slowStreams(w.streams)));
+  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, withSlowStreams ? slowStreams(w.streams) : 0));
+}
+
+/** How a load-response model counts bad requests (badRequests). */
+export interface AssessOptions {
+  /** Count streams over their TTFT or TPOT objective as bad (judging a slow decode). */
+  slowStreams?: boolean;
 }
 
 /**
@@ -49,7 +60,7 @@ export function offeredRps(w: ClusterWindowStats): number {
  * baseline, the loads it was seen to carry safely are scaled down by that factor. (A cluster
  * slowed by a fault, or by a dependency all clusters share, cannot take what it took when fast.)
  */
-export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate): LoadResponse {
+export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate, options: AssessOptions = {}): LoadResponse {
   const newest = history.at(-1);
   const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(loadLatencyP50Ms(newest)) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
     ? Math.max(1, loadLatencyP50Ms(newest) / capacity.baselineP50Ms)
@@ -66,7 +77,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   for (let i = history.length - 1, seen = 0; i >= 0 && seen < EVIDENCE_WINDOWS; i--, seen++) {
     const w = history[i]!;
     requests += weight * w.requests;
-    bad += weight * badRequests(w);
+    bad += weight * badRequests(w, options.slowStreams);
     load += weight * offeredRps(w);
     weights += weight;
     weight *= EVIDENCE_DECAY;
@@ -74,7 +85,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   const badFraction = requests > 0 ? bad / requests : 0;
   // The fault part: the bad fraction of the recent windows (the last FAULT_WINDOWS) at or below
   // the safe load; without any, all of it (no evidence that less load would help).
-  const fault = safeLoadBadFraction(history, safeRps);
+  const fault = safeLoadBadFraction(history, safeRps, options.slowStreams);
   const faultFraction = fault === undefined ? badFraction : Math.min(badFraction, fault);
   return {
     // Smoothed like the evidence: one window's arrivals are noisy (Poisson), and a share moved
@@ -95,7 +106,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
  * Bad fraction of the last FAULT_WINDOWS windows that were at or below the safe load (up to
  * SAFE_LOAD_SLACK times it), the newest weighing most; undefined when none was.
  */
-function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: number): number | undefined {
+function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: number, slowStreams = false): number | undefined {
   let requests = 0;
   let bad = 0;
   let weight = 1;
@@ -103,7 +114,7 @@ function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: nu
     const w = history[i]!;
     if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
       requests += weight * w.requests;
-      bad += weight * badRequests(w);
+      bad += weight * badRequests(w, slowStreams);
     }
     weight *= EVIDENCE_DECAY;
   }

@@ -3,7 +3,7 @@
 // a cluster is worth opening. The decision engine (decision-engine.ts) maps its runtime state to
 // these inputs and applies the result; this file holds no state of its own.
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
-import { assessLoadResponse, badRequests, offeredRps } from "./assessment.js";
+import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
 import type { LoadResponse } from "./load-response.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
 
@@ -123,13 +123,16 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
  * force brings, not at its probe load. (The planner's own moves keep anchoring at the share in
  * force: on the tuning batches the gathered share there cost more than it gained, as its margins
  * and settling rounds were chosen with that anchor.)
+ *
+ * `assess`: how bad requests are counted (assessment.ts badRequests); a slow decode is judged
+ * with streams over their objectives counted as bad.
  */
-export function worthOpening(clusters: readonly RoundCluster[], name: string, config: PlanConfig): boolean {
+export function worthOpening(clusters: readonly RoundCluster[], name: string, config: PlanConfig, assess: AssessOptions = {}): boolean {
   const closed = clusters.filter((c) => c.breaker === "closed");
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
   const shares = closed.map((c) => c.previousShare ?? c.baseWeight / baseTotal);
   const sum = shares.reduce((a, b) => a + b, 0);
-  const responses = closed.map((c) => newestView(assessLoadResponse(c.history, c.capacity), c.history.at(-1)));
+  const responses = closed.map((c) => newestView(assessLoadResponse(c.history, c.capacity, assess), c.history.at(-1), assess));
   const elsewhereRps = clusters.filter((c) => c.breaker !== "closed").reduce((a, c) => a + (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!)), 0);
   const totalRps = responses.reduce((a, r) => a + r.loadRps, 0) + elsewhereRps;
   const plan: PlanCluster[] = closed.map((c, i) => {
@@ -147,9 +150,34 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
   return worthDraining(plan, name, totalRps, config);
 }
 
-function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined): LoadResponse {
+/**
+ * Whether the closed clusters other than `name` can take its load within what each is trusted
+ * with: the load it was seen to serve well (capacity.ts), or its base share of the mesh's load.
+ * A slow decode's streams complete, only slowly: trading them for failures or queueing at a
+ * cluster pushed past its capacity does not help clients, so a decode trip needs this room.
+ */
+export function roomElsewhere(clusters: readonly RoundCluster[], name: string): boolean {
+  const closed = clusters.filter((c) => c.breaker === "closed");
+  if (!closed.some((c) => c.name === name)) return false;
+  const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
+  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
+  const elsewhereRps = clusters.filter((c) => c.breaker !== "closed").reduce((a, c) => a + (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!)), 0);
+  const totalRps = [...responses.values()].reduce((a, r) => a + r.loadRps, 0) + elsewhereRps;
+  let room = 0;
+  for (const c of closed) {
+    if (c.name === name) continue;
+    const r = responses.get(c.name)!;
+    // The load it was seen to serve well (not the exploration step above it: the whole of a
+    // donor's streams arrive at once), or its base share of the mesh's load.
+    const trusted = Math.max(r.safeRps, Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
+    room += Math.max(0, trusted - r.loadRps);
+  }
+  return room >= responses.get(name)!.loadRps;
+}
+
+function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined, assess: AssessOptions): LoadResponse {
   if (newest === undefined || newest.requests === 0) return r;
-  const fraction = badRequests(newest) / newest.requests;
+  const fraction = badRequests(newest, assess.slowStreams) / newest.requests;
   return fraction > r.badFraction ? { ...r, badFraction: fraction, faultFraction: fraction, bad: fraction * r.requests } : r;
 }
 
