@@ -62,8 +62,9 @@ export function offeredRps(w: ClusterWindowStats): number {
  */
 export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate, options: AssessOptions = {}): LoadResponse {
   const newest = history.at(-1);
-  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(loadLatencyP50Ms(newest)) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
-    ? Math.max(1, loadLatencyP50Ms(newest) / capacity.baselineP50Ms)
+  const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
+  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(newestP50Ms) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
+    ? Math.max(1, newestP50Ms / capacity.baselineP50Ms)
     : 1;
   const safeRps = capacity.safeRps / slowdown;
   const limitRps = capacity.limitRps / slowdown;

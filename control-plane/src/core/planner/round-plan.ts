@@ -82,7 +82,7 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   });
   const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
   // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
-  const totalRps = clusters.reduce((a, c) => a + (responses.get(c.name)?.loadRps ?? (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!))), 0);
+  const totalRps = meshLoadRps(clusters, responses);
   const planned = planShares(
     closed.map((c, i): PlanCluster => ({
       cluster: c.name,
@@ -133,8 +133,7 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
   const shares = closed.map((c) => c.previousShare ?? c.baseWeight / baseTotal);
   const sum = shares.reduce((a, b) => a + b, 0);
   const responses = closed.map((c) => newestView(assessLoadResponse(c.history, c.capacity, assess), c.history.at(-1), assess));
-  const elsewhereRps = clusters.filter((c) => c.breaker !== "closed").reduce((a, c) => a + (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!)), 0);
-  const totalRps = responses.reduce((a, r) => a + r.loadRps, 0) + elsewhereRps;
+  const totalRps = meshLoadRps(clusters, new Map(closed.map((c, i) => [c.name, responses[i]!])));
   const plan: PlanCluster[] = closed.map((c, i) => {
     const share = sum > 0 ? shares[i]! / sum : 1 / closed.length;
     return {
@@ -161,8 +160,7 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string): 
   if (!closed.some((c) => c.name === name)) return false;
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
   const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
-  const elsewhereRps = clusters.filter((c) => c.breaker !== "closed").reduce((a, c) => a + (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!)), 0);
-  const totalRps = [...responses.values()].reduce((a, r) => a + r.loadRps, 0) + elsewhereRps;
+  const totalRps = meshLoadRps(clusters, responses);
   let room = 0;
   for (const c of closed) {
     if (c.name === name) continue;
@@ -173,6 +171,15 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string): 
     room += Math.max(0, trusted - r.loadRps);
   }
   return room >= responses.get(name)!.loadRps;
+}
+
+/**
+ * The mesh's offered load, rps: each cluster's load-response load where it has one (closed
+ * clusters, smoothed), else its newest window's offered load (open and probing clusters, whose
+ * traffic the closed ones carry or will carry).
+ */
+function meshLoadRps(clusters: readonly RoundCluster[], responses: ReadonlyMap<string, LoadResponse>): number {
+  return clusters.reduce((a, c) => a + (responses.get(c.name)?.loadRps ?? (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!))), 0);
 }
 
 function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined, assess: AssessOptions): LoadResponse {
