@@ -232,6 +232,46 @@ export function buildGoldenVectors(): GoldenVector[] {
   );
 
   vectors.push(
+    vector("sidecar-report-sources", "TelemetryReport of a window with no cluster traffic but its top sources (Who sends the traffic): an address, an IPv6 address, a hashed API key (16 hex digits), the empty identity (no address), a source counted with an overestimate, errors and 429s from a source limit, counts at uint32's top, and a total above 2^32.", SidecarMessageSchema, create(SidecarMessageSchema, {
+      kind: {
+        case: "report",
+        value: {
+          windowStartMs: 1_763_800_001_000n,
+          windowLengthMs: 1000,
+          sequence: 9n,
+          enforcedVersion: 1_764_000_000n * 2n ** 20n + 19n,
+          sources: [
+            { source: "10.1.2.3", requests: 1200, errors: 12, limited: 300 },
+            { source: "2001:db8::7", requests: 17, overestimate: 9, errors: 1 },
+            { source: "af63bd4c8601b7df", requests: 4_294_967_295, overestimate: 4_294_967_294 },
+            { source: "", requests: 3 },
+          ],
+          sourcesTotal: 5_000_000_000n,
+        },
+      },
+    })),
+  );
+
+  vectors.push(
+    vector("control-source-limits", "DecisionSet with source limits: a deny with its retry-after and a non-ASCII reason, a rate cap as an admitted fraction (inexact in float32) with the cap it enforces (a double the filter skips), and a fraction of 0.", ControlMessageSchema, create(ControlMessageSchema, {
+      kind: {
+        case: "decisions",
+        value: {
+          version: 1_764_000_000n * 2n ** 20n + 20n,
+          issuedAtMs: 1_763_800_002_000n,
+          ttlMs: 30_000,
+          clusters: [create(ClusterDecisionSchema, { cluster: "llm-a", state: BreakerState.CLOSED, weight: 100, probeFraction: 1, reason: "healthy" })],
+          sourceLimits: [
+            { source: "af63bd4c8601b7df", deny: true, retryAfterS: 600, reason: "operator ops: key leaked — µs ✓" },
+            { source: "10.1.2.3", admitFraction: Math.fround(0.3), capPerS: 300, reason: "trigger tenant-flood" },
+            { source: "10.1.2.4", admitFraction: 0, capPerS: 0.5 },
+          ],
+        },
+      },
+    })),
+  );
+
+  vectors.push(
     vector("control-decisions", "DecisionSet with every field and every breaker state, halted, shedding (mesh-wide and per cluster, up to 1), max uint32 values, floats exact and inexact in float32.", ControlMessageSchema, create(ControlMessageSchema, {
       kind: { case: "decisions", value: allStatesDecisionSet() },
     })),

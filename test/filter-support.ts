@@ -7,6 +7,7 @@ import {
   DecisionSetSchema,
   SidecarMessageSchema,
   type ClusterDecision,
+  type SourceLimit,
   type SidecarMessage,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { GrpcRequest, InProcessPeer, InProcessServerStream } from "../filter/host/index.js";
@@ -122,6 +123,7 @@ export interface DecisionInit {
   shedFraction?: number;
   shedReason?: string;
   clusters: Array<Partial<Pick<ClusterDecision, "cluster" | "state" | "weight" | "probeFraction" | "retryAfterS" | "reason" | "anomalyScore" | "shedFraction">>>;
+  sourceLimits?: Array<Partial<Pick<SourceLimit, "source" | "deny" | "admitFraction" | "retryAfterS" | "reason" | "capPerS">>>;
 }
 
 /** ControlMessage{decisions} bytes. */
@@ -140,6 +142,7 @@ export function decisionBytes(set: DecisionInit): Uint8Array {
           shedFraction: set.shedFraction ?? 0,
           shedReason: set.shedReason ?? "",
           clusters: set.clusters.map((c) => ({ state: BreakerState.CLOSED, ...c })),
+          sourceLimits: set.sourceLimits ?? [],
         }),
       },
     }),

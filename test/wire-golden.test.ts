@@ -87,6 +87,10 @@ function canonicalDecisionSet(d: DecisionSet): unknown {
     })),
     shedFractionBits: f32bits(d.shedFraction),
     shedReason: d.shedReason,
+    // cap_per_s is for people and tools: the filter's decoder skips it.
+    sourceLimits: d.sourceLimits.map((l) => ({
+      source: l.source, deny: l.deny, admitFractionBits: f32bits(l.admitFraction), retryAfterS: l.retryAfterS, reason: l.reason,
+    })),
   };
 }
 
@@ -150,6 +154,8 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             upstreamLoad: canonicalLoad(c.upstreamLoad),
             streams: canonicalStreams(c.streams),
           })),
+          sources: r.sources.map((x) => ({ source: x.source, requests: x.requests, overestimate: x.overestimate, errors: x.errors, limited: x.limited })),
+          sourcesTotal: r.sourcesTotal.toString(),
         },
       };
     }
@@ -177,8 +183,8 @@ test("the committed golden vectors are exactly what scripts/golden.ts builds", (
 });
 
 test("the golden set covers hello, report, ack, nack, full and empty decision sets, refused reports and unknown fields", () => {
-  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-ack", "sidecar-nack", "control-decisions", "control-halt-immediate", "control-empty-decisions",
-    "control-report-rejected", "control-unknown-fields", "control-no-kind"]) {
+  for (const name of ["sidecar-hello", "sidecar-report", "sidecar-report-sources", "sidecar-ack", "sidecar-nack", "control-decisions", "control-halt-immediate",
+    "control-empty-decisions", "control-source-limits", "control-report-rejected", "control-unknown-fields", "control-no-kind"]) {
     assert.ok(names.includes(name), `missing golden vector ${name}`);
   }
 });
@@ -254,6 +260,21 @@ test("a halt in mode immediate reads as immediate in protobuf-es and as a plain 
   assert.equal(ours.decisions.halted, true);
   assert.equal(ours.decisions.haltReason, "operator halt: runaway generation (by ops)");
   assert.ok(!("haltMode" in ours.decisions), "the filter's codec has no halt mode (the module is at its size budget)");
+});
+
+test("a report's top sources and a decision set's source limits survive both codecs; the filter skips cap_per_s", () => {
+  const report = JSON.parse(harness.decodeSidecar(toArrayBuffer(golden("sidecar-report-sources").bytes))) as {
+    report: { sources: { source: string; requests: number; overestimate: number; limited: number }[]; sourcesTotal: string };
+  };
+  assert.equal(report.report.sourcesTotal, "5000000000");
+  assert.deepEqual(report.report.sources.map((s) => s.source), ["10.1.2.3", "2001:db8::7", "af63bd4c8601b7df", ""]);
+  assert.equal(report.report.sources[2]!.requests, 4_294_967_295);
+  assert.equal(report.report.sources[0]!.limited, 300);
+  const { bytes } = golden("control-source-limits");
+  const theirs = fromBinary(ControlMessageSchema, bytes);
+  assert.deepEqual(theirs.kind.case === "decisions" ? theirs.kind.value.sourceLimits.map((l) => l.capPerS) : [], [0, 300, 0.5]);
+  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { decisions: { sourceLimits: { deny: boolean; admitFractionBits: number; retryAfterS: number }[] } };
+  assert.deepEqual(ours.decisions.sourceLimits.map((l) => [l.deny, l.admitFractionBits, l.retryAfterS]), [[true, 0, 600], [false, f32bits(0.3), 0], [false, 0, 0]]);
 });
 
 test("the hello's enforced version and a refused report's negative clock offset survive both codecs", () => {

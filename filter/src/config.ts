@@ -14,7 +14,8 @@
 //                 "slow_call_rate": 0.5, "open_ms": 5000, "probe_requests": 10 },
 //   "fast_trip": { "consecutive_failures": 5, "hold_ms": 0 },
 //   "fail_open": true,
-//   "decision_check_ms": 100, "retry_after_s": 5
+//   "decision_check_ms": 100, "retry_after_s": 5,
+//   "sources": { "header": "", "top_k": 8 }
 // }
 // Only clusters is required; node_id and zone default to Envoy's node.id and node.locality.zone
 // (so one Istio WasmPlugin serves every pod), and node_id must come from one of the two. Parsing never traps: a bad configuration gives one
@@ -80,6 +81,12 @@ export class FilterConfig {
   decisionCheckMs: u32 = 100;
   /** retry-after of local replies when the decision names none (halt, no cluster), seconds. */
   retryAfterS: u32 = 5;
+  /** Who sends the traffic (core/sourcesketch.ts): the sketch's K, 0 when not counted (no
+   *  `sources` object: off, and no per-request work but one branch). */
+  sourcesTopK: i32 = 0;
+  /** The identity: "" the client address without its port (Envoy's source.address property);
+   *  "x-forwarded-for" its first hop; any other header its value's 64-bit FNV-1a hash in hex. */
+  sourcesHeader: string = "";
 }
 
 export class ConfigResult {

@@ -10,6 +10,8 @@ import { dec, numberText } from "./core/numbertext";
 
 export const MAX_CLUSTERS: i32 = 64;
 export const MAX_HOSTS: i32 = 64;
+/** The largest sources.top_k: one request's look-up is a pass over K keys. */
+export const MAX_SOURCES_TOP_K: i32 = 64;
 
 function describe(v: JsonValue): string {
   if (v.kind == JSON_STRING) return "the string \"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
@@ -92,10 +94,10 @@ class Checker {
     return v;
   }
 
-  headerName(obj: JsonValue, key: string, fallback: string, allowEmpty: bool): string {
-    const at = "headers." + key;
+  headerName(obj: JsonValue, key: string, fallback: string, allowEmpty: bool, path: string = "headers"): string {
+    const at = path + "." + key;
     const before = this.count();
-    const name = this.str(obj, key, "headers", fallback, false, !allowEmpty);
+    const name = this.str(obj, key, path, fallback, false, !allowEmpty);
     if (this.count() != before) return fallback;
     if (name.length == 0) return name;
     for (let i = 0; i < name.length; i++) {
@@ -111,7 +113,8 @@ class Checker {
 }
 
 const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "hosts", "headers", "latency_header",
-  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s"];
+  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s", "sources"];
+const SOURCES_FIELDS: string[] = ["header", "top_k"];
 const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
 const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency", "upstream_load"];
@@ -254,6 +257,12 @@ export function parseConfigJson(text: string): ConfigResult {
   c.failOpen = k.bool(root, "fail_open", "", true);
   c.decisionCheckMs = <u32>k.int(root, "decision_check_ms", "", c.decisionCheckMs, 0, 60000);
   c.retryAfterS = <u32>k.int(root, "retry_after_s", "", c.retryAfterS, 0, 86400);
+  const src = k.object(root, "sources", "");
+  if (src !== null) {
+    k.onlyKnown(src, "sources", SOURCES_FIELDS);
+    c.sourcesHeader = k.headerName(src, "header", "", true, "sources");
+    c.sourcesTopK = <i32>k.int(src, "top_k", "sources", 8, 1, MAX_SOURCES_TOP_K);
+  }
 
   if (k.count() > 0) return failed(k.problems.join("; "));
   const r = new ConfigResult();

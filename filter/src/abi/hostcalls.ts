@@ -24,13 +24,13 @@ export function logEnabled(level: i32): bool {
 /** Logs `message` at `level`, prefixed "autoglm: " (every line of the filter's; added here once). */
 export function log(level: i32, message: string): void {
   if (level < hostLogLevel) return;
-  const bytes = String.UTF8.encode("autoglm: " + message);
+  const bytes = String.UTF8.encode("autoglm: " + message, false, String.UTF8.ErrorMode.WTF8);
   env.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
 }
 
 /** Pre-encodes a constant (header name, metric name, shared-data key) once. */
 export function utf8(s: string): ArrayBuffer {
-  return String.UTF8.encode(s);
+  return String.UTF8.encode(s, false, String.UTF8.ErrorMode.WTF8);
 }
 
 /** Copies the block the host returned through RET_PTR/RET_SIZE and frees it. */
@@ -106,7 +106,7 @@ export function copyBufferBytes(bufferType: i32, start: u32, maxSize: u32, dst: 
 // ---------------------------------------------------------------------------------------------
 
 export function replaceHeader(mapType: i32, key: ArrayBuffer, value: string): void {
-  const v = String.UTF8.encode(value);
+  const v = String.UTF8.encode(value, false, String.UTF8.ErrorMode.WTF8);
   env.proxy_replace_header_map_value(
     mapType, changetype<usize>(key), <usize>key.byteLength, changetype<usize>(v), <usize>v.byteLength);
 }
@@ -214,8 +214,8 @@ export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
   const encodedValues = new StaticArray<ArrayBuffer>(n);
   let size: i32 = 4 + n * 8;
   for (let i = 0; i < n; i++) {
-    const k = String.UTF8.encode(unchecked(keys[i]));
-    const v = String.UTF8.encode(unchecked(values[i]));
+    const k = String.UTF8.encode(unchecked(keys[i]), false, String.UTF8.ErrorMode.WTF8);
+    const v = String.UTF8.encode(unchecked(values[i]), false, String.UTF8.ErrorMode.WTF8);
     unchecked((encodedKeys[i] = k));
     unchecked((encodedValues[i] = v));
     size += k.byteLength + v.byteLength + 2;
@@ -248,8 +248,8 @@ export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
 // ---------------------------------------------------------------------------------------------
 
 export function sendLocalResponse(statusCode: u32, details: string, body: string, headers: ArrayBuffer): i32 {
-  const d = String.UTF8.encode(details);
-  const b = String.UTF8.encode(body);
+  const d = String.UTF8.encode(details, false, String.UTF8.ErrorMode.WTF8);
+  const b = String.UTF8.encode(body, false, String.UTF8.ErrorMode.WTF8);
   return env.proxy_send_local_response(
     statusCode, changetype<usize>(d), <usize>d.byteLength, changetype<usize>(b), <usize>b.byteLength,
     changetype<usize>(headers), <usize>headers.byteLength, -1);
@@ -270,8 +270,8 @@ export function getStatusMessage(): string {
 /** Opens a gRPC stream to `upstream` (a cluster name or a serialized GrpcService, see
  *  filter/grpcservice.ts); returns the stream id, or 0 when the host refused. */
 export function grpcStream(u: ArrayBuffer, service: string, method: string, metadata: ArrayBuffer): u32 {
-  const s = String.UTF8.encode(service);
-  const m = String.UTF8.encode(method);
+  const s = String.UTF8.encode(service, false, String.UTF8.ErrorMode.WTF8);
+  const m = String.UTF8.encode(method, false, String.UTF8.ErrorMode.WTF8);
   store<u32>(RET_U64, 0);
   const status = env.proxy_grpc_stream(
     changetype<usize>(u), <usize>u.byteLength, changetype<usize>(s), <usize>s.byteLength,
@@ -331,7 +331,7 @@ export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): i
 
 /** Defines a metric; returns its id, or u32.MAX_VALUE when the host refused. */
 export function defineMetric(metricType: i32, name: string): u32 {
-  const n = String.UTF8.encode(name);
+  const n = String.UTF8.encode(name, false, String.UTF8.ErrorMode.WTF8);
   store<u32>(RET_U64, 0);
   if (env.proxy_define_metric(metricType, changetype<usize>(n), <usize>n.byteLength, RET_U64) != Status.OK) {
     return u32.MAX_VALUE;
@@ -353,7 +353,7 @@ export function recordMetric(metricId: u32, value: u64): void {
 
 /** Encodes a property path: segments joined with \0. */
 export function propertyPath(segments: string[]): ArrayBuffer {
-  return String.UTF8.encode(segments.join("\0"));
+  return String.UTF8.encode(segments.join("\0"), false, String.UTF8.ErrorMode.WTF8);
 }
 
 /** A property's raw bytes, or null when absent. */

@@ -43,9 +43,9 @@ export class OrcaSample {
 
 /** The TEXT keys of the slots, pre-encoded, in slot order. */
 const TEXT_KEY_BYTES: StaticArray<ArrayBuffer> = [
-  String.UTF8.encode("cpu_utilization"), String.UTF8.encode("mem_utilization"),
-  String.UTF8.encode("application_utilization"), String.UTF8.encode("rps_fractional"),
-  String.UTF8.encode("named_metrics.num_requests_waiting"),
+  String.UTF8.encode("cpu_utilization", false, String.UTF8.ErrorMode.WTF8), String.UTF8.encode("mem_utilization", false, String.UTF8.ErrorMode.WTF8),
+  String.UTF8.encode("application_utilization", false, String.UTF8.ErrorMode.WTF8), String.UTF8.encode("rps_fractional", false, String.UTF8.ErrorMode.WTF8),
+  String.UTF8.encode("named_metrics.num_requests_waiting", false, String.UTF8.ErrorMode.WTF8),
 ];
 /** "TEXT " and "JSON " as little-endian u32s of their first four bytes (the fifth is a space). */
 const PREFIX_TEXT: u32 = 0x54584554;

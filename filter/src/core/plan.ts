@@ -6,6 +6,8 @@ import { DecisionSet } from "../wire/messages";
 import { dec, decSigned, numberText } from "./numbertext";
 import { printable } from "./printable";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
+import { prepareLimits } from "./sourcelimits";
+import { SourceLimit } from "../wire/messages";
 
 export class Plan {
   /** Decision version (0: the configuration's base plan). */
@@ -27,6 +29,8 @@ export class Plan {
   shedding: bool = false;
   /** The mesh-wide shed's reason ("" for none). */
   shedReason: string = "";
+  /** The set's source limits, keyed (core/sourcelimits.ts); null when it has none. */
+  limits: SourceLimit[] | null = null;
 
   constructor(size: i32) {
     this.weights = new StaticArray<u32>(size);
@@ -79,6 +83,7 @@ function indexOf(names: string[], name: string): i32 {
  * 0 or older than `enforcedVersion`; unknown or repeated clusters; states other than CLOSED,
  * OPEN, HALF_OPEN; NaN or out-of-range fractions (probe, shed) and scores; weights whose sum is not > 0 (unless
  * halted). Configured clusters the set does not name get weight 0 (reachable only explicitly).
+ * A source limit whose admit fraction is not in [0, 1] is refused too.
  */
 export function planFromDecisions(set: DecisionSet, names: string[], enforcedVersion: u64): PlanResult {
   if (set.version == 0) return fail("version: must be > 0");
@@ -131,6 +136,9 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     weightSum += <u64>c.weight;
   }
   if (!set.halted && weightSum == 0) return fail("clusters: the weights must sum to more than 0");
+  const bad = prepareLimits(set.sourceLimits);
+  if (bad >= 0) return fail("source_limits[" + dec(bad) + "].admit_fraction: expected a fraction in [0, 1]");
+  if (set.sourceLimits.length > 0) plan.limits = set.sourceLimits;
   for (let i = 0; i < n; i++) if (unchecked(plan.admitFractions[i]) < 1.0) plan.shedding = true;
   const r = new PlanResult();
   r.plan = plan;

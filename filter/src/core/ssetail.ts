@@ -13,10 +13,10 @@
  *  fit (vLLM's usage chunk ends with `"completion_tokens":N}}` about 100 bytes before [DONE]). */
 export const SSE_TAIL_BYTES: i32 = 256;
 
-const DONE = String.UTF8.encode("[DONE]");
-const ERROR_KEY = String.UTF8.encode("\"error\"");
-const ERROR_EVENT = String.UTF8.encode("event: error");
-const COMPLETION_TOKENS = String.UTF8.encode("\"completion_tokens\":");
+const DONE = String.UTF8.encode("[DONE]", false, String.UTF8.ErrorMode.WTF8);
+const ERROR_KEY = String.UTF8.encode("\"error\"", false, String.UTF8.ErrorMode.WTF8);
+const ERROR_EVENT = String.UTF8.encode("event: error", false, String.UTF8.ErrorMode.WTF8);
+const COMPLETION_TOKENS = String.UTF8.encode("\"completion_tokens\":", false, String.UTF8.ErrorMode.WTF8);
 
 /** Index of the last occurrence of needle in the len bytes at ptr; -1 when absent. */
 function lastIndexOf(ptr: usize, len: i32, needle: ArrayBuffer): i32 {

@@ -15,7 +15,7 @@ export const ENVOY_GRPC_AUTHORITY: i32 = 2;
 /** The bytes to pass as proxy_grpc_stream's upstream: the bare cluster name when authority is
  *  "", else GrpcService{envoy_grpc{cluster_name, authority}}. */
 export function grpcUpstream(cluster: string, authority: string): ArrayBuffer {
-  if (authority.length == 0) return String.UTF8.encode(cluster);
+  if (authority.length == 0) return String.UTF8.encode(cluster, false, String.UTF8.ErrorMode.WTF8);
   const w = new PbWriter(16 + cluster.length * 3 + authority.length * 3);
   const mark = w.begin(GRPC_SERVICE_ENVOY_GRPC);
   w.string(ENVOY_GRPC_CLUSTER_NAME, cluster);

@@ -32,6 +32,13 @@ function metricId(metricType: i32, name: string): u32 {
   return id;
 }
 
+/** One metric per cluster: "autoglm." + prefix + the cluster's name, ids by cluster index. */
+function perCluster(metricType: i32, prefix: string, names: string[]): StaticArray<u32> {
+  const ids = new StaticArray<u32>(names.length);
+  for (let i = 0; i < names.length; i++) unchecked((ids[i] = metricId(metricType, "autoglm." + prefix + unchecked(names[i]))));
+  return ids;
+}
+
 export class FilterMetrics {
   private clusters: i32;
   private requestIds: StaticArray<u32>;
@@ -59,11 +66,11 @@ export class FilterMetrics {
     this.clusters = n;
     this.requestIds = new StaticArray<u32>(n * CLASS_COUNT);
     this.pending = new StaticArray<i64>(n * CLASS_COUNT);
-    this.latencyIds = new StaticArray<u32>(n);
-    this.stateIds = new StaticArray<u32>(n);
-    this.weightIds = new StaticArray<u32>(n);
-    this.fastTripIds = new StaticArray<u32>(n);
-    this.shedIds = new StaticArray<u32>(n);
+    this.latencyIds = perCluster(MetricType.HISTOGRAM, "latency_us.", names);
+    this.stateIds = perCluster(MetricType.GAUGE, "breaker_state.", names);
+    this.weightIds = perCluster(MetricType.GAUGE, "weight.", names);
+    this.fastTripIds = perCluster(MetricType.COUNTER, "fast_trips.", names);
+    this.shedIds = perCluster(MetricType.COUNTER, "shed.", names);
     this.lastState = new StaticArray<i64>(n);
     this.lastWeight = new StaticArray<i64>(n);
     for (let i = 0; i < n; i++) {
@@ -72,11 +79,6 @@ export class FilterMetrics {
         unchecked((this.requestIds[i * CLASS_COUNT + k] =
           metricId(MetricType.COUNTER, "autoglm.requests." + name + "." + unchecked(CLASS_NAMES[k]))));
       }
-      unchecked((this.latencyIds[i] = metricId(MetricType.HISTOGRAM, "autoglm.latency_us." + name)));
-      unchecked((this.stateIds[i] = metricId(MetricType.GAUGE, "autoglm.breaker_state." + name)));
-      unchecked((this.weightIds[i] = metricId(MetricType.GAUGE, "autoglm.weight." + name)));
-      unchecked((this.fastTripIds[i] = metricId(MetricType.COUNTER, "autoglm.fast_trips." + name)));
-      unchecked((this.shedIds[i] = metricId(MetricType.COUNTER, "autoglm.shed." + name)));
       unchecked((this.lastState[i] = -1));
       unchecked((this.lastWeight[i] = -1));
     }

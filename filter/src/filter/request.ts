@@ -5,7 +5,7 @@
 import { HttpContext } from "../abi/context";
 import { noteGarbage, SMALL_GARBAGE } from "../abi/gc";
 import {
-  addHeaderRaw, callForeignNoArgs, getProperty, log, logEnabled, nowNs, propertyPath, removeHeader, replaceHeader,
+  addHeaderRaw, callForeignNoArgs, getProperty, log, logEnabled, nowNs, removeHeader, replaceHeader,
   replaceHeaderBytes, replaceHeaderRaw, utf8,
 } from "../abi/hostcalls";
 import { Action, LogLevel, MapType, Status } from "../abi/types";
@@ -24,11 +24,12 @@ import {
   RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
 } from "./root";
 import { dec } from "../core/numbertext";
+import { countSource } from "./sources";
 
-const RESPONSE_FLAGS_PATH = propertyPath(["response", "flags"]);
-const CODE_DETAILS_PATH = propertyPath(["response", "code_details"]);
+const RESPONSE_FLAGS_PATH = utf8("response\0flags");
+const CODE_DETAILS_PATH = utf8("response\0code_details");
 /** response.code_details of a response that came from the upstream (Envoy's ViaUpstream). */
-const VIA_UPSTREAM = String.UTF8.encode("via_upstream");
+const VIA_UPSTREAM = String.UTF8.encode("via_upstream", false, String.UTF8.ErrorMode.WTF8);
 /** The stream idle timeout's local reply status (Envoy's onIdleTimeout). */
 const STATUS_REQUEST_TIMEOUT: i32 = 408;
 /** What parsing an ORCA header may leave behind, in stream-callback units (abi/gc.ts): nothing for
@@ -37,7 +38,7 @@ const ORCA_GARBAGE: i32 = 64;
 /** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
 const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
-const GRPC_CONTENT_TYPE = String.UTF8.encode("application/grpc");
+const GRPC_CONTENT_TYPE = String.UTF8.encode("application/grpc", false, String.UTF8.ErrorMode.WTF8);
 /** The cluster header of an unconfigured filter (the configuration's default). */
 const DEFAULT_CLUSTER_HEADER = utf8("x-autoglm-cluster");
 /** Envoy's foreign function that makes the router re-resolve the route (source/extensions/common/
@@ -79,6 +80,9 @@ export class RequestContext extends HttpContext {
   sse: bool = false;
   /** Its chunks and last bytes; made for the context's first stream, kept when it is recycled. */
   meter: SseMeter | null = null;
+  /** The request's source in the root's sketch: slot (-1: not counted) and key. */
+  sourceSlot: i32 = -1;
+  sourceKey: u64 = 0;
 
   constructor(contextId: u32, root: FilterRoot) {
     super(contextId);
@@ -98,6 +102,7 @@ export class RequestContext extends HttpContext {
     this.grpcStatus = -1;
     this.requestDone = false;
     this.sse = false;
+    this.sourceSlot = -1;
   }
 
   onDelete(): void {
@@ -130,6 +135,15 @@ export class RequestContext extends HttpContext {
       scan.release();
       removeHeader(MapType.HTTP_REQUEST_HEADERS, keys.cluster);
       return Action.CONTINUE;
+    }
+    if (root.sketch !== null) {
+      if (countSource(root, scan, now / 1000000)) {
+        scan.release();
+        this.localReply = true;
+        return Action.PAUSE;
+      }
+      this.sourceSlot = root.lastSourceSlot;
+      this.sourceKey = root.lastSourceKey;
     }
     const route = root.routeRequest(root.explicitClusterIndex(scan), now / 1000000);
     if (route.cluster == NONE) {
@@ -288,6 +302,7 @@ export class RequestContext extends HttpContext {
       if (meter.failedInStream) failed = true;
       if (meter.ttftUs != u64.MAX_VALUE) slowUs = meter.ttftUs;
     }
+    if (failed && this.sourceSlot >= 0) this.root.sourceFailed(this.sourceSlot, this.sourceKey);
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
       headersUs, totalUs, slowUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {

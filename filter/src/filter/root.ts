@@ -3,7 +3,7 @@
 // stream) and does the periodic work on tick. Request contexts (./request.ts) call route() and
 // the record* methods.
 import {
-  getBufferBytes, getProperty, getStatusMessage, grpcCancel, HeaderScan, log, nowNs, propertyPath, setTickPeriodMs, utf8,
+  getBufferBytes, getProperty, getStatusMessage, grpcCancel, HeaderScan, log, nowNs, setTickPeriodMs, utf8,
 } from "../abi/hostcalls";
 import { BufferType, LogLevel } from "../abi/types";
 import { HttpContext, RootContext } from "../abi/context";
@@ -17,6 +17,8 @@ import { basePlan, Plan, planFromDecisions } from "../core/plan";
 import { RequestIdSource } from "../core/requestid";
 import { printable } from "../core/printable";
 import { mix64, Rng } from "../core/rng";
+import { SourceSketch } from "../core/sourcesketch";
+import { SourceLimit } from "../wire/messages";
 import { DecisionAck, DecisionNack, Hello, ReportRejected } from "../wire/messages";
 import { decodeControlMessage } from "../wire/decode";
 import { encodeAck, encodeHello, encodeNack } from "../wire/encode";
@@ -25,6 +27,7 @@ import { FilterMetrics } from "./metrics";
 import { CLASS_CLIENT_ENDED, CLASS_LOCAL_REJECT } from "./outcome";
 import { allocateWorkerId, publishDecisions, readSharedDecisions, sharedDecisionVersion } from "./shared";
 import { WindowRecorder, windowStartOf } from "./window";
+import { identityMode } from "./sources";
 import { OfflineTime } from "./offline";
 import { RequestContext } from "./request";
 import {
@@ -40,15 +43,19 @@ export const REQUEST_SCAN_REQUEST_ID: i32 = 1;
 export const REQUEST_SCAN_TRACEPARENT: i32 = 2;
 /** :authority, looked up only when the configuration has a hosts allow-list. */
 export const REQUEST_SCAN_AUTHORITY: i32 = 3;
+/** The identity header of `sources` (sources.ts), looked up only when configured. */
+export const REQUEST_SCAN_SOURCE: i32 = 4;
 export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
 /** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
- *  streams and fallback_time always, upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time"];
+ *  streams and fallback_time always, upstream_load unless its header is disabled, sources and
+ *  source_limits when `sources` is configured (it reports them and enforces their limits). */
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load", "sources", "source_limits"];
+const CAPABILITY_UPSTREAM_LOAD: i32 = 3;
+const CAPABILITY_SOURCES: i32 = 4;
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";
@@ -59,8 +66,8 @@ const FALLBACK_RULES = ": the local fallback breakers rule, at base weights";
 const FIRST_TICK_MS: u32 = 10;
 
 /** Envoy's node properties (the bootstrap's node; Istio's proxy id and the pod's zone). */
-const NODE_ID_PATH = propertyPath(["node", "id"]);
-const NODE_ZONE_PATH = propertyPath(["node", "locality", "zone"]);
+const NODE_ID_PATH = utf8("node\0id");
+const NODE_ZONE_PATH = utf8("node\0locality\0zone");
 
 /** A node property as text, "" when absent. */
 function nodeProperty(path: ArrayBuffer): string {
@@ -189,6 +196,13 @@ export class FilterRoot extends RootContext {
   responseScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
   /** grpc-status in a gRPC response's headers (trailers-only) or trailers; looked up only then. */
   grpcStatusScan: HeaderScan = new HeaderScan(new StaticArray<ArrayBuffer>(0));
+  /** Who sends the traffic: the window's sketch; null when `sources` is not configured. */
+  sketch: SourceSketch | null = null;
+  /** The identity kind (sources.ts IDENTITY_*). */
+  sourceMode: i32 = 0;
+  /** The sketch slot and key of the request countSource() counted last (read at once by it). */
+  lastSourceSlot: i32 = -1;
+  lastSourceKey: u64 = 0;
 
   /** Contexts of deleted requests, reused by the next ones (at most SPARE_CONTEXTS): saves an
    *  allocation per request and the collector's sweep of it. */
@@ -276,13 +290,16 @@ export class FilterRoot extends RootContext {
     this.nameBytes = nameBytes;
     this.nodeBytes = utf8(c.nodeId);
     const keys = this.keys as HeaderKeys;
-    const requestKeys = new StaticArray<ArrayBuffer>(4);
+    const requestKeys = new StaticArray<ArrayBuffer>(5);
     // An unconfigured explicit header scans for an empty name, which no header has.
     requestKeys[REQUEST_SCAN_EXPLICIT] = keys.explicitCluster !== null ? keys.explicitCluster as ArrayBuffer : new ArrayBuffer(0);
     requestKeys[REQUEST_SCAN_REQUEST_ID] = keys.requestId;
     requestKeys[REQUEST_SCAN_TRACEPARENT] = keys.traceparent;
     // Without an allow-list :authority is not looked up (an empty key is skipped): no cost.
     requestKeys[REQUEST_SCAN_AUTHORITY] = c.hosts.length > 0 ? keys.authority : new ArrayBuffer(0);
+    requestKeys[REQUEST_SCAN_SOURCE] = utf8(c.sourcesTopK > 0 ? c.sourcesHeader : "");
+    this.sketch = c.sourcesTopK > 0 ? new SourceSketch(c.sourcesTopK) : null;
+    this.sourceMode = identityMode(c.sourcesHeader);
     const hostBytes = new StaticArray<ArrayBuffer>(c.hosts.length);
     for (let i = 0; i < c.hosts.length; i++) unchecked((hostBytes[i] = utf8(c.hosts[i])));
     this.hostBytes = hostBytes;
@@ -344,6 +361,20 @@ export class FilterRoot extends RootContext {
   // -------------------------------------------------------------------------------------------
   // Routing (called per request)
   // -------------------------------------------------------------------------------------------
+
+  /** The source limits in force: the plan's while it rules (none on the fallback breakers). */
+  enforcedLimits(nowMs: u64): SourceLimit[] | null {
+    return this.planRules(nowMs) ? (this.plan as Plan).limits : null;
+  }
+
+  /** A request of the source in sketch slot `slot` with `key` failed: one of its errors (when the
+   *  slot still holds it). */
+  sourceFailed(slot: i32, key: u64): void {
+    const sketch = this.sketch;
+    if (sketch === null) return;
+    const e = sketch.at(slot, key);
+    if (e !== null) e.errors++;
+  }
 
   /** Whether the control plane's plan rules now (else: the local fallback breakers): while a
    *  live stream is open, and for the plan's ttl_ms after the control plane was last live. */
@@ -607,7 +638,11 @@ export class FilterRoot extends RootContext {
     h.instanceId = this.instanceId;
     // Built for every (re)connect: a control plane behind this version continues above it.
     h.enforcedVersion = this.enforcedVersion;
-    h.capabilities = c.upstreamLoadHeader.length > 0 ? CAPABILITIES : CAPABILITIES_NO_LOAD;
+    for (let i = 0; i < CAPABILITIES.length; i++) {
+      if (i == CAPABILITY_UPSTREAM_LOAD && c.upstreamLoadHeader.length == 0) continue;
+      if (i >= CAPABILITY_SOURCES && this.sketch === null) break;
+      h.capabilities.push(unchecked(CAPABILITIES[i]));
+    }
     h.disconnectedMs = this.offline.disconnectedMs(nowMs);
     h.fallbackMs = this.offline.fallbackMsAt(nowMs);
     return encodeHello(h);
@@ -677,7 +712,9 @@ export class FilterRoot extends RootContext {
     // Close the window when it is (within half a tick) complete.
     const dueMs = nowMs + <u64>(this.tickMs / 2);
     if (dueMs >= this.recorder.startMs + <u64>c.windowMs) {
-      stream.sendReport(this.recorder.close(windowStartOf(dueMs, c.windowMs), c.windowMs, 0, this.enforcedVersion));
+      const report = this.recorder.close(windowStartOf(dueMs, c.windowMs), c.windowMs, 0, this.enforcedVersion);
+      if (this.sketch !== null) (this.sketch as SourceSketch).drain(report);
+      stream.sendReport(report);
     }
     this.refreshGauges(nowMs);
     (this.metrics as FilterMetrics).flush();

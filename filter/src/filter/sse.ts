@@ -9,7 +9,7 @@ import { BufferType } from "../abi/types";
 import { SSE_TAIL_BYTES, tailCompletionTokens, tailHasDone, tailHasError } from "../core/ssetail";
 
 /** "text/event-stream", the media type of server-sent events (WHATWG HTML, 9.2). */
-const EVENT_STREAM = String.UTF8.encode("text/event-stream");
+const EVENT_STREAM = String.UTF8.encode("text/event-stream", false, String.UTF8.ErrorMode.WTF8);
 
 /** Whether a Content-Type value (len bytes at ptr) is text/event-stream, with or without
  *  parameters; media types compare case-insensitively (RFC 9110, 8.3.1). */

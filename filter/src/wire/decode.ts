@@ -22,6 +22,8 @@ import {
   SIDECAR_HELLO,
   SIDECAR_NACK,
   SIDECAR_REPORT,
+  SourceCount,
+  SourceLimit,
   TelemetryReport,
   StreamWindow,
   UpstreamLoad,
@@ -75,6 +77,30 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
       m.clusters.push(c);
     } else if (f == 7) m.shedFraction = r.float("shed_fraction");
     else if (f == 8) m.shedReason = r.string("shed_reason");
+    else if (f == 10) {
+      const what = "source_limits[" + dec(m.sourceLimits.length) + "]";
+      const outer = r.enter(what);
+      if (outer < 0) return;
+      const l = new SourceLimit();
+      readSourceLimit(r, l);
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = what + "." + (r.error as string);
+        return;
+      }
+      m.sourceLimits.push(l);
+    } else if (f != 0) r.skip("field " + dec(f));
+  }
+}
+
+function readSourceLimit(r: PbReader, m: SourceLimit): void {
+  while (r.more()) {
+    const f = r.key("SourceLimit");
+    if (f == 1) m.source = r.string("source");
+    else if (f == 2) m.deny = r.bool("deny");
+    else if (f == 3) m.admitFraction = r.float("admit_fraction");
+    else if (f == 4) m.retryAfterS = r.uint32("retry_after_s");
+    else if (f == 5) m.reason = r.string("reason");
     else if (f != 0) r.skip("field " + dec(f));
   }
 }
@@ -293,7 +319,27 @@ function readReport(r: PbReader, m: TelemetryReport): void {
         return;
       }
       m.clusters.push(c);
-    } else if (f != 0) r.skip("field " + dec(f));
+    } else if (f == 6) {
+      const outer = r.enter("sources");
+      if (outer < 0) return;
+      const s = new SourceCount();
+      while (r.more()) {
+        const g = r.key("SourceCount");
+        if (g == 1) s.source = r.string("source");
+        else if (g == 2) s.requests = r.uint32("requests");
+        else if (g == 3) s.overestimate = r.uint32("overestimate");
+        else if (g == 4) s.errors = r.uint32("errors");
+        else if (g == 5) s.limited = r.uint32("limited");
+        else if (g != 0) r.skip("field " + dec(g));
+      }
+      r.leave(outer);
+      if (r.error !== null) {
+        r.error = "sources." + (r.error as string);
+        return;
+      }
+      m.sources.push(s);
+    } else if (f == 7) m.sourcesTotal = r.uint64("sources_total");
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 

@@ -105,6 +105,17 @@ function writeReport(w: PbWriter, m: TelemetryReport): void {
     writeClusterWindow(w, unchecked(m.clusters[i]));
     w.end(mark);
   }
+  for (let i = 0; i < m.sources.length; i++) {
+    const s = unchecked(m.sources[i]);
+    const mark = w.begin(6);
+    w.string(1, s.source);
+    w.uint32(2, s.requests);
+    w.uint32(3, s.overestimate);
+    w.uint32(4, s.errors);
+    w.uint32(5, s.limited);
+    w.end(mark);
+  }
+  w.uint64(7, m.sourcesTotal);
 }
 
 /** SidecarMessage{hello}, serialized. */
@@ -118,7 +129,7 @@ export function encodeHello(m: Hello): ArrayBuffer {
 
 /** SidecarMessage{report}, serialized. */
 export function encodeReport(m: TelemetryReport): ArrayBuffer {
-  const w = new PbWriter(64 + m.clusters.length * 96);
+  const w = new PbWriter(64 + m.clusters.length * 96 + m.sources.length * 40);
   const mark = w.begin(SIDECAR_REPORT);
   writeReport(w, m);
   w.end(mark);
@@ -182,6 +193,16 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
   }
   w.float(7, m.shedFraction);
   w.string(8, m.shedReason);
+  for (let i = 0; i < m.sourceLimits.length; i++) {
+    const l = unchecked(m.sourceLimits[i]);
+    const c = w.begin(10);
+    w.string(1, l.source);
+    w.bool(2, l.deny);
+    w.float(3, l.admitFraction);
+    w.uint32(4, l.retryAfterS);
+    w.string(5, l.reason);
+    w.end(c);
+  }
   w.end(mark);
   return w.finish();
 }

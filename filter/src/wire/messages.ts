@@ -113,6 +113,25 @@ export class TelemetryReport {
   sequence: u64 = 0;
   enforcedVersion: u64 = 0;
   clusters: ClusterWindow[] = [];
+  /** The sketch's sources with a count (SourceCount in the .proto); empty when not counted. */
+  sources: SourceCount[] = [];
+  /** Requests the sketch counted in the window (every source's). */
+  sourcesTotal: u64 = 0;
+}
+
+/** One client identity's requests in one window (see the .proto's SourceCount). */
+export class SourceCount {
+  source: string = "";
+  /** Upper bound of its true count. */
+  requests: u32 = 0;
+  /** Of requests: possibly another source's (space-saving's error). */
+  overestimate: u32 = 0;
+  /** Of requests - overestimate: failed. */
+  errors: u32 = 0;
+  /** Of requests: refused by a source limit (429). */
+  limited: u32 = 0;
+  /** The filter's own, not on the wire: the sketch's key of the source (fnv1a64). */
+  key: u64 = 0;
 }
 
 export class DecisionAck {
@@ -171,4 +190,20 @@ export class DecisionSet {
   /** Fraction [0, 1] of the mesh's new requests refused with a 429 (0: none). */
   shedFraction: f32 = 0;
   shedReason: string = "";
+  sourceLimits: SourceLimit[] = [];
+}
+
+/** A limit on one source (see the .proto's SourceLimit; cap_per_s is not read). */
+export class SourceLimit {
+  source: string = "";
+  deny: bool = false;
+  /** Fraction [0, 1] of the source's requests admitted. */
+  admitFraction: f32 = 0;
+  /** Seconds (0: the filter's retry_after_s). */
+  retryAfterS: u32 = 0;
+  reason: string = "";
+  /** The filter's own, not on the wire: the source's key (core/sourcesketch.ts fnv1a64) and the
+   *  admission credit that spreads the admitted fraction evenly. */
+  key: u64 = 0;
+  credit: f64 = 0;
 }

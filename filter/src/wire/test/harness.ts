@@ -15,6 +15,8 @@ import {
   Hello,
   LatencyHistogram,
   ReportRejected,
+  SourceCount,
+  SourceLimit,
   StreamWindow,
   TelemetryReport,
   UpstreamLoad,
@@ -22,6 +24,7 @@ import {
 import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
 import { parseDecimal } from "../../core/decimal";
 import { tailCompletionTokens, tailHasDone, tailHasError } from "../../core/ssetail";
+import { fnv1a64, SourceSketch } from "../../core/sourcesketch";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -63,7 +66,13 @@ function decisionSetJson(m: DecisionSet): string {
     out += ",\"reason\":" + q(c.reason) + ",\"anomalyScoreBits\":" + f32bits(c.anomalyScore);
     out += ",\"shedFractionBits\":" + f32bits(c.shedFraction) + "}";
   }
-  return out + "],\"shedFractionBits\":" + f32bits(m.shedFraction) + ",\"shedReason\":" + q(m.shedReason) + "}";
+  out += "],\"shedFractionBits\":" + f32bits(m.shedFraction) + ",\"shedReason\":" + q(m.shedReason) + ",\"sourceLimits\":[";
+  for (let i = 0; i < m.sourceLimits.length; i++) {
+    const l = m.sourceLimits[i];
+    out += (i > 0 ? "," : "") + "{\"source\":" + q(l.source) + ",\"deny\":" + (l.deny ? "true" : "false") +
+      ",\"admitFractionBits\":" + f32bits(l.admitFraction) + ",\"retryAfterS\":" + l.retryAfterS.toString() + ",\"reason\":" + q(l.reason) + "}";
+  }
+  return out + "]}";
 }
 
 function reportRejectedJson(m: ReportRejected): string {
@@ -130,7 +139,13 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
       out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + "}";
     }
-    return out + "]}}";
+    out += "],\"sources\":[";
+    for (let i = 0; i < report.sources.length; i++) {
+      const x = report.sources[i];
+      out += (i > 0 ? "," : "") + "{\"source\":" + q(x.source) + ",\"requests\":" + x.requests.toString() + ",\"overestimate\":" + x.overestimate.toString() +
+        ",\"errors\":" + x.errors.toString() + ",\"limited\":" + x.limited.toString() + "}";
+    }
+    return out + "],\"sourcesTotal\":" + u64s(report.sourcesTotal) + "}}";
   }
   const ack = r.ack;
   if (ack !== null) return "{\"kind\":\"ack\",\"ack\":{\"version\":" + u64s(ack.version) + "}}";
@@ -266,6 +281,20 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         m.clusters.push(w);
       }
     }
+    const sources = report.getArray("sources");
+    if (sources !== null) {
+      for (let i = 0; i < sources.length; i++) {
+        const x = sources[i];
+        const sc = new SourceCount();
+        sc.source = x.getString("source", "");
+        sc.requests = u32Of(x, "requests");
+        sc.overestimate = u32Of(x, "overestimate");
+        sc.errors = u32Of(x, "errors");
+        sc.limited = u32Of(x, "limited");
+        m.sources.push(sc);
+      }
+    }
+    m.sourcesTotal = u64Of(report.get("sourcesTotal"));
     return encodeReport(m);
   }
   const ack = root.getObject("ack");
@@ -341,6 +370,19 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
   }
   m.shedFraction = <f32>d.getNumber("shedFraction", 0);
   m.shedReason = d.getString("shedReason", "");
+  const limits = d.getArray("sourceLimits");
+  if (limits !== null) {
+    for (let i = 0; i < limits.length; i++) {
+      const x = limits[i];
+      const l = new SourceLimit();
+      l.source = x.getString("source", "");
+      l.deny = x.getBool("deny", false);
+      l.admitFraction = <f32>x.getNumber("admitFraction", 0);
+      l.retryAfterS = u32Of(x, "retryAfterS");
+      l.reason = x.getString("reason", "");
+      m.sourceLimits.push(l);
+    }
+  }
   return encodeControlMessage(m);
 }
 
@@ -430,4 +472,25 @@ export function sseTail(text: string): string {
   const ptr = changetype<usize>(bytes);
   const n = bytes.byteLength;
   return (tailHasDone(ptr, n) ? "true" : "false") + " " + (tailHasError(ptr, n) ? "true" : "false") + " " + tailCompletionTokens(ptr, n).toString();
+}
+
+/** Runs the filter's heavy-hitters sketch (core/sourcesketch.ts) with K slots over a stream of
+ *  identities (one per line) and returns its report: {"total", "sources": [{source, requests,
+ *  overestimate}]} in slot order. */
+export function sketchRun(stream: string, k: i32): string {
+  const sketch = new SourceSketch(k);
+  const ids = stream.split("\n");
+  for (let i = 0; i < ids.length; i++) {
+    const bytes = String.UTF8.encode(ids[i]);
+    const ptr = changetype<usize>(bytes);
+    sketch.offer(fnv1a64(ptr, bytes.byteLength), ptr, bytes.byteLength);
+  }
+  const report = new TelemetryReport();
+  sketch.drain(report);
+  let out = "{\"total\":" + report.sourcesTotal.toString() + ",\"sources\":[";
+  for (let i = 0; i < report.sources.length; i++) {
+    const x = report.sources[i];
+    out += (i > 0 ? "," : "") + "{\"source\":" + q(x.source) + ",\"requests\":" + x.requests.toString() + ",\"overestimate\":" + x.overestimate.toString() + "}";
+  }
+  return out + "]}";
 }

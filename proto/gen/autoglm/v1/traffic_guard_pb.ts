@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIp0BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdyLqAgoNQ2x1c3RlcldpbmRvdxIPCgdjbHVzdGVyGAEgASgJEhAKCHJlcXVlc3RzGAIgASgNEhIKCmVycm9yc181eHgYAyABKA0SFQoNbG9jYWxfcmVqZWN0cxgEIAEoDRIQCgh0aW1lb3V0cxgFIAEoDRIOCgZyZXNldHMYBiABKA0SEwoLZ3JwY19lcnJvcnMYByABKA0SNQoPaGVhZGVyc19sYXRlbmN5GAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEjMKDXRvdGFsX2xhdGVuY3kYCSABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SDAoEc2hlZBgKIAEoDRIvCg11cHN0cmVhbV9sb2FkGAsgASgLMhguYXV0b2dsbS52MS5VcHN0cmVhbUxvYWQSKQoHc3RyZWFtcxgMIAEoCzIYLmF1dG9nbG0udjEuU3RyZWFtV2luZG93IvsBCgxTdHJlYW1XaW5kb3cSDwoHc3RyZWFtcxgBIAEoDRILCgNjdXQYAiABKA0SGAoQZmFpbGVkX2luX3N0cmVhbRgDIAEoDRISCgp0b2tlbnNfb3V0GAQgASgEEhgKEHRva2Vuc19lc3RpbWF0ZWQYBSABKAQSKgoEdHRmdBgGIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIqCgR0cG90GAcgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEi0KB21heF9nYXAYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0iqAIKDFVwc3RyZWFtTG9hZBIPCgdyZXBvcnRzGAEgASgNEhAKCHVucGFyc2VkGAIgASgNEi8KD2NwdV91dGlsaXphdGlvbhgDIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIvCg9tZW1fdXRpbGl6YXRpb24YBCABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSNwoXYXBwbGljYXRpb25fdXRpbGl6YXRpb24YBSABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLgoOcnBzX2ZyYWN0aW9uYWwYBiABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSKgoKcXVldWVfc2l6ZRgHIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYyI1CgpMb2FkTWV0cmljEg0KBWNvdW50GAEgASgNEgsKA3N1bRgCIAEoARILCgNtYXgYAyABKAEiWAoQTGF0ZW5jeUhpc3RvZ3JhbRIUCgxmaXJzdF9idWNrZXQYASABKA0SDgoGY291bnRzGAIgAygNEg4KBnN1bV91cxgDIAEoBBIOCgZtYXhfdXMYBCABKAQiHgoLRGVjaXNpb25BY2sSDwoHdmVyc2lvbhgBIAEoBCJJCgxEZWNpc2lvbk5hY2sSDwoHdmVyc2lvbhgBIAEoBBIOCgZyZWFzb24YAiABKAkSGAoQZW5mb3JjZWRfdmVyc2lvbhgDIAEoBCJ9Cg5Db250cm9sTWVzc2FnZRIsCglkZWNpc2lvbnMYASABKAsyFy5hdXRvZ2xtLnYxLkRlY2lzaW9uU2V0SAASNQoPcmVwb3J0X3JlamVjdGVkGAIgASgLMhouYXV0b2dsbS52MS5SZXBvcnRSZWplY3RlZEgAQgYKBGtpbmQiSwoOUmVwb3J0UmVqZWN0ZWQSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVhc29uGAIgASgJEhcKD2Nsb2NrX29mZnNldF9tcxgDIAEoEiLtAQoLRGVjaXNpb25TZXQSDwoHdmVyc2lvbhgBIAEoBBIUCgxpc3N1ZWRfYXRfbXMYAiABKAQSDgoGdHRsX21zGAMgASgNEg4KBmhhbHRlZBgEIAEoCBITCgtoYWx0X3JlYXNvbhgFIAEoCRItCghjbHVzdGVycxgGIAMoCzIbLmF1dG9nbG0udjEuQ2x1c3RlckRlY2lzaW9uEhUKDXNoZWRfZnJhY3Rpb24YByABKAISEwoLc2hlZF9yZWFzb24YCCABKAkSJwoJaGFsdF9tb2RlGAkgASgOMhQuYXV0b2dsbS52MS5IYWx0TW9kZSLIAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAhIVCg1zaGVkX2ZyYWN0aW9uGAggASgCKnwKDEJyZWFrZXJTdGF0ZRIdChlCUkVBS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQlJFQUtFUl9TVEFURV9DTE9TRUQQARIWChJCUkVBS0VSX1NUQVRFX09QRU4QAhIbChdCUkVBS0VSX1NUQVRFX0hBTEZfT1BFThADKlMKCEhhbHRNb2RlEhkKFUhBTFRfTU9ERV9VTlNQRUNJRklFRBAAEhMKD0hBTFRfTU9ERV9EUkFJThABEhcKE0hBTFRfTU9ERV9JTU1FRElBVEUQAjJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIt4BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdxIoCgdzb3VyY2VzGAYgAygLMhcuYXV0b2dsbS52MS5Tb3VyY2VDb3VudBIVCg1zb3VyY2VzX3RvdGFsGAcgASgEImYKC1NvdXJjZUNvdW50Eg4KBnNvdXJjZRgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRIUCgxvdmVyZXN0aW1hdGUYAyABKA0SDgoGZXJyb3JzGAQgASgNEg8KB2xpbWl0ZWQYBSABKA0i6gIKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEgwKBHNoZWQYCiABKA0SLwoNdXBzdHJlYW1fbG9hZBgLIAEoCzIYLmF1dG9nbG0udjEuVXBzdHJlYW1Mb2FkEikKB3N0cmVhbXMYDCABKAsyGC5hdXRvZ2xtLnYxLlN0cmVhbVdpbmRvdyL7AQoMU3RyZWFtV2luZG93Eg8KB3N0cmVhbXMYASABKA0SCwoDY3V0GAIgASgNEhgKEGZhaWxlZF9pbl9zdHJlYW0YAyABKA0SEgoKdG9rZW5zX291dBgEIAEoBBIYChB0b2tlbnNfZXN0aW1hdGVkGAUgASgEEioKBHR0ZnQYBiABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SKgoEdHBvdBgHIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRItCgdtYXhfZ2FwGAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtIqgCCgxVcHN0cmVhbUxvYWQSDwoHcmVwb3J0cxgBIAEoDRIQCgh1bnBhcnNlZBgCIAEoDRIvCg9jcHVfdXRpbGl6YXRpb24YAyABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLwoPbWVtX3V0aWxpemF0aW9uGAQgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEjcKF2FwcGxpY2F0aW9uX3V0aWxpemF0aW9uGAUgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEi4KDnJwc19mcmFjdGlvbmFsGAYgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEioKCnF1ZXVlX3NpemUYByABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMiNQoKTG9hZE1ldHJpYxINCgVjb3VudBgBIAEoDRILCgNzdW0YAiABKAESCwoDbWF4GAMgASgBIlgKEExhdGVuY3lIaXN0b2dyYW0SFAoMZmlyc3RfYnVja2V0GAEgASgNEg4KBmNvdW50cxgCIAMoDRIOCgZzdW1fdXMYAyABKAQSDgoGbWF4X3VzGAQgASgEIh4KC0RlY2lzaW9uQWNrEg8KB3ZlcnNpb24YASABKAQiSQoMRGVjaXNpb25OYWNrEg8KB3ZlcnNpb24YASABKAQSDgoGcmVhc29uGAIgASgJEhgKEGVuZm9yY2VkX3ZlcnNpb24YAyABKAQifQoOQ29udHJvbE1lc3NhZ2USLAoJZGVjaXNpb25zGAEgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvblNldEgAEjUKD3JlcG9ydF9yZWplY3RlZBgCIAEoCzIaLmF1dG9nbG0udjEuUmVwb3J0UmVqZWN0ZWRIAEIGCgRraW5kIksKDlJlcG9ydFJlamVjdGVkEhAKCHNlcXVlbmNlGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIXCg9jbG9ja19vZmZzZXRfbXMYAyABKBIinQIKC0RlY2lzaW9uU2V0Eg8KB3ZlcnNpb24YASABKAQSFAoMaXNzdWVkX2F0X21zGAIgASgEEg4KBnR0bF9tcxgDIAEoDRIOCgZoYWx0ZWQYBCABKAgSEwoLaGFsdF9yZWFzb24YBSABKAkSLQoIY2x1c3RlcnMYBiADKAsyGy5hdXRvZ2xtLnYxLkNsdXN0ZXJEZWNpc2lvbhIVCg1zaGVkX2ZyYWN0aW9uGAcgASgCEhMKC3NoZWRfcmVhc29uGAggASgJEicKCWhhbHRfbW9kZRgJIAEoDjIULmF1dG9nbG0udjEuSGFsdE1vZGUSLgoNc291cmNlX2xpbWl0cxgKIAMoCzIXLmF1dG9nbG0udjEuU291cmNlTGltaXQifQoLU291cmNlTGltaXQSDgoGc291cmNlGAEgASgJEgwKBGRlbnkYAiABKAgSFgoOYWRtaXRfZnJhY3Rpb24YAyABKAISFQoNcmV0cnlfYWZ0ZXJfcxgEIAEoDRIOCgZyZWFzb24YBSABKAkSEQoJY2FwX3Blcl9zGAYgASgBIsgBCg9DbHVzdGVyRGVjaXNpb24SDwoHY2x1c3RlchgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmF1dG9nbG0udjEuQnJlYWtlclN0YXRlEg4KBndlaWdodBgDIAEoDRIWCg5wcm9iZV9mcmFjdGlvbhgEIAEoAhIVCg1yZXRyeV9hZnRlcl9zGAUgASgNEg4KBnJlYXNvbhgGIAEoCRIVCg1hbm9tYWx5X3Njb3JlGAcgASgCEhUKDXNoZWRfZnJhY3Rpb24YCCABKAIqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMqUwoISGFsdE1vZGUSGQoVSEFMVF9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPSEFMVF9NT0RFX0RSQUlOEAESFwoTSEFMVF9NT0RFX0lNTUVESUFURRACMlUKDFRyYWZmaWNHdWFyZBJFCgdDb25uZWN0EhouYXV0b2dsbS52MS5TaWRlY2FyTWVzc2FnZRoaLmF1dG9nbG0udjEuQ29udHJvbE1lc3NhZ2UoATABYgZwcm90bzM");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -131,6 +131,8 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    *                    a filter without it enforces every halt as a drain
    *   "streams"        reports ClusterWindow.streams (TTFT, TPOT and cuts of streamed responses)
    *   "fallback_time"  fills disconnected_ms and fallback_ms below
+   *   "sources"        reports TelemetryReport.sources (configured with the filter's `sources`)
+   *   "source_limits"  enforces DecisionSet.source_limits (a local 429 per limited source)
    *
    * @generated from field: repeated string capabilities = 8;
    */
@@ -202,6 +204,25 @@ export type TelemetryReport = Message<"autoglm.v1.TelemetryReport"> & {
    * @generated from field: repeated autoglm.v1.ClusterWindow clusters = 5;
    */
   clusters: ClusterWindow[];
+
+  /**
+   * Who sent the window's requests: the entries of the worker's heavy-hitters sketch
+   * (space-saving, Metwally, Agrawal, El Abbadi, "Efficient Computation of Frequent and Top-k
+   * Elements in Data Streams", ICDT 2005) with a count, at most the sketch's K (the filter's
+   * sources.top_k). Empty when the filter does not count sources.
+   *
+   * @generated from field: repeated autoglm.v1.SourceCount sources = 6;
+   */
+  sources: SourceCount[];
+
+  /**
+   * Requests the sketch counted in the window (every source's, kept or not), the denominator of
+   * a source's share. A kept source's true count is within [requests - overestimate, requests],
+   * and any source not kept sent at most sources_total / K requests (space-saving's bound).
+   *
+   * @generated from field: uint64 sources_total = 7;
+   */
+  sourcesTotal: bigint;
 };
 
 /**
@@ -210,6 +231,60 @@ export type TelemetryReport = Message<"autoglm.v1.TelemetryReport"> & {
  */
 export const TelemetryReportSchema: GenMessage<TelemetryReport> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 2);
+
+/**
+ * One client identity's requests in one window, as the worker's sketch counted them. Counted as
+ * the request's headers arrive (before routing), whatever then happens to it.
+ *
+ * @generated from message autoglm.v1.SourceCount
+ */
+export type SourceCount = Message<"autoglm.v1.SourceCount"> & {
+  /**
+   * The identity: the client address without its port (Envoy's `source.address` property, or
+   * the first hop of `x-forwarded-for`), or, for any other configured header (an API key, a
+   * tenant), 16 lower-case hex digits of the value's 64-bit FNV-1a hash: never the value itself.
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * Requests counted for it in the window: an upper bound of its true count.
+   *
+   * @generated from field: uint32 requests = 2;
+   */
+  requests: number;
+
+  /**
+   * How much of requests may belong to the sources it displaced (space-saving's error: the
+   * smallest count when it entered the sketch); 0 when it was counted from the window's start.
+   *
+   * @generated from field: uint32 overestimate = 3;
+   */
+  overestimate: number;
+
+  /**
+   * Of the requests counted since it entered the sketch (requests - overestimate): those that
+   * failed (5xx, timeout, reset, gRPC server error, a cut stream), as the window's counters judge.
+   *
+   * @generated from field: uint32 errors = 4;
+   */
+  errors: number;
+
+  /**
+   * Of requests: refused by a source limit (a local 429, never sent upstream).
+   *
+   * @generated from field: uint32 limited = 5;
+   */
+  limited: number;
+};
+
+/**
+ * Describes the message autoglm.v1.SourceCount.
+ * Use `create(SourceCountSchema)` to create a new message.
+ */
+export const SourceCountSchema: GenMessage<SourceCount> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 3);
 
 /**
  * Counters and latency for one upstream cluster over one window.
@@ -310,7 +385,7 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
  * Use `create(ClusterWindowSchema)` to create a new message.
  */
 export const ClusterWindowSchema: GenMessage<ClusterWindow> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 3);
+  messageDesc(file_autoglm_v1_traffic_guard, 4);
 
 /**
  * What the streamed responses of one window did (server-sent events; vLLM and TGI send 200 and
@@ -391,7 +466,7 @@ export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
  * Use `create(StreamWindowSchema)` to create a new message.
  */
 export const StreamWindowSchema: GenMessage<StreamWindow> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 4);
+  messageDesc(file_autoglm_v1_traffic_guard, 5);
 
 /**
  * The upstream load the responses of one window carried, as ORCA load reports (xds
@@ -461,7 +536,7 @@ export type UpstreamLoad = Message<"autoglm.v1.UpstreamLoad"> & {
  * Use `create(UpstreamLoadSchema)` to create a new message.
  */
 export const UpstreamLoadSchema: GenMessage<UpstreamLoad> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 5);
+  messageDesc(file_autoglm_v1_traffic_guard, 6);
 
 /**
  * Samples of one load metric over a window: mergeable by adding count and sum, max of max.
@@ -490,7 +565,7 @@ export type LoadMetric = Message<"autoglm.v1.LoadMetric"> & {
  * Use `create(LoadMetricSchema)` to create a new message.
  */
 export const LoadMetricSchema: GenMessage<LoadMetric> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 6);
+  messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
  * A mergeable log-linear latency histogram over microseconds, the same buckets on both sides.
@@ -541,7 +616,7 @@ export type LatencyHistogram = Message<"autoglm.v1.LatencyHistogram"> & {
  * Use `create(LatencyHistogramSchema)` to create a new message.
  */
 export const LatencyHistogramSchema: GenMessage<LatencyHistogram> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 7);
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
 
 /**
  * The worker enforces this decision version.
@@ -560,7 +635,7 @@ export type DecisionAck = Message<"autoglm.v1.DecisionAck"> & {
  * Use `create(DecisionAckSchema)` to create a new message.
  */
 export const DecisionAckSchema: GenMessage<DecisionAck> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * The worker refused this decision version and keeps enforcing enforced_version.
@@ -591,7 +666,7 @@ export type DecisionNack = Message<"autoglm.v1.DecisionNack"> & {
  * Use `create(DecisionNackSchema)` to create a new message.
  */
 export const DecisionNackSchema: GenMessage<DecisionNack> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * @generated from message autoglm.v1.ControlMessage
@@ -620,7 +695,7 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
  * Use `create(ControlMessageSchema)` to create a new message.
  */
 export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 10);
+  messageDesc(file_autoglm_v1_traffic_guard, 11);
 
 /**
  * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
@@ -658,7 +733,7 @@ export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
  * Use `create(ReportRejectedSchema)` to create a new message.
  */
 export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 11);
+  messageDesc(file_autoglm_v1_traffic_guard, 12);
 
 /**
  * The complete decision set: every cluster the control plane knows, each time (state of the
@@ -742,6 +817,16 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
    * @generated from field: autoglm.v1.HaltMode halt_mode = 9;
    */
   haltMode: HaltMode;
+
+  /**
+   * Limits on client identities (TelemetryReport.sources' `source`): a local 429 (retry-after)
+   * for a source denied, or for the part of its requests beyond a rate cap. Enforced only by
+   * filters whose Hello names the capability "source_limits", and only while the set rules (its
+   * ttl).
+   *
+   * @generated from field: repeated autoglm.v1.SourceLimit source_limits = 10;
+   */
+  sourceLimits: SourceLimit[];
 };
 
 /**
@@ -749,7 +834,70 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 12);
+  messageDesc(file_autoglm_v1_traffic_guard, 13);
+
+/**
+ * A limit on one source, the same in every sidecar's set. A rate cap reaches the filters as the
+ * fraction of the source's requests each worker admits: the control plane divides the cap by the
+ * source's rate over every sidecar (merged sketches), so each sidecar admits cap x its observed
+ * share of the source; one that never saw the source admits the same fraction of what it gets
+ * (if the source moves there, that is the cap again). The fraction follows the source's rate a
+ * window behind.
+ *
+ * @generated from message autoglm.v1.SourceLimit
+ */
+export type SourceLimit = Message<"autoglm.v1.SourceLimit"> & {
+  /**
+   * The identity, spelled as SourceCount.source.
+   *
+   * @generated from field: string source = 1;
+   */
+  source: string;
+
+  /**
+   * Refuse every request of the source (admit_fraction is ignored).
+   *
+   * @generated from field: bool deny = 2;
+   */
+  deny: boolean;
+
+  /**
+   * The fraction [0, 1] of the source's requests admitted, spread evenly (not at random) over
+   * them; the others get a local 429.
+   *
+   * @generated from field: float admit_fraction = 3;
+   */
+  admitFraction: number;
+
+  /**
+   * What the 429's retry-after says, seconds (0: the filter's retry_after_s).
+   *
+   * @generated from field: uint32 retry_after_s = 4;
+   */
+  retryAfterS: number;
+
+  /**
+   * Why ("operator alice: scraping", "trigger tenant-flood").
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * The cap the fraction enforces, requests per second over the mesh (0 for deny); for people
+   * and tools, the filter does not read it.
+   *
+   * @generated from field: double cap_per_s = 6;
+   */
+  capPerS: number;
+};
+
+/**
+ * Describes the message autoglm.v1.SourceLimit.
+ * Use `create(SourceLimitSchema)` to create a new message.
+ */
+export const SourceLimitSchema: GenMessage<SourceLimit> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 14);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -816,7 +964,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 13);
+  messageDesc(file_autoglm_v1_traffic_guard, 15);
 
 /**
  * @generated from enum autoglm.v1.BreakerState
