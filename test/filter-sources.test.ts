@@ -141,11 +141,11 @@ test("source limits are refused naming the field when a fraction is outside [0, 
   const { t, cp } = await startFilter({ ...BASE_CONFIG, sources: {} });
   try {
     cp.push({ version: 1, clusters: CLUSTERS });
-    for (const [version, admitFraction] of [[2, 1.5], [3, -0.1], [4, Number.NaN]] as const) {
+    for (const [version, admitFraction, got] of [[2, 1.5, "1.5"], [3, -0.25, "-0.25"], [4, Number.NaN, "NaN"]] as const) {
       cp.push({ version, clusters: CLUSTERS, sourceLimits: [{ source: "a" }, { source: "10.0.0.1", admitFraction }] });
       const nack = cp.sent("nack").at(-1)!;
       assert.equal(nack.version, BigInt(version));
-      assert.equal(nack.reason, "source_limits[1].admit_fraction: expected a fraction in [0, 1]");
+      assert.equal(nack.reason, `source_limits[1].admit_fraction: expected a fraction in [0, 1], got ${got}`);
       assert.equal(nack.enforcedVersion, 1n);
     }
   } finally {

@@ -54,10 +54,10 @@ export function basePlan(baseWeights: StaticArray<u32>): Plan {
   return plan;
 }
 
-/** A shed fraction as read from the wire: [0, 1], else an error naming the field. */
-function shedError(at: string, f: f32): string | null {
+/** A fraction as read from the wire (field `name`): [0, 1], else an error naming the field. */
+function fractionError(at: string, name: string, f: f32): string | null {
   const v = <f64>f;
-  if (isNaN(v) || v < 0.0 || v > 1.0) return at + "shed_fraction: expected a fraction in [0, 1], got " + numberText(v);
+  if (isNaN(v) || v < 0.0 || v > 1.0) return at + name + ": expected a fraction in [0, 1], got " + numberText(v);
   return null;
 }
 
@@ -96,7 +96,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   plan.ttlMs = set.ttlMs;
   plan.halted = set.halted;
   plan.haltReason = printable(set.haltReason);
-  const meshShedError = shedError("", set.shedFraction);
+  const meshShedError = fractionError("", "shed_fraction", set.shedFraction);
   if (meshShedError !== null) return fail(meshShedError);
   const meshAdmit = 1.0 - <f64>set.shedFraction;
   plan.shedReason = printable(set.shedReason);
@@ -126,7 +126,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     if (isNaN(score) || score < 0.0 || score > 1.0) {
       return fail(at + ".anomaly_score: expected [0, 1], got " + numberText(score));
     }
-    const clusterShedError = shedError(at + ".", c.shedFraction);
+    const clusterShedError = fractionError(at + ".", "shed_fraction", c.shedFraction);
     if (clusterShedError !== null) return fail(clusterShedError);
     unchecked((plan.admitFractions[i] = meshAdmit * (1.0 - <f64>c.shedFraction)));
     unchecked((plan.states[i] = c.state));
@@ -137,7 +137,9 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   }
   if (!set.halted && weightSum == 0) return fail("clusters: the weights must sum to more than 0");
   const bad = prepareLimits(set.sourceLimits);
-  if (bad >= 0) return fail("source_limits[" + dec(bad) + "].admit_fraction: expected a fraction in [0, 1]");
+  if (bad >= 0) {
+    return fail(fractionError("source_limits[" + dec(bad) + "].", "admit_fraction", unchecked(set.sourceLimits[bad]).admitFraction) as string);
+  }
   if (set.sourceLimits.length > 0) plan.limits = set.sourceLimits;
   for (let i = 0; i < n; i++) if (unchecked(plan.admitFractions[i]) < 1.0) plan.shedding = true;
   const r = new PlanResult();

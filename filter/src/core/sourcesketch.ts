@@ -35,8 +35,10 @@ export class SourceSketch {
   }
 
   /** Counts one request of the source with this key, whose identity is the len bytes at ptr
-   *  (UTF-8; read only when the source enters the sketch). Returns its slot. */
-  offer(key: u64, ptr: usize, len: i32): i32 {
+   *  (UTF-8; read only when the source enters the sketch). Returns its counts, which stay this
+   *  source's while their key is its key (a source that displaces it reuses them; a drain hands
+   *  them to the window's report). */
+  offer(key: u64, ptr: usize, len: i32): SourceCount {
     this.total++;
     const entries = this.entries;
     const n = this.used;
@@ -44,7 +46,7 @@ export class SourceSketch {
       const e = unchecked(entries[i]);
       if (e.key == key) {
         e.requests++;
-        return i;
+        return e;
       }
     }
     let slot = n;
@@ -69,15 +71,7 @@ export class SourceSketch {
     e.overestimate = base;
     e.errors = 0;
     e.limited = 0;
-    return slot;
-  }
-
-  /** The counts of the source in `slot`, when that slot still holds `key` (null: it was displaced
-   *  or drained since). */
-  at(slot: i32, key: u64): SourceCount | null {
-    if (slot >= this.used) return null;
-    const e = unchecked(this.entries[slot]);
-    return e.key == key ? e : null;
+    return e;
   }
 
   /** Hands the window's counts to `report` and starts empty. */

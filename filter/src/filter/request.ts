@@ -25,6 +25,7 @@ import {
 } from "./root";
 import { dec } from "../core/numbertext";
 import { countSource } from "./sources";
+import { SourceCount } from "../wire/messages";
 
 const RESPONSE_FLAGS_PATH = utf8("response\0flags");
 const CODE_DETAILS_PATH = utf8("response\0code_details");
@@ -80,8 +81,9 @@ export class RequestContext extends HttpContext {
   sse: bool = false;
   /** Its chunks and last bytes; made for the context's first stream, kept when it is recycled. */
   meter: SseMeter | null = null;
-  /** The request's source in the root's sketch: slot (-1: not counted) and key. */
-  sourceSlot: i32 = -1;
+  /** The request's source's counts in the root's sketch (null: not counted) and its key then
+   *  (the counts are another source's once their key differs). */
+  source: SourceCount | null = null;
   sourceKey: u64 = 0;
 
   constructor(contextId: u32, root: FilterRoot) {
@@ -102,7 +104,7 @@ export class RequestContext extends HttpContext {
     this.grpcStatus = -1;
     this.requestDone = false;
     this.sse = false;
-    this.sourceSlot = -1;
+    this.source = null;
   }
 
   onDelete(): void {
@@ -137,13 +139,14 @@ export class RequestContext extends HttpContext {
       return Action.CONTINUE;
     }
     if (root.sketch !== null) {
-      if (countSource(root, scan, now / 1000000)) {
+      const counts = countSource(root, scan, now / 1000000);
+      if (counts === null) {
         scan.release();
         this.localReply = true;
         return Action.PAUSE;
       }
-      this.sourceSlot = root.lastSourceSlot;
-      this.sourceKey = root.lastSourceKey;
+      this.source = counts;
+      this.sourceKey = counts.key;
     }
     const route = root.routeRequest(root.explicitClusterIndex(scan), now / 1000000);
     if (route.cluster == NONE) {
@@ -302,7 +305,8 @@ export class RequestContext extends HttpContext {
       if (meter.failedInStream) failed = true;
       if (meter.ttftUs != u64.MAX_VALUE) slowUs = meter.ttftUs;
     }
-    if (failed && this.sourceSlot >= 0) this.root.sourceFailed(this.sourceSlot, this.sourceKey);
+    const source = this.source;
+    if (failed && source !== null && source.key == this.sourceKey) source.errors++;
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
       headersUs, totalUs, slowUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {

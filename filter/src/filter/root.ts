@@ -200,9 +200,6 @@ export class FilterRoot extends RootContext {
   sketch: SourceSketch | null = null;
   /** The identity kind (sources.ts IDENTITY_*). */
   sourceMode: i32 = 0;
-  /** The sketch slot and key of the request countSource() counted last (read at once by it). */
-  lastSourceSlot: i32 = -1;
-  lastSourceKey: u64 = 0;
 
   /** Contexts of deleted requests, reused by the next ones (at most SPARE_CONTEXTS): saves an
    *  allocation per request and the collector's sweep of it. */
@@ -365,15 +362,6 @@ export class FilterRoot extends RootContext {
   /** The source limits in force: the plan's while it rules (none on the fallback breakers). */
   enforcedLimits(nowMs: u64): SourceLimit[] | null {
     return this.planRules(nowMs) ? (this.plan as Plan).limits : null;
-  }
-
-  /** A request of the source in sketch slot `slot` with `key` failed: one of its errors (when the
-   *  slot still holds it). */
-  sourceFailed(slot: i32, key: u64): void {
-    const sketch = this.sketch;
-    if (sketch === null) return;
-    const e = sketch.at(slot, key);
-    if (e !== null) e.errors++;
   }
 
   /** Whether the control plane's plan rules now (else: the local fallback breakers): while a

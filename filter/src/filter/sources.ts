@@ -7,6 +7,7 @@ import { writeHex } from "../core/hex";
 import { fnv1a64, SourceSketch } from "../core/sourcesketch";
 import { refusingLimit } from "../core/sourcelimits";
 import { FilterConfig } from "../config";
+import { SourceCount } from "../wire/messages";
 import { sendLocalReply } from "./localreply";
 import { FilterRoot, REQUEST_SCAN_SOURCE } from "./root";
 
@@ -68,23 +69,18 @@ function identify(mode: i32, scan: HeaderScan): void {
   idLen = n;
 }
 
-/** Counts the request's source in the sketch (the slot and key go to slotOut/keyOut of the
- *  root's lastSource*) and applies the source limits: true when a limit refused it (a local 429
- *  was sent and counted). */
-export function countSource(root: FilterRoot, scan: HeaderScan, nowMs: u64): bool {
-  const c = root.config as FilterConfig;
+/** Counts the request's source in the sketch and applies the source limits: its counts, or
+ *  null when a limit refused it (a local 429 was sent and counted). */
+export function countSource(root: FilterRoot, scan: HeaderScan, nowMs: u64): SourceCount | null {
   identify(root.sourceMode, scan);
-  const key = fnv1a64(idPtr, idLen);
-  const sketch = root.sketch as SourceSketch;
-  const slot = sketch.offer(key, idPtr, idLen);
-  root.lastSourceSlot = slot;
-  root.lastSourceKey = key;
+  const counts = (root.sketch as SourceSketch).offer(fnv1a64(idPtr, idLen), idPtr, idLen);
   const limits = root.enforcedLimits(nowMs);
-  if (limits === null) return false;
-  const limit = refusingLimit(limits, key);
-  if (limit === null) return false;
-  unchecked(sketch.at(slot, key)!).limited++;
+  if (limits === null) return counts;
+  const limit = refusingLimit(limits, counts.key);
+  if (limit === null) return counts;
+  counts.limited++;
   const s = limit.retryAfterS;
-  sendLocalReply(429, WHY_SOURCE_LIMITED, limit.reason.length > 0 ? limit.reason : WHY_SOURCE_LIMITED, "", s > 0 ? s : c.retryAfterS);
-  return true;
+  sendLocalReply(429, WHY_SOURCE_LIMITED, limit.reason.length > 0 ? limit.reason : WHY_SOURCE_LIMITED, "",
+    s > 0 ? s : (root.config as FilterConfig).retryAfterS);
+  return null;
 }

@@ -63,33 +63,27 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
     else if (f == 3) m.ttlMs = r.uint32("ttl_ms");
     else if (f == 4) m.halted = r.bool("halted");
     else if (f == 5) m.haltReason = r.string("halt_reason");
-    else if (f == 6) {
-      const what = "clusters[" + dec(m.clusters.length) + "]";
+    else if (f == 6 || f == 10) {
+      const what = (f == 6 ? "clusters[" + dec(m.clusters.length) : "source_limits[" + dec(m.sourceLimits.length)) + "]";
       const outer = r.enter(what);
       if (outer < 0) return;
-      const c = new ClusterDecision();
-      readClusterDecision(r, c);
+      if (f == 6) {
+        const c = new ClusterDecision();
+        readClusterDecision(r, c);
+        m.clusters.push(c);
+      } else {
+        const l = new SourceLimit();
+        readSourceLimit(r, l);
+        m.sourceLimits.push(l);
+      }
       r.leave(outer);
       if (r.error !== null) {
         r.error = what + "." + (r.error as string);
         return;
       }
-      m.clusters.push(c);
     } else if (f == 7) m.shedFraction = r.float("shed_fraction");
     else if (f == 8) m.shedReason = r.string("shed_reason");
-    else if (f == 10) {
-      const what = "source_limits[" + dec(m.sourceLimits.length) + "]";
-      const outer = r.enter(what);
-      if (outer < 0) return;
-      const l = new SourceLimit();
-      readSourceLimit(r, l);
-      r.leave(outer);
-      if (r.error !== null) {
-        r.error = what + "." + (r.error as string);
-        return;
-      }
-      m.sourceLimits.push(l);
-    } else if (f != 0) r.skip("field " + dec(f));
+    else if (f != 0) r.skip("field " + dec(f));
   }
 }
 
