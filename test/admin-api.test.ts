@@ -315,7 +315,7 @@ test("the audit export filters by time and cluster, as NDJSON and as CSV", async
   const rows = csv.body.trimEnd().split("\r\n");
   assert.equal(
     rows[0],
-    "at_ms,at,kind,cluster,version,state,from,to,weight,probe_fraction,retry_after_s,anomaly_score,halted,ttl_ms,until_ms,reason,actor,node_id,stream_id,enforced_version,path,outcome,detail,trigger,action,fraction,value,threshold,bucket_start_ms,good,total",
+    "at_ms,at,kind,cluster,version,state,from,to,weight,probe_fraction,retry_after_s,anomaly_score,halted,ttl_ms,until_ms,reason,actor,node_id,stream_id,enforced_version,path,outcome,detail,trigger,action,fraction,value,threshold,bucket_start_ms,good,total,source",
   );
   assert.equal(rows.length, 3);
   const at = (ms: number) => `${ms},${new Date(ms).toISOString()}`;

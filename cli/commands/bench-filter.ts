@@ -36,6 +36,9 @@ Options:
                     looks the header up, responses have none), "present" (every response carries
                     a TEXT-form report the filter parses; both modules get the same headers) or
                     "off" (the filter is configured not to look: headers.upstream_load "")
+  --sources S       who sends the traffic: "off" (default: no \`sources\` configuration),
+                    "address" (counted by source.address; requests come from 48 addresses, a
+                    third of them from one) or "header" (by a hashed x-api-key, same mix)
   --json FILE       also write the figures to FILE
   --no-progress     no progress bar on stderr
   -h, --help        this text`;
@@ -172,6 +175,15 @@ interface RunOutcome {
   memoryGrowthBytes: number;
 }
 
+/** How the bench's requests name their source (\`--sources\`). */
+export type SourcesMode = "off" | "address" | "header";
+const SOURCES_MODES: readonly string[] = ["off", "address", "header"];
+
+/** The i-th request's client: one heavy client (a third of the requests) and 47 others. */
+function clientOf(i: number): number {
+  return i % 3 === 0 ? 0 : 1 + (i % 47);
+}
+
 /** Virtual milliseconds per request: the window closes (and ticks run) as in a loaded sidecar. */
 const VIRTUAL_MS_PER_1000_REQUESTS = 100;
 
@@ -183,6 +195,7 @@ async function run(
   progress: Progress,
   label: string,
   responseHeaders: Array<[string, string]> = RESPONSE_HEADERS,
+  sources: SourcesMode = "off",
 ): Promise<RunOutcome> {
   const clock = new ManualClock();
   const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
@@ -191,6 +204,8 @@ async function run(
     const stream = plugin.createHttpStream(0);
     const headers: Array<[string, string]> = REQUEST_HEADERS.slice();
     if ((i & 1) === 0) headers.push(["traceparent", TRACEPARENT]);
+    if (sources === "address") stream.setProperty("source.address", `10.0.${clientOf(i)}.7:${40000 + (i & 1023)}`);
+    else if (sources === "header") headers.push(["x-api-key", `sk-bench-key-${clientOf(i)}`]);
     stream.sendRequestHeaders(headers, true);
     if (stream.localReply === null) stream.sendResponseHeaders(responseHeaders, true);
     stream.complete();
@@ -251,13 +266,20 @@ export async function benchFilter(options: {
   upstreamLoad?: UpstreamLoadMode;
   /** 500-chunk streams per module (0: none). */
   streams?: number;
+  /** Who sends the traffic: not counted (default), by address or by a hashed header. */
+  sources?: SourcesMode;
 }): Promise<FilterBenchResult> {
   const bar = new Progress(!options.progress ? "none" : process.stderr.isTTY === true ? "bar" : "lines");
   const mode = options.upstreamLoad ?? "absent";
   const response = mode === "present" ? [...RESPONSE_HEADERS, ORCA_HEADER] : RESPONSE_HEADERS;
-  const config = mode === "off" ? { ...BENCH_FILTER_CONFIG, headers: { upstream_load: "" } } : BENCH_FILTER_CONFIG;
-  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough", response);
-  const filter = await run(options.filterWasm, config, options.requests, options.warmup, bar, "filter     ", response);
+  const sources = options.sources ?? "off";
+  const config = {
+    ...BENCH_FILTER_CONFIG,
+    ...(mode === "off" ? { headers: { upstream_load: "" } } : {}),
+    ...(sources === "address" ? { sources: { top_k: 8 } } : sources === "header" ? { sources: { header: "x-api-key", top_k: 8 } } : {}),
+  };
+  const pass = await run(options.passthroughWasm, "", options.requests, options.warmup, bar, "passthrough", response, sources);
+  const filter = await run(options.filterWasm, config, options.requests, options.warmup, bar, "filter     ", response, sources);
   const streams = options.streams ?? 0;
   const passChunk = streams > 0 ? await runStreams(options.passthroughWasm, "", streams) : null;
   const filterChunk = streams > 0 ? await runStreams(options.filterWasm, config, streams) : null;
@@ -295,6 +317,7 @@ export const command: Command = {
           "no-progress": { type: "boolean" },
           "upstream-load": { type: "string" },
           streams: { type: "string" },
+          sources: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         strict: true,
@@ -324,6 +347,11 @@ export const command: Command = {
       process.stderr.write(`autoglm bench filter: --upstream-load: expected one of ${UPSTREAM_LOAD_MODES.join(", ")}, got "${upstreamLoad}"\n`);
       return 2;
     }
+    const sources = values.sources ?? "off";
+    if (!SOURCES_MODES.includes(sources)) {
+      process.stderr.write(`autoglm bench filter: --sources: expected one of ${SOURCES_MODES.join(", ")}, got "${sources}"\n`);
+      return 2;
+    }
     const filterWasm = values.filter ?? "build/filter.wasm";
     const passthroughWasm = values.passthrough ?? "build/passthrough.wasm";
     for (const [option, path] of [["--filter", filterWasm], ["--passthrough", passthroughWasm]] as const) {
@@ -342,6 +370,7 @@ export const command: Command = {
       progress: values["no-progress"] !== true,
       upstreamLoad: upstreamLoad as UpstreamLoadMode,
       streams,
+      sources: sources as SourcesMode,
     });
     const text = JSON.stringify(result, null, 2);
     process.stdout.write(text + "\n");

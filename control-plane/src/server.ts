@@ -66,7 +66,7 @@ export interface RunningControlPlane {
  * built by hand.
  */
 export function coreConfigFrom(config: ControlPlaneConfig): PartialCoreConfig {
-  const partial: PartialCoreConfig = { detector: config.detector, breaker: config.breaker };
+  const partial: PartialCoreConfig = { detector: config.detector, breaker: config.breaker, ...(config.sources === undefined ? {} : { sources: config.sources }) };
   try {
     resolveConfig(partial);
   } catch (error) {

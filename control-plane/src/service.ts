@@ -50,6 +50,7 @@ import type { Incident } from "./core/incidents/index.js";
 import { IncidentTracker, type HaltStatus } from "./incident-tracker.js";
 import type { StateStore } from "./state/state-store.js";
 import { ASSESSMENT_EVERY_MS } from "./core/assessment.js";
+import { SourceMonitor, type SourceLimitEntry, type SourcesView } from "./core/sources/index.js";
 
 export interface ControlPlaneOptions {
   clusters: ClusterSpec[];
@@ -144,6 +145,8 @@ export class ControlPlane {
   private stopped = false;
   /** When the leader last saved its assessment (replicas), epoch ms. */
   private assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
+  /** Who sends the traffic: merged sketches, jump flags, source limits (core/sources/). */
+  private readonly sources: SourceMonitor;
 
   constructor(options: ControlPlaneOptions) {
     this.config = resolveConfig(options.config);
@@ -161,9 +164,12 @@ export class ControlPlane {
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
+    this.sources = new SourceMonitor(this.config.sources, this.config.aggregation.lateGraceMs);
     const restored = this.audit?.restored;
     if (restored !== undefined) {
       this.engine.restore(restored, this.now());
+      this.sources.restore(restored.sourceLimits ?? [], this.now());
+      this.engine.setSourceLimits(this.sources.round(this.now()).decisions);
       this.log.info({ version: restored.decisions?.version }, "restored state from the audit log");
     }
     this.current = this.engine.initialDecisions(this.now());
@@ -350,6 +356,43 @@ export class ControlPlane {
     });
     this.incidents.trigger(event, decisions.version);
     return { event, decisions };
+  }
+
+  // ------------------------------------------------------------------ who sends the traffic
+
+  /** The top `limit` sources over the closed windows of the last spanMs (GET /v1/sources). */
+  sourcesView(spanMs: number, limit: number): SourcesView & { flagged: string[] } {
+    return { ...this.sources.view(this.now(), spanMs, limit), flagged: this.sources.flagged() };
+  }
+
+  /** The source limits in force, in source order (GET /v1/sources/limits). */
+  sourceLimits(): SourceLimitEntry[] {
+    return this.sources.limitsInForce();
+  }
+
+  /**
+   * Sets (or replaces) the limit on a source: deny, or a cap on its rate over the mesh, until
+   * untilMs. Throws ControlPlaneError CP_ERR_SOURCE_LIMIT naming a bad field. Audited (kind
+   * source_limit, cause set); resolves to the decision set carrying it once both are durable.
+   */
+  async setSourceLimit(limit: SourceLimitEntry): Promise<DecisionSet> {
+    this.sources.validate(limit, this.now());
+    return this.acknowledged({ kind: "source_limit", atMs: limit.atMs, limit, cause: "set" }, () => {
+      this.sources.setLimit(limit);
+      this.emitter.emit("source_limit", { cause: "set", limit, atMs: limit.atMs });
+    });
+  }
+
+  /** Removes the limit on `source` (throws CP_ERR_SOURCE_LIMIT_UNKNOWN when none); audited. */
+  async removeSourceLimit(source: string, actor: string, reason: string): Promise<{ limit: SourceLimitEntry; decisions: DecisionSet }> {
+    const limit = this.sources.limitOf(source);
+    if (reason.trim() === "" || actor.trim() === "") throw new ControlPlaneError("CP_ERR_SOURCE_LIMIT", "source_limit: removing a limit needs a reason and an actor");
+    const atMs = this.now();
+    const decisions = await this.acknowledged({ kind: "source_limit", atMs, limit, cause: "removed", actor, reason }, () => {
+      this.sources.removeLimit(source);
+      this.emitter.emit("source_limit", { cause: "removed", limit, atMs, actor, reason });
+    });
+    return { limit, decisions };
   }
 
   /** The rollback pinned, if any (GET /v1/decisions/rollback). */
@@ -632,7 +675,10 @@ export class ControlPlane {
     // too (a refused report is not trusted for that).
     else if (report.enforcedVersion > this.current.version) void this.followSidecar(session, report.enforcedVersion);
     if (refusal === undefined) session.noteProgress(report.enforcedVersion, atMs);
-    if (outcome === "accepted" || outcome === "late_folded") this.incidents.rejects(report.clusters);
+    if (outcome === "accepted" || outcome === "late_folded") {
+      this.incidents.rejects(report.clusters);
+      if (report.sources !== undefined) this.sources.ingest(session.streamId, report.windowStartMs, report.windowLengthMs, report.sources);
+    }
     this.emitter.emit("report", {
       streamId: session.streamId,
       nodeId: session.status?.nodeId ?? "",
@@ -755,10 +801,29 @@ export class ControlPlane {
     return next;
   }
 
+  /** Who sends the traffic, once per round: flags (audited, logged, emitted), expired limits,
+   *  and the limits the round's decision set carries. */
+  private sourceRound(atMs: number): void {
+    const round = this.sources.round(atMs);
+    for (const flag of round.flags) {
+      this.audit?.append({ kind: "source_flag", atMs, flag });
+      if (flag.kind === "flagged") this.log.warn({ source: flag.source, metric: flag.metric, value: flag.value, threshold: flag.threshold }, describeFlag(flag));
+      else this.log.info({ source: flag.source }, `source ${JSON.stringify(flag.source)} is back within its thresholds`);
+      this.emitter.emit("source_flag", flag);
+    }
+    for (const limit of round.expired) {
+      this.audit?.append({ kind: "source_limit", atMs, limit, cause: "expired" });
+      this.log.info({ source: limit.source, action: limit.action }, "source limit expired");
+      this.emitter.emit("source_limit", { cause: "expired", limit, atMs });
+    }
+    this.engine.setSourceLimits(round.decisions);
+  }
+
   private async runRound(): Promise<DecisionSet | undefined> {
     if (!this.leading) return undefined;
     const started = performance.now();
     const atMs = this.now();
+    this.sourceRound(atMs);
     const result = await this.engine.round(atMs, this.modelScorer);
     const computedAtHrMs = performance.timeOrigin + performance.now();
     for (const transition of result.transitions) {
@@ -804,6 +869,12 @@ export class ControlPlane {
     });
     return changed ? this.current : undefined;
   }
+}
+
+/** A flag as a log line: "source \"10.0.0.7\": share 41.0 % above its threshold 12.5 %". */
+function describeFlag(flag: { metric: "share" | "qps"; value: number; threshold: number; source: string }): string {
+  const fmt = (x: number): string => (flag.metric === "share" ? `${(x * 100).toFixed(1)} %` : `${x.toFixed(1)} req/s`);
+  return `source ${JSON.stringify(flag.source)}: ${flag.metric} ${fmt(flag.value)} above its threshold ${fmt(flag.threshold)}`;
 }
 
 function encodeDecisions(set: DecisionSet): Uint8Array {

@@ -20,6 +20,7 @@ import { registerAuditRoutes } from "./routes/audit.js";
 import { registerAlertRoutes } from "./routes/alerts.js";
 import { registerErrorBudgetRoutes } from "./routes/error-budgets.js";
 import { registerSnapshotRoutes } from "./routes/snapshots.js";
+import { registerSourceRoutes } from "./routes/sources.js";
 import { registerDashboard } from "../dashboard/routes.js";
 import { registerOpenApi, registerOpenApiRoute } from "./openapi.js";
 
@@ -101,6 +102,7 @@ export async function buildAdminApp(deps: AdminDeps, options: AdminAppOptions = 
   registerAlertRoutes(app, deps);
   registerErrorBudgetRoutes(app, deps);
   registerSnapshotRoutes(app, deps);
+  registerSourceRoutes(app, deps);
   registerDashboard(app, deps);
   registerOpenApiRoute(app);
   await app.ready();

@@ -16,7 +16,7 @@ export const CHUNK_BYTES = 64 * 1024;
 export const CSV_COLUMNS = [
   "at_ms", // epoch ms of the record
   "at", // the same as ISO 8601 UTC
-  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, incident, error_budget, rollback, rollback_end
+  "kind", // decisions, override, halt, resume, transition, nack, model_reload, trigger, incident, error_budget, rollback, rollback_end, source_limit, source_flag
   "cluster",
   "version", // decisions, nack: the decision set's version; rollback, rollback_end: the version rolled back to
   "state", // decisions: breaker state; override: open, closed or auto; trigger: fired or cleared; incident: opened, confirmed or ended
@@ -45,6 +45,7 @@ export const CSV_COLUMNS = [
   "bucket_start_ms", // error_budget: start of the period bucket (epoch ms; one row per bucket and scope)
   "good", // error_budget: good events in the bucket
   "total", // error_budget: events in the bucket
+  "source", // source_limit, source_flag: the client identity (an address, or a hashed header value)
 ] as const;
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
@@ -126,6 +127,16 @@ export function csvRows(record: AuditRecord, cluster?: string): CsvRow[] {
     }
     case "rollback_end":
       return [{ ...common, version: record.rollback.fromVersion, outcome: record.cause, reason: record.reason, actor: record.actor }];
+    case "source_limit": {
+      // state: set, removed or expired; action: deny or cap (value: the cap, requests/s).
+      const l = record.limit;
+      return [{ ...common, source: l.source, state: record.cause, action: l.action, value: l.capPerS, until_ms: l.untilMs, reason: record.reason ?? l.reason, actor: record.actor ?? l.actor }];
+    }
+    case "source_flag": {
+      // state: flagged or cleared; trigger: the measure (share or qps).
+      const f = record.flag;
+      return [{ ...common, source: f.source, state: f.kind, trigger: f.metric, value: f.value, threshold: f.threshold }];
+    }
     case "snapshot":
       return [common];
   }

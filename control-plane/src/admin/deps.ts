@@ -1,6 +1,7 @@
 // What the admin API needs from the rest of the control plane: narrow interfaces, so routes
 // can be tested with small fakes and the real ControlPlane (control-plane/src/service.ts)
 // satisfies them structurally.
+import type { SourceLimitEntry, SourcesView } from "../core/sources/index.js";
 import type { Registry } from "prom-client";
 import type { Logger } from "../../../lib/log.js";
 import type { AlertMessage, Severity, TestDelivery } from "../alerts/index.js";
@@ -56,6 +57,15 @@ export interface ControlPlaneView {
   rollback?(request: RollbackRequest): Promise<{ rollback: Rollback; decisions: DecisionSet }>;
   /** Ends the rollback in force; throws CP_ERR_ROLLBACK_CONFLICT when none is. */
   releaseRollback?(reason: string, actor: string): Promise<{ rollback: Rollback; decisions: DecisionSet }>;
+  /** Who sends the traffic (core/sources/): the top sources over the last spanMs; absent: the
+   *  /v1/sources routes answer 503. */
+  sourcesView?(spanMs: number, limit: number): SourcesView & { flagged: string[] };
+  /** The source limits in force. */
+  sourceLimits?(): SourceLimitEntry[];
+  /** Sets a limit; throws ControlPlaneError CP_ERR_SOURCE_LIMIT (a bad field) or CP_ERR_AUDIT. */
+  setSourceLimit?(limit: SourceLimitEntry): Promise<DecisionSet>;
+  /** Removes one; throws CP_ERR_SOURCE_LIMIT_UNKNOWN when none is in force on the source. */
+  removeSourceLimit?(source: string, actor: string, reason: string): Promise<{ limit: SourceLimitEntry; decisions: DecisionSet }>;
   on<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
   off<K extends keyof ControlPlaneEvents>(event: K, listener: (event: ControlPlaneEvents[K]) => void): unknown;
 }

@@ -10,6 +10,8 @@ export const ADMIN_ERRORS = {
   AUTOGLM_ERR_CLUSTER_UNKNOWN: { status: 404, text: "unknown cluster %s" },
   AUTOGLM_ERR_TRIGGER_UNKNOWN: { status: 404, text: "unknown trigger %s" },
   AUTOGLM_ERR_INCIDENT_UNKNOWN: { status: 404, text: "unknown incident %s" },
+  AUTOGLM_ERR_SOURCE_LIMIT_UNKNOWN: { status: 404, text: "%s" },
+  AUTOGLM_ERR_SOURCES_UNAVAILABLE: { status: 503, text: "who sends the traffic is not available: %s" },
   AUTOGLM_ERR_MODEL_INVALID: { status: 422, text: "model rejected, still using the previous one: %s" },
   AUTOGLM_ERR_MODEL_UNAVAILABLE: { status: 503, text: "model reload is not available: %s" },
   AUTOGLM_ERR_AUDIT_UNAVAILABLE: { status: 503, text: "audit log is not available: %s" },

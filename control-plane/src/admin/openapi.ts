@@ -28,6 +28,7 @@ const TAGS = [
   { name: "audit", description: "Export of the audit log (read token)." },
   { name: "snapshots", description: "Fault snapshots: list and download (read token), take one (admin token)." },
   { name: "alerts", description: "Test alerts through the configured channels (admin token)." },
+  { name: "sources", description: "Who sends the traffic: top sources (read token), source limits (set and remove: admin token)." },
   { name: "dashboard", description: "The dashboard page and its event stream." },
   { name: "meta", description: "This document." },
 ];

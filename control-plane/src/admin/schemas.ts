@@ -118,6 +118,14 @@ export const decisionsSchema = {
     },
     shed_fraction: num,
     shed_reason: str,
+    source_limits: {
+      type: "array",
+      description: "Limits on sources the set carries (absent: none): a deny, or a cap as the fraction of the source's requests every sidecar admits.",
+      items: {
+        type: "object",
+        properties: { source: str, deny: { type: "boolean" }, admit_fraction: num, cap_per_s: num, retry_after_s: num, reason: str },
+      },
+    },
   },
 } as const;
 

@@ -188,6 +188,8 @@ export interface DecisionsView {
   }[];
   /** Fraction of the mesh's new requests refused with a 429 (0: none), and why. */
   shed_fraction: number;
+  /** Limits on sources the set carries (absent: none; core/sources/). */
+  source_limits?: { source: string; deny: boolean; admit_fraction: number; cap_per_s: number; retry_after_s: number; reason: string }[];
   shed_reason: string;
 }
 
@@ -211,5 +213,12 @@ export function decisionsView(set: DecisionSet): DecisionsView {
     })),
     shed_fraction: set.shedFraction ?? 0,
     shed_reason: set.shedReason ?? "",
+    ...(set.sourceLimits === undefined || set.sourceLimits.length === 0
+      ? {}
+      : {
+          source_limits: set.sourceLimits.map((l) => ({
+            source: l.source, deny: l.deny, admit_fraction: l.admitFraction, cap_per_s: l.capPerS, retry_after_s: l.retryAfterS, reason: l.reason,
+          })),
+        }),
   };
 }

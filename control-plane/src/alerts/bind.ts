@@ -1,10 +1,11 @@
 // Turns control-plane events into alerts: breakers opening and closing, halts and resumes,
-// sidecars rejecting decisions. (Model fallback is raised by whoever loads the model, through
+// sidecars rejecting decisions, sources whose traffic jumped. (Model fallback is raised by whoever loads the model, through
 // modelFallbackAlert.)
 import type { ControlPlaneEvents, HaltEvent, NackEvent, Transition } from "../core/types.js";
 import type { TriggerAction, TriggerEvent } from "../core/triggers/types.js";
 import type { EventSource } from "../metrics/bind.js";
 import type { Alert } from "./types.js";
+import type { SourceFlagEvent } from "../core/sources/types.js";
 
 export function transitionAlert(t: Transition): Alert | undefined {
   if (t.to === "half_open") return undefined; // probing is routine; open and closed matter
@@ -79,6 +80,29 @@ export function triggerAlert(e: TriggerEvent): Alert {
   };
 }
 
+/** A source's jump flag raised (warning) or cleared (info). */
+export function sourceFlagAlert(f: SourceFlagEvent): Alert {
+  const pct = (x: number): string => `${Math.round(x * 1000) / 10} %`;
+  const shown = (x: number): string => (f.metric === "share" ? pct(x) : `${Math.round(x * 10) / 10} req/s`);
+  return f.kind === "flagged"
+    ? {
+        kind: "source_flagged",
+        cluster: "",
+        severity: "warning",
+        summary: `source ${f.source === "" ? "(none)" : f.source} jumped: ${f.metric} ${shown(f.value)} above its threshold ${shown(f.threshold)}`,
+        atMs: f.atMs,
+        details: { source: f.source, metric: f.metric, value: f.value, threshold: f.threshold, window_start_ms: f.windowStartMs },
+      }
+    : {
+        kind: "source_cleared",
+        cluster: "",
+        severity: "info",
+        summary: `source ${f.source === "" ? "(none)" : f.source} is back within its thresholds`,
+        atMs: f.atMs,
+        details: { source: f.source, window_start_ms: f.windowStartMs },
+      };
+}
+
 export function modelFallbackAlert(reason: string, atMs: number, path?: string): Alert {
   return {
     kind: "model_fallback",
@@ -99,14 +123,17 @@ export function bindAlerts(cp: EventSource, notify: (alert: Alert) => void): () 
   const onHalt = (h: ControlPlaneEvents["halt"]) => notify(haltAlert(h));
   const onNack = (n: ControlPlaneEvents["nack"]) => notify(nackAlert(n));
   const onTrigger = (e: ControlPlaneEvents["trigger"]) => notify(triggerAlert(e));
+  const onSourceFlag = (f: ControlPlaneEvents["source_flag"]) => notify(sourceFlagAlert(f));
   cp.on("transition", onTransition);
   cp.on("halt", onHalt);
   cp.on("nack", onNack);
   cp.on("trigger", onTrigger);
+  cp.on("source_flag", onSourceFlag);
   return () => {
     cp.off("transition", onTransition);
     cp.off("halt", onHalt);
     cp.off("nack", onNack);
     cp.off("trigger", onTrigger);
+    cp.off("source_flag", onSourceFlag);
   };
 }

@@ -21,6 +21,9 @@ export const ALERT_KINDS = [
   "error_budget_slow_burn",
   /** A burn-rate alert stopped firing (either window back below its threshold). */
   "error_budget_burn_resolved",
+  /** A source's share or rate jumped above its own threshold (core/sources/), or came back. */
+  "source_flagged",
+  "source_cleared",
   /** Sent on request from the admin API (POST /v1/alerts/test) to check the channels. */
   "test",
 ] as const;

@@ -74,6 +74,28 @@ const clusterDecision = object({
   shed_fraction: optional(finite),
 });
 
+const sourceLimitDecision = object({ source: str, deny: bool, admit_fraction: nonNegative, retry_after_s: nonNegative, reason: str, cap_per_s: nonNegative });
+
+const sourceLimit = object({
+  source: str,
+  action: oneOf("deny", "cap"),
+  cap_per_s: optional(nonNegative),
+  until_ms: finite,
+  reason: str,
+  actor: str,
+  at_ms: finite,
+});
+
+const sourceFlag = object({
+  kind: oneOf("flagged", "cleared"),
+  source: str,
+  metric: oneOf("share", "qps"),
+  window_start_ms: finite,
+  value: finite,
+  threshold: finite,
+  at_ms: finite,
+});
+
 const decisionSet = object({
   version,
   issued_at_ms: finite,
@@ -84,6 +106,7 @@ const decisionSet = object({
   shed_fraction: optional(finite),
   shed_reason: optional(str),
   halt_mode: optional(oneOf("drain", "immediate")),
+  source_limits: optional(arrayOf(sourceLimitDecision)),
 });
 
 const override = object({
@@ -162,6 +185,7 @@ const persistedState = object({
   error_budget: optional(persistedBudget),
   incidents: optional(arrayOf(incident)),
   rollback: optional(rollback),
+  source_limits: optional(arrayOf(sourceLimit)),
 });
 
 /** Fields of each record kind besides `kind` and `at_ms`. */
@@ -178,6 +202,8 @@ const RECORD_FIELDS: Record<string, Record<string, Check>> = {
   error_budget: { budget: persistedBudget },
   rollback: { rollback },
   rollback_end: { rollback, cause: oneOf("released", "expired"), actor: optional(str), reason: optional(str) },
+  source_limit: { limit: sourceLimit, cause: oneOf("set", "removed", "expired"), actor: optional(str), reason: optional(str) },
+  source_flag: { flag: sourceFlag },
   snapshot: { state: persistedState },
 };
 

@@ -3,6 +3,7 @@
 // and `at_ms`, and how files of earlier versions are read: ./record-codec.ts.
 import type { DecisionSet, HaltMode, HaltState, NackEvent, Override, PersistedState, Rollback, Transition } from "../core/types.js";
 import type { FiredTrigger, TriggerEvent } from "../core/triggers/types.js";
+import type { SourceFlagEvent, SourceLimitEntry } from "../core/sources/types.js";
 import type { PersistedBudget } from "../core/error-budget/types.js";
 import { MESH_SCOPE } from "../core/error-budget/types.js";
 import { MAX_INCIDENTS } from "../core/incidents/incident-book.js";
@@ -47,6 +48,11 @@ export type AuditRecord =
   | { kind: "rollback"; atMs: number; rollback: Rollback }
   /** The rollback ended: released by an operator (actor, reason) or at its expiry. */
   | { kind: "rollback_end"; atMs: number; rollback: Rollback; cause: "released" | "expired"; actor?: string; reason?: string }
+  /** A source limit set (or replaced), removed by an operator (actor, reason), or expired
+   *  (core/sources/; the limits in force are restored on restart). */
+  | { kind: "source_limit"; atMs: number; limit: SourceLimitEntry; cause: "set" | "removed" | "expired"; actor?: string; reason?: string }
+  /** A source's share or rate jumped above its threshold (flagged) or came back (cleared). */
+  | { kind: "source_flag"; atMs: number; flag: SourceFlagEvent }
   /** First record of every file: the state so far, so restoring needs only the newest files. */
   | { kind: "snapshot"; atMs: number; state: RestoredState };
 
@@ -115,6 +121,10 @@ export function applyRecord(state: RestoredState, record: AuditRecord): Restored
     case "rollback_end": {
       const { rollback: _ended, ...rest } = state;
       return rest;
+    }
+    case "source_limit": {
+      const others = (state.sourceLimits ?? []).filter((l) => l.source !== record.limit.source);
+      return { ...state, sourceLimits: record.cause === "set" ? [...others, record.limit] : others };
     }
     default:
       return state;

@@ -3,7 +3,7 @@
 // documented in docs/configuration.md and shown in demo/control-plane.example.yaml; environment
 // variables AUTOGLM_* override single fields (./env.ts).
 import type { AlertsConfig } from "../alerts/types.js";
-import type { BreakerConfig, DetectorConfig } from "../core/config.js";
+import type { BreakerConfig, DetectorConfig, SourcesConfig } from "../core/config.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 import type { TriggerRule } from "../core/triggers/types.js";
 import type { ErrorBudgetSettings } from "../core/error-budget/types.js";
@@ -103,6 +103,8 @@ export interface ControlPlaneConfig {
   detector: Partial<DetectorConfig>;
   /** The breaker parameters the file sets (the core's names; the rest take the core's defaults). */
   breaker: Partial<BreakerConfig>;
+  /** Who sends the traffic: the parameters the file sets (the core's names; the rest take the core's defaults). */
+  sources?: Partial<SourcesConfig>;
   model: ModelConfig;
   audit: AuditConfig;
   alerts: AlertsConfig;

@@ -7,7 +7,7 @@
 //   3. the sections read by their own modules, each with its own JSON Schema and cross-checks
 //      (alerts: ../alerts/config-schema.ts; triggers: ./triggers.ts; etcd: ./etcd.ts;
 //      error_budgets: ./error-budgets.ts; admin.export's cross-check: ./export-limits.ts).
-import { DEFAULT_CONFIG, coreConfigProblems, type BreakerConfig, type CoreConfig, type DetectorConfig } from "../core/config.js";
+import { DEFAULT_CONFIG, coreConfigProblems, type BreakerConfig, type CoreConfig, type DetectorConfig, type SourcesConfig } from "../core/config.js";
 import type { ClusterSpec, Slo } from "../core/types.js";
 import { readAlertsConfig } from "../alerts/config-schema.js";
 import { DEFAULTS } from "./defaults.js";
@@ -125,8 +125,14 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
 
   const detector = coreParams<DetectorConfig>("detector", section("detector"));
   const breaker = coreParams<BreakerConfig>("breaker", section("breaker"));
+  const sources = coreParams<SourcesConfig>("sources", section("sources"));
   // Ranges were checked by the schemas; what is left are relations (detector.n <= detector.m, ...).
-  const core: CoreConfig = { ...DEFAULT_CONFIG, detector: { ...DEFAULT_CONFIG.detector, ...detector }, breaker: { ...DEFAULT_CONFIG.breaker, ...breaker } };
+  const core: CoreConfig = {
+    ...DEFAULT_CONFIG,
+    detector: { ...DEFAULT_CONFIG.detector, ...detector },
+    breaker: { ...DEFAULT_CONFIG.breaker, ...breaker },
+    sources: { ...DEFAULT_CONFIG.sources, ...sources },
+  };
   problems.push(...coreConfigProblems(core, (s, key) => `${s}.${snakeCase(key)}`));
 
   const modelPath = or<string | undefined>(section("model").path, undefined);
@@ -165,6 +171,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     slo,
     detector,
     breaker,
+    sources,
     model: modelPath === undefined ? {} : { path: modelPath },
     audit,
     alerts: alerts.config,
@@ -189,7 +196,7 @@ function readTls(value: unknown): TlsConfig | undefined {
 }
 
 /** The file's snake_case parameters of a core section under the core's camelCase names. */
-function coreParams<T>(name: "detector" | "breaker", values: Obj): Partial<T> {
+function coreParams<T>(name: "detector" | "breaker" | "sources", values: Obj): Partial<T> {
   const keys = coreParamKeys(name);
   const out: Record<string, number> = {};
   for (const [key, value] of Object.entries(values)) {

@@ -111,12 +111,36 @@ export interface DecisionConfig {
   sendQueueLimit: number;
 }
 
+/** Who sends the traffic (core/sources/): how long the merged sources are kept, and when a
+ *  source's share or rate counts as a jump (mean + sigmaK·σ over its history, n of m windows,
+ *  then a cooldown), as the breakers' evidence is filtered. */
+export interface SourcesConfig {
+  /** Windows of merged sources kept (GET /v1/sources looks back at most this far). */
+  keepWindows: number;
+  /** Standard deviations above its mean at which a source's share or rate has jumped. */
+  sigmaK: number;
+  /** Jumped windows (with evidence) among a source's last m that flag it. */
+  n: number;
+  m: number;
+  /** After a flag clears, the same source is not flagged again for this long, ms. */
+  cooldownMs: number;
+  /** A window in which a source sent fewer requests carries no evidence. */
+  minRequests: number;
+  /** Windows of a source's history its mean and σ are taken over. */
+  historyWindows: number;
+  /** Windows of history needed before a source can be flagged. */
+  minHistory: number;
+  /** Sources followed for flags at most (the least recently seen are dropped first). */
+  maxTracked: number;
+}
+
 export interface CoreConfig {
   aggregation: AggregationConfig;
   detector: DetectorConfig;
   breaker: BreakerConfig;
   weights: WeightConfig;
   decision: DecisionConfig;
+  sources: SourcesConfig;
 }
 
 export type PartialCoreConfig = { [K in keyof CoreConfig]?: Partial<CoreConfig[K]> };
@@ -166,6 +190,7 @@ export const DEFAULT_CONFIG: CoreConfig = {
     settleRounds: 2,
   },
   decision: { ttlMs: 30_000, decideIntervalMs: 1_000, resendAfterMs: 5_000, sendQueueLimit: 2 },
+  sources: { keepWindows: 300, sigmaK: 3, n: 3, m: 5, cooldownMs: 300_000, minRequests: 20, historyWindows: 60, minHistory: 10, maxTracked: 1000 },
 };
 
 /**
@@ -244,6 +269,17 @@ export const PARAM_RANGES: { readonly [S in keyof CoreConfig]: Readonly<Record<k
     resendAfterMs: positive,
     sendQueueLimit: positiveInt,
   },
+  sources: {
+    keepWindows: { integer: true, min: 1, max: 3600 },
+    sigmaK: positive,
+    n: positiveInt,
+    m: positiveInt,
+    cooldownMs: nonNegative,
+    minRequests: nonNegative,
+    historyWindows: { integer: true, min: 2, max: 3600 },
+    minHistory: { integer: true, min: 2 },
+    maxTracked: { integer: true, min: 1, max: 100_000 },
+  },
 };
 
 /** A parameter that must not exceed (`atMost`) or fall below (`atLeast`) another of its section. */
@@ -258,6 +294,8 @@ export const PARAM_RELATIONS: readonly ParamRelation[] = [
   { section: "detector", key: "n", atMost: "m" },
   { section: "detector", key: "hardN", atMost: "m" },
   { section: "breaker", key: "openMaxMs", atLeast: "openBaseMs" },
+  { section: "sources", key: "n", atMost: "m" },
+  { section: "sources", key: "minHistory", atMost: "historyWindows" },
 ];
 
 /** "an integer > 0", "in (0, 1]", ">= 1": how an error message states a range. */

@@ -33,6 +33,7 @@ import { validateClusters, validateSlo } from "./cluster-spec.js";
 import { appendWindow, clusterStatus, newClusterRuntime, replaceWindow, restoreClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
 import { overloaded, sustainedRisk, tripReason } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
+import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { applyOverride, OperatorControls, releaseForcedOpen } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
@@ -82,6 +83,8 @@ export class DecisionEngine {
   /** The trigger rules' state, and what the fired ones ask (triggers/). */
   private readonly triggers: TriggerEngine;
   private triggerActions: TriggerActions = noActions();
+  /** The source limits the next sets carry (core/sources/; the control plane sets them each round). */
+  private sourceLimits: SourceLimitDecision[] = [];
   /** Windows still to close before the breakers step again after a takeover (beginTerm). */
   private takeoverHold = 0;
   /** The last beginTerm: clusters continued from an assessment, and why others were not. */
@@ -124,6 +127,11 @@ export class DecisionEngine {
 
   hasCompleteWindow(nowMs: number): boolean {
     return this.aggregator.hasCompleteWindow(nowMs);
+  }
+
+  /** The source limits the sets built from now carry (in source order; empty: none). */
+  setSourceLimits(limits: SourceLimitDecision[]): void {
+    this.sourceLimits = limits;
   }
 
   validateOverride(o: Override, nowMs: number): void {
@@ -500,6 +508,7 @@ export class DecisionEngine {
     const pin = this.controls.rollback();
     // A rollback pins every cluster but those an override or a trigger decides.
     const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggerActions.open.has(name)));
-    return applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
+    const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
+    return this.sourceLimits.length > 0 ? { ...set, sourceLimits: this.sourceLimits } : set;
   }
 }

@@ -94,7 +94,7 @@ export function buildDecisionSet(
 
 /** Content of a decision set without version and issue time (to tell whether it changed). */
 export function contentKey(set: Omit<DecisionSet, "version" | "issuedAtMs">): string {
-  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters, set.shedFraction ?? 0, set.shedReason ?? "", set.halted ? (set.haltMode ?? "drain") : ""]);
+  return JSON.stringify([set.ttlMs, set.halted, set.haltReason, set.clusters, set.shedFraction ?? 0, set.shedReason ?? "", set.halted ? (set.haltMode ?? "drain") : "", set.sourceLimits ?? []]);
 }
 
 /**

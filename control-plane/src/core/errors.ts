@@ -29,6 +29,10 @@ export const ERROR_CODES = {
   CP_ERR_ROLLBACK_UNAVAILABLE: "rollback not available",
   /** The audit log cannot be opened or written. */
   CP_ERR_AUDIT: "audit log error",
+  /** A source limit has a bad field (source, action, cap, expiry, reason), or too many are in force. */
+  CP_ERR_SOURCE_LIMIT: "invalid source limit",
+  /** A source limit to remove is not in force. */
+  CP_ERR_SOURCE_LIMIT_UNKNOWN: "no such source limit",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -10,6 +10,7 @@ import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
 import type { Assessment } from "./assessment.js";
 import type { VersionConfirmation } from "./halt/version-confirmation.js";
+import type { SourceFlagEvent, SourceLimitDecision, SourceLimitEntry, WorkerSources } from "./sources/types.js";
 
 /** A cluster the control plane decides for, as configured by the operator. */
 export interface ClusterSpec {
@@ -143,6 +144,8 @@ export interface DecisionSet {
   shedReason?: string;
   /** How a halted set stops the mesh (absent: drain; only meaningful when halted). */
   haltMode?: HaltMode;
+  /** Limits on sources (core/sources/), in source order; absent: none. */
+  sourceLimits?: SourceLimitDecision[];
 }
 
 /** "drain": admit nothing new, requests in flight finish (bounded by the route timeout);
@@ -233,6 +236,8 @@ export interface WorkerReport {
   /** Decision version the worker enforced at the end of the window (0: none yet). */
   enforcedVersion: number;
   clusters: readonly WorkerClusterWindow[];
+  /** Who sent the window's requests (the worker's sketch), when the filter counts sources. */
+  sources?: WorkerSources;
 }
 
 /** What became of one report handed to the aggregator ("refused": see core/report-admission.ts). */
@@ -400,6 +405,20 @@ export interface ControlPlaneEvents {
   rollback: RollbackEvent;
   /** Telemetry windows closed by a round: one list of per-cluster stats per window. */
   windows: ClusterWindowStats[][];
+  /** A source's share or rate jumped above its threshold, or came back below. */
+  source_flag: SourceFlagEvent;
+  /** A source limit was set, removed by an operator, or expired. */
+  source_limit: SourceLimitEvent;
+}
+
+/** A change of the source limits in force. */
+export interface SourceLimitEvent {
+  cause: "set" | "removed" | "expired";
+  limit: SourceLimitEntry;
+  atMs: number;
+  /** Who removed it, and why (cause "removed"). */
+  actor?: string;
+  reason?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -432,4 +451,6 @@ export interface PersistedState {
   assessment?: Assessment;
   /** The rollback in force (dropped when restored after its expiry). */
   rollback?: Rollback;
+  /** Source limits in force (core/sources/; expired ones are dropped when restored). */
+  sourceLimits?: SourceLimitEntry[];
 }

@@ -6,11 +6,13 @@ import {
   HaltMode as ProtoHaltMode,
   ClusterDecisionSchema,
   DecisionSetSchema,
+  SourceLimitSchema,
   type DecisionSet as ProtoDecisionSet,
   type TelemetryReport,
   type UpstreamLoad as ProtoUpstreamLoad,
 } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { BreakerKind, DecisionSet, WorkerClusterWindow, WorkerReport } from "../core/types.js";
+import { MAX_SOURCE_CHARS, type WorkerSourceCount } from "../core/sources/index.js";
 import { LOAD_METRICS, type UpstreamLoadSamples } from "../core/upstream-load.js";
 import { checkLength, MAX_CLUSTER_NAME_CHARS, MAX_CLUSTERS } from "./input-limits.js";
 import { streamsFromProto } from "./stream-convert.js";
@@ -46,6 +48,7 @@ export function decisionSetToProto(set: DecisionSet): ProtoDecisionSet {
     shedFraction: set.shedFraction ?? 0,
     shedReason: set.shedReason ?? "",
     haltMode: !set.halted ? ProtoHaltMode.UNSPECIFIED : set.haltMode === "immediate" ? ProtoHaltMode.IMMEDIATE : ProtoHaltMode.DRAIN,
+    sourceLimits: (set.sourceLimits ?? []).map((l) => create(SourceLimitSchema, l)),
   });
 }
 
@@ -75,7 +78,34 @@ export function decisionSetFromProto(set: ProtoDecisionSet): DecisionSet {
     })),
     ...(set.shedFraction !== 0 ? { shedFraction: set.shedFraction, shedReason: set.shedReason } : {}),
     ...(set.halted ? { haltMode: set.haltMode === ProtoHaltMode.IMMEDIATE ? "immediate" : "drain" } : {}),
+    ...(set.sourceLimits.length > 0
+      ? { sourceLimits: set.sourceLimits.map((l) => ({ source: l.source, deny: l.deny, admitFraction: l.admitFraction, retryAfterS: l.retryAfterS, reason: l.reason, capPerS: l.capPerS })) }
+      : {}),
   };
+}
+
+/** Most sources one report may list (a filter's sketch holds at most 64). */
+export const MAX_REPORT_SOURCES = 256;
+
+/** A report's sources checked: counts consistent (overestimate, errors and limited within
+ *  requests), identities not too long, each once. An error names the field. */
+function sourcesFromProto(report: TelemetryReport): { ok: true; value: WorkerSourceCount[] } | { ok: false; error: string } {
+  if (report.sources.length > MAX_REPORT_SOURCES) return { ok: false, error: `report.sources: ${report.sources.length} entries exceed the limit of ${MAX_REPORT_SOURCES}` };
+  const seen = new Set<string>();
+  const out: WorkerSourceCount[] = [];
+  for (let i = 0; i < report.sources.length; i++) {
+    const s = report.sources[i]!;
+    const at = `report.sources[${i}]`;
+    const tooLong = checkLength(`${at}.source`, s.source, MAX_SOURCE_CHARS);
+    if (tooLong !== undefined) return { ok: false, error: tooLong };
+    if (seen.has(s.source)) return { ok: false, error: `${at}.source: ${JSON.stringify(s.source)} appears twice` };
+    seen.add(s.source);
+    if (s.overestimate > s.requests) return { ok: false, error: `${at}.overestimate: ${s.overestimate} exceeds requests ${s.requests}` };
+    if (s.errors > s.requests - s.overestimate) return { ok: false, error: `${at}.errors: ${s.errors} exceed the requests counted since it entered (${s.requests - s.overestimate})` };
+    if (s.limited > s.requests) return { ok: false, error: `${at}.limited: ${s.limited} exceeds requests ${s.requests}` };
+    out.push({ source: s.source, requests: s.requests, overestimate: s.overestimate, errors: s.errors, limited: s.limited });
+  }
+  return { ok: true, value: out };
 }
 
 /** The samples of one report's upstream load (proto UpstreamLoad), undefined when absent. */
@@ -102,6 +132,9 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
   if (report.windowStartMs > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "report.window_start_ms: out of range" };
   if (report.sequence === 0n) return { ok: false, error: "report.sequence: must start at 1" };
   if (report.clusters.length > MAX_CLUSTERS) return { ok: false, error: `report.clusters: ${report.clusters.length} entries exceed the limit of ${MAX_CLUSTERS}` };
+  const sources = sourcesFromProto(report);
+  if (!sources.ok) return sources;
+  if (report.sourcesTotal > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, error: "report.sources_total: out of range" };
   const clusters: WorkerClusterWindow[] = [];
   const ignoredClusters: string[] = [];
   const seen = new Set<string>();
@@ -147,6 +180,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       sequence: Number(report.sequence),
       enforcedVersion: report.enforcedVersion > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(report.enforcedVersion),
       clusters,
+      ...(sources.value.length > 0 || report.sourcesTotal > 0n ? { sources: { sources: sources.value, total: Number(report.sourcesTotal) } } : {}),
     },
     ignoredClusters,
   };

@@ -1,4 +1,4 @@
-// The schema of a section of decision-core parameters (`detector`, `breaker`): one snake_case
+// The schema of a section of decision-core parameters (`detector`, `breaker`, `sources`): one snake_case
 // field per parameter of the core, its range taken from the core's own table (PARAM_RANGES in
 // core/config.ts), its default from DEFAULT_CONFIG, so the file and the core cannot disagree.
 import { DEFAULT_CONFIG, PARAM_RANGES, type CoreConfig, type ParamRange } from "../../core/config.js";
@@ -15,7 +15,7 @@ function rangeSchema(range: ParamRange): JsonSchema {
 }
 
 /** The section's schema; `descriptions` names every parameter of the core section (a missing one is a type error). */
-export function coreParamsSchema<S extends "detector" | "breaker">(
+export function coreParamsSchema<S extends "detector" | "breaker" | "sources">(
   section: S,
   description: string,
   descriptions: Readonly<Record<keyof CoreConfig[S], string>>,
@@ -30,6 +30,6 @@ export function coreParamsSchema<S extends "detector" | "breaker">(
 }
 
 /** snake_case file key -> the core's camelCase key, for the parameters of `section`. */
-export function coreParamKeys(section: "detector" | "breaker"): ReadonlyMap<string, string> {
+export function coreParamKeys(section: "detector" | "breaker" | "sources"): ReadonlyMap<string, string> {
   return new Map(Object.keys(DEFAULT_CONFIG[section]).map((key) => [snakeCase(key), key]));
 }

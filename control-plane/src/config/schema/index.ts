@@ -12,6 +12,7 @@ import { GRPC_SCHEMA } from "./grpc.js";
 import { HALT_SCHEMA } from "./halt.js";
 import { MODEL_SCHEMA } from "./model.js";
 import { SLO_SCHEMA } from "./slo.js";
+import { SOURCES_SCHEMA } from "./sources.js";
 import { XDS_SCHEMA } from "./xds.js";
 
 /** Top-level key -> its section's schema, in the order the documentation lists them. */
@@ -23,6 +24,7 @@ export const SECTION_SCHEMAS: Readonly<Record<string, JsonSchema>> = {
   slo: SLO_SCHEMA,
   detector: DETECTOR_SCHEMA,
   breaker: BREAKER_SCHEMA,
+  sources: SOURCES_SCHEMA,
   model: MODEL_SCHEMA,
   audit: AUDIT_SCHEMA,
   halt: HALT_SCHEMA,
