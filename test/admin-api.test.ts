@@ -319,8 +319,8 @@ test("the audit export filters by time and cluster, as NDJSON and as CSV", async
   );
   assert.equal(rows.length, 3);
   const at = (ms: number) => `${ms},${new Date(ms).toISOString()}`;
-  assert.equal(rows[1], `${at(NOW - 3000)},transition,llm-a,,,closed,open,,,,,,,,p99 2300ms > slo 2000ms,,,,,,,,,,,,,,,`);
-  assert.equal(rows[2], `${at(NOW - 2000)},halt,,,,,,,,,,,,,"incident, ""big"" one",admin@x,,,,,,,,,,,,,,`);
+  assert.equal(rows[1], `${at(NOW - 3000)},transition,llm-a,,,closed,open,,,,,,,,p99 2300ms > slo 2000ms,,,,,,,,,,,,,,,,`);
+  assert.equal(rows[2], `${at(NOW - 2000)},halt,,,,,,,,,,,,,"incident, ""big"" one",admin@x,,,,,,,,,,,,,,,`);
   await app.close();
 });
 

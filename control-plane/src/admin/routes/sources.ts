@@ -124,7 +124,7 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AdminDeps): voi
   const auth = requireToken(deps.token);
   const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 503: errorBodySchema } as const;
 
-  app.get<{ Querystring: { window_s?: number; limit?: number } }>(
+  app.get<{ Querystring: { window_s?: string; limit?: string } }>(
     "/v1/sources",
     {
       schema: {
@@ -137,9 +137,10 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AdminDeps): voi
         querystring: {
           type: "object",
           additionalProperties: false,
+          // Query values arrive as text (the admin app does not coerce types); ranges checked below.
           properties: {
-            window_s: { type: "integer", minimum: 1, maximum: MAX_WINDOW_S, default: DEFAULT_WINDOW_S, description: "How far back, seconds" },
-            limit: { type: "integer", minimum: 1, maximum: 1000, default: 20, description: "Most sources listed, the busiest first" },
+            window_s: { type: "string", pattern: "^[0-9]{1,4}$", description: `How far back, seconds: 1 to ${MAX_WINDOW_S} (default ${DEFAULT_WINDOW_S})` },
+            limit: { type: "string", pattern: "^[0-9]{1,4}$", description: "Most sources listed, the busiest first: 1 to 1000 (default 20)" },
           },
         },
         response: {
@@ -161,7 +162,11 @@ export function registerSourceRoutes(app: FastifyInstance, deps: AdminDeps): voi
     },
     async (request) => {
       const api = sourcesOf(cp);
-      const view = api.sourcesView((request.query.window_s ?? DEFAULT_WINDOW_S) * 1000, request.query.limit ?? 20);
+      const windowS = Number(request.query.window_s ?? DEFAULT_WINDOW_S);
+      const limit = Number(request.query.limit ?? 20);
+      if (windowS < 1 || windowS > MAX_WINDOW_S) throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.window_s: expected 1 to ${MAX_WINDOW_S} seconds, got ${windowS}`);
+      if (limit < 1 || limit > 1000) throw new AdminError("AUTOGLM_ERR_BAD_REQUEST", `querystring.limit: expected 1 to 1000, got ${limit}`);
+      const view = api.sourcesView(windowS * 1000, limit);
       const flagged = new Set(view.flagged);
       const limits = new Map(api.sourceLimits().map((l) => [l.source, l]));
       return {
