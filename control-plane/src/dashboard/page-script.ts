@@ -151,6 +151,18 @@ function renderBudgets(snap) {
     (b.firing.length === 0 ? "none" : '<b class="to-open">' + b.firing.map(esc).join(", ") + "</b>") + "</td></tr>").join("");
 }
 
+// Who sends the traffic: the top sources, a jump flagged in red, a limit in force named.
+function renderSources(snap) {
+  const rows = snap.sources || [];
+  $("#sources").hidden = rows.length === 0;
+  $("#sources tbody").innerHTML = rows.map((s) => {
+    const state = [s.flagged ? '<b class="to-open">jumped</b>' : "", s.limit ? esc(s.limit) : ""].filter(Boolean).join(" · ") || "normal";
+    return '<tr data-source="' + esc(s.source) + '"' + (s.flagged ? ' class="flagged"' : "") + "><td>" + (s.source === "" ? "(none)" : esc(s.source)) +
+      "</td><td>" + fmtRps(s.qps) + "</td><td>" + fmtPct(s.share) + "</td><td>" + (s.error_rate == null ? "–" : fmtPct(s.error_rate)) +
+      "</td><td>" + state + "</td></tr>";
+  }).join("");
+}
+
 // A breaker opening links to its fault snapshot (GET /v1/snapshots/{id}), fetched with the
 // page's token and opened as a JSON file.
 function snapshotCell(t) {
@@ -312,6 +324,7 @@ function connect() {
     renderAlerts(snap);
     renderClusters(snap);
     renderBudgets(snap);
+    renderSources(snap);
     renderLegend();
     if (snap.sample) { samples.push(snap.sample); const cut = snap.sample.t - WINDOW_MS - tickMs; while (samples.length && samples[0].t < cut) samples.shift(); }
     redraw();

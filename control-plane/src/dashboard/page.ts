@@ -50,6 +50,9 @@ export const DASHBOARD_HTML = `<!doctype html>
   <section id="budgets" hidden><h2 class="title">Error budgets</h2>
     <div class="table-wrap"><table><thead><tr><th>scope</th><th>objective</th><th>budget left</th><th>burn alerts</th></tr></thead><tbody></tbody></table></div>
   </section>
+  <section id="sources" hidden><h2 class="title">Who sends the traffic (last minute)</h2>
+    <div class="table-wrap"><table><thead><tr><th>source</th><th>req/s</th><th>share</th><th>error rate</th><th>state</th></tr></thead><tbody></tbody></table></div>
+  </section>
   <section id="charts">
 ${chartsHtml}
   </section>

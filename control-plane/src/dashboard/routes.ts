@@ -10,7 +10,7 @@ import type { DecisionSet, Transition } from "../core/types.js";
 import { Ring, sampleOf, transitionView, type Sample, type TransitionView } from "./history.js";
 import { FAVICON_ROUTES, FAVICON_SVG } from "./favicon.js";
 import { DASHBOARD_HTML } from "./page.js";
-import { dashboardSnapshot } from "./snapshot.js";
+import { dashboardSnapshot, SOURCES_PANEL_ROWS, SOURCES_PANEL_SPAN_MS } from "./snapshot.js";
 
 /** One sample per tick; 300 ticks of 1 s = the last five minutes. */
 export const TICK_MS = 1000;
@@ -38,6 +38,7 @@ export function registerDashboard(app: FastifyInstance, deps: AdminDeps): void {
       gone: cp.goneSidecars(),
       model: deps.model.status().mode,
       ...(deps.errorBudgets === undefined ? {} : { budgets: deps.errorBudgets.statuses() }),
+      ...(cp.sourcesView === undefined ? {} : { sources: cp.sourcesView(SOURCES_PANEL_SPAN_MS, SOURCES_PANEL_ROWS), sourceLimits: cp.sourceLimits?.() ?? [] }),
     });
 
   const tick = (): void => {

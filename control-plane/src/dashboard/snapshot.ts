@@ -8,6 +8,24 @@ import type { ModelStatus } from "../admin/deps.js";
 import { sidecarAlerts, type SidecarAlert } from "./sidecar-alerts.js";
 import { trafficShares, type TrafficShare } from "./traffic-share.js";
 import type { BudgetStatus } from "../core/error-budget/types.js";
+import type { SourceLimitEntry, SourcesView } from "../core/sources/index.js";
+
+/** How far back the panel of top sources looks, ms, and how many it lists. */
+export const SOURCES_PANEL_SPAN_MS = 60_000;
+export const SOURCES_PANEL_ROWS = 10;
+
+/** One of the top sources as the panel shows it (GET /v1/sources has the details). */
+export interface SourcePanelRow {
+  /** "" when the requests had no identity (no address, no header). */
+  source: string;
+  qps: number;
+  share: number;
+  /** null: nothing counted since it entered the sketches. */
+  error_rate: number | null;
+  flagged: boolean;
+  /** "deny", "cap 100/s", or null. */
+  limit: string | null;
+}
 
 /** A scope's error budget as the panel shows it (GET /v1/error-budgets has the details). */
 export interface BudgetPanelRow {
@@ -40,6 +58,9 @@ export interface DashboardSnapshot {
   model: ModelStatus["mode"];
   /** Error budgets (the mesh first); empty when none are configured. */
   error_budgets: BudgetPanelRow[];
+  /** Who sends the traffic: the top sources of the last SOURCES_PANEL_SPAN_MS; empty when the
+   *  sidecars count none. */
+  sources: SourcePanelRow[];
 }
 
 export interface SnapshotInput {
@@ -50,6 +71,9 @@ export interface SnapshotInput {
   gone: readonly GoneSidecar[];
   model: ModelStatus["mode"];
   budgets?: readonly BudgetStatus[];
+  /** The top sources (core/sources/) and the limits in force; absent: none. */
+  sources?: SourcesView & { flagged: readonly string[] };
+  sourceLimits?: readonly SourceLimitEntry[];
 }
 
 export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
@@ -72,5 +96,22 @@ export function dashboardSnapshot(input: SnapshotInput): DashboardSnapshot {
       remaining: b.remaining,
       firing: b.alerts.filter((a) => a.firing).map((a) => a.name),
     })),
+    sources: sourceRows(input),
   };
+}
+
+function sourceRows(input: SnapshotInput): SourcePanelRow[] {
+  const flagged = new Set(input.sources?.flagged ?? []);
+  const limits = new Map((input.sourceLimits ?? []).map((l) => [l.source, l]));
+  return (input.sources?.sources ?? []).map((s) => {
+    const l = limits.get(s.source);
+    return {
+      source: s.source,
+      qps: s.qps,
+      share: s.share,
+      error_rate: s.errorRate ?? null,
+      flagged: flagged.has(s.source),
+      limit: l === undefined ? null : l.action === "deny" ? "deny" : `cap ${l.capPerS}/s`,
+    };
+  });
 }
