@@ -14,7 +14,8 @@
 //                 "slow_call_rate": 0.5, "open_ms": 5000, "probe_requests": 10 },
 //   "fast_trip": { "consecutive_failures": 5, "hold_ms": 0 },
 //   "fail_open": true,
-//   "decision_check_ms": 100, "retry_after_s": 5
+//   "decision_check_ms": 100, "retry_after_s": 5,
+//   "banned_output": ["BEGIN RSA PRIVATE KEY"]
 // }
 // Only clusters is required; node_id and zone default to Envoy's node.id and node.locality.zone
 // (so one Istio WasmPlugin serves every pod), and node_id must come from one of the two. Parsing never traps: a bad configuration gives one
@@ -80,6 +81,9 @@ export class FilterConfig {
   decisionCheckMs: u32 = 100;
   /** retry-after of local replies when the decision names none (halt, no cluster), seconds. */
   retryAfterS: u32 = 5;
+  /** Literals that must not reach a client in a response body, matched ASCII case-insensitively
+   *  (core/denylist.ts); a match ends the response. Empty: bodies are not scanned (no body work). */
+  bannedOutput: string[] = [];
 }
 
 export class ConfigResult {

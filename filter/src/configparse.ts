@@ -7,6 +7,7 @@ import {
   JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
 } from "./json/json";
 import { dec, numberText } from "./core/numbertext";
+import { MAX_BANNED, MAX_BANNED_BYTES } from "./core/denylist";
 
 export const MAX_CLUSTERS: i32 = 64;
 export const MAX_HOSTS: i32 = 64;
@@ -111,7 +112,7 @@ class Checker {
 }
 
 const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "hosts", "headers", "latency_header",
-  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s"];
+  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s", "banned_output"];
 const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
 const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency", "upstream_load"];
@@ -254,6 +255,21 @@ export function parseConfigJson(text: string): ConfigResult {
   c.failOpen = k.bool(root, "fail_open", "", true);
   c.decisionCheckMs = <u32>k.int(root, "decision_check_ms", "", c.decisionCheckMs, 0, 60000);
   c.retryAfterS = <u32>k.int(root, "retry_after_s", "", c.retryAfterS, 0, 86400);
+
+  const banned = root.get("banned_output");
+  if (banned !== null) {
+    // MAX_BANNED strings of 1 to MAX_BANNED_BYTES bytes (core/denylist.ts).
+    const what = "at most 32 strings of 1 to 128 bytes";
+    if (banned.kind != JSON_ARRAY || banned.items.length > MAX_BANNED) k.fail("banned_output", what, describe(banned));
+    else {
+      for (let i = 0; i < banned.items.length; i++) {
+        const item = unchecked(banned.items[i]);
+        const n = item.kind == JSON_STRING ? String.UTF8.byteLength(item.stringValue) : 0;
+        if (n == 0 || n > MAX_BANNED_BYTES) k.fail("banned_output[" + dec(i) + "]", what, describe(item));
+        else c.bannedOutput.push(item.stringValue);
+      }
+    }
+  }
 
   if (k.count() > 0) return failed(k.problems.join("; "));
   const r = new ConfigResult();

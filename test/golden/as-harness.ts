@@ -26,6 +26,7 @@ export interface WireHarness {
   orcaParse(text: string): string;
   decimalParse(text: string, wide: boolean): number;
   sseTail(text: string): string;
+  denyScan(words: string, chunks: string): number;
 }
 
 /** The global WebAssembly API (its types are not in this project's TypeScript lib). */

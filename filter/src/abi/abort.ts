@@ -9,7 +9,7 @@ export function filterAbort(message: string | null, fileName: string | null, lin
   let text = "autoglm filter abort: ";
   if (message !== null) text += message;
   if (fileName !== null) text += " at " + fileName + ":" + dec(line) + ":" + dec(column);
-  const bytes = String.UTF8.encode(text);
+  const bytes = String.UTF8.encode(text, false, String.UTF8.ErrorMode.WTF8);
   proxy_log(LogLevel.CRITICAL, changetype<usize>(bytes), <usize>bytes.byteLength);
   unreachable();
 }

@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIp0BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdyLqAgoNQ2x1c3RlcldpbmRvdxIPCgdjbHVzdGVyGAEgASgJEhAKCHJlcXVlc3RzGAIgASgNEhIKCmVycm9yc181eHgYAyABKA0SFQoNbG9jYWxfcmVqZWN0cxgEIAEoDRIQCgh0aW1lb3V0cxgFIAEoDRIOCgZyZXNldHMYBiABKA0SEwoLZ3JwY19lcnJvcnMYByABKA0SNQoPaGVhZGVyc19sYXRlbmN5GAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEjMKDXRvdGFsX2xhdGVuY3kYCSABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SDAoEc2hlZBgKIAEoDRIvCg11cHN0cmVhbV9sb2FkGAsgASgLMhguYXV0b2dsbS52MS5VcHN0cmVhbUxvYWQSKQoHc3RyZWFtcxgMIAEoCzIYLmF1dG9nbG0udjEuU3RyZWFtV2luZG93IvsBCgxTdHJlYW1XaW5kb3cSDwoHc3RyZWFtcxgBIAEoDRILCgNjdXQYAiABKA0SGAoQZmFpbGVkX2luX3N0cmVhbRgDIAEoDRISCgp0b2tlbnNfb3V0GAQgASgEEhgKEHRva2Vuc19lc3RpbWF0ZWQYBSABKAQSKgoEdHRmdBgGIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIqCgR0cG90GAcgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEi0KB21heF9nYXAYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0iqAIKDFVwc3RyZWFtTG9hZBIPCgdyZXBvcnRzGAEgASgNEhAKCHVucGFyc2VkGAIgASgNEi8KD2NwdV91dGlsaXphdGlvbhgDIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIvCg9tZW1fdXRpbGl6YXRpb24YBCABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSNwoXYXBwbGljYXRpb25fdXRpbGl6YXRpb24YBSABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLgoOcnBzX2ZyYWN0aW9uYWwYBiABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSKgoKcXVldWVfc2l6ZRgHIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYyI1CgpMb2FkTWV0cmljEg0KBWNvdW50GAEgASgNEgsKA3N1bRgCIAEoARILCgNtYXgYAyABKAEiWAoQTGF0ZW5jeUhpc3RvZ3JhbRIUCgxmaXJzdF9idWNrZXQYASABKA0SDgoGY291bnRzGAIgAygNEg4KBnN1bV91cxgDIAEoBBIOCgZtYXhfdXMYBCABKAQiHgoLRGVjaXNpb25BY2sSDwoHdmVyc2lvbhgBIAEoBCJJCgxEZWNpc2lvbk5hY2sSDwoHdmVyc2lvbhgBIAEoBBIOCgZyZWFzb24YAiABKAkSGAoQZW5mb3JjZWRfdmVyc2lvbhgDIAEoBCJ9Cg5Db250cm9sTWVzc2FnZRIsCglkZWNpc2lvbnMYASABKAsyFy5hdXRvZ2xtLnYxLkRlY2lzaW9uU2V0SAASNQoPcmVwb3J0X3JlamVjdGVkGAIgASgLMhouYXV0b2dsbS52MS5SZXBvcnRSZWplY3RlZEgAQgYKBGtpbmQiSwoOUmVwb3J0UmVqZWN0ZWQSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVhc29uGAIgASgJEhcKD2Nsb2NrX29mZnNldF9tcxgDIAEoEiLtAQoLRGVjaXNpb25TZXQSDwoHdmVyc2lvbhgBIAEoBBIUCgxpc3N1ZWRfYXRfbXMYAiABKAQSDgoGdHRsX21zGAMgASgNEg4KBmhhbHRlZBgEIAEoCBITCgtoYWx0X3JlYXNvbhgFIAEoCRItCghjbHVzdGVycxgGIAMoCzIbLmF1dG9nbG0udjEuQ2x1c3RlckRlY2lzaW9uEhUKDXNoZWRfZnJhY3Rpb24YByABKAISEwoLc2hlZF9yZWFzb24YCCABKAkSJwoJaGFsdF9tb2RlGAkgASgOMhQuYXV0b2dsbS52MS5IYWx0TW9kZSLIAQoPQ2x1c3RlckRlY2lzaW9uEg8KB2NsdXN0ZXIYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hdXRvZ2xtLnYxLkJyZWFrZXJTdGF0ZRIOCgZ3ZWlnaHQYAyABKA0SFgoOcHJvYmVfZnJhY3Rpb24YBCABKAISFQoNcmV0cnlfYWZ0ZXJfcxgFIAEoDRIOCgZyZWFzb24YBiABKAkSFQoNYW5vbWFseV9zY29yZRgHIAEoAhIVCg1zaGVkX2ZyYWN0aW9uGAggASgCKnwKDEJyZWFrZXJTdGF0ZRIdChlCUkVBS0VSX1NUQVRFX1VOU1BFQ0lGSUVEEAASGAoUQlJFQUtFUl9TVEFURV9DTE9TRUQQARIWChJCUkVBS0VSX1NUQVRFX09QRU4QAhIbChdCUkVBS0VSX1NUQVRFX0hBTEZfT1BFThADKlMKCEhhbHRNb2RlEhkKFUhBTFRfTU9ERV9VTlNQRUNJRklFRBAAEhMKD0hBTFRfTU9ERV9EUkFJThABEhcKE0hBTFRfTU9ERV9JTU1FRElBVEUQAjJVCgxUcmFmZmljR3VhcmQSRQoHQ29ubmVjdBIaLmF1dG9nbG0udjEuU2lkZWNhck1lc3NhZ2UaGi5hdXRvZ2xtLnYxLkNvbnRyb2xNZXNzYWdlKAEwAWIGcHJvdG8z");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIp0BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdyKTAwoNQ2x1c3RlcldpbmRvdxIPCgdjbHVzdGVyGAEgASgJEhAKCHJlcXVlc3RzGAIgASgNEhIKCmVycm9yc181eHgYAyABKA0SFQoNbG9jYWxfcmVqZWN0cxgEIAEoDRIQCgh0aW1lb3V0cxgFIAEoDRIOCgZyZXNldHMYBiABKA0SEwoLZ3JwY19lcnJvcnMYByABKA0SNQoPaGVhZGVyc19sYXRlbmN5GAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEjMKDXRvdGFsX2xhdGVuY3kYCSABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SDAoEc2hlZBgKIAEoDRIvCg11cHN0cmVhbV9sb2FkGAsgASgLMhguYXV0b2dsbS52MS5VcHN0cmVhbUxvYWQSKQoHc3RyZWFtcxgMIAEoCzIYLmF1dG9nbG0udjEuU3RyZWFtV2luZG93EicKCWJvZHlfc2NhbhgNIAEoCzIULmF1dG9nbG0udjEuQm9keVNjYW4iQAoIQm9keVNjYW4SDwoHc2Nhbm5lZBgBIAEoDRIPCgdtYXRjaGVkGAIgASgNEhIKCmNvbXByZXNzZWQYAyABKA0i+wEKDFN0cmVhbVdpbmRvdxIPCgdzdHJlYW1zGAEgASgNEgsKA2N1dBgCIAEoDRIYChBmYWlsZWRfaW5fc3RyZWFtGAMgASgNEhIKCnRva2Vuc19vdXQYBCABKAQSGAoQdG9rZW5zX2VzdGltYXRlZBgFIAEoBBIqCgR0dGZ0GAYgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEioKBHRwb3QYByABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SLQoHbWF4X2dhcBgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbSKoAgoMVXBzdHJlYW1Mb2FkEg8KB3JlcG9ydHMYASABKA0SEAoIdW5wYXJzZWQYAiABKA0SLwoPY3B1X3V0aWxpemF0aW9uGAMgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEi8KD21lbV91dGlsaXphdGlvbhgEIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxI3ChdhcHBsaWNhdGlvbl91dGlsaXphdGlvbhgFIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIuCg5ycHNfZnJhY3Rpb25hbBgGIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIqCgpxdWV1ZV9zaXplGAcgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljIjUKCkxvYWRNZXRyaWMSDQoFY291bnQYASABKA0SCwoDc3VtGAIgASgBEgsKA21heBgDIAEoASJYChBMYXRlbmN5SGlzdG9ncmFtEhQKDGZpcnN0X2J1Y2tldBgBIAEoDRIOCgZjb3VudHMYAiADKA0SDgoGc3VtX3VzGAMgASgEEg4KBm1heF91cxgEIAEoBCIeCgtEZWNpc2lvbkFjaxIPCgd2ZXJzaW9uGAEgASgEIkkKDERlY2lzaW9uTmFjaxIPCgd2ZXJzaW9uGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIYChBlbmZvcmNlZF92ZXJzaW9uGAMgASgEIn0KDkNvbnRyb2xNZXNzYWdlEiwKCWRlY2lzaW9ucxgBIAEoCzIXLmF1dG9nbG0udjEuRGVjaXNpb25TZXRIABI1Cg9yZXBvcnRfcmVqZWN0ZWQYAiABKAsyGi5hdXRvZ2xtLnYxLlJlcG9ydFJlamVjdGVkSABCBgoEa2luZCJLCg5SZXBvcnRSZWplY3RlZBIQCghzZXF1ZW5jZRgBIAEoBBIOCgZyZWFzb24YAiABKAkSFwoPY2xvY2tfb2Zmc2V0X21zGAMgASgSIu0BCgtEZWNpc2lvblNldBIPCgd2ZXJzaW9uGAEgASgEEhQKDGlzc3VlZF9hdF9tcxgCIAEoBBIOCgZ0dGxfbXMYAyABKA0SDgoGaGFsdGVkGAQgASgIEhMKC2hhbHRfcmVhc29uGAUgASgJEi0KCGNsdXN0ZXJzGAYgAygLMhsuYXV0b2dsbS52MS5DbHVzdGVyRGVjaXNpb24SFQoNc2hlZF9mcmFjdGlvbhgHIAEoAhITCgtzaGVkX3JlYXNvbhgIIAEoCRInCgloYWx0X21vZGUYCSABKA4yFC5hdXRvZ2xtLnYxLkhhbHRNb2RlIsgBCg9DbHVzdGVyRGVjaXNpb24SDwoHY2x1c3RlchgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmF1dG9nbG0udjEuQnJlYWtlclN0YXRlEg4KBndlaWdodBgDIAEoDRIWCg5wcm9iZV9mcmFjdGlvbhgEIAEoAhIVCg1yZXRyeV9hZnRlcl9zGAUgASgNEg4KBnJlYXNvbhgGIAEoCRIVCg1hbm9tYWx5X3Njb3JlGAcgASgCEhUKDXNoZWRfZnJhY3Rpb24YCCABKAIqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMqUwoISGFsdE1vZGUSGQoVSEFMVF9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPSEFMVF9NT0RFX0RSQUlOEAESFwoTSEFMVF9NT0RFX0lNTUVESUFURRACMlUKDFRyYWZmaWNHdWFyZBJFCgdDb25uZWN0EhouYXV0b2dsbS52MS5TaWRlY2FyTWVzc2FnZRoaLmF1dG9nbG0udjEuQ29udHJvbE1lc3NhZ2UoATABYgZwcm90bzM");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -127,7 +127,8 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    * skips unknown fields silently, and its hello names nothing. Names defined so far:
    *   "shed"           enforces DecisionSet.shed_fraction and ClusterDecision.shed_fraction
    *   "upstream_load"  reports ClusterWindow.upstream_load (ORCA load reports of the responses)
-   *   "halt_immediate" enforces DecisionSet.halt_mode HALT_MODE_IMMEDIATE (cuts streams in flight);
+   *   "halt_immediate" enforces DecisionSet.halt_mode HALT_MODE_IMMEDIATE (cuts streams in flight
+   *                    at their next body chunk);
    *                    a filter without it enforces every halt as a drain
    *   "streams"        reports ClusterWindow.streams (TTFT, TPOT and cuts of streamed responses)
    *   "fallback_time"  fills disconnected_ms and fallback_ms below
@@ -303,6 +304,14 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
    * @generated from field: autoglm.v1.StreamWindow streams = 12;
    */
   streams?: StreamWindow | undefined;
+
+  /**
+   * The banned-output scan of the cluster's response bodies in the window, when the filter has a
+   * deny-list (configuration key banned_output) and some response had a body.
+   *
+   * @generated from field: autoglm.v1.BodyScan body_scan = 13;
+   */
+  bodyScan?: BodyScan | undefined;
 };
 
 /**
@@ -311,6 +320,44 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
  */
 export const ClusterWindowSchema: GenMessage<ClusterWindow> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 3);
+
+/**
+ * What the filter's banned-output scan did with the response bodies of one window. Counted when
+ * seen (a body at its response headers, a match at the chunk that completed it). Mergeable by
+ * adding counters.
+ *
+ * @generated from message autoglm.v1.BodyScan
+ */
+export type BodyScan = Message<"autoglm.v1.BodyScan"> & {
+  /**
+   * Responses whose body was scanned (no Content-Encoding, or "identity").
+   *
+   * @generated from field: uint32 scanned = 1;
+   */
+  scanned: number;
+
+  /**
+   * Of scanned: ended by the filter because a banned literal appeared in the body.
+   *
+   * @generated from field: uint32 matched = 2;
+   */
+  matched: number;
+
+  /**
+   * Responses passed unscanned because their body was compressed (a Content-Encoding other
+   * than "identity").
+   *
+   * @generated from field: uint32 compressed = 3;
+   */
+  compressed: number;
+};
+
+/**
+ * Describes the message autoglm.v1.BodyScan.
+ * Use `create(BodyScanSchema)` to create a new message.
+ */
+export const BodyScanSchema: GenMessage<BodyScan> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 4);
 
 /**
  * What the streamed responses of one window did (server-sent events; vLLM and TGI send 200 and
@@ -391,7 +438,7 @@ export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
  * Use `create(StreamWindowSchema)` to create a new message.
  */
 export const StreamWindowSchema: GenMessage<StreamWindow> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 4);
+  messageDesc(file_autoglm_v1_traffic_guard, 5);
 
 /**
  * The upstream load the responses of one window carried, as ORCA load reports (xds
@@ -461,7 +508,7 @@ export type UpstreamLoad = Message<"autoglm.v1.UpstreamLoad"> & {
  * Use `create(UpstreamLoadSchema)` to create a new message.
  */
 export const UpstreamLoadSchema: GenMessage<UpstreamLoad> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 5);
+  messageDesc(file_autoglm_v1_traffic_guard, 6);
 
 /**
  * Samples of one load metric over a window: mergeable by adding count and sum, max of max.
@@ -490,7 +537,7 @@ export type LoadMetric = Message<"autoglm.v1.LoadMetric"> & {
  * Use `create(LoadMetricSchema)` to create a new message.
  */
 export const LoadMetricSchema: GenMessage<LoadMetric> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 6);
+  messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
  * A mergeable log-linear latency histogram over microseconds, the same buckets on both sides.
@@ -541,7 +588,7 @@ export type LatencyHistogram = Message<"autoglm.v1.LatencyHistogram"> & {
  * Use `create(LatencyHistogramSchema)` to create a new message.
  */
 export const LatencyHistogramSchema: GenMessage<LatencyHistogram> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 7);
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
 
 /**
  * The worker enforces this decision version.
@@ -560,7 +607,7 @@ export type DecisionAck = Message<"autoglm.v1.DecisionAck"> & {
  * Use `create(DecisionAckSchema)` to create a new message.
  */
 export const DecisionAckSchema: GenMessage<DecisionAck> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * The worker refused this decision version and keeps enforcing enforced_version.
@@ -591,7 +638,7 @@ export type DecisionNack = Message<"autoglm.v1.DecisionNack"> & {
  * Use `create(DecisionNackSchema)` to create a new message.
  */
 export const DecisionNackSchema: GenMessage<DecisionNack> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * @generated from message autoglm.v1.ControlMessage
@@ -620,7 +667,7 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
  * Use `create(ControlMessageSchema)` to create a new message.
  */
 export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 10);
+  messageDesc(file_autoglm_v1_traffic_guard, 11);
 
 /**
  * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
@@ -658,7 +705,7 @@ export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
  * Use `create(ReportRejectedSchema)` to create a new message.
  */
 export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 11);
+  messageDesc(file_autoglm_v1_traffic_guard, 12);
 
 /**
  * The complete decision set: every cluster the control plane knows, each time (state of the
@@ -749,7 +796,7 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 12);
+  messageDesc(file_autoglm_v1_traffic_guard, 13);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -816,7 +863,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 13);
+  messageDesc(file_autoglm_v1_traffic_guard, 14);
 
 /**
  * @generated from enum autoglm.v1.BreakerState
