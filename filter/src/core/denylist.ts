@@ -21,14 +21,18 @@ export const MAX_BANNED_BYTES: i32 = 128;
 export class DenyList {
   /** The literals' bytes, folded. */
   literals: StaticArray<ArrayBuffer>;
-  /** Per byte value: 1 when some literal starts with it (either case). */
-  first: StaticArray<u8> = new StaticArray<u8>(256);
+  /** Per byte value (either case): 1 + the index of the first literal that starts with it, 0 for
+   *  none; `next` chains the others with the same first byte (1 + index, 0 ends). So a byte of
+   *  the body costs one table load, and a start only compares the literals it can begin. */
+  head: StaticArray<u8> = new StaticArray<u8>(256);
+  next: StaticArray<u8>;
   /** The longest literal's length, bytes. */
   maxLen: i32 = 0;
 
   constructor(words: string[]) {
     const n = words.length;
     this.literals = new StaticArray<ArrayBuffer>(n);
+    this.next = new StaticArray<u8>(n);
     for (let k = 0; k < n; k++) {
       const bytes = utf8(unchecked(words[k]));
       const p = changetype<usize>(bytes);
@@ -36,8 +40,9 @@ export class DenyList {
       for (let i = 0; i < len; i++) store<u8>(p + <usize>i, fold(load<u8>(p + <usize>i)));
       unchecked((this.literals[k] = bytes));
       const c = load<u8>(p);
-      unchecked((this.first[c] = 1));
-      if (c - 0x61 < 26) unchecked((this.first[c ^ 0x20] = 1));
+      unchecked((this.next[k] = this.head[c]));
+      unchecked((this.head[c] = <u8>(k + 1)));
+      if (c - 0x61 < 26) unchecked((this.head[c ^ 0x20] = <u8>(k + 1)));
       if (len > this.maxLen) this.maxLen = len;
     }
   }
@@ -59,17 +64,19 @@ export class BodyScanner {
     return q < this.held ? <u32>unchecked(this.carry[q]) : <u32>load<u8>(this.ptr + <usize>(q - this.held));
   }
 
-  /** Whether some literal ends within the carry and the chunk's `total` bytes and starts at q. */
-  private matchAt(list: DenyList, q: i32, total: i32): bool {
-    const lits = list.literals;
-    for (let k = 0; k < lits.length; k++) {
-      const lit = changetype<usize>(unchecked(lits[k]));
+  /** Whether a literal of the chain from `k` (DenyList.head) starts at q and ends within the
+   *  carry and the chunk's `total` bytes (its first byte is known to match). */
+  private matchAt(list: DenyList, k: u32, q: i32, total: i32): bool {
+    do {
+      const lit = changetype<usize>(unchecked(list.literals[k - 1]));
       const n = changetype<ArrayBuffer>(lit).byteLength;
-      if (q + n > total) continue; // not complete yet: the carry keeps its start
-      let i = 0;
-      while (i < n && fold(this.at(q + i)) == <u32>load<u8>(lit + <usize>i)) i++;
-      if (i == n) return true;
-    }
+      if (q + n <= total) { // else not complete yet: the carry keeps its start
+        let i = 1;
+        while (i < n && fold(this.at(q + i)) == <u32>load<u8>(lit + <usize>i)) i++;
+        if (i == n) return true;
+      }
+      k = unchecked(list.next[k - 1]);
+    } while (k != 0);
     return false;
   }
 
@@ -81,14 +88,16 @@ export class BodyScanner {
     this.ptr = ptr;
     const held = this.held;
     const total = held + len;
-    const first = changetype<usize>(list.first);
+    const head = changetype<usize>(list.head);
     // Starts in the carry (a match straddling the boundary), then starts in the chunk.
     const carry = changetype<usize>(this.carry);
     for (let q = 0; q < held; q++) {
-      if (load<u8>(first + <usize>load<u8>(carry + <usize>q)) != 0 && this.matchAt(list, q, total)) return true;
+      const k = <u32>load<u8>(head + <usize>load<u8>(carry + <usize>q));
+      if (k != 0 && this.matchAt(list, k, q, total)) return true;
     }
     for (let i = 0; i < len; i++) {
-      if (load<u8>(first + <usize>load<u8>(ptr + <usize>i)) != 0 && this.matchAt(list, held + i, total)) return true;
+      const k = <u32>load<u8>(head + <usize>load<u8>(ptr + <usize>i));
+      if (k != 0 && this.matchAt(list, k, held + i, total)) return true;
     }
     const keep = min(list.maxLen - 1, total);
     if (keep <= len) {

@@ -14,6 +14,7 @@
 // and is reset at its next chunk (which is dropped; a last chunk is dropped and the stream ends
 // on its own); any other response gets its chunk emptied and is reset at once.
 import { borrowBufferBytes, closeStream, replaceBufferBytes, returnedSize } from "../abi/hostcalls";
+import { releaseHostBlock } from "../abi/memory";
 import { BufferType, StreamType } from "../abi/types";
 import { BodyScanner, DenyList } from "../core/denylist";
 
@@ -61,11 +62,12 @@ export function dropChunk(bodySize: u32, endOfStream: bool): void {
 }
 
 /** Whether the chunk now in the response body buffer (bodySize bytes) completes a banned literal,
- *  read in place from the host's copy. */
+ *  read in place from the host's copy (given back to the small-block pool when small). */
 export function bannedIn(scanner: BodyScanner, list: DenyList, bodySize: u32): bool {
   const ptr = borrowBufferBytes(BufferType.HTTP_RESPONSE_BODY, bodySize);
   if (ptr == 0) return false;
-  const hit = scanner.scan(list, ptr, <i32>returnedSize());
-  heap.free(ptr);
+  const size = returnedSize();
+  const hit = scanner.scan(list, ptr, <i32>size);
+  releaseHostBlock(ptr, size);
   return hit;
 }
