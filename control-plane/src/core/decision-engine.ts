@@ -46,7 +46,7 @@ import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltM
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
 import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "./planner/round-plan.js";
-import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
+import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -188,10 +188,32 @@ export class DecisionEngine {
     return event;
   }
 
+  /** Replicas: every rule's state as shared (triggers/shared-states.ts). */
+  sharedTriggers(nowMs: number): SharedTriggerStates {
+    return this.triggers.shared(nowMs);
+  }
+
+  /** Replicas: a follower mirrors the leader's trigger states. */
+  adoptTriggers(shared: SharedTriggerStates): void {
+    this.triggers.adopt(shared);
+    this.triggerActions = combineActions(this.triggers.firedRules());
+  }
+
+  /** Replicas: a clear by hand committed by another replica, applied while the same firing is
+   *  in force; returns the event, undefined when it no longer applies. */
+  clearTriggerFiring(name: string, fired: FiringValues, actor: string, nowMs: number): TriggerEvent | undefined {
+    const event = this.triggers.clearFiring(name, fired, actor, nowMs);
+    if (event !== undefined) this.triggerActions = combineActions(this.triggers.firedRules());
+    return event;
+  }
+
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
     this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
-    if (state.triggers !== undefined) {
+    if (state.triggerStates !== undefined) {
+      this.triggers.adopt(state.triggerStates);
+      this.triggerActions = combineActions(this.triggers.firedRules());
+    } else if (state.triggers !== undefined) {
       this.triggers.restore(state.triggers);
       this.triggerActions = combineActions(this.triggers.firedRules());
     }
