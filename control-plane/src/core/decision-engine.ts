@@ -223,10 +223,19 @@ export class DecisionEngine {
     // The restored set's split is the one in force until the first round plans anew.
     const shares = restoredShares(d, this.clusters.map((c) => c.name));
     if (shares !== undefined) this.plannedShares = shares;
+    // A cluster a rollback pins shows the earlier set's decision, not its breaker: that starts
+    // afresh (closed) rather than as the pin says, so a release hands back to the policy.
+    const pinned = this.pinnedClusters();
     for (const c of d.clusters) {
       const rt = this.runtime.get(c.cluster);
-      if (rt !== undefined) restoreClusterRuntime(rt, c, nowMs, this.config);
+      if (rt !== undefined && !pinned.has(c.cluster)) restoreClusterRuntime(rt, c, nowMs, this.config);
     }
+  }
+
+  /** The clusters whose published decision is the rollback's (no override decides them). */
+  private pinnedClusters(): Set<string> {
+    const pin = this.controls.rollback();
+    return new Set(pin === undefined ? [] : pin.clusters.map((c) => c.cluster).filter((name) => this.controls.get(name) === undefined));
   }
 
   /**
@@ -250,7 +259,10 @@ export class DecisionEngine {
     if (state.assessment !== undefined) {
       // The last leader's assessment: its breakers' times and backoff, cooldowns, scores and
       // recent windows, for every cluster still in the state the published set says.
-      const { usable, skipped } = usableAssessment(state.assessment, state.decisions, nowMs);
+      // A pinned cluster's breaker is the assessment's (the published set shows the pin).
+      const pinned = this.pinnedClusters();
+      const published = state.decisions === undefined ? undefined : { ...state.decisions, clusters: state.decisions.clusters.filter((c) => !pinned.has(c.cluster)) };
+      const { usable, skipped } = usableAssessment(state.assessment, published, nowMs);
       for (const ca of usable) {
         const rt = this.runtime.get(ca.cluster);
         if (rt === undefined) continue;
