@@ -354,7 +354,8 @@ export class ControlPlane {
     const decisions = await this.acknowledged({ kind: "trigger", atMs, event, inForce }, () => {
       this.engine.clearTrigger(name, actor, atMs);
       this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
-      this.emitter.emit("trigger", event);
+      // A follower's clear is alerted by the leader when it applies it (applyShared).
+      if (this.leading) this.emitter.emit("trigger", event);
     });
     // A follower's clear is committed to the shared store; the leader ends the incident (applyShared).
     if (this.leading) this.incidents.trigger(event, decisions.version);
@@ -546,7 +547,8 @@ export class ControlPlane {
             return;
           }
           cleared = { ...cleared, ...(e.clearReason === undefined ? {} : { clearReason: e.clearReason }) };
-          this.emitter.emit("trigger", cleared);
+          // Alerted once, by the leader (a follower's copy only mirrors it).
+          if (this.leading) this.emitter.emit("trigger", cleared);
           break;
         }
       }
