@@ -12,7 +12,7 @@ import { keyNumber } from "./etcd-state.js";
 /** Decision sets kept in etcd's history (a set of 100 clusters is about 20 KB: 10 MB at most). */
 export const HISTORY_KEPT = 500;
 /** The leader trims the history every this many published sets. */
-const TRIM_EVERY = 50;
+export const TRIM_EVERY = 50;
 
 export class EtcdDecisionHistory {
   private sinceTrim = 0;
@@ -22,6 +22,7 @@ export class EtcdDecisionHistory {
     /** The configured etcd.prefix. */
     private readonly prefix: string,
     private readonly kept = HISTORY_KEPT,
+    private readonly trimEvery = TRIM_EVERY,
   ) {}
 
   private get dir(): string {
@@ -43,10 +44,10 @@ export class EtcdDecisionHistory {
     return { kind: "missing", ...(o === undefined ? {} : { oldest: o }), ...(n === undefined ? {} : { newest: n }) };
   }
 
-  /** After a published set: every TRIM_EVERY sets, deletes all but the newest `kept`. Resolves
+  /** After a published set: every `trimEvery` sets, deletes all but the newest `kept`. Resolves
    *  to how many were deleted. */
   async published(): Promise<number> {
-    if (++this.sinceTrim < TRIM_EVERY) return 0;
+    if (++this.sinceTrim < this.trimEvery) return 0;
     this.sinceTrim = 0;
     const count = await this.client.getAll().prefix(this.dir).count();
     const excess = count - this.kept;
