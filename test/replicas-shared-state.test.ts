@@ -15,6 +15,7 @@ import { parseRecord } from "../control-plane/src/audit/records.js";
 import { configFromDocument } from "../control-plane/src/config/index.js";
 import { generationOf } from "../control-plane/src/core/decision-version.js";
 import type { TriggerState } from "../control-plane/src/core/triggers/index.js";
+import { EtcdState } from "../control-plane/src/replicas/index.js";
 import { startControlPlane, type RunningControlPlane } from "../control-plane/src/server.js";
 import { createLogger } from "../lib/log.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
@@ -28,7 +29,7 @@ const PREFIX = "/autoglm-shared/";
 const CLEAR_AFTER_MS = 6000;
 const clock = { now: Date.now() - (Date.now() % 1000) };
 
-function config(id: string) {
+function config(id: string, prefix = PREFIX) {
   return configFromDocument(
     {
       grpc: { host: "127.0.0.1", port: 0 },
@@ -42,7 +43,7 @@ function config(id: string) {
         { name: "mesh-errors", when: { metric: "error_rate", above: 0.2 }, for_s: 1, action: { shed: 0.1 }, clear: "manual" },
       ],
       error_budgets: { objective: 0.99, persist_interval_s: 10 },
-      etcd: { endpoints: etcd.endpoints, prefix: PREFIX, lease_ttl_s: 3, replica_id: id },
+      etcd: { endpoints: etcd.endpoints, prefix, lease_ttl_s: 3, replica_id: id },
     },
     {},
   );
@@ -278,5 +279,27 @@ describe("triggers, incidents, error budgets and the rollback shared by three re
     assert.doesNotMatch(leader.running.controlPlane.currentDecisions().clusters.find((c) => c.cluster === "b")!.reason, /rollback/);
     await until("the follower released its copy", () => follower.running.controlPlane.rollbackInForce() === undefined);
     for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
+  });
+
+  it("a clear by hand committed when no leader applied it is applied by the next leader, for the firing it names only", async () => {
+    const prefix = "/autoglm-shared-late/";
+    const values = (value: number) => ({ value, peak: value, threshold: 0.2, heldMs: 1000, reason: `fired at ${value}` });
+    const fired = (value: number) => ({ kind: "fired", since: clock.now - 5000, firedAtMs: clock.now - 4000, fired: values(value) });
+    await probe.put(`${prefix}state/triggers`).value(JSON.stringify({ atMs: clock.now, rules: [{ name: "a-errors", state: fired(0.9) }, { name: "mesh-errors", state: fired(0.4) }] }));
+    const writer = new EtcdState(probe, prefix, "gone");
+    const clear = (trigger: string, value: number) => ({
+      kind: "trigger" as const,
+      atMs: clock.now,
+      event: { kind: "cleared" as const, trigger, action: { kind: "halt" as const }, atMs: clock.now, values: values(value), clearedBy: "ops", clearReason: "seen" },
+      inForce: [],
+    });
+    await writer.putControl(clear("mesh-errors", 0.4));
+    // An older firing of a-errors: its clear does not clear the one in force.
+    await writer.putControl(clear("a-errors", 0.7));
+    const late: Replica = { id: "late", running: await startControlPlane(config("late", prefix), { logger, now: () => clock.now }), sidecars: [], dead: false };
+    replicas.push(late);
+    await until("the late replica leads", () => late.running.controlPlane.isLeading);
+    await until("it applied the clear of mesh-errors", () => triggerState(late, "mesh-errors").kind === "idle");
+    assert.equal(triggerState(late, "a-errors").kind, "fired");
   });
 });
