@@ -72,7 +72,7 @@ describe("a cluster whose answers are streamed", () => {
     return {
       ...w,
       streams: {
-        streams, cut: 0, failedInStream: 0, tokensOut: streams * 100, tokensEstimated: 0, tokensPerSecond: streams * 100, lengthMs: 1000,
+        streams, firstTokens: streams, cut: 0, failedInStream: 0, tokensOut: streams * 100, tokensEstimated: 0, tokensPerSecond: streams * 100, lengthMs: 1000,
         ttftP50Ms: ttftMs, ttftP99Ms: ttftMs * 3, tpotP50Ms: 25, tpotP99Ms: 60, maxGapP99Ms: 100, ttftSlow: 0, tpotSlow: 0,
         ttft: { firstBucket: 0, counts: [] }, tpot: { firstBucket: 0, counts: [] }, maxGap: { firstBucket: 0, counts: [] },
       },

@@ -175,6 +175,13 @@ describe("a half-open probe of streamed responses, judged on its time to first t
     { name: "one stream over the TTFT objective is not enough", window: streamWindow(10, 1), config: TTFT_CONFIG, probe: "healthy", reason: "" },
     { name: "without a TTFT objective the streams are judged as any request (total latency)", window: streamWindow(10, 0), config: CONFIG, probe: "unhealthy", reason: "probe p50 9000ms vs baseline 200ms" },
     { name: "failures come first: streams failed inside a 200 fail the probe whatever their TTFT", window: streamWindow(10, 0, { errorRate: 0.3 }), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
+    {
+      name: "streams whose first tokens came but whose answers have not ended yet are judged on those first tokens",
+      window: win({ requests: 0, p50Ms: NaN, streams: mergedStreams({ ttftMs: [...times(7, 200), ...times(3, 900)], streams: 0 }, { ttftMs: 500 }) }),
+      config: TTFT_CONFIG,
+      probe: "unhealthy",
+      reason: "probe: 3 of 10 streams over ttft slo 500ms",
+    },
     { name: "a probe that is mostly plain requests is judged on its total latency", window: streamWindow(4, 0, { requests: 10, slowRequests: 4 }), config: TTFT_CONFIG, probe: "unhealthy", reason: "probe p50 9000ms vs baseline 200ms" },
   ];
   for (const c of cases) {

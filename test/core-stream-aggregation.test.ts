@@ -151,8 +151,28 @@ describe("a report whose streams do not add up is refused, naming the field", ()
     });
   }
 
+  it("a TTFT histogram with more values than streams is admitted: TTFT is recorded at the first token, the stream counted when it ends", () => {
+    assert.equal(admitReport(report(1, 10, { ttftMs: times(8, 100), streams: 2 }), T0 + 1000, limits), undefined);
+    assert.equal(admitReport(report(1, 0, { ttftMs: times(3, 100), streams: 0 }), T0 + 1000, limits), undefined);
+  });
+
   it("a report whose streams add up is admitted", () => {
     assert.equal(admitReport(report(1, 10, { ttftMs: times(3, 100), tpotMs: times(2, 10), cut: 1, failedInStream: 1, tokensOut: 9, tokensEstimated: 9 }), T0 + 1000, limits), undefined);
+  });
+});
+
+describe("first tokens of streams that have not ended yet", () => {
+  it("a window holding first tokens but no ended stream still gives TTFT (the prefill queue shows before the answers end)", () => {
+    const { a } = merge(report(1, 0, { ttftMs: [400, 600, 2500], streams: 0 }));
+    const s = a.streams!;
+    assert.deepEqual([s.streams, s.firstTokens], [0, 3]);
+    assert.ok(s.ttftP50Ms >= 550 && s.ttftP50Ms <= 650, `TTFT p50 ${s.ttftP50Ms}`);
+    assert.equal(Math.round(s.ttftSlow), 1, "one first token over the 1 s objective");
+  });
+
+  it("a window without streams or first tokens has no stream view", () => {
+    const { a } = merge(report(1, 10));
+    assert.equal(a.streams, undefined);
   });
 });
 

@@ -168,9 +168,43 @@ for (const c of CASES) {
 test("a long stream's usage is found in the last bytes however many chunks came before", () => {
   const chunks: Array<[number, string]> = Array.from({ length: 500 }, (_, i) => [i === 0 ? 100 : 10, token(`w${i}`)]);
   chunks.push([10, usage(612) + DONE]);
-  const got = observed(run({ chunks }));
-  assert.deepEqual([got.streams, got.cut, got.tokensOut, got.tokensEstimated, got.ttftUs, got.maxGapUs], [1, 0, 612, 0, 105_000, 10_000]);
+  const windows = run({ chunks });
+  // Five seconds long: its TTFT is in the window of its first token, the rest in the one it ends in.
+  const withTtft = windows.filter((w) => (w.streams?.ttft?.counts.length ?? 0) > 0);
+  assert.equal(withTtft.length, 1);
+  assert.equal(only(withTtft[0]!.streams!.ttft), 105_000);
+  const got = observed(windows.filter((w) => (w.streams?.streams ?? 0) > 0));
+  assert.deepEqual([got.streams, got.cut, got.tokensOut, got.tokensEstimated, got.ttftUs, got.maxGapUs], [1, 0, 612, 0, null, 10_000]);
   assert.equal(got.tpotUs, Math.floor(5_000_000 / 611), "(last - first) / (tokens - 1), in whole microseconds");
+});
+
+test("a stream's time to first token is reported in the window its first token came in, before the stream ends", () => {
+  t.advance(1000); // close the window holding earlier traffic
+  const before = cp.sent("report").length;
+  const h = t.plugin.createHttpStream();
+  h.sendRequestHeaders(HeaderMap.from(REQUEST), true);
+  t.advance(5);
+  h.sendResponseHeaders(HeaderMap.from([[":status", "200"], ["content-type", SSE]]), false);
+  t.advance(300);
+  h.sendResponseBody(new TextEncoder().encode(token("first")), false);
+  t.advance(1000); // the window of the first token closes while the stream goes on
+  const early = cp.sent("report").slice(before).flatMap((r) => r.clusters).filter((w) => w.cluster === "llm-a");
+  assert.equal(early.length, 1, "the window of the first token is reported though no request of llm-a ended in it");
+  assert.equal(early[0]!.requests, 0);
+  assert.equal(early[0]!.streams?.streams, 0, "no stream ended yet");
+  assert.equal(only(early[0]!.streams?.ttft), 305_000, "TTFT from the request's headers to the first chunk");
+  const middle = cp.sent("report").length;
+  for (let i = 0; i < 5; i++) {
+    t.advance(400);
+    h.sendResponseBody(new TextEncoder().encode(token(`t${i}`)), false);
+  }
+  h.sendResponseBody(new TextEncoder().encode(usage(6) + DONE), true);
+  h.complete();
+  t.advance(1000);
+  const late = cp.sent("report").slice(middle).flatMap((r) => r.clusters).filter((w) => w.cluster === "llm-a" && (w.streams?.streams ?? 0) > 0);
+  assert.equal(late.length, 1);
+  assert.equal(late[0]!.streams!.streams, 1);
+  assert.equal(late[0]!.streams!.ttft?.counts.reduce((a, b) => a + b, 0) ?? 0, 0, "its TTFT is not counted twice");
 });
 
 // The local fallback breaker (no decisions from the control plane: it rules) on streams.

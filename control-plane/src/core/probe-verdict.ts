@@ -12,7 +12,8 @@ export interface ProbeEvidence {
   failures: number;
   /** Requests over the SLO latency. */
   slow: number;
-  /** Of requests: streamed responses, and those whose time to first token was over slo.ttftMs. */
+  /** Streamed responses whose first token came (StreamStats.firstTokens: their answers may not
+   *  have ended, so they need not be among `requests`), and those of them over slo.ttftMs. */
   streams: number;
   ttftSlow: number;
 }
@@ -69,7 +70,7 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
   const { window: w, combined } = input;
   // Streams are judged on their first token and their failures only: the scores read total
   // latency, which for a stream is the length of its answer.
-  const streamProbe = judgedOnTtft(w.streams?.streams ?? 0, w.requests, config);
+  const streamProbe = judgedOnTtft(w.streams?.firstTokens ?? 0, w.requests, config);
   if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
     return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
   }
@@ -78,17 +79,18 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
     requests: input.evidence.requests + w.requests,
     failures: input.evidence.failures + Math.round(w.errorRate * w.requests),
     slow: input.evidence.slow + (w.slowRequests ?? 0),
-    streams: input.evidence.streams + (w.streams?.streams ?? 0),
+    streams: input.evidence.streams + (w.streams?.firstTokens ?? 0),
     ttftSlow: input.evidence.ttftSlow + (w.streams?.ttftSlow ?? 0),
   };
-  if (acc.requests < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
+  // A stream's first token is evidence before its answer ends (tens of seconds later for a long one).
+  if (Math.max(acc.requests, acc.streams) < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
   return { verdict: judgePooled(acc, w, input.baselineP50Ms, config), evidence: noProbeEvidence() };
 }
 
 /** The verdict on enough pooled probe evidence (`w`: the newest window, for its p50). */
 function judgePooled(acc: ProbeEvidence, w: ClusterWindowStats, baseP50: number, config: ProbeConfig): ProbeVerdict {
   const d = config.detector;
-  if (acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
+  if (acc.requests > 0 && acc.failures / acc.requests > d.errorRateThreshold && acc.failures >= 2) {
     return { probe: "unhealthy", reason: `probe error rate ${((acc.failures / acc.requests) * 100).toFixed(0)}% (${acc.failures} of ${acc.requests})` };
   }
   if (judgedOnTtft(acc.streams, acc.requests, config)) return judgeTtft(acc, config.sloTtftMs!);

@@ -212,7 +212,13 @@ export class RequestContext extends HttpContext {
     // Always continue: a stream is never held back (Envoy would buffer it; StopIterationAndBuffer).
     if (this.sse) {
       const now = nowNs();
-      if (bodySize > 0) (this.meter as SseMeter).chunk(bodySize, now);
+      if (bodySize > 0) {
+        const meter = this.meter as SseMeter;
+        // The time to first token is known now: it goes to the window it happened in, not to the
+        // one the stream ends in (a long answer ends tens of seconds later).
+        if (meter.chunks == 0) this.root.recorder.recordFirstToken(this.cluster, now > this.startNs ? (now - this.startNs) / 1000 : 0);
+        meter.chunk(bodySize, now);
+      }
       if (endOfStream && this.endNs == 0) this.endNs = now;
       return Action.CONTINUE;
     }

@@ -55,9 +55,17 @@ export class WindowRecorder {
     if (s.failedInStream) sw.failedInStream++;
     sw.tokensOut += s.tokens;
     if (s.estimated) sw.tokensEstimated += s.tokens;
-    if (s.ttftUs != u64.MAX_VALUE) recordLatency(sw.ttft, s.ttftUs);
     if (s.tpotUs != u64.MAX_VALUE) recordLatency(sw.tpot, s.tpotUs);
     if (s.maxGapUs != u64.MAX_VALUE) recordLatency(sw.maxGap, s.maxGapUs);
+  }
+
+  /** A streamed response of cluster i sent its first non-empty chunk ttftUs after its request. */
+  recordFirstToken(i: i32, ttftUs: u64): void {
+    const w = unchecked(this.windows[i]);
+    unchecked((this.active[i] = true));
+    let sw = w.streams;
+    if (sw === null) w.streams = sw = new StreamWindow();
+    recordLatency(sw.ttft, ttftUs);
   }
 
   /** Of the local rejects: one refused by a shed decision (recorded as a local reject too). */

@@ -43,7 +43,7 @@ export interface AssessOptions {
  */
 export function loadLatencyP50Ms(w: ClusterWindowStats): number {
   const s = w.streams;
-  if (s !== undefined && w.requests > 0 && s.streams * 2 >= w.requests && Number.isFinite(s.ttftP50Ms)) return s.ttftP50Ms;
+  if (s !== undefined && w.requests > 0 && Math.max(s.streams, s.firstTokens) * 2 >= w.requests && Number.isFinite(s.ttftP50Ms)) return s.ttftP50Ms;
   return w.p50Ms;
 }
 

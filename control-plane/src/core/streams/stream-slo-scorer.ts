@@ -91,7 +91,7 @@ export class StreamSloScorer implements Scorer {
     if (before.length >= maxWindows || gapWindows > maxWindows) before = [];
     const windows = latest.streams === undefined ? before : [...before, latest.streams];
     const pool = poolStreamStats(windows, this.slo);
-    const enough = pool !== undefined && pool.streams >= Math.max(1, this.config.minStreams);
+    const enough = pool !== undefined && Math.max(pool.streams, pool.firstTokens) >= Math.max(1, this.config.minStreams);
     this.pools.set(cluster, { lastStartMs: latest.windowStartMs, before, after: enough ? [] : windows });
     const verdict: StreamVerdict = enough
       ? { windowStartMs: latest.windowStartMs, evidence: true, ttftBreach: this.breach(pool, "ttft"), tpotBreach: this.breach(pool, "tpot"), pool, windows: windows.length }

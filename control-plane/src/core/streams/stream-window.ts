@@ -24,7 +24,9 @@ export interface WorkerStreamWindow {
   tokensOut: number;
   /** Of tokensOut: counted as body chunks (the stream carried no usage). */
   tokensEstimated: number;
-  /** Per stream: TTFT, TPOT and the largest gap between chunks, microseconds. */
+  /** TTFT of the streams whose first token came in the window (it may hold streams that end
+   *  later: more values than `streams`); per stream ended: TPOT and the largest gap between
+   *  chunks. Microseconds. */
   ttft: LatencyCounts;
   tpot: LatencyCounts;
   maxGap: LatencyCounts;
@@ -45,6 +47,8 @@ export interface StreamHistogram {
 /** The streams of one cluster merged over every sidecar, for one window or a pool of windows. */
 export interface StreamStats {
   streams: number;
+  /** Streams whose first token arrived in the time covered (the TTFT samples). */
+  firstTokens: number;
   cut: number;
   failedInStream: number;
   tokensOut: number;
@@ -104,11 +108,13 @@ function addCounts(into: Float64Array, h: { firstBucket: number; counts: readonl
 
 /** The merged view of `acc` over `lengthMs`; undefined when it holds no stream. */
 export function streamStats(acc: StreamAccumulator, lengthMs: number, slo: StreamSlo): StreamStats | undefined {
-  if (acc.streams === 0) return undefined;
+  const firstTokens = total(acc.ttft);
+  if (acc.streams === 0 && firstTokens === 0) return undefined;
   const q = (counts: Float64Array, p: number) => quantileFromCounts(counts, total(counts), p) / 1000;
   const slow = (counts: Float64Array, objectiveMs: number | undefined) => (objectiveMs === undefined || total(counts) === 0 ? 0 : countAbove(counts, objectiveMs * 1000));
   return {
     streams: acc.streams,
+    firstTokens,
     cut: acc.cut,
     failedInStream: acc.failedInStream,
     tokensOut: acc.tokensOut,
@@ -150,8 +156,9 @@ export interface StreamProblem {
 /**
  * The first problem of a worker's streams, naming the field (report-admission.ts refuses the
  * report): streams above the cluster's requests (every stream is one of them), cut above streams,
- * failed_in_stream above cut, tokens_estimated above tokens_out (counters); a histogram holding
- * more values than streams (histogram).
+ * failed_in_stream above cut, tokens_estimated above tokens_out (counters); a TPOT or max-gap
+ * histogram holding more values than streams (histogram; TTFT is recorded at the first token,
+ * so its histogram may hold streams that end in a later window).
  */
 export function streamProblem(w: WorkerStreamWindow, requests: number): StreamProblem | undefined {
   const counters = (message: string): StreamProblem => ({ reason: "counters", message });
@@ -160,7 +167,8 @@ export function streamProblem(w: WorkerStreamWindow, requests: number): StreamPr
   if (w.failedInStream > w.cut) return counters(`streams.failed_in_stream: ${w.failedInStream} exceeds cut (${w.cut})`);
   if (!Number.isSafeInteger(w.tokensOut) || !Number.isSafeInteger(w.tokensEstimated)) return counters(`streams.tokens_out: ${w.tokensOut} (tokens_estimated ${w.tokensEstimated}) is out of range`);
   if (w.tokensEstimated > w.tokensOut) return counters(`streams.tokens_estimated: ${w.tokensEstimated} exceeds tokens_out (${w.tokensOut})`);
-  for (const [field, h] of [["ttft", w.ttft], ["tpot", w.tpot], ["max_gap", w.maxGap]] as const) {
+  // TTFT is recorded when the first token arrives, in that window: it may hold streams that end later.
+  for (const [field, h] of [["tpot", w.tpot], ["max_gap", w.maxGap]] as const) {
     let values = 0;
     for (const c of h.counts) values += c;
     if (values > w.streams) return { reason: "histogram", message: `streams.${field}: holds ${values} values for ${w.streams} streams (at most one per stream)` };

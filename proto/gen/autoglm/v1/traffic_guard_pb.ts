@@ -362,7 +362,10 @@ export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
 
   /**
    * Time to first token: from the request's headers to the first non-empty body chunk,
-   * microseconds (streams with at least one chunk).
+   * microseconds, of the streams whose first chunk arrived in this window (recorded then, not
+   * when the stream ends: a long answer ends tens of seconds later). It may therefore hold streams
+   * that end in a later window, and more values than `streams`. (Earlier filters recorded it
+   * with the stream's end; the control plane reads both.)
    *
    * @generated from field: autoglm.v1.LatencyHistogram ttft = 6;
    */
