@@ -174,11 +174,11 @@ export class ReplicaStore implements StateStore {
     if (record.kind === "incident") {
       const before = this.incidents.map((i) => i.id);
       const { id, startedAtMs, endedAtMs } = record.incident;
-      const kept = keepIncident(this.incidents, { id, startedAtMs, ...(endedAtMs === undefined ? {} : { endedAtMs }) });
-      const dropped = before.filter((b) => !kept.some((k) => k.id === b));
+      // Taken at once (commits may overlap: each sees the others' incidents).
+      this.incidents = keepIncident(this.incidents, { id, startedAtMs, ...(endedAtMs === undefined ? {} : { endedAtMs }) });
+      const dropped = before.filter((b) => !this.incidents.some((k) => k.id === b));
       const { committed } = await this.withDeadline(shared.putIncident(record, dropped, fenceKey), "incident");
-      if (!committed) return this.fenced(fenceKey);
-      this.incidents = kept;
+      if (!committed) this.fenced(fenceKey);
       return;
     }
     if (record.kind === "error_budget") {
