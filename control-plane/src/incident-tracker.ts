@@ -76,11 +76,6 @@ export class IncidentTracker {
     this.book.restore(keepIncident(this.book.list(), incident));
   }
 
-  /** Records every open incident as it now is (their reject counts grow without a record). */
-  storeOpen(): void {
-    for (const incident of this.book.open()) this.store(incident);
-  }
-
   private watchOpen(): void {
     for (const i of this.book.open()) if (i.confirmedAtMs === undefined) this.watches.set(i.id, new ConfirmationWatch(i.version, this.deps.now(), requiredCapability(i)));
   }

@@ -856,8 +856,6 @@ export class ControlPlane {
     if (this.audit?.saveAssessment !== undefined && (result.transitions.length > 0 || (result.windowsClosed > 0 && atMs - this.assessmentSavedAtMs >= ASSESSMENT_EVERY_MS))) {
       this.assessmentSavedAtMs = atMs;
       this.audit.saveAssessment(this.engine.assessment(atMs, result.decisions.version));
-      // The open incidents' reject counts too (they change with every report, unwritten otherwise).
-      this.incidents.storeOpen();
     }
     // Replicas: the rules' states when they changed, before the set that may carry their actions.
     if (this.audit?.saveTriggers !== undefined) {
