@@ -281,6 +281,26 @@ describe("triggers, incidents, error budgets and the rollback shared by three re
     for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
   });
 
+  it("a halt and a resume sent to a follower open and end one incident, the leader's, which every replica lists", async () => {
+    const leader = leaders()[0]!;
+    const follower = followers()[0]!;
+    const before = new Set(leader.running.controlPlane.incidentList().map((i) => i.id));
+    const halted = await admin(follower, "POST", "/v1/halt", { reason: "maintenance" });
+    assert.equal(halted.status, 200, JSON.stringify(halted.json));
+    const opened = () => leader.running.controlPlane.incidentList().filter((i) => !before.has(i.id));
+    await until("the leader opened an incident for the halt", () => opened().length === 1);
+    const id = opened()[0]!.id;
+    assert.equal(opened()[0]!.kind, "halt");
+    for (const r of replicas.filter((x) => !x.dead)) {
+      await until(`${r.id} lists it open`, () => r.running.controlPlane.incident(id) !== undefined && r.running.controlPlane.incident(id)!.endedAtMs === undefined);
+      assert.equal(r.running.controlPlane.incidentList().filter((i) => !before.has(i.id)).length, 1, `${r.id} opened none of its own`);
+    }
+    const resumed = await admin(follower, "POST", "/v1/resume", { reason: "done" });
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.json));
+    for (const r of replicas.filter((x) => !x.dead)) await until(`${r.id} shows it ended`, () => r.running.controlPlane.incident(id)?.endedAtMs !== undefined);
+    assert.equal((await stored(probe, `state/incidents/${id}`))?.kind, "incident");
+  });
+
   it("a clear by hand committed when no leader applied it is applied by the next leader, for the firing it names only", async () => {
     const prefix = "/autoglm-shared-late/";
     const values = (value: number) => ({ value, peak: value, threshold: 0.2, heldMs: 1000, reason: `fired at ${value}` });
