@@ -6,6 +6,7 @@ import type { PersistedBudget } from "./error-budget/types.js";
 import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
+import type { SharedTriggerStates } from "./triggers/shared-states.js";
 import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
 import type { BodyScanCounts } from "./body-scan.js";
@@ -431,6 +432,8 @@ export interface PersistedState {
   halt?: HaltState;
   /** Triggers in force (fired, not cleared). */
   triggers?: FiredTrigger[];
+  /** Replicas: every rule's state (holds and clearing hysteresis too), which wins over `triggers`. */
+  triggerStates?: SharedTriggerStates;
   /** Error budget counts over the SLO period (core/error-budget/). */
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
