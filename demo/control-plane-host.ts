@@ -17,10 +17,10 @@ export function defaultModelPath(): string {
 
 /**
  * The control plane's configuration for a scenario: loopback, free ports, the scenario's clusters,
- * SLO and trigger rules (sim/triggers.ts), and the ONNX model (a file that does not load means rules-only, as in production: the
+ * SLO and trigger rules (sim/triggers.ts), the alerts section (the demo: e-mail to its mailbox), and the ONNX model (a file that does not load means rules-only, as in production: the
  * control plane logs why and the dashboard's badge says so).
  */
-export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, modelPath = defaultModelPath()): ControlPlaneConfig {
+export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, modelPath = defaultModelPath(), alerts?: Record<string, unknown>): ControlPlaneConfig {
   const config = validateConfig({
     grpc: { host: "127.0.0.1", port: 0 },
     admin: { host: "127.0.0.1", port: 0 },
@@ -34,6 +34,8 @@ export function controlPlaneConfigFor(scenario: Scenario, auditDir?: string, mod
     },
     model: { path: modelPath },
     ...(auditDir === undefined ? {} : { audit: { dir: auditDir } }),
+    // The demo's alerts go to its local mailbox (mailbox.ts mailboxAlerts).
+    ...(alerts === undefined ? {} : { alerts }),
   });
   // The scenario's rules were checked against its clusters when it was read.
   return scenario.triggers === undefined ? config : { ...config, triggers: scenario.triggers };

@@ -3,6 +3,8 @@
 // that stream to the control plane over gRPC, and a load generator; prints a one-line summary
 // every second; on the end of the duration or an abort it stops the load, drains in-flight
 // requests, closes the sidecars, the servers and the control plane (which flushes its audit log).
+// The control plane's alerts are e-mailed to a local SMTP server the demo starts (mailbox.ts):
+// each mail's subject is printed as it arrives, with the file it was saved to.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../lib/log.js";
@@ -15,6 +17,7 @@ import { controlPlaneConfigFor, startDemoControlPlane, type DemoControlPlane } f
 import { LoadGenerator, type LoadTally } from "./load.js";
 import { breakerStories, summaryLine, type BreakerStory } from "./summary.js";
 import { startLlmServer, type RunningLlmServer } from "./llm-server.js";
+import { DEMO_MAIL_TO, mailboxAlerts, startMailbox, type Mailbox } from "./mailbox.js";
 
 export const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
 
@@ -41,6 +44,8 @@ export interface DemoOptions {
   auditDir?: string;
   /** The anomaly model file; default models/anomaly.onnx under the project root. */
   modelPath?: string;
+  /** Where the alert e-mails are saved (NNN.eml); default: kept in memory only. */
+  mailDir?: string;
   /** Aborting stops the demo early (Ctrl-C). */
   signal?: AbortSignal;
   /** Receives the dashboard line and each second's summary line (without a newline). */
@@ -75,6 +80,8 @@ export interface DemoSummary {
   model: ModelStatus;
   /** Requests the sidecars' filters saw, per sidecar, from their metrics. */
   sidecarRequests: number[];
+  /** The alert e-mails the local mailbox received (scenario seconds, subject, saved file). */
+  mails: { atS: number; subject: string; file?: string }[];
   aborted: boolean;
 }
 
@@ -118,6 +125,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const servers: RunningLlmServer[] = [];
   const sidecars: RunningSidecar[] = [];
   let cp: DemoControlPlane | undefined;
+  let mailbox: Mailbox | undefined;
   let load: LoadGenerator | undefined;
   let ticker: NodeJS.Timeout | undefined;
   const transitions: Transition[] = [];
@@ -126,8 +134,15 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   let startedAtMs = Number.POSITIVE_INFINITY;
   const scenarioSeconds = (): number => Math.max(0, (Date.now() - startedAtMs) / 1000);
   const faults = new FaultTimeline(scenario);
+  const mails: DemoSummary["mails"] = [];
   try {
-    cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir, options.modelPath), log);
+    mailbox = await startMailbox(options.mailDir === undefined ? {} : { dir: options.mailDir });
+    mailbox.onMail((m) => {
+      const atS = Math.round(scenarioSeconds());
+      mails.push({ atS, subject: m.subject, ...(m.file === undefined ? {} : { file: m.file }) });
+      print(`mail at t=${atS}s to ${m.recipients.join(", ")}: ${m.subject}${m.file === undefined ? "" : ` (${m.file})`}`);
+    });
+    cp = await startDemoControlPlane(controlPlaneConfigFor(scenario, options.auditDir, options.modelPath, mailboxAlerts(mailbox)), log);
     cp.controlPlane.on("transition", (t) => transitions.push(t));
     // A trigger of the scenario fired or cleared: said at once, between the summary lines.
     cp.controlPlane.on("trigger", (e) => {
@@ -183,6 +198,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     print(`model: ${model.mode}${model.path === undefined ? "" : ` (${model.path})`}${model.detail === undefined ? "" : `: ${model.detail}`}`);
     print(`sidecars: ${sidecars.map((s) => s.url).join(" ")}`);
     if (options.auditDir !== undefined) print(`audit log: ${options.auditDir} (also at ${dashboardUrl}v1/audit)`);
+    print(
+      `alerts: e-mailed to ${DEMO_MAIL_TO} through a local SMTP server (${mailbox.host}:${mailbox.port})` +
+        `${options.mailDir === undefined ? "" : `, each saved in ${options.mailDir}`}; a line per mail below`,
+    );
 
     load = new LoadGenerator({
       targets: sidecars.map((s) => s.url),
@@ -233,6 +252,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       triggers,
       model: cp.modelStatus(),
       sidecarRequests,
+      mails,
       aborted,
     };
     print(summaryLine(totals.requests, summary.successRate, breakers, transitions.length));
@@ -242,6 +262,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     await load?.stop();
     for (const s of sidecars) await s.close().catch((err: unknown) => log.warn({ err }, "sidecar close failed"));
     for (const s of servers) await s.close();
+    // The control plane first: closing its alert notifier sends what is still queued.
     await cp?.close().catch((err: unknown) => log.warn({ err }, "control plane close failed"));
+    await mailbox?.close().catch((err: unknown) => log.warn({ err }, "mailbox close failed"));
   }
 }

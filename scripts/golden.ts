@@ -152,7 +152,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
   const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
   vectors.push(
-    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT) and body scans (every BodyScan field; only compressed bodies, the largest uint32), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "report",
         value: {
@@ -188,6 +188,7 @@ export function buildGoldenVectors(): GoldenVector[] {
                 tpot: histogramOf([21_000, 22_000, 25_000, 90_000, 30_000, 18_000, 19_000]),
                 maxGap: histogramOf([40_000, 41_000, 3_000_000, 60_000, 70_000, 80_000, 90_000]),
               },
+              bodyScan: { scanned: 120, matched: 3, compressed: 7 },
             },
             {
               cluster: "llm-b",
@@ -202,6 +203,7 @@ export function buildGoldenVectors(): GoldenVector[] {
               shed: 4,
               upstreamLoad: { unparsed: 5, memUtilization: { count: 1, sum: 0, max: 0 }, rpsFractional: { count: 4_294_967_295, sum: 1e300, max: 5e-324 } },
               streams: { streams: 2, cut: 2, ttft: histogramOf([3_000_000]) },
+              bodyScan: { compressed: 4_294_967_295 },
             },
             { cluster: "llm-c", localRejects: 40 },
           ],
@@ -278,7 +280,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   );
 
   vectors.push(
-    vector("control-halt-immediate", "A halted DecisionSet in halt mode IMMEDIATE (DecisionSet.halt_mode, field 9): the filter's decoder does not know the field (it enforces every halt as a drain) and skips it.", ControlMessageSchema, create(ControlMessageSchema, {
+    vector("control-halt-immediate", "A halted DecisionSet in halt mode IMMEDIATE (DecisionSet.halt_mode, field 9), which the filter enforces by cutting the streams in flight (capability \"halt_immediate\").", ControlMessageSchema, create(ControlMessageSchema, {
       kind: {
         case: "decisions",
         value: {
@@ -353,13 +355,13 @@ export function buildInvalidVectors(): InvalidVector[] {
     { name: "cluster-overruns-set", hex: "0a0432050a01", error: "decisions.clusters[0]: length 5 exceeds the 2 bytes left" },
     { name: "string-overruns-cluster", hex: "0a0632040a056c6c", error: "decisions.clusters[0].cluster: length 5 exceeds the 2 bytes left" },
     { name: "truncated-float", hex: "0a05320325cdcc", error: "decisions.clusters[0].probe_fraction: truncated fixed32" },
-    { name: "group-start", hex: "0a024b4c", error: "decisions.field 9: wire type 3 (group) is not supported" },
+    { name: "group-start", hex: "0a027b7c", error: "decisions.field 15: wire type 3 (group) is not supported" },
     { name: "group-end", hex: "1c", error: "ControlMessage field 3: wire type 4 (group) is not supported" },
     { name: "invalid-wire-type-6", hex: "1e00", error: "ControlMessage field 3: invalid wire type 6" },
     { name: "wrong-wire-type-report-rejected", hex: "1001", error: "report_rejected: wire type 0, expected 2" },
     { name: "reason-overruns-report-rejected", hex: "120312056c", error: "report_rejected.reason: length 5 exceeds the 1 bytes left" },
     { name: "wrong-wire-type-clock-offset", hex: "12031a0100", error: "report_rejected.clock_offset_ms: wire type 2, expected 0" },
-    { name: "invalid-wire-type-7", hex: "0a024f00", error: "decisions.field 9: invalid wire type 7" },
+    { name: "invalid-wire-type-7", hex: "0a027f00", error: "decisions.field 15: invalid wire type 7" },
     { name: "field-number-zero", hex: "0a020001", error: "decisions.DecisionSet: invalid field number 0" },
     { name: "wrong-wire-type-version", hex: "0a050d01020304", error: "decisions.version: wire type 5, expected 0" },
     { name: "wrong-wire-type-decisions", hex: "0801", error: "decisions: wire type 0, expected 2" },
@@ -367,7 +369,7 @@ export function buildInvalidVectors(): InvalidVector[] {
     { name: "varint-too-long", hex: "0a0c08ffffffffffffffffffff01", error: "decisions.version: varint longer than 10 bytes" },
     { name: "truncated-unknown-fixed64", hex: "0a06b90601020304", error: "decisions.field 103: truncated fixed64" },
     { name: "wrong-wire-type-clusters", hex: "0a03350102", error: "decisions.clusters[0]: wire type 5, expected 2" },
-    { name: "truncated-unknown-fixed32-unknown-field", hex: "0a034d0102", error: "decisions.field 9: truncated fixed32" },
+    { name: "truncated-unknown-fixed32-unknown-field", hex: "0a037d0102", error: "decisions.field 15: truncated fixed32" },
     { name: "truncated-unknown-len", hex: "a20105010203", error: "ControlMessage field 20: length 5 exceeds the 3 bytes left" },
     { name: "length-over-4gib", hex: "0a8080808010", error: "decisions: length 4294967296 exceeds the 0 bytes left" },
   ];

@@ -29,7 +29,7 @@ test("bench filter writes every figure for a small run, and names a --json file 
   const dir = mkdtempSync(join(tmpdir(), "bench-filter-"));
   try {
     const file = join(dir, "f.json");
-    const ok = await capture(["--requests", "3000", "--warmup", "500", "--streams", "4", "--no-progress", "--json", file]);
+    const ok = await capture(["--requests", "3000", "--warmup", "500", "--streams", "4", "--bodies", "3", "--no-progress", "--json", file]);
     assert.equal(ok.code, 0, ok.stderr);
     const figures = JSON.parse(readFileSync(file, "utf8")) as Record<string, number>;
     for (const key of ["ns_per_request_passthrough", "ns_per_request_filter", "overhead_ns", "wasm_bytes", "memory_growth_bytes",
@@ -40,10 +40,16 @@ test("bench filter writes every figure for a small run, and names a --json file 
     assert.equal(figures["requests"], 3000);
     assert.equal(figures["streams"], 4);
     assert.ok(figures["ns_per_chunk_filter"]! > 0 && figures["ns_per_chunk_passthrough"]! > 0);
+    const bodies = (figures as unknown as { body_scan: Array<Record<string, number>> }).body_scan;
+    assert.deepEqual(bodies.map((b) => [b["body_bytes"], b["chunk_bytes"]]), [[1024, 256], [65536, 256]]);
+    for (const b of bodies) {
+      for (const key of ["ns_per_body_no_deny_list", "ns_per_body_deny_list", "scan_cost_ns", "scan_cost_ns_per_kib"]) assert.ok(Number.isFinite(b[key]), `${key}: ${b[key]}`);
+      assert.ok(b["ns_per_body_deny_list"]! > 0 && b["ns_per_body_no_deny_list"]! > 0);
+    }
 
     writeFileSync(join(dir, "a-file"), "not a folder");
     const target = join(dir, "a-file", "f.json");
-    const bad = await capture(["--requests", "1000", "--warmup", "100", "--streams", "0", "--no-progress", "--json", target]);
+    const bad = await capture(["--requests", "1000", "--warmup", "100", "--streams", "0", "--bodies", "0", "--no-progress", "--json", target]);
     assert.equal(bad.code, 2);
     assert.ok(bad.stderr.includes(`cannot write the figures to ${target}`), bad.stderr);
     assert.match(bad.stdout, /"overhead_ns":/, "the figures are still printed");

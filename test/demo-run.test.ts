@@ -33,9 +33,10 @@ test("the default demo runs to its end with the ONNX model, and the failed clust
   const faulty = scenario.faults[0]!.cluster;
   const lines: string[] = [];
   const auditDir = await mkdtemp(join(tmpdir(), "autoglm-demo-audit-"));
+  const mailDir = join(auditDir, "mail");
   try {
     // No scenario, duration or model given: what `npm start` runs.
-    const summary = await runDemo({ auditDir, print: (l) => lines.push(l) });
+    const summary = await runDemo({ auditDir, mailDir, print: (l) => lines.push(l) });
     const output = lines.join("\n");
     assert.equal(summary.aborted, false);
     assert.ok(summary.ranS >= scenario.duration_s, `ran ${summary.ranS} s of ${scenario.duration_s}`);
@@ -61,19 +62,26 @@ test("the default demo runs to its end with the ONNX model, and the failed clust
     assert.deepEqual(audited.map((t) => t.to), summary.transitions.map((t) => t.to));
     assert.ok(lines.some((l) => l.startsWith("dashboard: http://127.0.0.1:")), output);
     assert.ok(lines.some((l) => l.startsWith("t=")), "a per-second summary line is printed");
+
+    // The breaker's opening was e-mailed to the local mailbox, said in a line, and saved.
+    const mail = summary.mails.find((m) => m.subject.includes(`breaker_open ${faulty}`));
+    assert.ok(mail !== undefined, `mails: ${JSON.stringify(summary.mails)}`);
+    assert.ok(lines.includes(`mail at t=${mail.atS}s to oncall@demo.localhost: ${mail.subject} (${mail.file})`), output);
+    assert.match(await readFile(mail.file!, "utf8"), new RegExp(`breaker of ${faulty} opened`));
+    assert.ok(lines.some((l) => l.startsWith(`alerts: e-mailed to oncall@demo.localhost through a local SMTP server (127.0.0.1:`) && l.includes(`each saved in ${mailDir}`)), output);
   } finally {
     await rm(auditDir, { recursive: true, force: true });
   }
 });
 
 /** The lines the demo command itself prints (anything else on stdout is a stray log line). */
-const DEMO_LINE = /^(logs: |autoglm demo: |dashboard: |model: |sidecars: |audit log: |t=\s*\d+s |duration reached: |done: )/;
+const DEMO_LINE = /^(logs: |autoglm demo: |dashboard: |model: |sidecars: |audit log: |alerts: |mail at t=\d+s |t=\s*\d+s |duration reached: |done: )/;
 
 test("the demo command prints only its own lines while the admin API is called; the logs go to their file", { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "autoglm-demo-cli-"));
   const logFile = join(dir, "demo.ndjson");
   try {
-    const child = spawn(process.execPath, ["bin/autoglm.mjs", "demo", "--duration", "4", "--audit-dir", join(dir, "audit"), "--log-file", logFile], {
+    const child = spawn(process.execPath, ["bin/autoglm.mjs", "demo", "--duration", "4", "--audit-dir", join(dir, "audit"), "--log-file", logFile, "--mail-dir", join(dir, "mail")], {
       env: { ...process.env, AUTOGLM_LOG_LEVEL: "info" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -120,6 +128,7 @@ test("the demo command rejects bad options with exit code 2, and a missing filte
     { args: ["--rps", "zero"], code: 2 },
     { args: ["--duration", "-1"], code: 2 },
     { args: ["--log-file", ""], code: 2 },
+    { args: ["--mail-dir", ""], code: 2 },
     { args: ["--bogus"], code: 2 },
   ];
   for (const { args, code } of table) assert.equal(await command.run(args), code, args.join(" "));

@@ -55,7 +55,18 @@ const badConfigs: Array<{ name: string; config: unknown; expect: RegExp }> = [
   { name: "an empty cluster header", config: { ...BASE_CONFIG, headers: { cluster: "" } }, expect: /headers\.cluster: expected a non-empty string/ },
   { name: "latency_header given as text", config: { ...BASE_CONFIG, latency_header: "yes" }, expect: /latency_header: expected true or false, got the string "yes"/ },
   { name: "fail_open given as a number", config: { ...BASE_CONFIG, fail_open: 1 }, expect: /fail_open: expected true or false, got 1/ },
+  { name: "banned_output given as one string", config: { ...BASE_CONFIG, banned_output: "secret" }, expect: /banned_output: expected at most 32 strings of 1 to 128 bytes, got the string "secret"/ },
+  { name: "banned_output with 33 literals", config: { ...BASE_CONFIG, banned_output: Array.from({ length: 33 }, (_, i) => `w${i}`) }, expect: /banned_output: expected at most 32 strings of 1 to 128 bytes, got an array/ },
+  { name: "an empty banned literal", config: { ...BASE_CONFIG, banned_output: ["ok", ""] }, expect: /banned_output\[1\]: expected at most 32 strings of 1 to 128 bytes, got the string ""/ },
+  { name: "a banned literal of 129 bytes", config: { ...BASE_CONFIG, banned_output: ["é".repeat(64) + "x"] }, expect: /banned_output\[0\]: expected at most 32 strings of 1 to 128 bytes/ },
+  { name: "a banned literal that is a number", config: { ...BASE_CONFIG, banned_output: [7] }, expect: /banned_output\[0\]: expected at most 32 strings of 1 to 128 bytes, got 7/ },
 ];
+
+test("a deny-list at its bounds (32 literals, 128 bytes each) is accepted", async () => {
+  const words = Array.from({ length: 32 }, (_, i) => String(i).padEnd(128, "x"));
+  words[0] = "é".repeat(64);
+  assert.equal(await rejection({ ...BASE_CONFIG, banned_output: words }), null);
+});
 
 for (const c of badConfigs) {
   test(`a configuration with ${c.name} is rejected naming the field`, async () => {
@@ -161,7 +172,7 @@ test("random configurations are accepted or rejected, never trapped on", async (
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
   const values: unknown[] = [null, true, false, 0, -1, 1.5, 1e308, "", "x", "llm-a", [], {}, [1, 2], { name: "a" }, 4294967296];
   const keys = ["node_id", "zone", "control_plane", "window_ms", "clusters", "headers", "latency_header", "fallback",
-    "fail_open", "decision_check_ms", "retry_after_s", "weird"];
+    "fail_open", "decision_check_ms", "retry_after_s", "banned_output", "weird"];
   let accepted = 0;
   for (let i = 0; i < 40; i++) {
     const config: Record<string, unknown> = { ...BASE_CONFIG };

@@ -122,6 +122,8 @@ export interface DecisionInit {
   haltReason?: string;
   shedFraction?: number;
   shedReason?: string;
+  /** DecisionSet.halt_mode: 0 unspecified, 1 drain, 2 immediate. */
+  haltMode?: number;
   clusters: Array<Partial<Pick<ClusterDecision, "cluster" | "state" | "weight" | "probeFraction" | "retryAfterS" | "reason" | "anomalyScore" | "shedFraction">>>;
   sourceLimits?: Array<Partial<Pick<SourceLimit, "source" | "deny" | "admitFraction" | "retryAfterS" | "reason" | "capPerS">>>;
 }
@@ -141,6 +143,7 @@ export function decisionBytes(set: DecisionInit): Uint8Array {
           haltReason: set.haltReason ?? "",
           shedFraction: set.shedFraction ?? 0,
           shedReason: set.shedReason ?? "",
+          haltMode: set.haltMode ?? 0,
           clusters: set.clusters.map((c) => ({ state: BreakerState.CLOSED, ...c })),
           sourceLimits: set.sourceLimits ?? [],
         }),

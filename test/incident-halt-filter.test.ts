@@ -3,8 +3,8 @@
 // that says hello and never acknowledges anything. The halt is confirmed by the filter's
 // workers (each acknowledges the halting version), the silent one is listed as unconfirmed, the
 // incident counts the requests the filter refused, ends on resume, and survives a restart (audit
-// log). An immediate halt is enforced as a drain by this filter (no "halt_immediate" in its
-// hello), and the confirmation says so.
+// log). An immediate halt is confirmed by the filter's workers (their hello names
+// "halt_immediate").
 import { strict as assert } from "node:assert";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -141,14 +141,16 @@ test("a halt is confirmed by the filter's workers, a silent sidecar is named unc
     assert.deepEqual(report.confirmations.map((c) => c.worker_id), [0, 1]);
     assert.deepEqual(traffic(t, 10, 0)["local:halted"], undefined, "traffic flows again after the resume");
 
-    // An immediate halt: this filter does not name "halt_immediate", so it drains, and says so.
+    // An immediate halt: this filter names "halt_immediate", so its workers confirm it fully (the
+    // silent sidecar, whose build does not, has left).
     await cp.halt("cut streams", "ops", "immediate");
     await settle();
     const immediate = cp.haltStatus();
     assert.ok(immediate.halted);
     assert.equal(immediate.mode, "immediate");
-    assert.equal(immediate.confirmation.state, "confirmed_partly");
-    assert.deepEqual(immediate.confirmation.cannot.map((c) => [c.worker_id, c.missing_capability]), [[0, "halt_immediate"], [1, "halt_immediate"]]);
+    assert.equal(immediate.confirmation.state, "confirmed");
+    assert.deepEqual(immediate.confirmation.cannot, []);
+    assert.deepEqual(immediate.confirmation.confirmed.map((c) => c.worker_id).sort(), [0, 1]);
     assert.deepEqual(traffic(t, 5, 1), { "local:halted": 5 });
 
     // A restart: the incidents come back from the audit log.

@@ -87,6 +87,7 @@ function canonicalDecisionSet(d: DecisionSet): unknown {
     })),
     shedFractionBits: f32bits(d.shedFraction),
     shedReason: d.shedReason,
+    haltMode: d.haltMode,
     // cap_per_s is for people and tools: the filter's decoder skips it.
     sourceLimits: d.sourceLimits.map((l) => ({
       source: l.source, deny: l.deny, admitFractionBits: f32bits(l.admitFraction), retryAfterS: l.retryAfterS, reason: l.reason,
@@ -153,6 +154,8 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             shed: c.shed,
             upstreamLoad: canonicalLoad(c.upstreamLoad),
             streams: canonicalStreams(c.streams),
+            bodyScan: c.bodyScan === undefined ? null
+              : { scanned: c.bodyScan.scanned, matched: c.bodyScan.matched, compressed: c.bodyScan.compressed },
           })),
           sources: r.sources.map((x) => ({ source: x.source, requests: x.requests, overestimate: x.overestimate, errors: x.errors, limited: x.limited })),
           sourcesTotal: r.sourcesTotal.toString(),
@@ -249,17 +252,30 @@ test("the hello's capabilities, the report's shed count and upstream load, and t
   assert.match(decisions.decisions.shedReason, /^trigger cpu-hot/);
 });
 
-test("a halt in mode immediate reads as immediate in protobuf-es and as a plain halt (a drain) in the filter's decoder, which skips field 9", () => {
-  const { bytes } = golden("control-halt-immediate");
+test("a halt in mode immediate reads as immediate in protobuf-es and in the filter's decoder (field 9), and the filter's encoder writes it", () => {
+  const { file, bytes } = golden("control-halt-immediate");
   const message = fromBinary(ControlMessageSchema, bytes);
   assert.equal(message.kind.case === "decisions" ? message.kind.value.haltMode : undefined, HaltMode.IMMEDIATE);
   // The field is really on the wire (field 9, varint 2), not a default left out.
   assert.ok(Buffer.from(bytes).includes(Buffer.from([0x48, 0x02])));
-  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { error?: string; decisions: { halted: boolean; haltReason: string } };
+  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { error?: string; decisions: { halted: boolean; haltReason: string; haltMode: number } };
   assert.equal(ours.error, undefined);
   assert.equal(ours.decisions.halted, true);
+  assert.equal(ours.decisions.haltMode, HaltMode.IMMEDIATE);
   assert.equal(ours.decisions.haltReason, "operator halt: runaway generation (by ops)");
-  assert.ok(!("haltMode" in ours.decisions), "the filter's codec has no halt mode (the module is at its size budget)");
+  const encoded = new Uint8Array(harness.encodeControlFromJson(JSON.stringify(file.json)));
+  assert.equal(Buffer.from(encoded).toString("hex"), Buffer.from(bytes).toString("hex"));
+});
+
+test("the report's body scans (ClusterWindow.body_scan, field 13) survive both codecs", () => {
+  const { bytes } = golden("sidecar-report");
+  const report = fromBinary(SidecarMessageSchema, bytes);
+  const clusters = report.kind.case === "report" ? report.kind.value.clusters : [];
+  assert.deepEqual(clusters.map((c) => c.bodyScan === undefined ? null : [c.bodyScan.scanned, c.bodyScan.matched, c.bodyScan.compressed]),
+    [[120, 3, 7], [0, 0, 4_294_967_295], null]);
+  const ours = JSON.parse(harness.decodeSidecar(toArrayBuffer(bytes))) as { report: { clusters: { bodyScan: unknown }[] } };
+  assert.deepEqual(ours.report.clusters.map((c) => c.bodyScan),
+    [{ scanned: 120, matched: 3, compressed: 7 }, { scanned: 0, matched: 0, compressed: 4_294_967_295 }, null]);
 });
 
 test("a report's top sources and a decision set's source limits survive both codecs; the filter skips cap_per_s", () => {

@@ -25,6 +25,10 @@ of 1% of the requests, so that a virtual machine's stalls do not either; the mea
   ns_per_chunk_filter         host + filter, the same (the filter measures the stream: clock read,
                               counters, a copy of the chunk's last bytes)
   chunk_overhead_ns           the difference
+  body_scan                   per streamed body of 1 KiB and 64 KiB (text/event-stream, 256-byte
+                              chunks), ns per body (median batch) through the filter without a
+                              deny-list and with one (BENCH_DENY_LIST: 8 literals, none in the
+                              body, so every byte is scanned), and the scan's cost per KiB
 
 Options:
   --requests N      requests per module (default 1000000)
@@ -32,6 +36,8 @@ Options:
   --filter PATH     filter module (default build/filter.wasm)
   --passthrough P   pass-through module (default build/passthrough.wasm)
   --streams N       500-chunk streams per module (default 1000; 0: none)
+  --bodies N        batches (about 2 MiB of body each) of each size and configuration for
+                    body_scan (default 30; 0: none)
   --upstream-load M ORCA load reports (endpoint-load-metrics): "absent" (default: the filter
                     looks the header up, responses have none), "present" (every response carries
                     a TEXT-form report the filter parses; both modules get the same headers) or
@@ -59,7 +65,22 @@ export interface FilterBenchResult {
   ns_per_chunk_filter: number | null;
   chunk_overhead_ns: number | null;
   streams: number;
+  /** Streamed bodies without and with a deny-list (empty with --bodies 0). */
+  body_scan: BodyScanFigures[];
 }
+
+/** One body size of the body_scan bench. */
+export interface BodyScanFigures {
+  body_bytes: number;
+  chunk_bytes: number;
+  /** Median ns per body through the filter: no deny-list (no body work), and with BENCH_DENY_LIST. */
+  ns_per_body_no_deny_list: number;
+  ns_per_body_deny_list: number;
+  /** The difference, and per KiB of body. */
+  scan_cost_ns: number;
+  scan_cost_ns_per_kib: number;
+}
+
 
 /** Body chunks of one benchmark stream: an LLM answer of 500 tokens, one event each. */
 export const STREAM_CHUNKS = 500;
@@ -100,6 +121,57 @@ async function runStreams(wasm: string, configuration: object | string, streams:
   if (trapped > 0) throw new Error(`${wasm}: the module trapped ${trapped} time(s) during the stream bench`);
   perChunk.sort((a, b) => a - b);
   return perChunk[Math.floor(perChunk.length / 2)]!;
+}
+
+/** The deny-list of the body_scan bench: literals an operator might ban, whose first letters are
+ *  common in the body (each such byte starts a comparison), none of them in the body. */
+export const BENCH_DENY_LIST = [
+  "ignore previous instructions", "BEGIN RSA PRIVATE KEY", "api_key=", "password:", "sk-live-", "<script", "drop table", "ssn ",
+];
+const BODY_CHUNK_BYTES = 256;
+/** About 256 bytes of an SSE event with ordinary English text, and the last chunk, which ends
+ *  the stream cleanly with [DONE] (a stream without it is cut, a failure that would soon open the
+ *  local fallback breaker and turn the rest of the bench into local replies). */
+const BODY_EVENT = enc.encode(('data: {"choices":[{"delta":{"content":"' + "the answer is in the second paragraph, please see it and " +
+  "tell us if anything is missing from the description of this process; all steps are listed in order" + '"}}]}\n\n').padEnd(BODY_CHUNK_BYTES, " "));
+const BODY_END = enc.encode("data: [DONE]\n\n".padStart(BODY_CHUNK_BYTES, " "));
+
+/** Streamed bodies of bodyBytes through the filter, in `batches` batches of about 2 MiB of body
+ *  each (CPU time is counted in coarse ticks: a batch takes milliseconds): the median over
+ *  batches of ns per body. */
+async function runBodies(wasm: string, configuration: object, bodyBytes: number, batches: number): Promise<number> {
+  const clock = new ManualClock();
+  const plugin = await ProxyWasmPlugin.start({ wasm, configuration, clock, logLevel: "silent", workers: 1 });
+  const chunks = Math.ceil(bodyBytes / BODY_CHUNK_BYTES);
+  const perBatch = Math.max(1, Math.round((2 * 1024 * 1024) / bodyBytes));
+  let answeredLocally = 0;
+  const one = (): void => {
+    const stream = plugin.createHttpStream(0);
+    stream.sendRequestHeaders(REQUEST_HEADERS.slice(), true);
+    if (stream.localReply === null) {
+      stream.sendResponseHeaders(STREAM_RESPONSE_HEADERS, false);
+      for (let c = 0; c < chunks - 1; c++) stream.sendResponseBody(BODY_EVENT, false);
+      stream.sendResponseBody(BODY_END, true);
+    } else {
+      answeredLocally++;
+    }
+    stream.complete();
+    clock.advance(1);
+  };
+  for (let i = 0; i < perBatch; i++) one(); // warm-up
+  const perBody: number[] = [];
+  for (let b = 0; b < batches; b++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < perBatch; i++) one();
+    const d = process.cpuUsage(t0);
+    perBody.push(((d.user + d.system) * 1000) / perBatch);
+  }
+  const trapped = plugin.restarts;
+  plugin.close();
+  if (trapped > 0) throw new Error(`${wasm}: the module trapped ${trapped} time(s) during the body bench`);
+  if (answeredLocally > 0) throw new Error(`${wasm}: ${answeredLocally} request(s) of the body bench were answered locally (no body went through)`);
+  perBody.sort((a, b) => a - b);
+  return perBody[Math.floor(perBody.length / 2)]!;
 }
 
 /** The plugin configuration the filter runs with in the bench. */
@@ -266,6 +338,8 @@ export async function benchFilter(options: {
   upstreamLoad?: UpstreamLoadMode;
   /** 500-chunk streams per module (0: none). */
   streams?: number;
+  /** Batches of bodies of each size per configuration for body_scan (0: none). */
+  bodies?: number;
   /** Who sends the traffic: not counted (default), by address or by a hashed header. */
   sources?: SourcesMode;
 }): Promise<FilterBenchResult> {
@@ -283,6 +357,20 @@ export async function benchFilter(options: {
   const streams = options.streams ?? 0;
   const passChunk = streams > 0 ? await runStreams(options.passthroughWasm, "", streams) : null;
   const filterChunk = streams > 0 ? await runStreams(options.filterWasm, config, streams) : null;
+  const bodies = options.bodies ?? 0;
+  const bodyScan: BodyScanFigures[] = [];
+  for (const size of bodies > 0 ? [1024, 65536] : []) {
+    const plain = await runBodies(options.filterWasm, config, size, bodies);
+    const scanned = await runBodies(options.filterWasm, { ...config, banned_output: BENCH_DENY_LIST }, size, bodies);
+    bodyScan.push({
+      body_bytes: size,
+      chunk_bytes: BODY_CHUNK_BYTES,
+      ns_per_body_no_deny_list: Math.round(plain),
+      ns_per_body_deny_list: Math.round(scanned),
+      scan_cost_ns: Math.round(scanned - plain),
+      scan_cost_ns_per_kib: Math.round(((scanned - plain) * 1024) / size),
+    });
+  }
   return {
     ns_per_request_passthrough: Math.round(pass.nsPerRequest),
     ns_per_request_filter: Math.round(filter.nsPerRequest),
@@ -296,6 +384,7 @@ export async function benchFilter(options: {
     ns_per_chunk_filter: filterChunk === null ? null : Math.round(filterChunk),
     chunk_overhead_ns: passChunk === null || filterChunk === null ? null : Math.round(filterChunk - passChunk),
     streams,
+    body_scan: bodyScan,
   };
 }
 
@@ -317,6 +406,7 @@ export const command: Command = {
           "no-progress": { type: "boolean" },
           "upstream-load": { type: "string" },
           streams: { type: "string" },
+          bodies: { type: "string" },
           sources: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -334,10 +424,12 @@ export const command: Command = {
     let requests: number;
     let warmup: number;
     let streams: number;
+    let bodies: number;
     try {
       requests = positiveInt("requests", values.requests, 1_000_000);
       warmup = positiveInt("warmup", values.warmup, 20_000);
       streams = values.streams === "0" ? 0 : positiveInt("streams", values.streams, 1000);
+      bodies = values.bodies === "0" ? 0 : positiveInt("bodies", values.bodies, 30);
     } catch (e) {
       process.stderr.write(`autoglm bench filter: ${(e as Error).message}\n`);
       return 2;
@@ -370,6 +462,7 @@ export const command: Command = {
       progress: values["no-progress"] !== true,
       upstreamLoad: upstreamLoad as UpstreamLoadMode,
       streams,
+      bodies,
       sources: sources as SourcesMode,
     });
     const text = JSON.stringify(result, null, 2);

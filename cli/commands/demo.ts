@@ -17,7 +17,9 @@ following the scenario's faults in real time), two sidecars running build/filter
 load generator (streaming and non-streaming chat completions), with the ONNX anomaly model
 (models/anomaly.onnx). Prints the dashboard URL, a one-line summary every second and, at the
 end, whether the failed cluster's breaker closed again. The parts' JSON logs go to a file, not
-the terminal. Ctrl-C or the end of --duration shuts everything down cleanly.
+the terminal. The control plane's alerts are e-mailed to a local SMTP server the demo starts:
+a line per mail (its subject) is printed, and each mail is saved as an .eml file. Ctrl-C or the
+end of --duration shuts everything down cleanly.
 
 Options:
   --scenario <file>   fault scenario (shared scenario format); default demo/scenarios/default.json
@@ -25,6 +27,7 @@ Options:
   --rps <n>           offered requests per second (1-2000); default 30
   --audit-dir <dir>   where the control plane writes its audit log; default out/demo-audit/<start time>
   --log-file <file>   where the JSON logs go; default out/demo-logs/<start time>.ndjson
+  --mail-dir <dir>    where the alert e-mails are saved (NNN.eml); default out/demo-mail/<start time>
   -h, --help          show this help
 
 \`npm start\` runs this command with its defaults, after building build/filter.wasm when it is
@@ -49,6 +52,7 @@ export const command: Command = {
     let rps: number | undefined;
     let auditDir: string;
     let logFile: string;
+    let mailDir: string;
     try {
       const { values } = parseArgs({
         args,
@@ -58,6 +62,7 @@ export const command: Command = {
           rps: { type: "string" },
           "audit-dir": { type: "string" },
           "log-file": { type: "string" },
+          "mail-dir": { type: "string" },
           help: { type: "boolean", short: "h" },
         },
         allowPositionals: false,
@@ -72,11 +77,13 @@ export const command: Command = {
       rps = positive("rps", values.rps, 2000);
       if (values["audit-dir"] === "") throw new UsageError("--audit-dir: expected a directory, got an empty string");
       if (values["log-file"] === "") throw new UsageError("--log-file: expected a file name, got an empty string");
+      if (values["mail-dir"] === "") throw new UsageError("--mail-dir: expected a directory, got an empty string");
       const stamp = new Date().toISOString().replace(/[:.]/g, "-");
       // A folder per run by default: a control plane restores its state from its audit log, and
       // each demo run starts its scenario afresh.
       auditDir = values["audit-dir"] ?? join(projectRoot(), "out", "demo-audit", stamp);
       logFile = values["log-file"] ?? join(projectRoot(), "out", "demo-logs", `${stamp}.ndjson`);
+      mailDir = values["mail-dir"] ?? join(projectRoot(), "out", "demo-mail", stamp);
     } catch (e) {
       process.stderr.write(`autoglm demo: ${(e as Error).message}\nTry 'autoglm demo --help'.\n`);
       return 2;
@@ -103,6 +110,7 @@ export const command: Command = {
         ...(durationS !== undefined ? { durationS } : {}),
         ...(rps !== undefined ? { rps } : {}),
         auditDir,
+        mailDir,
         signal: abort.signal,
         print: (line) => process.stdout.write(`${line}\n`),
       });

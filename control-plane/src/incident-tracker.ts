@@ -5,7 +5,7 @@
 // of an incident is appended to the audit log as a whole (kind "incident"). Times are epoch ms
 // of the injected clock; only awaitHalt() waits on a real timer (an HTTP request's wait_s).
 import type { Logger } from "../../lib/log.js";
-import type { AuditRecord } from "./audit/records.js";
+import { keepIncident, type AuditRecord } from "./audit/records.js";
 import type { Capability } from "./core/capabilities.js";
 import { ConfirmationWatch, confirmationSettled, confirmationStatus, type ConfirmationStatus, type WorkerProgress } from "./core/halt/index.js";
 import { IncidentBook, type Incident } from "./core/incidents/index.js";
@@ -45,10 +45,39 @@ export class IncidentTracker {
   constructor(
     private readonly deps: IncidentTrackerDeps,
     restored: readonly Incident[] = [],
+    /** One of several replicas that follows: the incidents are the leader's, mirrored (mirror()),
+     *  never changed or recorded here until lead(). */
+    private following = false,
   ) {
     this.book = new IncidentBook(deps.clusters);
     this.book.restore(restored);
-    for (const i of this.book.open()) if (i.confirmedAtMs === undefined) this.watches.set(i.id, new ConfirmationWatch(i.version, deps.now(), requiredCapability(i)));
+    if (!following) this.watchOpen();
+  }
+
+  /** Replicas: this control plane leads; the incidents continue from `incidents` (the shared
+   *  store's), the open ones' confirmation watched again. */
+  lead(incidents: readonly Incident[]): void {
+    this.following = false;
+    this.book.restore(incidents);
+    this.watches.clear();
+    this.watchOpen();
+    this.settle();
+  }
+
+  /** Replicas: no longer the leader; the incidents are mirrored from now on. */
+  follow(): void {
+    this.following = true;
+    this.watches.clear();
+  }
+
+  /** Replicas (following): an incident as the leader wrote it replaces this one's copy. */
+  mirror(incident: Incident): void {
+    if (!this.following) return;
+    this.book.restore(keepIncident(this.book.list(), incident));
+  }
+
+  private watchOpen(): void {
+    for (const i of this.book.open()) if (i.confirmedAtMs === undefined) this.watches.set(i.id, new ConfirmationWatch(i.version, this.deps.now(), requiredCapability(i)));
   }
 
   list(): Incident[] {
@@ -180,6 +209,7 @@ export class IncidentTracker {
   }
 
   private store(incident: Incident): void {
+    if (this.following) return;
     this.deps.record({ kind: "incident", atMs: this.deps.now(), incident });
   }
 }

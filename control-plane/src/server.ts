@@ -13,7 +13,8 @@ import { AlertNotifier, alertsConfigView, bindAlerts, buildChannels, modelFallba
 import { AuditLog } from "./audit/audit-log.js";
 import { readAudit } from "./audit/reader.js";
 import { auditDecisionHistory } from "./audit/decision-history.js";
-import type { AuditRecord, ModelReload } from "./audit/records.js";
+import type { AuditRecord, ModelReload, RestoredState } from "./audit/records.js";
+import type { RollbackLookup } from "./core/rollback.js";
 import { ConfigError } from "./config/index.js";
 import type { ControlPlaneConfig, TlsConfig } from "./config/types.js";
 import { resolveConfig, type PartialCoreConfig } from "./core/config.js";
@@ -86,6 +87,17 @@ function auditSource(dir: string, log: Logger): AuditSource {
       };
       yield* readAudit(dir, q);
     },
+  };
+}
+
+/** A replica's rollback lookups: etcd's decision history (every replica's published sets), then
+ *  the local audit log's when etcd no longer has the version. */
+function sharedDecisionHistory(replica: Replica, local: ((version: number) => Promise<RollbackLookup>) | undefined): (version: number) => Promise<RollbackLookup> {
+  return async (version) => {
+    const shared = await replica.history.find(version);
+    if (shared.kind === "found" || local === undefined) return shared;
+    const own = await local(version);
+    return own.kind === "found" ? own : shared;
   };
 }
 
@@ -183,10 +195,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
 
     // Several replicas: the shared state in etcd (restored before the control plane is built).
     let replica: Replica | undefined;
+    let sharedState: RestoredState | undefined;
     let forwarder: TelemetryForwarder | undefined;
     if (config.etcd !== undefined) {
       const opened = await Replica.open(config.etcd, { ...(audit === undefined ? {} : { local: audit }), logger: log, now });
       replica = opened.replica;
+      sharedState = opened.restored;
       const started = replica;
       closers.push(() => started.stop());
       forwarder = new TelemetryForwarder({
@@ -249,8 +263,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       ...(config.grpc.token === "" ? {} : { sidecarToken: config.grpc.token }),
       triggers: config.triggers,
       haltConfirmWaitMs: config.halt.confirmWaitS * 1000,
-      // Rollback reads earlier sets from the local audit log; several replicas share no rollback.
-      ...(config.audit.dir === undefined || replica !== undefined ? {} : { decisionHistory: auditDecisionHistory(config.audit.dir) }),
+      // Rollback reads earlier sets from the local audit log; several replicas from etcd's history
+      // first (any replica may be asked), then from their local audit log when they have one.
+      ...(replica !== undefined
+        ? { decisionHistory: sharedDecisionHistory(replica, config.audit.dir === undefined ? undefined : auditDecisionHistory(config.audit.dir)) }
+        : config.audit.dir === undefined
+          ? {}
+          : { decisionHistory: auditDecisionHistory(config.audit.dir) }),
     });
     cpRef = cp;
     new ConfirmationMetrics(registry, cp);
@@ -315,14 +334,15 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     let budgets: ErrorBudgetMonitor | undefined;
     if (config.errorBudgets !== undefined) {
       const budgetMetrics = new ErrorBudgetMetrics(registry, { statuses: () => budgets?.statuses() ?? [] });
-      const restoredBudget = audit?.restored?.errorBudget;
-      const opened = audit;
+      // Several replicas: the counts in etcd (the leader writes them, followers mirror them).
+      const restoredBudget = replica !== undefined ? sharedState?.errorBudget : audit?.restored?.errorBudget;
+      const store = replica?.store ?? audit;
       budgets = new ErrorBudgetMonitor({
         settings: config.errorBudgets,
         clusters: config.clusters.map((c) => c.name),
         now,
         ...(restoredBudget === undefined ? {} : { restored: restoredBudget }),
-        ...(opened === undefined ? {} : { append: (record: AuditRecord) => opened.append(record) }),
+        ...(store === undefined ? {} : { append: (record: AuditRecord) => store.append(record) }),
         notify: (a) => notifier.notify(a),
         onCounts: (counts) => budgetMetrics.countWindow(counts),
         logger: log.child({ part: "error-budgets" }),
@@ -442,7 +462,7 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       const forwarding = tls === undefined ? forwarder : undefined;
       if (tls !== undefined) log.warn("grpc.tls is set: followers do not forward telemetry to the leader yet (plaintext only)");
       forwarding?.start();
-      await replica.start(cp, { peer, onLeaderPeer: (leader) => forwarding?.setTarget(leader) });
+      await replica.start(cp, { peer, onLeaderPeer: (leader) => forwarding?.setTarget(leader), onBudget: (budget) => budgets?.mirror(budget) });
     }
     log.info({ grpcPort: grpc.port, adminUrl, xdsPort, clusters: config.clusters.map((c) => c.name), model: modelStatus.mode }, "control plane started");
 

@@ -43,7 +43,7 @@ import type {
   WorkerReport,
 } from "./core/types.js";
 import { decisionSetToProto } from "./grpc/convert.js";
-import type { TriggerEvent, TriggerRule, TriggerStatus } from "./core/triggers/index.js";
+import { sameTriggerStates, type SharedTriggerStates, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./core/triggers/index.js";
 import { SidecarSession, type SessionSink, type SessionInfo } from "./grpc/sidecar-session.js";
 import { GRPC_STATUS } from "./grpc/status.js";
 import type { Incident } from "./core/incidents/index.js";
@@ -91,6 +91,9 @@ export interface ControlPlaneOptions {
    *  and forwarded to the leader); `reporter` is the stream. */
   followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
 }
+
+/** A change an operator made on any replica, committed to the shared store (applyShared). */
+export type SharedControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" | "rollback" | "rollback_end" | "trigger" }>;
 
 /** Default wait for sidecars to confirm a halt, ms. */
 export const DEFAULT_CONFIRM_WAIT_MS = 30_000;
@@ -145,6 +148,8 @@ export class ControlPlane {
   private stopped = false;
   /** When the leader last saved its assessment (replicas), epoch ms. */
   private assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
+  /** The trigger states the leader last saved (replicas): only changes are written. */
+  private savedTriggers: SharedTriggerStates | undefined;
   /** Who sends the traffic: merged sketches, jump flags, source limits (core/sources/). */
   private readonly sources: SourceMonitor;
 
@@ -188,6 +193,8 @@ export class ControlPlane {
         confirmWaitMs: this.confirmWaitMs,
       },
       restored?.incidents ?? [],
+      // A follower mirrors the leader's incidents; the leader opens, confirms and ends them.
+      !this.leading,
     );
     this.incidents.published(this.current, undefined);
     if (restored?.decisions === undefined || restored.decisions.version !== this.current.version) {
@@ -294,14 +301,15 @@ export class ControlPlane {
   async halt(reason: string, actor: string, mode: HaltMode = "drain"): Promise<DecisionSet> {
     if (mode !== "drain" && mode !== "immediate") throw new ControlPlaneError("CP_ERR_HALT", `halt: mode must be "drain" or "immediate", got ${JSON.stringify(mode)}`);
     const set = await this.setHalt(true, reason, actor, mode);
-    this.incidents.operatorHalted(actor, reason, mode, set);
+    // A follower's halt is committed to the shared store; the leader opens the incident (applyShared).
+    if (this.leading) this.incidents.operatorHalted(actor, reason, mode, set);
     return set;
   }
 
   /** Ends the halt; the operator's open halt incident ends with it. */
   async resume(reason: string, actor: string): Promise<DecisionSet> {
     const set = await this.setHalt(false, reason, actor);
-    this.incidents.operatorResumed(actor, reason);
+    if (this.leading) this.incidents.operatorResumed(actor, reason);
     return set;
   }
 
@@ -352,9 +360,11 @@ export class ControlPlane {
     const decisions = await this.acknowledged({ kind: "trigger", atMs, event, inForce }, () => {
       this.engine.clearTrigger(name, actor, atMs);
       this.log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
-      this.emitter.emit("trigger", event);
+      // A follower's clear is alerted by the leader when it applies it (applyShared).
+      if (this.leading) this.emitter.emit("trigger", event);
     });
-    this.incidents.trigger(event, decisions.version);
+    // A follower's clear is committed to the shared store; the leader ends the incident (applyShared).
+    if (this.leading) this.incidents.trigger(event, decisions.version);
     return { event, decisions };
   }
 
@@ -406,16 +416,15 @@ export class ControlPlane {
    * force still apply on top). Resolves once the rollback's audit record and the resulting set's
    * are durable (as setOverride). Throws ControlPlaneError: CP_ERR_ROLLBACK (a bad field),
    * CP_ERR_VERSION_UNKNOWN, CP_ERR_VERSION_NOT_RETAINED, CP_ERR_ROLLBACK_CONFLICT (the version in
-   * force, or one deciding for other clusters), CP_ERR_ROLLBACK_UNAVAILABLE (no audit log to
-   * search, or a follower replica), CP_ERR_AUDIT.
+   * force, or one deciding for other clusters), CP_ERR_ROLLBACK_UNAVAILABLE (no decision history
+   * to search: no audit log, no shared store), CP_ERR_AUDIT. On a follower replica the pin is
+   * committed to the shared store and the leader publishes it; `decisions` is then the set in
+   * force when the commit was answered.
    */
   async rollback(request: RollbackRequest): Promise<{ rollback: Rollback; decisions: DecisionSet }> {
     validateRollbackRequest(request, this.now());
-    if (this.decisionHistory === undefined || !this.leading) {
-      throw new ControlPlaneError(
-        "CP_ERR_ROLLBACK_UNAVAILABLE",
-        this.leading ? "a rollback reads earlier decision sets from the audit log, and none is configured (audit.dir)" : "this replica follows; a rollback is made on a single control plane",
-      );
+    if (this.decisionHistory === undefined) {
+      throw new ControlPlaneError("CP_ERR_ROLLBACK_UNAVAILABLE", "a rollback reads earlier decision sets from the audit log, and none is configured (audit.dir)");
     }
     const current = this.current;
     // The set in force and versions above it need no search; others are looked up once every
@@ -490,6 +499,9 @@ export class ControlPlane {
         "leading: a new term",
       );
       this.assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
+      this.savedTriggers = shared.triggerStates;
+      // The open incidents continue (the same ids, their confirmation watched again).
+      this.incidents.lead(shared.incidents ?? []);
       // The shared store lacks this set (none was ever published, or this replica served a newer one).
       if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
       await this.runRound();
@@ -502,6 +514,7 @@ export class ControlPlane {
     return this.serialised(async () => {
       if (!this.leading) return;
       this.leading = false;
+      this.incidents.follow();
       this.log.warn({ reason, version: this.current.version }, "following: no longer the leader");
     });
   }
@@ -520,29 +533,86 @@ export class ControlPlane {
 
   /**
    * A control change another replica committed to the shared store: applied as this replica's own
-   * would be (the leader then runs a round). An override the configuration does not allow here
-   * (an unknown cluster, expired meanwhile) is logged and skipped.
+   * would be (the leader then runs a round, and opens or ends the incident a halt, a resume or a
+   * clear by hand makes). A change that does not apply here (an override of an unknown cluster,
+   * a pin that does not fit the configured clusters, a clear of a firing no longer in force, the
+   * end of another pin) is logged and skipped.
    */
-  applyShared(record: Extract<AuditRecord, { kind: "override" | "halt" | "resume" }>): Promise<void> {
+  applyShared(record: SharedControlRecord): Promise<void> {
     return this.serialised(async () => {
       if (this.stopped) return;
       const atMs = this.now();
-      if (record.kind === "override") {
-        try {
-          this.engine.setOverride(record.override, atMs);
-        } catch (error) {
-          this.log.warn({ cluster: record.override.cluster, err: error }, "a shared override does not apply here; skipped");
-          return;
+      let cleared: TriggerEvent | undefined;
+      switch (record.kind) {
+        case "override":
+          try {
+            this.engine.setOverride(record.override, atMs);
+          } catch (error) {
+            this.log.warn({ cluster: record.override.cluster, err: error }, "a shared override does not apply here; skipped");
+            return;
+          }
+          this.emitter.emit("override", { override: record.override, atMs });
+          break;
+        case "halt":
+        case "resume": {
+          const halted = record.kind === "halt";
+          const mode = record.kind === "halt" ? record.mode : undefined;
+          this.engine.setHalt(halted, record.reason, record.actor, atMs, mode);
+          this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs, ...(mode === undefined ? {} : { mode }) });
+          break;
         }
-        this.emitter.emit("override", { override: record.override, atMs });
-      } else {
-        const halted = record.kind === "halt";
-        const mode = record.kind === "halt" ? record.mode : undefined;
-        this.engine.setHalt(halted, record.reason, record.actor, atMs, mode);
-        this.emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs, ...(mode === undefined ? {} : { mode }) });
+        case "rollback":
+          try {
+            this.engine.setRollback(record.rollback);
+          } catch (error) {
+            this.log.warn({ from_version: record.rollback.fromVersion, err: error }, "a shared rollback does not apply here; skipped");
+            return;
+          }
+          this.emitter.emit("rollback", { kind: "set", rollback: record.rollback, atMs });
+          break;
+        case "rollback_end": {
+          const pin = this.engine.rollback();
+          if (pin === undefined || pin.atMs !== record.rollback.atMs || pin.fromVersion !== record.rollback.fromVersion) return;
+          this.engine.releaseRollback();
+          this.emitter.emit(
+            "rollback",
+            record.cause === "released"
+              ? { kind: "released", rollback: pin, atMs, actor: record.actor ?? "", reason: record.reason ?? "" }
+              : { kind: "expired", rollback: pin, atMs },
+          );
+          break;
+        }
+        case "trigger": {
+          const e = record.event;
+          cleared = this.engine.clearTriggerFiring(e.trigger, e.values, e.clearedBy ?? "", atMs);
+          if (cleared === undefined) {
+            this.log.info({ trigger: e.trigger }, "a shared clear of a trigger whose firing is no longer in force; skipped");
+            return;
+          }
+          cleared = { ...cleared, ...(e.clearReason === undefined ? {} : { clearReason: e.clearReason }) };
+          // Alerted once, by the leader (a follower's copy only mirrors it).
+          if (this.leading) this.emitter.emit("trigger", cleared);
+          break;
+        }
       }
       await this.runRound();
+      if (!this.leading) return;
+      if (record.kind === "halt") this.incidents.operatorHalted(record.actor, record.reason, record.mode ?? "drain", this.current);
+      else if (record.kind === "resume") this.incidents.operatorResumed(record.actor, record.reason);
+      else if (cleared !== undefined) this.incidents.trigger(cleared, this.current.version);
     });
+  }
+
+  /** A follower mirrors the leader's trigger states (GET /v1/triggers, a clear by hand here). */
+  mirrorTriggers(states: SharedTriggerStates): Promise<void> {
+    return this.serialised(async () => {
+      if (!this.leading && !this.stopped) this.engine.adoptTriggers(states);
+    });
+  }
+
+  /** A follower mirrors an incident as the leader wrote it (GET /v1/incidents). */
+  mirrorIncident(incident: Incident): void {
+    if (!this.leading && !this.stopped) this.incidents.mirror(incident);
   }
 
   /** The leader continues in `generation` when it is above its own (a replica registered a
@@ -851,6 +921,14 @@ export class ControlPlane {
     if (this.audit?.saveAssessment !== undefined && (result.transitions.length > 0 || (result.windowsClosed > 0 && atMs - this.assessmentSavedAtMs >= ASSESSMENT_EVERY_MS))) {
       this.assessmentSavedAtMs = atMs;
       this.audit.saveAssessment(this.engine.assessment(atMs, result.decisions.version));
+    }
+    // Replicas: the rules' states when they changed, before the set that may carry their actions.
+    if (this.audit?.saveTriggers !== undefined) {
+      const states = this.engine.sharedTriggers(atMs);
+      if (!sameTriggerStates(this.savedTriggers, states)) {
+        this.savedTriggers = states;
+        this.audit.saveTriggers(states);
+      }
     }
     const changed = result.decisions.version !== this.current.version;
     if (changed) {

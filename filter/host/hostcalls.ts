@@ -231,6 +231,7 @@ export function createHostImports(vm: WasmVm): WasmImports {
     },
 
     proxy_get_buffer_bytes(type: number, start: number, maxSize: number, retPtr: number, retSize: number): number {
+      if (type === BufferType.HttpRequestBody || type === BufferType.HttpResponseBody) vm.bodyReads++;
       const buffer = bufferFor(vm, type);
       if (buffer === undefined) return Status.BadArgument;
       if (buffer === null) return Status.NotFound;

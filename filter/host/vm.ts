@@ -142,6 +142,9 @@ export class WasmVm implements QueueOwner {
   lastStatus: CallStatus = { code: 0, message: "" };
   /** Current tick period in ms (0 = no ticks). */
   tickPeriodMs = 0;
+  /** proxy_get_buffer_bytes calls on an HTTP body buffer (request or response), for tests that
+   *  show a feature that is off does no body work. */
+  bodyReads = 0;
   private tickTimer: TimerHandle | null = null;
   private nextContextId = 2;
   private nextCallToken = 1; // calls odd, streams even (as the reference host)

@@ -15,6 +15,7 @@
 //   "fast_trip": { "consecutive_failures": 5, "hold_ms": 0 },
 //   "fail_open": true,
 //   "decision_check_ms": 100, "retry_after_s": 5,
+//   "banned_output": ["BEGIN RSA PRIVATE KEY"],
 //   "sources": { "header": "", "top_k": 8 }
 // }
 // Only clusters is required; node_id and zone default to Envoy's node.id and node.locality.zone
@@ -81,6 +82,9 @@ export class FilterConfig {
   decisionCheckMs: u32 = 100;
   /** retry-after of local replies when the decision names none (halt, no cluster), seconds. */
   retryAfterS: u32 = 5;
+  /** Literals that must not reach a client in a response body, matched ASCII case-insensitively
+   *  (core/denylist.ts); a match ends the response. Empty: bodies are not scanned (no body work). */
+  bannedOutput: string[] = [];
   /** Who sends the traffic (core/sourcesketch.ts): the sketch's K, 0 when not counted (no
    *  `sources` object: off, and no per-request work but one branch). */
   sourcesTopK: i32 = 0;

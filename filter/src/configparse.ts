@@ -7,6 +7,7 @@ import {
   JSON_ARRAY, JSON_BOOL, JSON_KIND_NAMES, JSON_NUMBER, JSON_OBJECT, JSON_STRING, JsonValue, parseJsonText,
 } from "./json/json";
 import { dec, numberText } from "./core/numbertext";
+import { MAX_BANNED, MAX_BANNED_BYTES } from "./core/denylist";
 
 export const MAX_CLUSTERS: i32 = 64;
 export const MAX_HOSTS: i32 = 64;
@@ -118,7 +119,7 @@ class Checker {
 }
 
 const TOP_FIELDS: string[] = ["node_id", "zone", "control_plane", "window_ms", "clusters", "hosts", "headers", "latency_header",
-  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s", "sources"];
+  "fallback", "fast_trip", "fail_open", "decision_check_ms", "retry_after_s", "banned_output", "sources"];
 const SOURCES_FIELDS: string[] = ["header", "top_k"];
 const CP_FIELDS: string[] = ["cluster", "authority", "timeout_ms", "token", "reconnect_base_ms", "reconnect_max_ms"];
 const CLUSTER_FIELDS: string[] = ["name", "weight"];
@@ -267,6 +268,21 @@ export function parseConfigJson(text: string): ConfigResult {
     k.onlyKnown(src, "sources", SOURCES_FIELDS);
     c.sourcesHeader = k.headerName(src, "header", "", true, "sources");
     c.sourcesTopK = <i32>k.int(src, "top_k", "sources", 8, 1, MAX_SOURCES_TOP_K);
+  }
+
+  const banned = root.get("banned_output");
+  if (banned !== null) {
+    // MAX_BANNED strings of 1 to MAX_BANNED_BYTES bytes (core/denylist.ts).
+    const what = "at most 32 strings of 1 to 128 bytes";
+    if (banned.kind != JSON_ARRAY || banned.items.length > MAX_BANNED) k.fail("banned_output", what, describe(banned));
+    else {
+      for (let i = 0; i < banned.items.length; i++) {
+        const item = unchecked(banned.items[i]);
+        const n = item.kind == JSON_STRING ? String.UTF8.byteLength(item.stringValue) : 0;
+        if (n == 0 || n > MAX_BANNED_BYTES) k.fail("banned_output[" + dec(i) + "]", what, describe(item));
+        else c.bannedOutput.push(item.stringValue);
+      }
+    }
   }
 
   if (k.count() > 0) return failed(k.problems.join("; "));

@@ -27,6 +27,7 @@ export interface WireHarness {
   decimalParse(text: string, wide: boolean): number;
   sseTail(text: string): string;
   sketchRun(stream: string, k: number): string;
+  denyScan(words: string, chunks: string): number;
 }
 
 /** The global WebAssembly API (its types are not in this project's TypeScript lib). */

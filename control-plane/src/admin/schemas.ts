@@ -26,6 +26,10 @@ export const windowSchema = {
     rps: num,
     reporters: int,
     streams: streamsSchema,
+    body_scan: {
+      type: ["object", "null"],
+      properties: { scanned: int, matched: int, compressed: int },
+    },
   },
 } as const;
 

@@ -24,6 +24,8 @@ export interface WindowView {
   reporters: number;
   /** Its streamed responses: TTFT, TPOT, max gap, cuts, tokens (null: none ended in the window). */
   streams: StreamsView | null;
+  /** The banned-output scan of its response bodies (null: none reported for the window). */
+  body_scan: { scanned: number; matched: number; compressed: number } | null;
 }
 
 export function windowView(w: ClusterWindowStats): WindowView {
@@ -43,6 +45,7 @@ export function windowView(w: ClusterWindowStats): WindowView {
     rps: w.rps,
     reporters: w.reporters,
     streams: streamsView(w.streams),
+    body_scan: w.bodyScan === undefined ? null : { ...w.bodyScan },
   };
 }
 

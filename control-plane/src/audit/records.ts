@@ -145,7 +145,7 @@ export function mergeBudget(saved: PersistedBudget | undefined, update: Persiste
 
 /** `incidents` with `incident` replacing its earlier copy (or added), at most MAX_INCIDENTS:
  *  the oldest ended ones go first. */
-function keepIncident(incidents: readonly Incident[], incident: Incident): Incident[] {
+export function keepIncident<T extends Pick<Incident, "id" | "startedAtMs" | "endedAtMs">>(incidents: readonly T[], incident: T): T[] {
   const out = incidents.filter((i) => i.id !== incident.id);
   out.push(incident);
   out.sort((a, b) => a.startedAtMs - b.startedAtMs);

@@ -17,6 +17,11 @@
 //       when: { metric: error_rate, scope: llm-b, above: 0.2 }
 //       for_s: 5
 //       action: { open: llm-b }
+//     - name: banned-output
+//       when: { metric: banned_output, scope: llm-c, above: 0 }   # any response cut for it
+//       for_s: 0
+//       action: { open: llm-c }
+//       clear: manual
 import type { ClusterSpec } from "../core/types.js";
 import { TRIGGER_METRICS, type TriggerAction, type TriggerRule } from "../core/triggers/types.js";
 import { schemaProblems, type JsonSchema } from "./schema-problems.js";
@@ -91,7 +96,7 @@ export function readTriggers(raw: unknown, clusters: readonly ClusterSpec[]): { 
     seen.add(r.name);
     const scope = r.when.scope ?? "mesh";
     if (scope !== "mesh") known(`${at}.when.scope`, scope);
-    if (r.when.statistic !== undefined && (r.when.metric === "p99_ms" || r.when.metric === "error_rate")) {
+    if (r.when.statistic !== undefined && (r.when.metric === "p99_ms" || r.when.metric === "error_rate" || r.when.metric === "banned_output")) {
       problems.push(`${at}.when.statistic: only for the upstream-load metrics (cpu_utilization, application_utilization, queue_size)`);
     }
     const a = r.action;

@@ -20,6 +20,7 @@ import { admitReport, type RefusalReason, type ReportRefusal } from "./report-ad
 import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
 import { addLoad, emptyLoad, loadStats, type UpstreamLoadSamples } from "./upstream-load.js";
 import { addStreams, emptyStreams, streamStats, type StreamAccumulator, type StreamSlo } from "./streams/stream-window.js";
+import { addBodyScan, emptyBodyScan, type BodyScanCounts } from "./body-scan.js";
 
 /** What became of one report, and why it was refused (outcome "refused" only). */
 export interface IngestResult {
@@ -41,6 +42,8 @@ interface ClusterAccumulator {
   load: UpstreamLoadSamples;
   /** Streamed responses (created at the first report that has any). */
   streams?: StreamAccumulator;
+  /** The banned-output scan (created at the first report that has one). */
+  bodyScan?: BodyScanCounts;
 }
 
 interface WindowAccumulator {
@@ -150,6 +153,7 @@ export class WindowAggregator {
       acc.shed += w.shed ?? 0;
       if (w.upstreamLoad !== undefined) addLoad(acc.load, w.upstreamLoad);
       if (w.streams !== undefined) addStreams((acc.streams ??= emptyStreams()), w.streams);
+      if (w.bodyScan !== undefined) addBodyScan((acc.bodyScan ??= emptyBodyScan()), w.bodyScan);
       const h = w.totalLatency;
       for (let i = 0; i < h.counts.length; i++) {
         const b = h.firstBucket + i;
@@ -278,6 +282,7 @@ export class WindowAggregator {
         ...(acc !== undefined && acc.shed > 0 ? { shed: acc.shed } : {}),
         ...(load !== undefined ? { upstreamLoad: load } : {}),
         ...(streams !== undefined ? { streams } : {}),
+        ...(acc?.bodyScan !== undefined ? { bodyScan: { ...acc.bodyScan } } : {}),
       };
     });
   }

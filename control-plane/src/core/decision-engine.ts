@@ -47,7 +47,7 @@ import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltM
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
 import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "./planner/round-plan.js";
-import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
+import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -196,10 +196,32 @@ export class DecisionEngine {
     return event;
   }
 
+  /** Replicas: every rule's state as shared (triggers/shared-states.ts). */
+  sharedTriggers(nowMs: number): SharedTriggerStates {
+    return this.triggers.shared(nowMs);
+  }
+
+  /** Replicas: a follower mirrors the leader's trigger states. */
+  adoptTriggers(shared: SharedTriggerStates): void {
+    this.triggers.adopt(shared);
+    this.triggerActions = combineActions(this.triggers.firedRules());
+  }
+
+  /** Replicas: a clear by hand committed by another replica, applied while the same firing is
+   *  in force; returns the event, undefined when it no longer applies. */
+  clearTriggerFiring(name: string, fired: FiringValues, actor: string, nowMs: number): TriggerEvent | undefined {
+    const event = this.triggers.clearFiring(name, fired, actor, nowMs);
+    if (event !== undefined) this.triggerActions = combineActions(this.triggers.firedRules());
+    return event;
+  }
+
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
     this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
-    if (state.triggers !== undefined) {
+    if (state.triggerStates !== undefined) {
+      this.triggers.adopt(state.triggerStates);
+      this.triggerActions = combineActions(this.triggers.firedRules());
+    } else if (state.triggers !== undefined) {
       this.triggers.restore(state.triggers);
       this.triggerActions = combineActions(this.triggers.firedRules());
     }
@@ -209,10 +231,19 @@ export class DecisionEngine {
     // The restored set's split is the one in force until the first round plans anew.
     const shares = restoredShares(d, this.clusters.map((c) => c.name));
     if (shares !== undefined) this.plannedShares = shares;
+    // A cluster a rollback pins shows the earlier set's decision, not its breaker: that starts
+    // afresh (closed) rather than as the pin says, so a release hands back to the policy.
+    const pinned = this.pinnedClusters();
     for (const c of d.clusters) {
       const rt = this.runtime.get(c.cluster);
-      if (rt !== undefined) restoreClusterRuntime(rt, c, nowMs, this.config);
+      if (rt !== undefined && !pinned.has(c.cluster)) restoreClusterRuntime(rt, c, nowMs, this.config);
     }
+  }
+
+  /** The clusters whose published decision is the rollback's (no override decides them). */
+  private pinnedClusters(): Set<string> {
+    const pin = this.controls.rollback();
+    return new Set(pin === undefined ? [] : pin.clusters.map((c) => c.cluster).filter((name) => this.controls.get(name) === undefined));
   }
 
   /**
@@ -236,7 +267,10 @@ export class DecisionEngine {
     if (state.assessment !== undefined) {
       // The last leader's assessment: its breakers' times and backoff, cooldowns, scores and
       // recent windows, for every cluster still in the state the published set says.
-      const { usable, skipped } = usableAssessment(state.assessment, state.decisions, nowMs);
+      // A pinned cluster's breaker is the assessment's (the published set shows the pin).
+      const pinned = this.pinnedClusters();
+      const published = state.decisions === undefined ? undefined : { ...state.decisions, clusters: state.decisions.clusters.filter((c) => !pinned.has(c.cluster)) };
+      const { usable, skipped } = usableAssessment(state.assessment, published, nowMs);
       for (const ca of usable) {
         const rt = this.runtime.get(ca.cluster);
         if (rt === undefined) continue;

@@ -6,8 +6,10 @@ import type { PersistedBudget } from "./error-budget/types.js";
 import type { RefusalReason } from "./report-admission.js";
 import type { UpstreamLoadSamples, UpstreamLoadStats } from "./upstream-load.js";
 import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
+import type { SharedTriggerStates } from "./triggers/shared-states.js";
 import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
+import type { BodyScanCounts } from "./body-scan.js";
 import type { Assessment } from "./assessment.js";
 import type { VersionConfirmation } from "./halt/version-confirmation.js";
 import type { SourceFlagEvent, SourceLimitDecision, SourceLimitEntry, WorkerSources } from "./sources/types.js";
@@ -75,6 +77,9 @@ export interface ClusterWindowStats {
   /** Its streamed responses (TTFT, TPOT, cuts, tokens; streams/stream-window.ts); absent when
    *  none ended in the window. */
   streams?: StreamStats;
+  /** The filters' banned-output scan of its response bodies (body-scan.ts), over every sidecar;
+   *  absent when no sidecar reported one for the window. */
+  bodyScan?: BodyScanCounts;
 }
 
 /** A detector's verdict on one cluster for one window. */
@@ -224,6 +229,9 @@ export interface WorkerClusterWindow {
   upstreamLoad?: UpstreamLoadSamples;
   /** Its streamed responses (absent: none ended in the window, or an older filter). */
   streams?: WorkerStreamWindow;
+  /** The banned-output scan of its response bodies (absent: no deny-list, no body, or an older
+   *  filter). */
+  bodyScan?: BodyScanCounts;
 }
 
 /** One window of telemetry from one sidecar worker (domain twin of proto TelemetryReport). */
@@ -443,6 +451,8 @@ export interface PersistedState {
   halt?: HaltState;
   /** Triggers in force (fired, not cleared). */
   triggers?: FiredTrigger[];
+  /** Replicas: every rule's state (holds and clearing hysteresis too), which wins over `triggers`. */
+  triggerStates?: SharedTriggerStates;
   /** Error budget counts over the SLO period (core/error-budget/). */
   errorBudget?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */

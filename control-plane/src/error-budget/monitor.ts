@@ -1,7 +1,9 @@
 // The error budgets at the edge: feeds the pure tracker (../core/error-budget/) with the windows
 // the control plane closes, raises its burn-rate alerts through the alert notifier, counts the
 // SLI events in the metrics, and keeps the period's counts in the audit log (an `error_budget`
-// record every persistIntervalMs, and on close) so the budget left survives a restart.
+// record every persistIntervalMs, and on close) so the budget left survives a restart. With
+// several replicas the records go to etcd (replicas/replica-store.ts: one key per period bucket,
+// written by the leader) and the followers mirror them (mirror()).
 import type { Logger } from "../../../lib/log.js";
 import { budgetBurnAlert } from "../alerts/budget-alerts.js";
 import type { Alert } from "../alerts/types.js";
@@ -69,6 +71,12 @@ export class ErrorBudgetMonitor {
       this.options.notify(budgetBurnAlert(event));
     }
     if (nowMs - this.persistedAtMs >= this.options.settings.persistIntervalMs) void this.persist();
+  }
+
+  /** Replicas (following): buckets the leader committed replace this monitor's, so its views are
+   *  the leader's and it continues from them when it leads. */
+  mirror(budget: PersistedBudget): void {
+    this.tracker.restore(budget, this.options.now());
   }
 
   statuses(): BudgetStatus[] {

@@ -170,6 +170,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       ...(w.shed > 0 ? { shed: w.shed } : {}),
       ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
       ...(streams !== undefined ? { streams: streams.value } : {}),
+      ...(w.bodyScan !== undefined ? { bodyScan: { scanned: w.bodyScan.scanned, matched: w.bodyScan.matched, compressed: w.bodyScan.compressed } } : {}),
     });
   }
   return {

@@ -41,6 +41,16 @@ export function bindMetrics(cp: EventSource, m: ControlPlaneMetrics): () => void
     },
     override: (o) => m.overrides.inc({ cluster: o.override.cluster, state: o.override.state }),
     halt: (h) => m.halts.inc({ action: h.halted ? "halt" : "resume" }),
+    windows: (closed) => {
+      // Each merged window once, as it closes (late reports folded in afterwards are not recounted).
+      for (const w of closed.flat()) {
+        const b = w.bodyScan;
+        if (b === undefined) continue;
+        m.bannedOutput.inc({ cluster: w.cluster }, b.matched);
+        m.responseBodies.inc({ cluster: w.cluster, scan: "scanned" }, b.scanned);
+        m.responseBodies.inc({ cluster: w.cluster, scan: "compressed" }, b.compressed);
+      }
+    },
     sidecar: (e) => {
       const transport = e.status.transport;
       if (e.kind === "connected") {

@@ -68,6 +68,8 @@ export class ControlPlaneMetrics {
   readonly sidecarLabels: SidecarLabels;
   readonly overrides: Counter<"cluster" | "state">;
   readonly halts: Counter<"action">;
+  readonly bannedOutput: Counter<"cluster">;
+  readonly responseBodies: Counter<"cluster" | "scan">;
   readonly grpcStreamsOpened: Counter<"transport">;
   readonly grpcStreamsClosed: Counter<"transport">;
   readonly grpcMessagesReceived: Counter<"kind">;
@@ -293,6 +295,18 @@ export class ControlPlaneMetrics {
       name: "autoglm_halts_total",
       help: "Mesh-wide halts and resumes.",
       labelNames: ["action"],
+      registers,
+    });
+    this.bannedOutput = new Counter({
+      name: "autoglm_banned_output_total",
+      help: "Responses the filters ended because a banned literal (filter configuration banned_output) appeared in the body, by cluster (merged windows).",
+      labelNames: ["cluster"],
+      registers,
+    });
+    this.responseBodies = new Counter({
+      name: "autoglm_response_bodies_total",
+      help: "Response bodies under the filters' banned-output scan, by cluster and scan: scanned, or compressed (passed unscanned: a Content-Encoding other than identity).",
+      labelNames: ["cluster", "scan"],
       registers,
     });
     this.grpcStreamsOpened = new Counter({

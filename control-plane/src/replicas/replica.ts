@@ -6,7 +6,9 @@
 //     each decision set fenced by its election key (a leader whose lease expired cannot write);
 //   - follower: adopts every set the leader publishes and pushes it to its own sidecars, and
 //     tells its telemetry forwarder where the leader is (the peer address in its election key).
-// Every replica applies the overrides and halts any replica commits (watched, in revision order).
+// Every replica applies the operators' changes any replica commits (overrides, the halt, a rollback,
+// a trigger cleared by hand: watched, in revision order); a follower mirrors the leader's trigger
+// states, incidents and error-budget counts for its views, and continues them when it leads.
 // A leader that dies stops renewing its lease: etcd deletes its election key after etcd.lease_ttl_s,
 // and the next candidate is elected.
 import { Etcd3, type Watcher } from "etcd3";
@@ -18,6 +20,8 @@ import type { PersistedState } from "../core/types.js";
 import type { ControlPlane } from "../service.js";
 import { Candidacy } from "./election.js";
 import { etcdClientOptions } from "./etcd-client.js";
+import type { PersistedBudget } from "../core/error-budget/types.js";
+import { EtcdDecisionHistory } from "./etcd-decision-history.js";
 import { EtcdState, newerDecisions, type SharedChange } from "./etcd-state.js";
 import { AppliedRevisions, controlKey, ReplicaStore } from "./replica-store.js";
 
@@ -33,6 +37,7 @@ export class Replica {
   /** This replica's gRPC address as other replicas reach it (in its election key). */
   private peer = "";
   private onLeaderPeer: ((peer: string | undefined) => void) | undefined;
+  private onBudget: ((budget: PersistedBudget) => void) | undefined;
   private leaderPeer: string | undefined;
   private campaign: Candidacy | undefined;
   /** The generation this replica last claimed (the counter's value its own claim wrote). */
@@ -50,6 +55,8 @@ export class Replica {
     private readonly config: EtcdConfig,
     readonly shared: EtcdState,
     readonly store: ReplicaStore,
+    /** The decision sets published, for a rollback on any replica (etcd-decision-history.ts). */
+    readonly history: EtcdDecisionHistory,
     private readonly applied: AppliedRevisions,
     private readonly snapshotRevision: number,
     private readonly log: Logger,
@@ -77,9 +84,11 @@ export class Replica {
     const decisions = newerDecisions(snapshot.state.decisions, options.local?.restored?.decisions);
     const restored: PersistedState = { ...snapshot.state, ...(decisions === undefined ? {} : { decisions }) };
     const applied = new AppliedRevisions();
+    const history = new EtcdDecisionHistory(client, config.prefix);
     let replica: Replica | undefined;
     const store = new ReplicaStore({
       shared,
+      history,
       restored,
       ...(options.local === undefined ? {} : { local: options.local }),
       applied,
@@ -87,7 +96,7 @@ export class Replica {
       onFenced: () => replica?.lose(new Error("a fenced write was refused: the election key is gone")),
       logger: options.logger.child({ part: "etcd" }),
     });
-    replica = new Replica(client, config, shared, store, applied, snapshot.revision, options.logger.child({ part: "replica", replica: config.replicaId }), options.now);
+    replica = new Replica(client, config, shared, store, history, applied, snapshot.revision, options.logger.child({ part: "replica", replica: config.replicaId }), options.now);
     return { replica, restored };
   }
 
@@ -98,11 +107,16 @@ export class Replica {
   /**
    * Registers the generation of the set `cp` serves (so every later leader term starts above it),
    * watches the shared state and campaigns. `cp` must be built on this.store with follower: true.
+   * `onBudget`: error-budget buckets the leader committed (a follower's monitor mirrors them).
    */
-  async start(cp: ControlPlane, options: { peer?: string; onLeaderPeer?: (peer: string | undefined) => void } = {}): Promise<void> {
+  async start(
+    cp: ControlPlane,
+    options: { peer?: string; onLeaderPeer?: (peer: string | undefined) => void; onBudget?: (budget: PersistedBudget) => void } = {},
+  ): Promise<void> {
     this.cp = cp;
     this.peer = options.peer ?? "";
     this.onLeaderPeer = options.onLeaderPeer;
+    this.onBudget = options.onBudget;
     await this.shared.bumpGeneration(generationOf(cp.currentDecisions().version));
     this.watcher = await this.shared.watch(
       this.snapshotRevision + 1,
@@ -203,7 +217,11 @@ export class Replica {
     this.state = "leader";
     this.terms++;
     this.log.info({ generation: claimed.generation }, "elected: leading");
+    this.store.knowIncidents(snapshot.state.incidents ?? []);
     await cp.lead(claimed.generation, snapshot.state, this.config.takeoverHoldWindows);
+    // A clear by hand committed just before the last leader could apply it: applied now when the
+    // firing it names is still in force (otherwise skipped).
+    for (const clear of snapshot.triggerClears) await cp.applyShared(clear);
   }
 
   /** Leadership is lost or the campaign failed: follow, and campaign again after a pause. */
@@ -243,6 +261,16 @@ export class Replica {
       }
       case "assessment":
         // Read by a replica when it takes over (shared.load), not while following.
+        return;
+      case "triggers":
+        // The leader's own writes come back too: a leader keeps its own states.
+        void cp.mirrorTriggers(change.states);
+        return;
+      case "incident":
+        cp.mirrorIncident(change.incident);
+        return;
+      case "budget":
+        if (!cp.isLeading) this.onBudget?.(change.budget);
         return;
       case "generation":
         // Another replica raised the counter above the leader's claim (it serves, or a sidecar of

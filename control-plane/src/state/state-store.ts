@@ -1,11 +1,13 @@
 // Where the control plane keeps what must outlive it (and, with several replicas, what they
-// share): overrides, the halt, every published decision set. Two implementations:
+// share): overrides, the halt, every published decision set, triggers, incidents, error budgets,
+// the rollback. Two implementations:
 //   - the audit log (audit/audit-log.ts): one process, NDJSON files on local disk (the default);
 //   - the replica store (replicas/replica-store.ts): etcd for the shared records, plus the local
 //     audit log, if configured, for every record.
 // The control plane (service.ts) depends on this interface only.
 import type { AuditRecord } from "../audit/records.js";
 import type { Assessment } from "../core/assessment.js";
+import type { SharedTriggerStates } from "../core/triggers/shared-states.js";
 import type { PersistedState } from "../core/types.js";
 
 export interface StateStore {
@@ -25,4 +27,11 @@ export interface StateStore {
    * a newer one replaces one not yet written, failures are logged. Absent: not kept (one process).
    */
   saveAssessment?(assessment: Assessment): void;
+  /**
+   * Replicas: keeps every trigger rule's state (holds, firings, clearing hysteresis) for a
+   * successor and the followers' views (core/triggers/shared-states.ts). Called by the leader when
+   * a state changed; a decision set appended after it is committed after it. Absent: the audit
+   * log's trigger records keep the fired rules (one process).
+   */
+  saveTriggers?(states: SharedTriggerStates): void;
 }

@@ -3,6 +3,7 @@
 import * as env from "./imports";
 import { releaseHostBlock } from "./memory";
 import { LogLevel, Status } from "./types";
+import { sameBytes, utf8 } from "../core/bytes";
 
 // Static cells the host writes return values into (no allocation per call).
 const RET_PTR: usize = memory.data(8);
@@ -24,14 +25,12 @@ export function logEnabled(level: i32): bool {
 /** Logs `message` at `level`, prefixed "autoglm: " (every line of the filter's; added here once). */
 export function log(level: i32, message: string): void {
   if (level < hostLogLevel) return;
-  const bytes = String.UTF8.encode("autoglm: " + message, false, String.UTF8.ErrorMode.WTF8);
+  const bytes = utf8("autoglm: " + message);
   env.proxy_log(level, changetype<usize>(bytes), <usize>bytes.byteLength);
 }
 
 /** Pre-encodes a constant (header name, metric name, shared-data key) once. */
-export function utf8(s: string): ArrayBuffer {
-  return String.UTF8.encode(s, false, String.UTF8.ErrorMode.WTF8);
-}
+export { utf8 };
 
 /** Copies the block the host returned through RET_PTR/RET_SIZE and frees it. */
 function takeBytes(): ArrayBuffer {
@@ -101,12 +100,38 @@ export function copyBufferBytes(bufferType: i32, start: u32, maxSize: u32, dst: 
   return size;
 }
 
+/** The host's copy of up to maxSize bytes of a buffer from its start, left where the host wrote
+ *  it (no copy): its address, 0 when there is none; its length is returnedSize(). The caller
+ *  frees it with heap.free. */
+export function borrowBufferBytes(bufferType: i32, maxSize: u32): usize {
+  clearReturn();
+  if (env.proxy_get_buffer_bytes(bufferType, 0, maxSize, RET_PTR, RET_SIZE) != Status.OK) return 0;
+  return load<usize>(RET_PTR);
+}
+
+/** The length of the block the last borrowBufferBytes returned, bytes. */
+export function returnedSize(): u32 {
+  return load<u32>(RET_SIZE);
+}
+
+/** Replaces bytes [0, size) of a body buffer with the len bytes at ptr (Envoy: drains `size` bytes
+ *  and prepends the data; source/extensions/common/wasm/context.cc, Buffer::copyFrom). */
+export function replaceBufferBytes(bufferType: i32, size: u32, ptr: usize, len: usize): void {
+  env.proxy_set_buffer_bytes(bufferType, 0, size, ptr, len);
+}
+
+/** Asks the host to end the stream (Envoy resets it after the callback returns; context.cc,
+ *  Context::closeStream: encoder_callbacks_->resetStream() for the response). */
+export function closeStream(streamType: i32): void {
+  env.proxy_close_stream(streamType);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Header maps
 // ---------------------------------------------------------------------------------------------
 
 export function replaceHeader(mapType: i32, key: ArrayBuffer, value: string): void {
-  const v = String.UTF8.encode(value, false, String.UTF8.ErrorMode.WTF8);
+  const v = utf8(value);
   env.proxy_replace_header_map_value(
     mapType, changetype<usize>(key), <usize>key.byteLength, changetype<usize>(v), <usize>v.byteLength);
 }
@@ -184,7 +209,7 @@ export class HeaderScan {
   /** Whether key i's value equals the given bytes. */
   valueEquals(i: i32, bytes: ArrayBuffer): bool {
     const len = unchecked(this.lens[i]);
-    return len == bytes.byteLength && memory.compare(unchecked(this.ptrs[i]), changetype<usize>(bytes), <usize>len) == 0;
+    return len == bytes.byteLength && sameBytes(unchecked(this.ptrs[i]), changetype<usize>(bytes), <usize>len);
   }
 
   /** Frees the host's blocks; every key reads as absent until the next scan. */
@@ -214,8 +239,8 @@ export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
   const encodedValues = new StaticArray<ArrayBuffer>(n);
   let size: i32 = 4 + n * 8;
   for (let i = 0; i < n; i++) {
-    const k = String.UTF8.encode(unchecked(keys[i]), false, String.UTF8.ErrorMode.WTF8);
-    const v = String.UTF8.encode(unchecked(values[i]), false, String.UTF8.ErrorMode.WTF8);
+    const k = utf8(unchecked(keys[i]));
+    const v = utf8(unchecked(values[i]));
     unchecked((encodedKeys[i] = k));
     unchecked((encodedValues[i] = v));
     size += k.byteLength + v.byteLength + 2;
@@ -248,8 +273,8 @@ export function serializePairs(keys: string[], values: string[]): ArrayBuffer {
 // ---------------------------------------------------------------------------------------------
 
 export function sendLocalResponse(statusCode: u32, details: string, body: string, headers: ArrayBuffer): i32 {
-  const d = String.UTF8.encode(details, false, String.UTF8.ErrorMode.WTF8);
-  const b = String.UTF8.encode(body, false, String.UTF8.ErrorMode.WTF8);
+  const d = utf8(details);
+  const b = utf8(body);
   return env.proxy_send_local_response(
     statusCode, changetype<usize>(d), <usize>d.byteLength, changetype<usize>(b), <usize>b.byteLength,
     changetype<usize>(headers), <usize>headers.byteLength, -1);
@@ -270,8 +295,8 @@ export function getStatusMessage(): string {
 /** Opens a gRPC stream to `upstream` (a cluster name or a serialized GrpcService, see
  *  filter/grpcservice.ts); returns the stream id, or 0 when the host refused. */
 export function grpcStream(u: ArrayBuffer, service: string, method: string, metadata: ArrayBuffer): u32 {
-  const s = String.UTF8.encode(service, false, String.UTF8.ErrorMode.WTF8);
-  const m = String.UTF8.encode(method, false, String.UTF8.ErrorMode.WTF8);
+  const s = utf8(service);
+  const m = utf8(method);
   store<u32>(RET_U64, 0);
   const status = env.proxy_grpc_stream(
     changetype<usize>(u), <usize>u.byteLength, changetype<usize>(s), <usize>s.byteLength,
@@ -331,7 +356,7 @@ export function setSharedData(key: ArrayBuffer, value: ArrayBuffer, cas: u32): i
 
 /** Defines a metric; returns its id, or u32.MAX_VALUE when the host refused. */
 export function defineMetric(metricType: i32, name: string): u32 {
-  const n = String.UTF8.encode(name, false, String.UTF8.ErrorMode.WTF8);
+  const n = utf8(name);
   store<u32>(RET_U64, 0);
   if (env.proxy_define_metric(metricType, changetype<usize>(n), <usize>n.byteLength, RET_U64) != Status.OK) {
     return u32.MAX_VALUE;
@@ -353,7 +378,7 @@ export function recordMetric(metricId: u32, value: u64): void {
 
 /** Encodes a property path: segments joined with \0. */
 export function propertyPath(segments: string[]): ArrayBuffer {
-  return String.UTF8.encode(segments.join("\0"), false, String.UTF8.ErrorMode.WTF8);
+  return utf8(segments.join("\0"));
 }
 
 /** A property's raw bytes, or null when absent. */

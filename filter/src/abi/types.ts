@@ -35,6 +35,12 @@ export namespace BufferType {
   export const PLUGIN_CONFIGURATION: i32 = 7;
 }
 
+/** proxy_stream_type_t (proxy_continue_stream, proxy_close_stream). */
+export namespace StreamType {
+  export const HTTP_REQUEST: i32 = 0;
+  export const HTTP_RESPONSE: i32 = 1;
+}
+
 export namespace MapType {
   export const HTTP_REQUEST_HEADERS: i32 = 0;
   export const HTTP_REQUEST_TRAILERS: i32 = 1;

@@ -15,6 +15,7 @@
 // Pure: the caller hands over the header's bytes; nothing here calls the host.
 import { JSON_NUMBER, JSON_OBJECT, JsonValue, parseJson } from "../json/json";
 import { parseDecimal } from "./decimal";
+import { sameBytes, utf8 } from "./bytes";
 
 /** Metric slots of an OrcaSample (and of UpstreamLoad's fields 3..7, minus 3). */
 export const ORCA_CPU: i32 = 0;
@@ -43,9 +44,9 @@ export class OrcaSample {
 
 /** The TEXT keys of the slots, pre-encoded, in slot order. */
 const TEXT_KEY_BYTES: StaticArray<ArrayBuffer> = [
-  String.UTF8.encode("cpu_utilization", false, String.UTF8.ErrorMode.WTF8), String.UTF8.encode("mem_utilization", false, String.UTF8.ErrorMode.WTF8),
-  String.UTF8.encode("application_utilization", false, String.UTF8.ErrorMode.WTF8), String.UTF8.encode("rps_fractional", false, String.UTF8.ErrorMode.WTF8),
-  String.UTF8.encode("named_metrics.num_requests_waiting", false, String.UTF8.ErrorMode.WTF8),
+  utf8("cpu_utilization"), utf8("mem_utilization"),
+  utf8("application_utilization"), utf8("rps_fractional"),
+  utf8("named_metrics.num_requests_waiting"),
 ];
 /** "TEXT " and "JSON " as little-endian u32s of their first four bytes (the fifth is a space). */
 const PREFIX_TEXT: u32 = 0x54584554;
@@ -73,7 +74,7 @@ function isSpace(c: u32): bool {
 function slotOfTextKey(ptr: usize, len: i32): i32 {
   for (let i = 0; i < ORCA_METRICS; i++) {
     const k = unchecked(TEXT_KEY_BYTES[i]);
-    if (k.byteLength == len && memory.compare(ptr, changetype<usize>(k), <usize>len) == 0) return i;
+    if (k.byteLength == len && sameBytes(ptr, changetype<usize>(k), <usize>len)) return i;
   }
   return -1;
 }

@@ -2,7 +2,7 @@
 // probe fraction and a retry-after; plus the mesh-wide halt. Built from the control plane's
 // DecisionSet after validation (a set that fails is NACKed and the last good plan kept), or from
 // the configuration's base weights.
-import { DecisionSet } from "../wire/messages";
+import { DecisionSet, HALT_MODE_IMMEDIATE } from "../wire/messages";
 import { dec, decSigned, numberText } from "./numbertext";
 import { printable } from "./printable";
 import { STATE_CLOSED, STATE_HALF_OPEN, STATE_OPEN } from "./breakerstate";
@@ -16,6 +16,8 @@ export class Plan {
   ttlMs: u32 = 0;
   halted: bool = false;
   haltReason: string = "";
+  /** Halted in mode immediate (HALT_MODE_IMMEDIATE): response streams in flight are cut too. */
+  haltImmediate: bool = false;
   weights: StaticArray<u32>;
   states: StaticArray<i32>;
   /** For half-open clusters: the admitted fraction of their share, (0, 1]. */
@@ -95,6 +97,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
   plan.version = set.version;
   plan.ttlMs = set.ttlMs;
   plan.halted = set.halted;
+  plan.haltImmediate = set.halted && set.haltMode == HALT_MODE_IMMEDIATE;
   plan.haltReason = printable(set.haltReason);
   const meshShedError = fractionError("", "shed_fraction", set.shedFraction);
   if (meshShedError !== null) return fail(meshShedError);

@@ -13,7 +13,7 @@ export function printable(s: string): string {
   let out = "";
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    out += c < 0x20 || c > 0x7e ? "?" : String.fromCharCode(c);
+    out += c < 0x20 || c > 0x7e ? "?" : String.fromCharCode(c, -1);
   }
   return n < s.length ? out + "…" : out;
 }

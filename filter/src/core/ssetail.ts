@@ -8,22 +8,23 @@
 //   - "\"completion_tokens\":" then digits: the output tokens of the final usage event
 //     (`stream_options.include_usage`; its `usage` object closes the last chunk before [DONE]).
 // Pure: the caller hands over the tail's bytes.
+import { sameBytes, utf8 } from "./bytes";
 
 /** Bytes of a stream's end kept for the search: the usage event's end, [DONE] and an error event
  *  fit (vLLM's usage chunk ends with `"completion_tokens":N}}` about 100 bytes before [DONE]). */
 export const SSE_TAIL_BYTES: i32 = 256;
 
-const DONE = String.UTF8.encode("[DONE]", false, String.UTF8.ErrorMode.WTF8);
-const ERROR_KEY = String.UTF8.encode("\"error\"", false, String.UTF8.ErrorMode.WTF8);
-const ERROR_EVENT = String.UTF8.encode("event: error", false, String.UTF8.ErrorMode.WTF8);
-const COMPLETION_TOKENS = String.UTF8.encode("\"completion_tokens\":", false, String.UTF8.ErrorMode.WTF8);
+const DONE = utf8("[DONE]");
+const ERROR_KEY = utf8("\"error\"");
+const ERROR_EVENT = utf8("event: error");
+const COMPLETION_TOKENS = utf8("\"completion_tokens\":");
 
 /** Index of the last occurrence of needle in the len bytes at ptr; -1 when absent. */
 function lastIndexOf(ptr: usize, len: i32, needle: ArrayBuffer): i32 {
   const n = needle.byteLength;
   const first = load<u8>(changetype<usize>(needle));
   for (let i = len - n; i >= 0; i--) {
-    if (load<u8>(ptr + <usize>i) == first && memory.compare(ptr + <usize>i, changetype<usize>(needle), <usize>n) == 0) return i;
+    if (load<u8>(ptr + <usize>i) == first && sameBytes(ptr + <usize>i, changetype<usize>(needle), <usize>n)) return i;
   }
   return -1;
 }

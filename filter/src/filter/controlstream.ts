@@ -11,7 +11,7 @@ import { LogLevel, Status } from "../abi/types";
 import { Rng } from "../core/rng";
 import { TelemetryReport } from "../wire/messages";
 import { encodeReport } from "../wire/encode";
-import { LogLimit } from "./loglimit";
+import { LOG_INTERVAL_MS, LogLimit } from "./loglimit";
 import { grpcUpstream } from "./grpcservice";
 import { dec } from "../core/numbertext";
 
@@ -38,9 +38,9 @@ export class ControlStream {
   queued: TelemetryReport[] = [];
   droppedReports: u64 = 0;
   /** Warnings about attempts that failed (refused, closed or silent) since the last live stream. */
-  failureLog: LogLimit = new LogLimit();
+  failureLog: LogLimit = new LogLimit(LOG_INTERVAL_MS);
   /** Warnings about reports the control plane refused. */
-  rejectedLog: LogLimit = new LogLimit();
+  rejectedLog: LogLimit = new LogLimit(LOG_INTERVAL_MS);
 
   private cluster: string;
   /** proxy_grpc_stream's upstream argument (built once). */

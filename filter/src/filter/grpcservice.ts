@@ -6,6 +6,7 @@
 // filter sends the serialized form, which names both:
 //   GrpcService { EnvoyGrpc envoy_grpc = 1; }          (envoy/config/core/v3/grpc_service.proto)
 //   EnvoyGrpc   { string cluster_name = 1; string authority = 2; }
+import { utf8 } from "../core/bytes";
 import { PbWriter } from "../wire/pb";
 
 export const GRPC_SERVICE_ENVOY_GRPC: i32 = 1;
@@ -15,7 +16,7 @@ export const ENVOY_GRPC_AUTHORITY: i32 = 2;
 /** The bytes to pass as proxy_grpc_stream's upstream: the bare cluster name when authority is
  *  "", else GrpcService{envoy_grpc{cluster_name, authority}}. */
 export function grpcUpstream(cluster: string, authority: string): ArrayBuffer {
-  if (authority.length == 0) return String.UTF8.encode(cluster, false, String.UTF8.ErrorMode.WTF8);
+  if (authority.length == 0) return utf8(cluster);
   const w = new PbWriter(16 + cluster.length * 3 + authority.length * 3);
   const mark = w.begin(GRPC_SERVICE_ENVOY_GRPC);
   w.string(ENVOY_GRPC_CLUSTER_NAME, cluster);

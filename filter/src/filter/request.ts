@@ -15,22 +15,26 @@ import { nextTraceparent, TRACEPARENT_LENGTH } from "../core/traceparent";
 import { FilterConfig } from "../config";
 import { sendLocal503, sendLocalReply, WHY_UNCONFIGURED } from "./localreply";
 import { isEventStream, SseMeter } from "./sse";
+import { bannedIn, CUT_BANNED, CUT_HALTED, cutChunk, dropChunk } from "./bodycut";
+import { BodyScanner, DenyList } from "../core/denylist";
+import { BODY_COMPRESSED, BODY_MATCHED, BODY_SCANNED } from "../wire/messages";
 import {
   CLASS_RESET, CLASS_TIMEOUT, classifyResponseFlags, classOfStatus, isGrpcServerError, RESPONSE_FLAGS_DOWNSTREAM,
   RESPONSE_FLAGS_NONE, RESPONSE_FLAGS_OVERFLOW, RESPONSE_FLAGS_RESET, RESPONSE_FLAGS_STREAM_IDLE, RESPONSE_FLAGS_TIMEOUT,
 } from "./outcome";
 import {
   FilterRoot, HeaderKeys, REQUEST_SCAN_EXPLICIT, REQUEST_SCAN_REQUEST_ID, REQUEST_SCAN_TRACEPARENT,
-  RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
+  RESPONSE_SCAN_CONTENT_ENCODING, RESPONSE_SCAN_CONTENT_TYPE, RESPONSE_SCAN_STATUS, RESPONSE_SCAN_UPSTREAM_LOAD,
 } from "./root";
 import { dec } from "../core/numbertext";
+import { sameBytes } from "../core/bytes";
 import { countSource } from "./sources";
 import { SourceCount } from "../wire/messages";
 
 const RESPONSE_FLAGS_PATH = utf8("response\0flags");
 const CODE_DETAILS_PATH = utf8("response\0code_details");
 /** response.code_details of a response that came from the upstream (Envoy's ViaUpstream). */
-const VIA_UPSTREAM = String.UTF8.encode("via_upstream", false, String.UTF8.ErrorMode.WTF8);
+const VIA_UPSTREAM = utf8("via_upstream");
 /** The stream idle timeout's local reply status (Envoy's onIdleTimeout). */
 const STATUS_REQUEST_TIMEOUT: i32 = 408;
 /** What parsing an ORCA header may leave behind, in stream-callback units (abi/gc.ts): nothing for
@@ -39,7 +43,7 @@ const ORCA_GARBAGE: i32 = 64;
 /** Static buffers the outgoing request id and traceparent are written to (the host copies them). */
 const REQUEST_ID_BUFFER: usize = memory.data(REQUEST_ID_LENGTH);
 const TRACEPARENT_BUFFER: usize = memory.data(TRACEPARENT_LENGTH);
-const GRPC_CONTENT_TYPE = String.UTF8.encode("application/grpc", false, String.UTF8.ErrorMode.WTF8);
+const GRPC_CONTENT_TYPE = utf8("application/grpc");
 /** The cluster header of an unconfigured filter (the configuration's default). */
 const DEFAULT_CLUSTER_HEADER = utf8("x-autoglm-cluster");
 /** Envoy's foreign function that makes the router re-resolve the route (source/extensions/common/
@@ -59,6 +63,15 @@ function parseDecimal(ptr: usize, len: i32): i32 {
     v = v * 10 + c;
   }
   return v;
+}
+
+/** "identity" as a little-endian u64 (its 8 bytes in memory order). */
+const IDENTITY_U64: u64 = 0x797469746e656469;
+
+/** Whether a Content-Encoding value (len bytes at ptr) is "identity" or empty (RFC 9110, 8.4.1:
+ *  no encoding); any other coding (gzip, br, zstd, ...) is compressed. */
+function isIdentity(ptr: usize, len: i32): bool {
+  return len == 0 || (len == 8 && load<u64>(ptr) == IDENTITY_U64);
 }
 
 export class RequestContext extends HttpContext {
@@ -81,6 +94,12 @@ export class RequestContext extends HttpContext {
   sse: bool = false;
   /** Its chunks and last bytes; made for the context's first stream, kept when it is recycled. */
   meter: SseMeter | null = null;
+  /** The response body is scanned for banned output (a deny-list is configured, the body is not
+   *  compressed); the scan's carry, kept when the context is recycled. */
+  scanBody: bool = false;
+  scanner: BodyScanner | null = null;
+  /** The filter cut the response (banned output, an immediate halt): later chunks are dropped. */
+  cut: bool = false;
   /** The request's source's counts in the root's sketch (null: not counted) and its key then
    *  (the counts are another source's once their key differs). */
   source: SourceCount | null = null;
@@ -104,6 +123,8 @@ export class RequestContext extends HttpContext {
     this.grpcStatus = -1;
     this.requestDone = false;
     this.sse = false;
+    this.scanBody = false;
+    this.cut = false;
     this.source = null;
   }
 
@@ -201,7 +222,7 @@ export class RequestContext extends HttpContext {
     const ctLen = scan.valueLength(RESPONSE_SCAN_CONTENT_TYPE);
     const ctPtr = scan.valuePtr(RESPONSE_SCAN_CONTENT_TYPE);
     if (ctLen >= GRPC_CONTENT_TYPE.byteLength &&
-        memory.compare(ctPtr, changetype<usize>(GRPC_CONTENT_TYPE), <usize>GRPC_CONTENT_TYPE.byteLength) == 0) {
+        sameBytes(ctPtr, changetype<usize>(GRPC_CONTENT_TYPE), <usize>GRPC_CONTENT_TYPE.byteLength)) {
       this.isGrpc = true;
       // Trailers-only responses carry grpc-status in the headers.
       this.readGrpcStatus(MapType.HTTP_RESPONSE_HEADERS);
@@ -211,6 +232,8 @@ export class RequestContext extends HttpContext {
       if (meter === null) this.meter = meter = new SseMeter();
       meter.reset();
     }
+    if (root.denyList !== null && !endOfStream) this.startBodyScan(scan.valuePtr(RESPONSE_SCAN_CONTENT_ENCODING),
+      scan.valueLength(RESPONSE_SCAN_CONTENT_ENCODING));
     const loadLen = scan.valueLength(RESPONSE_SCAN_UPSTREAM_LOAD);
     if (loadLen >= 0) {
       root.recordUpstreamLoad(this.cluster, scan.valuePtr(RESPONSE_SCAN_UPSTREAM_LOAD), loadLen);
@@ -227,6 +250,11 @@ export class RequestContext extends HttpContext {
 
   onResponseBody(bodySize: u32, endOfStream: bool): i32 {
     // Always continue: a stream is never held back (Envoy would buffer it; StopIterationAndBuffer).
+    if (this.cut) {
+      dropChunk(bodySize, endOfStream);
+      return Action.CONTINUE;
+    }
+    const root = this.root;
     if (this.sse) {
       const now = nowNs();
       if (bodySize > 0) {
@@ -237,10 +265,36 @@ export class RequestContext extends HttpContext {
         meter.chunk(bodySize, now);
       }
       if (endOfStream && this.endNs == 0) this.endNs = now;
-      return Action.CONTINUE;
+    } else if (endOfStream && this.cluster != NONE && this.endNs == 0) this.endNs = nowNs();
+    // Features that are off cost a branch each: an immediate halt, a deny-list.
+    if (root.haltImmediate && this.cluster != NONE && root.haltInForce()) {
+      this.cutAt(bodySize, CUT_HALTED);
+    } else if (this.scanBody && bodySize > 0 && bannedIn(this.scanner as BodyScanner, root.denyList as DenyList, bodySize)) {
+      root.recorder.countBody(this.cluster, BODY_MATCHED);
+      this.cutAt(bodySize, CUT_BANNED);
     }
-    if (endOfStream && this.cluster != NONE && this.endNs == 0) this.endNs = nowNs();
     return Action.CONTINUE;
+  }
+
+  /** Ends the response at this chunk (bodycut.ts); the end of the stream is now. */
+  private cutAt(bodySize: u32, why: i32): void {
+    this.cut = true;
+    if (this.endNs == 0) this.endNs = nowNs();
+    cutChunk(bodySize, this.sse, why);
+  }
+
+  /** Response headers with a body to come, a deny-list configured: scans the body unless its
+   *  Content-Encoding (len bytes at ptr, -1: none) says it is compressed, which is counted. */
+  private startBodyScan(ptr: usize, len: i32): void {
+    if (len >= 0 && !isIdentity(ptr, len)) {
+      this.root.recorder.countBody(this.cluster, BODY_COMPRESSED);
+      return;
+    }
+    this.root.recorder.countBody(this.cluster, BODY_SCANNED);
+    this.scanBody = true;
+    let scanner = this.scanner;
+    if (scanner === null) this.scanner = scanner = new BodyScanner();
+    scanner.reset();
   }
 
   /** Takes grpc-status from a response header or trailer map when it is there. */
@@ -306,7 +360,8 @@ export class RequestContext extends HttpContext {
       // A stream cut inside a 2xx-4xx (an error event, no [DONE]) is a failure too; a stream is
       // slow by its time to first token (its length is the answer's, not the upstream's speed).
       const meter = this.meter as SseMeter;
-      meter.end(this.startNs, timeout || reset, flags == RESPONSE_FLAGS_DOWNSTREAM, failed);
+      // A stream the filter cut is not the upstream's doing: judged as one the client ended.
+      meter.end(this.startNs, timeout || reset, flags == RESPONSE_FLAGS_DOWNSTREAM || this.cut, failed);
       this.root.recorder.recordStream(this.cluster, meter);
       if (meter.failedInStream) failed = true;
       if (meter.ttftUs != u64.MAX_VALUE) slowUs = meter.ttftUs;
@@ -326,6 +381,6 @@ export class RequestContext extends HttpContext {
     const details = getProperty(CODE_DETAILS_PATH);
     noteGarbage(SMALL_GARBAGE);
     return details !== null && details.byteLength == VIA_UPSTREAM.byteLength &&
-      memory.compare(changetype<usize>(details), changetype<usize>(VIA_UPSTREAM), <usize>VIA_UPSTREAM.byteLength) == 0;
+      sameBytes(changetype<usize>(details), changetype<usize>(VIA_UPSTREAM), <usize>VIA_UPSTREAM.byteLength);
   }
 }

@@ -13,6 +13,7 @@ import { Balancer, HalfOpenGate, NONE, ProbeCredit } from "../core/balancer";
 import { STATE_HALF_OPEN, STATE_OPEN } from "../core/breakerstate";
 import { LocalBreaker } from "../core/localbreaker";
 import { OrcaSample, parseOrca } from "../core/orca";
+import { DenyList } from "../core/denylist";
 import { basePlan, Plan, planFromDecisions } from "../core/plan";
 import { RequestIdSource } from "../core/requestid";
 import { printable } from "../core/printable";
@@ -34,6 +35,7 @@ import {
   WHY_CLUSTER_HALF_OPEN, WHY_CLUSTER_OPEN, WHY_HALTED, WHY_NO_CLUSTER, WHY_SHED,
 } from "./localreply";
 import { dec, decSigned } from "../core/numbertext";
+import { sameBytes } from "../core/bytes";
 
 export const FILTER_VERSION = "0.1.0";
 
@@ -49,13 +51,16 @@ export const RESPONSE_SCAN_STATUS: i32 = 0;
 export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 /** The ORCA load-report header, looked up only when configured (headers.upstream_load). */
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
+/** content-encoding, looked up only with a deny-list (banned_output): compressed bodies pass unscanned. */
+export const RESPONSE_SCAN_CONTENT_ENCODING: i32 = 3;
 
 /** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
- *  streams and fallback_time always, upstream_load unless its header is disabled, sources and
- *  source_limits when `sources` is configured (it reports them and enforces their limits). */
-const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load", "sources", "source_limits"];
-const CAPABILITY_UPSTREAM_LOAD: i32 = 3;
-const CAPABILITY_SOURCES: i32 = 4;
+ *  streams, fallback_time and halt_immediate (request.ts cuts streams in flight) always,
+ *  upstream_load unless its header is disabled, sources and source_limits when `sources` is
+ *  configured (it reports them and enforces their limits). */
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "halt_immediate", "upstream_load", "sources", "source_limits"];
+const CAPABILITY_UPSTREAM_LOAD: i32 = 4;
+const CAPABILITY_SOURCES: i32 = 5;
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";
@@ -171,6 +176,10 @@ export class FilterRoot extends RootContext {
   breakers: StaticArray<LocalBreaker> = new StaticArray<LocalBreaker>(0);
   /** Spreads a shed plan's admitted requests evenly over each cluster's (admit fractions). */
   shedCredit: ProbeCredit = new ProbeCredit(0);
+  /** The banned-output literals (banned_output); null when none are configured. */
+  denyList: DenyList | null = null;
+  /** The plan enforced halts the mesh in mode immediate: streams in flight are cut (request.ts). */
+  haltImmediate: bool = false;
   /** The ORCA report of the response being read (reused). */
   orcaSample: OrcaSample = new OrcaSample();
   gate: Gate = new Gate(new ProbeCredit(0), new StaticArray<f64>(0), new StaticArray<LocalBreaker>(0));
@@ -301,17 +310,22 @@ export class FilterRoot extends RootContext {
     for (let i = 0; i < c.hosts.length; i++) unchecked((hostBytes[i] = utf8(c.hosts[i])));
     this.hostBytes = hostBytes;
     this.requestScan = new HeaderScan(requestKeys);
-    const responseKeys = new StaticArray<ArrayBuffer>(3);
+    const responseKeys = new StaticArray<ArrayBuffer>(4);
     responseKeys[RESPONSE_SCAN_STATUS] = keys.status;
     responseKeys[RESPONSE_SCAN_CONTENT_TYPE] = keys.contentType;
     // Without a configured header no ORCA look-up happens (an empty key is skipped): no cost.
     responseKeys[RESPONSE_SCAN_UPSTREAM_LOAD] = utf8(c.upstreamLoadHeader);
+    // Likewise content-encoding without a deny-list.
+    const banned = c.bannedOutput.length > 0;
+    this.denyList = banned ? new DenyList(c.bannedOutput) : null;
+    responseKeys[RESPONSE_SCAN_CONTENT_ENCODING] = utf8(banned ? "content-encoding" : "");
     this.responseScan = new HeaderScan(responseKeys);
     const grpcKeys = new StaticArray<ArrayBuffer>(1);
     grpcKeys[0] = keys.grpcStatus;
     this.grpcStatusScan = new HeaderScan(grpcKeys);
     this.base = basePlan(weights);
     this.plan = null;
+    this.haltImmediate = false;
     this.enforcedVersion = 0;
     this.versionText = "0";
     this.versionBytes = utf8("0");
@@ -349,6 +363,11 @@ export class FilterRoot extends RootContext {
     log(LogLevel.INFO, "configured node " + c.nodeId + " with clusters " + names.join(", "));
   }
 
+  /** Whether an immediate halt rules now (haltImmediate, and the plan has not outlived its ttl). */
+  haltInForce(): bool {
+    return this.planRules(nowNs() / 1000000);
+  }
+
   /** Whether an unconfigured filter lets traffic through (fail_open of the last good
    *  configuration; true when there never was one: Envoy refuses to start such a filter anyway). */
   failOpenUnconfigured(): bool {
@@ -384,7 +403,7 @@ export class FilterRoot extends RootContext {
     for (let i = 0; i < hosts.length; i++) {
       const h = unchecked(hosts[i]);
       const n = h.byteLength;
-      if (n > len || memory.compare(ptr, changetype<usize>(h), <usize>n) != 0) continue;
+      if (n > len || !sameBytes(ptr, changetype<usize>(h), <usize>n)) continue;
       if (n == len || load<u8>(ptr + <usize>n) == 0x3a) return true; // exact, or "<host>:<port>"
     }
     return false;
@@ -523,6 +542,7 @@ export class FilterRoot extends RootContext {
   private enforce(plan: Plan, liveAtMs: u64, nowMs: u64): void {
     const previous = this.plan;
     this.plan = plan;
+    this.haltImmediate = plan.haltImmediate;
     this.enforcedVersion = plan.version;
     this.versionText = dec(plan.version);
     this.versionBytes = utf8(this.versionText);

@@ -4,12 +4,13 @@
 // gap between chunks, the output tokens, and whether the stream was cut. Per chunk only a clock
 // read (by the caller), a few counters and a copy of at most SSE_TAIL_BYTES bytes; the body is
 // never held back (the caller always continues). Reused by the request contexts FilterRoot recycles.
+import { utf8 } from "../core/bytes";
 import { copyBufferBytes } from "../abi/hostcalls";
 import { BufferType } from "../abi/types";
 import { SSE_TAIL_BYTES, tailCompletionTokens, tailHasDone, tailHasError } from "../core/ssetail";
 
 /** "text/event-stream", the media type of server-sent events (WHATWG HTML, 9.2). */
-const EVENT_STREAM = String.UTF8.encode("text/event-stream", false, String.UTF8.ErrorMode.WTF8);
+const EVENT_STREAM = utf8("text/event-stream");
 
 /** Whether a Content-Type value (len bytes at ptr) is text/event-stream, with or without
  *  parameters; media types compare case-insensitively (RFC 9110, 8.3.1). */

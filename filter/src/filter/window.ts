@@ -90,6 +90,16 @@ export class WindowRecorder {
     unchecked(this.windows[i]).upstreamLoad.unparsed++;
   }
 
+  /** One more response body of cluster i under the banned-output scan, by kind: BODY_SCANNED,
+   *  BODY_MATCHED (of those, cut for a banned literal) or BODY_COMPRESSED (passed unscanned). */
+  countBody(i: i32, kind: i32): void {
+    const w = unchecked(this.windows[i]);
+    unchecked((this.active[i] = true));
+    let b = w.bodyScan;
+    if (b === null) w.bodyScan = b = new StaticArray<u32>(3);
+    unchecked((b[kind] += 1));
+  }
+
   recordLocalReject(i: i32): void {
     unchecked((this.active[i] = true));
     unchecked(this.windows[i]).localRejects++;

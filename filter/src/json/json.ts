@@ -123,7 +123,7 @@ function hex4(c: i32): string {
   let out = "";
   for (let shift = 12; shift >= 0; shift -= 4) {
     const d = (c >> shift) & 15;
-    out += String.fromCharCode(d < 10 ? 0x30 + d : 0x57 + d);
+    out += String.fromCharCode(d < 10 ? 0x30 + d : 0x57 + d, -1);
   }
   return out;
 }
@@ -180,7 +180,7 @@ class Parser {
     const c = this.peek();
     if (c < 0) return "end of input";
     if (c < 0x20 || c == 0x7f) return "character U+" + hex4(c);
-    return "'" + String.fromCharCode(c) + "'";
+    return "'" + String.fromCharCode(c, -1) + "'";
   }
 
   value(depth: i32): JsonValue {
@@ -331,10 +331,10 @@ class Parser {
       }
       if (code < 0) {
         this.pos--;
-        this.fail("invalid escape \\" + (e < 0 ? "" : String.fromCharCode(e)) + " in a string");
+        this.fail("invalid escape \\" + (e < 0 ? "" : String.fromCharCode(e, -1)) + " in a string");
         return "";
       }
-      out += String.fromCharCode(code);
+      out += String.fromCharCode(code, -1);
       this.pos++;
       runStart = this.pos;
     }

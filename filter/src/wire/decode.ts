@@ -83,6 +83,7 @@ function readDecisionSet(r: PbReader, m: DecisionSet): void {
       }
     } else if (f == 7) m.shedFraction = r.float("shed_fraction");
     else if (f == 8) m.shedReason = r.string("shed_reason");
+    else if (f == 9) m.haltMode = r.int32("halt_mode");
     else if (f != 0) r.skip("field " + dec(f));
   }
 }
@@ -238,6 +239,18 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       readStreamWindow(r, s);
       r.leave(outer);
       if (r.error !== null) r.error = "streams." + (r.error as string);
+    } else if (f == 13) {
+      const outer = r.enter("body_scan");
+      if (outer < 0) return;
+      let b = m.bodyScan;
+      if (b === null) m.bodyScan = b = new StaticArray<u32>(3);
+      while (r.more()) {
+        const g = r.key("BodyScan");
+        if (g >= 1 && g <= 3) unchecked((b[g - 1] = r.uint32(g == 1 ? "scanned" : g == 2 ? "matched" : "compressed")));
+        else if (g != 0) r.skip("field " + dec(g));
+      }
+      r.leave(outer);
+      if (r.error !== null) r.error = "body_scan." + (r.error as string);
     } else if (f != 0) r.skip("field " + dec(f));
   }
 }

@@ -82,16 +82,22 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
     w.end(mark);
   }
   const s = m.streams;
-  if (s === null) return;
-  const mark = w.begin(12);
-  w.uint32(1, s.streams);
-  w.uint32(2, s.cut);
-  w.uint32(3, s.failedInStream);
-  w.uint64(4, s.tokensOut);
-  w.uint64(5, s.tokensEstimated);
-  writeHistogram(w, 6, s.ttft);
-  writeHistogram(w, 7, s.tpot);
-  writeHistogram(w, 8, s.maxGap);
+  if (s !== null) {
+    const mark = w.begin(12);
+    w.uint32(1, s.streams);
+    w.uint32(2, s.cut);
+    w.uint32(3, s.failedInStream);
+    w.uint64(4, s.tokensOut);
+    w.uint64(5, s.tokensEstimated);
+    writeHistogram(w, 6, s.ttft);
+    writeHistogram(w, 7, s.tpot);
+    writeHistogram(w, 8, s.maxGap);
+    w.end(mark);
+  }
+  const b = m.bodyScan;
+  if (b === null) return;
+  const mark = w.begin(13);
+  for (let k = 0; k < 3; k++) w.uint32(k + 1, unchecked(b[k]));
   w.end(mark);
 }
 
@@ -193,6 +199,7 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
   }
   w.float(7, m.shedFraction);
   w.string(8, m.shedReason);
+  w.int32(9, m.haltMode);
   for (let i = 0; i < m.sourceLimits.length; i++) {
     const l = unchecked(m.sourceLimits[i]);
     const c = w.begin(10);

@@ -51,7 +51,16 @@ export class ClusterWindow {
   upstreamLoad: UpstreamLoad = new UpstreamLoad();
   /** Streamed responses (text/event-stream); null until the window's first one. */
   streams: StreamWindow | null = null;
+  /** The banned-output scan of response bodies (the .proto's BodyScan), indexed by BODY_*;
+   *  null until the window's first body scanned or passed compressed. */
+  bodyScan: StaticArray<u32> | null = null;
 }
+
+/** BodyScan fields 1..3, as indexes: bodies scanned, of them cut for a banned literal, bodies
+ *  passed unscanned because compressed. */
+export const BODY_SCANNED: i32 = 0;
+export const BODY_MATCHED: i32 = 1;
+export const BODY_COMPRESSED: i32 = 2;
 
 /** The streamed responses of one window (see the .proto's StreamWindow). */
 export class StreamWindow {
@@ -190,6 +199,8 @@ export class DecisionSet {
   /** Fraction [0, 1] of the mesh's new requests refused with a 429 (0: none). */
   shedFraction: f32 = 0;
   shedReason: string = "";
+  /** HaltMode: 0 unspecified and 1 drain (both a drain), 2 immediate (HALT_MODE_IMMEDIATE). */
+  haltMode: i32 = 0;
   sourceLimits: SourceLimit[] = [];
 }
 
@@ -207,3 +218,5 @@ export class SourceLimit {
   key: u64 = 0;
   credit: f64 = 0;
 }
+
+export const HALT_MODE_IMMEDIATE: i32 = 2;

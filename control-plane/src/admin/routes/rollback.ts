@@ -2,7 +2,9 @@
 // found by version in the audit log, as a new version and pins it until released or ttl_s ends;
 // DELETE /v1/decisions/rollback releases it; GET /v1/decisions/rollback shows the pin in force.
 // The mutating routes need the admin token and answer 200 once the audit records (the rollback's
-// and the resulting set's) are durable, as overrides do.
+// and the resulting set's) are durable, as overrides do. With etcd replicas any replica takes
+// them: the version is found in etcd's decision history and the pin is committed to etcd before
+// the 200 (the leader publishes it; on a follower `decisions` is the set in force then).
 import type { FastifyInstance } from "fastify";
 import type { Rollback } from "../../core/types.js";
 import { actorOf, requireToken } from "../auth.js";
@@ -115,8 +117,9 @@ export function registerRollbackRoutes(app: FastifyInstance, deps: AdminDeps): v
           "(an emergency stop is never undone by a rollback), and the earlier set's own halt and shed are not republished. " +
           "404 AUTOGLM_ERR_VERSION_UNKNOWN: a version never issued (above the set in force, or absent from the range the log retains); " +
           "410 AUTOGLM_ERR_VERSION_NOT_RETAINED: older than every set the audit log retains; 409 AUTOGLM_ERR_CONFLICT: the version in force, " +
-          "or a set deciding for other clusters than the configured ones; 503 AUTOGLM_ERR_ROLLBACK_UNAVAILABLE: no audit log (audit.dir) or several replicas. " +
-          "Audited (kind rollback); a restart keeps it.",
+          "or a set deciding for other clusters than the configured ones; 503 AUTOGLM_ERR_ROLLBACK_UNAVAILABLE: one process without an audit log (audit.dir). " +
+          "With etcd replicas any replica takes it: the version is looked up in etcd's decision history and the pin is committed to etcd before the 200 " +
+          "(on a follower, decisions is the set in force then; the leader publishes the pinned one). Audited (kind rollback); a restart or a new leader keeps it.",
         tags: ["control"],
         querystring: emptyQuery,
         body: rollbackBody,

@@ -23,6 +23,10 @@ export function conditionValue(c: TriggerCondition, window: readonly ClusterWind
       const requests = serving.reduce((a, w) => a + w.requests, 0);
       return requests === 0 ? undefined : serving.reduce((a, w) => a + w.errorRate * w.requests, 0) / requests;
     }
+    case "banned_output": {
+      const scans = stats.flatMap((w) => (w.bodyScan === undefined ? [] : [w.bodyScan]));
+      return scans.length === 0 ? undefined : scans.reduce((a, b) => a + b.matched, 0);
+    }
     default: {
       const name = LOAD_METRIC[c.metric]!;
       let count = 0;
@@ -44,6 +48,6 @@ export function conditionValue(c: TriggerCondition, window: readonly ClusterWind
 
 /** "p99_ms of llm-a" / "cpu_utilization (max) of the mesh". */
 export function conditionLabel(c: TriggerCondition): string {
-  const stat = c.metric === "p99_ms" || c.metric === "error_rate" ? "" : ` (${c.statistic})`;
+  const stat = c.metric === "p99_ms" || c.metric === "error_rate" || c.metric === "banned_output" ? "" : ` (${c.statistic})`;
   return `${c.metric}${stat} of ${c.scope === "mesh" ? "the mesh" : c.scope}`;
 }

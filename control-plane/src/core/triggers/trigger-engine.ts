@@ -5,6 +5,7 @@
 import { ControlPlaneError } from "../errors.js";
 import type { ClusterWindowStats } from "../types.js";
 import { conditionLabel, conditionValue } from "./condition.js";
+import { sameFiring, type SharedTriggerState, type SharedTriggerStates } from "./shared-states.js";
 import type { FiredTrigger, FiringValues, TriggerEvent, TriggerRule, TriggerState } from "./types.js";
 
 /** A rule, its state and the last value it saw (GET /v1/triggers). */
@@ -151,5 +152,38 @@ export class TriggerEngine {
       if (!this.states.has(f.name)) continue;
       this.states.set(f.name, { kind: "fired", since: f.since, firedAtMs: f.firedAtMs, fired: f.fired });
     }
+  }
+
+  /** Every rule's state as replicas share it (shared-states.ts): holds, firings and their
+   *  clearing hysteresis, in configuration order. */
+  shared(nowMs: number): SharedTriggerStates {
+    const rules: SharedTriggerState[] = [];
+    for (const rule of this.rules) {
+      const state = this.states.get(rule.name)!;
+      if (state.kind === "idle") continue;
+      const peak = this.peaks.get(rule.name);
+      rules.push({ name: rule.name, state: { ...state }, ...(state.kind === "pending" && peak !== undefined ? { peak } : {}) });
+    }
+    return { atMs: nowMs, rules };
+  }
+
+  /** Takes the shared states as this engine's (a new leader continuing, a follower mirroring):
+   *  rules not named are idle; names no longer configured are ignored. */
+  adopt(shared: SharedTriggerStates): void {
+    this.peaks.clear();
+    for (const rule of this.rules) this.states.set(rule.name, { kind: "idle" });
+    for (const r of shared.rules) {
+      if (!this.states.has(r.name)) continue;
+      this.states.set(r.name, { ...r.state });
+      if (r.state.kind === "pending") this.peaks.set(r.name, r.peak ?? r.state.value);
+    }
+  }
+
+  /** A clear by hand made elsewhere (another replica): clears `name` only while it is in force
+   *  with the same firing values (not a later firing). Returns the event, undefined when not. */
+  clearFiring(name: string, fired: FiringValues, actor: string, nowMs: number): TriggerEvent | undefined {
+    const state = this.states.get(name);
+    if (state === undefined || state.kind !== "fired" || !sameFiring(state.fired, fired)) return undefined;
+    return this.clear(name, actor, nowMs);
   }
 }

@@ -12,8 +12,11 @@
  *  - error_rate: failed / requests, fraction (mesh: pooled over the clusters);
  *  - cpu_utilization, application_utilization, queue_size: what the upstreams' ORCA load reports
  *    said (core/upstream-load.ts), their request-weighted mean or their max (`statistic`; mesh:
- *    pooled over the clusters). A window without the metric does not meet the condition. */
-export const TRIGGER_METRICS = ["p99_ms", "error_rate", "cpu_utilization", "application_utilization", "queue_size"] as const;
+ *    pooled over the clusters). A window without the metric does not meet the condition;
+ *  - banned_output: responses the filters ended for banned output (proto BodyScan.matched; mesh:
+ *    summed over the clusters), so `above: 0` fires on the first one. A window in which no filter
+ *    scanned or passed a body does not meet the condition. */
+export const TRIGGER_METRICS = ["p99_ms", "error_rate", "cpu_utilization", "application_utilization", "queue_size", "banned_output"] as const;
 export type TriggerMetric = (typeof TRIGGER_METRICS)[number];
 
 export interface TriggerCondition {

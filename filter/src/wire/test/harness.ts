@@ -25,6 +25,7 @@ import { ORCA_METRICS, OrcaSample, parseOrca } from "../../core/orca";
 import { parseDecimal } from "../../core/decimal";
 import { tailCompletionTokens, tailHasDone, tailHasError } from "../../core/ssetail";
 import { fnv1a64, SourceSketch } from "../../core/sourcesketch";
+import { BodyScanner, DenyList } from "../../core/denylist";
 import { JSON_NUMBER, JSON_STRING, JsonValue, parseJson, quoteJsonString, stringifyJson } from "../../json/json";
 
 let lastErrorText = "";
@@ -66,7 +67,8 @@ function decisionSetJson(m: DecisionSet): string {
     out += ",\"reason\":" + q(c.reason) + ",\"anomalyScoreBits\":" + f32bits(c.anomalyScore);
     out += ",\"shedFractionBits\":" + f32bits(c.shedFraction) + "}";
   }
-  out += "],\"shedFractionBits\":" + f32bits(m.shedFraction) + ",\"shedReason\":" + q(m.shedReason) + ",\"sourceLimits\":[";
+  out += "],\"shedFractionBits\":" + f32bits(m.shedFraction) + ",\"shedReason\":" + q(m.shedReason) +
+    ",\"haltMode\":" + m.haltMode.toString() + ",\"sourceLimits\":[";
   for (let i = 0; i < m.sourceLimits.length; i++) {
     const l = m.sourceLimits[i];
     out += (i > 0 ? "," : "") + "{\"source\":" + q(l.source) + ",\"deny\":" + (l.deny ? "true" : "false") +
@@ -137,7 +139,10 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
       out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
       out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
-      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + "}";
+      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams);
+      const b = c.bodyScan;
+      out += ",\"bodyScan\":" + (b === null ? "null" : "{\"scanned\":" + b[0].toString() + ",\"matched\":" + b[1].toString() +
+        ",\"compressed\":" + b[2].toString() + "}") + "}";
     }
     out += "],\"sources\":[";
     for (let i = 0; i < report.sources.length; i++) {
@@ -278,6 +283,14 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
           histogramFrom(sw.maxGap, streams.getObject("maxGap"));
           w.streams = sw;
         }
+        const scan = c.getObject("bodyScan");
+        if (scan !== null) {
+          const b = new StaticArray<u32>(3);
+          b[0] = u32Of(scan, "scanned");
+          b[1] = u32Of(scan, "matched");
+          b[2] = u32Of(scan, "compressed");
+          w.bodyScan = b;
+        }
         m.clusters.push(w);
       }
     }
@@ -370,6 +383,9 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
   }
   m.shedFraction = <f32>d.getNumber("shedFraction", 0);
   m.shedReason = d.getString("shedReason", "");
+  const mode = d.get("haltMode");
+  m.haltMode = mode === null ? 0 : mode.kind == JSON_NUMBER ? <i32>mode.numberValue
+    : mode.stringValue == "HALT_MODE_IMMEDIATE" ? 2 : mode.stringValue == "HALT_MODE_DRAIN" ? 1 : 0;
   const limits = d.getArray("sourceLimits");
   if (limits !== null) {
     for (let i = 0; i < limits.length; i++) {
@@ -493,4 +509,21 @@ export function sketchRun(stream: string, k: i32): string {
     out += (i > 0 ? "," : "") + "{\"source\":" + q(x.source) + ",\"requests\":" + x.requests.toString() + ",\"overestimate\":" + x.overestimate.toString() + "}";
   }
   return out + "]}";
+}
+
+/** core/denylist.ts: the deny-list `words` scanned over a body given as `chunks` (JSON arrays of
+ *  strings, each chunk as UTF-8), one BodyScanner for the body as the filter uses it: the index
+ *  of the chunk in which a literal completed, or -1 when none did. */
+export function denyScan(words: string, chunks: string): i32 {
+  const w = parseJson(words).value as JsonValue;
+  const c = parseJson(chunks).value as JsonValue;
+  const list: string[] = [];
+  for (let i = 0; i < w.items.length; i++) list.push(w.items[i].stringValue);
+  const deny = new DenyList(list);
+  const scanner = new BodyScanner();
+  for (let i = 0; i < c.items.length; i++) {
+    const bytes = String.UTF8.encode(c.items[i].stringValue);
+    if (scanner.scan(deny, changetype<usize>(bytes), bytes.byteLength)) return i;
+  }
+  return -1;
 }

@@ -21,7 +21,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file autoglm/v1/traffic_guard.proto.
  */
 export const file_autoglm_v1_traffic_guard: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIt4BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdxIoCgdzb3VyY2VzGAYgAygLMhcuYXV0b2dsbS52MS5Tb3VyY2VDb3VudBIVCg1zb3VyY2VzX3RvdGFsGAcgASgEImYKC1NvdXJjZUNvdW50Eg4KBnNvdXJjZRgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRIUCgxvdmVyZXN0aW1hdGUYAyABKA0SDgoGZXJyb3JzGAQgASgNEg8KB2xpbWl0ZWQYBSABKA0i6gIKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEgwKBHNoZWQYCiABKA0SLwoNdXBzdHJlYW1fbG9hZBgLIAEoCzIYLmF1dG9nbG0udjEuVXBzdHJlYW1Mb2FkEikKB3N0cmVhbXMYDCABKAsyGC5hdXRvZ2xtLnYxLlN0cmVhbVdpbmRvdyL7AQoMU3RyZWFtV2luZG93Eg8KB3N0cmVhbXMYASABKA0SCwoDY3V0GAIgASgNEhgKEGZhaWxlZF9pbl9zdHJlYW0YAyABKA0SEgoKdG9rZW5zX291dBgEIAEoBBIYChB0b2tlbnNfZXN0aW1hdGVkGAUgASgEEioKBHR0ZnQYBiABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0SKgoEdHBvdBgHIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRItCgdtYXhfZ2FwGAggASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtIqgCCgxVcHN0cmVhbUxvYWQSDwoHcmVwb3J0cxgBIAEoDRIQCgh1bnBhcnNlZBgCIAEoDRIvCg9jcHVfdXRpbGl6YXRpb24YAyABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLwoPbWVtX3V0aWxpemF0aW9uGAQgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEjcKF2FwcGxpY2F0aW9uX3V0aWxpemF0aW9uGAUgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEi4KDnJwc19mcmFjdGlvbmFsGAYgASgLMhYuYXV0b2dsbS52MS5Mb2FkTWV0cmljEioKCnF1ZXVlX3NpemUYByABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMiNQoKTG9hZE1ldHJpYxINCgVjb3VudBgBIAEoDRILCgNzdW0YAiABKAESCwoDbWF4GAMgASgBIlgKEExhdGVuY3lIaXN0b2dyYW0SFAoMZmlyc3RfYnVja2V0GAEgASgNEg4KBmNvdW50cxgCIAMoDRIOCgZzdW1fdXMYAyABKAQSDgoGbWF4X3VzGAQgASgEIh4KC0RlY2lzaW9uQWNrEg8KB3ZlcnNpb24YASABKAQiSQoMRGVjaXNpb25OYWNrEg8KB3ZlcnNpb24YASABKAQSDgoGcmVhc29uGAIgASgJEhgKEGVuZm9yY2VkX3ZlcnNpb24YAyABKAQifQoOQ29udHJvbE1lc3NhZ2USLAoJZGVjaXNpb25zGAEgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvblNldEgAEjUKD3JlcG9ydF9yZWplY3RlZBgCIAEoCzIaLmF1dG9nbG0udjEuUmVwb3J0UmVqZWN0ZWRIAEIGCgRraW5kIksKDlJlcG9ydFJlamVjdGVkEhAKCHNlcXVlbmNlGAEgASgEEg4KBnJlYXNvbhgCIAEoCRIXCg9jbG9ja19vZmZzZXRfbXMYAyABKBIinQIKC0RlY2lzaW9uU2V0Eg8KB3ZlcnNpb24YASABKAQSFAoMaXNzdWVkX2F0X21zGAIgASgEEg4KBnR0bF9tcxgDIAEoDRIOCgZoYWx0ZWQYBCABKAgSEwoLaGFsdF9yZWFzb24YBSABKAkSLQoIY2x1c3RlcnMYBiADKAsyGy5hdXRvZ2xtLnYxLkNsdXN0ZXJEZWNpc2lvbhIVCg1zaGVkX2ZyYWN0aW9uGAcgASgCEhMKC3NoZWRfcmVhc29uGAggASgJEicKCWhhbHRfbW9kZRgJIAEoDjIULmF1dG9nbG0udjEuSGFsdE1vZGUSLgoNc291cmNlX2xpbWl0cxgKIAMoCzIXLmF1dG9nbG0udjEuU291cmNlTGltaXQifQoLU291cmNlTGltaXQSDgoGc291cmNlGAEgASgJEgwKBGRlbnkYAiABKAgSFgoOYWRtaXRfZnJhY3Rpb24YAyABKAISFQoNcmV0cnlfYWZ0ZXJfcxgEIAEoDRIOCgZyZWFzb24YBSABKAkSEQoJY2FwX3Blcl9zGAYgASgBIsgBCg9DbHVzdGVyRGVjaXNpb24SDwoHY2x1c3RlchgBIAEoCRInCgVzdGF0ZRgCIAEoDjIYLmF1dG9nbG0udjEuQnJlYWtlclN0YXRlEg4KBndlaWdodBgDIAEoDRIWCg5wcm9iZV9mcmFjdGlvbhgEIAEoAhIVCg1yZXRyeV9hZnRlcl9zGAUgASgNEg4KBnJlYXNvbhgGIAEoCRIVCg1hbm9tYWx5X3Njb3JlGAcgASgCEhUKDXNoZWRfZnJhY3Rpb24YCCABKAIqfAoMQnJlYWtlclN0YXRlEh0KGUJSRUFLRVJfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRCUkVBS0VSX1NUQVRFX0NMT1NFRBABEhYKEkJSRUFLRVJfU1RBVEVfT1BFThACEhsKF0JSRUFLRVJfU1RBVEVfSEFMRl9PUEVOEAMqUwoISGFsdE1vZGUSGQoVSEFMVF9NT0RFX1VOU1BFQ0lGSUVEEAASEwoPSEFMVF9NT0RFX0RSQUlOEAESFwoTSEFMVF9NT0RFX0lNTUVESUFURRACMlUKDFRyYWZmaWNHdWFyZBJFCgdDb25uZWN0EhouYXV0b2dsbS52MS5TaWRlY2FyTWVzc2FnZRoaLmF1dG9nbG0udjEuQ29udHJvbE1lc3NhZ2UoATABYgZwcm90bzM");
+  fileDesc("Ch5hdXRvZ2xtL3YxL3RyYWZmaWNfZ3VhcmQucHJvdG8SCmF1dG9nbG0udjEivQEKDlNpZGVjYXJNZXNzYWdlEiIKBWhlbGxvGAEgASgLMhEuYXV0b2dsbS52MS5IZWxsb0gAEi0KBnJlcG9ydBgCIAEoCzIbLmF1dG9nbG0udjEuVGVsZW1ldHJ5UmVwb3J0SAASJgoDYWNrGAMgASgLMhcuYXV0b2dsbS52MS5EZWNpc2lvbkFja0gAEigKBG5hY2sYBCABKAsyGC5hdXRvZ2xtLnYxLkRlY2lzaW9uTmFja0gAQgYKBGtpbmQi1gEKBUhlbGxvEg8KB25vZGVfaWQYASABKAkSDAoEem9uZRgCIAEoCRIRCgl3b3JrZXJfaWQYAyABKA0SFgoOZmlsdGVyX3ZlcnNpb24YBCABKAkSEAoIY2x1c3RlcnMYBSADKAkSEwoLaW5zdGFuY2VfaWQYBiABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgHIAEoBBIUCgxjYXBhYmlsaXRpZXMYCCADKAkSFwoPZGlzY29ubmVjdGVkX21zGAkgASgEEhMKC2ZhbGxiYWNrX21zGAogASgEIt4BCg9UZWxlbWV0cnlSZXBvcnQSFwoPd2luZG93X3N0YXJ0X21zGAEgASgEEhgKEHdpbmRvd19sZW5ndGhfbXMYAiABKA0SEAoIc2VxdWVuY2UYAyABKAQSGAoQZW5mb3JjZWRfdmVyc2lvbhgEIAEoBBIrCghjbHVzdGVycxgFIAMoCzIZLmF1dG9nbG0udjEuQ2x1c3RlcldpbmRvdxIoCgdzb3VyY2VzGAYgAygLMhcuYXV0b2dsbS52MS5Tb3VyY2VDb3VudBIVCg1zb3VyY2VzX3RvdGFsGAcgASgEImYKC1NvdXJjZUNvdW50Eg4KBnNvdXJjZRgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRIUCgxvdmVyZXN0aW1hdGUYAyABKA0SDgoGZXJyb3JzGAQgASgNEg8KB2xpbWl0ZWQYBSABKA0ikwMKDUNsdXN0ZXJXaW5kb3cSDwoHY2x1c3RlchgBIAEoCRIQCghyZXF1ZXN0cxgCIAEoDRISCgplcnJvcnNfNXh4GAMgASgNEhUKDWxvY2FsX3JlamVjdHMYBCABKA0SEAoIdGltZW91dHMYBSABKA0SDgoGcmVzZXRzGAYgASgNEhMKC2dycGNfZXJyb3JzGAcgASgNEjUKD2hlYWRlcnNfbGF0ZW5jeRgIIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIzCg10b3RhbF9sYXRlbmN5GAkgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEgwKBHNoZWQYCiABKA0SLwoNdXBzdHJlYW1fbG9hZBgLIAEoCzIYLmF1dG9nbG0udjEuVXBzdHJlYW1Mb2FkEikKB3N0cmVhbXMYDCABKAsyGC5hdXRvZ2xtLnYxLlN0cmVhbVdpbmRvdxInCglib2R5X3NjYW4YDSABKAsyFC5hdXRvZ2xtLnYxLkJvZHlTY2FuIkAKCEJvZHlTY2FuEg8KB3NjYW5uZWQYASABKA0SDwoHbWF0Y2hlZBgCIAEoDRISCgpjb21wcmVzc2VkGAMgASgNIvsBCgxTdHJlYW1XaW5kb3cSDwoHc3RyZWFtcxgBIAEoDRILCgNjdXQYAiABKA0SGAoQZmFpbGVkX2luX3N0cmVhbRgDIAEoDRISCgp0b2tlbnNfb3V0GAQgASgEEhgKEHRva2Vuc19lc3RpbWF0ZWQYBSABKAQSKgoEdHRmdBgGIAEoCzIcLmF1dG9nbG0udjEuTGF0ZW5jeUhpc3RvZ3JhbRIqCgR0cG90GAcgASgLMhwuYXV0b2dsbS52MS5MYXRlbmN5SGlzdG9ncmFtEi0KB21heF9nYXAYCCABKAsyHC5hdXRvZ2xtLnYxLkxhdGVuY3lIaXN0b2dyYW0iqAIKDFVwc3RyZWFtTG9hZBIPCgdyZXBvcnRzGAEgASgNEhAKCHVucGFyc2VkGAIgASgNEi8KD2NwdV91dGlsaXphdGlvbhgDIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYxIvCg9tZW1fdXRpbGl6YXRpb24YBCABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSNwoXYXBwbGljYXRpb25fdXRpbGl6YXRpb24YBSABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSLgoOcnBzX2ZyYWN0aW9uYWwYBiABKAsyFi5hdXRvZ2xtLnYxLkxvYWRNZXRyaWMSKgoKcXVldWVfc2l6ZRgHIAEoCzIWLmF1dG9nbG0udjEuTG9hZE1ldHJpYyI1CgpMb2FkTWV0cmljEg0KBWNvdW50GAEgASgNEgsKA3N1bRgCIAEoARILCgNtYXgYAyABKAEiWAoQTGF0ZW5jeUhpc3RvZ3JhbRIUCgxmaXJzdF9idWNrZXQYASABKA0SDgoGY291bnRzGAIgAygNEg4KBnN1bV91cxgDIAEoBBIOCgZtYXhfdXMYBCABKAQiHgoLRGVjaXNpb25BY2sSDwoHdmVyc2lvbhgBIAEoBCJJCgxEZWNpc2lvbk5hY2sSDwoHdmVyc2lvbhgBIAEoBBIOCgZyZWFzb24YAiABKAkSGAoQZW5mb3JjZWRfdmVyc2lvbhgDIAEoBCJ9Cg5Db250cm9sTWVzc2FnZRIsCglkZWNpc2lvbnMYASABKAsyFy5hdXRvZ2xtLnYxLkRlY2lzaW9uU2V0SAASNQoPcmVwb3J0X3JlamVjdGVkGAIgASgLMhouYXV0b2dsbS52MS5SZXBvcnRSZWplY3RlZEgAQgYKBGtpbmQiSwoOUmVwb3J0UmVqZWN0ZWQSEAoIc2VxdWVuY2UYASABKAQSDgoGcmVhc29uGAIgASgJEhcKD2Nsb2NrX29mZnNldF9tcxgDIAEoEiKdAgoLRGVjaXNpb25TZXQSDwoHdmVyc2lvbhgBIAEoBBIUCgxpc3N1ZWRfYXRfbXMYAiABKAQSDgoGdHRsX21zGAMgASgNEg4KBmhhbHRlZBgEIAEoCBITCgtoYWx0X3JlYXNvbhgFIAEoCRItCghjbHVzdGVycxgGIAMoCzIbLmF1dG9nbG0udjEuQ2x1c3RlckRlY2lzaW9uEhUKDXNoZWRfZnJhY3Rpb24YByABKAISEwoLc2hlZF9yZWFzb24YCCABKAkSJwoJaGFsdF9tb2RlGAkgASgOMhQuYXV0b2dsbS52MS5IYWx0TW9kZRIuCg1zb3VyY2VfbGltaXRzGAogAygLMhcuYXV0b2dsbS52MS5Tb3VyY2VMaW1pdCJ9CgtTb3VyY2VMaW1pdBIOCgZzb3VyY2UYASABKAkSDAoEZGVueRgCIAEoCBIWCg5hZG1pdF9mcmFjdGlvbhgDIAEoAhIVCg1yZXRyeV9hZnRlcl9zGAQgASgNEg4KBnJlYXNvbhgFIAEoCRIRCgljYXBfcGVyX3MYBiABKAEiyAEKD0NsdXN0ZXJEZWNpc2lvbhIPCgdjbHVzdGVyGAEgASgJEicKBXN0YXRlGAIgASgOMhguYXV0b2dsbS52MS5CcmVha2VyU3RhdGUSDgoGd2VpZ2h0GAMgASgNEhYKDnByb2JlX2ZyYWN0aW9uGAQgASgCEhUKDXJldHJ5X2FmdGVyX3MYBSABKA0SDgoGcmVhc29uGAYgASgJEhUKDWFub21hbHlfc2NvcmUYByABKAISFQoNc2hlZF9mcmFjdGlvbhgIIAEoAip8CgxCcmVha2VyU3RhdGUSHQoZQlJFQUtFUl9TVEFURV9VTlNQRUNJRklFRBAAEhgKFEJSRUFLRVJfU1RBVEVfQ0xPU0VEEAESFgoSQlJFQUtFUl9TVEFURV9PUEVOEAISGwoXQlJFQUtFUl9TVEFURV9IQUxGX09QRU4QAypTCghIYWx0TW9kZRIZChVIQUxUX01PREVfVU5TUEVDSUZJRUQQABITCg9IQUxUX01PREVfRFJBSU4QARIXChNIQUxUX01PREVfSU1NRURJQVRFEAIyVQoMVHJhZmZpY0d1YXJkEkUKB0Nvbm5lY3QSGi5hdXRvZ2xtLnYxLlNpZGVjYXJNZXNzYWdlGhouYXV0b2dsbS52MS5Db250cm9sTWVzc2FnZSgBMAFiBnByb3RvMw");
 
 /**
  * @generated from message autoglm.v1.SidecarMessage
@@ -127,7 +127,8 @@ export type Hello = Message<"autoglm.v1.Hello"> & {
    * skips unknown fields silently, and its hello names nothing. Names defined so far:
    *   "shed"           enforces DecisionSet.shed_fraction and ClusterDecision.shed_fraction
    *   "upstream_load"  reports ClusterWindow.upstream_load (ORCA load reports of the responses)
-   *   "halt_immediate" enforces DecisionSet.halt_mode HALT_MODE_IMMEDIATE (cuts streams in flight);
+   *   "halt_immediate" enforces DecisionSet.halt_mode HALT_MODE_IMMEDIATE (cuts streams in flight
+   *                    at their next body chunk);
    *                    a filter without it enforces every halt as a drain
    *   "streams"        reports ClusterWindow.streams (TTFT, TPOT and cuts of streamed responses)
    *   "fallback_time"  fills disconnected_ms and fallback_ms below
@@ -378,6 +379,14 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
    * @generated from field: autoglm.v1.StreamWindow streams = 12;
    */
   streams?: StreamWindow | undefined;
+
+  /**
+   * The banned-output scan of the cluster's response bodies in the window, when the filter has a
+   * deny-list (configuration key banned_output) and some response had a body.
+   *
+   * @generated from field: autoglm.v1.BodyScan body_scan = 13;
+   */
+  bodyScan?: BodyScan | undefined;
 };
 
 /**
@@ -386,6 +395,44 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
  */
 export const ClusterWindowSchema: GenMessage<ClusterWindow> = /*@__PURE__*/
   messageDesc(file_autoglm_v1_traffic_guard, 4);
+
+/**
+ * What the filter's banned-output scan did with the response bodies of one window. Counted when
+ * seen (a body at its response headers, a match at the chunk that completed it). Mergeable by
+ * adding counters.
+ *
+ * @generated from message autoglm.v1.BodyScan
+ */
+export type BodyScan = Message<"autoglm.v1.BodyScan"> & {
+  /**
+   * Responses whose body was scanned (no Content-Encoding, or "identity").
+   *
+   * @generated from field: uint32 scanned = 1;
+   */
+  scanned: number;
+
+  /**
+   * Of scanned: ended by the filter because a banned literal appeared in the body.
+   *
+   * @generated from field: uint32 matched = 2;
+   */
+  matched: number;
+
+  /**
+   * Responses passed unscanned because their body was compressed (a Content-Encoding other
+   * than "identity").
+   *
+   * @generated from field: uint32 compressed = 3;
+   */
+  compressed: number;
+};
+
+/**
+ * Describes the message autoglm.v1.BodyScan.
+ * Use `create(BodyScanSchema)` to create a new message.
+ */
+export const BodyScanSchema: GenMessage<BodyScan> = /*@__PURE__*/
+  messageDesc(file_autoglm_v1_traffic_guard, 5);
 
 /**
  * What the streamed responses of one window did (server-sent events; vLLM and TGI send 200 and
@@ -469,7 +516,7 @@ export type StreamWindow = Message<"autoglm.v1.StreamWindow"> & {
  * Use `create(StreamWindowSchema)` to create a new message.
  */
 export const StreamWindowSchema: GenMessage<StreamWindow> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 5);
+  messageDesc(file_autoglm_v1_traffic_guard, 6);
 
 /**
  * The upstream load the responses of one window carried, as ORCA load reports (xds
@@ -539,7 +586,7 @@ export type UpstreamLoad = Message<"autoglm.v1.UpstreamLoad"> & {
  * Use `create(UpstreamLoadSchema)` to create a new message.
  */
 export const UpstreamLoadSchema: GenMessage<UpstreamLoad> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 6);
+  messageDesc(file_autoglm_v1_traffic_guard, 7);
 
 /**
  * Samples of one load metric over a window: mergeable by adding count and sum, max of max.
@@ -568,7 +615,7 @@ export type LoadMetric = Message<"autoglm.v1.LoadMetric"> & {
  * Use `create(LoadMetricSchema)` to create a new message.
  */
 export const LoadMetricSchema: GenMessage<LoadMetric> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 7);
+  messageDesc(file_autoglm_v1_traffic_guard, 8);
 
 /**
  * A mergeable log-linear latency histogram over microseconds, the same buckets on both sides.
@@ -619,7 +666,7 @@ export type LatencyHistogram = Message<"autoglm.v1.LatencyHistogram"> & {
  * Use `create(LatencyHistogramSchema)` to create a new message.
  */
 export const LatencyHistogramSchema: GenMessage<LatencyHistogram> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 8);
+  messageDesc(file_autoglm_v1_traffic_guard, 9);
 
 /**
  * The worker enforces this decision version.
@@ -638,7 +685,7 @@ export type DecisionAck = Message<"autoglm.v1.DecisionAck"> & {
  * Use `create(DecisionAckSchema)` to create a new message.
  */
 export const DecisionAckSchema: GenMessage<DecisionAck> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 9);
+  messageDesc(file_autoglm_v1_traffic_guard, 10);
 
 /**
  * The worker refused this decision version and keeps enforcing enforced_version.
@@ -669,7 +716,7 @@ export type DecisionNack = Message<"autoglm.v1.DecisionNack"> & {
  * Use `create(DecisionNackSchema)` to create a new message.
  */
 export const DecisionNackSchema: GenMessage<DecisionNack> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 10);
+  messageDesc(file_autoglm_v1_traffic_guard, 11);
 
 /**
  * @generated from message autoglm.v1.ControlMessage
@@ -698,7 +745,7 @@ export type ControlMessage = Message<"autoglm.v1.ControlMessage"> & {
  * Use `create(ControlMessageSchema)` to create a new message.
  */
 export const ControlMessageSchema: GenMessage<ControlMessage> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 11);
+  messageDesc(file_autoglm_v1_traffic_guard, 12);
 
 /**
  * The control plane refused one TelemetryReport of this stream (it is not counted). The worker
@@ -736,7 +783,7 @@ export type ReportRejected = Message<"autoglm.v1.ReportRejected"> & {
  * Use `create(ReportRejectedSchema)` to create a new message.
  */
 export const ReportRejectedSchema: GenMessage<ReportRejected> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 12);
+  messageDesc(file_autoglm_v1_traffic_guard, 13);
 
 /**
  * The complete decision set: every cluster the control plane knows, each time (state of the
@@ -837,7 +884,7 @@ export type DecisionSet = Message<"autoglm.v1.DecisionSet"> & {
  * Use `create(DecisionSetSchema)` to create a new message.
  */
 export const DecisionSetSchema: GenMessage<DecisionSet> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 13);
+  messageDesc(file_autoglm_v1_traffic_guard, 14);
 
 /**
  * A limit on one source, the same in every sidecar's set. A rate cap reaches the filters as the
@@ -900,7 +947,7 @@ export type SourceLimit = Message<"autoglm.v1.SourceLimit"> & {
  * Use `create(SourceLimitSchema)` to create a new message.
  */
 export const SourceLimitSchema: GenMessage<SourceLimit> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 14);
+  messageDesc(file_autoglm_v1_traffic_guard, 15);
 
 /**
  * @generated from message autoglm.v1.ClusterDecision
@@ -967,7 +1014,7 @@ export type ClusterDecision = Message<"autoglm.v1.ClusterDecision"> & {
  * Use `create(ClusterDecisionSchema)` to create a new message.
  */
 export const ClusterDecisionSchema: GenMessage<ClusterDecision> = /*@__PURE__*/
-  messageDesc(file_autoglm_v1_traffic_guard, 15);
+  messageDesc(file_autoglm_v1_traffic_guard, 16);
 
 /**
  * @generated from enum autoglm.v1.BreakerState
