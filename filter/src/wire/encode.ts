@@ -204,10 +204,7 @@ export function encodeControlMessage(m: DecisionSet): ArrayBuffer {
     const l = unchecked(m.sourceLimits[i]);
     const c = w.begin(10);
     w.string(1, l.source);
-    w.bool(2, l.deny);
     w.float(3, l.admitFraction);
-    w.uint32(4, l.retryAfterS);
-    w.string(5, l.reason);
     w.end(c);
   }
   w.end(mark);

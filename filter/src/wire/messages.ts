@@ -204,15 +204,12 @@ export class DecisionSet {
   sourceLimits: SourceLimit[] = [];
 }
 
-/** A limit on one source (see the .proto's SourceLimit; cap_per_s is not read). */
+/** A limit on one source (see the .proto's SourceLimit). The filter reads only the source and
+ *  its admitted fraction (a deny comes with 0); the 429 says the filter's retry_after_s. */
 export class SourceLimit {
   source: string = "";
-  deny: bool = false;
   /** Fraction [0, 1] of the source's requests admitted. */
   admitFraction: f32 = 0;
-  /** Seconds (0: the filter's retry_after_s). */
-  retryAfterS: u32 = 0;
-  reason: string = "";
   /** The filter's own, not on the wire: the source's key (core/sourcesketch.ts fnv1a64) and the
    *  admission credit that spreads the admitted fraction evenly. */
   key: u64 = 0;

@@ -71,8 +71,7 @@ function decisionSetJson(m: DecisionSet): string {
     ",\"haltMode\":" + m.haltMode.toString() + ",\"sourceLimits\":[";
   for (let i = 0; i < m.sourceLimits.length; i++) {
     const l = m.sourceLimits[i];
-    out += (i > 0 ? "," : "") + "{\"source\":" + q(l.source) + ",\"deny\":" + (l.deny ? "true" : "false") +
-      ",\"admitFractionBits\":" + f32bits(l.admitFraction) + ",\"retryAfterS\":" + l.retryAfterS.toString() + ",\"reason\":" + q(l.reason) + "}";
+    out += (i > 0 ? "," : "") + "{\"source\":" + q(l.source) + ",\"admitFractionBits\":" + f32bits(l.admitFraction) + "}";
   }
   return out + "]}";
 }
@@ -392,10 +391,7 @@ export function encodeControlFromJson(text: string): ArrayBuffer {
       const x = limits[i];
       const l = new SourceLimit();
       l.source = x.getString("source", "");
-      l.deny = x.getBool("deny", false);
       l.admitFraction = <f32>x.getNumber("admitFraction", 0);
-      l.retryAfterS = u32Of(x, "retryAfterS");
-      l.reason = x.getString("reason", "");
       m.sourceLimits.push(l);
     }
   }

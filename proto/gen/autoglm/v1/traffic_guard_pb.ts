@@ -905,7 +905,7 @@ export type SourceLimit = Message<"autoglm.v1.SourceLimit"> & {
   source: string;
 
   /**
-   * Refuse every request of the source (admit_fraction is ignored).
+   * Refuse every request of the source; a deny always comes with admit_fraction 0.
    *
    * @generated from field: bool deny = 2;
    */
@@ -913,14 +913,16 @@ export type SourceLimit = Message<"autoglm.v1.SourceLimit"> & {
 
   /**
    * The fraction [0, 1] of the source's requests admitted, spread evenly (not at random) over
-   * them; the others get a local 429.
+   * them; the others get a local 429 (retry-after: the filter's retry_after_s). The filter reads
+   * only source and admit_fraction (its module size budget); deny, retry_after_s, reason and
+   * cap_per_s are for people and tools.
    *
    * @generated from field: float admit_fraction = 3;
    */
   admitFraction: number;
 
   /**
-   * What the 429's retry-after says, seconds (0: the filter's retry_after_s).
+   * How long the limit lasts (deny) or 1 (cap), seconds: what a client should wait.
    *
    * @generated from field: uint32 retry_after_s = 4;
    */
