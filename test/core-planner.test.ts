@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import { offeredRps } from "../control-plane/src/core/planner/assessment.js";
 import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
@@ -286,6 +287,27 @@ describe("a planner round on plain data", () => {
         roundCluster("a", { failed: 0.7, previousShare: 1 / 3, capacity }),
         roundCluster("b", { previousShare: 1 / 3, capacity, ...c.b }),
         roundCluster("c", { previousShare: 1 / 3, capacity }),
+      ];
+      assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
+});
+
+describe("the load offered to a cluster whose answers pile up in flight", () => {
+  // a fails 40 % of the 40 requests a second that end there; b is healthy at 100 rps and trusted
+  // up to 150. Requests sent to a (counted as they start, proto ClusterWindow.sent): 100 a second
+  // when its filters count them; the ended ones lag while its answers grow slower.
+  const cases: { name: string; sentRps: number | undefined; offered: number; worth: boolean }[] = [
+    { name: "counted as they end (filters without the capability \"sent\"): a looks small, and opening it looks worth it", sentRps: undefined, offered: 40, worth: true },
+    { name: "counted as they start: b cannot carry a's 100 rps on top of its own, so opening a is not worth it", sentRps: 100, offered: 100, worth: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const history = Array.from({ length: 10 }, (_, i) => ({ ...windowOf("a", i, 40, 0.4), ...(c.sentRps !== undefined ? { sentRps: c.sentRps } : {}) }));
+      assert.equal(offeredRps(history.at(-1)!), c.offered);
+      const clusters = [
+        roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
+        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 150 } }),
       ];
       assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
     });

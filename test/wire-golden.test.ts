@@ -149,6 +149,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             shed: c.shed,
             upstreamLoad: canonicalLoad(c.upstreamLoad),
             streams: canonicalStreams(c.streams),
+            sent: c.sent,
           })),
         },
       };

@@ -46,9 +46,9 @@ export const RESPONSE_SCAN_CONTENT_TYPE: i32 = 1;
 export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 
 /** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
- *  streams and fallback_time always, upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time"];
+ *  streams, fallback_time and sent always, upstream_load unless its header is disabled. */
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "sent", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time", "sent"];
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";

@@ -82,17 +82,19 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
     w.end(mark);
   }
   const s = m.streams;
-  if (s === null) return;
-  const mark = w.begin(12);
-  w.uint32(1, s.streams);
-  w.uint32(2, s.cut);
-  w.uint32(3, s.failedInStream);
-  w.uint64(4, s.tokensOut);
-  w.uint64(5, s.tokensEstimated);
-  writeHistogram(w, 6, s.ttft);
-  writeHistogram(w, 7, s.tpot);
-  writeHistogram(w, 8, s.maxGap);
-  w.end(mark);
+  if (s !== null) {
+    const mark = w.begin(12);
+    w.uint32(1, s.streams);
+    w.uint32(2, s.cut);
+    w.uint32(3, s.failedInStream);
+    w.uint64(4, s.tokensOut);
+    w.uint64(5, s.tokensEstimated);
+    writeHistogram(w, 6, s.ttft);
+    writeHistogram(w, 7, s.tpot);
+    writeHistogram(w, 8, s.maxGap);
+    w.end(mark);
+  }
+  w.uint32(14, m.sent);
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {

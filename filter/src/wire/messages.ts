@@ -51,6 +51,8 @@ export class ClusterWindow {
   upstreamLoad: UpstreamLoad = new UpstreamLoad();
   /** Streamed responses (text/event-stream); null until the window's first one. */
   streams: StreamWindow | null = null;
+  /** Requests sent upstream, counted when they start. */
+  sent: u32 = 0;
 }
 
 /** The streamed responses of one window (see the .proto's StreamWindow). */

@@ -47,10 +47,16 @@ export function loadLatencyP50Ms(w: ClusterWindowStats): number {
   return w.p50Ms;
 }
 
-/** Offered load of a window, rps: what reached the cluster plus what the filter rejected locally. */
+/**
+ * Offered load of a window, rps: the requests sent to the cluster (counted as they start, when the
+ * filters report it, else as they end) plus what the filter rejected locally. Requests counted as
+ * they end lag the load while answers grow slower (a latency step, a slow decode): they pile up in
+ * flight, and a load counted from them would let the planner send a cluster's traffic to others
+ * believing it far smaller than it is.
+ */
 export function offeredRps(w: ClusterWindowStats): number {
   const seconds = w.windowLengthMs / 1000;
-  return w.rps + (seconds > 0 ? w.localRejects / seconds : 0);
+  return (w.sentRps ?? w.rps) + (seconds > 0 ? w.localRejects / seconds : 0);
 }
 
 /**

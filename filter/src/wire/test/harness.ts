@@ -128,7 +128,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"localRejects\":" + c.localRejects.toString() + ",\"timeouts\":" + c.timeouts.toString() + ",\"resets\":" + c.resets.toString();
       out += ",\"grpcErrors\":" + c.grpcErrors.toString() + ",\"headersLatency\":" + histogramJson(c.headersLatency);
       out += ",\"totalLatency\":" + histogramJson(c.totalLatency) + ",\"shed\":" + c.shed.toString();
-      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + "}";
+      out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams) + ",\"sent\":" + c.sent.toString() + "}";
     }
     return out + "]}}";
   }
@@ -238,6 +238,7 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         histogramFrom(w.headersLatency, c.getObject("headersLatency"));
         histogramFrom(w.totalLatency, c.getObject("totalLatency"));
         w.shed = u32Of(c, "shed");
+        w.sent = u32Of(c, "sent");
         const load = c.getObject("upstreamLoad");
         if (load !== null) {
           w.upstreamLoad.reports = u32Of(load, "reports");
