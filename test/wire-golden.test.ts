@@ -152,6 +152,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             streams: canonicalStreams(c.streams),
             bodyScan: c.bodyScan === undefined ? null
               : { scanned: c.bodyScan.scanned, matched: c.bodyScan.matched, compressed: c.bodyScan.compressed },
+            sent: c.sent,
           })),
         },
       };

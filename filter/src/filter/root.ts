@@ -50,10 +50,10 @@ export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 export const RESPONSE_SCAN_CONTENT_ENCODING: i32 = 3;
 
 /** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
- *  streams, fallback_time and halt_immediate (request.ts cuts streams in flight) always,
+ *  streams, fallback_time, sent and halt_immediate (request.ts cuts streams in flight) always,
  *  upstream_load unless its header is disabled. */
-const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "halt_immediate", "upstream_load"];
-const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time", "halt_immediate"];
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "sent", "halt_immediate", "upstream_load"];
+const CAPABILITIES_NO_LOAD: string[] = ["shed", "streams", "fallback_time", "sent", "halt_immediate"];
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";
