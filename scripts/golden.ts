@@ -152,7 +152,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
   const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
   vectors.push(
-    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT) and body scans (every BodyScan field; only compressed bodies, the largest uint32), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, requests sent (the largest uint32), upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT) and body scans (every BodyScan field; only compressed bodies, the largest uint32), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "report",
         value: {
@@ -204,6 +204,7 @@ export function buildGoldenVectors(): GoldenVector[] {
               upstreamLoad: { unparsed: 5, memUtilization: { count: 1, sum: 0, max: 0 }, rpsFractional: { count: 4_294_967_295, sum: 1e300, max: 5e-324 } },
               streams: { streams: 2, cut: 2, ttft: histogramOf([3_000_000]) },
               bodyScan: { compressed: 4_294_967_295 },
+              sent: 4_294_967_295,
             },
             { cluster: "llm-c", localRejects: 40 },
           ],

@@ -1,6 +1,9 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import { create } from "@bufbuild/protobuf";
 import { WindowAggregator } from "../control-plane/src/core/aggregator.js";
+import { reportFromProto } from "../control-plane/src/grpc/convert.js";
+import { ClusterWindowSchema, TelemetryReportSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { bucketBounds, bucketOf, quantileFromCounts, BUCKET_COUNT } from "../control-plane/src/core/latency-buckets.js";
 import { clusterWindow } from "../control-plane/src/core/report-builder.js";
@@ -61,6 +64,27 @@ describe("window aggregation", () => {
     const statsB = window!.find((s) => s.cluster === "b")!;
     assert.equal(statsB.requests, 0);
     assert.ok(Number.isNaN(statsB.p99Ms));
+  });
+
+  it("adds the requests the workers sent (counted as they start) into the load offered per second, absent when none counted them", () => {
+    const a = agg();
+    const sent = (r: WorkerReport, n: number): WorkerReport => ({ ...r, clusters: r.clusters.map((c) => ({ ...c, sent: n })) });
+    assert.equal(a.ingest("w1", sent(report(1, T0, [100, 200]), 7), T0 + 1000).outcome, "accepted");
+    assert.equal(a.ingest("w2", sent(report(1, T0, [300]), 5), T0 + 1000).outcome, "accepted");
+    const [window] = a.close(T0 + 1000);
+    const statsA = window!.find((s) => s.cluster === "a")!;
+    assert.deepEqual([statsA.rps, statsA.sentRps], [3, 12], "3 ended, 12 sent in the 1 s window");
+    assert.equal(window!.find((s) => s.cluster === "b")!.sentRps, undefined);
+  });
+
+  it("reads the requests sent from a telemetry report on the wire (absent when the filter sent none)", () => {
+    const message = create(TelemetryReportSchema, {
+      windowStartMs: BigInt(T0), windowLengthMs: 1000, sequence: 1n,
+      clusters: [create(ClusterWindowSchema, { cluster: "a", sent: 9 }), create(ClusterWindowSchema, { cluster: "b" })],
+    });
+    const got = reportFromProto(message, new Set(["a", "b"]));
+    assert.ok(got.ok);
+    assert.deepEqual(got.value.clusters.map((c) => c.sent), [9, undefined]);
   });
 
   it("drops a repeated sequence from the same reporter as a duplicate", () => {

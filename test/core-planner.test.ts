@@ -5,7 +5,8 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
-import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import { offeredRps } from "../control-plane/src/core/planner/assessment.js";
+import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
@@ -288,6 +289,27 @@ describe("a planner round on plain data", () => {
         roundCluster("c", { previousShare: 1 / 3, capacity }),
       ];
       assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
+});
+
+describe("room for a slow decode's streams elsewhere, counted as the requests start", () => {
+  // a decodes slowly: 40 requests a second end there, while 100 a second are sent to it (counted as
+  // they start, proto ClusterWindow.sent) when its filters count them: its answers pile up in
+  // flight. b serves 100 rps and was seen to serve 150 well.
+  const cases: { name: string; sentRps: number | undefined; ended: number; started: number; room: boolean }[] = [
+    { name: "filters that do not count sent requests: a's load is what ended (40 rps), and b's 50 rps of room take it", sentRps: undefined, ended: 40, started: 40, room: true },
+    { name: "counted as they start: a sends 100 rps, more than b's 50 rps of room", sentRps: 100, ended: 40, started: 100, room: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const history = Array.from({ length: 10 }, (_, i) => ({ ...windowOf("a", i, 40, 0), ...(c.sentRps !== undefined ? { sentRps: c.sentRps } : {}) }));
+      assert.deepEqual([offeredRps(history.at(-1)!), offeredRps(history.at(-1)!, true)], [c.ended, c.started], "the planner's load counts them as they end");
+      const clusters = [
+        roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
+        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, limitRps: 195 } }),
+      ];
+      assert.equal(roomElsewhere(clusters, "a"), c.room);
     });
   }
 });

@@ -19,7 +19,7 @@ function lastHello(cp: FakeControlPlane): { disconnected: number; fallback: numb
 test("the first hello says fallback_time and reports 0 ms disconnected, 0 ms on the fallback", async () => {
   const { t, cp } = await startFilter(CONFIG);
   try {
-    assert.deepEqual(lastHello(cp), { disconnected: 0, fallback: 0, capabilities: ["shed", "streams", "fallback_time", "halt_immediate", "upstream_load"] });
+    assert.deepEqual(lastHello(cp), { disconnected: 0, fallback: 0, capabilities: ["shed", "streams", "fallback_time", "sent", "halt_immediate", "upstream_load"] });
   } finally {
     t.close();
   }

@@ -84,10 +84,10 @@ test("a plan without shedding refuses nothing, and shedding all of a cluster ref
   }
 });
 
-test("the hello names the capabilities: shed, streams, fallback_time and halt_immediate always, upstream_load unless its header is disabled", async () => {
+test("the hello names the capabilities: shed, streams, fallback_time, sent and halt_immediate always, upstream_load unless its header is disabled", async () => {
   for (const [config, expected] of [
-    [BASE_CONFIG, ["shed", "streams", "fallback_time", "halt_immediate", "upstream_load"]],
-    [{ ...BASE_CONFIG, headers: { upstream_load: "" } }, ["shed", "streams", "fallback_time", "halt_immediate"]],
+    [BASE_CONFIG, ["shed", "streams", "fallback_time", "sent", "halt_immediate", "upstream_load"]],
+    [{ ...BASE_CONFIG, headers: { upstream_load: "" } }, ["shed", "streams", "fallback_time", "sent", "halt_immediate"]],
   ] as const) {
     const { t, cp } = await startFilter(config);
     try {

@@ -75,14 +75,22 @@ interface Expected {
   ttftUs: number | null; tpotUs: number | null; maxGapUs: number | null; requests: number; errors5xx: number; resets: number; timeouts: number;
 }
 
+const samples = (h: LatencyHistogram | undefined): number => h?.counts.reduce((a, b) => a + b, 0) ?? 0;
+
+/** What llm-a's windows of one stream say: the request's start (sent) and its first token may
+ *  fall in an earlier window than its end. */
 function observed(windows: ClusterWindow[]): Expected {
-  assert.equal(windows.length, 1, "one window of llm-a");
-  const w = windows[0]!;
+  const ended = windows.filter((w) => w.requests > 0);
+  assert.equal(ended.length, 1, "one window of llm-a holds the ended request");
+  assert.equal(windows.reduce((a, w) => a + w.sent, 0), 1, "the request is counted as sent once");
+  const firstTokens = windows.filter((w) => samples(w.streams?.ttft) > 0);
+  assert.ok(firstTokens.length <= 1, "its first token is in one window");
+  const w = ended[0]!;
   const s = w.streams;
   return {
     streams: s?.streams ?? 0, cut: s?.cut ?? 0, failedInStream: s?.failedInStream ?? 0,
     tokensOut: Number(s?.tokensOut ?? 0n), tokensEstimated: Number(s?.tokensEstimated ?? 0n),
-    ttftUs: only(s?.ttft), tpotUs: only(s?.tpot), maxGapUs: only(s?.maxGap),
+    ttftUs: only(firstTokens[0]?.streams?.ttft), tpotUs: only(s?.tpot), maxGapUs: only(s?.maxGap),
     requests: w.requests, errors5xx: w.errors5xx, resets: w.resets, timeouts: w.timeouts,
   };
 }
@@ -173,8 +181,8 @@ test("a long stream's usage is found in the last bytes however many chunks came 
   const withTtft = windows.filter((w) => (w.streams?.ttft?.counts.length ?? 0) > 0);
   assert.equal(withTtft.length, 1);
   assert.equal(only(withTtft[0]!.streams!.ttft), 105_000);
-  const got = observed(windows.filter((w) => (w.streams?.streams ?? 0) > 0));
-  assert.deepEqual([got.streams, got.cut, got.tokensOut, got.tokensEstimated, got.ttftUs, got.maxGapUs], [1, 0, 612, 0, null, 10_000]);
+  const got = observed(windows);
+  assert.deepEqual([got.streams, got.cut, got.tokensOut, got.tokensEstimated, got.ttftUs, got.maxGapUs], [1, 0, 612, 0, 105_000, 10_000]);
   assert.equal(got.tpotUs, Math.floor(5_000_000 / 611), "(last - first) / (tokens - 1), in whole microseconds");
 });
 
@@ -205,6 +213,20 @@ test("a stream's time to first token is reported in the window its first token c
   assert.equal(late.length, 1);
   assert.equal(late[0]!.streams!.streams, 1);
   assert.equal(late[0]!.streams!.ttft?.counts.reduce((a, b) => a + b, 0) ?? 0, 0, "its TTFT is not counted twice");
+});
+
+test("a request is counted as sent in the window it starts in, and as a request in the one it ends in (the load offered, which ended requests lag)", () => {
+  t.advance(1000);
+  const before = cp.sent("report").length;
+  const h = t.plugin.createHttpStream();
+  h.sendRequestHeaders(HeaderMap.from(REQUEST), true);
+  t.advance(1500); // a window closes while the request is in flight
+  h.sendResponseHeaders(HeaderMap.from([[":status", "200"], ["content-type", "application/json"]]), false);
+  h.sendResponseBody(new TextEncoder().encode("{}"), true);
+  h.complete();
+  t.advance(1000);
+  const windows = cp.sent("report").slice(before).flatMap((r) => r.clusters).filter((w) => w.cluster === "llm-a");
+  assert.deepEqual(windows.map((w) => [w.sent, w.requests]), [[1, 0], [0, 1]]);
 });
 
 // The local fallback breaker (no decisions from the control plane: it rules) on streams.

@@ -39,6 +39,8 @@ interface ClusterAccumulator {
   counts: Float64Array;
   histogramTotal: number;
   shed: number;
+  /** Requests counted as they started (filters with the capability "sent"). */
+  sent: number;
   load: UpstreamLoadSamples;
   /** Streamed responses (created at the first report that has any). */
   streams?: StreamAccumulator;
@@ -141,7 +143,7 @@ export class WindowAggregator {
     for (const w of report.clusters) {
       let acc = window.clusters.get(w.cluster);
       if (acc === undefined) {
-        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, load: emptyLoad() };
+        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, sent: 0, load: emptyLoad() };
         window.clusters.set(w.cluster, acc);
       }
       acc.requests += w.requests;
@@ -151,6 +153,7 @@ export class WindowAggregator {
       acc.resets += w.resets;
       acc.grpcErrors += w.grpcErrors;
       acc.shed += w.shed ?? 0;
+      acc.sent += w.sent ?? 0;
       if (w.upstreamLoad !== undefined) addLoad(acc.load, w.upstreamLoad);
       if (w.streams !== undefined) addStreams((acc.streams ??= emptyStreams()), w.streams);
       if (w.bodyScan !== undefined) addBodyScan((acc.bodyScan ??= emptyBodyScan()), w.bodyScan);
@@ -275,6 +278,7 @@ export class WindowAggregator {
         p95Ms: q(0.95),
         p99Ms: q(0.99),
         rps: requests / seconds,
+        ...(acc !== undefined && acc.sent > 0 ? { sentRps: acc.sent / seconds } : {}),
         reporters: w.reporters.size,
         missingReporters: Math.max(0, w.expectedAtClose - w.reporters.size),
         lateReports: w.lateReports,

@@ -17,6 +17,9 @@ export const KNOWN_CAPABILITIES = [
   /** Reports ClusterWindow.streams (TTFT, TPOT, max gap and cuts of streamed responses); without
    *  it the stream objectives (slo.ttft_ms, slo.tpot_ms) have no evidence from that sidecar. */
   "streams",
+  /** Reports ClusterWindow.sent (requests counted when they start: the offered load, which the
+   *  completed requests lag while answers grow slower). */
+  "sent",
   /** Reports TelemetryReport.sources (its sketch of who sends the traffic). */
   "sources",
   /** Enforces DecisionSet.source_limits (a local 429 for a limited source's refused requests). */

@@ -60,8 +60,12 @@ export interface ClusterWindowStats {
   p50Ms: number;
   p95Ms: number;
   p99Ms: number;
-  /** Requests per second over the window. */
+  /** Requests per second over the window (counted as they end). */
   rps: number;
+  /** Requests sent to the cluster per second over the window, counted as they start (the load
+   *  offered to it; the ended ones lag it while answers grow slower); absent when no worker
+   *  reported any (filters without the capability "sent"). */
+  sentRps?: number;
   /** Number of sidecar workers whose report is in this window. */
   reporters: number;
   /** Workers expected (seen recently) whose report for this window never came. */
@@ -225,6 +229,9 @@ export interface WorkerClusterWindow {
   totalLatency: LatencyCounts;
   /** Of localRejects: refused by a shed decision (absent: 0). */
   shed?: number;
+  /** Requests sent to it, counted when they start (proto ClusterWindow.sent; absent: none, or a
+   *  filter without the capability "sent"). */
+  sent?: number;
   /** ORCA load reports of its responses (absent: none carried one). */
   upstreamLoad?: UpstreamLoadSamples;
   /** Its streamed responses (absent: none ended in the window, or an older filter). */

@@ -168,6 +168,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       grpcErrors: w.grpcErrors,
       totalLatency: { firstBucket, counts, sumUs: Number(h?.sumUs ?? 0n), maxUs: Number(h?.maxUs ?? 0n) },
       ...(w.shed > 0 ? { shed: w.shed } : {}),
+      ...(w.sent > 0 ? { sent: w.sent } : {}),
       ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
       ...(streams !== undefined ? { streams: streams.value } : {}),
       ...(w.bodyScan !== undefined ? { bodyScan: { scanned: w.bodyScan.scanned, matched: w.bodyScan.matched, compressed: w.bodyScan.compressed } } : {}),

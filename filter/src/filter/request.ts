@@ -177,6 +177,7 @@ export class RequestContext extends HttpContext {
       return Action.PAUSE;
     }
     this.cluster = route.cluster;
+    root.recorder.recordSent(route.cluster);
 
     if (scan.valueLength(REQUEST_SCAN_REQUEST_ID) < 0) {
       root.requestIds.next(REQUEST_ID_BUFFER);

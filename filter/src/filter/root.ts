@@ -55,12 +55,12 @@ export const RESPONSE_SCAN_UPSTREAM_LOAD: i32 = 2;
 export const RESPONSE_SCAN_CONTENT_ENCODING: i32 = 3;
 
 /** What the hello says this build enforces or reports (Hello.capabilities in the .proto): shed,
- *  streams, fallback_time and halt_immediate (request.ts cuts streams in flight) always,
+ *  streams, fallback_time, sent and halt_immediate (request.ts cuts streams in flight) always,
  *  upstream_load unless its header is disabled, sources and source_limits when `sources` is
  *  configured (it reports them and enforces their limits). */
-const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "halt_immediate", "upstream_load", "sources", "source_limits"];
-const CAPABILITY_UPSTREAM_LOAD: i32 = 4;
-const CAPABILITY_SOURCES: i32 = 5;
+const CAPABILITIES: string[] = ["shed", "streams", "fallback_time", "sent", "halt_immediate", "upstream_load", "sources", "source_limits"];
+const CAPABILITY_UPSTREAM_LOAD: i32 = 5;
+const CAPABILITY_SOURCES: i32 = 6;
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";

@@ -59,6 +59,12 @@ export class WindowRecorder {
     if (s.maxGapUs != u64.MAX_VALUE) recordLatency(sw.maxGap, s.maxGapUs);
   }
 
+  /** A request was sent to cluster i (routed, at its start). */
+  recordSent(i: i32): void {
+    unchecked(this.windows[i]).sent++;
+    unchecked((this.active[i] = true));
+  }
+
   /** A streamed response of cluster i sent its first non-empty chunk ttftUs after its request. */
   recordFirstToken(i: i32, ttftUs: u64): void {
     const w = unchecked(this.windows[i]);

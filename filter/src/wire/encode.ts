@@ -95,10 +95,12 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
     w.end(mark);
   }
   const b = m.bodyScan;
-  if (b === null) return;
-  const mark = w.begin(13);
-  for (let k = 0; k < 3; k++) w.uint32(k + 1, unchecked(b[k]));
-  w.end(mark);
+  if (b !== null) {
+    const mark = w.begin(13);
+    for (let k = 0; k < 3; k++) w.uint32(k + 1, unchecked(b[k]));
+    w.end(mark);
+  }
+  w.uint32(14, m.sent);
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {

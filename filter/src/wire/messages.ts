@@ -54,6 +54,8 @@ export class ClusterWindow {
   /** The banned-output scan of response bodies (the .proto's BodyScan), indexed by BODY_*;
    *  null until the window's first body scanned or passed compressed. */
   bodyScan: StaticArray<u32> | null = null;
+  /** Requests sent upstream, counted when they start. */
+  sent: u32 = 0;
 }
 
 /** BodyScan fields 1..3, as indexes: bodies scanned, of them cut for a banned literal, bodies

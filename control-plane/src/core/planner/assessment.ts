@@ -32,6 +32,8 @@ export function badRequests(w: ClusterWindowStats, withSlowStreams = false): num
 export interface AssessOptions {
   /** Count streams over their TTFT or TPOT objective as bad (judging a slow decode). */
   slowStreams?: boolean;
+  /** Load from the requests sent, counted as they start (offeredRps `arrivals`). */
+  arrivals?: boolean;
 }
 
 /**
@@ -47,10 +49,23 @@ export function loadLatencyP50Ms(w: ClusterWindowStats): number {
   return w.p50Ms;
 }
 
-/** Offered load of a window, rps: what reached the cluster plus what the filter rejected locally. */
-export function offeredRps(w: ClusterWindowStats): number {
+/**
+ * Offered load of a window, rps: the requests that reached the cluster plus what the filter
+ * rejected locally. Reached: counted as they end, or with `arrivals` as they start (the requests
+ * sent, when the filters report them: ClusterWindowStats.sentRps). Requests counted as they end lag
+ * the load while answers grow slower (a latency step, a slow decode: they pile up in flight).
+ *
+ * The planner's load model counts them as they end: its capacities, margins and settling rounds
+ * were chosen with that count, and on the tuning batches (generator `eval` purpose) counting them
+ * as they start cost about 2 % more failed requests without streams. A slow decode's trip
+ * (roomElsewhere) counts them as they start: there the streams pile up by definition, and counting
+ * them as they end sent a slow cluster's whole load to a smaller, faulty one believing it a
+ * third of what it was (on the streamed tuning batch: 7,962 failed against `none`'s 4,014; counted
+ * as they start, 3,476).
+ */
+export function offeredRps(w: ClusterWindowStats, arrivals = false): number {
   const seconds = w.windowLengthMs / 1000;
-  return w.rps + (seconds > 0 ? w.localRejects / seconds : 0);
+  return (arrivals ? (w.sentRps ?? w.rps) : w.rps) + (seconds > 0 ? w.localRejects / seconds : 0);
 }
 
 /**
@@ -79,7 +94,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     const w = history[i]!;
     requests += weight * w.requests;
     bad += weight * badRequests(w, options.slowStreams);
-    load += weight * offeredRps(w);
+    load += weight * offeredRps(w, options.arrivals);
     weights += weight;
     weight *= EVIDENCE_DECAY;
   }

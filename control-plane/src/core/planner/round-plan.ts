@@ -154,12 +154,14 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
  * with: the load it was seen to serve well (capacity.ts), or its base share of the mesh's load.
  * A slow decode's streams complete, only slowly: trading them for failures or queueing at a
  * cluster pushed past its capacity does not help clients, so a decode trip needs this room.
+ * Loads count the requests sent, as they start (assessment.ts offeredRps): a slow decode's
+ * answers pile up in flight, so the ones that ended understate what the others would take.
  */
 export function roomElsewhere(clusters: readonly RoundCluster[], name: string): boolean {
   const closed = clusters.filter((c) => c.breaker === "closed");
   if (!closed.some((c) => c.name === name)) return false;
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
-  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
+  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity, { arrivals: true })]));
   const totalRps = meshLoadRps(clusters, responses);
   let room = 0;
   for (const c of closed) {

@@ -141,7 +141,7 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams);
       const b = c.bodyScan;
       out += ",\"bodyScan\":" + (b === null ? "null" : "{\"scanned\":" + b[0].toString() + ",\"matched\":" + b[1].toString() +
-        ",\"compressed\":" + b[2].toString() + "}") + "}";
+        ",\"compressed\":" + b[2].toString() + "}") + ",\"sent\":" + c.sent.toString() + "}";
     }
     out += "],\"sources\":[";
     for (let i = 0; i < report.sources.length; i++) {
@@ -257,6 +257,7 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         histogramFrom(w.headersLatency, c.getObject("headersLatency"));
         histogramFrom(w.totalLatency, c.getObject("totalLatency"));
         w.shed = u32Of(c, "shed");
+        w.sent = u32Of(c, "sent");
         const load = c.getObject("upstreamLoad");
         if (load !== null) {
           w.upstreamLoad.reports = u32Of(load, "reports");
