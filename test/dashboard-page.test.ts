@@ -91,7 +91,9 @@ test("the dashboard renders the clusters, updates live when a breaker opens, lin
       const failing = name === "llm-b" && cp.currentDecisions().clusters.find((c) => c.cluster === "llm-b")?.state === "open";
       const rps = Math.round(30 + Math.random() * 20);
       // llm-a serves streamed responses (LLM output): its TTFT and TPOT p99 are charted too.
-      const streams = name === "llm-a" ? { streams: mergedStreams({ ttftMs: times(rps, 300 + Math.random() * 200), tpotMs: times(rps, 20 + Math.random() * 10), tokensOut: rps * 200 }) } : {};
+      // TPOT stays above 25 ms, so the axis (rounded up to 1, 2, 2.5 or 5 × 10^k) ends at 50 ms
+      // whichever windows the chart holds (20–30 ms made it end at 25 when all drawn were below).
+      const streams = name === "llm-a" ? { streams: mergedStreams({ ttftMs: times(rps, 300 + Math.random() * 200), tpotMs: times(rps, 27 + Math.random() * 3), tokensOut: rps * 200 }) } : {};
       cp.addWindow(name, { rps, requests: rps, p99Ms: failing ? 2600 : 800 + Math.random() * 200, errorRate: failing ? 0.3 : 0.002, ...streams });
     }
   }, 250);

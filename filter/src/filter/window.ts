@@ -47,9 +47,7 @@ export class WindowRecorder {
 
   /** A streamed response of cluster i ended (what SseMeter.end found); recorded with its request. */
   recordStream(i: i32, s: SseMeter): void {
-    const w = unchecked(this.windows[i]);
-    let sw = w.streams;
-    if (sw === null) w.streams = sw = new StreamWindow();
+    const sw = this.streamsOf(i);
     sw.streams++;
     if (s.cut) sw.cut++;
     if (s.failedInStream) sw.failedInStream++;
@@ -67,11 +65,16 @@ export class WindowRecorder {
 
   /** A streamed response of cluster i sent its first non-empty chunk ttftUs after its request. */
   recordFirstToken(i: i32, ttftUs: u64): void {
-    const w = unchecked(this.windows[i]);
     unchecked((this.active[i] = true));
+    recordLatency(this.streamsOf(i).ttft, ttftUs);
+  }
+
+  /** Cluster i's StreamWindow of this window, made at its first stream event. */
+  private streamsOf(i: i32): StreamWindow {
+    const w = unchecked(this.windows[i]);
     let sw = w.streams;
     if (sw === null) w.streams = sw = new StreamWindow();
-    recordLatency(sw.ttft, ttftUs);
+    return sw;
   }
 
   /** Of the local rejects: one refused by a shed decision (recorded as a local reject too). */

@@ -1,14 +1,15 @@
 // The stream objectives (slo.ttftMs, slo.tpotMs: p99 of streamed responses) judged on each
 // cluster's merged windows, with the evidence rules of the latency hard rule
-// (scorers/hard-rules.ts): a window with fewer than detector.minStreams streams is pooled with the
-// following ones (at most M windows, never overlapping; histograms add) until the pool holds
-// minStreams, and a breach needs the streams over the objective to be significantly more than 1%.
+// (scorers/hard-rules.ts): a window with fewer than detector.minStreams streams (ended, or first
+// tokens: TTFT is reported when the first token comes) is pooled with the following ones (at most
+// M windows, never overlapping; histograms add) until the pool holds minStreams, and a breach
+// needs the streams over the objective to be significantly more than 1%.
 //
 // What each breach means (decision-engine.ts acts on it):
-//   - TTFT over its objective: the prefill queue (load) or a fault. It is a hard verdict like a
-//     p99 over the latency SLO, and the streams over the objective are bad requests in the
-//     planner's load-response model (planner/assessment.ts badRequests), so the planner moves
-//     traffic away as it does for latency under load, down to what the cluster serves well.
+//   - TTFT over its objective: the prefill queue (load) or a fault. It is a hard verdict (reasons,
+//     metrics, dashboard) and judges half-open probes, but it moves no traffic: the planner's bad
+//     requests leave slow streams out (planner/assessment.ts badRequests explains why); load still
+//     shows in a streamed cluster's capacity, learnt from its time to first token.
 //   - TPOT over its objective: a slow decode batch. Moving weight does not speed up the streams
 //     in flight, and new ones join the slow batch: after hardN breaching windows among the last M
 //     the cluster is worth opening (decodeTrip), and an open breaker admits no new stream there.
