@@ -103,7 +103,7 @@ test("a halted mesh answers every request with a local 503 naming the halt", asy
 
 const badSets: Array<{ name: string; clusters: DecisionInit["clusters"]; field: RegExp; version?: number }> = [
   { name: "an unknown cluster", clusters: [{ cluster: "llm-z", weight: 1 }], field: /clusters\[0\]\.cluster: unknown cluster "llm-z"/ },
-  { name: "weights summing to zero", clusters: [{ cluster: "llm-a", weight: 0 }, { cluster: "llm-b", weight: 0 }], field: /weights must sum/ },
+  { name: "weights summing to zero", clusters: [{ cluster: "llm-a", weight: 0 }, { cluster: "llm-b", weight: 0 }], field: /clusters: weights sum to 0/ },
   { name: "a probe fraction above 1", clusters: [{ cluster: "llm-a", weight: 1, state: BreakerState.HALF_OPEN, probeFraction: 1.5 }], field: /clusters\[0\]\.probe_fraction/ },
   { name: "a zero probe fraction", clusters: [{ cluster: "llm-a", weight: 1, state: BreakerState.HALF_OPEN, probeFraction: 0 }], field: /clusters\[0\]\.probe_fraction/ },
   { name: "a NaN probe fraction", clusters: [{ cluster: "llm-a", weight: 1, probeFraction: NaN }], field: /clusters\[0\]\.probe_fraction: NaN/ },
@@ -111,7 +111,7 @@ const badSets: Array<{ name: string; clusters: DecisionInit["clusters"]; field: 
   { name: "an unknown state", clusters: [{ cluster: "llm-a", weight: 1, state: 9 as BreakerState }], field: /clusters\[0\]\.state/ },
   { name: "a cluster named twice", clusters: [{ cluster: "llm-a", weight: 1 }, { cluster: "llm-a", weight: 1 }], field: /clusters\[1\]\.cluster: "llm-a" appears twice/ },
   { name: "a NaN anomaly score", clusters: [{ cluster: "llm-a", weight: 1, anomalyScore: NaN }], field: /clusters\[0\]\.anomaly_score/ },
-  { name: "an older version", clusters: [{ cluster: "llm-a", weight: 1 }], field: /version: 5 is older than the enforced 10/, version: 5 },
+  { name: "an older version", clusters: [{ cluster: "llm-a", weight: 1 }], field: /version: 5 < enforced 10/, version: 5 },
   { name: "version zero", clusters: [{ cluster: "llm-a", weight: 1 }], field: /version: must be > 0/, version: 0 },
 ];
 

@@ -125,6 +125,6 @@ test("node id and zone come from Envoy's node properties when the configuration 
   }
   await assert.rejects(
     PluginTester.start({ wasm: FILTER_WASM, configuration: { clusters: BASE_CONFIG.clusters }, logLevel: "warn" }),
-    /node_id: expected a non-empty string \(or Envoy's node\.id\), got nothing/,
+    /node_id: required \(or Envoy's node\.id\)/,
   );
 });

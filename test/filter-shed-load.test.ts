@@ -58,9 +58,9 @@ test("shed fractions outside [0, 1] are refused naming the field, and the last g
   try {
     cp.push({ version: 1, clusters: [{ cluster: "llm-a", weight: 50 }, { cluster: "llm-b", weight: 50 }] });
     const cases: [number, Omit<DecisionInit, "version">, string][] = [
-      [2, { shedFraction: 1.5, clusters: [{ cluster: "llm-a", weight: 1 }] }, "shed_fraction: expected a fraction in [0, 1], got 1.5"],
-      [3, { clusters: [{ cluster: "llm-a", weight: 1 }, { cluster: "llm-b", weight: 1, shedFraction: -0.25 }] }, "clusters[1].shed_fraction: expected a fraction in [0, 1], got -0.25"],
-      [4, { clusters: [{ cluster: "llm-a", weight: 1, shedFraction: Number.NaN }] }, "clusters[0].shed_fraction: expected a fraction in [0, 1], got NaN"],
+      [2, { shedFraction: 1.5, clusters: [{ cluster: "llm-a", weight: 1 }] }, "shed_fraction: expected [0, 1], got 1.5"],
+      [3, { clusters: [{ cluster: "llm-a", weight: 1 }, { cluster: "llm-b", weight: 1, shedFraction: -0.25 }] }, "clusters[1].shed_fraction: expected [0, 1], got -0.25"],
+      [4, { clusters: [{ cluster: "llm-a", weight: 1, shedFraction: Number.NaN }] }, "clusters[0].shed_fraction: expected [0, 1], got NaN"],
     ];
     for (const [version, set, reason] of cases) {
       cp.push({ version, ...set });

@@ -145,7 +145,7 @@ test("source limits are refused naming the field when a fraction is outside [0, 
       cp.push({ version, clusters: CLUSTERS, sourceLimits: [{ source: "a" }, { source: "10.0.0.1", admitFraction }] });
       const nack = cp.sent("nack").at(-1)!;
       assert.equal(nack.version, BigInt(version));
-      assert.equal(nack.reason, `source_limits[1].admit_fraction: expected a fraction in [0, 1], got ${got}`);
+      assert.equal(nack.reason, `source_limits[1].admit_fraction: expected [0, 1], got ${got}`);
       assert.equal(nack.enforcedVersion, 1n);
     }
   } finally {
@@ -155,8 +155,8 @@ test("source limits are refused naming the field when a fraction is outside [0, 
 
 test("the sources configuration is checked: top_k within [1, 64], a lower-case header, no unknown fields", async () => {
   const cases: [object, string][] = [
-    [{ top_k: 0 }, "sources.top_k: expected an integer in [1, 64], got 0"],
-    [{ top_k: 65 }, "sources.top_k: expected an integer in [1, 64], got 65"],
+    [{ top_k: 0 }, "sources.top_k: expected an integer 1..64, got 0"],
+    [{ top_k: 65 }, "sources.top_k: expected an integer 1..64, got 65"],
     [{ header: "X-Api-Key" }, "sources.header: expected a lower-case header name"],
     [{ by: "address" }, "sources.by: unknown field (known: header, top_k)"],
   ];

@@ -15,7 +15,7 @@ export const MAX_HOSTS: i32 = 64;
 export const MAX_SOURCES_TOP_K: i32 = 64;
 
 function describe(v: JsonValue): string {
-  if (v.kind == JSON_STRING) return "the string \"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
+  if (v.kind == JSON_STRING) return "\"" + (v.stringValue.length > 40 ? v.stringValue.substring(0, 40) + "…" : v.stringValue) + "\"";
   if (v.kind == JSON_NUMBER) return numberText(v.numberValue);
   if (v.kind == JSON_BOOL) return v.boolValue ? "true" : "false";
   return unchecked(JSON_KIND_NAMES[v.kind]);
@@ -49,7 +49,7 @@ class Checker {
     const v = obj.get(key);
     const at = path.length > 0 ? path + "." + key : key;
     if (v === null) {
-      if (required) this.fail(at, nonEmpty ? "a non-empty string" : "a string", "nothing (the field is required)");
+      if (required) this.fail(at, nonEmpty ? "a non-empty string" : "a string", "nothing");
       return fallback;
     }
     if (v.kind != JSON_STRING) { this.fail(at, "a string", describe(v)); return fallback; }
@@ -61,7 +61,7 @@ class Checker {
     const v = obj.get(key);
     const at = path.length > 0 ? path + "." + key : key;
     if (v === null) return fallback;
-    if (v.kind != JSON_BOOL) { this.fail(at, "true or false", describe(v)); return fallback; }
+    if (v.kind != JSON_BOOL) { this.fail(at, "a boolean", describe(v)); return fallback; }
     return v.boolValue;
   }
 
@@ -70,7 +70,7 @@ class Checker {
     const v = obj.get(key);
     const at = path.length > 0 ? path + "." + key : key;
     if (v === null) return fallback;
-    const range = "an integer in [" + numberText(min) + ", " + numberText(max) + "]";
+    const range = "an integer " + numberText(min) + ".." + numberText(max);
     if (v.kind != JSON_NUMBER) { this.fail(at, range, describe(v)); return fallback; }
     const x = v.numberValue;
     if (!isFinite(x) || Math.floor(x) != x || x < min || x > max) { this.fail(at, range, describe(v)); return fallback; }
@@ -105,7 +105,7 @@ class Checker {
       const c = name.charCodeAt(i);
       const okChar = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c == 0x2d || c == 0x5f || c == 0x2e;
       if (!okChar) {
-        this.fail(at, "a lower-case header name (a-z, 0-9, '-', '_', '.')", "\"" + name + "\"");
+        this.fail(at, "a lower-case header name", "\"" + name + "\""); // a-z, 0-9, '-', '_', '.'
         return fallback;
       }
     }
@@ -121,6 +121,9 @@ const CLUSTER_FIELDS: string[] = ["name", "weight"];
 const HEADER_FIELDS: string[] = ["cluster", "explicit_cluster", "node", "version", "latency", "upstream_load"];
 const FAST_TRIP_FIELDS: string[] = ["consecutive_failures", "hold_ms"];
 const FALLBACK_FIELDS: string[] = ["failure_rate", "min_requests", "slow_call_ms", "slow_call_rate", "open_ms", "probe_requests"];
+
+/** What hosts and control_plane.authority take (isAuthority). */
+const HOST_PORT = "host or host:port";
 
 /** Whether s can be an HTTP/2 :authority (host or host:port): printable ASCII without the
  *  characters servers reject there ('|' among them: istio/istio#27918), spaces, '/', '@'. */
@@ -149,10 +152,10 @@ function failed(message: string): ConfigResult {
 
 /** Parses the configuration text and validates it. Never traps. */
 export function parseConfigJson(text: string): ConfigResult {
-  const notObject = "(configuration): expected a JSON object, got ";
+  const notObject = "(configuration): expected an object, got ";
   if (text.length == 0) return failed(notObject + "an empty configuration");
   const parsed = parseJsonText(text);
-  if (parsed.error !== null) return failed("(configuration): expected JSON, got a syntax error: " + (parsed.error as string));
+  if (parsed.error !== null) return failed("(configuration): invalid JSON: " + (parsed.error as string));
   const root = parsed.value as JsonValue;
   if (root.kind != JSON_OBJECT) return failed(notObject + describe(root));
 
@@ -168,7 +171,7 @@ export function parseConfigJson(text: string): ConfigResult {
     c.cpCluster = k.str(cp, "cluster", "control_plane", c.cpCluster, false, true);
     c.cpAuthority = k.str(cp, "authority", "control_plane", "", false, false);
     if (!isAuthority(c.cpAuthority)) {
-      k.fail("control_plane.authority", "a host name or host:port (no '|', spaces or '/')", "\"" + c.cpAuthority + "\"");
+      k.fail("control_plane.authority", HOST_PORT, "\"" + c.cpAuthority + "\"");
     }
     c.cpTimeoutMs = <u32>k.int(cp, "timeout_ms", "control_plane", c.cpTimeoutMs, 1, 3600000);
     c.cpToken = k.str(cp, "token", "control_plane", "", false, false);
@@ -176,7 +179,7 @@ export function parseConfigJson(text: string): ConfigResult {
     c.reconnectBaseMs = <u32>k.int(cp, "reconnect_base_ms", "control_plane", c.reconnectBaseMs, 1, 600000);
     c.reconnectMaxMs = <u32>k.int(cp, "reconnect_max_ms", "control_plane", c.reconnectMaxMs, 1, 3600000);
     if (k.count() == beforeBackoff && c.reconnectMaxMs < c.reconnectBaseMs) {
-      k.fail("control_plane.reconnect_max_ms", "at least reconnect_base_ms (" + dec(c.reconnectBaseMs) + ")",
+      k.fail("control_plane.reconnect_max_ms", ">= reconnect_base_ms (" + dec(c.reconnectBaseMs) + ")",
         dec(c.reconnectMaxMs));
     }
   }
@@ -184,9 +187,9 @@ export function parseConfigJson(text: string): ConfigResult {
 
   const clusters = root.get("clusters");
   if (clusters === null) {
-    k.fail("clusters", "an array of {\"name\", \"weight\"}", "nothing (the field is required)");
+    k.fail("clusters", "an array", "nothing");
   } else if (clusters.kind != JSON_ARRAY) {
-    k.fail("clusters", "an array of {\"name\", \"weight\"}", describe(clusters));
+    k.fail("clusters", "an array", describe(clusters));
   } else if (clusters.items.length == 0 || clusters.items.length > MAX_CLUSTERS) {
     k.fail("clusters", "1 to " + dec(MAX_CLUSTERS) + " clusters", dec(clusters.items.length));
   } else {
@@ -195,30 +198,30 @@ export function parseConfigJson(text: string): ConfigResult {
     for (let i = 0; i < clusters.items.length; i++) {
       const at = "clusters[" + dec(i) + "]";
       const item = unchecked(clusters.items[i]);
-      if (item.kind != JSON_OBJECT) { k.fail(at, "an object {\"name\", \"weight\"}", describe(item)); continue; }
+      if (item.kind != JSON_OBJECT) { k.fail(at, "an object", describe(item)); continue; }
       k.onlyKnown(item, at, CLUSTER_FIELDS);
       const cc = new ClusterConfig();
       cc.name = k.str(item, "name", at, "", true, true);
       cc.weight = <u32>k.int(item, "weight", at, 1, 0, 4294967295);
       for (let j = 0; j < c.clusters.length && cc.name.length > 0; j++) {
-        if (unchecked(c.clusters[j]).name == cc.name) { k.fail(at + ".name", "a name not used before", "\"" + cc.name + "\" again"); break; }
+        if (unchecked(c.clusters[j]).name == cc.name) { k.fail(at + ".name", "a unique name", "\"" + cc.name + "\" again"); break; }
       }
       sum += <f64>cc.weight;
       c.clusters.push(cc);
     }
-    if (k.count() == beforeClusters && sum <= 0) k.fail("clusters", "weights summing to more than 0", "a sum of 0");
+    if (k.count() == beforeClusters && sum <= 0) k.fail("clusters", "a weight > 0", "all 0");
   }
 
   const hosts = root.get("hosts");
   if (hosts !== null) {
     if (hosts.kind != JSON_ARRAY || hosts.items.length > MAX_HOSTS) {
-      k.fail("hosts", "an array of at most " + dec(MAX_HOSTS) + " lower-case authorities", describe(hosts));
+      k.fail("hosts", "at most " + dec(MAX_HOSTS) + " hosts", describe(hosts));
     } else {
       for (let i = 0; i < hosts.items.length; i++) {
         const item = unchecked(hosts.items[i]);
         const h = item.kind == JSON_STRING ? item.stringValue : "";
         if (h.length == 0 || !isAuthority(h) || hasUpperCase(h)) {
-          k.fail("hosts[" + dec(i) + "]", "a non-empty lower-case host name or host:port", describe(item));
+          k.fail("hosts[" + dec(i) + "]", "a lower-case " + HOST_PORT, describe(item));
         } else {
           c.hosts.push(h);
         }
@@ -268,7 +271,7 @@ export function parseConfigJson(text: string): ConfigResult {
   const banned = root.get("banned_output");
   if (banned !== null) {
     // MAX_BANNED strings of 1 to MAX_BANNED_BYTES bytes (core/denylist.ts).
-    const what = "at most 32 strings of 1 to 128 bytes";
+    const what = "at most 32 strings of 1-128 bytes";
     if (banned.kind != JSON_ARRAY || banned.items.length > MAX_BANNED) k.fail("banned_output", what, describe(banned));
     else {
       for (let i = 0; i < banned.items.length; i++) {

@@ -26,7 +26,7 @@ export function numberText(x: f64): string {
   if (!isFinite(x)) return x > 0 ? "Infinity" : "-Infinity";
   const negative = x < 0;
   let a = negative ? -x : x;
-  if (a >= 9.0e15) return negative ? "a huge negative number" : "a huge number";
+  if (a >= 9.0e15) return negative ? "< -9e15" : "> 9e15";
   let whole = <u64>Math.floor(a);
   let micro = <u64>Math.round((a - <f64>whole) * 1.0e6);
   if (micro >= 1000000) {

@@ -59,7 +59,7 @@ export function basePlan(baseWeights: StaticArray<u32>): Plan {
 /** A fraction as read from the wire (field `name`): [0, 1], else an error naming the field. */
 function fractionError(at: string, name: string, f: f32): string | null {
   const v = <f64>f;
-  if (isNaN(v) || v < 0.0 || v > 1.0) return at + name + ": expected a fraction in [0, 1], got " + numberText(v);
+  if (isNaN(v) || v < 0.0 || v > 1.0) return at + name + ": expected [0, 1], got " + numberText(v);
   return null;
 }
 
@@ -90,7 +90,7 @@ function indexOf(names: string[], name: string): i32 {
 export function planFromDecisions(set: DecisionSet, names: string[], enforcedVersion: u64): PlanResult {
   if (set.version == 0) return fail("version: must be > 0");
   if (set.version < enforcedVersion) {
-    return fail("version: " + dec(set.version) + " is older than the enforced " + dec(enforcedVersion));
+    return fail("version: " + dec(set.version) + " < enforced " + dec(enforcedVersion));
   }
   const n = names.length;
   const plan = new Plan(n);
@@ -114,21 +114,19 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     const c = unchecked(set.clusters[k]);
     const at = "clusters[" + dec(k) + "]";
     const i = indexOf(names, c.cluster);
-    if (i < 0) return fail(at + ".cluster: unknown cluster \"" + printable(c.cluster) + "\" (configured: " + names.join(", ") + ")");
+    if (i < 0) return fail(at + ".cluster: unknown cluster \"" + printable(c.cluster) + "\" (known: " + names.join(", ") + ")");
     if (unchecked(seen[i])) return fail(at + ".cluster: \"" + printable(c.cluster) + "\" appears twice");
     unchecked((seen[i] = true));
     if (c.state != STATE_CLOSED && c.state != STATE_OPEN && c.state != STATE_HALF_OPEN) {
-      return fail(at + ".state: expected CLOSED (1), OPEN (2) or HALF_OPEN (3), got " + decSigned(c.state));
+      return fail(at + ".state: expected 1..3 (CLOSED..HALF_OPEN), got " + decSigned(c.state));
     }
     const p = <f64>c.probeFraction;
     if (isNaN(p)) return fail(at + ".probe_fraction: NaN");
     if (c.state == STATE_HALF_OPEN && !(p > 0.0 && p <= 1.0)) {
-      return fail(at + ".probe_fraction: expected a fraction in (0, 1] for HALF_OPEN, got " + numberText(p));
+      return fail(at + ".probe_fraction: expected (0, 1] if HALF_OPEN, got " + numberText(p));
     }
-    const score = <f64>c.anomalyScore;
-    if (isNaN(score) || score < 0.0 || score > 1.0) {
-      return fail(at + ".anomaly_score: expected [0, 1], got " + numberText(score));
-    }
+    const scoreError = fractionError(at + ".", "anomaly_score", c.anomalyScore);
+    if (scoreError !== null) return fail(scoreError);
     const clusterShedError = fractionError(at + ".", "shed_fraction", c.shedFraction);
     if (clusterShedError !== null) return fail(clusterShedError);
     unchecked((plan.admitFractions[i] = meshAdmit * (1.0 - <f64>c.shedFraction)));
@@ -138,7 +136,7 @@ export function planFromDecisions(set: DecisionSet, names: string[], enforcedVer
     unchecked((plan.retryAfterS[i] = c.retryAfterS));
     weightSum += <u64>c.weight;
   }
-  if (!set.halted && weightSum == 0) return fail("clusters: the weights must sum to more than 0");
+  if (!set.halted && weightSum == 0) return fail("clusters: weights sum to 0");
   const bad = prepareLimits(set.sourceLimits);
   if (bad >= 0) {
     return fail(fractionError("source_limits[" + dec(bad) + "].", "admit_fraction", unchecked(set.sourceLimits[bad]).admitFraction) as string);

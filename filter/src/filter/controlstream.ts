@@ -90,7 +90,7 @@ export class ControlStream {
   open(nowMs: u64, hello: ArrayBuffer, rng: Rng): bool {
     const id = grpcStream(this.upstream, SERVICE, METHOD, this.metadata);
     if (id == 0) {
-      this.warnFailure(nowMs, "cannot open a stream to cluster \"" + this.cluster + "\"");
+      this.warnFailure(nowMs, "cannot open stream to \"" + this.cluster + "\"");
       this.scheduleReconnect(nowMs, rng);
       return false;
     }
@@ -100,7 +100,7 @@ export class ControlStream {
     this.sequence = 0;
     this.opened++;
     if (grpcSend(id, hello, false) != Status.OK) {
-      log(LogLevel.WARN, "cannot send the hello");
+      log(LogLevel.WARN, "hello not sent");
     }
     // Reports that waited for a stream go out in order, with this stream's sequence numbers.
     const waiting = this.queued;

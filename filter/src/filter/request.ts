@@ -141,7 +141,7 @@ export class RequestContext extends HttpContext {
         return Action.CONTINUE;
       }
       this.localReply = true;
-      sendLocal503(WHY_UNCONFIGURED, "no valid filter configuration", "", 5);
+      sendLocal503(WHY_UNCONFIGURED, "no valid configuration", "", 5);
       return Action.PAUSE;
     }
     const keys = root.keys as HeaderKeys;

@@ -64,8 +64,8 @@ const CAPABILITY_SOURCES: i32 = 6;
 
 /** Texts several log lines share (each literal costs its UTF-16 bytes in the module). */
 const INVALID_CONFIGURATION = "invalid plugin configuration: ";
-const ENFORCING = "enforcing decision version ";
-const FALLBACK_RULES = ": the local fallback breakers rule, at base weights";
+const ENFORCING = "enforcing version ";
+const FALLBACK_RULES = ": local fallback breakers rule";
 
 /** The first tick after a configuration, ms: when the worker opens its control-plane stream. */
 const FIRST_TICK_MS: u32 = 10;
@@ -75,6 +75,11 @@ const NODE_ID_PATH = utf8("node\0id");
 const NODE_ZONE_PATH = utf8("node\0locality\0zone");
 
 /** A node property as text, "" when absent. */
+/** A local reply's error text: what, then ": <reason>" when a reason was given. */
+function withReason(what: string, reason: string): string {
+  return reason.length > 0 ? what + ": " + reason : what;
+}
+
 function nodeProperty(path: ArrayBuffer): string {
   const v = getProperty(path);
   return v === null ? "" : String.UTF8.decode(v as ArrayBuffer);
@@ -242,7 +247,7 @@ export class FilterRoot extends RootContext {
     if (c.nodeId.length == 0) c.nodeId = nodeProperty(NODE_ID_PATH);
     if (c.zone.length == 0) c.zone = nodeProperty(NODE_ZONE_PATH);
     if (c.nodeId.length == 0) {
-      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + "node_id: expected a non-empty string (or Envoy's node.id), got nothing");
+      log(LogLevel.CRITICAL, INVALID_CONFIGURATION + "node_id: required (or Envoy's node.id)");
       return false;
     }
     this.apply(c);
@@ -434,7 +439,7 @@ export class FilterRoot extends RootContext {
     if (useplan) {
       const plan = this.plan as Plan;
       if (plan.halted) {
-        this.reject(WHY_HALTED, plan.haltReason.length > 0 ? "mesh halted: " + plan.haltReason : "mesh halted",
+        this.reject(WHY_HALTED, withReason("mesh halted", plan.haltReason),
           this.balancer.pickIgnoringState(this.base.weights), c.retryAfterS, false);
         return r;
       }
@@ -462,7 +467,7 @@ export class FilterRoot extends RootContext {
         return r;
       }
       if (s == STATE_HALF_OPEN && !this.gate.admit(i)) {
-        this.reject(WHY_CLUSTER_HALF_OPEN, "cluster " + unchecked(this.names[i]) + " is half-open and admits only probes", i,
+        this.reject(WHY_CLUSTER_HALF_OPEN, "cluster " + unchecked(this.names[i]) + " is half-open", i,
           this.retryAfterFor(i, retryAfter, useplan, nowMs), true);
         return r;
       }
@@ -482,11 +487,11 @@ export class FilterRoot extends RootContext {
     }
     const declined = this.balancer.rejectedBy;
     if (declined != NONE) {
-      this.reject(WHY_NO_CLUSTER, "no cluster available: " + unchecked(this.names[declined]) + " is half-open and admits only probes",
+      this.reject(WHY_NO_CLUSTER, "no cluster available: " + unchecked(this.names[declined]) + " is half-open",
         declined, this.retryAfterFor(declined, retryAfter, useplan, nowMs), true);
     } else {
       const owner = this.balancer.pickIgnoringState(this.base.weights);
-      this.reject(WHY_NO_CLUSTER, "no cluster available: every cluster is open", owner,
+      this.reject(WHY_NO_CLUSTER, "no cluster available: all open", owner,
         owner == NONE ? c.retryAfterS : this.retryAfterFor(owner, retryAfter, useplan, nowMs), false);
     }
     return r;
@@ -499,7 +504,7 @@ export class FilterRoot extends RootContext {
     if (this.shedCredit.take(i, unchecked(plan.admitFractions[i]))) return true;
     const s = unchecked(retryAfter[i]);
     const reason = plan.shedReason;
-    this.reject(WHY_SHED, reason.length > 0 ? "load shed: " + reason : "load shed", i, s > 0 ? s : (this.config as FilterConfig).retryAfterS, true);
+    this.reject(WHY_SHED, withReason("load shed", reason), i, s > 0 ? s : (this.config as FilterConfig).retryAfterS, true);
     this.route.status = 429;
     this.recorder.recordShed(i);
     (this.metrics as FilterMetrics).countShed(i);
@@ -596,7 +601,7 @@ export class FilterRoot extends RootContext {
 
   private nack(version: u64, reason: string): void {
     (this.metrics as FilterMetrics).decisionRejected();
-    log(LogLevel.WARN, "rejected decision version " + dec(version) + ": " + reason);
+    log(LogLevel.WARN, "rejected version " + dec(version) + ": " + reason);
     const nack = new DecisionNack();
     nack.version = version;
     nack.reason = reason;
@@ -609,9 +614,9 @@ export class FilterRoot extends RootContext {
   private reportRejected(m: ReportRejected, nowMs: u64): void {
     const suffix = (this.stream as ControlStream).rejectedLog.take(nowMs);
     if (suffix === null) return;
-    let text = "the control plane refused report sequence " + dec(m.sequence) + ": " + printable(m.reason);
+    let text = "refused report " + dec(m.sequence) + ": " + printable(m.reason);
     if (m.clockOffsetMs != 0) {
-      text += "; this host's clock looks wrong by " + decSigned(m.clockOffsetMs) + " ms";
+      text += "; clock looks wrong by " + decSigned(m.clockOffsetMs) + " ms";
     }
     log(LogLevel.WARN, text + (suffix as string));
   }
@@ -625,7 +630,7 @@ export class FilterRoot extends RootContext {
     if (decoded.error !== null || decoded.decisions === null) return;
     const result = planFromDecisions(decoded.decisions!, this.names, this.enforcedVersion);
     if (result.error !== null) {
-      log(LogLevel.WARN, "ignoring shared decision version " + dec(shared.version) + ": " + (result.error as string));
+      log(LogLevel.WARN, "ignoring shared version " + dec(shared.version) + ": " + (result.error as string));
       return;
     }
     this.enforce(result.plan!, shared.receivedAtMs, nowMs);
@@ -681,7 +686,7 @@ export class FilterRoot extends RootContext {
     if (stream === null || token != stream.streamId) return;
     const nowMs = nowNs() / 1000000;
     const message = getStatusMessage();
-    const text = "control-plane stream closed (grpc status " + dec(statusCode) +
+    const text = "control-plane stream closed (status " + dec(statusCode) +
       (message.length > 0 ? ": " + message : "") + ")";
     if (stream.isLive()) {
       // The control plane was live until now: always worth a line; the TTL starts here.
@@ -747,7 +752,7 @@ export class FilterRoot extends RootContext {
       if (useplan) {
         log(LogLevel.INFO, ENFORCING + this.versionText);
       } else if (this.plan !== null) {
-        log(LogLevel.WARN, "control plane not live for decision version " + this.versionText + "'s ttl (" +
+        log(LogLevel.WARN, "control plane silent past version " + this.versionText + "'s ttl (" +
           dec((this.plan as Plan).ttlMs) + " ms)" + FALLBACK_RULES);
       } else {
         log(LogLevel.INFO, "no decisions yet" + FALLBACK_RULES);

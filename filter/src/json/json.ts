@@ -175,6 +175,12 @@ class Parser {
     }
   }
 
+  /** Fails with "expected <what>, found <the character at pos>" (one text for every such error:
+   *  its words are stored once in the module). */
+  expected(what: string): void {
+    this.fail("expected " + what + ", found " + this.found());
+  }
+
   /** Describes the character at pos for errors. */
   found(): string {
     const c = this.peek();
@@ -206,7 +212,7 @@ class Parser {
     } else if (this.literal("false")) {
       v.kind = JSON_BOOL;
     } else if (!this.literal("null")) {
-      this.fail("expected a value, found " + this.found());
+      this.expected("a value");
     }
     return v;
   }
@@ -231,13 +237,13 @@ class Parser {
     while (this.error === null) {
       this.skipSpace();
       if (this.peek() != 0x22) {
-        this.fail("expected a string key, found " + this.found());
+        this.expected("a string key");
         return;
       }
       const key = this.string();
       this.skipSpace();
       if (this.peek() != 0x3a) {
-        this.fail("expected ':' after an object key, found " + this.found());
+        this.expected("':' after an object key");
         return;
       }
       this.pos++;
@@ -251,7 +257,7 @@ class Parser {
       if (c == 0x7d) return;
       if (c != 0x2c) {
         this.pos--;
-        this.fail("expected ',' or '}' in an object, found " + this.found());
+        this.expected("',' or '}' in an object");
         return;
       }
     }
@@ -275,7 +281,7 @@ class Parser {
       if (c == 0x5d) return;
       if (c != 0x2c) {
         this.pos--;
-        this.fail("expected ',' or ']' in an array, found " + this.found());
+        this.expected("',' or ']' in an array");
         return;
       }
     }
@@ -354,13 +360,13 @@ class Parser {
     } else if (isDigit(c)) {
       while (isDigit(this.peek())) this.pos++;
     } else {
-      this.fail("expected a digit, found " + this.found());
+      this.expected("a digit");
       return 0;
     }
     if (this.peek() == 0x2e) {
       this.pos++;
       if (!isDigit(this.peek())) {
-        this.fail("expected a digit after '.', found " + this.found());
+        this.expected("a digit after '.'");
         return 0;
       }
       while (isDigit(this.peek())) this.pos++;
@@ -371,7 +377,7 @@ class Parser {
       const s = this.peek();
       if (s == 0x2b || s == 0x2d) this.pos++;
       if (!isDigit(this.peek())) {
-        this.fail("expected a digit in the exponent, found " + this.found());
+        this.expected("a digit in the exponent");
         return 0;
       }
       while (isDigit(this.peek())) this.pos++;
