@@ -4,7 +4,7 @@
 // reports each firing and clearing with the value that fired it, on scenario time. The
 // baselines have no triggers and ignore them.
 import { readTriggers } from "../control-plane/src/config/triggers.js";
-import type { TriggerEvent, TriggerRule } from "../control-plane/src/core/triggers/types.js";
+import { actionCluster, type TriggerEvent, type TriggerRule } from "../control-plane/src/core/triggers/types.js";
 
 /** A trigger firing or clearing in a run, on scenario time (seconds from the start). */
 export interface SimTriggerEvent {
@@ -34,7 +34,7 @@ export function simTriggerEvent(event: TriggerEvent, epochMs: number): SimTrigge
     trigger: event.trigger,
     kind: event.kind,
     action: a.kind,
-    ...(a.kind === "halt" || a.cluster === undefined ? {} : { cluster: a.cluster }),
+    ...(actionCluster(a) === undefined ? {} : { cluster: actionCluster(a) }),
     ...(a.kind === "shed" ? { fraction: a.fraction } : {}),
     at_s: Math.round((event.atMs - epochMs) / 100) / 10,
     value: event.values.value,

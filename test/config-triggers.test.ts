@@ -24,6 +24,10 @@ describe("valid trigger rules become the core's rules, with defaults", () => {
     ["a mesh-scoped shed sheds the mesh", { when: { metric: "queue_size", above: 40 }, action: { shed: 0.25 } }, { kind: "shed", fraction: 0.25 }],
     ["a shed may name another cluster", { when: { metric: "error_rate", scope: "llm-a", above: 0.2 }, action: { shed: 1, cluster: "llm-b" } }, { kind: "shed", fraction: 1, cluster: "llm-b" }],
     ["open names its cluster", { when: { metric: "error_rate", scope: "llm-b", above: 0.2 }, action: { open: "llm-b" } }, { kind: "open", cluster: "llm-b" }],
+    ["a source limit may deny a named source, for its TTL", { when: { metric: "error_rate", above: 0.2 }, action: { limit_source: { source: "10.0.0.7", deny: true, ttl_s: 600 } } },
+      { kind: "limit_source", source: "10.0.0.7", deny: true, ttlMs: 600_000 }],
+    ["a source limit without a source caps the top flagged one", { when: { metric: "p99_ms", scope: "llm-a", above: 900 }, action: { limit_source: { cap_per_s: 50, ttl_s: 60 } } },
+      { kind: "limit_source", deny: false, capPerS: 50, ttlMs: 60_000 }],
   ];
   for (const [name, rule, action] of actions) {
     it(name, () => {
@@ -70,7 +74,32 @@ describe("bad trigger rules are refused, every problem named by its path", () =>
         "triggers[0].when.statistic: only for the upstream-load metrics (cpu_utilization, application_utilization, queue_size)",
         "triggers[0].action.open: unknown cluster \"llm-y\"; configured: llm-a, llm-b",
         "triggers[1].name: duplicate trigger \"x\"",
-        "triggers[1].action: expected exactly one of halt, open, shed",
+        "triggers[1].action: expected exactly one of halt, open, shed, limit_source",
+        "triggers[2].action.cluster: only with shed",
+      ],
+    ],
+    [
+      "source limits without a TTL, or with a cap or TTL out of range (the schema)",
+      [
+        { name: "c", when: { metric: "p99_ms", above: 1 }, action: { limit_source: { deny: true } } },
+        { name: "e", when: { metric: "p99_ms", above: 1 }, action: { limit_source: { cap_per_s: 0, ttl_s: 604_801 } } },
+      ],
+      [
+        "triggers[0].action.limit_source.ttl_s: required",
+        "triggers[1].action.limit_source.cap_per_s: must be > 0",
+        "triggers[1].action.limit_source.ttl_s: must be <= 604800",
+      ],
+    ],
+    [
+      "source limits that deny and cap at once, do neither, or name a cluster (after the schema)",
+      [
+        { name: "a", when: { metric: "p99_ms", above: 1 }, action: { limit_source: { deny: true, cap_per_s: 5, ttl_s: 60 } } },
+        { name: "b", when: { metric: "p99_ms", above: 1 }, action: { limit_source: { source: "x", ttl_s: 60 } } },
+        { name: "d", when: { metric: "p99_ms", above: 1 }, action: { limit_source: { deny: true, ttl_s: 60 }, cluster: "llm-a" } },
+      ],
+      [
+        "triggers[0].action.limit_source: expected exactly one of deny (true) or cap_per_s (requests per second over the mesh)",
+        "triggers[1].action.limit_source: expected exactly one of deny (true) or cap_per_s (requests per second over the mesh)",
         "triggers[2].action.cluster: only with shed",
       ],
     ],

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
-  capFraction, limitDecisions, SourceBook, SourceFlagger, validateSourceLimit,
+  capFraction, limitDecisions, SourceBook, SourceFlagger, triggerSourceLimit, validateSourceLimit,
   type SourceFlagConfig, type SourceLimitEntry, type WorkerSourceCount,
 } from "../control-plane/src/core/sources/index.js";
 import { ControlPlaneError } from "../control-plane/src/core/errors.js";
@@ -101,6 +101,24 @@ test("the decision set's limits: denies admit nothing with the TTL as retry-afte
     { source: "a", deny: true, admitFraction: 0, retryAfterS: 600, reason: "source limit by ops: leaked key", capPerS: 0 },
     { source: "b", deny: false, admitFraction: 0.25, retryAfterS: 1, reason: "source limit by ops: flood", capPerS: 50 },
   ]);
+});
+
+test("a fired rule's limit: its named source or else the top flagged one, deny or cap, for its TTL, by the trigger; none without either", () => {
+  const cases: [string, Parameters<typeof triggerSourceLimit>[0], string | undefined, SourceLimitEntry | RegExp][] = [
+    ["a named source is denied for the TTL", { source: "10.0.0.7", deny: true, ttlMs: 600_000 }, "10.0.0.9",
+      { source: "10.0.0.7", action: "deny", untilMs: T0 + 600_000, reason: "error_rate 0.4 > 0.2", actor: "trigger abuse", atMs: T0 }],
+    ["without a source the top flagged one is capped", { deny: false, capPerS: 50, ttlMs: 60_000 }, "10.0.0.9",
+      { source: "10.0.0.9", action: "cap", capPerS: 50, untilMs: T0 + 60_000, reason: "error_rate 0.4 > 0.2", actor: "trigger abuse", atMs: T0 }],
+    ["without a source and none flagged, none is set", { deny: true, ttlMs: 60_000 }, undefined, /trigger abuse fired but sets no source limit: it names no source and no source is flagged/],
+  ];
+  for (const [name, ask, flagged, expected] of cases) {
+    const got = triggerSourceLimit(ask, "abuse", "error_rate 0.4 > 0.2", flagged, T0);
+    if (expected instanceof RegExp) assert.match(got as string, expected, name);
+    else {
+      assert.deepEqual(got, expected, name);
+      assert.doesNotThrow(() => validateSourceLimit(got as SourceLimitEntry, T0, []), name);
+    }
+  }
 });
 
 test("a bad limit is refused naming the field", () => {

@@ -16,6 +16,7 @@ import { encodeRecord } from "../control-plane/src/audit/record-codec.js";
 import { csvRows } from "../control-plane/src/admin/audit-export.js";
 import { sourceFlagAlert } from "../control-plane/src/alerts/bind.js";
 import type { PersistedState } from "../control-plane/src/core/types.js";
+import type { TriggerRule } from "../control-plane/src/core/triggers/index.js";
 import type { SourceFlagEvent } from "../control-plane/src/core/sources/index.js";
 import { createLogger } from "../lib/log.js";
 import { latencyCounts } from "../control-plane/src/core/report-builder.js";
@@ -33,7 +34,7 @@ function histogram(n: number) {
 interface Source { source: string; requests: number; overestimate?: number; errors?: number; limited?: number }
 
 /** A control plane with two sidecars that report sources, an audit record list, and the admin app. */
-async function harness(restored?: PersistedState) {
+async function harness(restored?: PersistedState, triggers: readonly TriggerRule[] = []) {
   let now = T0;
   const records: AuditRecord[] = [];
   const cp = new ControlPlane({
@@ -44,6 +45,7 @@ async function harness(restored?: PersistedState) {
     logger,
     config: { sources: { minHistory: 5, n: 2, m: 3, minRequests: 10 } },
     audit: { restored, append: async (r) => void records.push(r), flush: async () => {} },
+    triggers,
   });
   const received: Array<{ sourceLimits: { source: string; deny: boolean; admitFraction: number; capPerS: number }[] }> = [];
   const flags: SourceFlagEvent[] = [];
@@ -63,8 +65,9 @@ async function harness(restored?: PersistedState) {
   });
   let seq = 0;
   let index = 0;
-  /** One 1 s window: each sidecar i reports sources(i) (total: their requests), then a round. */
-  const step = async (sources: (sidecar: number) => Source[]) => {
+  /** One 1 s window: each sidecar i reports sources(i) (total: their requests; errorShare of them
+   *  failed with a 5xx), then a round. */
+  const step = async (sources: (sidecar: number) => Source[], errorShare = 0) => {
     const start = T0 + index * 1000;
     index++;
     seq++;
@@ -77,7 +80,7 @@ async function harness(restored?: PersistedState) {
           case: "report",
           value: {
             windowStartMs: BigInt(start), windowLengthMs: 1000, sequence: BigInt(seq), enforcedVersion: 0n,
-            clusters: [{ cluster: "a", requests: total, totalLatency: histogram(total) }],
+            clusters: [{ cluster: "a", requests: total, errors5xx: Math.round(total * errorShare), totalLatency: histogram(total) }],
             sources: list.map((s) => ({ overestimate: 0, errors: 0, limited: 0, ...s })),
             sourcesTotal: BigInt(total),
           },
@@ -243,6 +246,58 @@ test("a source whose share jumps is flagged (event, alert, audit record, GET /v1
     for (let i = 0; i < 3; i++) await h.step(window(50));
     assert.deepEqual(h.flags.map((f) => f.kind), ["flagged", "cleared"]);
     assert.equal(sourceFlagAlert(h.flags[1]!).kind, "source_cleared");
+  } finally {
+    await h.app.close();
+    await h.cp.stop();
+  }
+});
+
+/** A rule on the mesh's error rate (above 20 %, no hold) whose action limits a source. */
+const limitRule = (action: Omit<Extract<TriggerRule["action"], { kind: "limit_source" }>, "kind">): TriggerRule => ({
+  name: "abuse", condition: { metric: "error_rate", scope: "mesh", above: 0.2, statistic: "mean" }, forMs: 0,
+  action: { kind: "limit_source", ...action }, clear: "auto", clearAfterMs: 0,
+});
+
+const ruleCases: { name: string; rule: TriggerRule; expect: { source: string; deny: boolean; capPerS: number } }[] = [
+  { name: "a rule without a source caps the top flagged one", rule: limitRule({ deny: false, capPerS: 100, ttlMs: 60_000 }), expect: { source: "tenant-x", deny: false, capPerS: 100 } },
+  { name: "a rule naming a source denies that one", rule: limitRule({ source: "others", deny: true, ttlMs: 60_000 }), expect: { source: "others", deny: true, capPerS: 0 } },
+];
+
+for (const c of ruleCases) {
+  test(`a trigger rule limits a source when it fires, audited and listed as an operator's limit is: ${c.name}`, async () => {
+    const h = await harness(undefined, [c.rule]);
+    try {
+      const window = (tenant: number) => (s: number) => [{ source: "tenant-x", requests: s === 0 ? tenant : 0 }, { source: "others", requests: 1000 }].filter((x) => x.requests > 0);
+      for (let i = 0; i < 6; i++) await h.step(window(50));
+      await h.step(window(1500));
+      assert.equal(h.records.filter((r) => r.kind === "source_limit").length, 0, "no limit before the rule fires");
+      await h.step(window(1500), 0.5); // tenant-x flagged (2 of 3) and the error rate above 20 %: the rule fires
+      const set = h.records.filter((r): r is Extract<AuditRecord, { kind: "source_limit" }> => r.kind === "source_limit");
+      assert.equal(set.length, 1);
+      assert.equal(set[0]!.cause, "set");
+      assert.equal(set[0]!.limit.source, c.expect.source);
+      assert.equal(set[0]!.limit.actor, "trigger abuse");
+      assert.equal(set[0]!.limit.untilMs, set[0]!.atMs + 60_000);
+      const listed = (await h.app.inject({ method: "GET", url: "/v1/sources/limits", headers: auth })).json() as { limits: { source: string; actor: string }[] };
+      assert.deepEqual(listed.limits.map((l) => [l.source, l.actor]), [[c.expect.source, "trigger abuse"]]);
+      await h.step(window(1500), 0.5); // the rule stays fired: no second limit; the set carries this one
+      assert.equal(h.records.filter((r) => r.kind === "source_limit").length, 1, "one limit per firing");
+      const last = h.received.at(-1)!.sourceLimits;
+      assert.deepEqual(last.map((l) => ({ source: l.source, deny: l.deny, capPerS: l.capPerS })), [c.expect]);
+    } finally {
+      await h.app.close();
+      await h.cp.stop();
+    }
+  });
+}
+
+test("a rule that names no source sets no limit when none is flagged", async () => {
+  const h = await harness(undefined, [limitRule({ deny: true, ttlMs: 60_000 })]);
+  try {
+    for (let i = 0; i < 3; i++) await h.step(() => [{ source: "others", requests: 1000 }], 0.5);
+    assert.equal(h.records.filter((r) => r.kind === "trigger").length, 1, "the rule fired");
+    assert.equal(h.records.filter((r) => r.kind === "source_limit").length, 0);
+    assert.deepEqual(h.received.at(-1)!.sourceLimits, []);
   } finally {
     await h.app.close();
     await h.cp.stop();

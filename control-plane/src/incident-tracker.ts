@@ -115,6 +115,8 @@ export class IncidentTracker {
 
   /** A trigger fired (`version`: the set carrying its action) or cleared. */
   trigger(event: TriggerEvent, version: number): void {
+    // A source limit refuses one client, not a cluster: its record is the source_limit audit record.
+    if (event.action.kind === "limit_source") return;
     if (event.kind === "fired") {
       const incident = this.book.openTrigger(event, version);
       this.watches.set(incident.id, this.watch(version, requiredCapability(incident)));

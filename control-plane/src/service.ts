@@ -50,7 +50,7 @@ import type { Incident } from "./core/incidents/index.js";
 import { IncidentTracker, type HaltStatus } from "./incident-tracker.js";
 import type { StateStore } from "./state/state-store.js";
 import { ASSESSMENT_EVERY_MS } from "./core/assessment.js";
-import { SourceMonitor, type SourceLimitEntry, type SourcesView } from "./core/sources/index.js";
+import { SourceMonitor, triggerSourceLimit, type SourceLimitEntry, type SourcesView } from "./core/sources/index.js";
 
 export interface ControlPlaneOptions {
   clusters: ClusterSpec[];
@@ -889,6 +889,33 @@ export class ControlPlane {
     this.engine.setSourceLimits(round.decisions);
   }
 
+  /**
+   * A rule with a limit_source action fired: its limit is set as an operator's is (validated,
+   * audited source_limit "set" with actor "trigger <name>", emitted), and carried from the next
+   * round's decision set. None is set (a warning) when the rule names no source and none is
+   * flagged, or when the limit does not validate (e.g. 64 limits in force already).
+   */
+  private limitFromTrigger(event: TriggerEvent, atMs: number): void {
+    const a = event.action;
+    if (event.kind !== "fired" || a.kind !== "limit_source") return;
+    const limit = triggerSourceLimit(a, event.trigger, event.values.reason, this.sources.topFlagged(), atMs);
+    if (typeof limit === "string") {
+      this.log.warn({ trigger: event.trigger }, limit);
+      return;
+    }
+    try {
+      this.sources.validate(limit, atMs);
+    } catch (error) {
+      this.log.warn({ trigger: event.trigger, source: limit.source, err: error }, `trigger ${event.trigger} fired but its source limit is refused`);
+      return;
+    }
+    this.sources.setLimit(limit);
+    this.audit?.append({ kind: "source_limit", atMs, limit, cause: "set" });
+    this.log.warn({ trigger: event.trigger, source: limit.source, action: limit.action, cap_per_s: limit.capPerS, until_ms: limit.untilMs }, `trigger ${event.trigger} limits source ${JSON.stringify(limit.source)}`);
+    this.emitter.emit("source_limit", { cause: "set", limit, atMs });
+    this.engine.setSourceLimits(this.sources.decisions(atMs));
+  }
+
   private async runRound(): Promise<DecisionSet | undefined> {
     if (!this.leading) return undefined;
     const started = performance.now();
@@ -908,6 +935,7 @@ export class ControlPlane {
         if (event.kind === "fired") this.log.warn(fields, event.values.reason);
         else this.log.info(fields, `trigger ${event.trigger} cleared: its condition no longer holds`);
         this.emitter.emit("trigger", event);
+        this.limitFromTrigger(event, atMs);
       }
     }
     if (result.rollbackExpired !== undefined) {

@@ -9,6 +9,7 @@
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import { storedForm } from "../audit/record-codec.js";
 import type { AuditRecord } from "../audit/records.js";
+import { actionCluster } from "../core/triggers/types.js";
 
 /** About this many bytes per chunk handed to the socket. */
 export const CHUNK_BYTES = 64 * 1024;
@@ -99,7 +100,7 @@ export function csvRows(record: AuditRecord, cluster?: string): CsvRow[] {
       return [
         {
           ...common,
-          cluster: a.kind === "halt" ? undefined : a.cluster,
+          cluster: actionCluster(a),
           state: e.kind,
           trigger: e.trigger,
           action: e.action.kind,

@@ -2,7 +2,7 @@
 // sidecars rejecting decisions, sources whose traffic jumped. (Model fallback is raised by whoever loads the model, through
 // modelFallbackAlert.)
 import type { ControlPlaneEvents, HaltEvent, NackEvent, Transition } from "../core/types.js";
-import type { TriggerAction, TriggerEvent } from "../core/triggers/types.js";
+import { actionCluster, type TriggerAction, type TriggerEvent } from "../core/triggers/types.js";
 import type { EventSource } from "../metrics/bind.js";
 import type { Alert } from "./types.js";
 import type { SourceFlagEvent } from "../core/sources/types.js";
@@ -54,11 +54,15 @@ export function nackAlert(n: NackEvent): Alert {
 export function actionText(a: TriggerAction): string {
   if (a.kind === "halt") return "halt the mesh";
   if (a.kind === "open") return `open ${a.cluster}`;
+  if (a.kind === "limit_source") {
+    const what = a.deny ? "deny" : `cap at ${a.capPerS} requests/s`;
+    return `${what} source ${a.source ?? "(the top flagged one)"} for ${a.ttlMs / 1000} s`;
+  }
   return `shed ${Math.round(a.fraction * 1000) / 10} % of ${a.cluster ?? "the mesh"}'s requests`;
 }
 
 export function triggerAlert(e: TriggerEvent): Alert {
-  const cluster = e.action.kind === "halt" ? "" : (e.action.cluster ?? "");
+  const cluster = actionCluster(e.action) ?? "";
   const fired = e.kind === "fired";
   const by = e.clearedBy === undefined || e.clearedBy === "condition" ? "its condition no longer holds" : `cleared by ${e.clearedBy}: ${e.clearReason ?? ""}`;
   return {

@@ -127,7 +127,15 @@ const nack = object({ stream_id: str, node_id: str, version, reason: str, enforc
 
 const firingValues = object({ value: finite, peak: finite, threshold: finite, held_ms: finite, reason: str });
 
-const triggerAction = object({ kind: oneOf("halt", "open", "shed"), cluster: optional(str), fraction: optional(finite) });
+const triggerAction = object({
+  kind: oneOf("halt", "open", "shed", "limit_source"),
+  cluster: optional(str),
+  fraction: optional(finite),
+  source: optional(str),
+  deny: optional(bool),
+  cap_per_s: optional(finite),
+  ttl_ms: optional(finite),
+});
 
 const triggerEvent = object({
   kind: oneOf("fired", "cleared"),

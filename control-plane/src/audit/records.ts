@@ -10,6 +10,7 @@ import { MAX_INCIDENTS } from "../core/incidents/incident-book.js";
 import type { Incident } from "../core/incidents/incident.js";
 import { decodeRecord } from "./record-codec.js";
 import type { SkipReason } from "./record-schema.js";
+import { actionCluster } from "../core/triggers/types.js";
 
 export type { HaltState };
 /** What the control plane gets back after a restart. */
@@ -83,7 +84,8 @@ export function recordClusters(record: AuditRecord): string[] {
       return [...record.incident.clusters];
     case "trigger": {
       const a = record.event.action;
-      return a.kind === "open" || (a.kind === "shed" && a.cluster !== undefined) ? [a.cluster!] : [];
+      const cluster = actionCluster(a);
+      return cluster === undefined ? [] : [cluster];
     }
     case "error_budget":
       return [...new Set(record.budget.buckets.map((b) => b.scope).filter((s) => s !== MESH_SCOPE))];

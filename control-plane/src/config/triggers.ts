@@ -22,8 +22,14 @@
 //       for_s: 0
 //       action: { open: llm-c }
 //       clear: manual
+//     - name: llm-a-abuse
+//       when: { metric: error_rate, scope: llm-a, above: 0.3 }
+//       for_s: 10
+//       action: { limit_source: { cap_per_s: 50, ttl_s: 600 } }   # the top flagged source, or
+//                                                   # { source: "10.0.0.7", deny: true, ttl_s: 600 }
 import type { ClusterSpec } from "../core/types.js";
 import { TRIGGER_METRICS, type TriggerAction, type TriggerRule } from "../core/triggers/types.js";
+import { MAX_SOURCE_CHARS, MAX_SOURCE_LIMIT_TTL_MS } from "../core/sources/source-limits.js";
 import { schemaProblems, type JsonSchema } from "./schema-problems.js";
 
 /** Rule names: also a path segment of the admin API. */
@@ -60,6 +66,17 @@ export const TRIGGERS_SCHEMA: JsonSchema = {
           open: { type: "string", minLength: 1, maxLength: 63 },
           shed: { type: "number", exclusiveMinimum: 0, maximum: 1 },
           cluster: { type: "string", minLength: 1, maxLength: 63 },
+          limit_source: {
+            type: "object",
+            additionalProperties: false,
+            required: ["ttl_s"],
+            properties: {
+              source: { type: "string", maxLength: MAX_SOURCE_CHARS },
+              deny: { const: true },
+              cap_per_s: { type: "number", exclusiveMinimum: 0 },
+              ttl_s: { type: "integer", minimum: 1, maximum: MAX_SOURCE_LIMIT_TTL_MS / 1000 },
+            },
+          },
         },
       },
       clear: { enum: ["auto", "manual"] },
@@ -72,7 +89,7 @@ interface RawRule {
   name: string;
   when: { metric: TriggerRule["condition"]["metric"]; scope?: string; above: number; statistic?: "mean" | "max" };
   for_s?: number;
-  action: { halt?: true; open?: string; shed?: number; cluster?: string };
+  action: { halt?: true; open?: string; shed?: number; cluster?: string; limit_source?: { source?: string; deny?: true; cap_per_s?: number; ttl_s: number } };
   clear?: "auto" | "manual";
   clear_after_s?: number;
 }
@@ -100,11 +117,23 @@ export function readTriggers(raw: unknown, clusters: readonly ClusterSpec[]): { 
       problems.push(`${at}.when.statistic: only for the upstream-load metrics (cpu_utilization, application_utilization, queue_size)`);
     }
     const a = r.action;
-    const kinds = [a.halt !== undefined, a.open !== undefined, a.shed !== undefined].filter(Boolean).length;
+    const kinds = [a.halt !== undefined, a.open !== undefined, a.shed !== undefined, a.limit_source !== undefined].filter(Boolean).length;
     let action: TriggerAction = { kind: "halt" };
-    if (kinds !== 1) problems.push(`${at}.action: expected exactly one of halt, open, shed`);
+    if (kinds !== 1) problems.push(`${at}.action: expected exactly one of halt, open, shed, limit_source`);
     else if (a.cluster !== undefined && a.shed === undefined) problems.push(`${at}.action.cluster: only with shed`);
-    else if (a.open !== undefined) {
+    else if (a.limit_source !== undefined) {
+      const l = a.limit_source;
+      if ((l.deny === undefined) === (l.cap_per_s === undefined)) {
+        problems.push(`${at}.action.limit_source: expected exactly one of deny (true) or cap_per_s (requests per second over the mesh)`);
+      }
+      action = {
+        kind: "limit_source",
+        ...(l.source === undefined ? {} : { source: l.source }),
+        deny: l.deny === true,
+        ...(l.cap_per_s === undefined ? {} : { capPerS: l.cap_per_s }),
+        ttlMs: l.ttl_s * 1000,
+      };
+    } else if (a.open !== undefined) {
       known(`${at}.action.open`, a.open);
       action = { kind: "open", cluster: a.open };
     } else if (a.shed !== undefined) {

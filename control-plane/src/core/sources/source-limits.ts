@@ -61,3 +61,31 @@ export function limitDecisions(limits: readonly SourceLimitEntry[], nowMs: numbe
       return { source: l.source, deny: false, admitFraction: capFraction(l.capPerS!, offeredPerS(l.source)), retryAfterS: 1, reason, capPerS: l.capPerS! };
     });
 }
+
+/** What a trigger's limit_source action asks (core/triggers/types.ts). */
+export interface TriggerLimitAsk {
+  source?: string;
+  deny: boolean;
+  capPerS?: number;
+  ttlMs: number;
+}
+
+/**
+ * The limit a rule that fired at atMs sets: on the source it names, else on `topFlagged` (the
+ * flagged source with the most requests in the last closed window); actor "trigger <name>", the
+ * firing's reason, until atMs + ttlMs. A text saying why none is set when the rule names no
+ * source and none is flagged.
+ */
+export function triggerSourceLimit(ask: TriggerLimitAsk, trigger: string, reason: string, topFlagged: string | undefined, atMs: number): SourceLimitEntry | string {
+  const source = ask.source ?? topFlagged;
+  if (source === undefined) return `trigger ${trigger} fired but sets no source limit: it names no source and no source is flagged`;
+  return {
+    source,
+    action: ask.deny ? "deny" : "cap",
+    ...(ask.deny ? {} : { capPerS: ask.capPerS! }),
+    untilMs: atMs + ask.ttlMs,
+    reason,
+    actor: `trigger ${trigger}`,
+    atMs,
+  };
+}

@@ -77,6 +77,33 @@ export class SourceMonitor {
     return this.flagger.flagged();
   }
 
+  /** Of the sources flagged now, the one with the most requests in the last closed window
+   *  (ties: the first in source order); undefined when none is flagged. */
+  topFlagged(): string | undefined {
+    const last = Number.isFinite(this.lastClosedStartMs) ? this.book.window(this.lastClosedStartMs) : undefined;
+    let top: string | undefined;
+    let most = -1;
+    for (const source of [...this.flagger.flagged()].sort()) {
+      const n = last?.requests.get(source) ?? 0;
+      if (n > most) {
+        top = source;
+        most = n;
+      }
+    }
+    return top;
+  }
+
+  /** The decision set's limits at nowMs (from the last closed window's rates), between rounds. */
+  decisions(nowMs: number): SourceLimitDecision[] {
+    return limitDecisions(this.limits, nowMs, (source) => this.offeredPerS(source));
+  }
+
+  private offeredPerS(source: string): number | undefined {
+    const last = Number.isFinite(this.lastClosedStartMs) ? this.book.window(this.lastClosedStartMs) : undefined;
+    const n = last?.requests.get(source);
+    return last === undefined || n === undefined ? undefined : n / (last.lengthMs / 1000);
+  }
+
   /** The top `limit` sources over the closed windows that started in the last spanMs. */
   view(nowMs: number, spanMs: number, limit: number): SourcesView {
     const closedBefore = nowMs - this.lateGraceMs;
@@ -95,11 +122,6 @@ export class SourceMonitor {
     }
     const expired = this.limits.filter((l) => l.untilMs <= nowMs);
     if (expired.length > 0) this.limits = this.limits.filter((l) => l.untilMs > nowMs);
-    const last = Number.isFinite(this.lastClosedStartMs) ? this.book.window(this.lastClosedStartMs) : undefined;
-    const offered = (source: string): number | undefined => {
-      const n = last?.requests.get(source);
-      return last === undefined || n === undefined ? undefined : n / (last.lengthMs / 1000);
-    };
-    return { flags, expired, decisions: limitDecisions(this.limits, nowMs, offered) };
+    return { flags, expired, decisions: this.decisions(nowMs) };
   }
 }

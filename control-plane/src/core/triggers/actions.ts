@@ -19,6 +19,8 @@ export function combineActions(fired: readonly { rule: TriggerRule; fired: Firin
   for (const { rule, fired: values } of fired) {
     const a = rule.action;
     const reason = values.reason;
+    // A source limit is set once, when the rule fires (service.ts), not held by the rule.
+    if (a.kind === "limit_source") continue;
     if (a.kind === "halt") out.halt ??= { trigger: rule.name, reason };
     else if (a.kind === "open") {
       if (!out.open.has(a.cluster)) out.open.set(a.cluster, { trigger: rule.name, reason });

@@ -1,7 +1,7 @@
 // Triggers: operator-configured rules that act on the merged telemetry by themselves. A rule's
 // condition (a metric of the mesh or of one cluster above a value) must hold over consecutive
 // merged windows spanning `forMs`; then its action (halt the mesh, open a cluster, shed a
-// fraction of requests) is in force until the rule clears: by itself once the condition has been
+// fraction of requests, limit a source) is in force until the rule clears: by itself once the condition has been
 // false over windows spanning `clearAfterMs` (hysteresis), or only by a human (`clear: "manual"`).
 // Times are epoch milliseconds (window times are the aggregation's, firing times the injected
 // clock's).
@@ -34,7 +34,18 @@ export type TriggerAction =
   | { kind: "open"; cluster: string }
   /** Refuses `fraction` (0, 1] of new requests with a local 429: of one cluster's, or of the
    *  mesh's when `cluster` is absent. */
-  | { kind: "shed"; fraction: number; cluster?: string };
+  | { kind: "shed"; fraction: number; cluster?: string }
+  /** Limits one source (core/sources/) for ttlMs from the firing, as an operator's limit is
+   *  (audited as source_limit, actor "trigger <name>"): `source`, or when absent the flagged
+   *  source (jump detector) with the most requests in the last closed window. A deny, or a cap of
+   *  capPerS requests per second over the mesh. The limit lasts its TTL whether or not the rule
+   *  clears (DELETE /v1/sources/limits ends it early); a rule fires it once per firing. */
+  | { kind: "limit_source"; source?: string; deny: boolean; capPerS?: number; ttlMs: number };
+
+/** The one cluster an action is about (open, or a cluster's shed); undefined for the mesh or a source. */
+export function actionCluster(a: TriggerAction): string | undefined {
+  return a.kind === "open" || a.kind === "shed" ? a.cluster : undefined;
+}
 
 export interface TriggerRule {
   /** Unique; in the admin API's path (`/v1/triggers/{name}/clear`). */
