@@ -2,10 +2,13 @@
 // (docs/design/replicas.md): counters add, latency histograms merge bucket by bucket (the
 // histograms are mergeable: lib/histogram.ts), so the leader gets one report per follower and
 // window whatever the number of sidecars, and merges it with its own as it would a sidecar's.
+// Who sent the requests (the sidecars' sketches) merges too, keeping the bounds (partial-sources.ts).
 // Pure: time comes in as an argument (epoch ms, the control plane's clock).
 import { mergeCounts } from "../../../lib/histogram.js";
 import type { WorkerStreamWindow } from "../core/streams/stream-window.js";
 import type { LatencyCounts, WorkerClusterWindow, WorkerReport } from "../core/types.js";
+import type { WorkerSources } from "../core/sources/types.js";
+import { mergeWorkerSources } from "./partial-sources.js";
 
 /** A merged window, ready to forward (the forwarder numbers it). */
 export type MergedWindow = Omit<WorkerReport, "sequence">;
@@ -15,6 +18,8 @@ interface OpenWindow {
   lengthMs: number;
   reporters: Set<string>;
   clusters: Map<string, WorkerClusterWindow>;
+  /** The sources each reporter's sketch counted (reports without sources add none). */
+  sources: WorkerSources[];
 }
 
 export class PartialWindows {
@@ -26,8 +31,12 @@ export class PartialWindows {
   /** Reports that came after their window was forwarded (dropped). */
   late = 0;
 
-  /** @param flushDelayMs how long after its end a window waits for missing reporters, ms */
-  constructor(private readonly flushDelayMs: number) {}
+  /**
+   * @param flushDelayMs how long after its end a window waits for missing reporters, ms
+   * @param maxSources most sources one merged window lists (the leader refuses a report with
+   *   more: grpc/convert.ts MAX_REPORT_SOURCES)
+   */
+  constructor(private readonly flushDelayMs: number, private readonly maxSources = 256) {}
 
   /** Adds one worker's report (`reporter`: its stream). */
   add(reporter: string, report: WorkerReport): void {
@@ -39,11 +48,12 @@ export class PartialWindows {
       return;
     }
     if (window === undefined) {
-      window = { startMs: report.windowStartMs, lengthMs: report.windowLengthMs, reporters: new Set(), clusters: new Map() };
+      window = { startMs: report.windowStartMs, lengthMs: report.windowLengthMs, reporters: new Set(), clusters: new Map(), sources: [] };
       this.open.set(key, window);
     }
     if (window.reporters.has(reporter)) return; // a duplicate: the first report counts
     window.reporters.add(reporter);
+    if (report.sources !== undefined) window.sources.push(report.sources);
     for (const c of report.clusters) {
       const had = window.clusters.get(c.cluster);
       window.clusters.set(c.cluster, had === undefined ? { ...c, totalLatency: { ...c.totalLatency, counts: [...c.totalLatency.counts] } } : mergeWindow(had, c));
@@ -64,7 +74,8 @@ export class PartialWindows {
     return ready.map(([key, w]) => {
       this.open.delete(key);
       this.flushedThroughMs = Math.max(this.flushedThroughMs, w.startMs);
-      return { windowStartMs: w.startMs, windowLengthMs: w.lengthMs, enforcedVersion: 0, clusters: [...w.clusters.values()] };
+      const merged: MergedWindow = { windowStartMs: w.startMs, windowLengthMs: w.lengthMs, enforcedVersion: 0, clusters: [...w.clusters.values()] };
+      return w.sources.length === 0 ? merged : { ...merged, sources: mergeWorkerSources(w.sources, this.maxSources) };
     });
   }
 }

@@ -8,8 +8,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { create, toBinary } from "@bufbuild/protobuf";
 import type { Logger } from "../../../lib/log.js";
-import { ClusterWindowSchema, LatencyHistogramSchema, SidecarMessageSchema, TelemetryReportSchema } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { ClusterWindowSchema, LatencyHistogramSchema, SidecarMessageSchema, SourceCountSchema, TelemetryReportSchema } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { WorkerReport } from "../core/types.js";
+import { MAX_REPORT_SOURCES } from "../grpc/convert.js";
 import { CONNECT_PATH } from "../grpc/server.js";
 import { streamsToProto } from "../grpc/stream-convert.js";
 import { PartialWindows, type MergedWindow } from "./partial-windows.js";
@@ -42,7 +43,7 @@ export class TelemetryForwarder {
   readonly counts = { forwarded: 0, dropped: 0 };
 
   constructor(private readonly options: ForwarderOptions) {
-    this.windows = new PartialWindows(options.flushDelayMs);
+    this.windows = new PartialWindows(options.flushDelayMs, MAX_REPORT_SOURCES);
   }
 
   /** What the control plane feeds while it follows (service.ts followerTelemetry). */
@@ -141,5 +142,9 @@ function reportMessage(window: MergedWindow, sequence: number) {
         ...(c.streams !== undefined ? { streams: streamsToProto(c.streams) } : {}),
       }),
     ),
+    // Who sent them, merged over this replica's sidecars (partial-sources.ts).
+    ...(window.sources === undefined
+      ? {}
+      : { sources: window.sources.sources.map((s) => create(SourceCountSchema, s)), sourcesTotal: BigInt(window.sources.total) }),
   });
 }
