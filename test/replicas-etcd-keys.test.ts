@@ -131,4 +131,21 @@ describe("the shared keys of triggers, incidents, error budgets, the rollback an
     await shared.putControl({ kind: "rollback_end", atMs: 8, rollback: pin, cause: "released", actor: "ops", reason: "done" });
     assert.equal((await shared.load()).state.rollback, undefined, "released: no pin");
   });
+
+  it("source limits are one key per source (URI-encoded), read back while set; a removal or expiry ends one, a record under another source's key is skipped", async () => {
+    const prefix = "/source-limit-keys/";
+    const shared = new EtcdState(client, prefix, "w1");
+    const limit = (source: string, atMs: number) => ({ source, action: "cap" as const, capPerS: 5, untilMs: atMs + HOUR, reason: "r", actor: "ops", atMs });
+    await shared.putControl({ kind: "source_limit", atMs: 1, limit: limit("[2001:db8::1]:443", 1), cause: "set" });
+    await shared.putControl({ kind: "source_limit", atMs: 2, limit: limit("10.0.0.1", 2), cause: "set" });
+    await shared.putControl({ kind: "source_limit", atMs: 3, limit: limit("tenant/a", 3), cause: "set" });
+    await shared.putControl({ kind: "source_limit", atMs: 4, limit: limit("10.0.0.1", 2), cause: "removed", actor: "ops", reason: "done" });
+    await shared.putControl({ kind: "source_limit", atMs: 5, limit: limit("tenant/a", 3), cause: "expired" });
+    await client.put(`${prefix}state/source-limits/10.0.0.2`).value(JSON.stringify({ kind: "source_limit", at_ms: 6, limit: { source: "10.0.0.3", action: "cap", cap_per_s: 5, until_ms: 6 + HOUR, reason: "r", actor: "ops", at_ms: 6 }, cause: "set" }));
+    const keys = Object.keys(await client.getAll().prefix(`${prefix}state/source-limits/`).strings()).sort();
+    assert.deepEqual(keys, ["10.0.0.1", "10.0.0.2", "%5B2001%3Adb8%3A%3A1%5D%3A443", "tenant%2Fa"].map((k) => `${prefix}state/source-limits/${k}`).sort());
+    const snapshot = await shared.load();
+    assert.deepEqual(snapshot.state.sourceLimits, [limit("[2001:db8::1]:443", 1)]);
+    assert.deepEqual(snapshot.problems, [`${prefix}state/source-limits/10.0.0.2: a source_limit record does not belong under this key`]);
+  });
 });

@@ -163,6 +163,64 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     }
   });
 
+  it("a follower's sidecars' sources reach the leader: GET /v1/sources there sees the whole mesh", async () => {
+    const leader = leaders()[0]!;
+    const followers = replicas.filter((r) => r !== leader);
+    const forwarded = new Map<number, Set<string>>();
+    const off = leader.cp.on("report", (e) => {
+      if (!e.nodeId.startsWith("replica/")) return;
+      if (!forwarded.has(e.windowStartMs)) forwarded.set(e.windowStartMs, new Set());
+      forwarded.get(e.windowStartMs)!.add(e.nodeId);
+    });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const start = clock.now - (clock.now % 1000);
+        for (const s of leader.sidecars) s.report(start, { sources: { "10.0.0.1": 30, "10.0.0.9": 10 } });
+        for (const f of followers) for (const s of f.sidecars) s.report(start, { sources: { "10.0.0.1": 20, [`10.1.0.${f.id.slice(1)}`]: 50 } });
+        clock.now += 1000;
+        await until(`both followers forwarded window ${i}`, () => (forwarded.get(start)?.size ?? 0) === followers.length);
+        await leader.cp.decide();
+      }
+    } finally {
+      off();
+    }
+    // Windows without sources until the three are past the late grace (closed).
+    for (let i = 0; i < 4; i++) await window(leader, false);
+    const res = await leader.app.inject({ method: "GET", url: "/v1/sources?window_s=3", headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = res.json() as { windows: number; total_requests: number; sources: { source: string; requests: number; min_requests: number; max_requests: number }[] };
+    const per = (source: string) => body.sources.find((s) => s.source === source);
+    // Two sidecars per replica, three windows: 10.0.0.1 from every sidecar, the followers' own clients from theirs.
+    assert.equal(body.windows, 3);
+    assert.deepEqual(per("10.0.0.1"), { ...per("10.0.0.1"), requests: 3 * 2 * (30 + 20 + 20), min_requests: 420, max_requests: 420 });
+    for (const f of followers) assert.equal(per(`10.1.0.${f.id.slice(1)}`)?.requests, 3 * 2 * 50, `${f.id}'s sidecars' client`);
+    assert.equal(per("10.0.0.9")?.requests, 3 * 2 * 10);
+    assert.equal(body.total_requests, 3 * 2 * (40 + 70 + 70));
+  });
+
+  it("a source limit sent to a follower is committed in etcd before it answers 200, and the leader's set carries it", async () => {
+    const follower = replicas.find((r) => !r.cp.isLeading)!;
+    const leader = leaders()[0]!;
+    const response = await follower.app.inject({
+      method: "POST",
+      url: "/v1/sources/limits",
+      headers: { authorization: `Bearer ${TOKEN}` },
+      payload: { source: "10.0.0.1", action: "cap", cap_per_s: 70, ttl_s: 3600, reason: "scraper" },
+    });
+    assert.equal(response.statusCode, 200, response.body);
+    const stored = (await probe.get(`${PREFIX}state/source-limits/10.0.0.1`).json()) as { kind: string; cause: string; limit: { source: string; cap_per_s: number; until_ms: number }; origin: string } | null;
+    assert.equal(stored?.kind, "source_limit");
+    assert.equal(stored?.cause, "set");
+    assert.equal(stored?.limit.cap_per_s, 70);
+    assert.equal(stored?.origin, follower.id);
+    await until("the leader's set carries the cap", () => leader.cp.currentDecisions().sourceLimits?.some((l) => l.source === "10.0.0.1" && l.capPerS === 70) === true);
+    // The leader's last closed window saw 140 requests/s from it: a cap of 70 admits half.
+    assert.equal(leader.cp.currentDecisions().sourceLimits!.find((l) => l.source === "10.0.0.1")!.admitFraction, 0.5);
+    const version = leader.cp.currentDecisions().version;
+    await until("every sidecar holds the set with the cap", () => allSidecars().every((s) => s.enforced() >= version));
+    for (const r of replicas) await until(`${r.id} lists the limit`, () => r.cp.sourceLimits().some((l) => l.source === "10.0.0.1" && l.untilMs === stored!.limit.until_ms));
+  });
+
   it("an override sent to a follower is committed in etcd before it answers 200, and the leader puts it in force", async () => {
     const follower = replicas.find((r) => !r.cp.isLeading)!;
     const leader = leaders()[0]!;
@@ -205,6 +263,7 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
       const stored = (await probe.get(`${PREFIX}state/assessment`).json()) as { clusters: { cluster: string; breaker: unknown }[] } | null;
       return JSON.stringify(stored?.clusters.find((c) => c.cluster === "a")?.breaker) === JSON.stringify(breakerA);
     });
+    const limitBefore = old.cp.sourceLimits().find((l) => l.source === "10.0.0.1");
     // A crash: no resignation, the lease runs out; the streams end.
     const killedAt = Date.now();
     old.replica.abandon();
@@ -228,6 +287,11 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
       assert.deepEqual(leader.cp.currentDecisions().clusters.map((c) => [c.cluster, c.state]), statesBefore, `window ${i} after the takeover`);
       assert.match(stateOf(leader.cp, "c").reason, /override by/);
     }
+    // The source limit set through a follower is in force with its own TTL, read back from etcd.
+    const limit = leader.cp.sourceLimits().find((l) => l.source === "10.0.0.1");
+    assert.equal(limit?.capPerS, 70);
+    assert.equal(limit?.untilMs, limitBefore!.untilMs);
+    assert.equal(leader.cp.currentDecisions().sourceLimits?.find((l) => l.source === "10.0.0.1")?.capPerS, 70);
     // A change now gets a version above every earlier one.
     const cleared = await leader.cp.setOverride({ cluster: "c", state: "auto", reason: "maintenance over", actor: "ops" });
     assert.ok(cleared.version > highest, `${cleared.version} > ${highest}`);

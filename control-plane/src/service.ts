@@ -93,7 +93,7 @@ export interface ControlPlaneOptions {
 }
 
 /** A change an operator made on any replica, committed to the shared store (applyShared). */
-export type SharedControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" | "rollback" | "rollback_end" | "trigger" }>;
+export type SharedControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" | "rollback" | "rollback_end" | "trigger" | "source_limit" }>;
 
 /** Default wait for sidecars to confirm a halt, ms. */
 export const DEFAULT_CONFIRM_WAIT_MS = 30_000;
@@ -500,6 +500,10 @@ export class ControlPlane {
       );
       this.assessmentSavedAtMs = Number.NEGATIVE_INFINITY;
       this.savedTriggers = shared.triggerStates;
+      // The source limits as etcd holds them (a change committed just before the last leader
+      // died is in); those whose TTL passed are dropped. Each keeps its own until_ms.
+      this.sources.restore(shared.sourceLimits ?? [], atMs);
+      this.engine.setSourceLimits(this.sources.decisions(atMs));
       // The open incidents continue (the same ids, their confirmation watched again).
       this.incidents.lead(shared.incidents ?? []);
       // The shared store lacks this set (none was ever published, or this replica served a newer one).
@@ -580,6 +584,20 @@ export class ControlPlane {
               ? { kind: "released", rollback: pin, atMs, actor: record.actor ?? "", reason: record.reason ?? "" }
               : { kind: "expired", rollback: pin, atMs },
           );
+          break;
+        }
+        case "source_limit": {
+          const { limit, cause } = record;
+          if (cause === "set") {
+            if (limit.untilMs <= atMs) return; // its TTL passed on the way
+            this.sources.setLimit(limit);
+          } else {
+            // Only the limit the record names (a newer one on the source stays).
+            if (this.sources.limitsInForce().find((l) => l.source === limit.source)?.atMs !== limit.atMs) return;
+            this.sources.removeLimit(limit.source);
+          }
+          this.engine.setSourceLimits(this.sources.decisions(atMs));
+          this.emitter.emit("source_limit", { cause, limit, atMs, ...(record.actor === undefined ? {} : { actor: record.actor }), ...(record.reason === undefined ? {} : { reason: record.reason }) });
           break;
         }
         case "trigger": {

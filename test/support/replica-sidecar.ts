@@ -27,7 +27,8 @@ export interface InProcessSidecar {
    * Reports the window that starts at windowStartMs: `perCluster` requests to every cluster the
    * held set does not hold open, latency 100 ms, failing at `errorRate[cluster]` (default 0).
    */
-  report(windowStartMs: number, options?: { errorRate?: Record<string, number>; perCluster?: number }): void;
+  /** One window's report; `sources`: who sent its requests (the filter's sketch, none displaced). */
+  report(windowStartMs: number, options?: { errorRate?: Record<string, number>; perCluster?: number; sources?: Record<string, number> }): void;
   close(): void;
 }
 
@@ -55,7 +56,12 @@ export function connectSidecar(cp: ControlPlane, nodeId: string, clusters: reado
           });
         });
       sequence++;
-      const report = create(TelemetryReportSchema, { windowStartMs: BigInt(windowStartMs), windowLengthMs: 1000, sequence: BigInt(sequence), enforcedVersion: BigInt(held), clusters: windows });
+      const counted = Object.entries(options.sources ?? {});
+      const report = create(TelemetryReportSchema, {
+        windowStartMs: BigInt(windowStartMs), windowLengthMs: 1000, sequence: BigInt(sequence), enforcedVersion: BigInt(held), clusters: windows,
+        sources: counted.map(([source, requests]) => ({ source, requests, overestimate: 0, errors: 0, limited: 0 })),
+        sourcesTotal: BigInt(counted.reduce((a, [, n]) => a + n, 0)),
+      });
       stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "report", value: report } })));
     },
     close: () => stream.close(),

@@ -7,6 +7,8 @@
 //                              (state "auto": back to the policy; kept, so watchers see who did it)
 //   state/rollback             the rollback pinned, or its end    {type:"rollback" | "rollback_end", ...}
 //   state/trigger-clears/<rule> the last clear by hand of a rule  {type:"trigger", event: cleared, ...}
+//   state/source-limits/<source> a source's last limit change    {type:"source_limit", limit, cause: set | removed | expired, ...}
+//                              (<source>: URI-encoded; "set" with until_ms still ahead: in force)
 //   state/triggers             every rule's state (holds, firings, clearing hysteresis; leader only)
 //   state/incidents/<id>       an incident as it now is           {type:"incident", incident, ...} (leader only)
 //   state/error-budget/<start> an error-budget period bucket's counts, every scope {type:"error_budget", ...}
@@ -34,8 +36,9 @@ import type { DecisionSet, PersistedState } from "../core/types.js";
 
 export type DecisionsRecord = Extract<AuditRecord, { kind: "decisions" }>;
 /** A change any replica makes for an operator: an override, the halt (a halt or a resume record
- *  under one key), a rollback or its end, a trigger cleared by hand. */
-export type ControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" | "rollback" | "rollback_end" }> | TriggerClearRecord;
+ *  under one key), a rollback or its end, a trigger cleared by hand, a source limit set, removed
+ *  or expired. */
+export type ControlRecord = Extract<AuditRecord, { kind: "override" | "halt" | "resume" | "rollback" | "rollback_end" | "source_limit" }> | TriggerClearRecord;
 export type TriggerClearRecord = Extract<AuditRecord, { kind: "trigger" }>;
 export type IncidentRecord = Extract<AuditRecord, { kind: "incident" }>;
 export type BudgetRecord = Extract<AuditRecord, { kind: "error_budget" }>;
@@ -64,8 +67,13 @@ export function controlKey(record: ControlRecord): string {
       return "state/rollback";
     case "trigger":
       return `state/trigger-clears/${record.event.trigger}`;
+    case "source_limit":
+      return `${SOURCE_LIMITS}${encodeURIComponent(record.limit.source)}`;
   }
 }
+
+/** Where source limits live: one key per source (an identity may hold ':', '[' or '/'). */
+const SOURCE_LIMITS = "state/source-limits/";
 
 /** What is in etcd at one revision. */
 export interface SharedSnapshot {
@@ -127,6 +135,10 @@ export class EtcdState {
           if (r.override.state !== "auto") snapshot.state.overrides.push(r.override);
         } else if (r.kind === "rollback") snapshot.state.rollback = r.rollback;
         else if (r.kind === "trigger") snapshot.triggerClears.push(r);
+        else if (r.kind === "source_limit") {
+          // Limits whose TTL has passed are dropped by the control plane when it restores them.
+          if (r.cause === "set") snapshot.state.sourceLimits = [...(snapshot.state.sourceLimits ?? []), r.limit];
+        }
         else if (r.kind === "halt" || r.kind === "resume") {
           snapshot.state.halt = { halted: r.kind === "halt", reason: r.reason, actor: r.actor, atMs: r.atMs, ...(r.kind === "halt" && r.mode !== undefined ? { mode: r.mode } : {}) };
         }
@@ -278,6 +290,9 @@ export class EtcdState {
     }
     if (name === "state/rollback" && (record.kind === "rollback" || record.kind === "rollback_end")) return { kind: "control", record, origin: from, revision };
     if (name.startsWith("state/trigger-clears/") && isTriggerClear(record) && record.event.trigger === name.slice("state/trigger-clears/".length)) {
+      return { kind: "control", record, origin: from, revision };
+    }
+    if (name.startsWith(SOURCE_LIMITS) && record.kind === "source_limit" && encodeURIComponent(record.limit.source) === name.slice(SOURCE_LIMITS.length)) {
       return { kind: "control", record, origin: from, revision };
     }
     if (name.startsWith("state/incidents/") && record.kind === "incident" && record.incident.id === name.slice("state/incidents/".length)) {

@@ -1,5 +1,5 @@
 // The state store of one of several replicas (state/state-store.ts): what operators change
-// (overrides, the halt, a rollback, a trigger cleared by hand) is committed to etcd by any
+// (overrides, the halt, a rollback, a trigger cleared by hand, source limits) is committed to etcd by any
 // replica; what the leader decides (decision sets, the trigger rules' states, incidents, error
 // budget counts) only while this replica leads (fenced by its election key);
 // every record also goes to the local audit log when one is configured (each replica's own
@@ -22,7 +22,7 @@ export { controlKey };
 
 /** Whether a record is an operator's change any replica commits (etcd-state.ts ControlRecord). */
 export function isControlRecord(record: AuditRecord): record is ControlRecord {
-  return ["override", "halt", "resume", "rollback", "rollback_end"].includes(record.kind) || isTriggerClear(record);
+  return ["override", "halt", "resume", "rollback", "rollback_end", "source_limit"].includes(record.kind) || isTriggerClear(record);
 }
 
 /** The etcd revision of the last change applied per shared key (one's own commits and watched
