@@ -39,7 +39,7 @@ export const REQUIRED_SECTIONS: readonly string[] = ["clusters"];
  */
 export const HAND_CHECKED_SECTIONS: Readonly<Record<string, string>> = {
   alerts: "Alert channels (e-mail, webhooks, SMS) and routing by severity and kind: control-plane/src/alerts/config-schema.ts; README, \"Alerts\".",
-  triggers: "Rules that halt the mesh, open a cluster or shed load when a condition holds: control-plane/src/config/triggers.ts; README, \"Triggers, load shedding and upstream load\".",
+  triggers: "Rules that halt the mesh, open a cluster, shed load or limit a source when a condition holds: control-plane/src/config/triggers.ts; README, \"Triggers, load shedding and upstream load\".",
   etcd: "Several control-plane replicas sharing their state in etcd: control-plane/src/config/etcd.ts; README, \"Running several replicas\".",
   error_budgets: "SLO error budgets per cluster and mesh-wide, with multi-window burn-rate alerts: control-plane/src/config/error-budgets.ts; README, \"Error budgets\".",
 };
