@@ -19,6 +19,8 @@ const logger = createLogger("admin-test", "silent");
 const RULES: TriggerRule[] = [
   { name: "mesh-p99", condition: { metric: "p99_ms", scope: "mesh", above: 5000, statistic: "mean" }, forMs: 30_000, action: { kind: "halt" }, clear: "manual", clearAfterMs: 30_000 },
   { name: "a-cpu", condition: { metric: "cpu_utilization", scope: "llm-a", above: 0.95, statistic: "max" }, forMs: 10_000, action: { kind: "shed", fraction: 0.5, cluster: "llm-a" }, clear: "auto", clearAfterMs: 20_000 },
+  { name: "abuse", condition: { metric: "error_rate", scope: "mesh", above: 0.3, statistic: "mean" }, forMs: 10_000, action: { kind: "limit_source", deny: false, capPerS: 50, ttlMs: 600_000 }, clear: "auto", clearAfterMs: 10_000 },
+  { name: "ban", condition: { metric: "error_rate", scope: "mesh", above: 0.5, statistic: "mean" }, forMs: 10_000, action: { kind: "limit_source", source: "10.0.0.7", deny: true, ttlMs: 60_000 }, clear: "auto", clearAfterMs: 10_000 },
 ];
 const FIRED = { value: 6200, peak: 7100, threshold: 5000, heldMs: 30_000, reason: "trigger mesh-p99: p99_ms of the mesh 6200 > 5000 for 30 s" };
 
@@ -49,7 +51,7 @@ test("GET /v1/triggers lists every rule, its state, and the values that fired it
   const res = await app.inject({ method: "GET", url: "/v1/triggers", headers: auth });
   assert.equal(res.statusCode, 200);
   const { triggers } = res.json() as { triggers: Record<string, unknown>[] };
-  assert.deepEqual(triggers.map((t) => [t.name, t.state]), [["mesh-p99", "fired"], ["a-cpu", "idle"]]);
+  assert.deepEqual(triggers.map((t) => [t.name, t.state]), [["mesh-p99", "fired"], ["a-cpu", "idle"], ["abuse", "idle"], ["ban", "idle"]]);
   assert.deepEqual(triggers[0], {
     name: "mesh-p99", metric: "p99_ms", scope: "mesh", above: 5000, statistic: "mean", for_ms: 30_000,
     action: { kind: "halt" }, clear: "manual", clear_after_ms: 30_000, state: "fired", since_ms: NOW - 40_000, fired_at_ms: NOW - 9000,
@@ -57,6 +59,9 @@ test("GET /v1/triggers lists every rule, its state, and the values that fired it
     last_value: null, last_window_start_ms: null,
   });
   assert.deepEqual(triggers[1]!.action, { kind: "shed", fraction: 0.5, cluster: "llm-a" });
+  // A source limit's action, snake_case with its TTL in seconds (the configuration's spelling).
+  assert.deepEqual(triggers[2]!.action, { kind: "limit_source", deny: false, cap_per_s: 50, ttl_s: 600 });
+  assert.deepEqual(triggers[3]!.action, { kind: "limit_source", source: "10.0.0.7", deny: true, ttl_s: 60 });
   await app.close();
 });
 

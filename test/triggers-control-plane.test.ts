@@ -187,6 +187,18 @@ describe("a halting trigger that needs a human", () => {
     assert.deepEqual([alert.kind, alert.severity, alert.summary], ["trigger_fired", "critical", "trigger mesh-p99: p99_ms of the mesh 6500 > 5000 for 1 s: halt the mesh"]);
     assert.equal(alert.details.peak, 7000);
   });
+
+  it("a source-limiting rule's alert is a warning that says which source, how, and for how long", () => {
+    const values = { value: 0.4, peak: 0.4, threshold: 0.3, heldMs: 0, reason: "trigger abuse: error_rate of the mesh 0.4 > 0.3 for 0 s" };
+    const cases: [TriggerRule["action"], string][] = [
+      [{ kind: "limit_source", deny: false, capPerS: 50, ttlMs: 600_000 }, "cap at 50 requests/s source (the top flagged one) for 600 s"],
+      [{ kind: "limit_source", source: "10.0.0.7", deny: true, ttlMs: 60_000 }, "deny source 10.0.0.7 for 60 s"],
+    ];
+    for (const [action, text] of cases) {
+      const alert = triggerAlert({ kind: "fired", trigger: "abuse", action, atMs: 5, values });
+      assert.deepEqual([alert.kind, alert.severity, alert.summary], ["trigger_fired", "warning", `${values.reason}: ${text}`]);
+    }
+  });
 });
 
 describe("a trigger that opens a cluster", () => {

@@ -68,7 +68,8 @@ export function triggerAlert(e: TriggerEvent): Alert {
   return {
     kind: fired ? "trigger_fired" : "trigger_cleared",
     cluster,
-    severity: fired ? (e.action.kind === "shed" ? "warning" : "critical") : "info",
+    // Refusing part of the load (a shed, one source) warns; a halt or an open cluster is critical.
+    severity: fired ? (e.action.kind === "shed" || e.action.kind === "limit_source" ? "warning" : "critical") : "info",
     summary: fired ? `${e.values.reason}: ${actionText(e.action)}` : `trigger ${e.trigger} cleared (${by}); no longer: ${actionText(e.action)}`,
     atMs: e.atMs,
     details: {
@@ -79,6 +80,9 @@ export function triggerAlert(e: TriggerEvent): Alert {
       threshold: e.values.threshold,
       held_ms: e.values.heldMs,
       ...(e.action.kind === "shed" ? { fraction: e.action.fraction } : {}),
+      ...(e.action.kind === "limit_source"
+        ? { deny: e.action.deny, ttl_s: e.action.ttlMs / 1000, ...(e.action.source === undefined ? {} : { source: e.action.source }), ...(e.action.capPerS === undefined ? {} : { cap_per_s: e.action.capPerS }) }
+        : {}),
       ...(e.clearedBy === undefined ? {} : { cleared_by: e.clearedBy }),
     },
   };

@@ -2,7 +2,7 @@
 // values that fired it; POST /v1/triggers/{name}/clear (admin token) clears a fired one by hand,
 // 200 once the clear's audit record and the resulting decision set's are durable (as overrides).
 import type { FastifyInstance } from "fastify";
-import type { TriggerStatus } from "../../core/triggers/index.js";
+import type { TriggerAction, TriggerStatus } from "../../core/triggers/index.js";
 import { actorOf, requireToken } from "../auth.js";
 import type { AdminDeps } from "../deps.js";
 import { AdminError, errorBodySchema } from "../errors.js";
@@ -27,7 +27,18 @@ const triggerSchema = {
     above: num,
     statistic: str,
     for_ms: num,
-    action: { type: "object", properties: { kind: str, cluster: str, fraction: num } },
+    action: {
+      type: "object",
+      properties: {
+        kind: { type: "string", enum: ["halt", "open", "shed", "limit_source"] },
+        cluster: str,
+        fraction: num,
+        source: { type: "string", description: "limit_source: the source it limits; absent: the top flagged one when it fires" },
+        deny: { type: "boolean", description: "limit_source: a deny (else a cap)" },
+        cap_per_s: { type: "number", description: "limit_source: the cap, requests per second over the mesh" },
+        ttl_s: { type: "number", description: "limit_source: how long the limit lasts from the firing" },
+      },
+    },
     clear: str,
     clear_after_ms: num,
     state: { type: "string", enum: ["idle", "pending", "fired"] },
@@ -46,6 +57,12 @@ const nameParams = {
   properties: { name: { type: "string", minLength: 1, maxLength: 63 } },
 } as const;
 
+/** A rule's action as the admin API shows it (snake_case; a source limit's TTL in seconds). */
+function actionView(a: TriggerAction): Record<string, unknown> {
+  if (a.kind !== "limit_source") return { ...a };
+  return { kind: a.kind, ...(a.source === undefined ? {} : { source: a.source }), deny: a.deny, ...(a.capPerS === undefined ? {} : { cap_per_s: a.capPerS }), ttl_s: a.ttlMs / 1000 };
+}
+
 /** A trigger as the admin API shows it (snake_case). */
 export function triggerView(t: TriggerStatus): Record<string, unknown> {
   const { rule, state } = t;
@@ -57,7 +74,7 @@ export function triggerView(t: TriggerStatus): Record<string, unknown> {
     above: c.above,
     statistic: c.statistic,
     for_ms: rule.forMs,
-    action: rule.action,
+    action: actionView(rule.action),
     clear: rule.clear,
     clear_after_ms: rule.clearAfterMs,
     state: state.kind,
