@@ -4,7 +4,10 @@
 // the leader; the leader dies (its etcd client closed without leaving the election, as a kill
 // -9 would: the lease runs out) and another takes over within the lease, continues the versions
 // above every earlier one, and keeps the open breaker (its open period and backoff, from the
-// leader's assessment in etcd) and the override. No timed assertions:
+// leader's assessment in etcd) and the override. Who sends the traffic: the followers' sidecars'
+// sources reach the leader's GET /v1/sources; a source limit sent to a follower is committed
+// before its 200, carried by the leader's set, kept across the failover and restored by a
+// replica started later, with its TTL. No timed assertions:
 // every wait is for a condition, with a generous deadline.
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
@@ -298,6 +301,15 @@ describe("three control-plane replicas on a three-member etcd cluster", () => {
     await until("every live sidecar holds the new leader's set", () => replicas.filter((r) => !r.dead).flatMap((r) => r.sidecars).every((s) => s.enforced() === cleared.version));
     for (const s of allSidecars()) assert.ok(versionsOnlyGrow(s), `${s.nodeId} saw a version go down`);
   });
+  it("a replica started now restores the source limit from etcd, with its TTL", async () => {
+    const leader = leaders()[0]!;
+    const inForce = leader.cp.sourceLimits().find((l) => l.source === "10.0.0.1")!;
+    const fresh = await startReplica(etcd, "r3");
+    replicas.push(fresh);
+    assert.deepEqual(fresh.cp.sourceLimits(), [inForce]);
+    assert.equal(fresh.cp.isLeading, false);
+  });
+
   it("a sidecar that enforces a version above the shared ones, connecting to a follower, moves the leader above it", async () => {
     const leader = leaders()[0]!;
     const follower = replicas.find((r) => !r.dead && !r.cp.isLeading)!;
