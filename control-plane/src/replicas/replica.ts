@@ -218,6 +218,10 @@ export class Replica {
     this.terms++;
     this.log.info({ generation: claimed.generation }, "elected: leading");
     this.store.knowIncidents(snapshot.state.incidents ?? []);
+    // The error budgets as etcd holds them (the period's hours and the alert windows' minutes):
+    // the last leader's final writes may have been committed after this replica's watch last
+    // delivered (a leader's monitor takes no more of them).
+    for (const budget of [snapshot.state.errorBudget, snapshot.state.burnWindows]) if (budget !== undefined) this.onBudget?.(budget);
     await cp.lead(claimed.generation, snapshot.state, this.config.takeoverHoldWindows);
     // A clear by hand committed just before the last leader could apply it: applied now when the
     // firing it names is still in force (otherwise skipped).
