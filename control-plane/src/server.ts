@@ -255,7 +255,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       now,
       config: coreConfig,
       ...(replica !== undefined
-        ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held), ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }) }
+        ? {
+            audit: replica.store,
+            follower: true,
+            onSidecarAhead: (held: number) => replica.registerVersion(held),
+            onWorkersChanged: () => replica.workersChanged(),
+            ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }),
+          }
         : audit === undefined
           ? {}
           : { audit }),

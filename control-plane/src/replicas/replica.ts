@@ -24,6 +24,7 @@ import type { PersistedBudget } from "../core/error-budget/types.js";
 import { EtcdDecisionHistory } from "./etcd-decision-history.js";
 import { EtcdState, newerDecisions, type SharedChange } from "./etcd-state.js";
 import { AppliedRevisions, controlKey, ReplicaStore } from "./replica-store.js";
+import { SidecarPresence } from "./sidecar-presence.js";
 
 /** Seconds between a lost or failed campaign and the next one. */
 const RECAMPAIGN_DELAY_MS = 1000;
@@ -40,6 +41,8 @@ export class Replica {
   private onBudget: ((budget: PersistedBudget) => void) | undefined;
   private leaderPeer: string | undefined;
   private campaign: Candidacy | undefined;
+  /** This replica's sidecar workers in etcd, and the other replicas' (sidecar-presence.ts). */
+  private presence: SidecarPresence | undefined;
   /** The generation this replica last claimed (the counter's value its own claim wrote). */
   private claimedGeneration = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -124,6 +127,17 @@ export class Replica {
       (problem) => this.log.warn({ problem }, "etcd: shared state problem"),
     );
     this.state = "follower";
+    const presence = new SidecarPresence({
+      client: this.client,
+      prefix: this.config.prefix,
+      replicaId: this.config.replicaId,
+      ttlS: this.config.leaseTtlS,
+      workers: () => cp.publishedWorkers(),
+      onRemote: (workers) => cp.setRemoteWorkers(workers),
+      logger: this.log,
+    });
+    this.presence = presence;
+    await presence.start();
     this.leaderWatcher = await this.client.watch().prefix(this.electionPrefix()).create();
     this.leaderWatcher.on("put", () => void this.observeLeader());
     this.leaderWatcher.on("delete", () => void this.observeLeader());
@@ -159,6 +173,11 @@ export class Replica {
     }
   }
 
+  /** The control plane's sidecar workers changed (service.ts onWorkersChanged): published shortly. */
+  workersChanged(): void {
+    this.presence?.changed();
+  }
+
   /** A follower's sidecar enforces `held`: register its generation, so the leader continues above it. */
   registerVersion(held: number): void {
     void this.shared.bumpGeneration(generationOf(held)).catch((err: unknown) => this.log.warn({ err }, "etcd: could not register a sidecar's version"));
@@ -175,6 +194,7 @@ export class Replica {
     this.store.fenceKey = undefined;
     await this.watcher?.cancel().catch(() => undefined);
     await this.leaderWatcher?.cancel().catch(() => undefined);
+    await this.presence?.stop();
     await campaign?.resign().catch(() => undefined);
     this.client.close();
   }
@@ -187,6 +207,7 @@ export class Replica {
     this.campaign?.release();
     this.campaign = undefined;
     this.store.fenceKey = undefined;
+    this.presence?.abandon();
     void this.watcher?.cancel().catch(() => undefined);
     void this.leaderWatcher?.cancel().catch(() => undefined);
     this.client.close();
