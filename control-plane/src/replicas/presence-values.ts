@@ -28,7 +28,8 @@ export function presenceShard(nodeId: string): number {
     h ^= nodeId.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  return h % PRESENCE_SHARDS;
+  // FNV's low bits depend on the low bits of the characters only: fold the high bits in.
+  return ((h ^ (h >>> 16) ^ (h >>> 24)) >>> 0) % PRESENCE_SHARDS;
 }
 
 export function encodePresence(value: PresenceValue): string {
