@@ -12,6 +12,7 @@ import { encodePresence, parsePresence, presenceShard, PRESENCE_SHARDS } from ".
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
 import { connectWorker } from "./support/in-process-sidecar.js";
+import { connectSidecar } from "./support/replica-sidecar.js";
 
 const logger = createLogger("test", "silent");
 const T0 = 1_800_000_000_000;
@@ -102,6 +103,27 @@ describe("a control plane counts other replicas' workers in its halt's confirmat
     // The operator's halt incident is confirmed by the workers of both replicas.
     const incident = cp.incidentList().find((i) => i.kind === "halt")!;
     assert.deepEqual(incident.confirmations.map((c) => c.nodeId).sort(), ["far-1", "local"]);
+    await cp.stop();
+  });
+
+  it("a follower publishes the halt's version as reached by a worker whose reports say it enforces it (no acknowledgement)", async () => {
+    const clock = { now: T0 };
+    const cp = new ControlPlane({
+      clusters: [{ name: "llm-a", baseWeight: 1 }],
+      slo: { latencyMs: 2000, successRate: 0.99 },
+      now: () => clock.now,
+      logger,
+      follower: true,
+      followerTelemetry: { report: () => undefined, forget: () => undefined },
+    });
+    const old = connectSidecar(cp, "old-filter", ["llm-a"]);
+    const current = cp.currentDecisions();
+    const halted = { ...current, version: current.version + 1, halted: true, haltReason: "maintenance" };
+    assert.equal(await cp.adopt(halted), true);
+    assert.deepEqual(cp.publishedWorkers().map((w) => w.reached), [[]], "received, not yet said to be enforced");
+    clock.now += 1000;
+    old.report(T0);
+    assert.deepEqual(cp.publishedWorkers().map((w) => w.reached), [[{ version: halted.version, atMs: T0 + 1000 }]]);
     await cp.stop();
   });
 

@@ -742,9 +742,12 @@ export class ControlPlane {
   }
 
   private ingest(session: SidecarSession, report: WorkerReport): void {
-    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader.
+    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader; what
+    // the worker says it enforces counts here (a filter that does not acknowledge confirms a
+    // halt so; the leader counts it through this replica's presence, replicas/sidecar-presence.ts).
     if (!this.leading) {
       this.followerTelemetry?.report(session.streamId, report);
+      session.noteProgress(report.enforcedVersion, this.now());
       return;
     }
     const atMs = this.now();
