@@ -49,9 +49,9 @@ describe("presence values", () => {
 
   it("a node's workers share a shard, and shards are within range", () => {
     assert.equal(presenceShard("node-a"), presenceShard("node-a"));
-    const shards = new Set(Array.from({ length: 200 }, (_, i) => presenceShard(`sidecar~10.0.${i}.1~pod-${i}.ns~ns.svc.cluster.local`)));
+    const shards = new Set(Array.from({ length: 2000 }, (_, i) => presenceShard(`sidecar~10.${i >> 8}.${i & 255}.1~pod-${i}.ns~ns.svc.cluster.local`)));
     assert.ok([...shards].every((s) => Number.isInteger(s) && s >= 0 && s < PRESENCE_SHARDS));
-    assert.equal(shards.size, PRESENCE_SHARDS, "200 nodes spread over every shard");
+    assert.equal(shards.size, PRESENCE_SHARDS, "2,000 nodes spread over every shard");
   });
 
   it("a remote worker reached a version when it reached it or a later watched one", () => {

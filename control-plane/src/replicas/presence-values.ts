@@ -10,7 +10,7 @@
 import type { PublishedWorker } from "../core/halt/remote-workers.js";
 
 /** Shards a replica's workers are spread over (by node id). */
-export const PRESENCE_SHARDS = 16;
+export const PRESENCE_SHARDS = 64;
 
 /** What one presence key holds. */
 export interface PresenceValue {
