@@ -9,6 +9,8 @@
 // Every replica applies the operators' changes any replica commits (overrides, the halt, a rollback,
 // a trigger cleared by hand: watched, in revision order); a follower mirrors the leader's trigger
 // states, incidents and error-budget counts for its views, and continues them when it leads.
+// Every replica publishes its sidecar workers for the others' halt confirmations, under its own
+// lease, and counts theirs (sidecar-presence.ts).
 // A leader that dies stops renewing its lease: etcd deletes its election key after etcd.lease_ttl_s,
 // and the next candidate is elected.
 import { Etcd3, type Watcher } from "etcd3";
