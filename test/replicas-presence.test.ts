@@ -137,6 +137,17 @@ describe("a control plane counts other replicas' workers in its halt's confirmat
     await tick();
     assert.ok(changes() > before, "the halt and the acknowledgement are changes");
     assert.deepEqual(cp.publishedWorkers().map((w) => [w.nodeId, w.reached.map((a) => a.version)]), [["local", [set.version]]]);
+    // A later set while halted: its newest arrival is published too, so a replica that watches a
+    // later version of the halt (it started while the halt was in force) counts the worker.
+    const later = await cp.setOverride({ cluster: "llm-a", state: "open", reason: "drain a", actor: "ops" });
+    await tick();
+    assert.ok(later.version > set.version && later.halted);
+    const reached = cp.publishedWorkers()[0]!.reached;
+    assert.deepEqual(reached.map((a) => a.version), [set.version, later.version]);
+    assert.notEqual(remoteReachedAt(reached, later.version), undefined);
+    await cp.resume("done", "ops");
+    await tick();
+    assert.deepEqual(cp.publishedWorkers()[0]!.reached, [], "nothing watched: nothing published that would change with every version");
     await cp.stop();
   });
 });

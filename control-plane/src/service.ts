@@ -470,6 +470,7 @@ export class ControlPlane {
       this.savedTriggers = shared.triggerStates;
       // The open incidents continue (the same ids, their confirmation watched again).
       this.incidents.lead(shared.incidents ?? []);
+      this.onWorkersChanged();
       // The shared store lacks this set (none was ever published, or this replica served a newer one).
       if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
       await this.runRound();
@@ -483,6 +484,7 @@ export class ControlPlane {
       if (!this.leading) return;
       this.leading = false;
       this.incidents.follow();
+      this.onWorkersChanged();
       this.log.warn({ reason, version: this.current.version }, "following: no longer the leader");
     });
   }
@@ -586,19 +588,20 @@ export class ControlPlane {
   }
 
   /** This replica's sidecar workers with their arrivals at the versions it watches (a halt's, an
-   *  unconfirmed incident's): what the other replicas count in their confirmations. */
+   *  unconfirmed incident's), and, while one is watched, at the newest version each reached (a
+   *  replica that began watching a halt later, e.g. started while it was in force, watches a later
+   *  version of it): what the other replicas count in their confirmations. */
   publishedWorkers(): PublishedWorker[] {
     const versions = this.incidents.watchedVersions();
-    return this.sidecarSessions().map((s) => ({
-      streamId: s.streamId,
-      nodeId: s.status!.nodeId,
-      workerId: s.status!.workerId,
-      capabilities: [...(s.status!.capabilities ?? [])],
-      reached: versions.flatMap((version) => {
+    return this.sidecarSessions().map((s) => {
+      const reached = versions.flatMap((version) => {
         const atMs = s.reachedAt(version);
         return atMs === undefined ? [] : [{ version, atMs }];
-      }),
-    }));
+      });
+      const latest = s.latestProgress();
+      if (latest !== undefined && versions.length > 0 && latest.version > versions[versions.length - 1]!) reached.push(latest);
+      return { streamId: s.streamId, nodeId: s.status!.nodeId, workerId: s.status!.workerId, capabilities: [...(s.status!.capabilities ?? [])], reached };
+    });
   }
 
   /** The other replicas' sidecar workers as this replica last heard of them. */

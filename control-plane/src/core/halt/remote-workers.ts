@@ -2,7 +2,9 @@
 // (replicas: every replica publishes its own workers in etcd, replicas/sidecar-presence.ts). A
 // confirmation (confirmation.ts) needs of a worker only who it is, what it can enforce, and when
 // it first reached each version being watched: a replica publishes exactly that, for the
-// versions it watches (the halt in force, open incidents not yet confirmed: watchedVersions()).
+// versions it watches (the halt in force, open incidents not yet confirmed: watchedVersions()),
+// plus, while one is watched, the newest version each worker reached (another replica may watch
+// a later version of the same halt: one that started while it was in force).
 // Also: the stream a follower forwards its merged telemetry on (replicas/telemetry-forwarder.ts)
 // is no sidecar; it confirms nothing and counts in no confirmation. Pure.
 
