@@ -5,7 +5,8 @@
 // its own lease (replicas/sidecar-presence.ts); GET /v1/halt on any replica lists every worker of
 // the mesh. A follower's worker that does not apply the halt keeps it unconfirmed on every replica;
 // a follower killed like kill -9 (its etcd client closed without revoking its lease) leaves every
-// count once its lease has run out. The clock is virtual; no timed assertions: every wait is for a
+// count once its lease has run out. POST /v1/halt with wait_s sent to a follower answers once the
+// leader's halting set reached it and every sidecar of the mesh confirmed it. The clock is virtual; no timed assertions: every wait is for a
 // condition, with a generous deadline (the delay measured is printed as a diagnostic).
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
@@ -113,8 +114,13 @@ describe("a halt's confirmation counts the sidecars of every replica", () => {
   });
 
   it("a halt sent to a follower is confirmed by the sidecars of the leader and of both followers, on every replica", async () => {
-    const { status, json } = await admin(followers()[0]!, "POST", "/v1/halt", { reason: "mesh-wide maintenance" });
+    // With wait_s the follower answers once the leader's halting set reached it and every sidecar
+    // of the mesh confirmed it (a generous real-time bound; it answers as soon as they have).
+    const { status, json } = await admin(followers()[0]!, "POST", "/v1/halt", { reason: "mesh-wide maintenance", wait_s: 60 });
     assert.equal(status, 200, JSON.stringify(json));
+    const answered = json.halt as HaltView;
+    assert.ok(answered.halted && answered.confirmation?.state === "confirmed", JSON.stringify(answered));
+    assert.deepEqual(nodes(answered.confirmation.confirmed), sidecarNodes());
     for (const r of alive()) {
       await until(`${r.id} counts all six sidecars as confirmed`, async () => {
         const h = await haltOf(r);

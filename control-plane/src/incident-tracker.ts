@@ -176,11 +176,13 @@ export class IncidentTracker {
   }
 
   /** Resolves when every connected worker confirmed the halt in force (or none is halted), or
-   *  after waitMs of real time: then whoever has not confirmed is listed as unconfirmed. */
-  awaitHalt(waitMs: number): Promise<HaltStatus> {
+   *  after waitMs of real time: then whoever has not confirmed is listed as unconfirmed.
+   *  `untilHalted`: not halted yet is not settled (a follower replica answering a halt it
+   *  committed waits, within waitMs, for the leader's halting set to reach it). */
+  awaitHalt(waitMs: number, untilHalted = false): Promise<HaltStatus> {
     const settled = (): boolean => {
       const s = this.haltStatus(waitMs);
-      return !s.halted || confirmationSettled(s.confirmation);
+      return s.halted ? confirmationSettled(s.confirmation) : !untilHalted;
     };
     if (settled() || waitMs <= 0) return Promise.resolve(this.haltStatus(waitMs));
     return new Promise((resolve) => {

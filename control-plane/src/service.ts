@@ -324,10 +324,11 @@ export class ControlPlane {
     return this.incidents.haltStatus(waitMs);
   }
 
-  /** Resolves when every connected worker confirmed the halt in force, or after waitMs (real
-   *  time) with those that have not listed as unconfirmed. */
+  /** Resolves when every connected worker (with replicas: of every replica) confirmed the halt in
+   *  force, or after waitMs (real time) with those that have not listed as unconfirmed. A
+   *  follower, whose halt the leader publishes, first waits (within waitMs) for the halting set. */
   awaitHaltConfirmation(waitMs: number): Promise<HaltStatus> {
-    return this.incidents.awaitHalt(waitMs);
+    return this.incidents.awaitHalt(waitMs, !this.leading);
   }
 
   /** The incidents kept, the most recent first (GET /v1/incidents). */
