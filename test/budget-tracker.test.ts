@@ -5,6 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   BucketRing,
+  WINDOW_BUCKET_MS,
   ErrorBudgetTracker,
   MESH_SCOPE,
   PERIOD_BUCKET_MS,
@@ -146,7 +147,7 @@ test("the period's buckets survive a restart through persisted() and restore()",
   const after = new ErrorBudgetTracker(settings(), ["llm-a"]);
   const cases: { what: string; budget: typeof saved; loaded: number }[] = [
     { what: "all buckets", budget: saved, loaded: 3 },
-    { what: "another bucket width", budget: { ...saved, bucketMs: MIN }, loaded: 0 },
+    { what: "a width neither memory keeps", budget: { ...saved, bucketMs: 5 * MIN }, loaded: 0 },
     { what: "an unknown scope", budget: { ...saved, buckets: saved.buckets.map((b) => ({ ...b, scope: "gone" })) }, loaded: 0 },
   ];
   for (const c of cases) assert.equal(new ErrorBudgetTracker(settings(), ["llm-a"]).restore(c.budget, T0 + 150 * MIN), c.loaded, c.what);
@@ -157,6 +158,40 @@ test("the period's buckets survive a restart through persisted() and restore()",
   assert.ok(Math.abs(status(after).remaining - 0.6) < 1e-9);
   // Only buckets touched since a time are written again.
   assert.deepEqual(before.persisted(T0 + 150 * MIN, T0 + 2 * HOUR + MIN).buckets.map((b) => b.startMs), [T0 + 2 * HOUR]);
+});
+
+test("a fast burn in progress survives a hand-over of the alert windows' minute buckets (persistedWindows, restore)", () => {
+  // The successor has the minute buckets only, and sees healthy traffic from its first minute.
+  const cases: { what: string; handOver: boolean; firing: string[] }[] = [
+    { what: "with the buckets the burn goes on alerting", handOver: true, firing: ["fast_burn"] },
+    { what: "without them it is forgotten", handOver: false, firing: [] },
+  ];
+  for (const c of cases) {
+    const before = new ErrorBudgetTracker(settings(), ["llm-a"]);
+    const now = feed(before, "llm-a", T0, 20, 0.3); // 20 minutes at 30 % errors: burn rate 30
+    assert.deepEqual(firing(before, "llm-a", now), [], "not evaluated yet");
+    before.evaluate(now);
+    assert.deepEqual(firing(before, "llm-a", now), ["fast_burn", "slow_burn"]);
+    const saved = before.persistedWindows(now);
+    assert.equal(saved.bucketMs, WINDOW_BUCKET_MS);
+    assert.equal(saved.periodMs, 6 * HOUR + MIN, "the longest window and the minute being filled");
+    const after = new ErrorBudgetTracker(settings(), ["llm-a"]);
+    if (c.handOver) assert.equal(after.restore(saved, now), 20, c.what); // llm-a's 20 minutes (the feed counts no mesh-wide events)
+    feed(after, "llm-a", now, 1, 0);
+    after.evaluate(now + MIN);
+    // Slow burn: 6 over 6 h and 30 min; 20 bad minutes of 21 still burn at 28.6 over both.
+    assert.deepEqual(firing(after, "llm-a", now + MIN).filter((n) => n === "fast_burn"), c.firing, c.what);
+  }
+  // Buckets older than the longest window, or in the future, are not loaded.
+  const t = new ErrorBudgetTracker(settings(), ["llm-a"]);
+  const old = { bucketMs: WINDOW_BUCKET_MS, periodMs: 6 * HOUR + MIN, buckets: [{ scope: "llm-a", startMs: T0, good: 0, total: 10 }] };
+  assert.equal(t.restore(old, T0 + 7 * HOUR), 0, "7 h old");
+  assert.equal(t.restore(old, T0 - MIN), 0, "in the future");
+  assert.equal(t.restore(old, T0 + 5 * HOUR), 1, "5 h old");
+  // Only minutes touched since a time are written again.
+  const b = new ErrorBudgetTracker(settings(), ["llm-a"]);
+  feed(b, "llm-a", T0, 5, 0);
+  assert.deepEqual([...new Set(b.persistedWindows(T0 + 5 * MIN, T0 + 3 * MIN + 1).buckets.map((x) => x.startMs))], [T0 + 3 * MIN, T0 + 4 * MIN]);
 });
 
 test("memory is bounded by the period and the longest window, whatever the traffic", () => {

@@ -2,7 +2,8 @@
 // etcd-decision-history.ts) on a real etcd (Debian's etcd-server, one member on loopback): the
 // leader-only keys are written only under the writer's election key, error-budget buckets are
 // one key per start and those older than the period go, the decision history finds a version
-// and keeps the newest sets, and damaged values under the new keys are skipped and named.
+// and keeps the newest sets, the burn-rate windows are one key per minute kept 6 h apart from the
+// period's hours, and damaged values under the new keys are skipped and named.
 import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
@@ -15,6 +16,7 @@ import { EtcdState } from "../control-plane/src/replicas/index.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
 
 const HOUR = 3_600_000;
+const MIN = 60_000;
 const set = (version: number): DecisionSet => ({ version, issuedAtMs: 1, ttlMs: 30_000, halted: false, haltReason: "", clusters: [] });
 const incident = (id: string, startedAtMs: number): Incident => ({
   id,
@@ -46,6 +48,7 @@ describe("the shared keys of triggers, incidents, error budgets, the rollback an
     ["trigger states", (s, f) => s.putTriggers({ atMs: 1, rules: [] }, f), "state/triggers"],
     ["an incident", (s, f) => s.putIncident({ kind: "incident", atMs: 1, incident: incident("inc-1", 1) }, [], f), "state/incidents/inc-1"],
     ["error-budget counts", (s, f) => s.putBudget({ kind: "error_budget", atMs: 10 * HOUR, budget: { bucketMs: HOUR, periodMs: 30 * 24 * HOUR, buckets: [{ scope: "a", startMs: 9 * HOUR, good: 9, total: 10 }] } }, f), "state/error-budget/"],
+    ["burn-rate windows", (s, f) => s.putBurnWindows({ kind: "error_budget", atMs: 10 * HOUR, budget: { bucketMs: MIN, periodMs: 6 * HOUR + MIN, buckets: [{ scope: "a", startMs: 10 * HOUR - MIN, good: 9, total: 10 }] } }, f), "state/burn-windows/"],
   ];
   for (const [what, write, key] of fencedWrites) {
     it(`the leader's ${what}: written only while the writer's election key exists`, async () => {
@@ -79,6 +82,29 @@ describe("the shared keys of triggers, incidents, error budgets, the rollback an
       [["a", 30], ["mesh", 30]],
       "the buckets of hours 1 and 2 ended more than a period before hour 30",
     );
+  });
+
+  it("burn-rate windows are one key per minute apart from the period's hours; those older than the longest window go; a bucket of the wrong width is named", async () => {
+    const prefix = "/burn-keys/";
+    const fence = `${prefix}election/leader/mine`;
+    await client.put(fence).value("w1");
+    const shared = new EtcdState(client, prefix, "w1");
+    const minutes = (atMs: number, starts: number[]) => ({
+      kind: "error_budget" as const,
+      atMs,
+      budget: { bucketMs: MIN, periodMs: 6 * HOUR + MIN, buckets: starts.flatMap((startMs) => ["a", "mesh"].map((scope) => ({ scope, startMs, good: 90, total: 100 }))) },
+    });
+    await shared.putBurnWindows(minutes(10 * HOUR, [10 * HOUR - 2 * MIN, 10 * HOUR - MIN]), fence);
+    await shared.putBudget({ kind: "error_budget", atMs: 10 * HOUR, budget: { bucketMs: HOUR, periodMs: 24 * HOUR, buckets: [{ scope: "a", startMs: 9 * HOUR, good: 1, total: 2 }] } }, fence);
+    assert.equal(Object.keys(await client.getAll().prefix(`${prefix}state/burn-windows/`).strings()).length, 2);
+    await shared.putBurnWindows(minutes(17 * HOUR, [17 * HOUR - MIN]), fence);
+    let snapshot = await shared.load();
+    assert.deepEqual(snapshot.state.burnWindows!.buckets.map((b) => [b.scope, (b.startMs - 17 * HOUR) / MIN]).sort(), [["a", -1], ["mesh", -1]], "the minutes of hour 10 are over 6 h old at hour 17");
+    assert.deepEqual(snapshot.state.errorBudget!.buckets.map((b) => b.startMs), [9 * HOUR], "the period's hours are kept apart");
+    await assert.rejects(shared.putBurnWindows({ ...minutes(17 * HOUR, []), budget: { bucketMs: HOUR, periodMs: HOUR, buckets: [] } }, fence), /expected 60000 ms buckets/);
+    await client.put(`${prefix}state/burn-windows/0000000000000001`).value(JSON.stringify({ type: "error_budget", at_ms: 1, budget: { bucket_ms: HOUR, period_ms: HOUR, buckets: [] } }));
+    snapshot = await shared.load();
+    assert.match(snapshot.problems.join("\n"), /state\/burn-windows\/0000000000000001: a error_budget record does not belong under this key/);
   });
 
   it("a new incident beyond those kept deletes the dropped one in the same commit", async () => {

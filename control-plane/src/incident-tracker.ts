@@ -7,7 +7,7 @@
 import type { Logger } from "../../lib/log.js";
 import { keepIncident, type AuditRecord } from "./audit/records.js";
 import type { Capability } from "./core/capabilities.js";
-import { ConfirmationWatch, confirmationSettled, confirmationStatus, type ConfirmationStatus, type WorkerProgress } from "./core/halt/index.js";
+import { ConfirmationWatch, confirmationSettled, confirmationStatus, type Arrival, type ConfirmationStatus, type WorkerProgress } from "./core/halt/index.js";
 import { IncidentBook, type Incident } from "./core/incidents/index.js";
 import type { TriggerEvent } from "./core/triggers/types.js";
 import type { DecisionSet, HaltMode, WorkerClusterWindow } from "./core/types.js";
@@ -144,6 +144,28 @@ export class IncidentTracker {
     this.settle();
   }
 
+  /** Replicas: other replicas' workers changed (deps.workers() lists them now): `departed` left,
+   *  `arrivals` are what each reached of the watched versions. Settles once. */
+  remoteChanged(departed: readonly string[], arrivals: readonly (Arrival & { streamId: string })[]): void {
+    const watches = [...(this.halt === undefined ? [] : [this.halt.watch]), ...this.watches.values()];
+    for (const w of watches) {
+      for (const id of departed) w.forget(id);
+      for (const a of arrivals) w.observe(a.streamId, a.version, a.atMs);
+    }
+    this.settle();
+  }
+
+  /** The versions whose arrivals this replica's workers must publish for the other replicas
+   *  (replicas/sidecar-presence.ts): the halt in force, the incidents being confirmed here, and,
+   *  following, the open incidents the leader has not confirmed yet. Ascending. */
+  watchedVersions(): number[] {
+    const versions = new Set<number>();
+    if (this.halt !== undefined) versions.add(this.halt.watch.version);
+    for (const w of this.watches.values()) versions.add(w.version);
+    for (const i of this.book.open()) if (i.confirmedAtMs === undefined) versions.add(i.version);
+    return [...versions].sort((a, b) => a - b);
+  }
+
   /** An admitted report's windows: their local rejects count for the open incidents. */
   rejects(clusters: readonly WorkerClusterWindow[]): void {
     this.book.countRejects(clusters);
@@ -156,11 +178,13 @@ export class IncidentTracker {
   }
 
   /** Resolves when every connected worker confirmed the halt in force (or none is halted), or
-   *  after waitMs of real time: then whoever has not confirmed is listed as unconfirmed. */
-  awaitHalt(waitMs: number): Promise<HaltStatus> {
+   *  after waitMs of real time: then whoever has not confirmed is listed as unconfirmed.
+   *  `untilHalted`: not halted yet is not settled (a follower replica answering a halt it
+   *  committed waits, within waitMs, for the leader's halting set to reach it). */
+  awaitHalt(waitMs: number, untilHalted = false): Promise<HaltStatus> {
     const settled = (): boolean => {
       const s = this.haltStatus(waitMs);
-      return !s.halted || confirmationSettled(s.confirmation);
+      return s.halted ? confirmationSettled(s.confirmation) : !untilHalted;
     };
     if (settled() || waitMs <= 0) return Promise.resolve(this.haltStatus(waitMs));
     return new Promise((resolve) => {

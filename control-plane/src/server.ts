@@ -22,6 +22,7 @@ import { ControlPlaneError } from "./core/errors.js";
 import { startGrpcServer, type GrpcServerHandle, type GrpcTlsOptions } from "./grpc/server.js";
 import { alertMetricsHooks, bindMetrics, ConfirmationMetrics, ControlPlaneMetrics, ErrorBudgetMetrics, ExportMetrics, timedScorer } from "./metrics/index.js";
 import { ErrorBudgetMonitor } from "./error-budget/monitor.js";
+import type { PersistedBudget } from "./core/error-budget/types.js";
 import { ExportLimiter } from "./admin/export-limiter.js";
 import { createModelScorer, FEATURE_NAMES, type OnnxScorer } from "./model/index.js";
 import { hostname } from "node:os";
@@ -254,7 +255,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       now,
       config: coreConfig,
       ...(replica !== undefined
-        ? { audit: replica.store, follower: true, onSidecarAhead: (held: number) => replica.registerVersion(held), ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }) }
+        ? {
+            audit: replica.store,
+            follower: true,
+            onSidecarAhead: (held: number) => replica.registerVersion(held),
+            onWorkersChanged: () => replica.workersChanged(),
+            ...(forwarder === undefined ? {} : { followerTelemetry: forwarder.sink }),
+          }
         : audit === undefined
           ? {}
           : { audit }),
@@ -342,6 +349,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         clusters: config.clusters.map((c) => c.name),
         now,
         ...(restoredBudget === undefined ? {} : { restored: restoredBudget }),
+        // Several replicas: the alert windows' minute buckets too, so a burn survives a failover.
+        ...(sharedState?.burnWindows === undefined ? {} : { restoredWindows: sharedState.burnWindows }),
+        ...(replica === undefined ? {} : { saveWindows: (budget: PersistedBudget, atMs: number) => replica.store.saveBurnWindows(budget, atMs) }),
         ...(store === undefined ? {} : { append: (record: AuditRecord) => store.append(record) }),
         notify: (a) => notifier.notify(a),
         onCounts: (counts) => budgetMetrics.countWindow(counts),

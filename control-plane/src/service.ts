@@ -24,7 +24,7 @@ import type { AuditRecord } from "./audit/records.js";
 import { resolveConfig, type CoreConfig, type PartialCoreConfig } from "./core/config.js";
 import { DecisionEngine } from "./core/decision-engine.js";
 import { ControlPlaneError } from "./core/errors.js";
-import { versionConfirmation } from "./core/halt/index.js";
+import { isReplicaStream, remoteReachedAt, versionConfirmation, type PublishedWorker, type RemoteWorker } from "./core/halt/index.js";
 import { rollbackOf, rollbackTarget, validateRollbackRequest, type RollbackLookup, type RollbackRequest } from "./core/rollback.js";
 import { GoneSidecars, type GoneSidecar, type GoneSidecarLimits } from "./core/gone-sidecars.js";
 import { TypedEmitter, type Listener } from "./core/typed-emitter.js";
@@ -90,6 +90,9 @@ export interface ControlPlaneOptions {
   /** Where a follower's sidecars' reports go (replicas/telemetry-forwarder.ts: merged per window
    *  and forwarded to the leader); `reporter` is the stream. */
   followerTelemetry?: { report(reporter: string, report: WorkerReport): void; forget(reporter: string): void };
+  /** Replicas: this replica's sidecar workers changed (one connected or left, reached a version,
+   *  or the versions watched changed): publishedWorkers() is worth publishing again. */
+  onWorkersChanged?: () => void;
 }
 
 /** A change an operator made on any replica, committed to the shared store (applyShared). */
@@ -128,6 +131,9 @@ export class ControlPlane {
   private readonly onSidecarAhead: ((held: number) => void) | undefined;
   private readonly decisionHistory: ControlPlaneOptions["decisionHistory"];
   private readonly followerTelemetry: ControlPlaneOptions["followerTelemetry"];
+  private readonly onWorkersChanged: () => void;
+  /** Replicas: the sidecar workers of the other replicas, by their mesh-unique stream id. */
+  private remote = new Map<string, RemoteWorker>();
   /** Runs rounds and issues versions (always, unless one of several replicas that follows). */
   private leading: boolean;
   private readonly sidecarToken: string | undefined;
@@ -166,6 +172,7 @@ export class ControlPlane {
     this.onSidecarAhead = options.onSidecarAhead;
     this.decisionHistory = options.decisionHistory;
     this.followerTelemetry = options.followerTelemetry;
+    this.onWorkersChanged = options.onWorkersChanged ?? (() => undefined);
     this.engine = new DecisionEngine(options.clusters, options.slo, this.config, options.triggers ?? []);
     this.clusters = this.engine.clusters;
     this.slo = this.engine.slo;
@@ -184,9 +191,13 @@ export class ControlPlane {
     this.incidents = new IncidentTracker(
       {
         now: this.now,
-        workers: () => [...this.sessions.values()].flatMap((s) => (s.status === undefined || s.isClosed ? [] : [{
-          streamId: s.streamId, nodeId: s.status.nodeId, workerId: s.status.workerId, capabilities: s.status.capabilities ?? [], reachedAt: (v: number) => s.reachedAt(v),
-        }])),
+        // This replica's sidecar workers (not a follower's forwarding stream), and the other replicas'.
+        workers: () => [
+          ...this.sidecarSessions().map((s) => ({
+            streamId: s.streamId, nodeId: s.status!.nodeId, workerId: s.status!.workerId, capabilities: s.status!.capabilities ?? [], reachedAt: (v: number) => s.reachedAt(v),
+          })),
+          ...[...this.remote.values()].map((w) => ({ ...w, reachedAt: (v: number) => remoteReachedAt(w.reached, v) })),
+        ],
         record: (record) => void this.record(record),
         logger: this.log,
         clusters: this.clusters.map((c) => c.name),
@@ -319,10 +330,11 @@ export class ControlPlane {
     return this.incidents.haltStatus(waitMs);
   }
 
-  /** Resolves when every connected worker confirmed the halt in force, or after waitMs (real
-   *  time) with those that have not listed as unconfirmed. */
+  /** Resolves when every connected worker (with replicas: of every replica) confirmed the halt in
+   *  force, or after waitMs (real time) with those that have not listed as unconfirmed. A
+   *  follower, whose halt the leader publishes, first waits (within waitMs) for the halting set. */
   awaitHaltConfirmation(waitMs: number): Promise<HaltStatus> {
-    return this.incidents.awaitHalt(waitMs);
+    return this.incidents.awaitHalt(waitMs, !this.leading);
   }
 
   /** The incidents kept, the most recent first (GET /v1/incidents). */
@@ -506,6 +518,7 @@ export class ControlPlane {
       this.engine.setSourceLimits(this.sources.decisions(atMs));
       // The open incidents continue (the same ids, their confirmation watched again).
       this.incidents.lead(shared.incidents ?? []);
+      this.onWorkersChanged();
       // The shared store lacks this set (none was ever published, or this replica served a newer one).
       if (shared.decisions?.version !== inForce.version) this.publish(inForce, atMs);
       await this.runRound();
@@ -519,6 +532,7 @@ export class ControlPlane {
       if (!this.leading) return;
       this.leading = false;
       this.incidents.follow();
+      this.onWorkersChanged();
       this.log.warn({ reason, version: this.current.version }, "following: no longer the leader");
     });
   }
@@ -630,7 +644,40 @@ export class ControlPlane {
 
   /** A follower mirrors an incident as the leader wrote it (GET /v1/incidents). */
   mirrorIncident(incident: Incident): void {
-    if (!this.leading && !this.stopped) this.incidents.mirror(incident);
+    if (this.leading || this.stopped) return;
+    this.incidents.mirror(incident);
+    this.onWorkersChanged();
+  }
+
+  /** This replica's sidecar workers with their arrivals at the versions it watches (a halt's, an
+   *  unconfirmed incident's), and, while one is watched, at the newest version each reached (a
+   *  replica that began watching a halt later, e.g. started while it was in force, watches a later
+   *  version of it): what the other replicas count in their confirmations. */
+  publishedWorkers(): PublishedWorker[] {
+    const versions = this.incidents.watchedVersions();
+    return this.sidecarSessions().map((s) => {
+      const reached = versions.flatMap((version) => {
+        const atMs = s.reachedAt(version);
+        return atMs === undefined ? [] : [{ version, atMs }];
+      });
+      const latest = s.latestProgress();
+      if (latest !== undefined && versions.length > 0 && latest.version > versions[versions.length - 1]!) reached.push(latest);
+      return { streamId: s.streamId, nodeId: s.status!.nodeId, workerId: s.status!.workerId, capabilities: [...(s.status!.capabilities ?? [])], reached };
+    });
+  }
+
+  /** The other replicas' sidecar workers as this replica last heard of them. */
+  remoteWorkers(): RemoteWorker[] {
+    return [...this.remote.values()];
+  }
+
+  /** The other replicas' sidecar workers as they now are (replicas/sidecar-presence.ts): the halt's
+   *  and the incidents' confirmations count them with this replica's own. */
+  setRemoteWorkers(workers: readonly RemoteWorker[]): void {
+    const next = new Map(workers.map((w) => [w.streamId, w]));
+    const departed = [...this.remote.keys()].filter((id) => !next.has(id));
+    this.remote = next;
+    this.incidents.remoteChanged(departed, workers.flatMap((w) => w.reached.map((a) => ({ streamId: w.streamId, ...a }))));
   }
 
   /** The leader continues in `generation` when it is above its own (a replica registered a
@@ -675,13 +722,17 @@ export class ControlPlane {
       onHello: (s) => {
         if (s.status !== undefined) this.gone.returned(s.status.nodeId, s.status.workerId);
         this.emitter.emit("sidecar", { kind: "connected", status: s.statusView(this.current.version) });
+        this.onWorkersChanged();
         const held = s.status?.enforcedVersion ?? 0;
         if (held <= this.current.version) return "push";
         void this.followSidecar(s, held);
         return "wait";
       },
       onReport: (s, report) => this.ingest(s, report),
-      onProgress: (s, version, atMs) => this.incidents.progress(s.streamId, version, atMs),
+      onProgress: (s, version, atMs) => {
+        this.incidents.progress(s.streamId, version, atMs);
+        this.onWorkersChanged();
+      },
       onNack: (event) => {
         this.audit?.append({ kind: "nack", atMs: event.atMs, nack: event });
         this.emitter.emit("nack", event);
@@ -691,6 +742,7 @@ export class ControlPlane {
         this.engine.forgetReporter(s.streamId);
         this.incidents.departed(s.streamId);
         this.followerTelemetry?.forget(s.streamId);
+        this.onWorkersChanged();
         if (s.status !== undefined) {
           const status = s.statusView(this.current.version);
           // Gone: not when this control plane stops, nor when the same worker is connected on
@@ -749,10 +801,18 @@ export class ControlPlane {
 
   // ------------------------------------------------------------------ internals
 
+  /** Connected sidecar workers (hello received, not a follower replica's forwarding stream). */
+  private sidecarSessions(): SidecarSession[] {
+    return [...this.sessions.values()].filter((s) => s.status !== undefined && !s.isClosed && !isReplicaStream(s.status.nodeId));
+  }
+
   private ingest(session: SidecarSession, report: WorkerReport): void {
-    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader.
+    // A follower hands its sidecars' windows on, to be merged and forwarded to the leader; what
+    // the worker says it enforces counts here (a filter that does not acknowledge confirms a
+    // halt so; the leader counts it through this replica's presence, replicas/sidecar-presence.ts).
     if (!this.leading) {
       this.followerTelemetry?.report(session.streamId, report);
+      session.noteProgress(report.enforcedVersion, this.now());
       return;
     }
     const atMs = this.now();
@@ -832,6 +892,8 @@ export class ControlPlane {
     this.currentRecorded = this.record({ kind: "decisions", atMs, decisions });
     for (const session of this.sessions.values()) session.push(this.currentBytes, decisions.version);
     this.incidents.published(decisions, previous);
+    // A halt that began (or changed mode) changes the versions watched.
+    if (decisions.halted !== previous.halted || decisions.haltMode !== previous.haltMode) this.onWorkersChanged();
     this.emitter.emit("decisions", decisions);
   }
 

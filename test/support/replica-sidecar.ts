@@ -1,6 +1,8 @@
 // A sidecar worker on an in-process stream of a control plane (service.ts openInProcessStream):
 // says hello (optionally enforcing a version already), reports one window at a time with the
-// traffic split as the set it holds says, and records every decision set it receives.
+// traffic split as the set it holds says, and records every decision set it receives; with `ack`
+// it acknowledges each set it applies (DecisionAck), as the filter does, and with `appliesUpTo` it
+// applies no set above that version (it keeps the one it holds and says nothing).
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
   ClusterWindowSchema,
@@ -32,7 +34,14 @@ export interface InProcessSidecar {
   close(): void;
 }
 
-export function connectSidecar(cp: ControlPlane, nodeId: string, clusters: readonly string[], enforcedVersion = 0): InProcessSidecar {
+export interface SidecarBehaviour {
+  /** Acknowledge every set applied (DecisionAck). Default false: only reports say what it enforces. */
+  ack?: boolean;
+  /** Apply no set above this version. Default: every set. */
+  appliesUpTo?: number;
+}
+
+export function connectSidecar(cp: ControlPlane, nodeId: string, clusters: readonly string[], enforcedVersion = 0, behaviour: SidecarBehaviour = {}): InProcessSidecar {
   let sequence = 0;
   let held = enforcedVersion;
   const sidecar: InProcessSidecar = {
@@ -74,7 +83,11 @@ export function connectSidecar(cp: ControlPlane, nodeId: string, clusters: reado
         if (message.kind.case !== "decisions") return;
         const set = decisionSetFromProto(message.kind.value);
         sidecar.received.push(set);
+        if (set.version > (behaviour.appliesUpTo ?? Number.POSITIVE_INFINITY)) return;
         if (set.version >= held) held = set.version;
+        if (behaviour.ack === true) {
+          stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "ack", value: { version: BigInt(set.version) } } })));
+        }
       },
       onClose(code, details) {
         sidecar.closed = [code, details];

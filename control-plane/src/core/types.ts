@@ -462,6 +462,9 @@ export interface PersistedState {
   triggerStates?: SharedTriggerStates;
   /** Error budget counts over the SLO period (core/error-budget/). */
   errorBudget?: PersistedBudget;
+  /** Replicas: the error budgets' alert-window minute buckets (etcd only; one process starts
+   *  them empty). */
+  burnWindows?: PersistedBudget;
   /** The incidents kept (core/incidents/), open and ended, oldest first. */
   incidents?: Incident[];
   /** Replicas: the last leader's assessment (core/assessment.ts), which a new leader continues. */

@@ -3,7 +3,9 @@
 // SLI events in the metrics, and keeps the period's counts in the audit log (an `error_budget`
 // record every persistIntervalMs, and on close) so the budget left survives a restart. With
 // several replicas the records go to etcd (replicas/replica-store.ts: one key per period bucket,
-// written by the leader) and the followers mirror them (mirror()).
+// written by the leader) and the followers mirror them (mirror()); so do the alert windows'
+// minute buckets (saveWindows: one key per minute, written every WINDOWS_SAVE_EVERY_MS), so a new
+// leader continues a burn in progress instead of starting its windows empty.
 import type { Logger } from "../../../lib/log.js";
 import { budgetBurnAlert } from "../alerts/budget-alerts.js";
 import type { Alert } from "../alerts/types.js";
@@ -19,6 +21,11 @@ export interface ErrorBudgetMonitorOptions {
   now: () => number;
   /** What the audit log restored (PersistedState.errorBudget). */
   restored?: PersistedBudget;
+  /** Replicas: the alert windows' minute buckets etcd held (PersistedState.burnWindows). */
+  restoredWindows?: PersistedBudget;
+  /** Replicas: keeps the alert windows' minute buckets changed since the last call (the leader
+   *  writes them to etcd, fenced); absent (one process): they start empty on every restart. */
+  saveWindows?: (budget: PersistedBudget, atMs: number) => void;
   /** Appends to the audit log; absent: the budget starts afresh on every restart. */
   append?: (record: AuditRecord) => Promise<void>;
   notify: (alert: Alert) => void;
@@ -26,6 +33,10 @@ export interface ErrorBudgetMonitorOptions {
   onCounts?: (counts: readonly ScopeCounts[]) => void;
   logger: Logger;
 }
+
+/** How often the alert windows' changed minute buckets are handed to saveWindows, ms of the
+ *  control plane's clock: a new leader misses at most this much of a burn. */
+export const WINDOWS_SAVE_EVERY_MS = 10_000;
 
 export class ErrorBudgetMonitor {
   private readonly tracker: ErrorBudgetTracker;
@@ -35,14 +46,22 @@ export class ErrorBudgetMonitor {
    *  the one holding it on are written next. Window starts lag the clock, so this, not the time
    *  of the last write, says which buckets changed. */
   private unsavedSinceMs: number | undefined;
+  /** The same for the alert windows' minute buckets (saveWindows), and when they were last saved. */
+  private windowsUnsavedSinceMs: number | undefined;
+  private windowsSavedAtMs: number;
 
   constructor(private readonly options: ErrorBudgetMonitorOptions) {
     this.tracker = new ErrorBudgetTracker(options.settings, options.clusters);
     const nowMs = options.now();
     this.persistedAtMs = nowMs;
+    this.windowsSavedAtMs = nowMs;
     if (options.restored !== undefined) {
       const loaded = this.tracker.restore(options.restored, nowMs);
       options.logger.info({ buckets: loaded }, "error budgets restored from the audit log");
+    }
+    if (options.restoredWindows !== undefined) {
+      const loaded = this.tracker.restore(options.restoredWindows, nowMs);
+      options.logger.info({ buckets: loaded }, "error budgets' alert windows restored from the shared state");
     }
   }
 
@@ -61,6 +80,7 @@ export class ErrorBudgetMonitor {
       const atMs = window[0]!.windowStartMs;
       this.tracker.observe(counts, atMs);
       this.unsavedSinceMs = Math.min(this.unsavedSinceMs ?? atMs, atMs);
+      this.windowsUnsavedSinceMs = Math.min(this.windowsUnsavedSinceMs ?? atMs, atMs);
       this.options.onCounts?.(counts);
     }
     const nowMs = this.options.now();
@@ -71,10 +91,23 @@ export class ErrorBudgetMonitor {
       this.options.notify(budgetBurnAlert(event));
     }
     if (nowMs - this.persistedAtMs >= this.options.settings.persistIntervalMs) void this.persist();
+    if (nowMs - this.windowsSavedAtMs >= WINDOWS_SAVE_EVERY_MS) this.saveWindows();
   }
 
-  /** Replicas (following): buckets the leader committed replace this monitor's, so its views are
-   *  the leader's and it continues from them when it leads. */
+  /** Hands the alert windows' minute buckets changed since the last call to saveWindows. */
+  private saveWindows(): void {
+    const nowMs = this.options.now();
+    const since = this.windowsUnsavedSinceMs;
+    this.windowsSavedAtMs = nowMs;
+    this.windowsUnsavedSinceMs = undefined;
+    if (since === undefined || this.options.saveWindows === undefined) return;
+    const budget = this.tracker.persistedWindows(nowMs, since);
+    if (budget.buckets.length > 0) this.options.saveWindows(budget, nowMs);
+  }
+
+  /** Replicas (following): buckets the leader committed (hour buckets of the period, minute
+   *  buckets of the alert windows) replace this monitor's, so its views are the leader's and it
+   *  continues from them when it leads. */
   mirror(budget: PersistedBudget): void {
     this.tracker.restore(budget, this.options.now());
   }

@@ -210,6 +210,12 @@ export class SidecarSession {
     this.hooks.onProgress?.(this, version, atMs);
   }
 
+  /** The newest version this worker reached (acknowledged or enforced), and when; undefined: none. */
+  latestProgress(): { version: number; atMs: number } | undefined {
+    const last = this.progress[this.progress.length - 1];
+    return last === undefined ? undefined : { ...last };
+  }
+
   /** When this worker first reached `version` or above, as far as the kept progress tells
    *  (undefined: not reached). */
   reachedAt(version: number): number | undefined {

@@ -13,6 +13,9 @@
 //   state/incidents/<id>       an incident as it now is           {type:"incident", incident, ...} (leader only)
 //   state/error-budget/<start> an error-budget period bucket's counts, every scope {type:"error_budget", ...}
 //                              (<start>: the bucket's start, epoch ms, 16 digits; leader only)
+//   state/burn-windows/<start> an alert-window minute bucket's counts, every scope, kept for the
+//                              longest alert window (6 h): 360 keys; the changed ones written
+//                              every 10 s (leader only; a successor continues a burn in progress)
 //   state/generation           the decision-version generation counter (decimal text)
 //   state/assessment           the leader's compact assessment (core/assessment.ts), for a successor
 //   history/decisions/<version> every published decision set, the newest HISTORY_KEPT (16 digits;
@@ -30,6 +33,7 @@ import { mergeBudget, parseRecord, type AuditRecord } from "../audit/records.js"
 import { storedForm } from "../audit/record-codec.js";
 import { encodeAssessment, parseAssessment, type Assessment } from "../core/assessment.js";
 import type { PersistedBudget } from "../core/error-budget/types.js";
+import { WINDOW_BUCKET_MS } from "../core/error-budget/tracker.js";
 import type { Incident } from "../core/incidents/incident.js";
 import { encodeTriggerStates, parseTriggerStates, type SharedTriggerStates } from "../core/triggers/shared-states.js";
 import type { DecisionSet, PersistedState } from "../core/types.js";
@@ -128,7 +132,10 @@ export class EtcdState {
       else if (change.kind === "generation") snapshot.generation = change.generation;
       else if (change.kind === "triggers") snapshot.state.triggerStates = change.states;
       else if (change.kind === "incident") incidents.push(change.incident);
-      else if (change.kind === "budget") snapshot.state.errorBudget = mergeBudget(snapshot.state.errorBudget, change.budget, Number.NEGATIVE_INFINITY);
+      else if (change.kind === "budget") {
+        if (change.budget.bucketMs === WINDOW_BUCKET_MS) snapshot.state.burnWindows = mergeBudget(snapshot.state.burnWindows, change.budget, Number.NEGATIVE_INFINITY);
+        else snapshot.state.errorBudget = mergeBudget(snapshot.state.errorBudget, change.budget, Number.NEGATIVE_INFINITY);
+      }
       else if (change.kind === "control") {
         const r = change.record;
         if (r.kind === "override") {
@@ -176,10 +183,21 @@ export class EtcdState {
    * transaction, so the keys stay bounded by the period.
    */
   async putBudget(record: BudgetRecord, fenceKey: string): Promise<{ committed: boolean; revision: number }> {
+    return this.putBuckets("state/error-budget/", record, fenceKey);
+  }
+
+  /** The alert windows' minute buckets (core/error-budget/tracker.ts persistedWindows), as
+   *  putBudget: one key per minute, those older than the longest window deleted. */
+  async putBurnWindows(record: BudgetRecord, fenceKey: string): Promise<{ committed: boolean; revision: number }> {
+    if (record.budget.bucketMs !== WINDOW_BUCKET_MS) throw new RangeError(`burn windows: expected ${WINDOW_BUCKET_MS} ms buckets, got ${record.budget.bucketMs}`);
+    return this.putBuckets("state/burn-windows/", record, fenceKey);
+  }
+
+  private async putBuckets(dir: string, record: BudgetRecord, fenceKey: string): Promise<{ committed: boolean; revision: number }> {
     const { bucketMs, periodMs, buckets } = record.budget;
     const byStart = new Map<number, typeof buckets>();
     for (const b of buckets) byStart.set(b.startMs, [...(byStart.get(b.startMs) ?? []), b]);
-    const prefix = this.key("state/error-budget/");
+    const prefix = this.key(dir);
     const puts = [...byStart].map(([startMs, group]) =>
       this.client.put(`${prefix}${keyNumber(startMs)}`).value(this.value({ kind: "error_budget", atMs: record.atMs, budget: { bucketMs, periodMs, buckets: group } })),
     );
@@ -298,7 +316,8 @@ export class EtcdState {
     if (name.startsWith("state/incidents/") && record.kind === "incident" && record.incident.id === name.slice("state/incidents/".length)) {
       return { kind: "incident", incident: record.incident, revision };
     }
-    if (name.startsWith("state/error-budget/") && record.kind === "error_budget") return { kind: "budget", budget: record.budget, revision };
+    if (name.startsWith("state/error-budget/") && record.kind === "error_budget" && record.budget.bucketMs !== WINDOW_BUCKET_MS) return { kind: "budget", budget: record.budget, revision };
+    if (name.startsWith("state/burn-windows/") && record.kind === "error_budget" && record.budget.bucketMs === WINDOW_BUCKET_MS) return { kind: "budget", budget: record.budget, revision };
     return `${key}: a ${record.kind} record does not belong under this key`;
   }
 }

@@ -10,6 +10,7 @@ import type { Logger } from "../../../lib/log.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import { keepIncident, type AuditRecord } from "../audit/records.js";
 import type { Assessment } from "../core/assessment.js";
+import type { PersistedBudget } from "../core/error-budget/types.js";
 import { ControlPlaneError } from "../core/errors.js";
 import type { Incident } from "../core/incidents/incident.js";
 import type { SharedTriggerStates } from "../core/triggers/shared-states.js";
@@ -66,6 +67,8 @@ export class ReplicaStore implements StateStore {
   private writingAssessment = false;
   /** The trigger states' writes, one after another; a decision set is committed after them. */
   private triggerWrites: Promise<void> = Promise.resolve();
+  /** The burn-rate windows' writes, one after another. */
+  private burnWrites: Promise<void> = Promise.resolve();
   /** The incidents in etcd as this replica knows them (id and times), to drop those beyond MAX_INCIDENTS. */
   private incidents: Pick<Incident, "id" | "startedAtMs" | "endedAtMs">[];
 
@@ -137,6 +140,25 @@ export class ReplicaStore implements StateStore {
         if (!committed) this.fenced(fenceKey);
       } catch (err) {
         this.options.logger.warn({ err }, "etcd: could not save the trigger states; the next change writes them again");
+      }
+    });
+  }
+
+  /**
+   * The error budgets' alert-window minute buckets changed (error-budget/monitor.ts saveWindows),
+   * written fenced, one write after another; a failure is logged (the current minute is written
+   * again with the next call).
+   */
+  saveBurnWindows(budget: PersistedBudget, atMs: number): void {
+    const fenceKey = this.fenceKey;
+    if (fenceKey === undefined) return;
+    const record = { kind: "error_budget" as const, atMs, budget };
+    this.burnWrites = this.burnWrites.then(async () => {
+      try {
+        const { committed } = await this.withDeadline(this.options.shared.putBurnWindows(record, fenceKey), "burn-rate windows");
+        if (!committed) this.fenced(fenceKey);
+      } catch (err) {
+        this.options.logger.warn({ err }, "etcd: could not save the burn-rate windows; the next save writes the current minute again");
       }
     });
   }

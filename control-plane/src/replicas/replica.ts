@@ -9,6 +9,8 @@
 // Every replica applies the operators' changes any replica commits (overrides, the halt, a rollback,
 // a trigger cleared by hand: watched, in revision order); a follower mirrors the leader's trigger
 // states, incidents and error-budget counts for its views, and continues them when it leads.
+// Every replica publishes its sidecar workers for the others' halt confirmations, under its own
+// lease, and counts theirs (sidecar-presence.ts).
 // A leader that dies stops renewing its lease: etcd deletes its election key after etcd.lease_ttl_s,
 // and the next candidate is elected.
 import { Etcd3, type Watcher } from "etcd3";
@@ -24,6 +26,7 @@ import type { PersistedBudget } from "../core/error-budget/types.js";
 import { EtcdDecisionHistory } from "./etcd-decision-history.js";
 import { EtcdState, newerDecisions, type SharedChange } from "./etcd-state.js";
 import { AppliedRevisions, controlKey, ReplicaStore } from "./replica-store.js";
+import { SidecarPresence } from "./sidecar-presence.js";
 
 /** Seconds between a lost or failed campaign and the next one. */
 const RECAMPAIGN_DELAY_MS = 1000;
@@ -40,6 +43,8 @@ export class Replica {
   private onBudget: ((budget: PersistedBudget) => void) | undefined;
   private leaderPeer: string | undefined;
   private campaign: Candidacy | undefined;
+  /** This replica's sidecar workers in etcd, and the other replicas' (sidecar-presence.ts). */
+  private presence: SidecarPresence | undefined;
   /** The generation this replica last claimed (the counter's value its own claim wrote). */
   private claimedGeneration = 0;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -124,6 +129,17 @@ export class Replica {
       (problem) => this.log.warn({ problem }, "etcd: shared state problem"),
     );
     this.state = "follower";
+    const presence = new SidecarPresence({
+      client: this.client,
+      prefix: this.config.prefix,
+      replicaId: this.config.replicaId,
+      ttlS: this.config.leaseTtlS,
+      workers: () => cp.publishedWorkers(),
+      onRemote: (workers) => cp.setRemoteWorkers(workers),
+      logger: this.log,
+    });
+    this.presence = presence;
+    await presence.start();
     this.leaderWatcher = await this.client.watch().prefix(this.electionPrefix()).create();
     this.leaderWatcher.on("put", () => void this.observeLeader());
     this.leaderWatcher.on("delete", () => void this.observeLeader());
@@ -159,6 +175,11 @@ export class Replica {
     }
   }
 
+  /** The control plane's sidecar workers changed (service.ts onWorkersChanged): published shortly. */
+  workersChanged(): void {
+    this.presence?.changed();
+  }
+
   /** A follower's sidecar enforces `held`: register its generation, so the leader continues above it. */
   registerVersion(held: number): void {
     void this.shared.bumpGeneration(generationOf(held)).catch((err: unknown) => this.log.warn({ err }, "etcd: could not register a sidecar's version"));
@@ -175,6 +196,7 @@ export class Replica {
     this.store.fenceKey = undefined;
     await this.watcher?.cancel().catch(() => undefined);
     await this.leaderWatcher?.cancel().catch(() => undefined);
+    await this.presence?.stop();
     await campaign?.resign().catch(() => undefined);
     this.client.close();
   }
@@ -187,6 +209,7 @@ export class Replica {
     this.campaign?.release();
     this.campaign = undefined;
     this.store.fenceKey = undefined;
+    this.presence?.abandon();
     void this.watcher?.cancel().catch(() => undefined);
     void this.leaderWatcher?.cancel().catch(() => undefined);
     this.client.close();
@@ -218,6 +241,10 @@ export class Replica {
     this.terms++;
     this.log.info({ generation: claimed.generation }, "elected: leading");
     this.store.knowIncidents(snapshot.state.incidents ?? []);
+    // The error budgets as etcd holds them (the period's hours and the alert windows' minutes):
+    // the last leader's final writes may have been committed after this replica's watch last
+    // delivered (a leader's monitor takes no more of them).
+    for (const budget of [snapshot.state.errorBudget, snapshot.state.burnWindows]) if (budget !== undefined) this.onBudget?.(budget);
     await cp.lead(claimed.generation, snapshot.state, this.config.takeoverHoldWindows);
     // A clear by hand committed just before the last leader could apply it: applied now when the
     // firing it names is still in force (otherwise skipped).

@@ -11,6 +11,7 @@ import type { Logger } from "../../../lib/log.js";
 import { ClusterWindowSchema, LatencyHistogramSchema, SidecarMessageSchema, SourceCountSchema, TelemetryReportSchema } from "../../../proto/gen/autoglm/v1/traffic_guard_pb.js";
 import type { WorkerReport } from "../core/types.js";
 import { MAX_REPORT_SOURCES } from "../grpc/convert.js";
+import { REPLICA_NODE_PREFIX } from "../core/halt/remote-workers.js";
 import { CONNECT_PATH } from "../grpc/server.js";
 import { streamsToProto } from "../grpc/stream-convert.js";
 import { PartialWindows, type MergedWindow } from "./partial-windows.js";
@@ -102,7 +103,7 @@ export class TelemetryForwarder {
     };
     call.on("error", (error: Error) => ended(error.message));
     call.on("end", () => ended("the leader closed it"));
-    const hello = { nodeId: `replica/${this.options.replicaId}`, zone: "", workerId: 0, filterVersion: "control-plane-replica", clusters: [...this.options.clusters] };
+    const hello = { nodeId: `${REPLICA_NODE_PREFIX}${this.options.replicaId}`, zone: "", workerId: 0, filterVersion: "control-plane-replica", clusters: [...this.options.clusters] };
     call.write(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, { kind: { case: "hello", value: hello } })));
     this.call = call;
     this.sequence = 0;

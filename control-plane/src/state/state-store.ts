@@ -7,6 +7,7 @@
 // The control plane (service.ts) depends on this interface only.
 import type { AuditRecord } from "../audit/records.js";
 import type { Assessment } from "../core/assessment.js";
+import type { PersistedBudget } from "../core/error-budget/types.js";
 import type { SharedTriggerStates } from "../core/triggers/shared-states.js";
 import type { PersistedState } from "../core/types.js";
 
@@ -34,4 +35,12 @@ export interface StateStore {
    * log's trigger records keep the fired rules (one process).
    */
   saveTriggers?(states: SharedTriggerStates): void;
+  /**
+   * Replicas: keeps the error budgets' alert-window minute buckets (core/error-budget/tracker.ts
+   * persistedWindows) for a successor, so a burn in progress keeps alerting after a failover.
+   * Called by the leader every few seconds with the buckets changed (atMs: now, epoch ms; buckets
+   * older than the longest window before it are deleted); failures are logged. Absent:
+   * one process starts its alert windows empty after a restart.
+   */
+  saveBurnWindows?(budget: PersistedBudget, atMs: number): void;
 }

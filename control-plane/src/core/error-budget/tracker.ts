@@ -5,7 +5,8 @@
 //     the audit log: persisted() / restore());
 //   - the longest alert window (e.g. 6 h) in minute buckets: the burn rate over each alert
 //     window, and which multi-window burn-rate alerts fire (SRE workbook, "Alerting on SLOs":
-//     both the long and the short window above the threshold).
+//     both the long and the short window above the threshold); with several replicas kept in
+//     etcd too (persistedWindows() / restore()), so a new leader continues a burn in progress.
 // No clock of its own, no I/O: times are epoch ms given by the caller.
 import { BucketRing } from "./bucket-ring.js";
 import { MESH_SCOPE, type BudgetBucket, type BudgetStatus, type BurnEvent, type BurnStatus, type ErrorBudgetSettings, type PersistedBudget, type ScopeCounts } from "./types.js";
@@ -143,16 +144,37 @@ export class ErrorBudgetTracker {
     return { bucketMs: PERIOD_BUCKET_MS, periodMs: this.settings.periodMs, buckets };
   }
 
-  /** Loads period buckets kept by the audit log; buckets of another width, of an unknown scope
-   *  or outside the period are ignored. Returns how many were loaded. */
+  /**
+   * The alert windows' minute buckets of every scope that hold `sinceMs` or later (replicas: what
+   * the leader writes to etcd, so a successor continues a burn in progress). `periodMs` of the
+   * result is the horizon kept: the longest alert window plus the minute being filled.
+   */
+  persistedWindows(nowMs: number, sinceMs = Number.NEGATIVE_INFINITY): PersistedBudget {
+    const buckets: BudgetBucket[] = [];
+    for (const [scope, s] of this.scopes) {
+      for (const b of s.recent.buckets(this.recentMs, nowMs)) {
+        if (b.startMs + WINDOW_BUCKET_MS > sinceMs) buckets.push({ scope, startMs: b.startMs, good: b.good, total: b.total });
+      }
+    }
+    return { bucketMs: WINDOW_BUCKET_MS, periodMs: this.recentMs + WINDOW_BUCKET_MS, buckets };
+  }
+
+  /**
+   * Loads saved buckets: hour buckets (PERIOD_BUCKET_MS, the audit log's or etcd's period counts)
+   * into the period, minute buckets (WINDOW_BUCKET_MS, replicas: etcd's alert-window counts) into
+   * the alert windows. Buckets of another width, of an unknown scope, in the future or older than
+   * what their memory keeps are ignored. Returns how many were loaded.
+   */
   restore(saved: PersistedBudget, nowMs: number): number {
-    if (saved.bucketMs !== PERIOD_BUCKET_MS) return 0;
-    const oldest = nowMs - this.settings.periodMs;
+    const into = saved.bucketMs === PERIOD_BUCKET_MS ? "period" : saved.bucketMs === WINDOW_BUCKET_MS ? "recent" : undefined;
+    if (into === undefined) return 0;
+    const keptMs = into === "period" ? this.settings.periodMs : this.recentMs + WINDOW_BUCKET_MS;
+    const oldest = nowMs - keptMs;
     let loaded = 0;
     for (const b of saved.buckets) {
       const s = this.scopes.get(b.scope);
-      if (s === undefined || b.startMs + PERIOD_BUCKET_MS <= oldest || b.startMs > nowMs || !(b.total >= 0) || !(b.good >= 0)) continue;
-      s.period.set(b.startMs, Math.min(b.good, b.total), b.total);
+      if (s === undefined || b.startMs + saved.bucketMs <= oldest || b.startMs > nowMs || !(b.total >= 0) || !(b.good >= 0)) continue;
+      s[into].set(b.startMs, Math.min(b.good, b.total), b.total);
       loaded++;
     }
     return loaded;
