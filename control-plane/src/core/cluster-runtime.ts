@@ -37,6 +37,10 @@ export interface ClusterRuntime {
   planReason: string;
   /** Its share in each decision set this engine issued lately, from when (planner/gathered-share.ts). */
   shareLog: ShareChange[];
+  /** When its breaker last began the probing that closed it again, epoch ms (undefined: never
+   *  reopened). The planner judges it on windows from then on: its probes showed it serving
+   *  again, so the outage before them is no evidence of how it serves now (recoveredHistory). */
+  recoveredSinceMs?: number;
 }
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
@@ -89,6 +93,20 @@ export function appendWindow(rt: ClusterRuntime, stats: ClusterWindowStats, conf
   rt.capacity.update(stats, config.detector.minRequests, failing);
 }
 
+/**
+ * The windows the planner judges the cluster on: all of its history, or after its breaker closed
+ * again, the windows from its probing on (those starting at most one window before the probing
+ * began). Pooled evidence weighs windows by their requests, so a few hundred failed requests of
+ * the outage would outweigh the few dozen probes that showed the cluster serving again, and hold
+ * its traffic away long after its recovery was confirmed.
+ */
+export function recoveredHistory(rt: Pick<ClusterRuntime, "history" | "recoveredSinceMs">): ClusterWindowStats[] {
+  const since = rt.recoveredSinceMs;
+  if (since === undefined) return rt.history;
+  const first = rt.history.findIndex((w) => w.windowStartMs >= since - w.windowLengthMs);
+  return first <= 0 ? rt.history : rt.history.slice(first);
+}
+
 /** A window changed by late reports replaces the one with its start time in the history, if still there. */
 export function replaceWindow(rt: ClusterRuntime, stats: ClusterWindowStats): void {
   const i = rt.history.findIndex((w) => w.windowStartMs === stats.windowStartMs);
@@ -128,7 +146,7 @@ export function roundCluster(rt: ClusterRuntime, previousShare: number | undefin
     previousShare,
     inForceShare,
     gatheredShare: gatheredShare(rt.shareLog, rt.history),
-    history: rt.history,
+    history: recoveredHistory(rt),
     capacity: rt.capacity.estimate(),
     lastMove: rt.lastMove,
     forcedClosed,

@@ -388,7 +388,10 @@ export class DecisionEngine {
         if (step.state.kind === "closed") {
           this.alarms.noteClosed(rt.spec.name, nowMs);
           this.streamSlo?.reset(rt.spec.name);
-          if (step.transition.from === "half_open") reclosed.add(rt.spec.name);
+          if (step.transition.from === "half_open" && rt.breaker.kind === "half_open") {
+            reclosed.add(rt.spec.name);
+            rt.recoveredSinceMs = rt.breaker.since;
+          }
         }
       }
       rt.breaker = step.state;

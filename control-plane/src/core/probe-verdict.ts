@@ -52,8 +52,11 @@ export interface ProbeConfig {
 }
 
 /**
- * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
- * enough requests for the scores and they are anomalous. Otherwise the window joins the pooled
+ * Verdict on a half-open probe window, on the probes' own evidence. Unhealthy at once when a hard
+ * rule fired on the window. The soft scores do not judge probes: the model's and the trend's read
+ * the windows before, so right after an outage they still see it (the model's error-rate input
+ * is pooled over recent windows) and would fail probes that all succeeded, keeping a recovered
+ * cluster's traffic on the others for another backoff. Otherwise the window joins the pooled
  * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
@@ -66,12 +69,11 @@ export interface ProbeConfig {
  * the TTFT objective, two at least, make it unhealthy).
  */
 export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: ProbeVerdict; evidence: ProbeEvidence } {
-  const d = config.detector;
   const { window: w, combined } = input;
   // Streams are judged on their first token and their failures only: the scores read total
   // latency, which for a stream is the length of its answer.
   const streamProbe = judgedOnTtft(w.streams?.firstTokens ?? 0, w.requests, config);
-  if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
+  if (!streamProbe && combined.hard) {
     return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
