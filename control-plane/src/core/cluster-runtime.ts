@@ -19,6 +19,9 @@ export interface ClusterRuntime {
   capacity: CapacityEstimator;
   /** Combined verdict of the scorers on the newest window (score-combination.ts). */
   combined: ScoreResult;
+  /** Combined verdict of the scorers that judge the newest window alone (Scorer.judgesNewestWindow):
+   *  what a half-open probe window is judged by. */
+  windowCombined: ScoreResult;
   /** Combined scores of the last M windows with evidence, oldest first. */
   recentScores: number[];
   /** Each scorer's verdict of the last scoring, by scorer name. */
@@ -54,6 +57,7 @@ export function newClusterRuntime(spec: ClusterSpec, config: Pick<CoreConfig, "w
     breaker: { kind: "closed", since: 0 },
     capacity: new CapacityEstimator(config.weights),
     combined: NO_SCORE,
+    windowCombined: NO_SCORE,
     recentScores: [],
     corroborations: [],
     scorers: {},

@@ -33,7 +33,7 @@ export interface ProbeVerdict {
 export interface ProbeInput {
   /** The newest window of the half-open cluster. */
   window: ClusterWindowStats;
-  /** The scorers' combined verdict on it (score-combination.ts). */
+  /** The combined verdict on it of the scorers that judge the newest window alone (score-combination.ts). */
   combined: ScoreResult;
   /** Evidence pooled over earlier thin probe windows. */
   evidence: ProbeEvidence;
@@ -52,11 +52,13 @@ export interface ProbeConfig {
 }
 
 /**
- * Verdict on a half-open probe window, on the probes' own evidence. Unhealthy at once when a hard
- * rule fired on the window. The soft scores do not judge probes: the model's and the trend's read
- * the windows before, so right after an outage they still see it (the model's error-rate input
- * is pooled over recent windows) and would fail probes that all succeeded, keeping a recovered
- * cluster's traffic on the others for another backoff. Otherwise the window joins the pooled
+ * Verdict on a half-open probe window, on the probes' own evidence: `combined` holds the verdicts
+ * of the scorers that judge the newest window alone (Scorer.judgesNewestWindow), not the trend's
+ * nor the model's, which read the windows before; right after an outage they still see it (the
+ * model's error-rate input is pooled over recent windows) and would fail probes that all
+ * succeeded, keeping a recovered cluster's traffic on the others for another backoff. Unhealthy
+ * at once when a hard rule fired or the window has enough requests for the scores and they are
+ * anomalous. Otherwise the window joins the pooled
  * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
@@ -69,11 +71,12 @@ export interface ProbeConfig {
  * the TTFT objective, two at least, make it unhealthy).
  */
 export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: ProbeVerdict; evidence: ProbeEvidence } {
+  const d = config.detector;
   const { window: w, combined } = input;
   // Streams are judged on their first token and their failures only: the scores read total
   // latency, which for a stream is the length of its answer.
   const streamProbe = judgedOnTtft(w.streams?.firstTokens ?? 0, w.requests, config);
-  if (!streamProbe && combined.hard) {
+  if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
     return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.

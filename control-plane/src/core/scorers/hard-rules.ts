@@ -36,6 +36,7 @@ type HardRuleConfig = Pick<DetectorConfig, "errorRateThreshold" | "minErrors" | 
 
 export class HardRuleScorer implements Scorer {
   readonly name = "hard_rules";
+  readonly judgesNewestWindow = true;
   private readonly pools = new Map<string, PoolState>();
 
   constructor(
