@@ -5,16 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { Registry } from "prom-client";
 import { ControlMessageSchema, SidecarMessageSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
-import { buildAdminApp } from "../control-plane/src/admin/app.js";
-import type { AdminDeps } from "../control-plane/src/admin/deps.js";
 import { ControlPlane, type InProcessStream } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
+import { ADMIN_AUTH as auth, adminAppOver, twoLlmClusters } from "./support/admin-app.js";
 
-const TOKEN = "s3cret-admin-token";
 const NOW = 1_800_000_000_000;
-const auth = { authorization: `Bearer ${TOKEN}` };
 const logger = createLogger("admin-test", "silent");
 
 const send = (stream: InProcessStream, kind: Parameters<typeof create<typeof SidecarMessageSchema>>[1]) => stream.send(toBinary(SidecarMessageSchema, create(SidecarMessageSchema, kind)));
@@ -22,8 +18,7 @@ const send = (stream: InProcessStream, kind: Parameters<typeof create<typeof Sid
 async function setup() {
   let now = NOW;
   const cp = new ControlPlane({
-    clusters: [{ name: "llm-a", baseWeight: 1 }, { name: "llm-b", baseWeight: 1 }],
-    slo: { latencyMs: 2000, successRate: 0.99 },
+    ...twoLlmClusters(),
     now: () => now,
     logger,
     haltConfirmWaitMs: 60_000,
@@ -42,16 +37,7 @@ async function setup() {
     send(stream, { kind: { case: "hello", value: { nodeId, workerId: 0, clusters: ["llm-a", "llm-b"], capabilities } } });
     return stream;
   };
-  const deps: AdminDeps = {
-    controlPlane: cp,
-    model: { status: () => ({ mode: "rules-only" }), reload: async () => ({ mode: "rules-only" }) },
-    readiness: { grpcListening: () => true },
-    registry: new Registry(),
-    token: TOKEN,
-    logger,
-    now: () => now,
-  };
-  return { cp, app: await buildAdminApp(deps), sidecar, advance: (ms: number) => (now += ms) };
+  return { cp, app: await adminAppOver(cp, () => now, logger), sidecar, advance: (ms: number) => (now += ms) };
 }
 
 interface HaltAnswer {

@@ -6,17 +6,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { Registry } from "prom-client";
-import { buildAdminApp } from "../control-plane/src/admin/app.js";
-import type { AdminDeps } from "../control-plane/src/admin/deps.js";
 import { AuditLog } from "../control-plane/src/audit/audit-log.js";
 import { auditDecisionHistory } from "../control-plane/src/audit/decision-history.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
+import { ADMIN_AUTH as auth, adminAppOver, twoLlmClusters } from "./support/admin-app.js";
 
-const TOKEN = "s3cret-admin-token";
 const NOW = 1_800_000_000_000;
-const auth = { authorization: `Bearer ${TOKEN}` };
 const logger = createLogger("admin-test", "silent");
 const dirs: string[] = [];
 after(async () => {
@@ -28,23 +24,13 @@ async function setup(history = true) {
   dirs.push(dir);
   const audit = await AuditLog.open({ dir, fsync: false, now: () => NOW, logger });
   const cp = new ControlPlane({
-    clusters: [{ name: "llm-a", baseWeight: 1 }, { name: "llm-b", baseWeight: 1 }],
-    slo: { latencyMs: 2000, successRate: 0.99 },
+    ...twoLlmClusters(),
     now: () => NOW,
     logger,
     audit,
     ...(history ? { decisionHistory: auditDecisionHistory(dir) } : {}),
   });
-  const deps: AdminDeps = {
-    controlPlane: cp,
-    model: { status: () => ({ mode: "rules-only" }), reload: async () => ({ mode: "rules-only" }) },
-    readiness: { grpcListening: () => true },
-    registry: new Registry(),
-    token: TOKEN,
-    logger,
-    now: () => NOW,
-  };
-  const app = await buildAdminApp(deps);
+  const app = await adminAppOver(cp, () => NOW, logger);
   const v1 = cp.currentDecisions().version;
   const v2 = (await cp.setOverride({ cluster: "llm-a", state: "open", reason: "maintenance", actor: "alice" })).version;
   const close = async () => {

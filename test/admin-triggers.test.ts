@@ -4,20 +4,18 @@
 // 409 for one that has not fired.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Registry } from "prom-client";
-import { buildAdminApp } from "../control-plane/src/admin/app.js";
-import type { AdminDeps } from "../control-plane/src/admin/deps.js";
 import type { TriggerRule } from "../control-plane/src/core/triggers/index.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
+import { ADMIN_AUTH as auth, adminAppOver, twoLlmClusters } from "./support/admin-app.js";
+import { restoredStore } from "./support/restored-store.js";
+import { p99Rule } from "./support/trigger-rules.js";
 
-const TOKEN = "s3cret-admin-token";
 const NOW = 1_800_000_000_000;
-const auth = { authorization: `Bearer ${TOKEN}` };
 const logger = createLogger("admin-test", "silent");
 
 const RULES: TriggerRule[] = [
-  { name: "mesh-p99", condition: { metric: "p99_ms", scope: "mesh", above: 5000, statistic: "mean" }, forMs: 30_000, action: { kind: "halt" }, clear: "manual", clearAfterMs: 30_000 },
+  p99Rule({ name: "mesh-p99", scope: "mesh", forMs: 30_000, clear: "manual", clearAfterMs: 30_000 }),
   { name: "a-cpu", condition: { metric: "cpu_utilization", scope: "llm-a", above: 0.95, statistic: "max" }, forMs: 10_000, action: { kind: "shed", fraction: 0.5, cluster: "llm-a" }, clear: "auto", clearAfterMs: 20_000 },
   { name: "abuse", condition: { metric: "error_rate", scope: "mesh", above: 0.3, statistic: "mean" }, forMs: 10_000, action: { kind: "limit_source", deny: false, capPerS: 50, ttlMs: 600_000 }, clear: "auto", clearAfterMs: 10_000 },
   { name: "ban", condition: { metric: "error_rate", scope: "mesh", above: 0.5, statistic: "mean" }, forMs: 10_000, action: { kind: "limit_source", source: "10.0.0.7", deny: true, ttlMs: 60_000 }, clear: "auto", clearAfterMs: 10_000 },
@@ -25,25 +23,14 @@ const RULES: TriggerRule[] = [
 const FIRED = { value: 6200, peak: 7100, threshold: 5000, heldMs: 30_000, reason: "trigger mesh-p99: p99_ms of the mesh 6200 > 5000 for 30 s" };
 
 async function setup() {
-  const audit = { restored: { overrides: [], triggers: [{ name: "mesh-p99", since: NOW - 40_000, firedAtMs: NOW - 9000, fired: FIRED }] }, append: async () => {}, flush: async () => {} };
   const cp = new ControlPlane({
-    clusters: [{ name: "llm-a", baseWeight: 1 }, { name: "llm-b", baseWeight: 1 }],
-    slo: { latencyMs: 2000, successRate: 0.99 },
+    ...twoLlmClusters(),
     now: () => NOW,
     logger,
     triggers: RULES,
-    audit: audit as unknown as NonNullable<ConstructorParameters<typeof ControlPlane>[0]["audit"]>,
+    audit: restoredStore({ overrides: [], triggers: [{ name: "mesh-p99", since: NOW - 40_000, firedAtMs: NOW - 9000, fired: FIRED }] }),
   });
-  const deps: AdminDeps = {
-    controlPlane: cp,
-    model: { status: () => ({ mode: "rules-only" }), reload: async () => ({ mode: "rules-only" }) },
-    readiness: { grpcListening: () => true },
-    registry: new Registry(),
-    token: TOKEN,
-    logger,
-    now: () => NOW,
-  };
-  return { cp, app: await buildAdminApp(deps) };
+  return { cp, app: await adminAppOver(cp, () => NOW, logger) };
 }
 
 test("GET /v1/triggers lists every rule, its state, and the values that fired it", async () => {

@@ -18,9 +18,13 @@ import { encodeRecord, storedForm } from "../control-plane/src/audit/record-code
 import { csvRows } from "../control-plane/src/admin/audit-export.js";
 import { triggerAlert } from "../control-plane/src/alerts/bind.js";
 import { createLogger } from "../lib/log.js";
+import { restoredStore } from "./support/restored-store.js";
+import { p99Rule } from "./support/trigger-rules.js";
 
 const T0 = 1_700_000_000_000;
 const logger = createLogger("test", "silent");
+/** Halts the mesh after one window with p99 above 5 s; only a human clears it. */
+const haltRule = p99Rule({ name: "mesh-p99", scope: "mesh", forMs: 1000, clear: "manual", clearAfterMs: 0 });
 
 interface Load {
   cpu?: [count: number, sum: number, max: number];
@@ -150,15 +154,6 @@ describe("a trigger on the upstreams' load sheds a cluster and clears by itself"
 });
 
 describe("a halting trigger that needs a human", () => {
-  const haltRule: TriggerRule = {
-    name: "mesh-p99",
-    condition: { metric: "p99_ms", scope: "mesh", above: 5000, statistic: "mean" },
-    forMs: 1000,
-    action: { kind: "halt" },
-    clear: "manual",
-    clearAfterMs: 0,
-  };
-
   it("halts the mesh with its values, stays halted while calm, and resumes once cleared by hand", async () => {
     const { cp, step, events } = harness([haltRule]);
     const halted = await step({ latencyMs: 6500 });
@@ -203,10 +198,7 @@ describe("a halting trigger that needs a human", () => {
 
 describe("a trigger that opens a cluster", () => {
   it("holds the cluster open while fired (as an open override does) and hands it back through half-open", async () => {
-    const rule: TriggerRule = {
-      name: "a-slow", condition: { metric: "p99_ms", scope: "a", above: 5000, statistic: "mean" },
-      forMs: 1000, action: { kind: "open", cluster: "a" }, clear: "auto", clearAfterMs: 1000,
-    };
+    const rule = p99Rule({ name: "a-slow", scope: "a", forMs: 1000, action: { kind: "open", cluster: "a" }, clear: "auto", clearAfterMs: 1000 });
     const { cp, step } = harness([rule]);
     const opened = await step({ latencyMs: 6500 });
     assert.deepEqual(opened.clusters.map((c) => c.state), ["open", "closed"]);
@@ -241,11 +233,9 @@ describe("triggers in the audit log", () => {
   });
 
   it("a control plane restored with a fired trigger keeps its halt until it is cleared", async () => {
-    const rule: TriggerRule = { name: "mesh-p99", condition: { metric: "p99_ms", scope: "mesh", above: 5000, statistic: "mean" }, forMs: 1000, action: { kind: "halt" }, clear: "manual", clearAfterMs: 0 };
-    const audit = { restored: { overrides: [], triggers: record.inForce }, append: async () => {}, flush: async () => {} };
     const cp = new ControlPlane({
-      clusters: [{ name: "a", baseWeight: 1 }], slo: { latencyMs: 2000, successRate: 0.99 }, now: () => T0, logger, triggers: [rule],
-      audit: audit as unknown as NonNullable<ConstructorParameters<typeof ControlPlane>[0]["audit"]>,
+      clusters: [{ name: "a", baseWeight: 1 }], slo: { latencyMs: 2000, successRate: 0.99 }, now: () => T0, logger, triggers: [haltRule],
+      audit: restoredStore({ overrides: [], triggers: record.inForce }),
     });
     assert.equal(cp.currentDecisions().halted, true, "the first set of the new lifetime is halted already");
     await cp.decide();

@@ -6,20 +6,14 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
-import { encodeTriggerStates, parseTriggerStates, TriggerEngine, type TriggerEvent, type TriggerRule } from "../control-plane/src/core/triggers/index.js";
+import { encodeTriggerStates, parseTriggerStates, TriggerEngine, type TriggerEvent } from "../control-plane/src/core/triggers/index.js";
 import { clusterWindow } from "./cluster-window.js";
+import { p99Rule } from "./support/trigger-rules.js";
 
 const T0 = 1_000_000;
 /** One merged window of cluster a starting at T0 + i s, with a's p99. */
 const window = (i: number, p99Ms: number): ClusterWindowStats[] => [clusterWindow({ cluster: "a", windowStartMs: T0 + i * 1000, windowLengthMs: 1000, p99Ms })];
-const RULE: TriggerRule = {
-  name: "p99",
-  condition: { metric: "p99_ms", scope: "a", above: 5000, statistic: "mean" },
-  forMs: 4000,
-  action: { kind: "halt" },
-  clear: "auto",
-  clearAfterMs: 4000,
-};
+const RULE = p99Rule({ name: "p99", scope: "a", forMs: 4000, clear: "auto", clearAfterMs: 4000 });
 
 /** Feeds p99 values from window `from` on; returns each event with the window it came in. */
 function feed(engine: TriggerEngine, from: number, values: readonly number[]): string[] {
