@@ -1,7 +1,7 @@
-// What judges a half-open breaker's probes in the decision engine: the scorers whose verdicts rest
-// on the newest window alone (hard rules, the dynamic baseline), not a model or a trend that reads
-// the windows before, which after an outage still see it. Two clusters behind one sidecar on
-// virtual time; cluster a fails every request for a while, then serves again.
+// What judges a half-open breaker's probes in the decision engine: the probes' own counts and the
+// rules' scorers, not the model, whose inputs are pooled over recent windows and so still show the
+// outage the probes follow. Two clusters behind one sidecar on virtual time; cluster a fails every
+// request for a while, then serves again.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { resolveConfig } from "../control-plane/src/core/config.js";

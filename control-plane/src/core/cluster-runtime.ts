@@ -19,9 +19,9 @@ export interface ClusterRuntime {
   capacity: CapacityEstimator;
   /** Combined verdict of the scorers on the newest window (score-combination.ts). */
   combined: ScoreResult;
-  /** Combined verdict of the scorers that judge the newest window alone (Scorer.judgesNewestWindow):
-   *  what a half-open probe window is judged by. */
-  windowCombined: ScoreResult;
+  /** The same without the model's verdict: what a half-open probe window is judged by
+   *  (probe-verdict.ts; the model's inputs are pooled over recent windows). */
+  probeCombined: ScoreResult;
   /** Combined scores of the last M windows with evidence, oldest first. */
   recentScores: number[];
   /** Each scorer's verdict of the last scoring, by scorer name. */
@@ -40,10 +40,6 @@ export interface ClusterRuntime {
   planReason: string;
   /** Its share in each decision set this engine issued lately, from when (planner/gathered-share.ts). */
   shareLog: ShareChange[];
-  /** When its breaker last began the probing that closed it again, epoch ms (undefined: never
-   *  reopened). The planner judges it on windows from then on: its probes showed it serving
-   *  again, so the outage before them is no evidence of how it serves now (recoveredHistory). */
-  recoveredSinceMs?: number;
 }
 
 const NO_SCORE: ScoreResult = { score: 0, hard: false, reasons: [] };
@@ -57,7 +53,7 @@ export function newClusterRuntime(spec: ClusterSpec, config: Pick<CoreConfig, "w
     breaker: { kind: "closed", since: 0 },
     capacity: new CapacityEstimator(config.weights),
     combined: NO_SCORE,
-    windowCombined: NO_SCORE,
+    probeCombined: NO_SCORE,
     recentScores: [],
     corroborations: [],
     scorers: {},
@@ -95,20 +91,6 @@ export function appendWindow(rt: ClusterRuntime, stats: ClusterWindowStats, conf
   if (rt.history.length > config.aggregation.historyWindows) rt.history.shift();
   const failing = stats.errorRate > config.detector.errorRateThreshold;
   rt.capacity.update(stats, config.detector.minRequests, failing);
-}
-
-/**
- * The windows the planner judges the cluster on: all of its history, or after its breaker closed
- * again, the windows from its probing on (those starting at most one window before the probing
- * began). Pooled evidence weighs windows by their requests, so a few hundred failed requests of
- * the outage would outweigh the few dozen probes that showed the cluster serving again, and hold
- * its traffic away long after its recovery was confirmed.
- */
-export function recoveredHistory(rt: Pick<ClusterRuntime, "history" | "recoveredSinceMs">): ClusterWindowStats[] {
-  const since = rt.recoveredSinceMs;
-  if (since === undefined) return rt.history;
-  const first = rt.history.findIndex((w) => w.windowStartMs >= since - w.windowLengthMs);
-  return first <= 0 ? rt.history : rt.history.slice(first);
 }
 
 /** A window changed by late reports replaces the one with its start time in the history, if still there. */
@@ -150,7 +132,7 @@ export function roundCluster(rt: ClusterRuntime, previousShare: number | undefin
     previousShare,
     inForceShare,
     gatheredShare: gatheredShare(rt.shareLog, rt.history),
-    history: recoveredHistory(rt),
+    history: rt.history,
     capacity: rt.capacity.estimate(),
     lastMove: rt.lastMove,
     forcedClosed,

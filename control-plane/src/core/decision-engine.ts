@@ -69,8 +69,6 @@ export class DecisionEngine {
   private readonly runtime = new Map<string, ClusterRuntime>();
   private readonly aggregator: WindowAggregator;
   private readonly builtins: Scorer[];
-  /** Names of the scorers whose verdicts rest on the newest window alone (probe windows are judged by them). */
-  private readonly windowScorers: Set<string>;
   readonly dynamicBaseline: DynamicBaselineScorer;
   /** The stream objectives' scorer, when the SLO has one (streams/stream-slo-scorer.ts). */
   private readonly streamSlo: StreamSloScorer | undefined;
@@ -109,7 +107,6 @@ export class DecisionEngine {
     this.builtins = [new HardRuleScorer(this.slo, d), this.dynamicBaseline, new TrendScorer(this.slo, d)];
     this.streamSlo = hasStreamObjective(this.slo) ? new StreamSloScorer(streamObjectives(this.slo), d) : undefined;
     if (this.streamSlo !== undefined) this.builtins.push(this.streamSlo);
-    this.windowScorers = new Set(this.builtins.filter((s) => s.judgesNewestWindow === true).map((s) => s.name));
     this.alarms = new AlarmFilter(d);
     this.controls = new OperatorControls(this.clusters.map((c) => c.name));
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
@@ -391,10 +388,7 @@ export class DecisionEngine {
         if (step.state.kind === "closed") {
           this.alarms.noteClosed(rt.spec.name, nowMs);
           this.streamSlo?.reset(rt.spec.name);
-          if (step.transition.from === "half_open" && rt.breaker.kind === "half_open") {
-            reclosed.add(rt.spec.name);
-            rt.recoveredSinceMs = rt.breaker.since;
-          }
+          if (step.transition.from === "half_open") reclosed.add(rt.spec.name);
         }
       }
       rt.breaker = step.state;
@@ -438,7 +432,7 @@ export class DecisionEngine {
     for (const [name, rt] of this.runtime) {
       const { combined, perScorer } = combineScores(verdicts.get(name)!, this.config.detector);
       rt.combined = combined;
-      rt.windowCombined = combineScores(verdicts.get(name)!.filter((v) => this.windowScorers.has(v.scorer)), this.config.detector).combined;
+      rt.probeCombined = combineScores(verdicts.get(name)!.filter((v) => !v.fromModel), this.config.detector).combined;
       rt.scorers = perScorer;
       const { recentScores, corroborations } = rt;
       const recorded = recordNewestWindow({ history: rt.history, capacity: rt.capacity.estimate(), combined, perScorer, recentScores, corroborations }, this.config);
@@ -474,7 +468,7 @@ export class DecisionEngine {
     if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
       const baselineP50Ms = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
       const judged = judgeProbe(
-        { window: latest, combined: rt.windowCombined, evidence: rt.probe, baselineP50Ms },
+        { window: latest, combined: rt.probeCombined, evidence: rt.probe, baselineP50Ms },
         { detector: this.config.detector, breaker: this.config.breaker, sloLatencyMs: this.slo.latencyMs, ...(this.slo.ttftMs !== undefined ? { sloTtftMs: this.slo.ttftMs } : {}) },
       );
       rt.probe = judged.evidence;

@@ -33,7 +33,9 @@ export interface ProbeVerdict {
 export interface ProbeInput {
   /** The newest window of the half-open cluster. */
   window: ClusterWindowStats;
-  /** The combined verdict on it of the scorers that judge the newest window alone (score-combination.ts). */
+  /** The scorers' combined verdict on it without the model's (score-combination.ts): the model's
+   *  inputs are pooled over recent windows, so right after an outage it still scores the outage
+   *  and would fail probes that all succeeded ("model risk 0.99" over a window of calm requests). */
   combined: ScoreResult;
   /** Evidence pooled over earlier thin probe windows. */
   evidence: ProbeEvidence;
@@ -52,13 +54,8 @@ export interface ProbeConfig {
 }
 
 /**
- * Verdict on a half-open probe window, on the probes' own evidence: `combined` holds the verdicts
- * of the scorers that judge the newest window alone (Scorer.judgesNewestWindow), not the trend's
- * nor the model's, which read the windows before; right after an outage they still see it (the
- * model's error-rate input is pooled over recent windows) and would fail probes that all
- * succeeded, keeping a recovered cluster's traffic on the others for another backoff. Unhealthy
- * at once when a hard rule fired or the window has enough requests for the scores and they are
- * anomalous. Otherwise the window joins the pooled
+ * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
+ * enough requests for the scores and they are anomalous. Otherwise the window joins the pooled
  * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the

@@ -114,13 +114,6 @@ export interface PooledEvidence {
 export interface Scorer {
   readonly name: string;
   /**
-   * True when its verdict rests on the newest window alone (against fixed rules or a learnt
-   * baseline), not on how earlier windows went: such verdicts may judge a half-open breaker's
-   * probe window (probe-verdict.ts). A trend or a model reading recent windows still sees the
-   * outage the probes follow.
-   */
-  readonly judgesNewestWindow?: boolean;
-  /**
    * Scores every cluster from its recent windows (oldest first, the newest last).
    * Batched: one call per decision round for all clusters.
    */

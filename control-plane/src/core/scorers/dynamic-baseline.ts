@@ -36,7 +36,6 @@ export type DynamicBaselineConfig = Pick<
 
 export class DynamicBaselineScorer implements Scorer {
   readonly name = "dynamic_baseline";
-  readonly judgesNewestWindow = true;
   private readonly clusters = new Map<string, ClusterBaseline>();
 
   constructor(private readonly config: DynamicBaselineConfig) {}

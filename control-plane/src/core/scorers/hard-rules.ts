@@ -36,7 +36,6 @@ type HardRuleConfig = Pick<DetectorConfig, "errorRateThreshold" | "minErrors" | 
 
 export class HardRuleScorer implements Scorer {
   readonly name = "hard_rules";
-  readonly judgesNewestWindow = true;
   private readonly pools = new Map<string, PoolState>();
 
   constructor(
