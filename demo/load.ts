@@ -3,6 +3,9 @@
 // with at most maxInFlight requests outstanding (arrivals beyond that are counted as shed).
 // Every answer is tallied: success, failure, which cluster served it, and whether the filter's
 // headers (x-request-id, x-autoglm-cluster) reached the upstream and came back in its echo.
+// Each request comes from one of `clients`, drawn by weight, and names it in x-forwarded-for
+// (the client's address, as a gateway in front of the sidecar would add it): the sidecars count
+// who sends the traffic by that header's first hop.
 
 /** Tallies since the start (totals) or since the last take (the current second). */
 export interface LoadTally {
@@ -33,7 +36,34 @@ export interface LoadOptions {
   /** The client gives up after this, milliseconds (counted as failed). */
   timeoutMs: number;
   maxInFlight: number;
+  /** Who sends the requests: each request is drawn by weight and carries the client's address in
+   *  x-forwarded-for (default: no such header). */
+  clients?: readonly DemoClient[];
   random?: () => number;
+}
+
+/** One client of the demo's load: its address and its relative share of the requests (> 0). */
+export interface DemoClient {
+  address: string;
+  weight: number;
+}
+
+/**
+ * The demo's clients: six addresses of the documentation range (RFC 5737, 203.0.113.0/24) with
+ * shares falling by half from one to the next (about 51 %, 25 %, 13 %, 6 %, 3 %, 2 %), so the top
+ * sources have a clear order.
+ */
+export const DEMO_CLIENTS: readonly DemoClient[] = [10, 11, 12, 13, 14, 15].map((last, i) => ({ address: `203.0.113.${last}`, weight: 2 ** (5 - i) }));
+
+/** The client of draw `u` in [0, 1) by weight (the last one when rounding leaves u past the sum). */
+export function pickClient(clients: readonly DemoClient[], u: number): DemoClient {
+  const total = clients.reduce((a, c) => a + c.weight, 0);
+  let x = u * total;
+  for (const c of clients) {
+    if (x < c.weight) return c;
+    x -= c.weight;
+  }
+  return clients[clients.length - 1]!;
 }
 
 const TICK_MS = 50;
@@ -111,17 +141,19 @@ export class LoadGenerator {
     }
     const target = this.options.targets[this.next++ % this.options.targets.length]!;
     const stream = this.random() < this.options.streamFraction;
-    const p = this.one(target, stream).finally(() => this.inFlight.delete(p));
+    const clients = this.options.clients ?? [];
+    const client = clients.length === 0 ? undefined : pickClient(clients, this.random());
+    const p = this.one(target, stream, client).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 
-  private async one(target: string, stream: boolean): Promise<void> {
+  private async one(target: string, stream: boolean, client: DemoClient | undefined): Promise<void> {
     this.count((t) => t.requests++);
     let ok = false;
     try {
       const res = await fetch(`${target}/v1/chat/completions`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", ...(client === undefined ? {} : { "x-forwarded-for": client.address }) },
         body: JSON.stringify({ model: "demo-model", stream, messages: [{ role: "user", content: "Say something about breakers." }] }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

@@ -14,8 +14,9 @@ import { startSidecar, type RunningSidecar } from "../sidecar/index.js";
 import type { BreakerKind, Transition } from "../control-plane/src/core/types.js";
 import type { ModelStatus } from "../control-plane/src/admin/deps.js";
 import { controlPlaneConfigFor, startDemoControlPlane, type DemoControlPlane } from "./control-plane-host.js";
-import { LoadGenerator, type LoadTally } from "./load.js";
-import { breakerStories, summaryLine, type BreakerStory } from "./summary.js";
+import type { SourceStat } from "../control-plane/src/core/sources/index.js";
+import { DEMO_CLIENTS, LoadGenerator, type LoadTally } from "./load.js";
+import { breakerStories, summaryLine, topSourcesLine, type BreakerStory } from "./summary.js";
 import { startLlmServer, type RunningLlmServer } from "./llm-server.js";
 import { DEMO_MAIL_TO, mailboxAlerts, startMailbox, type Mailbox } from "./mailbox.js";
 
@@ -82,8 +83,14 @@ export interface DemoSummary {
   sidecarRequests: number[];
   /** The alert e-mails the local mailbox received (scenario seconds, subject, saved file). */
   mails: { atS: number; subject: string; file?: string }[];
+  /** The mesh's top sources over the last minute at the end (GET /v1/sources), most requests first. */
+  topSources: SourceStat[];
   aborted: boolean;
 }
+
+/** The top sources the demo prints at the end: the last minute's, at most five. */
+const TOP_SOURCES_SPAN_MS = 60_000;
+const TOP_SOURCES_SHOWN = 5;
 
 /** Thrown when the filter has not been built. */
 export class MissingFilterError extends Error {
@@ -179,6 +186,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
                 control_plane: { cluster: CONTROL_PLANE_CLUSTER, timeout_ms: 5000 },
                 window_ms: Math.round(scenario.window_s * 1000),
                 clusters: scenario.clusters.map((c) => ({ name: c.name, weight: c.weight })),
+                // Who sends the traffic: by x-forwarded-for's first hop (README, "Who sends the traffic").
+                sources: { header: "x-forwarded-for", top_k: 8 },
               },
             },
             clusters: scenario.clusters.map((c) => ({ name: c.name, endpoints: endpoints.get(c.name)! })),
@@ -209,6 +218,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       streamFraction: options.streamFraction ?? 0.5,
       timeoutMs: scenario.slo.client_timeout_ms,
       maxInFlight: Math.max(50, rps * 5),
+      clients: DEMO_CLIENTS,
     });
     const loadStartedMs = Date.now();
     startedAtMs = loadStartedMs;
@@ -253,8 +263,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       model: cp.modelStatus(),
       sidecarRequests,
       mails,
+      topSources: cp.controlPlane.sourcesView(TOP_SOURCES_SPAN_MS, TOP_SOURCES_SHOWN).sources,
       aborted,
     };
+    print(topSourcesLine(summary.topSources));
     print(summaryLine(totals.requests, summary.successRate, breakers, transitions.length));
     return summary;
   } finally {

@@ -2,6 +2,7 @@
 // breaker opened, whether it closed again before the end (the recovery the default scenario
 // is there to show). Pure: transitions and times in, text out.
 import type { BreakerKind, Transition } from "../control-plane/src/core/types.js";
+import type { SourceStat } from "../control-plane/src/core/sources/index.js";
 
 /** What happened to one cluster's breaker during the run. */
 export interface BreakerStory {
@@ -48,4 +49,15 @@ export function describeStory(story: BreakerStory): string {
 export function summaryLine(requests: number, successRate: number, stories: readonly BreakerStory[], transitions: number): string {
   const breakers = stories.length === 0 ? "no breaker opened" : stories.map(describeStory).join("; ");
   return `done: ${requests} requests, ${(100 * successRate).toFixed(1)}% ok; ${breakers} (${transitions} breaker transitions)`;
+}
+
+/**
+ * "top sources (last minute): 203.0.113.10 51% 25.1 qps 0.4% errors | …", most requests first, or
+ * that none was counted yet.
+ */
+export function topSourcesLine(sources: readonly SourceStat[]): string {
+  if (sources.length === 0) return "top sources (last minute): none counted";
+  const part = (s: SourceStat) =>
+    `${s.source} ${(100 * s.share).toFixed(0)}% ${s.qps.toFixed(1)} qps${s.errorRate === undefined ? "" : ` ${(100 * s.errorRate).toFixed(1)}% errors`}`;
+  return `top sources (last minute): ${sources.map(part).join(" | ")}`;
 }

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { parseScenario } from "../sim/scenario.js";
 import { defaultScenarioPath, runDemo } from "../demo/run.js";
+import { DEMO_CLIENTS } from "../demo/load.js";
 import { command } from "../cli/commands/demo.js";
 import { readAudit } from "../control-plane/src/audit/reader.js";
 import type { Transition } from "../control-plane/src/core/types.js";
@@ -69,13 +70,22 @@ test("the default demo runs to its end with the ONNX model, and the failed clust
     assert.ok(lines.includes(`mail at t=${mail.atS}s to oncall@demo.localhost: ${mail.subject} (${mail.file})`), output);
     assert.match(await readFile(mail.file!, "utf8"), new RegExp(`breaker of ${faulty} opened`));
     assert.ok(lines.some((l) => l.startsWith(`alerts: e-mailed to oncall@demo.localhost through a local SMTP server (127.0.0.1:`) && l.includes(`each saved in ${mailDir}`)), output);
+
+    // Who sends the traffic: the sidecars counted the clients by x-forwarded-for, and the heaviest
+    // one (about half of the requests) leads the mesh's top sources, printed before the last line.
+    const top = summary.topSources;
+    assert.ok(top.length >= 3, `top sources: ${JSON.stringify(top)}`);
+    assert.equal(top[0]!.source, DEMO_CLIENTS[0]!.address, JSON.stringify(top));
+    assert.ok(top[0]!.share > 0.35 && top[0]!.share > top[1]!.share, JSON.stringify(top));
+    assert.ok(top.every((s) => DEMO_CLIENTS.some((c) => c.address === s.source)), JSON.stringify(top));
+    assert.ok(lines.at(-2)!.startsWith(`top sources (last minute): ${DEMO_CLIENTS[0]!.address} `), output);
   } finally {
     await rm(auditDir, { recursive: true, force: true });
   }
 });
 
 /** The lines the demo command itself prints (anything else on stdout is a stray log line). */
-const DEMO_LINE = /^(logs: |autoglm demo: |dashboard: |model: |sidecars: |audit log: |alerts: |mail at t=\d+s |t=\s*\d+s |duration reached: |done: )/;
+const DEMO_LINE = /^(logs: |autoglm demo: |dashboard: |model: |sidecars: |audit log: |alerts: |mail at t=\d+s |t=\s*\d+s |duration reached: |top sources \(last minute\): |done: )/;
 
 test("the demo command prints only its own lines while the admin API is called; the logs go to their file", { timeout: 120_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), "autoglm-demo-cli-"));

@@ -1,7 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { BreakerKind, Transition } from "../control-plane/src/core/types.js";
-import { breakerStories, summaryLine } from "../demo/summary.js";
+import { breakerStories, summaryLine, topSourcesLine } from "../demo/summary.js";
+import { DEMO_CLIENTS, pickClient } from "../demo/load.js";
+import type { SourceStat } from "../control-plane/src/core/sources/index.js";
 
 const START = 1_000_000;
 const t = (cluster: string, from: BreakerKind, to: BreakerKind, atS: number): Transition => ({ cluster, from, to, atMs: START + atS * 1000, reason: "test" });
@@ -45,3 +47,36 @@ for (const c of cases) {
     assert.equal(summaryLine(100, 0.975, stories, c.transitions.length), c.line);
   });
 }
+
+const source = (name: string, share: number, qps: number, errorRate?: number): SourceStat => ({
+  source: name, requests: 100, minRequests: 100, maxRequests: 100, errors: 0, limited: 0, qps, share, ...(errorRate === undefined ? {} : { errorRate }),
+});
+
+const sourceCases: Array<{ name: string; sources: SourceStat[]; line: string }> = [
+  {
+    name: "top sources are told most requests first, with share, rate and error rate",
+    sources: [source("203.0.113.10", 0.512, 25.06, 0.004), source("203.0.113.11", 0.25, 12.3, 0)],
+    line: "top sources (last minute): 203.0.113.10 51% 25.1 qps 0.4% errors | 203.0.113.11 25% 12.3 qps 0.0% errors",
+  },
+  { name: "a source with nothing counted since it entered the sketches has no error rate", sources: [source("203.0.113.12", 1, 3)], line: "top sources (last minute): 203.0.113.12 100% 3.0 qps" },
+  { name: "no source counted yet says so", sources: [], line: "top sources (last minute): none counted" },
+];
+
+for (const c of sourceCases) {
+  test(c.name, () => {
+    assert.equal(topSourcesLine(c.sources), c.line);
+  });
+}
+
+test("the demo's clients are drawn by weight: each draw lands on the client whose part of [0, 1) holds it", () => {
+  const total = DEMO_CLIENTS.reduce((a, c) => a + c.weight, 0);
+  let start = 0;
+  for (const client of DEMO_CLIENTS) {
+    assert.equal(pickClient(DEMO_CLIENTS, start / total), client, `at the start of ${client.address}'s part`);
+    assert.equal(pickClient(DEMO_CLIENTS, (start + client.weight * 0.999) / total), client, `at the end of ${client.address}'s part`);
+    start += client.weight;
+  }
+  assert.equal(pickClient(DEMO_CLIENTS, 0.999999999), DEMO_CLIENTS.at(-1));
+  // The heaviest client sends about half of the requests, each next one half as many.
+  assert.ok(Math.abs(DEMO_CLIENTS[0]!.weight / total - 0.5) < 0.02);
+});
