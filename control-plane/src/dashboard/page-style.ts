@@ -55,6 +55,7 @@ table { width:100%; border-collapse:collapse; background:var(--panel); border:1p
 th, td { text-align:left; padding:6px 10px; border-bottom:1px solid var(--line); }
 th { color:var(--dim); font-weight:500; }
 td.to-open { color:var(--open); } td.to-closed { color:var(--closed); } td.to-half_open { color:var(--half); }
+a.snapshot { color:#8ab4f8; } a.snapshot:visited { color:#c58af9; }
 #sources tr.flagged b { color:var(--open); }
 section h2.title { font-size:14px; margin:0 0 8px; color:var(--dim); font-weight:600; }
 @media (max-width: 600px) {
