@@ -15,6 +15,7 @@ import { startControlPlane, type RunningControlPlane } from "../control-plane/sr
 import { createLogger } from "../lib/log.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
 import { connectSidecar, type InProcessSidecar } from "./support/replica-sidecar.js";
+import { until } from "./support/until.js";
 
 const logger = createLogger("test", "silent");
 const TOKEN = "burn-windows-admin-token";
@@ -39,14 +40,6 @@ function config(id: string) {
     },
     {},
   );
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) assert.fail(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 interface Replica {
