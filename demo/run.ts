@@ -19,6 +19,7 @@ import { DEMO_CLIENTS, LoadGenerator, type LoadTally } from "./load.js";
 import { breakerStories, summaryLine, topSourcesLine, type BreakerStory } from "./summary.js";
 import { startLlmServer, type RunningLlmServer } from "./llm-server.js";
 import { DEMO_MAIL_TO, mailboxAlerts, startMailbox, type Mailbox } from "./mailbox.js";
+import { runUntil } from "./run-for.js";
 
 export const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
 
@@ -234,14 +235,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       print(`t=${String(t).padStart(3)}s ${String(sec.requests).padStart(4)} req/s ok ${pct(sec.ok, sec.ok + sec.failed)} | ${parts.join(" | ")} | total ${running.total.requests}`);
     }, 1000);
 
-    const aborted = await new Promise<boolean>((resolve) => {
-      if (options.signal?.aborted === true) return resolve(true);
-      const timer = setTimeout(() => resolve(false), durationS * 1000);
-      options.signal?.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve(true);
-      }, { once: true });
-    });
+    const aborted = await runUntil(loadStartedMs + durationS * 1000, options.signal);
     clearInterval(ticker);
     ticker = undefined;
     print(aborted ? "stopping: draining in-flight requests" : "duration reached: draining in-flight requests");
