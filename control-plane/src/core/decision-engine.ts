@@ -520,7 +520,9 @@ export class DecisionEngine {
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
   private plan(atBase: ReadonlySet<string>): Map<string, number> {
     const shares = new Map<string, number>();
-    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig())) {
+    const d = this.config.detector;
+    const ttft = this.slo.ttftMs === undefined ? undefined : { z: d.significanceZ, minStreams: d.minStreams };
+    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig(), ttft)) {
       const rt = this.runtime.get(name)!;
       rt.lastMove = result.lastMove;
       rt.drainable = result.drainable;
