@@ -17,7 +17,7 @@ const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGai
 const OBJECTIVE = { ttftMs: 1000 };
 
 /** A window `i` seconds in with `rps` streamed requests, `slow` of them over the TTFT objective. */
-function win(cluster: string, i: number, rps: number, slow: number): ClusterWindowStats {
+function win(cluster: string, i: number, rps: number, slow: number, failedFraction = 0): ClusterWindowStats {
   const n = Math.round(rps);
   const s = Math.min(n, Math.round(slow));
   return clusterWindow({
@@ -25,6 +25,8 @@ function win(cluster: string, i: number, rps: number, slow: number): ClusterWind
     windowStartMs: i * 1000,
     requests: n,
     rps: n,
+    errors5xx: Math.round(n * failedFraction),
+    errorRate: failedFraction,
     p50Ms: 5000,
     streams: mergedStreams({ ttftMs: [...times(s, 2500), ...times(n - s, 300)] }, OBJECTIVE),
   });
@@ -63,7 +65,9 @@ describe("judging TTFT against load on a cluster's own windows", () => {
       if (j === undefined) return;
       const now = predictTtftSlowFraction(j, j.loadRps);
       const lower = predictTtftSlowFraction(j, j.loadRps * 0.7);
-      assert.ok(Math.abs(now - j.excessFraction) < 1e-9, "at its own load it predicts what it shows");
+      // At its own load: the excess over its quieter windows' level (load-driven), 0 for a fault.
+      assert.ok(Math.abs(now - (j.excessFraction - j.quietFraction)) < 1e-9, `now ${now}`);
+      assert.equal(now > 0, c.easesWithLessLoad, "only a breach rising with load counts");
       assert.equal(lower < now, c.easesWithLessLoad, `now ${now}, at 70 % of the load ${lower}`);
     });
   }
@@ -105,6 +109,7 @@ describe("the planner on a TTFT breach", () => {
   const calm = windows("b", [40], () => 0);
   const cases: { name: string; a: ClusterWindowStats[]; b: RoundCluster; judge: boolean; moves: boolean }[] = [
     { name: "a breach rising with load moves traffic to a cluster with room", a: windows("a", WAVE, queueing), b: cluster("b", calm), judge: true, moves: true },
+    { name: "a breach at every load it carried (a fault) moves nothing on TTFT", a: windows("a", WAVE, () => 0.3), b: cluster("b", calm), judge: true, moves: false },
     { name: "without a TTFT objective nothing moves on it", a: windows("a", WAVE, queueing), b: cluster("b", calm), judge: false, moves: false },
     { name: "a receiver at its knee takes nothing", a: windows("a", WAVE, queueing), b: cluster("b", calm, { kneeRps: 40, limitRps: 40, safeRps: 40 }), judge: true, moves: false },
     {
@@ -120,6 +125,13 @@ describe("the planner on a TTFT breach", () => {
       b: cluster("b", windows("b", [40], () => 0.05)),
       judge: true,
       moves: false,
+    },
+    {
+      name: "a cluster failing beyond its usual level moves on its failures alone: the receiver's slow first tokens do not hold it back (a slow answer beats a failed one)",
+      a: Array.from({ length: 20 }, (_, i) => win("a", i, 60, 0, 0.3)),
+      b: cluster("b", windows("b", WAVE, queueing)),
+      judge: true,
+      moves: true,
     },
     {
       name: "a receiver with too few first tokens to judge: nothing moves on TTFT",

@@ -1,10 +1,12 @@
 // A streamed cluster's time to first token against its offered load, from its own windows (pure):
 // whether its TTFT objective is breached *because of its load* (a prefill queue, which less load
 // drains) or at every load (a fault, which moving load does not cure), and the fraction of its
-// streams predicted over the objective at another load. The planner (planner.ts) adds that
-// fraction to a cluster's predicted bad requests, so that a donor breached by its load is
-// predicted fewer slow streams at a lower load and a receiver is predicted by its own TTFT at its
-// new load (one at or past its knee gains nothing).
+// streams predicted over the objective because of load at another load. The planner (planner.ts)
+// adds that fraction to a cluster's predicted bad requests, so that a donor breached by its load
+// is predicted fewer slow streams at a lower load and a receiver is predicted by its own TTFT at
+// its new load (one at or past its knee gains nothing). Slow streams at every load (a fault)
+// count for neither: on the streamed tuning batch counting them moved a prefill fault's traffic
+// onto a cluster at 75 % load that a latency creep then overloaded.
 //
 // Why not simply count slow streams as bad (assessment.ts badRequests)? A load wave without a
 // fault pushes every cluster's TTFT up at its peak; judged one by one, each looks better at a
@@ -99,18 +101,19 @@ export function judgeTtftLoad(history: readonly ClusterWindowStats[], config: Tt
 }
 
 /**
- * Predicted excess fraction of streams over the TTFT objective at `loadRps`, [0, 1]: what the
- * cluster shows now, moved along the rise its windows showed (not below its quieter windows'
- * level: a fault stays), and above the load it carries now every stream beyond its knee
- * (`kneeRps`, capacity.ts, learnt from its TTFT) counted slow: a receiver at its knee gains nothing.
+ * Predicted fraction of streams over the TTFT objective *because of load* at `loadRps`, [0, 1]:
+ * the excess the cluster shows now above its quieter windows' level, moved along the rise its
+ * windows showed (0 for a breach at every load: a fault is not cured by moving load, and slow
+ * streams from a fault move no traffic, as before), and above the load it carries now every
+ * stream beyond its knee (`kneeRps`, capacity.ts, learnt from its TTFT) counted slow: a receiver
+ * at its knee gains nothing.
  */
 export function predictTtftSlowFraction(t: TtftLoad, loadRps: number, kneeRps = Infinity): number {
   const now = clamp01(t.excessFraction);
-  let f = now + t.slopePerRps * (loadRps - t.loadRps);
-  if (loadRps < t.loadRps) f = Math.max(f, Math.min(now, t.quietFraction));
-  f = clamp01(f);
+  const quiet = Math.min(now, clamp01(t.quietFraction));
+  let f = clamp01(Math.max(quiet, now + t.slopePerRps * (loadRps - t.loadRps))) - quiet;
   const from = Math.max(t.loadRps, Number.isFinite(kneeRps) ? kneeRps : Infinity);
-  if (loadRps > from && loadRps > 0) f += (1 - f) * ((loadRps - from) / loadRps);
+  if (loadRps > from && loadRps > 0) f += (1 - quiet - f) * ((loadRps - from) / loadRps);
   return clamp01(f);
 }
 
