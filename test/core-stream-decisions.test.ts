@@ -1,8 +1,7 @@
 // Decisions on the stream objectives (slo.ttft_ms, slo.tpot_ms): the scorer's evidence rules
 // (control-plane/src/core/streams/stream-slo-scorer.ts), then the decision engine on virtual time
-// fed synthetic sidecar reports: a TTFT breach that rises with load moves traffic to a cluster with
-// room (and opens no breaker), a TPOT breach opens the breaker (no new streams), too few streams
-// judge nothing.
+// fed synthetic sidecar reports: a TTFT breach that rises with load is judged but moves no traffic, a TPOT breach
+// opens the breaker (no new streams), too few streams judge nothing.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { resolveConfig, DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
@@ -125,11 +124,12 @@ const queueing = (cluster: string, rps: number) => {
 };
 
 describe("decisions on a TTFT breach that rises with load (queueing)", () => {
-  // a's streams queue for prefill past 60 per second, b has room: with a TTFT objective the planner
-  // judges a's TTFT against its load (planner/ttft-load.ts) and moves traffic to b in bounded steps.
-  const cases: { name: string; slo: Partial<Slo>; judged: boolean; moves: boolean }[] = [
-    { name: "with a TTFT objective the breach is judged (stream_slo) and traffic moves to the cluster with room", slo: OBJECTIVES, judged: true, moves: true },
-    { name: "without one nothing is judged and nothing moves", slo: {}, judged: false, moves: false },
+  // Slow streams are not bad requests for the planner's moves (planner/assessment.ts badRequests):
+  // on generated LLM scenarios moving traffic on them did harm (load waves push every cluster's
+  // TTFT up at the peak and the move overloads the receivers). The breach is judged and reported.
+  const cases: { name: string; slo: Partial<Slo>; judged: boolean }[] = [
+    { name: "with a TTFT objective the breach is judged (stream_slo) and the planner keeps the operator's shares", slo: OBJECTIVES, judged: true },
+    { name: "without one nothing is judged and nothing moves either", slo: {}, judged: false },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -138,24 +138,13 @@ describe("decisions on a TTFT breach that rises with load (queueing)", () => {
       assert.ok(Math.abs(m.shares.at(-1)!["a"]! - 0.5) < 0.01, `calm: ${JSON.stringify(m.shares.at(-1))}`);
       await m.run(20, 160); // 80 each: a's prefill queue builds, its TTFT passes 1 s
       const a = m.shares.at(-1)!["a"]!;
-      assert.equal(a < 0.49, c.moves, `a's share: ${a}`);
-      // Bounded steps: no round moves a's share by more than the planner's maxStep (0.1).
-      const steps = m.shares.slice(1).map((s, k) => Math.abs(s["a"]! - m.shares[k]!["a"]!));
-      assert.ok(steps.every((d) => d <= 0.1 + 1e-6), `steps: ${steps.join(",")}`);
+      assert.ok(Math.abs(a - 0.5) < 0.01, `a's share stayed: ${a}`);
       assert.ok(m.engine.history("a").some((w) => (w.streams?.ttftP99Ms ?? 0) > 1000), "the breach happened");
       const status = m.engine.clusterStatuses(m.set, T0 + 60_000).find((s) => s.cluster === "a")!;
       assert.equal(status.scorers["stream_slo"] !== undefined, c.judged, "the stream objectives were judged");
-      assert.ok(!m.transitions.some((t) => t.to === "open"), "queueing opens no breaker");
+      assert.ok(!m.transitions.some((t) => t.cluster === "a" && t.to === "open"), "queueing opens no breaker");
     });
   }
-
-  it("when both clusters queue at the peak of a load wave nothing moves", async () => {
-    const both = (_cluster: string, rps: number) => ({ ttftMs: rps <= 60 ? 300 : 300 * (1 + (rps - 60) / 4), tpotMs: 20 });
-    const m = mesh(OBJECTIVES, both);
-    await m.run(30, 100);
-    await m.run(20, 160);
-    assert.ok(m.shares.every((s) => Math.abs(s["a"]! - 0.5) < 0.01), JSON.stringify(m.shares.at(-1)));
-  });
 });
 
 describe("decisions on a TPOT breach (slow decode)", () => {

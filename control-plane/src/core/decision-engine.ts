@@ -520,9 +520,7 @@ export class DecisionEngine {
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
   private plan(atBase: ReadonlySet<string>): Map<string, number> {
     const shares = new Map<string, number>();
-    const d = this.config.detector;
-    const ttft = this.slo.ttftMs === undefined ? undefined : { z: d.significanceZ, minStreams: d.minStreams };
-    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig(), ttft)) {
+    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig())) {
       const rt = this.runtime.get(name)!;
       rt.lastMove = result.lastMove;
       rt.drainable = result.drainable;

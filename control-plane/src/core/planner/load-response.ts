@@ -13,14 +13,8 @@
 //     request beyond the most it is known to carry (max(current load, its capacity limit)) is
 //     counted bad: unknown capacity is not trusted.
 //
-// Streamed clusters (when the planner judges TTFT against load, ttft-load.ts): their streams
-// predicted over the TTFT objective at L are added to the bad fraction above (a stream counted
-// once), so a cluster breached by its load is predicted fewer slow streams at a lower load, and a
-// receiver is predicted by its own TTFT at its new load.
-//
 // Nothing here is tied to a scenario: loads come from the cluster's own windows, the safe level
 // and limit from the capacity estimator (capacity.ts).
-import { predictTtftSlowFraction, ttftFractionError, type TtftLoad } from "./ttft-load.js";
 
 export interface LoadResponse {
   /** Offered load on the cluster now, requests per second (newest window, local rejects included). */
@@ -41,9 +35,6 @@ export interface LoadResponse {
   /** Its usual bad fraction over the long run (capacity.ts), [0, 1]; undefined: not known (0).
    *  Only the excess over it is a reason to move its traffic (planner.ts). */
   usualBadFraction?: number;
-  /** Its time to first token against load (ttft-load.ts); undefined: slow streams are not
-   *  counted (no streams, thin evidence, or every streamed cluster breaching together). */
-  ttft?: TtftLoad;
 }
 
 /**
@@ -61,13 +52,6 @@ export const UNKNOWN_CAPACITY_HEADROOM = 0.3;
  * trusted with whatever its own windows showed (the operator's base share, when returning to it).
  */
 export function predictBadFraction(m: LoadResponse, loadRps: number, trustedRps = 0): number {
-  const bad = predictFailedOrSlowFraction(m, loadRps, trustedRps);
-  if (m.ttft === undefined) return bad;
-  return bad + (1 - bad) * predictTtftSlowFraction(m.ttft, loadRps, m.kneeRps);
-}
-
-/** Predicted fraction failed or over the latency objective at `loadRps` (streams' TTFT aside). */
-function predictFailedOrSlowFraction(m: LoadResponse, loadRps: number, trustedRps: number): number {
   const now = clamp01(m.badFraction);
   const fault = Math.min(now, clamp01(m.faultFraction));
   const current = Math.max(0, m.loadRps);
@@ -100,8 +84,7 @@ export function predictBadRps(m: LoadResponse, loadRps: number, trustedRps = 0):
 export function badFractionError(m: LoadResponse): number {
   const n = Math.max(0, m.requests) + 1;
   const p = (Math.max(0, m.bad) + 0.5) / n;
-  const error = Math.sqrt((p * (1 - p)) / n);
-  return m.ttft === undefined ? error : Math.hypot(error, ttftFractionError(m.ttft));
+  return Math.sqrt((p * (1 - p)) / n);
 }
 
 function clamp01(x: number): number {

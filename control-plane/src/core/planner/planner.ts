@@ -26,11 +26,7 @@
 //     as that is not predicted to cost clients more than minGain per moved request (the receiver
 //     trusted with its base share): in doubt, base weights.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
-// may open its breaker (judged without slow first tokens: worthDraining).
-//
-// Streamed clusters' slow first tokens count as bad where the round judged them against load
-// (LoadResponse.ttft, ttft-load.ts): a prefill queue moves traffic like any other trouble, by
-// predicted outcome, with these same steps, margins and hysteresis.
+// may open its breaker.
 import { badFractionError, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
 
 export interface PlanCluster {
@@ -232,11 +228,8 @@ export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
  */
 export function worthDraining(clusters: readonly PlanCluster[], name: string, totalRps: number, config: PlanConfig, planned?: ReadonlyMap<string, number>): boolean {
   const shareOf = (c: PlanCluster) => planned?.get(c.cluster) ?? c.share;
-  // Slow first tokens move traffic step by step but never open a breaker: taking a cluster's whole
-  // capacity away while streams queue for prefill only moves the queue (response.ttft left out).
-  const plain = (c: PlanCluster): PlanCluster => (c.response.ttft === undefined ? c : { ...c, response: { ...c.response, ttft: undefined } });
-  const d = clusters.map(plain).find((c) => c.cluster === name);
-  const others = clusters.filter((c) => c.cluster !== name && c.adjustable).map(plain);
+  const d = clusters.find((c) => c.cluster === name);
+  const others = clusters.filter((c) => c.cluster !== name && c.adjustable);
   if (d === undefined || others.length === 0 || totalRps <= 0 || shareOf(d) <= EPS) return false;
   const othersShare = others.reduce((a, c) => a + shareOf(c), 0);
   const dLoad = loadAt(d, shareOf(d), totalRps);

@@ -4,9 +4,8 @@
 // these inputs and applies the result; this file holds no state of its own.
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
 import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
-import { badFractionError, type LoadResponse } from "./load-response.js";
+import type { LoadResponse } from "./load-response.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
-import { judgeTtftLoad, type TtftJudgeConfig } from "./ttft-load.js";
 
 export type LastMove = PlanCluster["lastMove"];
 
@@ -52,7 +51,7 @@ export interface RoundClusterResult {
  * undefined, at its base share), and the planner moves them. All open: base shares (as
  * Envoy's panic mode routes to every host when too few are healthy).
  */
-export function planRound(clusters: readonly RoundCluster[], config: PlanConfig, ttft?: TtftJudgeConfig): Map<string, RoundClusterResult> {
+export function planRound(clusters: readonly RoundCluster[], config: PlanConfig): Map<string, RoundClusterResult> {
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
   const baseShare = (c: RoundCluster) => c.baseWeight / baseTotal;
   const fixed = new Map<string, number>();
@@ -82,7 +81,6 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig,
     return inForceSum > 0 ? (c.previousShare! / inForceSum) * rest : (baseShare(c) / restBaseSum) * rest;
   });
   const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
-  if (ttft !== undefined) withTtftJudgements(closed, responses, ttft, config);
   // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
   const totalRps = meshLoadRps(clusters, responses);
   const planned = planShares(
@@ -109,25 +107,6 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig,
   });
   for (const c of clusters) if (fixed.has(c.name)) out.set(c.name, still(c, fixed.get(c.name)!));
   return out;
-}
-
-/**
- * Adds each closed cluster's TTFT-against-load judgement (ttft-load.ts) to its load response, so
- * that the planner counts streams predicted over the TTFT objective as bad: only when no closed
- * cluster fails beyond its usual level (a slow answer beats a failed one), every closed cluster has one (a receiver is predicted by its own TTFT at its new load, so one without enough
- * first tokens to judge leaves the round without them) and not all of them breach (a load peak
- * everywhere, or a shared cause: moving traffic only moves the queue, as Envoy's panic threshold
- * keeps routing to every host when too few look healthy).
- */
-function withTtftJudgements(closed: readonly RoundCluster[], responses: Map<string, LoadResponse>, config: TtftJudgeConfig, plan: PlanConfig): void {
-  if (closed.length < 2) return;
-  // A slow answer beats a failed one: while a cluster fails (or misses the latency objective)
-  // beyond its usual level, its traffic moves on that alone, and no receiver's slow first tokens
-  // hold it back (on the streamed tuning batch they kept an outage's traffic on the dead cluster).
-  for (const r of responses.values()) if (r.badFraction - (r.usualBadFraction ?? 0) > plan.z * badFractionError(r) + plan.minGain) return;
-  const judged = closed.map((c) => judgeTtftLoad(c.history, config));
-  if (judged.some((j) => j === undefined) || judged.every((j) => j!.breach)) return;
-  closed.forEach((c, i) => responses.set(c.name, { ...responses.get(c.name)!, ttft: judged[i]! }));
 }
 
 /**
