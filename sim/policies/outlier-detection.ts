@@ -129,8 +129,9 @@ export class OutlierDetector {
    */
   onResult(cluster: number, host: number, status: number, nowS: number, connectFailed = false): void {
     const m = this.hosts[cluster]![host]!;
-    m.intervalRequests++;
     if (this.config.splitExternalLocalOriginErrors === 1) {
+      // Split: a refused connection is not an answer of the host, so the (external) success rate
+      // leaves it out.
       if (connectFailed) {
         m.failedThisInterval = true;
         m.consecutiveLocalOrigin++;
@@ -143,6 +144,7 @@ export class OutlierDetector {
       // A connection made resets the local-origin run (Envoy: a successful connect, LOCAL_ORIGIN_CONNECT_SUCCESS).
       m.consecutiveLocalOrigin = 0;
     }
+    m.intervalRequests++;
     if (status >= 500) {
       m.failedThisInterval = true;
       m.consecutive5xx++;
