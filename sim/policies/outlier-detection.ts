@@ -21,6 +21,10 @@
 //   in the interval, a host whose success rate is below mean − stdev × success_rate_stdev_factor
 //   / 1000 (1900 → 1.9) is ejected.
 // - failure_percentage and consecutive_gateway_failure enforcement default to 0%: not run.
+// - split_external_local_origin_errors (off by default; LOCAL_ORIGIN_ONLY below turns it on): a
+//   refused connection is a local-origin failure, counted only toward
+//   consecutive_local_origin_failure (default 5, enforced), and a connection made resets that
+//   count; answered 5xx count toward consecutive_5xx and the success rate as before.
 // Ejected hosts are left out of load balancing unless the cluster is in panic (see RoundRobinHosts).
 
 /** Envoy's defaults (seconds, counts, percent). */
