@@ -21,6 +21,8 @@ export interface Completion {
   stream?: { plan: StreamPlan; next: number };
   /** For the client: failed (5xx, timeout, or a cut stream). */
   clientFailed: boolean;
+  /** The host refused the connection (it is down): a local-origin failure in Envoy's terms. */
+  connectFailed: boolean;
 }
 
 /** A binary min-heap of completions by (time, sequence). */

@@ -42,8 +42,10 @@ export interface Policy {
    * `status` 200 is success; 5xx is failure. A stream ends here with its end-of-stream latency and
    * the status a mesh sees: 200 when it ended cleanly or with an error event inside the 200, 502
    * when it was reset after its headers, 504 when its first token came after the client's timeout.
+   * `connectFailed`: the host refused the connection (it is down), so the 503 came from the proxy
+   * itself (Envoy's response flag UF, a local-origin failure), not from the host.
    */
-  complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number): void;
+  complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number, connectFailed: boolean): void;
   /** Time of the policy's next timer (its own periodic work), or Infinity. */
   nextTimerS(): number;
   /** Runs the timer that was due at nowS. */

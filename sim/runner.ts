@@ -163,7 +163,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       win.failed++;
       failed++;
     }
-    policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS);
+    policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS, c.connectFailed);
   };
 
   /** Records what the client measured on a stream that started (in its arrival window). */
@@ -289,7 +289,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
     }
     const completion: Completion = {
       atS: t + latencyMs / 1000, seq: seq++, request, cluster: decision.cluster, host: decision.host,
-      status, latencyMs, window, clientFailed,
+      status, latencyMs, window, clientFailed, connectFailed: answer.cause === "down",
     };
     if (plan !== undefined && !timedOut && observer !== undefined && bodyEvents(plan) > 0) {
       completion.stream = { plan, next: 0 };

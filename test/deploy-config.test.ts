@@ -1,6 +1,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
+import { ENVOY_OUTLIER_DEFAULTS, LOCAL_ORIGIN_ONLY } from "../sim/policies/outlier-detection.js";
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { parse as parseYaml } from "yaml";
@@ -398,6 +399,24 @@ test("the Envoy bootstrap routes by the filter's cluster header to the three LLM
     | undefined;
   assert.equal(options?.["@type"], "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions");
   assert.ok(options?.explicit_http_config?.http2_protocol_options, "the control plane cluster speaks HTTP/2 (gRPC)");
+});
+
+test("every LLM cluster of the bootstrap ejects only hosts that refuse connections, as the simulator's autoglm runs model", () => {
+  const p = parts(envoy);
+  const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
+  // What sim/policies/outlier-detection.ts LOCAL_ORIGIN_ONLY models, in Envoy's field names.
+  const modelled = {
+    split_external_local_origin_errors: LOCAL_ORIGIN_ONLY.splitExternalLocalOriginErrors === 1,
+    consecutive_local_origin_failure: ENVOY_OUTLIER_DEFAULTS.consecutiveLocalOriginFailure,
+    enforcing_consecutive_local_origin_failure: 100,
+    enforcing_consecutive_5xx: LOCAL_ORIGIN_ONLY.enforcingConsecutive5xx,
+    enforcing_success_rate: LOCAL_ORIGIN_ONLY.enforcingSuccessRate,
+    max_ejection_percent: LOCAL_ORIGIN_ONLY.maxEjectionPercent,
+  };
+  for (const c of config.clusters) {
+    const cluster = p.clusters.find((x) => x.name === c.name) as { outlier_detection?: Record<string, unknown> } | undefined;
+    assert.deepEqual(cluster?.outlier_detection, modelled, `cluster ${c.name}`);
+  }
 });
 
 test("the filter configuration check rejects unknown and mistyped fields", () => {

@@ -1,7 +1,7 @@
 // Envoy's outlier detection and priority load, on small hand-made traces.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OutlierDetector } from "../sim/policies/outlier-detection.js";
+import { LOCAL_ORIGIN_ONLY, OutlierDetector } from "../sim/policies/outlier-detection.js";
 import { healthScore, priorityLoad } from "../sim/policies/priority-load.js";
 
 function fail(d: OutlierDetector, host: number, times: number, atS: number, cluster = 0): void {
@@ -81,6 +81,41 @@ test("success-rate detection needs five hosts with 100 requests each", () => {
   for (let h = 0; h < 4; h++) for (let i = 0; i < 200; i++) d.onResult(0, h, h === 3 && i % 3 === 0 ? 500 : 200, 5);
   d.sweep(10);
   assert.equal(d.isEjected(0, 3), false);
+});
+
+test("with local-origin errors split out, refused connections eject a host and answered 5xx never do", () => {
+  const cases: Array<{ name: string; results: Array<[status: number, connectFailed: boolean]>; ejected: boolean }> = [
+    { name: "five refused connections in a row", results: Array(5).fill([503, true]), ejected: true },
+    { name: "four refused, a connection made, four refused", results: [...Array(4).fill([503, true]), [503, false], ...Array(4).fill([503, true])], ejected: false },
+    { name: "fifty answered 503s (overload)", results: Array(50).fill([503, false]), ejected: false },
+    { name: "fifty answered 500s (errors)", results: Array(50).fill([500, false]), ejected: false },
+  ];
+  for (const c of cases) {
+    const d = new OutlierDetector([6], LOCAL_ORIGIN_ONLY);
+    for (const [status, connectFailed] of c.results) d.onResult(0, 2, status, 1, connectFailed);
+    assert.equal(d.isEjected(0, 2), c.ejected, c.name);
+    if (c.ejected) assert.equal(d.events.at(-1)!.reason, "consecutive_local_origin_failure", c.name);
+  }
+});
+
+test("with local-origin errors split out, up to half of a cluster's refusing hosts are ejected and success rate ejects none", () => {
+  const d = new OutlierDetector([6], LOCAL_ORIGIN_ONLY);
+  for (let h = 0; h < 6; h++) for (let i = 0; i < 5; i++) d.onResult(0, h, 503, 1, true);
+  assert.equal(d.healthyHosts(0), 3, "max_ejection_percent 50 of 6 hosts");
+  const sr = new OutlierDetector([6], LOCAL_ORIGIN_ONLY);
+  for (let h = 0; h < 6; h++) for (let i = 0; i < 200; i++) sr.onResult(0, h, h === 5 && i % 3 === 0 ? 500 : 200, 5);
+  sr.sweep(10);
+  assert.equal(sr.isEjected(0, 5), false, "enforcing_success_rate 0");
+});
+
+test("under the shipped outlier detection a sidecar's round robin skips a host that refuses connections and keeps one answering 503s", async () => {
+  const { EnvoyLoadBalancer } = await import("../sim/policies/envoy-outlier.js");
+  const scenario = { seed: 1, sidecars: 1, clusters: [{ endpoints: 4 }] } as unknown as ConstructorParameters<typeof EnvoyLoadBalancer>[0];
+  const balancer = new EnvoyLoadBalancer(scenario, LOCAL_ORIGIN_ONLY);
+  for (let i = 0; i < 5; i++) balancer.onResult(0, 0, 1, 503, 1, true); // host 1 refuses
+  for (let i = 0; i < 50; i++) balancer.onResult(0, 0, 2, 503, 1, false); // host 2 is overloaded
+  const picked = new Set(Array.from({ length: 12 }, () => balancer.pickHost(0, 0)));
+  assert.deepEqual([...picked].sort(), [0, 2, 3]);
 });
 
 test("priority load follows the health score times 1.4, normalised when all levels are degraded", () => {

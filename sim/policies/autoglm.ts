@@ -3,11 +3,12 @@
 // chosen round robin; the filter talks to the real control plane (control-plane/src/service.ts,
 // `ControlPlane`) over the in-process gRPC transport; both run on one virtual clock that the
 // runner moves. Underneath, each cluster's hosts are picked by Envoy's round robin (the same
-// EnvoyLoadBalancer as the envoy-outlier baseline) without outlier detection, as the shipped
-// configurations set them up (deploy/envoy/envoy.yaml, the xDS clusters, Istio without a
-// DestinationRule's outlierDetection): `hostOutlierDetection: true` runs Envoy's default
-// outlier detection underneath as well. Cluster choice is the filter's (Envoy's route uses
-// cluster_header on x-autoglm-cluster), so there is no priority failover between clusters.
+// EnvoyLoadBalancer as the envoy-outlier baseline) with the outlier detection the shipped
+// configuration sets (deploy/envoy/envoy.yaml, deploy/istio/README.md): only hosts that refuse
+// connections are ejected (outlier-detection.ts LOCAL_ORIGIN_ONLY); hosts answering 5xx stay in
+// service. `hostOutlierDetection` "envoy_default" runs Envoy's defaults instead (every 5xx
+// counts), "none" none. Cluster choice is the filter's (Envoy's route uses cluster_header on
+// x-autoglm-cluster), so there is no priority failover between clusters.
 //
 // Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
 // window reports go to the control plane), the request headers go through the filter, and
@@ -28,6 +29,7 @@ import { projectRoot } from "../scenario.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer } from "./envoy-outlier.js";
+import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
@@ -46,9 +48,9 @@ export interface AutoglmOptions {
   modelPath?: string;
   /** The policy's name in reports (default "autoglm"; the ablation without the model is "autoglm-rules"). */
   name?: string;
-  /** Run Envoy's default per-host outlier detection under the filter (default false: the shipped
-   *  configurations do not enable it). */
-  hostOutlierDetection?: boolean;
+  /** Per-host outlier detection under the filter: "local_origin" (default: the shipped
+   *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
+  hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
@@ -142,7 +144,8 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   }
 
   const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
-  const balancer = new EnvoyLoadBalancer(scenario);
+  const outlierDetection = options.hostOutlierDetection ?? "local_origin";
+  const balancer = new EnvoyLoadBalancer(scenario, outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {});
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
   const streaming = new Set<number>();
@@ -173,9 +176,9 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       inFlight.set(request.id, stream);
       return { cluster, host: balancer.pickHost(request.sidecar, cluster) };
     },
-    complete(request, cluster, host, status, _latencyMs, nowS) {
+    complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
       clock.advanceTo(toEpoch(nowS));
-      if (options.hostOutlierDetection === true) balancer.onResult(request.sidecar, cluster, host, status, nowS);
+      if (outlierDetection !== "none") balancer.onResult(request.sidecar, cluster, host, status, nowS, connectFailed);
       const stream = inFlight.get(request.id);
       if (stream === undefined) return;
       inFlight.delete(request.id);

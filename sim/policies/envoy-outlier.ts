@@ -12,7 +12,7 @@
 // https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold)
 // it balances over all of them.
 import type { Scenario } from "../scenario.js";
-import { OutlierDetector } from "./outlier-detection.js";
+import { OutlierDetector, type OutlierConfig } from "./outlier-detection.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import { healthScore, priorityLoad } from "./priority-load.js";
 import { weightedPick, type Policy, type RouteDecision, type SimRequest } from "../policy.js";
@@ -27,9 +27,9 @@ export class EnvoyLoadBalancer {
   /** Round-robin cursor per sidecar and cluster. */
   private readonly cursor: number[][];
 
-  constructor(scenario: Scenario) {
+  constructor(scenario: Scenario, outlierConfig: Partial<OutlierConfig> = {}) {
     this.hostCounts = scenario.clusters.map((c) => c.endpoints);
-    this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts));
+    this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts, outlierConfig));
     // Envoy's round robin starts each load balancer (one per worker) at a random index, its
     // seed_ from the random generator (source/common/upstream/load_balancer_impl.h,
     // RoundRobinLoadBalancer::refreshHostSource: rr_indexes_.insert({source, seed_})). Starting
@@ -66,8 +66,8 @@ export class EnvoyLoadBalancer {
     return order[level < 0 ? 0 : level]!;
   }
 
-  onResult(sidecar: number, cluster: number, host: number, status: number, nowS: number): void {
-    this.detectors[sidecar]!.onResult(cluster, host, status, nowS);
+  onResult(sidecar: number, cluster: number, host: number, status: number, nowS: number, connectFailed = false): void {
+    this.detectors[sidecar]!.onResult(cluster, host, status, nowS, connectFailed);
   }
 
   nextTimerS(): number {

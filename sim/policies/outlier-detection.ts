@@ -21,6 +21,10 @@
 //   in the interval, a host whose success rate is below mean − stdev × success_rate_stdev_factor
 //   / 1000 (1900 → 1.9) is ejected.
 // - failure_percentage and consecutive_gateway_failure enforcement default to 0%: not run.
+// - split_external_local_origin_errors (off by default; LOCAL_ORIGIN_ONLY below turns it on): a
+//   refused connection is a local-origin failure, counted only toward
+//   consecutive_local_origin_failure (default 5, enforced), and a connection made resets that
+//   count; answered 5xx count toward consecutive_5xx and the success rate as before.
 // Ejected hosts are left out of load balancing unless the cluster is in panic (see RoundRobinHosts).
 
 /** Envoy's defaults (seconds, counts, percent). */
@@ -33,9 +37,31 @@ export const ENVOY_OUTLIER_DEFAULTS = {
   successRateMinimumHosts: 5,
   successRateRequestVolume: 100,
   successRateStdevFactor: 1900,
+  /** split_external_local_origin_errors as 0 (false, Envoy's default) or 1 (true). */
+  splitExternalLocalOriginErrors: 0,
+  consecutiveLocalOriginFailure: 5,
+  /** enforcing_consecutive_5xx and enforcing_success_rate, percent: only 0 (never) and 100 are modelled. */
+  enforcingConsecutive5xx: 100,
+  enforcingSuccessRate: 100,
 } as const;
 
 export type OutlierConfig = { -readonly [K in keyof typeof ENVOY_OUTLIER_DEFAULTS]: number };
+
+/**
+ * Outlier detection that ejects only hosts that do not answer: split_external_local_origin_errors
+ * true, consecutive_local_origin_failure 5 (enforced, Envoy's default), enforcing_consecutive_5xx 0
+ * and enforcing_success_rate 0, so a host answering 5xx (overload, errors) stays in service and
+ * the cluster-level decisions stay autoglm's. max_ejection_percent 50: a refusing host serves
+ * nothing, and below half the hosts the panic threshold balances over all of them anyway.
+ * Envoy docs: config.cluster.v3.OutlierDetection (split_external_local_origin_errors,
+ * consecutive_local_origin_failure, enforcing_consecutive_local_origin_failure).
+ */
+export const LOCAL_ORIGIN_ONLY: Partial<OutlierConfig> = {
+  splitExternalLocalOriginErrors: 1,
+  enforcingConsecutive5xx: 0,
+  enforcingSuccessRate: 0,
+  maxEjectionPercent: 50,
+};
 
 interface HostMonitor {
   consecutive5xx: number;
@@ -48,6 +74,8 @@ interface HostMonitor {
   intervalSuccesses: number;
   /** Saw a 5xx in the current interval. */
   failedThisInterval: boolean;
+  /** Refused connections in a row (split_external_local_origin_errors only). */
+  consecutiveLocalOrigin: number;
 }
 
 /** An ejection or return to service, for tests and charts. */
@@ -56,7 +84,7 @@ export interface OutlierEvent {
   cluster: number;
   host: number;
   kind: "eject" | "uneject";
-  reason: "consecutive_5xx" | "success_rate" | "time_served";
+  reason: "consecutive_5xx" | "consecutive_local_origin_failure" | "success_rate" | "time_served";
 }
 
 /** Outlier detection of one Envoy over all its clusters. Pure: time comes in as arguments. */
@@ -72,6 +100,7 @@ export class OutlierDetector {
     this.hosts = hostCounts.map((n) =>
       Array.from({ length: n }, () => ({
         consecutive5xx: 0, ejectedAtS: undefined, multiplier: 0, intervalRequests: 0, intervalSuccesses: 0, failedThisInterval: false,
+        consecutiveLocalOrigin: 0,
       })),
     );
     this.ejectedCount = hostCounts.map(() => 0);
@@ -96,14 +125,34 @@ export class OutlierDetector {
     return Math.max(1, Math.floor((this.hosts[cluster]!.length * this.config.maxEjectionPercent) / 100));
   }
 
-  /** Records the result of a request to a host: status >= 500 (incl. 503 refusals, 504 timeouts) is a failure. */
-  onResult(cluster: number, host: number, status: number, nowS: number): void {
+  /**
+   * Records the result of a request to a host: status >= 500 (incl. 503 refusals, 504 timeouts) is
+   * a failure. `connectFailed`: a refused connection (local origin). With
+   * split_external_local_origin_errors it counts toward consecutive_local_origin_failure only;
+   * without, it is one more 5xx.
+   */
+  onResult(cluster: number, host: number, status: number, nowS: number, connectFailed = false): void {
     const m = this.hosts[cluster]![host]!;
+    if (this.config.splitExternalLocalOriginErrors === 1) {
+      // Split: a refused connection is not an answer of the host, so the (external) success rate
+      // leaves it out.
+      if (connectFailed) {
+        m.failedThisInterval = true;
+        m.consecutiveLocalOrigin++;
+        if (m.consecutiveLocalOrigin >= this.config.consecutiveLocalOriginFailure && m.ejectedAtS === undefined) {
+          m.consecutiveLocalOrigin = 0;
+          this.eject(cluster, host, nowS, "consecutive_local_origin_failure");
+        }
+        return;
+      }
+      // A connection made resets the local-origin run (Envoy: a successful connect, LOCAL_ORIGIN_CONNECT_SUCCESS).
+      m.consecutiveLocalOrigin = 0;
+    }
     m.intervalRequests++;
     if (status >= 500) {
       m.failedThisInterval = true;
       m.consecutive5xx++;
-      if (m.consecutive5xx >= this.config.consecutive5xx && m.ejectedAtS === undefined) {
+      if (m.consecutive5xx >= this.config.consecutive5xx && m.ejectedAtS === undefined && this.config.enforcingConsecutive5xx >= 100) {
         // Inline ejection; the counter restarts whether or not the cap allowed the ejection.
         m.consecutive5xx = 0;
         this.eject(cluster, host, nowS, "consecutive_5xx");
@@ -144,6 +193,7 @@ export class OutlierDetector {
           if (nowS - m.ejectedAtS >= this.ejectionTimeS(cluster, host) - 1e-9) {
             m.ejectedAtS = undefined;
             m.consecutive5xx = 0;
+            m.consecutiveLocalOrigin = 0;
             this.ejectedCount[cluster]!--;
             this.events.push({ atS: nowS, cluster, host, kind: "uneject", reason: "time_served" });
           }
@@ -168,7 +218,7 @@ export class OutlierDetector {
         rates.push({ host, rate: m.intervalSuccesses / m.intervalRequests });
       }
     });
-    if (rates.length < this.config.successRateMinimumHosts) return;
+    if (this.config.enforcingSuccessRate < 100 || rates.length < this.config.successRateMinimumHosts) return;
     const mean = rates.reduce((s, r) => s + r.rate, 0) / rates.length;
     const variance = rates.reduce((s, r) => s + (r.rate - mean) ** 2, 0) / rates.length;
     const threshold = mean - Math.sqrt(variance) * (this.config.successRateStdevFactor / 1000);
