@@ -43,29 +43,6 @@ describe("the capacity estimator", () => {
   }
 });
 
-describe("a cluster with fewer requests per window than the evidence needs", () => {
-  /** `count` windows of `requests` requests each (1 s, p50 100 ms) through an estimator needing 20. */
-  function thin(count: number, requests: number, failingEvery = 0) {
-    const e = new CapacityEstimator(DEFAULT_CONFIG.weights);
-    for (let i = 0; i < count; i++) e.update(windowAt(requests, 100), 20, failingEvery > 0 && i % failingEvery === failingEvery - 1);
-    return e.estimate();
-  }
-  const cases: Array<{ name: string; count: number; requests: number; failingEvery?: number; known: boolean; safe?: number }> = [
-    { name: "windows of 8 requests are pooled three at a time: its safe level is their mean load", count: 3, requests: 8, known: true, safe: 8 },
-    { name: "two windows of 8 are not evidence yet: its capacity stays unknown", count: 2, requests: 8, known: false },
-    { name: "windows of 1 request never fill a pool within 10 windows: unknown", count: 40, requests: 1, known: false },
-    { name: "a failing window empties the pool: windows of 8 with every third failing teach nothing", count: 30, requests: 8, failingEvery: 3, known: false },
-  ];
-  for (const c of cases) {
-    it(c.name, () => {
-      const e = thin(c.count, c.requests, c.failingEvery);
-      assert.equal(Number.isFinite(e.limitRps), c.known, `limit ${e.limitRps}, safe ${e.safeRps}`);
-      if (c.safe !== undefined) assert.ok(Math.abs(e.safeRps - c.safe) < 0.1, `safe ${e.safeRps}`);
-      if (c.known) assert.ok(Math.abs(e.usualBadFraction!) < 1e-9, `usual bad ${e.usualBadFraction}`);
-    });
-  }
-});
-
 /** A merged 1-s window of 100 requests of which `badFraction` failed. */
 function windowBad(badFraction: number): ClusterWindowStats {
   return clusterWindow({ windowStartMs: 0, requests: 100, errors5xx: Math.round(100 * badFraction), errorRate: badFraction });
