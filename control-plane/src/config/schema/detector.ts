@@ -7,7 +7,7 @@ const DESCRIPTIONS: Readonly<Record<keyof DetectorConfig, string>> = {
   minErrors: "The hard rule on errors also needs at least this many failed requests in the window.",
   p99SloFactor: "Hard rule: p99 latency above slo.latency_ms times this factor.",
   significanceZ: "Hard rules need the excess to be significant: count > n·rate + z·sqrt(n·rate·(1 − rate)).",
-  minRequests: "Windows with fewer requests carry no evidence either way (a cluster's capacity is learnt from up to 10 such windows in a row, pooled until they hold this many).",
+  minRequests: "Windows with fewer requests carry no evidence either way.",
   minStreams: "The stream objectives (slo.ttft_ms, slo.tpot_ms) are judged on at least this many streamed responses: thinner windows are pooled with the following ones (at most m windows).",
   ewmaAlpha: "EWMA smoothing of the dynamic baselines per window.",
   sigmaK: "Dynamic threshold: a value is anomalous at mean + k·σ.",
