@@ -412,6 +412,7 @@ test("every LLM cluster of the bootstrap ejects only hosts that refuse connectio
     enforcing_consecutive_5xx: LOCAL_ORIGIN_ONLY.enforcingConsecutive5xx,
     enforcing_success_rate: LOCAL_ORIGIN_ONLY.enforcingSuccessRate,
     max_ejection_percent: LOCAL_ORIGIN_ONLY.maxEjectionPercent,
+    max_ejection_time: `${LOCAL_ORIGIN_ONLY.maxEjectionTimeS}s`,
   };
   for (const c of config.clusters) {
     const cluster = p.clusters.find((x) => x.name === c.name) as { outlier_detection?: Record<string, unknown> } | undefined;

@@ -53,6 +53,9 @@ export type OutlierConfig = { -readonly [K in keyof typeof ENVOY_OUTLIER_DEFAULT
  * and enforcing_success_rate 0, so a host answering 5xx (overload, errors) stays in service and
  * the cluster-level decisions stay autoglm's. max_ejection_percent 50: a refusing host serves
  * nothing, and below half the hosts the panic threshold balances over all of them anyway.
+ * max_ejection_time 30 s (the base ejection time): a host ejected again and again while down
+ * (Envoy multiplies the ejection time up to 300 s by default) is back within 30 s of its
+ * recovery, instead of leaving its cluster short of capacity for minutes after a fault.
  * Envoy docs: config.cluster.v3.OutlierDetection (split_external_local_origin_errors,
  * consecutive_local_origin_failure, enforcing_consecutive_local_origin_failure).
  */
@@ -61,6 +64,7 @@ export const LOCAL_ORIGIN_ONLY: Partial<OutlierConfig> = {
   enforcingConsecutive5xx: 0,
   enforcingSuccessRate: 0,
   maxEjectionPercent: 50,
+  maxEjectionTimeS: 30,
 };
 
 interface HostMonitor {
