@@ -11,10 +11,10 @@ import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
 import { parseRecord } from "../control-plane/src/audit/records.js";
 import { configFromDocument } from "../control-plane/src/config/index.js";
-import { startControlPlane, type RunningControlPlane } from "../control-plane/src/server.js";
 import { createLogger } from "../lib/log.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
-import { connectSidecar, type InProcessSidecar } from "./support/replica-sidecar.js";
+import { connectSidecar } from "./support/replica-sidecar.js";
+import { closeReplicas, leadersOf, startReplicas, type Replica } from "./support/replica-group.js";
 import { until } from "./support/until.js";
 
 const logger = createLogger("test", "silent");
@@ -40,13 +40,6 @@ function config(id: string) {
     },
     {},
   );
-}
-
-interface Replica {
-  id: string;
-  running: RunningControlPlane;
-  sidecars: InProcessSidecar[];
-  dead: boolean;
 }
 
 interface BurnView {
@@ -90,20 +83,17 @@ async function burnInEtcd(probe: Etcd3, scope: string): Promise<{ bad: number; t
 
 describe("burn-rate windows shared by replicas on etcd", () => {
   let probe: Etcd3;
-  const replicas: Replica[] = [];
-  const leaders = () => replicas.filter((r) => !r.dead && r.running.controlPlane.isLeading);
+  let replicas: Replica[] = [];
+  const leaders = () => leadersOf(replicas);
 
   before(async () => {
     etcd = await startEtcdCluster();
     probe = new Etcd3({ hosts: etcd.endpoints });
-    for (const id of ["b0", "b1"]) replicas.push({ id, running: await startControlPlane(config(id), { logger, now: () => clock.now }), sidecars: [], dead: false });
+    replicas = await startReplicas(["b0", "b1"], config, logger, () => clock.now);
   });
 
   after(async () => {
-    for (const r of replicas) {
-      for (const s of r.sidecars) s.close();
-      await r.running.close();
-    }
+    await closeReplicas(replicas);
     probe.close();
     await etcd.stop();
   });

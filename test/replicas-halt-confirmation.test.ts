@@ -12,10 +12,10 @@ import { strict as assert } from "node:assert";
 import { after, before, describe, it } from "node:test";
 import { Etcd3 } from "etcd3";
 import { configFromDocument } from "../control-plane/src/config/index.js";
-import { startControlPlane, type RunningControlPlane } from "../control-plane/src/server.js";
 import { createLogger } from "../lib/log.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
-import { connectSidecar, type InProcessSidecar } from "./support/replica-sidecar.js";
+import { connectSidecar } from "./support/replica-sidecar.js";
+import { adminCall, aliveOf, closeReplicas, followersOf, leadersOf, startReplicas, type Replica } from "./support/replica-group.js";
 import { until } from "./support/until.js";
 
 const logger = createLogger("test", "silent");
@@ -43,13 +43,6 @@ function config(id: string) {
   );
 }
 
-interface Replica {
-  id: string;
-  running: RunningControlPlane;
-  sidecars: InProcessSidecar[];
-  dead: boolean;
-}
-
 interface WorkerRef {
   stream_id: string;
   node_id: string;
@@ -61,14 +54,7 @@ interface HaltView {
   confirmation?: { state: string; confirmed: WorkerRef[]; waiting: WorkerRef[]; unconfirmed: WorkerRef[] };
 }
 
-async function admin(r: Replica, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${r.running.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const admin = (r: Replica, method: string, path: string, body?: unknown) => adminCall(r, TOKEN, method, path, body);
 
 async function haltOf(r: Replica): Promise<HaltView> {
   const { status, json } = await admin(r, "GET", "/v1/halt");
@@ -80,17 +66,17 @@ const nodes = (refs: readonly WorkerRef[] | undefined) => (refs ?? []).map((w) =
 
 describe("a halt's confirmation counts the sidecars of every replica", () => {
   let probe: Etcd3;
-  const replicas: Replica[] = [];
-  const alive = () => replicas.filter((r) => !r.dead);
-  const leader = () => alive().find((r) => r.running.controlPlane.isLeading)!;
-  const followers = () => alive().filter((r) => !r.running.controlPlane.isLeading);
+  let replicas: Replica[] = [];
+  const alive = () => aliveOf(replicas);
+  const leader = () => leadersOf(replicas)[0]!;
+  const followers = () => followersOf(replicas);
   const sidecarNodes = () => alive().flatMap((r) => r.sidecars.map((s) => s.nodeId)).sort();
 
   before(async () => {
     etcd = await startEtcdCluster();
     probe = new Etcd3({ hosts: etcd.endpoints });
-    for (const id of ["h0", "h1", "h2"]) replicas.push({ id, running: await startControlPlane(config(id), { logger, now: () => clock.now }), sidecars: [], dead: false });
-    await until("one replica leads", () => alive().filter((r) => r.running.controlPlane.isLeading).length === 1);
+    replicas = await startReplicas(["h0", "h1", "h2"], config, logger, () => clock.now);
+    await until("one replica leads", () => leadersOf(replicas).length === 1);
     for (const r of replicas) for (const n of [0, 1]) r.sidecars.push(connectSidecar(r.running.controlPlane, `${r.id}-s${n}`, CLUSTERS, 0, { ack: true }));
     // Each replica has heard of the other replicas' four sidecars (a confirmation counts the
     // workers a replica knows of when it settles).
@@ -98,10 +84,7 @@ describe("a halt's confirmation counts the sidecars of every replica", () => {
   });
 
   after(async () => {
-    for (const r of replicas) {
-      for (const s of r.sidecars) s.close();
-      await r.running.close();
-    }
+    await closeReplicas(replicas);
     probe.close();
     await etcd.stop();
   });

@@ -16,10 +16,11 @@ import { configFromDocument } from "../control-plane/src/config/index.js";
 import { generationOf } from "../control-plane/src/core/decision-version.js";
 import type { TriggerState } from "../control-plane/src/core/triggers/index.js";
 import { EtcdState } from "../control-plane/src/replicas/index.js";
-import { startControlPlane, type RunningControlPlane } from "../control-plane/src/server.js";
+import { startControlPlane } from "../control-plane/src/server.js";
 import { createLogger } from "../lib/log.js";
 import { startEtcdCluster, type EtcdCluster } from "./support/etcd-cluster.js";
-import { connectSidecar, versionsOnlyGrow, type InProcessSidecar } from "./support/replica-sidecar.js";
+import { connectSidecar, versionsOnlyGrow } from "./support/replica-sidecar.js";
+import { adminCall, aliveOf, closeReplicas, followersOf, leadersOf, startReplicas, type Replica } from "./support/replica-group.js";
 import { until } from "./support/until.js";
 
 const logger = createLogger("test", "silent");
@@ -52,21 +53,7 @@ function config(id: string, prefix = PREFIX) {
 
 let etcd: EtcdCluster;
 
-interface Replica {
-  id: string;
-  running: RunningControlPlane;
-  sidecars: InProcessSidecar[];
-  dead: boolean;
-}
-
-async function admin(r: Replica, method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const response = await fetch(`${r.running.adminUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
-}
+const admin = (r: Replica, method: string, path: string, body?: unknown) => adminCall(r, TOKEN, method, path, body);
 
 /** One window: every sidecar of `leader` reports (cluster a failing when `failing`), the clock
  *  moves a window on, and the leader runs its round. */
@@ -109,9 +96,9 @@ async function budgetOf(r: Replica, scope: string): Promise<[number, number]> {
 
 describe("triggers, incidents, error budgets and the rollback shared by three replicas on etcd", () => {
   let probe: Etcd3;
-  const replicas: Replica[] = [];
-  const leaders = () => replicas.filter((r) => !r.dead && r.running.controlPlane.isLeading);
-  const followers = () => replicas.filter((r) => !r.dead && !r.running.controlPlane.isLeading);
+  let replicas: Replica[] = [];
+  const leaders = () => leadersOf(replicas);
+  const followers = () => followersOf(replicas);
   const allSidecars = () => replicas.flatMap((r) => r.sidecars);
   /** The version v1 rolled back to, and a's firing as the first leader last wrote it. */
   let pinnedVersion = 0;
@@ -122,16 +109,11 @@ describe("triggers, incidents, error budgets and the rollback shared by three re
   before(async () => {
     etcd = await startEtcdCluster();
     probe = new Etcd3({ hosts: etcd.endpoints });
-    for (const id of ["r0", "r1", "r2"]) {
-      replicas.push({ id, running: await startControlPlane(config(id), { logger, now: () => clock.now }), sidecars: [], dead: false });
-    }
+    replicas = await startReplicas(["r0", "r1", "r2"], config, logger, () => clock.now);
   });
 
   after(async () => {
-    for (const r of replicas) {
-      for (const s of r.sidecars) s.close();
-      await r.running.close();
-    }
+    await closeReplicas(replicas);
     probe.close();
     await etcd.stop();
   });
@@ -247,7 +229,7 @@ describe("triggers, incidents, error budgets and the rollback shared by three re
     await until(`${follower.id} shows mesh-errors fired`, () => triggerState(follower, "mesh-errors").kind === "fired");
     // Who announces the clear (the alerts listen to these events): the leader only, once.
     const announced: string[] = [];
-    const offs = replicas.filter((r) => !r.dead).map((r) => r.running.controlPlane.on("trigger", (e) => e.kind === "cleared" && announced.push(r.id)));
+    const offs = aliveOf(replicas).map((r) => r.running.controlPlane.on("trigger", (e) => e.kind === "cleared" && announced.push(r.id)));
     const { status, json } = await admin(follower, "POST", "/v1/triggers/mesh-errors/clear", { reason: "errors understood" });
     assert.equal(status, 200, JSON.stringify(json));
     const clear = await stored(probe, "state/trigger-clears/mesh-errors");
@@ -284,13 +266,13 @@ describe("triggers, incidents, error budgets and the rollback shared by three re
     await until("the leader opened an incident for the halt", () => opened().length === 1);
     const id = opened()[0]!.id;
     assert.equal(opened()[0]!.kind, "halt");
-    for (const r of replicas.filter((x) => !x.dead)) {
+    for (const r of aliveOf(replicas)) {
       await until(`${r.id} lists it open`, () => r.running.controlPlane.incident(id) !== undefined && r.running.controlPlane.incident(id)!.endedAtMs === undefined);
       assert.equal(r.running.controlPlane.incidentList().filter((i) => !before.has(i.id)).length, 1, `${r.id} opened none of its own`);
     }
     const resumed = await admin(follower, "POST", "/v1/resume", { reason: "done" });
     assert.equal(resumed.status, 200, JSON.stringify(resumed.json));
-    for (const r of replicas.filter((x) => !x.dead)) await until(`${r.id} shows it ended`, () => r.running.controlPlane.incident(id)?.endedAtMs !== undefined);
+    for (const r of aliveOf(replicas)) await until(`${r.id} shows it ended`, () => r.running.controlPlane.incident(id)?.endedAtMs !== undefined);
     assert.equal((await stored(probe, `state/incidents/${id}`))?.kind, "incident");
   });
 
