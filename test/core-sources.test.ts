@@ -140,7 +140,7 @@ test("a bad limit is refused naming the field", () => {
   assert.doesNotThrow(() => validateSourceLimit({ ...good, source: "s3" }, T0, full), "replacing one in force is fine");
 });
 
-const FLAGS: SourceFlagConfig = { k: 3, n: 2, m: 3, cooldownMs: 10_000, minRequests: 10, historyWindows: 20, minHistory: 5, maxTracked: 100 };
+const FLAGS: SourceFlagConfig = { sigmaK: 3, n: 2, m: 3, cooldownMs: 10_000, minRequests: 10, historyWindows: 20, minHistory: 5, maxTracked: 100 };
 
 /** Runs the flagger over windows of 1 s: per window, source -> requests (total: their sum plus 1000 others). */
 function runFlagger(windows: Record<string, number>[], config: SourceFlagConfig = FLAGS) {

@@ -1,29 +1,16 @@
 // Flags a source whose share of the requests or whose rate jumps above its own dynamic threshold:
-// mean + k·σ over its history (its earlier windows, the anomalous ones left out so a sustained
+// mean + sigmaK·σ over its history (its earlier windows, the anomalous ones left out so a sustained
 // flood does not become its new normal), filtered as the breakers' evidence is (../alarm-filter.ts,
 // reused as is): a flag needs n anomalous windows among its last m with enough requests, and
 // after a flag clears, the same source cannot be flagged again for cooldownMs. Pure: closed
 // windows and times in, flag events out; memory bounded by maxTracked x historyWindows.
 import { AlarmFilter } from "../alarm-filter.js";
+import type { SourcesConfig } from "../config.js";
 import type { SourceFlagEvent } from "./types.js";
 
-export interface SourceFlagConfig {
-  /** The threshold's number of standard deviations above the mean. */
-  k: number;
-  /** Anomalous windows among the last m that flag a source. */
-  n: number;
-  m: number;
-  /** After a flag clears, no new flag of the same source for this long, ms. */
-  cooldownMs: number;
-  /** A window in which the source sent fewer requests carries no evidence. */
-  minRequests: number;
-  /** Windows of history kept per source (the mean and σ are over these). */
-  historyWindows: number;
-  /** Windows of history needed before a source can be flagged at all. */
-  minHistory: number;
-  /** Sources followed at most (the least recently seen are forgotten first). */
-  maxTracked: number;
-}
+/** What the flagger needs of the sources' configuration (core/config.ts SourcesConfig): all of
+ *  it but how long the merged sources are kept. */
+export type SourceFlagConfig = Omit<SourcesConfig, "keepWindows">;
 
 /** σ below these counts as these: a source steady at one value would otherwise be flagged for
  *  any rise. Share: one percentage point; rate: one request per second. */
@@ -74,7 +61,7 @@ export class SourceFlagger {
       if (t.share.length >= c.minHistory) {
         for (const metric of ["share", "qps"] as const) {
           const { mean, sd } = meanSd(t[metric]);
-          const threshold = mean + c.k * Math.max(sd, SIGMA_FLOOR[metric]);
+          const threshold = mean + c.sigmaK * Math.max(sd, SIGMA_FLOOR[metric]);
           if (value[metric] > threshold && jumped === undefined) jumped = { metric, threshold };
         }
       }

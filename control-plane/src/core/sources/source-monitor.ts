@@ -29,10 +29,7 @@ export class SourceMonitor {
   /** lateGraceMs: how long after a window's end its reports may still arrive (aggregation's). */
   constructor(config: SourcesConfig, private readonly lateGraceMs: number) {
     this.book = new SourceBook(config.keepWindows);
-    this.flagger = new SourceFlagger({
-      k: config.sigmaK, n: config.n, m: config.m, cooldownMs: config.cooldownMs, minRequests: config.minRequests,
-      historyWindows: config.historyWindows, minHistory: config.minHistory, maxTracked: config.maxTracked,
-    });
+    this.flagger = new SourceFlagger(config);
   }
 
   /** One worker's report of a window (only reports the aggregation accepted). */
