@@ -7,8 +7,13 @@
 // configuration sets (deploy/envoy/envoy.yaml, deploy/istio/README.md): only hosts that refuse
 // connections are ejected (outlier-detection.ts LOCAL_ORIGIN_ONLY); hosts answering 5xx stay in
 // service. `hostOutlierDetection` "envoy_default" runs Envoy's defaults instead (every 5xx
-// counts), "none" none. Cluster choice is the filter's (Envoy's route uses cluster_header on
-// x-autoglm-cluster), so there is no priority failover between clusters.
+// counts), "none" none. The shipped bootstrap also health-checks every host (`health_checks`,
+// active-health-check.ts SHIPPED_HEALTH_CHECK), and so does each sidecar here unless
+// `activeHealthCheck` is false: a host failing its checks is out of load balancing, a check that
+// passes returns an ejected host at once, and whether a check passes follows the scenario's
+// faults (a host down with chance f refuses a check with chance f). Cluster choice is the
+// filter's (Envoy's route uses cluster_header on x-autoglm-cluster), so there is no priority
+// failover between clusters.
 //
 // Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
 // window reports go to the control plane), the request headers go through the filter, and
@@ -30,6 +35,7 @@ import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
+import { FaultTimeline } from "../faults.js";
 import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
@@ -51,6 +57,9 @@ export interface AutoglmOptions {
   /** Per-host outlier detection under the filter: "local_origin" (default: the shipped
    *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
   hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
+  /** Per-host active health checking under the filter, as the shipped bootstrap sets it
+   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host). Default true. */
+  activeHealthCheck?: boolean;
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
@@ -145,7 +154,14 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
 
   const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
   const outlierDetection = options.hostOutlierDetection ?? "local_origin";
-  const balancer = new EnvoyLoadBalancer(scenario, outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {});
+  const timeline = new FaultTimeline(scenario);
+  const balancer = new EnvoyLoadBalancer(
+    scenario,
+    outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {},
+    (options.activeHealthCheck ?? true)
+      ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed }
+      : undefined,
+  );
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
   const streaming = new Set<number>();
