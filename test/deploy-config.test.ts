@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { ENVOY_OUTLIER_DEFAULTS, LOCAL_ORIGIN_ONLY } from "../sim/policies/outlier-detection.js";
 import { SHIPPED_HEALTH_CHECK } from "../sim/policies/active-health-check.js";
-import { PANIC_THRESHOLD } from "../sim/policies/envoy-outlier.js";
+import { SHIPPED_PANIC_THRESHOLD } from "../sim/policies/envoy-outlier.js";
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { parse as parseYaml } from "yaml";
@@ -423,7 +423,7 @@ test("every LLM cluster of the bootstrap ejects only hosts that refuse connectio
   }
 });
 
-test("every LLM cluster of the bootstrap health-checks its hosts as the simulator's autoglm runs model, with Envoy's 50 % panic threshold", () => {
+test("every LLM cluster of the bootstrap health-checks its hosts with panic mode off, as the simulator's autoglm runs model", () => {
   const p = parts(envoy);
   const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
   // What sim/policies/active-health-check.ts SHIPPED_HEALTH_CHECK models, in Envoy's field names
@@ -441,12 +441,11 @@ test("every LLM cluster of the bootstrap health-checks its hosts as the simulato
     http_health_check: { path: SHIPPED_HEALTH_CHECK.path },
   }];
   for (const c of config.clusters) {
-    const cluster = p.clusters.find((x) => x.name === c.name) as { health_checks?: unknown; common_lb_config?: { healthy_panic_threshold?: unknown } } | undefined;
+    const cluster = p.clusters.find((x) => x.name === c.name) as { health_checks?: unknown; common_lb_config?: unknown } | undefined;
     assert.deepEqual(cluster?.health_checks, modelled, `cluster ${c.name}`);
-    // Envoy's default healthy_panic_threshold is 50 %, the simulator's PANIC_THRESHOLD.
-    assert.equal(cluster?.common_lb_config?.healthy_panic_threshold, undefined, `cluster ${c.name} keeps the default panic threshold`);
+    // healthy_panic_threshold is a type.v3.Percent (0-100); the simulator's is a fraction.
+    assert.deepEqual(cluster?.common_lb_config, { healthy_panic_threshold: { value: SHIPPED_PANIC_THRESHOLD * 100 } }, `cluster ${c.name}`);
   }
-  assert.equal(PANIC_THRESHOLD, 0.5);
 });
 
 test("the filter configuration check rejects unknown and mistyped fields", () => {

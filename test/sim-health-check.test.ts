@@ -1,11 +1,15 @@
 // Envoy's active health checking under the filter (sim/policies/active-health-check.ts) and how
-// EnvoyLoadBalancer combines it with outlier detection and the panic threshold.
+// EnvoyLoadBalancer combines it with outlier detection and the panic threshold. The last test runs
+// the autoglm policy, so it needs build/filter.wasm (`npm run build:filter`) and fails without it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ActiveHealthChecker, SHIPPED_HEALTH_CHECK, type HealthCheckConfig, type HealthTransition, type HostDownChance,
 } from "../sim/policies/active-health-check.js";
-import { EnvoyLoadBalancer, type ActiveHealthCheckSetup } from "../sim/policies/envoy-outlier.js";
+import { EnvoyLoadBalancer, NO_HEALTHY_HOST, SHIPPED_PANIC_THRESHOLD, type ActiveHealthCheckSetup } from "../sim/policies/envoy-outlier.js";
+import { createAutoglmPolicy } from "../sim/policies/autoglm.js";
+import { runScenario } from "../sim/runner.js";
+import { testScenario } from "./sim-support.js";
 import { LOCAL_ORIGIN_ONLY, type OutlierConfig } from "../sim/policies/outlier-detection.js";
 import { STREAM, Xoshiro128 } from "../sim/random.js";
 import type { Scenario } from "../sim/scenario.js";
@@ -237,4 +241,42 @@ test("without active health checking the balancer has no checks, and with every 
     return out;
   };
   assert.deepEqual(picks(checked), picks(plain));
+});
+
+test("with panic mode off (the shipped threshold 0) the balancer routes only over healthy hosts, and with none healthy it gives no host (Envoy's 503 UH)", () => {
+  const cases: Array<{ failing: number[]; picked: number[] }> = [
+    { failing: [0], picked: [1, 2, 3] },
+    { failing: [0, 1, 2], picked: [3] },
+    { failing: [0, 1, 2, 3], picked: [NO_HEALTHY_HOST] },
+  ];
+  for (const c of cases) {
+    const b = new EnvoyLoadBalancer(scenario(4), LOCAL_ORIGIN_ONLY, { downChance: UP, seed: 2 }, SHIPPED_PANIC_THRESHOLD);
+    for (const h of c.failing) for (let i = 0; i < SHIPPED_HEALTH_CHECK.unhealthyThreshold; i++) b.healthChecker!.record(0, 0, h, false, 1);
+    const picked = new Set(Array.from({ length: 16 }, () => b.pickHost(0, 0)));
+    assert.deepEqual([...picked].sort(), c.picked, `failing ${c.failing}`);
+  }
+  assert.throws(() => new EnvoyLoadBalancer(scenario(4), {}, undefined, 1.5), /panic threshold: must be a fraction in \[0, 1\], got 1.5/);
+});
+
+test("under the filter, requests to a cluster whose every host fails its checks get Envoy's 503 UH at once; without the checks they reach the hosts", async () => {
+  // Cluster a's four hosts are down from 20 s to 40 s; the filter keeps probing it.
+  const down = testScenario((j) => (j.faults = [{ at_s: 20, cluster: "a", down: true, for_s: 20 }]));
+  for (const activeHealthCheck of [true, false]) {
+    const policy = await createAutoglmPolicy(down, down.seed, { modelPath: "", activeHealthCheck });
+    const noHost: number[] = [];
+    const route = policy.route.bind(policy);
+    policy.route = (request, nowS) => {
+      const decision = route(request, nowS);
+      if ("reject" in decision && decision.reject === "no_healthy_upstream") noHost.push(nowS);
+      return decision;
+    };
+    await runScenario(down, policy);
+    if (!activeHealthCheck) {
+      assert.deepEqual(noHost, [], "no checks: every request gets a host");
+      continue;
+    }
+    assert.ok(noHost.length > 0, "some requests met a cluster with no healthy host");
+    // Not before the checks could mark the hosts, and not after they could return them.
+    for (const t of noHost) assert.ok(t > 20 && t < 40 + 8, `503 UH at ${t} s`);
+  }
 });

@@ -11,7 +11,9 @@
 // active-health-check.ts SHIPPED_HEALTH_CHECK), and so does each sidecar here unless
 // `activeHealthCheck` is false: a host failing its checks is out of load balancing, a check that
 // passes returns an ejected host at once, and whether a check passes follows the scenario's
-// faults (a host down with chance f refuses a check with chance f). Cluster choice is the
+// faults (a host down with chance f refuses a check with chance f). With them the bootstrap turns
+// Envoy's panic mode off (SHIPPED_PANIC_THRESHOLD): a cluster with no healthy host answers 503
+// with response flag UH, which is what the filter then sees. Cluster choice is the
 // filter's (Envoy's route uses cluster_header on x-autoglm-cluster), so there is no priority
 // failover between clusters.
 //
@@ -33,7 +35,7 @@ import type { Scenario } from "../scenario.js";
 import { projectRoot } from "../scenario.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
-import { EnvoyLoadBalancer } from "./envoy-outlier.js";
+import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { FaultTimeline } from "../faults.js";
 import { createLogger } from "../../lib/log.js";
@@ -58,7 +60,8 @@ export interface AutoglmOptions {
    *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
   hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
   /** Per-host active health checking under the filter, as the shipped bootstrap sets it
-   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host). Default true. */
+   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host, and panic mode off:
+   *  SHIPPED_PANIC_THRESHOLD). Default true; false: no checks and Envoy's 50 % panic threshold. */
   activeHealthCheck?: boolean;
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
@@ -154,13 +157,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
 
   const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
   const outlierDetection = options.hostOutlierDetection ?? "local_origin";
+  const activeHealthCheck = options.activeHealthCheck ?? true;
   const timeline = new FaultTimeline(scenario);
   const balancer = new EnvoyLoadBalancer(
     scenario,
     outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {},
-    (options.activeHealthCheck ?? true)
-      ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed }
-      : undefined,
+    activeHealthCheck ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed } : undefined,
+    activeHealthCheck ? SHIPPED_PANIC_THRESHOLD : PANIC_THRESHOLD,
   );
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
@@ -189,8 +192,17 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         stream.complete();
         return { reject: "no_cluster_header" };
       }
+      const host = balancer.pickHost(request.sidecar, cluster);
+      if (host === NO_HEALTHY_HOST) {
+        // Panic mode off and every host of the cluster out: Envoy's router answers 503 itself,
+        // response flag UH (no healthy upstream), and the filter sees it as the cluster's failure.
+        stream.setProperty("response.flags", "UH");
+        stream.sendResponseHeaders([[":status", "503"]], true);
+        stream.complete();
+        return { reject: "no_healthy_upstream" };
+      }
       inFlight.set(request.id, stream);
-      return { cluster, host: balancer.pickHost(request.sidecar, cluster) };
+      return { cluster, host };
     },
     complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
       clock.advanceTo(toEpoch(nowS));

@@ -16,7 +16,9 @@
 // (active-health-check.ts), as the shipped bootstrap does under the filter: a host failing its
 // checks (FAILED_ACTIVE_HC) is out of load balancing like an ejected one, counts as not healthy
 // for the panic threshold (Envoy's healthy hosts are those with neither flag), and a passing
-// check unejects an ejected host. This baseline runs Envoy's defaults, which have no health check.
+// check unejects an ejected host. Its panic threshold is a parameter: the shipped bootstrap turns
+// panic mode off on the health-checked LLM clusters (SHIPPED_PANIC_THRESHOLD). This baseline runs
+// Envoy's defaults, which have no health check and a 50 % panic threshold.
 import type { Scenario } from "../scenario.js";
 import { OutlierDetector, type OutlierConfig } from "./outlier-detection.js";
 import { ActiveHealthChecker, type HealthCheckConfig, type HostDownChance } from "./active-health-check.js";
@@ -26,6 +28,18 @@ import { weightedPick, type Policy, type RouteDecision, type SimRequest } from "
 
 /** Envoy's default panic threshold: below this fraction of healthy hosts, balance over all hosts. */
 export const PANIC_THRESHOLD = 0.5;
+
+/**
+ * healthy_panic_threshold of the shipped bootstrap's LLM clusters (deploy/envoy/envoy.yaml,
+ * common_lb_config): 0, panic mode off, set with their active health checks (the reasons are in
+ * deploy/envoy/README.md, "Health checks"). With panic off and no healthy host, Envoy's load
+ * balancer has no host to give and the router answers 503 with response flag UH (no healthy
+ * upstream): https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold
+ */
+export const SHIPPED_PANIC_THRESHOLD = 0;
+
+/** pickHost's answer when no host is healthy and panic mode is off: Envoy's 503 UH. */
+export const NO_HEALTHY_HOST = -1;
 
 /** Active health checking under a balancer: the settings, what the hosts answer, and the seed. */
 export interface ActiveHealthCheckSetup {
@@ -47,7 +61,12 @@ export class EnvoyLoadBalancer {
   /** Round-robin cursor per sidecar and cluster. */
   private readonly cursor: number[][];
 
-  constructor(scenario: Scenario, outlierConfig: Partial<OutlierConfig> = {}, healthCheck?: ActiveHealthCheckSetup) {
+  /**
+   * @param panicThreshold  healthy_panic_threshold as a fraction: below it, balance over all hosts;
+   *                        0 turns panic mode off (Envoy's default 0.5)
+   */
+  constructor(scenario: Scenario, outlierConfig: Partial<OutlierConfig> = {}, healthCheck?: ActiveHealthCheckSetup, private readonly panicThreshold = PANIC_THRESHOLD) {
+    if (!(panicThreshold >= 0 && panicThreshold <= 1)) throw new Error(`panic threshold: must be a fraction in [0, 1], got ${panicThreshold}`);
     this.hostCounts = scenario.clusters.map((c) => c.endpoints);
     this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts, outlierConfig));
     // Envoy's round robin starts each load balancer (one per worker) at a random index, its
@@ -78,16 +97,20 @@ export class EnvoyLoadBalancer {
     return healthy;
   }
 
-  /** A host of the cluster for a request in this sidecar: round robin over healthy hosts, or all in panic. */
+  /**
+   * A host of the cluster for a request in this sidecar: round robin over healthy hosts, or over
+   * all in panic; NO_HEALTHY_HOST when none is healthy and panic mode is off.
+   */
   pickHost(sidecar: number, cluster: number): number {
     const count = this.hostCounts[cluster]!;
     const cursor = this.cursor[sidecar]!;
-    const panic = this.healthyHosts(sidecar, cluster) < PANIC_THRESHOLD * count;
+    const panic = this.healthyHosts(sidecar, cluster) < this.panicThreshold * count;
     for (let tries = 0; tries < count; tries++) {
       const host = cursor[cluster]! % count;
       cursor[cluster] = host + 1;
       if (panic || !this.isOut(sidecar, cluster, host)) return host;
     }
+    if (this.panicThreshold === 0) return NO_HEALTHY_HOST;
     const host = cursor[cluster]! % count;
     cursor[cluster] = host + 1;
     return host;

@@ -59,7 +59,10 @@ export type OutlierConfig = { -readonly [K in keyof typeof ENVOY_OUTLIER_DEFAULT
  * true, consecutive_local_origin_failure 5 (enforced, Envoy's default), enforcing_consecutive_5xx 0
  * and enforcing_success_rate 0, so a host answering 5xx (overload, errors) stays in service and
  * the cluster-level decisions stay autoglm's. max_ejection_percent 50: a refusing host serves
- * nothing, and below half the hosts the panic threshold balances over all of them anyway.
+ * nothing, but outlier detection alone never takes more than half of a cluster (with Envoy's 50 %
+ * panic threshold, below half the hosts it balances over all of them anyway); under the shipped
+ * bootstrap, hosts beyond that which stay down are held out by their failing health checks
+ * (active-health-check.ts).
  * max_ejection_time 30 s (the base ejection time): a host ejected again and again while down
  * (Envoy multiplies the ejection time up to 300 s by default) is back within 30 s of its
  * recovery, instead of leaving its cluster short of capacity for minutes after a fault.
