@@ -29,7 +29,9 @@
 //   check that passed on a host that is not FAILED_ACTIVE_HC unejects the host at once if it was
 //   ejected (EnvoyLoadBalancer applies that).
 // - A FAILED_ACTIVE_HC host is not healthy for the load balancer; with fewer than
-//   healthy_panic_threshold (50 %) of a cluster's hosts healthy Envoy balances over all of them
+//   healthy_panic_threshold (default 50 %) of a cluster's hosts healthy Envoy balances over all
+//   of them, and with the threshold at 0 (panic mode off, as the shipped bootstrap sets it next
+//   to these checks) it never does and answers 503 UH when no host is healthy
 //   (EnvoyLoadBalancer.pickHost).
 //
 // Modelled: what a down host does to checks. In the simulator a host "going down" with chance f
