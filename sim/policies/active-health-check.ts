@@ -79,7 +79,7 @@ export const SHIPPED_HEALTH_CHECK = {
   intervalJitterMs: 1000,
   initialJitterMs: 5000,
   unhealthyThreshold: 2,
-  healthyThreshold: 2,
+  healthyThreshold: 1,
   unhealthyEdgeIntervalMs: 1000,
   healthyEdgeIntervalMs: 1000,
   path: "/health",
