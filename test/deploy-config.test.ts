@@ -423,7 +423,7 @@ test("every LLM cluster of the bootstrap ejects only hosts that refuse connectio
   }
 });
 
-test("every LLM cluster of the bootstrap health-checks its hosts with panic mode off, as the simulator's autoglm runs model", () => {
+test("every LLM cluster of the bootstrap health-checks its hosts with panic mode only when no host is healthy, as the simulator's autoglm runs model", () => {
   const p = parts(envoy);
   const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
   // What sim/policies/active-health-check.ts SHIPPED_HEALTH_CHECK models, in Envoy's field names

@@ -243,26 +243,33 @@ test("without active health checking the balancer has no checks, and with every 
   assert.deepEqual(picks(checked), picks(plain));
 });
 
-test("with panic mode off (the shipped threshold 0) the balancer routes only over healthy hosts, and with none healthy it gives no host (Envoy's 503 UH)", () => {
-  const cases: Array<{ failing: number[]; picked: number[] }> = [
-    { failing: [0], picked: [1, 2, 3] },
-    { failing: [0, 1, 2], picked: [3] },
-    { failing: [0, 1, 2, 3], picked: [NO_HEALTHY_HOST] },
+test("with panic mode only when no host is healthy (the shipped 1 %) the balancer routes over the healthy hosts while any is, and over all of them when none is; with panic mode off (0) it then gives no host (Envoy's 503 UH)", () => {
+  const cases: Array<{ threshold: number; failing: number[]; picked: number[] }> = [
+    { threshold: SHIPPED_PANIC_THRESHOLD, failing: [0], picked: [1, 2, 3] },
+    { threshold: SHIPPED_PANIC_THRESHOLD, failing: [0, 1, 2], picked: [3] },
+    { threshold: SHIPPED_PANIC_THRESHOLD, failing: [0, 1, 2, 3], picked: [0, 1, 2, 3] },
+    { threshold: 0, failing: [0, 1, 2], picked: [3] },
+    { threshold: 0, failing: [0, 1, 2, 3], picked: [NO_HEALTHY_HOST] },
   ];
   for (const c of cases) {
-    const b = new EnvoyLoadBalancer(scenario(4), LOCAL_ORIGIN_ONLY, { downChance: UP, seed: 2 }, SHIPPED_PANIC_THRESHOLD);
+    const b = new EnvoyLoadBalancer(scenario(4), LOCAL_ORIGIN_ONLY, { downChance: UP, seed: 2 }, c.threshold);
     for (const h of c.failing) for (let i = 0; i < SHIPPED_HEALTH_CHECK.unhealthyThreshold; i++) b.healthChecker!.record(0, 0, h, false, 1);
     const picked = new Set(Array.from({ length: 16 }, () => b.pickHost(0, 0)));
-    assert.deepEqual([...picked].sort(), c.picked, `failing ${c.failing}`);
+    assert.deepEqual([...picked].sort(), c.picked, `threshold ${c.threshold}, failing ${c.failing}`);
   }
   assert.throws(() => new EnvoyLoadBalancer(scenario(4), {}, undefined, 1.5), /panic threshold: must be a fraction in \[0, 1\], got 1.5/);
 });
 
-test("under the filter, requests to a cluster whose every host fails its checks get Envoy's 503 UH at once; without the checks they reach the hosts", async () => {
+test("under the filter, requests to a cluster whose every host fails its checks get Envoy's 503 UH at once with panic mode off; with the shipped threshold (panic when none is healthy) or without the checks they reach the hosts", async () => {
   // Cluster a's four hosts are down from 20 s to 40 s; the filter keeps probing it.
   const down = testScenario((j) => (j.faults = [{ at_s: 20, cluster: "a", down: true, for_s: 20 }]));
-  for (const activeHealthCheck of [true, false]) {
-    const policy = await createAutoglmPolicy(down, down.seed, { modelPath: "", activeHealthCheck });
+  const cases: Array<{ activeHealthCheck: boolean; panicThreshold?: number; uh: boolean }> = [
+    { activeHealthCheck: true, panicThreshold: 0, uh: true },
+    { activeHealthCheck: true, uh: false },
+    { activeHealthCheck: false, uh: false },
+  ];
+  for (const { activeHealthCheck, panicThreshold, uh } of cases) {
+    const policy = await createAutoglmPolicy(down, down.seed, { modelPath: "", activeHealthCheck, ...(panicThreshold === undefined ? {} : { panicThreshold }) });
     const noHost: number[] = [];
     const route = policy.route.bind(policy);
     policy.route = (request, nowS) => {
@@ -271,8 +278,8 @@ test("under the filter, requests to a cluster whose every host fails its checks 
       return decision;
     };
     await runScenario(down, policy);
-    if (!activeHealthCheck) {
-      assert.deepEqual(noHost, [], "no checks: every request gets a host");
+    if (!uh) {
+      assert.deepEqual(noHost, [], `checks ${activeHealthCheck}, panic threshold ${panicThreshold ?? "default"}: every request gets a host`);
       continue;
     }
     assert.ok(noHost.length > 0, "some requests met a cluster with no healthy host");

@@ -11,11 +11,12 @@
 // active-health-check.ts SHIPPED_HEALTH_CHECK), and so does each sidecar here unless
 // `activeHealthCheck` is false: a host failing its checks is out of load balancing, a check that
 // passes returns an ejected host at once, and whether a check passes follows the scenario's
-// faults (a host down with chance f refuses a check with chance f). With them the bootstrap turns
-// Envoy's panic mode off (SHIPPED_PANIC_THRESHOLD): a cluster with no healthy host answers 503
-// with response flag UH, which is what the filter then sees. Cluster choice is the
-// filter's (Envoy's route uses cluster_header on x-autoglm-cluster), so there is no priority
-// failover between clusters.
+// faults (a host down with chance f refuses a check with chance f). With them the bootstrap sets
+// Envoy's panic threshold to 1 % (SHIPPED_PANIC_THRESHOLD): panic only when no host of the
+// cluster is healthy, and then requests go to all of its hosts. With `panicThreshold` 0 (panic
+// mode off) a cluster with no healthy host answers 503 with response flag UH, which is what the
+// filter then sees. Cluster choice is the filter's (Envoy's route uses cluster_header on
+// x-autoglm-cluster), so there is no priority failover between clusters.
 //
 // Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
 // window reports go to the control plane), the request headers go through the filter, and
@@ -60,9 +61,13 @@ export interface AutoglmOptions {
    *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
   hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
   /** Per-host active health checking under the filter, as the shipped bootstrap sets it
-   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host, and panic mode off:
-   *  SHIPPED_PANIC_THRESHOLD). Default true; false: no checks and Envoy's 50 % panic threshold. */
+   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host, and panic only when
+   *  no host is healthy: SHIPPED_PANIC_THRESHOLD). Default true; false: no checks and Envoy's
+   *  50 % panic threshold. */
   activeHealthCheck?: boolean;
+  /** healthy_panic_threshold as a fraction in [0, 1] (0: panic mode off); default
+   *  SHIPPED_PANIC_THRESHOLD with active health checks, Envoy's 50 % without. */
+  panicThreshold?: number;
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
@@ -163,7 +168,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     scenario,
     outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {},
     activeHealthCheck ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed } : undefined,
-    activeHealthCheck ? SHIPPED_PANIC_THRESHOLD : PANIC_THRESHOLD,
+    options.panicThreshold ?? (activeHealthCheck ? SHIPPED_PANIC_THRESHOLD : PANIC_THRESHOLD),
   );
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */

@@ -31,12 +31,14 @@ export const PANIC_THRESHOLD = 0.5;
 
 /**
  * healthy_panic_threshold of the shipped bootstrap's LLM clusters (deploy/envoy/envoy.yaml,
- * common_lb_config): 0, panic mode off, set with their active health checks (the reasons are in
- * deploy/envoy/README.md, "Health checks"). With panic off and no healthy host, Envoy's load
+ * common_lb_config), as a fraction: 1 %, set with their active health checks, so panic comes
+ * only when no host of the cluster is healthy (clusters of fewer than 100 hosts): then Envoy
+ * balances over all of them and the cluster serves the moment it is back (the reasons are in
+ * deploy/envoy/README.md, "Health checks"). With panic off (0) and no healthy host, Envoy's load
  * balancer has no host to give and the router answers 503 with response flag UH (no healthy
  * upstream): https://www.envoyproxy.io/docs/envoy/latest/intro/arch_overview/upstream/load_balancing/panic_threshold
  */
-export const SHIPPED_PANIC_THRESHOLD = 0;
+export const SHIPPED_PANIC_THRESHOLD = 0.01;
 
 /** pickHost's answer when no host is healthy and panic mode is off: Envoy's 503 UH. */
 export const NO_HEALTHY_HOST = -1;
