@@ -72,6 +72,8 @@ export const STREAM = {
   hostPicker: 5,
   /** Streams' draws (sim/stream.ts), made for every request of a scenario with an llm block. */
   streams: 6,
+  /** Active health checks under the autoglm policy (sim/policies/active-health-check.ts): jitter, phase, partly-down hosts. */
+  healthChecks: 7,
 } as const;
 
 /** Exponential draw with the given rate (events per unit), from one uniform. */

@@ -2,6 +2,8 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { ENVOY_OUTLIER_DEFAULTS, LOCAL_ORIGIN_ONLY } from "../sim/policies/outlier-detection.js";
+import { SHIPPED_HEALTH_CHECK } from "../sim/policies/active-health-check.js";
+import { SHIPPED_PANIC_THRESHOLD } from "../sim/policies/envoy-outlier.js";
 import { join } from "node:path";
 import protobuf from "protobufjs";
 import { parse as parseYaml } from "yaml";
@@ -401,7 +403,7 @@ test("the Envoy bootstrap routes by the filter's cluster header to the three LLM
   assert.ok(options?.explicit_http_config?.http2_protocol_options, "the control plane cluster speaks HTTP/2 (gRPC)");
 });
 
-test("every LLM cluster of the bootstrap ejects only hosts that refuse connections, as the simulator's autoglm runs model", () => {
+test("every LLM cluster of the bootstrap ejects only hosts that refuse connections and lets a passing health check return one, as the simulator's autoglm runs model", () => {
   const p = parts(envoy);
   const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
   // What sim/policies/outlier-detection.ts LOCAL_ORIGIN_ONLY models, in Envoy's field names.
@@ -413,10 +415,36 @@ test("every LLM cluster of the bootstrap ejects only hosts that refuse connectio
     enforcing_success_rate: LOCAL_ORIGIN_ONLY.enforcingSuccessRate,
     max_ejection_percent: LOCAL_ORIGIN_ONLY.maxEjectionPercent,
     max_ejection_time: `${LOCAL_ORIGIN_ONLY.maxEjectionTimeS}s`,
+    successful_active_health_check_uneject_host: ENVOY_OUTLIER_DEFAULTS.successfulActiveHealthCheckUnejectHost === 1,
   };
   for (const c of config.clusters) {
     const cluster = p.clusters.find((x) => x.name === c.name) as { outlier_detection?: Record<string, unknown> } | undefined;
     assert.deepEqual(cluster?.outlier_detection, modelled, `cluster ${c.name}`);
+  }
+});
+
+test("every LLM cluster of the bootstrap health-checks its hosts with panic mode only when no host is healthy, as the simulator's autoglm runs model", () => {
+  const p = parts(envoy);
+  const config = JSON.parse(p.httpFilters[0].typed_config.config.configuration.value as string) as FilterConfig;
+  // What sim/policies/active-health-check.ts SHIPPED_HEALTH_CHECK models, in Envoy's field names
+  // (Durations in seconds).
+  const s = (ms: number): string => `${ms / 1000}s`;
+  const modelled = [{
+    timeout: s(SHIPPED_HEALTH_CHECK.timeoutMs),
+    interval: s(SHIPPED_HEALTH_CHECK.intervalMs),
+    interval_jitter: s(SHIPPED_HEALTH_CHECK.intervalJitterMs),
+    initial_jitter: s(SHIPPED_HEALTH_CHECK.initialJitterMs),
+    unhealthy_threshold: SHIPPED_HEALTH_CHECK.unhealthyThreshold,
+    healthy_threshold: SHIPPED_HEALTH_CHECK.healthyThreshold,
+    unhealthy_edge_interval: s(SHIPPED_HEALTH_CHECK.unhealthyEdgeIntervalMs),
+    healthy_edge_interval: s(SHIPPED_HEALTH_CHECK.healthyEdgeIntervalMs),
+    http_health_check: { path: SHIPPED_HEALTH_CHECK.path },
+  }];
+  for (const c of config.clusters) {
+    const cluster = p.clusters.find((x) => x.name === c.name) as { health_checks?: unknown; common_lb_config?: unknown } | undefined;
+    assert.deepEqual(cluster?.health_checks, modelled, `cluster ${c.name}`);
+    // healthy_panic_threshold is a type.v3.Percent (0-100); the simulator's is a fraction.
+    assert.deepEqual(cluster?.common_lb_config, { healthy_panic_threshold: { value: SHIPPED_PANIC_THRESHOLD * 100 } }, `cluster ${c.name}`);
   }
 });
 

@@ -7,7 +7,15 @@
 // configuration sets (deploy/envoy/envoy.yaml, deploy/istio/README.md): only hosts that refuse
 // connections are ejected (outlier-detection.ts LOCAL_ORIGIN_ONLY); hosts answering 5xx stay in
 // service. `hostOutlierDetection` "envoy_default" runs Envoy's defaults instead (every 5xx
-// counts), "none" none. Cluster choice is the filter's (Envoy's route uses cluster_header on
+// counts), "none" none. The shipped bootstrap also health-checks every host (`health_checks`,
+// active-health-check.ts SHIPPED_HEALTH_CHECK), and so does each sidecar here unless
+// `activeHealthCheck` is false: a host failing its checks is out of load balancing, a check that
+// passes returns an ejected host at once, and whether a check passes follows the scenario's
+// faults (a host down with chance f refuses a check with chance f). With them the bootstrap sets
+// Envoy's panic threshold to 1 % (SHIPPED_PANIC_THRESHOLD): panic only when no host of the
+// cluster is healthy, and then requests go to all of its hosts. With `panicThreshold` 0 (panic
+// mode off) a cluster with no healthy host answers 503 with response flag UH, which is what the
+// filter then sees. Cluster choice is the filter's (Envoy's route uses cluster_header on
 // x-autoglm-cluster), so there is no priority failover between clusters.
 //
 // Per request: at arrival the clock moves to the arrival time (firing the filters' ticks: their
@@ -28,8 +36,9 @@ import type { Scenario } from "../scenario.js";
 import { projectRoot } from "../scenario.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
-import { EnvoyLoadBalancer } from "./envoy-outlier.js";
+import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
+import { FaultTimeline } from "../faults.js";
 import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
@@ -51,6 +60,14 @@ export interface AutoglmOptions {
   /** Per-host outlier detection under the filter: "local_origin" (default: the shipped
    *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
   hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
+  /** Per-host active health checking under the filter, as the shipped bootstrap sets it
+   *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host, and panic only when
+   *  no host is healthy: SHIPPED_PANIC_THRESHOLD). Default true; false: no checks and Envoy's
+   *  50 % panic threshold. */
+  activeHealthCheck?: boolean;
+  /** healthy_panic_threshold as a fraction in [0, 1] (0: panic mode off); default
+   *  SHIPPED_PANIC_THRESHOLD with active health checks, Envoy's 50 % without. */
+  panicThreshold?: number;
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
@@ -145,7 +162,14 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
 
   const clusterIndex = new Map(scenario.clusters.map((c, i) => [c.name, i]));
   const outlierDetection = options.hostOutlierDetection ?? "local_origin";
-  const balancer = new EnvoyLoadBalancer(scenario, outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {});
+  const activeHealthCheck = options.activeHealthCheck ?? true;
+  const timeline = new FaultTimeline(scenario);
+  const balancer = new EnvoyLoadBalancer(
+    scenario,
+    outlierDetection === "local_origin" ? LOCAL_ORIGIN_ONLY : {},
+    activeHealthCheck ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed } : undefined,
+    options.panicThreshold ?? (activeHealthCheck ? SHIPPED_PANIC_THRESHOLD : PANIC_THRESHOLD),
+  );
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
   const streaming = new Set<number>();
@@ -173,8 +197,17 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         stream.complete();
         return { reject: "no_cluster_header" };
       }
+      const host = balancer.pickHost(request.sidecar, cluster);
+      if (host === NO_HEALTHY_HOST) {
+        // Panic mode off and every host of the cluster out: Envoy's router answers 503 itself,
+        // response flag UH (no healthy upstream), and the filter sees it as the cluster's failure.
+        stream.setProperty("response.flags", "UH");
+        stream.sendResponseHeaders([[":status", "503"]], true);
+        stream.complete();
+        return { reject: "no_healthy_upstream" };
+      }
       inFlight.set(request.id, stream);
-      return { cluster, host: balancer.pickHost(request.sidecar, cluster) };
+      return { cluster, host };
     },
     complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
       clock.advanceTo(toEpoch(nowS));

@@ -21,6 +21,11 @@
 //   in the interval, a host whose success rate is below mean − stdev × success_rate_stdev_factor
 //   / 1000 (1900 → 1.9) is ejected.
 // - failure_percentage and consecutive_gateway_failure enforcement default to 0%: not run.
+// - successful_active_health_check_uneject_host (default true): with active health checking on
+//   the cluster, a check that passes on an ejected host unejects it at once and clears its
+//   consecutive-failure counts (source/common/upstream/outlier_detection_impl.cc,
+//   DetectorImpl::initialize and unejectHost); see active-health-check.ts. Without active health
+//   checking (Envoy's default, and the envoy-outlier baseline) it does nothing.
 // - split_external_local_origin_errors (off by default; LOCAL_ORIGIN_ONLY below turns it on): a
 //   refused connection is a local-origin failure, counted only toward
 //   consecutive_local_origin_failure (default 5, enforced), and a connection made resets that
@@ -43,6 +48,8 @@ export const ENVOY_OUTLIER_DEFAULTS = {
   /** enforcing_consecutive_5xx and enforcing_success_rate, percent: only 0 (never) and 100 are modelled. */
   enforcingConsecutive5xx: 100,
   enforcingSuccessRate: 100,
+  /** successful_active_health_check_uneject_host as 0 (false) or 1 (true, Envoy's default). */
+  successfulActiveHealthCheckUnejectHost: 1,
 } as const;
 
 export type OutlierConfig = { -readonly [K in keyof typeof ENVOY_OUTLIER_DEFAULTS]: number };
@@ -52,7 +59,10 @@ export type OutlierConfig = { -readonly [K in keyof typeof ENVOY_OUTLIER_DEFAULT
  * true, consecutive_local_origin_failure 5 (enforced, Envoy's default), enforcing_consecutive_5xx 0
  * and enforcing_success_rate 0, so a host answering 5xx (overload, errors) stays in service and
  * the cluster-level decisions stay autoglm's. max_ejection_percent 50: a refusing host serves
- * nothing, and below half the hosts the panic threshold balances over all of them anyway.
+ * nothing, but outlier detection alone never takes more than half of a cluster (with Envoy's 50 %
+ * panic threshold, below half the hosts it balances over all of them anyway); under the shipped
+ * bootstrap, hosts beyond that which stay down are held out by their failing health checks
+ * (active-health-check.ts).
  * max_ejection_time 30 s (the base ejection time): a host ejected again and again while down
  * (Envoy multiplies the ejection time up to 300 s by default) is back within 30 s of its
  * recovery, instead of leaving its cluster short of capacity for minutes after a fault.
@@ -88,7 +98,7 @@ export interface OutlierEvent {
   cluster: number;
   host: number;
   kind: "eject" | "uneject";
-  reason: "consecutive_5xx" | "consecutive_local_origin_failure" | "success_rate" | "time_served";
+  reason: "consecutive_5xx" | "consecutive_local_origin_failure" | "success_rate" | "time_served" | "active_health_check";
 }
 
 /** Outlier detection of one Envoy over all its clusters. Pure: time comes in as arguments. */
@@ -174,6 +184,23 @@ export class OutlierDetector {
     m.multiplier++;
     this.ejectedCount[cluster]!++;
     this.events.push({ atS: nowS, cluster, host, kind: "eject", reason });
+    return true;
+  }
+
+  /**
+   * A check of the active health checker passed on this host and left it healthy: with
+   * successful_active_health_check_uneject_host, an ejected host returns to service at once and
+   * its consecutive-failure counts restart (Envoy's DetectorImpl::unejectHost; the ejection
+   * multiplier is left to the sweeps, as there). Returns whether it was unejected.
+   */
+  onHealthCheckPassed(cluster: number, host: number, nowS: number): boolean {
+    const m = this.hosts[cluster]![host]!;
+    if (this.config.successfulActiveHealthCheckUnejectHost !== 1 || m.ejectedAtS === undefined) return false;
+    m.ejectedAtS = undefined;
+    m.consecutive5xx = 0;
+    m.consecutiveLocalOrigin = 0;
+    this.ejectedCount[cluster]!--;
+    this.events.push({ atS: nowS, cluster, host, kind: "uneject", reason: "active_health_check" });
     return true;
   }
 
