@@ -1,5 +1,5 @@
-// The runner's queue of things due later (sim/runner.ts): a request's completion, or a stream's
-// next body chunk for a policy in the HTTP path, ordered by (time, sequence).
+// Queues of things due later, ordered by (time, sequence): the runner's (sim/runner.ts), a
+// request's completion or a stream's next body chunk, and the health checks due (policies/active-health-check.ts).
 import type { SimRequest } from "./policy.js";
 import type { StreamPlan } from "./stream.js";
 
@@ -25,9 +25,17 @@ export interface Completion {
   connectFailed: boolean;
 }
 
-/** A binary min-heap of completions by (time, sequence). */
-export class CompletionQueue {
-  private readonly items: Completion[] = [];
+/** Anything due at a time, with its order among items due at the same time. */
+export interface Timed {
+  /** When it is due, scenario seconds. */
+  atS: number;
+  /** Order among items due at the same time (queue order). */
+  seq: number;
+}
+
+/** A binary min-heap by (time, sequence): the runner's completions, the health checks due. */
+export class TimedQueue<T extends Timed> {
+  private readonly items: T[] = [];
 
   get size(): number {
     return this.items.length;
@@ -37,11 +45,11 @@ export class CompletionQueue {
     return this.items.length > 0 ? this.items[0]!.atS : Infinity;
   }
 
-  private less(a: Completion, b: Completion): boolean {
+  private less(a: T, b: T): boolean {
     return a.atS < b.atS || (a.atS === b.atS && a.seq < b.seq);
   }
 
-  push(item: Completion): void {
+  push(item: T): void {
     const items = this.items;
     items.push(item);
     let i = items.length - 1;
@@ -53,7 +61,7 @@ export class CompletionQueue {
     }
   }
 
-  pop(): Completion {
+  pop(): T {
     const items = this.items;
     const top = items[0]!;
     const last = items.pop()!;
@@ -74,3 +82,6 @@ export class CompletionQueue {
     return top;
   }
 }
+
+/** The runner's queue of completions. */
+export class CompletionQueue extends TimedQueue<Completion> {}

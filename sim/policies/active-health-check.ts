@@ -48,6 +48,7 @@
 // in steady state, every session long past its first check, each at a phase drawn uniformly over
 // one interval (the spread a jittered checker reaches).
 import type { Random } from "../random.js";
+import { TimedQueue, type Timed } from "../completion-queue.js";
 
 /** Health-check settings, in Envoy's units (milliseconds, counts). */
 export interface HealthCheckConfig {
@@ -108,10 +109,7 @@ interface Session {
   numUnhealthy: number;
 }
 
-interface DueCheck {
-  atS: number;
-  /** Tie-break: order of scheduling. */
-  seq: number;
+interface DueCheck extends Timed {
   sidecar: number;
   cluster: number;
   host: number;
@@ -137,8 +135,8 @@ export class ActiveHealthChecker {
   private readonly sessions: Session[][][];
   /** Failed hosts per sidecar and cluster. */
   private readonly failedCount: number[][];
-  /** Checks due, a binary min-heap by (atS, seq). */
-  private readonly due: DueCheck[] = [];
+  /** Checks due, by (atS, seq). */
+  private readonly due = new TimedQueue<DueCheck>();
   private seq = 0;
   readonly events: HealthCheckEvent[] = [];
 
@@ -165,7 +163,7 @@ export class ActiveHealthChecker {
     this.failedCount = Array.from({ length: sidecars }, () => hostCounts.map(() => 0));
     for (let sidecar = 0; sidecar < sidecars; sidecar++) {
       hostCounts.forEach((n, cluster) => {
-        for (let host = 0; host < n; host++) this.schedule(startS + (random.next() * this.config.intervalMs) / 1000, sidecar, cluster, host);
+        for (let host = 0; host < n; host++) this.due.push({ atS: startS + (random.next() * this.config.intervalMs) / 1000, seq: this.seq++, sidecar, cluster, host });
       });
     }
   }
@@ -182,7 +180,7 @@ export class ActiveHealthChecker {
 
   /** Time of the next check due, seconds, or Infinity. */
   nextCheckS(): number {
-    return this.due.length > 0 ? this.due[0]!.atS : Infinity;
+    return this.due.peekTime();
   }
 
   /**
@@ -191,12 +189,12 @@ export class ActiveHealthChecker {
    * on a host that is not failed after it (outlier detection's uneject hook).
    */
   runDue(nowS: number, downChance: HostDownChance, onPassed?: (sidecar: number, cluster: number, host: number, atS: number) => void): void {
-    while (this.due.length > 0 && this.due[0]!.atS <= nowS) {
-      const check = this.pop();
+    while (this.due.peekTime() <= nowS) {
+      const check = this.due.pop();
       const refused = this.random.next() < downChance(check.cluster, check.host, check.atS);
       const transition = this.record(check.sidecar, check.cluster, check.host, !refused, check.atS);
       const waitMs = this.waitAfterMs(!refused, transition) + Math.floor(this.random.next() * this.config.intervalJitterMs);
-      this.schedule(check.atS + waitMs / 1000, check.sidecar, check.cluster, check.host);
+      this.due.push({ atS: check.atS + waitMs / 1000, seq: this.seq++, sidecar: check.sidecar, cluster: check.cluster, host: check.host });
       if (!refused && !this.isFailed(check.sidecar, check.cluster, check.host)) onPassed?.(check.sidecar, check.cluster, check.host, check.atS);
     }
   }
@@ -231,42 +229,5 @@ export class ActiveHealthChecker {
     const c = this.config;
     if (passed) return transition === "pending" ? c.healthyEdgeIntervalMs : c.intervalMs;
     return transition === "pending" ? c.unhealthyEdgeIntervalMs : c.unhealthyIntervalMs;
-  }
-
-  private less(a: DueCheck, b: DueCheck): boolean {
-    return a.atS < b.atS || (a.atS === b.atS && a.seq < b.seq);
-  }
-
-  private schedule(atS: number, sidecar: number, cluster: number, host: number): void {
-    const items = this.due;
-    items.push({ atS, seq: this.seq++, sidecar, cluster, host });
-    let i = items.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  private pop(): DueCheck {
-    const items = this.due;
-    const top = items[0]!;
-    const last = items.pop()!;
-    if (items.length > 0) {
-      items[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < items.length && this.less(items[l]!, items[m]!)) m = l;
-        if (r < items.length && this.less(items[r]!, items[m]!)) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
-        i = m;
-      }
-    }
-    return top;
   }
 }
