@@ -196,12 +196,18 @@ export class OutlierDetector {
   onHealthCheckPassed(cluster: number, host: number, nowS: number): boolean {
     const m = this.hosts[cluster]![host]!;
     if (this.config.successfulActiveHealthCheckUnejectHost !== 1 || m.ejectedAtS === undefined) return false;
+    this.uneject(cluster, host, nowS, "active_health_check");
+    return true;
+  }
+
+  /** Returns an ejected host to service; its consecutive-failure counts restart. */
+  private uneject(cluster: number, host: number, nowS: number, reason: OutlierEvent["reason"]): void {
+    const m = this.hosts[cluster]![host]!;
     m.ejectedAtS = undefined;
     m.consecutive5xx = 0;
     m.consecutiveLocalOrigin = 0;
     this.ejectedCount[cluster]!--;
-    this.events.push({ atS: nowS, cluster, host, kind: "uneject", reason: "active_health_check" });
-    return true;
+    this.events.push({ atS: nowS, cluster, host, kind: "uneject", reason });
   }
 
   /** Ejection time of a host ejected now, seconds: base × multiplier, at most max_ejection_time. */
@@ -221,13 +227,7 @@ export class OutlierDetector {
     this.hosts.forEach((monitors, cluster) => {
       monitors.forEach((m, host) => {
         if (m.ejectedAtS !== undefined) {
-          if (nowS - m.ejectedAtS >= this.ejectionTimeS(cluster, host) - 1e-9) {
-            m.ejectedAtS = undefined;
-            m.consecutive5xx = 0;
-            m.consecutiveLocalOrigin = 0;
-            this.ejectedCount[cluster]!--;
-            this.events.push({ atS: nowS, cluster, host, kind: "uneject", reason: "time_served" });
-          }
+          if (nowS - m.ejectedAtS >= this.ejectionTimeS(cluster, host) - 1e-9) this.uneject(cluster, host, nowS, "time_served");
         } else if (!m.failedThisInterval && m.multiplier > 0) {
           m.multiplier--;
         }
