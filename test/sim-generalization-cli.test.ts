@@ -45,6 +45,8 @@ const bad: Array<[string[], RegExp]> = [
   [["--json", ""], /--json: give a file name/],
   [["--llm-share", "1.5"], /--llm-share: expected a number from 0 to 1, got "1.5"/],
   [["--llm-share", "half"], /--llm-share: expected a number from 0 to 1, got "half"/],
+  [["--tuning", "soon"], /--tuning: expected a whole number from 0 to 4294967295, got "soon"/],
+  [["--tuning", "5", "--seed", "3"], /--tuning and --seed choose different seed ranges: give one of them/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -89,6 +91,22 @@ test("a run of three scenarios writes the JSON, the Markdown summary and the cha
     assert.match(stdout, /\| harm \(worse than none\) \| \d+ \| 0 \|/);
     for (const p of policies) assert.match(stdout, new RegExp(`^\\| ${p} \\| 3 \\|`, "m"), `totals row of ${p}`);
     assert.doesNotMatch(stdout, /## Per scenario/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--tuning runs scenarios of the tuning range (eval seeds), never the generalization run's", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-gen-tuning-"));
+  try {
+    const { code, stderr } = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--json", join(dir, "t.json")]);
+    assert.equal(code, 0, stderr);
+    const json = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as { tuning: number; seed_range: number[]; scenarios: Array<{ name: string; seed: number }> };
+    assert.equal(json.tuning, 2468);
+    assert.deepEqual(json.scenarios.map((s) => s.name), ["generated-eval-0"]);
+    const simSeed = json.scenarios[0]!.seed;
+    assert.ok(simSeed >= 2_000_000 && simSeed < 3_000_000, `seed ${simSeed} is in the eval range`);
+    assert.deepEqual(json.seed_range, [simSeed, simSeed]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -31,6 +31,10 @@ seconds (win / tie / loss), counts harm (worse than none) and false cuts per fau
 Options:
   --count <n>          scenarios (default ${DEFAULT_COUNT})
   --seed <s>           offset into the generalization seed range (default ${DEFAULT_SEED}); s + n <= 1000000
+  --tuning <t>         draw the scenarios from the tuning range instead: the generator's eval
+                       purpose (simulator seeds 2000000-2999999, never in the generalization run)
+                       seeded with t, for trying a policy change before the generalization run
+                       (figures from it are tuning figures, not generalization ones); not with --seed
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
@@ -67,6 +71,7 @@ export const command: Command = {
         options: {
           count: { type: "string" },
           seed: { type: "string" },
+          tuning: { type: "string" },
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
@@ -82,12 +87,15 @@ export const command: Command = {
       process.stdout.write(help + "\n");
       return 0;
     }
-    const { SEED_BASE, SEED_SPAN, generalizationScenarios } = await import("../../models/src/scenario-generator.js");
+    const { SEED_BASE, SEED_SPAN, generalizationScenarios, tuningScenarios } = await import("../../models/src/scenario-generator.js");
     const count = wholeNumber("count", values.count, DEFAULT_COUNT, 1, 100_000);
     if (typeof count === "string") return fail(count);
     const seed = wholeNumber("seed", values.seed, DEFAULT_SEED, 0, SEED_SPAN - 1);
     if (typeof seed === "string") return fail(seed);
-    if (seed + count > SEED_SPAN) return fail(`--seed ${seed} with --count ${count} leaves the generalization seed range: seed + count must be at most ${SEED_SPAN}`);
+    const tuning = wholeNumber("tuning", values.tuning, -1, 0, 2 ** 32 - 1);
+    if (typeof tuning === "string") return fail(tuning);
+    if (tuning >= 0 && values.seed !== undefined) return fail("--tuning and --seed choose different seed ranges: give one of them");
+    if (tuning < 0 && seed + count > SEED_SPAN) return fail(`--seed ${seed} with --count ${count} leaves the generalization seed range: seed + count must be at most ${SEED_SPAN}`);
     const llmShareText = values["llm-share"];
     const llmShare = llmShareText === undefined ? DEFAULT_LLM_SHARE : Number(llmShareText);
     if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) {
@@ -98,7 +106,8 @@ export const command: Command = {
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
     if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
 
-    const scenarios: Scenario[] = generalizationScenarios(seed, count, llmShare > 0 ? { llmShare } : {});
+    const generate = llmShare > 0 ? { llmShare } : {};
+    const scenarios: Scenario[] = tuning >= 0 ? tuningScenarios(tuning, count, generate) : generalizationScenarios(seed, count, generate);
     const policies = [...ALL_POLICY_NAMES];
     const subjects = [...AUTOGLM_POLICY_NAMES];
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
@@ -113,7 +122,10 @@ export const command: Command = {
     type Results = import("../../sim/generalization-summary.js").GeneralizationScenario;
 
     const commandLine = ["autoglm bench generalization", ...args].join(" ");
-    const seedRange: [number, number] = [SEED_BASE.generalization + seed, SEED_BASE.generalization + seed + count - 1];
+    // Tuning scenarios draw their simulator seeds at random from the eval range: their lowest and highest.
+    const seedRange: [number, number] = tuning >= 0
+      ? [Math.min(...scenarios.map((s) => s.seed)), Math.max(...scenarios.map((s) => s.seed))]
+      : [SEED_BASE.generalization + seed, SEED_BASE.generalization + seed + count - 1];
     const finished = new Map<string, JobOutput>();
     let writeError: string | null = null;
     const started = performance.now();
@@ -141,14 +153,14 @@ export const command: Command = {
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
         files.push([values.json, () => JSON.stringify({
-          command: commandLine, seed, count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
+          command: commandLine, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
           summary, scenarios: results,
         }, null, 2) + "\n"]);
       }
       if (values.out !== undefined) {
         files.push([join(values.out, "generalization.md"), () => markdown]);
         files.push([join(values.out, "generalization.svg"), () =>
-          generalizationChart(summary, results, policies, `Generalization: ${results.length} generated scenarios (seeds ${seedRange[0]}–${seedRange[1]})`)]);
+          generalizationChart(summary, results, policies, `${tuning >= 0 ? `Tuning (--tuning ${tuning})` : "Generalization"}: ${results.length} generated scenarios (seeds ${seedRange[0]}–${seedRange[1]})`)]);
       }
       for (const [file, text] of files) {
         const failed = tryWriteFile(file, text(), true);

@@ -271,3 +271,14 @@ export function generalizationScenarios(seed: number, count: number, options: Ge
     return buildScenario(createRng(simSeed), "generalization", `gen-${simSeed}`, simSeed, options);
   });
 }
+
+/**
+ * Scenarios for trying a policy change before the generalization run: `count` scenarios of the
+ * eval purpose (its seed range, never the generalization benchmark's) from a generator seeded
+ * with `seed`. Figures from them are tuning figures: a change is judged on the generalization run.
+ */
+export function tuningScenarios(seed: number, count: number, options: GenerateOptions = {}): Scenario[] {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a whole number >= 0, got ${seed}`);
+  if (!Number.isSafeInteger(count) || count < 1) throw new RangeError(`count must be a whole number >= 1, got ${count}`);
+  return generateScenarios(createRng(seed), "eval", count, options);
+}
