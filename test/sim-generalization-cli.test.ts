@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
 import { command } from "../cli/commands/bench-generalization.js";
+import { tuningScenarios } from "../models/src/scenario-generator.js";
+import { parseScenarioText } from "../sim/scenario.js";
 
 /** Runs the command in this process, capturing stderr (stdout stays the test runner's). */
 async function capture(run: () => Promise<number>): Promise<{ code: number; stderr: string }> {
@@ -47,6 +49,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--llm-share", "half"], /--llm-share: expected a number from 0 to 1, got "half"/],
   [["--tuning", "soon"], /--tuning: expected a whole number from 0 to 4294967295, got "soon"/],
   [["--tuning", "5", "--seed", "3"], /--tuning and --seed choose different seed ranges: give one of them/],
+  [["--scenarios", ""], /--scenarios: give a folder/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -96,17 +99,30 @@ test("a run of three scenarios writes the JSON, the Markdown summary and the cha
   }
 });
 
-test("--tuning runs scenarios of the tuning range (eval seeds), never the generalization run's", async () => {
+test("--tuning runs scenarios of the tuning range (eval seeds), never the generalization run's, and --scenarios writes them to replay alone with the same results", async () => {
   const dir = mkdtempSync(join(tmpdir(), "sim-gen-tuning-"));
   try {
-    const { code, stderr } = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--json", join(dir, "t.json")]);
+    const { code, stderr } = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--json", join(dir, "t.json"), "--scenarios", join(dir, "s")]);
     assert.equal(code, 0, stderr);
-    const json = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as { tuning: number; seed_range: number[]; scenarios: Array<{ name: string; seed: number }> };
+    type Runs = Record<string, { failed: number; slo_violation_s: number }>;
+    const json = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as { tuning: number; seed_range: number[]; scenarios: Array<{ name: string; seed: number; runs: Runs }> };
     assert.equal(json.tuning, 2468);
     assert.deepEqual(json.scenarios.map((s) => s.name), ["generated-eval-0"]);
     const simSeed = json.scenarios[0]!.seed;
     assert.ok(simSeed >= 2_000_000 && simSeed < 3_000_000, `seed ${simSeed} is in the eval range`);
     assert.deepEqual(json.seed_range, [simSeed, simSeed]);
+    // The written scenario is the generated one, and replayed alone it gives the same runs.
+    const file = join(dir, "s", "generated-eval-0.json");
+    assert.deepEqual(parseScenarioText(readFileSync(file, "utf8"), file), tuningScenarios(2468, 1)[0]);
+    const alone = await autoglm(["bench", "scenarios", file, "--policies", "none,autoglm", "--json", join(dir, "alone.json")]);
+    assert.equal(alone.code, 0, alone.stderr);
+    const replayed = JSON.parse(readFileSync(join(dir, "alone.json"), "utf8")) as { scenarios: Array<{ name: string; policies: Runs }> };
+    assert.equal(replayed.scenarios[0]!.name, "generated-eval-0");
+    for (const policy of ["none", "autoglm"]) {
+      const r = replayed.scenarios[0]!.policies[policy]!;
+      const run = json.scenarios[0]!.runs[policy]!;
+      assert.deepEqual([r.failed, r.slo_violation_s], [run.failed, run.slo_violation_s], policy);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -40,6 +40,9 @@ Options:
                        scenarios without streams
   --json <file>        write every run's report, the scores and the summary as JSON
   --out <folder>       write generalization.md (summary and one row per scenario) and generalization.svg
+  --scenarios <folder> also write every generated scenario there as <name>.json, in the scenario
+                       format: \`autoglm bench scenarios <folder>/<name>.json --out DIR\` replays one
+                       alone and charts its shares (AUTOGLM_SIM_TRACE=<file> logs autoglm's decisions)
   --workers <n>        worker threads (default: min(2, CPUs)); 1 runs in this thread
   -h, --help           this help
 
@@ -75,6 +78,7 @@ export const command: Command = {
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
+          scenarios: { type: "string" },
           workers: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -105,9 +109,17 @@ export const command: Command = {
     if (typeof workers === "string") return fail(workers);
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
     if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
+    if (values.scenarios !== undefined && values.scenarios === "") return fail("--scenarios: give a folder");
 
     const generate = llmShare > 0 ? { llmShare } : {};
     const scenarios: Scenario[] = tuning >= 0 ? tuningScenarios(tuning, count, generate) : generalizationScenarios(seed, count, generate);
+    if (values.scenarios !== undefined) {
+      // Written before the runs, so a long run's scenarios can be replayed while it goes on.
+      for (const s of scenarios) {
+        const failed = tryWriteFile(join(values.scenarios, `${s.name}.json`), JSON.stringify(s, null, 2) + "\n", true);
+        if (failed !== null) return fail(`--scenarios: cannot write ${join(values.scenarios, `${s.name}.json`)}: ${failed}`);
+      }
+    }
     const policies = [...ALL_POLICY_NAMES];
     const subjects = [...AUTOGLM_POLICY_NAMES];
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
