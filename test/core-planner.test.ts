@@ -70,10 +70,28 @@ describe("the planner", () => {
     assert.ok(Math.abs(plan.shares.get("b")! - 0.3) < EPS, `b: ${plan.shares.get("b")}`);
   });
 
-  it("…but not past the knee its own windows showed", () => {
-    const plan = planShares([cluster("a", 0.8, response(160, 0.1), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40, kneeRps: 42 }), 0.5)], 200, CONFIG);
-    assert.equal(plan.shares.get("b"), 0.2);
+  it("…but not past the knee its own windows showed, while the cluster carrying its share does as well as usual", () => {
+    const plan = planShares([cluster("a", 0.8, response(160, 0.1, { usualBadFraction: 0.1 }), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40, kneeRps: 42 }), 0.5)], 200, CONFIG);
+    // Up to its knee (42 rps: share 0.21), no further.
+    assert.ok(Math.abs(plan.shares.get("b")! - 0.21) < EPS, `b: ${plan.shares.get("b")}`);
   });
+
+  const wayHome: { name: string; b: Partial<LoadResponse>; share: number }[] = [
+    // a carries b's share and fails 10 % of its requests, beyond its usual 0.1 %. b's knee (seen
+    // when a latency step made it slow at its steady load) would keep a's extra share on a.
+    { name: "a cluster carrying another's share that fails beyond its usual level gives it back toward base, past the receiver's knee", b: { limitRps: 40, kneeRps: 42, usualBadFraction: 0.001 }, share: 0.25 },
+    // b is trusted with 45 rps (its base share, 100 rps, held down by its knee of 45): a full step
+    // of 0.05 (10 rps) would take it to 50, so the step stops at 45.
+    { name: "the way back toward base stops at the load the receiver is trusted with instead of not moving at all", b: { limitRps: 40, kneeRps: 45 }, share: 0.225 },
+  ];
+  for (const c of wayHome) {
+    it(c.name, () => {
+      const aUsual = c.name.includes("fails beyond") ? 0.001 : 0.1;
+      const plan = planShares([cluster("a", 0.8, response(160, 0.1, { usualBadFraction: aUsual }), 0.5), cluster("b", 0.2, response(40, 0.001, c.b), 0.5)], 200, CONFIG);
+      assert.ok(Math.abs(plan.shares.get("b")! - c.share) < EPS, `b: ${plan.shares.get("b")}`);
+      assert.ok(plan.moves.every((m) => m.kind === "toward_base" && m.from === "a" && m.to === "b"));
+    });
+  }
 
   it("every cluster equally degraded: nothing moves", () => {
     const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.3, response(60, 0.2)), cluster("c", 0.2, response(40, 0.2))], 200, CONFIG);

@@ -24,7 +24,9 @@
 //     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
 //   - when no step gains, shares drift one step back toward the operator's base shares, as long
 //     as that is not predicted to cost clients more than minGain per moved request (the receiver
-//     trusted with its base share): in doubt, base weights.
+//     trusted with its base share, and past its knee when the cluster carrying its share fails
+//     beyond its usual level; a step at most up to the load the receiver is trusted with): in
+//     doubt, base weights.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
 // may open its breaker.
 import { badFractionError, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
@@ -152,6 +154,18 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
 /**
  * One step back toward base: from the cluster most above its base share to the one most below,
  * when that costs clients no more than minGain per moved request (in doubt, the operator's weights).
+ *
+ * The receiver is trusted with its base share up to the knee its windows showed (trustedRps). Two
+ * exceptions keep the way home open:
+ *   - a donor above its base share that does worse than its usual level by the margin was given
+ *     more than it can serve (the planner's own move proved wrong, or the load rose under it):
+ *     the receiver is then trusted with its whole base share, the share the operator sized it
+ *     for. Its knee may be one a fault showed (a latency step at a steady load is recorded as a
+ *     knee at that load, and divided again by the slowdown: assessment.ts), which would keep the
+ *     extra share on the failing donor;
+ *   - the step is at most what takes the receiver to the load it is trusted with, when it is
+ *     below that: a full step past it is refused, and a cluster left low after a fault would stay
+ *     there for good.
  */
 function driftTowardBase(
   adjustable: readonly PlanCluster[],
@@ -171,11 +185,14 @@ function driftTowardBase(
     .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
   for (const d of above) {
     for (const r of below) {
-      const step = Math.min(config.step, share.get(d.cluster)! - d.baseShare, r.baseShare - share.get(r.cluster)!);
-      if (step <= EPS) continue;
       const sd = share.get(d.cluster)!;
       const sr = share.get(r.cluster)!;
-      const trusted = trustedRps(r, totalRps);
+      const overServed = d.response.badFraction - (d.response.usualBadFraction ?? 0) > margin(d, r);
+      const trusted = overServed ? r.baseShare * totalRps : trustedRps(r, totalRps);
+      const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
+      let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
+      if (room > EPS) step = Math.min(step, room);
+      if (step <= EPS) continue;
       const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
       const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
       const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
