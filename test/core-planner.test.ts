@@ -314,10 +314,11 @@ describe("a planner round on plain data", () => {
 describe("room for a slow decode's streams elsewhere, counted as the requests start", () => {
   // a decodes slowly: 40 requests a second end there, while 100 a second are sent to it (counted as
   // they start, proto ClusterWindow.sent) when its filters count them: its answers pile up in
-  // flight. b serves 100 rps and was seen to serve 150 well.
+  // flight. b serves 100 rps and was seen to serve 170 well in 1-s windows: it is counted on for
+  // 170 less two standard errors of such a window's count (144 rps), so it has 44 rps of room.
   const cases: { name: string; sentRps: number | undefined; ended: number; started: number; room: boolean }[] = [
-    { name: "filters that do not count sent requests: a's load is what ended (40 rps), and b's 50 rps of room take it", sentRps: undefined, ended: 40, started: 40, room: true },
-    { name: "counted as they start: a sends 100 rps, more than b's 50 rps of room", sentRps: 100, ended: 40, started: 100, room: false },
+    { name: "filters that do not count sent requests: a's load is what ended (40 rps), and b's 44 rps of room take it", sentRps: undefined, ended: 40, started: 40, room: true },
+    { name: "counted as they start: a sends 100 rps, more than b's 44 rps of room", sentRps: 100, ended: 40, started: 100, room: false },
   ];
   for (const c of cases) {
     it(c.name, () => {
@@ -325,7 +326,29 @@ describe("room for a slow decode's streams elsewhere, counted as the requests st
       assert.deepEqual([offeredRps(history.at(-1)!), offeredRps(history.at(-1)!, true)], [c.ended, c.started], "the planner's load counts them as they end");
       const clusters = [
         roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
-        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, limitRps: 195 } }),
+        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 170, kneeRps: Infinity, limitRps: 221 } }),
+      ];
+      assert.equal(roomElsewhere(clusters, "a"), c.room);
+    });
+  }
+});
+
+describe("room for a slow decode's streams counts on loads carried, not on a count's upward noise", () => {
+  // a sends 40 rps. b serves 100 rps; its safe level, 150 rps, is the highest rate of a window
+  // with latency near baseline, and a window's count is a Poisson draw: b is counted on for 150
+  // less two standard errors of a window's count, which shrink as windows grow longer.
+  const cases: { name: string; windowS: number; room: boolean }[] = [
+    { name: "1-s windows: 150 less 2·√150 is 125.5 rps, 25.5 of room, not enough for 40", windowS: 1, room: false },
+    { name: "10-s windows: 150 less 2·√1500/10 is 142.3 rps, 42.3 of room, enough for 40", windowS: 10, room: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const windows = (name: string, rps: number) => Array.from({ length: 10 }, (_, i) => clusterWindow({
+        cluster: name, windowStartMs: i * c.windowS * 1000, windowLengthMs: c.windowS * 1000, requests: rps * c.windowS, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps,
+      }));
+      const clusters = [
+        roundCluster("a", { history: windows("a", 40), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 40, kneeRps: Infinity, limitRps: 52 } }),
+        roundCluster("b", { history: windows("b", 100), previousShare: 0.7, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, limitRps: 195 } }),
       ];
       assert.equal(roomElsewhere(clusters, "a"), c.room);
     });

@@ -169,10 +169,26 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string): 
     const r = responses.get(c.name)!;
     // The load it was seen to serve well (not the exploration step above it: the whole of a
     // donor's streams arrive at once), or its base share of the mesh's load.
-    const trusted = Math.max(r.safeRps, Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
+    const trusted = Math.max(carriedRps(r.safeRps, c.history.at(-1)), Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
     room += Math.max(0, trusted - r.loadRps);
   }
   return room >= responses.get(name)!.loadRps;
+}
+
+/** Standard errors of a window's count by which a safe level is discounted for a decode trip. */
+const CARRIED_Z = 2;
+
+/**
+ * A safe level as a load carried, rps: the safe level is the highest rate of a window with
+ * latency near baseline, and a window's count is a Poisson draw, so the highest of many short
+ * windows stands above what the cluster carried (at 30 rps in 1-s windows, by about 3 standard
+ * errors over a few hundred windows). A decode trip moves a cluster's whole load at once and its
+ * streams cannot come back, so it counts on the safe level less CARRIED_Z standard errors.
+ */
+function carriedRps(safeRps: number, newest: ClusterWindowStats | undefined): number {
+  const seconds = (newest?.windowLengthMs ?? 0) / 1000;
+  if (!(seconds > 0) || !(safeRps > 0)) return safeRps;
+  return Math.max(0, safeRps - (CARRIED_Z * Math.sqrt(safeRps * seconds)) / seconds);
 }
 
 /**
