@@ -167,8 +167,8 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string): 
   for (const c of closed) {
     if (c.name === name) continue;
     const r = responses.get(c.name)!;
-    // The load it was seen to serve well (not the exploration step above it: the whole of a
-    // donor's streams arrive at once), or its base share of the mesh's load.
+    // The load it was seen to serve well, less its count's noise (not the exploration step above
+    // it: the whole of a donor's streams arrive at once), or its base share of the mesh's load.
     const trusted = Math.max(carriedRps(r.safeRps, c.history.at(-1)), Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
     room += Math.max(0, trusted - r.loadRps);
   }
