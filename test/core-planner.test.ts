@@ -328,7 +328,7 @@ describe("room for a slow decode's streams elsewhere, counted as the requests st
         roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
         roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 170, kneeRps: Infinity, limitRps: 221 } }),
       ];
-      assert.equal(roomElsewhere(clusters, "a"), c.room);
+      assert.equal(roomElsewhere(clusters, "a", CONFIG.z), c.room);
     });
   }
 });
@@ -350,7 +350,7 @@ describe("room for a slow decode's streams counts on loads carried, not on a cou
         roundCluster("a", { history: windows("a", 40), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 40, kneeRps: Infinity, limitRps: 52 } }),
         roundCluster("b", { history: windows("b", 100), previousShare: 0.7, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, limitRps: 195 } }),
       ];
-      assert.equal(roomElsewhere(clusters, "a"), c.room);
+      assert.equal(roomElsewhere(clusters, "a", CONFIG.z), c.room);
     });
   }
 });

@@ -501,7 +501,8 @@ export class DecisionEngine {
     const reason = this.streamSlo?.decodeTrip(rt.spec.name);
     if (reason === undefined) return undefined;
     const clusters = this.roundClusters();
-    return roomElsewhere(clusters, rt.spec.name) && worthOpening(clusters, rt.spec.name, this.planConfig(), { slowStreams: true }) ? reason : undefined;
+    const plan = this.planConfig();
+    return roomElsewhere(clusters, rt.spec.name, plan.z) && worthOpening(clusters, rt.spec.name, plan, { slowStreams: true }) ? reason : undefined;
   }
 
   private planConfig(): PlanConfig {

@@ -151,13 +151,14 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
 
 /**
  * Whether the closed clusters other than `name` can take its load within what each is trusted
- * with: the load it was seen to serve well (capacity.ts), or its base share of the mesh's load.
+ * with: the load it was seen to serve well (capacity.ts) less `z` standard errors of a window's
+ * count (carriedRps), or its base share of the mesh's load.
  * A slow decode's streams complete, only slowly: trading them for failures or queueing at a
  * cluster pushed past its capacity does not help clients, so a decode trip needs this room.
  * Loads count the requests sent, as they start (assessment.ts offeredRps): a slow decode's
  * answers pile up in flight, so the ones that ended understate what the others would take.
  */
-export function roomElsewhere(clusters: readonly RoundCluster[], name: string): boolean {
+export function roomElsewhere(clusters: readonly RoundCluster[], name: string, z: number): boolean {
   const closed = clusters.filter((c) => c.breaker === "closed");
   if (!closed.some((c) => c.name === name)) return false;
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
@@ -169,26 +170,25 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string): 
     const r = responses.get(c.name)!;
     // The load it was seen to serve well, less its count's noise (not the exploration step above
     // it: the whole of a donor's streams arrive at once), or its base share of the mesh's load.
-    const trusted = Math.max(carriedRps(r.safeRps, c.history.at(-1)), Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
+    const trusted = Math.max(carriedRps(r.safeRps, c.history.at(-1), z), Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
     room += Math.max(0, trusted - r.loadRps);
   }
   return room >= responses.get(name)!.loadRps;
 }
 
-/** Standard errors of a window's count by which a safe level is discounted for a decode trip. */
-const CARRIED_Z = 2;
-
 /**
  * A safe level as a load carried, rps: the safe level is the highest rate of a window with
  * latency near baseline, and a window's count is a Poisson draw, so the highest of many short
- * windows stands above what the cluster carried (at 30 rps in 1-s windows, by about 3 standard
- * errors over a few hundred windows). A decode trip moves a cluster's whole load at once and its
- * streams cannot come back, so it counts on the safe level less CARRIED_Z standard errors.
+ * windows stands above what the cluster carried (seeded Poisson draws at a steady 30 rps in 1-s
+ * windows: 41 over 300 windows, two standard errors; streamed answers end in clumps, so their
+ * rates spread wider). A decode trip moves a cluster's whole load at once and its streams cannot
+ * come back, so it counts on the safe level less `z` standard errors of the newest window's count
+ * (z: detector.significanceZ, the same the planner's gains must clear).
  */
-function carriedRps(safeRps: number, newest: ClusterWindowStats | undefined): number {
+function carriedRps(safeRps: number, newest: ClusterWindowStats | undefined, z: number): number {
   const seconds = (newest?.windowLengthMs ?? 0) / 1000;
   if (!(seconds > 0) || !(safeRps > 0)) return safeRps;
-  return Math.max(0, safeRps - (CARRIED_Z * Math.sqrt(safeRps * seconds)) / seconds);
+  return Math.max(0, safeRps - (z * Math.sqrt(safeRps * seconds)) / seconds);
 }
 
 /**
