@@ -50,6 +50,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--tuning", "soon"], /--tuning: expected a whole number from 0 to 4294967295, got "soon"/],
   [["--tuning", "5", "--seed", "3"], /--tuning and --seed choose different seed ranges: give one of them/],
   [["--scenarios", ""], /--scenarios: give a folder/],
+  [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -123,6 +124,22 @@ test("--tuning runs scenarios of the tuning range (eval seeds), never the genera
       const run = json.scenarios[0]!.runs[policy]!;
       assert.deepEqual([r.failed, r.slo_violation_s], [run.failed, run.slo_violation_s], policy);
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--family shifted runs the shifted family's scenarios from its own seed range and names the family in the JSON", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-gen-shifted-"));
+  try {
+    // Offset 18: a small scenario (7 clusters, about 2,000 requests), so the test stays short.
+    const { code, stderr } = await autoglm(["bench", "generalization", "--family", "shifted", "--seed", "18", "--count", "1", "--json", join(dir, "s.json")]);
+    assert.equal(code, 0, stderr);
+    const json = JSON.parse(readFileSync(join(dir, "s.json"), "utf8")) as { family: string; seed_range: number[]; scenarios: Array<{ name: string; description: string }> };
+    assert.equal(json.family, "shifted");
+    assert.deepEqual(json.seed_range, [4_000_018, 4_000_018]);
+    assert.deepEqual(json.scenarios.map((s) => s.name), ["shifted-4000018"]);
+    assert.match(json.scenarios[0]!.description, /^generated \(shifted family\): 7 clusters; equal weights/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,6 +35,11 @@ Options:
                        purpose (simulator seeds 2000000-2999999, never in the generalization run)
                        seeded with t, for trying a policy change before the generalization run
                        (figures from it are tuning figures, not generalization ones); not with --seed
+  --family <f>         main (default): the generator the policy was tuned on (its tuning range
+                       only); shifted: a second family with ranges and structure of its own
+                       (weights not near capacity, traffic steps, cascades, wider faults:
+                       models/src/scenario-generator-shifted.ts), its own seed range from
+                       4000000 + S, a check of how far the tuning carries
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
@@ -75,6 +80,7 @@ export const command: Command = {
           count: { type: "string" },
           seed: { type: "string" },
           tuning: { type: "string" },
+          family: { type: "string" },
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
@@ -92,6 +98,9 @@ export const command: Command = {
       return 0;
     }
     const { SEED_BASE, SEED_SPAN, generalizationScenarios, tuningScenarios } = await import("../../models/src/scenario-generator.js");
+    const { SHIFTED_SEED_BASE, shiftedScenarios, shiftedTuningScenarios } = await import("../../models/src/scenario-generator-shifted.js");
+    const family = values.family ?? "main";
+    if (family !== "main" && family !== "shifted") return fail(`--family: expected main or shifted, got "${family}"`);
     const count = wholeNumber("count", values.count, DEFAULT_COUNT, 1, 100_000);
     if (typeof count === "string") return fail(count);
     const seed = wholeNumber("seed", values.seed, DEFAULT_SEED, 0, SEED_SPAN - 1);
@@ -112,7 +121,10 @@ export const command: Command = {
     if (values.scenarios !== undefined && values.scenarios === "") return fail("--scenarios: give a folder");
 
     const generate = llmShare > 0 ? { llmShare } : {};
-    const scenarios: Scenario[] = tuning >= 0 ? tuningScenarios(tuning, count, generate) : generalizationScenarios(seed, count, generate);
+    const scenarios: Scenario[] = family === "shifted"
+      ? (tuning >= 0 ? shiftedTuningScenarios(tuning, count, generate) : shiftedScenarios(seed, count, generate))
+      : (tuning >= 0 ? tuningScenarios(tuning, count, generate) : generalizationScenarios(seed, count, generate));
+    const rangeBase = family === "shifted" ? SHIFTED_SEED_BASE : SEED_BASE.generalization;
     if (values.scenarios !== undefined) {
       // Written before the runs, so a long run's scenarios can be replayed while it goes on.
       for (const s of scenarios) {
@@ -137,7 +149,7 @@ export const command: Command = {
     // Tuning scenarios draw their simulator seeds at random from the eval range: their lowest and highest.
     const seedRange: [number, number] = tuning >= 0
       ? [Math.min(...scenarios.map((s) => s.seed)), Math.max(...scenarios.map((s) => s.seed))]
-      : [SEED_BASE.generalization + seed, SEED_BASE.generalization + seed + count - 1];
+      : [rangeBase + seed, rangeBase + seed + count - 1];
     const finished = new Map<string, JobOutput>();
     let writeError: string | null = null;
     const started = performance.now();
@@ -165,14 +177,14 @@ export const command: Command = {
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
         files.push([values.json, () => JSON.stringify({
-          command: commandLine, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
+          command: commandLine, family, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
           summary, scenarios: results,
         }, null, 2) + "\n"]);
       }
       if (values.out !== undefined) {
         files.push([join(values.out, "generalization.md"), () => markdown]);
         files.push([join(values.out, "generalization.svg"), () =>
-          generalizationChart(summary, results, policies, `${tuning >= 0 ? `Tuning (--tuning ${tuning})` : "Generalization"}: ${results.length} generated scenarios (seeds ${seedRange[0]}–${seedRange[1]})`)]);
+          generalizationChart(summary, results, policies, `${tuning >= 0 ? `Tuning (--tuning ${tuning})` : "Generalization"}: ${results.length} generated scenarios${family === "shifted" ? " of the shifted family" : ""} (seeds ${seedRange[0]}–${seedRange[1]})`)]);
       }
       for (const [file, text] of files) {
         const failed = tryWriteFile(file, text(), true);
