@@ -11,6 +11,8 @@ export interface MarkdownHeader {
   command: string;
   wallS: number;
   seedRange: [number, number];
+  /** What the seed range is, in parentheses after it (default: the generalization range). */
+  rangeNote?: string;
   workers: number;
   /** Shown when the run is not finished yet. */
   partial?: string;
@@ -23,7 +25,7 @@ export function generalizationMarkdown(
   out.push(`# Generalization benchmark`, "");
   out.push(
     `Made with \`${header.command}\` in ${header.wallS.toFixed(0)} s on ${header.workers} worker(s): ${summary.scenarios} generated ` +
-      `scenarios, simulator seeds ${header.seedRange[0]}–${header.seedRange[1]} (the generalization range, disjoint from training), ` +
+      `scenarios, simulator seeds ${header.seedRange[0]}–${header.seedRange[1]} (${header.rangeNote ?? "the generalization range, disjoint from training"}), ` +
       `${summary.fault_free_hours.toFixed(2)} fault-free hours.`,
   );
   if (header.partial !== undefined) out.push("", `**${header.partial}**`);

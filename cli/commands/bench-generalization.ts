@@ -150,6 +150,11 @@ export const command: Command = {
     const seedRange: [number, number] = tuning >= 0
       ? [Math.min(...scenarios.map((s) => s.seed)), Math.max(...scenarios.map((s) => s.seed))]
       : [rangeBase + seed, rangeBase + seed + count - 1];
+    const rangeNote = tuning >= 0
+      ? `the tuning range (eval seeds drawn with --tuning ${tuning}), never in a generalization run${family === "shifted" ? "; shifted family" : ""}`
+      : family === "shifted"
+        ? "the shifted family's own range, disjoint from training, tuning and the main generalization range"
+        : "the generalization range, disjoint from training";
     const finished = new Map<string, JobOutput>();
     let writeError: string | null = null;
     const started = performance.now();
@@ -172,7 +177,7 @@ export const command: Command = {
       const wallS = (performance.now() - started) / 1000;
       const { results, summary } = build();
       const partial = complete ? undefined : `partial: ${results.length} of ${count} scenarios finished so far`;
-      const header = { command: commandLine, wallS, seedRange, workers, ...(partial === undefined ? {} : { partial }) };
+      const header = { command: commandLine, wallS, seedRange, rangeNote, workers, ...(partial === undefined ? {} : { partial }) };
       const markdown = generalizationMarkdown(header, summary, results, policies);
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
