@@ -133,13 +133,14 @@ test("--family shifted runs the shifted family's scenarios from its own seed ran
   const dir = mkdtempSync(join(tmpdir(), "sim-gen-shifted-"));
   try {
     // Offset 18: a small scenario (7 clusters, about 2,000 requests), so the test stays short.
-    const { code, stderr } = await autoglm(["bench", "generalization", "--family", "shifted", "--seed", "18", "--count", "1", "--json", join(dir, "s.json")]);
+    const { code, stderr } = await autoglm(["bench", "generalization", "--family", "shifted", "--seed", "18", "--count", "1", "--json", join(dir, "s.json"), "--out", dir]);
     assert.equal(code, 0, stderr);
     const json = JSON.parse(readFileSync(join(dir, "s.json"), "utf8")) as { family: string; seed_range: number[]; scenarios: Array<{ name: string; description: string }> };
     assert.equal(json.family, "shifted");
     assert.deepEqual(json.seed_range, [4_000_018, 4_000_018]);
     assert.deepEqual(json.scenarios.map((s) => s.name), ["shifted-4000018"]);
     assert.match(json.scenarios[0]!.description, /^generated \(shifted family\): 7 clusters; equal weights/);
+    assert.match(readFileSync(join(dir, "generalization.md"), "utf8"), /simulator seeds 4000018–4000018 \(the shifted family's own range, disjoint from training, tuning and the main generalization range\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
