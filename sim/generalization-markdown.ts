@@ -18,8 +18,10 @@ export interface MarkdownHeader {
   partial?: string;
 }
 
+/** `extraSections`: Markdown lines put before the per-scenario table (the harm under other seeds). */
 export function generalizationMarkdown(
   header: MarkdownHeader, summary: GeneralizationSummary, scenarios: readonly GeneralizationScenario[], policies: readonly string[],
+  extraSections: readonly string[] = [],
 ): string {
   const out: string[] = [];
   out.push(`# Generalization benchmark`, "");
@@ -84,6 +86,7 @@ export function generalizationMarkdown(
     }
   }
 
+  out.push(...extraSections);
   out.push("", "## Per scenario", "", "Each cell: failed requests / SLO-violation seconds. Verdicts of autoglm against the best baseline: failed, SLO s.", "");
   out.push(`| scenario | what | ${policies.join(" | ")} | autoglm vs best |`);
   out.push(`|---|---|${policies.map(() => "---:").join("|")}|---|`);

@@ -51,6 +51,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--tuning", "5", "--seed", "3"], /--tuning and --seed choose different seed ranges: give one of them/],
   [["--scenarios", ""], /--scenarios: give a folder/],
   [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
+  [["--reseed", "21"], /--reseed: expected a whole number from 0 to 20, got "21"/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -141,6 +142,27 @@ test("--family shifted runs the shifted family's scenarios from its own seed ran
     assert.deepEqual(json.scenarios.map((s) => s.name), ["shifted-4000018"]);
     assert.match(json.scenarios[0]!.description, /^generated \(shifted family\): 7 clusters; equal weights/);
     assert.match(readFileSync(join(dir, "generalization.md"), "utf8"), /simulator seeds 4000018–4000018 \(the shifted family's own range, disjoint from training, tuning and the main generalization range\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--reseed runs a harmed scenario again under more seeds with none and the harmed policy, and reports the verdict", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-gen-reseed-"));
+  try {
+    // gen-3000148: autoglm does harm under its own seed (small counts: 24 SLO seconds against 12).
+    const { code, stderr } = await autoglm(["bench", "generalization", "--seed", "148", "--count", "1", "--reseed", "1", "--json", join(dir, "r.json"), "--out", dir]);
+    assert.equal(code, 0, stderr);
+    type Verdict = { scenario: string; subject: string; runs: Array<{ seed: number; harm: boolean }>; harmedIn: number; systematic: boolean };
+    const json = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")) as { reseed: { extra_seeds: number; verdicts: Verdict[] }; scenarios: Array<{ scores: Record<string, { harm: boolean }> }> };
+    assert.equal(json.scenarios[0]!.scores["autoglm"]!.harm, true, "the scenario is harmed under its own seed");
+    assert.equal(json.reseed.extra_seeds, 1);
+    const v = json.reseed.verdicts.find((x) => x.subject === "autoglm")!;
+    assert.equal(v.scenario, "gen-3000148");
+    assert.deepEqual(v.runs.map((r) => r.seed), [3_000_148, 3_000_148 + 10_000_019]);
+    assert.equal(v.runs[0]!.harm, true);
+    assert.equal(v.harmedIn, v.runs.filter((r) => r.harm).length);
+    assert.match(readFileSync(join(dir, "generalization.md"), "utf8"), /## Harm under other seeds[\s\S]*\| gen-3000148 \| \d of 2 \|/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -11,6 +11,8 @@ import { tryWriteFile } from "../output-file.js";
 import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput, JobOutput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
+import { MAX_RESEEDS, reseedMarkdown, reseedVerdict, reseeded, RESEED_STRIDE, type ReseedVerdict, type SeedRuns } from "../../sim/generalization-reseed.js";
+import type { Measures } from "../../sim/generalization-score.js";
 
 const DEFAULT_COUNT = 200;
 const DEFAULT_SEED = 0;
@@ -43,6 +45,10 @@ Options:
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
+  --reseed <k>         run each scenario where autoglm or autoglm-rules does harm again, with none
+                       and that policy, under k more seeds (0 to ${MAX_RESEEDS}, default 0), and report how many
+                       of the harms hold in more than half of the seeds (systematic) and which
+                       are luck; the harm figure itself stays the one-seed count
   --json <file>        write every run's report, the scores and the summary as JSON
   --out <folder>       write generalization.md (summary and one row per scenario) and generalization.svg
   --scenarios <folder> also write every generated scenario there as <name>.json, in the scenario
@@ -81,6 +87,7 @@ export const command: Command = {
           seed: { type: "string" },
           tuning: { type: "string" },
           family: { type: "string" },
+          reseed: { type: "string" },
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
@@ -114,6 +121,8 @@ export const command: Command = {
     if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) {
       return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
     }
+    const reseed = wholeNumber("reseed", values.reseed, 0, 0, MAX_RESEEDS);
+    if (typeof reseed === "string") return fail(reseed);
     const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
     if (typeof workers === "string") return fail(workers);
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
@@ -156,6 +165,7 @@ export const command: Command = {
         ? "the shifted family's own range, disjoint from training, tuning and the main generalization range"
         : "the generalization range, disjoint from training";
     const finished = new Map<string, JobOutput>();
+    let verdicts: ReseedVerdict[] = [];
     let writeError: string | null = null;
     const started = performance.now();
 
@@ -178,12 +188,12 @@ export const command: Command = {
       const { results, summary } = build();
       const partial = complete ? undefined : `partial: ${results.length} of ${count} scenarios finished so far`;
       const header = { command: commandLine, wallS, seedRange, rangeNote, workers, ...(partial === undefined ? {} : { partial }) };
-      const markdown = generalizationMarkdown(header, summary, results, policies);
+      const markdown = generalizationMarkdown(header, summary, results, policies, reseedMarkdown(verdicts, reseed));
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
         files.push([values.json, () => JSON.stringify({
           command: commandLine, family, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
-          summary, scenarios: results,
+          summary, ...(reseed > 0 ? { reseed: { extra_seeds: reseed, stride: RESEED_STRIDE, verdicts } } : {}), scenarios: results,
         }, null, 2) + "\n"]);
       }
       if (values.out !== undefined) {
@@ -231,6 +241,7 @@ export const command: Command = {
       },
     });
     bar.stop();
+    if (reseed > 0) verdicts = await runReseeds(build().results, scenarios, subjects, reseed, workers);
     const markdown = write(true);
     // stdout: everything but the per-scenario table (that is in generalization.md).
     process.stdout.write(markdown.split("\n## Per scenario")[0]!.trimEnd() + "\n");
@@ -245,3 +256,64 @@ export const command: Command = {
     return 0;
   },
 };
+
+/** Measures of a finished run, or undefined when it is missing or could not run. */
+function measuresOf(output: JobOutput | { unavailable: string } | import("../../sim/report.js").PolicyReport | undefined): Measures | undefined {
+  if (output === undefined || "unavailable" in output) return undefined;
+  if ("ok" in output) return output.ok ? output.report : undefined;
+  return output;
+}
+
+/**
+ * `--reseed k`: every scenario where a subject does harm, run again with none and that subject
+ * under k more seeds (sim/generalization-reseed.ts), and the verdict per harmed scenario.
+ */
+async function runReseeds(
+  results: ReadonlyArray<import("../../sim/generalization-summary.js").GeneralizationScenario>,
+  scenarios: readonly Scenario[], subjects: readonly string[], k: number, workers: number,
+): Promise<ReseedVerdict[]> {
+  const harmed: Array<{ scenario: Scenario; subject: string }> = [];
+  for (const r of results) {
+    const scenario = scenarios.find((s) => s.name === r.name);
+    if (scenario === undefined) continue;
+    for (const subject of subjects) if (r.scores[subject]?.harm === true) harmed.push({ scenario, subject });
+  }
+  if (harmed.length === 0) return [];
+  const inputs: JobInput[] = [];
+  const seen = new Set<string>();
+  const key = (name: string, seed: number, policy: string): string => `${name}\u0000${seed}\u0000${policy}`;
+  for (const { scenario, subject } of harmed) {
+    for (let i = 1; i <= k; i++) {
+      const again = reseeded(scenario, i);
+      for (const policy of ["none", subject]) {
+        if (seen.has(key(again.name, again.seed, policy))) continue;
+        seen.add(key(again.name, again.seed, policy));
+        inputs.push({ scenario: again, policy });
+      }
+    }
+  }
+  process.stderr.write(`harm under other seeds: ${harmed.length} harmed scenario run(s) × ${k} seed(s), ${inputs.length} run(s)\n`);
+  const { runJobs } = await import("../../sim/pool.js");
+  const runs = new Map<string, JobOutput>();
+  let done = 0;
+  await runJobs(inputs, workers, {
+    onDone: (_i, input, output) => {
+      runs.set(key(input.scenario.name, input.scenario.seed, input.policy), output);
+      done++;
+      if (done % 10 === 0 || done === inputs.length) process.stderr.write(`  ${done}/${inputs.length}\n`);
+    },
+  });
+  const verdicts: ReseedVerdict[] = [];
+  for (const { scenario, subject } of harmed) {
+    const own = results.find((r) => r.name === scenario.name)!;
+    const first = { seed: scenario.seed, none: measuresOf(own.runs["none"]), subject: measuresOf(own.runs[subject]) };
+    const seeds = [first];
+    for (let i = 1; i <= k; i++) {
+      const again = reseeded(scenario, i);
+      seeds.push({ seed: again.seed, none: measuresOf(runs.get(key(again.name, again.seed, "none"))), subject: measuresOf(runs.get(key(again.name, again.seed, subject))) });
+    }
+    if (seeds.some((s) => s.none === undefined || s.subject === undefined)) continue;
+    verdicts.push(reseedVerdict(scenario.name, subject, seeds as SeedRuns[]));
+  }
+  return verdicts;
+}
