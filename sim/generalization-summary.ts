@@ -61,7 +61,8 @@ export interface GeneralizationSummary {
   targets: Target[];
 }
 
-function measures(r: PolicyReport | { unavailable: string } | undefined): Measures | undefined {
+/** A run's measures, or undefined when it is missing or could not run. */
+export function measures(r: PolicyReport | { unavailable: string } | undefined): Measures | undefined {
   return r === undefined || "unavailable" in r ? undefined : r;
 }
 

@@ -13,6 +13,7 @@ import type { JobInput, JobOutput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
 import { MAX_RESEEDS, reseedMarkdown, reseedVerdict, reseeded, RESEED_STRIDE, type ReseedVerdict, type SeedRuns } from "../../sim/generalization-reseed.js";
 import type { Measures } from "../../sim/generalization-score.js";
+import { measures } from "../../sim/generalization-summary.js";
 
 const DEFAULT_COUNT = 200;
 const DEFAULT_SEED = 0;
@@ -257,11 +258,9 @@ export const command: Command = {
   },
 };
 
-/** Measures of a finished run, or undefined when it is missing or could not run. */
-function measuresOf(output: JobOutput | { unavailable: string } | import("../../sim/report.js").PolicyReport | undefined): Measures | undefined {
-  if (output === undefined || "unavailable" in output) return undefined;
-  if ("ok" in output) return output.ok ? output.report : undefined;
-  return output;
+/** Measures of a finished job, or undefined when it is missing or could not run. */
+function jobMeasures(output: JobOutput | undefined): Measures | undefined {
+  return output?.ok === true ? output.report : undefined;
 }
 
 /**
@@ -306,11 +305,11 @@ async function runReseeds(
   const verdicts: ReseedVerdict[] = [];
   for (const { scenario, subject } of harmed) {
     const own = results.find((r) => r.name === scenario.name)!;
-    const first = { seed: scenario.seed, none: measuresOf(own.runs["none"]), subject: measuresOf(own.runs[subject]) };
+    const first = { seed: scenario.seed, none: measures(own.runs["none"]), subject: measures(own.runs[subject]) };
     const seeds = [first];
     for (let i = 1; i <= k; i++) {
       const again = reseeded(scenario, i);
-      seeds.push({ seed: again.seed, none: measuresOf(runs.get(key(again.name, again.seed, "none"))), subject: measuresOf(runs.get(key(again.name, again.seed, subject))) });
+      seeds.push({ seed: again.seed, none: jobMeasures(runs.get(key(again.name, again.seed, "none"))), subject: jobMeasures(runs.get(key(again.name, again.seed, subject))) });
     }
     if (seeds.some((s) => s.none === undefined || s.subject === undefined)) continue;
     verdicts.push(reseedVerdict(scenario.name, subject, seeds as SeedRuns[]));
