@@ -199,3 +199,36 @@ describe("a half-open probe of streamed responses, judged on its time to first t
     assert.deepEqual(second.verdict, { probe: "unhealthy", reason: "probe: 2 of 6 streams over ttft slo 500ms" });
   });
 });
+
+describe("a failing probe judged against the alternative while the other clusters strain", () => {
+  const TTFT_CONFIG: ProbeConfig = { ...CONFIG, sloTtftMs: 500 };
+  const streams = (n: number, slow: number, over: Partial<ClusterWindowStats> = {}) =>
+    win({ requests: n, p50Ms: 9000, slowRequests: n, streams: mergedStreams({ ttftMs: [...times(n - slow, 200), ...times(slow, 900)] }, { ttftMs: 500 }), ...over });
+  const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; alternative?: number; combined?: ScoreResult; probe: "healthy" | "unhealthy"; reason: string }[] = [
+    { name: "2 of 10 streams over the TTFT objective is healthy enough when the others serve 30 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.3, probe: "healthy", reason: "" },
+    { name: "the same probe stays unhealthy when the others serve only 10 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.1, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
+    { name: "a probe no better than the alternative stays unhealthy (20 % against 20 %)", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
+    { name: "30 % failed probes close when the others fail 40 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "" },
+    { name: "30 % failed probes stay unhealthy when the others fail 20 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
+    { name: "a raised p50 with every request inside the objective closes when the others fail 5 %", window: win({ p50Ms: 900 }), config: CONFIG, alternative: 0.05, probe: "healthy", reason: "" },
+    { name: "without straining others (no alternative) the verdict is the plain one", window: win({ errorRate: 0.3 }), config: CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
+    {
+      name: "a hard verdict on a window with enough requests is never overridden",
+      window: win({ requests: 40, errorRate: 0.6 }),
+      config: CONFIG,
+      alternative: 0.9,
+      combined: { score: 1, hard: true, reasons: ["error rate 60%"] },
+      probe: "unhealthy",
+      reason: "error rate 60%",
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { verdict } = judgeProbe(
+        { window: c.window, combined: c.combined ?? CALM, evidence: noProbeEvidence(), baselineP50Ms: 200, ...(c.alternative !== undefined ? { alternativeBadFraction: c.alternative } : {}) },
+        c.config,
+      );
+      assert.deepEqual(verdict, { probe: c.probe, reason: c.reason });
+    });
+  }
+});

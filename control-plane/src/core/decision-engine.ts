@@ -46,6 +46,7 @@ import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
+import { badRequests } from "./planner/assessment.js";
 import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
@@ -381,7 +382,8 @@ export class DecisionEngine {
     const held = this.takeoverHold > 0;
     this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
     for (const rt of this.runtime.values()) {
-      const step = held && this.controls.get(rt.spec.name) === undefined ? { state: rt.breaker } : this.breakerStep(rt, strained.some((o) => o !== rt), newWindow, nowMs);
+      const others = strained.some((o) => o !== rt) ? alternativeBadFraction([...this.runtime.values()].filter((o) => o !== rt && o.breaker.kind === "closed")) : undefined;
+      const step = held && this.controls.get(rt.spec.name) === undefined ? { state: rt.breaker } : this.breakerStep(rt, others, newWindow, nowMs);
       if (step.transition !== undefined) {
         transitions.push(step.transition);
         if (step.state.kind === "half_open") rt.probe = noProbeEvidence();
@@ -451,7 +453,8 @@ export class DecisionEngine {
    * while other clusters strain (`othersStrain`) waits at most one backoff step, and a half-open
    * one closes after a single healthy probe window.
    */
-  private breakerStep(rt: ClusterRuntime, othersStrain: boolean, newWindow: boolean, nowMs: number): BreakerStep {
+  private breakerStep(rt: ClusterRuntime, othersBad: number | undefined, newWindow: boolean, nowMs: number): BreakerStep {
+    const othersStrain = othersBad !== undefined;
     const override = this.controls.get(rt.spec.name);
     if (override !== undefined) return applyOverride(rt.spec.name, override, rt.breaker, nowMs, this.config.breaker);
     const triggerOpen = this.triggerActions.open.get(rt.spec.name);
@@ -468,7 +471,7 @@ export class DecisionEngine {
     if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
       const baselineP50Ms = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
       const judged = judgeProbe(
-        { window: latest, combined: rt.probeCombined, evidence: rt.probe, baselineP50Ms },
+        { window: latest, combined: rt.probeCombined, evidence: rt.probe, baselineP50Ms, ...(othersBad !== undefined ? { alternativeBadFraction: othersBad } : {}) },
         { detector: this.config.detector, breaker: this.config.breaker, sloLatencyMs: this.slo.latencyMs, ...(this.slo.ttftMs !== undefined ? { sloTtftMs: this.slo.ttftMs } : {}) },
       );
       rt.probe = judged.evidence;
@@ -547,4 +550,18 @@ export class DecisionEngine {
     const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
     return this.sourceLimits.length > 0 ? { ...set, sourceLimits: this.sourceLimits } : set;
   }
+}
+
+/** The fraction of the closed clusters' newest windows' requests that went bad (failed, or over
+ *  the latency or a stream objective: planner/assessment.ts badRequests); 0 without requests. */
+function alternativeBadFraction(closed: readonly ClusterRuntime[]): number {
+  let requests = 0;
+  let bad = 0;
+  for (const rt of closed) {
+    const w = rt.history.at(-1);
+    if (w === undefined || w.requests <= 0) continue;
+    requests += w.requests;
+    bad += badRequests(w, true);
+  }
+  return requests > 0 ? bad / requests : 0;
 }

@@ -42,6 +42,10 @@ export interface ProbeInput {
   /** The cluster's dynamic p50 baseline, ms (scorers/dynamic-baseline.ts: frozen while its windows
    *  are anomalous; NaN before any data). */
   baselineP50Ms: number;
+  /** While the other clusters strain under this one's load: the fraction of their newest
+   *  windows' requests that went bad (failed or over an objective), the alternative this cluster's
+   *  traffic meets while it stays out. Undefined: they do not strain. */
+  alternativeBadFraction?: number;
 }
 
 export interface ProbeConfig {
@@ -86,7 +90,24 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
   };
   // A stream's first token is evidence before its answer ends (tens of seconds later for a long one).
   if (Math.max(acc.requests, acc.streams) < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
-  return { verdict: judgePooled(acc, w, input.baselineP50Ms, config), evidence: noProbeEvidence() };
+  const verdict = judgePooled(acc, w, input.baselineP50Ms, config);
+  return { verdict: againstAlternative(verdict, acc, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
+}
+
+/**
+ * A probe judged unhealthy on pooled evidence is healthy enough when its bad fraction is below
+ * what the alternative serves: while the others strain under this cluster's load, every request
+ * kept out of it meets their bad fraction instead, so closing it is the smaller harm (the idea
+ * behind Envoy's panic threshold, applied to a probe). A failing probe stays unhealthy when it
+ * does no better than the alternative.
+ */
+function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, alternative: number | undefined, config: ProbeConfig): ProbeVerdict {
+  if (verdict.probe !== "unhealthy" || alternative === undefined || !(alternative > 0)) return verdict;
+  const onTtft = judgedOnTtft(acc.streams, acc.requests, config);
+  const judged = onTtft ? acc.streams : acc.requests;
+  if (judged <= 0) return verdict;
+  const bad = Math.min(judged, acc.failures + (onTtft ? acc.ttftSlow : acc.slow)) / judged;
+  return bad < alternative ? { probe: "healthy", reason: "" } : verdict;
 }
 
 /** The verdict on enough pooled probe evidence (`w`: the newest window, for its p50). */
