@@ -2,6 +2,7 @@
 // resilience4j, autoglm), and small helpers they share. Times are scenario seconds on the
 // runner's virtual clock; latencies are milliseconds.
 import type { Scenario } from "./scenario.js";
+import { STREAM, Xoshiro128 } from "./random.js";
 import type { SimTriggerEvent } from "./triggers.js";
 
 /** A client request as the policies see it. */
@@ -92,25 +93,33 @@ export function weightedPick(weights: readonly number[], u: number): number {
 }
 
 /**
- * Spreads a cluster's requests evenly (round robin) over its hosts that are not ejected; when
- * every host is ejected it uses them all (Envoy's panic routing does the same).
+ * Spreads each sidecar's requests to a cluster evenly (round robin) over the cluster's hosts that
+ * are not ejected; when every host is ejected it uses them all (Envoy's panic routing does the
+ * same). Every sidecar keeps its own cursor, as every Envoy (and every client library's balancer)
+ * does, so the mesh as a whole spreads a cluster's load unevenly over short spans; a cursor starts
+ * at a random host as Envoy's does (RoundRobinLoadBalancer::refreshHostSource:
+ * rr_indexes_.insert({source, seed_})), drawn from the same stream as the EnvoyLoadBalancer's
+ * (STREAM.hostPicker), so every policy of a run starts its sidecars at the same hosts.
  */
 export class RoundRobinHosts {
-  private readonly next: number[];
+  /** Next host per sidecar and cluster (taken modulo the cluster's host count). */
+  private readonly cursor: number[][];
 
-  constructor(private readonly hostCounts: readonly number[]) {
-    this.next = hostCounts.map(() => 0);
+  constructor(private readonly hostCounts: readonly number[], sidecars: number, seed: number) {
+    const random = new Xoshiro128(seed, STREAM.hostPicker);
+    this.cursor = Array.from({ length: sidecars }, () => hostCounts.map((count) => Math.floor(random.next() * count)));
   }
 
-  pick(cluster: number, isEjected?: (cluster: number, host: number) => boolean): number {
+  pick(sidecar: number, cluster: number, isEjected?: (cluster: number, host: number) => boolean): number {
     const count = this.hostCounts[cluster]!;
+    const cursor = this.cursor[sidecar]!;
     for (let tries = 0; tries < count; tries++) {
-      const host = this.next[cluster]! % count;
-      this.next[cluster] = host + 1;
+      const host = cursor[cluster]! % count;
+      cursor[cluster] = host + 1;
       if (isEjected === undefined || !isEjected(cluster, host)) return host;
     }
-    const host = this.next[cluster]! % count;
-    this.next[cluster] = host + 1;
+    const host = cursor[cluster]! % count;
+    cursor[cluster] = host + 1;
     return host;
   }
 }
