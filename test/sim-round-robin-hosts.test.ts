@@ -9,6 +9,9 @@ import { createNonePolicy } from "../sim/policies/none.js";
 import { createResilience4jPolicy } from "../sim/policies/resilience4j.js";
 import { testScenario } from "./sim-support.js";
 
+/** The parts of a scenario file's JSON these tests change. */
+type EditableScenario = { sidecars: number; clusters: Array<{ endpoints: number }> };
+
 /** Hosts picked by `count` requests of one sidecar to one cluster. */
 function picks(hosts: RoundRobinHosts, sidecar: number, cluster: number, count: number): number[] {
   return Array.from({ length: count }, () => hosts.pick(sidecar, cluster));
@@ -34,7 +37,8 @@ test("one sidecar's requests do not move another sidecar's cursor", () => {
 });
 
 test("sidecars start at hosts drawn from the run's seed, the same the Envoy balancer starts at", () => {
-  const scenario = testScenario((j: { sidecars?: number; clusters: Array<{ endpoints?: number }> }) => {
+  const scenario = testScenario((json) => {
+    const j = json as EditableScenario;
     j.sidecars = 12;
     for (const c of j.clusters) c.endpoints = 8;
   });
@@ -54,7 +58,8 @@ test("sidecars start at hosts drawn from the run's seed, the same the Envoy bala
 
 for (const [name, create] of [["none", createNonePolicy], ["resilience4j", createResilience4jPolicy]] as const) {
   test(`${name} picks hosts with each sidecar's own round robin`, () => {
-    const scenario = testScenario((j: { sidecars?: number; clusters: Array<{ endpoints?: number }> }) => {
+    const scenario = testScenario((json) => {
+      const j = json as EditableScenario;
       j.sidecars = 3;
       j.clusters[0]!.endpoints = 4;
     });
