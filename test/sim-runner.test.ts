@@ -44,18 +44,18 @@ test("simulateWindows gives per-window, per-cluster telemetry with fault labels"
   assert.ok(before.p50Ms > 50 && before.p50Ms < 200, `p50 ${before.p50Ms}`);
 });
 
-function syntheticRun(shareOfA: (w: number) => number, open: (w: number) => boolean = () => false): RunResult {
+function syntheticRun(shareOfA: (w: number) => number, open: (w: number) => boolean = () => false, offered = 100): RunResult {
   const scenario = testScenario((j: any) => {
     j.duration_s = 200;
     j.faults = [{ at_s: 10, cluster: "a", error_rate: 0.9, for_s: 10 }];
   });
   const windows: WindowRecord[] = Array.from({ length: 200 }, (_, w) => {
-    const a = Math.round(100 * shareOfA(w));
+    const a = Math.round(offered * shareOfA(w));
     const cluster = (sent: number, isOpen: boolean) => ({ sent, errors: 0, timeouts: 0, cut: 0, p50Ms: 1, p95Ms: 1, p99Ms: 1, open: isOpen });
     return {
-      startS: w, endS: w + 1, offered: 100, failed: 0, localRejects: 0, timeouts: 0, p99Ms: 100,
+      startS: w, endS: w + 1, offered, failed: 0, localRejects: 0, timeouts: 0, p99Ms: 100,
       streams: 0, ttftP99Ms: NaN, tpotP99Ms: NaN,
-      clusters: [cluster(a, open(w)), cluster(100 - a, false)],
+      clusters: [cluster(a, open(w)), cluster(offered - a, false)],
     };
   });
   return { scenario, policy: "synthetic", windows, requests: 20_000, failed: 0, p99Ms: 100, streams: 0, ttftP99Ms: NaN, tpotP99Ms: NaN };
@@ -80,3 +80,32 @@ test("a cut on a healthy cluster is a false cut, except within 60 s after a faul
   // The fault on a ends at 20: the cut at 50 is excused (within 60 s), the one at 120 is not.
   assert.equal(report.false_cuts, 1);
 });
+
+// A policy that never cuts still sends a cluster a random count around its expected one; a
+// share judged on a few requests is noise. Each case: requests per window, a's share per window
+// (base 0.5), the false cuts the report must count.
+const thinWindows: { name: string; offered: number; shareOfA: (w: number) => number; falseCuts: number }[] = [
+  {
+    name: "a share that swings by chance around its base over thin windows (20 expected a window) is pooled and is no cut",
+    offered: 40,
+    shareOfA: (w) => (w % 3 === 0 ? 0.25 : 0.625),
+    falseCuts: 0,
+  },
+  {
+    name: "a cluster too thin to judge even over the most windows pooled (1 request expected a window) is never called cut",
+    offered: 2,
+    shareOfA: (w) => (w >= 100 && w < 140 ? 0 : 0.5),
+    falseCuts: 0,
+  },
+  {
+    name: "a real cut of a thin cluster still shows once enough windows are pooled",
+    offered: 40,
+    shareOfA: (w) => (w >= 100 && w < 110 ? 0 : 0.5),
+    falseCuts: 1,
+  },
+];
+for (const c of thinWindows) {
+  test(c.name, () => {
+    assert.equal(reportRun(syntheticRun(c.shareOfA, () => false, c.offered)).false_cuts, c.falseCuts);
+  });
+}
