@@ -94,12 +94,12 @@ export function weightedPick(weights: readonly number[], u: number): number {
 
 /**
  * Spreads each sidecar's requests to a cluster evenly (round robin) over the cluster's hosts that
- * are not ejected; when every host is ejected it uses them all (Envoy's panic routing does the
- * same). Every sidecar keeps its own cursor, as every Envoy (and every client library's balancer)
- * does, so the mesh as a whole spreads a cluster's load unevenly over short spans; a cursor starts
- * at a random host as Envoy's does (RoundRobinLoadBalancer::refreshHostSource:
- * rr_indexes_.insert({source, seed_})), drawn from the same stream as the EnvoyLoadBalancer's
- * (STREAM.hostPicker), so every policy of a run starts its sidecars at the same hosts.
+ * are in service. Every sidecar keeps its own cursor, as every Envoy (and every client library's
+ * balancer) does, so the mesh as a whole spreads a cluster's load unevenly over short spans; a
+ * cursor starts at a random host as Envoy's does (RoundRobinLoadBalancer::refreshHostSource:
+ * rr_indexes_.insert({source, seed_})), drawn from STREAM.hostPicker, so every policy of a run
+ * starts its sidecars at the same hosts (the Envoy balancer of envoy-outlier and autoglm uses
+ * this class too).
  */
 export class RoundRobinHosts {
   /** Next host per sidecar and cluster (taken modulo the cluster's host count). */
@@ -110,16 +110,15 @@ export class RoundRobinHosts {
     this.cursor = Array.from({ length: sidecars }, () => hostCounts.map((count) => Math.floor(random.next() * count)));
   }
 
-  pick(sidecar: number, cluster: number, isEjected?: (cluster: number, host: number) => boolean): number {
+  /** The next host of the cluster in this sidecar that is not out; -1 when every host is out. */
+  pick(sidecar: number, cluster: number, isOut?: (host: number) => boolean): number {
     const count = this.hostCounts[cluster]!;
     const cursor = this.cursor[sidecar]!;
     for (let tries = 0; tries < count; tries++) {
       const host = cursor[cluster]! % count;
       cursor[cluster] = host + 1;
-      if (isEjected === undefined || !isEjected(cluster, host)) return host;
+      if (isOut === undefined || !isOut(host)) return host;
     }
-    const host = cursor[cluster]! % count;
-    cursor[cluster] = host + 1;
-    return host;
+    return -1;
   }
 }

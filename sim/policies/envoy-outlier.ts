@@ -24,7 +24,7 @@ import { OutlierDetector, type OutlierConfig } from "./outlier-detection.js";
 import { ActiveHealthChecker, type HealthCheckConfig, type HostDownChance } from "./active-health-check.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import { healthScore, priorityLoad } from "./priority-load.js";
-import { weightedPick, type Policy, type RouteDecision, type SimRequest } from "../policy.js";
+import { RoundRobinHosts, weightedPick, type Policy, type RouteDecision, type SimRequest } from "../policy.js";
 
 /** Envoy's default panic threshold: below this fraction of healthy hosts, balance over all hosts. */
 export const PANIC_THRESHOLD = 0.5;
@@ -60,8 +60,8 @@ export class EnvoyLoadBalancer {
   readonly healthChecker: ActiveHealthChecker | null;
   private readonly downChance: HostDownChance | null;
   private readonly hostCounts: number[];
-  /** Round-robin cursor per sidecar and cluster. */
-  private readonly cursor: number[][];
+  /** Each sidecar's round robin over each cluster's hosts. */
+  private readonly hosts: RoundRobinHosts;
 
   /**
    * @param panicThreshold  healthy_panic_threshold as a fraction: below it, balance over all hosts;
@@ -71,13 +71,8 @@ export class EnvoyLoadBalancer {
     if (!(panicThreshold >= 0 && panicThreshold <= 1)) throw new Error(`panic threshold: must be a fraction in [0, 1], got ${panicThreshold}`);
     this.hostCounts = scenario.clusters.map((c) => c.endpoints);
     this.detectors = Array.from({ length: scenario.sidecars }, () => new OutlierDetector(this.hostCounts, outlierConfig));
-    // Envoy's round robin starts each load balancer (one per worker) at a random index, its
-    // seed_ from the random generator (source/common/upstream/load_balancer_impl.h,
-    // RoundRobinLoadBalancer::refreshHostSource: rr_indexes_.insert({source, seed_})). Starting
-    // every sidecar at host 0 would make sidecars whose request rates to a cluster are steady
-    // (a weighted round robin upstream of the host pick) send to the same host at the same time.
-    const random = new Xoshiro128(scenario.seed, STREAM.hostPicker);
-    this.cursor = this.detectors.map(() => this.hostCounts.map((count) => Math.floor(random.next() * count)));
+    // Each sidecar's round robin starts at a random host, as Envoy's does (RoundRobinHosts).
+    this.hosts = new RoundRobinHosts(this.hostCounts, scenario.sidecars, scenario.seed);
     // Its own stream, so checks never shift the draws of the host pickers or of other policies.
     this.healthChecker = healthCheck === undefined
       ? null
@@ -104,18 +99,11 @@ export class EnvoyLoadBalancer {
    * all in panic; NO_HEALTHY_HOST when none is healthy and panic mode is off.
    */
   pickHost(sidecar: number, cluster: number): number {
-    const count = this.hostCounts[cluster]!;
-    const cursor = this.cursor[sidecar]!;
-    const panic = this.healthyHosts(sidecar, cluster) < this.panicThreshold * count;
-    for (let tries = 0; tries < count; tries++) {
-      const host = cursor[cluster]! % count;
-      cursor[cluster] = host + 1;
-      if (panic || !this.isOut(sidecar, cluster, host)) return host;
-    }
+    const panic = this.healthyHosts(sidecar, cluster) < this.panicThreshold * this.hostCounts[cluster]!;
+    const host = this.hosts.pick(sidecar, cluster, panic ? undefined : (h) => this.isOut(sidecar, cluster, h));
+    if (host >= 0) return host;
     if (this.panicThreshold === 0) return NO_HEALTHY_HOST;
-    const host = cursor[cluster]! % count;
-    cursor[cluster] = host + 1;
-    return host;
+    return this.hosts.pick(sidecar, cluster);
   }
 
   /** The cluster a request lands on when `preferred` is its priority 0: Envoy's priority load. */
