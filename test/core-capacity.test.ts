@@ -44,21 +44,38 @@ describe("the capacity estimator", () => {
 });
 
 /** A merged 1-s window of 100 requests of which `badFraction` failed. */
-function windowBad(badFraction: number): ClusterWindowStats {
-  return clusterWindow({ windowStartMs: 0, requests: 100, errors5xx: Math.round(100 * badFraction), errorRate: badFraction });
+function windowBad(badFraction: number, requests = 100): ClusterWindowStats {
+  return clusterWindow({ windowStartMs: 0, requests, errors5xx: Math.round(requests * badFraction), errorRate: badFraction });
 }
 
 describe("a cluster's usual bad fraction", () => {
-  const cases: Array<{ name: string; bad: number[]; expect: (usual: number) => boolean }> = [
+  const cases: Array<{ name: string; bad: number[]; requests?: number; expect: (usual: number) => boolean }> = [
     { name: "is what it shows when it shows the same", bad: Array(20).fill(0.02), expect: (u) => Math.abs(u - 0.02) < 1e-9 },
-    { name: "follows a fall within a few windows", bad: [...Array(20).fill(0.05), ...Array(30).fill(0.01)], expect: (u) => Math.abs(u - 0.01) < 1e-3 },
+    { name: "follows a fall beyond the noise within a few samples, then the rest of it", bad: [...Array(20).fill(0.05), ...Array(120).fill(0.01)], expect: (u) => Math.abs(u - 0.01) < 2e-3 },
+    {
+      // One error every other window of 20 requests: 5 % and 0 % in turn, 2.5 % in all. A tracker
+      // that followed each low window at once and high ones slowly learnt about 0 here.
+      name: "a steady error rate in thin windows is learnt as itself, not as the low end of its spread",
+      bad: Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 0.05 : 0)),
+      requests: 20,
+      expect: (u) => Math.abs(u - 0.025) < 0.003,
+    },
+    {
+      // Fewer requests than one pooled sample: until a sample is full, what the cluster showed so
+      // far is its usual level (not "unknown", which the planner reads as 0: every cluster a
+      // little worse than another would then move in the first rounds).
+      name: "is what its first judged windows showed, before a full sample",
+      bad: [0.03],
+      requests: 100,
+      expect: (u) => Math.abs(u - 0.03) < 1e-9,
+    },
     { name: "follows a rise only slowly: two minutes of a fault are not its normal", bad: [...Array(20).fill(0.01), ...Array(120).fill(0.3)], expect: (u) => u < 0.02 },
     { name: "takes a lasting change over hours for its normal", bad: [...Array(20).fill(0.01), ...Array(4 * 3600).fill(0.05)], expect: (u) => u > 0.045 },
   ];
   for (const c of cases) {
     it(c.name, () => {
       const e = new CapacityEstimator(DEFAULT_CONFIG.weights);
-      for (const bad of c.bad) e.update(windowBad(bad), 5, false);
+      for (const bad of c.bad) e.update(windowBad(bad, c.requests), 5, false);
       const usual = e.estimate().usualBadFraction!;
       assert.ok(c.expect(usual), `usual ${usual}`);
     });

@@ -13,9 +13,16 @@ const SAFE_DECAY = 0.999;
 /** Per window, a known knee relaxes upward by this factor (capacity may have grown). */
 const KNEE_RELAX = 1.002;
 /** Seconds over which the usual bad fraction follows a rise (a fault must last about this long to
- *  be taken for the cluster's normal); a fall it follows at once (BAD_FALL_RATE per window). */
+ *  be taken for the cluster's normal); a significant fall it follows at once (BAD_FALL_RATE per
+ *  pooled sample). */
 const BAD_RISE_TIME_S = 3600;
 const BAD_FALL_RATE = 0.2;
+/** Requests pooled into one sample of the usual bad fraction. */
+const USUAL_POOL_REQUESTS = 200;
+/** Standard errors below the usual level a sample must lie to count as a fall (not noise). */
+const USUAL_FALL_Z = 2;
+/** Per sample, how far the usual level follows a sample within USUAL_FALL_Z standard errors. */
+const USUAL_NOISE_RATE = 0.05;
 
 export class CapacityEstimator {
   private baselineP50 = NaN;
@@ -23,6 +30,10 @@ export class CapacityEstimator {
   private kneeRps = Infinity;
   private windows = 0;
   private usualBad = NaN;
+  /** Windows pooled into the next sample of the usual bad fraction: requests, bad ones, seconds. */
+  private usualPool = { requests: 0, bad: 0, seconds: 0 };
+  /** Fewest requests a window needs to be judged (the detector's minRequests), for the first level. */
+  private usualMinRequests = 1;
 
   constructor(private readonly config: Pick<WeightConfig, "nearBaselineFactor" | "kneeFactor" | "exploreGrowth" | "kneeUtilisation">) {}
 
@@ -55,22 +66,53 @@ export class CapacityEstimator {
   }
 
   /**
-   * The cluster's usual bad fraction (failed or slower than the SLO): it follows a fall within a
-   * few windows and a rise only over BAD_RISE_TIME_S, so a fault shows as the excess over it while
-   * a cluster that is always a little slower than the others (the operator weighted it knowing
-   * that) shows none.
+   * The cluster's usual bad fraction (failed or slower than the SLO): it follows a significant
+   * fall within a few samples and anything else only over BAD_RISE_TIME_S, so a fault shows as the
+   * excess over it while a cluster that is always a little worse than the others (the operator
+   * weighted it knowing that) shows none. Samples are windows pooled to USUAL_POOL_REQUESTS: a
+   * tracker that followed every low window at once and high ones slowly would settle near the
+   * low end of thin windows' spread (a steady 2.5 % learnt as 0.06 % at 60 requests a window),
+   * and ordinary windows would then read as trouble.
    */
   private learnUsualBad(w: ClusterWindowStats, minRequests: number): void {
-    if (w.requests < Math.max(1, minRequests)) return;
-    const x = badRequests(w) / w.requests;
-    if (Number.isNaN(this.usualBad)) this.usualBad = x;
-    else if (x < this.usualBad) this.usualBad += BAD_FALL_RATE * (x - this.usualBad);
-    else this.usualBad += Math.min(1, w.windowLengthMs / 1000 / BAD_RISE_TIME_S) * (x - this.usualBad);
+    if (w.requests <= 0) return;
+    this.usualMinRequests = Math.max(1, minRequests);
+    const pool = this.usualPool;
+    pool.requests += w.requests;
+    pool.bad += badRequests(w);
+    pool.seconds += w.windowLengthMs / 1000;
+    if (pool.requests < Math.max(USUAL_POOL_REQUESTS, minRequests)) return;
+    const x = pool.bad / pool.requests;
+    const slow = Math.min(1, pool.seconds / BAD_RISE_TIME_S);
+    const n = pool.requests;
+    this.usualPool = { requests: 0, bad: 0, seconds: 0 };
+    if (Number.isNaN(this.usualBad)) {
+      this.usualBad = x;
+      return;
+    }
+    const u = this.usualBad;
+    // The standard error of a sample at the usual level (at least one bad request in n).
+    const se = Math.sqrt(Math.max(u, 1 / n) * (1 - u) / n);
+    // A fall beyond the noise at once; within the noise either way at a moderate rate (an
+    // unbiased mean); a rise beyond it only slowly (a fault is not the cluster's normal).
+    const rate = x < u - USUAL_FALL_Z * se ? BAD_FALL_RATE : x <= u + USUAL_FALL_Z * se ? USUAL_NOISE_RATE : slow;
+    this.usualBad += rate * (x - u);
   }
 
   estimate(): CapacityEstimate {
     const explore = this.safeRps * (1 + this.config.exploreGrowth);
     const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
-    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit, usualBadFraction: this.usualBad };
+    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit, usualBadFraction: this.usualBadNow() };
+  }
+
+  /**
+   * The usual bad fraction; before the first full sample, the fraction of the requests pooled so
+   * far (once they are enough to judge a window): a cluster's first windows are its usual level
+   * until more is known, or every cluster a little worse than another would move at the start.
+   */
+  private usualBadNow(): number {
+    const pool = this.usualPool;
+    if (Number.isNaN(this.usualBad) && pool.requests >= this.usualMinRequests) return pool.bad / pool.requests;
+    return this.usualBad;
   }
 }
