@@ -83,7 +83,7 @@ export class CapacityEstimator {
     pool.seconds += w.windowLengthMs / 1000;
     if (pool.requests < Math.max(USUAL_POOL_REQUESTS, minRequests)) return;
     const x = pool.bad / pool.requests;
-    const slow = Math.min(1, pool.seconds / BAD_RISE_TIME_S);
+    const riseRate = Math.min(1, pool.seconds / BAD_RISE_TIME_S);
     const n = pool.requests;
     this.usualPool = { requests: 0, bad: 0, seconds: 0 };
     if (Number.isNaN(this.usualBad)) {
@@ -95,7 +95,7 @@ export class CapacityEstimator {
     const se = Math.sqrt(Math.max(u, 1 / n) * (1 - u) / n);
     // A fall beyond the noise at once; within the noise either way at a moderate rate (an
     // unbiased mean); a rise beyond it only slowly (a fault is not the cluster's normal).
-    const rate = x < u - USUAL_FALL_Z * se ? BAD_FALL_RATE : x <= u + USUAL_FALL_Z * se ? USUAL_NOISE_RATE : slow;
+    const rate = x < u - USUAL_FALL_Z * se ? BAD_FALL_RATE : x <= u + USUAL_FALL_Z * se ? USUAL_NOISE_RATE : riseRate;
     this.usualBad += rate * (x - u);
   }
 
