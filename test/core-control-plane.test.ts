@@ -138,6 +138,16 @@ describe("control plane on virtual time", () => {
     assert.equal(h.cp.currentDecisions().clusters.find((c) => c.cluster === "a")!.state, "open");
   });
 
+  it("a latency step that makes nearly every request miss the objective opens the breaker within two windows, as an outage does", async () => {
+    const h = harness();
+    for (let i = 0; i < 30; i++) await h.window();
+    // Median 180 ms × 60 = 10.8 s against the 2 s objective: nearly every request is bad for its
+    // client, though none fails, and the other cluster serves its share better.
+    await h.window({ latencyX: { a: 60 } });
+    await h.window({ latencyX: { a: 60 } });
+    assert.equal(h.cp.currentDecisions().clusters.find((c) => c.cluster === "a")!.state, "open");
+  });
+
   it("a cluster back from an outage closes at its base weight once its probes pass, not at its last probe share", async () => {
     const h = harness();
     for (let i = 0; i < 30; i++) await h.window();

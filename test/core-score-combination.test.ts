@@ -67,6 +67,41 @@ describe("what the newest window adds to a cluster's record", () => {
       [false, false],
       { evidence: true, anomalous: false, hard: true, severe: true },
     ],
+    [
+      "a hard window where most requests were slower than the latency objective is severe, though none failed",
+      scored({ requests: 100, errorRate: 0, slowRequests: 60 }, hard),
+      [0.1, 0.1, 1],
+      [false, false, false],
+      { evidence: true, anomalous: true, hard: true, severe: true },
+    ],
+    [
+      "failed and slow requests add up to the severe share",
+      scored({ requests: 100, errorRate: 0.2, slowRequests: 30 }, hard),
+      [0.1, 0.1, 1],
+      [false, false, true],
+      { evidence: true, anomalous: true, hard: true, severe: true },
+    ],
+    [
+      "slow requests under the severe share leave a hard window not severe",
+      scored({ requests: 100, errorRate: 0, slowRequests: 40 }, hard),
+      [0.1, 0.1, 1],
+      [false, false, false],
+      { evidence: true, anomalous: true, hard: true, severe: false },
+    ],
+    [
+      "a thin window's slow requests are not severe: its share rests on too few requests",
+      scored({ requests: 5, errorRate: 0, slowRequests: 5 }, hard, { perScorer: { hard_rules: { ...hard, evidence: { requests: 40, errorRate: 0, windows: 4 } } } }),
+      [0.1, 0.1],
+      [false, false],
+      { evidence: true, anomalous: false, hard: true, severe: false },
+    ],
+    [
+      "slow requests without a hard verdict are not severe",
+      scored({ requests: 100, errorRate: 0, slowRequests: 90 }, calm),
+      [0.1, 0.1, 0.1],
+      [false, false, false],
+      { evidence: true, anomalous: false, hard: false, severe: false },
+    ],
     ["the record keeps the last M", scored({}, calm, { recentScores: [1, 2, 3, 4, 5], corroborations: [true, true, true, true, true] }), [2, 3, 4, 5, 0.1], [true, true, true, true, false], { evidence: true, anomalous: false, hard: false, severe: false }],
   ];
   for (const [name, cluster, recentScores, corroborations, expected] of cases) {

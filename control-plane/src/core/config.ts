@@ -71,7 +71,11 @@ export interface BreakerConfig {
   healthyProbeWindows: number;
   /** Probe windows need this many requests to count as healthy (fewer: neither). */
   minProbeRequests: number;
-  /** Failure rate of the newest window at which a breaker opens at once (if the others serve its share better). */
+  /**
+   * Failure rate of the newest window (or of the hard rules' pooled evidence) at which a breaker
+   * opens at once, if the others serve its share better; also the share of the newest window's
+   * requests that failed or were slower than the latency objective, for the same.
+   */
   severeErrorRate: number;
 }
 

@@ -7,6 +7,7 @@
 import type { WindowVerdict } from "./alarm-filter.js";
 import { robustSignal, type LoadEvidence } from "./cluster-signals.js";
 import type { BreakerConfig, DetectorConfig } from "./config.js";
+import { badRequests } from "./planner/assessment.js";
 import type { ClusterWindowStats, Scorer, ScoreResult } from "./types.js";
 
 /** One scorer's verdict on one cluster. */
@@ -129,7 +130,12 @@ export function recordNewestWindow(
     evidence: hardEvidence,
     anomalous: windowEvidence && score >= d.scoreThreshold,
     hard: hardEvidence && hard,
-    severe: hardEvidence && hard && (pooled?.errorRate ?? latest.errorRate) >= config.breaker.severeErrorRate,
+    severe: hardEvidence && hard && (
+      (pooled?.errorRate ?? latest.errorRate) >= config.breaker.severeErrorRate
+      // As severe for clients: that share of the window's requests failed or slower than the
+      // latency objective (a latency fault that makes most requests miss it), the planner's own
+      // "bad" (planner/assessment.ts badRequests). Judged on the newest window with evidence.
+      || (windowEvidence && badRequests(latest) >= config.breaker.severeErrorRate * latest.requests)),
   };
   return { recentScores, corroborations, verdict };
 }

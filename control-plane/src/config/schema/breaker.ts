@@ -9,7 +9,7 @@ const DESCRIPTIONS: Readonly<Record<keyof BreakerConfig, string>> = {
   openingsResetMs: "Openings are forgotten after this long closed, milliseconds.",
   healthyProbeWindows: "Healthy half-open windows needed to close.",
   minProbeRequests: "Probe windows need this many requests to count as healthy (fewer: neither).",
-  severeErrorRate: "Failure rate of the newest window at which a breaker opens at once (if the other clusters serve its share better).",
+  severeErrorRate: "Failure rate of the newest window at which a breaker opens at once (if the other clusters serve its share better); also the share of its requests failed or slower than the latency objective that does the same.",
 };
 
 export const BREAKER_SCHEMA = coreParamsSchema("breaker", "Breaker state machine parameters of the decision core (control-plane/src/core/config.ts).", DESCRIPTIONS);
