@@ -2,17 +2,33 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { FEATURE_COUNT } from "../control-plane/src/model/contract.js";
+import { RATIO_CAP, SLOPE_CAP } from "../control-plane/src/model/features.js";
 import { createMlp, predict, toFloat32 } from "../models/src/mlp.js";
 import { exportOnnx } from "../models/src/onnx-export.js";
 import { mlpFromOnnx } from "../models/src/onnx-import.js";
 import { createRng } from "../models/src/prng.js";
 import { ONNX_TOLERANCE, runOnnx } from "../models/src/train-pipeline.js";
 
+/**
+ * The values each feature can take: what control-plane/src/model/features.ts clips it to (ratios
+ * and the SLO-relative levels to [0, RATIO_CAP], the error rate and the traffic share to [0, 1],
+ * slopes to ±SLOPE_CAP per second).
+ */
+const FEATURE_DOMAIN: ReadonlyArray<readonly [number, number]> = [
+  [0, RATIO_CAP], [0, 1], [0, RATIO_CAP], [0, RATIO_CAP], [0, RATIO_CAP],
+  [-SLOPE_CAP, SLOPE_CAP], [-SLOPE_CAP, SLOPE_CAP], [-SLOPE_CAP, SLOPE_CAP], [-SLOPE_CAP, SLOPE_CAP], [-SLOPE_CAP, SLOPE_CAP],
+  [0, 1], [0, RATIO_CAP], [0, RATIO_CAP],
+];
+
 function randomRows(rows: number, seed: number, extremeChance = 0.05): Float32Array {
   const rng = createRng(seed);
   const x = new Float32Array(rows * FEATURE_COUNT);
-  // Mostly ordinary values, some extreme ones (ratios up to the cap of 100).
-  for (let i = 0; i < x.length; i++) x[i] = rng.chance(extremeChance) ? rng.uniform(0, 100) : rng.normal() * 2 + 1;
+  // Mostly ordinary values, some extreme ones: anywhere in the feature's domain (ratios up to
+  // the cap of 100), never a value the feature extractor cannot produce.
+  for (let i = 0; i < x.length; i++) {
+    const [lo, hi] = FEATURE_DOMAIN[i % FEATURE_COUNT]!;
+    x[i] = rng.chance(extremeChance) ? rng.uniform(lo, hi) : rng.normal() * 2 + 1;
+  }
   return x;
 }
 
@@ -45,6 +61,8 @@ test("onnxruntime running an exported MLP agrees with the TypeScript forward pas
   const d = await maxDiff(bytes, randomRows(500, 12), 500);
   assert.ok(d < ONNX_TOLERANCE, `max |diff| ${d}`);
 });
+
+test("the synthetic rows cover every feature's domain", () => assert.equal(FEATURE_DOMAIN.length, FEATURE_COUNT));
 
 test("the committed models/anomaly.onnx agrees with the TypeScript forward pass on synthetic rows within 1e-4", async () => {
   const bytes = new Uint8Array(readFileSync("models/anomaly.onnx"));

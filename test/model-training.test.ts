@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { DEFAULT_TRAIN_CONFIG, trainAnomalyModel, type TrainConfig } from "../models/src/train-pipeline.js";
 import { PUBLIC_SCENARIO_SEEDS, generateScenarios } from "../models/src/scenario-generator.js";
 import { createRng } from "../models/src/prng.js";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { projectRoot } from "../sim/scenario.js";
 
 // A tiny configuration: two short generated runs, two epochs, one small hidden layer.
 const tiny: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, seed: 3, scenarios: 2, maxDurationS: 200, epochs: 2, hidden: [4] };
@@ -24,4 +27,12 @@ test("generated scenarios never use a public scenario's seed, and training and e
   const trainSet = new Set(train);
   for (const seed of PUBLIC_SCENARIO_SEEDS) assert.ok(!trainSet.has(seed) && !evaluation.includes(seed));
   for (const seed of evaluation) assert.ok(!trainSet.has(seed));
+});
+
+test("the committed model is the one `npm run train` writes: the default configuration, byte for byte", async () => {
+  // The model is a generated artifact: a change to the generator, the simulator or the training
+  // that changes what the defaults produce must come with the retrained file (and its model card).
+  const committed = await readFile(join(projectRoot(), "models", "anomaly.onnx"));
+  const trained = await trainAnomalyModel({ ...DEFAULT_TRAIN_CONFIG, workers: 2 });
+  assert.ok(Buffer.from(trained.bytes).equals(committed), "models/anomaly.onnx differs from what `npm run train` writes: run it and commit the result with the model card's figures");
 });
