@@ -39,7 +39,7 @@ import { IssuedDecisions } from "./issued-decisions.js";
 import { applyOverride, OperatorControls, releaseForcedOpen } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
 import { judgeProbe, noProbeEvidence, type ProbeVerdict } from "./probe-verdict.js";
-import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
+import { combineScores, recordNewestWindow, runScorers, severeFailures } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
@@ -48,7 +48,7 @@ import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltM
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
 import { badRequests } from "./planner/assessment.js";
-import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -486,11 +486,24 @@ export class DecisionEngine {
     return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
   }
 
-  /** Planner policy: a breaker opens on a severe failure rate, or when the last plan would cut
-   *  the cluster below the floor. */
+  /**
+   * Planner policy: a breaker opens when the last plan would cut the cluster below the floor, or
+   * at once on a severe share of bad requests if the others serve its share better
+   * (worthOpening). When the severe share is not of failures alone (requests slower than the
+   * objective), that slowness may be the cluster's load (a capacity loss, a load peak), and the
+   * prediction for the others past what the planner trusts them with is a guess: it opens at once
+   * only if the others have room for its whole load within that trust (roomWithinTrust);
+   * otherwise the planner moves its share a bounded step at a time.
+   */
   private plannerTrip(rt: ClusterRuntime): boolean {
     if (rt.drainable) return true;
-    return rt.trip.severe && worthOpening(this.roundClusters(), rt.spec.name, this.planConfig());
+    if (!rt.trip.severe) return false;
+    const clusters = this.roundClusters();
+    const plan = this.planConfig();
+    if (!worthOpening(clusters, rt.spec.name, plan)) return false;
+    const latest = rt.history.at(-1);
+    const failing = latest !== undefined && severeFailures(latest, rt.scorers["hard_rules"]?.evidence, this.config.breaker.severeErrorRate);
+    return failing || roomWithinTrust(clusters, rt.spec.name);
   }
 
   /**

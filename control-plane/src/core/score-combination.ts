@@ -8,7 +8,7 @@ import type { WindowVerdict } from "./alarm-filter.js";
 import { robustSignal, type LoadEvidence } from "./cluster-signals.js";
 import type { BreakerConfig, DetectorConfig } from "./config.js";
 import { badRequests } from "./planner/assessment.js";
-import type { ClusterWindowStats, Scorer, ScoreResult } from "./types.js";
+import type { ClusterWindowStats, PooledEvidence, Scorer, ScoreResult } from "./types.js";
 
 /** One scorer's verdict on one cluster. */
 export interface ScorerVerdict {
@@ -131,11 +131,20 @@ export function recordNewestWindow(
     anomalous: windowEvidence && score >= d.scoreThreshold,
     hard: hardEvidence && hard,
     severe: hardEvidence && hard && (
-      (pooled?.errorRate ?? latest.errorRate) >= config.breaker.severeErrorRate
+      severeFailures(latest, pooled, config.breaker.severeErrorRate)
       // As severe for clients: that share of the window's requests failed or slower than the
       // latency objective (a latency fault that makes most requests miss it), the planner's own
       // "bad" (planner/assessment.ts badRequests). Judged on the newest window with evidence.
+      // Slow requests may come from load (the coordinator checks the others' room for it).
       || (windowEvidence && badRequests(latest) >= config.breaker.severeErrorRate * latest.requests)),
   };
   return { recentScores, corroborations, verdict };
+}
+
+/**
+ * Whether a cluster's failures alone are severe: the hard rules' pooled failure rate when they
+ * pooled thin windows, else the newest window's, at or above `severeErrorRate`.
+ */
+export function severeFailures(latest: ClusterWindowStats, pooled: PooledEvidence | undefined, severeErrorRate: number): boolean {
+  return (pooled?.errorRate ?? latest.errorRate) >= severeErrorRate;
 }

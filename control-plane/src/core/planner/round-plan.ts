@@ -4,7 +4,7 @@
 // these inputs and applies the result; this file holds no state of its own.
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
 import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
-import type { LoadResponse } from "./load-response.js";
+import { UNKNOWN_CAPACITY_HEADROOM, type LoadResponse } from "./load-response.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
 
 export type LastMove = PlanCluster["lastMove"];
@@ -159,6 +159,36 @@ export function worthOpening(clusters: readonly RoundCluster[], name: string, co
  * answers pile up in flight, so the ones that ended understate what the others would take.
  */
 export function roomElsewhere(clusters: readonly RoundCluster[], name: string, z: number): boolean {
+  // The load it was seen to serve well, less its count's noise (not the exploration step above
+  // it: the whole of a donor's streams arrive at once), or its base share of the mesh's load.
+  return roomForLoad(clusters, name, (c, r, baseShareRps) => Math.max(carriedRps(r.safeRps, c.history.at(-1), z), Math.min(baseShareRps, r.kneeRps)));
+}
+
+/**
+ * Whether the closed clusters other than `name` can take its load within what the planner's
+ * load-response model trusts each with (load-response.ts predictBadFraction): the most it is
+ * known to carry (its capacity limit, a step above the load it served well; without one, its
+ * load and the model's unknown-capacity headroom), or its base share of the mesh's load up to its
+ * knee. Every request past that trust is one the model counts bad without knowing; a breaker
+ * opened at once moves a cluster's whole load in one round, so its predicted gain is only as
+ * good as this room.
+ */
+export function roomWithinTrust(clusters: readonly RoundCluster[], name: string): boolean {
+  return roomForLoad(clusters, name, (_c, r, baseShareRps) => {
+    const known = Number.isFinite(r.limitRps) ? Math.max(r.loadRps, r.limitRps) : r.loadRps * (1 + UNKNOWN_CAPACITY_HEADROOM);
+    return Math.max(known, Math.min(baseShareRps, r.kneeRps));
+  });
+}
+
+/**
+ * Whether the other closed clusters' room (what `trusted` grants each, less its load) adds up to
+ * `name`'s load. Loads count the requests sent, as they start (assessment.ts offeredRps).
+ */
+function roomForLoad(
+  clusters: readonly RoundCluster[],
+  name: string,
+  trusted: (c: RoundCluster, response: LoadResponse, baseShareRps: number) => number,
+): boolean {
   const closed = clusters.filter((c) => c.breaker === "closed");
   if (!closed.some((c) => c.name === name)) return false;
   const baseTotal = clusters.reduce((a, c) => a + c.baseWeight, 0);
@@ -168,10 +198,7 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string, z
   for (const c of closed) {
     if (c.name === name) continue;
     const r = responses.get(c.name)!;
-    // The load it was seen to serve well, less its count's noise (not the exploration step above
-    // it: the whole of a donor's streams arrive at once), or its base share of the mesh's load.
-    const trusted = Math.max(carriedRps(r.safeRps, c.history.at(-1), z), Math.min((c.baseWeight / baseTotal) * totalRps, r.kneeRps));
-    room += Math.max(0, trusted - r.loadRps);
+    room += Math.max(0, trusted(c, r, (c.baseWeight / baseTotal) * totalRps) - r.loadRps);
   }
   return room >= responses.get(name)!.loadRps;
 }
