@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import { offeredRps } from "../control-plane/src/core/planner/assessment.js";
-import { planRound, roomElsewhere, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import { planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
@@ -353,6 +353,37 @@ describe("room for a slow decode's streams counts on loads carried, not on a cou
       assert.equal(roomElsewhere(clusters, "a", CONFIG.z), c.room);
     });
   }
+});
+
+describe("room for a whole load opened at once on slow requests is what the planner trusts the others with", () => {
+  // a sends 100 rps and b 100 rps, each its base share (half); a is the one to open. b's trust is
+  // its capacity limit (a step above what it served well), without one its load and 30 %, or its
+  // base share of the mesh's load (100 rps) up to its knee.
+  const cases: { name: string; b: { safeRps: number; limitRps: number; kneeRps: number }; room: boolean }[] = [
+    { name: "b served 100 rps well and is trusted with 130: 30 of room, not enough for a's 100", b: { safeRps: 100, limitRps: 130, kneeRps: Infinity }, room: false },
+    { name: "b carried 160 rps well (an earlier outage of a) and is trusted with 208: enough", b: { safeRps: 160, limitRps: 208, kneeRps: Infinity }, room: true },
+    { name: "b's limit unknown: its load and 30 %, not enough", b: { safeRps: 100, limitRps: Infinity, kneeRps: Infinity }, room: false },
+    { name: "b's knee below its load: its limit still counts, 5 of room, not enough", b: { safeRps: 100, limitRps: 105, kneeRps: 90 }, room: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const windows = (name: string) => Array.from({ length: 10 }, (_, i) => clusterWindow({ cluster: name, windowStartMs: i * 1000, windowLengthMs: 1000, requests: 100, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps: 100 }));
+      const clusters = [
+        roundCluster("a", { history: windows("a"), previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
+        roundCluster("b", { history: windows("b"), previousShare: 0.5, capacity: { baselineP50Ms: 100, ...c.b } }),
+      ];
+      assert.equal(roomWithinTrust(clusters, "a"), c.room);
+    });
+  }
+
+  it("counts the room of every other closed cluster together", () => {
+    const windows = (name: string, rps: number) => Array.from({ length: 10 }, (_, i) => clusterWindow({ cluster: name, windowStartMs: i * 1000, windowLengthMs: 1000, requests: rps, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps }));
+    // a sends 60 rps; b, c and d 100 rps each, each trusted with 130: 90 of room in all.
+    const others = ["b", "c", "d"].map((n) => roundCluster(n, { history: windows(n, 100), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }));
+    const a = (rps: number) => roundCluster("a", { history: windows("a", rps), previousShare: 0.1, capacity: { baselineP50Ms: 100, safeRps: rps, kneeRps: Infinity, limitRps: rps * 1.3 } });
+    assert.equal(roomWithinTrust([a(60), ...others], "a"), true);
+    assert.equal(roomWithinTrust([a(120), ...others], "a"), false);
+  });
 });
 
 /** 15 windows at the safe load (100 rps, 1 % failed), then `overloaded` windows at `loadRps` with 20 % failed. */
