@@ -466,7 +466,8 @@ export class DecisionEngine {
       rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
     }
     const decode = this.decodeTrip(rt);
-    const trip = this.plannerTrip(rt) || decode !== undefined;
+    const severe = this.severeTrip(rt);
+    const trip = severe || rt.drainable || decode !== undefined;
     const latest = rt.history.at(-1);
     let probe: ProbeVerdict = { probe: "none", reason: "" };
     if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
@@ -479,7 +480,9 @@ export class DecisionEngine {
       probe = judged.verdict;
     }
     const d = this.config.detector;
-    const reason = rt.trip.severe ? tripReason(rt, d) : decode ?? (rt.planReason || tripReason(rt, d));
+    // The audit names what opened the breaker: the severe rule only when it did (a severe share
+    // of slow requests without room elsewhere opens by the planner's drain or the decode rule).
+    const reason = severe ? tripReason(rt, d) : decode ?? (rt.planReason || tripReason(rt, d));
     // While the others strain under this cluster's load, one healthy probe window is enough to
     // close it: each further window of probing keeps them past what they were sized for.
     const breakerConfig = othersStrain ? { ...this.config.breaker, healthyProbeWindows: 1 } : this.config.breaker;
@@ -487,16 +490,16 @@ export class DecisionEngine {
   }
 
   /**
-   * Planner policy: a breaker opens when the last plan would cut the cluster below the floor, or
-   * at once on a severe share of bad requests if the others serve its share better
+   * Planner policy: a breaker opens when the last plan would cut the cluster below the floor
+   * (`rt.drainable`, breakerStep), or at once on a severe share of bad requests if the others
+   * serve its share better
    * (worthOpening). When the severe share is not of failures alone (requests slower than the
    * objective), that slowness may be the cluster's load (a capacity loss, a load peak), and the
    * prediction for the others past what the planner trusts them with is a guess: it opens at once
    * only if the others have room for its whole load within that trust (roomWithinTrust);
    * otherwise the planner moves its share a bounded step at a time.
    */
-  private plannerTrip(rt: ClusterRuntime): boolean {
-    if (rt.drainable) return true;
+  private severeTrip(rt: ClusterRuntime): boolean {
     if (!rt.trip.severe) return false;
     const clusters = this.roundClusters();
     const plan = this.planConfig();
