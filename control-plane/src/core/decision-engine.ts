@@ -490,14 +490,13 @@ export class DecisionEngine {
   }
 
   /**
-   * Planner policy: a breaker opens when the last plan would cut the cluster below the floor
-   * (`rt.drainable`, breakerStep), or at once on a severe share of bad requests if the others
-   * serve its share better
-   * (worthOpening). When the severe share is not of failures alone (requests slower than the
-   * objective), that slowness may be the cluster's load (a capacity loss, a load peak), and the
-   * prediction for the others past what the planner trusts them with is a guess: it opens at once
-   * only if the others have room for its whole load within that trust (roomWithinTrust);
-   * otherwise the planner moves its share a bounded step at a time.
+   * The severe rule (the planner's other opening, a drain below the floor, is breakerStep's
+   * `rt.drainable`): a breaker opens at once on a severe share of bad requests if the others serve
+   * its share better (worthOpening). When the severe share is not of failures alone (requests
+   * slower than the objective), that slowness may be the cluster's load (a capacity loss, a load
+   * peak), and the prediction for the others past what the planner trusts them with is a guess: it
+   * opens at once only if the others have room for its whole load within that trust
+   * (roomWithinTrust); otherwise the planner moves its share a bounded step at a time.
    */
   private severeTrip(rt: ClusterRuntime): boolean {
     if (!rt.trip.severe) return false;
