@@ -39,7 +39,7 @@ export class FakeControlPlane implements ControlPlaneView {
         reasons: [],
         scorers: {},
         anomalousWindows: 0,
-        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, limitRps: 0 },
+        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, kneeFactor: 1.6, limitRps: 0 },
         recent: [],
       });
     }

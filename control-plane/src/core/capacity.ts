@@ -102,7 +102,14 @@ export class CapacityEstimator {
   estimate(): CapacityEstimate {
     const explore = this.safeRps * (1 + this.config.exploreGrowth);
     const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
-    return { baselineP50Ms: this.baselineP50, safeRps: this.safeRps, kneeRps: this.kneeRps, limitRps: this.windows === 0 ? Infinity : limit, usualBadFraction: this.usualBadNow() };
+    return {
+      baselineP50Ms: this.baselineP50,
+      safeRps: this.safeRps,
+      kneeRps: this.kneeRps,
+      limitRps: this.windows === 0 ? Infinity : limit,
+      kneeFactor: this.config.kneeFactor,
+      usualBadFraction: this.usualBadNow(),
+    };
   }
 
   /**

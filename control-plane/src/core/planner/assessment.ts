@@ -72,15 +72,13 @@ export function offeredRps(w: ClusterWindowStats, arrivals = false): number {
  * The load-response model of a cluster from its merged windows and its capacity estimate
  * (capacity.ts). A cluster serves a bounded number of requests at once, so by Little's law its
  * throughput falls as each request takes longer: when its median latency is above its low-load
- * baseline, the loads it was seen to carry safely are scaled down by that factor. (A cluster
- * slowed by a fault, or by a dependency all clusters share, cannot take what it took when fast.)
+ * baseline, the loads it was seen to carry safely are scaled down by that factor (capacityDivisor).
+ * (A cluster slowed by a fault, or by a dependency all clusters share, cannot take what it took
+ * when fast.)
  */
 export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate, options: AssessOptions = {}): LoadResponse {
   const newest = history.at(-1);
-  const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
-  const slowdown = newest !== undefined && newest.requests > 0 && Number.isFinite(newestP50Ms) && Number.isFinite(capacity.baselineP50Ms) && capacity.baselineP50Ms > 0
-    ? Math.max(1, newestP50Ms / capacity.baselineP50Ms)
-    : 1;
+  const slowdown = capacityDivisor(newest, capacity);
   const safeRps = capacity.safeRps / slowdown;
   const limitRps = capacity.limitRps / slowdown;
   const kneeRps = capacity.kneeRps / slowdown;
@@ -116,6 +114,30 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     kneeRps,
     ...(capacity.usualBadFraction !== undefined && Number.isFinite(capacity.usualBadFraction) ? { usualBadFraction: capacity.usualBadFraction } : {}),
   };
+}
+
+/**
+ * What the loads a cluster was seen to carry safely are divided by (>= 1): its newest median
+ * latency over its low-load baseline, unless that slowdown is its own queueing under load.
+ *
+ * A cluster slower than its baseline by less than the knee factor, at a load above any it carried
+ * near its baseline (capacity.safeRps), is queueing under that load: latency rises with
+ * utilisation well before the capacity is reached, and the safe level already says where it began
+ * to. Dividing its capacity by the slowdown its own load causes counted it twice: a cluster with
+ * room at 70 % of its capacity, 1.3 times its baseline there, was trusted with less than it
+ * carried, so a failing cluster's traffic could not move to it (on the tuning batches, a cluster
+ * that lost two thirds of its capacity kept a fifth of its requests failing for four minutes
+ * beside one with a third of its capacity free). A slowdown of the knee factor or more is
+ * divided as before: at a new high load it is a knee (capacity.ts bounds the cluster there), and
+ * at any load it may be a fault's (a latency step on every cluster in a surge: the clusters slowed
+ * alike must not look able to take each other's share).
+ */
+export function capacityDivisor(newest: ClusterWindowStats | undefined, capacity: CapacityEstimate): number {
+  const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
+  if (newest === undefined || newest.requests <= 0 || !Number.isFinite(newestP50Ms) || !Number.isFinite(capacity.baselineP50Ms) || capacity.baselineP50Ms <= 0) return 1;
+  const slowdown = Math.max(1, newestP50Ms / capacity.baselineP50Ms);
+  const queueing = slowdown < capacity.kneeFactor && offeredRps(newest) > capacity.safeRps;
+  return queueing ? 1 : slowdown;
 }
 
 /**
