@@ -158,13 +158,22 @@ describe("control plane on virtual time", () => {
       }
       // Median 180 ms × 60 = 10.8 s against the 2 s objective: nearly every request is bad for
       // its client, though none fails.
+      const weights = [a().weight];
       await h.window({ latencyX: { a: 60 } });
       await h.window({ latencyX: { a: 60 } });
       assert.equal(a().state, c.opens ? "open" : "closed");
       if (c.opens) return;
-      for (let i = 0; i < 2; i++) await h.window({ latencyX: { a: 60 } });
-      assert.equal(a().state, "closed");
-      assert.ok(a().weight < 500 && a().weight >= 400, `one bounded step: weight ${a().weight}`);
+      weights.push(a().weight);
+      for (let i = 0; i < 4; i++) {
+        await h.window({ latencyX: { a: 60 } });
+        assert.equal(a().state, "closed");
+        weights.push(a().weight);
+      }
+      // Moved away, by at most planMaxStep (0.1 of the total weight, 1000) per round.
+      assert.ok(weights.at(-1)! < 500, `moved: weights ${weights.join(" ")}`);
+      for (let i = 1; i < weights.length; i++) {
+        assert.ok(weights[i - 1]! - weights[i]! <= 100 + 1, `bounded steps: weights ${weights.join(" ")}`);
+      }
     });
   }
 

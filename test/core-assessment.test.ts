@@ -1,0 +1,72 @@
+// A cluster's load-response model from its windows (control-plane/src/core/planner/assessment.ts):
+// what its capacity is divided by when it is slower than its baseline, and what that does to the
+// planner's moves.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { assessLoadResponse, capacityDivisor } from "../control-plane/src/core/planner/assessment.js";
+import { planRound, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import type { PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import type { CapacityEstimate, ClusterWindowStats } from "../control-plane/src/core/types.js";
+import { clusterWindow } from "./cluster-window.js";
+
+const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+/** Seen near its 100 ms baseline up to 100 rps, explored up to 130; no knee seen. */
+const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const EPS = 1e-9;
+
+/** Ten one-second windows of `rps` requests each, `failed` of them failed, at median `p50Ms`. */
+function windows(cluster: string, rps: number, p50Ms: number, failed = 0): ClusterWindowStats[] {
+  return Array.from({ length: 10 }, (_, i) => clusterWindow({
+    cluster, windowStartMs: i * 1000, requests: rps, rps, p50Ms, p95Ms: p50Ms * 2, p99Ms: p50Ms * 3,
+    errors5xx: Math.round(rps * failed), errorRate: failed,
+  }));
+}
+
+describe("what a cluster's safe loads are divided by when it is slower than its baseline", () => {
+  const cases: { name: string; rps: number; p50Ms: number; divisor: number }[] = [
+    { name: "at its baseline: nothing", rps: 120, p50Ms: 100, divisor: 1 },
+    { name: "1.3 times its baseline at a load above its safe level (under the knee factor): its own queueing, nothing", rps: 120, p50Ms: 130, divisor: 1 },
+    { name: "1.3 times its baseline at a load it carried near its baseline: a fault's slowdown, 1.3", rps: 100, p50Ms: 130, divisor: 1.3 },
+    { name: "twice its baseline at a load above its safe level (the knee factor or more): a knee or a fault, 2", rps: 120, p50Ms: 200, divisor: 2 },
+    { name: "just under the knee factor above its safe level: nothing", rps: 120, p50Ms: 159, divisor: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const history = windows("a", c.rps, c.p50Ms);
+      assert.ok(Math.abs(capacityDivisor(history.at(-1), CAPACITY) - c.divisor) < EPS, `divisor ${capacityDivisor(history.at(-1), CAPACITY)}`);
+      const r = assessLoadResponse(history, CAPACITY);
+      assert.ok(Math.abs(r.safeRps - CAPACITY.safeRps / c.divisor) < EPS, `safe ${r.safeRps}`);
+      assert.ok(Math.abs(r.limitRps - CAPACITY.limitRps / c.divisor) < EPS, `limit ${r.limitRps}`);
+    });
+  }
+
+  it("without a window with requests, or without a baseline: nothing", () => {
+    assert.equal(capacityDivisor(undefined, CAPACITY), 1);
+    assert.equal(capacityDivisor(clusterWindow({ requests: 0, rps: 0, p50Ms: 500 }), CAPACITY), 1);
+    assert.equal(capacityDivisor(clusterWindow({ p50Ms: 500 }), { ...CAPACITY, baselineP50Ms: Number.NaN }), 1);
+  });
+});
+
+describe("a failing cluster's traffic and a cluster queueing under its load", () => {
+  /** a fails a fifth of its 100 rps; b carries 120 rps, above the 100 it was seen to carry near its baseline. */
+  const round = (bP50Ms: number): number => {
+    const cluster = (name: string, history: ClusterWindowStats[], share: number): RoundCluster => ({
+      name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: share, history,
+      capacity: { ...CAPACITY, limitRps: 160 }, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,
+    });
+    const plan = planRound([cluster("a", windows("a", 100, 100, 0.2), 100 / 220), cluster("b", windows("b", 120, bP50Ms), 120 / 220)], CONFIG);
+    return plan.get("a")!.share;
+  };
+
+  it("moves to it when it is a little slower than its baseline (its capacity is not divided by its own queueing)", () => {
+    assert.ok(round(130) < 100 / 220 - EPS, `a's share ${round(130)}`);
+  });
+
+  it("moves to it when it is at its baseline, as before", () => {
+    assert.ok(round(100) < 100 / 220 - EPS, `a's share ${round(100)}`);
+  });
+
+  it("stays when the receiver is slowed to the knee factor or more (a fault or a knee: its trusted load is divided)", () => {
+    assert.ok(Math.abs(round(200) - 100 / 220) < EPS, `a's share ${round(200)}`);
+  });
+});
