@@ -78,10 +78,10 @@ export function offeredRps(w: ClusterWindowStats, arrivals = false): number {
  */
 export function assessLoadResponse(history: readonly ClusterWindowStats[], capacity: CapacityEstimate, options: AssessOptions = {}): LoadResponse {
   const newest = history.at(-1);
-  const slowdown = capacityDivisor(newest, capacity);
-  const safeRps = capacity.safeRps / slowdown;
-  const limitRps = capacity.limitRps / slowdown;
-  const kneeRps = capacity.kneeRps / slowdown;
+  const divisor = capacityDivisor(newest, capacity);
+  const safeRps = capacity.safeRps / divisor;
+  const limitRps = capacity.limitRps / divisor;
+  const kneeRps = capacity.kneeRps / divisor;
   const latest = history.at(-1);
   let requests = 0;
   let bad = 0;
