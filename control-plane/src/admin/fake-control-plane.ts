@@ -11,6 +11,7 @@ import type {
   SidecarStatus,
 } from "../core/types.js";
 import type { GoneSidecar } from "../core/gone-sidecars.js";
+import { DEFAULT_CONFIG } from "../core/config.js";
 import type { ControlPlaneView } from "./deps.js";
 
 export class FakeControlPlane implements ControlPlaneView {
@@ -39,7 +40,7 @@ export class FakeControlPlane implements ControlPlaneView {
         reasons: [],
         scorers: {},
         anomalousWindows: 0,
-        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, kneeFactor: 1.6, limitRps: 0 },
+        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, kneeFactor: DEFAULT_CONFIG.weights.kneeFactor, limitRps: 0 },
         recent: [],
       });
     }

@@ -131,6 +131,11 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
  * divided as before: at a new high load it is a knee (capacity.ts bounds the cluster there), and
  * at any load it may be a fault's (a latency step on every cluster in a surge: the clusters slowed
  * alike must not look able to take each other's share).
+ *
+ * The detectors ask a like question (cluster-signals.ts overloaded(): a load 10 % above the safe
+ * level and no excess of failures, so that a latency rise is not read as a fault). This one keeps
+ * its own bound, the knee factor, because it was measured as written (generalization-notes.md,
+ * "2026-12-05"); one predicate for both is untried.
  */
 export function capacityDivisor(newest: ClusterWindowStats | undefined, capacity: CapacityEstimate): number {
   const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
