@@ -7,6 +7,7 @@ import { reportRun, type PolicyReport } from "./report.js";
 import { runSeries, type RunSeries } from "./series.js";
 import { BASELINE_POLICIES } from "./policies/registry.js";
 import { autoglmUnavailableReason, createAutoglmPolicy } from "./policies/autoglm.js";
+import { AUTOGLM_POLICY_NAMES } from "./policies/registry.js";
 
 export interface JobInput {
   scenario: Scenario;
@@ -24,13 +25,16 @@ export async function createPolicy(name: string, scenario: Scenario): Promise<Po
   if (name === "autoglm") return createAutoglmPolicy(scenario, scenario.seed);
   // The ablation: the same product with no anomaly model ("" loads none).
   if (name === "autoglm-rules") return createAutoglmPolicy(scenario, scenario.seed, { modelPath: "", name: "autoglm-rules" });
+  // The product where the sidecars take their LLM clusters' endpoints from the control plane's
+  // EDS and report load over LRS: mesh-wide host ejection (control-plane/src/xds/host-health.ts).
+  if (name === "autoglm-host-ejection") return createAutoglmPolicy(scenario, scenario.seed, { hostEjection: true, name: "autoglm-host-ejection" });
   throw new Error(`unknown policy "${name}"`);
 }
 
 /** Why a policy cannot run here, or undefined. */
 export function policyUnavailableReason(name: string): string | undefined {
   if (BASELINE_POLICIES[name] !== undefined) return undefined;
-  if (name === "autoglm" || name === "autoglm-rules") return autoglmUnavailableReason();
+  if ((AUTOGLM_POLICY_NAMES as readonly string[]).includes(name)) return autoglmUnavailableReason();
   return `unknown policy "${name}"`;
 }
 

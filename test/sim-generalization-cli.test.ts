@@ -75,7 +75,7 @@ test("a run of three scenarios writes the JSON, the Markdown summary and the cha
   try {
     const { code, stdout, stderr } = await autoglm(["bench", "generalization", "--count", "3", "--seed", "7", "--workers", "2", "--json", join(dir, "g.json"), "--out", dir]);
     assert.equal(code, 0, stderr);
-    const policies = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm", "autoglm-rules"];
+    const policies = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm", "autoglm-rules", "autoglm-host-ejection"];
     const json = JSON.parse(readFileSync(join(dir, "g.json"), "utf8")) as {
       seed_range: number[]; complete: boolean; summary: { scenarios: number; subjects: Record<string, { scored: number }> };
       scenarios: Array<{ name: string; runs: Record<string, { failed?: number; unavailable?: string }> }>;

@@ -30,6 +30,8 @@ import { Replica, TelemetryForwarder } from "./replicas/index.js";
 import { redactedConfig, secretValues, snapshotAccess, snapshotMetrics, SnapshotRecorder, SnapshotStore } from "./snapshots/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
+import { HostHealth } from "./xds/host-health.js";
+import type { ClusterLoad } from "./core/host-outliers.js";
 
 export interface StartOptions {
   /** Parent logger; each part logs through a child of it. Default createLogger("control-plane"). */
@@ -426,14 +428,32 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
 
     let xdsPort: number | undefined;
     if (config.xds.enabled) {
+      const xdsLog = log.child({ part: "xds" });
+      const hostHealth = config.xds.hostEjection ? new HostHealth(options.xdsServices!.flatMap((s) => s.clusters)) : undefined;
       const server = createXdsServer({
         services: options.xdsServices!,
-        logger: log.child({ part: "xds" }),
+        logger: xdsLog,
         initialDecisions: cp.currentDecisions(),
+        ...(hostHealth === undefined
+          ? {}
+          : { loadReports: { intervalMs: cp.config.decision.decideIntervalMs, onLoads: (_nodeId, loads) => hostHealth.addLoads(loads) } }),
       });
       const offDecisions = cp.on("decisions", (d) => server.update(d));
+      // Each decision round judges the hosts on the load reports since the last one.
+      const offRound = hostHealth === undefined ? () => {} : cp.on("round", () => {
+        const loads = new Map<string, ClusterLoad>();
+        for (const status of cp.clusterStatuses()) {
+          const newest = status.recent.at(-1);
+          if (newest !== undefined) loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
+        }
+        for (const event of hostHealth.judge(now() / 1000, loads)) {
+          xdsLog.warn({ ...event }, event.kind === "eject" ? "host ejected: it fails clearly more than its cluster's other hosts; served UNHEALTHY over EDS" : `host back in service (${event.kind})`);
+        }
+        server.setUnhealthyEndpoints(hostHealth.unhealthy());
+      });
       closers.push(async () => {
         offDecisions();
+        offRound();
         await server.close();
       });
       xdsPort = await server.listen(hostPort(config.xds.host, config.xds.port));

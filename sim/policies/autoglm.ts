@@ -39,6 +39,9 @@ import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { FaultTimeline } from "../faults.js";
+import { HostHealth } from "../../control-plane/src/xds/host-health.js";
+import type { EndpointLoad } from "../../control-plane/src/xds/lrs.js";
+import type { ClusterLoad } from "../../control-plane/src/core/host-outliers.js";
 import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
@@ -60,6 +63,12 @@ export interface AutoglmOptions {
   /** Per-host outlier detection under the filter: "local_origin" (default: the shipped
    *  configuration, hosts refusing connections only), "envoy_default" (Envoy's defaults), "none". */
   hostOutlierDetection?: "local_origin" | "envoy_default" | "none";
+  /** Mesh-wide host ejection (default false: the shipped bootstrap resolves its LLM clusters by
+   *  DNS). True models sidecars whose LLM clusters come from the control plane's EDS: every
+   *  sidecar's Envoy reports each host's requests and 5xx over LRS once per window, the control
+   *  plane judges them (control-plane/src/xds/host-health.ts) and the hosts it ejects are
+   *  UNHEALTHY in EDS, out of every sidecar's load balancing (Envoy's FAILED_EDS_HEALTH). */
+  hostEjection?: boolean;
   /** Per-host active health checking under the filter, as the shipped bootstrap sets it
    *  (SHIPPED_HEALTH_CHECK, with successful_active_health_check_uneject_host, and panic only when
    *  no host is healthy: SHIPPED_PANIC_THRESHOLD). Default true; false: no checks and Envoy's
@@ -170,6 +179,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     activeHealthCheck ? { downChance: (c, h, atS) => timeline.effectOn(c, h, atS).downChance, seed } : undefined,
     options.panicThreshold ?? (activeHealthCheck ? SHIPPED_PANIC_THRESHOLD : PANIC_THRESHOLD),
   );
+  // Mesh-wide host ejection: each cluster's hosts as EDS endpoints 10.<cluster>.<host>:8000; the
+  // hosts' counters over a window, summed over the sidecars, are what their LRS reports add up to.
+  const hostHealth = (options.hostEjection ?? false)
+    ? new HostHealth(scenario.clusters.map((c, ci) => ({ name: c.name, endpoints: Array.from({ length: c.endpoints }, (_, h) => ({ address: `10.${ci}.${h >> 8}.${h & 255}`, port: 8000 })) })))
+    : undefined;
+  const hostCounters = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => ({ successful: 0, errors: 0 })));
+  if (hostHealth !== undefined) balancer.edsUnhealthy = (c, h) => hostHealth.isUnhealthy(c, h);
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
   const streaming = new Set<number>();
@@ -211,6 +227,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     },
     complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
       clock.advanceTo(toEpoch(nowS));
+      if (hostHealth !== undefined && host >= 0) {
+        // Envoy's host rq_error: a 5xx, or a reset or timeout the router charges as one
+        // (source/common/router/router.cc, Filter::chargeUpstreamCode); else rq_success.
+        const counters = hostCounters[cluster]![host]!;
+        if (status >= 500) counters.errors++;
+        else counters.successful++;
+      }
       if (outlierDetection !== "none") balancer.onResult(request.sidecar, cluster, host, status, nowS, connectFailed);
       const stream = inFlight.get(request.id);
       if (stream === undefined) return;
@@ -248,6 +271,21 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     timer: (nowS) => balancer.timer(nowS),
     windowEnd(_window, endS) {
       clock.advanceTo(toEpoch(endS));
+      if (hostHealth !== undefined) {
+        const loads: EndpointLoad[] = [];
+        hostCounters.forEach((hosts, ci) => hosts.forEach((counters, h) => {
+          loads.push({ cluster: scenario.clusters[ci]!.name, address: `10.${ci}.${h >> 8}.${h & 255}`, port: 8000, ...counters });
+          counters.successful = 0;
+          counters.errors = 0;
+        }));
+        hostHealth.addLoads(loads);
+        const clusterLoads = new Map<string, ClusterLoad>();
+        for (const status of cp.clusterStatuses()) {
+          const newest = status.recent.at(-1);
+          if (newest !== undefined) clusterLoads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
+        }
+        hostHealth.judge(endS, clusterLoads);
+      }
       return cp.decide().then(() => {
         if (tracePath === undefined) return;
         const set = cp.currentDecisions();
@@ -268,6 +306,8 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     },
     triggerEvents: () => [...triggerEvents],
     async close() {
+      // Debugging aid: AUTOGLM_SIM_HOST_TRACE=<file> appends the run's host ejections as one JSON line.
+      if (hostHealth !== undefined && process.env.AUTOGLM_SIM_HOST_TRACE !== undefined) appendFileSync(process.env.AUTOGLM_SIM_HOST_TRACE, `${JSON.stringify(hostHealth.events())}\n`);
       for (const p of plugins) p.close();
       await cp.stop();
     },

@@ -62,6 +62,8 @@ export class EnvoyLoadBalancer {
   private readonly hostCounts: number[];
   /** Each sidecar's round robin over each cluster's hosts. */
   private readonly hosts: RoundRobinHosts;
+  /** Hosts the control plane's EDS marks UNHEALTHY (in every sidecar), or undefined: none. */
+  edsUnhealthy: ((cluster: number, host: number) => boolean) | undefined;
 
   /**
    * @param panicThreshold  healthy_panic_threshold as a fraction: below it, balance over all hosts;
@@ -82,7 +84,8 @@ export class EnvoyLoadBalancer {
 
   /** True when the host is out of load balancing in this sidecar: ejected, or failing its checks. */
   isOut(sidecar: number, cluster: number, host: number): boolean {
-    return this.detectors[sidecar]!.isEjected(cluster, host) || (this.healthChecker?.isFailed(sidecar, cluster, host) ?? false);
+    return this.detectors[sidecar]!.isEjected(cluster, host) || (this.healthChecker?.isFailed(sidecar, cluster, host) ?? false)
+      || (this.edsUnhealthy?.(cluster, host) ?? false);
   }
 
   /** Hosts of the cluster healthy in this sidecar (neither ejected nor failing checks), as Envoy's panic threshold counts them. */

@@ -18,8 +18,11 @@ export const BASELINE_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "
 
 /**
  * The product's policies: `autoglm` (filter, control plane and the anomaly model when
- * models/anomaly.onnx exists) and the ablation `autoglm-rules` (the same without the model).
+ * models/anomaly.onnx exists, under the shipped sidecar bootstrap), the ablation `autoglm-rules`
+ * (the same without the model), and `autoglm-host-ejection` (autoglm where the sidecars take their
+ * LLM clusters' endpoints from the control plane's EDS and report load over LRS, so it ejects
+ * single hosts mesh-wide; not the shipped bootstrap's default: deploy/envoy/README.md).
  */
-export const AUTOGLM_POLICY_NAMES = ["autoglm", "autoglm-rules"] as const;
+export const AUTOGLM_POLICY_NAMES = ["autoglm", "autoglm-rules", "autoglm-host-ejection"] as const;
 
 export const ALL_POLICY_NAMES = [...BASELINE_POLICY_NAMES, ...AUTOGLM_POLICY_NAMES] as const;

@@ -25,6 +25,7 @@ export const ENV_VARIABLES: Readonly<Record<string, { path: string; kind: Kind }
   AUTOGLM_XDS_HOST: { path: "xds.host", kind: "string" },
   AUTOGLM_XDS_PORT: { path: "xds.port", kind: "number" },
   AUTOGLM_XDS_ALLOW_UNAUTHENTICATED_NON_LOOPBACK: { path: "xds.allow_unauthenticated_non_loopback", kind: "boolean" },
+  AUTOGLM_XDS_HOST_EJECTION: { path: "xds.host_ejection", kind: "boolean" },
   AUTOGLM_SLO_LATENCY_MS: { path: "slo.latency_ms", kind: "number" },
   AUTOGLM_SLO_SUCCESS_RATE: { path: "slo.success_rate", kind: "number" },
   AUTOGLM_SLO_TTFT_MS: { path: "slo.ttft_ms", kind: "number" },

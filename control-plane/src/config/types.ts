@@ -63,6 +63,8 @@ export interface XdsConfig extends ListenConfig {
   enabled: boolean;
   /** Serve xDS off loopback although it has no authentication. */
   allowUnauthenticatedNonLoopback: boolean;
+  /** Serve LRS and mark outlier hosts UNHEALTHY over EDS (xds/host-health.ts). */
+  hostEjection: boolean;
 }
 
 export interface ModelConfig {

@@ -6,3 +6,5 @@ export { buildSnapshots, type ResourceTransform, type Snapshot, type SnapshotSet
 export { AdsStreamState, type DiscoveryRequestView, type DiscoveryResponseView, type StreamEvent } from "./stream-state.js";
 export { TYPE_URL, decodeMessage } from "./protos.js";
 export type * from "./types.js";
+export { LRS_SERVICE, endpointLoads, loadStatsResponse, type EndpointLoad } from "./lrs.js";
+export { HostHealth, endpointKey, type EndpointHealthEvent } from "./host-health.js";

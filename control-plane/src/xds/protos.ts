@@ -36,6 +36,7 @@ const PROTO_FILES = [
   "envoy/extensions/filters/http/router/v3/router.proto",
   "envoy/extensions/filters/http/fault/v3/fault.proto",
   "envoy/extensions/upstreams/http/v3/http_protocol_options.proto",
+  "envoy/service/load_stats/v3/lrs.proto",
 ];
 
 /** `google.protobuf.Any` as this server builds it: the type URL and the encoded message. */

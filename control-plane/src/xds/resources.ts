@@ -2,6 +2,7 @@
 // field names). Pure: nested typed configs are packed with the shared root (see protos.ts).
 import { TYPE_URL, packAny } from "./protos.js";
 import type { XdsClientFlavor, XdsClusterConfig, XdsServiceConfig } from "./types.js";
+import { endpointKey } from "./host-health.js";
 
 export type ResourceObject = Record<string, unknown>;
 
@@ -105,8 +106,11 @@ export function clusterResource(cluster: XdsClusterConfig): ResourceObject {
   return resource;
 }
 
-/** The cluster's endpoints in one locality of weight 1 (proxyless gRPC drops localities without a weight). */
-export function endpointResource(cluster: XdsClusterConfig): ResourceObject {
+/**
+ * The cluster's endpoints in one locality of weight 1 (proxyless gRPC drops localities without a
+ * weight); those in `unhealthy` ("address:port", host-health.ts endpointKey) as UNHEALTHY.
+ */
+export function endpointResource(cluster: XdsClusterConfig, unhealthy: ReadonlySet<string> = new Set()): ResourceObject {
   return {
     cluster_name: cluster.name,
     endpoints: [
@@ -115,7 +119,7 @@ export function endpointResource(cluster: XdsClusterConfig): ResourceObject {
         load_balancing_weight: { value: 1 },
         lb_endpoints: cluster.endpoints.map((e) => ({
           endpoint: { address: { socket_address: { address: e.address, port_value: e.port } } },
-          health_status: "HEALTHY",
+          health_status: unhealthy.has(endpointKey(e.address, e.port)) ? "UNHEALTHY" : "HEALTHY",
           load_balancing_weight: { value: 1 },
         })),
       },

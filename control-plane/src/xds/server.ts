@@ -8,6 +8,7 @@ import { TO_OBJECT, envoyRoot } from "./protos.js";
 import { RESOURCE_KINDS, buildSnapshots, type ResourceTransform, type SnapshotSet } from "./snapshot.js";
 import { AdsStreamState, type DiscoveryRequestView, type DiscoveryResponseView, type StreamEvent } from "./stream-state.js";
 import type { XdsClientFlavor, XdsHooks, XdsNackEvent, XdsResourceKind, XdsServiceConfig, XdsStats, XdsStreamRef } from "./types.js";
+import { lrsHandlers, lrsServiceDefinition, type EndpointLoad } from "./lrs.js";
 
 export const ADS_SERVICE = "envoy.service.discovery.v3.AggregatedDiscoveryService";
 
@@ -22,6 +23,11 @@ export interface XdsServerOptions {
   initialDecisions?: DecisionSet;
   /** DiscoveryResponse.control_plane.identifier. Default "autoglm-control-plane". */
   controlPlaneId?: string;
+  /**
+   * Serve Envoy's Load Reporting Service beside ADS: clients report per-endpoint load every
+   * `intervalMs`, handed to `onLoads` (for host-health.ts). Without it, LRS is not served.
+   */
+  loadReports?: { intervalMs: number; onLoads(nodeId: string, loads: EndpointLoad[]): void };
 }
 
 export interface XdsServer {
@@ -40,6 +46,11 @@ export interface XdsServer {
    * client rejects), or undefined to stop. Rebuilds and pushes the snapshot at once.
    */
   setResourceTransform(transform: ResourceTransform | undefined): void;
+  /**
+   * Serves these endpoints ("address:port" by cluster name) as UNHEALTHY over EDS and every other
+   * one as HEALTHY; rebuilds and pushes only when the set changed.
+   */
+  setUnhealthyEndpoints(unhealthy: ReadonlyMap<string, ReadonlySet<string>>): void;
 }
 
 interface DecodedRequest {
@@ -86,6 +97,8 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
   const controlPlaneId = options.controlPlaneId ?? "autoglm-control-plane";
   let decisions = options.initialDecisions;
   let transform: ResourceTransform | undefined;
+  let unhealthy: ReadonlyMap<string, ReadonlySet<string>> = new Map();
+  let loadReportsTotal = 0;
   let snapshots: SnapshotSet = buildSnapshots(services, decisions);
   const streams = new Map<number, OpenStream>();
   let lastStreamId = 0;
@@ -209,7 +222,7 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
 
   function rebuild(why: string): void {
     const before = snapshots.byFlavor.proxyless;
-    snapshots = buildSnapshots(services, decisions, transform);
+    snapshots = buildSnapshots(services, decisions, transform, unhealthy);
     const after = snapshots.byFlavor.proxyless;
     const changed = RESOURCE_KINDS.filter((kind) => before[kind].version !== after[kind].version);
     const weights = Object.fromEntries([...snapshots.weights].map(([service, w]) => [service, { ...Object.fromEntries(w.weights), source: w.source }]));
@@ -234,6 +247,21 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
           call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "incremental (delta) xDS is not served; use state-of-the-world ADS" });
         },
       });
+      const loadReports = options.loadReports;
+      if (loadReports !== undefined) {
+        server.addService(lrsServiceDefinition(), lrsHandlers({
+          intervalMs: loadReports.intervalMs,
+          logger: log,
+          onLoads: (nodeId, loads) => {
+            loadReportsTotal += 1;
+            try {
+              loadReports.onLoads(nodeId, loads);
+            } catch (error) {
+              log.error({ nodeId, err: error }, "lrs load handler threw; report ignored");
+            }
+          },
+        }));
+      }
     },
 
     async listen(address: string, credentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
@@ -290,7 +318,17 @@ export function createXdsServer(options: XdsServerOptions): XdsServer {
             }
             return { ...s.ref, kinds };
           }),
+        unhealthyEndpoints: Object.fromEntries([...unhealthy].filter(([, s]) => s.size > 0).map(([c, s]) => [c, [...s].sort()])),
+        loadReportsTotal,
       };
+    },
+
+    setUnhealthyEndpoints(next: ReadonlyMap<string, ReadonlySet<string>>): void {
+      const key = (m: ReadonlyMap<string, ReadonlySet<string>>): string =>
+        JSON.stringify([...m].map(([c, s]) => [c, [...s].sort()]).filter(([, s]) => s.length > 0).sort());
+      if (key(next) === key(unhealthy)) return;
+      unhealthy = new Map([...next].map(([c, s]) => [c, new Set(s)]));
+      rebuild("endpoint health changed");
     },
 
     setResourceTransform(next: ResourceTransform | undefined): void {

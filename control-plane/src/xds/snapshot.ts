@@ -62,6 +62,7 @@ export function buildSnapshots(
   services: readonly XdsServiceConfig[],
   decisions: DecisionSet | undefined,
   transform?: ResourceTransform,
+  unhealthy: ReadonlyMap<string, ReadonlySet<string>> = new Map(),
 ): SnapshotSet {
   const weights = new Map(services.map((s) => [s.name, routeWeights(s.clusters, decisions)]));
   const route = typeSnapshot(
@@ -71,7 +72,7 @@ export function buildSnapshots(
   );
   const clusters = services.flatMap((s) => s.clusters);
   const cluster = typeSnapshot("cluster", clusters.map((c) => [c.name, clusterResource(c)]), transform);
-  const endpoint = typeSnapshot("endpoint", clusters.map((c) => [c.name, endpointResource(c)]), transform);
+  const endpoint = typeSnapshot("endpoint", clusters.map((c) => [c.name, endpointResource(c, unhealthy.get(c.name))]), transform);
   const listeners = (flavor: XdsClientFlavor): TypeSnapshot =>
     typeSnapshot(
       "listener",

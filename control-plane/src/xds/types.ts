@@ -102,6 +102,10 @@ export interface XdsStats {
   weights: Record<string, Record<string, number>>;
   /** Per open stream and kind: what was sent, acknowledged and rejected. */
   clients: XdsClientStatus[];
+  /** Endpoints served as UNHEALTHY (mesh-wide host outlier detection), by cluster: "address:port". */
+  unhealthyEndpoints: Record<string, string[]>;
+  /** Load reports taken (LRS streams), since start. */
+  loadReportsTotal: number;
 }
 
 export interface XdsClientStatus extends XdsStreamRef {

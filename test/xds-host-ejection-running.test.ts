@@ -1,0 +1,131 @@
+// Host ejection wired in the running control plane (startControlPlane with xds.enabled, real
+// sockets, virtual clock): load reports of an Envoy over LRS, judged on each decision round,
+// reach EDS as an UNHEALTHY endpoint; with xds.host_ejection false, LRS is not served.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { validateConfig } from "../control-plane/src/config/index.js";
+import { startControlPlane } from "../control-plane/src/server.js";
+import { ADS_SERVICE, LRS_SERVICE, TYPE_URL, decodeMessage, parseXdsServices } from "../control-plane/src/xds/index.js";
+import { TO_OBJECT, envoyRoot } from "../control-plane/src/xds/protos.js";
+import { createLogger } from "../lib/log.js";
+
+const TOKEN = "host-ejection-admin-token-0123456789";
+const SERVICES = parseXdsServices([{
+  name: "llm",
+  clusters: [
+    { name: "llm-a", endpoints: [1, 2, 3, 4].map((i) => ({ address: `10.0.0.${i}`, port: 8000 })) },
+    { name: "llm-b", endpoints: [{ address: "10.0.1.1", port: 8000 }] },
+  ],
+}]);
+
+function lrsStream(client: grpc.Client): grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>> {
+  const root = envoyRoot();
+  const req = root.lookupType("envoy.service.load_stats.v3.LoadStatsRequest");
+  const res = root.lookupType("envoy.service.load_stats.v3.LoadStatsResponse");
+  return client.makeBidiStreamRequest(
+    `/${LRS_SERVICE}/StreamLoadStats`,
+    (v: Record<string, unknown>) => Buffer.from(req.encode(req.fromObject(v)).finish()),
+    (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT) as Record<string, unknown>,
+  );
+}
+
+function report(errorsOnThird: number): Record<string, unknown> {
+  return {
+    node: { id: "envoy-1", user_agent_name: "envoy" },
+    cluster_stats: [{
+      cluster_name: "llm-a",
+      upstream_locality_stats: [{
+        upstream_endpoint_stats: [1, 2, 3, 4].map((i) => ({
+          address: { socket_address: { address: `10.0.0.${i}`, port_value: 8000 } },
+          total_successful_requests: i === 3 ? 200 - errorsOnThird : 200,
+          total_error_requests: i === 3 ? errorsOnThird : 0,
+        })),
+      }],
+    }],
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function healthOf(client: grpc.Client): Promise<string[]> {
+  const root = envoyRoot();
+  const req = root.lookupType("envoy.service.discovery.v3.DiscoveryRequest");
+  const res = root.lookupType("envoy.service.discovery.v3.DiscoveryResponse");
+  const ads = client.makeBidiStreamRequest(
+    `/${ADS_SERVICE}/StreamAggregatedResources`,
+    (v: Record<string, unknown>) => Buffer.from(req.encode(req.fromObject(v)).finish()),
+    (b: Buffer) => res.toObject(res.decode(b), TO_OBJECT) as { resources: Array<{ value: Uint8Array }> },
+  );
+  const got: Array<{ resources: Array<{ value: Uint8Array }> }> = [];
+  ads.on("data", (m: { resources: Array<{ value: Uint8Array }> }) => got.push(m));
+  ads.on("error", () => {});
+  ads.write({ node: { id: "envoy-1", user_agent_name: "envoy" }, type_url: TYPE_URL.endpoint, resource_names: ["llm-a"] });
+  await until("EDS", () => got.length > 0);
+  ads.end();
+  const cla = decodeMessage(TYPE_URL.endpoint, got[0]!.resources[0]!.value) as { endpoints: Array<{ lb_endpoints: Array<{ health_status: string }> }> };
+  return cla.endpoints[0]!.lb_endpoints.map((e) => e.health_status);
+}
+
+test("an Envoy's load reports showing one host failing a quarter of its requests take it out of EDS after two decision rounds", async () => {
+  let now = 1_700_000_000_000;
+  const config = validateConfig({ grpc: { port: 0 }, admin: { port: 0, token: TOKEN }, clusters: [{ name: "llm-a" }, { name: "llm-b" }], xds: { enabled: true, port: 0 } });
+  const running = await startControlPlane(config, { logger: createLogger("host-ejection-test", "silent"), now: () => now, xdsServices: SERVICES });
+  const client = new grpc.Client(`127.0.0.1:${running.xdsPort}`, grpc.credentials.createInsecure());
+  try {
+    const lrs = lrsStream(client);
+    const answers: Array<Record<string, unknown>> = [];
+    lrs.on("data", (m: Record<string, unknown>) => answers.push(m));
+    lrs.on("error", () => {});
+    lrs.write({ node: { id: "envoy-1", user_agent_name: "envoy" } });
+    await until("the LoadStatsResponse", () => answers.length === 1);
+    assert.equal(answers[0]!.report_endpoint_granularity, true);
+    // Each round judges what was reported since the round before. One round of a bad host is
+    // never enough; reports keep coming (a loaded machine may deliver one late), and within a
+    // few rounds the host is out.
+    await running.controlPlane.decide();
+    lrs.write(report(50));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    now += 1000;
+    await running.controlPlane.decide();
+    assert.deepEqual(await healthOf(client), ["HEALTHY", "HEALTHY", "HEALTHY", "HEALTHY"], "one round is not enough");
+    let health: string[] = [];
+    for (let round = 0; round < 20 && health[2] !== "UNHEALTHY"; round++) {
+      lrs.write(report(50));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      now += 1000;
+      await running.controlPlane.decide();
+      health = await healthOf(client);
+    }
+    assert.deepEqual(health, ["HEALTHY", "HEALTHY", "UNHEALTHY", "HEALTHY"]);
+    lrs.end();
+  } finally {
+    client.close();
+    await running.close();
+  }
+});
+
+test("with xds.host_ejection false the control plane serves no load reporting service", async () => {
+  const config = validateConfig({ grpc: { port: 0 }, admin: { port: 0, token: TOKEN }, clusters: [{ name: "llm-a" }, { name: "llm-b" }], xds: { enabled: true, port: 0, host_ejection: false } });
+  const running = await startControlPlane(config, { logger: createLogger("host-ejection-test", "silent"), xdsServices: SERVICES });
+  const client = new grpc.Client(`127.0.0.1:${running.xdsPort}`, grpc.credentials.createInsecure());
+  try {
+    const lrs = lrsStream(client);
+    const status = await new Promise<grpc.StatusObject>((resolve) => {
+      lrs.on("status", resolve);
+      lrs.on("error", () => {});
+      lrs.on("data", () => {});
+      lrs.write({ node: { id: "envoy-1" } });
+    });
+    assert.equal(status.code, grpc.status.UNIMPLEMENTED);
+  } finally {
+    client.close();
+    await running.close();
+  }
+});

@@ -1,0 +1,179 @@
+// Mesh-wide host ejection over xDS: sidecars report each endpoint's requests over Envoy's load
+// reporting service (LRS) on a real gRPC socket, the control plane judges them
+// (control-plane/src/xds/host-health.ts), and EDS serves the host it ejects as UNHEALTHY.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as grpc from "@grpc/grpc-js";
+import { pino } from "pino";
+import { ADS_SERVICE, HostHealth, LRS_SERVICE, TYPE_URL, createXdsServer, decodeMessage, endpointLoads, type EndpointLoad, type XdsServer } from "../control-plane/src/xds/index.js";
+import { TO_OBJECT, envoyRoot } from "../control-plane/src/xds/protos.js";
+import type { DecodedLoadStatsRequest } from "../control-plane/src/xds/lrs.js";
+
+const ENDPOINTS = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"].map((address) => ({ address, port: 8000 }));
+const CLUSTERS = [{ name: "llm-a", endpoints: ENDPOINTS }, { name: "llm-b", endpoints: [{ address: "10.0.1.1", port: 8000 }] }];
+const LIGHT = new Map([["llm-a", { offeredRps: 10, kneeRps: Infinity }], ["llm-b", { offeredRps: 10, kneeRps: Infinity }]]);
+
+/** One sidecar's report as Envoy encodes it: per endpoint, successful and 5xx answers. */
+function report(nodeId: string, perEndpoint: Array<[address: string, successful: number, errors: number]>): Record<string, unknown> {
+  return {
+    node: { id: nodeId, user_agent_name: "envoy" },
+    cluster_stats: [{
+      cluster_name: "llm-a",
+      upstream_locality_stats: [{
+        locality: {},
+        upstream_endpoint_stats: perEndpoint.map(([address, successful, errors]) => ({
+          address: { socket_address: { address, port_value: 8000 } },
+          total_successful_requests: successful,
+          total_error_requests: errors,
+          total_issued_requests: successful + errors,
+        })),
+      }],
+      load_report_interval: { seconds: 1 },
+    }],
+  };
+}
+
+describe("what a load report says about each endpoint", () => {
+  const encodeDecode = (message: Record<string, unknown>): DecodedLoadStatsRequest => {
+    const type = envoyRoot().lookupType("envoy.service.load_stats.v3.LoadStatsRequest");
+    return type.toObject(type.decode(type.encode(type.fromObject(message)).finish()), TO_OBJECT) as DecodedLoadStatsRequest;
+  };
+  it("gives every endpoint's cluster, address, successful and failed requests", () => {
+    assert.deepEqual(endpointLoads(encodeDecode(report("s1", [["10.0.0.1", 90, 10], ["10.0.0.2", 100, 0]]))), [
+      { cluster: "llm-a", address: "10.0.0.1", port: 8000, successful: 90, errors: 10 },
+      { cluster: "llm-a", address: "10.0.0.2", port: 8000, successful: 100, errors: 0 },
+    ]);
+  });
+  it("leaves out endpoints that are not socket addresses, and reports without endpoint stats give nothing", () => {
+    const pipe = { node: { id: "s1" }, cluster_stats: [{ cluster_name: "llm-a", upstream_locality_stats: [{ upstream_endpoint_stats: [{ address: { pipe: { path: "/tmp/x" } }, total_successful_requests: 5 }] }] }] };
+    assert.deepEqual(endpointLoads(encodeDecode(pipe)), []);
+    assert.deepEqual(endpointLoads(encodeDecode({ node: { id: "s1" } })), []);
+  });
+});
+
+describe("host health from the reports of many sidecars", () => {
+  it("ejects the host failing a fifth of its requests only once the reports of every sidecar together show it two rounds in a row", () => {
+    const health = new HostHealth(CLUSTERS);
+    // Ten sidecars, each seeing few requests per host: no single one has enough to judge.
+    const round = (): void => {
+      for (let s = 0; s < 10; s++) {
+        const loads: EndpointLoad[] = ENDPOINTS.map((e, i) => ({ cluster: "llm-a", address: e.address, port: 8000, successful: i === 2 ? 8 : 10, errors: i === 2 ? 2 : 0 }));
+        health.addLoads(loads);
+      }
+    };
+    round();
+    assert.deepEqual(health.judge(1, LIGHT), []);
+    round();
+    const events = health.judge(2, LIGHT);
+    assert.deepEqual(events.map((e) => [e.kind, e.cluster, e.endpoint]), [["eject", "llm-a", "10.0.0.3:8000"]]);
+    assert.deepEqual([...(health.unhealthy().get("llm-a") ?? [])], ["10.0.0.3:8000"]);
+  });
+  it("counts reports of endpoints it does not serve, and ignores them", () => {
+    const health = new HostHealth(CLUSTERS);
+    health.addLoads([{ cluster: "llm-a", address: "10.9.9.9", port: 8000, successful: 1, errors: 1 }, { cluster: "other", address: "10.0.0.1", port: 8000, successful: 1, errors: 0 }]);
+    assert.equal(health.unknownEndpointReports, 2);
+  });
+});
+
+describe("LRS and EDS on the wire", () => {
+  let xds: XdsServer;
+  let client: grpc.Client;
+  const health = new HostHealth(CLUSTERS);
+  const logLines: string[] = [];
+
+  before(async () => {
+    xds = createXdsServer({
+      services: [{ name: "llm", clusters: CLUSTERS }],
+      logger: pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) }),
+      loadReports: { intervalMs: 1500, onLoads: (_node, loads) => health.addLoads(loads) },
+    });
+    const port = await xds.listen("127.0.0.1:0");
+    client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  });
+  after(async () => {
+    client?.close();
+    await xds?.close();
+  });
+
+  async function until(what: string, check: () => boolean): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (!check()) {
+      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  it("asks each reporting sidecar for every cluster at endpoint granularity, and EDS serves the host it ejects as UNHEALTHY", async () => {
+    const root = envoyRoot();
+    const lrsRequest = root.lookupType("envoy.service.load_stats.v3.LoadStatsRequest");
+    const lrsResponse = root.lookupType("envoy.service.load_stats.v3.LoadStatsResponse");
+    const responses: Array<Record<string, unknown>> = [];
+    const lrs = client.makeBidiStreamRequest(
+      `/${LRS_SERVICE}/StreamLoadStats`,
+      (value: Record<string, unknown>) => Buffer.from(lrsRequest.encode(lrsRequest.fromObject(value)).finish()),
+      (bytes: Buffer) => lrsResponse.toObject(lrsResponse.decode(bytes), TO_OBJECT) as Record<string, unknown>,
+    );
+    lrs.on("data", (m: Record<string, unknown>) => responses.push(m));
+    lrs.on("error", () => {});
+    // Envoy's first message carries its node and no stats.
+    lrs.write({ node: { id: "sidecar-1", user_agent_name: "envoy" } });
+    await until("the LoadStatsResponse", () => responses.length === 1);
+    assert.deepEqual(responses[0], { clusters: [], send_all_clusters: true, load_reporting_interval: { seconds: "1", nanos: 500_000_000 }, report_endpoint_granularity: true });
+
+    const bad: Array<[string, number, number]> = [["10.0.0.1", 100, 0], ["10.0.0.2", 99, 1], ["10.0.0.3", 70, 30], ["10.0.0.4", 100, 0]];
+    lrs.write(report("sidecar-1", bad));
+    await until("the first report", () => xds.stats().loadReportsTotal === 1);
+    health.judge(1, LIGHT);
+    lrs.write(report("sidecar-1", bad));
+    await until("the second report", () => xds.stats().loadReportsTotal === 2);
+    health.judge(2, LIGHT);
+    xds.setUnhealthyEndpoints(health.unhealthy());
+    assert.deepEqual(xds.stats().unhealthyEndpoints, { "llm-a": ["10.0.0.3:8000"] });
+
+    const eds = client.makeBidiStreamRequest(
+      `/${ADS_SERVICE}/StreamAggregatedResources`,
+      (value: Record<string, unknown>) => {
+        const t = root.lookupType("envoy.service.discovery.v3.DiscoveryRequest");
+        return Buffer.from(t.encode(t.fromObject(value)).finish());
+      },
+      (bytes: Buffer) => {
+        const t = root.lookupType("envoy.service.discovery.v3.DiscoveryResponse");
+        return t.toObject(t.decode(bytes), TO_OBJECT) as { resources: Array<{ value: Uint8Array }> };
+      },
+    );
+    const assignments: Array<{ resources: Array<{ value: Uint8Array }> }> = [];
+    eds.on("data", (m: { resources: Array<{ value: Uint8Array }> }) => assignments.push(m));
+    eds.on("error", () => {});
+    eds.write({ node: { id: "sidecar-1", user_agent_name: "envoy" }, type_url: TYPE_URL.endpoint, resource_names: ["llm-a"] });
+    await until("the ClusterLoadAssignment", () => assignments.length === 1);
+    const assignment = decodeMessage(TYPE_URL.endpoint, assignments[0]!.resources[0]!.value) as {
+      endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: { socket_address: { address: string } } }; health_status: string }> }>;
+    };
+    assert.deepEqual(
+      assignment.endpoints[0]!.lb_endpoints.map((e) => [e.endpoint.address.socket_address.address, e.health_status]),
+      [["10.0.0.1", "HEALTHY"], ["10.0.0.2", "HEALTHY"], ["10.0.0.3", "UNHEALTHY"], ["10.0.0.4", "HEALTHY"]],
+    );
+    lrs.end();
+    eds.end();
+  });
+
+  it("drops a report it cannot read, says why, and keeps the stream", async () => {
+    // total_error_requests far beyond what a count can be (2^60): not a safe integer.
+    const lrsRequest = envoyRoot().lookupType("envoy.service.load_stats.v3.LoadStatsRequest");
+    const lrs = client.makeBidiStreamRequest(
+      `/${LRS_SERVICE}/StreamLoadStats`,
+      (value: Record<string, unknown>) => Buffer.from(lrsRequest.encode(lrsRequest.fromObject(value)).finish()),
+      (bytes: Buffer) => bytes,
+    );
+    lrs.on("data", () => {});
+    lrs.on("error", () => {});
+    const before = xds.stats().loadReportsTotal;
+    const huge = report("sidecar-2", [["10.0.0.1", 1, 0]]);
+    (((huge.cluster_stats as Array<Record<string, unknown>>)[0]!.upstream_locality_stats as Array<Record<string, unknown>>)[0]!.upstream_endpoint_stats as Array<Record<string, unknown>>)[0]!.total_error_requests = "1152921504606846976";
+    lrs.write(huge);
+    lrs.write(report("sidecar-2", [["10.0.0.1", 1, 0]]));
+    await until("the good report after the bad one", () => xds.stats().loadReportsTotal === before + 1);
+    assert.ok(logLines.some((l) => l.includes("lrs report dropped") && l.includes("total_error_requests")), "the log names the field");
+    lrs.end();
+  });
+});
