@@ -448,6 +448,24 @@ test("every LLM cluster of the bootstrap health-checks its hosts with panic mode
   }
 });
 
+test("the opt-in host-ejection bootstrap parts are valid Envoy config, take llm-a from the control plane's EDS and report load to it, and keep envoy.yaml's host settings", () => {
+  const parts = readYaml(join("deploy", "envoy", "host-ejection.yaml")) as unknown as {
+    dynamic_resources: { ads_config: { grpc_services: Array<{ envoy_grpc: { cluster_name: string } }> } };
+    cluster_manager: { load_stats_config: { grpc_services: Array<{ envoy_grpc: { cluster_name: string } }> } };
+    static_resources: { clusters: Array<Record<string, unknown> & { name: string }> };
+  };
+  assert.deepEqual(checker.check("envoy.config.bootstrap.v3.Bootstrap", parts as unknown as Json), []);
+  assert.equal(parts.dynamic_resources.ads_config.grpc_services[0]!.envoy_grpc.cluster_name, "autoglm-xds");
+  assert.equal(parts.cluster_manager.load_stats_config.grpc_services[0]!.envoy_grpc.cluster_name, "autoglm-xds");
+  const eds = parts.static_resources.clusters.find((c) => c.name === "llm-a")!;
+  assert.equal(eds.type, "EDS");
+  assert.deepEqual(eds.eds_cluster_config, { eds_config: { ads: {}, resource_api_version: "V3" } });
+  const shipped = (envoy as unknown as { static_resources: { clusters: Array<Record<string, unknown> & { name: string }> } }).static_resources.clusters.find((c) => c.name === "llm-a")!;
+  for (const key of ["connect_timeout", "common_lb_config", "health_checks", "outlier_detection"]) assert.deepEqual(eds[key], shipped[key], key);
+  const xds = parts.static_resources.clusters.find((c) => c.name === "autoglm-xds") as unknown as { load_assignment: { endpoints: Array<{ lb_endpoints: Array<{ endpoint: { address: { socket_address: { port_value: number } } } }> }> } };
+  assert.equal(xds.load_assignment.endpoints[0]!.lb_endpoints[0]!.endpoint.address.socket_address.port_value, 18000, "the control plane's default xds.port");
+});
+
 test("the filter configuration check rejects unknown and mistyped fields", () => {
   assert.deepEqual(checkFilterConfig({ node_id: "n", clusters: [{ name: "a", weight: 1 }] }), []);
   assert.deepEqual(checkFilterConfig({ node_id: "n", clusters: [{ name: "a", weight: 1 }], window: 5 }), ["config.window: not a field of the filter configuration"]);

@@ -27,7 +27,7 @@ const help = `Usage: autoglm bench generalization [options]
 
 Generates N scenarios from the generalization seed range (simulator seeds 3000000 + S ... +
 S + N - 1; training uses 1000000-1999999, so no scenario was seen in training), runs every
-policy on each (${ALL_POLICY_NAMES.join(", ")}) and scores autoglm and autoglm-rules per
+policy on each (${ALL_POLICY_NAMES.join(", ")}) and scores ${AUTOGLM_POLICY_NAMES.join(", ")} per
 scenario against the best baseline and against none on failed requests and SLO-violation
 seconds (win / tie / loss), counts harm (worse than none) and false cuts per fault-free hour.
 
@@ -46,7 +46,7 @@ Options:
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
-  --reseed <k>         run each scenario where autoglm or autoglm-rules does harm again, with none
+  --reseed <k>         run each scenario where one of the autoglm policies does harm again, with none
                        and that policy, under k more seeds (0 to ${MAX_RESEEDS}, default 0), and report how many
                        of the harms hold in more than half of the seeds (systematic) and which
                        are luck; the harm figure itself stays the one-seed count

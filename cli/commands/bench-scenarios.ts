@@ -35,7 +35,7 @@ function fail(message: string): number {
 
 export const command: Command = {
   name: "scenarios",
-  summary: "replay fault scenarios through the baselines, autoglm and autoglm-rules",
+  summary: "replay fault scenarios through the baselines and the autoglm policies",
   help,
   async run(args: string[]): Promise<number> {
     let parsed;

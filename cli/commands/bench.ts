@@ -16,7 +16,7 @@ Benchmarks that print figures (and write them as JSON with --json <file>):
   control-plane   the control plane with N simulated sidecar streams over real gRPC on loopback:
                   reports/s, decision and push latency p99, RSS
   scenarios       replays fault scenarios through every policy (none, envoy-outlier,
-                  resilience4j, linkerd-ewma, autoglm, autoglm-rules) and compares what
+                  resilience4j, linkerd-ewma, autoglm, autoglm-rules, autoglm-host-ejection) and compares what
                   clients saw
   generalization  every policy on N generated scenarios never seen in training: autoglm
                   against the best baseline and none (win / tie / loss), harm, false cuts

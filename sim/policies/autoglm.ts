@@ -39,7 +39,7 @@ import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { FaultTimeline } from "../faults.js";
-import { HostHealth } from "../../control-plane/src/xds/host-health.js";
+import { HostHealth, type EndpointHealthEvent } from "../../control-plane/src/xds/host-health.js";
 import type { EndpointLoad } from "../../control-plane/src/xds/lrs.js";
 import type { ClusterLoad } from "../../control-plane/src/core/host-outliers.js";
 import { createLogger } from "../../lib/log.js";
@@ -186,6 +186,9 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     : undefined;
   const hostCounters = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => ({ successful: 0, errors: 0 })));
   if (hostHealth !== undefined) balancer.edsUnhealthy = (c, h) => hostHealth.isUnhealthy(c, h);
+  // Debugging aid: AUTOGLM_SIM_HOST_TRACE=<file> appends the run's host ejections as one JSON line.
+  const hostTracePath = process.env.AUTOGLM_SIM_HOST_TRACE;
+  const hostEvents: EndpointHealthEvent[] = [];
   const inFlight = new Map<number, HttpStream>();
   /** Requests whose streamed response has started (headers sent). */
   const streaming = new Set<number>();
@@ -284,7 +287,8 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
           const newest = status.recent.at(-1);
           if (newest !== undefined) clusterLoads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
         }
-        hostHealth.judge(endS, clusterLoads);
+        const changes = hostHealth.judge(endS, clusterLoads);
+        if (hostTracePath !== undefined) hostEvents.push(...changes);
       }
       return cp.decide().then(() => {
         if (tracePath === undefined) return;
@@ -306,8 +310,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
     },
     triggerEvents: () => [...triggerEvents],
     async close() {
-      // Debugging aid: AUTOGLM_SIM_HOST_TRACE=<file> appends the run's host ejections as one JSON line.
-      if (hostHealth !== undefined && process.env.AUTOGLM_SIM_HOST_TRACE !== undefined) appendFileSync(process.env.AUTOGLM_SIM_HOST_TRACE, `${JSON.stringify(hostHealth.events())}\n`);
+      if (hostHealth !== undefined && hostTracePath !== undefined) appendFileSync(hostTracePath, `${JSON.stringify(hostEvents)}\n`);
       for (const p of plugins) p.close();
       await cp.stop();
     },

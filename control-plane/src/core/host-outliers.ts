@@ -107,7 +107,8 @@ export class HostOutlierDetector {
   private readonly hosts: HostState[][];
   /** Per cluster: load per host in service (requests per second) at which hosts went bad after an ejection; Infinity until a rollback. */
   private readonly hostLoadBoundRps: number[];
-  readonly events: HostOutlierEvent[] = [];
+  /** The changes of the judgement under way (judgeWindow returns them). */
+  private events: HostOutlierEvent[] = [];
 
   constructor(hostCounts: readonly number[], config: Partial<HostOutlierConfig> = {}) {
     this.config = { ...DEFAULT_HOST_OUTLIER_CONFIG, ...config };
@@ -126,8 +127,10 @@ export class HostOutlierDetector {
    * hosts in for a base; then ejects the clear outliers of each cluster, worst first, within the
    * cap, and only while the hosts left carry the cluster's load below its knee (`loads[cluster]`:
    * the load per host must stay under the knee's; a cluster whose load is unknown ejects nothing).
+   * Returns the changes it made, in order.
    */
-  judgeWindow(counts: readonly (readonly HostWindowCounts[])[], nowS: number, loads: readonly (ClusterLoad | undefined)[]): void {
+  judgeWindow(counts: readonly (readonly HostWindowCounts[])[], nowS: number, loads: readonly (ClusterLoad | undefined)[]): HostOutlierEvent[] {
+    this.events = [];
     counts.forEach((clusterCounts, cluster) => {
       const states = this.hosts[cluster]!;
       for (let host = 0; host < states.length; host++) this.returnIfServed(cluster, host, nowS);
@@ -166,6 +169,7 @@ export class HostOutlierDetector {
         ejected++;
       }
     });
+    return this.events;
   }
 
   /**

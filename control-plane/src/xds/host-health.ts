@@ -26,7 +26,6 @@ export class HostHealth {
   private readonly endpointIndex: Array<Map<string, number>>;
   private readonly detector: HostOutlierDetector;
   private counts: HostWindowCounts[][];
-  private eventsSeen = 0;
   /** Time of the last judgement, seconds; undefined before the first. */
   private lastJudgedS: number | undefined;
   /** Reports of endpoints the configuration does not list (ignored). */
@@ -69,7 +68,7 @@ export class HostHealth {
   judge(nowS: number, loads: ReadonlyMap<string, ClusterLoad>): EndpointHealthEvent[] {
     const elapsedS = this.lastJudgedS === undefined ? undefined : nowS - this.lastJudgedS;
     this.lastJudgedS = nowS;
-    this.detector.judgeWindow(this.counts, nowS, this.clusters.map((c, i): ClusterLoad | undefined => {
+    const events = this.detector.judgeWindow(this.counts, nowS, this.clusters.map((c, i): ClusterLoad | undefined => {
       const known = loads.get(c.name);
       if (known !== undefined) return known;
       if (elapsedS === undefined || !(elapsedS > 0)) return undefined;
@@ -77,9 +76,7 @@ export class HostHealth {
       return { offeredRps: requests / elapsedS, kneeRps: Infinity };
     }));
     this.counts = this.zeroCounts();
-    const fresh = this.detector.events.slice(this.eventsSeen);
-    this.eventsSeen = this.detector.events.length;
-    return fresh.map(({ cluster, host, ...rest }) => {
+    return events.map(({ cluster, host, ...rest }) => {
       const c = this.clusters[cluster]!;
       const e = c.endpoints[host]!;
       return { ...rest, cluster: c.name, endpoint: endpointKey(e.address, e.port) };
@@ -89,11 +86,6 @@ export class HostHealth {
   /** Whether the configuration's `host`-th endpoint of its `cluster`-th cluster is served UNHEALTHY. */
   isUnhealthy(cluster: number, host: number): boolean {
     return this.detector.isEjected(cluster, host);
-  }
-
-  /** Every health change so far (cluster and host as configuration indices). */
-  events(): readonly HostOutlierEvent[] {
-    return this.detector.events;
   }
 
   /** Endpoints served as UNHEALTHY now, by cluster name ("address:port" keys). */
