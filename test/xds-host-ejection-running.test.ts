@@ -9,6 +9,7 @@ import { startControlPlane } from "../control-plane/src/server.js";
 import { ADS_SERVICE, LRS_SERVICE, TYPE_URL, decodeMessage, parseXdsServices } from "../control-plane/src/xds/index.js";
 import { TO_OBJECT, envoyRoot } from "../control-plane/src/xds/protos.js";
 import { createLogger } from "../lib/log.js";
+import { promtool } from "./promtool.js";
 
 const TOKEN = "host-ejection-admin-token-0123456789";
 const SERVICES = parseXdsServices([{
@@ -104,6 +105,14 @@ test("an Envoy's load reports showing one host failing a quarter of its requests
       health = await healthOf(client);
     }
     assert.deepEqual(health, ["HEALTHY", "HEALTHY", "UNHEALTHY", "HEALTHY"]);
+    // The admin API's /metrics says so, and passes promtool's checks.
+    const metrics = await (await fetch(`${running.adminUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    assert.match(metrics, /^autoglm_hosts_ejected\{cluster="llm-a"\} 1$/m);
+    assert.match(metrics, /^autoglm_hosts_ejected\{cluster="llm-b"\} 0$/m);
+    assert.match(metrics, /^autoglm_host_ejection_changes_total\{cluster="llm-a",kind="eject"\} 1$/m);
+    assert.match(metrics, /^autoglm_lrs_reports_total [1-9]/m);
+    const checked = promtool(["check", "metrics"], metrics);
+    assert.equal(checked.status, 0, checked.output);
     lrs.end();
   } finally {
     client.close();

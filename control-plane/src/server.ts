@@ -31,6 +31,7 @@ import { redactedConfig, secretValues, snapshotAccess, snapshotMetrics, Snapshot
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
 import { HostHealth } from "./xds/host-health.js";
+import { HostHealthMetrics } from "./metrics/host-health-metrics.js";
 import type { ClusterLoad } from "./core/host-outliers.js";
 
 export interface StartOptions {
@@ -430,13 +431,23 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
     if (config.xds.enabled) {
       const xdsLog = log.child({ part: "xds" });
       const hostHealth = config.xds.hostEjection ? new HostHealth(options.xdsServices!.flatMap((s) => s.clusters)) : undefined;
+      const hostClusters = options.xdsServices!.flatMap((s) => s.clusters.map((c) => c.name));
+      const hostMetrics = hostHealth === undefined ? undefined : new HostHealthMetrics(registry, hostClusters);
       const server = createXdsServer({
         services: options.xdsServices!,
         logger: xdsLog,
         initialDecisions: cp.currentDecisions(),
         ...(hostHealth === undefined
           ? {}
-          : { loadReports: { intervalMs: cp.config.decision.decideIntervalMs, onLoads: (_nodeId, loads) => hostHealth.addLoads(loads) } }),
+          : {
+              loadReports: {
+                intervalMs: cp.config.decision.decideIntervalMs,
+                onLoads: (_nodeId, loads) => {
+                  hostHealth.addLoads(loads);
+                  hostMetrics?.loadReports.inc();
+                },
+              },
+            }),
       });
       const offDecisions = cp.on("decisions", (d) => server.update(d));
       // Each decision round judges the hosts on the load reports since the last one.
@@ -446,10 +457,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
           const newest = status.recent.at(-1);
           if (newest !== undefined) loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
         }
-        for (const event of hostHealth.judge(now() / 1000, loads)) {
+        const events = hostHealth.judge(now() / 1000, loads);
+        for (const event of events) {
           xdsLog.warn({ ...event }, event.kind === "eject" ? "host ejected: it fails clearly more than its cluster's other hosts; served UNHEALTHY over EDS" : `host back in service (${event.kind})`);
         }
-        server.setUnhealthyEndpoints(hostHealth.unhealthy());
+        const unhealthy = hostHealth.unhealthy();
+        hostMetrics?.judged(events, unhealthy, hostClusters);
+        server.setUnhealthyEndpoints(unhealthy);
       });
       closers.push(async () => {
         offDecisions();

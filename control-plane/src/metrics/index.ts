@@ -3,3 +3,4 @@ export { alertMetricsHooks, bindMetrics, timedScorer, type EventSource } from ".
 export { ErrorBudgetMetrics, type ErrorBudgetSource } from "./error-budget-metrics.js";
 export { ExportMetrics } from "./export-metrics.js";
 export { ConfirmationMetrics, type ConfirmationSource } from "./confirmation-metrics.js";
+export { HostHealthMetrics } from "./host-health-metrics.js";
