@@ -2,6 +2,7 @@
 // hosts a window's counts eject, how many at once, and for how long.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
+import fc from "fast-check";
 import { HostOutlierDetector, type ClusterLoad, type HostWindowCounts } from "../control-plane/src/core/host-outliers.js";
 
 /** Hosts with these request counts and bad fractions. */
@@ -94,5 +95,36 @@ describe("how long a host stays out", () => {
       run(d, [[0, bad], [1, bad], [5, peersBad, at(100)]]);
       assert.equal(run(d, [[40, bad, at(c.offeredRps)], [41, bad, at(c.offeredRps)]]).at(-1), c.out, `${c.offeredRps} rps over 2 hosts left`);
     }
+  });
+});
+
+describe("what holds for any counts (property-based)", () => {
+  /** A cluster of 2–12 hosts, each with 0–400 requests of which any number failed. */
+  const cluster = fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 2, maxLength: 12 })
+    .map((spec) => spec.map(([requests, f]) => ({ requests, bad: Math.round(requests * f) })));
+
+  it("hosts that all fail the same share are never ejected, however many windows", () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 20, max: 400 }), fc.double({ min: 0, max: 1, noNaN: true }), (n, requests, f) => {
+      const d = new HostOutlierDetector([n]);
+      const counts = Array.from({ length: n }, () => ({ requests, bad: Math.round(requests * f) }));
+      for (let t = 0; t < 5; t++) d.judgeWindow([counts], t, LIGHT);
+      return Array.from({ length: n }, (_, h) => d.isEjected(0, h)).every((out) => !out);
+    }));
+  });
+
+  it("never more than half the hosts (at least one) are out, and none while the cluster's load is unknown", () => {
+    fc.assert(fc.property(fc.array(cluster, { minLength: 1, maxLength: 6 }), (windows) => {
+      const n = windows[0]!.length;
+      const sized = windows.map((w) => Array.from({ length: n }, (_, h) => w[h] ?? { requests: 0, bad: 0 }));
+      const known = new HostOutlierDetector([n]);
+      const unknown = new HostOutlierDetector([n]);
+      const cap = Math.max(1, Math.floor(n / 2));
+      return sized.every((counts, t) => {
+        known.judgeWindow([counts], t, LIGHT);
+        unknown.judgeWindow([counts], t, [undefined]);
+        const out = Array.from({ length: n }, (_, h) => known.isEjected(0, h)).filter(Boolean).length;
+        return out <= cap && Array.from({ length: n }, (_, h) => unknown.isEjected(0, h)).every((o) => !o);
+      });
+    }));
   });
 });
