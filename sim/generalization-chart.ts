@@ -9,7 +9,7 @@ import { esc } from "./chart.js";
 import type { GeneralizationScenario, GeneralizationSummary } from "./generalization-summary.js";
 import { failedTolerance, sloTolerance, type VerdictCounts } from "./generalization-score.js";
 
-const W = 1110;
+const W = 1170;
 const LEFT = 280;
 const BAR_W = 700;
 const COLORS = { win: "#2ca02c", tie: "#b0b0b0", loss: "#d62728" };
