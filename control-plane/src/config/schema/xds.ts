@@ -11,6 +11,6 @@ export const XDS_SCHEMA = objectSchema("The xDS (ADS) server for plain Envoys an
     type: "boolean",
     default: true,
     description:
-      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, summed over every reporting client, while those are healthy and can carry its load (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/envoy.yaml); without reports nothing is ejected.",
+      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, summed over every reporting client, while those are healthy and can carry its load (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/host-ejection.yaml); without reports nothing is ejected.",
   },
 });
