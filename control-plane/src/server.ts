@@ -450,8 +450,13 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
             }),
       });
       const offDecisions = cp.on("decisions", (d) => server.update(d));
-      // Each decision round judges the hosts on the load reports since the last one.
-      const offRound = hostHealth === undefined ? () => {} : cp.on("round", () => {
+      // Every load reporting interval, on every replica (followers too: they take LRS streams as
+      // well, and a host they ejected must come back), the hosts are judged on the reports since
+      // the last judgement. A timer of its own, not the decision rounds: rounds also come early
+      // and only on the leader, and a judgement with no report in between would count as a
+      // window without evidence.
+      const judgeHosts = (): void => {
+        if (hostHealth === undefined) return;
         const loads = new Map<string, ClusterLoad>();
         for (const status of cp.clusterStatuses()) {
           const newest = status.recent.at(-1);
@@ -464,7 +469,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
         const unhealthy = hostHealth.unhealthy();
         hostMetrics?.judged(events, unhealthy, hostClusters);
         server.setUnhealthyEndpoints(unhealthy);
-      });
+      };
+      const judgeTimer = hostHealth === undefined ? undefined : setInterval(judgeHosts, cp.config.decision.decideIntervalMs);
+      judgeTimer?.unref();
+      const offRound = (): void => {
+        if (judgeTimer !== undefined) clearInterval(judgeTimer);
+      };
       closers.push(async () => {
         offDecisions();
         offRound();

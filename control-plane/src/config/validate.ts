@@ -95,7 +95,7 @@ export function validateConfig(raw: unknown, labels: ReadonlyMap<string, string>
     host: or(xdsIn.host, DEFAULTS.host),
     port: or(xdsIn.port, DEFAULTS.xdsPort),
     allowUnauthenticatedNonLoopback: or(xdsIn.allow_unauthenticated_non_loopback, false),
-    hostEjection: or(xdsIn.host_ejection, true),
+    hostEjection: or(xdsIn.host_ejection, false),
   };
   // The xDS server has no authentication of its own (Envoys and proxyless clients connect to it
   // as to any ADS server): off loopback it serves every decision to anyone who asks.

@@ -163,6 +163,7 @@ export class HostOutlierDetector {
         if (ejected >= cap) break;
         if (states[o.host]!.heldUntilS !== undefined && nowS < states[o.host]!.heldUntilS!) continue;
         const leftInService = states.length - ejected - 1;
+        if (leftInService <= 0) break;
         const perHostLimit = Math.min(load.kneeRps / states.length, this.hostLoadBoundRps[cluster]! * this.config.rollbackLoadMargin);
         if (load.offeredRps / leftInService >= perHostLimit) break;
         this.eject(cluster, o.host, nowS, o.bad, o.peers);

@@ -9,8 +9,8 @@ export const XDS_SCHEMA = objectSchema("The xDS (ADS) server for plain Envoys an
   allow_unauthenticated_non_loopback: allowNonLoopbackSchema("the xDS server has no authentication of its own (any host could read the routes)"),
   host_ejection: {
     type: "boolean",
-    default: true,
+    default: false,
     description:
-      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, summed over every reporting client, while those are healthy and can carry its load (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/host-ejection.yaml); without reports nothing is ejected.",
+      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, summed over every reporting client, while those are healthy and can carry its load (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/host-ejection.yaml). LRS is a write path on a port without authentication: anyone who reaches it can report load and so take up to half of a cluster's hosts out, so keep it on loopback or behind a proxy that authenticates.",
   },
 });
