@@ -441,7 +441,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
           ? {}
           : {
               loadReports: {
-                intervalMs: cp.config.decision.decideIntervalMs,
+                // Twice per judgement, so that every judgement holds a report of every Envoy
+                // however their timers drift against the control plane's.
+                intervalMs: Math.max(1, Math.floor(cp.config.decision.decideIntervalMs / 2)),
                 onLoads: (_nodeId, loads) => {
                   hostHealth.addLoads(loads);
                   hostMetrics?.loadReports.inc();
