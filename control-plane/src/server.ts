@@ -30,9 +30,8 @@ import { Replica, TelemetryForwarder } from "./replicas/index.js";
 import { redactedConfig, secretValues, snapshotAccess, snapshotMetrics, SnapshotRecorder, SnapshotStore } from "./snapshots/index.js";
 import { ControlPlane } from "./service.js";
 import { createXdsServer, type XdsServiceConfig } from "./xds/index.js";
-import { HostHealth } from "./xds/host-health.js";
+import { HostHealth, clusterLoads } from "./xds/host-health.js";
 import { HostHealthMetrics } from "./metrics/host-health-metrics.js";
-import type { ClusterLoad } from "./core/host-outliers.js";
 
 export interface StartOptions {
   /** Parent logger; each part logs through a child of it. Default createLogger("control-plane"). */
@@ -452,19 +451,14 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
             }),
       });
       const offDecisions = cp.on("decisions", (d) => server.update(d));
-      // Every load reporting interval, on every replica (followers too: they take LRS streams as
+      // Every decision interval, on every replica (followers too: they take LRS streams as
       // well, and a host they ejected must come back), the hosts are judged on the reports since
       // the last judgement. A timer of its own, not the decision rounds: rounds also come early
       // and only on the leader, and a judgement with no report in between would count as a
       // window without evidence.
       const judgeHosts = (): void => {
         if (hostHealth === undefined) return;
-        const loads = new Map<string, ClusterLoad>();
-        for (const status of cp.clusterStatuses()) {
-          const newest = status.recent.at(-1);
-          if (newest !== undefined) loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
-        }
-        const events = hostHealth.judge(now() / 1000, loads);
+        const events = hostHealth.judge(now() / 1000, clusterLoads(cp.clusterStatuses()));
         for (const event of events) {
           xdsLog.warn({ ...event }, event.kind === "eject" ? "host ejected: it fails clearly more than its cluster's other hosts; served UNHEALTHY over EDS" : `host back in service (${event.kind})`);
         }
@@ -474,12 +468,12 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       };
       const judgeTimer = hostHealth === undefined ? undefined : setInterval(judgeHosts, cp.config.decision.decideIntervalMs);
       judgeTimer?.unref();
-      const offRound = (): void => {
+      const stopJudging = (): void => {
         if (judgeTimer !== undefined) clearInterval(judgeTimer);
       };
       closers.push(async () => {
         offDecisions();
-        offRound();
+        stopJudging();
         await server.close();
       });
       xdsPort = await server.listen(hostPort(config.xds.host, config.xds.port));

@@ -39,9 +39,8 @@ import type { Policy, RouteDecision, SimRequest } from "../policy.js";
 import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { FaultTimeline } from "../faults.js";
-import { HostHealth, type EndpointHealthEvent } from "../../control-plane/src/xds/host-health.js";
+import { HostHealth, clusterLoads, type EndpointHealthEvent } from "../../control-plane/src/xds/host-health.js";
 import type { EndpointLoad } from "../../control-plane/src/xds/lrs.js";
-import type { ClusterLoad } from "../../control-plane/src/core/host-outliers.js";
 import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
@@ -103,6 +102,11 @@ const REQUEST_HEADERS: Array<[string, string]> = [
   [":scheme", "http"],
   ["content-type", "application/json"],
 ];
+
+/** The EDS address the simulator gives host `host` of cluster `cluster` (host ejection): 10.<cluster>.<host>. */
+function simEndpointAddress(cluster: number, host: number): string {
+  return `10.${cluster}.${host >> 8}.${host & 255}`;
+}
 
 /** Builds the autoglm policy: loads the filter, starts one plugin per sidecar and the control plane. */
 export async function createAutoglmPolicy(scenario: Scenario, seed: number, options: AutoglmOptions = {}): Promise<Policy> {
@@ -182,7 +186,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   // Mesh-wide host ejection: each cluster's hosts as EDS endpoints 10.<cluster>.<host>:8000; the
   // hosts' counters over a window, summed over the sidecars, are what their LRS reports add up to.
   const hostHealth = (options.hostEjection ?? false)
-    ? new HostHealth(scenario.clusters.map((c, ci) => ({ name: c.name, endpoints: Array.from({ length: c.endpoints }, (_, h) => ({ address: `10.${ci}.${h >> 8}.${h & 255}`, port: 8000 })) })))
+    ? new HostHealth(scenario.clusters.map((c, ci) => ({ name: c.name, endpoints: Array.from({ length: c.endpoints }, (_, h) => ({ address: simEndpointAddress(ci, h), port: 8000 })) })))
     : undefined;
   const hostCounters = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => ({ successful: 0, errors: 0 })));
   if (hostHealth !== undefined) balancer.edsUnhealthy = (c, h) => hostHealth.isUnhealthy(c, h);
@@ -277,17 +281,12 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       if (hostHealth !== undefined) {
         const loads: EndpointLoad[] = [];
         hostCounters.forEach((hosts, ci) => hosts.forEach((counters, h) => {
-          loads.push({ cluster: scenario.clusters[ci]!.name, address: `10.${ci}.${h >> 8}.${h & 255}`, port: 8000, ...counters });
+          loads.push({ cluster: scenario.clusters[ci]!.name, address: simEndpointAddress(ci, h), port: 8000, ...counters });
           counters.successful = 0;
           counters.errors = 0;
         }));
         hostHealth.addLoads(loads);
-        const clusterLoads = new Map<string, ClusterLoad>();
-        for (const status of cp.clusterStatuses()) {
-          const newest = status.recent.at(-1);
-          if (newest !== undefined) clusterLoads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
-        }
-        const changes = hostHealth.judge(endS, clusterLoads);
+        const changes = hostHealth.judge(endS, clusterLoads(cp.clusterStatuses()));
         if (hostTracePath !== undefined) hostEvents.push(...changes);
       }
       return cp.decide().then(() => {

@@ -8,10 +8,25 @@ import type { ClusterLoad, HostOutlierConfig, HostOutlierEvent } from "../core/h
 import { HostOutlierDetector, type HostWindowCounts } from "../core/host-outliers.js";
 import type { EndpointLoad } from "./lrs.js";
 import type { XdsClusterConfig } from "./types.js";
+import type { ClusterStatus } from "../core/types.js";
 
 /** "address:port" ("[v6]:port" for IPv6), the key of an endpoint. */
 export function endpointKey(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/**
+ * Each cluster's load for a judgement from the control plane's cluster statuses: the newest
+ * window's rate and the knee its capacity estimate has seen (Infinity when none). A cluster
+ * without a window yet is left out (judged on its reports' load, see HostHealth.judge).
+ */
+export function clusterLoads(statuses: readonly ClusterStatus[]): Map<string, ClusterLoad> {
+  const loads = new Map<string, ClusterLoad>();
+  for (const status of statuses) {
+    const newest = status.recent.at(-1);
+    if (newest !== undefined) loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
+  }
+  return loads;
 }
 
 /** A change of an endpoint's health, for logs and metrics. */
