@@ -11,11 +11,12 @@ function hosts(...spec: Array<[requests: number, badFraction: number]>): HostWin
 }
 
 /** A cluster at a tenth of its safe load: any host may go. */
-const LIGHT: ClusterLoad[] = [{ offeredRps: 10, kneeRps: 100 }];
+const LIGHT: ClusterLoad[] = [{ offeredRps: 10 }];
 
-/** Hosts out after two windows in a row with these counts. */
+/** Hosts out after windows of 1 s with these counts: the first judgement only starts the span of the counts, then two in a row. */
 function ejectedAfter(counts: HostWindowCounts[], loads: (ClusterLoad | undefined)[] = LIGHT): number[] {
   const d = new HostOutlierDetector([counts.length]);
+  d.judgeWindow([counts.map(() => ({ requests: 0, bad: 0 }))], 9, loads);
   d.judgeWindow([counts], 10, loads);
   d.judgeWindow([counts], 11, loads);
   return counts.map((_, h) => h).filter((h) => d.isEjected(0, h));
@@ -35,13 +36,49 @@ describe("which hosts two windows in a row eject", () => {
     { name: "three sick hosts of four: none, their peers are sick too (the cluster's, the planner's)", counts: hosts([100, 0.4], [100, 0.9], [100, 0.6], [100, 0]), ejected: [] },
     { name: "a cluster of one host: never, it has no peers", counts: hosts([500, 1]), ejected: [] },
     { name: "a sick host while its peers go bad too (8 %): none, the cluster suffers as a whole", counts: hosts([100, 0.5], [100, 0.08], [100, 0.08]), ejected: [] },
-    { name: "a sick host of four in a cluster at 80 % of the load where its latency turns up: none, the three left would pass their share of it", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 80, kneeRps: 100 }], ejected: [] },
-    { name: "a sick host of four at 70 % of its knee: it, the three left carry 70 of their 75", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 70, kneeRps: 100 }], ejected: [0] },
-    { name: "two sick hosts of four at 60 % of its knee: the worse, a second would leave half the hosts for 60 %", counts: hosts([100, 0.5], [100, 0.6], [100, 0], [100, 0]), loads: [{ offeredRps: 60, kneeRps: 100 }], ejected: [1] },
-    { name: "a sick host of four in a cluster whose knee was never seen: it", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 500, kneeRps: Infinity }], ejected: [0] },
+    { name: "a sick host of four in a busy cluster that no rollback has taught a bound: it (a knee learnt while the host was sick would be the host's)", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 500 }], ejected: [0] },
     { name: "a sick host in a cluster whose load is not known yet: none", counts: hosts([100, 0.5], [100, 0], [100, 0]), loads: [undefined], ejected: [] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(ejectedAfter(c.counts, c.loads), c.ejected));
+});
+
+/** Hosts sent `issued` requests (all answered, none failed) that held `inFlight` requests at the reports. */
+function timed(...spec: Array<[issued: number, inFlight: number]>): HostWindowCounts[] {
+  return spec.map(([issued, inFlight]) => ({ requests: issued, bad: 0, issued, inFlight }));
+}
+
+/** A light cluster whose newest window had this share of its requests over the latency objective. */
+const missing = (slowShare: number | undefined): ClusterLoad[] => [{ offeredRps: 10, ...(slowShare === undefined ? {} : { slowShare }) }];
+
+describe("which slow hosts two windows in a row eject (requests in flight per request: Little's law)", () => {
+  const cases: { name: string; counts: HostWindowCounts[]; slowShare?: number; ejected: number[] }[] = [
+    { name: "one host of four holding ten times its peers' requests in flight per request while a tenth of the cluster's requests miss the objective: that host", counts: timed([100, 100], [100, 10], [100, 11], [100, 9]), slowShare: 0.1, ejected: [0] },
+    { name: "the same host while only half a percent miss the objective (the p99 holds): none, clients do not feel it", counts: timed([100, 100], [100, 10], [100, 11], [100, 9]), slowShare: 0.005, ejected: [] },
+    { name: "the same host when the cluster's latency is not known: none", counts: timed([100, 100], [100, 10], [100, 11], [100, 9]), ejected: [] },
+    { name: "every host as slow (the cluster overloaded or slow as a whole): none, the cluster is the planner's", counts: timed([100, 100], [100, 95], [100, 105], [100, 100]), slowShare: 0.5, ejected: [] },
+    { name: "a host twice as slow as its peers: none, under the threefold slowdown", counts: timed([100, 40], [100, 20], [100, 20], [100, 20]), slowShare: 0.1, ejected: [] },
+    { name: "a host four times as slow on few requests in flight (4 against 1): none, not sure enough", counts: timed([20, 4], [20, 1], [20, 1], [20, 1]), slowShare: 0.1, ejected: [] },
+    { name: "hosts that report no requests in flight (an older report): none, judged on errors only", counts: hosts([100, 0], [100, 0], [100, 0]), slowShare: 0.5, ejected: [] },
+    { name: "two slow hosts of five: both, judged against the better half of the others", counts: timed([100, 80], [100, 90], [100, 8], [100, 9], [100, 10]), slowShare: 0.3, ejected: [0, 1] },
+  ];
+  for (const c of cases) it(c.name, () => assert.deepEqual(ejectedAfter(c.counts, missing(c.slowShare)), c.ejected));
+
+  // In windows of 1 s: a host sent 80 requests a second holding 150 in flight has a mean latency of 1.9 s.
+  const stuck: HostWindowCounts[] = [{ requests: 0, bad: 0, issued: 80, inFlight: 150 }, ...timed([80, 20], [80, 18], [80, 22])];
+  const objectiveCases: { name: string; objectiveMs: number; ejected: number[] }[] = [
+    { name: "a host that answered nothing in the window, holding 150 requests in flight while its peers hold 20 each, with a mean latency (1.9 s) past the 1-s objective before any of its requests ended slow: that host", objectiveMs: 1000, ejected: [0] },
+    { name: "the same host under a 5-s objective its mean latency has not reached (and no slow share known): none yet", objectiveMs: 5000, ejected: [] },
+  ];
+  for (const c of objectiveCases) it(c.name, () => assert.deepEqual(ejectedAfter(stuck, [{ offeredRps: 320, latencyObjectiveMs: c.objectiveMs }]), c.ejected));
+
+  it("comes back at once when the hosts left become three times as slow as its peers were, and is held in for an ejection base", () => {
+    const d = new HostOutlierDetector([3], { baseEjectionS: 30 });
+    const slow = timed([100, 100], [100, 10], [100, 10]);
+    const peersSlow = timed([0, 0], [100, 35], [100, 40]);
+    const kinds = [[0, slow], [1, slow], [5, peersSlow], [10, slow]].flatMap(([t, counts]) => d.judgeWindow([counts as HostWindowCounts[]], t as number, missing(0.2)).map((e) => `${e.kind}${e.reason === undefined ? "" : ` ${e.reason}`}`));
+    assert.deepEqual(kinds, ["eject latency", "rollback"]);
+    assert.equal(d.isEjected(0, 0), false);
+  });
 });
 
 describe("how long a host stays out", () => {
@@ -74,7 +111,7 @@ describe("how long a host stays out", () => {
   it("comes back at once when the hosts left in service go bad after it went out, and is held in for an ejection base", () => {
     const d = new HostOutlierDetector([3], { baseEjectionS: 30 });
     const peersBad = hosts([0, 0], [100, 0.2], [100, 0.25]);
-    const busy: ClusterLoad = { offeredRps: 100, kneeRps: Infinity };
+    const busy: ClusterLoad = { offeredRps: 100 };
     const kinds: string[] = [];
     const steps: Array<[number, HostWindowCounts[], ClusterLoad?]> = [[0, bad], [1, bad], [5, peersBad, busy], [10, bad], [11, bad], [36, bad]];
     const out = steps.map(([t, counts, load]) => {
@@ -88,7 +125,7 @@ describe("how long a host stays out", () => {
   it("after a rollback, is ejected only while the hosts left carry less than 80 % of the load per host that went bad", () => {
     // Rolled back at 100 rps over 2 hosts in service: 50 rps per host went bad, so 40 is the bound.
     const peersBad = hosts([0, 0], [100, 0.2], [100, 0.25]);
-    const at = (offeredRps: number): ClusterLoad => ({ offeredRps, kneeRps: Infinity });
+    const at = (offeredRps: number): ClusterLoad => ({ offeredRps });
     const cases: Array<{ offeredRps: number; out: boolean }> = [{ offeredRps: 90, out: false }, { offeredRps: 70, out: true }];
     for (const c of cases) {
       const d = new HostOutlierDetector([3], { baseEjectionS: 30 });
@@ -108,6 +145,15 @@ describe("what holds for any counts (property-based)", () => {
       const d = new HostOutlierDetector([n]);
       const counts = Array.from({ length: n }, () => ({ requests, bad: Math.round(requests * f) }));
       for (let t = 0; t < 5; t++) d.judgeWindow([counts], t, LIGHT);
+      return Array.from({ length: n }, (_, h) => d.isEjected(0, h)).every((out) => !out);
+    }));
+  });
+
+  it("hosts that all hold the same requests in flight per request sent are never ejected, even while the cluster misses its objective", () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 12 }), fc.integer({ min: 20, max: 400 }), fc.double({ min: 0, max: 5, noNaN: true }), (n, issued, perRequest) => {
+      const d = new HostOutlierDetector([n]);
+      const counts = Array.from({ length: n }, () => ({ requests: issued, bad: 0, issued, inFlight: issued * perRequest }));
+      for (let t = 0; t < 5; t++) d.judgeWindow([counts], t, [{ offeredRps: issued * n, slowShare: 1, latencyObjectiveMs: 1 }]);
       return Array.from({ length: n }, (_, h) => d.isEjected(0, h)).every((out) => !out);
     }));
   });

@@ -103,6 +103,7 @@ test("an Envoy's load reports showing one host failing a quarter of its requests
     assert.match(metrics, /^autoglm_hosts_ejected\{cluster="llm-a"\} 1$/m);
     assert.match(metrics, /^autoglm_hosts_ejected\{cluster="llm-b"\} 0$/m);
     assert.match(metrics, /^autoglm_host_ejection_changes_total\{cluster="llm-a",kind="eject"\} 1$/m);
+    assert.match(metrics, /^autoglm_host_ejections_total\{cluster="llm-a",reason="errors"\} 1$/m);
     assert.match(metrics, /^autoglm_lrs_reports_total [1-9]/m);
     const checked = promtool(["check", "metrics"], metrics);
     assert.equal(checked.status, 0, checked.output);

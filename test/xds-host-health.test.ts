@@ -11,20 +11,21 @@ import type { DecodedLoadStatsRequest } from "../control-plane/src/xds/lrs.js";
 
 const ENDPOINTS = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"].map((address) => ({ address, port: 8000 }));
 const CLUSTERS = [{ name: "llm-a", endpoints: ENDPOINTS }, { name: "llm-b", endpoints: [{ address: "10.0.1.1", port: 8000 }] }];
-const LIGHT = new Map([["llm-a", { offeredRps: 10, kneeRps: Infinity }], ["llm-b", { offeredRps: 10, kneeRps: Infinity }]]);
+const LIGHT = new Map([["llm-a", { offeredRps: 10 }], ["llm-b", { offeredRps: 10 }]]);
 
-/** One sidecar's report as Envoy encodes it: per endpoint, successful and 5xx answers. */
-function report(nodeId: string, perEndpoint: Array<[address: string, successful: number, errors: number]>): Record<string, unknown> {
+/** One sidecar's report as Envoy encodes it: per endpoint, successful and 5xx answers, and the requests in flight at the report. */
+function report(nodeId: string, perEndpoint: Array<[address: string, successful: number, errors: number, inProgress?: number]>): Record<string, unknown> {
   return {
     node: { id: nodeId, user_agent_name: "envoy" },
     cluster_stats: [{
       cluster_name: "llm-a",
       upstream_locality_stats: [{
         locality: {},
-        upstream_endpoint_stats: perEndpoint.map(([address, successful, errors]) => ({
+        upstream_endpoint_stats: perEndpoint.map(([address, successful, errors, inProgress = 0]) => ({
           address: { socket_address: { address, port_value: 8000 } },
           total_successful_requests: successful,
           total_error_requests: errors,
+          total_requests_in_progress: inProgress,
           total_issued_requests: successful + errors,
         })),
       }],
@@ -38,10 +39,10 @@ describe("what a load report says about each endpoint", () => {
     const type = envoyRoot().lookupType("envoy.service.load_stats.v3.LoadStatsRequest");
     return type.toObject(type.decode(type.encode(type.fromObject(message)).finish()), TO_OBJECT) as DecodedLoadStatsRequest;
   };
-  it("gives every endpoint's cluster, address, successful and failed requests", () => {
-    assert.deepEqual(endpointLoads(encodeDecode(report("s1", [["10.0.0.1", 90, 10], ["10.0.0.2", 100, 0]]))), [
-      { cluster: "llm-a", address: "10.0.0.1", port: 8000, successful: 90, errors: 10 },
-      { cluster: "llm-a", address: "10.0.0.2", port: 8000, successful: 100, errors: 0 },
+  it("gives every endpoint's cluster, address, successful and failed requests, and its requests in flight", () => {
+    assert.deepEqual(endpointLoads(encodeDecode(report("s1", [["10.0.0.1", 90, 10, 7], ["10.0.0.2", 100, 0]]))), [
+      { cluster: "llm-a", address: "10.0.0.1", port: 8000, successful: 90, errors: 10, issued: 100, inProgress: 7 },
+      { cluster: "llm-a", address: "10.0.0.2", port: 8000, successful: 100, errors: 0, issued: 100, inProgress: 0 },
     ]);
   });
   it("leaves out endpoints that are not socket addresses, and reports without endpoint stats give nothing", () => {
@@ -57,7 +58,7 @@ describe("host health from the reports of many sidecars", () => {
     // Ten sidecars, each seeing few requests per host: no single one has enough to judge.
     const round = (): void => {
       for (let s = 0; s < 10; s++) {
-        const loads: EndpointLoad[] = ENDPOINTS.map((e, i) => ({ cluster: "llm-a", address: e.address, port: 8000, successful: i === 2 ? 8 : 10, errors: i === 2 ? 2 : 0 }));
+        const loads: EndpointLoad[] = ENDPOINTS.map((e, i) => ({ cluster: "llm-a", address: e.address, port: 8000, successful: i === 2 ? 8 : 10, errors: i === 2 ? 2 : 0, issued: 10, inProgress: 1 }));
         health.addLoads(loads);
       }
     };
@@ -68,9 +69,47 @@ describe("host health from the reports of many sidecars", () => {
     assert.deepEqual(events.map((e) => [e.kind, e.cluster, e.endpoint]), [["eject", "llm-a", "10.0.0.3:8000"]]);
     assert.deepEqual([...(health.unhealthy().get("llm-a") ?? [])], ["10.0.0.3:8000"]);
   });
+  it("ejects the host holding ten times its share of requests in flight (slow, answering 200s) while the cluster misses its latency objective, and not while it meets it", () => {
+    // Ten sidecars, 10 requests per host each per round; each holds one request in flight per
+    // healthy host at its report and ten on the slow one: a tenfold mean latency, Little's law.
+    const round = (health: HostHealth): void => {
+      for (let s = 0; s < 10; s++) health.addLoads(ENDPOINTS.map((e, i) => ({ cluster: "llm-a", address: e.address, port: 8000, successful: 10, errors: 0, issued: 10, inProgress: i === 1 ? 10 : 1 })), `sidecar-${s}`);
+    };
+    const judgeTwice = (slowShare: number): string[] => {
+      const health = new HostHealth(CLUSTERS);
+      const loads = new Map([["llm-a", { offeredRps: 10, slowShare }]]);
+      round(health);
+      health.judge(1, loads);
+      round(health);
+      return health.judge(2, loads).map((e) => `${e.kind} ${e.endpoint} ${e.reason}`);
+    };
+    assert.deepEqual(judgeTwice(0.2), ["eject 10.0.0.2:8000 latency"]);
+    assert.deepEqual(judgeTwice(0.005), []);
+  });
+  it("takes a sidecar's requests in flight as the mean over its reports in a round (a gauge read at each), not their sum, an empty report counting as one", () => {
+    // One sidecar, four reports per 1-s round. Host 10.0.0.2 is sent 40 requests a second and
+    // holds 10 in flight at each report: a mean latency of 0.25 s by Little's law (summed over
+    // the four reports it would read as 1 s). Its peers hold 1: ten times faster.
+    const host = (i: number, inFlight: number, issued: number): EndpointLoad => ({ cluster: "llm-a", address: ENDPOINTS[i]!.address, port: 8000, successful: issued, errors: 0, issued, inProgress: inFlight });
+    const everyReport = (): EndpointLoad[] => ENDPOINTS.map((_, i) => host(i, i === 1 ? 10 : 1, 10));
+    const cases: Array<{ name: string; reports: () => EndpointLoad[][]; objectiveMs: number; ejected: boolean }> = [
+      { name: "four full reports, objective 500 ms", reports: () => [everyReport(), everyReport(), everyReport(), everyReport()], objectiveMs: 500, ejected: false },
+      { name: "four full reports, objective 200 ms", reports: () => [everyReport(), everyReport(), everyReport(), everyReport()], objectiveMs: 200, ejected: true },
+      { name: "two reports with twice the counts and two empty ones, objective 500 ms", reports: () => [ENDPOINTS.map((_, i) => host(i, i === 1 ? 20 : 2, 20)), ENDPOINTS.map((_, i) => host(i, i === 1 ? 20 : 2, 20)), [], []], objectiveMs: 500, ejected: false },
+    ];
+    for (const c of cases) {
+      const health = new HostHealth(CLUSTERS);
+      const loads = new Map([["llm-a", { offeredRps: 160, latencyObjectiveMs: c.objectiveMs }]]);
+      for (let t = 0; t < 3; t++) {
+        for (const report of c.reports()) health.addLoads(report, "sidecar-1");
+        health.judge(t, loads);
+      }
+      assert.equal(health.isUnhealthy(0, 1), c.ejected, c.name);
+    }
+  });
   it("counts reports of endpoints it does not serve, and ignores them", () => {
     const health = new HostHealth(CLUSTERS);
-    health.addLoads([{ cluster: "llm-a", address: "10.9.9.9", port: 8000, successful: 1, errors: 1 }, { cluster: "other", address: "10.0.0.1", port: 8000, successful: 1, errors: 0 }]);
+    health.addLoads([{ cluster: "llm-a", address: "10.9.9.9", port: 8000, successful: 1, errors: 1, issued: 2, inProgress: 0 }, { cluster: "other", address: "10.0.0.1", port: 8000, successful: 1, errors: 0, issued: 1, inProgress: 0 }]);
     assert.equal(health.unknownEndpointReports, 2);
   });
 });

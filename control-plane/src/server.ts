@@ -443,8 +443,8 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
                 // Twice per judgement, so that every judgement holds a report of every Envoy
                 // however their timers drift against the control plane's.
                 intervalMs: Math.max(1, Math.floor(cp.config.decision.decideIntervalMs / 2)),
-                onLoads: (_nodeId, loads) => {
-                  hostHealth.addLoads(loads);
+                onLoads: (nodeId, loads) => {
+                  hostHealth.addLoads(loads, nodeId);
                   hostMetrics?.loadReports.inc();
                 },
               },
@@ -458,9 +458,9 @@ export async function startControlPlane(config: ControlPlaneConfig, options: Sta
       // window without evidence.
       const judgeHosts = (): void => {
         if (hostHealth === undefined) return;
-        const events = hostHealth.judge(now() / 1000, clusterLoads(cp.clusterStatuses()));
+        const events = hostHealth.judge(now() / 1000, clusterLoads(cp.clusterStatuses(), config.slo.latencyMs));
         for (const event of events) {
-          xdsLog.warn({ ...event }, event.kind === "eject" ? "host ejected: it fails clearly more than its cluster's other hosts; served UNHEALTHY over EDS" : `host back in service (${event.kind})`);
+          xdsLog.warn({ ...event }, event.kind === "eject" ? `host ejected: it ${event.reason === "latency" ? "is clearly slower" : "fails clearly more"} than its cluster's other hosts; served UNHEALTHY over EDS` : `host back in service (${event.kind})`);
         }
         const unhealthy = hostHealth.unhealthy();
         hostMetrics?.judged(events, unhealthy, hostClusters);

@@ -188,7 +188,9 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
   const hostHealth = (options.hostEjection ?? false)
     ? new HostHealth(scenario.clusters.map((c, ci) => ({ name: c.name, endpoints: Array.from({ length: c.endpoints }, (_, h) => ({ address: simEndpointAddress(ci, h), port: 8000 })) })))
     : undefined;
-  const hostCounters = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => ({ successful: 0, errors: 0 })));
+  // inFlight: the host's requests under way now (Envoy's rq_active gauge, which LRS reports as
+  // total_requests_in_progress); successful, errors and issued (sent) are latched per report.
+  const hostCounters = scenario.clusters.map((c) => Array.from({ length: c.endpoints }, () => ({ successful: 0, errors: 0, issued: 0, inFlight: 0 })));
   if (hostHealth !== undefined) balancer.edsUnhealthy = (c, h) => hostHealth.isUnhealthy(c, h);
   // Debugging aid: AUTOGLM_SIM_HOST_TRACE=<file> appends the run's host ejections as one JSON line.
   const hostTracePath = process.env.AUTOGLM_SIM_HOST_TRACE;
@@ -230,6 +232,10 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         return { reject: "no_healthy_upstream" };
       }
       inFlight.set(request.id, stream);
+      if (hostHealth !== undefined) {
+        hostCounters[cluster]![host]!.inFlight++;
+        hostCounters[cluster]![host]!.issued++;
+      }
       return { cluster, host };
     },
     complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
@@ -238,6 +244,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         // Envoy's host rq_error: a 5xx, or a reset or timeout the router charges as one
         // (source/common/router/router.cc, Filter::chargeUpstreamCode); else rq_success.
         const counters = hostCounters[cluster]![host]!;
+        counters.inFlight--;
         if (status >= 500) counters.errors++;
         else counters.successful++;
       }
@@ -281,12 +288,13 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       if (hostHealth !== undefined) {
         const loads: EndpointLoad[] = [];
         hostCounters.forEach((hosts, ci) => hosts.forEach((counters, h) => {
-          loads.push({ cluster: scenario.clusters[ci]!.name, address: simEndpointAddress(ci, h), port: 8000, ...counters });
+          loads.push({ cluster: scenario.clusters[ci]!.name, address: simEndpointAddress(ci, h), port: 8000, successful: counters.successful, errors: counters.errors, issued: counters.issued, inProgress: counters.inFlight });
           counters.successful = 0;
           counters.errors = 0;
+          counters.issued = 0;
         }));
         hostHealth.addLoads(loads);
-        const changes = hostHealth.judge(endS, clusterLoads(cp.clusterStatuses()));
+        const changes = hostHealth.judge(endS, clusterLoads(cp.clusterStatuses(), scenario.slo.latency_ms));
         if (hostTracePath !== undefined) hostEvents.push(...changes);
       }
       return cp.decide().then(() => {

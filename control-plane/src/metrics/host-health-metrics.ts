@@ -7,6 +7,7 @@ export class HostHealthMetrics {
   readonly loadReports: Counter;
   readonly unhealthy: Gauge<"cluster">;
   readonly changes: Counter<"cluster" | "kind">;
+  readonly ejections: Counter<"cluster" | "reason">;
 
   constructor(registry: Registry, clusters: readonly string[]) {
     const registers = [registry];
@@ -23,12 +24,21 @@ export class HostHealthMetrics {
       labelNames: ["cluster", "kind"],
       registers,
     });
+    this.ejections = new Counter({
+      name: "autoglm_host_ejections_total",
+      help: "Hosts ejected, by cluster and reason (errors: it failed clearly more than its peers; latency: it was clearly slower, judged from its requests in flight).",
+      labelNames: ["cluster", "reason"],
+      registers,
+    });
     for (const cluster of clusters) this.unhealthy.set({ cluster }, 0);
   }
 
   /** Records one judgement's changes and the endpoints UNHEALTHY after it. */
   judged(events: readonly EndpointHealthEvent[], unhealthy: ReadonlyMap<string, ReadonlySet<string>>, clusters: readonly string[]): void {
-    for (const e of events) this.changes.inc({ cluster: e.cluster, kind: e.kind });
+    for (const e of events) {
+      this.changes.inc({ cluster: e.cluster, kind: e.kind });
+      if (e.kind === "eject" && e.reason !== undefined) this.ejections.inc({ cluster: e.cluster, reason: e.reason });
+    }
     for (const cluster of clusters) this.unhealthy.set({ cluster }, unhealthy.get(cluster)?.size ?? 0);
   }
 }

@@ -17,14 +17,17 @@ export function endpointKey(address: string, port: number): string {
 
 /**
  * Each cluster's load for a judgement from the control plane's cluster statuses: the newest
- * window's rate and the knee its capacity estimate has seen (Infinity when none). A cluster
- * without a window yet is left out (judged on its reports' load, see HostHealth.judge).
+ * window's rate, the share of its requests slower than the latency objective (absent when the
+ * window does not say), and the objective (`latencyObjectiveMs`, the SLO's). A cluster without a
+ * window yet is left out (judged on its reports' load, see HostHealth.judge).
  */
-export function clusterLoads(statuses: readonly ClusterStatus[]): Map<string, ClusterLoad> {
+export function clusterLoads(statuses: readonly ClusterStatus[], latencyObjectiveMs: number): Map<string, ClusterLoad> {
   const loads = new Map<string, ClusterLoad>();
   for (const status of statuses) {
     const newest = status.recent.at(-1);
-    if (newest !== undefined) loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps });
+    if (newest === undefined) continue;
+    const slowShare = newest.slowRequests !== undefined && newest.requests > 0 ? newest.slowRequests / newest.requests : undefined;
+    loads.set(status.cluster, { offeredRps: newest.rps, latencyObjectiveMs, ...(slowShare === undefined ? {} : { slowShare }) });
   }
   return loads;
 }
@@ -41,6 +44,9 @@ export class HostHealth {
   private readonly endpointIndex: Array<Map<string, number>>;
   private readonly detector: HostOutlierDetector;
   private counts: HostWindowCounts[][];
+  /** Per sidecar (node id), its reports since the last judgement and, per cluster and host, the
+   *  requests in flight summed over them (their mean is the sidecar's share of the host's). */
+  private inFlightByReporter = new Map<string, { reports: number; inFlight: number[][] }>();
   /** Time of the last judgement, seconds; undefined before the first. */
   private lastJudgedS: number | undefined;
   /** Reports of endpoints the configuration does not list (ignored). */
@@ -55,11 +61,17 @@ export class HostHealth {
   }
 
   private zeroCounts(): HostWindowCounts[][] {
-    return this.clusters.map((c) => c.endpoints.map(() => ({ requests: 0, bad: 0 })));
+    return this.clusters.map((c) => c.endpoints.map(() => ({ requests: 0, bad: 0, issued: 0, inFlight: 0 })));
   }
 
-  /** Adds one sidecar's report. */
-  addLoads(loads: readonly EndpointLoad[]): void {
+  /** Adds one report of the sidecar `reporter` (its node id). */
+  addLoads(loads: readonly EndpointLoad[], reporter = ""): void {
+    let mine = this.inFlightByReporter.get(reporter);
+    if (mine === undefined) {
+      mine = { reports: 0, inFlight: this.clusters.map((c) => c.endpoints.map(() => 0)) };
+      this.inFlightByReporter.set(reporter, mine);
+    }
+    mine.reports++;
     for (const load of loads) {
       const cluster = this.clusterIndex.get(load.cluster);
       const host = cluster === undefined ? undefined : this.endpointIndex[cluster]!.get(endpointKey(load.address, load.port));
@@ -70,25 +82,35 @@ export class HostHealth {
       const c = this.counts[cluster]![host]!;
       c.requests += load.successful + load.errors;
       c.bad += load.errors;
+      c.issued = (c.issued ?? 0) + load.issued;
+      mine.inFlight[cluster]![host]! += load.inProgress;
     }
   }
 
   /**
    * Judges what was reported since the last judgement (nowS: seconds) with each cluster's load
    * (by cluster name), then starts a new count. A cluster the telemetry gives no load for (clients
-   * without the filter) is judged on the load its reports add up to, with no knee known; before a
+   * without the filter) is judged on the load its reports add up to; before a
    * first judgement has set the interval, such a cluster ejects nothing. Returns the health
    * changes it made.
    */
   judge(nowS: number, loads: ReadonlyMap<string, ClusterLoad>): EndpointHealthEvent[] {
     const elapsedS = this.lastJudgedS === undefined ? undefined : nowS - this.lastJudgedS;
     this.lastJudgedS = nowS;
+    // Each sidecar's requests in flight, the mean over its reports, summed over sidecars.
+    for (const { reports, inFlight } of this.inFlightByReporter.values()) {
+      inFlight.forEach((hosts, ci) => hosts.forEach((n, hi) => {
+        const c = this.counts[ci]![hi]!;
+        c.inFlight = (c.inFlight ?? 0) + n / reports;
+      }));
+    }
+    this.inFlightByReporter.clear();
     const events = this.detector.judgeWindow(this.counts, nowS, this.clusters.map((c, i): ClusterLoad | undefined => {
       const known = loads.get(c.name);
       if (known !== undefined) return known;
       if (elapsedS === undefined || !(elapsedS > 0)) return undefined;
       const requests = this.counts[i]!.reduce((sum, h) => sum + h.requests, 0);
-      return { offeredRps: requests / elapsedS, kneeRps: Infinity };
+      return { offeredRps: requests / elapsedS };
     }));
     this.counts = this.zeroCounts();
     return events.map(({ cluster, host, ...rest }) => {

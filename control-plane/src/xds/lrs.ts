@@ -3,7 +3,11 @@
 // the server's first LoadStatsResponse, reports its upstream load every load_reporting_interval.
 // With report_endpoint_granularity it reports every endpoint's requests: successful, in error
 // (5xx answers; load_report.proto, UpstreamEndpointStats) and issued since its last report
-// (source/common/upstream/load_stats_reporter.cc latches the host counters per report). This is
+// and sent (issued) since its last report (source/common/upstream/load_stats_reporter.cc latches
+// the host counters per report), and the requests in flight to it at the report
+// (total_requests_in_progress: the host's rq_active gauge, read, not latched), from which the
+// control plane judges a host's latency by Little's law. An endpoint with nothing to report is
+// left out of a report (all its counters 0). This is
 // how the control plane learns per host what each sidecar saw, without any per-request work in
 // the filter: the counts feed the mesh-wide host outlier detection (host-health.ts).
 //
@@ -26,6 +30,10 @@ export interface EndpointLoad {
   successful: number;
   /** Requests answered with a 5xx (Envoy's rq_error). */
   errors: number;
+  /** Requests sent to it since the last report (Envoy's rq_total). */
+  issued: number;
+  /** Requests under way to it when the report was made (Envoy's rq_active). */
+  inProgress: number;
 }
 
 /** A LoadStatsRequest as decoded with TO_OBJECT (snake_case; uint64 as decimal strings). */
@@ -38,6 +46,8 @@ export interface DecodedLoadStatsRequest {
         address: { socket_address?: { address: string; port_value: number } | null } | null;
         total_successful_requests: string;
         total_error_requests: string;
+        total_requests_in_progress: string;
+        total_issued_requests: string;
       }>;
     }>;
   }>;
@@ -62,6 +72,8 @@ export function endpointLoads(request: DecodedLoadStatsRequest): EndpointLoad[] 
           port: socket.port_value,
           successful: count(endpoint.total_successful_requests, `${where}.total_successful_requests`),
           errors: count(endpoint.total_error_requests, `${where}.total_error_requests`),
+          issued: count(endpoint.total_issued_requests, `${where}.total_issued_requests`),
+          inProgress: count(endpoint.total_requests_in_progress, `${where}.total_requests_in_progress`),
         });
       });
     });
@@ -105,7 +117,9 @@ export function lrsServiceDefinition(): grpc.ServiceDefinition {
 export interface LrsHandlerOptions {
   /** load_reporting_interval asked of every client, milliseconds (at least 1). */
   intervalMs: number;
-  /** Called with each report's endpoint loads (not called for reports without any). */
+  /** Called with each readable report's endpoint loads (empty when no endpoint had anything to
+   *  report: the report still counts, for the mean of the requests in flight over a sidecar's
+   *  reports); not called for a message without cluster stats (Envoy's first). */
   onLoads(nodeId: string, loads: EndpointLoad[]): void;
   logger: Logger;
 }
@@ -130,7 +144,9 @@ export function lrsHandlers(options: LrsHandlerOptions): grpc.UntypedServiceImpl
           options.logger.warn({ nodeId, err: error }, "lrs report dropped");
           return;
         }
-        if (loads.length > 0) options.onLoads(nodeId, loads);
+        // Envoy's first message carries only its node: not a report. A report whose endpoints all
+        // had nothing to say (Envoy leaves them out) still counts as one.
+        if (request.cluster_stats.length > 0) options.onLoads(nodeId, loads);
       });
       call.on("end", () => call.end());
       call.on("error", (error: Error) => options.logger.debug({ nodeId, err: error }, "lrs stream error"));
