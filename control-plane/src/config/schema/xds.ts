@@ -11,6 +11,6 @@ export const XDS_SCHEMA = objectSchema("The xDS (ADS) server for plain Envoys an
     type: "boolean",
     default: false,
     description:
-      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, summed over every reporting client, while those are healthy and can carry its load (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/host-ejection.yaml). LRS is a write path on a port without authentication: anyone who reaches it can report load and so take up to half of a cluster's hosts out, so keep it on loopback or behind a proxy that authenticates.",
+      "Serve Envoy's load reporting service (LRS) beside ADS and take out of EDS, as UNHEALTHY, a host that fails clearly more of its requests than the other hosts of its cluster, or is clearly slower than them (from the requests it holds in flight) while clients feel it, summed over every reporting client, while those are healthy (control-plane/src/core/host-outliers.ts). Clients report per-endpoint load only when their bootstrap names this server in `cluster_manager.load_stats_config` (deploy/envoy/host-ejection.yaml). LRS is a write path on a port without authentication: anyone who reaches it can report load and so take up to half of a cluster's hosts out, so keep it on loopback or behind a proxy that authenticates.",
   },
 });
