@@ -36,7 +36,7 @@ describe("which hosts two windows in a row eject", () => {
     { name: "three sick hosts of four: none, their peers are sick too (the cluster's, the planner's)", counts: hosts([100, 0.4], [100, 0.9], [100, 0.6], [100, 0]), ejected: [] },
     { name: "a cluster of one host: never, it has no peers", counts: hosts([500, 1]), ejected: [] },
     { name: "a sick host while its peers go bad too (8 %): none, the cluster suffers as a whole", counts: hosts([100, 0.5], [100, 0.08], [100, 0.08]), ejected: [] },
-    { name: "a sick host of four in a busy cluster that no rollback has taught a bound: it (a knee learnt while the host was sick would be the host's)", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 500 }], ejected: [0] },
+    { name: "a sick host of four in a busy cluster whose knee was never seen and that no rollback has taught a bound: it", counts: hosts([100, 0.5], [100, 0], [100, 0], [100, 0]), loads: [{ offeredRps: 500 }], ejected: [0] },
     { name: "a sick host in a cluster whose load is not known yet: none", counts: hosts([100, 0.5], [100, 0], [100, 0]), loads: [undefined], ejected: [] },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(ejectedAfter(c.counts, c.loads), c.ejected));
@@ -79,6 +79,25 @@ describe("which slow hosts two windows in a row eject (requests in flight per re
     assert.deepEqual(kinds, ["eject latency", "rollback"]);
     assert.equal(d.isEjected(0, 0), false);
   });
+});
+
+describe("the knee as a bound on an ejection", () => {
+  // Four hosts, host 0 failing half its requests; the cluster carries 70 rps, so the three left
+  // would carry 23.3 each: under a knee of 100 rps (25 per host of four), over one of 85 (21.25).
+  const sick = hosts([100, 0.5], [100, 0], [100, 0], [100, 0]);
+  const fine = hosts([100, 0], [100, 0], [100, 0], [100, 0]);
+  const cases: Array<{ name: string; steps: Array<[HostWindowCounts[], number]>; out: boolean }> = [
+    { name: "a knee of 100 learnt while every host was fine, then 85 learnt while host 0 stood out (the sick host's latency): it goes out, bounded by 100", steps: [[fine, 100], [sick, 85], [sick, 85]], out: true },
+    { name: "a knee of 85 learnt while every host was fine: it stays in (the three left would pass their share)", steps: [[fine, 85], [sick, 85], [sick, 85]], out: false },
+    { name: "no knee seen: it goes out", steps: [[fine, Infinity], [sick, Infinity], [sick, Infinity]], out: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const d = new HostOutlierDetector([4]);
+      c.steps.forEach(([counts, kneeRps], t) => d.judgeWindow([counts], t, [{ offeredRps: 70, kneeRps }]));
+      assert.equal(d.isEjected(0, 0), c.out);
+    });
+  }
 });
 
 describe("how long a host stays out", () => {

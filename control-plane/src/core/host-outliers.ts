@@ -16,6 +16,10 @@
 //   standard errors of the peers' fraction on its own requests), two windows in a row (a load
 //   peak makes a different host stand out by chance each window; a sick host stays out of line);
 // - its peers are good (at most `maxPeersBad`): otherwise the cluster suffers as a whole;
+// - the hosts left carry the cluster's load under their share of its knee (the load where its
+//   latency was seen to turn up; none seen: no bound), a knee learnt while every host was in
+//   service and none stood out: a sick host raises the cluster's latency, so a knee learnt while
+//   it is in is the sick host's, and it would block the very ejection that serves the load well;
 // - at most `maxEjectedFraction` of the hosts are out (at least one of two or more);
 // - and it was not rolled back within the last ejection base: when the healthy hosts go bad
 //   within a base of an ejection (the ejection overloaded them, or the cluster now fails as a
@@ -76,15 +80,11 @@ export interface HostOutlierConfig {
   latencyMissShare: number;
 }
 
-/**
- * A cluster's load, requests per second, and its latency against the objective. Its knee (where
- * its latency turned up) is not a bound here: a sick host in a cluster raises the cluster's
- * latency, so a knee learnt then is the sick host's, and it blocked the very ejection that would
- * have served the load well (measured in docs/results/generalization-notes.md). What bounds the
- * load an ejection leaves is what the hosts were seen to fail at: the rollback's bound.
- */
+/** A cluster's load, requests per second, where its latency turned up, and its latency against the objective. */
 export interface ClusterLoad {
   offeredRps: number;
+  /** Lowest load at which the cluster's latency rose well above its baseline; Infinity or absent if never seen. */
+  kneeRps?: number;
   /** Share of the newest window's requests slower than the latency objective; absent: unknown. */
   slowShare?: number;
   /** The latency objective, milliseconds; absent: unknown (with slowShare unknown too, no slow host is ejected). */
@@ -154,6 +154,8 @@ export class HostOutlierDetector {
   private readonly hostLoadBoundRps: number[];
   /** Per cluster: the peers' requests in flight per request finished at its latest ejection for latency (NaN: none). */
   private readonly peersInFlightPerRequest: number[];
+  /** Per cluster: the knee as learnt while every host was in service and none stood out (a knee learnt with a sick host in is the host's). */
+  private readonly cleanKneeRps: number[];
   /** The changes of the judgement under way (judgeWindow returns them). */
   private events: HostOutlierEvent[] = [];
   /** Time of the last judgement, seconds (the counts span the time since). */
@@ -163,6 +165,7 @@ export class HostOutlierDetector {
     this.config = { ...DEFAULT_HOST_OUTLIER_CONFIG, ...config };
     this.hostLoadBoundRps = hostCounts.map(() => Infinity);
     this.peersInFlightPerRequest = hostCounts.map(() => Number.NaN);
+    this.cleanKneeRps = hostCounts.map(() => Infinity);
     this.hosts = hostCounts.map((n) => Array.from({ length: n }, () => ({ ejectedUntilS: undefined, times: 0, returnedAtS: undefined, ejectedAtS: undefined, heldUntilS: undefined, suspect: false })));
   }
 
@@ -175,8 +178,9 @@ export class HostOutlierDetector {
    * is served; rolls back the ejections of the last ejection base when the hosts left in service
    * went bad (the ejection overloaded them, or the cluster now suffers as a whole) and holds those
    * hosts in for a base; then ejects the clear outliers of each cluster, worst first, within the
-   * cap, and only while the hosts left carry the cluster's load below the bound a rollback taught
-   * (`loads[cluster]`; a cluster whose load is unknown ejects nothing).
+   * cap, and only while the hosts left carry the cluster's load below their share of its clean
+   * knee and the bound a rollback taught (`loads[cluster]`; a cluster whose load is unknown ejects
+   * nothing).
    * Returns the changes it made, in order.
    */
   judgeWindow(counts: readonly (readonly HostWindowCounts[])[], nowS: number, loads: readonly (ClusterLoad | undefined)[]): HostOutlierEvent[] {
@@ -208,6 +212,9 @@ export class HostOutlierDetector {
       // A host is ejected on its second window in a row as an outlier: a load peak makes a
       // different host stand out by chance each window; a sick host stays out of line.
       const wasSuspect = states.map((s) => s.suspect);
+      const knee = load.kneeRps ?? Infinity;
+      const clean = found.length === 0 && !wasSuspect.some(Boolean) && states.every((s) => s.ejectedUntilS === undefined);
+      if (knee >= this.cleanKneeRps[cluster]! || clean) this.cleanKneeRps[cluster] = knee;
       for (const s of states) s.suspect = false;
       for (const o of found) states[o.host]!.suspect = true;
       for (const o of found) {
@@ -216,7 +223,7 @@ export class HostOutlierDetector {
         if (states[o.host]!.heldUntilS !== undefined && nowS < states[o.host]!.heldUntilS!) continue;
         const leftInService = states.length - ejected - 1;
         if (leftInService <= 0) break;
-        const perHostLimit = this.hostLoadBoundRps[cluster]! * this.config.rollbackLoadMargin;
+        const perHostLimit = Math.min(this.cleanKneeRps[cluster]! / states.length, this.hostLoadBoundRps[cluster]! * this.config.rollbackLoadMargin);
         if (load.offeredRps / leftInService >= perHostLimit) break;
         this.eject(cluster, o, nowS);
         ejected++;

@@ -17,8 +17,9 @@ export function endpointKey(address: string, port: number): string {
 
 /**
  * Each cluster's load for a judgement from the control plane's cluster statuses: the newest
- * window's rate, the share of its requests slower than the latency objective (absent when the
- * window does not say), and the objective (`latencyObjectiveMs`, the SLO's). A cluster without a
+ * window's rate, the knee its capacity estimate has seen (Infinity when none), the share of its
+ * requests slower than the latency objective (absent when the window does not say), and the
+ * objective (`latencyObjectiveMs`, the SLO's). A cluster without a
  * window yet is left out (judged on its reports' load, see HostHealth.judge).
  */
 export function clusterLoads(statuses: readonly ClusterStatus[], latencyObjectiveMs: number): Map<string, ClusterLoad> {
@@ -27,7 +28,7 @@ export function clusterLoads(statuses: readonly ClusterStatus[], latencyObjectiv
     const newest = status.recent.at(-1);
     if (newest === undefined) continue;
     const slowShare = newest.slowRequests !== undefined && newest.requests > 0 ? newest.slowRequests / newest.requests : undefined;
-    loads.set(status.cluster, { offeredRps: newest.rps, latencyObjectiveMs, ...(slowShare === undefined ? {} : { slowShare }) });
+    loads.set(status.cluster, { offeredRps: newest.rps, kneeRps: status.capacity.kneeRps, latencyObjectiveMs, ...(slowShare === undefined ? {} : { slowShare }) });
   }
   return loads;
 }
