@@ -45,6 +45,12 @@ describe("what a load report says about each endpoint", () => {
       { cluster: "llm-a", address: "10.0.0.2", port: 8000, successful: 100, errors: 0, issued: 100, inProgress: 0 },
     ]);
   });
+  it("refuses a count past what it can add exactly (a uint64 near its top), naming the field", () => {
+    const huge = report("s1", [["10.0.0.1", 1, 0]]);
+    const endpoint = ((huge.cluster_stats as Array<{ upstream_locality_stats: Array<{ upstream_endpoint_stats: Array<Record<string, unknown>> }> }>)[0]!.upstream_locality_stats[0]!.upstream_endpoint_stats[0])!;
+    endpoint.total_requests_in_progress = "18446744073709551615";
+    assert.throws(() => endpointLoads(encodeDecode(huge)), /upstream_endpoint_stats\[0\]\.total_requests_in_progress: expected a non-negative integer/);
+  });
   it("leaves out endpoints that are not socket addresses, and reports without endpoint stats give nothing", () => {
     const pipe = { node: { id: "s1" }, cluster_stats: [{ cluster_name: "llm-a", upstream_locality_stats: [{ upstream_endpoint_stats: [{ address: { pipe: { path: "/tmp/x" } }, total_successful_requests: 5 }] }] }] };
     assert.deepEqual(endpointLoads(encodeDecode(pipe)), []);

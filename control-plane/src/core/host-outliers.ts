@@ -152,7 +152,7 @@ export class HostOutlierDetector {
   private readonly hosts: HostState[][];
   /** Per cluster: load per host in service (requests per second) at which hosts went bad after an ejection; Infinity until a rollback. */
   private readonly hostLoadBoundRps: number[];
-  /** Per cluster: the peers' requests in flight per request finished at its latest ejection for latency (NaN: none). */
+  /** Per cluster: the peers' requests in flight per request sent, at its latest ejection for latency (NaN: none). */
   private readonly peersInFlightPerRequest: number[];
   /** Per cluster: the knee as learnt while every host was in service and none stood out (a knee learnt with a sick host in is the host's). */
   private readonly cleanKneeRps: number[];

@@ -2,8 +2,8 @@
 // to the management server named in its bootstrap (cluster_manager.load_stats_config) and, after
 // the server's first LoadStatsResponse, reports its upstream load every load_reporting_interval.
 // With report_endpoint_granularity it reports every endpoint's requests: successful, in error
-// (5xx answers; load_report.proto, UpstreamEndpointStats) and issued since its last report
-// and sent (issued) since its last report (source/common/upstream/load_stats_reporter.cc latches
+// (5xx answers; load_report.proto, UpstreamEndpointStats) and sent (issued) since its last
+// report (source/common/upstream/load_stats_reporter.cc latches
 // the host counters per report), and the requests in flight to it at the report
 // (total_requests_in_progress: the host's rq_active gauge, read, not latched), from which the
 // control plane judges a host's latency by Little's law. An endpoint with nothing to report is
