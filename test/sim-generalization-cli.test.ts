@@ -52,6 +52,10 @@ const bad: Array<[string[], RegExp]> = [
   [["--scenarios", ""], /--scenarios: give a folder/],
   [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
   [["--reseed", "21"], /--reseed: expected a whole number from 0 to 20, got "21"/],
+  [["--subjects", "autoglm,best"], /--subjects: expected names among autoglm, autoglm-rules, autoglm-host-ejection, got "autoglm,best"/],
+  [["--subjects", "autoglm,autoglm"], /--subjects: a name is given twice in "autoglm,autoglm"/],
+  [["--baselines-from", ""], /--baselines-from: give a file name/],
+  [["--count", "1", "--baselines-from", "no-such-dir/g.json"], /--baselines-from: cannot read no-such-dir\/g\.json: ENOENT/],
 ];
 for (const [args, message] of bad) {
   test(`bench generalization ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -125,6 +129,21 @@ test("--tuning runs scenarios of the tuning range (eval seeds), never the genera
       const run = json.scenarios[0]!.runs[policy]!;
       assert.deepEqual([r.failed, r.slo_violation_s], [run.failed, run.slo_violation_s], policy);
     }
+    // The same batch with autoglm alone, the baselines' runs taken from the full run: the same scores.
+    const sub = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--subjects", "autoglm", "--baselines-from", join(dir, "t.json"), "--json", join(dir, "sub.json")]);
+    assert.equal(sub.code, 0, sub.stderr);
+    assert.match(sub.stderr, /the baselines' runs from .*t\.json: 1 runs/);
+    type Scored = { policies: string[]; baselines_from: string; scenarios: Array<{ runs: Runs; scores: Record<string, unknown> }> };
+    const full = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as Scored;
+    const alone2 = JSON.parse(readFileSync(join(dir, "sub.json"), "utf8")) as Scored;
+    assert.deepEqual(alone2.policies, ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm"]);
+    assert.equal(alone2.baselines_from, join(dir, "t.json"));
+    assert.deepEqual(alone2.scenarios[0]!.scores["autoglm"], full.scenarios[0]!.scores["autoglm"]);
+    assert.deepEqual(alone2.scenarios[0]!.runs["autoglm"]!.failed, full.scenarios[0]!.runs["autoglm"]!.failed);
+    // Scenarios generated with other options are not the ones in the file: refused, naming the difference.
+    const other = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "1", "--subjects", "autoglm", "--baselines-from", join(dir, "t.json")]);
+    assert.equal(other.code, 2);
+    assert.match(other.stderr, /scenario generated-eval-0 there is another scenario: its description is .*other --family or --llm-share\?/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,17 +3,18 @@
 // autoglm-rules against the best baseline and against `none` (sim/generalization-score.ts).
 // Writes JSON, a Markdown summary and an SVG chart; the summary also goes to stdout.
 import { availableParallelism } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
 import { tryWriteFile } from "../output-file.js";
 import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES } from "../../sim/policies/registry.js";
-import type { JobInput, JobOutput } from "../../sim/job.js";
+import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
-import { MAX_RESEEDS, reseedMarkdown, reseedVerdict, reseeded, RESEED_STRIDE, type ReseedVerdict, type SeedRuns } from "../../sim/generalization-reseed.js";
-import type { Measures } from "../../sim/generalization-score.js";
-import { measures } from "../../sim/generalization-summary.js";
+import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
+import { runReseeds } from "./bench-generalization-reseed.js";
+import { readBaselines, type StoredRun } from "../../sim/generalization-baselines.js";
 
 const DEFAULT_COUNT = 200;
 const DEFAULT_SEED = 0;
@@ -46,6 +47,15 @@ Options:
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
+  --subjects <list>    the autoglm policies to run and score, comma-separated (default all:
+                       ${AUTOGLM_POLICY_NAMES.join(",")})
+  --baselines-from <file>
+                       take the baselines' runs from the --json file of an earlier run of the same
+                       scenarios instead of running them again (same --family, --seed or --tuning,
+                       --count and --llm-share; every scenario must be in it). The simulator is
+                       deterministic, so they are the runs a full run would make, as long as the
+                       simulator and the baselines' code did not change since: for trying a change
+                       of autoglm on a tuning batch in a fraction of the time
   --reseed <k>         run each scenario where one of the autoglm policies does harm again, with none
                        and that policy, under k more seeds (0 to ${MAX_RESEEDS}, default 0), and report how many
                        of the harms hold in more than half of the seeds (systematic) and which
@@ -89,6 +99,8 @@ export const command: Command = {
           tuning: { type: "string" },
           family: { type: "string" },
           reseed: { type: "string" },
+          subjects: { type: "string" },
+          "baselines-from": { type: "string" },
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
@@ -129,6 +141,12 @@ export const command: Command = {
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
     if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
     if (values.scenarios !== undefined && values.scenarios === "") return fail("--scenarios: give a folder");
+    const subjects = values.subjects === undefined ? [...AUTOGLM_POLICY_NAMES] : values.subjects.split(",").map((x) => x.trim());
+    const unknownSubject = subjects.find((x) => !(AUTOGLM_POLICY_NAMES as readonly string[]).includes(x));
+    if (unknownSubject !== undefined || subjects.length === 0) return fail(`--subjects: expected names among ${AUTOGLM_POLICY_NAMES.join(", ")}, got "${values.subjects}"`);
+    if (new Set(subjects).size !== subjects.length) return fail(`--subjects: a name is given twice in "${values.subjects}"`);
+    const baselinesFrom = values["baselines-from"];
+    if (baselinesFrom !== undefined && baselinesFrom === "") return fail("--baselines-from: give a file name");
 
     const generate = llmShare > 0 ? { llmShare } : {};
     const scenarios: Scenario[] = family === "shifted"
@@ -142,11 +160,27 @@ export const command: Command = {
         if (failed !== null) return fail(`--scenarios: cannot write ${join(values.scenarios, `${s.name}.json`)}: ${failed}`);
       }
     }
-    const policies = [...ALL_POLICY_NAMES];
-    const subjects = [...AUTOGLM_POLICY_NAMES];
+    const policies = [...BASELINE_POLICY_NAMES, ...subjects];
+    /** The runs of a scenario and policy that are in (`scenario\u0000policy`). */
+    const finished = new Map<string, { policy: string } & ({ ok: true; report: Exclude<StoredRun, { unavailable: string }> } | { ok: false; unavailable: string })>();
+    if (baselinesFrom !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(baselinesFrom, "utf8");
+      } catch (error) {
+        return fail(`--baselines-from: cannot read ${baselinesFrom}: ${(error as Error).message}`);
+      }
+      const read = readBaselines(text, scenarios, BASELINE_POLICY_NAMES);
+      if (!read.ok) return fail(`--baselines-from ${baselinesFrom}: ${read.error}`);
+      for (const [name, runs] of read.runs) {
+        for (const [policy, run] of Object.entries(runs)) finished.set(`${name}\u0000${policy}`, "unavailable" in run ? { policy, ok: false, unavailable: run.unavailable } : { policy, ok: true, report: run });
+      }
+    }
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
     const inputs: JobInput[] = [];
-    for (const scenario of scenarios) for (const policy of [...subjects, ...BASELINE_POLICY_NAMES]) inputs.push({ scenario, policy });
+    for (const scenario of scenarios) {
+      for (const policy of [...subjects, ...BASELINE_POLICY_NAMES]) if (!finished.has(`${scenario.name}\u0000${policy}`)) inputs.push({ scenario, policy });
+    }
 
     const { runJobs } = await import("../../sim/pool.js");
     const { faultFreeSeconds } = await import("../../sim/generalization-score.js");
@@ -165,7 +199,6 @@ export const command: Command = {
       : family === "shifted"
         ? "the shifted family's own range, disjoint from training, tuning and the main generalization range"
         : "the generalization range, disjoint from training";
-    const finished = new Map<string, JobOutput>();
     let verdicts: ReseedVerdict[] = [];
     let writeError: string | null = null;
     const started = performance.now();
@@ -194,6 +227,7 @@ export const command: Command = {
       if (values.json !== undefined) {
         files.push([values.json, () => JSON.stringify({
           command: commandLine, family, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
+          ...(baselinesFrom !== undefined ? { baselines_from: baselinesFrom } : {}),
           summary, ...(reseed > 0 ? { reseed: { extra_seeds: reseed, stride: RESEED_STRIDE, verdicts } } : {}), scenarios: results,
         }, null, 2) + "\n"]);
       }
@@ -221,7 +255,7 @@ export const command: Command = {
       },
       cliProgress.Presets.shades_classic,
     );
-    process.stderr.write(`running ${count} scenario(s) × ${policies.length} policies on ${workers} worker(s)\n`);
+    process.stderr.write(`running ${count} scenario(s) × ${policies.length} policies on ${workers} worker(s)${baselinesFrom === undefined ? "" : ` (the baselines' runs from ${baselinesFrom}: ${inputs.length} runs)`}\n`);
     bar.start(inputs.length, 0, { scenarios: 0 });
     let done = 0;
     let lastWrite = performance.now();
@@ -233,7 +267,7 @@ export const command: Command = {
         finished.set(`${output.scenario}\u0000${output.policy}`, output);
         const n = (perScenario.get(input.scenario.name) ?? 0) + 1;
         perScenario.set(input.scenario.name, n);
-        if (n === policies.length) scenariosDone++;
+        if (n === policies.length - (baselinesFrom === undefined ? 0 : BASELINE_POLICY_NAMES.length)) scenariosDone++;
         bar.update(done, { scenarios: scenariosDone });
         if (done < inputs.length && (performance.now() - lastWrite) / 1000 >= PARTIAL_WRITE_EVERY_S) {
           lastWrite = performance.now();
@@ -257,62 +291,3 @@ export const command: Command = {
     return 0;
   },
 };
-
-/** Measures of a finished job, or undefined when it is missing or could not run. */
-function jobMeasures(output: JobOutput | undefined): Measures | undefined {
-  return output?.ok === true ? output.report : undefined;
-}
-
-/**
- * `--reseed k`: every scenario where a subject does harm, run again with none and that subject
- * under k more seeds (sim/generalization-reseed.ts), and the verdict per harmed scenario.
- */
-async function runReseeds(
-  results: ReadonlyArray<import("../../sim/generalization-summary.js").GeneralizationScenario>,
-  scenarios: readonly Scenario[], subjects: readonly string[], k: number, workers: number,
-): Promise<ReseedVerdict[]> {
-  const harmed: Array<{ scenario: Scenario; subject: string }> = [];
-  for (const r of results) {
-    const scenario = scenarios.find((s) => s.name === r.name);
-    if (scenario === undefined) continue;
-    for (const subject of subjects) if (r.scores[subject]?.harm === true) harmed.push({ scenario, subject });
-  }
-  if (harmed.length === 0) return [];
-  const inputs: JobInput[] = [];
-  const seen = new Set<string>();
-  const key = (name: string, seed: number, policy: string): string => `${name}\u0000${seed}\u0000${policy}`;
-  for (const { scenario, subject } of harmed) {
-    for (let i = 1; i <= k; i++) {
-      const again = reseeded(scenario, i);
-      for (const policy of ["none", subject]) {
-        if (seen.has(key(again.name, again.seed, policy))) continue;
-        seen.add(key(again.name, again.seed, policy));
-        inputs.push({ scenario: again, policy });
-      }
-    }
-  }
-  process.stderr.write(`harm under other seeds: ${harmed.length} harmed scenario run(s) × ${k} seed(s), ${inputs.length} run(s)\n`);
-  const { runJobs } = await import("../../sim/pool.js");
-  const runs = new Map<string, JobOutput>();
-  let done = 0;
-  await runJobs(inputs, workers, {
-    onDone: (_i, input, output) => {
-      runs.set(key(input.scenario.name, input.scenario.seed, input.policy), output);
-      done++;
-      if (done % 10 === 0 || done === inputs.length) process.stderr.write(`  ${done}/${inputs.length}\n`);
-    },
-  });
-  const verdicts: ReseedVerdict[] = [];
-  for (const { scenario, subject } of harmed) {
-    const own = results.find((r) => r.name === scenario.name)!;
-    const first = { seed: scenario.seed, none: measures(own.runs["none"]), subject: measures(own.runs[subject]) };
-    const seeds = [first];
-    for (let i = 1; i <= k; i++) {
-      const again = reseeded(scenario, i);
-      seeds.push({ seed: again.seed, none: jobMeasures(runs.get(key(again.name, again.seed, "none"))), subject: jobMeasures(runs.get(key(again.name, again.seed, subject))) });
-    }
-    if (seeds.some((s) => s.none === undefined || s.subject === undefined)) continue;
-    verdicts.push(reseedVerdict(scenario.name, subject, seeds as SeedRuns[]));
-  }
-  return verdicts;
-}
