@@ -1,9 +1,10 @@
-// The baselines' runs of an earlier generalization run, read back from its JSON
+// The runs of an earlier generalization run, read back from its JSON: the baselines'
 // (`autoglm bench generalization --baselines-from FILE`), so that trying a change of autoglm on a
 // tuning batch runs only autoglm: the baselines do not depend on autoglm's code, and the
 // simulator is deterministic given a scenario (its seed draws every request), so their runs are
 // the ones a full run would make again, as long as the simulator and the baselines' code did not
-// change since FILE was written (the caller says so in its help).
+// change since FILE was written (the caller says so in its help); and the subjects' too, to
+// compare a run with an earlier one (`--compare FILE`, generalization-compare.ts).
 //
 // Pure: text in, runs or an error naming what is wrong out.
 import type { PolicyReport } from "./report.js";
@@ -30,6 +31,15 @@ const MEASURES = ["requests", "failed", "slo_violation_s", "false_cuts"] as cons
  * baseline whose measures are counts (or a run marked unavailable, as written).
  */
 export function readBaselines(text: string, scenarios: readonly ScenarioIdentity[], baselines: readonly string[]): BaselinesRead {
+  return readStoredRuns(text, scenarios, baselines);
+}
+
+/**
+ * As readBaselines, for any policies: each of `required` must have a run of every scenario; each
+ * of `optional` is taken where the file has it (a run of it is checked alike) and left out where
+ * it has none (an earlier run of other subjects).
+ */
+export function readStoredRuns(text: string, scenarios: readonly ScenarioIdentity[], required: readonly string[], optional: readonly string[] = []): BaselinesRead {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -51,8 +61,9 @@ export function readBaselines(text: string, scenarios: readonly ScenarioIdentity
     }
     const stored = isObject(s.runs) ? s.runs : {};
     const own: Record<string, StoredRun> = {};
-    for (const baseline of baselines) {
+    for (const baseline of [...required, ...optional]) {
       const run = stored[baseline];
+      if (run === undefined && optional.includes(baseline)) continue;
       if (!isObject(run)) return { ok: false, error: `scenario ${scenario.name} has no run of ${baseline}` };
       if (typeof run.unavailable === "string") {
         own[baseline] = { unavailable: run.unavailable };

@@ -3,7 +3,7 @@
 // refused with an error naming it.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { readBaselines, type ScenarioIdentity } from "../sim/generalization-baselines.js";
+import { readBaselines, readStoredRuns, type ScenarioIdentity } from "../sim/generalization-baselines.js";
 
 const BASELINES = ["none", "linkerd-ewma"];
 const scenario: ScenarioIdentity = { name: "gen-1", seed: 3000001, description: "generated: 2 clusters", duration_s: 300 };
@@ -39,4 +39,20 @@ describe("reading the baselines' runs of an earlier generalization run", () => {
       if (!read.ok) assert.match(read.error, c.error);
     });
   }
+});
+
+describe("reading an earlier run's subjects too (--compare)", () => {
+  it("takes a subject's runs where the file has them and leaves the subject out where it has none", () => {
+    const withSubject = readStoredRuns(stored({}, { none: run(), "linkerd-ewma": run(12), autoglm: run(5) }), [scenario], BASELINES, ["autoglm"]);
+    assert.ok(withSubject.ok);
+    if (withSubject.ok) assert.deepEqual(withSubject.runs.get("gen-1")!["autoglm"], run(5));
+    const without = readStoredRuns(stored(), [scenario], BASELINES, ["autoglm"]);
+    assert.ok(without.ok);
+    if (without.ok) assert.equal(without.runs.get("gen-1")!["autoglm"], undefined);
+  });
+  it("refuses a subject's run that is not a count, naming it", () => {
+    const read = readStoredRuns(stored({}, { none: run(), "linkerd-ewma": run(), autoglm: run(null) }), [scenario], BASELINES, ["autoglm"]);
+    assert.equal(read.ok, false);
+    if (!read.ok) assert.match(read.error, /run of autoglm: failed is null, expected a count/);
+  });
 });

@@ -55,6 +55,8 @@ const bad: Array<[string[], RegExp]> = [
   [["--subjects", "autoglm,best"], /--subjects: expected names among autoglm, autoglm-rules, autoglm-host-ejection, got "autoglm,best"/],
   [["--subjects", "autoglm,autoglm"], /--subjects: a name is given twice in "autoglm,autoglm"/],
   [["--baselines-from", ""], /--baselines-from: give a file name/],
+  [["--compare", ""], /--compare: give a file name/],
+  [["--count", "1", "--compare", "no-such-dir/g.json"], /--compare: cannot read no-such-dir\/g\.json: ENOENT/],
   [["--count", "1", "--baselines-from", "no-such-dir/g.json"], /--baselines-from: cannot read no-such-dir\/g\.json: ENOENT/],
 ];
 for (const [args, message] of bad) {
@@ -130,7 +132,7 @@ test("--tuning runs scenarios of the tuning range (eval seeds), never the genera
       assert.deepEqual([r.failed, r.slo_violation_s], [run.failed, run.slo_violation_s], policy);
     }
     // The same batch with autoglm alone, the baselines' runs taken from the full run: the same scores.
-    const sub = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--subjects", "autoglm", "--baselines-from", join(dir, "t.json"), "--json", join(dir, "sub.json")]);
+    const sub = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "0", "--subjects", "autoglm", "--baselines-from", join(dir, "t.json"), "--compare", join(dir, "t.json"), "--json", join(dir, "sub.json")]);
     assert.equal(sub.code, 0, sub.stderr);
     assert.match(sub.stderr, /the baselines' runs from .*t\.json: 1 runs/);
     type Scored = { policies: string[]; baselines_from: string; scenarios: Array<{ runs: Runs; scores: Record<string, unknown> }> };
@@ -140,6 +142,8 @@ test("--tuning runs scenarios of the tuning range (eval seeds), never the genera
     assert.equal(alone2.baselines_from, join(dir, "t.json"));
     assert.deepEqual(alone2.scenarios[0]!.scores["autoglm"], full.scenarios[0]!.scores["autoglm"]);
     assert.deepEqual(alone2.scenarios[0]!.runs["autoglm"]!.failed, full.scenarios[0]!.runs["autoglm"]!.failed);
+    // …and compared with the full run: nothing changed.
+    assert.match(sub.stdout, /## Against .*t\.json[\s\S]*\| autoglm \| 1 \| \d+ → \d+ \(\+0\.0 %\) \|[^\n]*\| 0 \|/);
     // Scenarios generated with other options are not the ones in the file: refused, naming the difference.
     const other = await autoglm(["bench", "generalization", "--tuning", "2468", "--count", "1", "--llm-share", "1", "--subjects", "autoglm", "--baselines-from", join(dir, "t.json")]);
     assert.equal(other.code, 2);

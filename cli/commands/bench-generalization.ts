@@ -14,7 +14,8 @@ import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
 import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
 import { runReseeds } from "./bench-generalization-reseed.js";
-import { readBaselines, type StoredRun } from "../../sim/generalization-baselines.js";
+import { readBaselines, readStoredRuns, type StoredRun } from "../../sim/generalization-baselines.js";
+import { compareSubjects, comparisonMarkdown, type ScenarioRuns } from "../../sim/generalization-compare.js";
 
 const DEFAULT_COUNT = 200;
 const DEFAULT_SEED = 0;
@@ -56,6 +57,9 @@ Options:
                        deterministic, so they are the runs a full run would make, as long as the
                        simulator and the baselines' code did not change since: for trying a change
                        of autoglm on a tuning batch in a fraction of the time
+  --compare <file>     compare each subject with its runs in the --json file of an earlier run of the
+                       same scenarios (totals before and after, harm, false cuts, the scenarios that
+                       changed most), in the summary and generalization.md
   --reseed <k>         run each scenario where one of the autoglm policies does harm again, with none
                        and that policy, under k more seeds (0 to ${MAX_RESEEDS}, default 0), and report how many
                        of the harms hold in more than half of the seeds (systematic) and which
@@ -101,6 +105,7 @@ export const command: Command = {
           reseed: { type: "string" },
           subjects: { type: "string" },
           "baselines-from": { type: "string" },
+          compare: { type: "string" },
           "llm-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
@@ -147,6 +152,7 @@ export const command: Command = {
     if (new Set(subjects).size !== subjects.length) return fail(`--subjects: a name is given twice in "${values.subjects}"`);
     const baselinesFrom = values["baselines-from"];
     if (baselinesFrom !== undefined && baselinesFrom === "") return fail("--baselines-from: give a file name");
+    if (values.compare !== undefined && values.compare === "") return fail("--compare: give a file name");
 
     const generate = llmShare > 0 ? { llmShare } : {};
     const scenarios: Scenario[] = family === "shifted"
@@ -175,6 +181,19 @@ export const command: Command = {
       for (const [name, runs] of read.runs) {
         for (const [policy, run] of Object.entries(runs)) finished.set(`${name}\u0000${policy}`, "unavailable" in run ? { policy, ok: false, unavailable: run.unavailable } : { policy, ok: true, report: run });
       }
+    }
+    // Read before the runs, so that a file that does not fit stops the command at once.
+    let earlier: ScenarioRuns | undefined;
+    if (values.compare !== undefined) {
+      let text: string;
+      try {
+        text = readFileSync(values.compare, "utf8");
+      } catch (error) {
+        return fail(`--compare: cannot read ${values.compare}: ${(error as Error).message}`);
+      }
+      const read = readStoredRuns(text, scenarios, BASELINE_POLICY_NAMES, subjects);
+      if (!read.ok) return fail(`--compare ${values.compare}: ${read.error}`);
+      earlier = read.runs;
     }
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
     const inputs: JobInput[] = [];
@@ -222,12 +241,15 @@ export const command: Command = {
       const { results, summary } = build();
       const partial = complete ? undefined : `partial: ${results.length} of ${count} scenarios finished so far`;
       const header = { command: commandLine, wallS, seedRange, rangeNote, workers, ...(partial === undefined ? {} : { partial }) };
-      const markdown = generalizationMarkdown(header, summary, results, policies, reseedMarkdown(verdicts, reseed));
+      const comparisons = earlier === undefined ? undefined : compareSubjects(earlier, new Map(results.map((r) => [r.name, r.runs])), subjects, BASELINE_POLICY_NAMES);
+      const extra = [...reseedMarkdown(verdicts, reseed), ...(comparisons === undefined ? [] : comparisonMarkdown(values.compare!, comparisons))];
+      const markdown = generalizationMarkdown(header, summary, results, policies, extra);
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
         files.push([values.json, () => JSON.stringify({
           command: commandLine, family, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
           ...(baselinesFrom !== undefined ? { baselines_from: baselinesFrom } : {}),
+          ...(comparisons !== undefined ? { compare: { file: values.compare, subjects: comparisons } } : {}),
           summary, ...(reseed > 0 ? { reseed: { extra_seeds: reseed, stride: RESEED_STRIDE, verdicts } } : {}), scenarios: results,
         }, null, 2) + "\n"]);
       }
