@@ -25,19 +25,12 @@ export type BaselinesRead = { ok: true; runs: Map<string, Record<string, StoredR
 const MEASURES = ["requests", "failed", "slo_violation_s", "false_cuts"] as const;
 
 /**
- * Every scenario's runs of each of `baselines` from `text` (a `--json` file of `bench
- * generalization`), keyed by scenario name. Each scenario must be in it with the same seed,
- * description and duration (else it was generated with other options), and with a run of every
- * baseline whose measures are counts (or a run marked unavailable, as written).
- */
-export function readBaselines(text: string, scenarios: readonly ScenarioIdentity[], baselines: readonly string[]): BaselinesRead {
-  return readStoredRuns(text, scenarios, baselines);
-}
-
-/**
- * As readBaselines, for any policies: each of `required` must have a run of every scenario; each
- * of `optional` is taken where the file has it (a run of it is checked alike) and left out where
- * it has none (an earlier run of other subjects).
+ * Every scenario's runs from `text` (a `--json` file of `bench generalization`), keyed by scenario
+ * name. Each scenario must be in it with the same seed, description and duration (else it was
+ * generated with other options). Each of `required` (the baselines) must have a run of every
+ * scenario; each of `optional` (the subjects, for --compare) is taken where the file has it and
+ * left out where it has none (an earlier run of other subjects). A run's measures must be counts,
+ * or the run marked unavailable, as written.
  */
 export function readStoredRuns(text: string, scenarios: readonly ScenarioIdentity[], required: readonly string[], optional: readonly string[] = []): BaselinesRead {
   let parsed: unknown;

@@ -3,7 +3,7 @@
 // refused with an error naming it.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { readBaselines, readStoredRuns, type ScenarioIdentity } from "../sim/generalization-baselines.js";
+import { readStoredRuns, type ScenarioIdentity } from "../sim/generalization-baselines.js";
 
 const BASELINES = ["none", "linkerd-ewma"];
 const scenario: ScenarioIdentity = { name: "gen-1", seed: 3000001, description: "generated: 2 clusters", duration_s: 300 };
@@ -13,12 +13,12 @@ const stored = (over: Record<string, unknown> = {}, runs: Record<string, unknown
 
 describe("reading the baselines' runs of an earlier generalization run", () => {
   it("takes each baseline's run of each scenario, as written", () => {
-    const read = readBaselines(stored(), [scenario], BASELINES);
+    const read = readStoredRuns(stored(), [scenario], BASELINES);
     assert.ok(read.ok);
     if (read.ok) assert.deepEqual(read.runs.get("gen-1"), { none: run(), "linkerd-ewma": run(12) });
   });
   it("keeps a run written as unavailable", () => {
-    const read = readBaselines(stored({}, { none: run(), "linkerd-ewma": { unavailable: "not here" } }), [scenario], BASELINES);
+    const read = readStoredRuns(stored({}, { none: run(), "linkerd-ewma": { unavailable: "not here" } }), [scenario], BASELINES);
     assert.ok(read.ok);
     if (read.ok) assert.deepEqual(read.runs.get("gen-1")!["linkerd-ewma"], { unavailable: "not here" });
   });
@@ -34,7 +34,7 @@ describe("reading the baselines' runs of an earlier generalization run", () => {
   ];
   for (const c of refused) {
     it(`refuses ${c.name}, naming it`, () => {
-      const read = readBaselines(c.text, [scenario], BASELINES);
+      const read = readStoredRuns(c.text, [scenario], BASELINES);
       assert.equal(read.ok, false);
       if (!read.ok) assert.match(read.error, c.error);
     });

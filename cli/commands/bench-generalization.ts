@@ -14,7 +14,7 @@ import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
 import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
 import { runReseeds } from "./bench-generalization-reseed.js";
-import { readBaselines, readStoredRuns, type StoredRun } from "../../sim/generalization-baselines.js";
+import { readStoredRuns, type BaselinesRead, type StoredRun } from "../../sim/generalization-baselines.js";
 import { compareSubjects, comparisonMarkdown, type ScenarioRuns } from "../../sim/generalization-compare.js";
 
 const DEFAULT_COUNT = 200;
@@ -169,15 +169,20 @@ export const command: Command = {
     const policies = [...BASELINE_POLICY_NAMES, ...subjects];
     /** The runs of a scenario and policy that are in (`scenario\u0000policy`). */
     const finished = new Map<string, { policy: string } & ({ ok: true; report: Exclude<StoredRun, { unavailable: string }> } | { ok: false; unavailable: string })>();
-    if (baselinesFrom !== undefined) {
+    /** The runs of an earlier run's --json file named by `option`, or the error naming what is wrong. */
+    const readRunsFile = (option: string, file: string, optional: readonly string[] = []): BaselinesRead => {
       let text: string;
       try {
-        text = readFileSync(baselinesFrom, "utf8");
+        text = readFileSync(file, "utf8");
       } catch (error) {
-        return fail(`--baselines-from: cannot read ${baselinesFrom}: ${(error as Error).message}`);
+        return { ok: false, error: `--${option}: cannot read ${file}: ${(error as Error).message}` };
       }
-      const read = readBaselines(text, scenarios, BASELINE_POLICY_NAMES);
-      if (!read.ok) return fail(`--baselines-from ${baselinesFrom}: ${read.error}`);
+      const read = readStoredRuns(text, scenarios, BASELINE_POLICY_NAMES, optional);
+      return read.ok ? read : { ok: false, error: `--${option} ${file}: ${read.error}` };
+    };
+    if (baselinesFrom !== undefined) {
+      const read = readRunsFile("baselines-from", baselinesFrom);
+      if (!read.ok) return fail(read.error);
       for (const [name, runs] of read.runs) {
         for (const [policy, run] of Object.entries(runs)) finished.set(`${name}\u0000${policy}`, "unavailable" in run ? { policy, ok: false, unavailable: run.unavailable } : { policy, ok: true, report: run });
       }
@@ -185,14 +190,8 @@ export const command: Command = {
     // Read before the runs, so that a file that does not fit stops the command at once.
     let earlier: ScenarioRuns | undefined;
     if (values.compare !== undefined) {
-      let text: string;
-      try {
-        text = readFileSync(values.compare, "utf8");
-      } catch (error) {
-        return fail(`--compare: cannot read ${values.compare}: ${(error as Error).message}`);
-      }
-      const read = readStoredRuns(text, scenarios, BASELINE_POLICY_NAMES, subjects);
-      if (!read.ok) return fail(`--compare ${values.compare}: ${read.error}`);
+      const read = readRunsFile("compare", values.compare, subjects);
+      if (!read.ok) return fail(read.error);
       earlier = read.runs;
     }
     // Scenario by scenario (so finished scenarios accumulate), the slow autoglm runs first in each.
