@@ -2,6 +2,7 @@
 // request's completion or a stream's next body chunk, and the health checks due (policies/active-health-check.ts).
 import type { SimRequest } from "./policy.js";
 import type { StreamPlan } from "./stream.js";
+import type { HostLoad } from "./upstream.js";
 
 export interface Completion {
   /** When it is due, scenario seconds. */
@@ -23,6 +24,11 @@ export interface Completion {
   clientFailed: boolean;
   /** The host refused the connection (it is down): a local-origin failure in Envoy's terms. */
   connectFailed: boolean;
+  /** An answer whose headers the host writes at the end (not a stream, a refusal or the client's
+   *  timeout): they carry its load report when its cluster sends them. */
+  reportsLoad?: boolean;
+  /** A stream's load report, written with its headers, for a policy that reads it at the end. */
+  streamLoad?: HostLoad;
 }
 
 /** Anything due at a time, with its order among items due at the same time. */

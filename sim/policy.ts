@@ -4,6 +4,7 @@
 import type { Scenario } from "./scenario.js";
 import { STREAM, Xoshiro128 } from "./random.js";
 import type { SimTriggerEvent } from "./triggers.js";
+import type { HostLoad } from "./upstream.js";
 
 /** A client request as the policies see it. */
 export interface SimRequest {
@@ -27,8 +28,9 @@ export type RouteDecision = { cluster: number; host: number } | { reject: string
  * end-of-stream latency, in complete()) leave it out.
  */
 export interface StreamObserver {
-  /** A streamed answer's 200 and headers (content-type text/event-stream), sent at once at arrival. */
-  headers(request: SimRequest, nowS: number): void;
+  /** A streamed answer's 200 and headers (content-type text/event-stream), sent at once at
+   *  arrival; `load`: the host's load report among them, when its cluster sends them. */
+  headers(request: SimRequest, nowS: number, load?: HostLoad): void;
   /** One body chunk (SSE events); endOfStream on the last one (the final events, or an error event). */
   body(request: SimRequest, chunk: Uint8Array, endOfStream: boolean, nowS: number): void;
 }
@@ -45,8 +47,11 @@ export interface Policy {
    * when it was reset after its headers, 504 when its first token came after the client's timeout.
    * `connectFailed`: the host refused the connection (it is down), so the 503 came from the proxy
    * itself (Envoy's response flag UF, a local-origin failure), not from the host.
+   * `load`: the host's load report on the response headers (HostLoad), when its cluster sends
+   * them and headers came from the host (not for a refusal or the client's timeout); for a
+   * stream it came with headers().
    */
-  complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number, connectFailed: boolean): void;
+  complete(request: SimRequest, cluster: number, host: number, status: number, latencyMs: number, nowS: number, connectFailed: boolean, load?: HostLoad): void;
   /** Time of the policy's next timer (its own periodic work), or Infinity. */
   nextTimerS(): number;
   /** Runs the timer that was due at nowS. */

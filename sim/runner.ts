@@ -22,7 +22,7 @@ import type { Scenario } from "./scenario.js";
 import { STREAM, Xoshiro128 } from "./random.js";
 import { arrivals } from "./traffic.js";
 import { FaultTimeline } from "./faults.js";
-import { UpstreamHost } from "./upstream.js";
+import { UpstreamHost, type HostLoad } from "./upstream.js";
 import { Samples, quantileSorted } from "./quantile.js";
 import type { Policy, SimRequest, StreamObserver } from "./policy.js";
 import { deliveredEvents, eventTimeMs, streamTruth, tokensIn, type StreamDraws, type StreamPlan } from "./stream.js";
@@ -163,7 +163,11 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       win.failed++;
       failed++;
     }
-    policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS, c.connectFailed);
+    // The host writes its load report with the answer's headers (not Envoy's own 504 on the
+    // client's timeout; a stream's came with its headers).
+    const host = hosts[c.cluster]![c.host]!;
+    const load = c.streamLoad ?? (host.reportsLoad && c.reportsLoad === true ? host.loadReportAt(c.atS, timeline.effectOn(c.cluster, c.host, c.atS)) : undefined);
+    policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS, c.connectFailed, load);
   };
 
   /** Records what the client measured on a stream that started (in its arrival window). */
@@ -279,18 +283,24 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
     const latencyMs = timedOut ? timeoutMs : answer.latencyMs;
     let status = timedOut ? 504 : answer.status;
     let clientFailed = status >= 500;
+    let streamLoad: HostLoad | undefined;
     if (plan !== undefined) {
       recordStream(window, decision.cluster, plan, timedOut);
       if (!timedOut && plan.cutBefore !== null) {
         clientFailed = true;
         if (plan.cutAs === "reset") status = 502; // what a mesh sees of a reset after the headers
       }
-      observer?.headers(request, t);
+      const host = hosts[decision.cluster]![decision.host]!;
+      streamLoad = host.reportsLoad ? host.loadReportAt(t, timeline.effectOn(decision.cluster, decision.host, t)) : undefined;
+      observer?.headers(request, t, streamLoad);
     }
     const completion: Completion = {
       atS: t + latencyMs / 1000, seq: seq++, request, cluster: decision.cluster, host: decision.host,
       status, latencyMs, window, clientFailed, connectFailed: answer.cause === "down",
     };
+    if (!timedOut && plan === undefined && answer.cause !== "down") completion.reportsLoad = true;
+    // A policy that sees streams as meshes do reads the report of their headers at the end.
+    if (streamLoad !== undefined && observer === undefined) completion.streamLoad = streamLoad;
     if (plan !== undefined && !timedOut && observer !== undefined && bodyEvents(plan) > 0) {
       completion.stream = { plan, next: 0 };
       completion.atS = t + eventTimeMs(plan, 0) / 1000;

@@ -48,6 +48,9 @@ export interface ScenarioCluster {
   error_rate: number;
   /** Streamed LLM answers (sim/scenario-llm.ts); absent: no request of this cluster streams. */
   llm?: ScenarioLlm;
+  /** Its hosts send an ORCA load report on every answer (the `endpoint-load-metrics` response
+   *  header: sim/upstream.ts loadReport); absent or false: none. */
+  load_report?: boolean;
 }
 
 /** A wave on the offered rate: rate × (1 + amplitude × sin(2π t / period_s)), t in scenario seconds. */
@@ -138,7 +141,7 @@ const TOP_FIELDS = ["name", "description", "seed", "duration_s", "window_s", "si
 const TOP_REQUIRED = ["name", "seed", "duration_s", "window_s", "sidecars", "slo", "clusters", "traffic"];
 const SLO_REQUIRED = ["latency_ms", "success_rate", "client_timeout_ms"];
 const SLO_FIELDS = [...SLO_REQUIRED, "ttft_ms", "tpot_ms"];
-const CLUSTER_FIELDS = ["name", "weight", "endpoints", "capacity_rps", "latency_ms", "error_rate", "llm"];
+const CLUSTER_FIELDS = ["name", "weight", "endpoints", "capacity_rps", "latency_ms", "error_rate", "llm", "load_report"];
 const CLUSTER_REQUIRED = ["name", "weight", "endpoints", "capacity_rps", "latency_ms"];
 const TRAFFIC_FIELDS = ["at_s", "rps", "ramp_s", "wave"];
 const FAULT_FIELDS = [
@@ -286,14 +289,16 @@ function parseCluster(c: Checker, value: Json, path: string): ScenarioCluster | 
   const errorRate = "error_rate" in o ? c.number(o.error_rate, `${path}.error_rate`, { min: 0, max: 1 }) : 0;
   const latency = "latency_ms" in o ? checkP50P99(c, o.latency_ms, `${path}.latency_ms`) : undefined;
   const llm = "llm" in o ? parseLlm(c, o.llm, `${path}.llm`) : undefined;
+  const loadReport = "load_report" in o ? c.boolean(o.load_report, `${path}.load_report`) : false;
   if (
     c.problems.length > before || name === undefined || weight === undefined || endpoints === undefined ||
-    capacity === undefined || errorRate === undefined || latency === undefined
+    capacity === undefined || errorRate === undefined || latency === undefined || loadReport === undefined
   ) {
     return undefined;
   }
   const cluster: ScenarioCluster = { name, weight, endpoints, capacity_rps: capacity, latency_ms: latency, error_rate: errorRate };
   if (llm !== undefined) cluster.llm = llm;
+  if (loadReport) cluster.load_report = true;
   return cluster;
 }
 

@@ -12,6 +12,10 @@
 // 200 with the stream's plan, its latency the time to the stream's end (or cut). The queueing
 // multiplier acts on TTFT.
 //
+// A cluster with `load_report` sends its host's load with each answer's headers (loadReportAt:
+// utilisation, offered rate and 5xx rate of the host's last completed window when the headers
+// are written), as servers that report ORCA load do.
+//
 // The host is pure given its inputs: the caller passes the time and the request's own uniform
 // draws, so the same request meets the same luck whichever policy routed it (common random
 // numbers make the policies' comparison sharper).
@@ -37,6 +41,21 @@ export interface RequestDraws {
   overload: number;
   /** Decides a refusal while a host is going down. */
   down: number;
+}
+
+/**
+ * The ORCA load report a host sends with an answer (xds.data.orca.v3.OrcaLoadReport, carried in
+ * the `endpoint-load-metrics` response header: sim/policies/autoglm.ts orcaHeader), from the
+ * host's last completed window: what a server that reports its own load would say.
+ */
+export interface HostLoad {
+  /** application_utilization: requests offered over the host's effective capacity, [0, inf)
+   *  (above 1 when offered more than it serves; a fault's capacity_x lowers the capacity). */
+  utilization: number;
+  /** rps_fractional: requests per second offered to the host. */
+  rpsFractional: number;
+  /** eps: 5xx answers per second (errors and overload 503s). */
+  eps: number;
 }
 
 /** What a host answered. */
@@ -72,6 +91,11 @@ export class UpstreamHost {
   /** Requests offered in the current and the previous window. */
   private current = 0;
   private previous = 0;
+  /** 5xx answers in the current and the previous window. */
+  private currentErrors = 0;
+  private previousErrors = 0;
+  /** Whether answers carry a load report (the cluster's `load_report`). */
+  readonly reportsLoad: boolean;
   /** Effective capacity (requests per second) seen in the previous window, for its utilisation. */
   private previousCapacity: number;
 
@@ -84,20 +108,40 @@ export class UpstreamHost {
     this.windowS = windowS;
     this.previousCapacity = this.baseCapacityRps;
     this.streams = cluster.llm === undefined ? null : new StreamModel(cluster.llm);
+    this.reportsLoad = cluster.load_report === true;
   }
 
   private roll(t: number, capacityRps: number): void {
     const index = Math.floor(t / this.windowS);
     if (index === this.windowIndex) return;
-    this.previous = index === this.windowIndex + 1 ? this.current : 0;
+    const next = index === this.windowIndex + 1;
+    this.previous = next ? this.current : 0;
+    this.previousErrors = next ? this.currentErrors : 0;
     this.previousCapacity = capacityRps;
     this.current = 0;
+    this.currentErrors = 0;
     this.windowIndex = index;
   }
 
   /** Utilisation over the last completed window: offered / capacity. */
   utilisation(): number {
     return this.previousCapacity > 0 ? this.previous / (this.previousCapacity * this.windowS) : Infinity;
+  }
+
+  /**
+   * The load report the host sends with response headers written at time t (seconds; not before
+   * its last answer), under the fault effect then: its last completed window (HostLoad). A server
+   * writes it when it writes the headers: at the end of an answer, at the start of a stream.
+   */
+  loadReportAt(t: number, effect: Readonly<HostEffect>): HostLoad {
+    // What roll(t) would make the last completed window, without rolling: the answers stay what
+    // they are whether or not the host reports.
+    const index = Math.floor(t / this.windowS);
+    const [offered, errors, capacity] = index === this.windowIndex
+      ? [this.previous, this.previousErrors, this.previousCapacity]
+      : index === this.windowIndex + 1 ? [this.current, this.currentErrors, this.baseCapacityRps * effect.capacityX] : [0, 0, this.baseCapacityRps * effect.capacityX];
+    const u = capacity > 0 ? offered / (capacity * this.windowS) : 0;
+    return { utilization: u, rpsFractional: offered / this.windowS, eps: errors / this.windowS };
   }
 
   /** Offered rate over the trailing window_s ending at t, requests per second. */
@@ -116,6 +160,13 @@ export class UpstreamHost {
     if (effect.downChance > 0 && draws.down < effect.downChance) {
       return { status: 503, latencyMs: REFUSED_LATENCY_MS, cause: "down" };
     }
+    const answer = this.served(t, capacity, effect, draws, streamDraws);
+    if (answer.status >= 500) this.currentErrors++;
+    return answer;
+  }
+
+  /** The answer of a host that took the connection. */
+  private served(t: number, capacity: number, effect: Readonly<HostEffect>, draws: RequestDraws, streamDraws?: StreamDraws): HostAnswer {
     const u = this.utilisation();
     this.current++;
     const offered = this.offeredRps(t);

@@ -81,7 +81,7 @@ test("a run of three scenarios writes the JSON, the Markdown summary and the cha
   try {
     const { code, stdout, stderr } = await autoglm(["bench", "generalization", "--count", "3", "--seed", "7", "--workers", "2", "--json", join(dir, "g.json"), "--out", dir]);
     assert.equal(code, 0, stderr);
-    const policies = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm", "autoglm-rules", "autoglm-host-ejection"];
+    const policies = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "envoy-cswrr", "autoglm", "autoglm-rules", "autoglm-host-ejection"];
     const json = JSON.parse(readFileSync(join(dir, "g.json"), "utf8")) as {
       seed_range: number[]; complete: boolean; summary: { scenarios: number; subjects: Record<string, { scored: number }> };
       scenarios: Array<{ name: string; runs: Record<string, { failed?: number; unavailable?: string }> }>;
@@ -138,7 +138,7 @@ test("--tuning runs scenarios of the tuning range (eval seeds), never the genera
     type Scored = { policies: string[]; baselines_from: string; scenarios: Array<{ runs: Runs; scores: Record<string, unknown> }> };
     const full = JSON.parse(readFileSync(join(dir, "t.json"), "utf8")) as Scored;
     const alone2 = JSON.parse(readFileSync(join(dir, "sub.json"), "utf8")) as Scored;
-    assert.deepEqual(alone2.policies, ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "autoglm"]);
+    assert.deepEqual(alone2.policies, ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "envoy-cswrr", "autoglm"]);
     assert.equal(alone2.baselines_from, join(dir, "t.json"));
     assert.deepEqual(alone2.scenarios[0]!.scores["autoglm"], full.scenarios[0]!.scores["autoglm"]);
     assert.deepEqual(alone2.scenarios[0]!.runs["autoglm"]!.failed, full.scenarios[0]!.runs["autoglm"]!.failed);

@@ -48,12 +48,15 @@ Options:
   --llm-share <f>      share of scenarios, 0 to 1, whose clusters stream LLM answers (llm blocks, TTFT
                        and TPOT objectives, stream faults); default ${DEFAULT_LLM_SHARE}; 0 gives the
                        scenarios without streams
+  --load-report-share <f>
+                       share of scenarios, 0 to 1, whose upstreams report their load on every
+                       answer (ORCA endpoint-load-metrics: utilisation, rate, errors); default 0
   --subjects <list>    the autoglm policies to run and score, comma-separated (default all:
                        ${AUTOGLM_POLICY_NAMES.join(",")})
   --baselines-from <file>
                        take the baselines' runs from the --json file of an earlier run of the same
                        scenarios instead of running them again (same --family, --seed or --tuning,
-                       --count and --llm-share; every scenario must be in it). The simulator is
+                       --count, --llm-share and --load-report-share; every scenario must be in it). The simulator is
                        deterministic, so they are the runs a full run would make, as long as the
                        simulator and the baselines' code did not change since: for trying a change
                        of autoglm on a tuning batch in a fraction of the time
@@ -107,6 +110,7 @@ export const command: Command = {
           "baselines-from": { type: "string" },
           compare: { type: "string" },
           "llm-share": { type: "string" },
+          "load-report-share": { type: "string" },
           json: { type: "string" },
           out: { type: "string" },
           scenarios: { type: "string" },
@@ -139,6 +143,11 @@ export const command: Command = {
     if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) {
       return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
     }
+    const loadReportText = values["load-report-share"];
+    const loadReportShare = loadReportText === undefined ? 0 : Number(loadReportText);
+    if (loadReportText !== undefined && (loadReportText.trim() === "" || !(loadReportShare >= 0 && loadReportShare <= 1))) {
+      return fail(`--load-report-share: expected a number from 0 to 1, got "${loadReportText}"`);
+    }
     const reseed = wholeNumber("reseed", values.reseed, 0, 0, MAX_RESEEDS);
     if (typeof reseed === "string") return fail(reseed);
     const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
@@ -154,7 +163,7 @@ export const command: Command = {
     if (baselinesFrom !== undefined && baselinesFrom === "") return fail("--baselines-from: give a file name");
     if (values.compare !== undefined && values.compare === "") return fail("--compare: give a file name");
 
-    const generate = llmShare > 0 ? { llmShare } : {};
+    const generate = { ...(llmShare > 0 ? { llmShare } : {}), ...(loadReportShare > 0 ? { loadReportShare } : {}) };
     const scenarios: Scenario[] = family === "shifted"
       ? (tuning >= 0 ? shiftedTuningScenarios(tuning, count, generate) : shiftedScenarios(seed, count, generate))
       : (tuning >= 0 ? tuningScenarios(tuning, count, generate) : generalizationScenarios(seed, count, generate));

@@ -14,7 +14,8 @@
 //     capacity down to 5 %), latency and errors together, one slow host, any kind repeating, and
 //     cascades: a fault on several clusters with onsets up to a minute apart and strengths
 //     0.5–1.5 × each other's.
-// Streamed answers reuse the main family's LLM draws (scenario-generator-llm.ts) at `llmShare`.
+// Streamed answers reuse the main family's LLM draws (scenario-generator-llm.ts) at `llmShare`,
+// and load reports the main family's (scenario-generator-load-report.ts) at `loadReportShare`.
 //
 // Seeds: the family's check run uses simulator seeds SHIFTED_SEED_BASE + S ... (4 000 000 –
 // 4 999 999), disjoint from every range of the main family (train, eval, generalization); its
@@ -22,6 +23,7 @@
 import { parseScenario, type Scenario } from "../../sim/scenario.js";
 import { createRng, type Rng } from "./prng.js";
 import { addStreams, llmGenerator } from "./scenario-generator-llm.js";
+import { addLoadReports } from "./scenario-generator-load-report.js";
 import { SEED_BASE, SEED_SPAN, type GenerateOptions } from "./scenario-generator.js";
 
 /** First simulator seed of the shifted family's check range (SEED_SPAN seeds long). */
@@ -223,6 +225,8 @@ function buildShifted(rng: Rng, name: string, seed: number, options: GenerateOpt
   };
   const llm = llmGenerator(seed, options.llmShare ?? 0);
   if (llm !== null) raw.description = `${raw.description as string}; ${addStreams(llm, raw, faultFree)}`;
+  const reports = addLoadReports(seed, options.loadReportShare ?? 0, raw);
+  if (reports !== null) raw.description = `${raw.description as string}; ${reports}`;
   return parseScenario(raw, `<${name}>`);
 }
 

@@ -20,9 +20,12 @@
 // Streamed LLM answers (`llmShare`, default 0): that share of scenarios also gets llm blocks,
 // stream objectives and stream faults (models/src/scenario-generator-llm.ts), drawn from a
 // generator of their own, so every other field, and every scenario at share 0, is unchanged.
+// Upstreams that report their load (`loadReportShare`, default 0) likewise
+// (models/src/scenario-generator-load-report.ts).
 import { parseScenario, type Scenario } from "../../sim/scenario.js";
 import { createRng, type Rng } from "./prng.js";
 import { addStreams, llmGenerator } from "./scenario-generator-llm.js";
+import { addLoadReports } from "./scenario-generator-load-report.js";
 
 /** Seeds of the public scenarios in sim/scenarios: never used for generated ones. */
 export const PUBLIC_SCENARIO_SEEDS: readonly number[] = [7, 11, 23, 31, 47, 59, 71, 83, 97];
@@ -122,6 +125,8 @@ export interface GenerateOptions {
   maxDurationS?: number;
   /** Share of scenarios, [0, 1], whose clusters stream LLM answers (default 0: none). */
   llmShare?: number;
+  /** Share of scenarios, [0, 1], whose upstreams report their load (ORCA; default 0: none). */
+  loadReportShare?: number;
 }
 
 /** Kinds that can hit several clusters at once (a shared dependency degrading). */
@@ -243,6 +248,8 @@ function buildScenario(rng: Rng, purpose: ScenarioPurpose, name: string, seed: n
     faults,
   };
   if (llm !== null) raw.description = `${raw.description as string}; ${addStreams(llm, raw, longFaultFree)}`;
+  const reports = addLoadReports(seed, options.loadReportShare ?? 0, raw);
+  if (reports !== null) raw.description = `${raw.description as string}; ${reports}`;
   return parseScenario(raw, `<${name}>`);
 }
 

@@ -24,6 +24,7 @@
 // At completion the clock moves to the answer's time and the response goes back through the same
 // stream: :status, and for a client timeout status 504 with Envoy's response flag UT; then
 // proxy_on_done/on_log record the outcome with the latency the filter measured on virtual time.
+// An answer from a cluster with `load_report` carries its host's ORCA report (orcaHeader).
 // A streamed answer goes through as Envoy passes one on: 200 and content-type text/event-stream at
 // once, each body chunk at its time (proxy_on_response_body, end_of_stream on the last); a reset
 // after the headers (response flag UR) or a first token after the client's timeout (UT) ends the
@@ -36,6 +37,7 @@ import type { Scenario } from "../scenario.js";
 import { projectRoot } from "../scenario.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
+import type { HostLoad } from "../upstream.js";
 import { EnvoyLoadBalancer, NO_HEALTHY_HOST, PANIC_THRESHOLD, SHIPPED_PANIC_THRESHOLD } from "./envoy-outlier.js";
 import { LOCAL_ORIGIN_ONLY } from "./outlier-detection.js";
 import { FaultTimeline } from "../faults.js";
@@ -94,6 +96,16 @@ const STREAM_RESPONSE_HEADERS: Array<[string, string]> = [
   ["content-type", "text/event-stream; charset=utf-8"],
   ["cache-control", "no-cache"],
 ];
+
+/**
+ * A host's load report as the `endpoint-load-metrics` response header, in the TEXT form Envoy
+ * parses (source/common/orca/orca_parser.cc: "TEXT " then comma-separated key=value pairs of
+ * xds.data.orca.v3.OrcaLoadReport fields), which the filter reads (filter/src/core/orca.ts).
+ */
+export function orcaHeader(load: HostLoad): [string, string] {
+  const n = (x: number): string => String(Number(x.toFixed(4)));
+  return ["endpoint-load-metrics", `TEXT application_utilization=${n(load.utilization)}, rps_fractional=${n(load.rpsFractional)}, eps=${n(load.eps)}`];
+}
 
 const REQUEST_HEADERS: Array<[string, string]> = [
   [":method", "POST"],
@@ -238,7 +250,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
       }
       return { cluster, host };
     },
-    complete(request, cluster, host, status, _latencyMs, nowS, connectFailed) {
+    complete(request, cluster, host, status, _latencyMs, nowS, connectFailed, load) {
       clock.advanceTo(toEpoch(nowS));
       if (hostHealth !== undefined && host >= 0) {
         // Envoy's host rq_error: a 5xx, or a reset or timeout the router charges as one
@@ -262,17 +274,17 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         return;
       }
       if (status === 504) stream.setProperty("response.flags", "UT");
-      stream.sendResponseHeaders([[":status", String(status)]], true);
+      stream.sendResponseHeaders(load === undefined ? [[":status", String(status)]] : [[":status", String(status)], orcaHeader(load)], true);
       options.onStreamComplete?.(stream, status);
       stream.complete();
     },
     streams: {
-      headers(request, nowS) {
+      headers(request, nowS, load) {
         const stream = inFlight.get(request.id);
         if (stream === undefined) return;
         clock.advanceTo(toEpoch(nowS));
         streaming.add(request.id);
-        stream.sendResponseHeaders(STREAM_RESPONSE_HEADERS, false);
+        stream.sendResponseHeaders(load === undefined ? STREAM_RESPONSE_HEADERS : [...STREAM_RESPONSE_HEADERS, orcaHeader(load)], false);
       },
       body(request, chunk, endOfStream, nowS) {
         const stream = inFlight.get(request.id);

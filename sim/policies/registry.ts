@@ -4,6 +4,7 @@ import { createNonePolicy } from "./none.js";
 import { createEnvoyOutlierPolicy } from "./envoy-outlier.js";
 import { createResilience4jPolicy } from "./resilience4j.js";
 import { createLinkerdEwmaPolicy } from "./linkerd-ewma.js";
+import { createEnvoyCswrrPolicy } from "./envoy-cswrr.js";
 
 /** Baselines, always available. The autoglm policies are added by sim/job.ts when the filter is built. */
 export const BASELINE_POLICIES: Record<string, PolicyFactory> = {
@@ -11,10 +12,11 @@ export const BASELINE_POLICIES: Record<string, PolicyFactory> = {
   "envoy-outlier": (scenario) => createEnvoyOutlierPolicy(scenario),
   resilience4j: (scenario) => createResilience4jPolicy(scenario),
   "linkerd-ewma": (scenario, seed) => createLinkerdEwmaPolicy(scenario, seed),
+  "envoy-cswrr": (scenario, seed) => createEnvoyCswrrPolicy(scenario, seed),
 };
 
 /** What users would run instead of the product: autoglm is scored against the best of these. */
-export const BASELINE_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma"] as const;
+export const BASELINE_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "linkerd-ewma", "envoy-cswrr"] as const;
 
 /**
  * The product's policies: `autoglm` (filter, control plane and the anomaly model when

@@ -3,6 +3,7 @@
 import type { CapacityEstimate, ClusterWindowStats } from "../types.js";
 import type { LoadResponse } from "./load-response.js";
 import { slowStreams } from "../streams/stream-window.js";
+import { reportedCapacityRps } from "./reported-capacity.js";
 
 /** Weight of a window in the pooled evidence: the newest counts 1, each older one this much less. */
 export const EVIDENCE_DECAY = 0.5;
@@ -12,6 +13,10 @@ export const EVIDENCE_WINDOWS = 5;
 export const FAULT_WINDOWS = 10;
 /** A window counts as "at the safe load" up to this multiple of the safe level. */
 export const SAFE_LOAD_SLACK = 1.1;
+/** Of the capacity its upstreams report (reported-capacity.ts), the share a cluster is trusted with:
+ *  past it a server's queue grows steeply (at 80 % busy an M/M/1 queue's wait is 4 times the
+ *  service time, and grows without bound toward 100 %). */
+export const REPORTED_UTILISATION_LIMIT = 0.8;
 
 /**
  * Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them).
@@ -23,9 +28,10 @@ export const SAFE_LOAD_SLACK = 1.1;
  * TTFT and TPOT up at the peak, and the move overloads the receivers), so a stream objective
  * moves traffic only where it opens a breaker on a slow decode (decision-engine.ts decodeTrip).
  */
-export function badRequests(w: ClusterWindowStats, withSlowStreams = false): number {
+export function badRequests(w: ClusterWindowStats, withSlowStreams = false, withSlowFirstTokens = false): number {
   const failed = Math.round(w.errorRate * w.requests);
-  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, withSlowStreams ? slowStreams(w.streams) : 0));
+  const slow = withSlowStreams ? slowStreams(w.streams) : withSlowFirstTokens ? (w.streams?.ttftSlow ?? 0) : 0;
+  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, slow));
 }
 
 /** How a load-response model counts bad requests (badRequests). */
@@ -80,9 +86,22 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   const newest = history.at(-1);
   const divisor = capacityDivisor(newest, capacity);
   const safeRps = capacity.safeRps / divisor;
-  const limitRps = capacity.limitRps / divisor;
-  const kneeRps = capacity.kneeRps / divisor;
+  // Where the cluster's upstreams report their load, that is its capacity now (a fault's loss
+  // included): it saturates at all of it and is trusted with a share of it. Reports count for
+  // less while the cluster is slowed beyond its own queueing (a fault's latency): a server's
+  // utilisation says what its load uses of it, not how much slower each answer gets as more
+  // come, so then they only lower what the latency already bounds.
+  const reported = reportedCapacityRps(history.slice(-(EVIDENCE_WINDOWS + 1)), EVIDENCE_DECAY, (w) => offeredRps(w, true));
+  const learntLimitRps = capacity.limitRps / divisor;
+  const learntKneeRps = capacity.kneeRps / divisor;
+  const limitRps = reported === undefined ? learntLimitRps : divisor > 1 ? Math.min(learntLimitRps, reported * REPORTED_UTILISATION_LIMIT) : reported * REPORTED_UTILISATION_LIMIT;
+  const kneeRps = reported === undefined ? learntKneeRps : divisor > 1 ? Math.min(learntKneeRps, reported) : reported;
   const latest = history.at(-1);
+  // A cluster its own servers report loaded past what it is trusted with is queueing: its first
+  // tokens slower than the objective are that queue's, and count as bad requests for its moves
+  // (issue 21: a TTFT breach that load causes moves traffic). Without reports a slow first token
+  // does not say whether load or a fault made it, and moving on it did harm at load peaks.
+  const firstTokens = reported !== undefined && latest !== undefined && offeredRps(latest, true) >= reported * REPORTED_UTILISATION_LIMIT;
   let requests = 0;
   let bad = 0;
   let load = 0;
@@ -91,7 +110,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   for (let i = history.length - 1, seen = 0; i >= 0 && seen < EVIDENCE_WINDOWS; i--, seen++) {
     const w = history[i]!;
     requests += weight * w.requests;
-    bad += weight * badRequests(w, options.slowStreams);
+    bad += weight * badRequests(w, options.slowStreams, firstTokens);
     load += weight * offeredRps(w, options.arrivals);
     weights += weight;
     weight *= EVIDENCE_DECAY;
@@ -99,7 +118,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   const badFraction = requests > 0 ? bad / requests : 0;
   // The fault part: the bad fraction of the recent windows (the last FAULT_WINDOWS) at or below
   // the safe load; without any, all of it (no evidence that less load would help).
-  const fault = safeLoadBadFraction(history, safeRps, options.slowStreams);
+  const fault = safeLoadBadFraction(history, safeRps, options.slowStreams, firstTokens);
   const faultFraction = fault === undefined ? badFraction : Math.min(badFraction, fault);
   return {
     // Smoothed like the evidence: one window's arrivals are noisy (Poisson), and a share moved
@@ -149,7 +168,7 @@ export function capacityDivisor(newest: ClusterWindowStats | undefined, capacity
  * Bad fraction of the last FAULT_WINDOWS windows that were at or below the safe load (up to
  * SAFE_LOAD_SLACK times it), the newest weighing most; undefined when none was.
  */
-function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: number, slowStreams = false): number | undefined {
+function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: number, slowStreams = false, slowFirstTokens = false): number | undefined {
   let requests = 0;
   let bad = 0;
   let weight = 1;
@@ -157,7 +176,7 @@ function safeLoadBadFraction(history: readonly ClusterWindowStats[], safeRps: nu
     const w = history[i]!;
     if (w.requests > 0 && safeRps > 0 && offeredRps(w) <= safeRps * SAFE_LOAD_SLACK) {
       requests += weight * w.requests;
-      bad += weight * badRequests(w, slowStreams);
+      bad += weight * badRequests(w, slowStreams, slowFirstTokens);
     }
     weight *= EVIDENCE_DECAY;
   }
