@@ -7,7 +7,7 @@ import { reportRun, type PolicyReport } from "./report.js";
 import { runSeries, type RunSeries } from "./series.js";
 import { BASELINE_POLICIES } from "./policies/registry.js";
 import { autoglmUnavailableReason, createAutoglmPolicy } from "./policies/autoglm.js";
-import { AUTOGLM_POLICY_NAMES } from "./policies/registry.js";
+import { KNOWN_SUBJECT_NAMES } from "./policies/registry.js";
 
 export interface JobInput {
   scenario: Scenario;
@@ -28,13 +28,15 @@ export async function createPolicy(name: string, scenario: Scenario): Promise<Po
   // The product where the sidecars take their LLM clusters' endpoints from the control plane's
   // EDS and report load over LRS: mesh-wide host ejection (control-plane/src/xds/host-health.ts).
   if (name === "autoglm-host-ejection") return createAutoglmPolicy(scenario, scenario.seed, { hostEjection: true, name: "autoglm-host-ejection" });
+  // The ablation of the load reports: filters that do not read them.
+  if (name === "autoglm-no-load-reports") return createAutoglmPolicy(scenario, scenario.seed, { readLoadReports: false, name: "autoglm-no-load-reports" });
   throw new Error(`unknown policy "${name}"`);
 }
 
 /** Why a policy cannot run here, or undefined. */
 export function policyUnavailableReason(name: string): string | undefined {
   if (BASELINE_POLICIES[name] !== undefined) return undefined;
-  if ((AUTOGLM_POLICY_NAMES as readonly string[]).includes(name)) return autoglmUnavailableReason();
+  if ((KNOWN_SUBJECT_NAMES as readonly string[]).includes(name)) return autoglmUnavailableReason();
   return `unknown policy "${name}"`;
 }
 

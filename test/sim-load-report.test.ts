@@ -151,3 +151,22 @@ test("reporting changes no answer: a policy that ignores reports sees the same r
   assert.deepEqual(b.windows, a.windows);
   assert.equal(b.failed, a.failed);
 });
+
+test("autoglm-no-load-reports on a fleet that reports decides as autoglm does on one that does not, and autoglm reads the reports", async () => {
+  const { createPolicy } = await import("../sim/job.js");
+  const change = (reports: boolean) => (json: Record<string, unknown>): void => {
+    json.duration_s = 40;
+    json.traffic = [{ at_s: 0, rps: 300 }];
+    json.faults = [{ at_s: 10, cluster: "a", capacity_x: 0.3, for_s: 20 }];
+    const clusters = json.clusters as Array<Record<string, unknown>>;
+    clusters[1]!.capacity_rps = 1200;
+    if (reports) for (const c of clusters) c.load_report = true;
+  };
+  const reporting = testScenario(change(true));
+  const silent = testScenario(change(false));
+  const ablation = await runScenario(reporting, await createPolicy("autoglm-no-load-reports", reporting));
+  const plain = await runScenario(silent, await createPolicy("autoglm", silent));
+  const reading = await runScenario(reporting, await createPolicy("autoglm", reporting));
+  assert.deepEqual(ablation.windows, plain.windows);
+  assert.notDeepEqual(reading.windows.map((w) => w.clusters.map((c) => c.sent)), plain.windows.map((w) => w.clusters.map((c) => c.sent)), "the reports change where traffic goes");
+});

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
 import { tryWriteFile } from "../output-file.js";
-import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES } from "../../sim/policies/registry.js";
+import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES, KNOWN_SUBJECT_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
 import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
@@ -51,8 +51,9 @@ Options:
   --load-report-share <f>
                        share of scenarios, 0 to 1, whose upstreams report their load on every
                        answer (ORCA endpoint-load-metrics: utilisation, rate, errors); default 0
-  --subjects <list>    the autoglm policies to run and score, comma-separated (default all:
-                       ${AUTOGLM_POLICY_NAMES.join(",")})
+  --subjects <list>    the autoglm policies to run and score, comma-separated (default:
+                       ${AUTOGLM_POLICY_NAMES.join(",")}; also ${OPTIONAL_AUTOGLM_POLICY_NAMES.join(",")}, autoglm
+                       whose filters do not read the load reports)
   --baselines-from <file>
                        take the baselines' runs from the --json file of an earlier run of the same
                        scenarios instead of running them again (same --family, --seed or --tuning,
@@ -156,8 +157,8 @@ export const command: Command = {
     if (values.out !== undefined && values.out === "") return fail("--out: give a folder");
     if (values.scenarios !== undefined && values.scenarios === "") return fail("--scenarios: give a folder");
     const subjects = values.subjects === undefined ? [...AUTOGLM_POLICY_NAMES] : values.subjects.split(",").map((x) => x.trim());
-    const unknownSubject = subjects.find((x) => !(AUTOGLM_POLICY_NAMES as readonly string[]).includes(x));
-    if (unknownSubject !== undefined || subjects.length === 0) return fail(`--subjects: expected names among ${AUTOGLM_POLICY_NAMES.join(", ")}, got "${values.subjects}"`);
+    const unknownSubject = subjects.find((x) => !(KNOWN_SUBJECT_NAMES as readonly string[]).includes(x));
+    if (unknownSubject !== undefined || subjects.length === 0) return fail(`--subjects: expected names among ${KNOWN_SUBJECT_NAMES.join(", ")}, got "${values.subjects}"`);
     if (new Set(subjects).size !== subjects.length) return fail(`--subjects: a name is given twice in "${values.subjects}"`);
     const baselinesFrom = values["baselines-from"];
     if (baselinesFrom !== undefined && baselinesFrom === "") return fail("--baselines-from: give a file name");

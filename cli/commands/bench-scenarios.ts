@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
 import { tryWriteFile } from "../output-file.js";
 import { defaultScenarioFolder, loadScenarios, ScenarioError, type LoadedScenario } from "../../sim/scenario.js";
-import { ALL_POLICY_NAMES } from "../../sim/policies/registry.js";
+import { ALL_POLICY_NAMES, KNOWN_POLICY_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput, JobOutput } from "../../sim/job.js";
 import type { BenchScenarioResult } from "../../sim/markdown.js";
 
@@ -20,7 +20,7 @@ Arguments:
   files or folders     scenario .json files, or folders of them (default: sim/scenarios, the public ones)
 
 Options:
-  --policies <list>    comma-separated, from: ${ALL_POLICY_NAMES.join(", ")} (default: all)
+  --policies <list>    comma-separated, from: ${KNOWN_POLICY_NAMES.join(", ")} (default: all but ${OPTIONAL_AUTOGLM_POLICY_NAMES.join(", ")})
   --json <file>        write the results as JSON
   --out <folder>       write results.md and one <scenario>.svg chart per scenario
   --workers <n>        worker threads (default: min(2, CPUs)); 1 runs in this thread
@@ -63,8 +63,8 @@ export const command: Command = {
     const policies = (values.policies ?? ALL_POLICY_NAMES.join(",")).split(",").map((p) => p.trim()).filter((p) => p !== "");
     if (policies.length === 0) return fail("--policies: give at least one policy");
     for (const p of policies) {
-      if (!(ALL_POLICY_NAMES as readonly string[]).includes(p)) {
-        return fail(`--policies: unknown policy "${p}" (known: ${ALL_POLICY_NAMES.join(", ")})`);
+      if (!(KNOWN_POLICY_NAMES as readonly string[]).includes(p)) {
+        return fail(`--policies: unknown policy "${p}" (known: ${KNOWN_POLICY_NAMES.join(", ")})`);
       }
     }
     let workers = Math.min(2, availableParallelism());

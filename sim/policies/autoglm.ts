@@ -78,6 +78,9 @@ export interface AutoglmOptions {
   /** healthy_panic_threshold as a fraction in [0, 1] (0: panic mode off); default
    *  SHIPPED_PANIC_THRESHOLD with active health checks, Envoy's 50 % without. */
   panicThreshold?: number;
+  /** Whether the filters read the upstreams' ORCA load reports (default true; false sets the
+   *  filter's `headers.upstream_load` to "", so it never looks the header up). */
+  readLoadReports?: boolean;
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
@@ -172,7 +175,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
           control_plane: { cluster: CONTROL_PLANE_CLUSTER, timeout_ms: 5000, token: "" },
           window_ms: Math.round(scenario.window_s * 1000),
           clusters: scenario.clusters.map((c) => ({ name: c.name, weight: c.weight })),
-          headers: { cluster: "x-autoglm-cluster", explicit_cluster: "x-autoglm-target" },
+          headers: { cluster: "x-autoglm-cluster", explicit_cluster: "x-autoglm-target", ...(options.readLoadReports === false ? { upstream_load: "" } : {}) },
         },
         workers: 1,
         clock,

@@ -27,4 +27,17 @@ export const BASELINE_POLICY_NAMES = ["none", "envoy-outlier", "resilience4j", "
  */
 export const AUTOGLM_POLICY_NAMES = ["autoglm", "autoglm-rules", "autoglm-host-ejection"] as const;
 
+/**
+ * Product policies run only when named (`--policies`, `--subjects`): `autoglm-no-load-reports`,
+ * autoglm whose filters do not read the upstreams' ORCA load reports (`headers.upstream_load: ""`),
+ * the ablation that shows what the reports add where the upstreams send them.
+ */
+export const OPTIONAL_AUTOGLM_POLICY_NAMES = ["autoglm-no-load-reports"] as const;
+
+/** The policies a run has by default: the baselines and the product's default subjects. */
 export const ALL_POLICY_NAMES = [...BASELINE_POLICY_NAMES, ...AUTOGLM_POLICY_NAMES] as const;
+
+/** Every policy a run can be asked for. */
+export const KNOWN_POLICY_NAMES = [...ALL_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES] as const;
+/** Every product policy a generalization run can score. */
+export const KNOWN_SUBJECT_NAMES = [...AUTOGLM_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES] as const;
