@@ -138,7 +138,10 @@ for (const m of mutations) {
 
 test("a failed sync answers 503, the override is not in effect, and the next one is recorded in a fresh file", async (t) => {
   const { dir, fs, app, cp, audit } = await setup(t);
+  // Everything written at start is synced before a sync is made to fail (on a loaded machine
+  // 50 ms is not always enough, and the failure then lands on another record).
   await new Promise((r) => setTimeout(r, 50));
+  await audit.flush();
   fs.failNext = Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
   const failed = await app.inject({ method: "POST", url: "/v1/clusters/llm-a/override", headers: auth, payload: { state: "open", reason: "lost" } });
   assert.equal(failed.statusCode, 503, failed.body);
@@ -166,7 +169,10 @@ test("a failed sync answers 503, the override is not in effect, and the next one
 
 test("a failed sync of the resulting decision set answers 503 saying the override is recorded and in effect", async (t) => {
   const { dir, fs, app, cp, audit } = await setup(t);
+  // Everything written at start is synced before a sync is made to fail (on a loaded machine
+  // 50 ms is not always enough, and the failure then lands on another record).
   await new Promise((r) => setTimeout(r, 50));
+  await audit.flush();
   fs.failAfter = 1; // the override's sync passes, the decision set's fails
   const res = await app.inject({ method: "POST", url: "/v1/clusters/llm-a/override", headers: auth, payload: { state: "open", reason: "kept" } });
   assert.equal(res.statusCode, 503, res.body);

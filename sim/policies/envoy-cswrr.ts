@@ -8,11 +8,11 @@
 //
 // Per sidecar (one Envoy): the weights of sim/policies/orca-weights.ts from the reports on its own
 // responses, recomputed every weight_update_period, and picks by earliest deadline first over the
-// hosts in service (Envoy's EdfScheduler: a host is due 1 / weight after its last pick). Without
+// hosts in service (Envoy's EdfScheduler: a host is due 1 / weight after its last pick), the
+// schedule rebuilt from a random point whenever the weights change, as Envoy rebuilds it. Without
 // reports (clusters without `load_report`) every host weighs the same and this is round robin
-// over all endpoints. Approximations: Envoy rebuilds its scheduler when weights change and starts
-// it at a random pick (createWithPicks); here each host's next deadline follows from the weight in
-// force, from a random start per sidecar, which gives the same shares over a second of picks.
+// over all endpoints. Approximation: a rebuild starts each host at a random point of its own
+// period, where Envoy makes a random number of picks on the new scheduler (createWithPicks).
 import type { Scenario } from "../scenario.js";
 import { STREAM, Xoshiro128 } from "../random.js";
 import type { Policy, RouteDecision, SimRequest } from "../policy.js";
@@ -31,10 +31,20 @@ class CswrrBalancer {
   private readonly deadline: Float64Array;
   private now = 0;
 
-  constructor(hostCount: number, random: Xoshiro128) {
+  constructor(hostCount: number, private readonly random: Xoshiro128) {
     this.weights = new OrcaWeights(hostCount);
     this.detector = new OutlierDetector([hostCount]);
     this.deadline = Float64Array.from({ length: hostCount }, () => random.next());
+  }
+
+  /** Recomputes the weights (every weight_update_period); when any changed, rebuilds the
+   *  schedule from now at a random point of each host's period, as Envoy rebuilds its EDF
+   *  scheduler (EdfScheduler::createWithPicks from a random seed). */
+  update(nowS: number): void {
+    const before = Float64Array.from(this.weights.weights);
+    this.weights.update(nowS);
+    if (before.every((w, h) => w === this.weights.weights[h])) return;
+    for (let h = 0; h < this.deadline.length; h++) this.deadline[h] = this.now + this.random.next() / this.weights.weights[h]!;
   }
 
   /** The host due first among those in service (all of them in panic). */
@@ -85,7 +95,7 @@ export function createEnvoyCswrrPolicy(scenario: Scenario, seed: number): Policy
     timer(nowS) {
       for (const envoy of envoys) if (envoy.detector.nextSweepS() <= nowS) envoy.detector.sweep(nowS);
       if (nextUpdateS <= nowS) {
-        for (const envoy of envoys) envoy.weights.update(nowS);
+        for (const envoy of envoys) envoy.update(nowS);
         nextUpdateS = nowS + CSWRR_DEFAULTS.weightUpdatePeriodS;
       }
     },
