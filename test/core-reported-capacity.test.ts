@@ -5,7 +5,8 @@ import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { reportedCapacityRps, REPORTED_UTILISATION_FLOOR } from "../control-plane/src/core/planner/reported-capacity.js";
 import { assessLoadResponse, offeredRps, EVIDENCE_DECAY, REPORTED_UTILISATION_LIMIT } from "../control-plane/src/core/planner/assessment.js";
-import { planRound, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import { planRound, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import type { PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import type { CapacityEstimate, ClusterWindowStats } from "../control-plane/src/core/types.js";
 import type { UpstreamLoadStats } from "../control-plane/src/core/upstream-load.js";
@@ -117,4 +118,36 @@ describe("slow first tokens of a cluster its servers report loaded past what it 
       assert.ok(Math.abs(r.badFraction - c.badFraction) < 1e-9, `bad fraction ${r.badFraction}`);
     });
   }
+});
+
+describe("a load at or past the capacity a cluster's upstreams report", () => {
+  const base: LoadResponse = { loadRps: 60, requests: 600, bad: 0, badFraction: 0, faultFraction: 0, safeRps: 60, limitRps: 68, kneeRps: 85, saturationRps: 85 };
+  const cases: { name: string; m: LoadResponse; load: number; bad: number }[] = [
+    { name: "past it, above its load now: every request is bad (a saturated queue slows them all)", m: base, load: 112, bad: 1 },
+    { name: "at it: every request is bad", m: base, load: 85, bad: 1 },
+    { name: "between its trusted 80 % and it: only the requests past the trust", m: base, load: 80, bad: (80 - 68) / 80 },
+    { name: "its own load now, even past it: what it shows (observed, not predicted)", m: { ...base, loadRps: 100 }, load: 100, bad: 0 },
+    { name: "not reported: only the requests past the trust, as before", m: { ...base, saturationRps: undefined }, load: 112, bad: (112 - 68) / 112 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const { saturationRps, ...rest } = c.m;
+      const m: LoadResponse = saturationRps === undefined ? rest : c.m;
+      assert.ok(Math.abs(predictBadFraction(m, c.load) - c.bad) < 1e-9, `bad fraction ${predictBadFraction(m, c.load)}, expected ${c.bad}`);
+    });
+  }
+
+  it("a failing cluster is not opened onto a receiver its reports show cannot carry its load", () => {
+    // c1 fails every request of its 49 rps; c0 carries 63 of the 85 rps its servers report.
+    const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+    const failing = Array.from({ length: 6 }, () => ({ ...w(49), errors5xx: 49, errorRate: 1 }));
+    const receiver = Array.from({ length: 6 }, () => w(63, 63 / 85));
+    const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 63, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 82 };
+    const cluster = (name: string, history: ClusterWindowStats[], share: number): RoundCluster => ({
+      name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: share, history,
+      capacity: learnt, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,
+    });
+    const clusters = [cluster("c1", failing, 49 / 112), cluster("c0", receiver, 63 / 112)];
+    assert.equal(worthOpening(clusters, "c1", CONFIG), false);
+  });
 });

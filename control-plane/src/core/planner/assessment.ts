@@ -131,6 +131,7 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
     safeRps,
     limitRps,
     kneeRps,
+    ...(reported === undefined ? {} : { saturationRps: reported }),
     ...(capacity.usualBadFraction !== undefined && Number.isFinite(capacity.usualBadFraction) ? { usualBadFraction: capacity.usualBadFraction } : {}),
   };
 }

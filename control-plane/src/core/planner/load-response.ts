@@ -11,7 +11,9 @@
 //   - above it: what it shows now, rising further at the slope seen between the safe level and
 //     now when it is above the safe level (load-driven trouble grows with load), and every
 //     request beyond the most it is known to carry (max(current load, its capacity limit)) is
-//     counted bad: unknown capacity is not trusted.
+//     counted bad: unknown capacity is not trusted;
+//   - at or past the capacity its own upstreams report (saturationRps), above its current load:
+//     every request is bad (a saturated queue slows all answers, not only the excess).
 //
 // Nothing here is tied to a scenario: loads come from the cluster's own windows, the safe level
 // and limit from the capacity estimator (capacity.ts).
@@ -32,6 +34,10 @@ export interface LoadResponse {
   limitRps: number;
   /** Load at which its latency was seen to rise steeply (the knee), rps (Infinity: not seen). */
   kneeRps: number;
+  /** The load at which its own upstreams report it saturated (reported-capacity.ts), rps; absent:
+   *  not reported. Past its current load and at or past this, every request is counted bad: a
+   *  saturated server's queue grows without bound, so all its answers slow, not only the excess. */
+  saturationRps?: number;
   /** Its usual bad fraction over the long run (capacity.ts), [0, 1]; undefined: not known (0).
    *  Only the excess over it is a reason to move its traffic (planner.ts). */
   usualBadFraction?: number;
@@ -52,6 +58,7 @@ export const UNKNOWN_CAPACITY_HEADROOM = 0.3;
  * trusted with whatever its own windows showed (the operator's base share, when returning to it).
  */
 export function predictBadFraction(m: LoadResponse, loadRps: number, trustedRps = 0): number {
+  if (m.saturationRps !== undefined && loadRps > Math.max(m.loadRps, 0) && loadRps >= m.saturationRps) return 1;
   const now = clamp01(m.badFraction);
   const fault = Math.min(now, clamp01(m.faultFraction));
   const current = Math.max(0, m.loadRps);
