@@ -1,6 +1,7 @@
 // The generalization benchmark's Markdown summary: targets, win/tie/loss of autoglm and
 // autoglm-rules, totals per policy, the model against the rules, the harmed scenarios, and one
 // row per scenario.
+import { BASELINE_POLICY_NAMES } from "./policies/registry.js";
 import type { GeneralizationScenario, GeneralizationSummary } from "./generalization-summary.js";
 import type { VerdictCounts } from "./generalization-score.js";
 
@@ -36,7 +37,7 @@ export function generalizationMarkdown(
 
   out.push(
     "", "## Win / tie / loss", "",
-    "Per scenario, against the best baseline (lowest of none, envoy-outlier, resilience4j, linkerd-ewma, per measure) and against `none`. " +
+    `Per scenario, against the best baseline (lowest of ${BASELINE_POLICY_NAMES.join(", ")}, per measure) and against \`none\`. ` +
       "Tie: within max(5 %, 30) failed requests, within 5 % + 5 SLO seconds. Harm: failed > 1.1 × none + 50, or SLO s > 1.1 × none + 10.",
     "",
     "| policy | scored | failed vs best (W / T / L) | SLO s vs best (W / T / L) | failed vs none (W / T / L) | SLO s vs none (W / T / L) | harm |",

@@ -1,8 +1,8 @@
 // Scoring of the generalization benchmark (`autoglm bench generalization`), exactly as issue 15
 // states it. Per scenario, a subject policy (autoglm, or the ablation autoglm-rules) is compared
 // on failed requests and on SLO-violation seconds:
-//   - against the best baseline (the lowest value among none, envoy-outlier, resilience4j and
-//     linkerd-ewma, taken per measure) and against `none`, as win, tie or loss. Tie: within
+//   - against the best baseline (the lowest value among the baselines, BASELINE_POLICY_NAMES of
+//     policies/registry.ts, taken per measure) and against `none`, as win, tie or loss. Tie: within
 //     max(5 % of the reference's failed requests, 30) on failed requests, and within 5 % of the
 //     reference's SLO seconds + 5 s on SLO seconds (routing alone moves results that much). Win:
 //     better than the reference by more than that; loss: worse by more than that.
