@@ -25,7 +25,7 @@ export interface Completion {
   /** The host refused the connection (it is down): a local-origin failure in Envoy's terms. */
   connectFailed: boolean;
   /** An answer whose headers the host writes at the end (not a stream, a refusal or the client's
-   *  timeout): they carry its load report when its cluster sends them. */
+   *  timeout) from a cluster that sends load reports: they carry the host's report then. */
   reportsLoad?: boolean;
   /** A stream's load report, written with its headers, for a policy that reads it at the end. */
   streamLoad?: HostLoad;

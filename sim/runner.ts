@@ -165,8 +165,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
     }
     // The host writes its load report with the answer's headers (not Envoy's own 504 on the
     // client's timeout; a stream's came with its headers).
-    const host = hosts[c.cluster]![c.host]!;
-    const load = c.streamLoad ?? (host.reportsLoad && c.reportsLoad === true ? host.loadReportAt(c.atS, timeline.effectOn(c.cluster, c.host, c.atS)) : undefined);
+    const load = c.streamLoad ?? (c.reportsLoad === true ? hosts[c.cluster]![c.host]!.loadReportAt(c.atS, timeline.effectOn(c.cluster, c.host, c.atS)) : undefined);
     policy.complete(c.request, c.cluster, c.host, c.status, c.latencyMs, c.atS, c.connectFailed, load);
   };
 
@@ -298,7 +297,7 @@ export async function runScenario(scenario: Scenario, policy: Policy, options: R
       atS: t + latencyMs / 1000, seq: seq++, request, cluster: decision.cluster, host: decision.host,
       status, latencyMs, window, clientFailed, connectFailed: answer.cause === "down",
     };
-    if (!timedOut && plan === undefined && answer.cause !== "down") completion.reportsLoad = true;
+    if (!timedOut && plan === undefined && answer.cause !== "down" && hosts[decision.cluster]![decision.host]!.reportsLoad) completion.reportsLoad = true;
     // A policy that sees streams as meshes do reads the report of their headers at the end.
     if (streamLoad !== undefined && observer === undefined) completion.streamLoad = streamLoad;
     if (plan !== undefined && !timedOut && observer !== undefined && bodyEvents(plan) > 0) {

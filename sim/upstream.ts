@@ -111,13 +111,22 @@ export class UpstreamHost {
     this.reportsLoad = cluster.load_report === true;
   }
 
+  /** The last completed window at time t (requests offered, 5xx answers, effective capacity), as
+   *  roll(t) makes it: `capacityRps` is the capacity now, kept for a window that completes at t. */
+  private completedWindowAt(t: number, capacityRps: number): { offered: number; errors: number; capacityRps: number } {
+    const index = Math.floor(t / this.windowS);
+    if (index === this.windowIndex) return { offered: this.previous, errors: this.previousErrors, capacityRps: this.previousCapacity };
+    const next = index === this.windowIndex + 1;
+    return { offered: next ? this.current : 0, errors: next ? this.currentErrors : 0, capacityRps };
+  }
+
   private roll(t: number, capacityRps: number): void {
     const index = Math.floor(t / this.windowS);
     if (index === this.windowIndex) return;
-    const next = index === this.windowIndex + 1;
-    this.previous = next ? this.current : 0;
-    this.previousErrors = next ? this.currentErrors : 0;
-    this.previousCapacity = capacityRps;
+    const completed = this.completedWindowAt(t, capacityRps);
+    this.previous = completed.offered;
+    this.previousErrors = completed.errors;
+    this.previousCapacity = completed.capacityRps;
     this.current = 0;
     this.currentErrors = 0;
     this.windowIndex = index;
@@ -131,17 +140,15 @@ export class UpstreamHost {
   /**
    * The load report the host sends with response headers written at time t (seconds; not before
    * its last answer), under the fault effect then: its last completed window (HostLoad). A server
-   * writes it when it writes the headers: at the end of an answer, at the start of a stream.
+   * writes it when it writes the headers: at the end of an answer, at the start of a stream. It
+   * reads the window without rolling it, so answers are the same whether or not the host reports.
+   * A host with no capacity left (capacity_x 0) sends none: no utilisation describes it, and 0
+   * would read as idle.
    */
-  loadReportAt(t: number, effect: Readonly<HostEffect>): HostLoad {
-    // What roll(t) would make the last completed window, without rolling: the answers stay what
-    // they are whether or not the host reports.
-    const index = Math.floor(t / this.windowS);
-    const [offered, errors, capacity] = index === this.windowIndex
-      ? [this.previous, this.previousErrors, this.previousCapacity]
-      : index === this.windowIndex + 1 ? [this.current, this.currentErrors, this.baseCapacityRps * effect.capacityX] : [0, 0, this.baseCapacityRps * effect.capacityX];
-    const u = capacity > 0 ? offered / (capacity * this.windowS) : 0;
-    return { utilization: u, rpsFractional: offered / this.windowS, eps: errors / this.windowS };
+  loadReportAt(t: number, effect: Readonly<HostEffect>): HostLoad | undefined {
+    const { offered, errors, capacityRps } = this.completedWindowAt(t, this.baseCapacityRps * effect.capacityX);
+    if (!(capacityRps > 0)) return undefined;
+    return { utilization: offered / (capacityRps * this.windowS), rpsFractional: offered / this.windowS, eps: errors / this.windowS };
   }
 
   /** Offered rate over the trailing window_s ending at t, requests per second. */

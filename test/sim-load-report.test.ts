@@ -42,7 +42,18 @@ test("a fault that takes capacity shows in the utilisation the host reports", ()
   const host = new UpstreamHost(cluster, 1);
   const half = { ...NO_FAULT, capacityX: 0.5 };
   for (let i = 0; i < 40; i++) host.answer(0.02 * i, half, DRAWS);
-  assert.equal(host.loadReportAt(1.2, half).utilization, 0.8, "40 rps on a host left with 50");
+  assert.equal(host.loadReportAt(1.2, half)?.utilization, 0.8, "40 rps on a host left with 50");
+});
+
+test("a host with no capacity left sends no report (0 would read as idle)", () => {
+  const cluster = testScenario((json) => {
+    (json.clusters as Array<Record<string, unknown>>)[0]!.load_report = true;
+  }).clusters[0]!;
+  const host = new UpstreamHost(cluster, 1);
+  const gone = { ...NO_FAULT, capacityX: 0 };
+  for (let i = 0; i < 40; i++) assert.equal(host.answer(0.02 * i, gone, DRAWS).status, 503);
+  assert.equal(host.loadReportAt(1.2, gone), undefined);
+  assert.ok(host.loadReportAt(1.2, NO_FAULT) !== undefined, "the window that completes at the recovery is judged at the capacity then");
 });
 
 test("the load_report field must be true or false, and the error names it", () => {

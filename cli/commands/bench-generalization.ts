@@ -90,6 +90,14 @@ function wholeNumber(name: string, text: string | undefined, fallback: number, m
   return n;
 }
 
+/** A share option's value, from 0 to 1, or the error naming it. */
+function share(name: string, text: string | undefined, fallback: number): number | string {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === "" || !(n >= 0 && n <= 1)) return `--${name}: expected a number from 0 to 1, got "${text}"`;
+  return n;
+}
+
 export const command: Command = {
   name: "generalization",
   summary: "every policy on N generated scenarios never seen in training: win/tie/loss, harm, false cuts",
@@ -139,16 +147,10 @@ export const command: Command = {
     if (typeof tuning === "string") return fail(tuning);
     if (tuning >= 0 && values.seed !== undefined) return fail("--tuning and --seed choose different seed ranges: give one of them");
     if (tuning < 0 && seed + count > SEED_SPAN) return fail(`--seed ${seed} with --count ${count} leaves the generalization seed range: seed + count must be at most ${SEED_SPAN}`);
-    const llmShareText = values["llm-share"];
-    const llmShare = llmShareText === undefined ? DEFAULT_LLM_SHARE : Number(llmShareText);
-    if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) {
-      return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
-    }
-    const loadReportText = values["load-report-share"];
-    const loadReportShare = loadReportText === undefined ? 0 : Number(loadReportText);
-    if (loadReportText !== undefined && (loadReportText.trim() === "" || !(loadReportShare >= 0 && loadReportShare <= 1))) {
-      return fail(`--load-report-share: expected a number from 0 to 1, got "${loadReportText}"`);
-    }
+    const llmShare = share("llm-share", values["llm-share"], DEFAULT_LLM_SHARE);
+    if (typeof llmShare === "string") return fail(llmShare);
+    const loadReportShare = share("load-report-share", values["load-report-share"], 0);
+    if (typeof loadReportShare === "string") return fail(loadReportShare);
     const reseed = wholeNumber("reseed", values.reseed, 0, 0, MAX_RESEEDS);
     if (typeof reseed === "string") return fail(reseed);
     const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
