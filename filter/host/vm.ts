@@ -330,7 +330,7 @@ export class WasmVm implements QueueOwner {
     if (fn !== undefined) this.callContext("proxy_on_queue_ready", fn, rootContextId, token, 0);
   }
 
-  /** Starts a gRPC call or stream for the effective context; the token, or null for an unknown cluster. */
+  /** Starts a gRPC call or stream for the root context (from any context); the token, or null for an unknown cluster. */
   openGrpc(
     upstream: GrpcUpstream,
     service: string,
@@ -356,7 +356,11 @@ export class WasmVm implements QueueOwner {
     if (handle === null) return null;
     if (isStream) this.nextStreamToken = (this.nextStreamToken + 2) >>> 0;
     else this.nextCallToken = (this.nextCallToken + 2) >>> 0;
-    const call: GrpcCall = { token, contextId: this.effectiveId, handle, isStream, timer: null };
+    // The call belongs to the root context whichever context opened it: its callbacks
+    // (proxy_on_grpc_receive, ...) go to the root context, as proxy-wasm-cpp-host does
+    // (src/exports.cc, grpc_call and grpc_stream: contextOrEffectiveContext()->root_context()).
+    // A stream a plugin opens while a request's callback runs must outlive that request.
+    const call: GrpcCall = { token, contextId: this.rootContextId, handle, isStream, timer: null };
     this.grpcCalls.set(token, call);
     if (message !== null) {
       handle.send(message);
