@@ -124,6 +124,29 @@ describe("window aggregation", () => {
     });
   }
 
+  it("waits for a reporter that said hello but has not reported yet (the first window after a start)", () => {
+    const a = agg();
+    a.expect("w1", T0);
+    a.expect("w2", T0);
+    a.ingest("w1", report(1, T0, [100]), T0 + 1000);
+    assert.equal(a.close(T0 + 1000).length, 0, "w2 is expected: the window stays open");
+    assert.equal(a.ingest("w2", report(1, T0, [200, 300]), T0 + 1100).outcome, "accepted");
+    const [window] = a.close(T0 + 1100);
+    assert.deepEqual([window![0]!.requests, window![0]!.reporters, window![0]!.missingReporters], [3, 2, 0]);
+  });
+
+  it("closes a window without an expected reporter that never reports after the close delay, counting it missing", () => {
+    const a = agg();
+    a.expect("w1", T0);
+    a.expect("w2", T0);
+    a.ingest("w1", report(1, T0, [100]), T0 + 1000);
+    const [window] = a.close(T0 + 1000 + DEFAULT_CONFIG.aggregation.closeDelayMs);
+    assert.equal(window![0]!.missingReporters, 1);
+    assert.equal(a.liveReporters, 2);
+    a.expect("w1", T0 + 2000); // a second hello of a known reporter changes nothing
+    assert.equal(a.liveReporters, 2);
+  });
+
   it("stops expecting a reporter that vanished", () => {
     const a = agg();
     a.ingest("w1", report(1, T0, [1]), T0 + 1000);

@@ -41,6 +41,16 @@ describe("the capacity estimator", () => {
       assert.ok(c.expect(e.kneeRps, e.safeRps), `knee ${e.kneeRps}, safe ${e.safeRps}`);
     });
   }
+
+  it("a window a live reporter did not report (part of the load) sets no knee and no safe level", () => {
+    // 38 rps counted of the 120 the cluster carried, at its usual latency of that load (slow
+    // against the baseline learnt at 40 rps): read as whole, it would put a knee at 40.
+    const e = fed(BASELINE);
+    e.update(clusterWindow({ windowStartMs: 0, requests: 38, p50Ms: 250, p95Ms: 500, p99Ms: 750, rps: 38, missingReporters: 3 }), 5, false);
+    assert.deepEqual([e.estimate().kneeRps, Math.round(e.estimate().safeRps)], [Infinity, 40]);
+    e.update(clusterWindow({ windowStartMs: 0, requests: 38, p50Ms: 250, p95Ms: 500, p99Ms: 750, rps: 38, missingReporters: 0 }), 5, false);
+    assert.ok(e.estimate().kneeRps < 41, "the same window complete is a knee (at the safe level)");
+  });
 });
 
 /** A merged 1-s window of 100 requests of which `badFraction` failed. */

@@ -226,6 +226,19 @@ export class WindowAggregator {
     return this.aliveReporters;
   }
 
+  /**
+   * Expects a reporter from now (its stream said hello) before its first report: a window then
+   * waits for it (up to closeDelayMs past its end) instead of closing complete with the reporters
+   * heard so far. Without this the first window after a start, or after this control plane came
+   * up, closed as soon as one sidecar reported it, and held a fraction of the load. A reporter
+   * that never reports is no longer expected after reporterTtlMs, as any other.
+   */
+  expect(reporterId: string, nowMs: number): void {
+    if (this.reporters.has(reporterId)) return;
+    this.reporters.set(reporterId, { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 });
+    this.aliveReporters++;
+  }
+
   /** Forgets a reporter at once (its stream closed). */
   forget(reporterId: string): void {
     if (this.reporters.delete(reporterId)) this.aliveReporters--;

@@ -37,14 +37,17 @@ export class CapacityEstimator {
 
   constructor(private readonly config: Pick<WeightConfig, "nearBaselineFactor" | "kneeFactor" | "exploreGrowth" | "kneeUtilisation">) {}
 
-  /** Learns from one merged window; `failing` windows (errors) teach nothing about capacity. */
+  /** Learns from one merged window; `failing` windows (errors) and windows missing a reporter's
+   *  report teach nothing about capacity. */
   update(w: ClusterWindowStats, minRequests: number, failing: boolean): void {
     this.safeRps *= SAFE_DECAY;
     if (Number.isFinite(this.kneeRps)) this.kneeRps *= KNEE_RELAX;
     this.learnUsualBad(w, minRequests);
     // The latency load drives: time to first token for streamed answers (assessment.ts).
     const p50 = loadLatencyP50Ms(w);
-    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(p50) || failing) return;
+    // A window some live reporter did not report holds only part of the load: its rate would
+    // put a safe level or a knee at a load the cluster never had.
+    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(p50) || failing || (w.missingReporters ?? 0) > 0) return;
     this.windows++;
     if (Number.isNaN(this.baselineP50)) this.baselineP50 = p50;
     const near = p50 <= this.baselineP50 * this.config.nearBaselineFactor;

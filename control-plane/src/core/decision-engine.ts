@@ -122,6 +122,11 @@ export class DecisionEngine {
     return this.aggregator.ingest(reporterId, report, nowMs);
   }
 
+  /** A reporter's stream said hello: expect its reports from now (Aggregator.expect). */
+  expectReporter(reporterId: string, nowMs: number): void {
+    this.aggregator.expect(reporterId, nowMs);
+  }
+
   /** A reporter's stream ended: stop expecting its reports. */
   forgetReporter(reporterId: string): void {
     this.aggregator.forget(reporterId);

@@ -29,7 +29,7 @@ export interface SidecarStreamsDeps {
   clusters: readonly string[];
   published: Pick<PublishedSet, "current" | "bytes" | "publishedAtMs">;
   reports: Pick<SidecarReports, "ingest" | "follow">;
-  engine: Pick<DecisionEngine, "forgetReporter">;
+  engine: Pick<DecisionEngine, "forgetReporter" | "expectReporter">;
   incidents: Pick<IncidentTracker, "progress" | "departed">;
   /** A follower forgets a closed stream's reports (ControlPlaneOptions.followerTelemetry). */
   followerTelemetry: FollowerTelemetry | undefined;
@@ -74,6 +74,7 @@ export class SidecarStreams {
       onHello: (s) => {
         if (s.status !== undefined) this.gone.returned(s.status.nodeId, s.status.workerId);
         emitter.emit("sidecar", { kind: "connected", status: s.statusView(published.current.version) });
+        this.deps.engine.expectReporter(s.streamId, this.deps.now());
         this.deps.workersChanged();
         const held = s.status?.enforcedVersion ?? 0;
         if (held <= published.current.version) return "push";
