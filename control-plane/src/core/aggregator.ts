@@ -105,12 +105,7 @@ export class WindowAggregator {
   }
 
   private aggregate(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
-    let reporter = this.reporters.get(reporterId);
-    if (reporter === undefined) {
-      reporter = { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 };
-      this.reporters.set(reporterId, reporter);
-      this.aliveReporters++;
-    }
+    const reporter = this.reporters.get(reporterId) ?? this.register(reporterId, nowMs);
     reporter.lastSeenMs = nowMs;
     if (reporter.sequences.has(report.sequence) || report.sequence <= reporter.maxSequence - SEQUENCE_MEMORY) {
       this.counters.duplicates++;
@@ -234,9 +229,15 @@ export class WindowAggregator {
    * that never reports is no longer expected after reporterTtlMs, as any other.
    */
   expect(reporterId: string, nowMs: number): void {
-    if (this.reporters.has(reporterId)) return;
-    this.reporters.set(reporterId, { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 });
+    if (!this.reporters.has(reporterId)) this.register(reporterId, nowMs);
+  }
+
+  /** A reporter new to this aggregation, live from nowMs. */
+  private register(reporterId: string, nowMs: number): ReporterState {
+    const reporter: ReporterState = { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 };
+    this.reporters.set(reporterId, reporter);
     this.aliveReporters++;
+    return reporter;
   }
 
   /** Forgets a reporter at once (its stream closed). */
