@@ -220,6 +220,32 @@ describe("control plane on virtual time", () => {
     });
   }
 
+  // An open cluster's wait before its first probe. b carries all 210 requests a second while a is
+  // open; a first probe gets 5 % of them (the floor) for a window, about 10 requests. Failing a
+  // fifth of its requests, b serves about 40 a second badly beyond its usual level: waiting a
+  // second costs more than a failed probe would, so a probes after one window instead of the
+  // backoff's five (strained-wait.ts). Healthy, b does not strain and the backoff decides.
+  const waitCases: Array<{ name: string; bErrors: number; openWindows: (n: number) => boolean }> = [
+    { name: "the other cluster healthy: the backoff's first wait, five one-second windows", bErrors: 0, openWindows: (n) => n === 5 },
+    { name: "the other cluster failing a fifth of the load it carries for it: one or two windows", bErrors: 0.2, openWindows: (n) => n >= 1 && n <= 2 },
+  ];
+  for (const c of waitCases) {
+    it(`an open cluster probes ${c.name}`, async () => {
+      const h = harness();
+      for (let i = 0; i < 30; i++) await h.window();
+      for (let i = 0; i < 3 && h.cp.currentDecisions().clusters.find((x) => x.cluster === "a")!.state !== "open"; i++) await h.window({ errorRate: { a: 1 } });
+      const a = () => h.cp.currentDecisions().clusters.find((x) => x.cluster === "a")!;
+      assert.equal(a().state, "open");
+      let openWindows = 0;
+      for (let i = 0; i < 20 && a().state === "open"; i++) {
+        await h.window({ errorRate: { a: 1, b: c.bErrors } });
+        openWindows++;
+      }
+      assert.equal(a().state, "half_open");
+      assert.ok(c.openWindows(openWindows), `open for ${openWindows} windows`);
+    });
+  }
+
   it("an override wins over the detectors until it expires, and a halt reaches every sidecar", async () => {
     const h = harness();
     for (let i = 0; i < 5; i++) await h.window();

@@ -29,7 +29,8 @@ import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
 import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
-import { stepBreaker, type BreakerStep } from "./breaker.js";
+import { INITIAL_PROBE_FRACTION, stepBreaker, type BreakerStep } from "./breaker.js";
+import { excessBadRps, strainedOpenWaitMs } from "./strained-wait.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
 import { appendWindow, clusterStatus, newClusterRuntime, replaceWindow, restoreClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
 import { overloaded, sustainedRisk, tripReason } from "./cluster-signals.js";
@@ -47,8 +48,8 @@ import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
-import { badRequests } from "./planner/assessment.js";
-import { planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { assessLoadResponse, badRequests } from "./planner/assessment.js";
+import { halfOpenShare, planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -456,8 +457,9 @@ export class DecisionEngine {
   /**
    * Step 3 for one cluster: an override in force wins (overrides.ts). Otherwise the planner's
    * trip, and the verdict on a new half-open probe window (probe-verdict.ts); an open breaker
-   * while other clusters strain (`othersStrain`) waits at most one backoff step, and a half-open
-   * one closes after a single healthy probe window.
+   * while other clusters strain (`othersStrain`) waits at most one backoff step, and no longer
+   * than until waiting has cost them as much as a failed probe would (strained-wait.ts), and a
+   * half-open one closes after a single healthy probe window.
    */
   private breakerStep(rt: ClusterRuntime, othersBad: number | undefined, newWindow: boolean, nowMs: number): BreakerStep {
     const othersStrain = othersBad !== undefined;
@@ -467,8 +469,10 @@ export class DecisionEngine {
     if (triggerOpen !== undefined) return triggerOpenStep(rt.spec.name, triggerOpen.reason, rt.breaker, nowMs, this.config.breaker);
     if (rt.breaker.kind === "open" && othersStrain) {
       // Keeping this cluster open costs the others more than a probe would cost: the wait
-      // does not grow with repeated openings while they strain (probes are a small share).
-      rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + this.config.breaker.openBaseMs * this.config.breaker.openBackoff) };
+      // does not grow with repeated openings while they strain (probes are a small share), and
+      // ends once waiting has cost as much as a failed probe would (strained-wait.ts).
+      const wait = Math.min(this.config.breaker.openBaseMs * this.config.breaker.openBackoff, this.strainedWaitMs(rt));
+      rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + wait) };
     }
     const decode = this.decodeTrip(rt);
     const severe = this.severeTrip(rt);
@@ -492,6 +496,21 @@ export class DecisionEngine {
     // close it: each further window of probing keeps them past what they were sized for.
     const breakerConfig = othersStrain ? { ...this.config.breaker, healthyProbeWindows: 1 } : this.config.breaker;
     return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
+  }
+
+  /** How long open cluster `rt` waits while the other closed clusters strain (strained-wait.ts), ms. */
+  private strainedWaitMs(rt: ClusterRuntime): number {
+    const all = [...this.runtime.values()];
+    const baseTotal = all.reduce((a, o) => a + o.spec.baseWeight, 0);
+    const baseShare = baseTotal > 0 ? rt.spec.baseWeight / baseTotal : 0;
+    const others = all.filter((o) => o !== rt && o.breaker.kind === "closed");
+    const windowMs = others.map((o) => o.history.at(-1)?.windowLengthMs ?? 0).find((ms) => ms > 0) ?? 0;
+    return strainedOpenWaitMs({
+      meshRps: all.reduce((a, o) => a + (o.history.at(-1)?.rps ?? 0), 0),
+      windowMs,
+      probeShare: halfOpenShare(baseShare, INITIAL_PROBE_FRACTION, this.config.weights.probeFloorShare),
+      excessBadRps: excessBadRps(others.map((o) => assessLoadResponse(o.history, o.capacity.estimate())), this.config.detector.significanceZ),
+    });
   }
 
   /**

@@ -57,7 +57,7 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   const fixed = new Map<string, number>();
   for (const c of clusters) {
     if (c.breaker === "open") fixed.set(c.name, 0);
-    else if (c.breaker === "half_open") fixed.set(c.name, Math.min(baseShare(c), Math.max(config.floor, baseShare(c) * c.probeFraction)));
+    else if (c.breaker === "half_open") fixed.set(c.name, halfOpenShare(baseShare(c), c.probeFraction, config.floor));
   }
   const out = new Map<string, RoundClusterResult>();
   const still = (c: RoundCluster, share: number): RoundClusterResult => ({ share, lastMove: { direction: 0, roundsAgo: 0 }, drainable: false, reason: undefined });
@@ -107,6 +107,12 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   });
   for (const c of clusters) if (fixed.has(c.name)) out.set(c.name, still(c, fixed.get(c.name)!));
   return out;
+}
+
+/** A half-open cluster's share, [0, 1]: `probeFraction` of its base share, at least the floor
+ *  (enough requests to judge), at most its base share. */
+export function halfOpenShare(baseShare: number, probeFraction: number, floor: number): number {
+  return Math.min(baseShare, Math.max(floor, baseShare * probeFraction));
 }
 
 /**
