@@ -3,7 +3,7 @@ import type { BreakerConfig } from "../../core/config.js";
 import { coreParamsSchema } from "./core-params.js";
 
 const DESCRIPTIONS: Readonly<Record<keyof BreakerConfig, string>> = {
-  openBaseMs: "First open period, milliseconds; each re-opening multiplies it by open_backoff, up to open_max_ms.",
+  openBaseMs: "First open period, milliseconds; each re-opening multiplies it by open_backoff, up to open_max_ms. While the closed clusters strain under an open cluster's share, its wait is at most open_base_ms × open_backoff, and ends once waiting has cost them as many bad requests as a failed first probe would (at least one window).",
   openBackoff: "Factor of the open period per re-opening.",
   openMaxMs: "Longest open period, milliseconds; at least open_base_ms.",
   openingsResetMs: "Openings are forgotten after this long closed, milliseconds.",
