@@ -49,7 +49,7 @@ import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltM
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
 import { assessLoadResponse, badRequests } from "./planner/assessment.js";
-import { halfOpenShare, planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { halfOpenShare, meshLoadRps, planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -498,18 +498,19 @@ export class DecisionEngine {
     return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
   }
 
-  /** How long open cluster `rt` waits while the other closed clusters strain (strained-wait.ts), ms. */
+  /** How long open cluster `rt` waits while the other closed clusters strain (strained-wait.ts), ms.
+   *  The mesh's load is the planner's (round-plan.ts meshLoadRps), from the same assessments. */
   private strainedWaitMs(rt: ClusterRuntime): number {
     const all = [...this.runtime.values()];
     const baseTotal = all.reduce((a, o) => a + o.spec.baseWeight, 0);
     const baseShare = baseTotal > 0 ? rt.spec.baseWeight / baseTotal : 0;
     const others = all.filter((o) => o !== rt && o.breaker.kind === "closed");
-    const windowMs = others.map((o) => o.history.at(-1)?.windowLengthMs ?? 0).find((ms) => ms > 0) ?? 0;
+    const responses = new Map(others.map((o) => [o.spec.name, assessLoadResponse(o.history, o.capacity.estimate())]));
     return strainedOpenWaitMs({
-      meshRps: all.reduce((a, o) => a + (o.history.at(-1)?.rps ?? 0), 0),
-      windowMs,
+      meshRps: meshLoadRps(this.roundClusters(), responses),
+      windowMs: others.map((o) => o.history.at(-1)?.windowLengthMs ?? 0).find((ms) => ms > 0) ?? 0,
       probeShare: halfOpenShare(baseShare, INITIAL_PROBE_FRACTION, this.config.weights.probeFloorShare),
-      excessBadRps: excessBadRps(others.map((o) => assessLoadResponse(o.history, o.capacity.estimate())), this.config.detector.significanceZ),
+      excessBadRps: excessBadRps([...responses.values()], this.config.detector.significanceZ),
     });
   }
 

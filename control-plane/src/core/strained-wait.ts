@@ -12,7 +12,7 @@
 import { badFractionError, type LoadResponse } from "./planner/load-response.js";
 
 export interface StrainedWaitInput {
-  /** The mesh's load, requests per second (every cluster's newest window). */
+  /** The mesh's offered load, requests per second (round-plan.ts meshLoadRps). */
   meshRps: number;
   /** Length of the window a probe is judged on, ms. */
   windowMs: number;

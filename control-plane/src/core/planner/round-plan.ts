@@ -229,7 +229,7 @@ function carriedRps(safeRps: number, newest: ClusterWindowStats | undefined, z: 
  * clusters, smoothed), else its newest window's offered load (open and probing clusters, whose
  * traffic the closed ones carry or will carry).
  */
-function meshLoadRps(clusters: readonly RoundCluster[], responses: ReadonlyMap<string, LoadResponse>): number {
+export function meshLoadRps(clusters: readonly RoundCluster[], responses: ReadonlyMap<string, LoadResponse>): number {
   return clusters.reduce((a, c) => a + (responses.get(c.name)?.loadRps ?? (c.history.length === 0 ? 0 : offeredRps(c.history.at(-1)!))), 0);
 }
 
