@@ -8,7 +8,7 @@
 //      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
 //      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
-//   3. step each breaker (breaker.ts): overrides win (overrides.ts); otherwise it opens when the
+//   3. step each breaker (breaker-rules.ts, on breaker.ts): overrides win (overrides.ts); otherwise it opens when the
 //      last plan would cut the cluster below the probe floor, or at once on a severe failure rate
 //      (or as large a share of requests failed or slower than the latency objective),
 //      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
@@ -29,28 +29,26 @@ import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
 import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
-import { INITIAL_PROBE_FRACTION, stepBreaker, type BreakerStep } from "./breaker.js";
-import { excessBadRps, strainedOpenWaitMs } from "./strained-wait.js";
+import { alternativeBadFraction, stepClusterBreaker, type BreakerInputs, type BreakerRound } from "./breaker-rules.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
 import { appendWindow, clusterStatus, newClusterRuntime, replaceWindow, restoreClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
-import { overloaded, sustainedRisk, tripReason } from "./cluster-signals.js";
+import { overloaded, sustainedRisk } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
-import { applyOverride, OperatorControls, releaseForcedOpen } from "./overrides.js";
+import { OperatorControls, releaseForcedOpen } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
-import { judgeProbe, noProbeEvidence, type ProbeVerdict } from "./probe-verdict.js";
-import { combineScores, recordNewestWindow, runScorers, severeFailures } from "./score-combination.js";
+import { noProbeEvidence } from "./probe-verdict.js";
+import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
 import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
-import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, ScoreResult, Slo, Transition, WorkerReport } from "./types.js";
+import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
 import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
-import { assessLoadResponse, badRequests } from "./planner/assessment.js";
-import { halfOpenShare, meshLoadRps, planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
-import { applyTriggerActions, combineActions, noActions, triggerOpenStep, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
+import { planRound, type RoundCluster } from "./planner/round-plan.js";
+import { applyTriggerActions, combineActions, noActions, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -388,9 +386,20 @@ export class DecisionEngine {
     // After a takeover (beginTerm) only overrides move a breaker until the hold's windows closed.
     const held = this.takeoverHold > 0;
     this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
-    for (const rt of this.runtime.values()) {
-      const others = strained.some((o) => o !== rt) ? alternativeBadFraction([...this.runtime.values()].filter((o) => o !== rt && o.breaker.kind === "closed")) : undefined;
-      const step = held && this.controls.get(rt.spec.name) === undefined ? { state: rt.breaker } : this.breakerStep(rt, others, newWindow, nowMs);
+    const all = [...this.runtime.values()];
+    const breakerRound: BreakerRound = { nowMs, newWindow, config: this.config, slo: this.slo, plan: this.planConfig(), all, roundClusters: () => this.roundClusters() };
+    for (const rt of all) {
+      const name = rt.spec.name;
+      const othersBad = strained.some((o) => o !== rt) ? alternativeBadFraction(all.filter((o) => o !== rt && o.breaker.kind === "closed")) : undefined;
+      const override = this.controls.get(name);
+      const inputs: BreakerInputs = {
+        override,
+        triggerOpenReason: this.triggerActions.open.get(name)?.reason,
+        slowDecodeReason: this.streamSlo?.decodeTrip(name),
+        baselineP50Ms: this.dynamicBaseline.baseline(name, "p50Ms"),
+        othersBad,
+      };
+      const step = held && override === undefined ? { state: rt.breaker } : stepClusterBreaker(rt, inputs, breakerRound);
       if (step.transition !== undefined) {
         transitions.push(step.transition);
         if (step.state.kind === "half_open") rt.probe = noProbeEvidence();
@@ -454,104 +463,9 @@ export class DecisionEngine {
     }
   }
 
-  /**
-   * Step 3 for one cluster: an override in force wins (overrides.ts). Otherwise the planner's
-   * trip, and the verdict on a new half-open probe window (probe-verdict.ts); an open breaker
-   * while other clusters strain (`othersStrain`) waits at most one backoff step, and no longer
-   * than until waiting has cost them as much as a failed probe would (strained-wait.ts), and a
-   * half-open one closes after a single healthy probe window.
-   */
-  private breakerStep(rt: ClusterRuntime, othersBad: number | undefined, newWindow: boolean, nowMs: number): BreakerStep {
-    const othersStrain = othersBad !== undefined;
-    const override = this.controls.get(rt.spec.name);
-    if (override !== undefined) return applyOverride(rt.spec.name, override, rt.breaker, nowMs, this.config.breaker);
-    const triggerOpen = this.triggerActions.open.get(rt.spec.name);
-    if (triggerOpen !== undefined) return triggerOpenStep(rt.spec.name, triggerOpen.reason, rt.breaker, nowMs, this.config.breaker);
-    if (rt.breaker.kind === "open" && othersStrain) {
-      // Keeping this cluster open costs the others more than a probe would cost: the wait
-      // does not grow with repeated openings while they strain (probes are a small share), and
-      // ends once waiting has cost as much as a failed probe would (strained-wait.ts).
-      const wait = Math.min(this.config.breaker.openBaseMs * this.config.breaker.openBackoff, this.strainedWaitMs(rt));
-      rt.breaker = { ...rt.breaker, until: Math.min(rt.breaker.until, rt.breaker.since + wait) };
-    }
-    const decode = this.decodeTrip(rt);
-    const severe = this.severeTrip(rt);
-    const trip = severe || rt.drainable || decode !== undefined;
-    const latest = rt.history.at(-1);
-    let probe: ProbeVerdict = { probe: "none", reason: "" };
-    if (newWindow && rt.breaker.kind === "half_open" && latest !== undefined && latest.windowStartMs >= rt.breaker.since - latest.windowLengthMs) {
-      const baselineP50Ms = this.dynamicBaseline.baseline(rt.spec.name, "p50Ms");
-      const judged = judgeProbe(
-        { window: latest, combined: rt.probeCombined, evidence: rt.probe, baselineP50Ms, ...(othersBad !== undefined ? { alternativeBadFraction: othersBad } : {}) },
-        { detector: this.config.detector, breaker: this.config.breaker, sloLatencyMs: this.slo.latencyMs, ...(this.slo.ttftMs !== undefined ? { sloTtftMs: this.slo.ttftMs } : {}) },
-      );
-      rt.probe = judged.evidence;
-      probe = judged.verdict;
-    }
-    const d = this.config.detector;
-    // The audit names what opened the breaker: the severe rule only when it did (a severe share
-    // of slow requests without room elsewhere opens by the planner's drain or the decode rule).
-    const reason = severe ? tripReason(rt, d) : decode ?? (rt.planReason || tripReason(rt, d));
-    // While the others strain under this cluster's load, one healthy probe window is enough to
-    // close it: each further window of probing keeps them past what they were sized for.
-    const breakerConfig = othersStrain ? { ...this.config.breaker, healthyProbeWindows: 1 } : this.config.breaker;
-    return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
-  }
-
-  /** How long open cluster `rt` waits while the other closed clusters strain (strained-wait.ts), ms.
-   *  The mesh's load is the planner's (round-plan.ts meshLoadRps), from the same assessments. */
-  private strainedWaitMs(rt: ClusterRuntime): number {
-    const all = [...this.runtime.values()];
-    const baseTotal = all.reduce((a, o) => a + o.spec.baseWeight, 0);
-    const baseShare = baseTotal > 0 ? rt.spec.baseWeight / baseTotal : 0;
-    const others = all.filter((o) => o !== rt && o.breaker.kind === "closed");
-    const responses = new Map(others.map((o) => [o.spec.name, assessLoadResponse(o.history, o.capacity.estimate())]));
-    return strainedOpenWaitMs({
-      meshRps: meshLoadRps(this.roundClusters(), responses),
-      windowMs: others.map((o) => o.history.at(-1)?.windowLengthMs ?? 0).find((ms) => ms > 0) ?? 0,
-      probeShare: halfOpenShare(baseShare, INITIAL_PROBE_FRACTION, this.config.weights.probeFloorShare),
-      excessBadRps: excessBadRps([...responses.values()], this.config.detector.significanceZ),
-    });
-  }
-
-  /**
-   * The severe rule (the planner's other opening, a drain below the floor, is breakerStep's
-   * `rt.drainable`): a breaker opens at once on a severe share of bad requests if the others serve
-   * its share better (worthOpening). When the severe share is not of failures alone (requests
-   * slower than the objective), that slowness may be the cluster's load (a capacity loss, a load
-   * peak), and the prediction for the others past what the planner trusts them with is a guess: it
-   * opens at once only if the others have room for its whole load within that trust
-   * (roomWithinTrust); otherwise the planner moves its share a bounded step at a time.
-   */
-  private severeTrip(rt: ClusterRuntime): boolean {
-    if (!rt.trip.severe) return false;
-    const clusters = this.roundClusters();
-    const plan = this.planConfig();
-    if (!worthOpening(clusters, rt.spec.name, plan)) return false;
-    const latest = rt.history.at(-1);
-    const failing = latest !== undefined && severeFailures(latest, rt.scorers["hard_rules"]?.evidence, this.config.breaker.severeErrorRate);
-    return failing || roomWithinTrust(clusters, rt.spec.name);
-  }
-
-  /**
-   * Stream objectives: a decode too slow in hardN of the last M windows (TPOT over its objective,
-   * streams/stream-slo-scorer.ts) opens the breaker so that no new stream joins the slow batch
-   * (streams in flight cannot move), if the others can take its streams within what they are
-   * trusted with (roomElsewhere: slow answers beat failed ones) and serve its share better
-   * (worthOpening, slow streams counted as bad). The reason, or undefined.
-   */
-  private decodeTrip(rt: ClusterRuntime): string | undefined {
-    if (rt.breaker.kind !== "closed") return undefined;
-    const reason = this.streamSlo?.decodeTrip(rt.spec.name);
-    if (reason === undefined) return undefined;
-    const clusters = this.roundClusters();
-    const plan = this.planConfig();
-    return roomElsewhere(clusters, rt.spec.name, plan.z) && worthOpening(clusters, rt.spec.name, plan, { slowStreams: true }) ? reason : undefined;
-  }
-
   private planConfig(): PlanConfig {
     const w = this.config.weights;
-    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
+    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds, resolution: 1 / w.totalWeight };
   }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
@@ -591,18 +505,4 @@ export class DecisionEngine {
     const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
     return this.sourceLimits.length > 0 ? { ...set, sourceLimits: this.sourceLimits } : set;
   }
-}
-
-/** The fraction of the closed clusters' newest windows' requests that went bad (failed, or over
- *  the latency or a stream objective: planner/assessment.ts badRequests); 0 without requests. */
-function alternativeBadFraction(closed: readonly ClusterRuntime[]): number {
-  let requests = 0;
-  let bad = 0;
-  for (const rt of closed) {
-    const w = rt.history.at(-1);
-    if (w === undefined || w.requests <= 0) continue;
-    requests += w.requests;
-    bad += badRequests(w, true);
-  }
-  return requests > 0 ? bad / requests : 0;
 }
