@@ -109,28 +109,6 @@ describe("the planner", () => {
     assert.equal(plan.moves[0]?.kind, "toward_base");
   });
 
-  // Base weights 20 : 126 : 48 reach the sidecars as 103 : 649 : 248 of 1000 (weights.ts): each
-  // share in force is off its exact base share by less than one weight unit.
-  const roundedBase: { name: string; resolution: number | undefined; drifts: boolean }[] = [
-    { name: "shares off base by less than one weight unit (the issued weights' rounding) drift nowhere", resolution: 1 / 1000, drifts: false },
-    { name: "with exact shares (no resolution given) the same gaps are drifted over", resolution: undefined, drifts: true },
-  ];
-  for (const c of roundedBase) {
-    it(c.name, () => {
-      const base = [20, 126, 48].map((w) => w / 194);
-      const inForce = [0.103, 0.649, 0.248];
-      const clusters = inForce.map((s, i) => cluster(`c${i}`, s, response(s * 300, 0.001, { limitRps: s * 600 }), base[i]!));
-      const plan = planShares(clusters, 300, { ...CONFIG, ...(c.resolution === undefined ? {} : { resolution: c.resolution }) });
-      assert.equal(plan.moves.length > 0, c.drifts, JSON.stringify(plan.moves));
-    });
-  }
-
-  it("a drift step smaller than one weight unit is not taken (the next set's rounding would undo it)", () => {
-    // b is 0.0004 below its base share: a step to it would be lost in the weights' rounding.
-    const plan = planShares([cluster("a", 0.5004, response(100, 0.001), 0.5), cluster("b", 0.4996, response(100, 0.001, { limitRps: 300 }), 0.5)], 200, { ...CONFIG, resolution: 1 / 1000 });
-    assert.deepEqual(plan.moves, []);
-  });
-
   it("a cluster at the floor whose whole share is better elsewhere is drainable (its breaker may open)", () => {
     const plan = planShares([cluster("a", 0.05, response(10, 0.4)), cluster("b", 0.95, response(190, 0.001, { limitRps: 400 }))], 200, CONFIG);
     assert.deepEqual(plan.drainable, ["a"]);

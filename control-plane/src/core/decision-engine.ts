@@ -465,7 +465,7 @@ export class DecisionEngine {
 
   private planConfig(): PlanConfig {
     const w = this.config.weights;
-    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds, resolution: 1 / w.totalWeight };
+    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
   }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */

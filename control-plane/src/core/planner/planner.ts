@@ -65,13 +65,6 @@ export interface PlanConfig {
   reversalRounds: number;
   /** Rounds after a move during which the share does not move at all (its windows catch up). */
   settleRounds: number;
-  /**
-   * Smallest share the decision set carries, [0, 1): one weight unit, 1 / weights.total_weight
-   * (weights.ts sharesToWeights). A share in force differs from the exact base share by less than
-   * this from rounding alone: that is not a gap to drift back over, and a drift step smaller than
-   * it is lost in the next set's rounding. Undefined: 0 (exact shares).
-   */
-  resolution?: number;
 }
 
 export interface PlanMove {
@@ -174,6 +167,12 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
  *     below that: a full step past it is refused, and a cluster left low after a fault would stay
  *     there for good.
  */
+// Known: shares in force are integer weights (weights.ts), so a cluster "at" its base share is off
+// the exact share by under one weight unit, and this drift then makes a sub-unit step nearly every
+// round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
+// real moves back for settleRounds. In effect the planner waits a few rounds before its first
+// move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
+// more harm on the check scenarios (generalization-notes.md, "2026-12-05, this round").
 function driftTowardBase(
   adjustable: readonly PlanCluster[],
   share: Map<string, number>,
@@ -184,15 +183,11 @@ function driftTowardBase(
   mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
   margin: (d: PlanCluster, r: PlanCluster) => number,
 ): void {
-  // Gaps below one weight unit are the issued weights' rounding (PlanConfig.resolution): drifting
-  // over them would count as a move every round (a phantom move that the next set's rounding
-  // undoes), and each would hold the cluster's real moves back for settleRounds.
-  const gap = Math.max(EPS, config.resolution ?? 0);
   const above = adjustable
-    .filter((c) => share.get(c.cluster)! - c.baseShare >= gap && mayMove(c, -1))
+    .filter((c) => share.get(c.cluster)! - c.baseShare > EPS && mayMove(c, -1))
     .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
   const below = adjustable
-    .filter((c) => c.baseShare - share.get(c.cluster)! >= gap && mayMove(c, 1))
+    .filter((c) => c.baseShare - share.get(c.cluster)! > EPS && mayMove(c, 1))
     .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
   for (const d of above) {
     for (const r of below) {
@@ -203,7 +198,7 @@ function driftTowardBase(
       const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
       let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
       if (room > EPS) step = Math.min(step, room);
-      if (step < gap) continue;
+      if (step <= EPS) continue;
       const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
       const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
       const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
