@@ -26,7 +26,7 @@ export const REPORTED_UTILISATION_LIMIT = 0.8;
  * The planner's moves leave slow streams out: on generated LLM scenarios (the generator's `eval`
  * purpose) moving traffic on them did harm (load waves without a fault push every cluster's
  * TTFT and TPOT up at the peak, and the move overloads the receivers), so a stream objective
- * moves traffic only where it opens a breaker on a slow decode (decision-engine.ts decodeTrip).
+ * moves traffic only where it opens a breaker on a slow decode (breaker-rules.ts decodeTrip).
  */
 export function badRequests(w: ClusterWindowStats, withSlowStreams = false, withSlowFirstTokens = false): number {
   const failed = Math.round(w.errorRate * w.requests);

@@ -172,7 +172,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
 // round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
 // real moves back for settleRounds. In effect the planner waits a few rounds before its first
 // move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
-// more harm on the check scenarios (generalization-notes.md, "2026-12-05, this round").
+// more harm on the check scenarios (generalization-notes.md, "2026-12-05, most recent").
 function driftTowardBase(
   adjustable: readonly PlanCluster[],
   share: Map<string, number>,
