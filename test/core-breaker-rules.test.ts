@@ -1,0 +1,87 @@
+// The breaker rules of one round (control-plane/src/core/breaker-rules.ts) on plain records:
+// what wins over what, when a trip opens a breaker, and how long an open one waits.
+import { strict as assert } from "node:assert";
+import { describe, it } from "node:test";
+import { alternativeBadFraction, stepClusterBreaker, type BreakerInputs, type BreakerRound } from "../control-plane/src/core/breaker-rules.js";
+import { appendWindow, newClusterRuntime, roundCluster, type ClusterRuntime } from "../control-plane/src/core/cluster-runtime.js";
+import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
+import type { PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import type { BreakerState } from "../control-plane/src/core/types.js";
+import { clusterWindow } from "./cluster-window.js";
+
+const NOW_MS = 1_000_000;
+const W = DEFAULT_CONFIG.weights;
+const PLAN: PlanConfig = { step: W.planStep, maxStep: W.planMaxStep, floor: W.probeFloorShare, z: DEFAULT_CONFIG.detector.significanceZ, minGain: W.minGain, reversalRounds: W.reversalRounds, settleRounds: W.settleRounds };
+
+/** A cluster of base weight 1 with ten 1-s windows of 100 requests, `failed` of them failing in each. */
+function runtime(name: string, failed: number, breaker?: BreakerState): ClusterRuntime {
+  const rt = newClusterRuntime({ name, baseWeight: 1 }, DEFAULT_CONFIG);
+  for (let i = 0; i < 10; i++) {
+    appendWindow(rt, clusterWindow({ cluster: name, windowStartMs: NOW_MS - (10 - i) * 1000, errors5xx: Math.round(100 * failed), errorRate: failed }), DEFAULT_CONFIG);
+  }
+  if (breaker !== undefined) rt.breaker = breaker;
+  return rt;
+}
+
+function roundOf(all: ClusterRuntime[]): BreakerRound {
+  return {
+    nowMs: NOW_MS, newWindow: true, config: DEFAULT_CONFIG, slo: { latencyMs: 1000, successRate: 0.99 }, plan: PLAN, all,
+    roundClusters: () => all.map((rt) => roundCluster(rt, undefined, false)),
+  };
+}
+
+const NO_INPUTS: BreakerInputs = { override: undefined, triggerOpenReason: undefined, slowDecodeReason: undefined, baselineP50Ms: 100, othersBad: undefined };
+const SEVERE = { trip: true, hard: true, severe: true, anomalous: 3, hardWindows: 3, cooling: false };
+
+describe("the breaker rules of a round", () => {
+  const cases: { name: string; failed: [number, number]; severe?: boolean; drainable?: boolean; inputs?: Partial<BreakerInputs>; expect: BreakerState["kind"]; reason?: RegExp }[] = [
+    { name: "a closed cluster with nothing against it stays closed", failed: [0, 0], expect: "closed" },
+    { name: "a severe share of failures opens it when the others serve its share better", failed: [1, 0], severe: true, expect: "open" },
+    { name: "a severe share of failures on every cluster alike (a shared dependency) opens none", failed: [0.6, 0.6], severe: true, expect: "closed" },
+    { name: "the planner's drain (its share below the probe floor would still be better elsewhere) opens it", failed: [0, 0], drainable: true, expect: "open" },
+    {
+      name: "an operator override holding it closed wins over a severe trip",
+      failed: [1, 0], severe: true, inputs: { override: { cluster: "a", state: "closed", reason: "maintenance", actor: "ops" } }, expect: "closed",
+    },
+    { name: "a fired trigger holds it open, and its reason is the trigger's", failed: [0, 0], inputs: { triggerOpenReason: "trigger latency-guard" }, expect: "open", reason: /latency-guard/ },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const a = runtime("a", c.failed[0]);
+      const b = runtime("b", c.failed[1]);
+      if (c.severe === true) a.trip = SEVERE;
+      if (c.drainable === true) a.drainable = true;
+      const step = stepClusterBreaker(a, { ...NO_INPUTS, ...c.inputs }, roundOf([a, b]));
+      assert.equal(step.state.kind, c.expect);
+      if (c.reason !== undefined) assert.match(step.state.kind === "open" ? step.state.reason : "", c.reason);
+    });
+  }
+
+  // Opened at NOW_MS - 1 s for its third time: the back-off's wait is 20 s.
+  const waits: { name: string; othersBad: number | undefined; others: number; longest: number; shortest: number }[] = [
+    { name: "without strain on the others, an open breaker keeps its back-off's wait", othersBad: undefined, others: 0, longest: 20_000, shortest: 20_000 },
+    {
+      name: "while the others strain (a fifth of their requests failing), it waits at most one back-off step and at least one window",
+      othersBad: 0.2, others: 0.2, longest: DEFAULT_CONFIG.breaker.openBaseMs * DEFAULT_CONFIG.breaker.openBackoff, shortest: 1000,
+    },
+  ];
+  for (const c of waits) {
+    it(c.name, () => {
+      const since = NOW_MS - 1000;
+      const a = runtime("a", 1, { kind: "open", since, until: since + 20_000, reason: "error rate", openings: 3 });
+      const b = runtime("b", c.others);
+      const step = stepClusterBreaker(a, { ...NO_INPUTS, othersBad: c.othersBad }, roundOf([a, b]));
+      const waited = a.breaker.kind === "open" ? a.breaker.until - since : NaN;
+      assert.ok(waited <= c.longest && waited >= c.shortest, `wait ${waited} ms`);
+      assert.equal(step.state.kind, "open", "still open at NOW_MS");
+    });
+  }
+});
+
+describe("the others' bad fraction", () => {
+  const cases: { name: string; failed: number[]; expect: number }[] = [
+    { name: "is the share of their newest windows' requests that failed", failed: [0.1, 0.3], expect: 0.2 },
+    { name: "is 0 without other clusters", failed: [], expect: 0 },
+  ];
+  for (const c of cases) it(c.name, () => assert.ok(Math.abs(alternativeBadFraction(c.failed.map((f, i) => runtime(`c${i}`, f))) - c.expect) < 1e-9));
+});
