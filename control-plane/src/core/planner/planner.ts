@@ -166,13 +166,14 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
  *   - the step is at most what takes the receiver to the load it is trusted with, when it is
  *     below that: a full step past it is refused, and a cluster left low after a fault would stay
  *     there for good.
+ *
+ * Known: shares in force are integer weights (weights.ts), so a cluster "at" its base share is off
+ * the exact share by under one weight unit, and this drift then makes a sub-unit step nearly every
+ * round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
+ * real moves back for settleRounds. In effect the planner waits a few rounds before its first
+ * move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
+ * more harm on the check scenarios (generalization-notes.md, "2026-12-05, most recent").
  */
-// Known: shares in force are integer weights (weights.ts), so a cluster "at" its base share is off
-// the exact share by under one weight unit, and this drift then makes a sub-unit step nearly every
-// round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
-// real moves back for settleRounds. In effect the planner waits a few rounds before its first
-// move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
-// more harm on the check scenarios (generalization-notes.md, "2026-12-05, most recent").
 function driftTowardBase(
   adjustable: readonly PlanCluster[],
   share: Map<string, number>,
