@@ -5,13 +5,12 @@ import { describe, it } from "node:test";
 import { alternativeBadFraction, stepClusterBreaker, type BreakerInputs, type BreakerRound } from "../control-plane/src/core/breaker-rules.js";
 import { appendWindow, newClusterRuntime, roundCluster, type ClusterRuntime } from "../control-plane/src/core/cluster-runtime.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
-import type { PlanConfig } from "../control-plane/src/core/planner/planner.js";
+import { planConfigOf } from "../control-plane/src/core/planner/round-plan.js";
 import type { BreakerState } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
 const NOW_MS = 1_000_000;
-const W = DEFAULT_CONFIG.weights;
-const PLAN: PlanConfig = { step: W.planStep, maxStep: W.planMaxStep, floor: W.probeFloorShare, z: DEFAULT_CONFIG.detector.significanceZ, minGain: W.minGain, reversalRounds: W.reversalRounds, settleRounds: W.settleRounds };
+const PLAN = planConfigOf(DEFAULT_CONFIG);
 
 /** A cluster of base weight 1 with ten 1-s windows of 100 requests, `failed` of them failing in each. */
 function runtime(name: string, failed: number, breaker?: BreakerState): ClusterRuntime {

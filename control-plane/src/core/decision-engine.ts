@@ -8,8 +8,9 @@
 //      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
 //      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
-//   3. step each breaker (breaker-rules.ts, on breaker.ts): overrides win (overrides.ts); otherwise it opens when the
-//      last plan would cut the cluster below the probe floor, or at once on a severe failure rate
+//   3. step each breaker (breaker-rules.ts, on breaker.ts): overrides win (overrides.ts);
+//      otherwise it opens when the last plan would cut the cluster below the probe floor, or at
+//      once on a severe failure rate
 //      (or as large a share of requests failed or slower than the latency objective),
 //      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
 //      every case only if the others serve its share better (planner/round-plan.ts
@@ -45,9 +46,8 @@ import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
 import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
-import type { PlanConfig } from "./planner/planner.js";
 import { logShare } from "./planner/gathered-share.js";
-import { planRound, type RoundCluster } from "./planner/round-plan.js";
+import { planConfigOf, planRound, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, combineActions, noActions, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -387,7 +387,7 @@ export class DecisionEngine {
     const held = this.takeoverHold > 0;
     this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
     const all = [...this.runtime.values()];
-    const breakerRound: BreakerRound = { nowMs, newWindow, config: this.config, slo: this.slo, plan: this.planConfig(), all, roundClusters: () => this.roundClusters() };
+    const breakerRound: BreakerRound = { nowMs, newWindow, config: this.config, slo: this.slo, plan: planConfigOf(this.config), all, roundClusters: () => this.roundClusters() };
     for (const rt of all) {
       const name = rt.spec.name;
       const othersBad = strained.some((o) => o !== rt) ? alternativeBadFraction(all.filter((o) => o !== rt && o.breaker.kind === "closed")) : undefined;
@@ -395,7 +395,7 @@ export class DecisionEngine {
       const inputs: BreakerInputs = {
         override,
         triggerOpenReason: this.triggerActions.open.get(name)?.reason,
-        slowDecodeReason: this.streamSlo?.decodeTrip(name),
+        slowDecodeReason: rt.breaker.kind === "closed" ? this.streamSlo?.decodeTrip(name) : undefined,
         baselineP50Ms: this.dynamicBaseline.baseline(name, "p50Ms"),
         othersBad,
       };
@@ -463,10 +463,6 @@ export class DecisionEngine {
     }
   }
 
-  private planConfig(): PlanConfig {
-    const w = this.config.weights;
-    return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: this.config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
-  }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
@@ -479,7 +475,7 @@ export class DecisionEngine {
   /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
   private plan(atBase: ReadonlySet<string>): Map<string, number> {
     const shares = new Map<string, number>();
-    for (const [name, result] of planRound(this.roundClusters(atBase), this.planConfig())) {
+    for (const [name, result] of planRound(this.roundClusters(atBase), planConfigOf(this.config))) {
       const rt = this.runtime.get(name)!;
       rt.lastMove = result.lastMove;
       rt.drainable = result.drainable;

@@ -2,12 +2,19 @@
 // state, share in force, windows and capacity estimate to the shares of the round, and whether
 // a cluster is worth opening. The decision engine (decision-engine.ts) maps its runtime state to
 // these inputs and applies the result; this file holds no state of its own.
+import type { CoreConfig } from "../config.js";
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
 import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
 import { UNKNOWN_CAPACITY_HEADROOM, type LoadResponse } from "./load-response.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
 
 export type LastMove = PlanCluster["lastMove"];
+
+/** The planner's settings from the control plane's configuration (weights.*, detector.significance_z). */
+export function planConfigOf(config: Pick<CoreConfig, "weights" | "detector">): PlanConfig {
+  const w = config.weights;
+  return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
+}
 
 /** What the round needs of one cluster. */
 export interface RoundCluster {
