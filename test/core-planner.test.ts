@@ -64,6 +64,20 @@ describe("the planner", () => {
     assert.ok(Math.abs(plan.shares.get("b")! - 0.55) < EPS, `b: ${plan.shares.get("b")}`);
   });
 
+  // A receiver at or above its base share is trusted with what its windows showed it can carry
+  // (here a limit of 105 rps at 100): a whole step (10 rps) would pass it, and was refused whole.
+  const partSteps: { name: string; limitRps: number; b: number }[] = [
+    { name: "a receiver with room for less than a step takes a part step, up to that room", limitRps: 105, b: 0.525 },
+    { name: "a receiver with room for less than a fifth of a step takes nothing", limitRps: 101, b: 0.5 },
+    { name: "a receiver with room for two steps or more takes whole steps, up to maxStep a round", limitRps: 150, b: 0.6 },
+  ];
+  for (const c of partSteps) {
+    it(c.name, () => {
+      const plan = planShares([cluster("a", 0.5, response(100, 0.2)), cluster("b", 0.5, response(100, 0.001, { limitRps: c.limitRps }))], 200, CONFIG);
+      assert.ok(Math.abs(plan.shares.get("b")! - c.b) < EPS, `b: ${plan.shares.get("b")}`);
+    });
+  }
+
   it("a cluster below its base share is trusted with its base share before it proves more capacity (back from an outage)", () => {
     // b was drained: it has shown only its current 40 rps; a carries b's traffic and is failing.
     const plan = planShares([cluster("a", 0.8, response(160, 0.1), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40 }), 0.5)], 200, CONFIG);
@@ -107,6 +121,26 @@ describe("the planner", () => {
     const plan = planShares([cluster("a", 0.2, response(40, 0.001), 0.5), cluster("b", 0.8, response(160, 0.001, { limitRps: 300 }), 0.5)], 200, CONFIG);
     assert.ok(Math.abs(plan.shares.get("a")! - 0.25) < EPS, `a: ${plan.shares.get("a")}`);
     assert.equal(plan.moves[0]?.kind, "toward_base");
+  });
+
+  it("when the fault is gone, traffic drifts back to a cluster that is as bad as it usually is, even if that is worse than the donor", () => {
+    // a always fails 2 % (its usual level), b 0.5 %: the operator weighted them knowing that.
+    const plan = planShares(
+      [cluster("a", 0.3, response(60, 0.02, { usualBadFraction: 0.02 }), 0.5), cluster("b", 0.7, response(140, 0.005, { limitRps: 300, usualBadFraction: 0.005 }), 0.5)],
+      200,
+      CONFIG,
+    );
+    assert.ok(Math.abs(plan.shares.get("a")! - 0.35) < EPS, `a: ${plan.shares.get("a")}`);
+    assert.equal(plan.moves[0]?.kind, "toward_base");
+  });
+
+  it("…but not to a cluster still worse than its usual level", () => {
+    const plan = planShares(
+      [cluster("a", 0.3, response(60, 0.06, { usualBadFraction: 0.02 }), 0.5), cluster("b", 0.7, response(140, 0.005, { limitRps: 300, usualBadFraction: 0.005 }), 0.5)],
+      200,
+      CONFIG,
+    );
+    assert.equal(plan.shares.get("a"), 0.3);
   });
 
   it("a cluster at the floor whose whole share is better elsewhere is drainable (its breaker may open)", () => {

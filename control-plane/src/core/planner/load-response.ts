@@ -73,10 +73,21 @@ export function predictBadFraction(m: LoadResponse, loadRps: number, trustedRps 
   // slope seen between the safe level and now.
   let atLoad = now;
   if (current > m.safeRps && m.safeRps > 0 && now > fault) atLoad = Math.min(1, now + ((now - fault) / (current - m.safeRps)) * (loadRps - current));
-  const trusted = Math.max(trustedRps, Number.isFinite(m.limitRps) ? Math.max(current, m.limitRps) : current * (1 + UNKNOWN_CAPACITY_HEADROOM));
+  const trusted = knownCapacityRps(m, trustedRps);
   if (loadRps <= trusted) return atLoad;
   const excess = (loadRps - trusted) / loadRps;
   return atLoad + (1 - atLoad) * excess * UNKNOWN_LOAD_BAD_FRACTION;
+}
+
+/**
+ * The most load the model counts at the cluster's current bad fraction, rps: the most it is known
+ * to carry (its capacity limit, at least its current load; without a limit, its load and the
+ * unknown-capacity headroom), or `trustedRps` when more. Past it predictBadFraction counts every
+ * further request bad.
+ */
+export function knownCapacityRps(m: LoadResponse, trustedRps = 0): number {
+  const current = Math.max(0, m.loadRps);
+  return Math.max(trustedRps, Number.isFinite(m.limitRps) ? Math.max(current, m.limitRps) : current * (1 + UNKNOWN_CAPACITY_HEADROOM));
 }
 
 /** Requests per second that are bad at `loadRps`. */

@@ -16,6 +16,10 @@
 //   - the donor's bad fraction must exceed its own usual level (capacity.ts) by that margin too:
 //     trouble is a change in a cluster, not a cluster that is always a little slower than
 //     another (the operator weighted it knowing that);
+//   - a receiver that carries at least its base share and has room for less than a step within
+//     what it is known to carry takes a part step, up to that room (at least a fifth of a step):
+//     a whole step would pass its limit and be predicted away, and nothing would move at all
+//     while the donor fails beside clusters with some room each;
 //   - each cluster's share moves at most maxStep per round and never below the floor; after a
 //     move it rests settleRounds rounds, so that its windows show the move's effect before the
 //     next (the evidence is pooled over a few windows and lags: moving on stale evidence
@@ -23,13 +27,14 @@
 //   - a cluster whose share moved one way does not move the other way for reversalRounds
 //     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
 //   - when no step gains, shares drift one step back toward the operator's base shares, as long
-//     as that is not predicted to cost clients more than minGain per moved request (the receiver
+//     as that is not predicted to cost clients more than minGain per moved request, counted
+//     beyond each cluster's usual level as the moves away are (the receiver
 //     trusted with its base share, and past its knee when the cluster carrying its share fails
 //     beyond its usual level; a step at most up to the load the receiver is trusted with): in
 //     doubt, base weights.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
 // may open its breaker.
-import { badFractionError, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
+import { badFractionError, knownCapacityRps, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
 
 export interface PlanCluster {
   cluster: string;
@@ -85,6 +90,9 @@ export interface Plan {
 }
 
 const EPS = 1e-9;
+/** Smallest part step into a receiver, as a fraction of a whole step (stepInto): a smaller one
+ *  would make a move (and hold the pair for settleRounds) for next to nothing. */
+const MIN_PART_STEP = 0.2;
 
 export function planShares(clusters: readonly PlanCluster[], totalRps: number, config: PlanConfig): Plan {
   const share = new Map(clusters.map((c) => [c.cluster, c.share]));
@@ -94,8 +102,8 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const adjustable = clusters.filter((c) => c.adjustable);
   const load = (c: PlanCluster, s = share.get(c.cluster)!) => loadAt(c, s, totalRps);
   const trusted = (c: PlanCluster) => trustedRps(c, totalRps);
-  const mayMove = (c: PlanCluster, direction: -1 | 1) => {
-    const m = moved.get(c.cluster)! + direction * config.step;
+  const mayMove = (c: PlanCluster, direction: -1 | 1, step = config.step) => {
+    const m = moved.get(c.cluster)! + direction * step;
     if (Math.abs(m) > config.maxStep + EPS) return false;
     const last = c.lastMove;
     if (last.direction === 0) return true;
@@ -104,47 +112,62 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
     return last.direction === direction || last.roundsAgo >= config.reversalRounds;
   };
   /** Predicted bad requests per second of the pair before and after moving one step d -> r. */
-  const gainOf = (d: PlanCluster, r: PlanCluster) => {
+  const gainOf = (d: PlanCluster, r: PlanCluster, step = config.step) => {
     const sd = share.get(d.cluster)!;
     const sr = share.get(r.cluster)!;
     const before = predictBadRps(d.response, load(d, sd), trusted(d)) + predictBadRps(r.response, load(r, sr), trusted(r));
-    const after = predictBadRps(d.response, load(d, sd - config.step), trusted(d)) + predictBadRps(r.response, load(r, sr + config.step), trusted(r));
-    return (before - after) / Math.max(EPS, load(d, sd) - load(d, sd - config.step));
+    const after = predictBadRps(d.response, load(d, sd - step), trusted(d)) + predictBadRps(r.response, load(r, sr + step), trusted(r));
+    return (before - after) / Math.max(EPS, load(d, sd) - load(d, sd - step));
+  };
+  /**
+   * The step into receiver r, share: a whole step, or a part of one when r carries at least its
+   * base share and has less room than a step within what its windows showed it can carry
+   * (knownCapacityRps): a whole step would push it past that, so that the move's gain is
+   * predicted away and nothing moves at all while the donor fails. 0: too little room to move.
+   */
+  const stepInto = (r: PlanCluster) => {
+    const rLoad = load(r);
+    if (rLoad + EPS < r.baseShare * totalRps) return config.step;
+    const room = (knownCapacityRps(r.response, trusted(r)) - rLoad) / totalRps;
+    if (room >= config.step) return config.step;
+    return room >= config.step * MIN_PART_STEP ? room : 0;
   };
   const margin = (d: PlanCluster, r: PlanCluster) => config.z * Math.hypot(badFractionError(d.response), badFractionError(r.response)) + config.minGain;
 
   if (totalRps > 0 && adjustable.length >= 2) {
     const maxIterations = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
     for (let i = 0; i < maxIterations; i++) {
-      let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number } | undefined;
+      let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number; step: number } | undefined;
       for (const d of adjustable) {
         const sd = share.get(d.cluster)!;
         const fromBad = predictBadFraction(d.response, load(d), trusted(d));
         for (const r of adjustable) {
           if (r === d) continue;
-          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + config.step), trusted(r));
+          const step = stepInto(r);
+          if (step <= 0) continue;
+          const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + step), trusted(r));
           if (!(toBad < fromBad)) continue;
           const need = margin(d, r);
           // Only trouble beyond its usual level moves a cluster's traffic away: one that is always a
           // little slower than another was weighted by the operator knowing that.
           if (!(fromBad - (d.response.usualBadFraction ?? 0) > need)) continue;
-          const gain = gainOf(d, r);
+          const gain = gainOf(d, r, step);
           if (gain <= need) continue;
           if (sd - config.step < config.floor - EPS) {
             // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
             if (worthDraining(adjustable, d.cluster, totalRps, config, share)) drainable.add(d.cluster);
             continue;
           }
-          if (!mayMove(d, -1) || !mayMove(r, 1)) continue;
-          if (best === undefined || gain > best.gain) best = { d, r, gain, fromBad, toBad };
+          if (!mayMove(d, -1, step) || !mayMove(r, 1, step)) continue;
+          if (best === undefined || gain > best.gain) best = { d, r, gain, fromBad, toBad, step };
         }
       }
       if (best === undefined) break;
-      share.set(best.d.cluster, share.get(best.d.cluster)! - config.step);
-      share.set(best.r.cluster, share.get(best.r.cluster)! + config.step);
-      moved.set(best.d.cluster, moved.get(best.d.cluster)! - config.step);
-      moved.set(best.r.cluster, moved.get(best.r.cluster)! + config.step);
-      moves.push({ from: best.d.cluster, to: best.r.cluster, share: config.step, fromBad: best.fromBad, toBad: best.toBad, kind: "improve" });
+      share.set(best.d.cluster, share.get(best.d.cluster)! - best.step);
+      share.set(best.r.cluster, share.get(best.r.cluster)! + best.step);
+      moved.set(best.d.cluster, moved.get(best.d.cluster)! - best.step);
+      moved.set(best.r.cluster, moved.get(best.r.cluster)! + best.step);
+      moves.push({ from: best.d.cluster, to: best.r.cluster, share: best.step, fromBad: best.fromBad, toBad: best.toBad, kind: "improve" });
     }
     if (moves.length === 0) driftTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin);
   }
@@ -154,6 +177,12 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
 /**
  * One step back toward base: from the cluster most above its base share to the one most below,
  * when that costs clients no more than minGain per moved request (in doubt, the operator's weights).
+ * The cost counts bad requests beyond each cluster's usual level, as a move away does: a cluster
+ * that is always a little worse than the donor (the operator weighted it knowing that) gets its
+ * share back once it is at its usual level again. Counted in raw bad requests, such a cluster
+ * stayed below its base share for good after a fault moved its traffic away, at whatever share
+ * the fault left it (on the tuning batches: at half its base share, a false cut in every window
+ * whose share the requests' draw put under the half).
  *
  * The receiver is trusted with its base share up to the knee its windows showed (trustedRps). Two
  * exceptions keep the way home open:
@@ -200,8 +229,10 @@ function driftTowardBase(
       let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
       if (room > EPS) step = Math.min(step, room);
       if (step <= EPS) continue;
-      const before = predictBadRps(d.response, loadAt(d, sd, totalRps)) + predictBadRps(r.response, loadAt(r, sr, totalRps), trusted);
-      const after = predictBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
+      // Judged on trouble beyond each cluster's usual level: one that is always a little worse
+      // than another was weighted by the operator knowing that, and is not kept from its share.
+      const before = excessBadRps(d.response, loadAt(d, sd, totalRps)) + excessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
+      const after = excessBadRps(d.response, loadAt(d, sd - step, totalRps)) + excessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
       const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
       // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
       // clients no more than minGain per moved request.
@@ -221,6 +252,11 @@ function driftTowardBase(
       return;
     }
   }
+}
+
+/** Requests per second bad at `loadRps` beyond the cluster's usual bad fraction. */
+function excessBadRps(m: LoadResponse, loadRps: number, trustedRps = 0): number {
+  return loadRps <= 0 ? 0 : loadRps * Math.max(0, predictBadFraction(m, loadRps, trustedRps) - (m.usualBadFraction ?? 0));
 }
 
 /**

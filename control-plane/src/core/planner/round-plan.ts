@@ -5,7 +5,7 @@
 import type { CoreConfig } from "../config.js";
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
 import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
-import { UNKNOWN_CAPACITY_HEADROOM, type LoadResponse } from "./load-response.js";
+import { knownCapacityRps, type LoadResponse } from "./load-response.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
 
 export type LastMove = PlanCluster["lastMove"];
@@ -187,10 +187,7 @@ export function roomElsewhere(clusters: readonly RoundCluster[], name: string, z
  * good as this room.
  */
 export function roomWithinTrust(clusters: readonly RoundCluster[], name: string): boolean {
-  return roomForLoad(clusters, name, (_c, r, baseShareRps) => {
-    const known = Number.isFinite(r.limitRps) ? Math.max(r.loadRps, r.limitRps) : r.loadRps * (1 + UNKNOWN_CAPACITY_HEADROOM);
-    return Math.max(known, Math.min(baseShareRps, r.kneeRps));
-  });
+  return roomForLoad(clusters, name, (_c, r, baseShareRps) => knownCapacityRps(r, Math.min(baseShareRps, r.kneeRps)));
 }
 
 /**
