@@ -463,7 +463,6 @@ export class DecisionEngine {
     }
   }
 
-
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
     return [...this.runtime.values()].map((rt) => {

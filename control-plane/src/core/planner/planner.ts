@@ -138,12 +138,14 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
     const maxIterations = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
     for (let i = 0; i < maxIterations; i++) {
       let best: { d: PlanCluster; r: PlanCluster; gain: number; fromBad: number; toBad: number; step: number } | undefined;
+      // Each receiver's step depends on its own share only: once per iteration, not per donor.
+      const steps = new Map(adjustable.map((r) => [r.cluster, stepInto(r)]));
       for (const d of adjustable) {
         const sd = share.get(d.cluster)!;
         const fromBad = predictBadFraction(d.response, load(d), trusted(d));
         for (const r of adjustable) {
           if (r === d) continue;
-          const step = stepInto(r);
+          const step = steps.get(r.cluster)!;
           if (step <= 0) continue;
           const toBad = predictBadFraction(r.response, load(r, share.get(r.cluster)! + step), trusted(r));
           if (!(toBad < fromBad)) continue;
