@@ -155,8 +155,9 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
           if (!(fromBad - (d.response.usualBadFraction ?? 0) > need)) continue;
           const gain = gainOf(d, r, step);
           if (gain <= need) continue;
-          if (sd - config.step < config.floor - EPS) {
-            // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
+          // At the floor for this step (a part step can still leave a donor above it): drain it
+          // (open) only if its whole remaining share is better elsewhere.
+          if (sd - step < config.floor - EPS) {
             if (worthDraining(adjustable, d.cluster, totalRps, config, share)) drainable.add(d.cluster);
             continue;
           }
