@@ -3,6 +3,8 @@
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { alternativeBadFraction, stepClusterBreaker, type BreakerInputs, type BreakerRound } from "../control-plane/src/core/breaker-rules.js";
+import { stepBreakers, type ClusterBreakerInputs } from "../control-plane/src/core/breaker-round.js";
+import { noProbeEvidence } from "../control-plane/src/core/probe-verdict.js";
 import { appendWindow, newClusterRuntime, roundCluster, type ClusterRuntime } from "../control-plane/src/core/cluster-runtime.js";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { planConfigOf } from "../control-plane/src/core/planner/round-plan.js";
@@ -83,4 +85,50 @@ describe("the others' bad fraction", () => {
     { name: "is 0 without other clusters", failed: [], expect: 0 },
   ];
   for (const c of cases) it(c.name, () => assert.ok(Math.abs(alternativeBadFraction(c.failed.map((f, i) => runtime(`c${i}`, f))) - c.expect) < 1e-9));
+});
+
+describe("every breaker of a round, stepped in turn", () => {
+  const OPEN_DUE: BreakerState = { kind: "open", since: NOW_MS - 30_000, until: NOW_MS - 1, reason: "error rate", openings: 1 };
+  const cases: {
+    name: string;
+    failed: [number, number];
+    aBreaker?: BreakerState;
+    severe?: boolean;
+    held?: boolean;
+    aInputs?: Partial<ClusterBreakerInputs>;
+    expect: [BreakerState["kind"], BreakerState["kind"]];
+    transitions: string[];
+  }[] = [
+    { name: "nothing against any cluster: no transition", failed: [0, 0], expect: ["closed", "closed"], transitions: [] },
+    { name: "a severe trip opens its cluster and only it", failed: [1, 0], severe: true, expect: ["open", "closed"], transitions: ["a closed>open"] },
+    { name: "a takeover's hold keeps a severe trip from opening the breaker", failed: [1, 0], severe: true, held: true, expect: ["closed", "closed"], transitions: [] },
+    {
+      name: "an override still acts during a takeover's hold",
+      failed: [0, 0], held: true, aInputs: { override: { cluster: "a", state: "open", reason: "maintenance", actor: "ops" } }, expect: ["open", "closed"], transitions: ["a closed>open"],
+    },
+    { name: "an open breaker whose wait is over goes half-open", failed: [1, 0], aBreaker: OPEN_DUE, expect: ["half_open", "closed"], transitions: ["a open>half_open"] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const a = runtime("a", c.failed[0], c.aBreaker);
+      const b = runtime("b", c.failed[1]);
+      if (c.severe === true) a.trip = SEVERE;
+      const { all: _all, ...round } = roundOf([a, b]);
+      const noInputs: ClusterBreakerInputs = { override: undefined, triggerOpenReason: undefined, slowDecodeReason: undefined, baselineP50Ms: 100 };
+      const transitions = stepBreakers({ ...round, runtimes: [a, b], held: c.held === true, inputsOf: (rt) => (rt === a ? { ...noInputs, ...c.aInputs } : noInputs) });
+      assert.deepEqual([a.breaker.kind, b.breaker.kind], c.expect);
+      assert.deepEqual(transitions.map((t) => `${t.cluster} ${t.from}>${t.to}`), c.transitions);
+    });
+  }
+
+  it("a breaker that goes half-open starts its probe evidence afresh", () => {
+    const a = runtime("a", 1, OPEN_DUE);
+    a.probe = { requests: 40, failures: 3, slow: 1, streams: 0, ttftSlow: 0 };
+    const b = runtime("b", 0);
+    const { all: _all, ...round } = roundOf([a, b]);
+    const none: ClusterBreakerInputs = { override: undefined, triggerOpenReason: undefined, slowDecodeReason: undefined, baselineP50Ms: 100 };
+    stepBreakers({ ...round, runtimes: [a, b], held: false, inputsOf: () => none });
+    assert.equal(a.breaker.kind, "half_open");
+    assert.deepEqual(a.probe, noProbeEvidence());
+  });
 });

@@ -1,7 +1,7 @@
-// The automatic rules that step one cluster's breaker in a round (step 3 of decision-engine.ts),
-// on the cluster's runtime record and plain inputs of the round. The engine gathers the inputs
-// (overrides, triggers, stream verdicts, baselines) and applies the step; nothing here holds
-// state between rounds.
+// The automatic rules that step one cluster's breaker in a round (step 3 of decision-engine.ts;
+// breaker-round.ts steps every cluster in turn), on the cluster's runtime record and plain inputs
+// of the round. The engine gathers the inputs (overrides, triggers, stream verdicts, baselines)
+// and applies the step; nothing here holds state between rounds.
 //
 // In order:
 //   - an operator override in force wins (overrides.ts), then a fired trigger holding it open;

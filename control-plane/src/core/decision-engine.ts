@@ -8,7 +8,7 @@
 //      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
 //      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
-//   3. step each breaker (breaker-rules.ts, on breaker.ts): overrides win (overrides.ts);
+//   3. step each breaker (breaker-round.ts, breaker-rules.ts, on breaker.ts): overrides win (overrides.ts);
 //      otherwise it opens when the last plan would cut the cluster below the probe floor, or at
 //      once on a severe failure rate
 //      (or as large a share of requests failed or slower than the latency objective),
@@ -30,16 +30,15 @@ import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
 import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
-import { alternativeBadFraction, stepClusterBreaker, type BreakerInputs, type BreakerRound } from "./breaker-rules.js";
+import { stepBreakers } from "./breaker-round.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
 import { appendWindow, clusterStatus, newClusterRuntime, replaceWindow, restoreClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
-import { overloaded, sustainedRisk } from "./cluster-signals.js";
+import { sustainedRisk } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { OperatorControls, releaseForcedOpen } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
-import { noProbeEvidence } from "./probe-verdict.js";
 import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
@@ -198,7 +197,7 @@ export class DecisionEngine {
   /** A human clears a fired trigger; its actions end at the next round. Throws CP_ERR_TRIGGER. */
   clearTrigger(name: string, actor: string, nowMs: number): TriggerEvent {
     const event = this.triggers.clear(name, actor, nowMs);
-    this.triggerActions = combineActions(this.triggers.firedRules());
+    this.refreshTriggerActions();
     return event;
   }
 
@@ -210,14 +209,14 @@ export class DecisionEngine {
   /** Replicas: a follower mirrors the leader's trigger states. */
   adoptTriggers(shared: SharedTriggerStates): void {
     this.triggers.adopt(shared);
-    this.triggerActions = combineActions(this.triggers.firedRules());
+    this.refreshTriggerActions();
   }
 
   /** Replicas: a clear by hand committed by another replica, applied while the same firing is
    *  in force; returns the event, undefined when it no longer applies. */
   clearTriggerFiring(name: string, fired: FiringValues, actor: string, nowMs: number): TriggerEvent | undefined {
     const event = this.triggers.clearFiring(name, fired, actor, nowMs);
-    if (event !== undefined) this.triggerActions = combineActions(this.triggers.firedRules());
+    if (event !== undefined) this.refreshTriggerActions();
     return event;
   }
 
@@ -226,10 +225,10 @@ export class DecisionEngine {
     this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
     if (state.triggerStates !== undefined) {
       this.triggers.adopt(state.triggerStates);
-      this.triggerActions = combineActions(this.triggers.firedRules());
+      this.refreshTriggerActions();
     } else if (state.triggers !== undefined) {
       this.triggers.restore(state.triggers);
-      this.triggerActions = combineActions(this.triggers.firedRules());
+      this.refreshTriggerActions();
     }
     const d = state.decisions;
     if (d === undefined) return;
@@ -363,7 +362,7 @@ export class DecisionEngine {
     // the detectors through half-open, as a released override does.
     const triggerEvents = this.triggers.observe(closed, nowMs);
     const heldOpen = this.triggerActions.open;
-    this.triggerActions = combineActions(this.triggers.firedRules());
+    this.refreshTriggerActions();
     for (const cluster of heldOpen.keys()) {
       const rt = this.runtime.get(cluster);
       if (rt !== undefined && !this.triggerActions.open.has(cluster) && this.controls.get(cluster) === undefined) rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
@@ -378,38 +377,32 @@ export class DecisionEngine {
       transitions.push(expired.transition);
     }
     const rollbackExpired = this.controls.expireRollback(nowMs);
-    const newWindow = closed.length > 0;
-    // Closed clusters whose extra load already shows: hard evidence, or a load above the one
-    // they were seen safe at.
-    const strained = [...this.runtime.values()].filter((rt) => rt.breaker.kind === "closed" && (rt.combined.hard || overloaded({ history: rt.history, capacity: rt.capacity.estimate() }, this.config.detector)));
-    const reclosed = new Set<string>();
     // After a takeover (beginTerm) only overrides move a breaker until the hold's windows closed.
     const held = this.takeoverHold > 0;
     this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
-    const all = [...this.runtime.values()];
-    const breakerRound: BreakerRound = { nowMs, newWindow, config: this.config, slo: this.slo, plan: planConfigOf(this.config), all, roundClusters: () => this.roundClusters() };
-    for (const rt of all) {
-      const name = rt.spec.name;
-      const othersBad = strained.some((o) => o !== rt) ? alternativeBadFraction(all.filter((o) => o !== rt && o.breaker.kind === "closed")) : undefined;
-      const override = this.controls.get(name);
-      const inputs: BreakerInputs = {
-        override,
-        triggerOpenReason: this.triggerActions.open.get(name)?.reason,
-        slowDecodeReason: rt.breaker.kind === "closed" ? this.streamSlo?.decodeTrip(name) : undefined,
-        baselineP50Ms: this.dynamicBaseline.baseline(name, "p50Ms"),
-        othersBad,
-      };
-      const step = held && override === undefined ? { state: rt.breaker } : stepClusterBreaker(rt, inputs, breakerRound);
-      if (step.transition !== undefined) {
-        transitions.push(step.transition);
-        if (step.state.kind === "half_open") rt.probe = noProbeEvidence();
-        if (step.state.kind === "closed") {
-          this.alarms.noteClosed(rt.spec.name, nowMs);
-          this.streamSlo?.reset(rt.spec.name);
-          if (step.transition.from === "half_open") reclosed.add(rt.spec.name);
-        }
-      }
-      rt.breaker = step.state;
+    const stepped = stepBreakers({
+      nowMs,
+      newWindow: closed.length > 0,
+      held,
+      config: this.config,
+      slo: this.slo,
+      plan: planConfigOf(this.config),
+      runtimes: [...this.runtime.values()],
+      roundClusters: () => this.roundClusters(),
+      inputsOf: (rt) => ({
+        override: this.controls.get(rt.spec.name),
+        triggerOpenReason: this.triggerActions.open.get(rt.spec.name)?.reason,
+        slowDecodeReason: rt.breaker.kind === "closed" ? this.streamSlo?.decodeTrip(rt.spec.name) : undefined,
+        baselineP50Ms: this.dynamicBaseline.baseline(rt.spec.name, "p50Ms"),
+      }),
+    });
+    const reclosed = new Set<string>();
+    for (const t of stepped) {
+      transitions.push(t);
+      if (t.to !== "closed") continue;
+      this.alarms.noteClosed(t.cluster, nowMs);
+      this.streamSlo?.reset(t.cluster);
+      if (t.from === "half_open") reclosed.add(t.cluster);
     }
 
     // 4. Weights and the set. A cluster that passed its probes returns at its base share (in
@@ -461,6 +454,11 @@ export class DecisionEngine {
       }
       rt.trip = this.alarms.evaluate(name, rt.history.at(-1)?.windowStartMs ?? 0);
     }
+  }
+
+  /** What the fired trigger rules ask, after the rules' states changed. */
+  private refreshTriggerActions(): void {
+    this.triggerActions = combineActions(this.triggers.firedRules());
   }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
