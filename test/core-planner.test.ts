@@ -78,23 +78,6 @@ describe("the planner", () => {
     });
   }
 
-  // A failing donor within a whole step of the floor (0.05) and a receiver with room for a part
-  // step only (4 rps of 200: 0.02): whether the donor is at the floor is judged with the step it
-  // would give, so a part step that keeps it above the floor is given.
-  const nearFloor: { name: string; a: number; aAfter: number; drainable: string[] }[] = [
-    { name: "a failing donor less than a step above the floor gives a part step that keeps it above the floor", a: 0.08, aAfter: 0.06, drainable: [] },
-    { name: "a failing donor whose part step would take it below the floor gives nothing (the floor is the breaker's)", a: 0.06, aAfter: 0.06, drainable: [] },
-  ];
-  for (const c of nearFloor) {
-    it(c.name, () => {
-      const total = 200;
-      const b = 1 - c.a;
-      const plan = planShares([cluster("a", c.a, response(c.a * total, 0.3)), cluster("b", b, response(b * total, 0.001, { limitRps: b * total + 4 }))], total, CONFIG);
-      assert.ok(Math.abs(plan.shares.get("a")! - c.aAfter) < EPS, `a: ${plan.shares.get("a")}`);
-      assert.deepEqual(plan.drainable, c.drainable);
-    });
-  }
-
   it("a cluster below its base share is trusted with its base share before it proves more capacity (back from an outage)", () => {
     // b was drained: it has shown only its current 40 rps; a carries b's traffic and is failing.
     const plan = planShares([cluster("a", 0.8, response(160, 0.1), 0.5), cluster("b", 0.2, response(40, 0.001, { limitRps: 40 }), 0.5)], 200, CONFIG);

@@ -155,9 +155,8 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
           if (!(fromBad - (d.response.usualBadFraction ?? 0) > need)) continue;
           const gain = gainOf(d, r, step);
           if (gain <= need) continue;
-          // At the floor for this step (a part step can still leave a donor above it): drain it
-          // (open) only if its whole remaining share is better elsewhere.
-          if (sd - step < config.floor - EPS) {
+          if (sd - config.step < config.floor - EPS) {
+            // At the floor: drain it (open) only if its whole remaining share is better elsewhere.
             if (worthDraining(adjustable, d.cluster, totalRps, config, share)) drainable.add(d.cluster);
             continue;
           }
