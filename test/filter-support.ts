@@ -184,6 +184,28 @@ export function spread(t: PluginTester, n: number, headers: Record<string, strin
   return counts;
 }
 
+/**
+ * Sends n requests through the filter as Envoy's stream callbacks do, on worker `worker` (default
+ * the first), each routed one answered by `status(cluster)` (default 200). Counts by the chosen
+ * cluster, or "local:<why>" for the filter's local replies (x-autoglm-local-reply).
+ */
+export function traffic(t: PluginTester, n: number, opts: { worker?: number; status?: (cluster: string) => number } = {}): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const stream = t.plugin.createHttpStream(opts.worker);
+    stream.sendRequestHeaders([[":method", "POST"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"]], true);
+    let key: string;
+    if (stream.localReply !== null) key = `local:${stream.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`;
+    else {
+      key = stream.requestHeaders.get("x-autoglm-cluster") ?? "none";
+      stream.sendResponseHeaders([[":status", String(opts.status?.(key) ?? 200)]], true);
+    }
+    stream.complete();
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
 /** A seeded pseudo-random source (mulberry32) for fuzz tests. */
 export function seeded(seed: number): () => number {
   let a = seed >>> 0;

@@ -17,6 +17,7 @@ import { AuditLog } from "../control-plane/src/audit/audit-log.js";
 import { ControlPlane, type InProcessStream } from "../control-plane/src/service.js";
 import { downtimeReport } from "../control-plane/src/core/incidents/index.js";
 import { createLogger } from "../lib/log.js";
+import { traffic } from "./filter-support.js";
 
 const WASM = "build/filter.wasm";
 const logger = createLogger("test", "silent");
@@ -44,24 +45,6 @@ function newControlPlane(now: () => number, audit: AuditLog): ControlPlane {
     audit,
     haltConfirmWaitMs: 10_000,
   });
-}
-
-/** n requests through worker `worker`, answered 200 upstream; counts by cluster or local reply. */
-function traffic(t: PluginTester, n: number, worker: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const stream = t.plugin.createHttpStream(worker);
-    stream.sendRequestHeaders([[":method", "POST"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"]], true);
-    let key: string;
-    if (stream.localReply !== null) key = `local:${stream.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`;
-    else {
-      key = stream.requestHeaders.get("x-autoglm-cluster") ?? "none";
-      stream.sendResponseHeaders([[":status", "200"]], true);
-    }
-    stream.complete();
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 /** A sidecar of some other build: says hello, then stays silent (never acknowledges). */
@@ -114,8 +97,8 @@ test("a halt is confirmed by the filter's workers, a silent sidecar is named unc
     assert.equal(cp.incidentList()[0]?.confirmedAtMs, undefined, "not confirmed while a connected sidecar has not acknowledged");
 
     // The filter refuses new requests; its reports carry the local rejects.
-    assert.deepEqual(traffic(t, 30, 0), { "local:halted": 30 });
-    assert.deepEqual(traffic(t, 12, 1), { "local:halted": 12 });
+    assert.deepEqual(traffic(t, 30, { worker: 0 }), { "local:halted": 30 });
+    assert.deepEqual(traffic(t, 12, { worker: 1 }), { "local:halted": 12 });
     // The silent sidecar goes away: every connected worker has confirmed.
     silent.close();
     const confirmedAtMs = clock.now();
@@ -139,7 +122,7 @@ test("a halt is confirmed by the filter's workers, a silent sidecar is named unc
     assert.equal(report.duration_ms, resumeAtMs - startedAtMs);
     assert.equal(report.rejected_total, 42, "every request the filter refused while halted");
     assert.deepEqual(report.confirmations.map((c) => c.worker_id), [0, 1]);
-    assert.deepEqual(traffic(t, 10, 0)["local:halted"], undefined, "traffic flows again after the resume");
+    assert.deepEqual(traffic(t, 10, { worker: 0 })["local:halted"], undefined, "traffic flows again after the resume");
 
     // An immediate halt: this filter names "halt_immediate", so its workers confirm it fully (the
     // silent sidecar, whose build does not, has left).
@@ -151,7 +134,7 @@ test("a halt is confirmed by the filter's workers, a silent sidecar is named unc
     assert.equal(immediate.confirmation.state, "confirmed");
     assert.deepEqual(immediate.confirmation.cannot, []);
     assert.deepEqual(immediate.confirmation.confirmed.map((c) => c.worker_id).sort(), [0, 1]);
-    assert.deepEqual(traffic(t, 5, 1), { "local:halted": 5 });
+    assert.deepEqual(traffic(t, 5, { worker: 1 }), { "local:halted": 5 });
 
     // A restart: the incidents come back from the audit log.
     await cp.stop();

@@ -13,6 +13,7 @@ import { AuditLog } from "../control-plane/src/audit/audit-log.js";
 import { startGrpcServer } from "../control-plane/src/grpc/server.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
+import { traffic } from "./filter-support.js";
 
 const WASM = "build/filter.wasm";
 const logger = createLogger("test", "silent");
@@ -42,24 +43,6 @@ function newControlPlane(clock: ManualClock, audit: AuditLog): ControlPlane {
     sidecarToken: "it-token",
     config: { detector: { warmupWindows: 5 } },
   });
-}
-
-/** Sends n requests through the filter; `failing` clusters answer 503. Counts by chosen cluster. */
-function traffic(t: PluginTester, n: number, failing: ReadonlySet<string>): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const stream = t.plugin.createHttpStream();
-    stream.sendRequestHeaders([[":method", "POST"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"]], true);
-    let key: string;
-    if (stream.localReply !== null) key = `503:${stream.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`;
-    else {
-      key = stream.requestHeaders.get("x-autoglm-cluster") ?? "none";
-      stream.sendResponseHeaders([[":status", failing.has(key) ? "503" : "200"]], true);
-    }
-    stream.complete();
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 async function until(cond: () => boolean, what: string, step: () => Promise<unknown>, limit = 200): Promise<void> {
@@ -98,7 +81,7 @@ describe("control plane with the real filter", () => {
       const settle = () => (transport === "grpc" ? new Promise<void>((r) => setTimeout(r, 30)) : Promise.resolve());
       /** One window: traffic, the filter's tick (report), a decision round, delivery. */
       const window = async (n = 60) => {
-        const counts = traffic(t, n, failing);
+        const counts = traffic(t, n, { status: (c) => (failing.has(c) ? 503 : 200) });
         t.advance(1000);
         await settle();
         if (cp !== undefined) await cp.decide();
@@ -119,14 +102,14 @@ describe("control plane with the real filter", () => {
         // Wait for the ack without decision rounds, so no newer version can replace the open one
         // before the filter reports it enforces it (a stalled machine delays gRPC delivery).
         const reportOnly = async () => {
-          traffic(t, 20, failing);
+          traffic(t, 20, { status: (c) => (failing.has(c) ? 503 : 200) });
           t.advance(1000);
           await settle();
           await settle();
         };
         await until(() => cp!.sidecarStatuses()[0]?.ackedVersion === openVersion, "the filter acks the open version", reportOnly, 60);
         assert.equal(cp.currentDecisions().version, openVersion, "no decision round ran while waiting");
-        const routed = traffic(t, 100, failing);
+        const routed = traffic(t, 100, { status: (c) => (failing.has(c) ? 503 : 200) });
         assert.deepEqual(routed, { "llm-b": 100 }, "all traffic goes to llm-b");
 
         // Kill the control plane: the filter keeps routing by the last decisions.
@@ -154,7 +137,7 @@ describe("control plane with the real filter", () => {
         // The weights may still be ramping back (new versions while we wait): an ack of this
         // version or a later one is what counts.
         await until(() => cp!.sidecarStatuses().some((s) => s.ackedVersion >= finalVersion), `the filter acks version ${finalVersion} or later`, () => window(), 60);
-        const back = traffic(t, 200, failing);
+        const back = traffic(t, 200, { status: (c) => (failing.has(c) ? 503 : 200) });
         assert.ok((back["llm-a"] ?? 0) > 40, `llm-a gets traffic again: ${JSON.stringify(back)}`);
       } finally {
         t.close();

@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { ManualClock, PluginTester, type GrpcRequest, type InProcessPeer } from "../filter/host/index.js";
 import { ControlPlane } from "../control-plane/src/service.js";
 import { createLogger } from "../lib/log.js";
+import { traffic } from "./filter-support.js";
 
 const WASM = "build/filter.wasm";
 const logger = createLogger("test", "silent");
@@ -32,24 +33,6 @@ function newControlPlane(now: () => number): ControlPlane {
     random: () => 0.5,
     logger,
   });
-}
-
-/** n requests through the filter, all answered 200 upstream; counts by cluster or local reply. */
-function traffic(t: PluginTester, n: number): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (let i = 0; i < n; i++) {
-    const stream = t.plugin.createHttpStream();
-    stream.sendRequestHeaders([[":method", "POST"], [":path", "/v1/chat"], [":authority", "llm"], [":scheme", "http"]], true);
-    let key: string;
-    if (stream.localReply !== null) key = `local:${stream.localReply.headers.get("x-autoglm-local-reply") ?? "?"}`;
-    else {
-      key = stream.requestHeaders.get("x-autoglm-cluster") ?? "none";
-      stream.sendResponseHeaders([[":status", "200"]], true);
-    }
-    stream.complete();
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 describe("a control plane restarted without its state", () => {
