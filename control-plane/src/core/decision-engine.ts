@@ -8,10 +8,10 @@
 //      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
 //      the history, combine per cluster (max of scores, hard if any),
 //      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
-//   3. step each breaker (breaker-round.ts, breaker-rules.ts, on breaker.ts): overrides win (overrides.ts);
-//      otherwise it opens when the last plan would cut the cluster below the probe floor, or at
-//      once on a severe failure rate
-//      (or as large a share of requests failed or slower than the latency objective),
+//   3. step each breaker in turn (breaker-round.ts; the rules: breaker-rules.ts, on breaker.ts):
+//      overrides win (overrides.ts); otherwise it opens when the last plan would cut the cluster
+//      below the probe floor, or at once on a severe failure rate (or as large a share of
+//      requests failed or slower than the latency objective),
 //      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
 //      every case only if the others serve its share better (planner/round-plan.ts
 //      worthOpening); half-open probes are judged by probe-verdict.ts;
