@@ -126,6 +126,45 @@ describe("a human clears a fired rule", () => {
   });
 });
 
+describe("the engine's actions follow its rules' states", () => {
+  const opening = () => new TriggerEngine([rule({ name: "o", forMs: 1000, clear: "manual", action: { kind: "open", cluster: "a" } })]);
+  const fired = { value: 6000, peak: 6000, threshold: 5000, heldMs: 3000, reason: "trigger o: p99" };
+  const cases: { name: string; act: (e: TriggerEngine) => void; open: string[] }[] = [
+    { name: "none before any rule fired", act: () => undefined, open: [] },
+    { name: "a rule that fires holds its cluster open", act: (e) => e.observe([window(0, { p99Ms: 6000 })], 1), open: ["a"] },
+    {
+      name: "a rule cleared by hand holds nothing",
+      act: (e) => {
+        e.observe([window(0, { p99Ms: 6000 })], 1);
+        e.clear("o", "ops", 2);
+      },
+      open: [],
+    },
+    {
+      name: "a clear made on another replica, of the same firing, holds nothing",
+      act: (e) => {
+        e.observe([window(0, { p99Ms: 6000 })], 1);
+        const values = e.firedRules()[0]!.fired;
+        e.clearFiring("o", values, "ops", 2);
+      },
+      open: [],
+    },
+    { name: "a fired rule restored after a restart holds its cluster open", act: (e) => e.restore([{ name: "o", since: 1, firedAtMs: 2, fired }]), open: ["a"] },
+    {
+      name: "states adopted from the leader hold what they fired",
+      act: (e) => e.adopt({ atMs: 2, rules: [{ name: "o", state: { kind: "fired", since: 1, firedAtMs: 2, fired } }] }),
+      open: ["a"],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const engine = opening();
+      c.act(engine);
+      assert.deepEqual([...engine.actions.open.keys()], c.open);
+    });
+  }
+});
+
 describe("the fired rules' actions combine with a decision set", () => {
   const values = (reason: string) => ({ value: 1, peak: 1, threshold: 0, heldMs: 0, reason });
   const set: DecisionSet = {

@@ -220,7 +220,7 @@ export class ControlPlane {
 
   /** Every trigger rule with its state and the values that fired it (GET /v1/triggers). */
   triggerStatuses(): TriggerStatus[] {
-    return this.engine.triggerStatuses();
+    return this.engine.triggers.statuses();
   }
 
   /** A human clears a fired trigger (any clear mode): its action ends with the decision set this

@@ -47,7 +47,7 @@ import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
 import { logShare } from "./planner/gathered-share.js";
 import { planConfigOf, planRound, type RoundCluster } from "./planner/round-plan.js";
-import { applyTriggerActions, combineActions, noActions, TriggerEngine, type FiredTrigger, type FiringValues, type SharedTriggerStates, type TriggerActions, type TriggerEvent, type TriggerRule, type TriggerStatus } from "./triggers/index.js";
+import { applyTriggerActions, TriggerEngine, type TriggerEvent, type TriggerRule } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -80,9 +80,9 @@ export class DecisionEngine {
   private restoredFrom: DecisionSet | undefined;
   /** Planner policy: the shares of the current round (undefined before the first). */
   private plannedShares: Map<string, number> | undefined;
-  /** The trigger rules' state, and what the fired ones ask (triggers/). */
-  private readonly triggers: TriggerEngine;
-  private triggerActions: TriggerActions = noActions();
+  /** The trigger rules' states and what the fired ones ask (triggers/trigger-engine.ts): the
+   *  admin API reads and clears them, replicas share and adopt them through it. */
+  readonly triggers: TriggerEngine;
   /** The source limits the next sets carry (core/sources/; the control plane sets them each round). */
   private sourceLimits: SourceLimitDecision[] = [];
   /** Windows still to close before the breakers step again after a takeover (beginTerm). */
@@ -184,52 +184,11 @@ export class DecisionEngine {
     return this.controls.releaseRollback();
   }
 
-  /** Every trigger rule with its state (GET /v1/triggers). */
-  triggerStatuses(): TriggerStatus[] {
-    return this.triggers.statuses();
-  }
-
-  /** Fired triggers, as the audit log keeps them. */
-  firedTriggers(): FiredTrigger[] {
-    return this.triggers.persisted();
-  }
-
-  /** A human clears a fired trigger; its actions end at the next round. Throws CP_ERR_TRIGGER. */
-  clearTrigger(name: string, actor: string, nowMs: number): TriggerEvent {
-    const event = this.triggers.clear(name, actor, nowMs);
-    this.refreshTriggerActions();
-    return event;
-  }
-
-  /** Replicas: every rule's state as shared (triggers/shared-states.ts). */
-  sharedTriggers(nowMs: number): SharedTriggerStates {
-    return this.triggers.shared(nowMs);
-  }
-
-  /** Replicas: a follower mirrors the leader's trigger states. */
-  adoptTriggers(shared: SharedTriggerStates): void {
-    this.triggers.adopt(shared);
-    this.refreshTriggerActions();
-  }
-
-  /** Replicas: a clear by hand committed by another replica, applied while the same firing is
-   *  in force; returns the event, undefined when it no longer applies. */
-  clearTriggerFiring(name: string, fired: FiringValues, actor: string, nowMs: number): TriggerEvent | undefined {
-    const event = this.triggers.clearFiring(name, fired, actor, nowMs);
-    if (event !== undefined) this.refreshTriggerActions();
-    return event;
-  }
-
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */
   restore(state: PersistedState, nowMs: number): void {
     this.controls.restore(state.overrides, state.halt, nowMs, state.rollback);
-    if (state.triggerStates !== undefined) {
-      this.triggers.adopt(state.triggerStates);
-      this.refreshTriggerActions();
-    } else if (state.triggers !== undefined) {
-      this.triggers.restore(state.triggers);
-      this.refreshTriggerActions();
-    }
+    if (state.triggerStates !== undefined) this.triggers.adopt(state.triggerStates);
+    else if (state.triggers !== undefined) this.triggers.restore(state.triggers);
     const d = state.decisions;
     if (d === undefined) return;
     this.restoredFrom = d;
@@ -360,12 +319,11 @@ export class DecisionEngine {
 
     // Triggers step over the closed windows; a cluster a trigger no longer holds open goes back to
     // the detectors through half-open, as a released override does.
+    const heldOpen = this.triggers.actions.open;
     const triggerEvents = this.triggers.observe(closed, nowMs);
-    const heldOpen = this.triggerActions.open;
-    this.refreshTriggerActions();
     for (const cluster of heldOpen.keys()) {
       const rt = this.runtime.get(cluster);
-      if (rt !== undefined && !this.triggerActions.open.has(cluster) && this.controls.get(cluster) === undefined) rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
+      if (rt !== undefined && !this.triggers.actions.open.has(cluster) && this.controls.get(cluster) === undefined) rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
     }
 
     // 2. Scores.
@@ -391,7 +349,7 @@ export class DecisionEngine {
       roundClusters: () => this.roundClusters(),
       inputsOf: (rt) => ({
         override: this.controls.get(rt.spec.name),
-        triggerOpenReason: this.triggerActions.open.get(rt.spec.name)?.reason,
+        triggerOpenReason: this.triggers.actions.open.get(rt.spec.name)?.reason,
         slowDecodeReason: rt.breaker.kind === "closed" ? this.streamSlo?.decodeTrip(rt.spec.name) : undefined,
         baselineP50Ms: this.dynamicBaseline.baseline(rt.spec.name, "p50Ms"),
       }),
@@ -456,11 +414,6 @@ export class DecisionEngine {
     }
   }
 
-  /** What the fired trigger rules ask, after the rules' states changed. */
-  private refreshTriggerActions(): void {
-    this.triggerActions = combineActions(this.triggers.firedRules());
-  }
-
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
     return [...this.runtime.values()].map((rt) => {
@@ -494,8 +447,8 @@ export class DecisionEngine {
     const built = buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config);
     const pin = this.controls.rollback();
     // A rollback pins every cluster but those an override or a trigger decides.
-    const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggerActions.open.has(name)));
-    const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggerActions);
+    const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggers.actions.open.has(name)));
+    const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggers.actions);
     return this.sourceLimits.length > 0 ? { ...set, sourceLimits: this.sourceLimits } : set;
   }
 }

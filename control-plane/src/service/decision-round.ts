@@ -9,7 +9,7 @@ import type { Logger } from "../../../lib/log.js";
 import type { AuditRecord } from "../audit/records.js";
 import { ASSESSMENT_EVERY_MS } from "../core/assessment.js";
 import type { DecisionEngine } from "../core/decision-engine.js";
-import { sameTriggerStates, type SharedTriggerStates } from "../core/triggers/index.js";
+import { sameTriggerStates, type SharedTriggerStates, type TriggerEngine } from "../core/triggers/index.js";
 import type { ControlPlaneEvents, DecisionSet, Scorer } from "../core/types.js";
 import type { TypedEmitter } from "../core/typed-emitter.js";
 import type { IncidentTracker } from "../incident-tracker.js";
@@ -21,7 +21,7 @@ import type { SourceRound } from "./source-round.js";
 export interface DecisionRoundDeps {
   now(): number;
   state: RunStatus;
-  engine: Pick<DecisionEngine, "round" | "firedTriggers" | "assessment" | "sharedTriggers">;
+  engine: Pick<DecisionEngine, "round" | "assessment"> & { triggers: Pick<TriggerEngine, "persisted" | "shared"> };
   sources: Pick<SourceRound, "run" | "limitFromTrigger">;
   published: Pick<PublishedSet, "current" | "publish">;
   /** Resends the set in force to the streams that lag behind it (sidecar-streams.ts). */
@@ -75,7 +75,7 @@ export class DecisionRound {
       emitter.emit("transition", transition);
     }
     if (result.triggerEvents.length > 0) {
-      const inForce = engine.firedTriggers();
+      const inForce = engine.triggers.persisted();
       for (const event of result.triggerEvents) {
         void record({ kind: "trigger", atMs: event.atMs, event, inForce });
         const fields = { trigger: event.trigger, action: event.action, value: event.values.value, threshold: event.values.threshold, held_ms: event.values.heldMs };
@@ -99,7 +99,7 @@ export class DecisionRound {
     }
     // Replicas: the rules' states when they changed, before the set that may carry their actions.
     if (audit?.saveTriggers !== undefined) {
-      const states = engine.sharedTriggers(atMs);
+      const states = engine.triggers.shared(atMs);
       if (!sameTriggerStates(this.savedTriggers, states)) {
         this.savedTriggers = states;
         audit.saveTriggers(states);

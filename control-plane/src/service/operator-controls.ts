@@ -11,7 +11,7 @@ import type { DecisionEngine } from "../core/decision-engine.js";
 import { ControlPlaneError } from "../core/errors.js";
 import { rollbackOf, rollbackTarget, validateRollbackRequest, type RollbackLookup, type RollbackRequest } from "../core/rollback.js";
 import type { SourceLimitEntry, SourceMonitor } from "../core/sources/index.js";
-import type { TriggerEvent } from "../core/triggers/index.js";
+import type { TriggerEngine, TriggerEvent } from "../core/triggers/index.js";
 import type { ControlPlaneEvents, DecisionSet, HaltMode, Override, Rollback } from "../core/types.js";
 import type { TypedEmitter } from "../core/typed-emitter.js";
 import type { IncidentTracker } from "../incident-tracker.js";
@@ -25,8 +25,8 @@ export interface OperatorControlsDeps {
   state: RunStatus;
   engine: Pick<
     DecisionEngine,
-    "validateOverride" | "setOverride" | "setHalt" | "triggerStatuses" | "firedTriggers" | "clearTrigger" | "rollback" | "validateRollback" | "setRollback" | "releaseRollback"
-  >;
+    "validateOverride" | "setOverride" | "setHalt" | "rollback" | "validateRollback" | "setRollback" | "releaseRollback"
+  > & { triggers: Pick<TriggerEngine, "statuses" | "persisted" | "clear"> };
   sources: Pick<SourceMonitor, "validate" | "setLimit" | "limitOf" | "removeLimit">;
   writes: Pick<AcknowledgedWrites, "write">;
   incidents: Pick<IncidentTracker, "operatorHalted" | "operatorResumed" | "trigger">;
@@ -85,15 +85,15 @@ export class OperatorControls {
       throw new ControlPlaneError("CP_ERR_TRIGGER", "clear: reason and actor must be non-empty strings");
     }
     const atMs = this.deps.now();
-    const status = engine.triggerStatuses().find((t) => t.rule.name === name);
+    const status = engine.triggers.statuses().find((t) => t.rule.name === name);
     if (status === undefined) {
-      throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" is not configured; configured: ${engine.triggerStatuses().map((t) => t.rule.name).join(", ") || "none"}`);
+      throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" is not configured; configured: ${engine.triggers.statuses().map((t) => t.rule.name).join(", ") || "none"}`);
     }
     if (status.state.kind !== "fired") throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" has not fired (it is ${status.state.kind})`);
     const event: TriggerEvent = { kind: "cleared", trigger: name, action: status.rule.action, atMs, values: status.state.fired, clearedBy: actor, clearReason: reason };
-    const inForce = engine.firedTriggers().filter((f) => f.name !== name);
+    const inForce = engine.triggers.persisted().filter((f) => f.name !== name);
     const decisions = await this.deps.writes.write({ kind: "trigger", atMs, event, inForce }, () => {
-      engine.clearTrigger(name, actor, atMs);
+      engine.triggers.clear(name, actor, atMs);
       log.warn({ trigger: name, actor, reason }, "trigger cleared by hand");
       // A follower's clear is alerted by the leader when it applies it (applyShared).
       if (state.leading) emitter.emit("trigger", event);

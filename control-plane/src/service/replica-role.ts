@@ -10,7 +10,7 @@ import type { DecisionEngine } from "../core/decision-engine.js";
 import { remoteReachedAt, type PublishedWorker, type RemoteWorker } from "../core/halt/index.js";
 import type { Incident } from "../core/incidents/index.js";
 import type { SourceMonitor } from "../core/sources/index.js";
-import type { SharedTriggerStates } from "../core/triggers/index.js";
+import type { SharedTriggerStates, TriggerEngine } from "../core/triggers/index.js";
 import type { DecisionSet, PersistedState } from "../core/types.js";
 import type { SidecarSession } from "../grpc/sidecar-session.js";
 import type { IncidentTracker, TrackedWorker } from "../incident-tracker.js";
@@ -26,7 +26,7 @@ export interface ReplicaRoleDeps extends SharedRecordDeps {
   /** The one writer of `leading`. */
   state: RunState;
   queue: Pick<SerialQueue, "run">;
-  engine: SharedRecordDeps["engine"] & Pick<DecisionEngine, "generation" | "beginTerm" | "takeover" | "mirror" | "adoptTriggers" | "advanceGeneration">;
+  engine: SharedRecordDeps["engine"] & Pick<DecisionEngine, "generation" | "beginTerm" | "takeover" | "mirror" | "advanceGeneration"> & { triggers: Pick<TriggerEngine, "adopt"> };
   sources: SharedRecordDeps["sources"] & Pick<SourceMonitor, "restore">;
   published: Pick<PublishedSet, "current" | "publish">;
   round: Pick<DecisionRound, "run" | "beginTerm">;
@@ -129,7 +129,7 @@ export class ReplicaRole {
   /** A follower mirrors the leader's trigger states (GET /v1/triggers, a clear by hand here). */
   mirrorTriggers(states: SharedTriggerStates): Promise<void> {
     return this.deps.queue.run(async () => {
-      if (!this.deps.state.leading && !this.deps.state.stopped) this.deps.engine.adoptTriggers(states);
+      if (!this.deps.state.leading && !this.deps.state.stopped) this.deps.engine.triggers.adopt(states);
     });
   }
 

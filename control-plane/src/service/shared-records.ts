@@ -6,7 +6,7 @@
 import type { Logger } from "../../../lib/log.js";
 import type { DecisionEngine } from "../core/decision-engine.js";
 import type { SourceMonitor } from "../core/sources/index.js";
-import type { TriggerEvent } from "../core/triggers/index.js";
+import type { TriggerEngine, TriggerEvent } from "../core/triggers/index.js";
 import type { ControlPlaneEvents } from "../core/types.js";
 import type { TypedEmitter } from "../core/typed-emitter.js";
 import type { SharedControlRecord } from "./options.js";
@@ -14,7 +14,7 @@ import type { RunStatus } from "./run-state.js";
 
 export interface SharedRecordDeps {
   state: RunStatus;
-  engine: Pick<DecisionEngine, "setOverride" | "setHalt" | "setRollback" | "rollback" | "releaseRollback" | "setSourceLimits" | "clearTriggerFiring">;
+  engine: Pick<DecisionEngine, "setOverride" | "setHalt" | "setRollback" | "rollback" | "releaseRollback" | "setSourceLimits"> & { triggers: Pick<TriggerEngine, "clearFiring"> };
   sources: Pick<SourceMonitor, "setLimit" | "removeLimit" | "limitsInForce" | "decisions">;
   emitter: TypedEmitter<ControlPlaneEvents>;
   log: Logger;
@@ -90,7 +90,7 @@ export function applySharedRecord(record: SharedControlRecord, atMs: number, dep
     }
     case "trigger": {
       const e = record.event;
-      cleared = engine.clearTriggerFiring(e.trigger, e.values, e.clearedBy ?? "", atMs);
+      cleared = engine.triggers.clearFiring(e.trigger, e.values, e.clearedBy ?? "", atMs);
       if (cleared === undefined) {
         log.info({ trigger: e.trigger }, "a shared clear of a trigger whose firing is no longer in force; skipped");
         return SKIPPED;

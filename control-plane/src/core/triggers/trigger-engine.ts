@@ -1,12 +1,14 @@
 // The rules' state machines: fed the merged windows as they close (oldest first) and the time,
 // each rule goes idle -> pending (its condition holds) -> fired (held for forMs) -> idle (cleared
 // by itself after clearAfterMs of windows where it no longer holds, or by a human). Pure: no I/O,
-// time comes in as nowMs; the decision engine applies the actions (actions.ts).
+// time comes in as nowMs. What the fired rules ask (`actions`, actions.ts combineActions) is kept
+// in step with their states; the decision engine applies it.
 import { ControlPlaneError } from "../errors.js";
+import { combineActions, noActions } from "./actions.js";
 import type { ClusterWindowStats } from "../types.js";
 import { conditionLabel, conditionValue } from "./condition.js";
 import { sameFiring, type SharedTriggerState, type SharedTriggerStates } from "./shared-states.js";
-import type { FiredTrigger, FiringValues, TriggerEvent, TriggerRule, TriggerState } from "./types.js";
+import type { FiredTrigger, FiringValues, TriggerActions, TriggerEvent, TriggerRule, TriggerState } from "./types.js";
 
 /** A rule, its state and the last value it saw (GET /v1/triggers). */
 export interface TriggerStatus {
@@ -32,9 +34,21 @@ export class TriggerEngine {
   private readonly last = new Map<string, { value?: number; windowStartMs: number }>();
   /** Peak value of a pending hold, by rule. */
   private readonly peaks = new Map<string, number>();
+  /** What the fired rules ask, as of their states now (a new object at every change). */
+  private combined: TriggerActions = noActions();
 
   constructor(readonly rules: readonly TriggerRule[]) {
     for (const r of rules) this.states.set(r.name, { kind: "idle" });
+  }
+
+  /** What the fired rules ask (actions.ts combineActions): clusters held open, the halt, shed
+   *  fractions. Replaced, not changed in place, whenever a rule's state changes. */
+  get actions(): TriggerActions {
+    return this.combined;
+  }
+
+  private refresh(): void {
+    this.combined = combineActions(this.firedRules());
   }
 
   /** Steps every rule over the windows that closed (each: every cluster's stats of one window,
@@ -53,6 +67,7 @@ export class TriggerEngine {
         if (event !== undefined) events.push(event);
       }
     }
+    this.refresh();
     return events;
   }
 
@@ -110,6 +125,7 @@ export class TriggerEngine {
     const state = this.states.get(name)!;
     if (state.kind !== "fired") throw new ControlPlaneError("CP_ERR_TRIGGER", `trigger "${name}" has not fired (it is ${state.kind})`);
     this.states.set(name, { kind: "idle" });
+    this.refresh();
     return { kind: "cleared", trigger: name, action: rule.action, atMs: nowMs, values: state.fired, clearedBy: actor };
   }
 
@@ -152,6 +168,7 @@ export class TriggerEngine {
       if (!this.states.has(f.name)) continue;
       this.states.set(f.name, { kind: "fired", since: f.since, firedAtMs: f.firedAtMs, fired: f.fired });
     }
+    this.refresh();
   }
 
   /** Every rule's state as replicas share it (shared-states.ts): holds, firings and their
@@ -177,6 +194,7 @@ export class TriggerEngine {
       this.states.set(r.name, { ...r.state });
       if (r.state.kind === "pending") this.peaks.set(r.name, r.peak ?? r.state.value);
     }
+    this.refresh();
   }
 
   /** A clear by hand made elsewhere (another replica): clears `name` only while it is in force
