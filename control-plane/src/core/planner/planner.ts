@@ -233,8 +233,8 @@ function driftTowardBase(
       if (step <= EPS) continue;
       // Judged on trouble beyond each cluster's usual level: one that is always a little worse
       // than another was weighted by the operator knowing that, and is not kept from its share.
-      const before = excessBadRps(d.response, loadAt(d, sd, totalRps)) + excessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
-      const after = excessBadRps(d.response, loadAt(d, sd - step, totalRps)) + excessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
+      const before = predictExcessBadRps(d.response, loadAt(d, sd, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
+      const after = predictExcessBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
       const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
       // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
       // clients no more than minGain per moved request.
@@ -256,8 +256,9 @@ function driftTowardBase(
   }
 }
 
-/** Requests per second bad at `loadRps` beyond the cluster's usual bad fraction. */
-function excessBadRps(m: LoadResponse, loadRps: number, trustedRps = 0): number {
+/** Requests per second predicted bad at `loadRps` beyond the cluster's usual bad fraction (the
+ *  observed excess of a round, with its noise margin, is strained-wait.ts excessBadRps). */
+function predictExcessBadRps(m: LoadResponse, loadRps: number, trustedRps = 0): number {
   return loadRps <= 0 ? 0 : loadRps * Math.max(0, predictBadFraction(m, loadRps, trustedRps) - (m.usualBadFraction ?? 0));
 }
 

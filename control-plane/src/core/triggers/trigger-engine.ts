@@ -4,8 +4,8 @@
 // time comes in as nowMs. What the fired rules ask (`actions`, actions.ts combineActions) is kept
 // in step with their states; the decision engine applies it.
 import { ControlPlaneError } from "../errors.js";
-import { combineActions, noActions } from "./actions.js";
 import type { ClusterWindowStats } from "../types.js";
+import { combineActions, noActions } from "./actions.js";
 import { conditionLabel, conditionValue } from "./condition.js";
 import { sameFiring, type SharedTriggerState, type SharedTriggerStates } from "./shared-states.js";
 import type { FiredTrigger, FiringValues, TriggerActions, TriggerEvent, TriggerRule, TriggerState } from "./types.js";
