@@ -6,9 +6,10 @@ const benches: Record<string, () => Promise<Command>> = {
   "control-plane": async () => (await import("./bench-control-plane.js")).command,
   scenarios: async () => (await import("./bench-scenarios.js")).command,
   generalization: async () => (await import("./bench-generalization.js")).command,
+  forecast: async () => (await import("./bench-forecast.js")).command,
 };
 
-const help = `Usage: autoglm bench <filter|control-plane|scenarios|generalization> [options]
+const help = `Usage: autoglm bench <filter|control-plane|scenarios|generalization|forecast> [options]
 
 Benchmarks that print figures (and write them as JSON with --json <file>):
   filter          one million requests through a pass-through module and through the filter
@@ -20,12 +21,14 @@ Benchmarks that print figures (and write them as JSON with --json <file>):
                   clients saw
   generalization  every policy on N generated scenarios never seen in training: autoglm
                   against the best baseline and none (win / tie / loss), harm, false cuts
+  forecast        how well the planner's load-response model predicts each cluster's bad
+                  fraction a few windows ahead at the load it then got (tuning scenarios)
 
 Run \`autoglm bench <what> --help\` for its options.`;
 
 export const command: Command = {
   name: "bench",
-  summary: "benchmarks: filter, control-plane, scenarios, generalization",
+  summary: "benchmarks: filter, control-plane, scenarios, generalization, forecast",
   help,
   dispatches: true,
   async run(args: string[]): Promise<number> {

@@ -47,7 +47,7 @@ import { createLogger } from "../../lib/log.js";
 import { simTriggerEvent, type SimTriggerEvent } from "../triggers.js";
 import type { HttpStream, ProxyWasmPlugin, ManualClock as ManualClockType } from "../../filter/host/index.js";
 import type { ControlPlane as ControlPlaneType } from "../../control-plane/src/service.js";
-import type { Scorer } from "../../control-plane/src/core/types.js";
+import type { ClusterStatus, Scorer } from "../../control-plane/src/core/types.js";
 
 /** The upstream name the filter's gRPC stream uses for the control plane. */
 const CONTROL_PLANE_CLUSTER = "autoglm-control-plane";
@@ -84,6 +84,9 @@ export interface AutoglmOptions {
   /** Called with each request's HTTP stream just before it completes (proxy_on_done), for tests
    *  and tracing: its headers, body and trap state as the filter left them. */
   onStreamComplete?: (stream: HttpStream, status: number) => void;
+  /** Called after each decision round with the control plane's cluster statuses (its windows,
+   *  capacity estimates and breaker states), for measurements such as sim/forecast-calibration.ts. */
+  onRound?: (statuses: readonly ClusterStatus[]) => void;
 }
 
 /** Why the autoglm policy cannot run here, or undefined when it can. */
@@ -313,6 +316,7 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         if (hostTracePath !== undefined) hostEvents.push(...changes);
       }
       return cp.decide().then(() => {
+        options.onRound?.(cp.clusterStatuses());
         if (tracePath === undefined) return;
         const set = cp.currentDecisions();
         const scores = cp.clusterStatuses().map((c) => {

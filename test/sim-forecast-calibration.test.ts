@@ -1,0 +1,109 @@
+// The forecast calibration (sim/forecast-calibration.ts): each closed cluster's load–response
+// model is paired with the window `lag` windows later, at the load that window got; windows too
+// thin to judge, rounds without a new window and clusters not closed add nothing; the summary
+// weighs rows by their requests and counts the shortfall only where a cluster went bad.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ForecastRecorder, summariseForecasts, forecastMarkdown, type ForecastRow, type ForecastStatus } from "../sim/forecast-calibration.js";
+import type { BreakerState, CapacityEstimate, ClusterWindowStats } from "../control-plane/src/core/types.js";
+import { clusterWindow } from "./cluster-window.js";
+
+const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const CLOSED: BreakerState = { kind: "closed", since: 0 };
+const OPEN: BreakerState = { kind: "open", since: 0, until: 1, reason: "test", openings: 1 };
+
+/** Window i of a run: one second long, calm at 100 rps unless `over` says otherwise. */
+function win(i: number, over: Partial<ClusterWindowStats> = {}): ClusterWindowStats {
+  return clusterWindow({ windowStartMs: 1_000_000 + i * 1000, ...over });
+}
+
+/** Statuses of one cluster after each round, its windows so far as `recent`. */
+function rounds(windows: ClusterWindowStats[], states: BreakerState[] = windows.map(() => CLOSED)): ForecastStatus[][] {
+  return windows.map((_, i) => [{ cluster: "a", state: states[i]!, capacity: CAPACITY, recent: windows.slice(0, i + 1) }]);
+}
+
+function record(statusRounds: ForecastStatus[][], lag = 2, minRequests = 20): readonly ForecastRow[] {
+  const recorder = new ForecastRecorder(lag, minRequests);
+  for (const r of statusRounds) recorder.observe(r);
+  return recorder.rows();
+}
+
+test("the recorder pairs each prediction with the window lag windows later, at the load that window got", () => {
+  // Window 2 carries half again the load and 30 of its 150 requests fail.
+  const windows = [win(0), win(1), win(2, { requests: 150, rps: 150, errorRate: 0.2, errors5xx: 30 })];
+  const rows = record(rounds(windows));
+  assert.equal(rows.length, 1);
+  const row = rows[0]!;
+  assert.equal(row.cluster, "a");
+  assert.equal(row.loadRatio, 1.5);
+  assert.equal(row.requests, 150);
+  assert.equal(row.observed, 0.2);
+  assert.equal(row.now, 0);
+  // At 150 rps, 20 rps beyond the 130 it is trusted with count bad (load-response.ts): 20 / 150.
+  assert.ok(Math.abs(row.predicted.load_response - 20 / 150) < 1e-12, `load_response ${row.predicted.load_response}`);
+  assert.equal(row.predicted.persistence, 0);
+});
+
+test("what adds no row to the calibration", async (t) => {
+  const cases: Array<{ name: string; statuses: ForecastStatus[][]; lag?: number; expected: number }> = [
+    { name: "a round without a new window (the lag counts windows, not rounds)", statuses: [...rounds([win(0)]), ...rounds([win(0)]), ...rounds([win(0), win(1)]).slice(1)], expected: 0 },
+    { name: "an outcome window with fewer requests than the least judged", statuses: rounds([win(0), win(1), win(2, { requests: 10, rps: 10 })]), expected: 0 },
+    { name: "a cluster that was open when the prediction would have been made", statuses: rounds([win(0), win(1), win(2)], [OPEN, CLOSED, CLOSED]), expected: 0 },
+    { name: "nothing, when the cluster was closed: one row per window past the lag", statuses: rounds([win(0), win(1), win(2), win(3)], [OPEN, CLOSED, CLOSED, CLOSED]), expected: 1 },
+    { name: "nothing, with a lag of one window", statuses: rounds([win(0), win(1), win(2)]), lag: 1, expected: 2 },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => assert.equal(record(c.statuses, c.lag).length, c.expected));
+  }
+});
+
+test("a lag under one window or a least count under one request is refused, naming it", () => {
+  assert.throws(() => new ForecastRecorder(0, 20), /lagWindows: expected a whole number of at least 1, got 0/);
+  assert.throws(() => new ForecastRecorder(2, 0), /minRequests: expected at least 1, got 0/);
+});
+
+function row(over: Partial<ForecastRow> & { load_response: number; persistence: number }): ForecastRow {
+  return { cluster: "a", loadRatio: 1, requests: 100, observed: 0, now: 0, ...over, predicted: { load_response: over.load_response, persistence: over.persistence } };
+}
+
+test("the summary weighs rows by their requests and bands them by load ratio and by prediction", () => {
+  const rows = [
+    row({ loadRatio: 1, requests: 100, observed: 0.01, load_response: 0.02, persistence: 0.01 }),
+    row({ loadRatio: 1.05, requests: 300, observed: 0.03, load_response: 0.02, persistence: 0.01 }),
+    row({ loadRatio: 1.2, requests: 200, observed: 0.01, load_response: 0.15, persistence: 0 }),
+  ];
+  const s = summariseForecasts(rows);
+  assert.equal(s.rows, 3);
+  assert.deepEqual(s.byLoadRatio.map((b) => [b.label, b.rows, b.requests]), [["0.9–1.1", 2, 400], ["1.1–1.3", 1, 200]]);
+  const steady = s.byLoadRatio[0]!;
+  assert.ok(Math.abs(steady.observed - (100 * 0.01 + 300 * 0.03) / 400) < 1e-12);
+  assert.ok(Math.abs(steady.predictors.load_response.mae - (100 * 0.01 + 300 * 0.01) / 400) < 1e-12);
+  assert.ok(Math.abs(steady.predictors.persistence.bias - (100 * 0 + 300 * -0.02) / 400) < 1e-12);
+  assert.equal(steady.observedP99, 0.03);
+  // Only the row taking more load is banded by prediction, in the 10–20 % band.
+  assert.deepEqual(s.byPredictionUnderMoreLoad.map((b) => [b.label, b.rows]), [["10 %–20 %", 1]]);
+  assert.equal(s.trouble.rows, 0);
+  assert.match(forecastMarkdown(s), /\| 1\.1–1\.3 \| 1 \| 1 % \| 1 % \| 15 % \/ 14 % \/ \+14 % \| 0 % \/ 1 % \/ −1 % \|/);
+});
+
+test("the shortfall counts only outcomes where the cluster went bad, and only what the prediction fell short", async (t) => {
+  const cases: Array<{ name: string; rows: ForecastRow[]; troubleRows: number; loadResponse: number; persistence: number }> = [
+    { name: "a cluster at its usual bad level is no trouble however bad", rows: [row({ observed: 0.3, now: 0.28, load_response: 0, persistence: 0.28 })], troubleRows: 0, loadResponse: 0, persistence: 0 },
+    { name: "a rise to under a tenth is no trouble", rows: [row({ observed: 0.08, now: 0, load_response: 0, persistence: 0 })], troubleRows: 0, loadResponse: 0, persistence: 0 },
+    {
+      name: "a rise to a fifth, predicted over and under",
+      rows: [row({ observed: 0.2, now: 0, load_response: 0.25, persistence: 0 }), row({ observed: 0.4, now: 0.1, requests: 300, load_response: 0.3, persistence: 0.1 })],
+      troubleRows: 2,
+      loadResponse: (100 * 0 + 300 * 0.1) / 400,
+      persistence: (100 * 0.2 + 300 * 0.3) / 400,
+    },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const s = summariseForecasts(c.rows);
+      assert.equal(s.trouble.rows, c.troubleRows);
+      assert.ok(Math.abs(s.trouble.shortfall.load_response - c.loadResponse) < 1e-12, `load_response ${s.trouble.shortfall.load_response}`);
+      assert.ok(Math.abs(s.trouble.shortfall.persistence - c.persistence) < 1e-12, `persistence ${s.trouble.shortfall.persistence}`);
+    });
+  }
+});
