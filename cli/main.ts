@@ -17,7 +17,7 @@ const summaries: Record<string, string> = {
   "control-plane": "run the control plane (gRPC for sidecars, xDS, admin API, dashboard)",
   sidecar: "run a local HTTP/1.1 sidecar proxy that runs the filter on every request",
   "check-config": "check configuration files, and sidecars against their control plane, without starting anything",
-  bench: "benchmarks: `bench filter`, `bench control-plane`, `bench scenarios`, `bench generalization`",
+  bench: "benchmarks: `bench filter`, `bench control-plane`, `bench scenarios`, `bench generalization`, `bench forecast`",
   train: "train the anomaly model and write models/anomaly.onnx",
 };
 

@@ -113,11 +113,20 @@ export interface ForecastBand {
   predictors: Record<ForecastPredictor, { mean: number; mae: number; bias: number }>;
 }
 
-/** Outcomes where the cluster went bad: observed at least TROUBLE_FRACTION and TROUBLE_RISE above its level then. */
+/**
+ * Outcomes where the cluster went bad: observed at least TROUBLE_FRACTION and TROUBLE_RISE above
+ * its level then. A predictor calls trouble when its prediction is that bad by the same rule; a
+ * call on an outcome that was not trouble is a false alarm, the kind that moves traffic off a
+ * cluster that needed no help (false cuts).
+ */
 export interface ForecastTrouble {
   rows: number;
-  /** Per predictor: request-weighted mean shortfall, max(0, observed − predicted). */
+  /** Per predictor: request-weighted mean shortfall on the trouble rows, max(0, observed − predicted). */
   shortfall: Record<ForecastPredictor, number>;
+  /** Per predictor: trouble rows it called. */
+  caught: Record<ForecastPredictor, number>;
+  /** Per predictor: rows it called that were not trouble. */
+  falseAlarms: Record<ForecastPredictor, number>;
 }
 
 export interface ForecastSummary {
@@ -142,10 +151,13 @@ export function summariseForecasts(rows: readonly ForecastRow[]): ForecastSummar
   const byLoadRatio = bands(rows, LOAD_RATIO_BANDS, (r) => r.loadRatio, (lo, hi) => (hi === Infinity ? `≥ ${lo}` : `${lo}–${hi}`));
   const more = rows.filter((r) => r.loadRatio >= MORE_LOAD_RATIO);
   const byPredictionUnderMoreLoad = bands(more, PREDICTION_BANDS, (r) => r.predicted.load_response, (lo, hi) => (hi === Infinity ? `≥ ${pct(lo)}` : `${pct(lo)}–${pct(hi)}`));
-  const bad = rows.filter((r) => r.observed >= TROUBLE_FRACTION && r.observed >= r.now + TROUBLE_RISE);
+  const isTrouble = (r: ForecastRow, value: number) => value >= TROUBLE_FRACTION && value >= r.now + TROUBLE_RISE;
+  const bad = rows.filter((r) => isTrouble(r, r.observed));
   const weight = bad.reduce((a, r) => a + r.requests, 0);
   const shortfall = perPredictor((p) => (weight > 0 ? bad.reduce((a, r) => a + r.requests * Math.max(0, r.observed - r.predicted[p]), 0) / weight : 0));
-  return { rows: rows.length, byLoadRatio, byPredictionUnderMoreLoad, trouble: { rows: bad.length, shortfall } };
+  const caught = perPredictor((p) => bad.filter((r) => isTrouble(r, r.predicted[p])).length);
+  const falseAlarms = perPredictor((p) => rows.filter((r) => isTrouble(r, r.predicted[p]) && !isTrouble(r, r.observed)).length);
+  return { rows: rows.length, byLoadRatio, byPredictionUnderMoreLoad, trouble: { rows: bad.length, shortfall, caught, falseAlarms } };
 }
 
 function bands(rows: readonly ForecastRow[], edges: Array<[number, number]>, value: (r: ForecastRow) => number, label: (lo: number, hi: number) => string): ForecastBand[] {
@@ -201,7 +213,11 @@ export function forecastMarkdown(s: ForecastSummary): string {
     rule,
     ...s.byPredictionUnderMoreLoad.map(line),
     "",
-    `Trouble (outcome ≥ ${pct(TROUBLE_FRACTION)} bad and ${pct(TROUBLE_RISE)} above the cluster's level then): ${s.trouble.rows} rows; mean shortfall of the prediction: ${FORECAST_PREDICTORS.map((p) => `${p} ${pct(s.trouble.shortfall[p])}`).join(", ")}.`,
+    `Trouble (outcome ≥ ${pct(TROUBLE_FRACTION)} bad and ${pct(TROUBLE_RISE)} above the cluster's level then): ${s.trouble.rows} rows. A predictor calls trouble when its prediction is that bad:`,
+    "",
+    "| predictor | mean shortfall on trouble | trouble called | false alarms (called, not trouble) |",
+    "|---|---:|---:|---:|",
+    ...FORECAST_PREDICTORS.map((p) => `| ${p} | ${pct(s.trouble.shortfall[p])} | ${s.trouble.caught[p]} of ${s.trouble.rows} | ${s.trouble.falseAlarms[p]} |`),
     "",
   ].join("\n");
 }

@@ -1,7 +1,8 @@
 // The forecast calibration (sim/forecast-calibration.ts): each closed cluster's load–response
 // model is paired with the window `lag` windows later, at the load that window got; windows too
 // thin to judge, rounds without a new window and clusters not closed add nothing; the summary
-// weighs rows by their requests and counts the shortfall only where a cluster went bad.
+// weighs rows by their requests, counts the shortfall only where a cluster went bad, and counts
+// each predictor's calls of trouble that came and that did not (false alarms).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ForecastRecorder, summariseForecasts, forecastMarkdown, type ForecastRow, type ForecastStatus } from "../sim/forecast-calibration.js";
@@ -87,7 +88,7 @@ test("the summary weighs rows by their requests and bands them by load ratio and
 });
 
 test("the shortfall counts only outcomes where the cluster went bad, and only what the prediction fell short", async (t) => {
-  const cases: Array<{ name: string; rows: ForecastRow[]; troubleRows: number; loadResponse: number; persistence: number }> = [
+  const cases: Array<{ name: string; rows: ForecastRow[]; troubleRows: number; loadResponse: number; persistence: number; caught?: number; falseAlarms?: number }> = [
     { name: "a cluster at its usual bad level is no trouble however bad", rows: [row({ observed: 0.3, now: 0.28, load_response: 0, persistence: 0.28 })], troubleRows: 0, loadResponse: 0, persistence: 0 },
     { name: "a rise to under a tenth is no trouble", rows: [row({ observed: 0.08, now: 0, load_response: 0, persistence: 0 })], troubleRows: 0, loadResponse: 0, persistence: 0 },
     {
@@ -96,12 +97,18 @@ test("the shortfall counts only outcomes where the cluster went bad, and only wh
       troubleRows: 2,
       loadResponse: (100 * 0 + 300 * 0.1) / 400,
       persistence: (100 * 0.2 + 300 * 0.3) / 400,
+      caught: 2,
+      falseAlarms: 0,
     },
+    { name: "trouble predicted where none came is a false alarm, not a catch", rows: [row({ observed: 0.01, now: 0, load_response: 0.15, persistence: 0 })], troubleRows: 0, loadResponse: 0, persistence: 0, caught: 0, falseAlarms: 1 },
   ];
   for (const c of cases) {
     await t.test(c.name, () => {
       const s = summariseForecasts(c.rows);
       assert.equal(s.trouble.rows, c.troubleRows);
+      if (c.caught !== undefined) assert.equal(s.trouble.caught.load_response, c.caught);
+      if (c.falseAlarms !== undefined) assert.equal(s.trouble.falseAlarms.load_response, c.falseAlarms);
+      assert.equal(s.trouble.caught.persistence + s.trouble.falseAlarms.persistence, 0, "persistence never predicts a rise");
       assert.ok(Math.abs(s.trouble.shortfall.load_response - c.loadResponse) < 1e-12, `load_response ${s.trouble.shortfall.load_response}`);
       assert.ok(Math.abs(s.trouble.shortfall.persistence - c.persistence) < 1e-12, `persistence ${s.trouble.shortfall.persistence}`);
     });
