@@ -13,6 +13,9 @@
 // The load ratio is the later load over the load at the time: above 1 the cluster took more,
 // as a receiver of a move or at the rise of a wave, which is where the planner's trust in a
 // receiver is decided.
+// When the run has the anomaly model, its risk at the time (ClusterStatus.scorers, MODEL_SCORER)
+// is kept too: it is a probability of breaking the SLO within its horizon, not a bad fraction, so
+// it is scored only as a caller of trouble (an alarm at or over its threshold), beside the others.
 //
 // Pure: fed ClusterStatus snapshots (as the control plane reports them after each round), no clock.
 import { assessLoadResponse, badRequests, offeredRps } from "../control-plane/src/core/planner/assessment.js";
@@ -34,13 +37,19 @@ export interface ForecastRow {
   /** The cluster's pooled bad fraction at prediction time, [0, 1]. */
   now: number;
   predicted: Record<ForecastPredictor, number>;
+  /** The anomaly model's risk at prediction time, [0, 1]; absent: the run had no model. */
+  modelRisk?: number;
 }
 
+/** The anomaly model's scorer name in a cluster status (control-plane/src/model/onnx-scorer.ts). */
+export const MODEL_SCORER = "onnx-model";
+
 /** What the recorder needs of a cluster's status. */
-export type ForecastStatus = Pick<ClusterStatus, "cluster" | "state" | "capacity" | "recent">;
+export type ForecastStatus = Pick<ClusterStatus, "cluster" | "state" | "capacity" | "recent"> & Partial<Pick<ClusterStatus, "scorers">>;
 
 interface Kept {
   response: LoadResponse;
+  modelRisk: number | undefined;
   /** Start of the newest window the response was assessed on, epoch ms. */
   windowStartMs: number;
 }
@@ -72,7 +81,7 @@ export class ForecastRecorder {
       if (kept.length > 0 && kept.at(-1)!.windowStartMs >= newest.windowStartMs) continue;
       if (kept.length >= this.lagWindows) this.judge(s.cluster, kept.shift()!, newest);
       // A placeholder keeps the lag counted in windows while the cluster is not closed.
-      kept.push({ response: s.state.kind === "closed" ? assessLoadResponse(s.recent, s.capacity) : NOT_PREDICTED, windowStartMs: newest.windowStartMs });
+      kept.push({ response: s.state.kind === "closed" ? assessLoadResponse(s.recent, s.capacity) : NOT_PREDICTED, modelRisk: s.scorers?.[MODEL_SCORER]?.score, windowStartMs: newest.windowStartMs });
       this.kept.set(s.cluster, kept);
     }
   }
@@ -93,6 +102,7 @@ export class ForecastRecorder {
       observed: badRequests(outcome) / outcome.requests,
       now: m.badFraction,
       predicted: { load_response: predictBadFraction(m, load), persistence: m.badFraction },
+      ...(then.modelRisk === undefined ? {} : { modelRisk: then.modelRisk }),
     });
   }
 }
@@ -127,6 +137,8 @@ export interface ForecastTrouble {
   caught: Record<ForecastPredictor, number>;
   /** Per predictor: rows it called that were not trouble. */
   falseAlarms: Record<ForecastPredictor, number>;
+  /** The anomaly model's alarm (risk at or over its threshold) as a caller, when every row has its risk. */
+  model?: { threshold: number; caught: number; falseAlarms: number };
 }
 
 export interface ForecastSummary {
@@ -147,7 +159,7 @@ const LOAD_RATIO_BANDS: Array<[number, number]> = [[0, 0.9], [0.9, 1.1], [1.1, 1
 const PREDICTION_BANDS: Array<[number, number]> = [[0, 0.01], [0.01, 0.03], [0.03, 0.1], [0.1, 0.2], [0.2, 0.4], [0.4, Infinity]];
 
 /** The summary of a run's rows (bands without rows are left out). */
-export function summariseForecasts(rows: readonly ForecastRow[]): ForecastSummary {
+export function summariseForecasts(rows: readonly ForecastRow[], modelAlarmThreshold = 0.5): ForecastSummary {
   const byLoadRatio = bands(rows, LOAD_RATIO_BANDS, (r) => r.loadRatio, (lo, hi) => (hi === Infinity ? `≥ ${lo}` : `${lo}–${hi}`));
   const more = rows.filter((r) => r.loadRatio >= MORE_LOAD_RATIO);
   const byPredictionUnderMoreLoad = bands(more, PREDICTION_BANDS, (r) => r.predicted.load_response, (lo, hi) => (hi === Infinity ? `≥ ${pct(lo)}` : `${pct(lo)}–${pct(hi)}`));
@@ -157,7 +169,10 @@ export function summariseForecasts(rows: readonly ForecastRow[]): ForecastSummar
   const shortfall = perPredictor((p) => (weight > 0 ? bad.reduce((a, r) => a + r.requests * Math.max(0, r.observed - r.predicted[p]), 0) / weight : 0));
   const caught = perPredictor((p) => bad.filter((r) => isTrouble(r, r.predicted[p])).length);
   const falseAlarms = perPredictor((p) => rows.filter((r) => isTrouble(r, r.predicted[p]) && !isTrouble(r, r.observed)).length);
-  return { rows: rows.length, byLoadRatio, byPredictionUnderMoreLoad, trouble: { rows: bad.length, shortfall, caught, falseAlarms } };
+  const withModel = rows.length > 0 && rows.every((r) => r.modelRisk !== undefined);
+  const alarm = (r: ForecastRow) => r.modelRisk! >= modelAlarmThreshold;
+  const model = withModel ? { threshold: modelAlarmThreshold, caught: bad.filter(alarm).length, falseAlarms: rows.filter((r) => alarm(r) && !isTrouble(r, r.observed)).length } : undefined;
+  return { rows: rows.length, byLoadRatio, byPredictionUnderMoreLoad, trouble: { rows: bad.length, shortfall, caught, falseAlarms, ...(model === undefined ? {} : { model }) } };
 }
 
 function bands(rows: readonly ForecastRow[], edges: Array<[number, number]>, value: (r: ForecastRow) => number, label: (lo: number, hi: number) => string): ForecastBand[] {
@@ -218,6 +233,7 @@ export function forecastMarkdown(s: ForecastSummary): string {
     "| predictor | mean shortfall on trouble | trouble called | false alarms (called, not trouble) |",
     "|---|---:|---:|---:|",
     ...FORECAST_PREDICTORS.map((p) => `| ${p} | ${pct(s.trouble.shortfall[p])} | ${s.trouble.caught[p]} of ${s.trouble.rows} | ${s.trouble.falseAlarms[p]} |`),
+    ...(s.trouble.model === undefined ? [] : [`| the anomaly model's alarm (risk ≥ ${s.trouble.model.threshold}) | — | ${s.trouble.model.caught} of ${s.trouble.rows} | ${s.trouble.model.falseAlarms} |`]),
     "",
   ].join("\n");
 }

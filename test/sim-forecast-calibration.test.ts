@@ -2,7 +2,8 @@
 // model is paired with the window `lag` windows later, at the load that window got; windows too
 // thin to judge, rounds without a new window and clusters not closed add nothing; the summary
 // weighs rows by their requests, counts the shortfall only where a cluster went bad, and counts
-// each predictor's calls of trouble that came and that did not (false alarms).
+// each predictor's calls of trouble that came and that did not (false alarms), the anomaly
+// model's alarm among them when the run had the model.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ForecastRecorder, summariseForecasts, forecastMarkdown, type ForecastRow, type ForecastStatus } from "../sim/forecast-calibration.js";
@@ -111,6 +112,30 @@ test("the shortfall counts only outcomes where the cluster went bad, and only wh
       assert.equal(s.trouble.caught.persistence + s.trouble.falseAlarms.persistence, 0, "persistence never predicts a rise");
       assert.ok(Math.abs(s.trouble.shortfall.load_response - c.loadResponse) < 1e-12, `load_response ${s.trouble.shortfall.load_response}`);
       assert.ok(Math.abs(s.trouble.shortfall.persistence - c.persistence) < 1e-12, `persistence ${s.trouble.shortfall.persistence}`);
+    });
+  }
+});
+
+test("the model's risk at prediction time is kept when the run has the model, and its alarm is scored as a caller", () => {
+  const windows = [win(0), win(1), win(2, { requests: 100, errorRate: 0.3, errors5xx: 30 })];
+  const statuses = rounds(windows).map((r, i) => r.map((st) => ({ ...st, scorers: { "onnx-model": { score: [0.7, 0.2, 0.1][i]!, hard: false, reasons: [] } } })));
+  const rows = record(statuses);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.modelRisk, 0.7, "the risk of the round the prediction was made in");
+  assert.equal(record(rounds(windows))[0]!.modelRisk, undefined, "no model, no risk");
+});
+
+test("the model's alarm calls trouble at its threshold; without the model's risk on every row it is not scored", async (t) => {
+  const withRisk = (risk: number | undefined, observed: number) => ({ ...row({ observed, now: 0, load_response: 0, persistence: 0 }), ...(risk === undefined ? {} : { modelRisk: risk }) });
+  const cases: Array<{ name: string; rows: ForecastRow[]; threshold?: number; model: { caught: number; falseAlarms: number } | undefined }> = [
+    { name: "an alarm before trouble is caught, one before calm a false alarm", rows: [withRisk(0.9, 0.3), withRisk(0.6, 0.0), withRisk(0.1, 0.2)], model: { caught: 1, falseAlarms: 1 } },
+    { name: "the threshold is the model's own", rows: [withRisk(0.6, 0.3)], threshold: 0.7, model: { caught: 0, falseAlarms: 0 } },
+    { name: "a row without the model's risk: not scored", rows: [withRisk(0.9, 0.3), withRisk(undefined, 0.3)], model: undefined },
+  ];
+  for (const c of cases) {
+    await t.test(c.name, () => {
+      const m = summariseForecasts(c.rows, c.threshold).trouble.model;
+      assert.deepEqual(m === undefined ? undefined : { caught: m.caught, falseAlarms: m.falseAlarms }, c.model);
     });
   }
 });

@@ -1,5 +1,6 @@
 // `autoglm bench forecast`: bad options are refused with exit code 2 naming the problem; a run of
-// one tuning scenario prints the calibration tables and writes the summary and its rows as JSON.
+// one tuning scenario (with the committed anomaly model) prints the calibration tables, the model's
+// alarm among the callers of trouble, and writes the summary and its rows as JSON.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,6 +30,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--llm-share", "2"], /--llm-share: expected a number from 0 to 1, got "2"/],
   [["--json", " "], /--json: give a file name/],
   [["--seed", "3"], /Unknown option '--seed'/],
+  [["--model", "no-such-dir/model.onnx"], /--model: anomaly model no-such-dir\/model\.onnx: cannot be read/],
 ];
 for (const [args, message] of bad) {
   test(`bench forecast ${args.join(" ")} is refused with exit code 2`, async () => {
@@ -52,6 +54,8 @@ test("a forecast run of one scenario prints the calibration and writes its rows"
     assert.equal(code, 0);
     assert.match(stdout, /^# Forecast calibration/m);
     assert.match(stdout, /autoglm bench forecast --count 1 --tuning 3 --family main --llm-share 0 --lag 2/);
+    assert.match(stdout, /autoglm with the anomaly model/);
+    assert.match(stdout, /\| the anomaly model's alarm \(risk ≥ 0\.5\) \| — \| \d+ of \d+ \| \d+ \|/);
     assert.match(stdout, /\| band \| rows \| observed \(mean\) \| observed p99 \| load_response: mean \/ MAE \/ bias \| persistence: mean \/ MAE \/ bias \|/);
     const written = JSON.parse(readFileSync(json, "utf8")) as { summary: { rows: number }; rows: Array<{ loadRatio: number; predicted: { load_response: number } }> };
     assert.ok(written.rows.length > 0, "no prediction was paired with an outcome");

@@ -15,13 +15,14 @@ const DEFAULT_LAG = 2;
 
 const help = `Usage: autoglm bench forecast [options]
 
-Runs autoglm (without the anomaly model) on N generated scenarios of the tuning range and, after
-every decision round, takes each closed cluster's load-response model as the planner assesses
-it (control-plane/src/core/planner/). --lag windows later it compares what the model predicted
-at the load the cluster then got with the bad fraction it showed (failed or slower than the
-SLO), beside persistence (the bad fraction it showed at the time). Prints the calibration by
-load ratio and, where clusters took more load, by the prediction, and how far each predictor fell
-short where a cluster went bad.
+Runs autoglm on N generated scenarios of the tuning range and, after every decision round,
+takes each closed cluster's load-response model as the planner assesses it
+(control-plane/src/core/planner/). --lag windows later it compares what that model predicted at
+the load the cluster then got with the bad fraction it showed (failed or slower than the SLO),
+beside persistence (the bad fraction it showed at the time). Prints the calibration by load
+ratio and, where clusters took more load, by the prediction; how far each predictor fell short
+where a cluster went bad; and each predictor, and the anomaly model's alarm, as a caller of
+that trouble (caught, and false alarms).
 
 Options:
   --count <n>       scenarios (default ${DEFAULT_COUNT})
@@ -30,6 +31,8 @@ Options:
   --family <f>      main (default) or shifted (models/src/scenario-generator-shifted.ts)
   --llm-share <f>   share of scenarios, 0 to 1, with streamed LLM answers (default 0)
   --lag <k>         windows from a prediction to its outcome, 1 to 10 (default ${DEFAULT_LAG})
+  --model <file>    the anomaly model the runs use, whose alarm is scored as a caller of trouble
+                    too (default: models/anomaly.onnx when present; "" for none)
   --json <file>     write the summary and every row as JSON
   -h, --help        this help
 
@@ -64,6 +67,7 @@ export const command: Command = {
           family: { type: "string" },
           "llm-share": { type: "string" },
           lag: { type: "string" },
+          model: { type: "string" },
           json: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
@@ -89,6 +93,22 @@ export const command: Command = {
     const llmShare = llmShareText === undefined ? 0 : Number(llmShareText);
     if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
 
+    const { existsSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { projectRoot } = await import("../../sim/scenario.js");
+    const defaultModel = join(projectRoot(), "models", "anomaly.onnx");
+    const modelPath = values.model ?? (existsSync(defaultModel) ? defaultModel : "");
+    let alarmThreshold: number | undefined;
+    if (modelPath !== "") {
+      const { loadModel } = await import("../../control-plane/src/model/index.js");
+      try {
+        const loaded = await loadModel(modelPath);
+        alarmThreshold = loaded.info.alarmThreshold;
+        await loaded.session.release();
+      } catch (e) {
+        return fail(`--model: ${(e as Error).message}`);
+      }
+    }
     const { autoglmUnavailableReason, createAutoglmPolicy } = await import("../../sim/policies/autoglm.js");
     const unavailable = autoglmUnavailableReason();
     if (unavailable !== undefined) return fail(unavailable);
@@ -109,7 +129,7 @@ export const command: Command = {
     bar.start(scenarios.length, 0);
     for (const scenario of scenarios) {
       const recorder = new ForecastRecorder(lag, DEFAULT_CONFIG.detector.minRequests);
-      const policy = await createAutoglmPolicy(scenario, scenario.seed, { modelPath: "", name: "autoglm-rules", onRound: (statuses) => recorder.observe(statuses) });
+      const policy = await createAutoglmPolicy(scenario, scenario.seed, { modelPath, ...(modelPath === "" ? { name: "autoglm-rules" } : {}), onRound: (statuses) => recorder.observe(statuses) });
       try {
         await runScenario(scenario, policy);
       } finally {
@@ -120,10 +140,11 @@ export const command: Command = {
     }
     bar.stop();
     const rows = recorders.flatMap((r) => [...r.rows()]);
-    const summary = summariseForecasts(rows);
+    const summary = summariseForecasts(rows, alarmThreshold);
     const wallS = Math.round((performance.now() - started) / 1000);
-    const made = `autoglm bench forecast --count ${count} --tuning ${tuning} --family ${family} --llm-share ${llmShare} --lag ${lag}`;
-    process.stdout.write(`# Forecast calibration\n\nMade with \`${made}\` in ${wallS} s: ${scenarios.length} tuning scenarios (${family} family), autoglm without the model.\n\n${forecastMarkdown(summary)}`);
+    const made = `autoglm bench forecast --count ${count} --tuning ${tuning} --family ${family} --llm-share ${llmShare} --lag ${lag}${values.model === undefined ? "" : ` --model ${JSON.stringify(values.model)}`}`;
+    const subject = modelPath === "" ? "autoglm without the anomaly model" : "autoglm with the anomaly model";
+    process.stdout.write(`# Forecast calibration\n\nMade with \`${made}\` in ${wallS} s: ${scenarios.length} tuning scenarios (${family} family), ${subject}.\n\n${forecastMarkdown(summary)}`);
     if (values.json !== undefined) {
       const failed = tryWriteFile(values.json, `${JSON.stringify({ command: made, wall_s: wallS, scenarios: scenarios.map((s) => s.name), summary, rows }, null, 1)}\n`);
       if (failed !== null) {
