@@ -1,8 +1,10 @@
 // Operator overrides and the halt (control-plane/src/core/overrides.ts) on plain data: validation,
-// expiry, what an override does to a breaker, and the book of overrides in force.
+// expiry, what an override does to a breaker, the book of overrides in force, and what setting one
+// through the decision engine's operator does to the engine's breaker.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
+import { DecisionEngine } from "../control-plane/src/core/decision-engine.js";
 import { ControlPlaneError } from "../control-plane/src/core/errors.js";
 import { applyOverride, expireOverride, OperatorControls, validateOverride } from "../control-plane/src/core/overrides.js";
 import type { BreakerState, Override, Transition } from "../control-plane/src/core/types.js";
@@ -147,5 +149,40 @@ describe("the book of overrides and the halt", () => {
     const restored = new OperatorControls(CLUSTERS);
     restored.restore([], { halted: true, reason: "r", actor: "d", atMs: 7 }, 1000);
     assert.deepEqual(restored.haltState(), { halted: true, reason: "r", actor: "d", atMs: 7 });
+  });
+});
+
+describe("every override set reaches the book's onSet, with the override it replaced", () => {
+  const cases: Array<{ name: string; set: Array<Partial<Override>>; expected: Array<[Override["state"], Override["state"] | undefined]> }> = [
+    { name: "a first override replaces nothing", set: [{}], expected: [["open", undefined]] },
+    { name: "auto after open hands over the open one", set: [{}, { state: "auto" }], expected: [["open", undefined], ["auto", "open"]] },
+    { name: "an invalid override reaches nothing", set: [{ actor: "" }], expected: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const seen: Array<[Override["state"], Override["state"] | undefined]> = [];
+      const controls = new OperatorControls(CLUSTERS, (o, had) => seen.push([o.state, had?.state]));
+      for (const o of c.set) {
+        try {
+          controls.set(override(o), 0);
+        } catch {
+          // refused: nothing recorded, nothing called
+        }
+      }
+      assert.deepEqual(seen, c.expected);
+    });
+  }
+});
+
+describe("the decision engine's operator", () => {
+  it("an override set to auto through it sends a forced-open breaker to the detectors through half-open at the next round", async () => {
+    const engine = new DecisionEngine([{ name: "a", baseWeight: 1 }, { name: "b", baseWeight: 1 }], { latencyMs: 2000, successRate: 0.99 }, DEFAULT_CONFIG);
+    const t0 = 1_700_000_000_000;
+    engine.operator.set(override({ state: "open" }), t0);
+    assert.equal((await engine.round(t0 + 1)).decisions.clusters.find((c) => c.cluster === "a")!.state, "open");
+    engine.operator.set(override({ state: "auto" }), t0 + 2);
+    const after = await engine.round(t0 + 3);
+    assert.deepEqual(engine.operator.list(), []);
+    assert.equal(after.decisions.clusters.find((c) => c.cluster === "a")!.state, "half_open");
   });
 });

@@ -175,7 +175,7 @@ export class ControlPlane {
 
   /** Active overrides (expired ones are dropped at the next round). */
   overrides(): Override[] {
-    return this.engine.overrides();
+    return this.engine.operator.list();
   }
 
   /** Sets (state "open"/"closed") or clears (state "auto") a manual override until untilMs;
@@ -252,7 +252,7 @@ export class ControlPlane {
 
   /** The rollback pinned, if any (GET /v1/decisions/rollback). */
   rollbackInForce(): Rollback | undefined {
-    return this.engine.rollback();
+    return this.engine.operator.rollback();
   }
 
   /** Republishes the decision set of an earlier version (found in the audit log) as a new version

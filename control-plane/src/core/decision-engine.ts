@@ -37,14 +37,14 @@ import { sustainedRisk } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
-import { OperatorControls, releaseForcedOpen } from "./overrides.js";
+import { OperatorControls, releaseForcedOpen, type OperatorApi } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
 import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
 import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
-import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, HaltState, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
+import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
 import { logShare } from "./planner/gathered-share.js";
 import { planConfigOf, planRound, type RoundCluster } from "./planner/round-plan.js";
 import { applyTriggerActions, TriggerEngine, type TriggerEvent, type TriggerRule } from "./triggers/index.js";
@@ -73,8 +73,14 @@ export class DecisionEngine {
   /** The stream objectives' scorer, when the SLO has one (streams/stream-slo-scorer.ts). */
   private readonly streamSlo: StreamSloScorer | undefined;
   private readonly alarms: AlarmFilter;
-  /** Overrides in force and the halt (overrides.ts). */
+  /** Overrides in force, the halt and the rollback pin (overrides.ts). */
   private readonly controls: OperatorControls;
+  /**
+   * What operators set by hand, for the admin side and the replicas: overrides, the halt, the
+   * rollback pin (overrides.ts OperatorApi). Setting an override also acts on the engine's record
+   * of the cluster (overrideSet); expiry and restore stay the engine's.
+   */
+  readonly operator: OperatorApi;
   /** The set in force and the version clock (issued-decisions.ts). */
   private readonly issued = new IssuedDecisions();
   private restoredFrom: DecisionSet | undefined;
@@ -108,7 +114,8 @@ export class DecisionEngine {
     this.streamSlo = hasStreamObjective(this.slo) ? new StreamSloScorer(streamObjectives(this.slo), d) : undefined;
     if (this.streamSlo !== undefined) this.builtins.push(this.streamSlo);
     this.alarms = new AlarmFilter(d);
-    this.controls = new OperatorControls(this.clusters.map((c) => c.name));
+    this.controls = new OperatorControls(this.clusters.map((c) => c.name), (o, had, nowMs) => this.overrideSet(o, had, nowMs));
+    this.operator = this.controls;
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
     this.triggers = new TriggerEngine(triggerRules);
   }
@@ -139,49 +146,14 @@ export class DecisionEngine {
     this.sourceLimits = limits;
   }
 
-  validateOverride(o: Override, nowMs: number): void {
-    this.controls.validate(o, nowMs);
-  }
-
-  setOverride(o: Override, nowMs: number): void {
-    const had = this.controls.set(o, nowMs);
-    // A forced-open breaker goes back to the detectors through half-open (probing) at once.
+  /** An override was set or cleared (operator.set): a forced-open breaker released by it goes
+   *  back to the detectors through half-open (probing) at once, and the cluster's alarm filter
+   *  and stream scorer start afresh. */
+  private overrideSet(o: Override, had: Override | undefined, nowMs: number): void {
     const rt = this.runtime.get(o.cluster)!;
     if (o.state === "auto" && had?.state === "open") rt.breaker = releaseForcedOpen(rt.breaker, nowMs);
     this.alarms.reset(o.cluster);
     this.streamSlo?.reset(o.cluster);
-  }
-
-  overrides(): Override[] {
-    return this.controls.list();
-  }
-
-  setHalt(halted: boolean, reason: string, actor: string, nowMs: number, mode?: HaltMode): void {
-    this.controls.setHalt(halted, reason, actor, nowMs, mode);
-  }
-
-  haltState(): HaltState {
-    return this.controls.haltState();
-  }
-
-  /** Throws CP_ERR_ROLLBACK_CONFLICT unless the pin names exactly the configured clusters. */
-  validateRollback(pin: Rollback): void {
-    this.controls.validateRollback(pin);
-  }
-
-  /** Pins an earlier set's cluster decisions (rollback.ts) from the next set on. */
-  setRollback(pin: Rollback): void {
-    this.controls.setRollback(pin);
-  }
-
-  /** The rollback pinned, if any. */
-  rollback(): Rollback | undefined {
-    return this.controls.rollback();
-  }
-
-  /** Ends the rollback (the next set is automatic again); returns it, undefined when none. */
-  releaseRollback(): Rollback | undefined {
-    return this.controls.releaseRollback();
   }
 
   /** Restores persisted state (before the first round): version, overrides, halt, breaker states. */

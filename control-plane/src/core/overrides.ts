@@ -71,13 +71,27 @@ export function applyOverride(cluster: string, o: Override, breaker: BreakerStat
 }
 
 /** The overrides in force (at most one per cluster, never "auto"), the halt and the rollback. */
+/**
+ * What an operator may do to the controls from outside the decision engine
+ * (decision-engine.ts `operator`): set, clear and read overrides, the halt and the rollback pin.
+ * Expiry and restore are the engine's: they go with its breakers.
+ */
+export type OperatorApi = Pick<OperatorControls, "validate" | "set" | "list" | "setHalt" | "haltState" | "validateRollback" | "setRollback" | "rollback" | "releaseRollback">;
+
 export class OperatorControls {
   private readonly byCluster = new Map<string, Override>();
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };
   private pin: Rollback | undefined;
 
-  /** `clusters`: the names of the clusters an override may name. */
-  constructor(private readonly clusters: readonly string[]) {}
+  /**
+   * `clusters`: the names of the clusters an override may name. `onSet`: called after every
+   * override set or cleared (set()), with the override it replaced or removed, so that what
+   * follows from it happens whoever sets it (the engine releases a forced-open breaker).
+   */
+  constructor(
+    private readonly clusters: readonly string[],
+    private readonly onSet?: (o: Override, had: Override | undefined, nowMs: number) => void,
+  ) {}
 
   validate(o: Override, nowMs: number): void {
     validateOverride(o, this.clusters, nowMs);
@@ -89,6 +103,7 @@ export class OperatorControls {
     const had = this.byCluster.get(o.cluster);
     if (o.state === "auto") this.byCluster.delete(o.cluster);
     else this.byCluster.set(o.cluster, { ...o });
+    this.onSet?.(o, had, nowMs);
     return had;
   }
 

@@ -7,8 +7,8 @@
 // leader alone opens and ends incidents and alerts. Times are epoch ms of the injected clock.
 import type { Logger } from "../../../lib/log.js";
 import type { AuditRecord } from "../audit/records.js";
-import type { DecisionEngine } from "../core/decision-engine.js";
 import { ControlPlaneError } from "../core/errors.js";
+import type { OperatorApi } from "../core/overrides.js";
 import { rollbackOf, rollbackTarget, validateRollbackRequest, type RollbackLookup, type RollbackRequest } from "../core/rollback.js";
 import type { SourceLimitEntry, SourceMonitor } from "../core/sources/index.js";
 import type { TriggerEngine, TriggerEvent } from "../core/triggers/index.js";
@@ -23,10 +23,10 @@ import type { RunStatus } from "./run-state.js";
 export interface OperatorControlsDeps {
   now(): number;
   state: RunStatus;
-  engine: Pick<
-    DecisionEngine,
-    "validateOverride" | "setOverride" | "setHalt" | "rollback" | "validateRollback" | "setRollback" | "releaseRollback"
-  > & { triggers: Pick<TriggerEngine, "statuses" | "persisted" | "clear"> };
+  engine: {
+    operator: Pick<OperatorApi, "validate" | "set" | "setHalt" | "rollback" | "validateRollback" | "setRollback" | "releaseRollback">;
+    triggers: Pick<TriggerEngine, "statuses" | "persisted" | "clear">;
+  };
   sources: Pick<SourceMonitor, "validate" | "setLimit" | "limitOf" | "removeLimit">;
   writes: Pick<AcknowledgedWrites, "write">;
   incidents: Pick<IncidentTracker, "operatorHalted" | "operatorResumed" | "trigger">;
@@ -49,9 +49,9 @@ export class OperatorControls {
    */
   async setOverride(override: Override): Promise<DecisionSet> {
     const atMs = this.deps.now();
-    this.deps.engine.validateOverride(override, atMs);
+    this.deps.engine.operator.validate(override, atMs);
     return this.deps.writes.write({ kind: "override", atMs, override }, () => {
-      this.deps.engine.setOverride(override, atMs);
+      this.deps.engine.operator.set(override, atMs);
       this.deps.emitter.emit("override", { override, atMs });
     });
   }
@@ -152,9 +152,9 @@ export class OperatorControls {
     const atMs = this.deps.now();
     validateRollbackRequest(request, atMs); // its expiry may have passed during the search
     const pin = rollbackOf(target, request, atMs);
-    engine.validateRollback(pin);
+    engine.operator.validateRollback(pin);
     const decisions = await this.deps.writes.write({ kind: "rollback", atMs, rollback: pin }, () => {
-      engine.setRollback(pin);
+      engine.operator.setRollback(pin);
       log.warn({ from_version: pin.fromVersion, until_ms: pin.untilMs, actor: pin.actor, reason: pin.reason }, "decisions rolled back to an earlier version and pinned");
       emitter.emit("rollback", { kind: "set", rollback: pin, atMs });
     });
@@ -168,11 +168,11 @@ export class OperatorControls {
     if (typeof reason !== "string" || reason.trim() === "" || typeof actor !== "string" || actor.trim() === "") {
       throw new ControlPlaneError("CP_ERR_ROLLBACK", "rollback release: reason and actor must be non-empty strings");
     }
-    const pin = engine.rollback();
+    const pin = engine.operator.rollback();
     if (pin === undefined) throw new ControlPlaneError("CP_ERR_ROLLBACK_CONFLICT", "no rollback is in force");
     const atMs = this.deps.now();
     const decisions = await this.deps.writes.write({ kind: "rollback_end", atMs, rollback: pin, cause: "released", actor, reason }, () => {
-      engine.releaseRollback();
+      engine.operator.releaseRollback();
       log.warn({ from_version: pin.fromVersion, actor, reason }, "rollback released: the policy decides again");
       emitter.emit("rollback", { kind: "released", rollback: pin, atMs, actor, reason });
     });
@@ -186,7 +186,7 @@ export class OperatorControls {
     const atMs = this.deps.now();
     const record: AuditRecord = halted ? { kind: "halt", atMs, reason, actor, ...(mode === undefined ? {} : { mode }) } : { kind: "resume", atMs, reason, actor };
     return this.deps.writes.write(record, () => {
-      this.deps.engine.setHalt(halted, reason, actor, atMs, mode);
+      this.deps.engine.operator.setHalt(halted, reason, actor, atMs, mode);
       this.deps.emitter.emit("halt", { halted, reason, actor, atMs, ...(halted && mode !== undefined ? { mode } : {}) });
     });
   }

@@ -5,6 +5,7 @@
 // (replica-role.ts).
 import type { Logger } from "../../../lib/log.js";
 import type { DecisionEngine } from "../core/decision-engine.js";
+import type { OperatorApi } from "../core/overrides.js";
 import type { SourceMonitor } from "../core/sources/index.js";
 import type { TriggerEngine, TriggerEvent } from "../core/triggers/index.js";
 import type { ControlPlaneEvents } from "../core/types.js";
@@ -14,7 +15,7 @@ import type { RunStatus } from "./run-state.js";
 
 export interface SharedRecordDeps {
   state: RunStatus;
-  engine: Pick<DecisionEngine, "setOverride" | "setHalt" | "setRollback" | "rollback" | "releaseRollback" | "setSourceLimits"> & { triggers: Pick<TriggerEngine, "clearFiring"> };
+  engine: Pick<DecisionEngine, "setSourceLimits"> & { operator: Pick<OperatorApi, "set" | "setHalt" | "setRollback" | "rollback" | "releaseRollback">; triggers: Pick<TriggerEngine, "clearFiring"> };
   sources: Pick<SourceMonitor, "setLimit" | "removeLimit" | "limitsInForce" | "decisions">;
   emitter: TypedEmitter<ControlPlaneEvents>;
   log: Logger;
@@ -38,7 +39,7 @@ export function applySharedRecord(record: SharedControlRecord, atMs: number, dep
   switch (record.kind) {
     case "override":
       try {
-        engine.setOverride(record.override, atMs);
+        engine.operator.set(record.override, atMs);
       } catch (error) {
         log.warn({ cluster: record.override.cluster, err: error }, "a shared override does not apply here; skipped");
         return SKIPPED;
@@ -49,13 +50,13 @@ export function applySharedRecord(record: SharedControlRecord, atMs: number, dep
     case "resume": {
       const halted = record.kind === "halt";
       const mode = record.kind === "halt" ? record.mode : undefined;
-      engine.setHalt(halted, record.reason, record.actor, atMs, mode);
+      engine.operator.setHalt(halted, record.reason, record.actor, atMs, mode);
       emitter.emit("halt", { halted, reason: record.reason, actor: record.actor, atMs, ...(mode === undefined ? {} : { mode }) });
       break;
     }
     case "rollback":
       try {
-        engine.setRollback(record.rollback);
+        engine.operator.setRollback(record.rollback);
       } catch (error) {
         log.warn({ from_version: record.rollback.fromVersion, err: error }, "a shared rollback does not apply here; skipped");
         return SKIPPED;
@@ -63,9 +64,9 @@ export function applySharedRecord(record: SharedControlRecord, atMs: number, dep
       emitter.emit("rollback", { kind: "set", rollback: record.rollback, atMs });
       break;
     case "rollback_end": {
-      const pin = engine.rollback();
+      const pin = engine.operator.rollback();
       if (pin === undefined || pin.atMs !== record.rollback.atMs || pin.fromVersion !== record.rollback.fromVersion) return SKIPPED;
-      engine.releaseRollback();
+      engine.operator.releaseRollback();
       emitter.emit(
         "rollback",
         record.cause === "released"
