@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
+import { share, wholeNumber } from "../option-values.js";
 import { tryWriteFile } from "../output-file.js";
 import type { Scenario } from "../../sim/scenario.js";
 
@@ -43,12 +44,6 @@ function fail(message: string): number {
   return 2;
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number | string {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max) return `--${name}: expected a whole number from ${min} to ${max}, got "${text}"`;
-  return n;
-}
 
 export const command: Command = {
   name: "forecast",
@@ -89,9 +84,8 @@ export const command: Command = {
     if (values.json !== undefined && values.json.trim() === "") return fail("--json: give a file name");
     const family = values.family ?? "main";
     if (family !== "main" && family !== "shifted") return fail(`--family: expected main or shifted, got "${family}"`);
-    const llmShareText = values["llm-share"];
-    const llmShare = llmShareText === undefined ? 0 : Number(llmShareText);
-    if (llmShareText !== undefined && (llmShareText.trim() === "" || !(llmShare >= 0 && llmShare <= 1))) return fail(`--llm-share: expected a number from 0 to 1, got "${llmShareText}"`);
+    const llmShare = share("llm-share", values["llm-share"], 0);
+    if (typeof llmShare === "string") return fail(llmShare);
 
     const { existsSync } = await import("node:fs");
     const { join } = await import("node:path");

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
+import { share, wholeNumber } from "../option-values.js";
 import { tryWriteFile } from "../output-file.js";
 import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES, KNOWN_SUBJECT_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput } from "../../sim/job.js";
@@ -83,20 +84,6 @@ function fail(message: string): number {
   return 2;
 }
 
-function wholeNumber(name: string, text: string | undefined, fallback: number, min: number, max: number): number | string {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n) || n < min || n > max) return `--${name}: expected a whole number from ${min} to ${max}, got "${text}"`;
-  return n;
-}
-
-/** A share option's value, from 0 to 1, or the error naming it. */
-function share(name: string, text: string | undefined, fallback: number): number | string {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === "" || !(n >= 0 && n <= 1)) return `--${name}: expected a number from 0 to 1, got "${text}"`;
-  return n;
-}
 
 export const command: Command = {
   name: "generalization",
