@@ -44,7 +44,6 @@ function fail(message: string): number {
   return 2;
 }
 
-
 export const command: Command = {
   name: "forecast",
   summary: "how well the planner's load-response model predicts a cluster's bad fraction at its next load",
