@@ -1,6 +1,7 @@
 // `autoglm bench forecast`: bad options are refused with exit code 2 naming the problem; a run of
 // one tuning scenario (with the committed anomaly model) prints the calibration tables, the model's
-// alarm among the callers of trouble, and writes the summary and its rows as JSON.
+// alarm among the callers of trouble, and writes the summary and its rows as JSON, and the
+// summary and its chart with --out.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -29,6 +30,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
   [["--llm-share", "2"], /--llm-share: expected a number from 0 to 1, got "2"/],
   [["--json", " "], /--json: give a file name/],
+  [["--out", ""], /--out: give a folder/],
   [["--seed", "3"], /Unknown option '--seed'/],
   [["--model", "no-such-dir/model.onnx"], /--model: anomaly model no-such-dir\/model\.onnx: cannot be read/],
 ];
@@ -45,7 +47,7 @@ test("a forecast run of one scenario prints the calibration and writes its rows"
   try {
     const json = join(dir, "forecast.json");
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ["bin/autoglm.mjs", "bench", "forecast", "--count", "1", "--tuning", "3", "--json", json], { env: { ...process.env, AUTOGLM_LOG_LEVEL: "silent" } });
+      const child = spawn(process.execPath, ["bin/autoglm.mjs", "bench", "forecast", "--count", "1", "--tuning", "3", "--json", json, "--out", join(dir, "out")], { env: { ...process.env, AUTOGLM_LOG_LEVEL: "silent" } });
       const out: Buffer[] = [];
       child.stdout.on("data", (b: Buffer) => out.push(b));
       child.on("error", reject);
@@ -61,6 +63,8 @@ test("a forecast run of one scenario prints the calibration and writes its rows"
     assert.ok(written.rows.length > 0, "no prediction was paired with an outcome");
     assert.equal(written.summary.rows, written.rows.length);
     for (const r of written.rows) assert.ok(r.loadRatio > 0 && r.predicted.load_response >= 0 && r.predicted.load_response <= 1);
+    assert.match(readFileSync(join(dir, "out", "forecast.md"), "utf8"), /^# Forecast calibration[\s\S]*!\[calibration and callers\]\(forecast\.svg\)/);
+    assert.match(readFileSync(join(dir, "out", "forecast.svg"), "utf8"), /^<svg [\s\S]*model alarm \(risk ≥ 0\.5\)[\s\S]*<\/svg>$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

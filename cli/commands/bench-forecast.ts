@@ -35,6 +35,7 @@ Options:
   --model <file>    the anomaly model the runs use, whose alarm is scored as a caller of trouble
                     too (default: models/anomaly.onnx when present; "" for none)
   --json <file>     write the summary and every row as JSON
+  --out <folder>    write forecast.md (the summary) and forecast.svg (calibration and callers charted)
   -h, --help        this help
 
 The summary is printed on stdout; a progress bar goes to stderr.`;
@@ -63,6 +64,7 @@ export const command: Command = {
           lag: { type: "string" },
           model: { type: "string" },
           json: { type: "string" },
+          out: { type: "string" },
           help: { type: "boolean", short: "h" },
         },
       });
@@ -81,6 +83,7 @@ export const command: Command = {
     const lag = wholeNumber("lag", values.lag, DEFAULT_LAG, 1, 10);
     if (typeof lag === "string") return fail(lag);
     if (values.json !== undefined && values.json.trim() === "") return fail("--json: give a file name");
+    if (values.out !== undefined && values.out.trim() === "") return fail("--out: give a folder");
     const family = values.family ?? "main";
     if (family !== "main" && family !== "shifted") return fail(`--family: expected main or shifted, got "${family}"`);
     const llmShare = share("llm-share", values["llm-share"], 0);
@@ -137,7 +140,19 @@ export const command: Command = {
     const wallS = Math.round((performance.now() - started) / 1000);
     const made = `autoglm bench forecast --count ${count} --tuning ${tuning} --family ${family} --llm-share ${llmShare} --lag ${lag}${values.model === undefined ? "" : ` --model ${JSON.stringify(values.model)}`}`;
     const subject = modelPath === "" ? "autoglm without the anomaly model" : "autoglm with the anomaly model";
-    process.stdout.write(`# Forecast calibration\n\nMade with \`${made}\` in ${wallS} s: ${scenarios.length} tuning scenarios (${family} family), ${subject}.\n\n${forecastMarkdown(summary)}`);
+    const markdown = `# Forecast calibration\n\nMade with \`${made}\` in ${wallS} s: ${scenarios.length} tuning scenarios (${family} family), ${subject}.\n\n${forecastMarkdown(summary)}`;
+    process.stdout.write(markdown);
+    if (values.out !== undefined) {
+      const { forecastChart } = await import("../../sim/forecast-chart.js");
+      const chart = forecastChart(summary, `bench forecast: tuning ${tuning} (${family} family), ${scenarios.length} scenarios, lag ${lag} windows`);
+      for (const [name, text] of [["forecast.md", markdown + "\n![calibration and callers](forecast.svg)\n"], ["forecast.svg", chart]] as const) {
+        const failed = tryWriteFile(join(values.out, name), text, true);
+        if (failed !== null) {
+          process.stderr.write(`autoglm bench forecast: cannot write ${join(values.out, name)}: ${failed}\n`);
+          return 1;
+        }
+      }
+    }
     if (values.json !== undefined) {
       const failed = tryWriteFile(values.json, `${JSON.stringify({ command: made, wall_s: wallS, scenarios: scenarios.map((s) => s.name), summary, rows }, null, 1)}\n`);
       if (failed !== null) {
