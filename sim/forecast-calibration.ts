@@ -13,7 +13,7 @@
 // The load ratio is the later load over the load at the time: above 1 the cluster took more,
 // as a receiver of a move or at the rise of a wave, which is where the planner's trust in a
 // receiver is decided.
-// When the run has the anomaly model, its risk at the time (ClusterStatus.scorers, MODEL_SCORER)
+// When the run has the anomaly model, its risk at the time (ClusterStatus.scorers, the model's)
 // is kept too: it is a probability of breaking the SLO within its horizon, not a bad fraction, so
 // it is scored only as a caller of trouble (an alarm at or over its threshold), beside the others.
 //
@@ -21,6 +21,7 @@
 import { assessLoadResponse, badRequests, offeredRps } from "../control-plane/src/core/planner/assessment.js";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import type { ClusterStatus } from "../control-plane/src/core/types.js";
+import { SCORER_NAME as MODEL_SCORER } from "../control-plane/src/model/contract.js";
 
 export const FORECAST_PREDICTORS = ["load_response", "persistence"] as const;
 export type ForecastPredictor = (typeof FORECAST_PREDICTORS)[number];
@@ -41,14 +42,12 @@ export interface ForecastRow {
   modelRisk?: number;
 }
 
-/** The anomaly model's scorer name in a cluster status (control-plane/src/model/onnx-scorer.ts). */
-export const MODEL_SCORER = "onnx-model";
-
 /** What the recorder needs of a cluster's status. */
 export type ForecastStatus = Pick<ClusterStatus, "cluster" | "state" | "capacity" | "recent"> & Partial<Pick<ClusterStatus, "scorers">>;
 
 interface Kept {
-  response: LoadResponse;
+  /** Undefined: the cluster was not closed, nothing was predicted (the entry keeps the lag counted in windows). */
+  response: LoadResponse | undefined;
   modelRisk: number | undefined;
   /** Start of the newest window the response was assessed on, epoch ms. */
   windowStartMs: number;
@@ -80,8 +79,7 @@ export class ForecastRecorder {
       const kept = this.kept.get(s.cluster) ?? [];
       if (kept.length > 0 && kept.at(-1)!.windowStartMs >= newest.windowStartMs) continue;
       if (kept.length >= this.lagWindows) this.judge(s.cluster, kept.shift()!, newest);
-      // A placeholder keeps the lag counted in windows while the cluster is not closed.
-      kept.push({ response: s.state.kind === "closed" ? assessLoadResponse(s.recent, s.capacity) : NOT_PREDICTED, modelRisk: s.scorers?.[MODEL_SCORER]?.score, windowStartMs: newest.windowStartMs });
+      kept.push({ response: s.state.kind === "closed" ? assessLoadResponse(s.recent, s.capacity) : undefined, modelRisk: s.scorers?.[MODEL_SCORER]?.score, windowStartMs: newest.windowStartMs });
       this.kept.set(s.cluster, kept);
     }
   }
@@ -93,7 +91,7 @@ export class ForecastRecorder {
 
   private judge(cluster: string, then: Kept, outcome: ClusterStatus["recent"][number]): void {
     const m = then.response;
-    if (m === NOT_PREDICTED || m.loadRps <= 0 || m.requests <= 0 || outcome.requests < this.minRequests) return;
+    if (m === undefined || m.loadRps <= 0 || m.requests <= 0 || outcome.requests < this.minRequests) return;
     const load = offeredRps(outcome);
     this.out.push({
       cluster,
@@ -106,8 +104,6 @@ export class ForecastRecorder {
     });
   }
 }
-
-const NOT_PREDICTED: LoadResponse = { loadRps: 0, requests: 0, bad: 0, badFraction: 0, faultFraction: 0, safeRps: 0, limitRps: Infinity, kneeRps: Infinity };
 
 /** Rows grouped by a range of a value, [lo, hi). */
 export interface ForecastBand {

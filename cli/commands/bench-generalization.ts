@@ -84,7 +84,6 @@ function fail(message: string): number {
   return 2;
 }
 
-
 export const command: Command = {
   name: "generalization",
   summary: "every policy on N generated scenarios never seen in training: win/tie/loss, harm, false cuts",

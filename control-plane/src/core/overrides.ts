@@ -70,7 +70,6 @@ export function applyOverride(cluster: string, o: Override, breaker: BreakerStat
   return { state: breaker };
 }
 
-/** The overrides in force (at most one per cluster, never "auto"), the halt and the rollback. */
 /**
  * What an operator may do to the controls from outside the decision engine
  * (decision-engine.ts `operator`): set, clear and read overrides, the halt and the rollback pin.
@@ -78,6 +77,7 @@ export function applyOverride(cluster: string, o: Override, breaker: BreakerStat
  */
 export type OperatorApi = Pick<OperatorControls, "validate" | "set" | "list" | "setHalt" | "haltState" | "validateRollback" | "setRollback" | "rollback" | "releaseRollback">;
 
+/** The overrides in force (at most one per cluster, never "auto"), the halt and the rollback. */
 export class OperatorControls {
   private readonly byCluster = new Map<string, Override>();
   private halt: HaltState = { halted: false, reason: "", actor: "", atMs: 0 };

@@ -5,6 +5,8 @@
 
 /** Name of the model's input tensor: float32 [N, FEATURE_COUNT], one row per cluster. */
 export const INPUT_NAME = "features";
+/** The model's scorer name among the decision engine's scorers (ClusterStatus.scorers, snapshots). */
+export const SCORER_NAME = "onnx-model";
 /** Name of the model's output tensor: float32 [N, 1], the risk in [0, 1] per row. */
 export const OUTPUT_NAME = "risk";
 

@@ -6,7 +6,7 @@
 import * as ort from "onnxruntime-node";
 import type { ClusterWindowStats, Scorer, ScoreResult, Slo } from "../core/types.js";
 import type { Logger } from "../../../lib/log.js";
-import { FEATURE_COUNT, FEATURE_NAMES, INPUT_NAME, OUTPUT_NAME, type ModelInference } from "./contract.js";
+import { FEATURE_COUNT, FEATURE_NAMES, INPUT_NAME, OUTPUT_NAME, SCORER_NAME, type ModelInference } from "./contract.js";
 import { FeatureExtractor } from "./features.js";
 import { loadModel, ModelLoadError, type LoadedModel, type ModelInfo } from "./model-file.js";
 
@@ -40,7 +40,7 @@ function describeRow(row: Float32Array): string {
 }
 
 export class OnnxScorer implements Scorer {
-  readonly name = "onnx-model";
+  readonly name = SCORER_NAME;
   private active: ActiveModel;
   private readonly extractor: FeatureExtractor;
   private readonly logger: Logger | undefined;
