@@ -5,7 +5,7 @@ import type { Policy } from "./policy.js";
 import { runScenario } from "./runner.js";
 import { reportRun, type PolicyReport } from "./report.js";
 import { runSeries, type RunSeries } from "./series.js";
-import { BASELINE_POLICIES } from "./policies/registry.js";
+import { BASELINE_POLICIES, REFERENCE_POLICIES } from "./policies/registry.js";
 import { autoglmUnavailableReason, createAutoglmPolicy } from "./policies/autoglm.js";
 import { KNOWN_SUBJECT_NAMES } from "./policies/registry.js";
 
@@ -22,6 +22,8 @@ export type JobOutput =
 export async function createPolicy(name: string, scenario: Scenario): Promise<Policy> {
   const baseline = BASELINE_POLICIES[name];
   if (baseline !== undefined) return baseline(scenario, scenario.seed);
+  const reference = REFERENCE_POLICIES[name];
+  if (reference !== undefined) return reference(scenario, scenario.seed);
   if (name === "autoglm") return createAutoglmPolicy(scenario, scenario.seed);
   // The ablation: the same product with no anomaly model ("" loads none).
   if (name === "autoglm-rules") return createAutoglmPolicy(scenario, scenario.seed, { modelPath: "", name: "autoglm-rules" });
@@ -35,7 +37,7 @@ export async function createPolicy(name: string, scenario: Scenario): Promise<Po
 
 /** Why a policy cannot run here, or undefined. */
 export function policyUnavailableReason(name: string): string | undefined {
-  if (BASELINE_POLICIES[name] !== undefined) return undefined;
+  if (BASELINE_POLICIES[name] !== undefined || REFERENCE_POLICIES[name] !== undefined) return undefined;
   if ((KNOWN_SUBJECT_NAMES as readonly string[]).includes(name)) return autoglmUnavailableReason();
   return `unknown policy "${name}"`;
 }

@@ -52,7 +52,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--scenarios", ""], /--scenarios: give a folder/],
   [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
   [["--reseed", "21"], /--reseed: expected a whole number from 0 to 20, got "21"/],
-  [["--subjects", "autoglm,best"], /--subjects: expected names among autoglm, autoglm-rules, autoglm-host-ejection, autoglm-no-load-reports, got "autoglm,best"/],
+  [["--subjects", "autoglm,best"], /--subjects: expected names among autoglm, autoglm-rules, autoglm-host-ejection, autoglm-no-load-reports, oracle-next-window, oracle-last-window, got "autoglm,best"/],
   [["--subjects", "autoglm,autoglm"], /--subjects: a name is given twice in "autoglm,autoglm"/],
   [["--load-report-share", "2"], /--load-report-share: expected a number from 0 to 1, got "2"/],
   [["--load-report-share", " "], /--load-report-share: expected a number from 0 to 1, got " "/],

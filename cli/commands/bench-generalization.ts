@@ -10,7 +10,7 @@ import cliProgress from "cli-progress";
 import type { Command } from "../command.js";
 import { share, wholeNumber } from "../option-values.js";
 import { tryWriteFile } from "../output-file.js";
-import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES, KNOWN_SUBJECT_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES } from "../../sim/policies/registry.js";
+import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES, KNOWN_SUBJECT_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES, REFERENCE_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
 import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
@@ -54,7 +54,10 @@ Options:
                        answer (ORCA endpoint-load-metrics: utilisation, rate, errors); default 0
   --subjects <list>    the autoglm policies to run and score, comma-separated (default:
                        ${AUTOGLM_POLICY_NAMES.join(",")}; also ${OPTIONAL_AUTOGLM_POLICY_NAMES.join(",")}, autoglm
-                       whose filters do not read the load reports)
+                       whose filters do not read the load reports, and the references
+                       ${REFERENCE_POLICY_NAMES.join(",")}: shares set from the scenario's
+                       truth of the next or the last window, bounds on what a forecast or a
+                       flawless estimate could add; sim/policies/oracle.ts)
   --baselines-from <file>
                        take the baselines' runs from the --json file of an earlier run of the same
                        scenarios instead of running them again (same --family, --seed or --tuning,

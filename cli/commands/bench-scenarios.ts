@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import type { Command } from "../command.js";
 import { tryWriteFile } from "../output-file.js";
 import { defaultScenarioFolder, loadScenarios, ScenarioError, type LoadedScenario } from "../../sim/scenario.js";
-import { ALL_POLICY_NAMES, KNOWN_POLICY_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES } from "../../sim/policies/registry.js";
+import { ALL_POLICY_NAMES, KNOWN_POLICY_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES, REFERENCE_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput, JobOutput } from "../../sim/job.js";
 import type { BenchScenarioResult } from "../../sim/markdown.js";
 
@@ -20,7 +20,8 @@ Arguments:
   files or folders     scenario .json files, or folders of them (default: sim/scenarios, the public ones)
 
 Options:
-  --policies <list>    comma-separated, from: ${KNOWN_POLICY_NAMES.join(", ")} (default: all but ${OPTIONAL_AUTOGLM_POLICY_NAMES.join(", ")})
+  --policies <list>    comma-separated, from: ${KNOWN_POLICY_NAMES.join(", ")} (default: all but ${[...OPTIONAL_AUTOGLM_POLICY_NAMES, ...REFERENCE_POLICY_NAMES].join(", ")}, the
+                       references that read the scenario's truth)
   --json <file>        write the results as JSON
   --out <folder>       write results.md and one <scenario>.svg chart per scenario
   --workers <n>        worker threads (default: min(2, CPUs)); 1 runs in this thread

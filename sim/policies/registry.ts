@@ -5,6 +5,7 @@ import { createEnvoyOutlierPolicy } from "./envoy-outlier.js";
 import { createResilience4jPolicy } from "./resilience4j.js";
 import { createLinkerdEwmaPolicy } from "./linkerd-ewma.js";
 import { createEnvoyCswrrPolicy } from "./envoy-cswrr.js";
+import { createOraclePolicy } from "./oracle.js";
 
 /** Baselines, always available. The autoglm policies are added by sim/job.ts when the filter is built. */
 export const BASELINE_POLICIES: Record<string, PolicyFactory> = {
@@ -34,10 +35,23 @@ export const AUTOGLM_POLICY_NAMES = ["autoglm", "autoglm-rules", "autoglm-host-e
  */
 export const OPTIONAL_AUTOGLM_POLICY_NAMES = ["autoglm-no-load-reports"] as const;
 
+/**
+ * Reference policies, run only when named: neither products nor baselines but bounds. They read
+ * the scenario's truth, which no real policy sees, and set cluster shares as autoglm does
+ * (sim/policies/oracle.ts): with the next window's truth (a perfect forecast) or the last
+ * window's (perfect telemetry, no forecast). What separates them is the most any forecast could
+ * add at autoglm's decision cadence.
+ */
+export const REFERENCE_POLICIES: Record<string, PolicyFactory> = {
+  "oracle-next-window": (scenario) => createOraclePolicy(scenario, "next-window"),
+  "oracle-last-window": (scenario) => createOraclePolicy(scenario, "last-window"),
+};
+export const REFERENCE_POLICY_NAMES = ["oracle-next-window", "oracle-last-window"] as const;
+
 /** The policies a run has by default: the baselines and the product's default subjects. */
 export const ALL_POLICY_NAMES = [...BASELINE_POLICY_NAMES, ...AUTOGLM_POLICY_NAMES] as const;
 
 /** Every policy a run can be asked for. */
-export const KNOWN_POLICY_NAMES = [...ALL_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES] as const;
-/** Every product policy a generalization run can score. */
-export const KNOWN_SUBJECT_NAMES = [...AUTOGLM_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES] as const;
+export const KNOWN_POLICY_NAMES = [...ALL_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES, ...REFERENCE_POLICY_NAMES] as const;
+/** Every policy a generalization run can score: the product's and the references. */
+export const KNOWN_SUBJECT_NAMES = [...AUTOGLM_POLICY_NAMES, ...OPTIONAL_AUTOGLM_POLICY_NAMES, ...REFERENCE_POLICY_NAMES] as const;
