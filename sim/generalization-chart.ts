@@ -13,7 +13,10 @@ const W = 1170;
 const LEFT = 280;
 const BAR_W = 700;
 const COLORS = { win: "#2ca02c", tie: "#b0b0b0", loss: "#d62728" };
-const SUBJECT_COLORS: Record<string, string> = { autoglm: "#1f77b4", "autoglm-rules": "#ff7f0e", "autoglm-host-ejection": "#2ca02c", "autoglm-no-load-reports": "#9467bd" };
+const SUBJECT_COLORS: Record<string, string> = {
+  autoglm: "#1f77b4", "autoglm-rules": "#ff7f0e", "autoglm-host-ejection": "#2ca02c", "autoglm-no-load-reports": "#9467bd",
+  "oracle-next-window": "#17becf", "oracle-last-window": "#8c564b",
+};
 /** Differences are drawn within ±CLIP tolerances. */
 const CLIP = 6;
 
