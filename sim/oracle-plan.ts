@@ -9,12 +9,14 @@
 //     rate x: chance 1 − c / x;
 //   - it fails with the cluster's error rate plus the faults' added error rate;
 //   - otherwise it is slow when its log-normal latency × latency_x × the queueing multiplier at
-//     utilisation x / c exceeds the latency objective (or the client's timeout, if earlier);
-//     a streamed answer is judged by its cut chance instead (its timing is left out).
+//     utilisation x / c exceeds the latency objective, and fails when it exceeds the client's
+//     timeout; a streamed answer is judged by its cut chance instead (its timing is left out).
 // The shares are found by water-filling: the offered load is handed out in small increments, each
 // to the cluster where it adds the fewest expected bad requests (optimal up to one increment when
 // each cluster's expected bad requests grow convexly with its load, as queueing and overload make
-// them). The operator's base shares stay unless the optimum saves a clear amount.
+// them), each host's outcome averaged over the Poisson noise of the rate it measures. The
+// operator's base shares stay unless the optimum saves a clear amount and is expected to fail no
+// more requests and to break the SLO in no more windows (sim/report.ts judges windows) than they do.
 import type { HostEffect } from "./faults.js";
 import { queueingMultiplier } from "./upstream.js";
 
