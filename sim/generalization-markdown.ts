@@ -1,9 +1,11 @@
 // The generalization benchmark's Markdown summary: targets, win/tie/loss of autoglm and
-// autoglm-rules, totals per policy, the model against the rules, the harmed scenarios, and one
-// row per scenario.
+// autoglm-rules, totals per policy and where in the fault timeline they fall, the model against
+// the rules, the harmed scenarios, and one row per scenario.
 import { BASELINE_POLICY_NAMES } from "./policies/registry.js";
 import type { GeneralizationScenario, GeneralizationSummary } from "./generalization-summary.js";
 import type { VerdictCounts } from "./generalization-score.js";
+import { FAULT_PHASES, ONSET_WINDOWS } from "./fault-phases.js";
+import { FALSE_CUT_GRACE_S } from "./report.js";
 
 const wtl = (c: VerdictCounts): string => `${c.win} / ${c.tie} / ${c.loss}`;
 const cell = (text: string): string => text.replace(/\|/g, "\\|");
@@ -53,6 +55,20 @@ export function generalizationMarkdown(
     if (t === undefined) continue;
     const rate = t.requests > 0 ? `${(100 * (1 - t.failed / t.requests)).toFixed(3)}%` : "–";
     out.push(`| ${p} | ${t.runs} | ${t.requests} | ${t.failed} | ${rate} | ${t.slo_violation_s} | ${t.false_cuts} | ${t.false_cuts_per_fault_free_hour} |`);
+  }
+
+  const phased = policies.filter((p) => summary.totals[p]?.by_phase !== undefined);
+  if (phased.length > 0) {
+    out.push(
+      "", "## Where they fall in the fault timeline", "",
+      `Failed requests / SLO-violation seconds by phase (sim/fault-phases.ts): the onset is the first ${ONSET_WINDOWS} windows of a fault (before a policy that needs evidence can act); ` +
+        `the fault, the rest of it; after, until ${FALSE_CUT_GRACE_S} s after its effect ends; quiet, the rest.`,
+      "", `| policy | ${FAULT_PHASES.join(" | ")} |`, `|---|${FAULT_PHASES.map(() => "---:").join("|")}|`,
+    );
+    for (const p of phased) {
+      const by = summary.totals[p]!.by_phase!;
+      out.push(`| ${p} | ${FAULT_PHASES.map((phase) => `${by[phase].failed} / ${by[phase].slo_violation_s}`).join(" | ")} |`);
+    }
   }
 
   for (const p of policies) {

@@ -2,6 +2,7 @@
 // autoglm and autoglm-rules (sim/generalization-score.ts), and the summary over all scenarios
 // with the targets. Plain data, written as JSON by the CLI.
 import type { PolicyReport } from "./report.js";
+import { emptyByPhase, FAULT_PHASES, type MeasuresByPhase } from "./fault-phases.js";
 import {
   countVerdicts, scoreScenario, verdict, failedTolerance, sloTolerance,
   type Measures, type ScenarioScore, type VerdictCounts,
@@ -35,6 +36,9 @@ export interface PolicyTotals {
   false_cuts: number;
   /** False cuts over the fault-free hours of the scenarios it ran. */
   false_cuts_per_fault_free_hour: number;
+  /** failed and slo_violation_s by where in the fault timeline they fell (fault-phases.ts), when
+   *  every run has them (runs read from a file written before they existed do not). */
+  by_phase?: MeasuresByPhase;
 }
 
 export interface Target {
@@ -93,9 +97,17 @@ export function summarize(
   const totals: Record<string, PolicyTotals> = {};
   for (const p of policies) {
     let runs = 0, requests = 0, failed = 0, slo = 0, cuts = 0, freeS = 0;
+    let byPhase: MeasuresByPhase | undefined = emptyByPhase();
     for (const s of scenarios) {
       const m = measures(s.runs[p]);
       if (m === undefined) continue;
+      const phases = (s.runs[p] as PolicyReport).by_phase;
+      if (phases === undefined) byPhase = undefined;
+      for (const phase of FAULT_PHASES) {
+        if (byPhase === undefined || phases === undefined) break;
+        byPhase[phase].failed += phases[phase].failed;
+        byPhase[phase].slo_violation_s += phases[phase].slo_violation_s;
+      }
       runs++;
       requests += m.requests;
       failed += m.failed;
@@ -103,9 +115,11 @@ export function summarize(
       cuts += m.false_cuts;
       freeS += s.fault_free_s;
     }
+    if (byPhase !== undefined) for (const phase of FAULT_PHASES) byPhase[phase].slo_violation_s = Math.round(byPhase[phase].slo_violation_s * 1000) / 1000;
     totals[p] = {
       runs, requests, failed, slo_violation_s: Math.round(slo * 1000) / 1000, false_cuts: cuts,
       false_cuts_per_fault_free_hour: freeS > 0 ? Math.round((cuts / (freeS / 3600)) * 1000) / 1000 : 0,
+      ...(byPhase !== undefined && runs > 0 ? { by_phase: byPhase } : {}),
     };
   }
   const subjectSummaries: Record<string, SubjectSummary> = {};

@@ -5,6 +5,7 @@ import type { Policy } from "./policy.js";
 import { runScenario } from "./runner.js";
 import { reportRun, type PolicyReport } from "./report.js";
 import { runSeries, type RunSeries } from "./series.js";
+import { runByPhase } from "./fault-phases.js";
 import { BASELINE_POLICIES, REFERENCE_POLICIES } from "./policies/registry.js";
 import { autoglmUnavailableReason, createAutoglmPolicy } from "./policies/autoglm.js";
 import { KNOWN_SUBJECT_NAMES } from "./policies/registry.js";
@@ -59,5 +60,5 @@ export async function runJob(input: JobInput, onProgress?: (fraction: number) =>
     return { ok: false, ...base, unavailable: (error as Error).message, ...elapsed() };
   }
   const result = await runScenario(input.scenario, policy, onProgress === undefined ? {} : { onProgress });
-  return { ok: true, ...base, report: reportRun(result), series: runSeries(result), ...elapsed() };
+  return { ok: true, ...base, report: { ...reportRun(result), by_phase: runByPhase(result) }, series: runSeries(result), ...elapsed() };
 }

@@ -20,10 +20,11 @@
 //   fault occurrence on it is active (from at_s to the end of its recovery ramp) and none ended
 //   within the previous 60 s.
 // Times have the resolution of one window.
-import type { Scenario } from "./scenario.js";
+import type { Scenario, ScenarioSlo } from "./scenario.js";
 import { baseShares } from "./policy.js";
 import { FaultTimeline } from "./faults.js";
-import type { RunResult } from "./runner.js";
+import type { RunResult, WindowRecord } from "./runner.js";
+import type { MeasuresByPhase } from "./fault-phases.js";
 import type { SimTriggerEvent } from "./triggers.js";
 
 /** Seconds after a fault's end during which a cut is not a false cut. */
@@ -60,6 +61,9 @@ export interface PolicyReport {
   tpot_p99_ms?: number | null;
   /** The scenario's triggers that fired and cleared (absent: none did; sim/triggers.ts). */
   triggers?: SimTriggerEvent[];
+  /** failed and slo_violation_s split by where in the fault timeline they fell (fault-phases.ts;
+   *  added by the benchmark jobs, absent in files written before it existed). */
+  by_phase?: MeasuresByPhase;
 }
 
 /** Share of each cluster per window (pooled for sparse windows); NaN where even pooled windows hold too few requests to tell. */
@@ -97,18 +101,18 @@ export function cutSeries(result: RunResult, shares = shareSeries(result)): bool
  * to first token or per output token broke slo.ttft_ms or slo.tpot_ms (when the scenario sets them).
  */
 export function sloViolationSeconds(result: RunResult): number {
-  const slo = result.scenario.slo;
-  const ttftSlo = slo.ttft_ms ?? Infinity;
-  const tpotSlo = slo.tpot_ms ?? Infinity;
   let seconds = 0;
-  for (const win of result.windows) {
-    if (win.offered === 0) continue;
-    const success = 1 - win.failed / win.offered;
-    // NaN (no stream in the window) compares false: no breach.
-    const streamsBad = win.ttftP99Ms > ttftSlo || win.tpotP99Ms > tpotSlo;
-    if (success < slo.success_rate || win.p99Ms > slo.latency_ms || streamsBad) seconds += win.endS - win.startS;
-  }
+  for (const win of result.windows) if (windowBreaksSlo(win, result.scenario.slo)) seconds += win.endS - win.startS;
   return round(seconds, 3);
+}
+
+/** Whether a window with traffic broke the SLO (its seconds count in slo_violation_s). */
+export function windowBreaksSlo(win: WindowRecord, slo: ScenarioSlo): boolean {
+  if (win.offered === 0) return false;
+  const success = 1 - win.failed / win.offered;
+  // NaN (no stream in the window) compares false: no breach.
+  const streamsBad = win.ttftP99Ms > (slo.ttft_ms ?? Infinity) || win.tpotP99Ms > (slo.tpot_ms ?? Infinity);
+  return success < slo.success_rate || win.p99Ms > slo.latency_ms || streamsBad;
 }
 
 /** True when some cluster of the scenario streams (has an llm block). */
