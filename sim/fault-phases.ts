@@ -3,9 +3,10 @@
 // while it lasts, coming back badly after it, or doing harm in quiet time.
 //
 // Each telemetry window is in one phase, the first that applies:
-//   - onset: it overlaps the first ONSET_WINDOWS windows of some fault occurrence (from at_s),
-//     where a policy that needs a few windows of evidence has not acted yet, and only a forecast
-//     could;
+//   - onset: it is the window some fault occurrence starts in or one of the ONSET_WINDOWS − 1
+//     windows after it, while the occurrence lasts (a fault shorter than that has a shorter
+//     onset): a policy that needs a few windows of evidence has not acted yet, and only a
+//     forecast could;
 //   - fault: it overlaps some occurrence, from at_s to at_s + for_s;
 //   - after: it overlaps the span from an occurrence's end to FALSE_CUT_GRACE_S after its effect
 //     ends (its recovery ramp, and the grace the report gives a cut after a fault: report.ts);
@@ -14,7 +15,7 @@
 import type { Scenario } from "./scenario.js";
 import { FaultTimeline } from "./faults.js";
 import type { RunResult, WindowRecord } from "./runner.js";
-import { FALSE_CUT_GRACE_S, windowBreaksSlo } from "./report.js";
+import { FALSE_CUT_GRACE_S, windowViolatesSlo } from "./report.js";
 
 export const FAULT_PHASES = ["quiet", "onset", "fault", "after"] as const;
 export type FaultPhase = (typeof FAULT_PHASES)[number];
@@ -33,9 +34,11 @@ export type MeasuresByPhase = Record<FaultPhase, PhaseMeasures>;
 /** The phase of the window [startS, endS) of a scenario whose windows last windowS seconds. */
 export function windowPhase(timeline: FaultTimeline, startS: number, endS: number, windowS: number): FaultPhase {
   let phase: FaultPhase = "quiet";
+  const overlaps = (fromS: number, toS: number): boolean => endS > fromS && startS < toS;
   for (const o of timeline.occurrences) {
-    const overlaps = (fromS: number, toS: number): boolean => endS > fromS && startS < toS;
-    if (overlaps(o.startS, o.startS + ONSET_WINDOWS * windowS)) return "onset";
+    // The window the fault starts in and the next ONSET_WINDOWS − 1, while the fault lasts.
+    const onsetEndS = Math.min((Math.floor(o.startS / windowS) + ONSET_WINDOWS) * windowS, o.endS);
+    if (overlaps(o.startS, onsetEndS)) return "onset";
     if (overlaps(o.startS, o.endS)) phase = "fault";
     else if (phase === "quiet" && overlaps(o.endS, o.effectEndS + FALSE_CUT_GRACE_S)) phase = "after";
   }
@@ -47,14 +50,15 @@ export function emptyByPhase(): MeasuresByPhase {
   return { quiet: { failed: 0, slo_violation_s: 0 }, onset: { failed: 0, slo_violation_s: 0 }, fault: { failed: 0, slo_violation_s: 0 }, after: { failed: 0, slo_violation_s: 0 } };
 }
 
-/** A run's failed requests and SLO-violation seconds per phase; they sum to the run's own. */
+/** A run's failed requests and SLO-violation seconds per phase; they sum to the run's own (the
+ *  seconds to within their rounding to a millisecond per phase). */
 export function measuresByPhase(scenario: Scenario, windows: readonly WindowRecord[]): MeasuresByPhase {
   const timeline = new FaultTimeline(scenario);
   const by = emptyByPhase();
   for (const win of windows) {
     const m = by[windowPhase(timeline, win.startS, win.endS, scenario.window_s)];
     m.failed += win.failed;
-    if (windowBreaksSlo(win, scenario.slo)) m.slo_violation_s += win.endS - win.startS;
+    if (windowViolatesSlo(win, scenario.slo)) m.slo_violation_s += win.endS - win.startS;
   }
   for (const phase of FAULT_PHASES) by[phase].slo_violation_s = Math.round(by[phase].slo_violation_s * 1000) / 1000;
   return by;

@@ -8,6 +8,7 @@
 //
 // Pure: text in, runs or an error naming what is wrong out.
 import type { PolicyReport } from "./report.js";
+import { FAULT_PHASES } from "./fault-phases.js";
 
 export type StoredRun = PolicyReport | { unavailable: string };
 
@@ -66,12 +67,24 @@ export function readStoredRuns(text: string, scenarios: readonly ScenarioIdentit
         const v = run[m];
         if (typeof v !== "number" || !Number.isFinite(v) || v < 0) return { ok: false, error: `scenario ${scenario.name}, run of ${baseline}: ${m} is ${JSON.stringify(v)}, expected a count` };
       }
+      if (run.by_phase !== undefined && !isByPhase(run.by_phase)) {
+        return { ok: false, error: `scenario ${scenario.name}, run of ${baseline}: by_phase is ${JSON.stringify(run.by_phase).slice(0, 120)}, expected failed and slo_violation_s counts for each of ${FAULT_PHASES.join(", ")}` };
+      }
       // The measures are checked; the rest of the report is passed on as written (tables print it).
       own[baseline] = run as unknown as PolicyReport;
     }
     runs.set(scenario.name, own);
   }
   return { ok: true, runs };
+}
+
+/** A run's split by fault phase (fault-phases.ts) as written: counts for every phase. */
+function isByPhase(x: unknown): boolean {
+  if (!isObject(x)) return false;
+  return FAULT_PHASES.every((phase) => {
+    const m = x[phase];
+    return isObject(m) && ["failed", "slo_violation_s"].every((k) => typeof m[k] === "number" && Number.isFinite(m[k]) && (m[k] as number) >= 0);
+  });
 }
 
 function isObject(x: unknown): x is Record<string, unknown> {

@@ -61,7 +61,7 @@ export function generalizationMarkdown(
   if (phased.length > 0) {
     out.push(
       "", "## Where they fall in the fault timeline", "",
-      `Failed requests / SLO-violation seconds by phase (sim/fault-phases.ts): the onset is the first ${ONSET_WINDOWS} windows of a fault (before a policy that needs evidence can act); ` +
+      `Failed requests / SLO-violation seconds by phase (sim/fault-phases.ts): the onset is the window a fault starts in and the next ${ONSET_WINDOWS - 1} (before a policy that needs evidence can act); ` +
         `the fault, the rest of it; after, until ${FALSE_CUT_GRACE_S} s after its effect ends; quiet, the rest.`,
       "", `| policy | ${FAULT_PHASES.join(" | ")} |`, `|---|${FAULT_PHASES.map(() => "---:").join("|")}|`,
     );

@@ -101,7 +101,8 @@ export function summarize(
     for (const s of scenarios) {
       const m = measures(s.runs[p]);
       if (m === undefined) continue;
-      const phases = (s.runs[p] as PolicyReport).by_phase;
+      const run = s.runs[p];
+      const phases = run !== undefined && "by_phase" in run ? run.by_phase : undefined;
       if (phases === undefined) byPhase = undefined;
       for (const phase of FAULT_PHASES) {
         if (byPhase === undefined || phases === undefined) break;

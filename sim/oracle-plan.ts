@@ -10,7 +10,8 @@
 //   - it fails with the cluster's error rate plus the faults' added error rate;
 //   - otherwise it is slow when its log-normal latency × latency_x × the queueing multiplier at
 //     utilisation x / c exceeds the latency objective, and fails when it exceeds the client's
-//     timeout; a streamed answer is judged by its cut chance instead (its timing is left out).
+//     timeout; a streamed answer is judged by its cut chance instead (its timing is left out,
+//     and with it a first token past the client's timeout, which fails).
 // The shares are found by water-filling: the offered load is handed out in small increments, each
 // to the cluster where it adds the fewest expected bad requests (optimal up to one increment when
 // each cluster's expected bad requests grow convexly with its load, as queueing and overload make
@@ -88,14 +89,17 @@ export interface HostOutcome {
 /**
  * Expected outcome of hosts with `effect` offered `hostRps` each, over the Poisson noise of the
  * rate the host measures (a count over objective.rateWindowS): a host run near its capacity
- * rejects and queues in its busier windows even when its mean load fits.
+ * rejects and queues in its busier windows even when its mean load fits. A host counts only the
+ * requests it takes (sim/upstream.ts: a refusal while it is down comes before its count), so its
+ * rate is the offered one times 1 − its down chance.
  */
 export function hostOutcome(cluster: ClusterTruth, effect: Readonly<HostEffect>, hostRps: number, objective: RequestObjective): HostOutcome {
-  if (!(hostRps > 0)) return hostOutcomeAt(cluster, effect, 0, objective);
-  const sd = Math.sqrt(hostRps / objective.rateWindowS);
+  const takenRps = hostRps * (1 - effect.downChance);
+  if (!(takenRps > 0)) return hostOutcomeAt(cluster, effect, 0, objective);
+  const sd = Math.sqrt(takenRps / objective.rateWindowS);
   const sum: HostOutcome = { failed: 0, slow: 0, bad: 0 };
   for (let k = 0; k < HERMITE_NODES.length; k++) {
-    const at = hostOutcomeAt(cluster, effect, Math.max(0, hostRps + HERMITE_NODES[k]! * sd), objective);
+    const at = hostOutcomeAt(cluster, effect, Math.max(0, takenRps + HERMITE_NODES[k]! * sd), objective);
     const w = HERMITE_WEIGHTS[k]!;
     sum.failed += w * at.failed;
     sum.slow += w * at.slow;
@@ -104,23 +108,30 @@ export function hostOutcome(cluster: ClusterTruth, effect: Readonly<HostEffect>,
   return sum;
 }
 
-/** Expected outcome of a host whose measured offered rate is `hostRps` requests per second. */
-export function hostOutcomeAt(cluster: ClusterTruth, effect: Readonly<HostEffect>, hostRps: number, objective: RequestObjective): HostOutcome {
+/**
+ * Expected outcome of a request to a host that measures `takenRps` requests per second taken (the
+ * requests it did not refuse). The queueing multiplier is taken at that rate over the capacity now;
+ * the simulator's host takes it from its previous window, which the oracle does not model.
+ */
+export function hostOutcomeAt(cluster: ClusterTruth, effect: Readonly<HostEffect>, takenRps: number, objective: RequestObjective): HostOutcome {
   const capacity = cluster.hostCapacityRps * effect.capacityX;
   const down = effect.downChance;
-  const overload = capacity <= 0 ? 1 : hostRps > capacity ? 1 - capacity / hostRps : 0;
+  const overload = capacity <= 0 ? 1 : takenRps > capacity ? 1 - capacity / takenRps : 0;
   const error = Math.min(1, cluster.errorRate + effect.addedErrorRate);
-  const answered = (1 - down) * (1 - overload) * (1 - error);
-  const utilisation = capacity > 0 ? hostRps / capacity : Infinity;
+  /** Served, with a latency: answered 200 or 500 (a 5xx answer takes as long as a success). */
+  const served = (1 - down) * (1 - overload);
+  const answered = served * (1 - error);
+  const utilisation = capacity > 0 ? takenRps / capacity : Infinity;
   const scale = effect.latencyX * queueingMultiplier(utilisation);
   const slower = (limitMs: number): number => cluster.latencySigma > 0
     ? normalUpperTail((Math.log(limitMs / scale) - cluster.latencyMu) / cluster.latencySigma)
     : Math.exp(cluster.latencyMu) * scale > limitMs ? 1 : 0;
   const plain = 1 - cluster.streamFraction;
   const timedOut = plain * slower(objective.clientTimeoutMs);
-  const slow = plain * slower(objective.latencyMs);
+  const slowPlain = plain * slower(objective.latencyMs);
   const failed = 1 - answered + answered * (timedOut + cluster.streamFraction * effect.cutRate);
-  return { failed, slow: answered * slow, bad: failed + answered * Math.max(0, slow - timedOut) };
+  // Every served request's latency is in its window's p99 (sim/runner.ts), errors' too.
+  return { failed, slow: served * slowPlain, bad: failed + answered * Math.max(0, slowPlain - timedOut) };
 }
 
 /** Expected requests per second of a cluster offered `rps` (spread evenly over its hosts in rotation) that fail, are slow, are bad. */
@@ -139,18 +150,19 @@ export function clusterOutcomeRps(cluster: ClusterTruth, rps: number, objective:
   return sum;
 }
 
-/** Expected bad requests per second, averaged over the samples, of the given shares. */
-export function expectedBadRps(shares: readonly number[], samples: readonly TruthSample[], objective: RequestObjective): number {
+/** Expected requests per second, averaged over the samples, of the given shares that are `kind` (failed, slow, bad). */
+export function expectedRps(kind: keyof HostOutcome, shares: readonly number[], samples: readonly TruthSample[], objective: RequestObjective): number {
   let sum = 0;
-  for (const s of samples) s.clusters.forEach((c, i) => { sum += clusterOutcomeRps(c, shares[i]! * s.offeredRps, objective).bad; });
+  for (const s of samples) s.clusters.forEach((c, i) => { sum += clusterOutcomeRps(c, shares[i]! * s.offeredRps, objective)[kind]; });
   return samples.length > 0 ? sum / samples.length : 0;
 }
 
-/** P(X >= k) for X Poisson with mean lambda (exact below a mean of 50, else normal with continuity correction). */
+/** P(X >= k) for X Poisson with mean lambda (exact below a mean of 500, where e^-lambda is still a
+ *  double; else normal with continuity correction). */
 export function poissonAtLeast(lambda: number, k: number): number {
   if (k <= 0) return 1;
   if (!(lambda > 0)) return 0;
-  if (lambda >= 50) return normalUpperTail((k - 0.5 - lambda) / Math.sqrt(lambda));
+  if (lambda >= 500) return normalUpperTail((k - 0.5 - lambda) / Math.sqrt(lambda));
   let term = Math.exp(-lambda);
   let below = 0;
   for (let j = 0; j < k; j++) {
@@ -161,10 +173,11 @@ export function poissonAtLeast(lambda: number, k: number): number {
 }
 
 /**
- * Expected number of the samples' windows that break the SLO as the report judges a window (more
- * than 1 − success_rate of its requests failing, or a p99 past the latency objective: more than
- * 1 % of them slow), with the counts of a window of objective.rateWindowS Poisson around their
- * expectations: a few slow requests more break a small window's p99.
+ * Expected number of the samples' windows that break the SLO as the report judges a window on
+ * its requests (more than 1 − success_rate of them failing, or a p99 past the latency objective:
+ * more than 1 % of them slow; the streams' TTFT and TPOT objectives are left out), with the
+ * counts of a window of objective.rateWindowS Poisson around their expectations: a few slow
+ * requests more break a small window's p99.
  */
 export function expectedBreaches(shares: readonly number[], samples: readonly TruthSample[], objective: RequestObjective): number {
   let breaches = 0;
@@ -183,13 +196,6 @@ export function expectedBreaches(shares: readonly number[], samples: readonly Tr
     breaches += 1 - (1 - failing) * (1 - slowP99);
   }
   return breaches;
-}
-
-/** Expected failed requests per second, averaged over the samples, of the given shares. */
-export function expectedFailedRps(shares: readonly number[], samples: readonly TruthSample[], objective: RequestObjective): number {
-  let sum = 0;
-  for (const s of samples) s.clusters.forEach((c, i) => { sum += clusterOutcomeRps(c, shares[i]! * s.offeredRps, objective).failed; });
-  return samples.length > 0 ? sum / samples.length : 0;
 }
 
 export interface PlanOptions {
@@ -237,9 +243,9 @@ export function planShares(base: readonly number[], samples: readonly TruthSampl
   // (more windows past the p99 objective), or the reverse; the two measures are scored apart, so
   // it is taken only when it is expected to be no worse than the base shares on either.
   const tolerance = options.keepBaseWithin * offered;
-  const moreFailed = expectedFailedRps(shares, samples, objective) - expectedFailedRps(base, samples, objective);
+  const moreFailed = expectedRps("failed", shares, samples, objective) - expectedRps("failed", base, samples, objective);
   const moreBreaches = (expectedBreaches(shares, samples, objective) - expectedBreaches(base, samples, objective)) / samples.length;
   if (moreFailed > tolerance || moreBreaches > options.keepBaseWithin) return [...base];
-  const saved = expectedBadRps(base, samples, objective) - expectedBadRps(shares, samples, objective);
+  const saved = expectedRps("bad", base, samples, objective) - expectedRps("bad", shares, samples, objective);
   return saved > options.keepBaseWithin * offered ? shares : [...base];
 }

@@ -102,12 +102,12 @@ export function cutSeries(result: RunResult, shares = shareSeries(result)): bool
  */
 export function sloViolationSeconds(result: RunResult): number {
   let seconds = 0;
-  for (const win of result.windows) if (windowBreaksSlo(win, result.scenario.slo)) seconds += win.endS - win.startS;
+  for (const win of result.windows) if (windowViolatesSlo(win, result.scenario.slo)) seconds += win.endS - win.startS;
   return round(seconds, 3);
 }
 
 /** Whether a window with traffic broke the SLO (its seconds count in slo_violation_s). */
-export function windowBreaksSlo(win: WindowRecord, slo: ScenarioSlo): boolean {
+export function windowViolatesSlo(win: WindowRecord, slo: ScenarioSlo): boolean {
   if (win.offered === 0) return false;
   const success = 1 - win.failed / win.offered;
   // NaN (no stream in the window) compares false: no breach.

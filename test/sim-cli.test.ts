@@ -64,7 +64,7 @@ test("a small run writes the JSON, results.md and a chart", async () => {
     assert.equal(results.scenarios[0]!.name, "test");
     assert.deepEqual(Object.keys(results.scenarios[0]!.policies), ["none", "resilience4j"]);
     const none = results.scenarios[0]!.policies["none"]!;
-    assert.deepEqual(Object.keys(none).sort(), ["detect_s", "failed", "false_cuts", "p99_ms", "recover_s", "requests", "slo_violation_s", "success_rate"]);
+    assert.deepEqual(Object.keys(none).sort(), ["by_phase", "detect_s", "failed", "false_cuts", "p99_ms", "recover_s", "requests", "slo_violation_s", "success_rate"]);
     assert.ok((results.scenarios[0]!.policies["resilience4j"]!["failed"] as number) < (none["failed"] as number));
     assert.match(readFileSync(join(out, "results.md"), "utf8"), /\| test \| resilience4j \|/);
     assert.match(readFileSync(join(out, "test.svg"), "utf8"), /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -35,6 +35,24 @@ test("each window is in the first phase that applies: onset, fault, after, quiet
   for (const [name, startS, phase] of cases) assert.equal(windowPhase(timeline, startS, startS + 1, scenario.window_s), phase, name);
 });
 
+test("the onset is the window a fault starts in and the next two, cut short by a short fault's end", () => {
+  // Two-second windows; a 3-s fault on a from 21 s (mid-window), a 20-s one on b from 40 s.
+  const scenario = testScenario((json) => {
+    json.window_s = 2;
+    json.faults = [{ at_s: 21, cluster: "a", error_rate: 0.9, for_s: 3 }, { at_s: 40, cluster: "b", error_rate: 0.5, for_s: 20 }];
+  });
+  const timeline = new FaultTimeline(scenario);
+  const cases: Array<[string, number, FaultPhase]> = [
+    ["the window the short fault starts in, mid-window", 20, "onset"],
+    ["its second window, where it ends", 22, "onset"],
+    ["the window after the short fault's end: after, not onset", 24, "after"],
+    ["the long fault's third window", 44, "onset"],
+    ["its fourth window", 46, "fault"],
+    ["a window of the long fault within the short one's after span: fault", 50, "fault"],
+  ];
+  for (const [name, startS, phase] of cases) assert.equal(windowPhase(timeline, startS, startS + 2, scenario.window_s), phase, name);
+});
+
 test("a run's failed requests and SLO seconds by phase sum to its own, and its failures fall in the fault", async () => {
   const scenario = testScenario();
   const result = await runScenario(scenario, createNonePolicy(scenario));

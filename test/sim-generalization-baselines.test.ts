@@ -31,6 +31,11 @@ describe("reading the baselines' runs of an earlier generalization run", () => {
     { name: "a scenario without one baseline's run", text: stored({}, { none: run() }), error: /scenario gen-1 has no run of linkerd-ewma/ },
     { name: "a run whose failed requests are not a count", text: stored({}, { none: run("ten"), "linkerd-ewma": run() }), error: /scenario gen-1, run of none: failed is "ten", expected a count/ },
     { name: "a run with a negative count", text: stored({}, { none: run(-1), "linkerd-ewma": run() }), error: /run of none: failed is -1, expected a count/ },
+    {
+      name: "a run whose split by fault phase lacks a phase",
+      text: stored({}, { none: { ...run(), by_phase: { quiet: { failed: 1, slo_violation_s: 0 } } }, "linkerd-ewma": run() }),
+      error: /run of none: by_phase is \{"quiet".*expected failed and slo_violation_s counts for each of quiet, onset, fault, after/,
+    },
   ];
   for (const c of refused) {
     it(`refuses ${c.name}, naming it`, () => {

@@ -7,7 +7,7 @@
 //   - oracle-last-window knows what was true during the window that just ended (perfect
 //     telemetry, no forecast): what a flawless estimator of the present could do.
 // Within a cluster, requests go round robin (each sidecar its own cursor, as Envoy's balancer)
-// over the hosts that are not down (down chance below one half over the span known), as a host
+// over the hosts that are not down (down chance below one half at the middle of the span known), as a host
 // ejection that never errs would do; when every host of a cluster is down, over all of them.
 // Both never hold a breaker open: a cluster they give nothing to counts as cut by its share.
 import type { Scenario } from "../scenario.js";
