@@ -50,6 +50,15 @@ export function emptyByPhase(): MeasuresByPhase {
   return { quiet: { failed: 0, slo_violation_s: 0 }, onset: { failed: 0, slo_violation_s: 0 }, fault: { failed: 0, slo_violation_s: 0 }, after: { failed: 0, slo_violation_s: 0 } };
 }
 
+/** Adds `from` into `into`, phase by phase, and returns `into`. */
+export function addByPhase(into: MeasuresByPhase, from: Readonly<MeasuresByPhase>): MeasuresByPhase {
+  for (const phase of FAULT_PHASES) {
+    into[phase].failed += from[phase].failed;
+    into[phase].slo_violation_s += from[phase].slo_violation_s;
+  }
+  return into;
+}
+
 /** A run's failed requests and SLO-violation seconds per phase; they sum to the run's own (the
  *  seconds to within their rounding to a millisecond per phase). */
 export function measuresByPhase(scenario: Scenario, windows: readonly WindowRecord[]): MeasuresByPhase {

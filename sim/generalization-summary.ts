@@ -2,7 +2,7 @@
 // autoglm and autoglm-rules (sim/generalization-score.ts), and the summary over all scenarios
 // with the targets. Plain data, written as JSON by the CLI.
 import type { PolicyReport } from "./report.js";
-import { emptyByPhase, FAULT_PHASES, type MeasuresByPhase } from "./fault-phases.js";
+import { addByPhase, emptyByPhase, FAULT_PHASES, type MeasuresByPhase } from "./fault-phases.js";
 import {
   countVerdicts, scoreScenario, verdict, failedTolerance, sloTolerance,
   type Measures, type ScenarioScore, type VerdictCounts,
@@ -103,12 +103,7 @@ export function summarize(
       if (m === undefined) continue;
       const run = s.runs[p];
       const phases = run !== undefined && "by_phase" in run ? run.by_phase : undefined;
-      if (phases === undefined) byPhase = undefined;
-      for (const phase of FAULT_PHASES) {
-        if (byPhase === undefined || phases === undefined) break;
-        byPhase[phase].failed += phases[phase].failed;
-        byPhase[phase].slo_violation_s += phases[phase].slo_violation_s;
-      }
+      byPhase = byPhase === undefined || phases === undefined ? undefined : addByPhase(byPhase, phases);
       runs++;
       requests += m.requests;
       failed += m.failed;

@@ -79,8 +79,8 @@ export function normalUpperTail(z: number): number {
 export interface HostOutcome {
   /** Refused, rejected as overload, answered 5xx, timed out at the client, or a cut stream. */
   failed: number;
-  /** Answered slower than the latency objective (timed-out ones too): the requests that push a
-   *  window's p99 past it. */
+  /** Served slower than the latency objective, 5xx answers and timed-out requests included (every
+   *  served request's latency is in its window's p99): the requests that push the p99 past it. */
   slow: number;
   /** Failed or slow, each request once: what the shares minimise. */
   bad: number;
