@@ -3,10 +3,14 @@
 // seen with latency near the low-load baseline (safe), and the load at which latency rose well
 // above baseline while load was at a new high (the knee). The weights never push a cluster past
 // `limitRps`: below the knee when one is known, else a step above the safe load (explore
-// gradually: each window at a higher load with good latency raises the safe level).
+// gradually: each sample at a higher load with good latency raises the safe level), and no step
+// above it where the cluster's latency follows its own load's swings (latency-elasticity.ts: it
+// runs close to its capacity). Latency is judged on samples of windows pooled to
+// CAPACITY_POOL_REQUESTS requests, so that one thin window's noisy median marks no knee.
 import type { WeightConfig } from "./config.js";
 import { badRequests, loadLatencyP50Ms } from "./planner/assessment.js";
 import type { CapacityEstimate, ClusterWindowStats } from "./types.js";
+import { LatencyElasticity } from "./latency-elasticity.js";
 
 /** Per window, the safe level decays this much so an old peak is not trusted forever. */
 const SAFE_DECAY = 0.999;
@@ -21,6 +25,19 @@ const BAD_FALL_RATE = 0.2;
 const USUAL_POOL_REQUESTS = 200;
 /** Standard errors below the usual level a sample must lie to count as a fall (not noise). */
 const USUAL_FALL_Z = 2;
+/** Elasticity of the median latency to the load (latency-elasticity.ts) above which a cluster is
+ *  taken to run close to its capacity: an M/M/1 queue's at a third of its capacity, steeper
+ *  queues' (many servers) well past half of it. */
+export const NEAR_CAPACITY_ELASTICITY = 0.5;
+/** Standard errors the elasticity must clear NEAR_CAPACITY_ELASTICITY by. */
+const ELASTICITY_Z = 2;
+/** Fewest latency samples the elasticity is judged on. */
+const ELASTICITY_MIN_SAMPLES = 10;
+/** Requests a latency sample pools before the capacity learns from it (learnLatency). */
+export const CAPACITY_POOL_REQUESTS = 200;
+/** Most windows a latency sample pools: a cluster with few requests still learns, from samples
+ *  of this many windows (its median then as noisy as its windows allow). */
+export const CAPACITY_POOL_WINDOWS = 10;
 /** Per sample, how far the usual level follows a sample within USUAL_FALL_Z standard errors. */
 const USUAL_NOISE_RATE = 0.05;
 
@@ -34,11 +51,17 @@ export class CapacityEstimator {
   private usualPool = { requests: 0, bad: 0, seconds: 0 };
   /** Fewest requests a window needs to be judged (the detector's minRequests), for the first level. */
   private usualMinRequests = 1;
+  /** How its latency moved with its load over its recent samples (latency-elasticity.ts). */
+  private readonly elasticity = new LatencyElasticity();
+  /** Windows pooled into the next latency sample (learnLatency): requests, requests served (rps × s),
+   *  seconds, the sum of each window's median latency (ms) times its requests, windows. */
+  private latencyPool: { requests: number; served: number; seconds: number; p50Sum: number; windows: number } | undefined;
 
   constructor(private readonly config: Pick<WeightConfig, "nearBaselineFactor" | "kneeFactor" | "exploreGrowth" | "kneeUtilisation">) {}
 
   /** Learns from one merged window; `failing` windows (errors) and windows missing a reporter's
-   *  report teach nothing about capacity. */
+   *  report teach nothing about capacity. Windows are pooled into samples of at least
+   *  CAPACITY_POOL_REQUESTS requests before their latency is judged (learnLatency). */
   update(w: ClusterWindowStats, minRequests: number, failing: boolean): void {
     this.safeRps *= SAFE_DECAY;
     if (Number.isFinite(this.kneeRps)) this.kneeRps *= KNEE_RELAX;
@@ -47,24 +70,60 @@ export class CapacityEstimator {
     const p50 = loadLatencyP50Ms(w);
     // A window some live reporter did not report holds only part of the load: its rate would
     // put a safe level or a knee at a load the cluster never had.
-    if (w.requests < Math.max(1, minRequests) || !Number.isFinite(p50) || failing || (w.missingReporters ?? 0) > 0) return;
+    if (w.requests <= 0) return;
+    if (!Number.isFinite(p50) || failing || (w.missingReporters ?? 0) > 0) {
+      this.latencyPool = undefined;
+      return;
+    }
+    const pool = this.latencyPool ?? { requests: 0, served: 0, seconds: 0, p50Sum: 0, windows: 0 };
+    const seconds = w.windowLengthMs / 1000;
+    pool.requests += w.requests;
+    pool.served += w.rps * seconds;
+    pool.seconds += seconds;
+    pool.p50Sum += p50 * w.requests;
+    pool.windows++;
+    if (pool.requests < CAPACITY_POOL_REQUESTS && pool.windows < CAPACITY_POOL_WINDOWS) {
+      this.latencyPool = pool;
+      return;
+    }
+    this.latencyPool = undefined;
+    // A sample of fewer than minRequests requests (a cluster that thin) teaches nothing.
+    if (pool.requests < Math.max(1, minRequests)) return;
+    // The sample's load is its mean rate; its latency the request-weighted mean of its medians.
+    if (pool.seconds > 0) this.learnLatency(pool.served / pool.seconds, pool.p50Sum / pool.requests);
+  }
+
+  /**
+   * One sample of load (rps) and the median latency it drove (ms): the baseline, the safe level
+   * and the knee. A sample pools windows to CAPACITY_POOL_REQUESTS requests because a thin
+   * window's median is noisy: at 50 requests of a log-normal latency with p99 seven times its
+   * p50, one window's median is off by 15 % (one standard error), the baseline (which follows low
+   * values fast) settles near the low end of that spread, and now and then a window reads 1.6
+   * times it (the knee factor) at an ordinary load: a knee from noise, that bounds the cluster
+   * below the load it carries well (traced on the tuning batches: a cluster at a quarter of its
+   * capacity trusted with none of a failing neighbour's traffic).
+   */
+  private learnLatency(rps: number, p50: number): void {
     this.windows++;
     if (Number.isNaN(this.baselineP50)) this.baselineP50 = p50;
+    // Only samples below the knee factor: a fault's or a knee's slowdown says nothing of how the
+    // cluster's latency follows its load in its usual regime.
+    if (p50 < this.baselineP50 * this.config.kneeFactor) this.elasticity.add(rps, p50);
     const near = p50 <= this.baselineP50 * this.config.nearBaselineFactor;
     // The baseline follows low values fast and high ones slowly, and only at loads seen safe.
     if (p50 < this.baselineP50) this.baselineP50 += 0.2 * (p50 - this.baselineP50);
-    else if (near && w.rps <= Math.max(this.safeRps, 1) * 1.05) this.baselineP50 += 0.02 * (p50 - this.baselineP50);
+    else if (near && rps <= Math.max(this.safeRps, 1) * 1.05) this.baselineP50 += 0.02 * (p50 - this.baselineP50);
     if (near) {
-      this.safeRps = Math.max(this.safeRps, w.rps);
-      if (w.rps >= this.kneeRps) this.kneeRps = Infinity; // latency fine above the old knee: forget it
+      this.safeRps = Math.max(this.safeRps, rps);
+      if (rps >= this.kneeRps) this.kneeRps = Infinity; // latency fine above the old knee: forget it
       // Latency fine close under the knee: the knee is re-tested one exploration step above this
       // load. A knee seen during a fault (capacity lost for a while) would otherwise bind long
       // after the cluster recovered, since the limit keeps its load under the knee and so never
       // lets it show that the knee moved.
-      else if (Number.isFinite(this.kneeRps)) this.kneeRps = Math.max(this.kneeRps, w.rps * (1 + this.config.exploreGrowth));
-    } else if (p50 >= this.baselineP50 * this.config.kneeFactor && w.rps >= this.safeRps * 0.9) {
+      else if (Number.isFinite(this.kneeRps)) this.kneeRps = Math.max(this.kneeRps, rps * (1 + this.config.exploreGrowth));
+    } else if (p50 >= this.baselineP50 * this.config.kneeFactor && rps >= this.safeRps * 0.9) {
       // Slow at a load at or above what was seen safe: load-driven, a knee.
-      this.kneeRps = Math.min(this.kneeRps, Math.max(w.rps, this.safeRps));
+      this.kneeRps = Math.min(this.kneeRps, Math.max(rps, this.safeRps));
     }
   }
 
@@ -103,7 +162,11 @@ export class CapacityEstimator {
   }
 
   estimate(): CapacityEstimate {
-    const explore = this.safeRps * (1 + this.config.exploreGrowth);
+    // A cluster whose latency follows its own load's swings runs close to its capacity: no
+    // load beyond what it served well is explored there (latency-elasticity.ts).
+    const e = this.elasticity.estimate();
+    const nearCapacity = e.samples >= ELASTICITY_MIN_SAMPLES && e.slope - ELASTICITY_Z * e.standardError > NEAR_CAPACITY_ELASTICITY;
+    const explore = this.safeRps * (1 + (nearCapacity ? 0 : this.config.exploreGrowth));
     const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
     return {
       baselineP50Ms: this.baselineP50,
