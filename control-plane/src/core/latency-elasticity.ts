@@ -5,6 +5,7 @@
 // quarter of its capacity, 3 at three quarters), so a cluster whose latency follows its load's
 // own swings (Poisson noise, load waves, the planner's moves) runs close to its capacity, whatever
 // its latency is against a baseline learnt at that same load.
+import { leastSquares } from "./least-squares.js";
 
 /** Samples the slope is fitted on (the newest). */
 export const ELASTICITY_SAMPLES = 20;
@@ -41,25 +42,11 @@ export class LatencyElasticity {
 
 /** Least-squares slope of ys on xs and its standard error (residual variance over n - 2). */
 export function fitSlope(xs: readonly number[], ys: readonly number[]): Elasticity {
-  const n = Math.min(xs.length, ys.length);
-  if (n < 3) return { slope: NaN, standardError: NaN, samples: n };
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += xs[i]!;
-    my += ys[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxx = 0;
-  let sxy = 0;
-  for (let i = 0; i < n; i++) {
-    sxx += (xs[i]! - mx) ** 2;
-    sxy += (xs[i]! - mx) * (ys[i]! - my);
-  }
-  if (!(sxx > 1e-12)) return { slope: NaN, standardError: NaN, samples: n };
-  const slope = sxy / sxx;
+  const fit = leastSquares(xs, ys);
+  const n = fit?.n ?? Math.min(xs.length, ys.length);
+  if (fit === undefined || n < 3 || !(fit.sxx > 1e-12)) return { slope: NaN, standardError: NaN, samples: n };
+  const slope = fit.sxy / fit.sxx;
   let rss = 0;
-  for (let i = 0; i < n; i++) rss += (ys[i]! - my - slope * (xs[i]! - mx)) ** 2;
-  return { slope, standardError: Math.sqrt(rss / (n - 2) / sxx), samples: n };
+  for (let i = 0; i < n; i++) rss += (ys[i]! - fit.meanY - slope * (xs[i]! - fit.meanX)) ** 2;
+  return { slope, standardError: Math.sqrt(rss / (n - 2) / fit.sxx), samples: n };
 }

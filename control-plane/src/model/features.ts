@@ -10,6 +10,7 @@
 // move the baseline, so a fault does not teach the baseline that it is normal.
 import type { ClusterWindowStats, Slo } from "../core/types.js";
 import { FEATURE_COUNT, HISTORY_WINDOWS, LEVEL_WINDOWS } from "./contract.js";
+import { leastSquares } from "../core/least-squares.js";
 
 /** Time constant of the baseline EWMA, seconds. */
 export const BASELINE_TAU_S = 300;
@@ -55,24 +56,8 @@ function clip(value: number, lo: number, hi: number): number {
 
 /** Least-squares slope of ys over xs (seconds); 0 with fewer than two points or no spread. */
 function slope(xs: readonly number[], ys: readonly number[]): number {
-  const n = xs.length;
-  if (n < 2) return 0;
-  let mx = 0;
-  let my = 0;
-  for (let i = 0; i < n; i++) {
-    mx += xs[i]!;
-    my += ys[i]!;
-  }
-  mx /= n;
-  my /= n;
-  let sxy = 0;
-  let sxx = 0;
-  for (let i = 0; i < n; i++) {
-    const dx = xs[i]! - mx;
-    sxy += dx * (ys[i]! - my);
-    sxx += dx * dx;
-  }
-  return sxx > 0 ? sxy / sxx : 0;
+  const fit = leastSquares(xs, ys);
+  return fit !== undefined && fit.sxx > 0 ? fit.sxy / fit.sxx : 0;
 }
 
 /** Mean of the last `count` values of ys (fewer if there are fewer); `fallback` when empty. */
