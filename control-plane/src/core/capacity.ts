@@ -53,6 +53,8 @@ export class CapacityEstimator {
   private usualMinRequests = 1;
   /** How its latency moved with its load over its recent samples (latency-elasticity.ts). */
   private readonly elasticity = new LatencyElasticity();
+  /** Its latency follows its load's swings (judged when a sample is added, read by estimate()). */
+  private nearCapacity = false;
   /** Windows pooled into the next latency sample (learnLatency): requests, requests served (rps × s),
    *  seconds, the sum of each window's median latency (ms) times its requests, windows. */
   private latencyPool: { requests: number; served: number; seconds: number; p50Sum: number; windows: number } | undefined;
@@ -108,7 +110,11 @@ export class CapacityEstimator {
     if (Number.isNaN(this.baselineP50)) this.baselineP50 = p50;
     // Only samples below the knee factor: a fault's or a knee's slowdown says nothing of how the
     // cluster's latency follows its load in its usual regime.
-    if (p50 < this.baselineP50 * this.config.kneeFactor) this.elasticity.add(rps, p50);
+    if (p50 < this.baselineP50 * this.config.kneeFactor) {
+      this.elasticity.add(rps, p50);
+      const e = this.elasticity.estimate();
+      this.nearCapacity = e.samples >= ELASTICITY_MIN_SAMPLES && e.slope - ELASTICITY_Z * e.standardError > NEAR_CAPACITY_ELASTICITY;
+    }
     const near = p50 <= this.baselineP50 * this.config.nearBaselineFactor;
     // The baseline follows low values fast and high ones slowly, and only at loads seen safe.
     if (p50 < this.baselineP50) this.baselineP50 += 0.2 * (p50 - this.baselineP50);
@@ -164,9 +170,7 @@ export class CapacityEstimator {
   estimate(): CapacityEstimate {
     // A cluster whose latency follows its own load's swings runs close to its capacity: no
     // load beyond what it served well is explored there (latency-elasticity.ts).
-    const e = this.elasticity.estimate();
-    const nearCapacity = e.samples >= ELASTICITY_MIN_SAMPLES && e.slope - ELASTICITY_Z * e.standardError > NEAR_CAPACITY_ELASTICITY;
-    const explore = this.safeRps * (1 + (nearCapacity ? 0 : this.config.exploreGrowth));
+    const explore = this.safeRps * (1 + (this.nearCapacity ? 0 : this.config.exploreGrowth));
     const limit = Number.isFinite(this.kneeRps) ? Math.min(explore, this.kneeRps * this.config.kneeUtilisation) : explore;
     return {
       baselineP50Ms: this.baselineP50,
