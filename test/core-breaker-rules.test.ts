@@ -79,6 +79,48 @@ describe("the breaker rules of a round", () => {
   }
 });
 
+/**
+ * A healthy cluster of base weight 1 that served `safeRps` at 100 ms, then, when `kneeRps` is
+ * given, was seen at 1.8 times that latency at `kneeRps` (its knee), and now carries `loadRps` at
+ * 100 ms: 1-s windows, pooled by the capacity estimator into samples of 200 requests.
+ */
+function healthyRuntime(name: string, safeRps: number, kneeRps: number | undefined, loadRps: number): ClusterRuntime {
+  const rt = newClusterRuntime({ name, baseWeight: 1 }, DEFAULT_CONFIG);
+  const windows: { rps: number; p50: number }[] = [
+    ...Array.from({ length: 40 }, () => ({ rps: safeRps, p50: 100 })),
+    ...(kneeRps === undefined ? [] : Array.from({ length: 10 }, () => ({ rps: kneeRps, p50: 180 }))),
+    ...Array.from({ length: 10 }, () => ({ rps: loadRps, p50: 100 })),
+  ];
+  windows.forEach((w, i) => {
+    const startMs = NOW_MS - (windows.length - i) * 1000;
+    appendWindow(rt, clusterWindow({ cluster: name, windowStartMs: startMs, requests: w.rps, rps: w.rps, p50Ms: w.p50, p95Ms: 2 * w.p50, p99Ms: 3 * w.p50 }), DEFAULT_CONFIG);
+  });
+  return rt;
+}
+
+describe("a hard outage opens the breaker at once", () => {
+  // Cluster a: 60 requests a second, every one failing. Cluster b carries 60 at 100 ms.
+  const cases: { name: string; kneeRps: number | undefined; expect: BreakerState["kind"] }[] = [
+    { name: "when the other cluster has never been seen slow (no knee: its room is not bounded)", kneeRps: undefined, expect: "open" },
+    { name: "when the other cluster takes the whole load within one exploration step above its knee", kneeRps: 110, expect: "open" },
+    {
+      name: "not when the whole load would push the other far past the load it was seen slow at (the planner moves what it can take, a step at a time)",
+      kneeRps: 70, expect: "closed",
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const a = healthyRuntime("a", 60, undefined, 60);
+      appendWindow(a, clusterWindow({ cluster: "a", windowStartMs: NOW_MS - 1000, requests: 60, rps: 60, errors5xx: 60, errorRate: 1 }), DEFAULT_CONFIG);
+      a.trip = SEVERE;
+      const b = healthyRuntime("b", 60, c.kneeRps, 60);
+      appendWindow(b, clusterWindow({ cluster: "b", windowStartMs: NOW_MS - 1000, requests: 60, rps: 60 }), DEFAULT_CONFIG);
+      const step = stepClusterBreaker(a, NO_INPUTS, roundOf([a, b]));
+      assert.equal(step.state.kind, c.expect, `b: ${JSON.stringify(b.capacity.estimate())}`);
+    });
+  }
+});
+
 describe("the others' bad fraction", () => {
   const cases: { name: string; failed: number[]; expect: number }[] = [
     { name: "is the share of their newest windows' requests that failed", failed: [0.1, 0.3], expect: 0.2 },

@@ -9,7 +9,8 @@
 //     backoff step, and no longer than until waiting has cost them as much as a failed probe
 //     would (strained-wait.ts);
 //   - it opens on the planner's drain (the last plan would cut it below the probe floor), on a
-//     severe share of bad requests (severeTrip), or on a slow decode (decodeTrip), each only when
+//     severe share of bad requests (severeTrip: a hard outage only where the others take its load
+//     short of overload), or on a slow decode (decodeTrip), each only when
 //     the others serve its share better (planner/round-plan.ts worthOpening);
 //   - a half-open breaker's new probe window is judged (probe-verdict.ts); while the others strain
 //     one healthy probe window closes it.
@@ -25,7 +26,7 @@ import { triggerOpenStep } from "./triggers/index.js";
 import type { Override, Slo } from "./types.js";
 import { assessLoadResponse, badRequests } from "./planner/assessment.js";
 import type { PlanConfig } from "./planner/planner.js";
-import { halfOpenShare, meshLoadRps, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
+import { halfOpenShare, meshLoadRps, roomBelowKnees, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "./planner/round-plan.js";
 
 /** What the rules need of the round besides the cluster's own record. */
 export interface BreakerRound {
@@ -119,6 +120,17 @@ function strainedWaitMs(rt: ClusterRuntime, round: BreakerRound): number {
  * prediction for the others past what the planner trusts them with is a guess: it opens at once
  * only if the others have room for its whole load within that trust (roomWithinTrust); otherwise
  * the planner moves its share a bounded step at a time.
+ *
+ * A hard outage (failures) opens at once unless the others would be pushed far past the loads at
+ * which they were seen slow: its whole load must fit within one exploration step above their
+ * knees (roomBelowKnees; a cluster never seen slow is not bounded). A whole load moved at once
+ * onto clusters seen slow at a fraction of it overloads them, and they stay overloaded after the
+ * outage ends, for as long as the breaker waits, probes and closes; for an outage shorter than
+ * that round trip (a flapping cluster) the overload costs more than the outage would have.
+ * Traced on a tuning batch drawn for flapping clusters at high utilisation: a cluster down for
+ * 13 s every 42 s, opened onto the other one (seen slow at half the load it then got), which
+ * failed a third of its requests for some 30 s after each recovery (16,463 failed requests
+ * against `none`'s 9,433). There the planner moves what the others can take, a step at a time.
  */
 function severeTrip(rt: ClusterRuntime, round: BreakerRound): boolean {
   if (!rt.trip.severe) return false;
@@ -126,7 +138,7 @@ function severeTrip(rt: ClusterRuntime, round: BreakerRound): boolean {
   if (!worthOpening(clusters, rt.spec.name, round.plan)) return false;
   const latest = rt.history.at(-1);
   const failing = latest !== undefined && severeFailures(latest, rt.scorers["hard_rules"]?.evidence, round.config.breaker.severeErrorRate);
-  return failing || roomWithinTrust(clusters, rt.spec.name);
+  return (failing && roomBelowKnees(clusters, rt.spec.name, 1 + round.config.weights.exploreGrowth)) || roomWithinTrust(clusters, rt.spec.name);
 }
 
 /**

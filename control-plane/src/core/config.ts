@@ -88,7 +88,8 @@ export interface WeightConfig {
   nearBaselineFactor: number;
   /** Latency p50 above baseline × this at a new high load marks the knee. */
   kneeFactor: number;
-  /** A cluster may take up to safeRps × (1 + this) while its knee is unknown. */
+  /** A cluster may take up to safeRps × (1 + this) while its knee is unknown; a hard outage opens
+   *  at once only if the others take its whole load within kneeRps × (1 + this) (breaker-rules.ts). */
   exploreGrowth: number;
   /** Fraction of the knee throughput the weights aim to stay under. */
   kneeUtilisation: number;

@@ -191,6 +191,17 @@ export function roomWithinTrust(clusters: readonly RoundCluster[], name: string)
 }
 
 /**
+ * Whether the closed clusters other than `name` can take its load within `kneeFactor` times their
+ * knees (the loads at which their latency was seen to rise steeply, capacity.ts; a cluster never
+ * seen slow is not bounded). The breaker's severe rule passes one exploration step above the knee
+ * (1 + weights.exploreGrowth): the step the planner's trust takes above what a cluster served
+ * well, and short of where a queue seen slow at its knee saturates.
+ */
+export function roomBelowKnees(clusters: readonly RoundCluster[], name: string, kneeFactor: number): boolean {
+  return roomForLoad(clusters, name, (_c, r) => r.kneeRps * kneeFactor);
+}
+
+/**
  * Whether the other closed clusters' room (what `trusted` grants each, less its load) adds up to
  * `name`'s load. Loads count the requests sent, as they start (assessment.ts offeredRps).
  */
