@@ -3,11 +3,12 @@
 //
 // A round (round(nowMs)):
 //   1. close due windows in the aggregator; append them to each cluster's history (late reports
-//      replace the windows they changed); feed the capacity estimators;
+//      replace the windows they changed); feed the capacity estimators (round-windows.ts);
 //   2. when a window closed: run every scorer (hard rules, dynamic baseline, trend, the stream
 //      objectives when the SLO has slo.ttftMs or slo.tpotMs, and the model if any, awaited) on
 //      the history, combine per cluster (max of scores, hard if any),
-//      record the newest window's verdict in the N-of-M alarm filter (score-combination.ts);
+//      record the newest window's verdict in the N-of-M alarm filter (score-round.ts,
+//      score-combination.ts);
 //   3. step each breaker in turn (breaker-round.ts; the rules: breaker-rules.ts, on breaker.ts):
 //      overrides win (overrides.ts); otherwise it opens when the last plan would cut the cluster
 //      below the probe floor, or at once on a severe failure rate (or as large a share of
@@ -24,22 +25,26 @@
 // shed fractions are applied to the set of step 4.
 // A rollback (rollback.ts) pins an earlier set's cluster decisions over those of step 4 until it
 // is released or expires (checked in step 3); the breakers keep stepping underneath.
+// Restarts and replicas (restore, beginTerm, mirror) take over breaker states from persisted
+// state, a last leader's assessment or a leader's published set (engine-takeover.ts).
 // The scores of step 2 publish each cluster's risk (anomaly_score, cluster-signals.ts
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
-import { resumeCluster, takeClusterAssessment, usableAssessment, type Assessment } from "./assessment.js";
+import { takeClusterAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { stepBreakers } from "./breaker-round.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
-import { appendWindow, clusterStatus, newClusterRuntime, replaceWindow, restoreClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
+import { clusterStatus, newClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
+import { takeWindows } from "./round-windows.js";
 import { sustainedRisk } from "./cluster-signals.js";
 import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
 import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { OperatorControls, releaseForcedOpen, type OperatorApi } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
-import { combineScores, recordNewestWindow, runScorers } from "./score-combination.js";
+import { scoreClusters } from "./score-round.js";
+import { mirrorBreakers, pinnedClusters, restoreBreakers, resumeFromAssessment } from "./engine-takeover.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
@@ -167,19 +172,7 @@ export class DecisionEngine {
     // The restored set's split is the one in force until the first round plans anew.
     const shares = restoredShares(d, this.clusters.map((c) => c.name));
     if (shares !== undefined) this.plannedShares = shares;
-    // A cluster a rollback pins shows the earlier set's decision, not its breaker: that starts
-    // afresh (closed) rather than as the pin says, so a release hands back to the policy.
-    const pinned = this.pinnedClusters();
-    for (const c of d.clusters) {
-      const rt = this.runtime.get(c.cluster);
-      if (rt !== undefined && !pinned.has(c.cluster)) restoreClusterRuntime(rt, c, nowMs, this.config);
-    }
-  }
-
-  /** The clusters whose published decision is the rollback's (no override decides them). */
-  private pinnedClusters(): Set<string> {
-    const pin = this.controls.rollback();
-    return new Set(pin === undefined ? [] : pin.clusters.map((c) => c.cluster).filter((name) => this.controls.get(name) === undefined));
+    restoreBreakers(this.runtime, d, pinnedClusters(this.controls), nowMs, this.config);
   }
 
   /**
@@ -197,24 +190,11 @@ export class DecisionEngine {
     }
     this.plannedShares = undefined;
     this.restore(state, nowMs);
-    this.resumed = [];
-    this.notResumed = [];
-
-    if (state.assessment !== undefined) {
-      // The last leader's assessment: its breakers' times and backoff, cooldowns, scores and
-      // recent windows, for every cluster still in the state the published set says.
-      // A pinned cluster's breaker is the assessment's (the published set shows the pin).
-      const pinned = this.pinnedClusters();
-      const published = state.decisions === undefined ? undefined : { ...state.decisions, clusters: state.decisions.clusters.filter((c) => !pinned.has(c.cluster)) };
-      const { usable, skipped } = usableAssessment(state.assessment, published, nowMs);
-      for (const ca of usable) {
-        const rt = this.runtime.get(ca.cluster);
-        if (rt === undefined) continue;
-        resumeCluster(rt, ca, this.alarms, this.config);
-        this.resumed.push(ca.cluster);
-      }
-      this.notResumed = skipped;
-    }
+    const taken = state.assessment === undefined
+      ? { resumed: [], notResumed: [] }
+      : resumeFromAssessment(this.runtime, state.assessment, state.decisions, pinnedClusters(this.controls), this.alarms, nowMs, this.config);
+    this.resumed = taken.resumed;
+    this.notResumed = taken.notResumed;
     this.takeoverHold = holdWindows;
     return this.issued.beginTerm(generation, state.decisions, (version) => this.build(nowMs, version));
   }
@@ -237,18 +217,10 @@ export class DecisionEngine {
     return this.issued.advance(generation, nowMs);
   }
 
-  /**
-   * Replicas: a follower mirrors the breaker states of the set the leader published, so its
-   * status views (admin API, dashboard, metrics) show them. A breaker whose kind is unchanged is
-   * left as is; another is restored as after a restart (cluster-runtime.ts).
-   */
+  /** Replicas: a follower mirrors the breaker states of the set the leader published
+   *  (engine-takeover.ts mirrorBreakers). */
   mirror(decisions: DecisionSet, nowMs: number): void {
-    for (const c of decisions.clusters) {
-      const rt = this.runtime.get(c.cluster);
-      if (rt === undefined || rt.breaker.kind === c.state) continue;
-      if (c.state === "closed") rt.breaker = { kind: "closed", since: nowMs, openings: rt.breaker.openings ?? 0 };
-      else restoreClusterRuntime(rt, c, nowMs, this.config);
-    }
+    mirrorBreakers(this.runtime, decisions, nowMs, this.config);
   }
 
   /** Windows a takeover still holds the breakers for (0: they step as usual). */
@@ -285,9 +257,7 @@ export class DecisionEngine {
     const transitions: Transition[] = [];
 
     // 1. Windows.
-    for (const updated of this.aggregator.takeLateUpdates()) for (const stats of updated) replaceWindow(this.runtime.get(stats.cluster)!, stats);
-    const closed = this.aggregator.close(nowMs);
-    for (const window of closed) for (const stats of window) appendWindow(this.runtime.get(stats.cluster)!, stats, this.config);
+    const closed = takeWindows(this.aggregator, this.runtime, nowMs, this.config);
 
     // Triggers step over the closed windows; a cluster a trigger no longer holds open goes back to
     // the detectors through half-open, as a released override does.
@@ -299,7 +269,7 @@ export class DecisionEngine {
     }
 
     // 2. Scores.
-    if (closed.length > 0) await this.score(model);
+    if (closed.length > 0) await scoreClusters(this.runtime, this.builtins, model, this.alarms, this.config);
 
     // 3. Breakers.
     for (const expired of this.controls.expire(nowMs, (cluster) => this.runtime.get(cluster)!.breaker)) {
@@ -364,27 +334,6 @@ export class DecisionEngine {
   }
 
   // ---------------------------------------------------------------- internals
-
-  /** Step 2: every scorer on every cluster's history, then each cluster's combined verdict and record. */
-  private async score(model: Scorer | undefined): Promise<void> {
-    const history = new Map<string, readonly ClusterWindowStats[]>();
-    for (const [name, rt] of this.runtime) history.set(name, rt.history);
-    const verdicts = await runScorers(model === undefined ? this.builtins : [...this.builtins, model], model, history);
-    for (const [name, rt] of this.runtime) {
-      const { combined, perScorer } = combineScores(verdicts.get(name)!, this.config.detector);
-      rt.combined = combined;
-      rt.probeCombined = combineScores(verdicts.get(name)!.filter((v) => !v.fromModel), this.config.detector).combined;
-      rt.scorers = perScorer;
-      const { recentScores, corroborations } = rt;
-      const recorded = recordNewestWindow({ history: rt.history, capacity: rt.capacity.estimate(), combined, perScorer, recentScores, corroborations }, this.config);
-      if (recorded !== undefined) {
-        rt.recentScores = recorded.recentScores;
-        rt.corroborations = recorded.corroborations;
-        this.alarms.record(name, recorded.verdict);
-      }
-      rt.trip = this.alarms.evaluate(name, rt.history.at(-1)?.windowStartMs ?? 0);
-    }
-  }
 
   /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
   private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
