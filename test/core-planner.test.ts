@@ -53,6 +53,19 @@ describe("the planner", () => {
     assert.ok(plan.moves.every((m) => m.kind === "improve" && m.from === "a" && m.to === "b"));
   });
 
+  const relative: { name: string; share: number; expect: number }[] = [
+    { name: "a round moves at most a third of a small cluster's share away (beyond one step), so that the move's effect shows before the next", share: 0.2, expect: 0.15 },
+    { name: "a large cluster's share still moves by up to maxStep in a round", share: 0.6, expect: 0.5 },
+  ];
+  for (const c of relative) {
+    it(c.name, () => {
+      const rest = (1 - c.share) / 4;
+      const healthy = (name: string) => cluster(name, rest, response(500 * rest, 0.001, { limitRps: 1000 }));
+      const plan = planShares([cluster("a", c.share, response(500 * c.share, 0.2)), healthy("b"), healthy("c"), healthy("d"), healthy("e")], 500, CONFIG);
+      assert.ok(Math.abs(plan.shares.get("a")! - c.expect) < EPS, `a: ${plan.shares.get("a")}`);
+    });
+  }
+
   it("a healthy cluster without room (past what it was seen to carry) takes nothing from a slightly worse one", () => {
     const plan = planShares([cluster("a", 0.5, response(100, 0.03)), cluster("b", 0.5, response(100, 0.001, { limitRps: 100 }))], 200, CONFIG);
     assert.equal(plan.moves.length, 0);

@@ -20,7 +20,12 @@
 //     what it is known to carry takes a part step, up to that room (at least a fifth of a step):
 //     a whole step would pass its limit and be predicted away, and nothing would move at all
 //     while the donor fails beside clusters with some room each;
-//   - each cluster's share moves at most maxStep per round and never below the floor; after a
+//   - each cluster's share moves at most maxStep per round, and away from it at most a third of
+//     the share it starts the round with (or one step, when that is more): the load-response
+//     model predicts best near the load it saw, and a small cluster's share cut in half in one
+//     round on that prediction was the planner's largest source of false cuts (a strained
+//     receiver relieved of half its share, not of its excess: notes, "2026-12-06, fourth
+//     round"); never below the floor; after a
 //     move it rests settleRounds rounds, so that its windows show the move's effect before the
 //     next (the evidence is pooled over a few windows and lags: moving on stale evidence
 //     overshoots and swings);
@@ -93,6 +98,10 @@ const EPS = 1e-9;
 /** Smallest part step into a receiver, as a fraction of a whole step (stepInto): a smaller one
  *  would make a move (and hold the pair for settleRounds) for next to nothing. */
 const MIN_PART_STEP = 0.2;
+/** Most of a cluster's share (the share it starts the round with) moved away in one round, when
+ *  more than one step: a third, so that no single round halves a cluster's share (a false cut,
+ *  sim/report.ts), and its settle rounds show the move's effect before the next. */
+const RELATIVE_MOVE_CAP = 1 / 3;
 
 export function planShares(clusters: readonly PlanCluster[], totalRps: number, config: PlanConfig): Plan {
   const share = new Map(clusters.map((c) => [c.cluster, c.share]));
@@ -105,6 +114,7 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const mayMove = (c: PlanCluster, direction: -1 | 1, step = config.step) => {
     const m = moved.get(c.cluster)! + direction * step;
     if (Math.abs(m) > config.maxStep + EPS) return false;
+    if (direction < 0 && -m > Math.max(config.step, RELATIVE_MOVE_CAP * c.share) + EPS) return false;
     const last = c.lastMove;
     if (last.direction === 0) return true;
     // A share that just moved waits for its windows to show the effect (the evidence lags).
