@@ -23,9 +23,8 @@
 //   - each cluster's share moves at most maxStep per round, and away from it at most a third of
 //     the share it starts the round with (or one step, when that is more): the load-response
 //     model predicts best near the load it saw, and a small cluster's share cut in half in one
-//     round on that prediction was the planner's largest source of false cuts (a strained
-//     receiver relieved of half its share, not of its excess: notes, "2026-12-06, fourth
-//     round"); never below the floor; after a
+//     round on that prediction made false cuts (a strained cluster relieved of half its share,
+//     not of its excess: notes, "2026-12-06, fourth round"); never below the floor; after a
 //     move it rests settleRounds rounds, so that its windows show the move's effect before the
 //     next (the evidence is pooled over a few windows and lags: moving on stale evidence
 //     overshoots and swings);
