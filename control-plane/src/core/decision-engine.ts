@@ -25,13 +25,13 @@
 // shed fractions are applied to the set of step 4.
 // A rollback (rollback.ts) pins an earlier set's cluster decisions over those of step 4 until it
 // is released or expires (checked in step 3); the breakers keep stepping underneath.
-// Restarts and replicas (restore, beginTerm, mirror) take over breaker states from persisted
-// state, a last leader's assessment or a leader's published set (engine-takeover.ts).
+// Restarts (restore) and replicas (`engine.replica`: beginTerm, mirror, engine-replica.ts) take
+// over breaker states from persisted state, a last leader's assessment or a leader's published
+// set (engine-takeover.ts).
 // The scores of step 2 publish each cluster's risk (anomaly_score, cluster-signals.ts
 // sustainedRisk) and judge half-open probes; traffic moves on the planner's predicted outcome.
 import type { CoreConfig } from "./config.js";
 import { AlarmFilter } from "./alarm-filter.js";
-import { takeClusterAssessment, type Assessment } from "./assessment.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { stepBreakers } from "./breaker-round.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
@@ -44,7 +44,8 @@ import { IssuedDecisions } from "./issued-decisions.js";
 import { OperatorControls, releaseForcedOpen, type OperatorApi } from "./overrides.js";
 import { applyRollback } from "./rollback.js";
 import { scoreClusters } from "./score-round.js";
-import { mirrorBreakers, pinnedClusters, restoreBreakers, resumeFromAssessment } from "./engine-takeover.js";
+import { pinnedClusters, restoreBreakers } from "./engine-takeover.js";
+import { EngineReplica, type ReplicaApi } from "./engine-replica.js";
 import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
 import { HardRuleScorer } from "./scorers/hard-rules.js";
 import { TrendScorer } from "./scorers/trend.js";
@@ -97,10 +98,11 @@ export class DecisionEngine {
   /** The source limits the next sets carry (core/sources/; the control plane sets them each round). */
   private sourceLimits: SourceLimitDecision[] = [];
   /** Windows still to close before the breakers step again after a takeover (beginTerm). */
-  private takeoverHold = 0;
-  /** The last beginTerm: clusters continued from an assessment, and why others were not. */
-  private resumed: string[] = [];
-  private notResumed: string[] = [];
+  /** The replica side's state and steps (engine-replica.ts); `replica` is what the replicas call. */
+  private readonly replicaSide: EngineReplica;
+  /** What the replicas ask of the engine: a takeover's term, the assessment, a follower's mirror,
+   *  a new generation (engine-replica.ts). */
+  readonly replica: ReplicaApi;
 
   constructor(
     clusters: readonly ClusterSpec[],
@@ -123,6 +125,21 @@ export class DecisionEngine {
     this.operator = this.controls;
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
     this.triggers = new TriggerEngine(triggerRules);
+    this.replicaSide = new EngineReplica({
+      clusters: this.clusters,
+      runtime: this.runtime,
+      alarms: this.alarms,
+      controls: this.controls,
+      config,
+      issued: this.issued,
+      restore: (state, nowMs) => this.restore(state, nowMs),
+      forgetPlan: () => {
+        this.plannedShares = undefined;
+      },
+      build: (nowMs, version) => this.build(nowMs, version),
+      initialDecisions: (nowMs) => this.initialDecisions(nowMs),
+    });
+    this.replica = this.replicaSide;
   }
 
   // ---------------------------------------------------------------- inputs
@@ -175,59 +192,6 @@ export class DecisionEngine {
     restoreBreakers(this.runtime, d, pinnedClusters(this.controls), nowMs, this.config);
   }
 
-  /**
-   * Replicas: this engine leads from now on (a takeover). Its record of every cluster starts
-   * afresh from `state` (the shared store's last published set, overrides and halt; what an
-   * earlier term of this engine held is stale), versions continue in `generation` (claimed
-   * above every earlier one), and for the next `holdWindows` windows no breaker steps unless an
-   * override acts: with no history of its own the engine must not reverse the last leader's
-   * states. Returns the set in force.
-   */
-  beginTerm(generation: number, state: PersistedState, nowMs: number, holdWindows: number): DecisionSet {
-    for (const spec of this.clusters) {
-      this.runtime.set(spec.name, newClusterRuntime(spec, this.config));
-      this.alarms.reset(spec.name);
-    }
-    this.plannedShares = undefined;
-    this.restore(state, nowMs);
-    const taken = state.assessment === undefined
-      ? { resumed: [], notResumed: [] }
-      : resumeFromAssessment(this.runtime, state.assessment, state.decisions, pinnedClusters(this.controls), this.alarms, nowMs, this.config);
-    this.resumed = taken.resumed;
-    this.notResumed = taken.notResumed;
-    this.takeoverHold = holdWindows;
-    return this.issued.beginTerm(generation, state.decisions, (version) => this.build(nowMs, version));
-  }
-
-  /** After beginTerm: the clusters continued from the last leader's assessment, and why others
-   *  were not (each "cluster: reason", or the whole assessment's). */
-  get takeover(): { resumed: readonly string[]; notResumed: readonly string[] } {
-    return { resumed: this.resumed, notResumed: this.notResumed };
-  }
-
-  /** The compact assessment a successor would continue from (core/assessment.ts). */
-  assessment(nowMs: number, version: number): Assessment {
-    return { atMs: nowMs, version, clusters: [...this.runtime.values()].map((rt) => takeClusterAssessment(rt, this.alarms)) };
-  }
-
-  /** Replicas: versions continue in `generation` when it is above the one in use; returns the
-   *  set in force re-issued there (issued-decisions.ts advance), undefined when not above. */
-  advanceGeneration(generation: number, nowMs: number): DecisionSet | undefined {
-    this.initialDecisions(nowMs);
-    return this.issued.advance(generation, nowMs);
-  }
-
-  /** Replicas: a follower mirrors the breaker states of the set the leader published
-   *  (engine-takeover.ts mirrorBreakers). */
-  mirror(decisions: DecisionSet, nowMs: number): void {
-    mirrorBreakers(this.runtime, decisions, nowMs, this.config);
-  }
-
-  /** Windows a takeover still holds the breakers for (0: they step as usual). */
-  get heldWindows(): number {
-    return this.takeoverHold;
-  }
-
   /** The decision set before any round: the restored one, or the first version of this
    *  lifetime's generation with base weights (issued-decisions.ts, decision-version.ts). */
   initialDecisions(nowMs: number): DecisionSet {
@@ -278,8 +242,7 @@ export class DecisionEngine {
     }
     const rollbackExpired = this.controls.expireRollback(nowMs);
     // After a takeover (beginTerm) only overrides move a breaker until the hold's windows closed.
-    const held = this.takeoverHold > 0;
-    this.takeoverHold = Math.max(0, this.takeoverHold - closed.length);
+    const held = this.replicaSide.takeHold(closed.length);
     const stepped = stepBreakers({
       nowMs,
       newWindow: closed.length > 0,

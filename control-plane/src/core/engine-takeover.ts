@@ -1,7 +1,8 @@
 // What the decision engine takes over from outside its own rounds, on its cluster records (pure
 // but for mutating those records): persisted state after a restart, the last leader's
 // assessment when a replica takes over, and the breaker states a follower mirrors from the set
-// its leader published. decision-engine.ts calls these (restore, beginTerm, mirror).
+// its leader published. decision-engine.ts (restore) and engine-replica.ts (beginTerm, mirror)
+// call these.
 import type { AlarmFilter } from "./alarm-filter.js";
 import { resumeCluster, usableAssessment, type Assessment } from "./assessment.js";
 import { restoreClusterRuntime, type ClusterRuntime } from "./cluster-runtime.js";

@@ -9,6 +9,7 @@ import type { Logger } from "../../../lib/log.js";
 import type { AuditRecord } from "../audit/records.js";
 import { ASSESSMENT_EVERY_MS } from "../core/assessment.js";
 import type { DecisionEngine } from "../core/decision-engine.js";
+import type { ReplicaApi } from "../core/engine-replica.js";
 import { sameTriggerStates, type SharedTriggerStates, type TriggerEngine } from "../core/triggers/index.js";
 import type { ControlPlaneEvents, DecisionSet, Scorer } from "../core/types.js";
 import type { TypedEmitter } from "../core/typed-emitter.js";
@@ -21,7 +22,7 @@ import type { SourceRound } from "./source-round.js";
 export interface DecisionRoundDeps {
   now(): number;
   state: RunStatus;
-  engine: Pick<DecisionEngine, "round" | "assessment"> & { triggers: Pick<TriggerEngine, "persisted" | "shared"> };
+  engine: Pick<DecisionEngine, "round"> & { replica: Pick<ReplicaApi, "assessment">; triggers: Pick<TriggerEngine, "persisted" | "shared"> };
   sources: Pick<SourceRound, "run" | "limitFromTrigger">;
   published: Pick<PublishedSet, "current" | "publish">;
   /** Resends the set in force to the streams that lag behind it (sidecar-streams.ts). */
@@ -95,7 +96,7 @@ export class DecisionRound {
     // For a successor (replicas): when a breaker moved, and every few seconds of windows.
     if (audit?.saveAssessment !== undefined && (result.transitions.length > 0 || (result.windowsClosed > 0 && atMs - this.assessmentSavedAtMs >= ASSESSMENT_EVERY_MS))) {
       this.assessmentSavedAtMs = atMs;
-      audit.saveAssessment(engine.assessment(atMs, result.decisions.version));
+      audit.saveAssessment(engine.replica.assessment(atMs, result.decisions.version));
     }
     // Replicas: the rules' states when they changed, before the set that may carry their actions.
     if (audit?.saveTriggers !== undefined) {

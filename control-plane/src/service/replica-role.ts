@@ -7,6 +7,7 @@
 // ms of the injected clock.
 import type { Logger } from "../../../lib/log.js";
 import type { DecisionEngine } from "../core/decision-engine.js";
+import type { ReplicaApi } from "../core/engine-replica.js";
 import { remoteReachedAt, type PublishedWorker, type RemoteWorker } from "../core/halt/index.js";
 import type { Incident } from "../core/incidents/index.js";
 import type { SourceMonitor } from "../core/sources/index.js";
@@ -26,7 +27,7 @@ export interface ReplicaRoleDeps extends SharedRecordDeps {
   /** The one writer of `leading`. */
   state: RunState;
   queue: Pick<SerialQueue, "run">;
-  engine: SharedRecordDeps["engine"] & Pick<DecisionEngine, "generation" | "beginTerm" | "takeover" | "mirror" | "advanceGeneration"> & { triggers: Pick<TriggerEngine, "adopt"> };
+  engine: SharedRecordDeps["engine"] & Pick<DecisionEngine, "generation"> & { replica: Pick<ReplicaApi, "beginTerm" | "takeover" | "mirror" | "advanceGeneration">; triggers: Pick<TriggerEngine, "adopt"> };
   sources: SharedRecordDeps["sources"] & Pick<SourceMonitor, "restore">;
   published: Pick<PublishedSet, "current" | "publish">;
   round: Pick<DecisionRound, "run" | "beginTerm">;
@@ -62,8 +63,8 @@ export class ReplicaRole {
       const current = published.current;
       const decisions = shared.decisions === undefined || shared.decisions.version < current.version ? current : shared.decisions;
       this.deps.state.leading = true;
-      const inForce = engine.beginTerm(generation, { ...shared, decisions }, atMs, holdWindows);
-      const { resumed, notResumed } = engine.takeover;
+      const inForce = engine.replica.beginTerm(generation, { ...shared, decisions }, atMs, holdWindows);
+      const { resumed, notResumed } = engine.replica.takeover;
       log.info(
         { generation, version: inForce.version, hold_windows: holdWindows, resumed_clusters: resumed, ...(notResumed.length === 0 ? {} : { not_resumed: notResumed }) },
         "leading: a new term",
@@ -101,7 +102,7 @@ export class ReplicaRole {
       const { state, published } = this.deps;
       if (state.stopped || state.leading || decisions.version <= published.current.version) return false;
       const atMs = this.deps.now();
-      this.deps.engine.mirror(decisions, atMs);
+      this.deps.engine.replica.mirror(decisions, atMs);
       published.publish(decisions, atMs);
       return true;
     });
@@ -182,7 +183,7 @@ export class ReplicaRole {
     return this.deps.queue.run(async () => {
       if (this.deps.state.stopped || !this.deps.state.leading) return undefined;
       const atMs = this.deps.now();
-      const decisions = this.deps.engine.advanceGeneration(generation, atMs);
+      const decisions = this.deps.engine.replica.advanceGeneration(generation, atMs);
       if (decisions !== undefined) this.deps.published.publish(decisions, atMs);
       return decisions;
     });
