@@ -30,15 +30,16 @@
 //     overshoots and swings);
 //   - a cluster whose share moved one way does not move the other way for reversalRounds
 //     rounds (hysteresis: no oscillation; a cluster that fails hard is opened by its breaker);
-//   - when no step gains, shares drift one step back toward the operator's base shares, as long
-//     as that is not predicted to cost clients more than minGain per moved request, counted
-//     beyond each cluster's usual level as the moves away are (the receiver
-//     trusted with its base share, and past its knee when the cluster carrying its share fails
-//     beyond its usual level; a step at most up to the load the receiver is trusted with): in
-//     doubt, base weights.
+//   - when no step gains, shares drift one step back toward the operator's base shares
+//     (toward-base.ts), as long as that is not predicted to cost clients more than minGain per
+//     moved request, counted beyond each cluster's usual level as the moves away are (the
+//     receiver trusted with its base share, and past its knee when the cluster carrying its
+//     share fails beyond its usual level; a step at most up to the load the receiver is trusted
+//     with): in doubt, base weights.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
 // may open its breaker.
 import { badFractionError, knownCapacityRps, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
+import { driftTowardBase } from "./toward-base.js";
 
 export interface PlanCluster {
   cluster: string;
@@ -183,92 +184,6 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
     if (moves.length === 0) driftTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin);
   }
   return { shares: share, moves, drainable: [...drainable] };
-}
-
-/**
- * One step back toward base: from the cluster most above its base share to the one most below,
- * when that costs clients no more than minGain per moved request (in doubt, the operator's weights).
- * The cost counts bad requests beyond each cluster's usual level, as a move away does: a cluster
- * that is always a little worse than the donor (the operator weighted it knowing that) gets its
- * share back once it is at its usual level again. Counted in raw bad requests, such a cluster
- * stayed below its base share for good after a fault moved its traffic away, at whatever share
- * the fault left it (on the tuning batches: at half its base share, a false cut in every window
- * whose share the requests' draw put under the half).
- *
- * The receiver is trusted with its base share up to the knee its windows showed (trustedRps). Two
- * exceptions keep the way home open:
- *   - a donor above its base share that does worse than its usual level by the margin was given
- *     more than it can serve (the planner's own move proved wrong, or the load rose under it):
- *     the receiver is then trusted with its whole base share, the share the operator sized it
- *     for. Its knee may be one a fault showed (a latency step at a steady load is recorded as a
- *     knee at that load, and divided again by the slowdown: assessment.ts), which would keep the
- *     extra share on the failing donor;
- *   - the step is at most what takes the receiver to the load it is trusted with, when it is
- *     below that: a full step past it is refused, and a cluster left low after a fault would stay
- *     there for good.
- *
- * Known: shares in force are integer weights (weights.ts), so a cluster "at" its base share is off
- * the exact share by under one weight unit, and this drift then makes a sub-unit step nearly every
- * round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
- * real moves back for settleRounds. In effect the planner waits a few rounds before its first
- * move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
- * more harm on the check scenarios (generalization-notes.md, "2026-12-05, most recent").
- */
-function driftTowardBase(
-  adjustable: readonly PlanCluster[],
-  share: Map<string, number>,
-  moved: Map<string, number>,
-  moves: PlanMove[],
-  totalRps: number,
-  config: PlanConfig,
-  mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
-  margin: (d: PlanCluster, r: PlanCluster) => number,
-): void {
-  const above = adjustable
-    .filter((c) => share.get(c.cluster)! - c.baseShare > EPS && mayMove(c, -1))
-    .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
-  const below = adjustable
-    .filter((c) => c.baseShare - share.get(c.cluster)! > EPS && mayMove(c, 1))
-    .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
-  for (const d of above) {
-    for (const r of below) {
-      const sd = share.get(d.cluster)!;
-      const sr = share.get(r.cluster)!;
-      const overServed = d.response.badFraction - (d.response.usualBadFraction ?? 0) > margin(d, r);
-      const trusted = overServed ? r.baseShare * totalRps : trustedRps(r, totalRps);
-      const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
-      let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
-      if (room > EPS) step = Math.min(step, room);
-      if (step <= EPS) continue;
-      // Judged on trouble beyond each cluster's usual level: one that is always a little worse
-      // than another was weighted by the operator knowing that, and is not kept from its share.
-      const before = predictExcessBadRps(d.response, loadAt(d, sd, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
-      const after = predictExcessBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
-      const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
-      // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
-      // clients no more than minGain per moved request.
-      if (cost > config.minGain) continue;
-      share.set(d.cluster, sd - step);
-      share.set(r.cluster, sr + step);
-      moved.set(d.cluster, moved.get(d.cluster)! - step);
-      moved.set(r.cluster, moved.get(r.cluster)! + step);
-      moves.push({
-        from: d.cluster,
-        to: r.cluster,
-        share: step,
-        fromBad: predictBadFraction(d.response, loadAt(d, sd, totalRps)),
-        toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
-        kind: "toward_base",
-      });
-      return;
-    }
-  }
-}
-
-/** Requests per second predicted bad at `loadRps` beyond the cluster's usual bad fraction (the
- *  observed excess of a round, with its noise margin, is strained-wait.ts excessBadRps). */
-function predictExcessBadRps(m: LoadResponse, loadRps: number, trustedRps = 0): number {
-  return loadRps <= 0 ? 0 : loadRps * Math.max(0, predictBadFraction(m, loadRps, trustedRps) - (m.usualBadFraction ?? 0));
 }
 
 /**
