@@ -22,9 +22,8 @@ describe("a takeover's hold on the breakers", () => {
   ];
   for (const c of cases) {
     it(c.name, () => {
-      const e = engine();
       const replica = new EngineReplica({
-        clusters: e.clusters, runtime: new Map(), alarms: { reset() {} } as never, controls: undefined as never, config: DEFAULT_CONFIG, issued: { beginTerm: () => undefined } as never,
+        clusters: engine().clusters, runtime: new Map(), alarms: { reset() {} } as never, controls: undefined as never, config: DEFAULT_CONFIG, issued: { beginTerm: () => undefined } as never,
         restore() {}, forgetPlan() {}, build: () => undefined as never, initialDecisions: () => undefined as never,
       });
       replica.beginTerm(5, { overrides: [] }, NOW_MS, c.hold);

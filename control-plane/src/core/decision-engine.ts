@@ -97,8 +97,8 @@ export class DecisionEngine {
   readonly triggers: TriggerEngine;
   /** The source limits the next sets carry (core/sources/; the control plane sets them each round). */
   private sourceLimits: SourceLimitDecision[] = [];
-  /** Windows still to close before the breakers step again after a takeover (beginTerm). */
-  /** The replica side's state and steps (engine-replica.ts); `replica` is what the replicas call. */
+  /** The replica side's state and steps, the takeover's hold among them (engine-replica.ts);
+   *  `replica` is the same object as the replicas see it. */
   private readonly replicaSide: EngineReplica;
   /** What the replicas ask of the engine: a takeover's term, the assessment, a follower's mirror,
    *  a new generation (engine-replica.ts). */

@@ -7,8 +7,7 @@
 // Pure, but for mutating those records (engine-takeover.ts does the taking over).
 import type { AlarmFilter } from "./alarm-filter.js";
 import { takeClusterAssessment, type Assessment } from "./assessment.js";
-import type { ClusterRuntime } from "./cluster-runtime.js";
-import { newClusterRuntime } from "./cluster-runtime.js";
+import { newClusterRuntime, type ClusterRuntime } from "./cluster-runtime.js";
 import type { CoreConfig } from "./config.js";
 import { mirrorBreakers, pinnedClusters, resumeFromAssessment } from "./engine-takeover.js";
 import type { IssuedDecisions } from "./issued-decisions.js";

@@ -94,7 +94,8 @@ export interface Plan {
   drainable: string[];
 }
 
-const EPS = 1e-9;
+/** Shares closer than this are equal (floating-point slack of sums of steps). */
+export const EPS = 1e-9;
 /** Smallest part step into a receiver, as a fraction of a whole step (stepInto): a smaller one
  *  would make a move (and hold the pair for settleRounds) for next to nothing. */
 const MIN_PART_STEP = 0.2;

@@ -1,9 +1,7 @@
 // The planner's way back toward the operator's base shares (pure), made when no step away from
 // bad requests gains (planner.ts planShares): in doubt, base weights.
 import { predictBadFraction, type LoadResponse } from "./load-response.js";
-import { loadAt, trustedRps, type PlanCluster, type PlanConfig, type PlanMove } from "./planner.js";
-
-const EPS = 1e-9;
+import { EPS, loadAt, trustedRps, type PlanCluster, type PlanConfig, type PlanMove } from "./planner.js";
 
 /**
  * One step back toward base: from the cluster most above its base share to the one most below,
