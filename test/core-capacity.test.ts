@@ -43,6 +43,22 @@ describe("the capacity estimator", () => {
     });
   }
 
+  it("a window failing and slow at a load past what the cluster was trusted with marks a knee there", () => {
+    // 40 rps seen safe; 60 rps (past 40 × 1.3) with 10 % failing and the median 3 times the
+    // baseline: an overload fails as a fault does, but the load says which.
+    const cases: Array<{ name: string; rps: number; p50Ms: number; knee: number }> = [
+      { name: "past the exploration step, slow", rps: 60, p50Ms: 300, knee: 60 },
+      { name: "within the exploration step (a fault at a load it may carry)", rps: 50, p50Ms: 300, knee: Infinity },
+      { name: "past the exploration step, at its baseline latency (errors, not a queue)", rps: 60, p50Ms: 100, knee: Infinity },
+    ];
+    for (const c of cases) {
+      const e = fed(BASELINE);
+      e.update(clusterWindow({ windowStartMs: 0, windowLengthMs: 10_000, requests: c.rps * 10, errors5xx: c.rps, errorRate: 0.1, p50Ms: c.p50Ms, p95Ms: c.p50Ms * 2, p99Ms: c.p50Ms * 3, rps: c.rps }), 5, true);
+      const knee = e.estimate().kneeRps;
+      assert.ok(c.knee === Infinity ? knee === Infinity : Math.abs(knee - c.knee) < 0.5, `${c.name}: knee ${knee}`);
+    }
+  });
+
   it("a window a live reporter did not report (part of the load) sets no knee and no safe level", () => {
     // 38 rps counted of the 120 the cluster carried, at its usual latency of that load (slow
     // against the baseline learnt at 40 rps): read as whole, it would put a knee at 40.

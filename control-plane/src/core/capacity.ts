@@ -75,6 +75,7 @@ export class CapacityEstimator {
     if (w.requests <= 0) return;
     if (!Number.isFinite(p50) || failing || (w.missingReporters ?? 0) > 0) {
       this.latencyPool = undefined;
+      if (failing && (w.missingReporters ?? 0) === 0 && w.requests >= Math.max(1, minRequests)) this.learnOverloadKnee(w.rps, p50);
       return;
     }
     const pool = this.latencyPool ?? { requests: 0, served: 0, seconds: 0, p50Sum: 0, windows: 0 };
@@ -131,6 +132,21 @@ export class CapacityEstimator {
       // Slow at a load at or above what was seen safe: load-driven, a knee.
       this.kneeRps = Math.min(this.kneeRps, Math.max(rps, this.safeRps));
     }
+  }
+
+  /**
+   * One failing window at `rps` with median latency `p50` (ms). A failing window teaches nothing
+   * of the safe level (a fault fails as an overload does), but one failing at a load past all the
+   * cluster is trusted with (one exploration step above its safe level) and slow by the knee
+   * factor is a knee there: its load is the likelier cause, and without it the cluster kept
+   * being trusted with more while it failed from overload (traced on a surge past the mesh's
+   * capacity: generalization-notes.md, "2026-12-06, sixth round"). A fault at such a load bounds
+   * the cluster only at what it failed at, until it serves well close under it again (the knee is
+   * re-tested then: learnLatency).
+   */
+  private learnOverloadKnee(rps: number, p50: number): void {
+    if (!(this.safeRps > 0) || !Number.isFinite(p50) || !Number.isFinite(this.baselineP50)) return;
+    if (rps > this.safeRps * (1 + this.config.exploreGrowth) && p50 >= this.baselineP50 * this.config.kneeFactor) this.kneeRps = Math.min(this.kneeRps, rps);
   }
 
   /**
