@@ -136,8 +136,9 @@ export class CapacityEstimator {
 
   /**
    * One failing window at `rps` with median latency `p50` (ms). A failing window teaches nothing
-   * of the safe level (a fault fails as an overload does), but one failing at a load past all the
-   * cluster is trusted with (one exploration step above its safe level) and slow by the knee
+   * of the safe level (a fault fails as an overload does), but one failing at a load past the most
+   * the cluster is ever trusted with without a knee (one exploration step above its safe level;
+   * estimate() trusts it with less where its latency follows its load) and slow by the knee
    * factor is a knee there: its load is the likelier cause, and without it the cluster kept
    * being trusted with more while it failed from overload (traced on a surge past the mesh's
    * capacity: generalization-notes.md, "2026-12-06, sixth round"). A fault at such a load bounds
