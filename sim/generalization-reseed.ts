@@ -14,6 +14,10 @@ export const RESEED_STRIDE = 10_000_019;
 /** Most extra seeds per harmed scenario. */
 export const MAX_RESEEDS = 20;
 
+/** Which scenarios run again: those a subject harmed at their own seed, or all of them (a harm
+ *  can hide behind a lucky first seed: the first seed shows no harm, most others do). */
+export type ReseedScope = "harmed" | "all";
+
 /** The scenario under its k-th other seed (k ≥ 1); everything else unchanged. */
 export function reseeded(scenario: Scenario, k: number): Scenario {
   return { ...scenario, seed: scenario.seed + k * RESEED_STRIDE };
@@ -48,20 +52,30 @@ export function reseedVerdict(scenario: string, subject: string, runs: readonly 
   return { scenario, subject, runs: judged, harmedIn, systematic: harmedIn * 2 > judged.length, sums: { subject: sum((r) => r.subject), none: sum((r) => r.none) } };
 }
 
-/** The Markdown section for the verdicts (empty when there are none). */
-export function reseedMarkdown(verdicts: readonly ReseedVerdict[], extraSeeds: number): string[] {
+/** The Markdown section for the verdicts (empty when there are none). With scope "all" the
+ *  verdicts cover every scenario, and the table lists those harmed in at least one seed. */
+export function reseedMarkdown(verdicts: readonly ReseedVerdict[], extraSeeds: number, scope: ReseedScope = "harmed"): string[] {
   if (verdicts.length === 0) return [];
+  const all = scope === "all";
   const out = [
     "", "## Harm under other seeds", "",
-    `Each harmed scenario again with \`none\` and the subject under ${extraSeeds} more seed(s) (seed + k × ${RESEED_STRIDE}). ` +
+    `${all ? "Every scenario" : "Each harmed scenario"} again with \`none\` and the subject under ${extraSeeds} more seed(s) (seed + k × ${RESEED_STRIDE}). ` +
       "Systematic: harm in more than half of the seeds. Sums over the seeds: failed requests / SLO-violation seconds.",
     "",
   ];
   for (const subject of [...new Set(verdicts.map((v) => v.subject))]) {
     const mine = verdicts.filter((v) => v.subject === subject);
-    out.push(`**${subject}**: systematic harm in ${mine.filter((v) => v.systematic).length} of the ${mine.length} harmed scenario(s).`, "");
+    const systematic = mine.filter((v) => v.systematic).length;
+    if (all) {
+      const some = mine.filter((v) => v.harmedIn > 0).sort((a, b) => b.harmedIn - a.harmedIn || a.scenario.localeCompare(b.scenario));
+      const first = mine.filter((v) => v.runs[0]?.harm === true).length;
+      out.push(`**${subject}**: systematic harm in ${systematic} of ${mine.length} scenario(s); harm in at least one of the ${extraSeeds + 1} seeds in ${some.length}; at the scenarios' own seeds in ${first}.`, "");
+      if (some.length === 0) continue;
+    } else {
+      out.push(`**${subject}**: systematic harm in ${systematic} of the ${mine.length} harmed scenario(s).`, "");
+    }
     out.push("| scenario | harm in | subject, all seeds | none, all seeds | systematic |", "|---|---:|---:|---:|---|");
-    for (const v of mine) {
+    for (const v of all ? mine.filter((x) => x.harmedIn > 0).sort((a, b) => b.harmedIn - a.harmedIn || a.scenario.localeCompare(b.scenario)) : mine) {
       out.push(`| ${v.scenario} | ${v.harmedIn} of ${v.runs.length} | ${v.sums.subject[0]} / ${v.sums.subject[1]} | ${v.sums.none[0]} / ${v.sums.none[1]} | ${v.systematic ? "yes" : "no"} |`);
     }
     out.push("");

@@ -52,6 +52,7 @@ const bad: Array<[string[], RegExp]> = [
   [["--scenarios", ""], /--scenarios: give a folder/],
   [["--family", "wide"], /--family: expected main or shifted, got "wide"/],
   [["--reseed", "21"], /--reseed: expected a whole number from 0 to 20, got "21"/],
+  [["--reseed-all"], /--reseed-all: give --reseed k \(1 to 20\), the number of extra seeds/],
   [["--subjects", "autoglm,best"], /--subjects: expected names among autoglm, autoglm-rules, autoglm-host-ejection, autoglm-no-load-reports, oracle-next-window, oracle-last-window, got "autoglm,best"/],
   [["--subjects", "autoglm,autoglm"], /--subjects: a name is given twice in "autoglm,autoglm"/],
   [["--load-report-share", "2"], /--load-report-share: expected a number from 0 to 1, got "2"/],
@@ -167,6 +168,26 @@ test("--family shifted runs the shifted family's scenarios from its own seed ran
     assert.deepEqual(json.scenarios.map((s) => s.name), ["shifted-4000018"]);
     assert.match(json.scenarios[0]!.description, /^generated \(shifted family\): 7 clusters; equal weights/);
     assert.match(readFileSync(join(dir, "generalization.md"), "utf8"), /simulator seeds 4000018–4000018 \(the shifted family's own range, disjoint from training, tuning and the main generalization range\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("--reseed-all runs a scenario without harm at its own seed again too, and reports its verdict among all", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sim-gen-reseed-all-"));
+  try {
+    // shifted-4000018: the first seed shows no harm by autoglm.
+    const { code, stderr } = await autoglm(["bench", "generalization", "--family", "shifted", "--seed", "18", "--count", "1", "--subjects", "autoglm", "--reseed", "1", "--reseed-all", "--json", join(dir, "r.json"), "--out", dir]);
+    assert.equal(code, 0, stderr);
+    type Verdict = { scenario: string; subject: string; runs: Array<{ seed: number; harm: boolean }>; harmedIn: number };
+    const json = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")) as { reseed: { scope: string; verdicts: Verdict[] }; scenarios: Array<{ scores: Record<string, { harm: boolean }> }> };
+    assert.equal(json.scenarios[0]!.scores["autoglm"]!.harm, false, "no harm under its own seed");
+    assert.equal(json.reseed.scope, "all");
+    assert.equal(json.reseed.verdicts.length, 1);
+    const v = json.reseed.verdicts[0]!;
+    assert.deepEqual([v.scenario, v.subject], ["shifted-4000018", "autoglm"]);
+    assert.deepEqual(v.runs.map((r) => r.seed), [4_000_018, 4_000_018 + 10_000_019]);
+    assert.match(readFileSync(join(dir, "generalization.md"), "utf8"), /\*\*autoglm\*\*: systematic harm in \d of 1 scenario\(s\); harm in at least one of the 2 seeds in \d; at the scenarios' own seeds in 0\./);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -45,3 +45,17 @@ test("the Markdown names each subject's systematic harms, and is empty without v
   assert.match(lines, /\| gen-a \| 2 of 2 \| 700 \/ 40 \| 200 \/ 40 \| yes \|/);
   assert.match(lines, /\| gen-b \| 1 of 3 \| 600 \/ 60 \| 300 \/ 60 \| no \|/);
 });
+
+test("with every scenario run again, the Markdown counts systematic harm out of all of them and lists only those harmed in some seed", () => {
+  const verdicts = [
+    reseedVerdict("gen-calm", "autoglm", seeds([100, 20], [90, 20], [110, 20])),
+    // No harm at its own seed, harm in the two others: the harm a first-seed reseeding misses.
+    reseedVerdict("gen-hidden", "autoglm", seeds([100, 20], [400, 20], [100, 40])),
+    reseedVerdict("gen-luck", "autoglm", seeds([400, 20], [100, 20], [100, 20])),
+  ];
+  const lines = reseedMarkdown(verdicts, 2, "all").join("\n");
+  assert.match(lines, /Every scenario again with `none` and the subject under 2 more seed\(s\)/);
+  assert.match(lines, /\*\*autoglm\*\*: systematic harm in 1 of 3 scenario\(s\); harm in at least one of the 3 seeds in 2; at the scenarios' own seeds in 1\./);
+  assert.match(lines, /\| gen-hidden \| 2 of 3 \| 600 \/ 80 \| 300 \/ 60 \| yes \|\n\| gen-luck \| 1 of 3 \|/);
+  assert.doesNotMatch(lines, /gen-calm/);
+});

@@ -1,8 +1,8 @@
-// `autoglm bench generalization --reseed k`: the harmed scenarios run again under more seeds
-// (sim/generalization-reseed.ts), on the worker pool.
+// `autoglm bench generalization --reseed k`: the harmed scenarios (with --reseed-all, every
+// scenario) run again under more seeds (sim/generalization-reseed.ts), on the worker pool.
 import type { JobInput, JobOutput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
-import { reseedVerdict, reseeded, type ReseedVerdict, type SeedRuns } from "../../sim/generalization-reseed.js";
+import { reseedVerdict, reseeded, type ReseedScope, type ReseedVerdict, type SeedRuns } from "../../sim/generalization-reseed.js";
 import type { Measures } from "../../sim/generalization-score.js";
 import { measures, type GeneralizationScenario } from "../../sim/generalization-summary.js";
 
@@ -12,18 +12,23 @@ function jobMeasures(output: JobOutput | undefined): Measures | undefined {
 }
 
 /**
- * `--reseed k`: every scenario where a subject does harm, run again with none and that subject
- * under k more seeds (sim/generalization-reseed.ts), and the verdict per harmed scenario.
+ * `--reseed k`: every scenario where a subject does harm (scope "all": every scenario, for every
+ * subject), run again with none and that subject under k more seeds
+ * (sim/generalization-reseed.ts), and the verdict per scenario run again.
  */
 export async function runReseeds(
   results: readonly GeneralizationScenario[],
   scenarios: readonly Scenario[], subjects: readonly string[], k: number, workers: number,
+  scope: ReseedScope = "harmed",
 ): Promise<ReseedVerdict[]> {
   const harmed: Array<{ scenario: Scenario; subject: string }> = [];
   for (const r of results) {
     const scenario = scenarios.find((s) => s.name === r.name);
     if (scenario === undefined) continue;
-    for (const subject of subjects) if (r.scores[subject]?.harm === true) harmed.push({ scenario, subject });
+    for (const subject of subjects) {
+      if (r.scores[subject] === undefined) continue;
+      if (scope === "all" || r.scores[subject].harm) harmed.push({ scenario, subject });
+    }
   }
   if (harmed.length === 0) return [];
   const inputs: JobInput[] = [];
@@ -39,7 +44,7 @@ export async function runReseeds(
       }
     }
   }
-  process.stderr.write(`harm under other seeds: ${harmed.length} harmed scenario run(s) × ${k} seed(s), ${inputs.length} run(s)\n`);
+  process.stderr.write(`harm under other seeds: ${harmed.length} ${scope === "all" ? "scenario run(s)" : "harmed scenario run(s)"} × ${k} seed(s), ${inputs.length} run(s)\n`);
   const { runJobs } = await import("../../sim/pool.js");
   const runs = new Map<string, JobOutput>();
   let done = 0;

@@ -13,7 +13,7 @@ import { tryWriteFile } from "../output-file.js";
 import { ALL_POLICY_NAMES, AUTOGLM_POLICY_NAMES, BASELINE_POLICY_NAMES, KNOWN_SUBJECT_NAMES, OPTIONAL_AUTOGLM_POLICY_NAMES, REFERENCE_POLICY_NAMES } from "../../sim/policies/registry.js";
 import type { JobInput } from "../../sim/job.js";
 import type { Scenario } from "../../sim/scenario.js";
-import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedVerdict } from "../../sim/generalization-reseed.js";
+import { MAX_RESEEDS, reseedMarkdown, RESEED_STRIDE, type ReseedScope, type ReseedVerdict } from "../../sim/generalization-reseed.js";
 import { runReseeds } from "./bench-generalization-reseed.js";
 import { readStoredRuns, type BaselinesRead, type StoredRun } from "../../sim/generalization-baselines.js";
 import { compareSubjects, comparisonMarkdown, type ScenarioRuns } from "../../sim/generalization-compare.js";
@@ -72,6 +72,9 @@ Options:
                        and that policy, under k more seeds (0 to ${MAX_RESEEDS}, default 0), and report how many
                        of the harms hold in more than half of the seeds (systematic) and which
                        are luck; the harm figure itself stays the one-seed count
+  --reseed-all         with --reseed k: run every scenario again that way, not only the harmed
+                       ones (a harm can hide behind a lucky first seed); the section then counts
+                       the scenarios harmed in more than half of the seeds out of all of them
   --json <file>        write every run's report, the scores and the summary as JSON
   --out <folder>       write generalization.md (summary and one row per scenario) and generalization.svg
   --scenarios <folder> also write every generated scenario there as <name>.json, in the scenario
@@ -104,6 +107,7 @@ export const command: Command = {
           tuning: { type: "string" },
           family: { type: "string" },
           reseed: { type: "string" },
+          "reseed-all": { type: "boolean" },
           subjects: { type: "string" },
           "baselines-from": { type: "string" },
           compare: { type: "string" },
@@ -142,6 +146,8 @@ export const command: Command = {
     if (typeof loadReportShare === "string") return fail(loadReportShare);
     const reseed = wholeNumber("reseed", values.reseed, 0, 0, MAX_RESEEDS);
     if (typeof reseed === "string") return fail(reseed);
+    const reseedScope: ReseedScope = values["reseed-all"] === true ? "all" : "harmed";
+    if (reseedScope === "all" && reseed === 0) return fail(`--reseed-all: give --reseed k (1 to ${MAX_RESEEDS}), the number of extra seeds`);
     const workers = wholeNumber("workers", values.workers, Math.min(2, availableParallelism()), 1, 64);
     if (typeof workers === "string") return fail(workers);
     if (values.json !== undefined && values.json === "") return fail("--json: give a file name");
@@ -242,7 +248,7 @@ export const command: Command = {
       const partial = complete ? undefined : `partial: ${results.length} of ${count} scenarios finished so far`;
       const header = { command: commandLine, wallS, seedRange, rangeNote, workers, ...(partial === undefined ? {} : { partial }) };
       const comparisons = earlier === undefined ? undefined : compareSubjects(earlier, new Map(results.map((r) => [r.name, r.runs])), subjects, BASELINE_POLICY_NAMES);
-      const extra = [...reseedMarkdown(verdicts, reseed), ...(comparisons === undefined ? [] : comparisonMarkdown(values.compare!, comparisons))];
+      const extra = [...reseedMarkdown(verdicts, reseed, reseedScope), ...(comparisons === undefined ? [] : comparisonMarkdown(values.compare!, comparisons))];
       const markdown = generalizationMarkdown(header, summary, results, policies, extra);
       const files: Array<[string, () => string]> = [];
       if (values.json !== undefined) {
@@ -250,7 +256,7 @@ export const command: Command = {
           command: commandLine, family, seed, ...(tuning >= 0 ? { tuning } : {}), count, seed_range: seedRange, wall_s: Math.round(wallS * 10) / 10, workers, complete, policies,
           ...(baselinesFrom !== undefined ? { baselines_from: baselinesFrom } : {}),
           ...(comparisons !== undefined ? { compare: { file: values.compare, subjects: comparisons } } : {}),
-          summary, ...(reseed > 0 ? { reseed: { extra_seeds: reseed, stride: RESEED_STRIDE, verdicts } } : {}), scenarios: results,
+          summary, ...(reseed > 0 ? { reseed: { extra_seeds: reseed, stride: RESEED_STRIDE, scope: reseedScope, verdicts } } : {}), scenarios: results,
         }, null, 2) + "\n"]);
       }
       if (values.out !== undefined) {
@@ -298,7 +304,7 @@ export const command: Command = {
       },
     });
     bar.stop();
-    if (reseed > 0) verdicts = await runReseeds(build().results, scenarios, subjects, reseed, workers);
+    if (reseed > 0) verdicts = await runReseeds(build().results, scenarios, subjects, reseed, workers, reseedScope);
     const markdown = write(true);
     // stdout: everything but the per-scenario table (that is in generalization.md).
     process.stdout.write(markdown.split("\n## Per scenario")[0]!.trimEnd() + "\n");
