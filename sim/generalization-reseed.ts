@@ -66,16 +66,17 @@ export function reseedMarkdown(verdicts: readonly ReseedVerdict[], extraSeeds: n
   for (const subject of [...new Set(verdicts.map((v) => v.subject))]) {
     const mine = verdicts.filter((v) => v.subject === subject);
     const systematic = mine.filter((v) => v.systematic).length;
+    // With every scenario run again, the rows are those harmed in some seed, most harmed first.
+    const rows = all ? mine.filter((v) => v.harmedIn > 0).sort((a, b) => b.harmedIn - a.harmedIn || a.scenario.localeCompare(b.scenario)) : mine;
     if (all) {
-      const some = mine.filter((v) => v.harmedIn > 0).sort((a, b) => b.harmedIn - a.harmedIn || a.scenario.localeCompare(b.scenario));
       const first = mine.filter((v) => v.runs[0]?.harm === true).length;
-      out.push(`**${subject}**: systematic harm in ${systematic} of ${mine.length} scenario(s); harm in at least one of the ${extraSeeds + 1} seeds in ${some.length}; at the scenarios' own seeds in ${first}.`, "");
-      if (some.length === 0) continue;
+      out.push(`**${subject}**: systematic harm in ${systematic} of ${mine.length} scenario(s); harm in at least one of the ${extraSeeds + 1} seeds in ${rows.length}; at the scenarios' own seeds in ${first}.`, "");
+      if (rows.length === 0) continue;
     } else {
       out.push(`**${subject}**: systematic harm in ${systematic} of the ${mine.length} harmed scenario(s).`, "");
     }
     out.push("| scenario | harm in | subject, all seeds | none, all seeds | systematic |", "|---|---:|---:|---:|---|");
-    for (const v of all ? mine.filter((x) => x.harmedIn > 0).sort((a, b) => b.harmedIn - a.harmedIn || a.scenario.localeCompare(b.scenario)) : mine) {
+    for (const v of rows) {
       out.push(`| ${v.scenario} | ${v.harmedIn} of ${v.runs.length} | ${v.sums.subject[0]} / ${v.sums.subject[1]} | ${v.sums.none[0]} / ${v.sums.none[1]} | ${v.systematic ? "yes" : "no"} |`);
     }
     out.push("");

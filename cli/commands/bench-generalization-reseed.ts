@@ -21,20 +21,20 @@ export async function runReseeds(
   scenarios: readonly Scenario[], subjects: readonly string[], k: number, workers: number,
   scope: ReseedScope = "harmed",
 ): Promise<ReseedVerdict[]> {
-  const harmed: Array<{ scenario: Scenario; subject: string }> = [];
+  const chosen: Array<{ scenario: Scenario; subject: string }> = [];
   for (const r of results) {
     const scenario = scenarios.find((s) => s.name === r.name);
     if (scenario === undefined) continue;
     for (const subject of subjects) {
       if (r.scores[subject] === undefined) continue;
-      if (scope === "all" || r.scores[subject].harm) harmed.push({ scenario, subject });
+      if (scope === "all" || r.scores[subject].harm) chosen.push({ scenario, subject });
     }
   }
-  if (harmed.length === 0) return [];
+  if (chosen.length === 0) return [];
   const inputs: JobInput[] = [];
   const seen = new Set<string>();
   const key = (name: string, seed: number, policy: string): string => `${name}\u0000${seed}\u0000${policy}`;
-  for (const { scenario, subject } of harmed) {
+  for (const { scenario, subject } of chosen) {
     for (let i = 1; i <= k; i++) {
       const again = reseeded(scenario, i);
       for (const policy of ["none", subject]) {
@@ -44,7 +44,7 @@ export async function runReseeds(
       }
     }
   }
-  process.stderr.write(`harm under other seeds: ${harmed.length} ${scope === "all" ? "scenario run(s)" : "harmed scenario run(s)"} × ${k} seed(s), ${inputs.length} run(s)\n`);
+  process.stderr.write(`harm under other seeds: ${chosen.length} ${scope === "all" ? "scenario run(s)" : "harmed scenario run(s)"} × ${k} seed(s), ${inputs.length} run(s)\n`);
   const { runJobs } = await import("../../sim/pool.js");
   const runs = new Map<string, JobOutput>();
   let done = 0;
@@ -56,7 +56,7 @@ export async function runReseeds(
     },
   });
   const verdicts: ReseedVerdict[] = [];
-  for (const { scenario, subject } of harmed) {
+  for (const { scenario, subject } of chosen) {
     const own = results.find((r) => r.name === scenario.name)!;
     const first = { seed: scenario.seed, none: measures(own.runs["none"]), subject: measures(own.runs[subject]) };
     const seeds = [first];
