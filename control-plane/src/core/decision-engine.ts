@@ -16,9 +16,9 @@
 //      or when its streams decode too slowly (TPOT, streams/stream-slo-scorer.ts decodeTrip), in
 //      every case only if the others serve its share better (planner/round-plan.ts
 //      worthOpening); half-open probes are judged by probe-verdict.ts;
-//   4. the planner's shares of the round (planner/round-plan.ts, planner/planner.ts), then the
-//      decision set (decision-set-builder.ts); its version goes up only when its content changed
-//      (issued-decisions.ts, decision-version.ts).
+//   4. the planner's shares of the round (round-shares.ts on planner/round-plan.ts and
+//      planner/planner.ts), then the decision set (decision-set-assembly.ts); its version goes up
+//      only when its content changed (issued-decisions.ts, decision-version.ts).
 // Triggers (triggers/): the windows closed in step 1 step every rule; the fired rules' actions
 // combine with the decisions as overrides and the halt do (triggers/actions.ts): a cluster a
 // trigger opens is held open in step 3 unless an operator override names it, and the halt and
@@ -35,25 +35,23 @@ import { AlarmFilter } from "./alarm-filter.js";
 import { WindowAggregator, type IngestResult } from "./aggregator.js";
 import { stepBreakers } from "./breaker-round.js";
 import { validateClusters, validateSlo } from "./cluster-spec.js";
-import { clusterStatus, newClusterRuntime, roundCluster, type ClusterRuntime } from "./cluster-runtime.js";
+import { clusterStatus, newClusterRuntime, type ClusterRuntime } from "./cluster-runtime.js";
 import { takeWindows } from "./round-windows.js";
-import { sustainedRisk } from "./cluster-signals.js";
-import { buildDecisionSet, previousShare, restoredShares } from "./decision-set-builder.js";
+import { previousShare, restoredShares } from "./decision-set-builder.js";
+import { assembleDecisionSet } from "./decision-set-assembly.js";
 import type { SourceLimitDecision } from "./sources/types.js";
 import { IssuedDecisions } from "./issued-decisions.js";
 import { OperatorControls, releaseForcedOpen, type OperatorApi } from "./overrides.js";
-import { applyRollback } from "./rollback.js";
-import { scoreClusters } from "./score-round.js";
+import { builtinScorers, scoreClusters } from "./score-round.js";
 import { pinnedClusters, restoreBreakers } from "./engine-takeover.js";
 import { EngineReplica, type ReplicaApi } from "./engine-replica.js";
-import { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
-import { HardRuleScorer } from "./scorers/hard-rules.js";
-import { TrendScorer } from "./scorers/trend.js";
-import { hasStreamObjective, StreamSloScorer, streamObjectives } from "./streams/stream-slo-scorer.js";
+import type { DynamicBaselineScorer } from "./scorers/dynamic-baseline.js";
+import { streamObjectives, type StreamSloScorer } from "./streams/stream-slo-scorer.js";
 import type { ClusterSpec, ClusterStatus, ClusterWindowStats, DecisionSet, Override, PersistedState, Rollback, Scorer, Slo, Transition, WorkerReport } from "./types.js";
 import { logShare } from "./planner/gathered-share.js";
-import { planConfigOf, planRound, type RoundCluster } from "./planner/round-plan.js";
-import { applyTriggerActions, TriggerEngine, type TriggerEvent, type TriggerRule } from "./triggers/index.js";
+import { planConfigOf } from "./planner/round-plan.js";
+import { planRoundShares, roundClusters, type RoundSharesInput } from "./round-shares.js";
+import { TriggerEngine, type TriggerEvent, type TriggerRule } from "./triggers/index.js";
 
 export { validateClusters, validateSlo } from "./cluster-spec.js";
 
@@ -114,13 +112,9 @@ export class DecisionEngine {
     validateSlo(slo);
     this.clusters = clusters.map((c) => ({ name: c.name, baseWeight: c.baseWeight }));
     this.slo = { latencyMs: slo.latencyMs, successRate: slo.successRate, ...streamObjectives(slo) };
-    const d = config.detector;
     this.aggregator = new WindowAggregator(this.clusters.map((c) => c.name), slo.latencyMs, config.aggregation, streamObjectives(slo));
-    this.dynamicBaseline = new DynamicBaselineScorer(d);
-    this.builtins = [new HardRuleScorer(this.slo, d), this.dynamicBaseline, new TrendScorer(this.slo, d)];
-    this.streamSlo = hasStreamObjective(this.slo) ? new StreamSloScorer(streamObjectives(this.slo), d) : undefined;
-    if (this.streamSlo !== undefined) this.builtins.push(this.streamSlo);
-    this.alarms = new AlarmFilter(d);
+    ({ all: this.builtins, dynamicBaseline: this.dynamicBaseline, streamSlo: this.streamSlo } = builtinScorers(this.slo, config.detector));
+    this.alarms = new AlarmFilter(config.detector);
     this.controls = new OperatorControls(this.clusters.map((c) => c.name), (o, had, nowMs) => this.overrideSet(o, had, nowMs));
     this.operator = this.controls;
     for (const spec of this.clusters) this.runtime.set(spec.name, newClusterRuntime(spec, config));
@@ -251,7 +245,7 @@ export class DecisionEngine {
       slo: this.slo,
       plan: planConfigOf(this.config),
       runtimes: [...this.runtime.values()],
-      roundClusters: () => this.roundClusters(),
+      roundClusters: () => roundClusters(this.runtime.values(), this.sharesInput()),
       inputsOf: (rt) => ({
         override: this.controls.get(rt.spec.name),
         triggerOpenReason: this.triggers.actions.open.get(rt.spec.name)?.reason,
@@ -271,7 +265,7 @@ export class DecisionEngine {
     // 4. Weights and the set. A cluster that passed its probes returns at its base share (in
     // doubt, the operator's weights), not at its last probe share: ramping it back while the
     // others carry its load keeps them past what they were sized for.
-    this.plannedShares = this.plan(reclosed);
+    this.plannedShares = planRoundShares(this.runtime, this.sharesInput(reclosed), this.config);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
     for (const rt of this.runtime.values()) logShare(rt.shareLog, nowMs, previousShare(decisions, rt.spec.name));
     return { decisions, transitions, windowsClosed: closed.length, closedWindows: closed, triggerEvents, ...(rollbackExpired === undefined ? {} : { rollbackExpired }) };
@@ -298,41 +292,14 @@ export class DecisionEngine {
 
   // ---------------------------------------------------------------- internals
 
-  /** The plain data a planner round needs of every cluster (planner/round-plan.ts). */
-  private roundClusters(atBase: ReadonlySet<string> = new Set()): RoundCluster[] {
-    return [...this.runtime.values()].map((rt) => {
-      const inForce = previousShare(this.issued.current, rt.spec.name);
-      return roundCluster(rt, atBase.has(rt.spec.name) ? undefined : inForce, this.controls.get(rt.spec.name)?.state === "closed", inForce);
-    });
+  /** What a planner round reads besides the records: the set in force and the overrides. */
+  private sharesInput(atBase?: ReadonlySet<string>): RoundSharesInput {
+    return { inForce: this.issued.current, forcedClosed: (cluster) => this.controls.get(cluster)?.state === "closed", atBase };
   }
 
-  /** Planner policy: the shares of this round; records each cluster's move, drainability and reason. */
-  private plan(atBase: ReadonlySet<string>): Map<string, number> {
-    const shares = new Map<string, number>();
-    for (const [name, result] of planRound(this.roundClusters(atBase), planConfigOf(this.config))) {
-      const rt = this.runtime.get(name)!;
-      rt.lastMove = result.lastMove;
-      rt.drainable = result.drainable;
-      if (result.reason !== undefined) rt.planReason = result.reason;
-      shares.set(name, result.share);
-    }
-    return shares;
-  }
-
-  /** The decision set `version` from the current runtime (decision-set-builder.ts). */
+  /** The decision set `version` from the current runtime (decision-set-assembly.ts). */
   private build(nowMs: number, version: number): DecisionSet {
-    const clusters = [...this.runtime.values()].map((rt) => ({
-      spec: rt.spec,
-      breaker: rt.breaker,
-      risk: sustainedRisk(rt, this.config.detector),
-      planReason: rt.planReason,
-      override: this.controls.get(rt.spec.name),
-    }));
-    const built = buildDecisionSet(clusters, this.plannedShares, this.controls.haltState(), nowMs, version, this.config);
-    const pin = this.controls.rollback();
-    // A rollback pins every cluster but those an override or a trigger decides.
-    const forced = new Set([...this.runtime.keys()].filter((name) => this.controls.get(name) !== undefined || this.triggers.actions.open.has(name)));
-    const set = applyTriggerActions(pin === undefined ? built : applyRollback(built, pin, forced), this.triggers.actions);
-    return this.sourceLimits.length > 0 ? { ...set, sourceLimits: this.sourceLimits } : set;
+    const layers = { runtimes: this.runtime.values(), plannedShares: this.plannedShares, controls: this.controls, triggerActions: this.triggers.actions, sourceLimits: this.sourceLimits };
+    return assembleDecisionSet(layers, nowMs, version, this.config);
   }
 }
