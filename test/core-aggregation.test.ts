@@ -147,13 +147,13 @@ describe("window aggregation", () => {
     assert.equal(a.liveReporters, 2);
   });
 
-  it("stops expecting a reporter that vanished", () => {
+  it("stops expecting a reporter that vanished: silent for one of its windows and the TTL", () => {
     const a = agg();
     a.ingest("w1", report(1, T0, [1]), T0 + 1000);
     a.ingest("w2", report(1, T0, [1]), T0 + 1000);
     a.close(T0 + 1000);
     assert.equal(a.liveReporters, 2);
-    const later = T0 + 1000 + DEFAULT_CONFIG.aggregation.reporterTtlMs + 1;
+    const later = T0 + 1000 + 1000 + DEFAULT_CONFIG.aggregation.reporterTtlMs + 1;
     a.ingest("w1", report(2, later - 1000, [1]), later);
     assert.equal(a.hasCompleteWindow(later), true, "only w1 is expected now");
     assert.equal(a.liveReporters, 1);
@@ -227,3 +227,31 @@ describe("reports judged on the control plane's clock", () => {
     assert.equal(a.ingest("w1", withCluster({ errors5xx: 3, resets: 3, timeouts: 3 }), T0 + 1000).outcome, "accepted");
   });
 });
+
+describe("reporters whose windows are longer than the reporter TTL", () => {
+  // Two workers reporting 10-s windows (twice the 5-s TTL), each once per window. Before, both
+  // were given up between their reports, so a window closed as complete when the first one
+  // reported it and the round decided on half the load (the other folded in late).
+  const LENGTH = 10_000;
+  const tenSecond = (seq: number, startMs: number, latA: number[]): WorkerReport => ({ ...report(seq, startMs, latA), windowLengthMs: LENGTH });
+  const cases: { name: string; secondAfterMs: number; closesAt: number; reporters: number; missing: number }[] = [
+    { name: "a window waits for the other worker's report that comes a moment later, and holds both", secondAfterMs: 5, closesAt: 5, reporters: 2, missing: 0 },
+    { name: "a worker that does not report by the close delay is counted missing, not forgotten", secondAfterMs: DEFAULT_CONFIG.aggregation.closeDelayMs + 100, closesAt: DEFAULT_CONFIG.aggregation.closeDelayMs, reporters: 1, missing: 1 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const a = agg();
+      a.ingest("w1", tenSecond(1, T0, [100]), T0 + LENGTH);
+      a.ingest("w2", tenSecond(1, T0, [100]), T0 + LENGTH);
+      a.close(T0 + LENGTH);
+      const end = T0 + 2 * LENGTH;
+      a.ingest("w1", tenSecond(2, T0 + LENGTH, [100]), end);
+      assert.equal(a.close(end).length, 0, "w2 is still expected ten seconds after its last report");
+      if (c.secondAfterMs <= c.closesAt) a.ingest("w2", tenSecond(2, T0 + LENGTH, [100, 100]), end + c.secondAfterMs);
+      const [window] = a.close(end + c.closesAt);
+      assert.deepEqual([window![0]!.reporters, window![0]!.missingReporters], [c.reporters, c.missing]);
+      assert.equal(a.liveReporters, 2);
+    });
+  }
+});
+

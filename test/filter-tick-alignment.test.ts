@@ -1,6 +1,7 @@
 // The filter's ticks fall on the window grid once its worker starts (first request or first
 // tick after configure), so each window is reported as soon as it ends, whenever the worker
-// started: a report a tick late reaches a decision round a window late.
+// started: a report a tick late reaches a decision round a window late. Tick periods are whole
+// milliseconds, so a tick falls on the boundary or less than a millisecond before it.
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
 import { fromBinary } from "@bufbuild/protobuf";
@@ -13,6 +14,10 @@ const starts: { name: string; firstRequestAtMs: number | undefined }[] = [
   { name: "a first request 3 ms after configure", firstRequestAtMs: 3 },
   { name: "a first request 437 ms after configure", firstRequestAtMs: 437 },
   { name: "no request (the first tick starts the worker)", firstRequestAtMs: undefined },
+  // Tick periods are whole milliseconds and the clock is not: a worker started at 437.25 ms used
+  // to tick at 1000.25 ms, after a control plane deciding at the window's end had decided.
+  { name: "a first request at a fraction of a millisecond (437.25 ms)", firstRequestAtMs: 437.25 },
+  { name: "a first request 0.8 ms after configure", firstRequestAtMs: 0.8 },
 ];
 for (const c of starts) {
   test(`every window is reported at its end, after ${c.name}`, async () => {
@@ -42,7 +47,9 @@ for (const c of starts) {
         s.complete();
       }
       for (let ms = 1000; ms <= 4000; ms += 1000) clock.advanceTo(EPOCH + ms);
-      assert.deepEqual(reports, [[1000, 0], [2000, 1000], [3000, 2000], [4000, 3000]]);
+      // Each report by its window's end and less than a millisecond before it.
+      assert.deepEqual(reports.map(([, start]) => start), [0, 1000, 2000, 3000]);
+      for (const [sentAt, start] of reports) assert.ok(sentAt <= start + 1000 && sentAt > start + 999, `window ${start} reported at ${sentAt} ms`);
     } finally {
       t.close();
     }

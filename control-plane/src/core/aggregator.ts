@@ -6,7 +6,8 @@
 // closeDelayMs after its end. A report for a closed window is folded in within lateGraceMs of
 // the window's end (the closed window's stats are recomputed) and dropped as late after that.
 // A repeated (reporter, sequence) is a duplicate and dropped. A reporter not heard from for
-// reporterTtlMs is no longer expected. Pure: time comes in as nowMs.
+// reporterTtlMs beyond the length of its windows is no longer expected. Pure: time comes in as
+// nowMs.
 //
 // Time is the control plane's: no reporter can move the aggregation clock. A report whose window
 // lies outside [now - lateGraceMs - maxClockSkewMs, now + maxClockSkewMs] is refused before it
@@ -61,6 +62,9 @@ interface WindowAccumulator {
 
 interface ReporterState {
   lastSeenMs: number;
+  /** Length of the windows it reports, ms (its newest report's; 0 before its first): it reports
+   *  once per window, so a silence that long is its rhythm, not its end. */
+  windowLengthMs: number;
   /** Recent sequence numbers (duplicate detection). */
   sequences: Set<number>;
   maxSequence: number;
@@ -107,6 +111,7 @@ export class WindowAggregator {
   private aggregate(reporterId: string, report: WorkerReport, nowMs: number): ReportOutcome {
     const reporter = this.reporters.get(reporterId) ?? this.register(reporterId, nowMs);
     reporter.lastSeenMs = nowMs;
+    reporter.windowLengthMs = report.windowLengthMs;
     if (reporter.sequences.has(report.sequence) || report.sequence <= reporter.maxSequence - SEQUENCE_MEMORY) {
       this.counters.duplicates++;
       return "duplicate";
@@ -216,7 +221,7 @@ export class WindowAggregator {
     return out;
   }
 
-  /** Live reporters (heard from within reporterTtlMs at the last sweep). */
+  /** Live reporters (heard from within reporterTtlMs plus their window length at the last sweep). */
   get liveReporters(): number {
     return this.aliveReporters;
   }
@@ -234,7 +239,7 @@ export class WindowAggregator {
 
   /** A reporter new to this aggregation, live from nowMs. */
   private register(reporterId: string, nowMs: number): ReporterState {
-    const reporter: ReporterState = { lastSeenMs: nowMs, sequences: new Set(), maxSequence: 0 };
+    const reporter: ReporterState = { lastSeenMs: nowMs, windowLengthMs: 0, sequences: new Set(), maxSequence: 0 };
     this.reporters.set(reporterId, reporter);
     this.aliveReporters++;
     return reporter;
@@ -258,7 +263,11 @@ export class WindowAggregator {
     if (nowMs - this.lastSweepMs < 100 && nowMs >= this.lastSweepMs) return;
     this.lastSweepMs = nowMs;
     for (const [id, r] of this.reporters) {
-      if (nowMs - r.lastSeenMs > this.config.reporterTtlMs) {
+      // Silent for one of its windows and the TTL on top: a reporter of windows longer than the
+      // TTL is otherwise given up between every two of its reports, and each window closes as
+      // complete with the reporters that came first (the rest then fold in late, after the round
+      // has decided on a fraction of the load).
+      if (nowMs - r.lastSeenMs > this.config.reporterTtlMs + r.windowLengthMs) {
         this.reporters.delete(id);
         this.aliveReporters--;
       }

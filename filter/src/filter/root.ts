@@ -266,7 +266,13 @@ export class FilterRoot extends RootContext {
     // the next boundary, the rest every tickMs from there, so a window is reported as soon as it
     // ends rather than up to a tick later. A period set re-arms the timer from now (proxy-wasm
     // hosts, Envoy's included, restart the tick timer on proxy_set_tick_period_milliseconds).
-    const toBoundary = <u32>(<u64>this.tickMs - nowMs % <u64>this.tickMs);
+    // The period is in whole milliseconds and now is not: the whole milliseconds to the boundary
+    // are rounded down, so every tick falls on a boundary or less than a millisecond before it
+    // (onTick closes a window within half a tick of its end) and never after it: a control plane
+    // deciding as a window ends has every worker's report of it.
+    const tickNs = <u64>this.tickMs * 1000000;
+    let toBoundary = <u32>((tickNs - nowNs() % tickNs) / 1000000);
+    if (toBoundary == 0) toBoundary = this.tickMs;
     this.aligningTicks = toBoundary != this.tickMs;
     setTickPeriodMs(this.aligningTicks ? toBoundary : this.tickMs);
     this.connect(nowMs);
