@@ -87,6 +87,41 @@ describe("window aggregation", () => {
     assert.deepEqual(got.value.clusters.map((c) => c.sent), [9, undefined]);
   });
 
+  const promptnessCases: { name: string; w1: { sent: number; sentEnded?: number }; w2: { sent: number; sentEnded?: number }; want: { sent: number; endedShare: number } | undefined }[] = [
+    { name: "both workers counted them: their sums", w1: { sent: 7, sentEnded: 2 }, w2: { sent: 5, sentEnded: 4 }, want: { sent: 12, endedShare: 0.5 } },
+    { name: "one worker's filter does not count them: none (a share of part of the requests)", w1: { sent: 7, sentEnded: 2 }, w2: { sent: 5 }, want: undefined },
+    { name: "no worker counted them: none", w1: { sent: 7 }, w2: { sent: 5 }, want: undefined },
+    { name: "a worker that sent nothing does not count against it", w1: { sent: 8, sentEnded: 2 }, w2: { sent: 0 }, want: { sent: 8, endedShare: 0.25 } },
+  ];
+  for (const c of promptnessCases) {
+    it(`merges the requests sent and ended within the window into its promptness: ${c.name}`, () => {
+      const a = agg();
+      const counted = (r: WorkerReport, n: { sent: number; sentEnded?: number }): WorkerReport => ({ ...r, clusters: r.clusters.map((w) => ({ ...w, ...n })) });
+      a.ingest("w1", counted(report(1, T0, [100, 200]), c.w1), T0 + 1000);
+      a.ingest("w2", counted(report(1, T0, [300]), c.w2), T0 + 1000);
+      const [window] = a.close(T0 + 1000);
+      const p = window!.find((s) => s.cluster === "a")!.promptness;
+      assert.deepEqual(p === undefined ? undefined : { sent: p.sent, endedShare: p.endedShare }, c.want);
+      if (p !== undefined) {
+        // 100, 200 and 300 ms in a 1 s window: (0.9 + 0.8 + 0.7) / 3 of uniformly sent requests end in it.
+        assert.ok(Math.abs(p.impliedShare - 0.8) < 0.02, `implied share ${p.impliedShare}`);
+        assert.equal(p.ended, 3);
+      }
+    });
+  }
+
+  it("reads the requests ended within their window from the wire, and refuses more of them than were sent", () => {
+    const message = (sentEnded: number) => create(TelemetryReportSchema, {
+      windowStartMs: BigInt(T0), windowLengthMs: 1000, sequence: 1n,
+      clusters: [create(ClusterWindowSchema, { cluster: "a", sent: 9, sentEnded }), create(ClusterWindowSchema, { cluster: "b", sent: 4 })],
+    });
+    const got = reportFromProto(message(0), new Set(["a", "b"]));
+    assert.ok(got.ok);
+    assert.deepEqual(got.value.clusters.map((c) => c.sentEnded), [0, undefined], "present at 0; absent from a filter that does not count them");
+    const refused = reportFromProto(message(10), new Set(["a", "b"]));
+    assert.deepEqual(refused, { ok: false, error: "report.clusters[0].sent_ended: 10 is more than sent (9)" });
+  });
+
   it("drops a repeated sequence from the same reporter as a duplicate", () => {
     const a = agg();
     a.ingest("w1", report(1, T0, [100]), T0 + 1000);

@@ -9,8 +9,9 @@ import {
   type ClusterDecision,
   type SourceLimit,
   type SidecarMessage,
+  type TelemetryReport,
 } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
-import type { GrpcRequest, InProcessPeer, InProcessServerStream } from "../filter/host/index.js";
+import type { GrpcRequest, InProcessPeer, InProcessServerStream, ManualClock } from "../filter/host/index.js";
 import { PluginTester } from "../filter/host/index.js";
 
 export { BreakerState };
@@ -169,6 +170,28 @@ export async function startFilter(
   // runs in a throw-away configuration-check VM): FIRST_TICK_MS in filter/src/filter/root.ts.
   t.advance(FIRST_TICK_MS);
   return { t, cp };
+}
+
+/**
+ * Starts the filter on a manual clock (one worker, 1-s windows, one cluster "a") and hands each
+ * telemetry report it sends to `onReport` with the clock's time then (ms after the clock's start).
+ */
+export async function startReportingFilter(clock: ManualClock, onReport: (report: TelemetryReport, sentAtMs: number) => void): Promise<PluginTester> {
+  const startMs = clock.now();
+  return PluginTester.start({
+    wasm: FILTER_WASM,
+    clock,
+    workers: 1,
+    logLevel: "error",
+    configuration: { node_id: "n", zone: "z", window_ms: 1000, control_plane: { cluster: "cp", timeout_ms: 5000 }, clusters: [{ name: "a", weight: 1 }] },
+    grpc: (_req: GrpcRequest, _peer: InProcessPeer) => ({
+      send(bytes: Uint8Array) {
+        const m = fromBinary(SidecarMessageSchema, bytes);
+        if (m.kind.case === "report") onReport(m.kind.value, clock.now() - startMs);
+      },
+      close() {},
+    }),
+  });
 }
 
 /** Sends n plain requests and counts the chosen cluster (or "<status>:<why>" for local replies). */

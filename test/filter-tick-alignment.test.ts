@@ -4,9 +4,8 @@
 // milliseconds, so a tick falls on the boundary or less than a millisecond before it.
 import { strict as assert } from "node:assert";
 import { test } from "node:test";
-import { fromBinary } from "@bufbuild/protobuf";
-import { ManualClock, PluginTester, type GrpcRequest, type InProcessPeer } from "../filter/host/index.js";
-import { SidecarMessageSchema } from "../proto/gen/autoglm/v1/traffic_guard_pb.js";
+import { ManualClock } from "../filter/host/index.js";
+import { startReportingFilter } from "./filter-support.js";
 
 const EPOCH = Date.UTC(2025, 0, 1);
 
@@ -23,21 +22,7 @@ for (const c of starts) {
   test(`every window is reported at its end, after ${c.name}`, async () => {
     const clock = new ManualClock(EPOCH);
     const reports: [sentAtMs: number, windowStartMs: number][] = [];
-    const acceptor = (_req: GrpcRequest, _peer: InProcessPeer) => ({
-      send(bytes: Uint8Array) {
-        const m = fromBinary(SidecarMessageSchema, bytes);
-        if (m.kind.case === "report") reports.push([clock.now() - EPOCH, Number(m.kind.value.windowStartMs) - EPOCH]);
-      },
-      close() {},
-    });
-    const t = await PluginTester.start({
-      wasm: "build/filter.wasm",
-      clock,
-      workers: 1,
-      logLevel: "error",
-      configuration: { node_id: "n", zone: "z", window_ms: 1000, control_plane: { cluster: "cp", timeout_ms: 5000 }, clusters: [{ name: "a", weight: 1 }] },
-      grpc: acceptor,
-    });
+    const t = await startReportingFilter(clock, (report, sentAtMs) => reports.push([sentAtMs, Number(report.windowStartMs) - EPOCH]));
     try {
       if (c.firstRequestAtMs !== undefined) {
         clock.advanceTo(EPOCH + c.firstRequestAtMs);

@@ -156,6 +156,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
             bodyScan: c.bodyScan === undefined ? null
               : { scanned: c.bodyScan.scanned, matched: c.bodyScan.matched, compressed: c.bodyScan.compressed },
             sent: c.sent,
+            sentEnded: c.sentEnded ?? null,
           })),
           sources: r.sources.map((x) => ({ source: x.source, requests: x.requests, overestimate: x.overestimate, errors: x.errors, limited: x.limited })),
           sourcesTotal: r.sourcesTotal.toString(),

@@ -30,6 +30,10 @@ export const windowSchema = {
       type: ["object", "null"],
       properties: { scanned: int, matched: int, compressed: int },
     },
+    promptness: {
+      type: ["object", "null"],
+      properties: { sent: int, ended_share: num, implied_share: { type: ["number", "null"] }, stale_slowness: { type: "boolean" } },
+    },
   },
 } as const;
 

@@ -2,6 +2,7 @@
 // non-finite numbers (NaN before data, Infinity for "never seen") as null.
 import type { ClusterStatus, ClusterWindowStats, DecisionSet, HaltMode, SidecarStatus } from "../core/types.js";
 import { streamsView, type StreamsView } from "./stream-views.js";
+import { slownessIsStale } from "../core/promptness.js";
 
 export function finiteOrNull(value: number): number | null {
   return Number.isFinite(value) ? value : null;
@@ -26,6 +27,10 @@ export interface WindowView {
   streams: StreamsView | null;
   /** The banned-output scan of its response bodies (null: none reported for the window). */
   body_scan: { scanned: number; matched: number; compressed: number } | null;
+  /** Of the requests sent in the window, the share that ended in it, the share the latencies of
+   *  its ended requests imply, and whether its slow requests are older than it (promptness.ts);
+   *  null: some sidecar's filter does not count them, or nothing was sent. */
+  promptness: { sent: number; ended_share: number; implied_share: number | null; stale_slowness: boolean } | null;
 }
 
 export function windowView(w: ClusterWindowStats): WindowView {
@@ -46,6 +51,12 @@ export function windowView(w: ClusterWindowStats): WindowView {
     reporters: w.reporters,
     streams: streamsView(w.streams),
     body_scan: w.bodyScan === undefined ? null : { ...w.bodyScan },
+    promptness: w.promptness === undefined ? null : {
+      sent: w.promptness.sent,
+      ended_share: w.promptness.endedShare,
+      implied_share: finiteOrNull(w.promptness.impliedShare),
+      stale_slowness: slownessIsStale(w.promptness),
+    },
   };
 }
 

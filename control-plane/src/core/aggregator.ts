@@ -22,6 +22,7 @@ import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js
 import { addLoad, emptyLoad, loadStats, type UpstreamLoadSamples } from "./upstream-load.js";
 import { addStreams, emptyStreams, streamStats, type StreamAccumulator, type StreamSlo } from "./streams/stream-window.js";
 import { addBodyScan, emptyBodyScan, type BodyScanCounts } from "./body-scan.js";
+import { impliedEndedShare } from "./promptness.js";
 
 /** What became of one report, and why it was refused (outcome "refused" only). */
 export interface IngestResult {
@@ -42,6 +43,10 @@ interface ClusterAccumulator {
   shed: number;
   /** Requests counted as they started (filters with the capability "sent"). */
   sent: number;
+  /** Of sent: completed upstream in the window (filters that count them). */
+  sentEnded: number;
+  /** Of sent: from reports without sentEnded (older filters): then no promptness. */
+  sentUncounted: number;
   load: UpstreamLoadSamples;
   /** Streamed responses (created at the first report that has any). */
   streams?: StreamAccumulator;
@@ -143,7 +148,7 @@ export class WindowAggregator {
     for (const w of report.clusters) {
       let acc = window.clusters.get(w.cluster);
       if (acc === undefined) {
-        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, sent: 0, load: emptyLoad() };
+        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, sent: 0, sentEnded: 0, sentUncounted: 0, load: emptyLoad() };
         window.clusters.set(w.cluster, acc);
       }
       acc.requests += w.requests;
@@ -154,6 +159,8 @@ export class WindowAggregator {
       acc.grpcErrors += w.grpcErrors;
       acc.shed += w.shed ?? 0;
       acc.sent += w.sent ?? 0;
+      if (w.sentEnded !== undefined) acc.sentEnded += w.sentEnded;
+      else acc.sentUncounted += w.sent ?? 0;
       if (w.upstreamLoad !== undefined) addLoad(acc.load, w.upstreamLoad);
       if (w.streams !== undefined) addStreams((acc.streams ??= emptyStreams()), w.streams);
       if (w.bodyScan !== undefined) addBodyScan((acc.bodyScan ??= emptyBodyScan()), w.bodyScan);
@@ -302,6 +309,9 @@ export class WindowAggregator {
         p99Ms: q(0.99),
         rps: requests / seconds,
         ...(acc !== undefined && acc.sent > 0 ? { sentRps: acc.sent / seconds } : {}),
+        ...(acc !== undefined && acc.sent > 0 && acc.sentUncounted === 0 && acc.histogramTotal > 0
+          ? { promptness: { sent: acc.sent, endedShare: acc.sentEnded / acc.sent, impliedShare: impliedEndedShare(acc.counts, acc.histogramTotal, w.lengthMs * 1000), ended: acc.histogramTotal } }
+          : {}),
         reporters: w.reporters.size,
         missingReporters: Math.max(0, w.expectedAtClose - w.reporters.size),
         lateReports: w.lateReports,

@@ -9,6 +9,7 @@ import type { FiredTrigger, TriggerEvent } from "./triggers/types.js";
 import type { SharedTriggerStates } from "./triggers/shared-states.js";
 import type { Incident } from "./incidents/incident.js";
 import type { StreamStats, WorkerStreamWindow } from "./streams/stream-window.js";
+import type { Promptness } from "./promptness.js";
 import type { BodyScanCounts } from "./body-scan.js";
 import type { Assessment } from "./assessment.js";
 import type { VersionConfirmation } from "./halt/version-confirmation.js";
@@ -66,6 +67,9 @@ export interface ClusterWindowStats {
    *  offered to it; the ended ones lag it while answers grow slower); absent when no worker
    *  reported any (filters without the capability "sent"). */
   sentRps?: number;
+  /** How fast the requests sent in the window were answered, against how fast its ended requests
+   *  were (promptness.ts); absent unless every worker that sent requests counted sentEnded. */
+  promptness?: Promptness;
   /** Number of sidecar workers whose report is in this window. */
   reporters: number;
   /** Workers expected (seen recently) whose report for this window never came. */
@@ -232,6 +236,9 @@ export interface WorkerClusterWindow {
   /** Requests sent to it, counted when they start (proto ClusterWindow.sent; absent: none, or a
    *  filter without the capability "sent"). */
   sent?: number;
+  /** Of sent: those that also completed upstream before the window's end (proto
+   *  ClusterWindow.sent_ended; absent from filters that do not count them). */
+  sentEnded?: number;
   /** ORCA load reports of its responses (absent: none carried one). */
   upstreamLoad?: UpstreamLoadSamples;
   /** Its streamed responses (absent: none ended in the window, or an older filter). */

@@ -150,6 +150,9 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       ignoredClusters.push(w.cluster);
       continue;
     }
+    if (w.sentEnded !== undefined && w.sentEnded > w.sent) {
+      return { ok: false, error: `${at}.sent_ended: ${w.sentEnded} is more than sent (${w.sent})` };
+    }
     const h = w.totalLatency;
     const firstBucket = h?.firstBucket ?? 0;
     const counts = h?.counts ?? [];
@@ -169,6 +172,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       totalLatency: { firstBucket, counts, sumUs: Number(h?.sumUs ?? 0n), maxUs: Number(h?.maxUs ?? 0n) },
       ...(w.shed > 0 ? { shed: w.shed } : {}),
       ...(w.sent > 0 ? { sent: w.sent } : {}),
+      ...(w.sent > 0 && w.sentEnded !== undefined ? { sentEnded: w.sentEnded } : {}),
       ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
       ...(streams !== undefined ? { streams: streams.value } : {}),
       ...(w.bodyScan !== undefined ? { bodyScan: { scanned: w.bodyScan.scanned, matched: w.bodyScan.matched, compressed: w.bodyScan.compressed } } : {}),

@@ -81,6 +81,8 @@ export class RequestContext extends HttpContext {
   localReply: bool = false;
   /** Host times, nanoseconds: request headers, response headers (0: none), end of stream (0: not yet). */
   startNs: u64 = 0;
+  /** Start of the telemetry window that counted the request as sent (Unix ms). */
+  sentWindowMs: u64 = 0;
   headersNs: u64 = 0;
   endNs: u64 = 0;
   /** Response :status (0: no response headers). */
@@ -116,6 +118,7 @@ export class RequestContext extends HttpContext {
     this.cluster = NONE;
     this.localReply = false;
     this.startNs = 0;
+    this.sentWindowMs = 0;
     this.headersNs = 0;
     this.endNs = 0;
     this.status = 0;
@@ -177,7 +180,7 @@ export class RequestContext extends HttpContext {
       return Action.PAUSE;
     }
     this.cluster = route.cluster;
-    root.recorder.recordSent(route.cluster);
+    this.sentWindowMs = root.recorder.recordSent(route.cluster);
 
     if (scan.valueLength(REQUEST_SCAN_REQUEST_ID) < 0) {
       root.requestIds.next(REQUEST_ID_BUFFER);
@@ -369,6 +372,7 @@ export class RequestContext extends HttpContext {
     }
     const source = this.source;
     if (failed && source !== null && source.key == this.sourceKey) source.errors++;
+    this.root.recorder.recordEnded(this.cluster, this.sentWindowMs);
     this.root.recordOutcome(this.cluster, outcomeClass, is5xx, timeout, reset, grpcError, failed,
       headersUs, totalUs, slowUs, end / 1000000);
     if (failed && logEnabled(LogLevel.DEBUG)) {

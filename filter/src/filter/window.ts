@@ -57,10 +57,19 @@ export class WindowRecorder {
     if (s.maxGapUs != u64.MAX_VALUE) recordLatency(sw.maxGap, s.maxGapUs);
   }
 
-  /** A request was sent to cluster i (routed, at its start). */
-  recordSent(i: i32): void {
+  /** A request was sent to cluster i (routed, at its start). Returns the start of the window
+   *  that counted it (Unix ms), for recordEnded. */
+  recordSent(i: i32): u64 {
     unchecked(this.windows[i]).sent++;
     unchecked((this.active[i] = true));
+    return this.startMs;
+  }
+
+  /** A request sent to cluster i in the window that started at sentWindowMs completed upstream
+   *  (answered, reset or timed out: one of the window's requests, in its latency histogram): one
+   *  of this window's sentEnded when it was sent in this window. */
+  recordEnded(i: i32, sentWindowMs: u64): void {
+    if (sentWindowMs == this.startMs) unchecked(this.windows[i]).sentEnded++;
   }
 
   /** A streamed response of cluster i sent its first non-empty chunk ttftUs after its request. */

@@ -4,7 +4,7 @@
 // bytes protobuf-es's toBinary writes for the same values (fields in number order, proto3
 // defaults omitted, repeated uint32 packed); test/wire-golden.test.ts checks it.
 
-import { PbWriter } from "./pb";
+import { PbWriter, WIRE_VARINT } from "./pb";
 import { endNonEmptyBucket, firstNonEmptyBucket } from "./histogram";
 import {
   ClusterDecision,
@@ -101,6 +101,12 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
     w.end(mark);
   }
   w.uint32(14, m.sent);
+  // proto3 optional: present (0 too) whenever requests were sent, so that a control plane tells
+  // "none ended" from a filter that does not count them.
+  if (m.sent != 0) {
+    w.tag(15, WIRE_VARINT);
+    w.varint(<u64>m.sentEnded);
+  }
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {

@@ -56,6 +56,9 @@ export class ClusterWindow {
   bodyScan: StaticArray<u32> | null = null;
   /** Requests sent upstream, counted when they start. */
   sent: u32 = 0;
+  /** Of sent: those that also completed upstream before the window's end (on the wire whenever
+   *  sent is not 0). */
+  sentEnded: u32 = 0;
 }
 
 /** BodyScan fields 1..3, as indexes: bodies scanned, of them cut for a banned literal, bodies

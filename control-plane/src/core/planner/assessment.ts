@@ -23,6 +23,11 @@ export const REPORTED_UTILISATION_LIMIT = 0.8;
  * Slower: total latency over slo.latencyMs; with `slowStreams`, also a streamed response over its
  * TTFT or TPOT objective (the larger of the two counts: a slow stream may show in both).
  *
+ * Slow requests count here however long before the window they were sent. Leaving out those of a
+ * window whose own requests ended clearly faster than its ended requests' latencies imply
+ * (promptness.ts slownessIsStale: sent under an earlier, slower state), and its timeouts, was
+ * measured and not kept: neutral in all (generalization-notes.md, "2026-12-06, ninth round").
+ *
  * The planner's moves leave slow streams out: on generated LLM scenarios (the generator's `eval`
  * purpose) moving traffic on them did harm (load waves without a fault push every cluster's
  * TTFT and TPOT up at the peak, and the move overloads the receivers), so a stream objective

@@ -141,7 +141,9 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"upstreamLoad\":" + upstreamLoadJson(c.upstreamLoad) + ",\"streams\":" + streamWindowJson(c.streams);
       const b = c.bodyScan;
       out += ",\"bodyScan\":" + (b === null ? "null" : "{\"scanned\":" + b[0].toString() + ",\"matched\":" + b[1].toString() +
-        ",\"compressed\":" + b[2].toString() + "}") + ",\"sent\":" + c.sent.toString() + "}";
+        ",\"compressed\":" + b[2].toString() + "}") + ",\"sent\":" + c.sent.toString();
+      // sent_ended is on the wire whenever sent is not 0 (encode.ts), absent otherwise.
+      out += ",\"sentEnded\":" + (c.sent != 0 ? c.sentEnded.toString() : "null") + "}";
     }
     out += "],\"sources\":[";
     for (let i = 0; i < report.sources.length; i++) {
@@ -258,6 +260,7 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         histogramFrom(w.totalLatency, c.getObject("totalLatency"));
         w.shed = u32Of(c, "shed");
         w.sent = u32Of(c, "sent");
+        w.sentEnded = u32Of(c, "sentEnded");
         const load = c.getObject("upstreamLoad");
         if (load !== null) {
           w.upstreamLoad.reports = u32Of(load, "reports");
