@@ -454,4 +454,3 @@ describe("a cluster that carried another's share during an outage", () => {
     assert.ok(Math.abs(plan.get("b")!.share - 0.5) < EPS, `b: ${plan.get("b")!.share}`);
   });
 });
-

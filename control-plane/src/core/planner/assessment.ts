@@ -26,7 +26,8 @@ export const REPORTED_UTILISATION_LIMIT = 0.8;
  * Slow requests count here however long before the window they were sent. Leaving out those of a
  * window whose own requests ended clearly faster than its ended requests' latencies imply
  * (promptness.ts slownessIsStale: sent under an earlier, slower state), and its timeouts, was
- * measured and not kept: neutral in all (generalization-notes.md, "2026-12-06, ninth round").
+ * measured and not kept: neutral in all, and a systematic harm more on the shifted check run
+ * (generalization-notes.md, "2026-12-06, ninth round").
  *
  * The planner's moves leave slow streams out: on generated LLM scenarios (the generator's `eval`
  * purpose) moving traffic on them did harm (load waves without a fault push every cluster's
