@@ -10,7 +10,7 @@
 // max(0, 1 − s/W), so the share of a window's requests that end in it is the mean of that over
 // the latencies of the requests that end in it (impliedShare). Where clearly more of the window's
 // own requests ended than the ended requests' latencies imply, the slow ones among those are
-// older than the window: they describe an earlier time (stale()).
+// older than the window: they describe an earlier time (slownessIsStale).
 import { bucketBounds } from "./latency-buckets.js";
 
 export interface Promptness {
@@ -45,7 +45,7 @@ export function impliedEndedShare(counts: ArrayLike<number>, total: number, wind
 
 /** Fewest requests sent, and ended, for a window's promptness to be judged. */
 export const PROMPTNESS_MIN_REQUESTS = 50;
-/** Standard errors by which the ended share must exceed the implied one for stale(). */
+/** Standard errors by which the ended share must exceed the implied one for slownessIsStale. */
 export const PROMPTNESS_Z = 3;
 
 /**

@@ -402,12 +402,12 @@ export type ClusterWindow = Message<"autoglm.v1.ClusterWindow"> & {
   /**
    * Of sent: those that also completed upstream (answered, reset or timed out: counted in
    * requests and total_latency) before the window's end. The rest were still in flight then, or
-   * ended otherwise (left by their client, refused by the connection pool). Unlike the latency histograms, which hold the requests that
-   * ended in the window however long ago they started, this says how fast the requests started
-   * now are answered: where the window's ended requests include slow ones started under an
-   * earlier, heavier load, fewer of this window's own requests are still in flight than their
-   * latencies imply. Present whenever sent is not 0 (even when it is 0 itself); absent from
-   * older filters, which did not count it.
+   * ended otherwise (left by their client, refused by the connection pool). Unlike the latency
+   * histograms, which hold the requests that ended in the window however long ago they started,
+   * this says how fast the requests started now are answered: where the window's ended requests
+   * include slow ones started under an earlier, heavier load, fewer of this window's own
+   * requests are still in flight than their latencies imply. Present whenever sent is not 0
+   * (even when it is 0 itself); absent from older filters, which did not count it.
    *
    * @generated from field: optional uint32 sent_ended = 15;
    */
