@@ -10,7 +10,7 @@ import { newClusterRuntime, roundCluster } from "../control-plane/src/core/clust
 import { DEFAULT_CONFIG } from "../control-plane/src/core/config.js";
 import { clusterWindow } from "./cluster-window.js";
 
-const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
 
 /** One-second windows starting at the given seconds, `rps` requests each, `failed` of them failing. */
 function windows(startsS: number[], rps = 100, failed = 0): ClusterWindowStats[] {

@@ -10,7 +10,7 @@ import { planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundClus
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
-const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
 const EPS = 1e-9;
 
 /** A cluster's response: `bad` of its requests bad at `loadRps`, seen safe up to `safeRps`. */
@@ -134,6 +134,45 @@ describe("the planner", () => {
     const plan = planShares([cluster("a", 0.2, response(40, 0.001), 0.5), cluster("b", 0.8, response(160, 0.001, { limitRps: 300 }), 0.5)], 200, CONFIG);
     assert.ok(Math.abs(plan.shares.get("a")! - 0.25) < EPS, `a: ${plan.shares.get("a")}`);
     assert.equal(plan.moves[0]?.kind, "toward_base");
+  });
+
+  // Base weights 20 and 276: a's exact share is 0.06757, which the decision set's 1,000 weight units
+  // carry as 68 (0.068). Both healthy.
+  const rounded: { name: string; shares: [number, number]; moves: number }[] = [
+    { name: "shares off base by less than one weight unit (the weights' rounding) make no move toward base", shares: [0.068, 0.932], moves: 0 },
+    { name: "shares off base by more than one weight unit drift back toward it", shares: [0.07, 0.93], moves: 1 },
+  ];
+  for (const c of rounded) {
+    it(c.name, () => {
+      const base = [20 / 296, 276 / 296];
+      const plan = planShares(
+        [cluster("a", c.shares[0], response(20, 0.001), base[0]), cluster("b", c.shares[1], response(280, 0.001, { limitRps: 400 }), base[1])],
+        300,
+        CONFIG,
+      );
+      assert.equal(plan.moves.length, c.moves, JSON.stringify(plan.moves));
+    });
+  }
+
+  it("a cluster at its base share as the weights carry it loses traffic in the first round its trouble shows", () => {
+    // Round 1: every cluster healthy at its rounded base share; round 2: c fails 30 % of its requests.
+    const base = [20 / 296, 138 / 296, 138 / 296];
+    const shares = [0.068, 0.466, 0.466];
+    const round = (cBad: number, lastMoves: PlanCluster["lastMove"][]) =>
+      planShares(
+        ["a", "b", "c"].map((name, i) => cluster(name, shares[i]!, response(300 * shares[i]!, name === "c" ? cBad : 0.001, { limitRps: 300 }), base[i], lastMoves[i])),
+        300,
+        CONFIG,
+      );
+    const still = { direction: 0, roundsAgo: 0 } as const;
+    const first = round(0.001, [still, still, still]);
+    // What each cluster's last move is after round 1 (as round-plan.ts records it).
+    const after = ["a", "b", "c"].map((name, i): PlanCluster["lastMove"] => {
+      const delta = first.shares.get(name)! - shares[i]!;
+      return Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: 0, roundsAgo: 1 };
+    });
+    const second = round(0.3, after);
+    assert.ok(second.shares.get("c")! < 0.466 - 0.04, `c: ${second.shares.get("c")}`);
   });
 
   // a usually fails 2 % of its requests, b 0.5 %: the operator weighted them knowing that. The

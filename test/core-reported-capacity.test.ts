@@ -73,7 +73,7 @@ describe("the load-response model of a cluster whose upstreams report their load
 });
 
 describe("a failing cluster's traffic and a receiver whose reports show room its latency never showed", () => {
-  const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+  const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
   /** a fails a fifth of its 100 rps; b carries 100 rps, all it was ever seen to carry, its learnt limit 100. */
   const aShare = (bUtilisation: number | undefined): number => {
     const failing = Array.from({ length: 6 }, () => ({ ...w(100), errors5xx: 20, errorRate: 0.2 }));
@@ -139,7 +139,7 @@ describe("a load at or past the capacity a cluster's upstreams report", () => {
 
   it("a failing cluster is not opened onto a receiver its reports show cannot carry its load", () => {
     // c1 fails every request of its 49 rps; c0 carries 63 of the 85 rps its servers report.
-    const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2 };
+    const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
     const failing = Array.from({ length: 6 }, () => ({ ...w(49), errors5xx: 49, errorRate: 1 }));
     const receiver = Array.from({ length: 6 }, () => w(63, 63 / 85));
     const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 63, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 82 };

@@ -80,7 +80,9 @@ export interface BreakerConfig {
 }
 
 export interface WeightConfig {
-  /** Sum of weights in a decision set when no cluster is open (integer scale of shares). */
+  /** Sum of weights in a decision set when no cluster is open (integer scale of shares). One unit
+   *  of it is also the planner's share resolution: a gap to a base share below it is rounding
+   *  (planner/toward-base.ts). */
   totalWeight: number;
   /** Smallest share of a closed or half-open cluster (probe traffic), fraction of the total. */
   probeFloorShare: number;

@@ -75,6 +75,10 @@ export interface PlanConfig {
   reversalRounds: number;
   /** Rounds after a move during which the share does not move at all (its windows catch up). */
   settleRounds: number;
+  /** The smallest share the decision set can carry, [0, 1]: one weight unit (1 / weights.totalWeight).
+   *  Shares in force are integer weights, so a gap to the base share below it is rounding, and the
+   *  way back toward base leaves it alone (toward-base.ts). */
+  shareResolution: number;
 }
 
 export interface PlanMove {

@@ -13,7 +13,7 @@ export type LastMove = PlanCluster["lastMove"];
 /** The planner's settings from the control plane's configuration (weights.*, detector.significance_z). */
 export function planConfigOf(config: Pick<CoreConfig, "weights" | "detector">): PlanConfig {
   const w = config.weights;
-  return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds };
+  return { step: w.planStep, maxStep: w.planMaxStep, floor: w.probeFloorShare, z: config.detector.significanceZ, minGain: w.minGain, reversalRounds: w.reversalRounds, settleRounds: w.settleRounds, shareResolution: 1 / w.totalWeight };
 }
 
 /** What the round needs of one cluster. */

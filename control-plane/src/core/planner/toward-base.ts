@@ -25,12 +25,14 @@ import { EPS, loadAt, trustedRps, type PlanCluster, type PlanConfig, type PlanMo
  *     below that: a full step past it is refused, and a cluster left low after a fault would stay
  *     there for good.
  *
- * Known: shares in force are integer weights (weights.ts), so a cluster "at" its base share is off
- * the exact share by under one weight unit, and this drift then makes a sub-unit step nearly every
- * round that the next set's rounding undoes; each counts as a move (lastMove) and holds the pair's
- * real moves back for settleRounds. In effect the planner waits a few rounds before its first
- * move. Ignoring gaps below one unit was measured and not kept: it moved more and sooner, with
- * more harm on the check scenarios (generalization-notes.md, "2026-12-05, most recent").
+ * Shares in force are integer weights (weights.ts), so a cluster "at" its base share is off the
+ * exact share by up to one weight unit (config.shareResolution). Such a gap is rounding, not
+ * drift, and is left alone: a sub-unit step would be undone by the next set's rounding, yet count
+ * as a move (lastMove) and hold the pair's real moves back for settleRounds. With it, nearly every
+ * round some cluster was "settling" and a fault's first move waited a few rounds by accident
+ * (traced: a cluster losing half its capacity failed a quarter to half of its requests for three
+ * windows while these sub-unit moves, its own and its receivers', refused every step;
+ * generalization-notes.md, "2026-12-07, tenth round").
  */
 export function driftTowardBase(
   adjustable: readonly PlanCluster[],
@@ -42,11 +44,13 @@ export function driftTowardBase(
   mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
   margin: (d: PlanCluster, r: PlanCluster) => number,
 ): void {
+  // Gaps below one weight unit are the weights' rounding (see above).
+  const gap = Math.max(EPS, config.shareResolution);
   const above = adjustable
-    .filter((c) => share.get(c.cluster)! - c.baseShare > EPS && mayMove(c, -1))
+    .filter((c) => share.get(c.cluster)! - c.baseShare > gap && mayMove(c, -1))
     .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
   const below = adjustable
-    .filter((c) => c.baseShare - share.get(c.cluster)! > EPS && mayMove(c, 1))
+    .filter((c) => c.baseShare - share.get(c.cluster)! > gap && mayMove(c, 1))
     .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
   for (const d of above) {
     for (const r of below) {
