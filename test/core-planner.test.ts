@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { predictBadFraction, type LoadResponse } from "../control-plane/src/core/planner/load-response.js";
 import { planShares, type PlanCluster, type PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import { offeredRps } from "../control-plane/src/core/planner/assessment.js";
-import { planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
+import { nextLastMove, planRound, roomElsewhere, roomWithinTrust, worthOpening, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
@@ -166,11 +166,8 @@ describe("the planner", () => {
       );
     const still = { direction: 0, roundsAgo: 0 } as const;
     const first = round(0.001, [still, still, still]);
-    // What each cluster's last move is after round 1 (as round-plan.ts records it).
-    const after = ["a", "b", "c"].map((name, i): PlanCluster["lastMove"] => {
-      const delta = first.shares.get(name)! - shares[i]!;
-      return Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: 0, roundsAgo: 1 };
-    });
+    // What each cluster's last move is after round 1, as round-plan.ts records it.
+    const after = ["a", "b", "c"].map((name, i) => nextLastMove(still, first.shares.get(name)! - shares[i]!));
     const second = round(0.3, after);
     assert.ok(second.shares.get("c")! < 0.466 - 0.04, `c: ${second.shares.get("c")}`);
   });

@@ -58,7 +58,7 @@ export function slownessIsStale(p: Promptness | undefined): boolean {
 }
 
 /** (ended share − implied share) in standard errors; 0 when it cannot be judged. */
-export function promptnessZ(p: Promptness | undefined): number {
+function promptnessZ(p: Promptness | undefined): number {
   if (p === undefined || p.sent < PROMPTNESS_MIN_REQUESTS || p.ended < PROMPTNESS_MIN_REQUESTS) return 0;
   if (!Number.isFinite(p.impliedShare) || !Number.isFinite(p.endedShare)) return 0;
   const q = Math.min(1 - 1 / p.sent, Math.max(1 / p.sent, p.impliedShare));

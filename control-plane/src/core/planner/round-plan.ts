@@ -106,7 +106,7 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   closed.forEach((c, i) => {
     const share = planned.shares.get(c.name)!;
     const delta = share - start[i]!;
-    const lastMove: LastMove = Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: c.lastMove.direction, roundsAgo: c.lastMove.roundsAgo + 1 };
+    const lastMove = nextLastMove(c.lastMove, delta);
     const away = planned.moves.find((m) => m.from === c.name && m.kind === "improve");
     const atBase = Math.abs(share - (baseShare(c) / baseSum) * room) < 1e-9;
     const reason = away !== undefined ? `predicted ${pct(away.fromBad)} of requests bad here vs ${pct(away.toBad)} on ${away.to}: traffic shifted` : atBase ? "" : undefined;
@@ -114,6 +114,12 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   });
   for (const c of clusters) if (fixed.has(c.name)) out.set(c.name, still(c, fixed.get(c.name)!));
   return out;
+}
+
+/** A cluster's last move after a round that changed its share by `delta`: a new move that way,
+ *  or the one before, a round older. */
+export function nextLastMove(last: LastMove, delta: number): LastMove {
+  return Math.abs(delta) > 1e-9 ? { direction: delta > 0 ? 1 : -1, roundsAgo: 0 } : { direction: last.direction, roundsAgo: last.roundsAgo + 1 };
 }
 
 /** A half-open cluster's share, [0, 1]: `probeFraction` of its base share, at least the floor
