@@ -356,6 +356,32 @@ describe("a planner round on plain data", () => {
     assert.ok(Math.abs(plan.get("c")!.share - 1 / 6) < EPS, `c: ${plan.get("c")!.share}`);
   });
 
+  // a's breaker opens this round; a, b and c had a third of the traffic each. b and c moved this
+  // round (settling), so the planner leaves them where they start: the shares show where a's third went.
+  const freed: { name: string; bFailed: number; bUsually?: number; cFailed: number; shares: [number, number] }[] = [
+    { name: "to the cluster doing as well as usual, none to one failing beside it", bFailed: 0.7, cFailed: 0, shares: [1 / 3, 2 / 3] },
+    { name: "to both in proportion when both fail alike (nothing is better)", bFailed: 0.7, cFailed: 0.7, shares: [1 / 2, 1 / 2] },
+    { name: "to both in proportion when both are healthy", bFailed: 0, cFailed: 0, shares: [1 / 2, 1 / 2] },
+    { name: "to both in proportion when b fails only as much as it usually does", bFailed: 0.3, bUsually: 0.3, cFailed: 0, shares: [1 / 2, 1 / 2] },
+  ];
+  for (const c of freed) {
+    it(`the share of a cluster whose breaker opened goes ${c.name}`, () => {
+      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 400 };
+      const settling = { direction: 1, roundsAgo: 0 } as const;
+      const plan = planRound(
+        [
+          roundCluster("a", { breaker: "open", failed: 1, previousShare: 0, capacity }),
+          roundCluster("b", { failed: c.bFailed, previousShare: 1 / 3, lastMove: settling, capacity: { ...capacity, ...(c.bUsually === undefined ? {} : { usualBadFraction: c.bUsually }) } }),
+          roundCluster("c", { failed: c.cFailed, previousShare: 1 / 3, lastMove: settling, capacity }),
+        ],
+        CONFIG,
+      );
+      assert.equal(plan.get("a")!.share, 0);
+      assert.ok(Math.abs(plan.get("b")!.share - c.shares[0]) < EPS, `b: ${plan.get("b")!.share}`);
+      assert.ok(Math.abs(plan.get("c")!.share - c.shares[1]) < EPS, `c: ${plan.get("c")!.share}`);
+    });
+  }
+
   it("every cluster open: base shares, as Envoy's panic mode routes to all hosts", () => {
     const plan = planRound([roundCluster("a", { breaker: "open" }), roundCluster("b", { breaker: "open", baseWeight: 3 })], CONFIG);
     assert.deepEqual([plan.get("a")!.share, plan.get("b")!.share], [0.25, 0.75]);

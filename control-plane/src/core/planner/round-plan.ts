@@ -6,6 +6,7 @@ import type { CoreConfig } from "../config.js";
 import type { BreakerKind, CapacityEstimate, ClusterWindowStats } from "../types.js";
 import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from "./assessment.js";
 import { knownCapacityRps, type LoadResponse } from "./load-response.js";
+import { spreadFreedShare, troubledBeyondUsual } from "./freed-share.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
 
 export type LastMove = PlanCluster["lastMove"];
@@ -55,7 +56,8 @@ export interface RoundClusterResult {
  * The shares of a round. Open clusters get nothing, half-open ones their probe share (at least
  * the floor, at most their base share); the closed ones start from their shares in force,
  * rescaled to what the others leave (a closed one without a share in force, `previousShare`
- * undefined, at its base share), and the planner moves them. All open: base shares (as
+ * undefined, at its base share; a share freed by a breaker that opened goes to those doing as
+ * well as usual, freed-share.ts), and the planner moves them. All open: base shares (as
  * Envoy's panic mode routes to every host when too few are healthy).
  */
 export function planRound(clusters: readonly RoundCluster[], config: PlanConfig): Map<string, RoundClusterResult> {
@@ -83,11 +85,22 @@ export function planRound(clusters: readonly RoundCluster[], config: PlanConfig)
   const rest = Math.max(0, room - closed.filter(atBase).reduce((a, c) => a + baseStart(c), 0));
   const inForceSum = closed.filter((c) => !atBase(c)).reduce((a, c) => a + c.previousShare!, 0);
   const restBaseSum = closed.filter((c) => !atBase(c)).reduce((a, c) => a + baseShare(c), 0);
+  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
   const start = closed.map((c) => {
     if (atBase(c)) return baseStart(c);
     return inForceSum > 0 ? (c.previousShare! / inForceSum) * rest : (baseShare(c) / restBaseSum) * rest;
   });
-  const responses = new Map(closed.map((c) => [c.name, assessLoadResponse(c.history, c.capacity)]));
+  if (inForceSum > 0 && rest > inForceSum + 1e-9) {
+    // More room than their shares in force fill (a breaker opened): the freed share goes to the
+    // clusters doing as well as usual, not pro rata to one failing beside them (freed-share.ts).
+    const kept = closed.map((c, i) => (atBase(c) ? -1 : i)).filter((i) => i >= 0);
+    const spread = spreadFreedShare(
+      kept.map((i) => closed[i]!.previousShare!),
+      kept.map((i) => troubledBeyondUsual(responses.get(closed[i]!.name)!, config)),
+      rest - inForceSum,
+    );
+    kept.forEach((i, k) => (start[i] = spread[k]!));
+  }
   // The mesh's offered load, smoothed as each cluster's (open clusters' last load included).
   const totalRps = meshLoadRps(clusters, responses);
   const planned = planShares(
