@@ -399,6 +399,25 @@ describe("a planner round on plain data", () => {
     });
   }
 
+  // a fails 70 % at 100 rps, b fails 30 % beside it (beyond its usual level), c is healthy; each
+  // carries a third. An opened share goes to the clusters doing as well as usual (freed-share.ts),
+  // here all of it to c: opening a is judged at that outcome, not at a pro-rata spread over b and c.
+  const freedWhere: { name: string; cLimitRps: number; worth: boolean }[] = [
+    { name: "c has room for a's whole load: worth opening", cLimitRps: 400, worth: true },
+    { name: "c has room for a fifth of it: not worth opening, though a spread over b and c would look better", cLimitRps: 120, worth: false },
+  ];
+  for (const c of freedWhere) {
+    it(`a severely failing cluster is judged at where its share would go: ${c.name}`, () => {
+      const capacity = (limitRps: number) => ({ baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps });
+      const clusters = [
+        roundCluster("a", { failed: 0.7, previousShare: 1 / 3, capacity: capacity(400) }),
+        roundCluster("b", { failed: 0.3, previousShare: 1 / 3, capacity: { ...capacity(400), usualBadFraction: 0 } }),
+        roundCluster("c", { failed: 0, previousShare: 1 / 3, capacity: capacity(c.cLimitRps) }),
+      ];
+      assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
+    });
+  }
+
   // a fails 70 % at 100 rps; c is healthy at 100 rps and trusted up to 180 rps; b carries 100 rps.
   const cascade: { name: string; b: Partial<RoundCluster> & { failed?: number }; worth: boolean }[] = [
     { name: "b healthy and closed: a's traffic fits on b and c, worth opening", b: { failed: 0 }, worth: true },

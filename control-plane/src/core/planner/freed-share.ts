@@ -1,5 +1,6 @@
 // Where the share of a cluster whose breaker opened goes (pure): the round's start shares of the
-// clusters still closed (round-plan.ts planRound).
+// clusters still closed (round-plan.ts planRound), and where the judgement of whether to open it
+// counts that share going (planner.ts worthDraining).
 //
 // A breaker that opens takes its cluster's share out of the split, and the clusters still closed
 // must carry it. Spread over them in proportion to their shares in force, it also goes to

@@ -40,6 +40,7 @@
 // may open its breaker.
 import { badFractionError, knownCapacityRps, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
 import { driftTowardBase } from "./toward-base.js";
+import { spreadFreedShare, troubledBeyondUsual } from "./freed-share.js";
 
 export interface PlanCluster {
   cluster: string;
@@ -212,9 +213,11 @@ export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
 }
 
 /**
- * Whether taking all of `name`'s share away (its breaker opening) and spreading it over the other
- * adjustable clusters pro rata to their shares is predicted to serve clients better, by more than
- * the margin. When every cluster is about as bad (a shared dependency failing), opening one only
+ * Whether taking all of `name`'s share away (its breaker opening) and giving it to the other
+ * adjustable clusters as a breaker that opens does (freed-share.ts: to those doing as well as
+ * usual, in proportion to their shares; to all of them when none is) is predicted to serve
+ * clients better, by more than the margin: the opening is judged at the outcome it will have (a
+ * pro-rata spread counted room on a troubled neighbour that the freed share never reaches). When every cluster is about as bad (a shared dependency failing), opening one only
  * overloads the others: the answer is no, as Envoy's panic threshold keeps routing to all hosts
  * when too few look healthy.
  */
@@ -228,8 +231,12 @@ export function worthDraining(clusters: readonly PlanCluster[], name: string, to
   let before = predictBadRps(d.response, dLoad, trustedRps(d, totalRps));
   let after = 0;
   let worstError = 0;
-  for (const r of others) {
-    const part = othersShare > EPS ? shareOf(r) / othersShare : 1 / others.length;
+  // The part of its load each other cluster takes: as a breaker that opens spreads it (freed-share.ts).
+  const parts = othersShare > EPS
+    ? spreadFreedShare(others.map(shareOf), others.map((r) => troubledBeyondUsual(r.response, config)), 1).map((s, i) => s - shareOf(others[i]!))
+    : others.map(() => 1 / others.length);
+  for (const [i, r] of others.entries()) {
+    const part = parts[i]!;
     const rLoad = loadAt(r, shareOf(r), totalRps);
     before += predictBadRps(r.response, rLoad, trustedRps(r, totalRps));
     after += predictBadRps(r.response, rLoad + dLoad * part, trustedRps(r, totalRps));
