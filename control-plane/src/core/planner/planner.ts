@@ -217,9 +217,10 @@ export function loadAt(c: PlanCluster, s: number, totalRps: number): number {
  * adjustable clusters as a breaker that opens does (freed-share.ts: to those doing as well as
  * usual, in proportion to their shares; to all of them when none is) is predicted to serve
  * clients better, by more than the margin: the opening is judged at the outcome it will have (a
- * pro-rata spread counted room on a troubled neighbour that the freed share never reaches). When every cluster is about as bad (a shared dependency failing), opening one only
- * overloads the others: the answer is no, as Envoy's panic threshold keeps routing to all hosts
- * when too few look healthy.
+ * pro-rata spread counted room on a troubled neighbour that the freed share never reaches). When
+ * every cluster is about as bad (a shared dependency failing), opening one only overloads the
+ * others: the answer is no, as Envoy's panic threshold keeps routing to all hosts when too few
+ * look healthy.
  */
 export function worthDraining(clusters: readonly PlanCluster[], name: string, totalRps: number, config: PlanConfig, planned?: ReadonlyMap<string, number>): boolean {
   const shareOf = (c: PlanCluster) => planned?.get(c.cluster) ?? c.share;
@@ -231,7 +232,8 @@ export function worthDraining(clusters: readonly PlanCluster[], name: string, to
   let before = predictBadRps(d.response, dLoad, trustedRps(d, totalRps));
   let after = 0;
   let worstError = 0;
-  // The part of its load each other cluster takes: as a breaker that opens spreads it (freed-share.ts).
+  // The fraction of its load each other cluster takes, as a breaker that opens spreads it
+  // (freed-share.ts): each one's start share with the whole freed share (1) added, less its own.
   const parts = othersShare > EPS
     ? spreadFreedShare(others.map(shareOf), others.map((r) => troubledBeyondUsual(r.response, config)), 1).map((s, i) => s - shareOf(others[i]!))
     : others.map(() => 1 / others.length);
