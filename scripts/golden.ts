@@ -152,7 +152,7 @@ export function buildGoldenVectors(): GoldenVector[] {
   const fast = histogramOf([0, 3, 15, 16, 17, 250, 260, 1000, 1000, 1000, 12_345, 99_999]);
   const slow = histogramOf([150_000, 2_300_000, 2_300_000, 5_000_000_000, 4_294_967_296]);
   vectors.push(
-    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, requests sent (the largest uint32) and of them ended in the window (an optional field present at 0, and one near the largest uint32), upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT) and body scans (every BodyScan field; only compressed bodies, the largest uint32), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
+    vector("sidecar-report", "TelemetryReport with two clusters with histograms (sparse ranges with inner zeros, the overflow bucket), shed requests, requests sent (the largest uint32) and of them ended in the window (an optional field present at 0, and one near the largest uint32), failed requests counted once (fewer than the overlapping 5xx, reset, timeout and gRPC counts add up to), upstream load (doubles inexact in decimal, a metric with only a count, extreme doubles) and streams (every StreamWindow field, tokens above 2^32; and cut streams with only a TTFT) and body scans (every BodyScan field; only compressed bodies, the largest uint32), and one with only local rejects (no histograms).", SidecarMessageSchema, create(SidecarMessageSchema, {
       kind: {
         case: "report",
         value: {
@@ -191,6 +191,7 @@ export function buildGoldenVectors(): GoldenVector[] {
               bodyScan: { scanned: 120, matched: 3, compressed: 7 },
               sent: 15,
               sentEnded: 0,
+              failed: 3,
             },
             {
               cluster: "llm-b",
@@ -208,6 +209,7 @@ export function buildGoldenVectors(): GoldenVector[] {
               bodyScan: { compressed: 4_294_967_295 },
               sent: 4_294_967_295,
               sentEnded: 4_294_967_294,
+              failed: 4,
             },
             { cluster: "llm-c", localRejects: 40 },
           ],

@@ -242,6 +242,9 @@ describe("reports judged on the control plane's clock", () => {
     ["more timeouts than requests", withCluster({ timeouts: 4 }), "counters", /timeouts: 4 exceeds/],
     ["more resets than requests", withCluster({ resets: 9 }), "counters", /resets: 9 exceeds/],
     ["more gRPC errors than requests", withCluster({ grpcErrors: 4 }), "counters", /grpc_errors: 4 exceeds/],
+    ["more failed requests than requests", withCluster({ failed: 4 }), "counters", /clusters\[0\] \(a\)\.failed: 4 exceeds requests \(3\)/],
+    ["fewer failed requests than 5xx", withCluster({ errors5xx: 2, failed: 1 }), "counters", /\.failed: 1 is fewer than errors_5xx \(2\), each of which failed/],
+    ["fewer failed requests than timeouts", withCluster({ timeouts: 2, errors5xx: 2, failed: 1 }), "counters", /\.failed: 1 is fewer than errors_5xx \(2\)/],
     ["a histogram with fewer values than requests", withCluster({ requests: 30 }), "histogram", /total_latency: holds 3 values for 30 requests/],
     ["a histogram with more values than requests", withCluster({ requests: 1 }), "histogram", /total_latency: holds 3 values for 1 requests/],
   ];
@@ -260,6 +263,44 @@ describe("reports judged on the control plane's clock", () => {
   it("a consistent report with overlapping failure counters is accepted", () => {
     const a = agg();
     assert.equal(a.ingest("w1", withCluster({ errors5xx: 3, resets: 3, timeouts: 3 }), T0 + 1000).outcome, "accepted");
+  });
+
+  // Envoy answers an upstream timeout with a local 504 (UT) and a failed connection with a local
+  // 503 (UF): the filter counts such a request in errors_5xx and in timeouts or resets, and once
+  // in failed. Of three requests: one timed out, one refused, one answered.
+  const failedCases: { name: string; patch: Partial<WorkerReport["clusters"][number]>; errorRate: number }[] = [
+    { name: "from a filter that counts failed requests, each failed request counts once", patch: { errors5xx: 2, timeouts: 1, resets: 1, failed: 2 }, errorRate: 2 / 3 },
+    { name: "from a filter that does not, the overlapping counts add up, at most every request", patch: { errors5xx: 2, timeouts: 1, resets: 1 }, errorRate: 1 },
+    { name: "a gRPC error inside a 200 and a 5xx count as two", patch: { errors5xx: 1, grpcErrors: 1, failed: 2 }, errorRate: 2 / 3 },
+  ];
+  for (const c of failedCases) {
+    it(`a window's error rate: ${c.name}`, () => {
+      const a = agg();
+      assert.equal(a.ingest("w1", withCluster(c.patch), T0 + 1000).outcome, "accepted");
+      const [window] = a.close(T0 + 1000 + DEFAULT_CONFIG.aggregation.closeDelayMs);
+      assert.equal(window!.find((s) => s.cluster === "a")!.errorRate, c.errorRate);
+    });
+  }
+
+  it("two workers' windows, one from a filter without the failed count, add their failed requests", () => {
+    const a = agg();
+    assert.equal(a.ingest("w1", withCluster({ errors5xx: 1, timeouts: 1, failed: 1 }), T0 + 1000).outcome, "accepted");
+    assert.equal(a.ingest("w2", withCluster({ errors5xx: 1, resets: 1 }), T0 + 1000).outcome, "accepted");
+    const [window] = a.close(T0 + 1000 + DEFAULT_CONFIG.aggregation.closeDelayMs);
+    assert.equal(window!.find((s) => s.cluster === "a")!.errorRate, (1 + 2) / 6);
+  });
+
+  it("a report's failed count reaches the aggregator from the wire: present at 0, absent from an older filter", () => {
+    const message = (failed?: number) => create(TelemetryReportSchema, {
+      windowStartMs: BigInt(T0), windowLengthMs: 1000, sequence: 1n,
+      clusters: [create(ClusterWindowSchema, { cluster: "a", requests: 2, ...(failed === undefined ? {} : { failed }) })],
+    });
+    const known = new Set(["a"]);
+    const at0 = reportFromProto(message(0), known);
+    const absent = reportFromProto(message(), known);
+    assert.ok(at0.ok && absent.ok);
+    assert.equal(at0.value.clusters[0]!.failed, 0);
+    assert.equal(absent.value.clusters[0]!.failed, undefined);
   });
 });
 

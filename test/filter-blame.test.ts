@@ -56,9 +56,12 @@ interface Counted {
   timeouts: number;
   resets: number;
   localRejects: number;
+  /** Failed requests, each once (the counts above overlap: Envoy's timeouts and resets before
+   *  headers are local 5xx). */
+  failed: number;
 }
 
-const NOTHING: Counted = { requests: 0, errors5xx: 0, timeouts: 0, resets: 0, localRejects: 0 };
+const NOTHING: Counted = { requests: 0, errors5xx: 0, timeouts: 0, resets: 0, localRejects: 0, failed: 0 };
 const flags = (...names: string[]): number => responseFlagsMask(names);
 
 const cases: Array<{ name: string; drive: Drive; counted: Counted; clientEnded?: number }> = [
@@ -110,52 +113,52 @@ const cases: Array<{ name: string; drive: Drive; counted: Counted; clientEnded?:
   {
     name: "the upstream's own 503 passed on when a retry overflowed (UO, via_upstream) counts as the upstream's 5xx",
     drive: { requestDone: true, flags: flags("UO"), details: "via_upstream", response: { status: 503, complete: true } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, failed: 1 },
   },
   {
     name: "an upstream reset before the response (UR, local 503) counts as a reset",
     drive: { requestDone: true, flags: flags("UR"), response: { status: 503, complete: true } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1, failed: 1 },
   },
   {
     name: "an upstream connection failure (UF, local 503) counts as a reset",
     drive: { requestDone: true, flags: flags("UF"), response: { status: 503, complete: true } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1, failed: 1 },
   },
   {
     name: "an upstream reset mid-response after a 200 (UR) counts as a reset",
     drive: { requestDone: true, flags: flags("UR"), response: { status: 200, complete: false } },
-    counted: { ...NOTHING, requests: 1, resets: 1 },
+    counted: { ...NOTHING, requests: 1, resets: 1, failed: 1 },
   },
   {
     name: "an upstream reset when a retry overflowed too (UR and UO) counts as a reset",
     drive: { requestDone: true, flags: flags("UR", "UO"), response: { status: 503, complete: true } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, resets: 1, failed: 1 },
   },
   {
     name: "a stream that ended without response headers or flags still counts as a reset",
     drive: { requestDone: true, response: null },
-    counted: { ...NOTHING, requests: 1, resets: 1 },
+    counted: { ...NOTHING, requests: 1, resets: 1, failed: 1 },
   },
   {
     name: "an upstream timeout the client also left (UT and DC) counts as a timeout",
     drive: { requestDone: true, flags: flags("UT", "DC"), response: { status: 504, complete: true } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1, timeouts: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, timeouts: 1, failed: 1 },
   },
   {
     name: "the upstream's 503 the client left during (DC after the response headers) counts as the upstream's 5xx",
     drive: { requestDone: true, flags: flags("DC"), response: { status: 503, complete: false } },
-    counted: { ...NOTHING, requests: 1, errors5xx: 1 },
+    counted: { ...NOTHING, requests: 1, errors5xx: 1, failed: 1 },
   },
   {
     name: "the upstream's 200 the client left during (DC after the response headers) counts as answered",
     drive: { requestDone: true, flags: flags("DC"), response: { status: 200, complete: false } },
-    counted: { ...NOTHING, requests: 1 },
+    counted: { ...NOTHING, requests: 1, failed: 0 },
   },
   {
     name: "the stream idle timeout after the whole request was sent (SI, the upstream silent) counts as a timeout",
     drive: { requestDone: true, flags: flags("SI"), response: { status: 408, complete: true } },
-    counted: { ...NOTHING, requests: 1, timeouts: 1 },
+    counted: { ...NOTHING, requests: 1, timeouts: 1, failed: 1 },
   },
 ];
 
@@ -178,6 +181,7 @@ for (const c of cases) {
         timeouts: sum((w) => w.timeouts),
         resets: sum((w) => w.resets),
         localRejects: sum((w) => w.localRejects),
+        failed: sum((w) => w.failed ?? 0),
       },
       c.counted,
     );

@@ -39,6 +39,23 @@ describe("merged windows of a follower's sidecars", () => {
     });
   });
 
+  const failedCases: { name: string; failed: [number | undefined, number | undefined]; want: number | undefined }[] = [
+    { name: "both sidecars count them: their sum", failed: [2, 3], want: 5 },
+    { name: "one sidecar's filter does not: its overlapping counts added up, at most its requests", failed: [2, undefined], want: 2 + 3 },
+    { name: "neither does: none (the leader adds the counts up itself)", failed: [undefined, undefined], want: undefined },
+  ];
+  for (const c of failedCases) {
+    it(`failed requests, counted once, merge: ${c.name}`, () => {
+      const p = new PartialWindows(250);
+      const withFailed = (r: WorkerReport, failed: number | undefined): WorkerReport =>
+        failed === undefined ? r : { ...r, clusters: [{ ...r.clusters[0]!, failed }] };
+      p.add("s1", withFailed(report(W, "a", 10, 2, 100, [10], 1), c.failed[0]));
+      p.add("s2", withFailed(report(W, "a", 5, 2, 100, [5], 1), c.failed[1]));
+      const [merged] = p.take(W + 1000);
+      assert.equal(merged!.clusters[0]!.failed, c.want);
+    });
+  }
+
   it("streams merge too: counters add and their histograms merge; a sidecar without streams adds none", () => {
     const p = new PartialWindows(250);
     const withStreams = (r: WorkerReport, streams: WorkerStreamWindow): WorkerReport => ({ ...r, clusters: [{ ...r.clusters[0]!, streams }] });

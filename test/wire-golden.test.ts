@@ -157,6 +157,7 @@ function canonicalSidecar(m: SidecarMessage): unknown {
               : { scanned: c.bodyScan.scanned, matched: c.bodyScan.matched, compressed: c.bodyScan.compressed },
             sent: c.sent,
             sentEnded: c.sentEnded ?? null,
+            failed: c.failed ?? null,
           })),
           sources: r.sources.map((x) => ({ source: x.source, requests: x.requests, overestimate: x.overestimate, errors: x.errors, limited: x.limited })),
           sourcesTotal: r.sourcesTotal.toString(),

@@ -280,6 +280,9 @@ export async function createAutoglmPolicy(scenario: Scenario, seed: number, opti
         return;
       }
       if (status === 504) stream.setProperty("response.flags", "UT");
+      // A refused connection: Envoy's router answers a local 503 with the response flag UF
+      // (upstream connection failure; Filter::onUpstreamReset, source/common/router/router.cc).
+      else if (connectFailed) stream.setProperty("response.flags", "UF");
       stream.sendResponseHeaders(load === undefined ? [[":status", String(status)]] : [[":status", String(status)], orcaHeader(load)], true);
       options.onStreamComplete?.(stream, status);
       stream.complete();

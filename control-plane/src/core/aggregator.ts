@@ -18,7 +18,7 @@
 import type { AggregationConfig } from "./config.js";
 import { BUCKET_COUNT, countAbove, quantileFromCounts } from "./latency-buckets.js";
 import { admitReport, type RefusalReason, type ReportRefusal } from "./report-admission.js";
-import type { ClusterWindowStats, ReportOutcome, WorkerReport } from "./types.js";
+import type { ClusterWindowStats, ReportOutcome, WorkerClusterWindow, WorkerReport } from "./types.js";
 import { addLoad, emptyLoad, loadStats, type UpstreamLoadSamples } from "./upstream-load.js";
 import { addStreams, emptyStreams, streamStats, type StreamAccumulator, type StreamSlo } from "./streams/stream-window.js";
 import { addBodyScan, emptyBodyScan, type BodyScanCounts } from "./body-scan.js";
@@ -30,6 +30,15 @@ export interface IngestResult {
   refusal?: ReportRefusal;
 }
 
+/**
+ * Requests of a worker's window that failed, each once: its `failed` count, or from a filter that
+ * does not send it the overlapping counts added up (an upper bound: Envoy's timeouts and resets
+ * before headers are also local 5xx), at most its requests.
+ */
+export function failedRequests(w: Pick<WorkerClusterWindow, "requests" | "errors5xx" | "timeouts" | "resets" | "grpcErrors" | "failed">): number {
+  return w.failed ?? Math.min(w.requests, w.errors5xx + w.timeouts + w.resets + w.grpcErrors);
+}
+
 interface ClusterAccumulator {
   requests: number;
   errors5xx: number;
@@ -37,6 +46,9 @@ interface ClusterAccumulator {
   timeouts: number;
   resets: number;
   grpcErrors: number;
+  /** Requests that failed, each once (WorkerClusterWindow.failed; from a report without it, its
+   *  overlapping counts added up, at most its requests). */
+  failed: number;
   /** Full-length merged bucket counts. */
   counts: Float64Array;
   histogramTotal: number;
@@ -148,7 +160,7 @@ export class WindowAggregator {
     for (const w of report.clusters) {
       let acc = window.clusters.get(w.cluster);
       if (acc === undefined) {
-        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, sent: 0, sentEnded: 0, sentUncounted: 0, load: emptyLoad() };
+        acc = { requests: 0, errors5xx: 0, localRejects: 0, timeouts: 0, resets: 0, grpcErrors: 0, failed: 0, counts: new Float64Array(BUCKET_COUNT), histogramTotal: 0, shed: 0, sent: 0, sentEnded: 0, sentUncounted: 0, load: emptyLoad() };
         window.clusters.set(w.cluster, acc);
       }
       acc.requests += w.requests;
@@ -157,6 +169,7 @@ export class WindowAggregator {
       acc.timeouts += w.timeouts;
       acc.resets += w.resets;
       acc.grpcErrors += w.grpcErrors;
+      acc.failed += failedRequests(w);
       acc.shed += w.shed ?? 0;
       acc.sent += w.sent ?? 0;
       if (w.sentEnded !== undefined) acc.sentEnded += w.sentEnded;
@@ -288,7 +301,7 @@ export class WindowAggregator {
       const requests = acc?.requests ?? 0;
       // Streams failed inside a 200 (an SSE error event, no `[DONE]`) are failures the other
       // counters do not hold (proto StreamWindow.failed_in_stream): added once here.
-      const failures = acc === undefined ? 0 : acc.errors5xx + acc.timeouts + acc.resets + acc.grpcErrors + (acc.streams?.failedInStream ?? 0);
+      const failures = acc === undefined ? 0 : acc.failed + (acc.streams?.failedInStream ?? 0);
       const q = (p: number) => (acc === undefined ? NaN : quantileFromCounts(acc.counts, acc.histogramTotal, p) / 1000);
       const slow = acc === undefined || acc.histogramTotal === 0 ? 0 : countAbove(acc.counts, this.sloLatencyMs * 1000);
       const load = acc === undefined ? undefined : loadStats(acc.load);
@@ -303,7 +316,7 @@ export class WindowAggregator {
         timeouts: acc?.timeouts ?? 0,
         resets: acc?.resets ?? 0,
         grpcErrors: acc?.grpcErrors ?? 0,
-        errorRate: requests > 0 ? Math.min(1, failures / requests) : 0, // counters overlap (a 5xx may also be a reset)
+        errorRate: requests > 0 ? Math.min(1, failures / requests) : 0,
         p50Ms: q(0.5),
         p95Ms: q(0.95),
         p99Ms: q(0.99),

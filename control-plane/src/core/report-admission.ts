@@ -79,6 +79,13 @@ export function admitReport(report: WorkerReport, nowMs: number, limits: Admissi
     for (const [field, key] of COUNTERS) {
       if (w[key] > w.requests) return refuse("counters", `${at}.${field}: ${w[key]} exceeds requests (${w.requests})`);
     }
+    if (w.failed !== undefined) {
+      if (w.failed > w.requests) return refuse("counters", `${at}.failed: ${w.failed} exceeds requests (${w.requests})`);
+      // Every request of those counts failed: the failed ones, each once, are at least each count.
+      for (const [field, key] of COUNTERS) {
+        if (w[key] > w.failed) return refuse("counters", `${at}.failed: ${w.failed} is fewer than ${field} (${w[key]}), each of which failed`);
+      }
+    }
     if ((w.shed ?? 0) > w.localRejects) return refuse("counters", `${at}.shed: ${w.shed} exceeds local_rejects (${w.localRejects})`);
     const loadProblemText = w.upstreamLoad === undefined ? undefined : loadProblem(w.upstreamLoad);
     if (loadProblemText !== undefined) return refuse("counters", `${at}.${loadProblemText}`);

@@ -54,8 +54,9 @@ export interface ClusterWindowStats {
   timeouts: number;
   resets: number;
   grpcErrors: number;
-  /** Failure rate over requests: (5xx + timeouts + resets + grpc errors + streams failed inside a
-   *  200, StreamStats.failedInStream) / requests; 0 when no requests. */
+  /** Failure rate over requests: (requests failed by a 5xx, timeout, reset or gRPC error, each
+   *  once: WorkerClusterWindow.failed; plus streams failed inside a 200,
+   *  StreamStats.failedInStream) / requests; 0 when no requests. */
   errorRate: number;
   /** Total-latency quantiles, milliseconds (NaN when no requests). */
   p50Ms: number;
@@ -239,6 +240,11 @@ export interface WorkerClusterWindow {
   /** Of sent: those that also completed upstream before the window's end (proto
    *  ClusterWindow.sent_ended; absent from filters that do not count them). */
   sentEnded?: number;
+  /** Of requests: failed by any of errors5xx, timeouts, resets, grpcErrors, each counted once
+   *  (proto ClusterWindow.failed; those counts overlap: Envoy answers a timeout with a local 504
+   *  and a reset before headers with a local 503). Absent from filters that do not count it: the
+   *  counts are then added up, an upper bound. */
+  failed?: number;
   /** ORCA load reports of its responses (absent: none carried one). */
   upstreamLoad?: UpstreamLoadSamples;
   /** Its streamed responses (absent: none ended in the window, or an older filter). */

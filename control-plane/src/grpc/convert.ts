@@ -173,6 +173,7 @@ export function reportFromProto(report: TelemetryReport, knownClusters: Readonly
       ...(w.shed > 0 ? { shed: w.shed } : {}),
       ...(w.sent > 0 ? { sent: w.sent } : {}),
       ...(w.sent > 0 && w.sentEnded !== undefined ? { sentEnded: w.sentEnded } : {}),
+      ...(w.failed !== undefined ? { failed: w.failed } : {}),
       ...(w.upstreamLoad !== undefined ? { upstreamLoad: loadFromProto(w.upstreamLoad)! } : {}),
       ...(streams !== undefined ? { streams: streams.value } : {}),
       ...(w.bodyScan !== undefined ? { bodyScan: { scanned: w.bodyScan.scanned, matched: w.bodyScan.matched, compressed: w.bodyScan.compressed } } : {}),

@@ -9,6 +9,7 @@ import type { WorkerStreamWindow } from "../core/streams/stream-window.js";
 import type { LatencyCounts, WorkerClusterWindow, WorkerReport } from "../core/types.js";
 import type { WorkerSources } from "../core/sources/types.js";
 import { mergeWorkerSources } from "./partial-sources.js";
+import { failedRequests } from "../core/aggregator.js";
 
 /** A merged window, ready to forward (the forwarder numbers it). */
 export type MergedWindow = Omit<WorkerReport, "sequence">;
@@ -89,6 +90,7 @@ function mergeWindow(a: WorkerClusterWindow, b: WorkerClusterWindow): WorkerClus
     timeouts: a.timeouts + b.timeouts,
     resets: a.resets + b.resets,
     grpcErrors: a.grpcErrors + b.grpcErrors,
+    ...(a.failed !== undefined || b.failed !== undefined ? { failed: failedRequests(a) + failedRequests(b) } : {}),
     totalLatency: mergeLatency(a.totalLatency, b.totalLatency),
     ...(a.streams !== undefined || b.streams !== undefined ? { streams: mergeStreams(a.streams, b.streams) } : {}),
   };

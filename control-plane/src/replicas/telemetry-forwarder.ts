@@ -134,6 +134,7 @@ function reportMessage(window: MergedWindow, sequence: number) {
         timeouts: c.timeouts,
         resets: c.resets,
         grpcErrors: c.grpcErrors,
+        ...(c.failed !== undefined ? { failed: c.failed } : {}),
         totalLatency: create(LatencyHistogramSchema, {
           firstBucket: c.totalLatency.firstBucket,
           counts: [...c.totalLatency.counts],

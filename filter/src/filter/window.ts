@@ -41,6 +41,9 @@ export class WindowRecorder {
     if (timeout) w.timeouts++;
     if (reset) w.resets++;
     if (grpcError) w.grpcErrors++;
+    // The counts above overlap (Envoy's timeouts and resets before headers are local 5xx): each
+    // failed request once.
+    if (is5xx || timeout || reset || grpcError) w.failed++;
     if (headersUs != u64.MAX_VALUE) recordLatency(w.headersLatency, headersUs);
     recordLatency(w.totalLatency, totalUs);
   }

@@ -250,6 +250,7 @@ function readClusterWindow(r: PbReader, m: ClusterWindow): void {
       if (r.error !== null) r.error = "body_scan." + (r.error as string);
     } else if (f == 14) m.sent = r.uint32("sent");
     else if (f == 15) m.sentEnded = r.uint32("sent_ended");
+    else if (f == 16) m.failed = r.uint32("failed");
     else if (f != 0) r.skip("field " + dec(f));
   }
 }

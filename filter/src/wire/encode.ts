@@ -107,6 +107,12 @@ function writeClusterWindow(w: PbWriter, m: ClusterWindow): void {
     w.tag(15, WIRE_VARINT);
     w.varint(<u64>m.sentEnded);
   }
+  // proto3 optional: present (0 too) whenever requests completed, so that a control plane tells
+  // "none failed" from a filter that does not count them.
+  if (m.requests != 0) {
+    w.tag(16, WIRE_VARINT);
+    w.varint(<u64>m.failed);
+  }
 }
 
 function writeReport(w: PbWriter, m: TelemetryReport): void {

@@ -59,6 +59,9 @@ export class ClusterWindow {
   /** Of sent: those that also completed upstream before the window's end (on the wire whenever
    *  sent is not 0). */
   sentEnded: u32 = 0;
+  /** Of requests: failed by any of errors5xx, timeouts, resets, grpcErrors, each counted once
+   *  (on the wire whenever requests is not 0). */
+  failed: u32 = 0;
 }
 
 /** BodyScan fields 1..3, as indexes: bodies scanned, of them cut for a banned literal, bodies

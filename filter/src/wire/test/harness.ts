@@ -143,7 +143,9 @@ export function decodeSidecar(buf: ArrayBuffer): string {
       out += ",\"bodyScan\":" + (b === null ? "null" : "{\"scanned\":" + b[0].toString() + ",\"matched\":" + b[1].toString() +
         ",\"compressed\":" + b[2].toString() + "}") + ",\"sent\":" + c.sent.toString();
       // sent_ended is on the wire whenever sent is not 0 (encode.ts), absent otherwise.
-      out += ",\"sentEnded\":" + (c.sent != 0 ? c.sentEnded.toString() : "null") + "}";
+      out += ",\"sentEnded\":" + (c.sent != 0 ? c.sentEnded.toString() : "null");
+      // failed is on the wire whenever requests is not 0 (encode.ts), absent otherwise.
+      out += ",\"failed\":" + (c.requests != 0 ? c.failed.toString() : "null") + "}";
     }
     out += "],\"sources\":[";
     for (let i = 0; i < report.sources.length; i++) {
@@ -261,6 +263,7 @@ export function encodeSidecarFromJson(text: string): ArrayBuffer {
         w.shed = u32Of(c, "shed");
         w.sent = u32Of(c, "sent");
         w.sentEnded = u32Of(c, "sentEnded");
+        w.failed = u32Of(c, "failed");
         const load = c.getObject("upstreamLoad");
         if (load !== null) {
           w.upstreamLoad.reports = u32Of(load, "reports");
