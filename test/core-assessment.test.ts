@@ -3,7 +3,7 @@
 // planner's moves.
 import { strict as assert } from "node:assert";
 import { describe, it } from "node:test";
-import { assessLoadResponse, capacityDivisor } from "../control-plane/src/core/planner/assessment.js";
+import { assessLoadResponse, badRequests, capacityDivisor } from "../control-plane/src/core/planner/assessment.js";
 import { planRound, type RoundCluster } from "../control-plane/src/core/planner/round-plan.js";
 import type { PlanConfig } from "../control-plane/src/core/planner/planner.js";
 import type { CapacityEstimate, ClusterWindowStats } from "../control-plane/src/core/types.js";
@@ -21,6 +21,22 @@ function windows(cluster: string, rps: number, p50Ms: number, failed = 0): Clust
     errors5xx: Math.round(rps * failed), errorRate: failed,
   }));
 }
+
+describe("a window's bad requests: failed or slower than the objective, each once", () => {
+  // Of 10 requests. A timeout is Envoy's local 504 at the route timeout: failed, and recorded at
+  // a latency past an objective shorter than the route timeout.
+  const cases: { name: string; window: Partial<ClusterWindowStats>; bad: number }[] = [
+    { name: "two timeouts and one slow answer are three bad requests, not five", window: { errorRate: 0.2, timeouts: 2, slowRequests: 3 }, bad: 3 },
+    { name: "timeouts under an objective past the route timeout (none slow) count once", window: { errorRate: 0.2, timeouts: 2, slowRequests: 0 }, bad: 2 },
+    { name: "a 5xx answered slowly counts in both (the window does not say which failures were slow)", window: { errorRate: 0.1, slowRequests: 1 }, bad: 2 },
+    { name: "no more than the window's requests", window: { errorRate: 0.6, slowRequests: 8 }, bad: 10 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      assert.equal(badRequests(clusterWindow({ requests: 10, p50Ms: 200, rps: 10, ...c.window })), c.bad);
+    });
+  }
+});
 
 describe("what a cluster's safe loads are divided by when it is slower than its baseline", () => {
   const cases: { name: string; rps: number; p50Ms: number; divisor: number }[] = [

@@ -165,7 +165,7 @@ describe("every breaker of a round, stepped in turn", () => {
 
   it("a breaker that goes half-open starts its probe evidence afresh", () => {
     const a = runtime("a", 1, OPEN_DUE);
-    a.probe = { requests: 40, failures: 3, slow: 1, streams: 0, ttftSlow: 0 };
+    a.probe = { requests: 40, failures: 3, slow: 1, slowNotFailed: 1, streams: 0, ttftSlow: 0 };
     const b = runtime("b", 0);
     const { all: _all, ...round } = roundOf([a, b]);
     const none: ClusterBreakerInputs = { override: undefined, triggerOpenReason: undefined, slowDecodeReason: undefined, baselineP50Ms: 100 };

@@ -27,7 +27,7 @@ describe("the verdict on a half-open probe window", () => {
   const cases: { name: string; input: ProbeInput; probe: "healthy" | "unhealthy" | "none"; reason: string; evidence: ProbeEvidence }[] = [
     {
       name: "a hard verdict makes it unhealthy at once, with the verdict's reasons, and uses the pooled evidence up",
-      input: probe({ requests: 3 }, { combined: { score: 1, hard: true, reasons: ["error rate 40%", "p99 over slo"] }, evidence: { requests: 4, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
+      input: probe({ requests: 3 }, { combined: { score: 1, hard: true, reasons: ["error rate 40%", "p99 over slo"] }, evidence: { requests: 4, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 } }),
       probe: "unhealthy",
       reason: "error rate 40%; p99 over slo",
       evidence: noProbeEvidence(),
@@ -44,25 +44,25 @@ describe("the verdict on a half-open probe window", () => {
       input: probe({ requests: 3 }, { combined: { score: 0.9, hard: false, reasons: ["model"] } }),
       probe: "none",
       reason: "",
-      evidence: { requests: 3, failures: 0, slow: 0, streams: 0, ttftSlow: 0 },
+      evidence: { requests: 3, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 },
     },
     {
       name: "a thin window adds its requests, failures and slow requests to the evidence and gives no verdict",
-      input: probe({ requests: 2, errorRate: 0.5, slowRequests: 1 }, { evidence: { requests: 1, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
+      input: probe({ requests: 2, errorRate: 0.5, slowRequests: 1 }, { evidence: { requests: 1, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 } }),
       probe: "none",
       reason: "",
-      evidence: { requests: 3, failures: 1, slow: 1, streams: 0, ttftSlow: 0 },
+      evidence: { requests: 3, failures: 1, slow: 1, slowNotFailed: 1, streams: 0, ttftSlow: 0 },
     },
     {
       name: "thin windows pooled up to minProbeRequests are judged, healthy when calm, and the evidence is used up",
-      input: probe({ requests: 3 }, { evidence: { requests: 3, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
+      input: probe({ requests: 3 }, { evidence: { requests: 3, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 } }),
       probe: "healthy",
       reason: "",
       evidence: noProbeEvidence(),
     },
     {
       name: "failures above the error-rate threshold among the pooled requests, two at least, make it unhealthy",
-      input: probe({ requests: 4, errorRate: 0.25 }, { evidence: { requests: 4, failures: 1, slow: 0, streams: 0, ttftSlow: 0 } }),
+      input: probe({ requests: 4, errorRate: 0.25 }, { evidence: { requests: 4, failures: 1, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 } }),
       probe: "unhealthy",
       reason: "probe error rate 25% (2 of 8)",
       evidence: noProbeEvidence(),
@@ -90,7 +90,7 @@ describe("the verdict on a half-open probe window", () => {
     },
     {
       name: "the p50 of a window under minProbeRequests is not judged, even when pooled evidence suffices",
-      input: probe({ requests: 2, p50Ms: 900 }, { evidence: { requests: 4, failures: 0, slow: 0, streams: 0, ttftSlow: 0 } }),
+      input: probe({ requests: 2, p50Ms: 900 }, { evidence: { requests: 4, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 } }),
       probe: "healthy",
       reason: "",
       evidence: noProbeEvidence(),
@@ -194,7 +194,7 @@ describe("a half-open probe of streamed responses, judged on its time to first t
   it("thin stream probes pool their streams and slow first tokens until there is enough to judge", () => {
     const first = judgeProbe({ window: streamWindow(3, 1), combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, TTFT_CONFIG);
     assert.equal(first.verdict.probe, "none");
-    assert.deepEqual(first.evidence, { requests: 3, failures: 0, slow: 3, streams: 3, ttftSlow: 1 });
+    assert.deepEqual(first.evidence, { requests: 3, failures: 0, slow: 3, slowNotFailed: 3, streams: 3, ttftSlow: 1 });
     const second = judgeProbe({ window: streamWindow(3, 1), combined: CALM, evidence: first.evidence, baselineP50Ms: 200 }, TTFT_CONFIG);
     assert.deepEqual(second.verdict, { probe: "unhealthy", reason: "probe: 2 of 6 streams over ttft slo 500ms" });
   });
@@ -209,6 +209,7 @@ describe("a failing probe judged against the alternative while the other cluster
     { name: "the same probe stays unhealthy when the others serve only 10 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.1, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
     { name: "a probe no better than the alternative stays unhealthy (20 % against 20 %)", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
     { name: "30 % failed probes close when the others fail 40 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "" },
+    { name: "30 % timed-out probes (each also over the objective) count once: they close when the others fail 40 %", window: win({ errorRate: 0.3, timeouts: 3, slowRequests: 3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "" },
     { name: "30 % failed probes stay unhealthy when the others fail 20 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
     { name: "a raised p50 with every request inside the objective closes when the others fail 5 %", window: win({ p50Ms: 900 }), config: CONFIG, alternative: 0.05, probe: "healthy", reason: "" },
     { name: "without straining others (no alternative) the verdict is the plain one", window: win({ errorRate: 0.3 }), config: CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },

@@ -5,6 +5,7 @@
 import type { BreakerInput } from "./breaker.js";
 import type { BreakerConfig, DetectorConfig } from "./config.js";
 import type { ClusterWindowStats, ScoreResult } from "./types.js";
+import { slowNotFailed } from "./planner/assessment.js";
 
 /** Half-open probe evidence gathered over windows too thin to judge alone (request counts). */
 export interface ProbeEvidence {
@@ -12,6 +13,9 @@ export interface ProbeEvidence {
   failures: number;
   /** Requests over the SLO latency. */
   slow: number;
+  /** Of slow: over it and not timed out (planner/assessment.ts slowNotFailed), so that a bad
+   *  request (failed or slow) counts once. */
+  slowNotFailed: number;
   /** Streamed responses whose first token came (StreamStats.firstTokens: their answers may not
    *  have ended, so they need not be among `requests`), and those of them over slo.ttftMs. */
   streams: number;
@@ -20,7 +24,7 @@ export interface ProbeEvidence {
 
 /** No evidence yet (a breaker just turned half-open, or the last verdict used it up). */
 export function noProbeEvidence(): ProbeEvidence {
-  return { requests: 0, failures: 0, slow: 0, streams: 0, ttftSlow: 0 };
+  return { requests: 0, failures: 0, slow: 0, slowNotFailed: 0, streams: 0, ttftSlow: 0 };
 }
 
 export interface ProbeVerdict {
@@ -85,6 +89,7 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
     requests: input.evidence.requests + w.requests,
     failures: input.evidence.failures + Math.round(w.errorRate * w.requests),
     slow: input.evidence.slow + (w.slowRequests ?? 0),
+    slowNotFailed: input.evidence.slowNotFailed + slowNotFailed(w),
     streams: input.evidence.streams + (w.streams?.firstTokens ?? 0),
     ttftSlow: input.evidence.ttftSlow + (w.streams?.ttftSlow ?? 0),
   };
@@ -106,7 +111,7 @@ function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, alternati
   const onTtft = judgedOnTtft(acc.streams, acc.requests, config);
   const judged = onTtft ? acc.streams : acc.requests;
   if (judged <= 0) return verdict;
-  const bad = Math.min(judged, acc.failures + (onTtft ? acc.ttftSlow : acc.slow)) / judged;
+  const bad = Math.min(judged, acc.failures + (onTtft ? acc.ttftSlow : acc.slowNotFailed)) / judged;
   return bad < alternative ? { probe: "healthy", reason: "" } : verdict;
 }
 

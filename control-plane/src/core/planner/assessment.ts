@@ -19,9 +19,10 @@ export const SAFE_LOAD_SLACK = 1.1;
 export const REPORTED_UTILISATION_LIMIT = 0.8;
 
 /**
- * Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them).
- * Slower: total latency over slo.latencyMs; with `slowStreams`, also a streamed response over its
- * TTFT or TPOT objective (the larger of the two counts: a slow stream may show in both).
+ * Requests of a window that hurt clients: failed, or slower than the SLO (at most all of them),
+ * each once. Slower: total latency over slo.latencyMs (slowNotFailed: its timeouts are already
+ * among the failed); with `slowStreams`, also a streamed response over its TTFT or TPOT objective
+ * (the larger of the two counts: a slow stream may show in both).
  *
  * Slow requests count here however long before the window they were sent. Leaving out those of a
  * window whose own requests ended clearly faster than its ended requests' latencies imply
@@ -37,7 +38,21 @@ export const REPORTED_UTILISATION_LIMIT = 0.8;
 export function badRequests(w: ClusterWindowStats, withSlowStreams = false, withSlowFirstTokens = false): number {
   const failed = Math.round(w.errorRate * w.requests);
   const slow = withSlowStreams ? slowStreams(w.streams) : withSlowFirstTokens ? (w.streams?.ttftSlow ?? 0) : 0;
-  return Math.min(w.requests, failed + Math.max(w.slowRequests ?? 0, slow));
+  return Math.min(w.requests, failed + Math.max(slowNotFailed(w), slow));
+}
+
+/**
+ * Requests of a window slower than the latency objective, less those that timed out: a timeout
+ * (Envoy's local 504 at the route timeout, UT) is recorded at that latency, past any objective
+ * shorter than the route timeout, so it is among the slow requests and among the failed ones
+ * (ClusterWindowStats.errorRate); counted in both, each timeout was two bad requests. With an
+ * objective at or past the route timeout the timeouts are not among the slow requests, and this
+ * takes off as many others (at most the timeouts). A 5xx answered slower than the objective
+ * stays in both counts: the window does not say how many of its failures were slow.
+ */
+export function slowNotFailed(w: Pick<ClusterWindowStats, "slowRequests" | "timeouts">): number {
+  const slow = w.slowRequests ?? 0;
+  return slow - Math.min(slow, w.timeouts);
 }
 
 /** How a load-response model counts bad requests (badRequests). */
