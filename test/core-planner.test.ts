@@ -106,7 +106,8 @@ describe("the planner", () => {
   const wayHome: { name: string; b: Partial<LoadResponse>; share: number }[] = [
     // a carries b's share and fails 10 % of its requests, beyond its usual 0.1 %. b's knee (seen
     // when a latency step made it slow at its steady load) would keep a's extra share on a.
-    { name: "a cluster carrying another's share that fails beyond its usual level gives it back toward base, past the receiver's knee", b: { limitRps: 40, kneeRps: 42, usualBadFraction: 0.001 }, share: 0.25 },
+    // Two steps: an over-served cluster's way back goes up to maxStep in a round (stepsBack below).
+    { name: "a cluster carrying another's share that fails beyond its usual level gives it back toward base, past the receiver's knee", b: { limitRps: 40, kneeRps: 42, usualBadFraction: 0.001 }, share: 0.3 },
     // b is trusted with 45 rps (its base share, 100 rps, held down by its knee of 45): a full step
     // of 0.05 (10 rps) would take it to 50, so the step stops at 45.
     { name: "the way back toward base stops at the load the receiver is trusted with instead of not moving at all", b: { limitRps: 40, kneeRps: 45 }, share: 0.225 },
@@ -116,6 +117,26 @@ describe("the planner", () => {
       const aUsual = c.name.includes("fails beyond") ? 0.001 : 0.1;
       const plan = planShares([cluster("a", 0.8, response(160, 0.1, { usualBadFraction: aUsual }), 0.5), cluster("b", 0.2, response(40, 0.001, c.b), 0.5)], 200, CONFIG);
       assert.ok(Math.abs(plan.shares.get("b")! - c.share) < EPS, `b: ${plan.shares.get("b")}`);
+      assert.ok(plan.moves.every((m) => m.kind === "toward_base" && m.from === "a" && m.to === "b"));
+    });
+  }
+
+  // a carries 0.8 against its base share of 0.5; b is healthy at 0.2. a fails 10 % of its
+  // requests ("over-served": beyond its usual 0.1 % by the margin) or only as usual.
+  const stepsBack: { name: string; aBad: number; a: PlanCluster["lastMove"]; b: PlanCluster["lastMove"]; share: number }[] = [
+    { name: "an over-served cluster returns its excess up to maxStep in one round, though both moved a round ago", aBad: 0.1, a: { direction: -1, roundsAgo: 0 }, b: { direction: 1, roundsAgo: 0 }, share: 0.3 },
+    { name: "an over-served cluster does not return its excess to a receiver that just moved down (reversal rounds)", aBad: 0.1, a: { direction: -1, roundsAgo: 0 }, b: { direction: -1, roundsAgo: 1 }, share: 0.2 },
+    { name: "a cluster above its base share doing as well as usual waits its settle rounds before a step back", aBad: 0.001, a: { direction: -1, roundsAgo: 1 }, b: { direction: 1, roundsAgo: 1 }, share: 0.2 },
+    { name: "a cluster above its base share doing as well as usual steps back once per round after its settle rounds", aBad: 0.001, a: { direction: -1, roundsAgo: 2 }, b: { direction: 1, roundsAgo: 2 }, share: 0.25 },
+  ];
+  for (const c of stepsBack) {
+    it(c.name, () => {
+      const plan = planShares(
+        [cluster("a", 0.8, response(160, c.aBad, { usualBadFraction: 0.001 }), 0.5, c.a), cluster("b", 0.2, response(40, 0.001, { usualBadFraction: 0.001 }), 0.5, c.b)],
+        200,
+        CONFIG,
+      );
+      assert.ok(Math.abs(plan.shares.get("b")! - c.share) < EPS, `b: ${plan.shares.get("b")} ${JSON.stringify(plan.moves)}`);
       assert.ok(plan.moves.every((m) => m.kind === "toward_base" && m.from === "a" && m.to === "b"));
     });
   }

@@ -35,7 +35,10 @@
 //     moved request, counted beyond each cluster's usual level as the moves away are (the
 //     receiver trusted with its base share, and past its knee when the cluster carrying its
 //     share fails beyond its usual level; a step at most up to the load the receiver is trusted
-//     with): in doubt, base weights.
+//     with): in doubt, base weights. A cluster above its base share that does worse than its
+//     usual level by the margin (the planner's own move proved wrong, or its capacity fell under
+//     the extra load) is not held by settle rounds on that way back, and may go up to maxStep in
+//     a round: a step toward the operator's weights cannot overshoot them.
 // A cluster the planner would cut below the floor is reported in `drainable`: the coordinator
 // may open its breaker.
 import { badFractionError, knownCapacityRps, predictBadFraction, predictBadRps, type LoadResponse } from "./load-response.js";
@@ -92,6 +95,13 @@ export interface PlanMove {
   kind: "improve" | "toward_base";
 }
 
+/**
+ * Whether a cluster's share may move one `step` in `direction` this round: at most maxStep per
+ * round, away at most a third of its share (or one step), never against its last move within
+ * reversalRounds, and (`settle`, the default) not within settleRounds of its last move.
+ */
+export type MayMove = (c: PlanCluster, direction: -1 | 1, step?: number, settle?: boolean) => boolean;
+
 export interface Plan {
   shares: Map<string, number>;
   moves: PlanMove[];
@@ -117,14 +127,14 @@ export function planShares(clusters: readonly PlanCluster[], totalRps: number, c
   const adjustable = clusters.filter((c) => c.adjustable);
   const load = (c: PlanCluster, s = share.get(c.cluster)!) => loadAt(c, s, totalRps);
   const trusted = (c: PlanCluster) => trustedRps(c, totalRps);
-  const mayMove = (c: PlanCluster, direction: -1 | 1, step = config.step) => {
+  const mayMove: MayMove = (c, direction, step = config.step, settle = true) => {
     const m = moved.get(c.cluster)! + direction * step;
     if (Math.abs(m) > config.maxStep + EPS) return false;
     if (direction < 0 && -m > Math.max(config.step, RELATIVE_MOVE_CAP * c.share) + EPS) return false;
     const last = c.lastMove;
     if (last.direction === 0) return true;
     // A share that just moved waits for its windows to show the effect (the evidence lags).
-    if (last.roundsAgo < config.settleRounds) return false;
+    if (settle && last.roundsAgo < config.settleRounds) return false;
     return last.direction === direction || last.roundsAgo >= config.reversalRounds;
   };
   /** Predicted bad requests per second of the pair before and after moving one step d -> r. */

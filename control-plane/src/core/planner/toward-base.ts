@@ -1,7 +1,7 @@
 // The planner's way back toward the operator's base shares (pure), made when no step away from
 // bad requests gains (planner.ts planShares): in doubt, base weights.
 import { predictBadFraction, type LoadResponse } from "./load-response.js";
-import { EPS, loadAt, trustedRps, type PlanCluster, type PlanConfig, type PlanMove } from "./planner.js";
+import { EPS, loadAt, trustedRps, type MayMove, type PlanCluster, type PlanConfig, type PlanMove } from "./planner.js";
 
 /**
  * One step back toward base: from the cluster most above its base share to the one most below,
@@ -41,22 +41,58 @@ export function driftTowardBase(
   moves: PlanMove[],
   totalRps: number,
   config: PlanConfig,
-  mayMove: (c: PlanCluster, direction: -1 | 1) => boolean,
+  mayMove: MayMove,
   margin: (d: PlanCluster, r: PlanCluster) => number,
 ): void {
+  // One step, and more while the step taken returned an over-served donor's excess (within the
+  // per-round bounds mayMove keeps; at most as many steps as the planner's own moves): see
+  // stepTowardBase.
+  const maxSteps = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
+  for (let i = 0; i < maxSteps; i++) {
+    if (stepTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin) !== "over_served") return;
+  }
+}
+
+/**
+ * One step back toward base, if any is allowed and cheap enough: "over_served" when it came from
+ * a donor above its base share doing worse than its usual level by the margin, "step" for any
+ * other, undefined when none was taken.
+ *
+ * An over-served donor's way back is not held by settle rounds (its own or its receiver's), and
+ * it may go on within the round up to the per-round bounds: the settling wait is there so that a
+ * move's effect shows before the next one on lagging evidence, and a step back toward the
+ * operator's weights cannot overshoot them, while every round waited costs clients the donor's
+ * failures (traced: a cluster given a third more than its base share, which then lost half its
+ * capacity, failed a quarter to a third of its requests for 30 s while its excess went back one
+ * step every third window; generalization-notes.md, "2026-12-07, fourteenth round"). Reversal
+ * rounds still hold: a receiver that just moved down is not sent back up at once.
+ */
+function stepTowardBase(
+  adjustable: readonly PlanCluster[],
+  share: Map<string, number>,
+  moved: Map<string, number>,
+  moves: PlanMove[],
+  totalRps: number,
+  config: PlanConfig,
+  mayMove: MayMove,
+  margin: (d: PlanCluster, r: PlanCluster) => number,
+): "over_served" | "step" | undefined {
   // Gaps below one weight unit are the weights' rounding (see above).
   const gap = Math.max(EPS, config.shareResolution);
+  // Candidates by every bound but settling; a pair that is not an over-served donor's way back
+  // is held by settling below.
   const above = adjustable
-    .filter((c) => share.get(c.cluster)! - c.baseShare > gap && mayMove(c, -1))
+    .filter((c) => share.get(c.cluster)! - c.baseShare > gap && mayMove(c, -1, config.step, false))
     .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
   const below = adjustable
-    .filter((c) => c.baseShare - share.get(c.cluster)! > gap && mayMove(c, 1))
+    .filter((c) => c.baseShare - share.get(c.cluster)! > gap && mayMove(c, 1, config.step, false))
     .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
   for (const d of above) {
     for (const r of below) {
       const sd = share.get(d.cluster)!;
       const sr = share.get(r.cluster)!;
       const overServed = d.response.badFraction - (d.response.usualBadFraction ?? 0) > margin(d, r);
+      if (!overServed && (!mayMove(d, -1) || !mayMove(r, 1))) continue;
       const trusted = overServed ? r.baseShare * totalRps : trustedRps(r, totalRps);
       const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
       let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
@@ -82,9 +118,10 @@ export function driftTowardBase(
         toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
         kind: "toward_base",
       });
-      return;
+      return overServed ? "over_served" : "step";
     }
   }
+  return undefined;
 }
 
 /** Requests per second predicted bad at `loadRps` beyond the cluster's usual bad fraction (the
