@@ -43,7 +43,9 @@ describe("what a cluster's safe loads are divided by when it is slower than its 
     { name: "at its baseline: nothing", rps: 120, p50Ms: 100, divisor: 1 },
     { name: "1.3 times its baseline at a load above its safe level (under the knee factor): its own queueing, nothing", rps: 120, p50Ms: 130, divisor: 1 },
     { name: "1.3 times its baseline at a load it carried near its baseline: a fault's slowdown, 1.3", rps: 100, p50Ms: 130, divisor: 1.3 },
-    { name: "twice its baseline at a load above its safe level (the knee factor or more): a knee or a fault, 2", rps: 120, p50Ms: 200, divisor: 2 },
+    { name: "twice its baseline at a load above its safe level (the knee factor or more): its own queue at a knee, nothing", rps: 120, p50Ms: 200, divisor: 1 },
+    { name: "three times its baseline just above its safe level (overloaded): nothing", rps: 101, p50Ms: 300, divisor: 1 },
+    { name: "twice its baseline at a load it carried near its baseline: a fault's slowdown, 2", rps: 100, p50Ms: 200, divisor: 2 },
     { name: "just under the knee factor above its safe level: nothing", rps: 120, p50Ms: 159, divisor: 1 },
   ];
   for (const c of cases) {
@@ -65,12 +67,12 @@ describe("what a cluster's safe loads are divided by when it is slower than its 
 
 describe("a failing cluster's traffic and a cluster queueing under its load", () => {
   /** a fails a fifth of its 100 rps; b carries 120 rps, above the 100 it was seen to carry near its baseline. */
-  const round = (bP50Ms: number): number => {
-    const cluster = (name: string, history: ClusterWindowStats[], share: number): RoundCluster => ({
+  const round = (bP50Ms: number, bCapacity: Partial<CapacityEstimate> = {}): number => {
+    const cluster = (name: string, history: ClusterWindowStats[], share: number, capacity: Partial<CapacityEstimate> = {}): RoundCluster => ({
       name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: share, history,
-      capacity: { ...CAPACITY, limitRps: 160 }, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,
+      capacity: { ...CAPACITY, limitRps: 160, ...capacity }, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,
     });
-    const plan = planRound([cluster("a", windows("a", 100, 100, 0.2), 100 / 220), cluster("b", windows("b", 120, bP50Ms), 120 / 220)], CONFIG);
+    const plan = planRound([cluster("a", windows("a", 100, 100, 0.2), 100 / 220), cluster("b", windows("b", 120, bP50Ms), 120 / 220, bCapacity)], CONFIG);
     return plan.get("a")!.share;
   };
 
@@ -82,7 +84,20 @@ describe("a failing cluster's traffic and a cluster queueing under its load", ()
     assert.ok(round(100) < 100 / 220 - EPS, `a's share ${round(100)}`);
   });
 
-  it("stays when the receiver is slowed to the knee factor or more (a fault or a knee: its trusted load is divided)", () => {
-    assert.ok(Math.abs(round(200) - 100 / 220) < EPS, `a's share ${round(200)}`);
+  it("stays when the receiver is slowed to the knee factor or more at its load: the knee capacity.ts marks there bounds it (not its load divided by the slowdown)", () => {
+    // capacity.ts at a window twice its baseline at 120 rps: knee 120, limit 0.95 × 120.
+    const atKnee = round(200, { kneeRps: 120, limitRps: 114 });
+    assert.ok(Math.abs(atKnee - 100 / 220) < EPS, `a's share ${atKnee}`);
+  });
+
+  it("stays when the receiver is slowed at a load it carried near its baseline (a fault's slowdown: its trusted load is divided)", () => {
+    const plan = planRound(
+      [
+        { name: "a", baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: 0.5, history: windows("a", 100, 100, 0.2), capacity: { ...CAPACITY, limitRps: 160 }, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false },
+        { name: "b", baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: 0.5, history: windows("b", 100, 300), capacity: { ...CAPACITY, limitRps: 160 }, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false },
+      ],
+      CONFIG,
+    );
+    assert.ok(Math.abs(plan.get("a")!.share - 0.5) < EPS, `a's share ${plan.get("a")!.share}`);
   });
 });

@@ -161,29 +161,33 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
  * What the loads a cluster was seen to carry safely are divided by (>= 1): its newest median
  * latency over its low-load baseline, unless that slowdown is its own queueing under load.
  *
- * A cluster slower than its baseline by less than the knee factor, at a load above any it carried
- * near its baseline (capacity.safeRps), is queueing under that load: latency rises with
- * utilisation well before the capacity is reached, and the safe level already says where it began
- * to. Dividing its capacity by the slowdown its own load causes counted it twice: a cluster with
- * room at 70 % of its capacity, 1.3 times its baseline there, was trusted with less than it
- * carried, so a failing cluster's traffic could not move to it (on the tuning batches, a cluster
- * that lost two thirds of its capacity kept a fifth of its requests failing for four minutes
- * beside one with a third of its capacity free). A slowdown of the knee factor or more is
- * divided as before: at a new high load it is a knee (capacity.ts bounds the cluster there), and
- * at any load it may be a fault's (a latency step on every cluster in a surge: the clusters slowed
- * alike must not look able to take each other's share).
+ * A cluster slower than its baseline at a load above any it carried near its baseline
+ * (capacity.safeRps) is queueing under that load: latency rises with utilisation well before the
+ * capacity is reached, the safe level already says where it began to, and a steep rise there is a
+ * knee that capacity.ts bounds the cluster at. A queue slows each answer without lowering what the
+ * servers complete per second, so Little's law's division (fewer requests served when each takes
+ * longer) holds for a slowdown at a load it carried fast (a fault's, or a dependency's all clusters
+ * share), not for this one. Dividing its capacity by the slowdown its own load causes counted it
+ * twice:
+ *   - under the knee factor, a cluster with room at 70 % of its capacity, 1.3 times its baseline
+ *     there, was trusted with less than it carried, so a failing cluster's traffic could not move
+ *     to it (on the tuning batches, a cluster that lost two thirds of its capacity kept a fifth of
+ *     its requests failing for four minutes beside one with a third of its capacity free);
+ *   - at the knee factor or more, an overloaded cluster (equal weights sending a small one 104 %
+ *     of its capacity after a traffic step, three times slower) was judged able to carry a third
+ *     of its load and relieved down to half its base share, a false cut; and a cluster the planner
+ *     had loaded with a failing neighbour's share (1.9 times slower at 127 rps, 0.3 % of its
+ *     requests bad) was trusted with 66 rps (generalization-notes.md, "2026-12-07, fourteenth round").
  *
  * The detectors ask a like question (cluster-signals.ts overloaded(): a load 10 % above the safe
- * level and no excess of failures, so that a latency rise is not read as a fault). This one keeps
- * its own bound, the knee factor, because it was measured as written (generalization-notes.md,
- * "2026-12-05"); one predicate for both is untried.
+ * level and no excess of failures, so that a latency rise is not read as a fault); one predicate
+ * for both is untried.
  */
 export function capacityDivisor(newest: ClusterWindowStats | undefined, capacity: CapacityEstimate): number {
   const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
   if (newest === undefined || newest.requests <= 0 || !Number.isFinite(newestP50Ms) || !Number.isFinite(capacity.baselineP50Ms) || capacity.baselineP50Ms <= 0) return 1;
-  const slowdown = Math.max(1, newestP50Ms / capacity.baselineP50Ms);
-  const queueing = slowdown < capacity.kneeFactor && offeredRps(newest) > capacity.safeRps;
-  return queueing ? 1 : slowdown;
+  const queueing = offeredRps(newest) > capacity.safeRps;
+  return queueing ? 1 : Math.max(1, newestP50Ms / capacity.baselineP50Ms);
 }
 
 /**
