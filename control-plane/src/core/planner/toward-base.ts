@@ -45,83 +45,73 @@ export function driftTowardBase(
   margin: (d: PlanCluster, r: PlanCluster) => number,
 ): void {
   // One step, and more while the step taken returned an over-served donor's excess (within the
-  // per-round bounds mayMove keeps; at most as many steps as the planner's own moves): see
-  // stepTowardBase.
+  // per-round bounds mayMove keeps; at most as many steps as the planner's own moves).
   const maxSteps = Math.ceil((config.maxStep / config.step) * adjustable.length) + 1;
   for (let i = 0; i < maxSteps; i++) {
-    if (stepTowardBase(adjustable, share, moved, moves, totalRps, config, mayMove, margin) !== "over_served") return;
+    if (stepTowardBase() !== "over_served") return;
   }
-}
 
-/**
- * One step back toward base, if any is allowed and cheap enough: "over_served" when it came from
- * a donor above its base share doing worse than its usual level by the margin, "step" for any
- * other, undefined when none was taken.
- *
- * An over-served donor's way back is not held by settle rounds (its own or its receiver's), and
- * it may go on within the round up to the per-round bounds: the settling wait is there so that a
- * move's effect shows before the next one on lagging evidence, and a step back toward the
- * operator's weights cannot overshoot them, while every round waited costs clients the donor's
- * failures (traced: a cluster given a third more than its base share, which then lost half its
- * capacity, failed a quarter to a third of its requests for 30 s while its excess went back one
- * step every third window; generalization-notes.md, "2026-12-07, fourteenth round"). Reversal
- * rounds still hold: a receiver that just moved down is not sent back up at once.
- */
-function stepTowardBase(
-  adjustable: readonly PlanCluster[],
-  share: Map<string, number>,
-  moved: Map<string, number>,
-  moves: PlanMove[],
-  totalRps: number,
-  config: PlanConfig,
-  mayMove: MayMove,
-  margin: (d: PlanCluster, r: PlanCluster) => number,
-): "over_served" | "step" | undefined {
-  // Gaps below one weight unit are the weights' rounding (see above).
-  const gap = Math.max(EPS, config.shareResolution);
-  // Candidates by every bound but settling; a pair that is not an over-served donor's way back
-  // is held by settling below.
-  const above = adjustable
-    .filter((c) => share.get(c.cluster)! - c.baseShare > gap && mayMove(c, -1, config.step, false))
-    .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
-  const below = adjustable
-    .filter((c) => c.baseShare - share.get(c.cluster)! > gap && mayMove(c, 1, config.step, false))
-    .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
-  for (const d of above) {
-    for (const r of below) {
-      const sd = share.get(d.cluster)!;
-      const sr = share.get(r.cluster)!;
-      const overServed = d.response.badFraction - (d.response.usualBadFraction ?? 0) > margin(d, r);
-      if (!overServed && (!mayMove(d, -1) || !mayMove(r, 1))) continue;
-      const trusted = overServed ? r.baseShare * totalRps : trustedRps(r, totalRps);
-      const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
-      let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
-      if (room > EPS) step = Math.min(step, room);
-      if (step <= EPS) continue;
-      // Judged on trouble beyond each cluster's usual level: one that is always a little worse
-      // than another was weighted by the operator knowing that, and is not kept from its share.
-      const before = predictExcessBadRps(d.response, loadAt(d, sd, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
-      const after = predictExcessBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
-      const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
-      // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
-      // clients no more than minGain per moved request.
-      if (cost > config.minGain) continue;
-      share.set(d.cluster, sd - step);
-      share.set(r.cluster, sr + step);
-      moved.set(d.cluster, moved.get(d.cluster)! - step);
-      moved.set(r.cluster, moved.get(r.cluster)! + step);
-      moves.push({
-        from: d.cluster,
-        to: r.cluster,
-        share: step,
-        fromBad: predictBadFraction(d.response, loadAt(d, sd, totalRps)),
-        toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
-        kind: "toward_base",
-      });
-      return overServed ? "over_served" : "step";
+  /**
+   * One step back toward base, if any is allowed and cheap enough: "over_served" when it came from
+   * a donor above its base share doing worse than its usual level by the margin, "step" for any
+   * other, undefined when none was taken.
+   *
+   * An over-served donor's way back is not held by settle rounds (its own or its receiver's), and
+   * it may go on within the round up to the per-round bounds: the settling wait is there so that a
+   * move's effect shows before the next one on lagging evidence, and a step back toward the
+   * operator's weights cannot overshoot them, while every round waited costs clients the donor's
+   * failures (traced: a cluster given a third more than its base share, which then lost half its
+   * capacity, failed a quarter to a third of its requests for 30 s while its excess went back one
+   * step every third window; generalization-notes.md, "2026-12-07, fourteenth round"). Reversal
+   * rounds still hold: a receiver that just moved down is not sent back up at once.
+   */
+  function stepTowardBase(): "over_served" | "step" | undefined {
+    // Gaps below one weight unit are the weights' rounding (see above).
+    const gap = Math.max(EPS, config.shareResolution);
+    // Candidates by every bound but settling; a pair that is not an over-served donor's way back
+    // is held by settling below.
+    const above = adjustable
+      .filter((c) => share.get(c.cluster)! - c.baseShare > gap && mayMove(c, -1, config.step, false))
+      .sort((a, b) => share.get(b.cluster)! - b.baseShare - (share.get(a.cluster)! - a.baseShare));
+    const below = adjustable
+      .filter((c) => c.baseShare - share.get(c.cluster)! > gap && mayMove(c, 1, config.step, false))
+      .sort((a, b) => b.baseShare - share.get(b.cluster)! - (a.baseShare - share.get(a.cluster)!));
+    for (const d of above) {
+      for (const r of below) {
+        const sd = share.get(d.cluster)!;
+        const sr = share.get(r.cluster)!;
+        const overServed = d.response.badFraction - (d.response.usualBadFraction ?? 0) > margin(d, r);
+        if (!overServed && (!mayMove(d, -1) || !mayMove(r, 1))) continue;
+        const trusted = overServed ? r.baseShare * totalRps : trustedRps(r, totalRps);
+        const room = totalRps > 0 ? (trusted - loadAt(r, sr, totalRps)) / totalRps : 0;
+        let step = Math.min(config.step, sd - d.baseShare, r.baseShare - sr);
+        if (room > EPS) step = Math.min(step, room);
+        if (step <= EPS) continue;
+        // Judged on trouble beyond each cluster's usual level: one that is always a little worse
+        // than another was weighted by the operator knowing that, and is not kept from its share.
+        const before = predictExcessBadRps(d.response, loadAt(d, sd, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr, totalRps), trusted);
+        const after = predictExcessBadRps(d.response, loadAt(d, sd - step, totalRps)) + predictExcessBadRps(r.response, loadAt(r, sr + step, totalRps), trusted);
+        const cost = (after - before) / Math.max(EPS, loadAt(d, sd, totalRps) - loadAt(d, sd - step, totalRps));
+        // Hysteresis: a move away needs a gain beyond the noise; the way back only needs to cost
+        // clients no more than minGain per moved request.
+        if (cost > config.minGain) continue;
+        share.set(d.cluster, sd - step);
+        share.set(r.cluster, sr + step);
+        moved.set(d.cluster, moved.get(d.cluster)! - step);
+        moved.set(r.cluster, moved.get(r.cluster)! + step);
+        moves.push({
+          from: d.cluster,
+          to: r.cluster,
+          share: step,
+          fromBad: predictBadFraction(d.response, loadAt(d, sd, totalRps)),
+          toBad: predictBadFraction(r.response, loadAt(r, sr + step, totalRps), trusted),
+          kind: "toward_base",
+        });
+        return overServed ? "over_served" : "step";
+      }
     }
+    return undefined;
   }
-  return undefined;
 }
 
 /** Requests per second predicted bad at `loadRps` beyond the cluster's usual bad fraction (the
