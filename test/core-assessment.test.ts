@@ -11,7 +11,7 @@ import { clusterWindow } from "./cluster-window.js";
 
 const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
 /** Seen near its 100 ms baseline up to 100 rps, explored up to 130; no knee seen. */
-const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 const EPS = 1e-9;
 
 /** Ten one-second windows of `rps` requests each, `failed` of them failed, at median `p50Ms`. */

@@ -11,7 +11,7 @@ import type { CapacityEstimate, ClusterWindowStats } from "../control-plane/src/
 // errorRateThreshold 0.05, minErrors 5, minRelativeRise 1.5, n 3, m 5.
 const D = DEFAULT_CONFIG.detector;
 /** Seen safe up to 100 requests/s at a p50 of 100 ms. */
-const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 
 const win = clusterWindow;
 

@@ -66,7 +66,7 @@ describe("a cluster that just closed after probing, when another fails", () => {
   // 210 rps in all. a fails 40 % and b is healthy, 100 rps each at about half the traffic; c was
   // probed at 5 % (10 rps) and the set in force gives it 30 % again. b can take anything; c is
   // trusted with its base share (70 rps). Opening a spreads its traffic over b and c.
-  const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 1000 };
+  const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 1000 };
   const cluster = (name: string, over: Partial<RoundCluster>): RoundCluster => ({
     name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: 0.35, gatheredShare: 0.475,
     history: windows([10, 11, 12, 13, 14], 100), capacity, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false, ...over,

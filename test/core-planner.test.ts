@@ -349,7 +349,7 @@ function roundCluster(name: string, opts: Partial<RoundCluster> & { failed?: num
   const history = opts.history ?? Array.from({ length: 10 }, (_, i) => windowOf(name, i, requests, opts.failed ?? 0));
   return {
     name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: undefined, history,
-    capacity: { baselineP50Ms: 100, safeRps: requests, kneeRps: Infinity, kneeFactor: 1.6, limitRps: requests * 1.3 },
+    capacity: { baselineP50Ms: 100, safeRps: requests, kneeRps: Infinity, limitRps: requests * 1.3 },
     lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false, ...opts,
   };
 }
@@ -387,7 +387,7 @@ describe("a planner round on plain data", () => {
   ];
   for (const c of freed) {
     it(`the share of a cluster whose breaker opened goes ${c.name}`, () => {
-      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 400 };
+      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 400 };
       const settling = { direction: 1, roundsAgo: 0 } as const;
       const plan = planRound(
         [
@@ -415,7 +415,7 @@ describe("a planner round on plain data", () => {
   ];
   for (const c of opening) {
     it(`a severely failing cluster is opened only when the others serve its share better: ${c.name}`, () => {
-      const clusters = ["a", "b", "c"].map((name, i) => roundCluster(name, { failed: c.failed[i]!, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 400 } }));
+      const clusters = ["a", "b", "c"].map((name, i) => roundCluster(name, { failed: c.failed[i]!, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 400 } }));
       assert.equal(worthOpening(clusters, "a", CONFIG), c.worth);
     });
   }
@@ -429,7 +429,7 @@ describe("a planner round on plain data", () => {
   ];
   for (const c of freedWhere) {
     it(`a severely failing cluster is judged at where its share would go: ${c.name}`, () => {
-      const capacity = (limitRps: number) => ({ baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps });
+      const capacity = (limitRps: number) => ({ baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps });
       const clusters = [
         roundCluster("a", { failed: 0.7, previousShare: 1 / 3, capacity: capacity(400) }),
         roundCluster("b", { failed: 0.3, previousShare: 1 / 3, capacity: { ...capacity(400), usualBadFraction: 0 } }),
@@ -446,7 +446,7 @@ describe("a planner round on plain data", () => {
   ];
   for (const c of cascade) {
     it(`a cluster opened earlier in the round counts as traffic the others must carry: ${c.name}`, () => {
-      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 180 };
+      const capacity = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 180 };
       const clusters = [
         roundCluster("a", { failed: 0.7, previousShare: 1 / 3, capacity }),
         roundCluster("b", { previousShare: 1 / 3, capacity, ...c.b }),
@@ -471,8 +471,8 @@ describe("room for a slow decode's streams elsewhere, counted as the requests st
       const history = Array.from({ length: 10 }, (_, i) => ({ ...windowOf("a", i, 40, 0), ...(c.sentRps !== undefined ? { sentRps: c.sentRps } : {}) }));
       assert.deepEqual([offeredRps(history.at(-1)!), offeredRps(history.at(-1)!, true)], [c.ended, c.started], "the planner's load counts them as they end");
       const clusters = [
-        roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 } }),
-        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 170, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 221 } }),
+        roundCluster("a", { history, previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
+        roundCluster("b", { previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 170, kneeRps: Infinity, limitRps: 221 } }),
       ];
       assert.equal(roomElsewhere(clusters, "a", CONFIG.z), c.room);
     });
@@ -493,8 +493,8 @@ describe("room for a slow decode's streams counts on loads carried, not on a cou
         cluster: name, windowStartMs: i * c.windowS * 1000, windowLengthMs: c.windowS * 1000, requests: rps * c.windowS, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps,
       }));
       const clusters = [
-        roundCluster("a", { history: windows("a", 40), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 40, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 52 } }),
-        roundCluster("b", { history: windows("b", 100), previousShare: 0.7, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 195 } }),
+        roundCluster("a", { history: windows("a", 40), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 40, kneeRps: Infinity, limitRps: 52 } }),
+        roundCluster("b", { history: windows("b", 100), previousShare: 0.7, capacity: { baselineP50Ms: 100, safeRps: 150, kneeRps: Infinity, limitRps: 195 } }),
       ];
       assert.equal(roomElsewhere(clusters, "a", CONFIG.z), c.room);
     });
@@ -515,8 +515,8 @@ describe("room for a whole load opened at once on slow requests is what the plan
     it(c.name, () => {
       const windows = (name: string) => Array.from({ length: 10 }, (_, i) => clusterWindow({ cluster: name, windowStartMs: i * 1000, windowLengthMs: 1000, requests: 100, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps: 100 }));
       const clusters = [
-        roundCluster("a", { history: windows("a"), previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 } }),
-        roundCluster("b", { history: windows("b"), previousShare: 0.5, capacity: { baselineP50Ms: 100, kneeFactor: 1.6, ...c.b } }),
+        roundCluster("a", { history: windows("a"), previousShare: 0.5, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }),
+        roundCluster("b", { history: windows("b"), previousShare: 0.5, capacity: { baselineP50Ms: 100, ...c.b } }),
       ];
       assert.equal(roomWithinTrust(clusters, "a"), c.room);
     });
@@ -525,8 +525,8 @@ describe("room for a whole load opened at once on slow requests is what the plan
   it("counts the room of every other closed cluster together", () => {
     const windows = (name: string, rps: number) => Array.from({ length: 10 }, (_, i) => clusterWindow({ cluster: name, windowStartMs: i * 1000, windowLengthMs: 1000, requests: rps, p50Ms: 100, p95Ms: 200, p99Ms: 300, rps }));
     // a sends 60 rps; b, c and d 100 rps each, each trusted with 130: 90 of room in all.
-    const others = ["b", "c", "d"].map((n) => roundCluster(n, { history: windows(n, 100), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 } }));
-    const a = (rps: number) => roundCluster("a", { history: windows("a", rps), previousShare: 0.1, capacity: { baselineP50Ms: 100, safeRps: rps, kneeRps: Infinity, kneeFactor: 1.6, limitRps: rps * 1.3 } });
+    const others = ["b", "c", "d"].map((n) => roundCluster(n, { history: windows(n, 100), previousShare: 0.3, capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 } }));
+    const a = (rps: number) => roundCluster("a", { history: windows("a", rps), previousShare: 0.1, capacity: { baselineP50Ms: 100, safeRps: rps, kneeRps: Infinity, limitRps: rps * 1.3 } });
     assert.equal(roomWithinTrust([a(60), ...others], "a"), true);
     assert.equal(roomWithinTrust([a(120), ...others], "a"), false);
   });
@@ -539,7 +539,7 @@ function carriedAnOutage(name: string, overloaded: number, loadRps: number): Clu
     ...Array.from({ length: overloaded }, (_, i) => windowOf(name, 15 + i, loadRps, 0.2)),
   ];
 }
-const SAFE_AT_100 = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const SAFE_AT_100 = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 
 describe("a cluster that carried another's share during an outage", () => {
   it("keeps its base share when the failed cluster closes again: its load is predicted at that share, not at the share it carried alone", () => {

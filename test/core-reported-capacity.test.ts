@@ -53,7 +53,7 @@ describe("the capacity a cluster's upstreams report", () => {
 
 describe("the load-response model of a cluster whose upstreams report their load", () => {
   /** Learnt from latency: safe up to 100 rps near its 100 ms baseline, trusted with 130, no knee. */
-  const LEARNT: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+  const LEARNT: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
   const history = (u: number, p50Ms = 100): ClusterWindowStats[] =>
     Array.from({ length: 6 }, () => ({ ...w(100, u), p50Ms }));
   const cases: { name: string; history: ClusterWindowStats[]; limit: number; knee: number }[] = [
@@ -78,7 +78,7 @@ describe("a failing cluster's traffic and a receiver whose reports show room its
   const aShare = (bUtilisation: number | undefined): number => {
     const failing = Array.from({ length: 6 }, () => ({ ...w(100), errors5xx: 20, errorRate: 0.2 }));
     const receiver = Array.from({ length: 6 }, () => w(100, bUtilisation));
-    const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: 100, kneeFactor: 1.6, limitRps: 100 };
+    const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: 100, limitRps: 100 };
     const cluster = (name: string, history: ClusterWindowStats[]): RoundCluster => ({
       name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: 0.5, history,
       capacity: learnt, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,
@@ -100,7 +100,7 @@ describe("a failing cluster's traffic and a receiver whose reports show room its
 });
 
 describe("slow first tokens of a cluster its servers report loaded past what it is trusted with", () => {
-  const LEARNT: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+  const LEARNT: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
   /** Six windows of 100 streams sent and ended, 30 of them with a first token over the objective. */
   const history = (u: number | undefined): ClusterWindowStats[] => Array.from({ length: 6 }, () => {
     const window = w(100, u);
@@ -142,7 +142,7 @@ describe("a load at or past the capacity a cluster's upstreams report", () => {
     const CONFIG: PlanConfig = { step: 0.05, maxStep: 0.1, floor: 0.05, z: 2, minGain: 0.005, reversalRounds: 4, settleRounds: 2, shareResolution: 0.001 };
     const failing = Array.from({ length: 6 }, () => ({ ...w(49), errors5xx: 49, errorRate: 1 }));
     const receiver = Array.from({ length: 6 }, () => w(63, 63 / 85));
-    const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 63, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 82 };
+    const learnt: CapacityEstimate = { baselineP50Ms: 100, safeRps: 63, kneeRps: Infinity, limitRps: 82 };
     const cluster = (name: string, history: ClusterWindowStats[], share: number): RoundCluster => ({
       name, baseWeight: 1, breaker: "closed", probeFraction: 1, previousShare: share, history,
       capacity: learnt, lastMove: { direction: 0, roundsAgo: 0 }, forcedClosed: false,

@@ -43,7 +43,7 @@ const win = clusterWindow;
 
 const scored = (newest: Partial<ClusterWindowStats>, combined: ScoreResult, over: Partial<ScoredCluster> = {}): ScoredCluster => ({
   history: [win(newest)],
-  capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 },
+  capacity: { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 },
   combined,
   perScorer: {},
   recentScores: [0.1, 0.1],

@@ -13,7 +13,7 @@ function status(cluster: string, requests: readonly number[], weight = 0): Clust
   const n = requests.length;
   return {
     cluster, baseWeight: 50, state: { kind: "closed", since: 0 }, weight, score: 0, hard: false, reasons: [], scorers: {}, anomalousWindows: 0,
-    capacity: { baselineP50Ms: 100, safeRps: 10, kneeRps: Number.POSITIVE_INFINITY, kneeFactor: 1.6, limitRps: 10 },
+    capacity: { baselineP50Ms: 100, safeRps: 10, kneeRps: Number.POSITIVE_INFINITY, limitRps: 10 },
     recent: requests.map((r, i) =>
       clusterWindow({ cluster, windowStartMs: T0 - (n - 1 - i) * 1000, requests: r, rps: r, errorRate: r === 0 ? 0 : 0.1, p99Ms: r === 0 ? Number.NaN : 500 }),
     ),

@@ -10,7 +10,7 @@ import { ForecastRecorder, summariseForecasts, forecastMarkdown, type ForecastRo
 import type { BreakerState, CapacityEstimate, ClusterWindowStats } from "../control-plane/src/core/types.js";
 import { clusterWindow } from "./cluster-window.js";
 
-const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 130 };
+const CAPACITY: CapacityEstimate = { baselineP50Ms: 100, safeRps: 100, kneeRps: Infinity, limitRps: 130 };
 const CLOSED: BreakerState = { kind: "closed", since: 0 };
 const OPEN: BreakerState = { kind: "open", since: 0, until: 1, reason: "test", openings: 1 };
 

@@ -36,7 +36,7 @@ function statuses(n: number, failFrom = Infinity): ClusterStatus[] {
     cluster, baseWeight: 50, state: cluster === "llm-a" && n > failFrom ? { kind: "open", since: T0, until: T0 + 5000, reason: "r", openings: 1 } : { kind: "closed", since: 0 },
     weight: 500, score: cluster === "llm-a" && n > failFrom ? 1 : 0.1, hard: cluster === "llm-a" && n > failFrom, reasons: [],
     scorers: cluster === "llm-a" && n > failFrom ? { hard_rules: HARD, trend: CALM } : { hard_rules: CALM, trend: CALM },
-    anomalousWindows: 0, capacity: { baselineP50Ms: 100, safeRps: 200, kneeRps: Infinity, kneeFactor: 1.6, limitRps: 300 },
+    anomalousWindows: 0, capacity: { baselineP50Ms: 100, safeRps: 200, kneeRps: Infinity, limitRps: 300 },
     recent: Array.from({ length: n }, (_, i) => window(cluster, i, cluster === "llm-a" && i >= failFrom ? 0.9 : 0)).slice(-10),
   }));
 }

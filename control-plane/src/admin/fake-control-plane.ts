@@ -11,7 +11,6 @@ import type {
   SidecarStatus,
 } from "../core/types.js";
 import type { GoneSidecar } from "../core/gone-sidecars.js";
-import { DEFAULT_CONFIG } from "../core/config.js";
 import type { ControlPlaneView } from "./deps.js";
 
 export class FakeControlPlane implements ControlPlaneView {
@@ -40,7 +39,7 @@ export class FakeControlPlane implements ControlPlaneView {
         reasons: [],
         scorers: {},
         anomalousWindows: 0,
-        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, kneeFactor: DEFAULT_CONFIG.weights.kneeFactor, limitRps: 0 },
+        capacity: { baselineP50Ms: Number.NaN, safeRps: 0, kneeRps: Number.POSITIVE_INFINITY, limitRps: 0 },
         recent: [],
       });
     }

@@ -194,7 +194,6 @@ export class CapacityEstimator {
       safeRps: this.safeRps,
       kneeRps: this.kneeRps,
       limitRps: this.windows === 0 ? Infinity : limit,
-      kneeFactor: this.config.kneeFactor,
       usualBadFraction: this.usualBadNow(),
     };
   }

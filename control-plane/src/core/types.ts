@@ -285,10 +285,6 @@ export interface CapacityEstimate {
   kneeRps: number;
   /** Most the weights will send to the cluster in the next window, requests per second. */
   limitRps: number;
-  /** Median latency over baselineP50Ms at which a new high load marks the knee (weights.kneeFactor);
-   *  a cluster slowed by less, at a load above safeRps, is queueing under that load
-   *  (planner/assessment.ts). */
-  kneeFactor: number;
   /** Its usual fraction of bad requests (failed or slower than the SLO), [0, 1]; NaN until a
    *  window with enough requests was seen (capacity.ts); absent from estimates made elsewhere. */
   usualBadFraction?: number;
