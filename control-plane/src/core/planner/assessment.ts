@@ -180,8 +180,10 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
  *     requests bad) was trusted with 66 rps (generalization-notes.md, "2026-12-07, fourteenth round").
  *
  * The detectors ask a like question (cluster-signals.ts overloaded(): a load 10 % above the safe
- * level and no excess of failures, so that a latency rise is not read as a fault); one predicate
- * for both is untried.
+ * level and no excess of failures, so that a latency rise is not read as a fault). Giving the
+ * detectors this predicate (offered load above the safe level) was measured and not kept: 0.2 %
+ * more failed requests and 1 % more SLO seconds on the tuning batches (generalization-notes.md,
+ * "2026-12-07, fifteenth round").
  */
 export function capacityDivisor(newest: ClusterWindowStats | undefined, capacity: CapacityEstimate): number {
   const newestP50Ms = newest === undefined ? NaN : loadLatencyP50Ms(newest);
