@@ -63,7 +63,8 @@ export interface ProbeConfig {
 
 /**
  * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
- * enough requests for the scores and they are anomalous. Otherwise the window joins the pooled
+ * enough requests for the scores and they are anomalous, unless the other clusters strain and
+ * serve worse than this window's requests were served (againstAlternative). Otherwise the window joins the pooled
  * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
@@ -82,7 +83,11 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
   // latency, which for a stream is the length of its answer.
   const streamProbe = judgedOnTtft(w.streams?.firstTokens ?? 0, w.requests, config);
   if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
-    return { verdict: { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" }, evidence: noProbeEvidence() };
+    // Judged against the alternative on this window's own requests, as a pooled verdict is: a
+    // hard verdict says the cluster is bad, not that the clusters carrying its share serve better.
+    const verdict: ProbeVerdict = { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" };
+    const own: ProbeEvidence = { ...noProbeEvidence(), requests: w.requests, failures: Math.round(w.errorRate * w.requests), slow: w.slowRequests ?? 0, slowNotFailed: slowNotFailed(w) };
+    return { verdict: againstAlternative(verdict, own, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
   const acc: ProbeEvidence = {
@@ -100,7 +105,8 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
 }
 
 /**
- * A probe judged unhealthy on pooled evidence is healthy enough when its bad fraction is below
+ * A probe judged unhealthy (on pooled evidence, or by a hard verdict or anomalous scores on one
+ * window) is healthy enough when its bad fraction is below
  * what the alternative serves: while the others strain under this cluster's load, every request
  * kept out of it meets their bad fraction instead, so closing it is the smaller harm (the idea
  * behind Envoy's panic threshold, applied to a probe). A failing probe stays unhealthy when it
