@@ -204,6 +204,10 @@ describe("a failing probe judged against the alternative while the other cluster
   const TTFT_CONFIG: ProbeConfig = { ...CONFIG, sloTtftMs: 500 };
   const streams = (n: number, slow: number, over: Partial<ClusterWindowStats> = {}) =>
     win({ requests: n, p50Ms: 9000, slowRequests: n, streams: mergedStreams({ ttftMs: [...times(n - slow, 200), ...times(slow, 900)] }, { ttftMs: 500 }), ...over });
+  // A full probe window (40 requests, over minRequests) that the hard rules call failing.
+  const failing60 = win({ requests: 40, errorRate: 0.6 });
+  const HARD_60: ScoreResult = { score: 1, hard: true, reasons: ["error rate 60%"] };
+  const ANOMALOUS: ScoreResult = { score: 0.9, hard: false, reasons: ["p99 over slo"] };
   const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; alternative?: number; combined?: ScoreResult; probe: "healthy" | "unhealthy"; reason: string }[] = [
     { name: "2 of 10 streams over the TTFT objective is healthy enough when the others serve 30 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.3, probe: "healthy", reason: "" },
     { name: "the same probe stays unhealthy when the others serve only 10 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.1, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
@@ -213,41 +217,12 @@ describe("a failing probe judged against the alternative while the other cluster
     { name: "30 % failed probes stay unhealthy when the others fail 20 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
     { name: "a raised p50 with every request inside the objective closes when the others fail 5 %", window: win({ p50Ms: 900 }), config: CONFIG, alternative: 0.05, probe: "healthy", reason: "" },
     { name: "without straining others (no alternative) the verdict is the plain one", window: win({ errorRate: 0.3 }), config: CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
-    {
-      name: "a hard verdict on a window of 60 % failed probes closes when the others fail 90 %",
-      window: win({ requests: 40, errorRate: 0.6 }),
-      config: CONFIG,
-      alternative: 0.9,
-      combined: { score: 1, hard: true, reasons: ["error rate 60%"] },
-      probe: "healthy",
-      reason: "",
-    },
-    {
-      name: "the same hard verdict stands when the others fail 50 %",
-      window: win({ requests: 40, errorRate: 0.6 }),
-      config: CONFIG,
-      alternative: 0.5,
-      combined: { score: 1, hard: true, reasons: ["error rate 60%"] },
-      probe: "unhealthy",
-      reason: "error rate 60%",
-    },
-    {
-      name: "the same hard verdict stands without straining others (no alternative)",
-      window: win({ requests: 40, errorRate: 0.6 }),
-      config: CONFIG,
-      combined: { score: 1, hard: true, reasons: ["error rate 60%"] },
-      probe: "unhealthy",
-      reason: "error rate 60%",
-    },
-    {
-      name: "anomalous scores on a window with every request slow count its slow requests once with its failures: 20 % failed and 40 % slow stay unhealthy against 50 %",
-      window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }),
-      config: CONFIG,
-      alternative: 0.5,
-      combined: { score: 0.9, hard: false, reasons: ["p99 over slo"] },
-      probe: "unhealthy",
-      reason: "p99 over slo",
-    },
+    { name: "a hard verdict on a window of 60 % failed probes closes when the others fail 90 %", window: failing60, config: CONFIG, alternative: 0.9, combined: HARD_60, probe: "healthy", reason: "" },
+    { name: "the same hard verdict stands when the others fail 50 %", window: failing60, config: CONFIG, alternative: 0.5, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
+    { name: "the same hard verdict stands without straining others (no alternative)", window: failing60, config: CONFIG, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
+    // 8 of 40 failed (timed out), 24 over the objective: the 8 timeouts are among the 24, so 24 bad in all (60 %).
+    { name: "anomalous scores with timeouts among the slow requests count each bad request once: 60 % stays unhealthy against 50 %", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.5, combined: ANOMALOUS, probe: "unhealthy", reason: "p99 over slo" },
+    { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "" },
   ];
   for (const c of cases) {
     it(c.name, () => {
