@@ -224,6 +224,21 @@ describe("a failing probe judged against the alternative while the other cluster
     { name: "anomalous scores with timeouts among the slow requests count each bad request once: 60 % stays unhealthy against 50 %", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.5, combined: ANOMALOUS, probe: "unhealthy", reason: "p99 over slo" },
     { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "" },
   ];
+  it("a hard verdict on fewer probe requests than minProbeRequests stands whatever the others serve (3 requests, none failed, against 90 %)", () => {
+    const { verdict } = judgeProbe({ window: win({ requests: 3 }), combined: HARD_60, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
+    assert.deepEqual(verdict, { probe: "unhealthy", reason: "error rate 60%" });
+  });
+  it("a hard verdict is judged on the thin probe windows pooled before it too: 3 + 3 requests, 1 failed, close against 50 %", () => {
+    const first = judgeProbe({ window: win({ requests: 3, errorRate: 1 / 3 }), combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, CONFIG);
+    assert.equal(first.verdict.probe, "none");
+    const { verdict } = judgeProbe({ window: win({ requests: 3 }), combined: HARD_60, evidence: first.evidence, baselineP50Ms: 200, alternativeBadFraction: 0.5 }, CONFIG);
+    assert.deepEqual(verdict, { probe: "healthy", reason: "" });
+  });
+  it("a hard verdict on a window that does not count its slow requests stands (a latency verdict would pass on failures alone)", () => {
+    const { slowRequests: _none, ...uncounted } = failing60;
+    const { verdict } = judgeProbe({ window: { ...uncounted, errorRate: 0 }, combined: HARD_60, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
+    assert.deepEqual(verdict, { probe: "unhealthy", reason: "error rate 60%" });
+  });
   for (const c of cases) {
     it(c.name, () => {
       const { verdict } = judgeProbe(

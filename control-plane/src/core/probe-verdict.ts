@@ -83,30 +83,39 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
   // latency, which for a stream is the length of its answer.
   const streamProbe = judgedOnTtft(w.streams?.firstTokens ?? 0, w.requests, config);
   if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
-    // Judged against the alternative on this window's own requests, as a pooled verdict is: a
-    // hard verdict says the cluster is bad, not that the clusters carrying its share serve better.
+    // Judged against the alternative as a pooled verdict is, on the probe requests so far (this
+    // window and the thin ones pooled before it): a hard verdict says the cluster is bad, not that
+    // the clusters carrying its share serve better. Not with fewer than minProbeRequests requests
+    // (too few to say how it serves), nor when the window does not count its slow requests (a
+    // latency verdict could then pass on its failures alone).
     const verdict: ProbeVerdict = { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" };
-    const own: ProbeEvidence = { ...noProbeEvidence(), requests: w.requests, failures: Math.round(w.errorRate * w.requests), slow: w.slowRequests ?? 0, slowNotFailed: slowNotFailed(w) };
-    return { verdict: againstAlternative(verdict, own, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
+    const spell = pooled(input.evidence, w);
+    if (w.slowRequests === undefined || spell.requests < Math.max(1, config.breaker.minProbeRequests)) return { verdict, evidence: noProbeEvidence() };
+    return { verdict: againstAlternative(verdict, spell, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
-  const acc: ProbeEvidence = {
-    requests: input.evidence.requests + w.requests,
-    failures: input.evidence.failures + Math.round(w.errorRate * w.requests),
-    slow: input.evidence.slow + (w.slowRequests ?? 0),
-    slowNotFailed: input.evidence.slowNotFailed + slowNotFailed(w),
-    streams: input.evidence.streams + (w.streams?.firstTokens ?? 0),
-    ttftSlow: input.evidence.ttftSlow + (w.streams?.ttftSlow ?? 0),
-  };
+  const acc = pooled(input.evidence, w);
   // A stream's first token is evidence before its answer ends (tens of seconds later for a long one).
   if (Math.max(acc.requests, acc.streams) < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
   const verdict = judgePooled(acc, w, input.baselineP50Ms, config);
   return { verdict: againstAlternative(verdict, acc, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
 }
 
+/** The probe evidence so far with window `w` added. */
+function pooled(evidence: ProbeEvidence, w: ClusterWindowStats): ProbeEvidence {
+  return {
+    requests: evidence.requests + w.requests,
+    failures: evidence.failures + Math.round(w.errorRate * w.requests),
+    slow: evidence.slow + (w.slowRequests ?? 0),
+    slowNotFailed: evidence.slowNotFailed + slowNotFailed(w),
+    streams: evidence.streams + (w.streams?.firstTokens ?? 0),
+    ttftSlow: evidence.ttftSlow + (w.streams?.ttftSlow ?? 0),
+  };
+}
+
 /**
- * A probe judged unhealthy (on pooled evidence, or by a hard verdict or anomalous scores on one
- * window) is healthy enough when its bad fraction is below
+ * A probe judged unhealthy (on pooled evidence, or by a hard verdict or anomalous scores on a
+ * window, judged then on the probe requests so far: judgeProbe) is healthy enough when its bad fraction is below
  * what the alternative serves: while the others strain under this cluster's load, every request
  * kept out of it meets their bad fraction instead, so closing it is the smaller harm (the idea
  * behind Envoy's panic threshold, applied to a probe). A failing probe stays unhealthy when it
