@@ -64,8 +64,8 @@ export interface ProbeConfig {
 /**
  * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
  * enough requests for the scores and they are anomalous, unless the other clusters strain and
- * serve worse than this window's requests were served (againstAlternative). Otherwise the window joins the pooled
- * evidence; with at least minProbeRequests pooled it is judged directly: failures above the
+ * serve worse than the probe requests so far were served (againstAlternative, on at least
+ * minProbeRequests of them). Otherwise the window joins the pooled evidence; with at least minProbeRequests pooled it is judged directly: failures above the
  * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
  * evidence up (the evidence returned is empty).
@@ -115,8 +115,8 @@ function pooled(evidence: ProbeEvidence, w: ClusterWindowStats): ProbeEvidence {
 
 /**
  * A probe judged unhealthy (on pooled evidence, or by a hard verdict or anomalous scores on a
- * window, judged then on the probe requests so far: judgeProbe) is healthy enough when its bad fraction is below
- * what the alternative serves: while the others strain under this cluster's load, every request
+ * window, then judged on the probe requests so far: judgeProbe) is healthy enough when its bad
+ * fraction is below what the alternative serves: while the others strain under this cluster's load, every request
  * kept out of it meets their bad fraction instead, so closing it is the smaller harm (the idea
  * behind Envoy's panic threshold, applied to a probe). A failing probe stays unhealthy when it
  * does no better than the alternative.
