@@ -208,6 +208,8 @@ describe("a failing probe judged against the alternative while the other cluster
   const failing60 = win({ requests: 40, errorRate: 0.6 });
   const HARD_60: ScoreResult = { score: 1, hard: true, reasons: ["error rate 60%"] };
   const ANOMALOUS: ScoreResult = { score: 0.9, hard: false, reasons: ["p99 over slo"] };
+  // 8 of 40 failed (timed out), 24 over the objective: the 8 timeouts are among the 24, so 24 bad in all (60 %).
+  const slow60 = win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 });
   const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; alternative?: number; combined?: ScoreResult; probe: "healthy" | "unhealthy"; reason: string }[] = [
     { name: "2 of 10 streams over the TTFT objective is healthy enough when the others serve 30 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.3, probe: "healthy", reason: "" },
     { name: "the same probe stays unhealthy when the others serve only 10 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.1, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
@@ -220,9 +222,8 @@ describe("a failing probe judged against the alternative while the other cluster
     { name: "a hard verdict on a window of 60 % failed probes closes when the others fail 90 %", window: failing60, config: CONFIG, alternative: 0.9, combined: HARD_60, probe: "healthy", reason: "" },
     { name: "the same hard verdict stands when the others fail 50 %", window: failing60, config: CONFIG, alternative: 0.5, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
     { name: "the same hard verdict stands without straining others (no alternative)", window: failing60, config: CONFIG, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
-    // 8 of 40 failed (timed out), 24 over the objective: the 8 timeouts are among the 24, so 24 bad in all (60 %).
-    { name: "anomalous scores with timeouts among the slow requests count each bad request once: 60 % stays unhealthy against 50 %", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.5, combined: ANOMALOUS, probe: "unhealthy", reason: "p99 over slo" },
-    { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 }), config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "" },
+    { name: "anomalous scores with timeouts among the slow requests count each bad request once: 60 % stays unhealthy against 50 %", window: slow60, config: CONFIG, alternative: 0.5, combined: ANOMALOUS, probe: "unhealthy", reason: "p99 over slo" },
+    { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: slow60, config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "" },
   ];
   it("a hard verdict on fewer probe requests than minProbeRequests stands whatever the others serve (3 requests, none failed, against 90 %)", () => {
     const { verdict } = judgeProbe({ window: win({ requests: 3 }), combined: HARD_60, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
@@ -238,6 +239,11 @@ describe("a failing probe judged against the alternative while the other cluster
     const { slowRequests: _none, ...uncounted } = failing60;
     const { verdict } = judgeProbe({ window: { ...uncounted, errorRate: 0 }, combined: HARD_60, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
     assert.deepEqual(verdict, { probe: "unhealthy", reason: "error rate 60%" });
+  });
+  it("a pooled verdict on a window that does not count its slow requests stands too (30 % failed, against 90 %)", () => {
+    const { slowRequests: _none, ...uncounted } = win({ errorRate: 0.3 });
+    const { verdict } = judgeProbe({ window: uncounted, combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
+    assert.deepEqual(verdict, { probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" });
   });
   for (const c of cases) {
     it(c.name, () => {

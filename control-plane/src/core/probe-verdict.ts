@@ -65,8 +65,8 @@ export interface ProbeConfig {
  * Verdict on a half-open probe window. Unhealthy at once when a hard rule fired or the window has
  * enough requests for the scores and they are anomalous, unless the other clusters strain and
  * serve worse than the probe requests so far were served (againstAlternative, on at least
- * minProbeRequests of them). Otherwise the window joins the pooled evidence; with at least minProbeRequests pooled it is judged directly: failures above the
- * threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
+ * minProbeRequests of them). Otherwise the window joins the pooled evidence; with at least
+ * minProbeRequests pooled it is judged directly: failures above the threshold (two at least), p50 well above the (frozen) baseline, or more than 1% of requests
  * over the SLO latency (two at least) make it unhealthy. A verdict other than "none" uses the
  * evidence up (the evidence returned is empty).
  *
@@ -85,20 +85,21 @@ export function judgeProbe(input: ProbeInput, config: ProbeConfig): { verdict: P
   if (!streamProbe && (combined.hard || (w.requests >= d.minRequests && combined.score >= d.scoreThreshold))) {
     // Judged against the alternative as a pooled verdict is, on the probe requests so far (this
     // window and the thin ones pooled before it): a hard verdict says the cluster is bad, not that
-    // the clusters carrying its share serve better. Not with fewer than minProbeRequests requests
-    // (too few to say how it serves), nor when the window does not count its slow requests (a
-    // latency verdict could then pass on its failures alone).
+    // the clusters carrying its share serve better.
     const verdict: ProbeVerdict = { probe: "unhealthy", reason: combined.reasons.join("; ") || "anomalous" };
-    const spell = pooled(input.evidence, w);
-    if (w.slowRequests === undefined || spell.requests < Math.max(1, config.breaker.minProbeRequests)) return { verdict, evidence: noProbeEvidence() };
-    return { verdict: againstAlternative(verdict, spell, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
+    return { verdict: againstAlternative(verdict, pooled(input.evidence, w), w, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
   }
   // Thin probe windows add up until there is enough evidence to judge.
   const acc = pooled(input.evidence, w);
-  // A stream's first token is evidence before its answer ends (tens of seconds later for a long one).
-  if (Math.max(acc.requests, acc.streams) < Math.max(1, config.breaker.minProbeRequests)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
+  if (!enoughToJudge(acc, config)) return { verdict: { probe: "none", reason: "" }, evidence: acc };
   const verdict = judgePooled(acc, w, input.baselineP50Ms, config);
-  return { verdict: againstAlternative(verdict, acc, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
+  return { verdict: againstAlternative(verdict, acc, w, input.alternativeBadFraction, config), evidence: noProbeEvidence() };
+}
+
+/** Whether the probe evidence holds enough requests to say how the cluster serves (minProbeRequests;
+ *  a stream's first token is evidence before its answer ends, tens of seconds later for a long one). */
+function enoughToJudge(acc: ProbeEvidence, config: ProbeConfig): boolean {
+  return Math.max(acc.requests, acc.streams) >= Math.max(1, config.breaker.minProbeRequests);
 }
 
 /** The probe evidence so far with window `w` added. */
@@ -116,14 +117,17 @@ function pooled(evidence: ProbeEvidence, w: ClusterWindowStats): ProbeEvidence {
 /**
  * A probe judged unhealthy (on pooled evidence, or by a hard verdict or anomalous scores on a
  * window, then judged on the probe requests so far: judgeProbe) is healthy enough when its bad
- * fraction is below what the alternative serves: while the others strain under this cluster's load, every request
- * kept out of it meets their bad fraction instead, so closing it is the smaller harm (the idea
- * behind Envoy's panic threshold, applied to a probe). A failing probe stays unhealthy when it
- * does no better than the alternative.
+ * fraction is below what the alternative serves: while the others strain under this cluster's
+ * load, every request kept out of it meets their bad fraction instead, so closing it is the
+ * smaller harm (the idea behind Envoy's panic threshold, applied to a probe). A failing probe
+ * stays unhealthy when it does no better than the alternative, when the evidence is too thin to
+ * say how it serves (enoughToJudge), or when its newest window `w` does not count its slow
+ * requests (a latency verdict would then pass on its failures alone).
  */
-function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, alternative: number | undefined, config: ProbeConfig): ProbeVerdict {
-  if (verdict.probe !== "unhealthy" || alternative === undefined || !(alternative > 0)) return verdict;
+function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, w: ClusterWindowStats, alternative: number | undefined, config: ProbeConfig): ProbeVerdict {
+  if (verdict.probe !== "unhealthy" || alternative === undefined || !(alternative > 0) || !enoughToJudge(acc, config)) return verdict;
   const onTtft = judgedOnTtft(acc.streams, acc.requests, config);
+  if (!onTtft && w.slowRequests === undefined) return verdict;
   const judged = onTtft ? acc.streams : acc.requests;
   if (judged <= 0) return verdict;
   const bad = Math.min(judged, acc.failures + (onTtft ? acc.ttftSlow : acc.slowNotFailed)) / judged;
