@@ -28,7 +28,22 @@ describe("the capacity estimator", () => {
   const cases: Array<{ name: string; windows: Array<[number, number]>; expect: (k: number, safe: number) => boolean }> = [
     { name: "latency near its baseline raises the safe level, and no knee is known", windows: [...BASELINE, [60, 110]], expect: (k, safe) => k === Infinity && safe >= 60 * 0.99 },
     { name: "slow at a load above the safe level: a knee there", windows: [...BASELINE, ...KNEE], expect: (k) => k >= 50 && k < 51 },
-    { name: "latency fine above the knee: the knee is forgotten", windows: [...BASELINE, ...KNEE, [55, 105]], expect: (k) => k === Infinity },
+    { name: "latency fine above the knee in two samples in a row: the knee is forgotten", windows: [...BASELINE, ...KNEE, [55, 105], [56, 104]], expect: (k) => k === Infinity },
+    {
+      name: "latency fine above the knee in one sample (the first after a step up in load, its queue not built yet): the knee stays",
+      windows: [...BASELINE, ...KNEE, [55, 105]],
+      expect: (k) => k >= 50 && k < 51,
+    },
+    {
+      name: "a fast sample above the knee, then a slow one at that load: the knee stays",
+      windows: [...BASELINE, ...KNEE, [55, 105], [55, 200]],
+      expect: (k) => k >= 50 && k < 51,
+    },
+    {
+      name: "fast samples above the knee with one under it between them: not in a row, the knee is only re-tested above them",
+      windows: [...BASELINE, ...KNEE, [55, 105], [45, 105], [55, 105]],
+      expect: (k) => Math.abs(k - 55 * (1 + DEFAULT_CONFIG.weights.exploreGrowth)) < 1,
+    },
     {
       name: "latency fine close under the knee: the knee is re-tested one exploration step above that load",
       windows: [...BASELINE, ...KNEE, [45, 105]],

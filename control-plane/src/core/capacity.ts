@@ -38,6 +38,14 @@ export const CAPACITY_POOL_REQUESTS = 200;
 /** Most windows a latency sample pools: a cluster with few requests still learns, from samples
  *  of this many windows (its median then as noisy as its windows allow). */
 export const CAPACITY_POOL_WINDOWS = 10;
+/** Consecutive samples with latency near its baseline at or above a known knee that forget the
+ *  knee. One is not enough: a queue takes time to build, so the first sample after a step up in
+ *  load still shows the latency of the load before it (a server past its capacity queues the
+ *  excess, and its queue, growing by the excess each second, is short at first); one such sample
+ *  forgot a knee the cluster then showed again at once, after the severe rule had opened a
+ *  neighbour onto it on the room the forgotten knee left (generalization-notes.md, "2026-12-07,
+ *  seventeenth round"). */
+const KNEE_FORGET_SAMPLES = 2;
 /** Per sample, how far the usual level follows a sample within USUAL_FALL_Z standard errors. */
 const USUAL_NOISE_RATE = 0.05;
 
@@ -55,6 +63,8 @@ export class CapacityEstimator {
   private readonly elasticity = new LatencyElasticity();
   /** Its latency follows its load's swings (judged when a sample is added, read by estimate()). */
   private nearCapacity = false;
+  /** Consecutive latency samples near the baseline at or above the knee (KNEE_FORGET_SAMPLES). */
+  private fastSamplesAboveKnee = 0;
   /** Windows pooled into the next latency sample (learnLatency): requests, requests served (rps × s),
    *  seconds, the sum of each window's median latency (ms) times its requests, windows. */
   private latencyPool: { requests: number; served: number; seconds: number; p50Sum: number; windows: number } | undefined;
@@ -120,9 +130,16 @@ export class CapacityEstimator {
     // The baseline follows low values fast and high ones slowly, and only at loads seen safe.
     if (p50 < this.baselineP50) this.baselineP50 += 0.2 * (p50 - this.baselineP50);
     else if (near && rps <= Math.max(this.safeRps, 1) * 1.05) this.baselineP50 += 0.02 * (p50 - this.baselineP50);
+    this.fastSamplesAboveKnee = near && rps >= this.kneeRps ? this.fastSamplesAboveKnee + 1 : 0;
     if (near) {
       this.safeRps = Math.max(this.safeRps, rps);
-      if (rps >= this.kneeRps) this.kneeRps = Infinity; // latency fine above the old knee: forget it
+      if (rps >= this.kneeRps) {
+        // Latency fine above the old knee, held for KNEE_FORGET_SAMPLES samples: forget it.
+        if (this.fastSamplesAboveKnee >= KNEE_FORGET_SAMPLES) {
+          this.kneeRps = Infinity;
+          this.fastSamplesAboveKnee = 0;
+        }
+      }
       // Latency fine close under the knee: the knee is re-tested one exploration step above this
       // load. A knee seen during a fault (capacity lost for a while) would otherwise bind long
       // after the cluster recovered, since the limit keeps its load under the knee and so never
