@@ -31,6 +31,24 @@ describe("breaker state machine", () => {
     });
   }
 
+  it("a close says how many healthy probe windows it rests on, and what else the probe verdict gave", () => {
+    const halfOpen: BreakerState = { kind: "half_open", since: 0, probeFraction: 0.1, healthyWindows: 0, openings: 1 };
+    const cases: Array<{ windows: number; probeReason?: string; reason: string }> = [
+      { windows: 1, reason: "1 healthy probe window" },
+      { windows: 3, reason: "3 healthy probe windows" },
+      { windows: 1, probeReason: "the others strain under its load", reason: "1 healthy probe window: the others strain under its load" },
+    ];
+    for (const c of cases) {
+      let state: BreakerState = halfOpen;
+      let step = stepBreaker("a", state, input(1000, { probe: "healthy", ...(c.probeReason ? { probeReason: c.probeReason } : {}) }), { ...B, healthyProbeWindows: c.windows });
+      for (let i = 1; i < c.windows; i++) {
+        state = step.state;
+        step = stepBreaker("a", state, input(1000 + i, { probe: "healthy", ...(c.probeReason ? { probeReason: c.probeReason } : {}) }), { ...B, healthyProbeWindows: c.windows });
+      }
+      assert.equal(step.transition?.reason, c.reason);
+    }
+  });
+
   it("the open wait grows with repeated openings and is capped", () => {
     const waits = [1, 2, 3, 4, 5, 6, 10].map((n) => openWaitMs(n, B));
     assert.deepEqual(waits.slice(0, 3), [B.openBaseMs, B.openBaseMs * B.openBackoff, B.openBaseMs * B.openBackoff ** 2]);

@@ -211,19 +211,19 @@ describe("a failing probe judged against the alternative while the other cluster
   // 8 of 40 failed (timed out), 24 over the objective: the 8 timeouts are among the 24, so 24 bad in all (60 %).
   const slow60 = win({ requests: 40, errorRate: 0.2, slowRequests: 24, timeouts: 8 });
   const cases: { name: string; window: ClusterWindowStats; config: ProbeConfig; alternative?: number; combined?: ScoreResult; probe: "healthy" | "unhealthy"; reason: string }[] = [
-    { name: "2 of 10 streams over the TTFT objective is healthy enough when the others serve 30 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.3, probe: "healthy", reason: "" },
+    { name: "2 of 10 streams over the TTFT objective is healthy enough when the others serve 30 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.3, probe: "healthy", reason: "probe: 2 of 10 streams over ttft slo 500ms, but 20% of 10 probe streams bad against 30% on the others, which strain under its load" },
     { name: "the same probe stays unhealthy when the others serve only 10 % badly", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.1, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
     { name: "a probe no better than the alternative stays unhealthy (20 % against 20 %)", window: streams(10, 2), config: TTFT_CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe: 2 of 10 streams over ttft slo 500ms" },
-    { name: "30 % failed probes close when the others fail 40 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "" },
-    { name: "30 % timed-out probes (each also over the objective) count once: they close when the others fail 40 %", window: win({ errorRate: 0.3, timeouts: 3, slowRequests: 3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "" },
+    { name: "30 % failed probes close when the others fail 40 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "probe error rate 30% (3 of 10), but 30% of 10 probe requests bad against 40% on the others, which strain under its load" },
+    { name: "30 % timed-out probes (each also over the objective) count once: they close when the others fail 40 %", window: win({ errorRate: 0.3, timeouts: 3, slowRequests: 3 }), config: CONFIG, alternative: 0.4, probe: "healthy", reason: "probe error rate 30% (3 of 10), but 30% of 10 probe requests bad against 40% on the others, which strain under its load" },
     { name: "30 % failed probes stay unhealthy when the others fail 20 %", window: win({ errorRate: 0.3 }), config: CONFIG, alternative: 0.2, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
-    { name: "a raised p50 with every request inside the objective closes when the others fail 5 %", window: win({ p50Ms: 900 }), config: CONFIG, alternative: 0.05, probe: "healthy", reason: "" },
+    { name: "a raised p50 with every request inside the objective closes when the others fail 5 %", window: win({ p50Ms: 900 }), config: CONFIG, alternative: 0.05, probe: "healthy", reason: "probe p50 900ms vs baseline 200ms, but 0.0% of 10 probe requests bad against 5.0% on the others, which strain under its load" },
     { name: "without straining others (no alternative) the verdict is the plain one", window: win({ errorRate: 0.3 }), config: CONFIG, probe: "unhealthy", reason: "probe error rate 30% (3 of 10)" },
-    { name: "a hard verdict on a window of 60 % failed probes closes when the others fail 90 %", window: failing60, config: CONFIG, alternative: 0.9, combined: HARD_60, probe: "healthy", reason: "" },
+    { name: "a hard verdict on a window of 60 % failed probes closes when the others fail 90 %", window: failing60, config: CONFIG, alternative: 0.9, combined: HARD_60, probe: "healthy", reason: "error rate 60%, but 60% of 40 probe requests bad against 90% on the others, which strain under its load" },
     { name: "the same hard verdict stands when the others fail 50 %", window: failing60, config: CONFIG, alternative: 0.5, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
     { name: "the same hard verdict stands without straining others (no alternative)", window: failing60, config: CONFIG, combined: HARD_60, probe: "unhealthy", reason: "error rate 60%" },
     { name: "anomalous scores with timeouts among the slow requests count each bad request once: 60 % stays unhealthy against 50 %", window: slow60, config: CONFIG, alternative: 0.5, combined: ANOMALOUS, probe: "unhealthy", reason: "p99 over slo" },
-    { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: slow60, config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "" },
+    { name: "the same window closes against 70 % (counted twice, its 80 % would not)", window: slow60, config: CONFIG, alternative: 0.7, combined: ANOMALOUS, probe: "healthy", reason: "p99 over slo, but 60% of 40 probe requests bad against 70% on the others, which strain under its load" },
   ];
   it("a hard verdict on fewer probe requests than minProbeRequests stands whatever the others serve (3 requests, none failed, against 90 %)", () => {
     const { verdict } = judgeProbe({ window: win({ requests: 3 }), combined: HARD_60, evidence: noProbeEvidence(), baselineP50Ms: 200, alternativeBadFraction: 0.9 }, CONFIG);
@@ -233,7 +233,7 @@ describe("a failing probe judged against the alternative while the other cluster
     const first = judgeProbe({ window: win({ requests: 3, errorRate: 1 / 3 }), combined: CALM, evidence: noProbeEvidence(), baselineP50Ms: 200 }, CONFIG);
     assert.equal(first.verdict.probe, "none");
     const { verdict } = judgeProbe({ window: win({ requests: 3 }), combined: HARD_60, evidence: first.evidence, baselineP50Ms: 200, alternativeBadFraction: 0.5 }, CONFIG);
-    assert.deepEqual(verdict, { probe: "healthy", reason: "" });
+    assert.deepEqual(verdict, { probe: "healthy", reason: "error rate 60%, but 17% of 6 probe requests bad against 50% on the others, which strain under its load" });
   });
   it("a hard verdict on a window that does not count its slow requests stands (a latency verdict would pass on failures alone)", () => {
     const { slowRequests: _none, ...uncounted } = failing60;

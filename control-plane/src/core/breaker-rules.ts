@@ -94,7 +94,10 @@ export function stepClusterBreaker(rt: ClusterRuntime, inputs: BreakerInputs, ro
   // While the others strain under this cluster's load, one healthy probe window is enough to
   // close it: each further window of probing keeps them past what they were sized for.
   const breakerConfig = othersStrain ? { ...config.breaker, healthyProbeWindows: 1 } : config.breaker;
-  return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason: probe.reason }, breakerConfig);
+  // The audit says why a probe closed it early: the verdict's own reason (a failing probe that
+  // served better than the alternative), or the others straining.
+  const probeReason = probe.reason || (othersStrain && probe.probe === "healthy" ? "the others strain under its load" : "");
+  return stepBreaker(rt.spec.name, rt.breaker, { nowMs, trip, tripReason: reason, probe: probe.probe, probeReason }, breakerConfig);
 }
 
 /** How long open cluster `rt` waits while the other closed clusters strain (strained-wait.ts), ms.

@@ -16,7 +16,8 @@ export interface BreakerInput {
   tripReason: string;
   /** Verdict on a new probe window while half-open; "none" when no new window or too little traffic. */
   probe: "healthy" | "unhealthy" | "none";
-  /** Why the probe window was unhealthy. */
+  /** Why the probe window was unhealthy; for a healthy one, what else the close rests on (a
+   *  failing probe that served better than the alternative, the others straining), if anything. */
   probeReason?: string;
 }
 
@@ -62,7 +63,8 @@ export function stepBreaker(cluster: string, state: BreakerState, input: Breaker
       const healthyWindows = state.healthyWindows + 1;
       if (healthyWindows >= config.healthyProbeWindows) {
         const closed: BreakerState = { kind: "closed", since: nowMs, openings: state.openings };
-        return { state: closed, transition: { cluster, from: "half_open", to: "closed", atMs: nowMs, reason: `${healthyWindows} healthy probe windows` } };
+        const reason = `${healthyWindows} healthy probe window${healthyWindows === 1 ? "" : "s"}${input.probeReason ? `: ${input.probeReason}` : ""}`;
+        return { state: closed, transition: { cluster, from: "half_open", to: "closed", atMs: nowMs, reason } };
       }
       return { state: { ...state, healthyWindows, probeFraction: Math.min(1, state.probeFraction * 2) } };
     }

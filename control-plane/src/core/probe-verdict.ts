@@ -30,7 +30,8 @@ export function noProbeEvidence(): ProbeEvidence {
 export interface ProbeVerdict {
   /** "none": not enough probe requests yet to judge. */
   probe: BreakerInput["probe"];
-  /** Why the probe was unhealthy ("" otherwise). */
+  /** Why the probe was unhealthy; for a healthy one, "" or why a failing probe passed (it served
+   *  better than the alternative: againstAlternative). */
   reason: string;
 }
 
@@ -131,7 +132,14 @@ function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, w: Cluste
   const judged = onTtft ? acc.streams : acc.requests;
   if (judged <= 0) return verdict;
   const bad = Math.min(judged, acc.failures + (onTtft ? acc.ttftSlow : acc.slowNotFailed)) / judged;
-  return bad < alternative ? { probe: "healthy", reason: "" } : verdict;
+  if (!(bad < alternative)) return verdict;
+  const reason = `${verdict.reason}, but ${pct(bad)} of ${judged} probe ${onTtft ? "streams" : "requests"} bad against ${pct(alternative)} on the others, which strain under its load`;
+  return { probe: "healthy", reason };
+}
+
+/** A fraction as a percentage for a reason, e.g. "12.5%". */
+function pct(fraction: number): string {
+  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
 }
 
 /** The verdict on enough pooled probe evidence (`w`: the newest window, for its p50). */
