@@ -6,6 +6,7 @@ import type { BreakerInput } from "./breaker.js";
 import type { BreakerConfig, DetectorConfig } from "./config.js";
 import type { ClusterWindowStats, ScoreResult } from "./types.js";
 import { slowNotFailed } from "./planner/assessment.js";
+import { pct } from "./planner/round-plan.js";
 
 /** Half-open probe evidence gathered over windows too thin to judge alone (request counts). */
 export interface ProbeEvidence {
@@ -135,11 +136,6 @@ function againstAlternative(verdict: ProbeVerdict, acc: ProbeEvidence, w: Cluste
   if (!(bad < alternative)) return verdict;
   const reason = `${verdict.reason}, but ${pct(bad)} of ${judged} probe ${onTtft ? "streams" : "requests"} bad against ${pct(alternative)} on the others, which strain under its load`;
   return { probe: "healthy", reason };
-}
-
-/** A fraction as a percentage for a reason, e.g. "12.5%". */
-function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
 }
 
 /** The verdict on enough pooled probe evidence (`w`: the newest window, for its p50). */

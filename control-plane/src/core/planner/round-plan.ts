@@ -279,6 +279,7 @@ function evidenceShareOf(c: RoundCluster): { evidenceShare?: number } {
   return inForce === undefined ? {} : { evidenceShare: inForce };
 }
 
-function pct(fraction: number): string {
+/** A fraction as a percentage for a reason (audit, decisions), e.g. "12.5%" or "30%". */
+export function pct(fraction: number): string {
   return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
 }
