@@ -264,7 +264,9 @@ export class DecisionEngine {
 
     // 4. Weights and the set. A cluster that passed its probes returns at its base share (in
     // doubt, the operator's weights), not at its last probe share: ramping it back while the
-    // others carry its load keeps them past what they were sized for.
+    // others carry its load keeps them past what they were sized for. (Closing at the probe share,
+    // for every re-closed cluster or only for one that opened twice, was measured and not kept:
+    // generalization-notes.md, "2026-12-08, eighteenth round".)
     this.plannedShares = planRoundShares(this.runtime, this.sharesInput(reclosed), this.config);
     const decisions = this.issued.issue(this.build(nowMs, previous.version), previous);
     for (const rt of this.runtime.values()) logShare(rt.shareLog, nowMs, previousShare(decisions, rt.spec.name));

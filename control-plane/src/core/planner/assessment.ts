@@ -121,7 +121,9 @@ export function assessLoadResponse(history: readonly ClusterWindowStats[], capac
   // A cluster its own servers report loaded past what it is trusted with is queueing: its first
   // tokens slower than the objective are that queue's, and count as bad requests for its moves
   // (issue 21: a TTFT breach that load causes moves traffic). Without reports a slow first token
-  // does not say whether load or a fault made it, and moving on it did harm at load peaks.
+  // does not say whether load or a fault made it, and moving on it did harm at load peaks (also
+  // with a guard that no move adds failed requests: generalization-notes.md, "2026-12-08,
+  // eighteenth round").
   const firstTokens = reported !== undefined && latest !== undefined && offeredRps(latest, true) >= reported * REPORTED_UTILISATION_LIMIT;
   let requests = 0;
   let bad = 0;
