@@ -6,7 +6,7 @@ import type { BreakerInput } from "./breaker.js";
 import type { BreakerConfig, DetectorConfig } from "./config.js";
 import type { ClusterWindowStats, ScoreResult } from "./types.js";
 import { slowNotFailed } from "./planner/assessment.js";
-import { pct } from "./planner/round-plan.js";
+import { pct } from "./reason-text.js";
 
 /** Half-open probe evidence gathered over windows too thin to judge alone (request counts). */
 export interface ProbeEvidence {

@@ -8,6 +8,7 @@ import { assessLoadResponse, badRequests, offeredRps, type AssessOptions } from 
 import { knownCapacityRps, type LoadResponse } from "./load-response.js";
 import { spreadFreedShare, troubledBeyondUsual } from "./freed-share.js";
 import { planShares, worthDraining, type PlanCluster, type PlanConfig } from "./planner.js";
+import { pct } from "../reason-text.js";
 
 export type LastMove = PlanCluster["lastMove"];
 
@@ -277,9 +278,4 @@ function newestView(r: LoadResponse, newest: ClusterWindowStats | undefined, ass
 function evidenceShareOf(c: RoundCluster): { evidenceShare?: number } {
   const inForce = c.inForceShare ?? c.previousShare;
   return inForce === undefined ? {} : { evidenceShare: inForce };
-}
-
-/** A fraction as a percentage for a reason (audit, decisions), e.g. "12.5%" or "30%". */
-export function pct(fraction: number): string {
-  return `${(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%`;
 }
